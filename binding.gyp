@@ -1,0 +1,22 @@
+{
+  "targets": [
+    {
+      "target_name": "spaic",
+      "sources": [
+        "<!@(node -e \"const fs=require('fs');for(const d of ['native/binding','native/cpu'])for(const f of fs.readdirSync(d).sort())if(f.endsWith('.cpp'))console.log(d+'/'+f)\")",
+        "native/core/tensor.cpp",
+        "native/core/cuda-absent.cpp"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "native",
+        "native/include"
+      ],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++14", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-O3", "-fopenmp"],
+      "ldflags": ["-fopenmp"]
+    }
+  ]
+}

@@ -1,0 +1,4 @@
+/** Tensor ops, one module per native op family. */
+export * from './elementwise.js'
+export * from './reduce.js'
+export * from './gemm.js'

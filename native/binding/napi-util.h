@@ -1,0 +1,90 @@
+// binding/napi-util.h - the boundary: typed errors, argument readers, tensor unwrapping, async jobs.
+// Only native/binding/ includes napi.h.
+#pragma once
+
+#include <napi.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "spaic/error.h"
+#include "spaic/tensor.h"
+
+namespace spaic::binding {
+
+// Per-environment state: the JS error classes handed over by lib/native.ts, and the tensor class.
+struct AddonData {
+  Napi::FunctionReference errors[6];  // indexed by ErrorKind; [5] = SpaicError
+  Napi::FunctionReference tensor_ctor;
+};
+
+Napi::Error make_error(Napi::Env env, const Error& e);
+
+// Wraps a binding function so every C++ failure becomes a typed JS error (never a crash).
+template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+Napi::Value guarded(const Napi::CallbackInfo& info) {
+  try {
+    return F(info);
+  } catch (const Error& e) {
+    throw make_error(info.Env(), e);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw make_error(info.Env(), Error(ErrorKind::Device, "", "out of host memory"));
+  } catch (const std::exception& e) {
+    throw make_error(info.Env(), Error(ErrorKind::Internal, "", e.what()));
+  }
+}
+
+// --- argument readers (the TS layer validates first; these re-check and name the parameter)
+double num_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
+i64 int_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
+bool bool_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
+std::string str_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
+std::vector<i64> shape_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
+Napi::Object obj_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
+double num_field(const Napi::Object& o, const char* key, const char* param);
+double num_field_or(const Napi::Object& o, const char* key, double fallback, const char* param);
+
+// Unwraps a NativeTensor argument; StateError if disposed, InvalidArgument if not a tensor.
+const Tensor& tensor_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
+Napi::Object wrap_tensor(Napi::Env env, Tensor t);
+
+void check_same_device(const Tensor& a, const char* an, const Tensor& b, const char* bn);
+void check_dtype(const Tensor& t, DType want, const char* name);
+void check_float(const Tensor& t, const char* name);
+void check_numel(const Tensor& t, i64 n, const char* name);
+std::string shape_str(const std::vector<i64>& s);
+
+// Makes `dev` current for the kernel launches that follow (no-op on the CPU).
+void use_device(Device dev);
+
+// --- async jobs: `work` runs on a libuv pool thread with no N-API access; the promise resolves to
+// `result(env)` (undefined when null) or rejects with the typed error `work` threw.
+Napi::Promise run_async(Napi::Env env, std::function<void()> work,
+                        std::function<Napi::Value(Napi::Env)> result = nullptr);
+
+}  // namespace spaic::binding
+
+#if defined(SPAIC_HAVE_CUDA)
+#define SPAIC_CUDA_ONLY(...) __VA_ARGS__
+#else
+#define SPAIC_CUDA_ONLY(...) SPAIC_FAIL(Device, "device", "CUDA is not available: built without CUDA")
+#endif
+
+// Calls spaic::cpu::F or spaic::cuda::F depending on the device.
+#define SPAIC_DISPATCH(dev, ...)                    \
+  do {                                              \
+    if ((dev).is_cpu()) {                           \
+      ::spaic::cpu::__VA_ARGS__;                    \
+    } else {                                        \
+      ::spaic::binding::use_device(dev);            \
+      SPAIC_CUDA_ONLY(::spaic::cuda::__VA_ARGS__);  \
+    }                                               \
+  } while (0)
+
+// Registers `name` -> guarded<fn> on `exports`.
+#define SPAIC_EXPORT(exports, name, fn) \
+  (exports).Set(name, Napi::Function::New((exports).Env(), ::spaic::binding::guarded<fn>, name))

@@ -1,0 +1,170 @@
+// binding/tensor.cpp - NativeTensor: the JS handle of a spaic::Tensor (lib/runtime/tensor.ts wraps it).
+//
+// The handle owns a shared_ptr to the storage: dispose() drops it at once, the finalizer drops it when
+// the handle is collected, and async work that captured the storage keeps it alive until it finishes.
+#include <cstring>
+
+#include "binding/napi-util.h"
+#include "spaic/device.h"
+#include "spaic/ops.h"
+
+namespace spaic::binding {
+
+namespace {
+
+class NativeTensor : public Napi::ObjectWrap<NativeTensor> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeTensor",
+                       {InstanceMethod<&NativeTensor::Dispose>("dispose"),
+                        InstanceMethod<&NativeTensor::Write>("write"),
+                        InstanceMethod<&NativeTensor::Read>("read"),
+                        InstanceMethod<&NativeTensor::CopyFrom>("copyFrom"),
+                        InstanceMethod<&NativeTensor::Fill>("fill"),
+                        InstanceMethod<&NativeTensor::Reshape>("reshape"),
+                        InstanceAccessor<&NativeTensor::Disposed>("disposed")});
+  }
+
+  // new NativeTensor(dtype, shape, deviceIndex, zero)
+  explicit NativeTensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeTensor>(info) {
+    if (info.Length() == 0) return;  // wrap_tensor() fills it in
+    try {
+      int64_t code = int_arg(info, 0, "dtype");
+      SPAIC_CHECK(code >= 0 && code <= 3, InvalidArgument, "dtype", "unknown dtype code ", code);
+      std::vector<i64> shape = shape_arg(info, 1, "shape");
+      Device dev{static_cast<int>(int_arg(info, 2, "device"))};
+      if (dev.is_cuda()) {
+        gpu::Info gi = gpu::probe();
+        SPAIC_CHECK(gi.compiled, Device, "device", "CUDA is not available: ", gi.message);
+        SPAIC_CHECK(dev.index < gi.device_count, Device, "device", "cuda:", dev.index, " is not available (",
+                    gi.device_count, " CUDA device(s)", gi.message.empty() ? "" : ": " + gi.message, ")");
+      }
+      t_ = make_tensor(static_cast<DType>(code), std::move(shape), dev, bool_arg(info, 3, "zero"));
+    } catch (const Error& e) {
+      throw make_error(info.Env(), e);
+    }
+  }
+
+  Tensor& tensor(const char* name) {
+    SPAIC_CHECK(t_.storage != nullptr, State, name, name, " was used after dispose()");
+    return t_;
+  }
+  void set(Tensor t) { t_ = std::move(t); }
+
+ private:
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    t_.storage.reset();
+    return info.Env().Undefined();
+  }
+  Napi::Value Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !t_.storage); }
+
+  // write(typedArray): host -> tensor, same byte count.
+  Napi::Value Write(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      Tensor& t = tensor("tensor");
+      SPAIC_CHECK(info.Length() > 0 && info[0].IsTypedArray(), InvalidArgument, "data", "Expected a typed array");
+      Napi::TypedArray ta = info[0].As<Napi::TypedArray>();
+      const size_t bytes = ta.ByteLength();
+      SPAIC_CHECK(bytes == t.bytes(), Shape, "data", "Expected ", t.numel(), " elements (", t.bytes(),
+                  " bytes) for data but received ", bytes, " bytes");
+      const uint8_t* src = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+      if (bytes == 0) return info.Env().Undefined();
+      if (t.device().is_cpu()) std::memcpy(t.raw(), src, bytes);
+      else gpu::copy_h2d(t.device().index, t.raw(), src, bytes);
+      return info.Env().Undefined();
+    });
+  }
+
+  // read(typedArray): tensor -> host.
+  Napi::Value Read(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      Tensor& t = tensor("tensor");
+      SPAIC_CHECK(info.Length() > 0 && info[0].IsTypedArray(), InvalidArgument, "out", "Expected a typed array");
+      Napi::TypedArray ta = info[0].As<Napi::TypedArray>();
+      SPAIC_CHECK(ta.ByteLength() == t.bytes(), Shape, "out", "Expected ", t.bytes(), " bytes for out");
+      uint8_t* dst = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+      if (t.bytes() == 0) return info.Env().Undefined();
+      if (t.device().is_cpu()) std::memcpy(dst, t.raw(), t.bytes());
+      else gpu::copy_d2h(t.device().index, dst, t.raw(), t.bytes());
+      return info.Env().Undefined();
+    });
+  }
+
+  // copyFrom(other): same dtype and element count, any devices.
+  Napi::Value CopyFrom(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      Tensor& t = tensor("tensor");
+      const Tensor& src = tensor_arg(info, 0, "src");
+      check_dtype(src, t.dtype, "src");
+      check_numel(src, t.numel(), "src");
+      copy_bytes(t, src);
+      return info.Env().Undefined();
+    });
+  }
+
+  // fill(value)
+  Napi::Value Fill(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      Tensor& t = tensor("tensor");
+      double v = num_arg(info, 0, "value");
+      const i64 n = t.numel();
+      switch (t.dtype) {
+        case DType::F32: SPAIC_DISPATCH(t.device(), fill<float>(t.ptr<float>(), static_cast<float>(v), n)); break;
+        case DType::F64: SPAIC_DISPATCH(t.device(), fill<double>(t.ptr<double>(), v, n)); break;
+        case DType::I32: SPAIC_DISPATCH(t.device(), fill<int32_t>(t.ptr<int32_t>(), static_cast<int32_t>(v), n)); break;
+        case DType::U8: SPAIC_DISPATCH(t.device(), fill<uint8_t>(t.ptr<uint8_t>(), static_cast<uint8_t>(v), n)); break;
+      }
+      return info.Env().Undefined();
+    });
+  }
+
+  // reshape(shape): a new handle sharing the storage.
+  Napi::Value Reshape(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      Tensor t = tensor("tensor");
+      std::vector<i64> shape = shape_arg(info, 0, "shape");
+      i64 n = 1;
+      for (i64 d : shape) n *= d;
+      SPAIC_CHECK(n == t.numel(), Shape, "shape", "cannot reshape ", shape_str(t.shape), " to ", shape_str(shape));
+      t.shape = shape;
+      return wrap_tensor(info.Env(), t);
+    });
+  }
+
+  template <typename F>
+  Napi::Value guard(const Napi::CallbackInfo& info, F&& f) {
+    try {
+      return f();
+    } catch (const Error& e) {
+      throw make_error(info.Env(), e);
+    }
+  }
+
+  Tensor t_;
+};
+
+}  // namespace
+
+const Tensor& tensor_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  SPAIC_CHECK(i < info.Length(), InvalidArgument, name, "missing tensor argument ", name);
+  auto* data = info.Env().GetInstanceData<AddonData>();
+  Napi::Value v = info[i];
+  SPAIC_CHECK(v.IsObject() && v.As<Napi::Object>().InstanceOf(data->tensor_ctor.Value()), InvalidArgument, name,
+              "Expected a Tensor for ", name);
+  return NativeTensor::Unwrap(v.As<Napi::Object>())->tensor(name);
+}
+
+Napi::Object wrap_tensor(Napi::Env env, Tensor t) {
+  auto* data = env.GetInstanceData<AddonData>();
+  Napi::Object obj = data->tensor_ctor.New({});
+  NativeTensor::Unwrap(obj)->set(std::move(t));
+  return obj;
+}
+
+void register_tensor(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = NativeTensor::Define(env);
+  env.GetInstanceData<AddonData>()->tensor_ctor = Napi::Persistent(ctor);
+  exports.Set("NativeTensor", ctor);
+}
+
+}  // namespace spaic::binding

@@ -1,0 +1,60 @@
+// core/tensor.cpp - device buffers. Host memory is 64-byte aligned; device memory comes from the
+// caching allocator in cuda/device.cu.
+#include "spaic/tensor.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "spaic/device.h"
+
+namespace spaic {
+
+Storage::Storage(Device dev, std::size_t bytes) : bytes_(bytes), dev_(dev) {
+  if (bytes == 0) return;
+  if (dev.is_cpu()) {
+    std::size_t rounded = (bytes + 63) / 64 * 64;
+    ptr_ = std::aligned_alloc(64, rounded);
+    if (!ptr_) SPAIC_FAIL(Device, "", "out of host memory allocating ", bytes, " bytes");
+  } else {
+    ptr_ = gpu::alloc(dev.index, bytes);
+  }
+}
+
+Storage::~Storage() {
+  if (!ptr_) return;
+  if (dev_.is_cpu()) {
+    std::free(ptr_);
+  } else {
+    try {
+      gpu::release(dev_.index, ptr_, bytes_);
+    } catch (...) {
+      // A destructor must not throw; the allocator already reported the failure where it could.
+    }
+  }
+}
+
+Tensor make_tensor(DType dtype, std::vector<i64> shape, Device dev, bool zero) {
+  Tensor t;
+  t.dtype = dtype;
+  t.shape = std::move(shape);
+  for (i64 d : t.shape) SPAIC_CHECK(d >= 0, Shape, "shape", "dimensions must be >= 0, got ", d);
+  t.storage = std::make_shared<Storage>(dev, t.bytes());
+  if (zero && t.bytes() > 0) {
+    if (dev.is_cpu()) std::memset(t.raw(), 0, t.bytes());
+    else gpu::memset0(dev.index, t.raw(), t.bytes());
+  }
+  return t;
+}
+
+void copy_bytes(const Tensor& dst, const Tensor& src) {
+  std::size_t n = src.bytes();
+  SPAIC_CHECK(dst.bytes() == n, Shape, "src", "copy between tensors of ", src.bytes(), " and ", dst.bytes(), " bytes");
+  if (n == 0) return;
+  Device d = dst.device(), s = src.device();
+  if (d.is_cpu() && s.is_cpu()) std::memcpy(dst.raw(), src.raw(), n);
+  else if (d.is_cuda() && s.is_cpu()) gpu::copy_h2d(d.index, dst.raw(), src.raw(), n);
+  else if (d.is_cpu() && s.is_cuda()) gpu::copy_d2h(s.index, dst.raw(), src.raw(), n);
+  else gpu::copy_d2d(d.index, dst.raw(), src.raw(), n);
+}
+
+}  // namespace spaic

@@ -1,0 +1,83 @@
+// cpu/elementwise.cpp - binary (with broadcasting), scalar, unary, fill and cast loops.
+// The per-element maths is spaic/math/elementwise.h, shared with cuda/elementwise.cu.
+#include <cstdint>
+
+#include "cpu/parallel.h"
+#include "spaic/dispatch.h"
+#include "spaic/ops.h"
+
+namespace spaic::cpu {
+
+template <typename T>
+void binary(BinaryOp op, const T* a, const T* b, T* out, i64 n, const Broadcast* bc) {
+  with_binary_op(op, [&](auto OP) {
+    if (!bc) {
+      SPAIC_OMP_FOR(n)
+      for (i64 i = 0; i < n; ++i) out[i] = apply_binary<T>(OP, a[i], b[i]);
+    } else {
+      SPAIC_OMP_FOR(n)
+      for (i64 i = 0; i < n; ++i) {
+        i64 oa, ob;
+        broadcast_offsets(*bc, i, &oa, &ob);
+        out[i] = apply_binary<T>(OP, a[oa], b[ob]);
+      }
+    }
+  });
+}
+
+template <typename T>
+void binary_scalar(BinaryOp op, const T* a, T s, T* out, i64 n, bool scalar_first) {
+  with_binary_op(op, [&](auto OP) {
+    if (scalar_first) {
+      SPAIC_OMP_FOR(n)
+      for (i64 i = 0; i < n; ++i) out[i] = apply_binary<T>(OP, s, a[i]);
+    } else {
+      SPAIC_OMP_FOR(n)
+      for (i64 i = 0; i < n; ++i) out[i] = apply_binary<T>(OP, a[i], s);
+    }
+  });
+}
+
+template <typename T>
+void unary(UnaryOp op, const T* a, T* out, i64 n) {
+  with_unary_op(op, [&](auto OP) {
+    SPAIC_OMP_FOR(n)
+    for (i64 i = 0; i < n; ++i) out[i] = apply_unary<T>(OP, a[i]);
+  });
+}
+
+template <typename T>
+void fill(T* out, T value, i64 n) {
+  SPAIC_OMP_FOR(n)
+  for (i64 i = 0; i < n; ++i) out[i] = value;
+}
+
+template <typename To, typename Ti>
+void cast(const Ti* a, To* out, i64 n) {
+  SPAIC_OMP_FOR(n)
+  for (i64 i = 0; i < n; ++i) out[i] = static_cast<To>(a[i]);
+}
+
+#define SPAIC_INSTANTIATE(T)                                                              \
+  template void binary<T>(BinaryOp, const T*, const T*, T*, i64, const Broadcast*);       \
+  template void binary_scalar<T>(BinaryOp, const T*, T, T*, i64, bool);                   \
+  template void unary<T>(UnaryOp, const T*, T*, i64);                                     \
+  template void fill<T>(T*, T, i64);
+SPAIC_INSTANTIATE(float)
+SPAIC_INSTANTIATE(double)
+SPAIC_INSTANTIATE(std::int32_t)
+template void fill<std::uint8_t>(std::uint8_t*, std::uint8_t, i64);
+#undef SPAIC_INSTANTIATE
+
+#define SPAIC_CAST_FROM(Ti)                                  \
+  template void cast<float, Ti>(const Ti*, float*, i64);     \
+  template void cast<double, Ti>(const Ti*, double*, i64);   \
+  template void cast<std::int32_t, Ti>(const Ti*, std::int32_t*, i64); \
+  template void cast<std::uint8_t, Ti>(const Ti*, std::uint8_t*, i64);
+SPAIC_CAST_FROM(float)
+SPAIC_CAST_FROM(double)
+SPAIC_CAST_FROM(std::int32_t)
+SPAIC_CAST_FROM(std::uint8_t)
+#undef SPAIC_CAST_FROM
+
+}  // namespace spaic::cpu

@@ -1,0 +1,22 @@
+// cpu/parallel.h - OpenMP helpers for the CPU kernels. Loops below kSerialBelow elements stay serial:
+// waking the thread team costs more than it saves there.
+#pragma once
+
+#include "spaic/common.h"
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+namespace spaic::cpu {
+
+constexpr i64 kSerialBelow = 1 << 15;
+
+#if defined(_OPENMP)
+#define SPAIC_PRAGMA(x) _Pragma(#x)
+#define SPAIC_OMP_FOR(n) SPAIC_PRAGMA(omp parallel for schedule(static) if ((n) > ::spaic::cpu::kSerialBelow))
+#else
+#define SPAIC_OMP_FOR(n)
+#endif
+
+}  // namespace spaic::cpu

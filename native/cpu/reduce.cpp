@@ -1,0 +1,56 @@
+// cpu/reduce.cpp - sum/mean/max/min of a [outer, len, inner] view along the middle axis.
+// NaN propagates through sum and mean; max/min follow the comparison (a NaN input is skipped).
+#include <cstdint>
+#include <vector>
+
+#include "cpu/parallel.h"
+#include "spaic/math/reduce.h"
+#include "spaic/ops.h"
+
+namespace spaic::cpu {
+
+template <typename T>
+void reduce(const ReduceParams& p, const T* a, T* out) {
+  using A = typename AccType<T>::type;
+  const i64 outer = p.outer, len = p.len, inner = p.inner;
+  const i64 rows = outer * inner;
+  const bool max_min = p.op == ReduceOp::Max || p.op == ReduceOp::Min;
+  if (inner == 1) {
+    // Contiguous rows: one accumulator per output.
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) if (outer * len > kSerialBelow && outer > 1)
+#endif
+    for (i64 o = 0; o < outer; ++o) {
+      const T* row = a + o * len;
+      A acc = max_min ? A(reduce_identity<T>(p.op)) : A(0);
+      for (i64 i = 0; i < len; ++i) acc = reduce_combine<A>(p.op, acc, A(row[i]));
+      if (p.op == ReduceOp::Mean) acc = len > 0 ? acc / A(len) : A(0);
+      out[o] = static_cast<T>(acc);
+    }
+    return;
+  }
+  // Strided: walk the rows of the middle axis, accumulating a vector of `inner` values.
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) if (outer * len * inner > kSerialBelow && outer > 1)
+#endif
+  for (i64 o = 0; o < outer; ++o) {
+    std::vector<A> acc(static_cast<std::size_t>(inner), max_min ? A(reduce_identity<T>(p.op)) : A(0));
+    const T* base = a + o * len * inner;
+    for (i64 i = 0; i < len; ++i) {
+      const T* row = base + i * inner;
+      for (i64 j = 0; j < inner; ++j) acc[j] = reduce_combine<A>(p.op, acc[j], A(row[j]));
+    }
+    for (i64 j = 0; j < inner; ++j) {
+      A v = acc[j];
+      if (p.op == ReduceOp::Mean) v = len > 0 ? v / A(len) : A(0);
+      out[o * inner + j] = static_cast<T>(v);
+    }
+  }
+  (void)rows;
+}
+
+template void reduce<float>(const ReduceParams&, const float*, float*);
+template void reduce<double>(const ReduceParams&, const double*, double*);
+template void reduce<std::int32_t>(const ReduceParams&, const std::int32_t*, std::int32_t*);
+
+}  // namespace spaic::cpu

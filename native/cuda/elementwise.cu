@@ -1,0 +1,111 @@
+// cuda/elementwise.cu - CUDA twin of cpu/elementwise.cpp; same maths (spaic/math/elementwise.h).
+#include <cstdint>
+
+#include "cuda/common.cuh"
+#include "spaic/dispatch.h"
+#include "spaic/ops.h"
+
+namespace spaic::cuda {
+
+namespace {
+
+template <typename T, BinaryOp OP>
+__global__ void binary_kernel(const T* a, const T* b, T* out, i64 n) {
+  SPAIC_GRID_STRIDE(i, n) out[i] = apply_binary<T>(OP, a[i], b[i]);
+}
+
+template <typename T, BinaryOp OP>
+__global__ void binary_bcast_kernel(const T* a, const T* b, T* out, i64 n, Broadcast bc) {
+  SPAIC_GRID_STRIDE(i, n) {
+    i64 oa, ob;
+    broadcast_offsets(bc, i, &oa, &ob);
+    out[i] = apply_binary<T>(OP, a[oa], b[ob]);
+  }
+}
+
+template <typename T, BinaryOp OP, bool FIRST>
+__global__ void binary_scalar_kernel(const T* a, T s, T* out, i64 n) {
+  SPAIC_GRID_STRIDE(i, n) out[i] = FIRST ? apply_binary<T>(OP, s, a[i]) : apply_binary<T>(OP, a[i], s);
+}
+
+template <typename T, UnaryOp OP>
+__global__ void unary_kernel(const T* a, T* out, i64 n) {
+  SPAIC_GRID_STRIDE(i, n) out[i] = apply_unary<T>(OP, a[i]);
+}
+
+template <typename T>
+__global__ void fill_kernel(T* out, T v, i64 n) {
+  SPAIC_GRID_STRIDE(i, n) out[i] = v;
+}
+
+template <typename To, typename Ti>
+__global__ void cast_kernel(const Ti* a, To* out, i64 n) {
+  SPAIC_GRID_STRIDE(i, n) out[i] = static_cast<To>(a[i]);
+}
+
+}  // namespace
+
+template <typename T>
+void binary(BinaryOp op, const T* a, const T* b, T* out, i64 n, const Broadcast* bc) {
+  if (n == 0) return;
+  with_binary_op(op, [&](auto OP) {
+    if (bc) binary_bcast_kernel<T, decltype(OP)::value><<<grid_for(n), kBlock>>>(a, b, out, n, *bc);
+    else binary_kernel<T, decltype(OP)::value><<<grid_for(n), kBlock>>>(a, b, out, n);
+  });
+  SPAIC_CUDA_LAUNCHED();
+}
+
+template <typename T>
+void binary_scalar(BinaryOp op, const T* a, T s, T* out, i64 n, bool scalar_first) {
+  if (n == 0) return;
+  with_binary_op(op, [&](auto OP) {
+    if (scalar_first) binary_scalar_kernel<T, decltype(OP)::value, true><<<grid_for(n), kBlock>>>(a, s, out, n);
+    else binary_scalar_kernel<T, decltype(OP)::value, false><<<grid_for(n), kBlock>>>(a, s, out, n);
+  });
+  SPAIC_CUDA_LAUNCHED();
+}
+
+template <typename T>
+void unary(UnaryOp op, const T* a, T* out, i64 n) {
+  if (n == 0) return;
+  with_unary_op(op, [&](auto OP) { unary_kernel<T, decltype(OP)::value><<<grid_for(n), kBlock>>>(a, out, n); });
+  SPAIC_CUDA_LAUNCHED();
+}
+
+template <typename T>
+void fill(T* out, T value, i64 n) {
+  if (n == 0) return;
+  fill_kernel<T><<<grid_for(n), kBlock>>>(out, value, n);
+  SPAIC_CUDA_LAUNCHED();
+}
+
+template <typename To, typename Ti>
+void cast(const Ti* a, To* out, i64 n) {
+  if (n == 0) return;
+  cast_kernel<To, Ti><<<grid_for(n), kBlock>>>(a, out, n);
+  SPAIC_CUDA_LAUNCHED();
+}
+
+#define SPAIC_INSTANTIATE(T)                                                              \
+  template void binary<T>(BinaryOp, const T*, const T*, T*, i64, const Broadcast*);       \
+  template void binary_scalar<T>(BinaryOp, const T*, T, T*, i64, bool);                   \
+  template void unary<T>(UnaryOp, const T*, T*, i64);                                     \
+  template void fill<T>(T*, T, i64);
+SPAIC_INSTANTIATE(float)
+SPAIC_INSTANTIATE(double)
+SPAIC_INSTANTIATE(std::int32_t)
+template void fill<std::uint8_t>(std::uint8_t*, std::uint8_t, i64);
+#undef SPAIC_INSTANTIATE
+
+#define SPAIC_CAST_FROM(Ti)                                  \
+  template void cast<float, Ti>(const Ti*, float*, i64);     \
+  template void cast<double, Ti>(const Ti*, double*, i64);   \
+  template void cast<std::int32_t, Ti>(const Ti*, std::int32_t*, i64); \
+  template void cast<std::uint8_t, Ti>(const Ti*, std::uint8_t*, i64);
+SPAIC_CAST_FROM(float)
+SPAIC_CAST_FROM(double)
+SPAIC_CAST_FROM(std::int32_t)
+SPAIC_CAST_FROM(std::uint8_t)
+#undef SPAIC_CAST_FROM
+
+}  // namespace spaic::cuda

@@ -1,0 +1,101 @@
+// spaic/math/elementwise.h - per-element arithmetic of the elementwise and reduction ops.
+// Included by cpu/elementwise.cpp and cuda/elementwise.cu: one copy of the maths for both.
+#pragma once
+
+#include <cmath>
+
+#include "spaic/common.h"
+
+namespace spaic {
+
+// Codes shared with lib/ops/elementwise.ts.
+enum class BinaryOp : int { Add = 0, Sub = 1, Mul = 2, Div = 3, Max = 4, Min = 5, Pow = 6, Gt = 7, Ge = 8, Lt = 9, Le = 10, Eq = 11 };
+enum class UnaryOp : int { Neg = 0, Abs = 1, Exp = 2, Log = 3, Sqrt = 4, Relu = 5, Sigmoid = 6, Tanh = 7, Square = 8, Sign = 9, Heaviside = 10, Reciprocal = 11 };
+enum class ReduceOp : int { Sum = 0, Mean = 1, Max = 2, Min = 3 };
+
+template <typename T>
+SPAIC_HD T apply_binary(BinaryOp op, T a, T b) {
+  switch (op) {
+    case BinaryOp::Add: return a + b;
+    case BinaryOp::Sub: return a - b;
+    case BinaryOp::Mul: return a * b;
+    case BinaryOp::Div: return a / b;
+    case BinaryOp::Max: return a > b ? a : b;
+    case BinaryOp::Min: return a < b ? a : b;
+    case BinaryOp::Pow: return static_cast<T>(pow(static_cast<double>(a), static_cast<double>(b)));
+    case BinaryOp::Gt: return a > b ? T(1) : T(0);
+    case BinaryOp::Ge: return a >= b ? T(1) : T(0);
+    case BinaryOp::Lt: return a < b ? T(1) : T(0);
+    case BinaryOp::Le: return a <= b ? T(1) : T(0);
+    case BinaryOp::Eq: return a == b ? T(1) : T(0);
+  }
+  return T(0);
+}
+
+SPAIC_HD float exp_t(float x) { return expf(x); }
+SPAIC_HD double exp_t(double x) { return exp(x); }
+SPAIC_HD float log_t(float x) { return logf(x); }
+SPAIC_HD double log_t(double x) { return log(x); }
+SPAIC_HD float sqrt_t(float x) { return sqrtf(x); }
+SPAIC_HD double sqrt_t(double x) { return sqrt(x); }
+SPAIC_HD float tanh_t(float x) { return tanhf(x); }
+SPAIC_HD double tanh_t(double x) { return tanh(x); }
+SPAIC_HD float abs_t(float x) { return fabsf(x); }
+SPAIC_HD double abs_t(double x) { return fabs(x); }
+SPAIC_HD int abs_t(int x) { return x < 0 ? -x : x; }
+
+template <typename T>
+SPAIC_HD T apply_unary(UnaryOp op, T x) {
+  switch (op) {
+    case UnaryOp::Neg: return -x;
+    case UnaryOp::Abs: return abs_t(x);
+    case UnaryOp::Exp: return exp_t(x);
+    case UnaryOp::Log: return log_t(x);
+    case UnaryOp::Sqrt: return sqrt_t(x);
+    case UnaryOp::Relu: return x > T(0) ? x : T(0);
+    case UnaryOp::Sigmoid: return T(1) / (T(1) + exp_t(-x));
+    case UnaryOp::Tanh: return tanh_t(x);
+    case UnaryOp::Square: return x * x;
+    case UnaryOp::Sign: return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
+    case UnaryOp::Heaviside: return x > T(0) ? T(1) : T(0);
+    case UnaryOp::Reciprocal: return T(1) / x;
+  }
+  return x;
+}
+
+// Integer versions: only the ops that make sense on int32 are reachable (the binding checks).
+template <>
+SPAIC_HD int apply_unary<int>(UnaryOp op, int x) {
+  switch (op) {
+    case UnaryOp::Neg: return -x;
+    case UnaryOp::Abs: return x < 0 ? -x : x;
+    case UnaryOp::Relu: return x > 0 ? x : 0;
+    case UnaryOp::Square: return x * x;
+    case UnaryOp::Sign: return x > 0 ? 1 : (x < 0 ? -1 : 0);
+    case UnaryOp::Heaviside: return x > 0 ? 1 : 0;
+    default: return x;
+  }
+}
+
+// Broadcasting index map: up to kMaxDims dims; stride 0 on broadcast dims.
+constexpr int kMaxDims = 8;
+struct Broadcast {
+  int ndim = 0;
+  i64 shape[kMaxDims] = {};
+  i64 stride_a[kMaxDims] = {};
+  i64 stride_b[kMaxDims] = {};
+};
+
+SPAIC_HD void broadcast_offsets(const Broadcast& bc, i64 linear, i64* oa, i64* ob) {
+  i64 a = 0, b = 0;
+  for (int d = bc.ndim - 1; d >= 0; --d) {
+    i64 idx = linear % bc.shape[d];
+    linear /= bc.shape[d];
+    a += idx * bc.stride_a[d];
+    b += idx * bc.stride_b[d];
+  }
+  *oa = a;
+  *ob = b;
+}
+
+}  // namespace spaic

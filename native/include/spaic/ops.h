@@ -1,0 +1,61 @@
+// spaic/ops.h - the backend-neutral kernel API.
+//
+// Every op family has a CPU implementation in cpu/<stem>.cpp and a CUDA twin in cuda/<stem>.cu with the
+// same signature in namespace spaic::cpu / spaic::cuda. Kernels take raw pointers, sizes and a params
+// struct; they never see N-API. Pointers point into memory of the backend being called.
+// Dimension letters: T time steps, B batch, N neurons, S synapses (see common.h).
+#pragma once
+
+#include <string>
+
+#include "spaic/common.h"
+#include "spaic/math/elementwise.h"
+
+namespace spaic {
+
+// C[M,N] = alpha * op(A) * op(B) + beta * C, row-major. op(A) is [M,K]: A is [M,K] (lda >= K) or,
+// transposed, [K,M] (lda >= M). Likewise op(B) is [K,N].
+struct GemmParams {
+  bool trans_a = false, trans_b = false;
+  i64 m = 0, n = 0, k = 0;
+  i64 lda = 0, ldb = 0, ldc = 0;
+  double alpha = 1.0, beta = 0.0;
+};
+
+// Reduce a [outer, len, inner] view along the middle axis to [outer, inner].
+struct ReduceParams {
+  ReduceOp op = ReduceOp::Sum;
+  i64 outer = 1, len = 1, inner = 1;
+};
+
+#define SPAIC_DECLARE_BACKEND_OPS                                                                       \
+  template <typename T>                                                                                 \
+  void binary(BinaryOp op, const T* a, const T* b, T* out, i64 n, const Broadcast* bc);                 \
+  template <typename T>                                                                                 \
+  void binary_scalar(BinaryOp op, const T* a, T s, T* out, i64 n, bool scalar_first);                   \
+  template <typename T>                                                                                 \
+  void unary(UnaryOp op, const T* a, T* out, i64 n);                                                    \
+  template <typename T>                                                                                 \
+  void fill(T* out, T value, i64 n);                                                                    \
+  template <typename T>                                                                                 \
+  void reduce(const ReduceParams& p, const T* a, T* out);                                               \
+  template <typename T>                                                                                 \
+  void gemm(const GemmParams& p, const T* a, const T* b, T* c);                                         \
+  template <typename To, typename Ti>                                                                   \
+  void cast(const Ti* a, To* out, i64 n);
+
+namespace cpu {
+SPAIC_DECLARE_BACKEND_OPS
+// The built-in GEMM, always compiled; `gemm` uses BLAS instead when the addon was built with one.
+template <typename T>
+void gemm_builtin(const GemmParams& p, const T* a, const T* b, T* c);
+bool have_blas();
+std::string blas_name();
+int num_threads();
+}  // namespace cpu
+
+namespace cuda {
+SPAIC_DECLARE_BACKEND_OPS
+}  // namespace cuda
+
+}  // namespace spaic

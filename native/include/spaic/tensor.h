@@ -1,0 +1,48 @@
+// spaic/tensor.h - a dense buffer on one device, shared by the JS handle and any async work using it.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "spaic/common.h"
+#include "spaic/dtype.h"
+
+namespace spaic {
+
+class Storage {
+ public:
+  Storage(Device dev, std::size_t bytes);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+  void* data() const { return ptr_; }
+  std::size_t bytes() const { return bytes_; }
+  Device device() const { return dev_; }
+
+ private:
+  void* ptr_ = nullptr;
+  std::size_t bytes_ = 0;
+  Device dev_;
+};
+
+struct Tensor {
+  std::shared_ptr<Storage> storage;
+  DType dtype = DType::F32;
+  std::vector<i64> shape;
+
+  i64 numel() const {
+    i64 n = 1;
+    for (i64 d : shape) n *= d;
+    return n;
+  }
+  Device device() const { return storage->device(); }
+  std::size_t bytes() const { return static_cast<std::size_t>(numel()) * dtype_size(dtype); }
+  template <typename T>
+  T* ptr() const { return static_cast<T*>(storage->data()); }
+  void* raw() const { return storage->data(); }
+};
+
+Tensor make_tensor(DType dtype, std::vector<i64> shape, Device dev, bool zero);
+void copy_bytes(const Tensor& dst, const Tensor& src);  // same bytes, any devices
+
+}  // namespace spaic

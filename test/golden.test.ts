@@ -1,0 +1,88 @@
+/**
+ * Every *.json in $SPAIC_GOLDEN_DIR (default ../shared/golden, read recursively) is one test, named
+ * after the file, dispatched by `kind` and `algorithm` to a handler in test/golden/.
+ * - A file whose kind/algorithm is on TODO is reported as todo, with the reason.
+ * - A file whose kind or algorithm is neither handled nor on TODO fails. So does a file of another format.
+ */
+import test from 'ava'
+
+import { goldenDir, listGoldenFiles, loadGolden } from './helpers/golden.js'
+import { handlers } from './golden/index.js'
+
+/** Rules still being built: `kind` or `kind:algorithm` -> where they land. Shrinks as they land. */
+const TODO: Record<string, string> = {
+  'surrogate:STCA': 'surrogate kernels (issue 3)',
+  'surrogate:STBP': 'surrogate kernels (issue 3)',
+  'surrogate:SigmoidGrad': 'surrogate kernels (issue 3)',
+  'surrogate:AtanGrad': 'surrogate kernels (issue 3)',
+  'surrogate:RectangleGrad': 'surrogate kernels (issue 3)',
+  'surrogate:GateGrad': 'surrogate kernels (issue 3)',
+  'surrogate:QGateGrad': 'surrogate kernels (issue 3)',
+  'surrogate:ReLUGrad': 'surrogate kernels (issue 3)',
+  'surrogate:straight_through_estimator': 'surrogate kernels (issue 3)',
+  'stdp_function:nearest_online_STDP.nearest_online_stdp_weightupdate': 'STDP kernels (issue 3)',
+  'stdp_function:full_online_STDP.full_online_stdp_weightupdate': 'STDP kernels (issue 3)',
+  'stdp_function:Meta_nearest_online_STDP.update': 'STDP kernels (issue 3)',
+  'stdp_function:PostPreIntSTDP.update': 'STDP kernels (issue 3)',
+  'stdp_function:RSTDP.weight_update': 'STDP kernels (issue 3)',
+  'stdp_function:RSTDPET.weight_update': 'STDP kernels (issue 3)',
+  'stdp_function:RewardSwitchSTDP.update': 'STDP kernels (issue 3)',
+  'optimizer:SGD': 'optimizers (issue 4)',
+  'optimizer:Adam': 'optimizers (issue 4)',
+  'optimizer:AdamW': 'optimizers (issue 4)',
+  'optimizer:Adamax': 'optimizers (issue 4)',
+  'optimizer:ASGD': 'optimizers (issue 4)',
+  'optimizer:Adadelta': 'optimizers (issue 4)',
+  'optimizer:Adagrad': 'optimizers (issue 4)',
+  'optimizer:RMSprop': 'optimizers (issue 4)',
+  'optimizer:Rpop': 'optimizers (issue 4)',
+  'optimizer:SparseAdam': 'optimizers (issue 4)',
+  'optimizer:LBFGS': 'optimizers (issue 4)',
+  'lr_scheduler:LambdaLR': 'lr schedules (issue 4)',
+  'lr_scheduler:StepLR': 'lr schedules (issue 4)',
+  'lr_scheduler:MultiStepLR': 'lr schedules (issue 4)',
+  'lr_scheduler:ExponentialLR': 'lr schedules (issue 4)',
+  'lr_scheduler:CosineAnnealingLR': 'lr schedules (issue 4)',
+  'lr_scheduler:ReduceLROnPlateau': 'lr schedules (issue 4)',
+  'lr_scheduler:CyclicLR': 'lr schedules (issue 4)',
+  'lr_scheduler:CosineAnnealingWarmRestarts': 'lr schedules (issue 4)',
+  'stdp_network:nearest_online_STDP': 'network substrate (issue 5)',
+  'stdp_network:full_online_STDP': 'network substrate (issue 5)',
+  'stdp_network:Meta_nearest_online_STDP': 'remaining learners (after issue 5)',
+  'stdp_network:PostPreIntSTDP': 'remaining learners (after issue 5)',
+  'stdp_network:RSTDP': 'remaining learners (after issue 5)',
+  'stdp_network:RSTDPET': 'remaining learners (after issue 5)',
+  'stdp_network:RewardSwitchSTDP': 'remaining learners (after issue 5)',
+  'stdp_network:Tempotron': 'remaining learners (after issue 5)',
+  'e2e_training:STCA': 'network substrate and BPTT (issue 5)',
+}
+
+const files = listGoldenFiles()
+
+test('golden directory holds files', (t) => {
+  t.true(files.length > 0, `no *.json found in ${goldenDir} (set SPAIC_GOLDEN_DIR)`)
+})
+
+for (const file of files) {
+  let g: ReturnType<typeof loadGolden>
+  try {
+    g = loadGolden(file)
+  } catch (err) {
+    test(`golden ${file}`, (t) => t.fail(`cannot parse ${file}: ${(err as Error).message}`))
+    continue
+  }
+  const name = `golden ${g.name ?? file}`
+  if (g.format !== 'spaic-golden/1') {
+    test(name, (t) => t.fail(`unknown format ${JSON.stringify(g.format)} in ${file}`))
+    continue
+  }
+  const key = `${g.kind}:${g.algorithm}`
+  const h = handlers[g.kind]
+  if (h && h.algorithms.includes(g.algorithm)) {
+    test(name, (t) => h.run(t, g))
+  } else if (TODO[key] ?? TODO[g.kind]) {
+    test.todo(`${name} (todo: ${TODO[key] ?? TODO[g.kind]})`)
+  } else {
+    test(name, (t) => t.fail(`no handler for golden kind '${g.kind}' / algorithm '${g.algorithm}' (${file})`))
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * Golden handlers by kind. Each module checks one kind of golden file through the public API and
+ * lists the algorithms it implements. A kind/algorithm with no handler must be on the TODO list in
+ * test/golden.test.ts, or its files fail.
+ */
+import type { ExecutionContext } from 'ava'
+
+import type { GoldenFile } from '../helpers/golden.js'
+
+export interface GoldenHandler {
+  /** Algorithms (the files' `algorithm` field) this handler checks. */
+  algorithms: readonly string[]
+  run(t: ExecutionContext, g: GoldenFile): void | Promise<void>
+}
+
+export const handlers: Record<string, GoldenHandler> = {}
