@@ -35,13 +35,12 @@ class StepGraphFixture extends Learner {
   }
   override connectionRule(conn: Connection, ctx: LearnerBuildContext): void {
     const want = this.parameters.reads as FixtureReads
-    const reads = [
-      { slot: ctx.slotName(conn.pre, 'O'), at: 'cur' as const }, // requested 'cur': no writer precedes... see below
-      { slot: ctx.slotName(conn.post, 'O'), at: 'prev' as const },
-      { slot: ctx.slotName(conn, 'weight'), at: 'prev' as const },
+    // SPAIC's rules read the plain (prev) spikes and weight, and [updated] (cur) V and reward
+    const reads: Array<{ slot: string; at: 'prev' | 'cur' }> = [
+      { slot: ctx.slotName(conn.pre, 'O'), at: 'prev' },
+      { slot: ctx.slotName(conn.post, 'O'), at: 'prev' },
+      { slot: ctx.slotName(conn, 'weight'), at: 'prev' },
     ]
-    // SPAIC's learners read plain (prev) spikes; the fixture asks for prev as they do
-    reads[0]!.at = 'prev'
     if (want.postV) reads.push({ slot: ctx.slotName(conn.post, 'V'), at: 'cur' })
     if (want.reward) {
       const rw = ctx.objects.find((o) => o instanceof Reward)!
