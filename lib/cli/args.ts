@@ -1,0 +1,161 @@
+/**
+ * Command-line parsing for `spaic-learning`, without dependencies:
+ *   spaic-learning train --algorithm <name> [--data <dir>|synthetic] [--epochs N] [--batch N]
+ *                        [--runtime ms] [--dt ms] [--device auto|cpu|cuda|cuda:N] [--seed N] [--json <file>] [--quiet]
+ *   spaic-learning demo [same flags]
+ *   spaic-learning --help
+ * Flags take `--flag value` or `--flag=value`. Every bad flag is an InvalidArgumentError whose
+ * `param` is the flag (e.g. '--epochs').
+ */
+import { InvalidArgumentError } from '../errors.js'
+
+export interface TrainOptions {
+  algorithm: string
+  /** 'synthetic' (the built-in digits) or an MNIST directory. */
+  data: string
+  epochs: number
+  batch: number
+  /** Simulated time per sample (ms). */
+  runtime: number
+  dt: number
+  device: string
+  seed: number
+  /** Where to write the metrics as JSON, or null. */
+  json: string | null
+  quiet: boolean
+}
+
+export type ParsedCommand = { command: 'help' } | { command: 'train' | 'demo'; options: TrainOptions }
+
+export const TRAIN_DEFAULTS: Readonly<TrainOptions> = Object.freeze({
+  algorithm: 'stca',
+  data: 'synthetic',
+  epochs: 1,
+  batch: 32,
+  runtime: 20,
+  dt: 1,
+  device: 'auto',
+  seed: 0,
+  json: null,
+  quiet: false,
+})
+
+const VALUE_FLAGS = ['algorithm', 'data', 'epochs', 'batch', 'runtime', 'dt', 'device', 'seed', 'json'] as const
+const BOOL_FLAGS = ['quiet', 'help'] as const
+
+export const USAGE = `Usage: spaic-learning <command> [options]
+
+Commands:
+  train         train a spiking network with a learning rule
+  demo          train on the built-in synthetic digits (no download needed)
+  help          show this help
+
+Options (train, demo):
+  --algorithm <name>   learning rule (default ${TRAIN_DEFAULTS.algorithm})
+  --data <dir>         MNIST directory (IDX files, raw or .gz) or 'synthetic' (default)
+  --epochs <n>         passes over the training set (default ${TRAIN_DEFAULTS.epochs})
+  --batch <n>          samples per batch (default ${TRAIN_DEFAULTS.batch})
+  --runtime <ms>       simulated time per sample (default ${TRAIN_DEFAULTS.runtime})
+  --dt <ms>            time step (default ${TRAIN_DEFAULTS.dt})
+  --device <d>         auto | cpu | cuda | cuda:N (default auto)
+  --seed <n>           seed for initialisation, shuffling and encoding (default 0)
+  --json <file>        also write the metrics to <file> as JSON
+  --quiet              no progress output
+  -h, --help           show this help
+`
+
+function bad(flag: string, expected: string, got: string | undefined): InvalidArgumentError {
+  return new InvalidArgumentError(`Expected ${expected} for ${flag} but received ${got === undefined ? 'nothing' : JSON.stringify(got)}`, { param: flag })
+}
+
+function intFlag(flag: string, v: string, min: number): number {
+  if (!/^\d+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v))) throw bad(flag, `an integer >= ${min}`, v)
+  return Number(v)
+}
+
+function posFlag(flag: string, v: string): number {
+  const n = Number(v)
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw bad(flag, 'a number > 0', v)
+  return n
+}
+
+export function parseArgs(argv: readonly string[]): ParsedCommand {
+  if (!Array.isArray(argv) || argv.some((a) => typeof a !== 'string')) throw new InvalidArgumentError('argv must be an array of strings', { param: 'argv' })
+  const args = argv.slice()
+  if (args.length === 0) return { command: 'help' }
+  const first = args[0]!
+  if (first === '-h' || first === '--help' || first === 'help') return { command: 'help' }
+  if (first !== 'train' && first !== 'demo') {
+    throw new InvalidArgumentError(`Unknown command ${JSON.stringify(first)}; commands: train, demo, help`, { param: 'command' })
+  }
+  const o: TrainOptions = { ...TRAIN_DEFAULTS }
+  const seen = new Set<string>()
+  for (let i = 1; i < args.length; i++) {
+    const a = args[i]!
+    if (a === '-h') return { command: 'help' }
+    if (!a.startsWith('--')) throw new InvalidArgumentError(`Unexpected argument ${JSON.stringify(a)} (options start with --)`, { param: a })
+    const eq = a.indexOf('=')
+    const name = eq >= 0 ? a.slice(2, eq) : a.slice(2)
+    const flag = `--${name}`
+    if ((BOOL_FLAGS as readonly string[]).includes(name)) {
+      if (eq >= 0) throw bad(flag, 'no value', a.slice(eq + 1))
+      if (name === 'help') return { command: 'help' }
+      o.quiet = true
+      continue
+    }
+    if (!(VALUE_FLAGS as readonly string[]).includes(name)) {
+      throw new InvalidArgumentError(`Unknown option ${flag}; options: ${[...VALUE_FLAGS, ...BOOL_FLAGS].map((f) => `--${f}`).join(', ')}`, { param: flag })
+    }
+    if (seen.has(name)) throw new InvalidArgumentError(`${flag} was given twice`, { param: flag })
+    seen.add(name)
+    let v: string
+    if (eq >= 0) v = a.slice(eq + 1)
+    else {
+      const next = args[i + 1]
+      if (next === undefined || next.startsWith('--')) throw bad(flag, 'a value', undefined)
+      v = next
+      i++
+    }
+    switch (name as (typeof VALUE_FLAGS)[number]) {
+      case 'algorithm':
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) throw bad(flag, 'an algorithm name', v)
+        o.algorithm = v
+        break
+      case 'data':
+        if (first === 'demo') throw new InvalidArgumentError('demo always uses the built-in synthetic digits; use train --data <dir> for MNIST', { param: flag })
+        if (v.length === 0) throw bad(flag, "a directory or 'synthetic'", v)
+        o.data = v
+        break
+      case 'epochs':
+        o.epochs = intFlag(flag, v, 1)
+        break
+      case 'batch':
+        o.batch = intFlag(flag, v, 1)
+        break
+      case 'runtime':
+        o.runtime = posFlag(flag, v)
+        break
+      case 'dt':
+        o.dt = posFlag(flag, v)
+        break
+      case 'device':
+        if (!/^(auto|cpu|cuda|cuda:\d+)$/.test(v)) throw bad(flag, 'auto, cpu, cuda or cuda:N', v)
+        o.device = v
+        break
+      case 'seed':
+        o.seed = intFlag(flag, v, 0)
+        break
+      case 'json':
+        if (v.length === 0) throw bad(flag, 'a file path', v)
+        o.json = v
+        break
+    }
+  }
+  if (o.runtime < o.dt) throw new InvalidArgumentError(`--runtime (${o.runtime}) must be at least one time step (--dt ${o.dt})`, { param: '--runtime' })
+  return { command: first, options: o }
+}
+
+/** Time steps per sample: the integer step count SPAIC's rounding effectively gives (ceil(runtime/dt)). */
+export function stepsOf(runtime: number, dt: number): number {
+  return Math.max(1, Math.ceil(runtime / dt - 1e-9))
+}

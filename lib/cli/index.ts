@@ -1,0 +1,11 @@
+/** The command line's building blocks (the executable is lib/cli/main.ts -> dist/cli/main.js). */
+export { parseArgs, stepsOf, TRAIN_DEFAULTS, USAGE } from './args.js'
+export type { ParsedCommand, TrainOptions } from './args.js'
+export { formatDuration, formatNumber, formatPercent, formatTable, progressBar, progressText } from './format.js'
+export type { ProgressState } from './format.js'
+export { Progress, silentProgress } from './progress.js'
+export type { ProgressOptions, ProgressReporter, ProgressUpdate, TextStream } from './progress.js'
+export { registerTrainJob, trainJobs, writeMetricsJson } from './jobs.js'
+export type { EpochMetrics, Metrics, TrainJob } from './jobs.js'
+export { main, summaryTable } from './main.js'
+export type { MainIO } from './main.js'

@@ -1,0 +1,69 @@
+/**
+ * Training jobs: the command line looks the algorithm up here. The training logic is registered by
+ * the package (lib/index.ts wires the built-in jobs); `registerTrainJob` adds one.
+ */
+import { renameSync, writeFileSync, openSync, fsyncSync, closeSync, unlinkSync } from 'node:fs'
+
+import { IOError, InvalidArgumentError, invalidArgument } from '../errors.js'
+import type { TrainOptions } from './args.js'
+import type { ProgressReporter } from './progress.js'
+
+export interface EpochMetrics {
+  epoch: number
+  trainLoss: number | null
+  trainAccuracy: number | null
+  testAccuracy: number | null
+  samplesPerSec: number
+  seconds: number
+}
+
+export interface Metrics {
+  algorithm: string
+  /** The device that ran the job, e.g. 'cpu' or 'cuda:0'. */
+  device: string
+  epochs: EpochMetrics[]
+  finalTestAccuracy: number | null
+  /** Anything else the job wants to report (JSON-serialisable). */
+  extra?: Record<string, unknown>
+}
+
+export interface TrainJob {
+  /** One line for --help and error messages. */
+  description?: string
+  run(opts: TrainOptions, progress: ProgressReporter): Promise<Metrics>
+}
+
+const jobs = new Map<string, TrainJob>()
+/** Registered jobs by lowercase algorithm name. */
+export const trainJobs: ReadonlyMap<string, TrainJob> = jobs
+
+export function registerTrainJob(algorithm: string, job: TrainJob): void {
+  if (typeof algorithm !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(algorithm)) throw invalidArgument('algorithm', 'an algorithm name', algorithm)
+  if (typeof job !== 'object' || job === null || typeof job.run !== 'function') throw invalidArgument('job', 'an object with run(opts, progress)', job)
+  const key = algorithm.toLowerCase()
+  if (jobs.has(key)) throw new InvalidArgumentError(`a training job for '${key}' is already registered`, { param: 'algorithm' })
+  jobs.set(key, job)
+}
+
+/** Writes `{format, options, metrics}` to `file` atomically (temporary file, fsync, rename). */
+export function writeMetricsJson(file: string, options: TrainOptions, metrics: Metrics): void {
+  const body = JSON.stringify({ format: 'spaic-metrics/1', options, metrics, writtenAt: new Date().toISOString() }, null, 2) + '\n'
+  const tmp = `${file}.${process.pid}.tmp`
+  try {
+    writeFileSync(tmp, body)
+    const fd = openSync(tmp, 'r+')
+    try {
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    renameSync(tmp, file)
+  } catch (err) {
+    try {
+      unlinkSync(tmp)
+    } catch {
+      /* nothing to clean */
+    }
+    throw new IOError(`cannot write metrics to ${file}: ${(err as Error).message}`, { param: '--json', cause: err })
+  }
+}

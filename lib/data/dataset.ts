@@ -1,0 +1,96 @@
+/** A labelled image dataset in memory, plus splitting and seeded mini-batch iteration. */
+import { ShapeError, invalidArgument } from '../errors.js'
+import { integer, isPlainObject, options as checkOptions } from '../validate.js'
+import { SeededRandom, deriveSeed } from '../network/rng.js'
+
+export interface Dataset {
+  /** n·rows·cols pixels in [0, 1], sample-major. */
+  images: Float32Array
+  labels: Uint8Array
+  n: number
+  rows: number
+  cols: number
+  /** Number of classes (labels are 0 … classes−1). */
+  classes: number
+}
+
+export function checkDataset(param: string, d: unknown): Dataset {
+  if (!isPlainObject(d) || !(d.images instanceof Float32Array) || !(d.labels instanceof Uint8Array)) {
+    throw invalidArgument(param, 'a dataset {images: Float32Array, labels: Uint8Array, n, rows, cols, classes}', d)
+  }
+  const ds = d as unknown as Dataset
+  integer(`${param}.n`, ds.n, 0)
+  integer(`${param}.rows`, ds.rows, 1)
+  integer(`${param}.cols`, ds.cols, 1)
+  integer(`${param}.classes`, ds.classes, 1)
+  if (ds.images.length !== ds.n * ds.rows * ds.cols) throw new ShapeError(`${param}.images holds ${ds.images.length} values, not n·rows·cols = ${ds.n * ds.rows * ds.cols}`, { param: `${param}.images` })
+  if (ds.labels.length !== ds.n) throw new ShapeError(`${param}.labels holds ${ds.labels.length} labels, not n = ${ds.n}`, { param: `${param}.labels` })
+  return ds
+}
+
+/** Samples [start, end) as a view (no copy). */
+export function subset(data: Dataset, start: number, end: number): Dataset {
+  const d = checkDataset('data', data)
+  integer('start', start, 0, d.n)
+  integer('end', end, start, d.n)
+  const px = d.rows * d.cols
+  return { ...d, images: d.images.subarray(start * px, end * px), labels: d.labels.subarray(start, end), n: end - start }
+}
+
+/** The first `trainCount` samples (default 80%) for training, the rest for testing; views, no copy. */
+export function split(data: Dataset, opts: { trainCount?: number } = {}): { train: Dataset; test: Dataset } {
+  const d = checkDataset('data', data)
+  const o = checkOptions('options', opts, ['trainCount'])
+  const k = o.trainCount === undefined ? Math.round(d.n * 0.8) : integer('trainCount', o.trainCount, 0, d.n)
+  return { train: subset(d, 0, k), test: subset(d, k, d.n) }
+}
+
+export interface Batch {
+  /** size·rows·cols pixels. */
+  images: Float32Array
+  labels: Uint8Array
+  /** The dataset indices of the samples. */
+  indices: Uint32Array
+  size: number
+}
+
+export interface BatchOptions {
+  batchSize: number
+  /** Shuffle the order (seeded); default true. */
+  shuffle?: boolean
+  seed?: number
+  /** Mixed into the seed so that each epoch has its own order. */
+  epoch?: number
+  /** Drop a last, smaller batch; default false. */
+  dropLast?: boolean
+}
+
+/** Mini-batches over `data` in a seeded order (the same seed and epoch give the same batches). */
+export function* batches(data: Dataset, opts: BatchOptions): Generator<Batch> {
+  const d = checkDataset('data', data)
+  const o = checkOptions('options', opts, ['batchSize', 'shuffle', 'seed', 'epoch', 'dropLast'])
+  const bs = integer('batchSize', o.batchSize, 1)
+  const shuffle = o.shuffle === undefined ? true : o.shuffle
+  if (typeof shuffle !== 'boolean') throw invalidArgument('shuffle', 'a boolean', shuffle)
+  const seed = o.seed === undefined ? 0 : integer('seed', o.seed, 0, Number.MAX_SAFE_INTEGER)
+  const epoch = o.epoch === undefined ? 0 : integer('epoch', o.epoch, 0)
+  const dropLast = o.dropLast === undefined ? false : o.dropLast
+  if (typeof dropLast !== 'boolean') throw invalidArgument('dropLast', 'a boolean', dropLast)
+  const order = new Uint32Array(d.n)
+  for (let i = 0; i < d.n; i++) order[i] = i
+  if (shuffle) new SeededRandom(deriveSeed(seed, epoch)).shuffle(order)
+  const px = d.rows * d.cols
+  for (let s = 0; s < d.n; s += bs) {
+    const size = Math.min(bs, d.n - s)
+    if (size < bs && dropLast) return
+    const indices = order.slice(s, s + size)
+    const images = new Float32Array(size * px)
+    const labels = new Uint8Array(size)
+    for (let j = 0; j < size; j++) {
+      const i = indices[j]!
+      images.set(d.images.subarray(i * px, (i + 1) * px), j * px)
+      labels[j] = d.labels[i]!
+    }
+    yield { images, labels, indices, size }
+  }
+}

@@ -1,0 +1,243 @@
+/** Command line: flag parsing and validation, progress and summary formatting, job dispatch, --json. */
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+import test from 'ava'
+
+import { InvalidArgumentError } from '../../lib/errors.js'
+import {
+  Progress,
+  TRAIN_DEFAULTS,
+  formatDuration,
+  formatNumber,
+  formatTable,
+  main,
+  parseArgs,
+  progressBar,
+  progressText,
+  registerTrainJob,
+  stepsOf,
+  summaryTable,
+  type Metrics,
+  type TrainOptions,
+} from '../../lib/cli/index.js'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+
+class Sink {
+  text = ''
+  isTTY: boolean
+  columns = 100
+  constructor(tty = false) {
+    this.isTTY = tty
+  }
+  write(s: string) {
+    this.text += s
+    return true
+  }
+}
+
+// ---- parsing --------------------------------------------------------------------------------
+
+test('parseArgs: commands, defaults, both flag spellings', (t) => {
+  t.deepEqual(parseArgs([]), { command: 'help' })
+  t.deepEqual(parseArgs(['--help']), { command: 'help' })
+  t.deepEqual(parseArgs(['train', '-h']), { command: 'help' })
+  t.deepEqual(parseArgs(['train']), { command: 'train', options: { ...TRAIN_DEFAULTS } })
+  const p = parseArgs(['train', '--algorithm', 'nearest_online_stdp', '--data=/tmp/m', '--epochs', '3', '--batch=64', '--runtime', '25.6', '--dt', '0.1', '--device', 'cuda:1', '--seed', '42', '--json', 'out.json', '--quiet'])
+  t.deepEqual(p, {
+    command: 'train',
+    options: { algorithm: 'nearest_online_stdp', data: '/tmp/m', epochs: 3, batch: 64, runtime: 25.6, dt: 0.1, device: 'cuda:1', seed: 42, json: 'out.json', quiet: true },
+  })
+  t.is(parseArgs(['demo', '--epochs', '2']).command, 'demo')
+  t.is(stepsOf(25.6, 0.1), 256)
+  t.is(stepsOf(20, 1), 20)
+  t.is(stepsOf(0.3, 0.1), 3)
+})
+
+test('parseArgs: every bad flag is a typed error naming the flag', (t) => {
+  const cases: Array<[string[], string, RegExp?]> = [
+    [['fly'], 'command', /commands: train, demo, help/],
+    [['train', '--epochs', '0'], '--epochs'],
+    [['train', '--epochs', '1.5'], '--epochs'],
+    [['train', '--epochs'], '--epochs', /received nothing/],
+    [['train', '--epochs', '--batch', '3'], '--epochs'],
+    [['train', '--batch', '-3'], '--batch'],
+    [['train', '--runtime', 'abc'], '--runtime'],
+    [['train', '--runtime', '0.5', '--dt', '1'], '--runtime', /at least one time step/],
+    [['train', '--dt', '0'], '--dt'],
+    [['train', '--dt', 'NaN'], '--dt'],
+    [['train', '--device', 'gpu'], '--device'],
+    [['train', '--seed', '-1'], '--seed'],
+    [['train', '--algorithm', 'a b'], '--algorithm'],
+    [['train', '--json='], '--json'],
+    [['train', '--epoch', '3'], '--epoch', /options: --algorithm/],
+    [['train', '--epochs', '2', '--epochs', '3'], '--epochs', /twice/],
+    [['train', '--quiet=yes'], '--quiet'],
+    [['train', 'extra'], 'extra'],
+    [['demo', '--data', '/tmp'], '--data', /synthetic/],
+  ]
+  for (const [argv, param, re] of cases) {
+    const e = t.throws(() => parseArgs(argv), { instanceOf: InvalidArgumentError }, argv.join(' '))
+    t.is(e?.param, param, argv.join(' '))
+    if (re && e) t.regex(e.message, re)
+  }
+  t.throws(() => parseArgs([3] as never), { instanceOf: InvalidArgumentError })
+})
+
+// ---- formatting -------------------------------------------------------------------------------
+
+test('durations, numbers and tables', (t) => {
+  t.is(formatDuration(0), '0:00')
+  t.is(formatDuration(75), '1:15')
+  t.is(formatDuration(3725), '1:02:05')
+  t.is(formatDuration(NaN), '--:--')
+  t.is(formatNumber(0.123456), '0.1235')
+  t.is(formatNumber(2), '2')
+  t.is(formatNumber(0.5), '0.5')
+  t.is(formatNumber(1e-5), '1.000e-5')
+  t.is(formatNumber(null), '-')
+  const table = formatTable(['epoch', 'name', 'acc'], [[1, 'stca', '91.5%'], [10, 'stdp', '8.0%']])
+  t.is(table, ['epoch  name    acc', '-----  ----  -----', '    1  stca  91.5%', '   10  stdp   8.0%', ''].join('\n'))
+})
+
+test('progress text: rate, loss, accuracy and ETA; the bar fits the width', (t) => {
+  const s = { label: 'epoch 1/2', done: 250, total: 1000, elapsedS: 2.5, loss: 0.6931, accuracy: 0.875 }
+  t.is(progressText(s), 'epoch 1/2  25% 250/1000 | 100.0 samples/s | loss 0.6931 | acc 87.5% | ETA 0:08')
+  t.is(progressText({ ...s, done: 1000, elapsedS: 10 }), 'epoch 1/2 100% 1000/1000 | 100.0 samples/s | loss 0.6931 | acc 87.5% | done in 0:10')
+  t.is(progressText({ label: 'x', done: 0, total: 5, elapsedS: 0 }), 'x   0% 0/5 | - samples/s | ETA --:--')
+  const bar = progressBar(s, 120)
+  t.true(bar.length <= 120)
+  t.true(bar.startsWith('[=========>'))
+  t.true(progressBar(s, 30).length <= 30)
+})
+
+test('progress: plain lines at most once per interval on a non-TTY; redraws in place on a TTY', (t) => {
+  let now = 0
+  const plain = new Sink(false)
+  const p = new Progress({ stream: plain, intervalMs: 1000, now: () => now })
+  p.start(100, 'train')
+  for (let i = 1; i <= 100; i++) {
+    now += 50 // 5 s in all
+    p.update({ done: i, loss: 1 / i })
+  }
+  p.finish({ accuracy: 0.5 })
+  const lines = plain.text.trim().split('\n')
+  t.true(lines.length >= 5 && lines.length <= 7, `${lines.length} lines`)
+  t.false(plain.text.includes('\r'))
+  t.regex(lines[lines.length - 1]!, /100% 100\/100 .*acc 50\.0% \| done in 0:05/)
+
+  now = 0
+  const tty = new Sink(true)
+  const q = new Progress({ stream: tty, now: () => now })
+  q.start(10, 'run')
+  now = 1000
+  q.update({ done: 5 })
+  q.log('note')
+  q.finish()
+  t.true(tty.text.includes('\r\x1b[2K['))
+  t.true(tty.text.includes('note\n'))
+  t.true(tty.text.endsWith('\n'))
+  t.throws(() => new Progress({ stream: {} as never }), { instanceOf: InvalidArgumentError })
+  t.throws(() => q.update({ done: -1 }), { instanceOf: InvalidArgumentError })
+})
+
+const metrics: Metrics = {
+  algorithm: 'fixture',
+  device: 'cpu',
+  epochs: [
+    { epoch: 1, trainLoss: 1.2345678, trainAccuracy: 0.5, testAccuracy: 0.6, samplesPerSec: 1234.56, seconds: 65 },
+    { epoch: 2, trainLoss: 0.5, trainAccuracy: 0.8, testAccuracy: null, samplesPerSec: 1300, seconds: 60 },
+  ],
+  finalTestAccuracy: 0.6,
+}
+
+test('summary table', (t) => {
+  const s = summaryTable(metrics)
+  t.is(s.split('\n')[0], 'fixture on cpu: final test accuracy 60.0%')
+  t.deepEqual(s.split('\n').slice(1), [
+    'epoch  train loss  train acc  test acc  samples/s  time',
+    '-----  ----------  ---------  --------  ---------  ----',
+    '    1      1.2346      50.0%     60.0%     1234.6  1:05',
+    '    2         0.5      80.0%         -     1300.0  1:00',
+    '',
+  ])
+})
+
+// ---- main ------------------------------------------------------------------------------------
+
+const seen: TrainOptions[] = []
+registerTrainJob('fixture', {
+  description: 'test job',
+  async run(opts, progress) {
+    seen.push(opts)
+    progress.start(4, 'epoch 1')
+    for (let i = 1; i <= 4; i++) progress.update({ done: i, loss: 1 / i })
+    progress.finish()
+    return metrics
+  },
+})
+registerTrainJob('broken', {
+  async run() {
+    throw new Error('kernel exploded')
+  },
+})
+
+test.serial('main: runs the registered job, prints the summary and writes --json atomically', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'spaic-cli-'))
+  try {
+    const out = new Sink()
+    const err = new Sink()
+    const file = path.join(dir, 'm.json')
+    const code = await main(['train', '--algorithm', 'FIXTURE', '--epochs', '2', '--json', file], { stdout: out, stderr: err })
+    t.is(code, 0, err.text)
+    t.is(seen[seen.length - 1]!.epochs, 2)
+    t.true(out.text.startsWith('fixture on cpu'))
+    t.regex(err.text, /train: FIXTURE, data synthetic, 2 epoch\(s\), batch 32, 20 steps of 1 ms/)
+    const json = JSON.parse(readFileSync(file, 'utf8'))
+    t.is(json.format, 'spaic-metrics/1')
+    t.deepEqual(json.metrics, metrics)
+    t.is(json.options.epochs, 2)
+    const quiet = new Sink()
+    t.is(await main(['demo', '--algorithm', 'fixture', '--quiet'], { stdout: new Sink(), stderr: quiet }), 0)
+    t.is(quiet.text, '')
+    const bad = new Sink()
+    t.is(await main(['train', '--algorithm', 'fixture', '--json', path.join(dir, 'no', 'such', 'm.json')], { stdout: new Sink(), stderr: bad }), 1)
+    t.regex(bad.text, /cannot write metrics/)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test.serial('main: usage errors exit 2, job failures exit 1', async (t) => {
+  const err = new Sink()
+  t.is(await main(['train', '--algorithm', 'nope'], { stdout: new Sink(), stderr: err }), 2)
+  t.regex(err.text, /no training job for algorithm 'nope'; available: fixture, broken/)
+  const e2 = new Sink()
+  t.is(await main(['train', '--epochs', 'x'], { stdout: new Sink(), stderr: e2 }), 2)
+  t.regex(e2.text, /--epochs/)
+  const e3 = new Sink()
+  t.is(await main(['train', '--algorithm', 'fixture', '--data', '/definitely/not/here'], { stdout: new Sink(), stderr: e3 }), 2)
+  const e4 = new Sink()
+  t.is(await main(['train', '--algorithm', 'broken', '--quiet'], { stdout: new Sink(), stderr: e4 }), 1)
+  t.regex(e4.text, /training failed: kernel exploded/)
+  const help = new Sink()
+  t.is(await main(['--help'], { stdout: help, stderr: new Sink() }), 0)
+  t.regex(help.text, /Usage: spaic-learning/)
+  t.regex(help.text, /Algorithms: fixture, broken/)
+  t.throws(() => registerTrainJob('fixture', { run: async () => metrics }), { instanceOf: InvalidArgumentError })
+  t.throws(() => registerTrainJob('x', {} as never), { instanceOf: InvalidArgumentError })
+})
+
+test('the executable runs when invoked directly', (t) => {
+  const r = spawnSync(process.execPath, ['--import=tsx', path.join(root, 'lib', 'cli', 'main.ts'), '--help'], { cwd: root, encoding: 'utf8' })
+  t.is(r.status, 0, r.stderr)
+  t.regex(r.stdout, /Usage: spaic-learning <command>/)
+  const bad = spawnSync(process.execPath, ['--import=tsx', path.join(root, 'lib', 'cli', 'main.ts'), 'train', '--epochs', '0'], { cwd: root, encoding: 'utf8' })
+  t.is(bad.status, 2)
+  t.regex(bad.stderr, /--epochs/)
+  t.true(readFileSync(path.join(root, 'lib', 'cli', 'main.ts'), 'utf8').startsWith('#!/usr/bin/env node\n'))
+})
