@@ -117,7 +117,8 @@ void dw_event(const DwParams& p, const std::vector<T>& u, const T* x_pre, const 
     for (i64 b = 0; b < B; ++b)
       for (i64 k = post.off[b]; k < post.off[b + 1]; ++k) row_b[fill[post.idx[k]]++] = b;
   }
-  const i64 work = (t1 ? post.nnz() * nq : 0) + (t2 ? pre.nnz() * np : 0) + np * nq / 8;
+  // Clearing a row is cheap next to the scatter: a thread team only pays off for many events.
+  const i64 work = (t1 ? post.nnz() * nq : 0) + (t2 ? pre.nnz() * np : 0) + np * nq / 32;
   // One accumulator row per thread.
   std::vector<T> acc_all(static_cast<size_t>(t1 ? nq * num_threads() : 0));
   SPAIC_OMP_FOR(work)
@@ -225,7 +226,7 @@ DwPath stdp_dw(const DwParams& p, const T* s_post, const T* x_pre, const T* x_po
     if (p.a_pre != 0) pre = spike_list(s_pre, p.batch, p.n_pre);
     if (path == DwPath::Auto) {
       const double f = stdp_event_fraction(post.nnz(), pre.nnz(), p.batch, p.n_post, p.n_pre);
-      path = f < kStdpEventCrossoverCpu ? DwPath::Event : DwPath::Dense;
+      path = f < stdp_event_crossover_cpu(p.batch) ? DwPath::Event : DwPath::Dense;
     }
   }
   if (path == DwPath::Dense) {

@@ -357,7 +357,7 @@ DwPath stdp_dw(const DwParams& p, const T* s_post, const T* x_pre, const T* x_po
     SPAIC_CUDA_CHECK(cudaMemcpy(counts, cnt, sizeof(counts), cudaMemcpyDeviceToHost));
     if (path == DwPath::Auto) {
       const double f = stdp_event_fraction(static_cast<i64>(counts[0]), static_cast<i64>(counts[1]), B, np, nq);
-      path = f < kStdpEventCrossoverCuda ? DwPath::Event : DwPath::Dense;
+      path = f < stdp_event_crossover_cuda(B) ? DwPath::Event : DwPath::Dense;
     }
   }
   if (path == DwPath::Dense) {

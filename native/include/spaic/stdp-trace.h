@@ -10,6 +10,7 @@
 // every buffer; only internal scratch (spike lists, per-sample gains) is allocated per call.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 #include "spaic/common.h"
@@ -19,13 +20,21 @@ namespace spaic {
 
 // How the weight change is computed. Dense: two GEMMs (spaic::<backend>::gemm). Event: only the rows of
 // post neurons that spiked and the columns of pre neurons that spiked are touched. Auto: Event when the
-// event work fraction (see stdp_event_fraction) is below the backend's measured crossover.
+// event work fraction (see stdp_event_fraction) is below the backend's crossover (stdp_event_crossover_*).
 enum class DwPath : int { Auto = 0, Dense = 1, Event = 2 };
 
-// Crossovers measured by bench/ops/stdp-trace.bench.ts (784 pre x 100/400 post, B = 1 and 64; see
-// bench/RESULTS.md): below this event work fraction the event-driven path is faster.
-constexpr double kStdpEventCrossoverCpu = 0.1;
-constexpr double kStdpEventCrossoverCuda = 0.05;
+// Crossovers (event work fraction below which the event path is faster), from bench/ops/stdp-trace.bench.ts
+// (784 pre x 100/400 post, B = 1 and 64; numbers in bench/RESULTS.md). CPU: about 0.1 at B = 1, where the
+// dense product is a memory-bound rank-1 update, falling to about 0.03 at B = 64, where the GEMM runs near
+// its peak; fitted as 0.1 * B^-0.3. CUDA: not yet measured on a GPU (this value is a placeholder to be
+// replaced by the bench's `--device cuda` crossover).
+inline double stdp_event_crossover_cpu(i64 batch) {
+  return 0.1 * std::pow(static_cast<double>(batch > 0 ? batch : 1), -0.3);
+}
+inline double stdp_event_crossover_cuda(i64 batch) {
+  (void)batch;
+  return 0.02;
+}
 
 // Fraction of the dense work the event path does: (nnz(s_post)*N_pre + nnz(s_pre)*N_post) / (2*B*N_post*N_pre).
 inline double stdp_event_fraction(i64 nnz_post, i64 nnz_pre, i64 batch, i64 n_post, i64 n_pre) {
