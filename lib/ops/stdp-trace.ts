@@ -857,6 +857,7 @@ export function createIntStdpState(batch: number, nPre: number, nPost: number, o
 export interface IntStdpParams {
   trace_decay?: number
   shift_spike_trace?: number
+  /** Trace value written on a spike. Always honoured (SPAIC writes 1 instead when shift_spike_trace is 0). */
   trace_scale?: number
   max_threshold?: number
   shift?: number

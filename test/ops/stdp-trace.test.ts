@@ -102,6 +102,8 @@ const DW_CASES: DwCase[] = [
   { B: 3, nPost: 17, nPre: 129, p: 0.2 },
   { B: 3, nPost: 5, nPre: 33, p: 1 },
   { B: 5, nPost: 31, nPre: 67, p: 0.02 },
+  // Enough events for the CPU event path to run its rows on a thread team (per-thread accumulators).
+  { B: 8, nPost: 65, nPre: 301, p: 0.2 },
 ]
 
 function dwInputs(rng: Rng, c: DwCase, dtype: FDType) {
@@ -146,6 +148,19 @@ for (const dtype of DTYPES) {
         ops.stdpWeightChange({ xPost: inputs.xPost, sPre: inputs.sPre }, { aPost: 0, aPre: 2, out: only, path })
         close(t, only, refWeightChange({ batch: c.B, nPost: c.nPost, nPre: c.nPre, aPost: 0, aPre: 2, beta: 1 }, null, null, v.xPost, v.sPre, w0), dtype, `${path} LTD term only ${what}`)
       }
+    }
+  })
+
+  eachDevice(`stdpWeightChange: auto takes the event path with no spikes and the dense path with all (${dtype})`, (t, device) => {
+    const B = 2
+    const nPost = 9
+    const nPre = 40
+    for (const [p, want] of [[0, 'event'], [1, 'dense']] as const) {
+      const s = (n: number) => T(new Array(B * n).fill(p), [B, n], dtype, device)
+      const x = (n: number) => T(new Array(B * n).fill(0.5), [B, n], dtype, device)
+      const r = ops.stdpWeightChange({ sPost: s(nPost), xPre: x(nPre), xPost: x(nPost), sPre: s(nPre) })
+      t.is(r.path, want, `density ${p}`)
+      close(t, r.dw, new Array(nPost * nPre).fill(2 * B * 0.5 * p), dtype, `dw at density ${p}`)
     }
   })
 
