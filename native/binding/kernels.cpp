@@ -4,6 +4,10 @@
 
 namespace spaic::binding {
 
-void register_kernels(Napi::Object exports) { (void)exports; }
+void register_stdp_trace(Napi::Object exports);
+
+void register_kernels(Napi::Object exports) {
+  register_stdp_trace(exports);
+}
 
 }  // namespace spaic::binding

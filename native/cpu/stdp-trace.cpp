@@ -1,0 +1,498 @@
+// cpu/stdp-trace.cpp - the STDP family on the CPU (see spaic/stdp-trace.h). The per-element maths is
+// spaic/math/stdp-trace.h, shared with cuda/stdp-trace.cu; this file holds loops, the dense/event
+// choice and the row reductions. Rows of the weight matrix are independent, so the row loops run in
+// parallel with a fixed assignment: results do not depend on the thread count.
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "cpu/parallel.h"
+#include "spaic/error.h"
+#include "spaic/math/reduce.h"
+#include "spaic/ops.h"
+#include "spaic/stdp-trace.h"
+
+namespace spaic::cpu {
+
+namespace {
+
+using i32 = std::int32_t;
+
+// Nonzero positions of a [B, N] spike array, per sample: idx[off[b] .. off[b+1]).
+struct SpikeList {
+  std::vector<i64> off, idx;
+  i64 nnz() const { return static_cast<i64>(idx.size()); }
+};
+
+template <typename T>
+SpikeList spike_list(const T* s, i64 batch, i64 n) {
+  SpikeList l;
+  l.off.resize(static_cast<size_t>(batch) + 1);
+  for (i64 b = 0; b < batch; ++b) {
+    l.off[b] = static_cast<i64>(l.idx.size());
+    const T* row = s + b * n;
+    for (i64 i = 0; i < n; ++i)
+      if (row[i] != T(0)) l.idx.push_back(i);
+  }
+  l.off[batch] = static_cast<i64>(l.idx.size());
+  return l;
+}
+
+template <typename T>
+T gain_at(const T* g, i64 sb, i64 sj, i64 b, i64 j) {
+  return g ? g[b * sb + j * sj] : T(1);
+}
+
+// The row factors of the two terms: u[b,j] = a_post*g_post[b,j]*s_post[b,j], v[b,j] = a_pre*g_pre[b,j]*x_post[b,j].
+template <typename T>
+void row_factors(const DwParams& p, const T* s_post, const T* x_post, const T* g_post, const T* g_pre,
+                 std::vector<T>& u, std::vector<T>& v) {
+  const i64 nb = p.batch * p.n_post;
+  if (p.a_post != 0) {
+    u.resize(static_cast<size_t>(nb));
+    const T a = static_cast<T>(p.a_post);
+    for (i64 b = 0; b < p.batch; ++b)
+      for (i64 j = 0; j < p.n_post; ++j)
+        u[b * p.n_post + j] = a * gain_at(g_post, p.gpost_sb, p.gpost_sj, b, j) * s_post[b * p.n_post + j];
+  }
+  if (p.a_pre != 0) {
+    v.resize(static_cast<size_t>(nb));
+    const T a = static_cast<T>(p.a_pre);
+    for (i64 b = 0; b < p.batch; ++b)
+      for (i64 j = 0; j < p.n_post; ++j)
+        v[b * p.n_post + j] = a * gain_at(g_pre, p.gpre_sb, p.gpre_sj, b, j) * x_post[b * p.n_post + j];
+  }
+}
+
+template <typename T>
+void scale_rows(T* dw, i64 n, double beta) {
+  if (beta == 1.0) return;
+  if (beta == 0.0) {
+    for (i64 i = 0; i < n; ++i) dw[i] = T(0);
+  } else {
+    const T bt = static_cast<T>(beta);
+    for (i64 i = 0; i < n; ++i) dw[i] *= bt;
+  }
+}
+
+template <typename T>
+void dw_dense(const DwParams& p, const std::vector<T>& u, const T* x_pre, const std::vector<T>& v, const T* s_pre, T* dw) {
+  const bool t1 = p.a_post != 0, t2 = p.a_pre != 0;
+  GemmParams g;
+  g.trans_a = true;
+  g.m = p.n_post;
+  g.n = p.n_pre;
+  g.k = p.batch;
+  g.lda = p.n_post;
+  g.ldb = p.n_pre;
+  g.ldc = p.n_pre;
+  g.alpha = p.alpha;
+  g.beta = p.beta;
+  if (t1) gemm<T>(g, u.data(), x_pre, dw);
+  if (t2) {
+    if (t1) g.beta = 1.0;
+    gemm<T>(g, v.data(), s_pre, dw);
+  }
+  if (!t1 && !t2) scale_rows(dw, p.n_post * p.n_pre, p.beta);
+}
+
+// Event-driven: a row with a post spike gets the dense row term sum_b u[b,j]*x_pre[b,:]; every row gets
+// the column terms v[b,j]*s_pre[b,i] at the pre neurons that spiked. Rows without events are only
+// rescaled by beta (cleared when beta = 0, untouched when beta = 1).
+template <typename T>
+void dw_event(const DwParams& p, const std::vector<T>& u, const T* x_pre, const std::vector<T>& v, const T* s_pre,
+              const SpikeList& post, const SpikeList& pre, T* dw) {
+  const bool t1 = p.a_post != 0, t2 = p.a_pre != 0;
+  const i64 np = p.n_post, nq = p.n_pre, B = p.batch;
+  const T alpha = static_cast<T>(p.alpha);
+  // Which rows have a post spike: per row, the samples where it spiked.
+  std::vector<i64> row_off(static_cast<size_t>(np) + 1, 0), row_b;
+  if (t1) {
+    std::vector<i64> cnt(static_cast<size_t>(np), 0);
+    for (i64 b = 0; b < B; ++b)
+      for (i64 k = post.off[b]; k < post.off[b + 1]; ++k) ++cnt[post.idx[k]];
+    for (i64 j = 0; j < np; ++j) row_off[j + 1] = row_off[j] + cnt[j];
+    row_b.resize(static_cast<size_t>(row_off[np]));
+    std::vector<i64> fill(row_off.begin(), row_off.end() - 1);
+    for (i64 b = 0; b < B; ++b)
+      for (i64 k = post.off[b]; k < post.off[b + 1]; ++k) row_b[fill[post.idx[k]]++] = b;
+  }
+  // Clearing a row is cheap next to the scatter: a thread team only pays off for many events.
+  const i64 work = (t1 ? post.nnz() * nq : 0) + (t2 ? pre.nnz() * np : 0) + np * nq / 32;
+  // One accumulator row per thread.
+  std::vector<T> acc_all(static_cast<size_t>(t1 ? nq * num_threads() : 0));
+  SPAIC_OMP_FOR(work)
+  for (i64 j = 0; j < np; ++j) {
+    T* row = dw + j * nq;
+    const bool has_row = t1 && row_off[j + 1] > row_off[j];
+    if (has_row) {
+      // acc = sum_b u[b,j] x_pre[b,:] + column terms, then row = beta*row + alpha*acc (dense order).
+#if defined(_OPENMP)
+      T* acc = acc_all.data() + static_cast<i64>(omp_get_thread_num()) * nq;
+#else
+      T* acc = acc_all.data();
+#endif
+      for (i64 i = 0; i < nq; ++i) acc[i] = T(0);
+      for (i64 k = row_off[j]; k < row_off[j + 1]; ++k) {
+        const i64 b = row_b[k];
+        const T c = u[b * np + j];
+        const T* xb = x_pre + b * nq;
+        for (i64 i = 0; i < nq; ++i) acc[i] += c * xb[i];
+      }
+      if (t2) {
+        for (i64 b = 0; b < B; ++b) {
+          const T c = v[b * np + j];
+          if (c == T(0)) continue;
+          const T* sb = s_pre + b * nq;
+          for (i64 k = pre.off[b]; k < pre.off[b + 1]; ++k) acc[pre.idx[k]] += c * sb[pre.idx[k]];
+        }
+      }
+      if (p.beta == 0.0) {
+        for (i64 i = 0; i < nq; ++i) row[i] = alpha * acc[i];
+      } else if (p.beta == 1.0) {
+        for (i64 i = 0; i < nq; ++i) row[i] += alpha * acc[i];
+      } else {
+        const T bt = static_cast<T>(p.beta);
+        for (i64 i = 0; i < nq; ++i) row[i] = bt * row[i] + alpha * acc[i];
+      }
+    } else {
+      scale_rows(row, nq, p.beta);
+      if (t2) {
+        for (i64 b = 0; b < B; ++b) {
+          const T c = v[b * np + j];
+          if (c == T(0)) continue;
+          const T* sb = s_pre + b * nq;
+          for (i64 k = pre.off[b]; k < pre.off[b + 1]; ++k) {
+            const i64 i = pre.idx[k];
+            row[i] += alpha * (c * sb[i]);
+          }
+        }
+      }
+    }
+  }
+}
+
+template <typename T>
+double row_abs_sum(const T* row, i64 n) {
+  double s = 0;
+  for (i64 i = 0; i < n; ++i) s += std::fabs(static_cast<double>(row[i]));
+  return s;
+}
+
+template <typename T>
+double row_sum(const T* row, i64 n) {
+  double s = 0;
+  for (i64 i = 0; i < n; ++i) s += static_cast<double>(row[i]);
+  return s;
+}
+
+template <typename T>
+void trace_loop(TraceKind kind, T* x, const T* s, i64 n, double decay, double amp) {
+  const T d = static_cast<T>(decay), a = static_cast<T>(amp);
+  with_trace_kind(kind, [&](auto K) {
+    SPAIC_OMP_FOR(n)
+    for (i64 i = 0; i < n; ++i) x[i] = trace_step<T>(decltype(K)::value, x[i], s[i], d, a);
+  });
+}
+
+}  // namespace
+
+template <typename T>
+void trace_update(const TraceParams& p, T* x, const T* s) {
+  trace_loop(p.kind, x, s, p.n, p.decay, p.amp);
+}
+
+template <typename T>
+void trace_decay(T* x, i64 n, double decay, i64 steps) {
+  const T f = static_cast<T>(std::pow(decay, static_cast<double>(steps)));
+  SPAIC_OMP_FOR(n)
+  for (i64 i = 0; i < n; ++i) x[i] = f * x[i];
+}
+
+void int_trace_update(const IntTraceParams& p, i32* x, const i32* s) {
+  SPAIC_OMP_FOR(p.n)
+  for (i64 i = 0; i < p.n; ++i) x[i] = int_trace_step(x[i], s[i], p.decay, p.shift, p.value);
+}
+
+template <typename T>
+DwPath stdp_dw(const DwParams& p, const T* s_post, const T* x_pre, const T* x_post, const T* s_pre, const T* g_post,
+               const T* g_pre, T* dw) {
+  std::vector<T> u, v;
+  row_factors(p, s_post, x_post, g_post, g_pre, u, v);
+  DwPath path = p.path;
+  SpikeList post, pre;
+  if (path != DwPath::Dense) {
+    if (p.a_post != 0) post = spike_list(s_post, p.batch, p.n_post);
+    if (p.a_pre != 0) pre = spike_list(s_pre, p.batch, p.n_pre);
+    if (path == DwPath::Auto) {
+      const double f = stdp_event_fraction(post.nnz(), pre.nnz(), p.batch, p.n_post, p.n_pre);
+      path = f < stdp_event_crossover_cpu(p.batch) ? DwPath::Event : DwPath::Dense;
+    }
+  }
+  if (path == DwPath::Dense) {
+    dw_dense(p, u, x_pre, v, s_pre, dw);
+  } else {
+    if (post.off.empty()) post.off.assign(static_cast<size_t>(p.batch) + 1, 0);
+    if (pre.off.empty()) pre.off.assign(static_cast<size_t>(p.batch) + 1, 0);
+    dw_event(p, u, x_pre, v, s_pre, post, pre, dw);
+  }
+  return path;
+}
+
+template <typename T>
+void apply_dw(const ApplyParams& p, T* w, const T* dw) {
+  const i64 np = p.n_post, nq = p.n_pre;
+  const bool add = dw != nullptr && p.dw_scale != 0.0;
+  const T scale = static_cast<T>(p.dw_scale), w_norm = static_cast<T>(p.w_norm);
+  const T lo = static_cast<T>(p.lo), hi = static_cast<T>(p.hi);
+  SPAIC_OMP_FOR(np * nq)
+  for (i64 j = 0; j < np; ++j) {
+    T* row = w + j * nq;
+    if (add) {
+      const T* d = dw + j * nq;
+      if (p.dw_scale == 1.0)
+        for (i64 i = 0; i < nq; ++i) row[i] += d[i];
+      else
+        for (i64 i = 0; i < nq; ++i) row[i] += scale * d[i];
+    }
+    if (p.normalise) {
+      const T sum = static_cast<T>(row_abs_sum(row, nq));
+      for (i64 i = 0; i < nq; ++i) row[i] = normalised(row[i], w_norm, sum, p.zero_rows_nan);
+    }
+    if (p.clamp)
+      for (i64 i = 0; i < nq; ++i) row[i] = clamp_value(row[i], lo, hi);
+  }
+}
+
+template <typename T>
+void apply_reward(const RewardParams& p, T* w, const T* e, const T* r) {
+  const i64 np = p.n_post, nq = p.n_pre;
+  const T lr = static_cast<T>(p.lr);
+  SPAIC_OMP_FOR(np * nq)
+  for (i64 j = 0; j < np; ++j) {
+    const T c = lr * reward_at<T>(p.shape, r, p.reward_value, 0, j, np);
+    T* row = w + j * nq;
+    const T* er = e + j * nq;
+    for (i64 i = 0; i < nq; ++i) row[i] += c * er[i];
+  }
+}
+
+template <typename T>
+void eligibility_trace(const EtraceParams& p, T* et, const T* e, T* w, const T* r) {
+  const i64 np = p.n_post, nq = p.n_pre;
+  const T d_e = static_cast<T>(p.d_e), m_e = static_cast<T>(p.m_e), lr = static_cast<T>(p.lr);
+  SPAIC_OMP_FOR(np * nq)
+  for (i64 j = 0; j < np; ++j) {
+    T* etr = et + j * nq;
+    const T* er = e + j * nq;
+    if (p.apply) {
+      const T c = lr * reward_at<T>(p.shape, r, p.reward_value, 0, j, np);
+      T* wr = w + j * nq;
+      for (i64 i = 0; i < nq; ++i) wr[i] += c * etr[i];
+    }
+    for (i64 i = 0; i < nq; ++i) etr[i] = eligibility_trace_step(etr[i], er[i], d_e, m_e);
+  }
+}
+
+template <typename T>
+void online_step(const OnlineParams& p, const T* s_pre, const T* s_post, T* x_pre, T* x_post, T* w, T* dw) {
+  trace_loop(p.trace, x_pre, s_pre, p.batch * p.n_pre, p.pre_decay, 1.0);
+  trace_loop(p.trace, x_post, s_post, p.batch * p.n_post, p.post_decay, 1.0);
+  ApplyParams ap;
+  ap.n_post = p.n_post;
+  ap.n_pre = p.n_pre;
+  ap.normalise = p.normalise;
+  ap.w_norm = p.w_norm;
+  ap.zero_rows_nan = p.zero_rows_nan;
+  ap.clamp = p.clamp;
+  ap.lo = p.lo;
+  ap.hi = p.hi;
+  DwParams dp;
+  dp.batch = p.batch;
+  dp.n_post = p.n_post;
+  dp.n_pre = p.n_pre;
+  dp.a_post = p.a_post;
+  dp.a_pre = -p.a_pre;
+  dp.path = p.path;
+  // SPAIC applies the dw of the previous step, then commits the new one; `immediate` applies the new one.
+  if (!p.immediate) apply_dw<T>(ap, w, dw);
+  stdp_dw<T>(dp, s_post, x_pre, x_post, s_pre, nullptr, nullptr, dw);
+  if (p.immediate) apply_dw<T>(ap, w, dw);
+}
+
+template <typename T>
+void meta_step(const MetaParams& p, const T* s_pre, const T* s_post, T* x_pre, T* x_post, T* w, T* w_mean, T* aw_mean,
+               T* dw) {
+  const i64 np = p.n_post, nq = p.n_pre, B = p.batch;
+  if (p.init) {
+    double total = 0;
+    for (i64 j = 0; j < np; ++j) {
+      w_mean[j] = static_cast<T>(row_sum(w + j * nq, nq) / static_cast<double>(nq));
+      total += static_cast<double>(w_mean[j]);
+    }
+    aw_mean[0] = static_cast<T>(total / static_cast<double>(np));
+  }
+  trace_loop(TraceKind::Switch, x_pre, s_pre, B * nq, p.pre_decay, 1.0);
+  trace_loop(TraceKind::Switch, x_post, s_post, B * np, p.post_decay, 1.0);
+  DwParams dp;
+  dp.batch = B;
+  dp.n_post = np;
+  dp.n_pre = nq;
+  dp.a_post = p.a_post;
+  dp.a_pre = -p.a_pre;
+  dp.path = p.path;
+  stdp_dw<T>(dp, s_post, x_pre, x_post, s_pre, nullptr, nullptr, dw);
+  // Homeostatic target: w_mean -= 0.1*Apre*(mean_b x_post - mean x_post); then keep mean(w_mean) = aw_mean.
+  double all = 0;
+  for (i64 k = 0; k < B * np; ++k) all += static_cast<double>(x_post[k]);
+  const T mean_all = static_cast<T>(all / static_cast<double>(B * np));
+  const T rate = static_cast<T>(0.1 * p.a_pre);
+  double wsum = 0;
+  for (i64 j = 0; j < np; ++j) {
+    double col = 0;
+    for (i64 b = 0; b < B; ++b) col += static_cast<double>(x_post[b * np + j]);
+    const T mean_b = static_cast<T>(col / static_cast<double>(B));
+    w_mean[j] = w_mean[j] - rate * (mean_b - mean_all);
+    wsum += static_cast<double>(w_mean[j]);
+  }
+  const T mean_w = static_cast<T>(wsum / static_cast<double>(np));
+  const T aw = aw_mean[0];
+  for (i64 j = 0; j < np; ++j) w_mean[j] = w_mean[j] * aw / mean_w;
+  const T w_min = static_cast<T>(p.w_min), w_max = static_cast<T>(p.w_max);
+  SPAIC_OMP_FOR(np * nq)
+  for (i64 j = 0; j < np; ++j) {
+    T* row = w + j * nq;
+    const T* d = dw + j * nq;
+    const T rm = static_cast<T>(row_sum(row, nq) / static_cast<double>(nq));
+    for (i64 i = 0; i < nq; ++i) row[i] = meta_weight(row[i], w_mean[j], rm, d[i], w_min, w_max);
+  }
+}
+
+template <typename T>
+void switch_step(const SwitchParams& p, const T* s_pre, const T* s_post, const T* r, T* x_pre, T* x_post, T* w) {
+  const i64 B = p.batch;
+  trace_loop(TraceKind::Switch, x_pre, s_pre, B * p.n_pre, p.pre_decay, 1.0);
+  trace_loop(TraceKind::Switch, x_post, s_post, B * p.n_post, p.post_decay, 1.0);
+  std::vector<T> g_post(static_cast<size_t>(B)), g_pre(static_cast<size_t>(B));
+  for (i64 b = 0; b < B; ++b) {
+    const T rb = reward_at<T>(p.shape, r, p.reward_value, b, 0, 1);
+    g_post[b] = switch_amplitude(rb, static_cast<T>(p.apost_pos), static_cast<T>(p.apost_neg));
+    g_pre[b] = switch_amplitude(rb, static_cast<T>(p.apre_pos), static_cast<T>(p.apre_neg));
+  }
+  DwParams dp;
+  dp.batch = B;
+  dp.n_post = p.n_post;
+  dp.n_pre = p.n_pre;
+  dp.alpha = 1.0 / static_cast<double>(B);
+  dp.beta = 1.0;
+  dp.gpost_sb = 1;
+  dp.gpre_sb = 1;
+  dp.path = p.path;
+  stdp_dw<T>(dp, s_post, x_pre, x_post, s_pre, g_post.data(), g_pre.data(), w);
+  ApplyParams ap;
+  ap.n_post = p.n_post;
+  ap.n_pre = p.n_pre;
+  ap.clamp = true;
+  ap.lo = p.lo;
+  ap.hi = p.hi;
+  apply_dw<T>(ap, w, nullptr);
+}
+
+template <typename T>
+void rstdp_step(const RstdpParams& p, const T* s_pre, const T* s_post, const T* r, T* p_plus, T* p_minus, T* e, T* et,
+                T* w, T* s_pre_prev, T* s_post_prev) {
+  const i64 B = p.batch, np = p.n_post, nq = p.n_pre;
+  const bool per_sample = p.shape == RewardShape::PerSample || p.shape == RewardShape::PerSamplePost;
+  DwParams elig;
+  elig.batch = B;
+  elig.n_post = np;
+  elig.n_pre = nq;
+  elig.path = p.path;
+  if (!p.eligibility_trace) {
+    if (per_sample) {
+      // W += lr * sum_b r[b,j] E_b(previous step): previous spikes, traces before this step's update.
+      DwParams dp = elig;
+      dp.alpha = p.lr;
+      dp.beta = 1.0;
+      dp.gpost_sb = dp.gpre_sb = p.shape == RewardShape::PerSamplePost ? np : 1;
+      dp.gpost_sj = dp.gpre_sj = p.shape == RewardShape::PerSamplePost ? 1 : 0;
+      stdp_dw<T>(dp, s_post_prev, p_plus, p_minus, s_pre_prev, r, r, w);
+    } else {
+      RewardParams rp;
+      rp.n_post = np;
+      rp.n_pre = nq;
+      rp.lr = p.lr;
+      rp.shape = p.shape;
+      rp.reward_value = p.reward_value;
+      apply_reward<T>(rp, w, e, r);
+    }
+  }
+  trace_loop(TraceKind::Scaled, p_plus, s_pre, B * nq, p.d_plus, p.a_plus);
+  trace_loop(TraceKind::Scaled, p_minus, s_post, B * np, p.d_minus, p.a_minus);
+  stdp_dw<T>(elig, s_post, p_plus, p_minus, s_pre, nullptr, nullptr, e);
+  if (p.eligibility_trace) {
+    EtraceParams ep;
+    ep.n_post = np;
+    ep.n_pre = nq;
+    ep.d_e = p.d_e;
+    ep.m_e = p.m_e;
+    ep.apply = true;
+    ep.lr = p.lr;
+    ep.shape = p.shape;
+    ep.reward_value = p.reward_value;
+    eligibility_trace<T>(ep, et, e, w, r);
+  } else if (per_sample) {
+    for (i64 k = 0; k < B * nq; ++k) s_pre_prev[k] = s_pre[k];
+    for (i64 k = 0; k < B * np; ++k) s_post_prev[k] = s_post[k];
+  }
+}
+
+void int_stdp_step(const IntStdpParams& p, const i32* s_pre, const i32* s_post, const i32* thresh, const i32* draws,
+                   i32* x_pre, i32* x_post, i32* w) {
+  const i64 B = p.batch, np = p.n_post, nq = p.n_pre;
+  const i32 value = p.trace_scale;
+  for (i64 k = 0; k < B * nq; ++k) x_pre[k] = int_trace_step(x_pre[k], s_pre[k], p.trace_decay, p.shift_trace, value);
+  for (i64 k = 0; k < B * np; ++k) x_post[k] = int_trace_step(x_post[k], s_post[k], p.trace_decay, p.shift_trace, value);
+  const i64 plane = B * np * nq;
+  SPAIC_OMP_FOR(np * nq * B)
+  for (i64 j = 0; j < np; ++j) {
+    const bool halve = static_cast<std::int64_t>(thresh[j]) > p.max_threshold;
+    for (i64 i = 0; i < nq; ++i) {
+      std::int64_t acc = w[j * nq + i];
+      for (i64 b = 0; b < B; ++b) {
+        const i64 e = (b * np + j) * nq + i;
+        const i32 sp = s_pre[b * nq + i], so = s_post[b * np + j];
+        if (sp != 0) {
+          const std::int64_t u = draws ? draws[e] : counter_uniform(p.seed, p.counter, 0, e, p.shift);
+          acc += p.pre_sign * stochastic_round(p.nu0 * x_post[b * np + j], p.shift, u) * sp;
+        }
+        if (so != 0) {
+          const std::int64_t u = draws ? draws[plane + e] : counter_uniform(p.seed, p.counter, 1, e, p.shift);
+          acc += so * stochastic_round(p.nu1 * x_pre[b * nq + i], p.shift, u);
+        }
+      }
+      i32 v = static_cast<i32>(acc);
+      if (halve) v >>= 1;
+      if (p.has_lo && v < p.w_min) v = p.w_min;
+      if (p.has_hi && v > p.w_max) v = p.w_max;
+      w[j * nq + i] = v;
+    }
+  }
+}
+
+#define SPAIC_INSTANTIATE(T)                                                                                       \
+  template void trace_update<T>(const TraceParams&, T*, const T*);                                                 \
+  template void trace_decay<T>(T*, i64, double, i64);                                                              \
+  template DwPath stdp_dw<T>(const DwParams&, const T*, const T*, const T*, const T*, const T*, const T*, T*);     \
+  template void apply_dw<T>(const ApplyParams&, T*, const T*);                                                     \
+  template void apply_reward<T>(const RewardParams&, T*, const T*, const T*);                                      \
+  template void eligibility_trace<T>(const EtraceParams&, T*, const T*, T*, const T*);                             \
+  template void online_step<T>(const OnlineParams&, const T*, const T*, T*, T*, T*, T*);                           \
+  template void meta_step<T>(const MetaParams&, const T*, const T*, T*, T*, T*, T*, T*, T*);                       \
+  template void switch_step<T>(const SwitchParams&, const T*, const T*, const T*, T*, T*, T*);                     \
+  template void rstdp_step<T>(const RstdpParams&, const T*, const T*, const T*, T*, T*, T*, T*, T*, T*, T*);
+SPAIC_INSTANTIATE(float)
+SPAIC_INSTANTIATE(double)
+#undef SPAIC_INSTANTIATE
+
+}  // namespace spaic::cpu

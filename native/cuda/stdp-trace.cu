@@ -1,0 +1,580 @@
+// cuda/stdp-trace.cu - CUDA twin of cpu/stdp-trace.cpp: the same maths (spaic/math/stdp-trace.h), with
+// indexing, launches and reductions here. All work goes on the default stream, so scratch blocks returned
+// to the caching allocator are reused in stream order.
+//
+// The event-driven weight change compacts the spiking (sample, neuron) pairs into a list (warp-aggregated
+// appends), reads the list length back (one small device-to-host copy, which also decides `auto`), then
+// scatters the row terms (one block per post spike, coalesced along the row) and the column terms (one
+// block per post row, looping over the pre spikes) with atomic adds.
+#include <cmath>
+#include <cstdint>
+#include <memory>
+
+#include "cuda/common.cuh"
+#include "spaic/device.h"
+#include "spaic/math/reduce.h"
+#include "spaic/ops.h"
+#include "spaic/stdp-trace.h"
+
+namespace spaic::cuda {
+
+namespace {
+
+using i32 = std::int32_t;
+
+int current_device() {
+  int d = 0;
+  SPAIC_CUDA_CHECK(cudaGetDevice(&d));
+  return d;
+}
+
+// Device scratch from the caching allocator, returned at scope exit (stream-ordered reuse).
+class Scratch {
+ public:
+  explicit Scratch(std::size_t bytes) : dev_(current_device()), bytes_(bytes > 0 ? bytes : 1) { ptr_ = gpu::alloc(dev_, bytes_); }
+  ~Scratch() { gpu::release(dev_, ptr_, bytes_); }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  template <typename T>
+  T* as() const { return static_cast<T*>(ptr_); }
+
+ private:
+  int dev_;
+  std::size_t bytes_;
+  void* ptr_ = nullptr;
+};
+
+// Sum over the block (blockDim.x == kBlock); every thread gets the total.
+template <typename A>
+__device__ A block_sum(A v, A* sh) {
+  sh[threadIdx.x] = v;
+  __syncthreads();
+  for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+    if (threadIdx.x < s) sh[threadIdx.x] += sh[threadIdx.x + s];
+    __syncthreads();
+  }
+  A total = sh[0];
+  __syncthreads();
+  return total;
+}
+
+unsigned rows_grid(i64 rows) { return static_cast<unsigned>(rows < 65535 ? (rows > 0 ? rows : 1) : 65535); }
+
+// --- traces
+
+template <typename T, TraceKind K>
+__global__ void trace_kernel(T* x, const T* s, i64 n, T d, T a) {
+  SPAIC_GRID_STRIDE(i, n) x[i] = trace_step<T>(K, x[i], s[i], d, a);
+}
+
+template <typename T>
+void trace_launch(TraceKind kind, T* x, const T* s, i64 n, double decay, double amp) {
+  if (n == 0) return;
+  with_trace_kind(kind, [&](auto K) {
+    trace_kernel<T, decltype(K)::value><<<grid_for(n), kBlock>>>(x, s, n, static_cast<T>(decay), static_cast<T>(amp));
+  });
+  SPAIC_CUDA_LAUNCHED();
+}
+
+template <typename T>
+__global__ void scale_kernel(T* x, i64 n, T f) {
+  SPAIC_GRID_STRIDE(i, n) x[i] = f * x[i];
+}
+
+__global__ void int_trace_kernel(i32* x, const i32* s, i64 n, std::int64_t decay, int shift, i32 value) {
+  SPAIC_GRID_STRIDE(i, n) x[i] = int_trace_step(x[i], s[i], decay, shift, value);
+}
+
+// --- weight change
+
+template <typename T>
+__global__ void row_factor_kernel(DwParams p, const T* s_post, const T* x_post, const T* g_post, const T* g_pre, T* u, T* v) {
+  SPAIC_GRID_STRIDE(k, p.batch * p.n_post) {
+    const i64 b = k / p.n_post, j = k % p.n_post;
+    if (u) u[k] = static_cast<T>(p.a_post) * (g_post ? g_post[b * p.gpost_sb + j * p.gpost_sj] : T(1)) * s_post[k];
+    if (v) v[k] = static_cast<T>(p.a_pre) * (g_pre ? g_pre[b * p.gpre_sb + j * p.gpre_sj] : T(1)) * x_post[k];
+  }
+}
+
+// Appends the flat index of every nonzero of s[0..n) to list (one atomic per warp); *count holds the length.
+template <typename T>
+__global__ void compact_kernel(const T* s, i64 n, i64* list, unsigned long long* count) {
+  const i64 stride = (i64)blockDim.x * gridDim.x;
+  const i64 start = blockIdx.x * (i64)blockDim.x + threadIdx.x;
+  // Every lane of a warp runs the same number of iterations, so the ballot covers full warps.
+  const i64 warp_start = start - (threadIdx.x & 31);
+  for (i64 base = warp_start; base < n; base += stride) {
+    const i64 k = base + (threadIdx.x & 31);
+    const bool hit = k < n && s[k] != T(0);
+    const unsigned mask = __ballot_sync(0xffffffffu, hit);
+    if (mask == 0) continue;
+    unsigned long long slot = 0;
+    const int lane = threadIdx.x & 31;
+    if (lane == 0) slot = atomicAdd(count, static_cast<unsigned long long>(__popc(mask)));
+    slot = __shfl_sync(0xffffffffu, slot, 0);
+    if (hit) list[slot + __popc(mask & ((1u << lane) - 1u))] = k;
+  }
+}
+
+template <typename T>
+__global__ void dw_row_kernel(const i64* post_list, i64 count, i64 n_post, i64 n_pre, const T* u, const T* x_pre, T alpha, T* dw) {
+  for (i64 e = blockIdx.x; e < count; e += gridDim.x) {
+    const i64 k = post_list[e];  // b*n_post + j
+    const i64 b = k / n_post, j = k % n_post;
+    const T c = alpha * u[k];
+    if (c == T(0)) continue;
+    const T* xb = x_pre + b * n_pre;
+    T* row = dw + j * n_pre;
+    for (i64 i = threadIdx.x; i < n_pre; i += blockDim.x) atomicAdd(row + i, c * xb[i]);
+  }
+}
+
+template <typename T>
+__global__ void dw_col_kernel(const i64* pre_list, i64 count, i64 n_post, i64 n_pre, const T* v, const T* s_pre, T alpha, T* dw) {
+  for (i64 j = blockIdx.x; j < n_post; j += gridDim.x) {
+    T* row = dw + j * n_pre;
+    for (i64 e = threadIdx.x; e < count; e += blockDim.x) {
+      const i64 k = pre_list[e];  // b*n_pre + i
+      const i64 b = k / n_pre, i = k % n_pre;
+      const T c = v[b * n_post + j];
+      if (c != T(0)) atomicAdd(row + i, alpha * (c * s_pre[k]));
+    }
+  }
+}
+
+template <typename T>
+void scale_or_clear(T* dw, i64 n, double beta) {
+  if (beta == 1.0 || n == 0) return;
+  if (beta == 0.0) {
+    SPAIC_CUDA_CHECK(cudaMemsetAsync(dw, 0, static_cast<std::size_t>(n) * sizeof(T)));
+  } else {
+    scale_kernel<T><<<grid_for(n), kBlock>>>(dw, n, static_cast<T>(beta));
+    SPAIC_CUDA_LAUNCHED();
+  }
+}
+
+// --- apply / reward / eligibility
+
+template <typename T>
+__global__ void apply_kernel(ApplyParams p, T* w, const T* dw) {
+  using A = typename AccType<T>::type;
+  __shared__ A sh[kBlock];
+  const bool add = dw != nullptr && p.dw_scale != 0.0;
+  const T scale = static_cast<T>(p.dw_scale), w_norm = static_cast<T>(p.w_norm);
+  const T lo = static_cast<T>(p.lo), hi = static_cast<T>(p.hi);
+  for (i64 j = blockIdx.x; j < p.n_post; j += gridDim.x) {
+    T* row = w + j * p.n_pre;
+    A part = A(0);
+    for (i64 i = threadIdx.x; i < p.n_pre; i += blockDim.x) {
+      T x = row[i];
+      if (add) x = p.dw_scale == 1.0 ? x + dw[j * p.n_pre + i] : x + scale * dw[j * p.n_pre + i];
+      row[i] = x;
+      part += static_cast<A>(abs_t(x));
+    }
+    T sum = T(0);
+    if (p.normalise) sum = static_cast<T>(block_sum<A>(part, sh));
+    for (i64 i = threadIdx.x; i < p.n_pre; i += blockDim.x) {
+      T x = row[i];
+      if (p.normalise) x = normalised(x, w_norm, sum, p.zero_rows_nan);
+      if (p.clamp) x = clamp_value(x, lo, hi);
+      row[i] = x;
+    }
+  }
+}
+
+template <typename T>
+__global__ void reward_kernel(RewardParams p, T* w, const T* e, const T* r) {
+  const T lr = static_cast<T>(p.lr);
+  SPAIC_GRID_STRIDE(k, p.n_post * p.n_pre) {
+    const i64 j = k / p.n_pre;
+    w[k] += lr * reward_at<T>(p.shape, r, p.reward_value, 0, j, p.n_post) * e[k];
+  }
+}
+
+template <typename T>
+__global__ void etrace_kernel(EtraceParams p, T* et, const T* e, T* w, const T* r) {
+  const T d_e = static_cast<T>(p.d_e), m_e = static_cast<T>(p.m_e), lr = static_cast<T>(p.lr);
+  SPAIC_GRID_STRIDE(k, p.n_post * p.n_pre) {
+    const i64 j = k / p.n_pre;
+    if (p.apply) w[k] += lr * reward_at<T>(p.shape, r, p.reward_value, 0, j, p.n_post) * et[k];
+    et[k] = eligibility_trace_step(et[k], e[k], d_e, m_e);
+  }
+}
+
+// --- meta
+
+template <typename T>
+__global__ void row_mean_kernel(const T* w, i64 n_post, i64 n_pre, T* out) {
+  using A = typename AccType<T>::type;
+  __shared__ A sh[kBlock];
+  for (i64 j = blockIdx.x; j < n_post; j += gridDim.x) {
+    A part = A(0);
+    for (i64 i = threadIdx.x; i < n_pre; i += blockDim.x) part += static_cast<A>(w[j * n_pre + i]);
+    A s = block_sum<A>(part, sh);
+    if (threadIdx.x == 0) out[j] = static_cast<T>(s / static_cast<A>(n_pre));
+  }
+}
+
+// One block: aw_mean = mean(w_mean).
+template <typename T>
+__global__ void mean_kernel(const T* x, i64 n, T* out) {
+  using A = typename AccType<T>::type;
+  __shared__ A sh[kBlock];
+  A part = A(0);
+  for (i64 i = threadIdx.x; i < n; i += blockDim.x) part += static_cast<A>(x[i]);
+  A s = block_sum<A>(part, sh);
+  if (threadIdx.x == 0) out[0] = static_cast<T>(s / static_cast<A>(n));
+}
+
+// One block: the homeostatic target update of meta_nearest_online_stdp.
+template <typename T>
+__global__ void meta_target_kernel(i64 batch, i64 n_post, const T* x_post, T rate, T* w_mean, const T* aw_mean) {
+  using A = typename AccType<T>::type;
+  __shared__ A sh[kBlock];
+  A part = A(0);
+  for (i64 k = threadIdx.x; k < batch * n_post; k += blockDim.x) part += static_cast<A>(x_post[k]);
+  const T mean_all = static_cast<T>(block_sum<A>(part, sh) / static_cast<A>(batch * n_post));
+  A wpart = A(0);
+  for (i64 j = threadIdx.x; j < n_post; j += blockDim.x) {
+    A col = A(0);
+    for (i64 b = 0; b < batch; ++b) col += static_cast<A>(x_post[b * n_post + j]);
+    const T mean_b = static_cast<T>(col / static_cast<A>(batch));
+    const T v = w_mean[j] - rate * (mean_b - mean_all);
+    w_mean[j] = v;
+    wpart += static_cast<A>(v);
+  }
+  const T mean_w = static_cast<T>(block_sum<A>(wpart, sh) / static_cast<A>(n_post));
+  const T aw = aw_mean[0];
+  for (i64 j = threadIdx.x; j < n_post; j += blockDim.x) w_mean[j] = w_mean[j] * aw / mean_w;
+}
+
+template <typename T>
+__global__ void meta_weight_kernel(i64 n_post, i64 n_pre, T* w, const T* w_mean, const T* dw, T w_min, T w_max) {
+  using A = typename AccType<T>::type;
+  __shared__ A sh[kBlock];
+  for (i64 j = blockIdx.x; j < n_post; j += gridDim.x) {
+    T* row = w + j * n_pre;
+    A part = A(0);
+    for (i64 i = threadIdx.x; i < n_pre; i += blockDim.x) part += static_cast<A>(row[i]);
+    const T rm = static_cast<T>(block_sum<A>(part, sh) / static_cast<A>(n_pre));
+    const T wm = w_mean[j];
+    for (i64 i = threadIdx.x; i < n_pre; i += blockDim.x) row[i] = meta_weight(row[i], wm, rm, dw[j * n_pre + i], w_min, w_max);
+  }
+}
+
+// --- switch
+
+template <typename T>
+__global__ void switch_gain_kernel(SwitchParams p, const T* r, T* g_post, T* g_pre) {
+  SPAIC_GRID_STRIDE(b, p.batch) {
+    const T rb = reward_at<T>(p.shape, r, p.reward_value, b, 0, 1);
+    g_post[b] = switch_amplitude(rb, static_cast<T>(p.apost_pos), static_cast<T>(p.apost_neg));
+    g_pre[b] = switch_amplitude(rb, static_cast<T>(p.apre_pos), static_cast<T>(p.apre_neg));
+  }
+}
+
+// --- integer STDP
+
+__global__ void int_stdp_kernel(IntStdpParams p, const i32* s_pre, const i32* s_post, const i32* thresh, const i32* draws,
+                                const i32* x_pre, const i32* x_post, i32* w) {
+  const i64 np = p.n_post, nq = p.n_pre, plane = p.batch * np * nq;
+  SPAIC_GRID_STRIDE(k, np * nq) {
+    const i64 j = k / nq, i = k % nq;
+    std::int64_t acc = w[k];
+    for (i64 b = 0; b < p.batch; ++b) {
+      const i64 e = (b * np + j) * nq + i;
+      const i32 sp = s_pre[b * nq + i], so = s_post[b * np + j];
+      if (sp != 0) {
+        const std::int64_t u = draws ? draws[e] : counter_uniform(p.seed, p.counter, 0, e, p.shift);
+        acc += p.pre_sign * stochastic_round(p.nu0 * x_post[b * np + j], p.shift, u) * sp;
+      }
+      if (so != 0) {
+        const std::int64_t u = draws ? draws[plane + e] : counter_uniform(p.seed, p.counter, 1, e, p.shift);
+        acc += so * stochastic_round(p.nu1 * x_pre[b * nq + i], p.shift, u);
+      }
+    }
+    i32 v = static_cast<i32>(acc);
+    if (static_cast<std::int64_t>(thresh[j]) > p.max_threshold) v >>= 1;
+    if (p.has_lo && v < p.w_min) v = p.w_min;
+    if (p.has_hi && v > p.w_max) v = p.w_max;
+    w[k] = v;
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void trace_update(const TraceParams& p, T* x, const T* s) {
+  trace_launch(p.kind, x, s, p.n, p.decay, p.amp);
+}
+
+template <typename T>
+void trace_decay(T* x, i64 n, double decay, i64 steps) {
+  if (n == 0) return;
+  scale_kernel<T><<<grid_for(n), kBlock>>>(x, n, static_cast<T>(std::pow(decay, static_cast<double>(steps))));
+  SPAIC_CUDA_LAUNCHED();
+}
+
+void int_trace_update(const IntTraceParams& p, i32* x, const i32* s) {
+  if (p.n == 0) return;
+  int_trace_kernel<<<grid_for(p.n), kBlock>>>(x, s, p.n, p.decay, p.shift, p.value);
+  SPAIC_CUDA_LAUNCHED();
+}
+
+template <typename T>
+DwPath stdp_dw(const DwParams& p, const T* s_post, const T* x_pre, const T* x_post, const T* s_pre, const T* g_post,
+               const T* g_pre, T* dw) {
+  const bool t1 = p.a_post != 0, t2 = p.a_pre != 0;
+  const i64 np = p.n_post, nq = p.n_pre, B = p.batch, nb = B * np;
+  const i64 nw = np * nq;
+  if (nw == 0) return p.path == DwPath::Event ? DwPath::Event : DwPath::Dense;
+  Scratch factors(static_cast<std::size_t>(2 * nb) * sizeof(T));
+  T* u = t1 ? factors.as<T>() : nullptr;
+  T* v = t2 ? factors.as<T>() + nb : nullptr;
+  if ((t1 || t2) && nb > 0) {
+    row_factor_kernel<T><<<grid_for(nb), kBlock>>>(p, s_post, x_post, g_post, g_pre, u, v);
+    SPAIC_CUDA_LAUNCHED();
+  }
+  DwPath path = p.path;
+  // Event lists: post spikes (b*N_post + j) then pre spikes (b*N_pre + i); counts at the end.
+  const i64 n_post_cand = t1 ? nb : 0, n_pre_cand = t2 ? B * nq : 0;
+  std::unique_ptr<Scratch> lists;
+  unsigned long long counts[2] = {0, 0};
+  if (path != DwPath::Dense) {
+    lists = std::make_unique<Scratch>(static_cast<std::size_t>(n_post_cand + n_pre_cand + 2) * sizeof(i64));
+    i64* post_list = lists->as<i64>();
+    i64* pre_list = post_list + n_post_cand;
+    auto* cnt = reinterpret_cast<unsigned long long*>(pre_list + n_pre_cand);
+    SPAIC_CUDA_CHECK(cudaMemsetAsync(cnt, 0, 2 * sizeof(unsigned long long)));
+    if (n_post_cand > 0) {
+      compact_kernel<T><<<grid_for(n_post_cand), kBlock>>>(s_post, n_post_cand, post_list, cnt);
+      SPAIC_CUDA_LAUNCHED();
+    }
+    if (n_pre_cand > 0) {
+      compact_kernel<T><<<grid_for(n_pre_cand), kBlock>>>(s_pre, n_pre_cand, pre_list, cnt + 1);
+      SPAIC_CUDA_LAUNCHED();
+    }
+    SPAIC_CUDA_CHECK(cudaMemcpy(counts, cnt, sizeof(counts), cudaMemcpyDeviceToHost));
+    if (path == DwPath::Auto) {
+      const double f = stdp_event_fraction(static_cast<i64>(counts[0]), static_cast<i64>(counts[1]), B, np, nq);
+      path = f < stdp_event_crossover_cuda(B) ? DwPath::Event : DwPath::Dense;
+    }
+  }
+  if (path == DwPath::Dense) {
+    GemmParams g;
+    g.trans_a = true;
+    g.m = np;
+    g.n = nq;
+    g.k = B;
+    g.lda = np;
+    g.ldb = nq;
+    g.ldc = nq;
+    g.alpha = p.alpha;
+    g.beta = p.beta;
+    if (t1) gemm<T>(g, u, x_pre, dw);
+    if (t2) {
+      if (t1) g.beta = 1.0;
+      gemm<T>(g, v, s_pre, dw);
+    }
+    if (!t1 && !t2) scale_or_clear(dw, nw, p.beta);
+    return DwPath::Dense;
+  }
+  scale_or_clear(dw, nw, p.beta);
+  i64* post_list = lists->as<i64>();
+  i64* pre_list = post_list + n_post_cand;
+  const T alpha = static_cast<T>(p.alpha);
+  if (t1 && counts[0] > 0) {
+    const i64 c = static_cast<i64>(counts[0]);
+    dw_row_kernel<T><<<rows_grid(c), kBlock>>>(post_list, c, np, nq, u, x_pre, alpha, dw);
+    SPAIC_CUDA_LAUNCHED();
+  }
+  if (t2 && counts[1] > 0) {
+    dw_col_kernel<T><<<rows_grid(np), kBlock>>>(pre_list, static_cast<i64>(counts[1]), np, nq, v, s_pre, alpha, dw);
+    SPAIC_CUDA_LAUNCHED();
+  }
+  return DwPath::Event;
+}
+
+template <typename T>
+void apply_dw(const ApplyParams& p, T* w, const T* dw) {
+  if (p.n_post * p.n_pre == 0) return;
+  apply_kernel<T><<<rows_grid(p.n_post), kBlock>>>(p, w, dw);
+  SPAIC_CUDA_LAUNCHED();
+}
+
+template <typename T>
+void apply_reward(const RewardParams& p, T* w, const T* e, const T* r) {
+  const i64 n = p.n_post * p.n_pre;
+  if (n == 0) return;
+  reward_kernel<T><<<grid_for(n), kBlock>>>(p, w, e, r);
+  SPAIC_CUDA_LAUNCHED();
+}
+
+template <typename T>
+void eligibility_trace(const EtraceParams& p, T* et, const T* e, T* w, const T* r) {
+  const i64 n = p.n_post * p.n_pre;
+  if (n == 0) return;
+  etrace_kernel<T><<<grid_for(n), kBlock>>>(p, et, e, w, r);
+  SPAIC_CUDA_LAUNCHED();
+}
+
+template <typename T>
+void online_step(const OnlineParams& p, const T* s_pre, const T* s_post, T* x_pre, T* x_post, T* w, T* dw) {
+  trace_launch(p.trace, x_pre, s_pre, p.batch * p.n_pre, p.pre_decay, 1.0);
+  trace_launch(p.trace, x_post, s_post, p.batch * p.n_post, p.post_decay, 1.0);
+  ApplyParams ap;
+  ap.n_post = p.n_post;
+  ap.n_pre = p.n_pre;
+  ap.normalise = p.normalise;
+  ap.w_norm = p.w_norm;
+  ap.zero_rows_nan = p.zero_rows_nan;
+  ap.clamp = p.clamp;
+  ap.lo = p.lo;
+  ap.hi = p.hi;
+  DwParams dp;
+  dp.batch = p.batch;
+  dp.n_post = p.n_post;
+  dp.n_pre = p.n_pre;
+  dp.a_post = p.a_post;
+  dp.a_pre = -p.a_pre;
+  dp.path = p.path;
+  if (!p.immediate) apply_dw<T>(ap, w, dw);
+  stdp_dw<T>(dp, s_post, x_pre, x_post, s_pre, nullptr, nullptr, dw);
+  if (p.immediate) apply_dw<T>(ap, w, dw);
+}
+
+template <typename T>
+void meta_step(const MetaParams& p, const T* s_pre, const T* s_post, T* x_pre, T* x_post, T* w, T* w_mean, T* aw_mean,
+               T* dw) {
+  const i64 np = p.n_post, nq = p.n_pre, B = p.batch;
+  if (p.init) {
+    row_mean_kernel<T><<<rows_grid(np), kBlock>>>(w, np, nq, w_mean);
+    SPAIC_CUDA_LAUNCHED();
+    mean_kernel<T><<<1, kBlock>>>(w_mean, np, aw_mean);
+    SPAIC_CUDA_LAUNCHED();
+  }
+  trace_launch(TraceKind::Switch, x_pre, s_pre, B * nq, p.pre_decay, 1.0);
+  trace_launch(TraceKind::Switch, x_post, s_post, B * np, p.post_decay, 1.0);
+  DwParams dp;
+  dp.batch = B;
+  dp.n_post = np;
+  dp.n_pre = nq;
+  dp.a_post = p.a_post;
+  dp.a_pre = -p.a_pre;
+  dp.path = p.path;
+  stdp_dw<T>(dp, s_post, x_pre, x_post, s_pre, nullptr, nullptr, dw);
+  meta_target_kernel<T><<<1, kBlock>>>(B, np, x_post, static_cast<T>(0.1 * p.a_pre), w_mean, aw_mean);
+  SPAIC_CUDA_LAUNCHED();
+  meta_weight_kernel<T><<<rows_grid(np), kBlock>>>(np, nq, w, w_mean, dw, static_cast<T>(p.w_min), static_cast<T>(p.w_max));
+  SPAIC_CUDA_LAUNCHED();
+}
+
+template <typename T>
+void switch_step(const SwitchParams& p, const T* s_pre, const T* s_post, const T* r, T* x_pre, T* x_post, T* w) {
+  const i64 B = p.batch;
+  trace_launch(TraceKind::Switch, x_pre, s_pre, B * p.n_pre, p.pre_decay, 1.0);
+  trace_launch(TraceKind::Switch, x_post, s_post, B * p.n_post, p.post_decay, 1.0);
+  Scratch gains(static_cast<std::size_t>(2 * B) * sizeof(T));
+  T* g_post = gains.as<T>();
+  T* g_pre = g_post + B;
+  switch_gain_kernel<T><<<grid_for(B), kBlock>>>(p, r, g_post, g_pre);
+  SPAIC_CUDA_LAUNCHED();
+  DwParams dp;
+  dp.batch = B;
+  dp.n_post = p.n_post;
+  dp.n_pre = p.n_pre;
+  dp.alpha = 1.0 / static_cast<double>(B);
+  dp.beta = 1.0;
+  dp.gpost_sb = 1;
+  dp.gpre_sb = 1;
+  dp.path = p.path;
+  stdp_dw<T>(dp, s_post, x_pre, x_post, s_pre, g_post, g_pre, w);
+  ApplyParams ap;
+  ap.n_post = p.n_post;
+  ap.n_pre = p.n_pre;
+  ap.clamp = true;
+  ap.lo = p.lo;
+  ap.hi = p.hi;
+  apply_dw<T>(ap, w, nullptr);
+}
+
+template <typename T>
+void rstdp_step(const RstdpParams& p, const T* s_pre, const T* s_post, const T* r, T* p_plus, T* p_minus, T* e, T* et,
+                T* w, T* s_pre_prev, T* s_post_prev) {
+  const i64 B = p.batch, np = p.n_post, nq = p.n_pre;
+  const bool per_sample = p.shape == RewardShape::PerSample || p.shape == RewardShape::PerSamplePost;
+  DwParams elig;
+  elig.batch = B;
+  elig.n_post = np;
+  elig.n_pre = nq;
+  elig.path = p.path;
+  if (!p.eligibility_trace) {
+    if (per_sample) {
+      DwParams dp = elig;
+      dp.alpha = p.lr;
+      dp.beta = 1.0;
+      dp.gpost_sb = dp.gpre_sb = p.shape == RewardShape::PerSamplePost ? np : 1;
+      dp.gpost_sj = dp.gpre_sj = p.shape == RewardShape::PerSamplePost ? 1 : 0;
+      stdp_dw<T>(dp, s_post_prev, p_plus, p_minus, s_pre_prev, r, r, w);
+    } else {
+      RewardParams rp;
+      rp.n_post = np;
+      rp.n_pre = nq;
+      rp.lr = p.lr;
+      rp.shape = p.shape;
+      rp.reward_value = p.reward_value;
+      apply_reward<T>(rp, w, e, r);
+    }
+  }
+  trace_launch(TraceKind::Scaled, p_plus, s_pre, B * nq, p.d_plus, p.a_plus);
+  trace_launch(TraceKind::Scaled, p_minus, s_post, B * np, p.d_minus, p.a_minus);
+  stdp_dw<T>(elig, s_post, p_plus, p_minus, s_pre, nullptr, nullptr, e);
+  if (p.eligibility_trace) {
+    EtraceParams ep;
+    ep.n_post = np;
+    ep.n_pre = nq;
+    ep.d_e = p.d_e;
+    ep.m_e = p.m_e;
+    ep.apply = true;
+    ep.lr = p.lr;
+    ep.shape = p.shape;
+    ep.reward_value = p.reward_value;
+    eligibility_trace<T>(ep, et, e, w, r);
+  } else if (per_sample) {
+    if (B * nq > 0) SPAIC_CUDA_CHECK(cudaMemcpyAsync(s_pre_prev, s_pre, static_cast<std::size_t>(B * nq) * sizeof(T), cudaMemcpyDeviceToDevice));
+    if (B * np > 0) SPAIC_CUDA_CHECK(cudaMemcpyAsync(s_post_prev, s_post, static_cast<std::size_t>(B * np) * sizeof(T), cudaMemcpyDeviceToDevice));
+  }
+}
+
+void int_stdp_step(const IntStdpParams& p, const i32* s_pre, const i32* s_post, const i32* thresh, const i32* draws,
+                   i32* x_pre, i32* x_post, i32* w) {
+  const i64 B = p.batch, np = p.n_post, nq = p.n_pre;
+  if (B * nq > 0) {
+    int_trace_kernel<<<grid_for(B * nq), kBlock>>>(x_pre, s_pre, B * nq, p.trace_decay, p.shift_trace, p.trace_scale);
+    SPAIC_CUDA_LAUNCHED();
+  }
+  if (B * np > 0) {
+    int_trace_kernel<<<grid_for(B * np), kBlock>>>(x_post, s_post, B * np, p.trace_decay, p.shift_trace, p.trace_scale);
+    SPAIC_CUDA_LAUNCHED();
+  }
+  if (np * nq == 0) return;
+  int_stdp_kernel<<<grid_for(np * nq), kBlock>>>(p, s_pre, s_post, thresh, draws, x_pre, x_post, w);
+  SPAIC_CUDA_LAUNCHED();
+}
+
+#define SPAIC_INSTANTIATE(T)                                                                                       \
+  template void trace_update<T>(const TraceParams&, T*, const T*);                                                 \
+  template void trace_decay<T>(T*, i64, double, i64);                                                              \
+  template DwPath stdp_dw<T>(const DwParams&, const T*, const T*, const T*, const T*, const T*, const T*, T*);     \
+  template void apply_dw<T>(const ApplyParams&, T*, const T*);                                                     \
+  template void apply_reward<T>(const RewardParams&, T*, const T*, const T*);                                      \
+  template void eligibility_trace<T>(const EtraceParams&, T*, const T*, T*, const T*);                             \
+  template void online_step<T>(const OnlineParams&, const T*, const T*, T*, T*, T*, T*);                           \
+  template void meta_step<T>(const MetaParams&, const T*, const T*, T*, T*, T*, T*, T*, T*);                       \
+  template void switch_step<T>(const SwitchParams&, const T*, const T*, const T*, T*, T*, T*);                     \
+  template void rstdp_step<T>(const RstdpParams&, const T*, const T*, const T*, T*, T*, T*, T*, T*, T*, T*);
+SPAIC_INSTANTIATE(float)
+SPAIC_INSTANTIATE(double)
+#undef SPAIC_INSTANTIATE
+
+}  // namespace spaic::cuda
