@@ -71,6 +71,9 @@ function load(): Binding {
     path.join(packageRoot, 'build', 'Debug', 'spaic.node'),
   ].filter((p): p is string => typeof p === 'string' && p.length > 0)
   const require = createRequire(import.meta.url)
+  // OpenMP threads that spin between the many short per-step kernels steal the core that the next
+  // kernel (or libuv) needs on small machines; libgomp reads this when the addon is loaded.
+  if (process.env.OMP_WAIT_POLICY === undefined) process.env.OMP_WAIT_POLICY = 'passive'
   const tried: string[] = []
   for (const file of candidates) {
     if (!existsSync(file)) {
