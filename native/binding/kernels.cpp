@@ -4,6 +4,10 @@
 
 namespace spaic::binding {
 
-void register_kernels(Napi::Object exports) { (void)exports; }
+void register_rng(Napi::Object exports);
+
+void register_kernels(Napi::Object exports) {
+  register_rng(exports);
+}
 
 }  // namespace spaic::binding
