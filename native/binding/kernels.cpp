@@ -5,9 +5,11 @@
 namespace spaic::binding {
 
 void register_rng(Napi::Object exports);
+void register_synapse(Napi::Object exports);
 
 void register_kernels(Napi::Object exports) {
   register_rng(exports);
+  register_synapse(exports);
 }
 
 }  // namespace spaic::binding
