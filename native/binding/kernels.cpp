@@ -6,10 +6,12 @@ namespace spaic::binding {
 
 void register_rng(Napi::Object exports);
 void register_synapse(Napi::Object exports);
+void register_conv2d(Napi::Object exports);
 
 void register_kernels(Napi::Object exports) {
   register_rng(exports);
   register_synapse(exports);
+  register_conv2d(exports);
 }
 
 }  // namespace spaic::binding
