@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "binding/napi-util.h"
+#include "binding/scratch.h"
 #include "spaic/conv2d.h"
 #include "spaic/device.h"
 
@@ -76,7 +77,16 @@ struct ConvCall {
   Conv2dParams p;
 };
 
-Tensor make_col(const ConvCall& c) { return make_tensor(c.x.dtype, {conv2d_col_elems(c.p)}, c.x.device(), false); }
+// Device scratch for the im2col columns (the CPU uses host_scratch on the thread that runs the kernel).
+Tensor make_col(const ConvCall& c) {
+  return make_tensor(c.x.dtype, {c.x.device().is_cuda() ? conv2d_col_elems(c.p) : 0}, c.x.device(), false);
+}
+
+template <typename T>
+T* col_ptr(const ConvCall& c) {
+  if (c.x.device().is_cuda()) return c.col.ptr<T>();
+  return static_cast<T*>(host_scratch(sizeof(T) * static_cast<std::size_t>(conv2d_col_elems(c.p))));
+}
 
 ConvCall parse_forward(const Napi::CallbackInfo& info) {
   ConvCall c;
@@ -112,7 +122,7 @@ ConvCall parse_backward(const Napi::CallbackInfo& info) {
 template <typename T>
 void forward_t(const ConvCall& c) {
   const T* b = c.has_bias ? c.bias.ptr<T>() : nullptr;
-  SPAIC_DISPATCH(c.x.device(), conv2d_forward<T>(c.p, c.x.ptr<T>(), c.w.ptr<T>(), b, c.y.ptr<T>(), c.col.ptr<T>()));
+  SPAIC_DISPATCH(c.x.device(), conv2d_forward<T>(c.p, c.x.ptr<T>(), c.w.ptr<T>(), b, c.y.ptr<T>(), col_ptr<T>(c)));
 }
 
 template <typename T>
@@ -121,7 +131,7 @@ void backward_t(const ConvCall& c) {
   T* gw = c.has_gw ? c.gw.ptr<T>() : nullptr;
   T* gb = c.has_gb ? c.gb.ptr<T>() : nullptr;
   SPAIC_DISPATCH(c.x.device(),
-                 conv2d_backward<T>(c.p, c.x.ptr<T>(), c.w.ptr<T>(), c.gy.ptr<T>(), gx, gw, gb, c.accumulate, c.col.ptr<T>()));
+                 conv2d_backward<T>(c.p, c.x.ptr<T>(), c.w.ptr<T>(), c.gy.ptr<T>(), gx, gw, gb, c.accumulate, col_ptr<T>(c)));
 }
 
 void run_forward(const ConvCall& c) { c.x.dtype == DType::F32 ? forward_t<float>(c) : forward_t<double>(c); }

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "binding/napi-util.h"
+#include "binding/scratch.h"
 #include "spaic/device.h"
 #include "spaic/synapse.h"
 
@@ -57,7 +58,8 @@ void check_spikes(const Tensor& s, const Tensor& w, const char* name) {
 }
 
 struct Forward {
-  Tensor s, w, bias, out, ws;
+  Tensor s, w, bias, out, ws;  // ws: device scratch (CUDA only; the CPU uses host_scratch)
+  std::size_t ws_bytes = 0;
   bool has_bias = false;
   SynapseParams p;
 };
@@ -89,8 +91,8 @@ Forward parse_forward(const Napi::CallbackInfo& info) {
     SPAIC_CHECK(f.bias.shape.size() == 1 && f.bias.shape[0] == f.p.n_post, Shape, "bias", "Expected shape [", f.p.n_post,
                 "] for bias but received ", shape_str(f.bias.shape));
   }
-  const SynapseWorkspace ws = synapse_forward_workspace(f.p, f.s.dtype == DType::U8, dtype_size(f.w.dtype));
-  f.ws = make_tensor(DType::U8, {static_cast<i64>(ws.bytes)}, f.w.device(), false);
+  f.ws_bytes = synapse_forward_workspace(f.p, f.s.dtype == DType::U8, dtype_size(f.w.dtype)).bytes;
+  if (f.w.device().is_cuda()) f.ws = make_tensor(DType::U8, {static_cast<i64>(f.ws_bytes)}, f.w.device(), false);
   return f;
 }
 
@@ -98,7 +100,8 @@ template <typename T, typename S>
 SynapseMode forward_ts(const Forward& f) {
   const T* bias = f.has_bias ? f.bias.ptr<T>() : nullptr;
   const Device dev = f.w.device();
-  if (dev.is_cpu()) return cpu::synapse_forward<T, S>(f.p, f.s.ptr<S>(), f.w.ptr<T>(), bias, f.out.ptr<T>(), f.ws.raw());
+  if (dev.is_cpu())
+    return cpu::synapse_forward<T, S>(f.p, f.s.ptr<S>(), f.w.ptr<T>(), bias, f.out.ptr<T>(), host_scratch(f.ws_bytes));
   use_device(dev);
   SPAIC_CUDA_ONLY(return cuda::synapse_forward<T, S>(f.p, f.s.ptr<S>(), f.w.ptr<T>(), bias, f.out.ptr<T>(), f.ws.raw()));
 }
@@ -131,7 +134,8 @@ Napi::Value SynapseForwardAsync(const Napi::CallbackInfo& info) {
 }
 
 struct Backward {
-  Tensor g, s, w, gw, gs, gb, ws;
+  Tensor g, s, w, gw, gs, gb, ws;  // ws: device scratch (CUDA only)
+  std::size_t ws_bytes = 0;
   bool has_gw = false, has_gs = false, has_gb = false;
   SynapseBackwardParams p;
 };
@@ -170,8 +174,8 @@ Backward parse_backward(const Napi::CallbackInfo& info) {
     SPAIC_CHECK(b.gb.shape.size() == 1 && b.gb.shape[0] == b.p.n_post, Shape, "gradBias", "Expected shape [", b.p.n_post,
                 "] for gradBias but received ", shape_str(b.gb.shape));
   }
-  const SynapseWorkspace ws = synapse_backward_workspace(b.p, b.s.dtype == DType::U8, dtype_size(b.w.dtype));
-  b.ws = make_tensor(DType::U8, {static_cast<i64>(ws.bytes)}, b.w.device(), false);
+  b.ws_bytes = synapse_backward_workspace(b.p, b.s.dtype == DType::U8, dtype_size(b.w.dtype)).bytes;
+  if (b.w.device().is_cuda()) b.ws = make_tensor(DType::U8, {static_cast<i64>(b.ws_bytes)}, b.w.device(), false);
   return b;
 }
 
@@ -180,11 +184,12 @@ void backward_t(const Backward& b) {
   T* gw = b.has_gw ? b.gw.ptr<T>() : nullptr;
   T* gs = b.has_gs ? b.gs.ptr<T>() : nullptr;
   T* gb = b.has_gb ? b.gb.ptr<T>() : nullptr;
+  void* ws = b.w.device().is_cpu() ? host_scratch(b.ws_bytes) : b.ws.raw();
   if (b.s.dtype == DType::U8)
     SPAIC_DISPATCH(b.w.device(), synapse_backward<T, std::uint8_t>(b.p, b.g.ptr<T>(), b.s.ptr<std::uint8_t>(), b.w.ptr<T>(),
-                                                                   gw, gs, gb, b.ws.raw()));
+                                                                   gw, gs, gb, ws));
   else
-    SPAIC_DISPATCH(b.w.device(), synapse_backward<T, T>(b.p, b.g.ptr<T>(), b.s.ptr<T>(), b.w.ptr<T>(), gw, gs, gb, b.ws.raw()));
+    SPAIC_DISPATCH(b.w.device(), synapse_backward<T, T>(b.p, b.g.ptr<T>(), b.s.ptr<T>(), b.w.ptr<T>(), gw, gs, gb, ws));
 }
 
 void run_backward(const Backward& b) {

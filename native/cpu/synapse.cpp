@@ -20,6 +20,9 @@ namespace spaic::cpu {
 namespace {
 
 constexpr i64 kTile = 256;  // output columns per tile (1 KiB of float accumulators)
+// Event accumulation is a few cycles per multiply-add: below this many, waking the thread team costs
+// more than it saves (and on a loaded machine it can cost milliseconds).
+constexpr i64 kEventSerialBelow = i64(1) << 18;
 
 template <typename T>
 T* at(void* ws, std::size_t off) {
@@ -55,7 +58,7 @@ void event_pre_post(const SynapseParams& p, const S* s, const T* wt, const T* bi
   const i64 work = p.rows * tiles;
   i64 events = 0;
   for (i64 r = 0; r < p.rows; ++r) events += counts[r];
-  const bool par = events * p.n_post > kSerialBelow && work > 1;
+  const bool par = events * p.n_post > kEventSerialBelow && work > 1;
   (void)par;
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(dynamic, 1) if (par)
@@ -85,7 +88,7 @@ void event_post_pre(const SynapseParams& p, const S* s, const T* w, const T* bia
                     const std::int32_t* counts, const std::int32_t* index) {
   i64 events = 0;
   for (i64 r = 0; r < p.rows; ++r) events += counts[r];
-  const bool par = events * p.n_post > kSerialBelow;
+  const bool par = events * p.n_post > kEventSerialBelow;
   (void)par;
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(static) if (par)
