@@ -79,13 +79,15 @@ struct ConvCall {
 
 // Device scratch for the im2col columns (the CPU uses host_scratch on the thread that runs the kernel).
 Tensor make_col(const ConvCall& c) {
-  return make_tensor(c.x.dtype, {c.x.device().is_cuda() ? conv2d_col_elems(c.p) : 0}, c.x.device(), false);
+  i64 n = 0;
+  if (c.x.device().is_cuda()) SPAIC_CUDA_ONLY(n = cuda::conv2d_workspace_elems(c.p));
+  return make_tensor(c.x.dtype, {n}, c.x.device(), false);
 }
 
 template <typename T>
 T* col_ptr(const ConvCall& c) {
   if (c.x.device().is_cuda()) return c.col.ptr<T>();
-  return static_cast<T*>(host_scratch(sizeof(T) * static_cast<std::size_t>(conv2d_col_elems(c.p))));
+  return static_cast<T*>(host_scratch(sizeof(T) * static_cast<std::size_t>(cpu::conv2d_workspace_elems(c.p))));
 }
 
 ConvCall parse_forward(const Napi::CallbackInfo& info) {

@@ -20,7 +20,7 @@ template <typename T>
 __global__ void col2im_kernel(Conv2dParams p, const T* col, T* gxn, bool accumulate, bool empty) {
   SPAIC_GRID_STRIDE(e, p.c_in * p.h_in * p.w_in) {
     const i64 wi = e % p.w_in, h = (e / p.w_in) % p.h_in, c = e / (p.w_in * p.h_in);
-    const T v = empty ? T(0) : col2im_value(p, col, c, h, wi);
+    const T v = empty ? T(0) : col2im_value(p, col, conv_col_cols(p), c, h, wi);
     gxn[e] = accumulate ? gxn[e] + v : v;
   }
 }
@@ -69,13 +69,16 @@ __global__ void pool_bwd_kernel(Pool2dParams p, const T* gy, const std::int32_t*
 
 template <typename T>
 void im2col(const Conv2dParams& p, const T* xn, T* col) {
-  const i64 n = conv2d_col_elems(p);
+  const i64 n = conv_col_rows(p) * conv_col_cols(p);
   if (n == 0) return;
   im2col_kernel<T><<<grid_for(n), kBlock>>>(p, xn, col);
   SPAIC_CUDA_LAUNCHED();
 }
 
 }  // namespace
+
+// One image at a time: the columns of one image.
+i64 conv2d_workspace_elems(const Conv2dParams& p) { return conv_col_rows(p) * conv_col_cols(p); }
 
 template <typename T>
 void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y, T* col) {

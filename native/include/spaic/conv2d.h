@@ -2,7 +2,8 @@
 // that SPAIC's ['conv', 'maxpool'] synapse puts after it (ALGORITHMS.md 3.5). im2col + GEMM on both
 // backends; the index maths is spaic/math/conv2d.h.
 //
-// `col` is caller-owned scratch of conv2d_col_elems(p) elements of T on the kernel's device.
+// `col` is caller-owned scratch of `conv2d_workspace_elems(p)` elements of T on the kernel's device
+// (each backend sizes its own: the CPU batches several images per GEMM, CUDA goes one image at a time).
 #pragma once
 
 #include <cstdint>
@@ -12,9 +13,8 @@
 
 namespace spaic {
 
-inline i64 conv2d_col_elems(const Conv2dParams& p) { return conv_col_rows(p) * conv_col_cols(p); }
-
 #define SPAIC_DECLARE_CONV2D_OPS                                                                            \
+  i64 conv2d_workspace_elems(const Conv2dParams& p);                                                        \
   /* y [N, C_out, H_out, W_out] = conv(x, w) (+ bias) */                                                    \
   template <typename T>                                                                                     \
   void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y, T* col);          \

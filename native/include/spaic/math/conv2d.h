@@ -29,33 +29,46 @@ SPAIC_HD i64 conv_out_size(i64 in, i64 k, i64 stride, i64 pad, i64 dil) {
 SPAIC_HD i64 conv_col_rows(const Conv2dParams& p) { return p.c_in * p.kh * p.kw; }
 SPAIC_HD i64 conv_col_cols(const Conv2dParams& p) { return p.h_out * p.w_out; }
 
+// Input pixel (h, w) that kernel tap (ki, kj) reads for output (oh, ow); false when it is padding.
+SPAIC_HD bool im2col_source(const Conv2dParams& p, i64 ki, i64 kj, i64 oh, i64 ow, i64* h, i64* w) {
+  *h = oh * p.stride_h - p.pad_h + ki * p.dil_h;
+  *w = ow * p.stride_w - p.pad_w + kj * p.dil_w;
+  return *h >= 0 && *h < p.h_in && *w >= 0 && *w < p.w_in;
+}
+
 // col[q, o] of one image x_n [C_in, H, W]: q = (c*kh + ki)*kw + kj, o = oh*w_out + ow.
 template <typename T>
 SPAIC_HD T im2col_value(const Conv2dParams& p, const T* xn, i64 q, i64 o) {
   const i64 kj = q % p.kw, ki = (q / p.kw) % p.kh, c = q / (p.kw * p.kh);
-  const i64 ow = o % p.w_out, oh = o / p.w_out;
-  const i64 h = oh * p.stride_h - p.pad_h + ki * p.dil_h;
-  const i64 w = ow * p.stride_w - p.pad_w + kj * p.dil_w;
-  if (h < 0 || h >= p.h_in || w < 0 || w >= p.w_in) return T(0);
+  i64 h, w;
+  if (!im2col_source(p, ki, kj, o / p.w_out, o % p.w_out, &h, &w)) return T(0);
   return xn[(c * p.h_in + h) * p.w_in + w];
 }
 
 // Input gradient of x_n[c, h, w]: the sum of the col entries that read it, ki then kj ascending.
+// `col` points at the image's first column; `ld` is the distance between col rows.
 template <typename T>
-SPAIC_HD T col2im_value(const Conv2dParams& p, const T* col, i64 c, i64 h, i64 w) {
+SPAIC_HD T col2im_value(const Conv2dParams& p, const T* col, i64 ld, i64 c, i64 h, i64 w) {
   T acc = T(0);
-  const i64 cols = conv_col_cols(p);
   for (i64 ki = 0; ki < p.kh; ++ki) {
     const i64 hn = h + p.pad_h - ki * p.dil_h;
-    if (hn < 0 || hn % p.stride_h != 0) continue;
-    const i64 oh = hn / p.stride_h;
+    if (hn < 0) continue;
+    i64 oh = hn;
+    if (p.stride_h != 1) {  // skip the divisions in the common stride-1 case
+      if (hn % p.stride_h != 0) continue;
+      oh = hn / p.stride_h;
+    }
     if (oh >= p.h_out) continue;
     for (i64 kj = 0; kj < p.kw; ++kj) {
       const i64 wn = w + p.pad_w - kj * p.dil_w;
-      if (wn < 0 || wn % p.stride_w != 0) continue;
-      const i64 ow = wn / p.stride_w;
+      if (wn < 0) continue;
+      i64 ow = wn;
+      if (p.stride_w != 1) {
+        if (wn % p.stride_w != 0) continue;
+        ow = wn / p.stride_w;
+      }
       if (ow >= p.w_out) continue;
-      acc += col[((c * p.kh + ki) * p.kw + kj) * cols + oh * p.w_out + ow];
+      acc += col[((c * p.kh + ki) * p.kw + kj) * ld + oh * p.w_out + ow];
     }
   }
   return acc;
