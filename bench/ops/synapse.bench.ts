@@ -5,6 +5,16 @@
  * GEMM ceiling, and the crossover density below which the event path wins (what 'auto' should use).
  *
  *   node --import=tsx bench/ops/synapse.bench.ts [--device cuda] [--quick]
+ *
+ * Recorded crossover (CPU: 2-core AMD EPYC VM shared with other jobs, OpenBLAS, so times are noisy;
+ * 2026-11 run, uint8 spikes): the event path with W^T [pre, post] beat the GEMM
+ *   rows = 1:    784->500 up to 75 % density, 784->100 up to 20 %
+ *   rows = 64:   784->100 up to 20 % (784->500 too noisy to call; about 1-20 %)
+ *   rows = 1600: 784->500 up to 5 %,  784->100 about 2-5 %
+ * and the event path with W [post, pre] (strided columns) up to about 10 % at one row and about 1-2 %
+ * with many rows. 'auto' uses these (math/synapse.h synapse_default_crossover): W^T 30 % for <= 8 rows,
+ * 15 % up to 256 rows, 5 % beyond; W 10 % for <= 8 rows, 2 % beyond. CUDA crossovers are not yet
+ * measured (no GPU was available); rerun with --device cuda and update both places.
  */
 import { ops, Tensor } from '../../lib/index.js'
 import { Rng } from '../../test/helpers/random.js'
@@ -57,7 +67,9 @@ for (const [rows, nPre, nPost] of CONFIGS) {
   const W = Tensor.from(Float32Array.from(rng.uniformArray(nPost * nPre)), { shape: [nPost, nPre], device })
   const WT = ops.transpose(W)
   const out = Tensor.zeros([rows, nPost], { device })
-  let crossover = 0
+  // The crossover of each event layout: the largest density up to which it beat the GEMM every time.
+  const wins = { W: true, WT: true }
+  const cross = { W: -1, WT: -1 }
   for (const d of DENS) {
     const S = Tensor.from(Uint8Array.from(rng.spikes(rows * nPre, d)), { shape: [rows, nPre], device })
     const dense = ops.synapse(S, W, { mode: 'dense' }).toArray()
@@ -73,14 +85,18 @@ for (const [rows, nPre, nPost] of CONFIGS) {
     const flop = 2 * rows * nPre * nPost
     const gf = (t: number) => flop / (t * 1e6)
     const best = Math.min(tEvW.median, tEvT.median) < tDense.median ? (tEvT.median <= tEvW.median ? 'event W^T' : 'event W') : 'dense'
-    if (best !== 'dense') crossover = Math.max(crossover, d)
+    wins.W &&= tEvW.median < tDense.median
+    wins.WT &&= tEvT.median < tDense.median
+    if (wins.W) cross.W = d
+    if (wins.WT) cross.WT = d
     console.log(
       `| ${rows} | ${nPre}->${nPost} | ${d} | ${fmt(tDense.median)} (${fmt(tDense.min)}..${fmt(tDense.max)}) | ${fmt(tEvW.median)} | ${fmt(tEvT.median)} | ${best} | ${fmt(gf(tDense.median))} | ${fmt((100 * gf(tDense.median)) / ceiling, 2)} | ${fmt(gf(tEvT.median))} |`,
     )
     S.dispose()
   }
-  crossovers.push(`rows=${rows} ${nPre}->${nPost}: event path wins up to density ${crossover}`)
+  const say = (c: number) => (c < 0 ? 'never' : `up to density ${c}`)
+  crossovers.push(`rows=${rows} ${nPre}->${nPost}: event W^T wins ${say(cross.WT)}, event W wins ${say(cross.W)}`)
   for (const x of [W, WT, out]) x.dispose()
 }
-console.log('\nCrossover (largest measured density at which an event path beat the GEMM):')
+console.log('\nCrossover (each event layout beat the GEMM at every measured density up to):')
 for (const c of crossovers) console.log(`- ${c}`)

@@ -34,7 +34,7 @@ template <typename S>
 i64 compact(const SynapseParams& p, const S* s, std::int32_t* counts, std::int32_t* index) {
   i64 total = 0;
 #if defined(_OPENMP)
-#pragma omp parallel for schedule(static) reduction(+ : total) if (p.rows * p.n_pre > kSerialBelow)
+#pragma omp parallel for schedule(static) reduction(+ : total) if (p.rows * p.n_pre > kEventSerialBelow)
 #endif
   for (i64 r = 0; r < p.rows; ++r) {
     const S* row = s + r * p.n_pre;
@@ -164,7 +164,7 @@ SynapseMode synapse_forward(const SynapseParams& p, const S* spikes, const T* we
     index = at<std::int32_t>(workspace, ws.index);
     const i64 total = compact(p, spikes, counts, index);
     if (mode == SynapseMode::Auto) {
-      const double crossover = p.crossover >= 0 ? p.crossover : synapse_default_crossover(false, p.rows);
+      const double crossover = p.crossover >= 0 ? p.crossover : synapse_default_crossover(false, p.rows, p.layout == WeightLayout::PrePost);
       const double density = p.n_pre > 0 ? static_cast<double>(total) / static_cast<double>(p.rows * p.n_pre) : 0.0;
       mode = density < crossover ? SynapseMode::Event : SynapseMode::Dense;
     }

@@ -205,7 +205,7 @@ SynapseMode synapse_forward(const SynapseParams& p, const S* spikes, const T* we
     if (mode == SynapseMode::Auto) {
       std::int32_t total = 0;
       SPAIC_CUDA_CHECK(cudaMemcpy(&total, counts + p.rows, sizeof(total), cudaMemcpyDeviceToHost));
-      const double crossover = p.crossover >= 0 ? p.crossover : synapse_default_crossover(true, p.rows);
+      const double crossover = p.crossover >= 0 ? p.crossover : synapse_default_crossover(true, p.rows, p.layout == WeightLayout::PrePost);
       const double density = p.n_pre > 0 ? static_cast<double>(total) / static_cast<double>(p.rows * p.n_pre) : 0.0;
       mode = density < crossover ? SynapseMode::Event : SynapseMode::Dense;
     }

@@ -27,12 +27,18 @@ SPAIC_HD T synapse_finish(T acc, const T* bias, i64 j, const T* prev, bool accum
 }
 
 // The built-in crossover of the 'auto' mode: the event-driven path is used when the measured fraction
-// of active inputs is below this. Measured by bench/ops/synapse.bench.ts (see bench/RESULTS.md): a
-// single row is a matrix-vector product bound by reading W, which the event path skips in proportion;
-// many rows make a GEMM that reuses W from cache, so the events must be much sparser to win.
-SPAIC_HD double synapse_default_crossover(bool cuda, i64 rows) {
-  if (cuda) return rows <= 8 ? 0.25 : 0.05;
-  return rows <= 8 ? 0.5 : 0.1;
+// of active inputs is below this. From bench/ops/synapse.bench.ts on the CPU (the table at the top of
+// that file): a single row is a matrix-vector product bound by reading W, which the event path skips in
+// proportion; many rows make a GEMM that reuses W from cache, so the events must be much sparser to win.
+// With W [post, pre] the event path reads strided columns and wins only when very sparse. The CUDA
+// values are estimates until measured on a GPU.
+SPAIC_HD double synapse_default_crossover(bool cuda, i64 rows, bool pre_post) {
+  if (cuda) {
+    if (pre_post) return rows <= 8 ? 0.25 : 0.05;
+    return rows <= 8 ? 0.1 : 0.02;
+  }
+  if (pre_post) return rows <= 8 ? 0.3 : rows <= 256 ? 0.15 : 0.05;
+  return rows <= 8 ? 0.1 : 0.02;
 }
 
 }  // namespace spaic
