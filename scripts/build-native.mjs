@@ -27,7 +27,9 @@ function run(cmd, args, env = process.env) {
 
 function cmakeJs() {
   const bin = path.join(path.dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js')
-  return run(process.execPath, [bin, 'build', '--out', 'build'])
+  // Pass the switches explicitly: CMake's cache would otherwise keep an earlier build's choice.
+  const defs = ['SPAIC_CUDA', 'SPAIC_BLAS', 'SPAIC_OPENMP', 'SPAIC_NATIVE_ARCH'].map((k) => `--CD${k}=${process.env[k] ?? 'ON'}`)
+  return run(process.execPath, [bin, 'build', '--out', 'build', ...defs])
 }
 
 function nodeGyp() {

@@ -5,9 +5,15 @@
 namespace spaic::binding {
 
 void register_stdp_trace(Napi::Object exports);
+void register_rng(Napi::Object exports);
+void register_synapse(Napi::Object exports);
+void register_conv2d(Napi::Object exports);
 
 void register_kernels(Napi::Object exports) {
   register_stdp_trace(exports);
+  register_rng(exports);
+  register_synapse(exports);
+  register_conv2d(exports);
 }
 
 }  // namespace spaic::binding

@@ -1,0 +1,191 @@
+// cpu/conv2d.cpp - conv2d by im2col + GEMM, and the non-overlapping max pool. Index maths:
+// spaic/math/conv2d.h, shared with cuda/conv2d.cu.
+//
+// Images go in groups: the group's columns sit side by side in one [K, nb*HW] matrix, so one GEMM
+// covers nb images (a single-image GEMM is too small to keep the cores busy: conv1 of an MNIST net is
+// [32 x 9] . [9 x 784]). The product lands as [C_out, nb*HW] and is scattered to NCHW with the bias.
+#include <algorithm>
+#include <cstdint>
+
+#include "cpu/parallel.h"
+#include "spaic/conv2d.h"
+#include "spaic/ops.h"
+
+namespace spaic::cpu {
+
+namespace {
+
+constexpr i64 kGroupElems = i64(1) << 21;  // cap on the scratch of one group (8 MiB of float)
+
+i64 group_size(const Conv2dParams& p) {
+  const i64 per = (conv_col_rows(p) + p.c_out) * conv_col_cols(p);
+  if (per == 0) return std::max<i64>(p.batch, 1);
+  return std::max<i64>(1, std::min<i64>(p.batch, kGroupElems / per));
+}
+
+// col[q, g*HW + o] for images n0 .. n0+nb-1: one (image, q) row segment per task.
+template <typename T>
+void im2col_group(const Conv2dParams& p, const T* x, i64 n0, i64 nb, T* col) {
+  const i64 K = conv_col_rows(p), HW = conv_col_cols(p), ld = nb * HW;
+  const i64 x_img = p.c_in * p.h_in * p.w_in;
+  SPAIC_OMP_FOR(K * ld)
+  for (i64 task = 0; task < nb * K; ++task) {
+    const i64 g = task / K, q = task % K;
+    const i64 kj = q % p.kw, ki = (q / p.kw) % p.kh, c = q / (p.kw * p.kh);
+    const T* plane = x + (n0 + g) * x_img + c * p.h_in * p.w_in;
+    T* dst = col + q * ld + g * HW;
+    for (i64 oh = 0; oh < p.h_out; ++oh) {
+      for (i64 ow = 0; ow < p.w_out; ++ow) {
+        i64 h, w;
+        dst[oh * p.w_out + ow] = im2col_source(p, ki, kj, oh, ow, &h, &w) ? plane[h * p.w_in + w] : T(0);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+i64 conv2d_workspace_elems(const Conv2dParams& p) {
+  return group_size(p) * (conv_col_rows(p) + p.c_out) * conv_col_cols(p);
+}
+
+template <typename T>
+void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y, T* ws) {
+  const i64 K = conv_col_rows(p), HW = conv_col_cols(p), G = group_size(p);
+  const i64 y_img = p.c_out * HW;
+  for (i64 n0 = 0; n0 < p.batch; n0 += G) {
+    const i64 nb = std::min(G, p.batch - n0), ld = nb * HW;
+    T* col = ws;
+    T* prod = ws + K * ld;  // [C_out, nb*HW]
+    if (K > 0 && ld > 0) {
+      im2col_group(p, x, n0, nb, col);
+      GemmParams g;
+      g.m = p.c_out;
+      g.n = ld;
+      g.k = K;
+      g.lda = K;
+      g.ldb = ld;
+      g.ldc = ld;
+      gemm<T>(g, w, col, prod);
+    }
+    SPAIC_OMP_FOR(nb * y_img)
+    for (i64 plane = 0; plane < nb * p.c_out; ++plane) {
+      const i64 gi = plane / p.c_out, c = plane % p.c_out;
+      const T* src = prod + c * ld + gi * HW;
+      T* dst = y + (n0 + gi) * y_img + c * HW;
+      const T b = bias ? bias[c] : T(0);
+      for (i64 o = 0; o < HW; ++o) {
+        const T v = K > 0 ? src[o] : T(0);
+        dst[o] = bias ? v + b : v;
+      }
+    }
+  }
+}
+
+template <typename T>
+void conv2d_backward(const Conv2dParams& p, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb, bool accumulate,
+                     T* ws) {
+  const i64 K = conv_col_rows(p), HW = conv_col_cols(p), G = group_size(p);
+  const i64 x_img = p.c_in * p.h_in * p.w_in, y_img = p.c_out * HW;
+  if (gw && !accumulate) fill<T>(gw, T(0), p.c_out * K);
+  for (i64 n0 = 0; n0 < p.batch && (gw || gx); n0 += G) {
+    const i64 nb = std::min(G, p.batch - n0), ld = nb * HW;
+    T* col = ws;
+    T* gyg = ws + K * ld;  // the group's gy as [C_out, nb*HW]
+    SPAIC_OMP_FOR(nb * y_img)
+    for (i64 plane = 0; plane < nb * p.c_out; ++plane) {
+      const i64 gi = plane / p.c_out, c = plane % p.c_out;
+      const T* src = gy + (n0 + gi) * y_img + c * HW;
+      T* dst = gyg + c * ld + gi * HW;
+      for (i64 o = 0; o < HW; ++o) dst[o] = src[o];
+    }
+    if (gw && K > 0 && ld > 0) {  // gw [C_out, K] += gy_g [C_out, nb*HW] . col^T [nb*HW, K]
+      im2col_group(p, x, n0, nb, col);
+      GemmParams g;
+      g.trans_b = true;
+      g.m = p.c_out;
+      g.n = K;
+      g.k = ld;
+      g.lda = ld;
+      g.ldb = ld;
+      g.ldc = K;
+      g.beta = 1.0;
+      gemm<T>(g, gyg, col, gw);
+    }
+    if (gx) {  // col [K, nb*HW] = w^T [K, C_out] . gy_g [C_out, nb*HW], then col2im per image
+      const bool empty = K == 0 || ld == 0;
+      if (!empty) {
+        GemmParams g;
+        g.trans_a = true;
+        g.m = K;
+        g.n = ld;
+        g.k = p.c_out;
+        g.lda = K;
+        g.ldb = ld;
+        g.ldc = ld;
+        gemm<T>(g, w, gyg, col);
+      }
+      SPAIC_OMP_FOR(nb * x_img * p.kh * p.kw)
+      for (i64 plane = 0; plane < nb * p.c_in; ++plane) {
+        const i64 gi = plane / p.c_in, c = plane % p.c_in;
+        T* dst = gx + (n0 + gi) * x_img + c * p.h_in * p.w_in;
+        for (i64 h = 0; h < p.h_in; ++h) {
+          for (i64 wi = 0; wi < p.w_in; ++wi) {
+            const T v = empty ? T(0) : col2im_value(p, col + gi * HW, ld, c, h, wi);
+            T* d = dst + h * p.w_in + wi;
+            *d = accumulate ? *d + v : v;
+          }
+        }
+      }
+    }
+  }
+  if (gb) {
+    SPAIC_OMP_FOR(p.batch * y_img)
+    for (i64 c = 0; c < p.c_out; ++c) {
+      T acc = T(0);
+      for (i64 n = 0; n < p.batch; ++n) {
+        const T* g = gy + n * y_img + c * HW;
+        for (i64 o = 0; o < HW; ++o) acc += g[o];
+      }
+      gb[c] = accumulate ? gb[c] + acc : acc;
+    }
+  }
+}
+
+template <typename T>
+void maxpool2d_forward(const Pool2dParams& p, const T* x, T* y, std::int32_t* argmax) {
+  const i64 per = p.h_out * p.w_out;
+  SPAIC_OMP_FOR(p.planes * per * p.k * p.k)
+  for (i64 pl = 0; pl < p.planes; ++pl) {
+    const T* plane = x + pl * p.h_in * p.w_in;
+    for (i64 oh = 0; oh < p.h_out; ++oh)
+      for (i64 ow = 0; ow < p.w_out; ++ow) {
+        const i64 e = pl * per + oh * p.w_out + ow;
+        y[e] = pool_window_max(p, plane, oh, ow, argmax + e);
+      }
+  }
+}
+
+template <typename T>
+void maxpool2d_backward(const Pool2dParams& p, const T* gy, const std::int32_t* argmax, T* gx) {
+  const i64 per_in = p.h_in * p.w_in, per_out = p.h_out * p.w_out;
+  SPAIC_OMP_FOR(p.planes * per_in)
+  for (i64 pl = 0; pl < p.planes; ++pl) {
+    const T* g = gy + pl * per_out;
+    const std::int32_t* a = argmax + pl * per_out;
+    T* dst = gx + pl * per_in;
+    for (i64 h = 0; h < p.h_in; ++h)
+      for (i64 w = 0; w < p.w_in; ++w) dst[h * p.w_in + w] = pool_grad_value(p, g, a, h, w);
+  }
+}
+
+#define SPAIC_INSTANTIATE(T)                                                                                 \
+  template void conv2d_forward<T>(const Conv2dParams&, const T*, const T*, const T*, T*, T*);                \
+  template void conv2d_backward<T>(const Conv2dParams&, const T*, const T*, const T*, T*, T*, T*, bool, T*); \
+  template void maxpool2d_forward<T>(const Pool2dParams&, const T*, T*, std::int32_t*);                      \
+  template void maxpool2d_backward<T>(const Pool2dParams&, const T*, const std::int32_t*, T*);
+SPAIC_INSTANTIATE(float)
+SPAIC_INSTANTIATE(double)
+#undef SPAIC_INSTANTIATE
+
+}  // namespace spaic::cpu

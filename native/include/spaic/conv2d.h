@@ -1,0 +1,42 @@
+// spaic/conv2d.h - kernel API of conv2d (forward, input/weight/bias gradients) and of the 2-D max pool
+// that SPAIC's ['conv', 'maxpool'] synapse puts after it (ALGORITHMS.md 3.5). im2col + GEMM on both
+// backends; the index maths is spaic/math/conv2d.h.
+//
+// `col` is caller-owned scratch of `conv2d_workspace_elems(p)` elements of T on the kernel's device
+// (each backend sizes its own: the CPU batches several images per GEMM, CUDA goes one image at a time).
+#pragma once
+
+#include <cstdint>
+
+#include "spaic/common.h"
+#include "spaic/math/conv2d.h"
+
+namespace spaic {
+
+#define SPAIC_DECLARE_CONV2D_OPS                                                                            \
+  i64 conv2d_workspace_elems(const Conv2dParams& p);                                                        \
+  /* y [N, C_out, H_out, W_out] = conv(x, w) (+ bias) */                                                    \
+  template <typename T>                                                                                     \
+  void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y, T* col);          \
+  /* gx = dL/dx, gw = dL/dw, gb = dL/dbias from gy = dL/dy; each may be null. accumulate: add into them. */ \
+  template <typename T>                                                                                     \
+  void conv2d_backward(const Conv2dParams& p, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb,     \
+                       bool accumulate, T* col);                                                            \
+  /* y, argmax [planes, h_out, w_out]; argmax is the flat index in the input plane. */                    \
+  template <typename T>                                                                                     \
+  void maxpool2d_forward(const Pool2dParams& p, const T* x, T* y, std::int32_t* argmax);                   \
+  /* gx [planes, h_in, w_in] = gy routed to each window's argmax (0 elsewhere). */                         \
+  template <typename T>                                                                                     \
+  void maxpool2d_backward(const Pool2dParams& p, const T* gy, const std::int32_t* argmax, T* gx);
+
+namespace cpu {
+SPAIC_DECLARE_CONV2D_OPS
+}  // namespace cpu
+
+namespace cuda {
+SPAIC_DECLARE_CONV2D_OPS
+}  // namespace cuda
+
+#undef SPAIC_DECLARE_CONV2D_OPS
+
+}  // namespace spaic

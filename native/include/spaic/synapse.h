@@ -1,0 +1,93 @@
+// spaic/synapse.h - kernel API of the synaptic products (ALGORITHMS.md 0, 3.5):
+//
+//   Isyn[r, j] = sum_i s[r, i] * W[j, i] (+ bias[j])   for r < rows (B, or T*B for a whole run at once)
+//
+// W is SPAIC's [N_post, N_pre] (layout PostPre), or its transpose W^T [N_pre, N_post] (PrePost). The
+// event-driven path gathers the active inputs of each row and adds only their weights: with W^T those
+// are contiguous rows, which is what makes it fast; with W they are strided columns.
+// Spikes S are T (float32/float64, any values; zeros are skipped) or uint8.
+#pragma once
+
+#include <cstdint>
+
+#include "spaic/common.h"
+#include "spaic/math/synapse.h"
+
+namespace spaic {
+
+enum class WeightLayout : int { PostPre = 0, PrePost = 1 };
+enum class SynapseMode : int { Dense = 0, Event = 1, Auto = 2 };
+
+struct SynapseParams {
+  i64 rows = 0, n_pre = 0, n_post = 0;
+  WeightLayout layout = WeightLayout::PostPre;
+  SynapseMode mode = SynapseMode::Auto;
+  double crossover = -1.0;  // Auto: event path when the active fraction < crossover; < 0: built-in default
+  bool accumulate = false;  // out += Isyn instead of out = Isyn
+};
+
+// dL/dW (+)= dL/dI^T . s (PostPre; dL/dW^T (+)= s^T . dL/dI for PrePost), dL/ds (+)= dL/dI . W,
+// dL/dbias (+)= sum_r dL/dI[r, :]. Any output pointer may be null to skip it.
+struct SynapseBackwardParams {
+  i64 rows = 0, n_pre = 0, n_post = 0;
+  WeightLayout layout = WeightLayout::PostPre;
+  bool accumulate = false;
+};
+
+// Scratch the calls below need: caller-owned, on the kernel's device, 16-byte aligned, `bytes` long.
+//   counts  int32[rows + 1]    active inputs per row, then their total       (event / auto)
+//   index   int32[rows * n_pre] the active inputs of each row, ascending     (event / auto)
+//   spikes  T[rows * n_pre]    uint8 spikes widened to T for the GEMM        (dense / auto, uint8 spikes)
+struct SynapseWorkspace {
+  std::size_t counts = 0, index = 0, spikes = 0, bytes = 0;
+};
+
+inline std::size_t align16(std::size_t b) { return (b + 15) & ~static_cast<std::size_t>(15); }
+
+inline SynapseWorkspace synapse_forward_workspace(const SynapseParams& p, bool spikes_u8, std::size_t elem_size) {
+  SynapseWorkspace w;
+  std::size_t at = 0;
+  const std::size_t n = static_cast<std::size_t>(p.rows * p.n_pre);
+  if (p.mode != SynapseMode::Dense) {
+    w.counts = at;
+    at += align16(sizeof(std::int32_t) * static_cast<std::size_t>(p.rows + 1));
+    w.index = at;
+    at += align16(sizeof(std::int32_t) * n);
+  }
+  if (spikes_u8 && p.mode != SynapseMode::Event) {
+    w.spikes = at;
+    at += align16(elem_size * n);
+  }
+  w.bytes = at;
+  return w;
+}
+
+inline SynapseWorkspace synapse_backward_workspace(const SynapseBackwardParams& p, bool spikes_u8, std::size_t elem_size) {
+  SynapseWorkspace w;
+  if (spikes_u8) w.bytes = align16(elem_size * static_cast<std::size_t>(p.rows * p.n_pre));
+  return w;
+}
+
+#define SPAIC_DECLARE_SYNAPSE_OPS                                                                         \
+  /* Returns the path taken (Dense or Event). */                                                          \
+  template <typename T, typename S>                                                                       \
+  SynapseMode synapse_forward(const SynapseParams& p, const S* spikes, const T* weight, const T* bias,    \
+                              T* out, void* workspace);                                                   \
+  template <typename T, typename S>                                                                       \
+  void synapse_backward(const SynapseBackwardParams& p, const T* grad_out, const S* spikes, const T* weight, \
+                        T* grad_weight, T* grad_spikes, T* grad_bias, void* workspace);                   \
+  /* out[c, r] = a[r, c] for a [rows, cols]: keeps a W^T copy in step with W. */                          \
+  template <typename T>                                                                                   \
+  void transpose(const T* a, T* out, i64 rows, i64 cols);
+
+namespace cpu {
+SPAIC_DECLARE_SYNAPSE_OPS
+}  // namespace cpu
+
+namespace cuda {
+SPAIC_DECLARE_SYNAPSE_OPS
+}  // namespace cuda
+
+#undef SPAIC_DECLARE_SYNAPSE_OPS
+
+}  // namespace spaic

@@ -1,0 +1,326 @@
+/**
+ * Philox RNG and spike encoders: published known-answer vectors, reference == device (bit-exact for the
+ * integer-derived draws), CPU == CUDA, stream continuation and state, statistics, and bad calls.
+ */
+import test from 'ava'
+
+import { InvalidArgumentError, ops, ShapeError, StateError, Tensor } from '../../lib/index.js'
+import { native } from '../../lib/native.js'
+import { Generator } from '../../lib/ops/rng.js'
+import { eachDevice, onCuda } from '../helpers/backends.js'
+import { DENSITIES, Rng } from '../helpers/random.js'
+import { assertClose, assertExact } from '../helpers/tolerance.js'
+import { philox4x32_10, refBernoulli, refBits, refNormal, refPoisson, refUniform, refWords } from '../reference/rng.js'
+
+const hex = (ws: number[]) => ws.map((w) => (w >>> 0).toString(16).padStart(8, '0')).join(' ')
+
+test('reference Philox4x32-10 matches the Random123 known-answer vectors', (t) => {
+  t.is(hex(philox4x32_10([0, 0, 0, 0], [0, 0])), '6627e8d5 e169c58d bc57ac4c 9b00dbd8')
+  t.is(hex(philox4x32_10([0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff])), '408f276d 41c83b0e a20bc7c6 6d5451fd')
+  t.is(hex(philox4x32_10([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0])), 'd16cfe09 94fdcceb 5001e420 24126ea1')
+})
+
+eachDevice('native stream starts with the known-answer block (seed 0, counter 0)', (t, device) => {
+  // randomBits(31) exposes the top 31 bits of each word: the KAT words shifted right by one.
+  const b = new Generator(0).randomBits([4], 31, { device })
+  t.deepEqual(Array.from(b.toArray()), [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8].map((w) => w >>> 1))
+})
+
+// Seeds that exercise both key words; offsets that start mid-block; sizes that end mid-block.
+const SEEDS: bigint[] = [0n, 1n, 0xdeadbeefn, 0x123456789abcdef0n, (1n << 64n) - 1n]
+const CASES: Array<[number, number]> = [
+  [0, 1],
+  [3, 7],
+  [5, 4097],
+  [1_000_003, 9001],
+  [2 ** 40 + 1, 33],
+]
+
+eachDevice('uniform and randomBits == reference, bit for bit', (t, device) => {
+  for (const seed of SEEDS) {
+    for (const [offset, n] of CASES) {
+      const g = new Generator(seed, offset)
+      const u = g.uniform([n], { device })
+      assertExact(t, u.toArray(), refUniform(seed, offset, n), `uniform seed=${seed} offset=${offset} n=${n}`)
+      t.is(g.offset, offset + n)
+      for (const bits of [0, 1, 7, 16, 31]) {
+        const o = g.offset
+        const b = g.randomBits([n], bits, { device })
+        assertExact(t, b.toArray(), refBits(seed, o, n, bits), `bits=${bits}`)
+      }
+    }
+  }
+})
+
+eachDevice('normal == reference (float32 rounding of exact Box-Muller)', (t, device) => {
+  for (const seed of [7n, 0xfeedfacecafebeefn]) {
+    for (const [offset, n] of CASES) {
+      const g = new Generator(seed, offset)
+      const z = g.normal([n], { device, mean: 0.5, std: 2 })
+      t.is(g.offset, offset + 2 * n)
+      // The native log/cos are IEEE-exact polynomials; Math.log/cos may differ by an ulp before rounding.
+      assertClose(t, z.toArray(), refNormal(seed, offset, n, 0.5, 2), { rtol: 3e-7, atol: 1e-6 }, `normal seed=${seed} offset=${offset}`)
+    }
+  }
+})
+
+onCuda('CPU == CUDA bit-exact for every draw and encoder', (t, device) => {
+  const xf = Tensor.from(Float32Array.from(new Rng(3).uniformArray(1237, 0, 1.5)), { shape: [1237] })
+  for (const seed of SEEDS) {
+    for (const offset of [0, 1, 3, 2 ** 33 + 2]) {
+      const pairs: Array<[Tensor, Tensor]> = [
+        [new Generator(seed, offset).uniform([100003]), new Generator(seed, offset).uniform([100003], { device })],
+        [new Generator(seed, offset).randomBits([5001], 13), new Generator(seed, offset).randomBits([5001], 13, { device })],
+        [new Generator(seed, offset).normal([50001], { std: 3 }), new Generator(seed, offset).normal([50001], { std: 3, device })],
+        [new Generator(seed, offset).poisson(xf, { steps: 7, dt: 0.5 }), new Generator(seed, offset).poisson(xf.to(device), { steps: 7, dt: 0.5 })],
+        [
+          new Generator(seed, offset).bernoulli(xf, { steps: 5, maxProb: 0.7, dtype: 'uint8' }),
+          new Generator(seed, offset).bernoulli(xf.to(device), { steps: 5, maxProb: 0.7, dtype: 'uint8' }),
+        ],
+      ]
+      for (const [c, g] of pairs) assertExact(t, g.toArray(), c.toArray(), `seed=${seed} offset=${offset} ${c.shape}`)
+    }
+  }
+})
+
+eachDevice('the result does not depend on how the draw is split', (t, device) => {
+  const g = new Generator(99n, 11)
+  const whole = g.normal([10007], { device }).toArray()
+  const h = new Generator(99n, 11)
+  const a = h.normal([4093], { device }).toArray()
+  const b = h.normal([10007 - 4093], { device }).toArray()
+  assertExact(t, [...a, ...b], whole, 'normal split')
+  const u = new Generator(5).uniform([9999], { device }).toArray()
+  const v = new Generator(5, 4444).uniform([5555], { device }).toArray()
+  assertExact(t, v, u.slice(4444), 'uniform at an offset')
+})
+
+eachDevice('poisson and bernoulli frames == reference at every density', async (t, device) => {
+  const rng = new Rng(21)
+  for (const density of DENSITIES) {
+    for (const [B, N] of [[1, 1], [3, 37], [2, 785]]) {
+      const xv = Float32Array.from(rng.uniformArray(B * N, 0, 2 * density))
+      const x = Tensor.from(xv, { shape: [B, N], device })
+      for (const dtype of ['float32', 'uint8'] as const) {
+        const g = new Generator(1234, 17)
+        const p = g.poisson(x, { steps: 5, dt: 0.5, unitConversion: 1.1, dtype })
+        t.deepEqual([...p.shape], [5, B, N])
+        t.is(p.dtype, dtype)
+        assertExact(t, p.toArray(), refPoisson(1234n, 17, xv, 5, 1.1, 0.5), `poisson d=${density} ${B}x${N}`)
+        const o = g.offset
+        t.is(o, 17 + 5 * B * N)
+        const q = await g.bernoulliAsync(x, { steps: 3, maxProb: 0.8, dtype })
+        assertExact(t, q.toArray(), refBernoulli(1234n, o, xv, 3, 0.8), `bernoulli d=${density} ${B}x${N}`)
+        // One frame without steps keeps x's shape and continues the stream.
+        const o2 = g.offset
+        const one = g.poisson(x, { dtype })
+        t.deepEqual([...one.shape], [B, N])
+        assertExact(t, one.toArray(), refPoisson(1234n, o2, xv, 1, 1, 1), 'single frame')
+      }
+      x.dispose()
+    }
+  }
+})
+
+eachDevice('async draws equal sync draws and reserve the stream at call time', async (t, device) => {
+  const g = new Generator(8)
+  const p1 = g.uniformAsync([3001], { device })
+  const p2 = g.normalAsync([501], { device })
+  t.is(g.offset, 3001 + 2 * 501)
+  const [a, b] = await Promise.all([p1, p2])
+  const h = new Generator(8)
+  assertExact(t, a.toArray(), h.uniform([3001], { device }).toArray())
+  assertExact(t, b.toArray(), h.normal([501], { device }).toArray())
+  const x = Tensor.from(Float32Array.from(new Rng(2).uniformArray(999, 0, 1)), { device })
+  const e1 = await new Generator(3).poissonAsync(x, { steps: 4 })
+  const e2 = new Generator(3).poisson(x, { steps: 4 })
+  assertExact(t, e1.toArray(), e2.toArray())
+})
+
+test('same seed gives the same stream; other seeds and offsets differ', (t) => {
+  const a = new Generator(42).uniform([1000]).toArray()
+  const b = new Generator(42).uniform([1000]).toArray()
+  const c = new Generator(43).uniform([1000]).toArray()
+  const d = new Generator(42n + (1n << 32n)).uniform([1000]).toArray()
+  t.deepEqual(a, b)
+  t.notDeepEqual(a, c)
+  t.notDeepEqual(a, d)
+})
+
+test('state() round-trips through JSON and continues the stream; skip() advances', (t) => {
+  const g = new Generator('18446744073709551557', 5)
+  g.uniform([77])
+  const saved = JSON.parse(JSON.stringify(g.state()))
+  t.deepEqual(saved, { seed: '18446744073709551557', offset: 82 })
+  const next = g.normal([33]).toArray()
+  const r = Generator.fromState(saved)
+  t.deepEqual(r.normal([33]).toArray(), next)
+  const s = new Generator(9).skip(1000)
+  t.deepEqual(s.uniform([10]).toArray(), new Generator(9, 1000).uniform([10]).toArray())
+  t.deepEqual(new Generator(12).state(), { seed: 12, offset: 0 })
+  const h = new Generator(1)
+  h.setState({ seed: 2, offset: 9 })
+  t.is(h.seed, 2n)
+  t.is(h.offset, 9)
+})
+
+test('statistics: uniform and normal moments, words match the reference stream', (t) => {
+  const n = 400_000
+  const u = new Generator(2024).uniform([n]).toArray()
+  let m = 0
+  let v = 0
+  let lo = 1
+  let hi = 0
+  for (const x of u) {
+    m += x
+    lo = Math.min(lo, x)
+    hi = Math.max(hi, x)
+  }
+  m /= n
+  for (const x of u) v += (x - m) ** 2
+  v /= n
+  t.true(Math.abs(m - 0.5) < 5 * Math.sqrt(1 / 12 / n), `uniform mean ${m}`)
+  t.true(Math.abs(v - 1 / 12) < 0.002, `uniform var ${v}`)
+  t.true(lo >= 0 && hi < 1)
+  const z = new Generator(77).normal([n], { mean: 1, std: 2 }).toArray()
+  m = 0
+  v = 0
+  let m4 = 0
+  for (const x of z) m += x
+  m /= n
+  for (const x of z) {
+    v += (x - m) ** 2
+    m4 += (x - m) ** 4
+  }
+  v /= n
+  m4 /= n
+  t.true(Math.abs(m - 1) < 5 * Math.sqrt(4 / n), `normal mean ${m}`)
+  t.true(Math.abs(v - 4) < 5 * 4 * Math.sqrt(2 / n), `normal var ${v}`)
+  t.true(Math.abs(m4 / (v * v) - 3) < 0.05, `normal kurtosis ${m4 / (v * v)}`)
+  // bits: each of the 31 bit positions is set about half the time.
+  const b = new Generator(5).randomBits([100_000], 31).toArray()
+  for (let k = 0; k < 31; k++) {
+    let c = 0
+    for (const x of b) c += (x >>> k) & 1
+    t.true(Math.abs(c / b.length - 0.5) < 0.01, `bit ${k} rate ${c / b.length}`)
+  }
+  t.deepEqual(Array.from(refWords(0n, 0, 4)), [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8])
+})
+
+test('statistics: Poisson rate matches x·dt within a binomial tolerance; Bernoulli normalises by max', (t) => {
+  const xs = [0, 0.02, 0.1, 0.37, 0.9, 1]
+  const x = Tensor.from(Float32Array.from(xs), { shape: [1, xs.length] })
+  const T = 20_000
+  const dt = 0.5
+  const s = new Generator(31).poisson(x, { steps: T, dt, dtype: 'uint8' }).toArray()
+  for (let i = 0; i < xs.length; i++) {
+    let c = 0
+    for (let k = 0; k < T; k++) c += s[k * xs.length + i]
+    const p = Math.min(1, xs[i] * dt)
+    const sd = Math.sqrt(Math.max(p * (1 - p), 1e-6) / T)
+    t.true(Math.abs(c / T - p) <= 5 * sd + 1e-4, `poisson x=${xs[i]} rate ${c / T} expected ${p}`)
+  }
+  const y = Tensor.from(Float32Array.from([0, 1, 2, 4]), { shape: [4] })
+  const b = new Generator(32).bernoulli(y, { steps: T, maxProb: 0.5 }).toArray()
+  const want = [0, 0.125, 0.25, 0.5]
+  for (let i = 0; i < 4; i++) {
+    let c = 0
+    for (let k = 0; k < T; k++) c += b[k * 4 + i]
+    const p = want[i]
+    t.true(Math.abs(c / T - p) <= 5 * Math.sqrt(Math.max(p * (1 - p), 1e-6) / T) + 1e-4, `bernoulli ${i} rate ${c / T}`)
+  }
+})
+
+eachDevice('poisson fires at u == p exactly (<=, SPAIC), bernoulli does not (<); out= writes in place', (t, device) => {
+  // Draw the uniforms first, then encode at the same offset with x = u: p equals u exactly.
+  const n = 257
+  const u = new Generator(77, 5).uniform([n], { device }).toArray()
+  const below = Float32Array.from(u, (v) => (v > 0 ? v - 2 ** -24 : 0))
+  const fire = new Generator(77, 5).poisson(Tensor.from(Float32Array.from(u), { device }), { dtype: 'uint8' }).toArray()
+  const fireBelow = new Generator(77, 5).poisson(Tensor.from(below, { device }), { dtype: 'uint8' }).toArray()
+  const bern = new Generator(77, 5).bernoulli(Tensor.from(Float32Array.from(u), { device }), { dtype: 'uint8' }).toArray()
+  t.true(fire.every((v) => v === 1), 'u <= u')
+  t.true(fireBelow.every((v, i) => v === (u[i] === 0 ? 1 : 0)), 'u <= u - ulp is false (except u = 0)')
+  t.true(bern.every((v) => v === 0), 'u < u is false')
+  const x = Tensor.from(Float32Array.from([1, 2, 0.5]), { shape: [3], device })
+  const out = Tensor.zeros([4, 3], { dtype: 'uint8', device })
+  const r = new Generator(1).poisson(x, { steps: 4, dtype: 'uint8', out })
+  t.is(r, out)
+  const v = out.toArray()
+  for (let k = 0; k < 4; k++) t.true(v[k * 3] === 1 && v[k * 3 + 1] === 1)
+})
+
+test('BAD CALLS: seeds, offsets, shapes, dtypes, options, disposed tensors', (t) => {
+  const bad = (fn: () => unknown, cls: new (...a: never[]) => Error, param: string) => {
+    const e = t.throws(fn, { instanceOf: cls }) as Error & { param?: string }
+    t.is(e.param, param)
+  }
+  bad(() => new Generator(-1), InvalidArgumentError, 'seed')
+  bad(() => new Generator(1.5), InvalidArgumentError, 'seed')
+  bad(() => new Generator(Number.NaN), InvalidArgumentError, 'seed')
+  bad(() => new Generator(2 ** 60), InvalidArgumentError, 'seed')
+  bad(() => new Generator(1n << 64n), InvalidArgumentError, 'seed')
+  bad(() => new Generator(-3n), InvalidArgumentError, 'seed')
+  bad(() => new Generator('0x12'), InvalidArgumentError, 'seed')
+  bad(() => new Generator({} as never), InvalidArgumentError, 'seed')
+  bad(() => new Generator(1, -1), InvalidArgumentError, 'offset')
+  bad(() => new Generator(1, 0.5), InvalidArgumentError, 'offset')
+  bad(() => new Generator(1, 1e16), InvalidArgumentError, 'offset')
+  bad(() => Generator.fromState(null as never), InvalidArgumentError, 'state')
+  bad(() => Generator.fromState({ seed: -1, offset: 0 }), InvalidArgumentError, 'state.seed')
+  bad(() => Generator.fromState({ seed: 1, offset: Number.POSITIVE_INFINITY }), InvalidArgumentError, 'state.offset')
+  const g = new Generator(1)
+  bad(() => g.uniform([2, -1]), InvalidArgumentError, 'shape')
+  bad(() => g.uniform(undefined), InvalidArgumentError, 'shape')
+  bad(() => g.uniform([2], { colour: 1 } as never), InvalidArgumentError, 'options.colour')
+  bad(() => g.uniform([2], { device: 'tpu' as never }), InvalidArgumentError, 'options.device')
+  bad(() => g.uniform([2], { out: Tensor.zeros([2], { dtype: 'float64' }) }), InvalidArgumentError, 'options.out')
+  bad(() => g.uniform([3], { out: Tensor.zeros([2]) }), ShapeError, 'options.out')
+  bad(() => g.randomBits([2], 32), InvalidArgumentError, 'bits')
+  bad(() => g.randomBits([2], -1), InvalidArgumentError, 'bits')
+  bad(() => g.randomBits([2], 3, { out: Tensor.zeros([2]) }), InvalidArgumentError, 'options.out')
+  bad(() => g.normal([2], { std: -1 }), InvalidArgumentError, 'options.std')
+  bad(() => g.normal([2], { mean: Number.NaN }), InvalidArgumentError, 'options.mean')
+  bad(() => g.normal([2], { std: Number.POSITIVE_INFINITY }), InvalidArgumentError, 'options.std')
+  bad(() => g.skip(-1), InvalidArgumentError, 'words')
+  const x = Tensor.from(Float32Array.from([0.1, 0.2]))
+  bad(() => g.poisson(Tensor.from(Float64Array.from([0.1]))), InvalidArgumentError, 'x')
+  bad(() => g.poisson([0.1] as never), InvalidArgumentError, 'x')
+  bad(() => g.poisson(x, { dt: 0 }), InvalidArgumentError, 'options.dt')
+  bad(() => g.poisson(x, { dt: Number.NaN }), InvalidArgumentError, 'options.dt')
+  bad(() => g.poisson(x, { unitConversion: Number.POSITIVE_INFINITY }), InvalidArgumentError, 'options.unitConversion')
+  bad(() => g.poisson(x, { steps: 1.5 }), InvalidArgumentError, 'options.steps')
+  bad(() => g.poisson(x, { dtype: 'int32' as never }), InvalidArgumentError, 'options.dtype')
+  bad(() => g.poisson(x, { steps: 2, out: Tensor.zeros([2, 3]) }), ShapeError, 'options.out')
+  bad(() => g.poisson(x, { steps: 2, out: Tensor.zeros([2, 2], { dtype: 'uint8' }) }), InvalidArgumentError, 'options.out')
+  bad(() => g.bernoulli(x, { maxProb: 1.5 }), InvalidArgumentError, 'options.maxProb')
+  bad(() => g.bernoulli(x, { maxProb: Number.NaN }), InvalidArgumentError, 'options.maxProb')
+  const before = g.offset
+  const dead = Tensor.from(Float32Array.from([0.5]))
+  dead.dispose()
+  bad(() => g.poisson(dead), StateError, 'x')
+  bad(() => g.uniform([1], { out: dead }), StateError, 'options.out')
+  t.is(g.offset, before, 'a rejected call consumes nothing')
+  const near = new Generator(1, ops.MAX_OFFSET - 2)
+  bad(() => near.uniform([5]), StateError, 'generator')
+  t.is(near.offset, ops.MAX_OFFSET - 2)
+})
+
+test('native entry points re-check their arguments', (t) => {
+  const N = native() as unknown as Record<string, (...a: unknown[]) => unknown>
+  const out = Tensor.zeros([4], { dtype: 'int32' })
+  const f = Tensor.zeros([4])
+  const bad = (fn: () => unknown, param: string, cls: new (...a: never[]) => Error = InvalidArgumentError) => {
+    const e = t.throws(fn, { instanceOf: cls }) as Error & { param?: string }
+    t.is(e.param, param)
+  }
+  bad(() => N.rngBits(0, 0, 0, 32, out.handle), 'bits')
+  bad(() => N.rngBits(0, 2 ** 32, 0, 3, out.handle), 'seed')
+  bad(() => N.rngBits(0, 0, -4, 3, out.handle), 'offset')
+  bad(() => N.rngUniform(0, 0, 0, out.handle), 'out')
+  bad(() => N.rngNormal(0, 0, 0, 0, -1, f.handle), 'std')
+  bad(() => N.encodePoisson(0, 0, 0, f.handle, Tensor.zeros([2, 3]).handle, 1, 1), 'out', ShapeError)
+  bad(() => N.encodePoisson(0, 0, 0, f.handle, Tensor.zeros([2, 4]).handle, 1, 0), 'dt')
+  bad(() => N.encodeBernoulli(0, 0, 0, f.handle, Tensor.zeros([2, 4]).handle, 2), 'maxProb')
+  bad(() => N.encodeBernoulli(0, 0, 0, out.handle, Tensor.zeros([2, 4]).handle, 1), 'x')
+})
