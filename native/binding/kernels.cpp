@@ -4,6 +4,10 @@
 
 namespace spaic::binding {
 
-void register_kernels(Napi::Object exports) { (void)exports; }
+void register_opt_step(Napi::Object exports);
+
+void register_kernels(Napi::Object exports) {
+  register_opt_step(exports);
+}
 
 }  // namespace spaic::binding

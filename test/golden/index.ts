@@ -6,6 +6,8 @@
 import type { ExecutionContext } from 'ava'
 
 import type { GoldenFile } from '../helpers/golden.js'
+import { lrSchedulerHandler } from './lr_scheduler.js'
+import { optimizerHandler } from './optimizer.js'
 
 export interface GoldenHandler {
   /** Algorithms (the files' `algorithm` field) this handler checks. */
@@ -14,3 +16,5 @@ export interface GoldenHandler {
 }
 
 export const handlers: Record<string, GoldenHandler> = {}
+handlers.optimizer = optimizerHandler
+handlers.lr_scheduler = lrSchedulerHandler
