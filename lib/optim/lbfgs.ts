@@ -15,7 +15,8 @@ import { InvalidArgumentError, invalidArgument } from '../errors.js'
 import { Tensor } from '../runtime/tensor.js'
 import { checkNumber, nonNeg, Optimizer, type Hyper, type ParamsArg, type ParamState } from './optimizer.js'
 import { lossValue, type AsyncClosure } from './optimizers.js'
-import { SparseGrad, type Parameter } from './parameter.js'
+import { Parameter, SparseGrad } from './parameter.js'
+import { isPlainObject } from '../validate.js'
 
 export interface LBFGSOptions {
   lr: number
@@ -204,10 +205,13 @@ async function strongWolfe(
 /** L-BFGS (one parameter group only, as in torch). */
 export class LBFGS extends Optimizer<LBFGSOptions> {
   constructor(params: ParamsArg, options?: Partial<LBFGSOptions>) {
+    if (options !== undefined && !isPlainObject(options)) throw invalidArgument('options', 'an options object', options)
     const o = { ...(options ?? {}) } as Partial<LBFGSOptions>
-    if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) throw invalidArgument('options', 'an options object', options)
     if ((o.max_eval === undefined || o.max_eval === null) && typeof o.max_iter === 'number' && Number.isInteger(o.max_iter)) o.max_eval = Math.floor((o.max_iter * 5) / 4)
-    if (o.max_eval === undefined) o.max_eval = Math.floor((LBFGS_SPEC.defaults.max_iter * 5) / 4)
+    if (o.max_eval === undefined || o.max_eval === null) o.max_eval = Math.floor((LBFGS_SPEC.defaults.max_iter * 5) / 4)
+    if (Array.isArray(params) && params.length > 1 && params.every((g) => !(g instanceof Parameter) && isPlainObject(g) && 'params' in g)) {
+      throw new InvalidArgumentError("LBFGS doesn't support per-parameter options (parameter groups)", { param: 'params' })
+    }
     super(params, o, LBFGS_SPEC)
     if (this.paramGroups.length !== 1) throw new InvalidArgumentError("LBFGS doesn't support per-parameter options (parameter groups)", { param: 'params' })
   }

@@ -246,6 +246,7 @@ export class StepLR extends LRScheduler {
   step_size: number
   gamma: number
   constructor(optimizer: Optimizer, options: { step_size: number; gamma?: number; last_epoch?: number; verbose?: boolean }) {
+    checkOptimizer(optimizer)
     const o = readOptions(options, ['step_size', 'gamma', 'last_epoch', 'verbose'], 'StepLR')
     const stepSize = int(o, 'step_size', undefined, 1)
     const gamma = num(o, 'gamma', 0.1)
@@ -273,6 +274,7 @@ export class MultiStepLR extends LRScheduler {
   milestones: number[]
   gamma: number
   constructor(optimizer: Optimizer, options: { milestones: number[]; gamma?: number; last_epoch?: number; verbose?: boolean }) {
+    checkOptimizer(optimizer)
     const o = readOptions(options, ['milestones', 'gamma', 'last_epoch', 'verbose'], 'MultiStepLR')
     const m = o.milestones
     if (!Array.isArray(m) || m.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < 0)) {
@@ -304,6 +306,7 @@ export class MultiStepLR extends LRScheduler {
 export class ExponentialLR extends LRScheduler {
   gamma: number
   constructor(optimizer: Optimizer, options: { gamma: number; last_epoch?: number; verbose?: boolean }) {
+    checkOptimizer(optimizer)
     const o = readOptions(options, ['gamma', 'last_epoch', 'verbose'], 'ExponentialLR')
     const gamma = num(o, 'gamma', undefined)
     super(optimizer, o)
@@ -332,6 +335,7 @@ export class CosineAnnealingLR extends LRScheduler {
   T_max: number
   eta_min: number
   constructor(optimizer: Optimizer, options: { T_max: number; eta_min?: number; last_epoch?: number; verbose?: boolean }) {
+    checkOptimizer(optimizer)
     const o = readOptions(options, ['T_max', 'eta_min', 'last_epoch', 'verbose'], 'CosineAnnealingLR')
     const tMax = num(o, 'T_max', undefined, (x) => x > 0, 'a number > 0')
     const etaMin = num(o, 'eta_min', 0)
@@ -388,8 +392,8 @@ export class CyclicLR extends LRScheduler {
       cycle_momentum?: boolean; base_momentum?: number | number[]; max_momentum?: number | number[]; last_epoch?: number; verbose?: boolean
     },
   ) {
-    const o = readOptions(options, ['base_lr', 'max_lr', 'step_size_up', 'step_size_down', 'mode', 'gamma', 'scale_fn', 'scale_mode', 'cycle_momentum', 'base_momentum', 'max_momentum', 'last_epoch', 'verbose'], 'CyclicLR')
     const opt = checkOptimizer(optimizer)
+    const o = readOptions(options, ['base_lr', 'max_lr', 'step_size_up', 'step_size_down', 'mode', 'gamma', 'scale_fn', 'scale_mode', 'cycle_momentum', 'base_momentum', 'max_momentum', 'last_epoch', 'verbose'], 'CyclicLR')
     if (o.base_lr === undefined) throw invalidArgument('base_lr', 'a number or one per group (required)', undefined)
     if (o.max_lr === undefined) throw invalidArgument('max_lr', 'a number or one per group (required)', undefined)
     const baseLrs = perGroup('base_lr', opt, o.base_lr)
@@ -501,6 +505,7 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
   eta_min: number
   T_cur: number
   constructor(optimizer: Optimizer, options: { T_0: number; T_mult?: number; eta_min?: number; last_epoch?: number; verbose?: boolean }) {
+    checkOptimizer(optimizer)
     const o = readOptions(options, ['T_0', 'T_mult', 'eta_min', 'last_epoch', 'verbose'], 'CosineAnnealingWarmRestarts')
     const t0 = num(o, 'T_0', undefined, (x) => Number.isInteger(x) && x > 0, 'a positive integer')
     const tMult = num(o, 'T_mult', 1, (x) => Number.isInteger(x) && x >= 1, 'an integer >= 1')
@@ -585,8 +590,8 @@ export class ReduceLROnPlateau {
       cooldown?: number; min_lr?: number | number[]; eps?: number; verbose?: boolean
     },
   ) {
-    const o = readOptions(options, ['mode', 'factor', 'patience', 'threshold', 'threshold_mode', 'cooldown', 'min_lr', 'eps', 'verbose'], 'ReduceLROnPlateau')
     this.optimizer = checkOptimizer(optimizer)
+    const o = readOptions(options, ['mode', 'factor', 'patience', 'threshold', 'threshold_mode', 'cooldown', 'min_lr', 'eps', 'verbose'], 'ReduceLROnPlateau')
     this.factor = num(o, 'factor', 0.1, (x) => x < 1.0 && x >= 0, 'a factor in [0, 1) (Factor should be < 1.0.)')
     this.min_lrs = perGroup('min_lr', this.optimizer, o.min_lr, 0)
     this.min_lrs.forEach((x) => {

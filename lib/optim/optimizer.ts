@@ -75,7 +75,7 @@ function saveValue(v: StateValue): SavedValue {
   return v
 }
 
-export abstract class Optimizer<H extends object = Hyper> {
+export abstract class Optimizer<H extends object = any> {
   /** The hyper-parameters every group falls back to (the constructor's options over the class defaults). */
   readonly defaults: H
   readonly paramGroups: Array<ParamGroup<H>> = []
@@ -116,8 +116,9 @@ export abstract class Optimizer<H extends object = Hyper> {
     }
     if (params.length === 0) throw invalidArgument('params', 'a non-empty parameter list', params)
     if (params.every((p) => p instanceof Parameter)) return [{ params: params as Parameter[] }]
-    if (params.every((g) => isPlainObject(g))) return params as ParamGroupSpec[]
-    const bad = params.findIndex((p) => !(p instanceof Parameter) && !isPlainObject(p))
+    const isGroup = (g: unknown) => isPlainObject(g) && [Object.prototype, null].includes(Object.getPrototypeOf(g))
+    if (params.every(isGroup)) return params as ParamGroupSpec[]
+    const bad = params.findIndex((p) => !(p instanceof Parameter) && !isGroup(p))
     if (bad >= 0) {
       const hint = params[bad] instanceof Tensor ? 'a Parameter (wrap tensors with new Parameter(tensor))' : 'a Parameter or a parameter group'
       throw invalidArgument(`params[${bad}]`, hint, params[bad])
@@ -236,6 +237,14 @@ export abstract class Optimizer<H extends object = Hyper> {
       const h: Record<string, unknown> = {}
       for (const k of Object.keys(this.spec.defaults)) h[k] = k in sg ? cloneHyper(sg[k]) : cloneHyper((this.paramGroups[gi] as Hyper)[k])
       this.spec.validate(h)
+      // Keys the schedulers add (initial_lr) travel with the group, as in torch.
+      for (const k of Object.keys(sg)) {
+        if (k === 'params' || k in h) continue
+        const v = sg[k]
+        const ok = v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'number'))
+        if (!ok) throw invalidArgument(`stateDict.param_groups[${gi}].${k}`, 'a number, boolean, string, null or number array', v)
+        h[k] = cloneHyper(v)
+      }
       groups.push(h)
     })
     // Saved positions -> this optimizer's parameters (the saved order of the groups' params).
