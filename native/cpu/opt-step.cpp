@@ -32,17 +32,19 @@ void opt_step(const OptStepParams& p, T* param, const T* grad, T* s0, T* s1, T* 
 
 template <typename T>
 void sparse_adam_step(const OptStepParams& p, T* param, const T* values, const SparseRows& r, T* exp_avg, T* exp_avg_sq) {
-  const i64 total = r.nu * r.row_len;
-  if (total == 0) return;
+  if (r.nu * r.row_len == 0) return;
   const OptCoef<T> c(p);
-  SPAIC_OMP_FOR(total)
-  for (i64 e = 0; e < total; ++e) {
-    const i64 j = e / r.row_len;
-    const i64 col = e - j * r.row_len;
-    T g = values[static_cast<i64>(r.order[r.offsets[j]]) * r.row_len + col];
-    for (i64 k = r.offsets[j] + 1; k < r.offsets[j + 1]; ++k) g = g + values[static_cast<i64>(r.order[k]) * r.row_len + col];
-    const i64 i = static_cast<i64>(r.rows[j]) * r.row_len + col;
-    sparse_adam_elem(c, param[i], g, exp_avg[i], exp_avg_sq[i]);
+  const i64 len = r.row_len;
+  // Parallel over the unique rows (each row is written by one thread); the columns are contiguous.
+  SPAIC_OMP_FOR(r.nu * len)
+  for (i64 j = 0; j < r.nu; ++j) {
+    const i64 base = static_cast<i64>(r.rows[j]) * len;
+    const T* first = values + static_cast<i64>(r.order[r.offsets[j]]) * len;
+    for (i64 col = 0; col < len; ++col) {
+      T g = first[col];
+      for (i64 k = r.offsets[j] + 1; k < r.offsets[j + 1]; ++k) g = g + values[static_cast<i64>(r.order[k]) * len + col];
+      sparse_adam_elem(c, param[base + col], g, exp_avg[base + col], exp_avg_sq[base + col]);
+    }
   }
 }
 
