@@ -491,7 +491,7 @@ export class CyclicLR extends LRScheduler {
 
   override loadStateDict(sd: SchedulerStateDict): void {
     super.loadStateDict(sd)
-    if (!this.customScale) [this.scaleFn, this.scale_mode] = this.builtinScale()
+    if (!this.customScale && ['triangular', 'triangular2', 'exp_range'].includes(this.mode)) [this.scaleFn, this.scale_mode] = this.builtinScale()
   }
 }
 
