@@ -8,12 +8,14 @@ void register_stdp_trace(Napi::Object exports);
 void register_rng(Napi::Object exports);
 void register_synapse(Napi::Object exports);
 void register_conv2d(Napi::Object exports);
+void register_opt_step(Napi::Object exports);
 
 void register_kernels(Napi::Object exports) {
   register_stdp_trace(exports);
   register_rng(exports);
   register_synapse(exports);
   register_conv2d(exports);
+  register_opt_step(exports);
 }
 
 }  // namespace spaic::binding

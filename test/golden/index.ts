@@ -7,6 +7,8 @@ import type { ExecutionContext } from 'ava'
 
 import type { GoldenFile } from '../helpers/golden.js'
 import { stdpFunction } from './stdp_function.js'
+import { lrSchedulerHandler } from './lr_scheduler.js'
+import { optimizerHandler } from './optimizer.js'
 
 export interface GoldenHandler {
   /** Algorithms (the files' `algorithm` field) this handler checks. */
@@ -16,3 +18,5 @@ export interface GoldenHandler {
 
 export const handlers: Record<string, GoldenHandler> = {}
 handlers.stdp_function = stdpFunction
+handlers.optimizer = optimizerHandler
+handlers.lr_scheduler = lrSchedulerHandler

@@ -1,0 +1,18 @@
+/** Optimizers and lr schedules (PyTorch 1.13 semantics, SPAIC's registry keys). */
+export { Parameter, SparseGrad } from './parameter.js'
+export type { ParameterOptions } from './parameter.js'
+export { Optimizer } from './optimizer.js'
+export type { OptimizerStateDict, ParamGroup, ParamGroupSpec, ParamsArg, ParamState, SavedTensor, SavedValue, StateValue } from './optimizer.js'
+export { Adadelta, Adagrad, Adam, Adamax, AdamW, ASGD, ElementwiseOptimizer, RMSprop, Rprop, Rprop as Rpop, SGD, SparseAdam } from './optimizers.js'
+export type {
+  AdadeltaOptions, AdagradOptions, AdamaxOptions, AdamOptions, AdamWOptions, ASGDOptions, AsyncClosure, Closure, RMSpropOptions, RpropOptions,
+  SGDOptions, SparseAdamOptions,
+} from './optimizers.js'
+export { LBFGS } from './lbfgs.js'
+export type { LBFGSOptions } from './lbfgs.js'
+export {
+  CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, ExponentialLR, LambdaLR, LRScheduler, MultiStepLR, ReduceLROnPlateau, StepLR,
+} from './lr-scheduler.js'
+export type { LrLambda, ScaleFn, SchedulerStateDict } from './lr-scheduler.js'
+export { createLrScheduler, createOptimizer, getLrSchedulerClass, getOptimizerClass, lrScheduleDict, optimDict } from './registry.js'
+export type { LrSchedulerClass, LRSchedulerLike, OptimizerClass } from './registry.js'

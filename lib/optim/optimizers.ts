@@ -1,0 +1,615 @@
+/**
+ * The elementwise optimizers (SGD, Adam, AdamW, Adamax, ASGD, Adadelta, Adagrad, RMSprop, Rprop) and
+ * SparseAdam, with PyTorch 1.13's hyper-parameters, defaults, checks and arithmetic. Each step of a
+ * parameter is one fused native kernel (lib/ops/opt-step.ts); this file only computes the step scalars
+ * (bias corrections, lr/bias_c1, ASGD's eta and mu, Adagrad's clr, ...) and owns the state tensors.
+ *
+ * @example
+ * const w = new Parameter(Tensor.zeros([10, 20]))
+ * const opt = new Adam([w], { lr: 1e-3, betas: [0.9, 0.999] })
+ * w.grad = computeGrad()
+ * opt.step()
+ */
+import { InvalidArgumentError, invalidArgument, ShapeError } from '../errors.js'
+import { optStep, optStepAsync, sparseAdamStep, type OptAlgoName, type OptStepScalars } from '../ops/opt-step.js'
+import { Tensor } from '../runtime/tensor.js'
+import {
+  checkBetas, checkBool, checkFlagOrNull, checkNumber, checkPair, finite, nonNeg, Optimizer,
+  type Hyper, type ParamGroup, type ParamsArg, type ParamState,
+} from './optimizer.js'
+import { Parameter, SparseGrad } from './parameter.js'
+
+/** A closure re-evaluates the model: it computes the gradients into the parameters and returns the loss. */
+export type Closure = () => number | Tensor
+export type AsyncClosure = () => number | Tensor | Promise<number | Tensor>
+
+/** The loss a closure returned, as a number. */
+export function lossValue(v: unknown): number {
+  if (typeof v === 'number') return v
+  if (v instanceof Tensor) return v.item()
+  throw invalidArgument('closure', 'a closure that returns the loss (a number or a one-element Tensor)', v)
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
+}
+
+function checkClosure(closure: unknown): void {
+  if (closure !== undefined && typeof closure !== 'function') throw invalidArgument('closure', 'a function or undefined', closure)
+}
+
+const zerosLike = (t: Tensor) => Tensor.zeros(t.shape, { dtype: t.dtype, device: t.device })
+const fullLike = (t: Tensor, v: number) => Tensor.full(t.shape, v, { dtype: t.dtype, device: t.device })
+
+function checkDifferentiable(h: Hyper): void {
+  checkBool(h, 'differentiable')
+  if (h.differentiable === true) throw invalidArgument('differentiable', 'false (differentiable optimizer steps are not supported)', true)
+}
+
+/** One parameter's kernel call: the algorithm, its scalars and its state buffers. */
+interface StepPlan {
+  algo: OptAlgoName
+  scalars: OptStepScalars
+  state: Array<Tensor | null>
+}
+
+/** Shared step loop of the dense elementwise optimizers. */
+export abstract class ElementwiseOptimizer<H extends object> extends Optimizer<H> {
+  /** Initialises the state on first use, advances its counters, and returns the kernel call. */
+  protected abstract plan(group: ParamGroup<H>, p: Parameter, st: ParamState): StepPlan
+
+  protected stateFor(p: Parameter): ParamState {
+    let s = this.state.get(p)
+    if (!s) this.state.set(p, (s = {}))
+    return s
+  }
+
+  /**
+   * One optimization step over every parameter that has a gradient. With a closure, calls it first
+   * (it recomputes the gradients) and returns its loss.
+   * @throws {InvalidArgumentError} a bad hyper-parameter in a group, a sparse gradient, an async closure
+   * @throws {ShapeError} a gradient of another shape; {DeviceError} one on another device
+   */
+  step(closure?: Closure): number | undefined {
+    checkClosure(closure)
+    let loss: number | undefined
+    if (closure) {
+      const r = closure()
+      if (isThenable(r)) throw new InvalidArgumentError('the closure returned a Promise; use stepAsync() for async closures', { param: 'closure' })
+      loss = lossValue(r)
+    }
+    this.checkBeforeStep(false)
+    for (const g of this.paramGroups) {
+      for (const p of g.params) {
+        if (!(p.grad instanceof Tensor)) continue
+        const plan = this.plan(g, p, this.stateFor(p))
+        optStep(plan.algo, plan.scalars, p.data, p.grad, plan.state)
+      }
+    }
+    return loss
+  }
+
+  /** As step(), with the kernels on a worker thread; the closure may be async. */
+  async stepAsync(closure?: AsyncClosure): Promise<number | undefined> {
+    checkClosure(closure)
+    const loss = closure ? lossValue(await closure()) : undefined
+    this.checkBeforeStep(false)
+    for (const g of this.paramGroups) {
+      for (const p of g.params) {
+        if (!(p.grad instanceof Tensor)) continue
+        const plan = this.plan(g, p, this.stateFor(p))
+        await optStepAsync(plan.algo, plan.scalars, p.data, p.grad, plan.state)
+      }
+    }
+    return loss
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- SGD
+
+export interface SGDOptions {
+  lr: number
+  momentum: number
+  dampening: number
+  weight_decay: number
+  nesterov: boolean
+  maximize: boolean
+  foreach: boolean | null
+  differentiable: boolean
+}
+
+const SGD_SPEC = {
+  name: 'SGD',
+  defaults: { lr: 1e-3, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false, maximize: false, foreach: null, differentiable: false } as SGDOptions,
+  validate(h: Hyper) {
+    nonNeg(h, 'lr')
+    nonNeg(h, 'momentum')
+    finite(h, 'dampening')
+    nonNeg(h, 'weight_decay')
+    checkBool(h, 'nesterov')
+    checkBool(h, 'maximize')
+    checkFlagOrNull(h, 'foreach')
+    checkDifferentiable(h)
+    if (h.nesterov && ((h.momentum as number) <= 0 || h.dampening !== 0)) {
+      throw new InvalidArgumentError('Nesterov momentum requires a momentum and zero dampening (nesterov: true needs momentum > 0 and dampening = 0)', { param: 'nesterov' })
+    }
+  },
+}
+
+/** Stochastic gradient descent, with optional momentum, dampening, Nesterov and L2 weight decay. */
+export class SGD extends ElementwiseOptimizer<SGDOptions> {
+  constructor(params: ParamsArg, options?: Partial<SGDOptions>) {
+    super(params, options, SGD_SPEC)
+  }
+  protected plan(h: ParamGroup<SGDOptions>, p: Parameter, st: ParamState): StepPlan {
+    let buf: Tensor | null = null
+    let init = false
+    if (h.momentum !== 0) {
+      if (!(st.momentum_buffer instanceof Tensor)) {
+        st.momentum_buffer = zerosLike(p.data)
+        init = true
+      }
+      buf = st.momentum_buffer as Tensor
+    }
+    return {
+      algo: 'SGD',
+      scalars: { lr: h.lr, weightDecay: h.weight_decay, momentum: h.momentum, dampeningC: 1 - h.dampening, nesterov: h.nesterov, maximize: h.maximize, initBuffer: init },
+      state: [buf],
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------- Adam, AdamW
+
+export interface AdamOptions {
+  lr: number
+  betas: [number, number]
+  eps: number
+  weight_decay: number
+  amsgrad: boolean
+  maximize: boolean
+  foreach: boolean | null
+  capturable: boolean
+  differentiable: boolean
+  fused: boolean | null
+}
+
+export interface AdamWOptions {
+  lr: number
+  betas: [number, number]
+  eps: number
+  weight_decay: number
+  amsgrad: boolean
+  foreach: boolean | null
+  maximize: boolean
+  capturable: boolean
+}
+
+function validateAdamLike(h: Hyper): void {
+  nonNeg(h, 'lr')
+  nonNeg(h, 'eps')
+  checkBetas(h)
+  nonNeg(h, 'weight_decay')
+  checkBool(h, 'amsgrad')
+  checkBool(h, 'maximize')
+  checkFlagOrNull(h, 'foreach')
+  checkBool(h, 'capturable')
+}
+
+const ADAM_SPEC = {
+  name: 'Adam',
+  defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0, amsgrad: false, maximize: false, foreach: null, capturable: false, differentiable: false, fused: false } as AdamOptions,
+  validate(h: Hyper) {
+    validateAdamLike(h)
+    checkDifferentiable(h)
+    checkFlagOrNull(h, 'fused')
+  },
+}
+
+const ADAMW_SPEC = {
+  name: 'AdamW',
+  defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 1e-2, amsgrad: false, foreach: null, maximize: false, capturable: false } as AdamWOptions,
+  validate: validateAdamLike,
+}
+
+function adamPlan(h: AdamOptions | AdamWOptions, p: Parameter, st: ParamState, decoupled: boolean): StepPlan {
+  if (typeof st.step !== 'number') {
+    st.step = 0
+    st.exp_avg = zerosLike(p.data)
+    st.exp_avg_sq = zerosLike(p.data)
+  }
+  if (h.amsgrad && !(st.max_exp_avg_sq instanceof Tensor)) st.max_exp_avg_sq = zerosLike(p.data)
+  const step = (st.step as number) + 1
+  st.step = step
+  const [beta1, beta2] = h.betas
+  const biasC1 = 1 - beta1 ** step
+  const biasC2 = 1 - beta2 ** step
+  const stepSize = h.lr / biasC1
+  return {
+    algo: 'Adam',
+    scalars: {
+      maximize: h.maximize, amsgrad: h.amsgrad, decoupled, weightDecay: h.weight_decay, decay: 1 - h.lr * h.weight_decay,
+      beta1, beta1C: 1 - beta1, beta2, beta2C: 1 - beta2, eps: h.eps, biasC2Sqrt: Math.sqrt(biasC2), negStep: -stepSize,
+    },
+    state: [st.exp_avg as Tensor, st.exp_avg_sq as Tensor, h.amsgrad ? (st.max_exp_avg_sq as Tensor) : null],
+  }
+}
+
+/** Adam (L2 weight decay folded into the gradient), with optional AMSGrad. */
+export class Adam extends ElementwiseOptimizer<AdamOptions> {
+  constructor(params: ParamsArg, options?: Partial<AdamOptions>) {
+    super(params, options, ADAM_SPEC)
+  }
+  protected plan(h: ParamGroup<AdamOptions>, p: Parameter, st: ParamState): StepPlan {
+    return adamPlan(h, p, st, false)
+  }
+}
+
+/** AdamW: decoupled weight decay `param *= 1 - lr*weight_decay` before the Adam update. */
+export class AdamW extends ElementwiseOptimizer<AdamWOptions> {
+  constructor(params: ParamsArg, options?: Partial<AdamWOptions>) {
+    super(params, options, ADAMW_SPEC)
+  }
+  protected plan(h: ParamGroup<AdamWOptions>, p: Parameter, st: ParamState): StepPlan {
+    return adamPlan(h, p, st, true)
+  }
+}
+
+// ------------------------------------------------------------------------------------------ Adamax
+
+export interface AdamaxOptions {
+  lr: number
+  betas: [number, number]
+  eps: number
+  weight_decay: number
+  foreach: boolean | null
+  maximize: boolean
+}
+
+const ADAMAX_SPEC = {
+  name: 'Adamax',
+  defaults: { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0, foreach: null, maximize: false } as AdamaxOptions,
+  validate(h: Hyper) {
+    nonNeg(h, 'lr')
+    nonNeg(h, 'eps')
+    checkBetas(h)
+    nonNeg(h, 'weight_decay')
+    checkFlagOrNull(h, 'foreach')
+    checkBool(h, 'maximize')
+  },
+}
+
+/** Adamax: Adam with the infinity norm. */
+export class Adamax extends ElementwiseOptimizer<AdamaxOptions> {
+  constructor(params: ParamsArg, options?: Partial<AdamaxOptions>) {
+    super(params, options, ADAMAX_SPEC)
+  }
+  protected plan(h: ParamGroup<AdamaxOptions>, p: Parameter, st: ParamState): StepPlan {
+    if (typeof st.step !== 'number') {
+      st.step = 0
+      st.exp_avg = zerosLike(p.data)
+      st.exp_inf = zerosLike(p.data)
+    }
+    const step = (st.step as number) + 1
+    st.step = step
+    const [beta1, beta2] = h.betas
+    const clr = h.lr / (1 - beta1 ** step)
+    return {
+      algo: 'Adamax',
+      scalars: { maximize: h.maximize, weightDecay: h.weight_decay, beta1, beta1C: 1 - beta1, beta2, eps: h.eps, negStep: -clr },
+      state: [st.exp_avg as Tensor, st.exp_inf as Tensor],
+    }
+  }
+}
+
+// -------------------------------------------------------------------------------------------- ASGD
+
+export interface ASGDOptions {
+  lr: number
+  lambd: number
+  alpha: number
+  t0: number
+  weight_decay: number
+  foreach: boolean | null
+  maximize: boolean
+}
+
+const ASGD_SPEC = {
+  name: 'ASGD',
+  defaults: { lr: 1e-2, lambd: 1e-4, alpha: 0.75, t0: 1e6, weight_decay: 0, foreach: null, maximize: false } as ASGDOptions,
+  validate(h: Hyper) {
+    nonNeg(h, 'lr')
+    nonNeg(h, 'lambd')
+    finite(h, 'alpha')
+    finite(h, 't0')
+    nonNeg(h, 'weight_decay')
+    checkFlagOrNull(h, 'foreach')
+    checkBool(h, 'maximize')
+  },
+}
+
+/**
+ * Averaged SGD. As in torch 1.13, `eta` and `mu` are float32 scalars (torch.tensor(lr) of the
+ * default dtype), so they are rounded to float32 each step; `ax` holds the averaged iterate.
+ */
+export class ASGD extends ElementwiseOptimizer<ASGDOptions> {
+  constructor(params: ParamsArg, options?: Partial<ASGDOptions>) {
+    super(params, options, ASGD_SPEC)
+  }
+  protected plan(h: ParamGroup<ASGDOptions>, p: Parameter, st: ParamState): StepPlan {
+    if (typeof st.step !== 'number') {
+      st.step = 0
+      st.eta = Math.fround(h.lr)
+      st.mu = 1
+      st.ax = zerosLike(p.data)
+    }
+    const step = (st.step as number) + 1
+    st.step = step
+    const eta = st.eta as number
+    const mu = st.mu as number
+    const scalars: OptStepScalars = { maximize: h.maximize, weightDecay: h.weight_decay, decay: 1 - h.lambd * eta, negEta: -eta, mu }
+    st.eta = Math.fround(h.lr / (1 + h.lambd * h.lr * step) ** h.alpha)
+    st.mu = Math.fround(1 / Math.max(1, step - h.t0))
+    return { algo: 'ASGD', scalars, state: [st.ax as Tensor] }
+  }
+}
+
+// ---------------------------------------------------------------------------------------- Adadelta
+
+export interface AdadeltaOptions {
+  lr: number
+  rho: number
+  eps: number
+  weight_decay: number
+  maximize: boolean
+  foreach: boolean | null
+}
+
+const ADADELTA_SPEC = {
+  name: 'Adadelta',
+  defaults: { lr: 1.0, rho: 0.9, eps: 1e-6, weight_decay: 0, maximize: false, foreach: null } as AdadeltaOptions,
+  validate(h: Hyper) {
+    nonNeg(h, 'lr')
+    checkNumber(h, 'rho', (x) => x >= 0 && x <= 1, 'a number in [0, 1]')
+    nonNeg(h, 'eps')
+    nonNeg(h, 'weight_decay')
+    checkBool(h, 'maximize')
+    checkFlagOrNull(h, 'foreach')
+  },
+}
+
+/** Adadelta (lr multiplies the delta; torch's default lr is 1). */
+export class Adadelta extends ElementwiseOptimizer<AdadeltaOptions> {
+  constructor(params: ParamsArg, options?: Partial<AdadeltaOptions>) {
+    super(params, options, ADADELTA_SPEC)
+  }
+  protected plan(h: ParamGroup<AdadeltaOptions>, p: Parameter, st: ParamState): StepPlan {
+    if (typeof st.step !== 'number') {
+      st.step = 0
+      st.square_avg = zerosLike(p.data)
+      st.acc_delta = zerosLike(p.data)
+    }
+    st.step = (st.step as number) + 1
+    return {
+      algo: 'Adadelta',
+      scalars: { maximize: h.maximize, weightDecay: h.weight_decay, lr: h.lr, beta2: h.rho, beta2C: 1 - h.rho, eps: h.eps },
+      state: [st.square_avg as Tensor, st.acc_delta as Tensor],
+    }
+  }
+}
+
+// ----------------------------------------------------------------------------------------- Adagrad
+
+export interface AdagradOptions {
+  lr: number
+  lr_decay: number
+  eps: number
+  weight_decay: number
+  initial_accumulator_value: number
+  foreach: boolean | null
+  maximize: boolean
+}
+
+const ADAGRAD_SPEC = {
+  name: 'Adagrad',
+  defaults: { lr: 1e-2, lr_decay: 0, eps: 1e-10, weight_decay: 0, initial_accumulator_value: 0, foreach: null, maximize: false } as AdagradOptions,
+  validate(h: Hyper) {
+    nonNeg(h, 'lr')
+    nonNeg(h, 'lr_decay')
+    nonNeg(h, 'eps')
+    nonNeg(h, 'weight_decay')
+    nonNeg(h, 'initial_accumulator_value')
+    checkFlagOrNull(h, 'foreach')
+    checkBool(h, 'maximize')
+  },
+}
+
+/** Adagrad with lr decay `clr = lr / (1 + (t-1)·lr_decay)`. Dense gradients only. */
+export class Adagrad extends ElementwiseOptimizer<AdagradOptions> {
+  constructor(params: ParamsArg, options?: Partial<AdagradOptions>) {
+    super(params, options, ADAGRAD_SPEC)
+  }
+  protected plan(h: ParamGroup<AdagradOptions>, p: Parameter, st: ParamState): StepPlan {
+    if (typeof st.step !== 'number') {
+      st.step = 0
+      st.sum = fullLike(p.data, h.initial_accumulator_value)
+    }
+    const step = (st.step as number) + 1
+    st.step = step
+    const clr = h.lr / (1 + (step - 1) * h.lr_decay)
+    return { algo: 'Adagrad', scalars: { maximize: h.maximize, weightDecay: h.weight_decay, eps: h.eps, negStep: -clr }, state: [st.sum as Tensor] }
+  }
+}
+
+// ----------------------------------------------------------------------------------------- RMSprop
+
+export interface RMSpropOptions {
+  lr: number
+  momentum: number
+  alpha: number
+  eps: number
+  centered: boolean
+  weight_decay: number
+  foreach: boolean | null
+  maximize: boolean
+  differentiable: boolean
+}
+
+const RMSPROP_SPEC = {
+  name: 'RMSprop',
+  defaults: { lr: 1e-2, momentum: 0, alpha: 0.99, eps: 1e-8, centered: false, weight_decay: 0, foreach: null, maximize: false, differentiable: false } as RMSpropOptions,
+  validate(h: Hyper) {
+    nonNeg(h, 'lr')
+    nonNeg(h, 'eps')
+    nonNeg(h, 'momentum')
+    nonNeg(h, 'weight_decay')
+    nonNeg(h, 'alpha')
+    checkBool(h, 'centered')
+    checkFlagOrNull(h, 'foreach')
+    checkBool(h, 'maximize')
+    checkDifferentiable(h)
+  },
+}
+
+/** RMSprop, optionally centered and with momentum. */
+export class RMSprop extends ElementwiseOptimizer<RMSpropOptions> {
+  constructor(params: ParamsArg, options?: Partial<RMSpropOptions>) {
+    super(params, options, RMSPROP_SPEC)
+  }
+  protected plan(h: ParamGroup<RMSpropOptions>, p: Parameter, st: ParamState): StepPlan {
+    if (typeof st.step !== 'number') {
+      st.step = 0
+      st.square_avg = zerosLike(p.data)
+    }
+    if (h.momentum > 0 && !(st.momentum_buffer instanceof Tensor)) st.momentum_buffer = zerosLike(p.data)
+    if (h.centered && !(st.grad_avg instanceof Tensor)) st.grad_avg = zerosLike(p.data)
+    st.step = (st.step as number) + 1
+    return {
+      algo: 'RMSprop',
+      scalars: { maximize: h.maximize, weightDecay: h.weight_decay, lr: h.lr, beta2: h.alpha, beta2C: 1 - h.alpha, eps: h.eps, momentum: h.momentum, centered: h.centered },
+      state: [st.square_avg as Tensor, h.centered ? (st.grad_avg as Tensor) : null, h.momentum > 0 ? (st.momentum_buffer as Tensor) : null],
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------------- Rprop
+
+export interface RpropOptions {
+  lr: number
+  etas: [number, number]
+  step_sizes: [number, number]
+  foreach: boolean | null
+  maximize: boolean
+}
+
+const RPROP_SPEC = {
+  name: 'Rpop',
+  defaults: { lr: 1e-2, etas: [0.5, 1.2], step_sizes: [1e-6, 50], foreach: null, maximize: false } as RpropOptions,
+  validate(h: Hyper) {
+    nonNeg(h, 'lr')
+    const [em, ep] = checkPair(h, 'etas')
+    if (!(em > 0 && em < 1 && ep > 1)) throw invalidArgument('etas', 'etas with 0 < etaminus < 1 < etaplus (Invalid eta values)', h.etas)
+    const [smin, smax] = checkPair(h, 'step_sizes')
+    if (!(smin >= 0 && smin <= smax)) throw invalidArgument('step_sizes', 'step sizes with 0 <= min <= max', h.step_sizes)
+    checkFlagOrNull(h, 'foreach')
+    checkBool(h, 'maximize')
+  },
+}
+
+/** Rprop (SPAIC's key is 'Rpop'; 'Rprop' is accepted too): sign-based steps with per-element step sizes. */
+export class Rprop extends ElementwiseOptimizer<RpropOptions> {
+  constructor(params: ParamsArg, options?: Partial<RpropOptions>) {
+    super(params, options, RPROP_SPEC)
+  }
+  protected plan(h: ParamGroup<RpropOptions>, p: Parameter, st: ParamState): StepPlan {
+    if (typeof st.step !== 'number') {
+      st.step = 0
+      st.prev = zerosLike(p.data)
+      st.step_size = fullLike(p.data, h.lr)
+    }
+    st.step = (st.step as number) + 1
+    return {
+      algo: 'Rprop',
+      scalars: { maximize: h.maximize, etaminus: h.etas[0], etaplus: h.etas[1], stepMin: h.step_sizes[0], stepMax: h.step_sizes[1] },
+      state: [st.prev as Tensor, st.step_size as Tensor],
+    }
+  }
+}
+
+// -------------------------------------------------------------------------------------- SparseAdam
+
+export interface SparseAdamOptions {
+  lr: number
+  betas: [number, number]
+  eps: number
+  maximize: boolean
+}
+
+const SPARSE_ADAM_SPEC = {
+  name: 'SparseAdam',
+  defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, maximize: false } as SparseAdamOptions,
+  validate(h: Hyper) {
+    checkNumber(h, 'lr', (x) => x > 0, 'a finite number > 0')
+    checkNumber(h, 'eps', (x) => x > 0, 'a finite number > 0')
+    checkBetas(h)
+    checkBool(h, 'maximize')
+  },
+}
+
+/**
+ * SparseAdam: Adam on the rows present in a row-sparse gradient (`SparseGrad`); duplicated rows are
+ * summed first. A dense gradient throws InvalidArgumentError('SparseAdam does not support dense
+ * gradients, please consider Adam instead'), as torch raises, and leaves the parameters unchanged.
+ */
+export class SparseAdam extends Optimizer<SparseAdamOptions> {
+  constructor(params: ParamsArg, options?: Partial<SparseAdamOptions>) {
+    super(params, options, SPARSE_ADAM_SPEC)
+    this.allParams().forEach((p, i) => {
+      if (p.data.shape.length === 0) throw new ShapeError(`SparseAdam needs parameters with at least one dimension (params[${i}] is a scalar)`, { param: `params[${i}]` })
+    })
+  }
+
+  step(closure?: Closure): number | undefined {
+    checkClosure(closure)
+    let loss: number | undefined
+    if (closure) {
+      const r = closure()
+      if (isThenable(r)) throw new InvalidArgumentError('the closure returned a Promise; SparseAdam.step needs a synchronous closure', { param: 'closure' })
+      loss = lossValue(r)
+    }
+    this.checkBeforeStep(true, false)
+    this.allParams().forEach((p, i) => {
+      const g = p.grad
+      if (!(g instanceof SparseGrad)) return
+      const want = [g.indices.length, ...p.data.shape.slice(1)]
+      if (g.values.shape.length !== want.length || g.values.shape.some((d, k) => d !== want[k])) {
+        throw new ShapeError(`Expected gradient values of shape [${want.join(', ')}] for params[${i}] but received [${g.values.shape.join(', ')}]`, { param: 'grad' })
+      }
+      const rows = p.data.shape[0]
+      const bad = g.indices.findIndex((r) => r >= rows)
+      if (bad >= 0) throw invalidArgument('grad', `row indices in [0, ${rows}) for params[${i}]`, g.indices[bad])
+    })
+    for (const h of this.paramGroups) {
+      for (const p of h.params) {
+        const g = p.grad
+        if (!(g instanceof SparseGrad)) continue
+        let st = this.state.get(p)
+        if (!st) this.state.set(p, (st = {}))
+        if (typeof st.step !== 'number') {
+          st.step = 0
+          st.exp_avg = zerosLike(p.data)
+          st.exp_avg_sq = zerosLike(p.data)
+        }
+        const step = (st.step as number) + 1
+        st.step = step
+        const [beta1, beta2] = h.betas
+        const biasC1 = 1 - beta1 ** step
+        const biasC2 = 1 - beta2 ** step
+        const stepSize = (h.lr * Math.sqrt(biasC2)) / biasC1
+        const scalars: OptStepScalars = { maximize: h.maximize, beta1C: 1 - beta1, beta2C: 1 - beta2, eps: h.eps, negStep: -stepSize }
+        sparseAdamStep(scalars, p.data, g.indices, g.values, st.exp_avg as Tensor, st.exp_avg_sq as Tensor)
+      }
+    }
+    return loss
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Trainable tensors for the optimizers: a `Parameter` pairs a tensor with its gradient (same dtype,
+ * device and shape). SparseAdam takes a row-sparse gradient (`SparseGrad`).
+ *
+ * @example
+ * const w = new Parameter(Tensor.zeros([10, 784]), { name: 'w' })
+ * w.grad = Tensor.from(gradData, { shape: [10, 784] })
+ */
+import { invalidArgument, ShapeError } from '../errors.js'
+import { checkTensor, Tensor } from '../runtime/tensor.js'
+import { options } from '../validate.js'
+
+/**
+ * A row-sparse gradient (torch's COO tensor with sparse_dim = 1): row `indices[k]` of the gradient
+ * is `values[k]`. Indices may repeat; repeated rows are summed (coalesced) before use, as torch does.
+ * `values` has shape [nnz, ...rowShape] where rowShape is the parameter's shape without its first axis.
+ */
+export class SparseGrad {
+  readonly indices: Int32Array
+  readonly values: Tensor
+  constructor(indices: Int32Array | readonly number[], values: Tensor) {
+    if (!(indices instanceof Int32Array) && !Array.isArray(indices)) throw invalidArgument('indices', 'an Int32Array or number[] of row indices', indices)
+    const v = checkTensor('values', values)
+    if (v.shape.length < 1) throw new ShapeError('values must have a leading nnz axis', { param: 'values' })
+    if (v.shape[0] !== indices.length) {
+      throw new ShapeError(`Expected ${indices.length} rows in values (one per index) but received shape [${v.shape.join(', ')}]`, { param: 'values' })
+    }
+    const idx = new Int32Array(indices.length)
+    for (let k = 0; k < indices.length; k++) {
+      const r = indices[k]
+      if (typeof r !== 'number' || !Number.isInteger(r) || r < 0 || r > 2 ** 31 - 1) throw invalidArgument(`indices[${k}]`, 'a non-negative integer row index', r)
+      idx[k] = r
+    }
+    this.indices = idx
+    this.values = v
+  }
+}
+
+export interface ParameterOptions {
+  grad?: Tensor | SparseGrad | null
+  name?: string
+}
+
+/** A trainable tensor and its gradient. The optimizers update `data` in place. */
+export class Parameter {
+  data: Tensor
+  grad: Tensor | SparseGrad | null
+  name?: string
+
+  constructor(data: Tensor, opts?: ParameterOptions) {
+    const o = options('options', opts, ['grad', 'name'])
+    this.data = checkTensor('data', data)
+    if (this.data.dtype !== 'float32' && this.data.dtype !== 'float64') {
+      throw invalidArgument('data', 'a float32 or float64 tensor', `${this.data.dtype} tensor`)
+    }
+    if (o.name !== undefined && typeof o.name !== 'string') throw invalidArgument('options.name', 'a string', o.name)
+    this.name = o.name as string | undefined
+    this.grad = null
+    if (o.grad !== undefined && o.grad !== null) {
+      if (!(o.grad instanceof Tensor) && !(o.grad instanceof SparseGrad)) throw invalidArgument('options.grad', 'a Tensor, a SparseGrad or null', o.grad)
+      this.grad = o.grad
+    }
+  }
+
+  /** Zeroes the dense gradient in place, or drops it (`setToNone`, and always for a sparse gradient). */
+  zeroGrad(setToNone = false): void {
+    if (setToNone || this.grad instanceof SparseGrad) {
+      this.grad = null
+      return
+    }
+    if (this.grad) this.grad.fill(0)
+  }
+
+  toString(): string {
+    return `Parameter(${this.name ?? ''}${this.name ? ', ' : ''}${this.data.toString()})`
+  }
+}

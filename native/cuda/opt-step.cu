@@ -1,0 +1,58 @@
+// cuda/opt-step.cu - CUDA twin of cpu/opt-step.cpp: one grid-stride pass per step; the maths is
+// spaic/math/opt-step.h.
+#include "cuda/common.cuh"
+#include "spaic/opt-step.h"
+
+namespace spaic::cuda {
+
+namespace {
+
+template <typename T, OptAlgo A>
+__global__ void opt_step_kernel(OptCoef<T> c, T* param, const T* grad, T* s0, T* s1, T* s2, i64 n) {
+  SPAIC_GRID_STRIDE(i, n) opt_elem<T, A>(c, param, grad, s0, s1, s2, i);
+}
+
+template <typename T>
+__global__ void sparse_adam_kernel(OptCoef<T> c, T* param, const T* values, SparseRows r, T* exp_avg, T* exp_avg_sq, i64 total) {
+  SPAIC_GRID_STRIDE(e, total) {
+    const i64 j = e / r.row_len;
+    const i64 col = e - j * r.row_len;
+    T g = values[static_cast<i64>(r.order[r.offsets[j]]) * r.row_len + col];
+    for (i64 k = r.offsets[j] + 1; k < r.offsets[j + 1]; ++k) g = g + values[static_cast<i64>(r.order[k]) * r.row_len + col];
+    const i64 i = static_cast<i64>(r.rows[j]) * r.row_len + col;
+    sparse_adam_elem(c, param[i], g, exp_avg[i], exp_avg_sq[i]);
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void opt_step(const OptStepParams& p, T* param, const T* grad, T* s0, T* s1, T* s2, i64 n) {
+  if (n == 0) return;
+  const OptCoef<T> c(p);
+#define SPAIC_CASE(X) \
+  case OptAlgo::X: opt_step_kernel<T, OptAlgo::X><<<grid_for(n), kBlock>>>(c, param, grad, s0, s1, s2, n); break;
+  switch (p.algo) {
+    SPAIC_CASE(SGD) SPAIC_CASE(Adam) SPAIC_CASE(Adamax) SPAIC_CASE(ASGD)
+    SPAIC_CASE(Adadelta) SPAIC_CASE(Adagrad) SPAIC_CASE(RMSprop) SPAIC_CASE(Rprop)
+  }
+#undef SPAIC_CASE
+  SPAIC_CUDA_LAUNCHED();
+}
+
+template <typename T>
+void sparse_adam_step(const OptStepParams& p, T* param, const T* values, const SparseRows& r, T* exp_avg, T* exp_avg_sq) {
+  const i64 total = r.nu * r.row_len;
+  if (total == 0) return;
+  sparse_adam_kernel<T><<<grid_for(total), kBlock>>>(OptCoef<T>(p), param, values, r, exp_avg, exp_avg_sq, total);
+  SPAIC_CUDA_LAUNCHED();
+}
+
+#define SPAIC_INSTANTIATE(T)                                                              \
+  template void opt_step<T>(const OptStepParams&, T*, const T*, T*, T*, T*, i64);         \
+  template void sparse_adam_step<T>(const OptStepParams&, T*, const T*, const SparseRows&, T*, T*);
+SPAIC_INSTANTIATE(float)
+SPAIC_INSTANTIATE(double)
+#undef SPAIC_INSTANTIATE
+
+}  // namespace spaic::cuda
