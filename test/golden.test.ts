@@ -11,15 +11,6 @@ import { handlers } from './golden/index.js'
 
 /** Rules still being built: `kind` or `kind:algorithm` -> where they land. Shrinks as they land. */
 const TODO: Record<string, string> = {
-  'surrogate:STCA': 'surrogate kernels (issue 3)',
-  'surrogate:STBP': 'surrogate kernels (issue 3)',
-  'surrogate:SigmoidGrad': 'surrogate kernels (issue 3)',
-  'surrogate:AtanGrad': 'surrogate kernels (issue 3)',
-  'surrogate:RectangleGrad': 'surrogate kernels (issue 3)',
-  'surrogate:GateGrad': 'surrogate kernels (issue 3)',
-  'surrogate:QGateGrad': 'surrogate kernels (issue 3)',
-  'surrogate:ReLUGrad': 'surrogate kernels (issue 3)',
-  'surrogate:straight_through_estimator': 'surrogate kernels (issue 3)',
   'stdp_function:nearest_online_STDP.nearest_online_stdp_weightupdate': 'STDP kernels (issue 3)',
   'stdp_function:full_online_STDP.full_online_stdp_weightupdate': 'STDP kernels (issue 3)',
   'stdp_function:Meta_nearest_online_STDP.update': 'STDP kernels (issue 3)',

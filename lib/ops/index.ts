@@ -2,3 +2,5 @@
 export * from './elementwise.js'
 export * from './reduce.js'
 export * from './gemm.js'
+export * from './surrogate-spike.js'
+export * from './neuron-step.js'

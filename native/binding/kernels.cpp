@@ -4,6 +4,12 @@
 
 namespace spaic::binding {
 
-void register_kernels(Napi::Object exports) { (void)exports; }
+void register_surrogate_spike(Napi::Object exports);
+void register_neuron_step(Napi::Object exports);
+
+void register_kernels(Napi::Object exports) {
+  register_surrogate_spike(exports);
+  register_neuron_step(exports);
+}
 
 }  // namespace spaic::binding

@@ -6,6 +6,7 @@
 import type { ExecutionContext } from 'ava'
 
 import type { GoldenFile } from '../helpers/golden.js'
+import { surrogateHandler } from './surrogate.js'
 
 export interface GoldenHandler {
   /** Algorithms (the files' `algorithm` field) this handler checks. */
@@ -14,3 +15,4 @@ export interface GoldenHandler {
 }
 
 export const handlers: Record<string, GoldenHandler> = {}
+handlers.surrogate = surrogateHandler
