@@ -171,6 +171,12 @@ export interface NeuronForwardOptions {
   save?: 'auto' | SaveMode
   /** Also return the bit-packed spikes (default true; backward needs them). */
   bits?: boolean
+  /**
+   * A previous trace of the same model, shapes, dtype, device and save mode whose buffers this call
+   * overwrites instead of allocating (training loops: one allocation for all batches). The returned
+   * trace shares them; the previous one must not be used afterwards.
+   */
+  reuse?: NeuronTrace
 }
 
 interface ResolvedSurrogate {
@@ -264,7 +270,7 @@ function checkState(model: NeuronModelName, state: unknown, input: Tensor, batch
   return out
 }
 
-const FORWARD_KEYS = ['params', 'surrogate', 'save', 'bits'] as const
+const FORWARD_KEYS = ['params', 'surrogate', 'save', 'bits', 'reuse'] as const
 
 function prepareForward(model: unknown, input: unknown, state: unknown, opts: unknown, param = 'input') {
   const m = oneOf('model', model, NEURON_MODELS)
@@ -291,10 +297,23 @@ function prepareForward(model: unknown, input: unknown, state: unknown, opts: un
   if (!bits && save !== 'none') throw invalidArgument('options.bits', 'true (backward needs the spike bits)', false)
   const stateHandles = checkState(m, state, x, B, N)
   const dev = { device: x.device }
-  const spikes = Tensor.empty([T, B, N], { dtype: m === 'diehlAndCook' ? 'int32' : x.dtype, ...dev })
+  const spikeDType = m === 'diehlAndCook' ? 'int32' : x.dtype
   const W = bitWords(B * N)
-  const spikeBits = bits ? Tensor.empty([T, W], { dtype: 'int32', ...dev }) : null
-  const saved = save === 'membrane' ? Tensor.empty([T, B, N], { dtype: x.dtype, ...dev }) : save === 'mask' ? Tensor.empty([T, W], { dtype: 'int32', ...dev }) : null
+  let spikes: Tensor, spikeBits: Tensor | null, saved: Tensor | null
+  if (o.reuse !== undefined) {
+    const old = o.reuse
+    if (!(old instanceof NeuronTrace)) throw invalidArgument('options.reuse', 'a NeuronTrace', old)
+    const same = old.model === m && old.save === save && (old.spikeBits !== null) === bits && old.spikes.dtype === spikeDType &&
+      old.spikes.device === x.device && old.spikes.shape.every((d, i) => d === x.shape[i])
+    if (!same) throw invalidArgument('options.reuse', `a trace of '${m}' with shape [${x.shape.join(', ')}], ${spikeDType}, ${x.device}, save '${save}'`, `a trace of '${old.model}' [${old.spikes.shape.join(', ')}] save '${old.save}'`)
+    spikes = checkTensor('options.reuse.spikes', old.spikes)
+    spikeBits = old.spikeBits && checkTensor('options.reuse.spikeBits', old.spikeBits)
+    saved = old.saved && checkTensor('options.reuse.saved', old.saved)
+  } else {
+    spikes = Tensor.empty([T, B, N], { dtype: spikeDType, ...dev })
+    spikeBits = bits ? Tensor.empty([T, W], { dtype: 'int32', ...dev }) : null
+    saved = save === 'membrane' ? Tensor.empty([T, B, N], { dtype: x.dtype, ...dev }) : save === 'mask' ? Tensor.empty([T, W], { dtype: 'int32', ...dev }) : null
+  }
   const np = nativeParams(m, params, x.dtype)
   const trace = new NeuronTrace(m, spikes, spikeBits, save, saved, sg, np, x)
   const args = [
@@ -341,6 +360,8 @@ export function neuronStep(model: NeuronModelName, input: Tensor, state: NeuronS
 export interface NeuronBackwardOptions {
   /** clif: also return dL/dV0 (V0 is a parameter in SPAIC), summed over every element. */
   gradV0?: boolean
+  /** Write dL/dI into this [T, B, N] tensor instead of allocating one. */
+  out?: Tensor
 }
 
 export interface NeuronGrads {
@@ -352,7 +373,7 @@ export interface NeuronGrads {
 
 function prepareBackward(trace: unknown, gradSpikes: unknown, opts: unknown) {
   if (!(trace instanceof NeuronTrace)) throw invalidArgument('trace', 'a NeuronTrace from neuronForward', trace)
-  const o = checkOptions('options', opts, ['gradV0'])
+  const o = checkOptions('options', opts, ['gradV0', 'out'])
   if (!BPTT_MODELS.includes(trace.model)) throw invalidArgument('trace', `a trace of ${BPTT_MODELS.join(', ')} (model '${trace.model}' has no backward)`, trace.model)
   if (trace.save === 'none' || trace.saved === null || trace.spikeBits === null) {
     throw invalidArgument('trace', "a trace that saved state for backward (forward with a surrogate and save 'membrane' or 'mask')", `save '${trace.save}'`)
@@ -369,7 +390,15 @@ function prepareBackward(trace: unknown, gradSpikes: unknown, opts: unknown) {
   const sg = trace.surrogate
   if (sg.alphaVec) checkTensor('options.surrogate.alpha', sg.alphaVec)
   const input = wantV0 ? checkTensor('trace.input', trace.input) : null
-  const gradInput = Tensor.empty(spikes.shape, { dtype: g.dtype, device: g.device })
+  let gradInput: Tensor
+  if (o.out !== undefined) {
+    gradInput = checkTensor('options.out', o.out)
+    if (gradInput.dtype !== g.dtype) throw invalidArgument('options.out', `a ${g.dtype} tensor`, `${gradInput.dtype} tensor`)
+    if (gradInput.device !== g.device) throw new DeviceError(`options.out is on ${gradInput.device} but gradSpikes is on ${g.device}`, { param: 'options.out' })
+    if (gradInput.numel !== g.numel) throw new ShapeError(`Expected shape [${g.shape.join(', ')}] for options.out but received [${gradInput.shape.join(', ')}]`, { param: 'options.out' })
+  } else {
+    gradInput = Tensor.empty(spikes.shape, { dtype: g.dtype, device: g.device })
+  }
   const gradV0 = wantV0 ? Tensor.empty([1], { dtype: g.dtype, device: g.device }) : null
   const args = [
     NEURON_MODELS.indexOf(trace.model), trace.nativeParams, sgObject(sg), sg.alphaVec?.handle ?? null, g.handle,

@@ -316,6 +316,30 @@ eachDevice('async backward == sync backward', async (t, device) => {
   }
 })
 
+eachDevice('reuse / out: buffers reused across calls give the same results', (t, device) => {
+  const rng = new Rng(21)
+  const [T, B, N] = [6, 3, 40]
+  const a = tensorOf('float32', rng.uniformArray(T * B * N, -0.5, 1.5), [T, B, N], device)
+  const b = tensorOf('float32', rng.uniformArray(T * B * N, -0.5, 1.5), [T, B, N], device)
+  const g = tensorOf('float32', rng.normalArray(T * B * N), [T, B, N], device)
+  const opts = { params: { dt: 1 }, surrogate: 'STCA' as const }
+  const first = ops.neuronForward('lif', a, ops.neuronState('lif', B, N, { device }), opts)
+  const fresh = ops.neuronForward('lif', b, ops.neuronState('lif', B, N, { device }), opts)
+  const reused = ops.neuronForward('lif', b, ops.neuronState('lif', B, N, { device }), { ...opts, reuse: first })
+  t.is(reused.spikes, first.spikes)
+  assertExact(t, reused.spikes.toArray(), fresh.spikes.toArray(), 'spikes')
+  assertExact(t, reused.saved!.toArray(), fresh.saved!.toArray(), 'mask')
+  const out = Tensor.full([T, B, N], 7, { device })
+  const r = ops.neuronBackward(reused, g, { out })
+  t.is(r.gradInput, out)
+  assertExact(t, out.toArray(), ops.neuronBackward(fresh, g).gradInput.toArray(), 'dL/dI into out')
+  const err = t.throws(() => ops.neuronForward('lif', b, ops.neuronState('lif', B, N, { device }), { params: { dt: 1 }, surrogate: 'SigmoidGrad', reuse: first }))
+  t.is((err as any).param, 'options.reuse')
+  const err2 = t.throws(() => ops.neuronBackward(fresh, g, { out: Tensor.zeros([T, B, N + 1], { device }) }))
+  t.is(err2?.name, 'ShapeError')
+  t.is((err2 as any).param, 'options.out')
+})
+
 test('saved state for backward: 1 bit per spike plus 1 bit (window surrogate) or one float (membrane)', (t) => {
   const [T, B, N] = [20, 64, 500]
   const input = Tensor.zeros([T, B, N])
