@@ -11,15 +11,6 @@ import { handlers } from './golden/index.js'
 
 /** Rules still being built: `kind` or `kind:algorithm` -> where they land. Shrinks as they land. */
 const TODO: Record<string, string> = {
-  'surrogate:STCA': 'surrogate kernels (issue 3)',
-  'surrogate:STBP': 'surrogate kernels (issue 3)',
-  'surrogate:SigmoidGrad': 'surrogate kernels (issue 3)',
-  'surrogate:AtanGrad': 'surrogate kernels (issue 3)',
-  'surrogate:RectangleGrad': 'surrogate kernels (issue 3)',
-  'surrogate:GateGrad': 'surrogate kernels (issue 3)',
-  'surrogate:QGateGrad': 'surrogate kernels (issue 3)',
-  'surrogate:ReLUGrad': 'surrogate kernels (issue 3)',
-  'surrogate:straight_through_estimator': 'surrogate kernels (issue 3)',
   'stdp_network:nearest_online_STDP': 'network substrate (issue 5)',
   'stdp_network:full_online_STDP': 'network substrate (issue 5)',
   'stdp_network:Meta_nearest_online_STDP': 'remaining learners (after issue 5)',

@@ -9,6 +9,8 @@ void register_rng(Napi::Object exports);
 void register_synapse(Napi::Object exports);
 void register_conv2d(Napi::Object exports);
 void register_opt_step(Napi::Object exports);
+void register_surrogate_spike(Napi::Object exports);
+void register_neuron_step(Napi::Object exports);
 
 void register_kernels(Napi::Object exports) {
   register_stdp_trace(exports);
@@ -16,6 +18,8 @@ void register_kernels(Napi::Object exports) {
   register_synapse(exports);
   register_conv2d(exports);
   register_opt_step(exports);
+  register_surrogate_spike(exports);
+  register_neuron_step(exports);
 }
 
 }  // namespace spaic::binding

@@ -9,6 +9,7 @@ import type { GoldenFile } from '../helpers/golden.js'
 import { stdpFunction } from './stdp_function.js'
 import { lrSchedulerHandler } from './lr_scheduler.js'
 import { optimizerHandler } from './optimizer.js'
+import { surrogateHandler } from './surrogate.js'
 
 export interface GoldenHandler {
   /** Algorithms (the files' `algorithm` field) this handler checks. */
@@ -20,3 +21,4 @@ export const handlers: Record<string, GoldenHandler> = {}
 handlers.stdp_function = stdpFunction
 handlers.optimizer = optimizerHandler
 handlers.lr_scheduler = lrSchedulerHandler
+handlers.surrogate = surrogateHandler
