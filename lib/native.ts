@@ -17,6 +17,7 @@ export interface NativeTensor {
   copyFrom(src: NativeTensor): void
   fill(value: number): void
   reshape(shape: number[]): NativeTensor
+  narrow(start: number, length: number): NativeTensor
   readonly disposed: boolean
 }
 

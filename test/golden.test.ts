@@ -19,7 +19,6 @@ const TODO: Record<string, string> = {
   'stdp_network:RSTDPET': 'remaining learners (after issue 5)',
   'stdp_network:RewardSwitchSTDP': 'remaining learners (after issue 5)',
   'stdp_network:Tempotron': 'remaining learners (after issue 5)',
-  'e2e_training:STCA': 'network substrate and BPTT (issue 5)',
 }
 
 const files = listGoldenFiles()

@@ -10,3 +10,7 @@ import { configureOptimRegistry as configure, registryFromClasses as fromClasses
 // The Learner's optimizer and schedule names resolve against the package's own implementations
 // (SPAIC's Learner.optim_dict / lr_schedule_dict).
 configure(fromClasses(optimDict as never, lrScheduleDict as never))
+export { STCA, STBP, SurrogateBP } from './surrogate.js'
+export type { SurrogateChoice } from './surrogate.js'
+export { crossEntropy } from './loss.js'
+export type { CrossEntropyOptions, LossResult } from './loss.js'

@@ -195,6 +195,22 @@ export class Tensor {
     return new Tensor(this.handle.reshape(s), s, this.dtype, this.device)
   }
 
+  /**
+   * A view of rows [start, start + length) of the leading dimension, sharing memory (e.g. time steps
+   * of a [T, B, N] tensor).
+   * @throws {InvalidArgumentError} rows outside the tensor
+   */
+  narrow(start: number, length: number): Tensor {
+    if (this.shape.length === 0) throw new ShapeError('narrow needs at least one dimension', { param: 'tensor' })
+    for (const [k, v] of [['start', start], ['length', length]] as const) {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw invalidArgument(k, 'an integer >= 0', v)
+    }
+    if (start + length > this.shape[0]) throw invalidArgument('start', `rows within [0, ${this.shape[0]})`, `[${start}, ${start + length})`)
+    const s = this.shape.slice()
+    s[0] = length
+    return new Tensor(this.handle.narrow(start, length), s, this.dtype, this.device)
+  }
+
   toString(): string {
     return `Tensor(${this.dtype}, [${this.shape.join(', ')}], ${this.device})`
   }

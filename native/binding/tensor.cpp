@@ -22,6 +22,7 @@ class NativeTensor : public Napi::ObjectWrap<NativeTensor> {
                         InstanceMethod<&NativeTensor::CopyFrom>("copyFrom"),
                         InstanceMethod<&NativeTensor::Fill>("fill"),
                         InstanceMethod<&NativeTensor::Reshape>("reshape"),
+                        InstanceMethod<&NativeTensor::Narrow>("narrow"),
                         InstanceAccessor<&NativeTensor::Disposed>("disposed")});
   }
 
@@ -127,6 +128,22 @@ class NativeTensor : public Napi::ObjectWrap<NativeTensor> {
       for (i64 d : shape) n *= d;
       SPAIC_CHECK(n == t.numel(), Shape, "shape", "cannot reshape ", shape_str(t.shape), " to ", shape_str(shape));
       t.shape = shape;
+      return wrap_tensor(info.Env(), t);
+    });
+  }
+
+  // narrow(start, length): a view of rows [start, start+length) of the leading dimension, sharing memory.
+  Napi::Value Narrow(const Napi::CallbackInfo& info) {
+    return guard(info, [&]() -> Napi::Value {
+      Tensor t = tensor("tensor");
+      SPAIC_CHECK(!t.shape.empty(), Shape, "tensor", "narrow needs at least one dimension");
+      const i64 start = int_arg(info, 0, "start");
+      const i64 length = int_arg(info, 1, "length");
+      SPAIC_CHECK(start >= 0 && length >= 0 && start + length <= t.shape[0], InvalidArgument, "start",
+                  "rows [", start, ", ", start + length, ") are outside [0, ", t.shape[0], ")");
+      const i64 row = t.shape[0] > 0 ? t.numel() / t.shape[0] : 0;
+      t.offset += static_cast<std::size_t>(start * row) * dtype_size(t.dtype);
+      t.shape[0] = length;
       return wrap_tensor(info.Env(), t);
     });
   }

@@ -95,3 +95,16 @@ test('BAD CALL - mixing devices', (t) => {
   const b = Tensor.from([1, 2], { device: 'cuda' })
   throwsTyped(t, () => ops.add(a, b), DeviceError, 'b')
 })
+
+test('narrow() views rows of the leading dimension and writes through', (t) => {
+  const a = Tensor.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], { shape: [4, 3] })
+  const v = a.narrow(1, 2)
+  t.deepEqual([...v.shape], [2, 3])
+  t.deepEqual([...v.toArray()], [3, 4, 5, 6, 7, 8])
+  v.fill(-1)
+  t.deepEqual([...a.toArray()], [0, 1, 2, -1, -1, -1, -1, -1, -1, 9, 10, 11])
+  t.deepEqual([...ops.add(a.narrow(3, 1), 1).toArray()], [10, 11, 12])
+  t.is(a.narrow(4, 0).numel, 0)
+  throwsTyped(t, () => a.narrow(3, 2), InvalidArgumentError, 'start')
+  throwsTyped(t, () => a.narrow(-1, 1), InvalidArgumentError, 'start')
+})

@@ -6,6 +6,7 @@
 import type { ExecutionContext } from 'ava'
 
 import type { GoldenFile } from '../helpers/golden.js'
+import { e2eTrainingHandler } from './e2e_training.js'
 import { stdpFunction } from './stdp_function.js'
 import { lrSchedulerHandler } from './lr_scheduler.js'
 import { optimizerHandler } from './optimizer.js'
@@ -22,3 +23,4 @@ handlers.stdp_function = stdpFunction
 handlers.optimizer = optimizerHandler
 handlers.lr_scheduler = lrSchedulerHandler
 handlers.surrogate = surrogateHandler
+handlers.e2e_training = e2eTrainingHandler

@@ -29,6 +29,7 @@ struct Tensor {
   std::shared_ptr<Storage> storage;
   DType dtype = DType::F32;
   std::vector<i64> shape;
+  std::size_t offset = 0;  // bytes into the storage (views made by narrow())
 
   i64 numel() const {
     i64 n = 1;
@@ -38,8 +39,8 @@ struct Tensor {
   Device device() const { return storage->device(); }
   std::size_t bytes() const { return static_cast<std::size_t>(numel()) * dtype_size(dtype); }
   template <typename T>
-  T* ptr() const { return static_cast<T*>(storage->data()); }
-  void* raw() const { return storage->data(); }
+  T* ptr() const { return reinterpret_cast<T*>(static_cast<char*>(storage->data()) + offset); }
+  void* raw() const { return static_cast<char*>(storage->data()) + offset; }
 };
 
 Tensor make_tensor(DType dtype, std::vector<i64> shape, Device dev, bool zero);

@@ -1,0 +1,62 @@
+/**
+ * Losses on decoder outputs (computed on the host: they are [B, classes], not per time step).
+ * `crossEntropy` is PyTorch's mean cross-entropy; with `normalise: true` it first maps the spike counts
+ * to SPAIC main.py's logits (counts - mean) / (std + eps), mean and std over the whole [B, C] tensor
+ * (std unbiased) and treated as constants, as SPAIC detaches them.
+ */
+import { invalidArgument, ShapeError } from '../errors.js'
+import { Tensor, checkTensor } from '../runtime/tensor.js'
+
+export interface CrossEntropyOptions {
+  normalise?: boolean
+  /** The constant added to the std (SPAIC: 0.1 in Example.py / main.py). */
+  eps?: number
+}
+
+export interface LossResult {
+  loss: number
+  /** dLoss/dcounts [B, C], on the counts' device. */
+  grad: Tensor
+  logits: Float64Array
+  /** argmax of each row (first maximum). */
+  predictions: Int32Array
+}
+
+export function crossEntropy(counts: Tensor, labels: ArrayLike<number>, opts: CrossEntropyOptions = {}): LossResult {
+  const c = checkTensor('counts', counts)
+  if (c.shape.length !== 2) throw new ShapeError(`Expected counts [B, C] but received [${c.shape.join(', ')}]`, { param: 'counts' })
+  const [B, C] = c.shape
+  if (!labels || typeof labels.length !== 'number' || labels.length !== B) throw invalidArgument('labels', `${B} class indices`, labels)
+  const eps = opts.eps ?? 0.1
+  const x = Float64Array.from(c.toArray())
+  let scale = 1
+  const logits = new Float64Array(x)
+  if (opts.normalise) {
+    let mean = 0
+    for (const v of x) mean += v
+    mean /= x.length
+    let v2 = 0
+    for (const v of x) v2 += (v - mean) ** 2
+    const std = Math.sqrt(v2 / Math.max(1, x.length - 1))
+    scale = 1 / (std + eps)
+    for (let i = 0; i < x.length; i++) logits[i] = (x[i] - mean) * scale
+  }
+  const grad = new Float32Array(B * C)
+  const predictions = new Int32Array(B)
+  let loss = 0
+  for (let b = 0; b < B; b++) {
+    const y = labels[b]
+    if (!Number.isInteger(y) || y < 0 || y >= C) throw invalidArgument(`labels[${b}]`, `a class index in [0, ${C})`, y)
+    const row = logits.subarray(b * C, (b + 1) * C)
+    let m = -Infinity
+    let arg = 0
+    for (let j = 0; j < C; j++) if (row[j] > m) (m = row[j]), (arg = j)
+    predictions[b] = arg
+    let s = 0
+    for (let j = 0; j < C; j++) s += Math.exp(row[j] - m)
+    const lse = m + Math.log(s)
+    loss += lse - row[y]
+    for (let j = 0; j < C; j++) grad[b * C + j] = ((Math.exp(row[j] - lse) - (j === y ? 1 : 0)) / B) * scale
+  }
+  return { loss: loss / B, grad: Tensor.from(grad, { shape: [B, C], device: c.device }), logits, predictions }
+}

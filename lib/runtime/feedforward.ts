@@ -1,0 +1,354 @@
+/**
+ * Feed-forward executor with backpropagation through time, for the surrogate-gradient learners
+ * (stca, stbp, sbp). A chain `encoder -> full -> group -> full -> group ... -> spike_counts decoder`
+ * runs one layer at a time over ALL T steps: one synaptic product over the T·B rows (event-driven when
+ * the spikes are sparse), then the fused multi-step neuron kernel. Backward walks the layers in reverse
+ * with the neuron BPTT kernel and the synapse gradient GEMMs. JavaScript runs once per layer, never per
+ * time step.
+ *
+ * Timing is SPAIC's (ALGORITHMS.md §3.3): every connection delays by one step, so layer l's input
+ * current at step t is the spikes of layer l-1 at step t-1 (zero at t = 0), and the decoder counts the
+ * last layer's spikes over the T steps.
+ */
+import { InvalidArgumentError, invalidArgument, ShapeError, StateError } from '../errors.js'
+import type { Learner } from '../learning/learner.js'
+import { compileNetwork, type LayerSpec, type OpSpec, type ProgramSpec, type SlotSpec } from '../network/index.js'
+import type { Network } from '../network/base.js'
+import { add, binary } from '../ops/elementwise.js'
+import { neuronBackwardAsync, neuronForwardAsync, neuronState, type NeuronModelName, type NeuronTrace } from '../ops/neuron-step.js'
+import { reduce } from '../ops/reduce.js'
+import { Generator } from '../ops/rng.js'
+import type { SurrogateName } from '../ops/surrogate-spike.js'
+import { synapseAsync, synapseBackwardAsync } from '../ops/synapse.js'
+import { Parameter } from '../optim/parameter.js'
+import { options as checkOptions } from '../validate.js'
+import { resolveDevice, type Device } from './device.js'
+import { Tensor } from './tensor.js'
+
+export interface FeedForwardBuildOptions {
+  /** Time step; default the network's. */
+  dt?: number
+  device?: string
+  /** Seed of the Poisson/Bernoulli encoder stream. */
+  seed?: number
+  /** 0: SPAIC's one-step delay per connection (default); 1: no delay. */
+  strategy?: 0 | 1
+}
+
+export interface FeedForwardRunOptions {
+  /** Run duration in the network's time unit (SPAIC's run(runtime)); T = ceil(runtime/dt). */
+  runtime?: number
+  /** The number of steps directly (instead of runtime). */
+  steps?: number
+  /** Keep what backward needs (default true when a surrogate is installed). */
+  train?: boolean
+}
+
+const BPTT_MODELS = new Set(['lif', 'if', 'clif'])
+
+interface Layer {
+  group: string
+  model: NeuronModelName
+  n: number
+  params: Record<string, number>
+  surrogate: { kind: SurrogateName; alpha?: number; normalized?: boolean } | undefined
+  conn: string
+  weight: Parameter
+  bias: Parameter | null
+  /** clif's V0, a parameter in SPAIC (trained when the group is trainable: Q15). */
+  v0: Parameter | null
+  delay: 0 | 1
+  nPre: number
+  // per run
+  input?: Tensor
+  trace?: NeuronTrace
+}
+
+/** Steps of a run of `runtime` at `dt`, as SPAIC counts them (2-decimal time rounding), as an integer. */
+export function stepsFor(runtime: number, dt: number): number {
+  let n = Math.max(0, Math.floor(runtime / dt) - 1)
+  while (Math.round((n * dt) * 100) / 100 < runtime - 1e-12) n++
+  return n
+}
+
+export class FeedForwardProgram {
+  readonly spec: ProgramSpec
+  readonly device: Device
+  readonly dt: number
+  /** Parameters by slot name (weights, biases), shared with the learners' optimizers. */
+  readonly parameters: ReadonlyMap<string, Parameter>
+  readonly #layers: Layer[]
+  readonly #encoder: { name: string; coding: string; n: number; params: Record<string, unknown>; sourceSlot: string }
+  readonly #decoder: { name: string; target: string; n: number }
+  readonly #gen: Generator
+  #inputSpikes: Tensor | null = null
+  #steps = 0
+  #batch = 0
+  #disposed = false
+
+  private constructor(spec: ProgramSpec, device: Device, params: Map<string, Parameter>, seed: number) {
+    this.spec = spec
+    this.device = device
+    this.dt = spec.dt
+    this.parameters = params
+    this.#gen = new Generator(seed)
+    if (!spec.layers || spec.layers.length === 0) throw new InvalidArgumentError('the BPTT path needs a feed-forward network with at least one neuron group', { param: 'network' })
+    const encoders = spec.ops.filter((o) => o.stage === 'encoder')
+    if (encoders.length !== 1) throw new InvalidArgumentError(`the BPTT path needs exactly one encoder, found ${encoders.length}`, { param: 'network' })
+    const enc = encoders[0]
+    const coding = enc.type.replace(/^encode_/, '')
+    if (!['spike_train', 'poisson', 'bernoulli'].includes(coding)) throw new InvalidArgumentError(`encoder coding '${coding}' is not supported by the BPTT path`, { param: 'network' })
+    const encOut = this.#slot(enc.writes[0].slot)
+    this.#encoder = { name: enc.owner, coding, n: encOut.shape.reduce((a, b) => a * b, 1), params: enc.params as Record<string, unknown>, sourceSlot: enc.reads[0].slot }
+    const decoders = spec.ops.filter((o) => o.type === 'decode_spike_counts')
+    const others = spec.ops.filter((o) => o.stage === 'decoder' && o.type !== 'decode_spike_counts')
+    if (decoders.length !== 1 || others.length > 0) throw new InvalidArgumentError('the BPTT path needs exactly one spike_counts decoder', { param: 'network' })
+    const dec = decoders[0]
+    const target = this.#slot(dec.reads[0].slot).owner
+    this.#decoder = { name: dec.owner, target, n: this.#slot(dec.reads[0].slot).shape.reduce((a, b) => a * b, 1) }
+    if (dec.params.pop_size !== 1 || dec.params.bias !== 0 || dec.params.scale !== 1) throw new InvalidArgumentError('the BPTT path supports spike_counts with pop_size 1, bias 0 and scale 1', { param: 'network' })
+    const unsupported = spec.ops.filter((o) => o.stage === 'learner' || o.stage === 'monitor' || o.type.startsWith('reward'))
+    if (unsupported.length > 0) throw new InvalidArgumentError(`the BPTT path does not run '${unsupported[0].type}' ops`, { param: 'network' })
+    this.#layers = spec.layers.map((l, i) => this.#layer(l, i))
+    if (this.#layers[this.#layers.length - 1].group !== target) throw new InvalidArgumentError('the spike_counts decoder must read the last layer', { param: 'network' })
+  }
+
+  #slot(name: string): SlotSpec {
+    const s = this.spec.slots.find((x) => x.name === name)
+    if (!s) throw new StateError(`program has no slot ${name}`, { param: 'network' })
+    return s
+  }
+
+  #layer(l: LayerSpec, i: number): Layer {
+    if (l.inputs.length !== 1) throw new InvalidArgumentError(`group ${l.group}: the BPTT path supports one input connection per group, found ${l.inputs.length}`, { param: 'network' })
+    const prevGroup = i === 0 ? this.#encoder.name : this.spec.layers![i - 1].group
+    if (l.inputs[0].pre !== prevGroup) throw new InvalidArgumentError(`group ${l.group}: the BPTT path needs a chain (its input comes from ${l.inputs[0].pre}, not ${prevGroup})`, { param: 'network' })
+    const syn: OpSpec = this.spec.ops[l.inputs[0].op]
+    if (syn.type !== 'synapse_full' || syn.params.flatten) throw new InvalidArgumentError(`connection ${syn.owner}: the BPTT path supports full connections`, { param: 'network' })
+    const neu: OpSpec = this.spec.ops[l.neuronOp]
+    const model = String(neu.params.model) as NeuronModelName
+    if (!BPTT_MODELS.has(model)) throw new InvalidArgumentError(`group ${l.group}: model '${model}' has no backward pass (lif, if, clif do)`, { param: 'network' })
+    const wSlot = syn.reads.find((r) => this.#slot(r.slot).var === 'weight')!.slot
+    const bSlot = syn.reads.find((r) => this.#slot(r.slot).var === 'bias')?.slot
+    const params: Record<string, number> = { dt: this.dt }
+    for (const [k, v] of Object.entries(neu.params)) if (typeof v === 'number' && k !== 'decay' && k !== 'shape') params[k] = v
+    const sg = neu.params.surrogate as { kind: SurrogateName; alpha?: number; normalized?: boolean } | undefined
+    const weight = this.parameters.get(wSlot)!
+    const v0Slot = neu.reads.find((r) => this.#slot(r.slot).var === 'V0')?.slot ?? this.spec.slots.find((x) => x.owner === l.group && x.var === 'V0' && x.kind === 'param')?.name
+    return {
+      v0: v0Slot ? this.parameters.get(v0Slot) ?? null : null,
+      group: l.group,
+      model,
+      n: Number(syn.params.post_num),
+      params: neuronParamsFor(model, params),
+      surrogate: sg,
+      conn: syn.owner,
+      weight,
+      bias: bSlot ? this.parameters.get(bSlot)! : null,
+      delay: l.inputs[0].delay,
+      nPre: Number(syn.params.pre_num),
+    }
+  }
+
+  /**
+   * Compiles `net` (with its attached learners, which build their optimizers over this program's
+   * parameters) for the BPTT path.
+   * @throws {InvalidArgumentError} a network the BPTT path cannot run (names the reason)
+   */
+  static build(net: Network, opts: FeedForwardBuildOptions = {}): FeedForwardProgram {
+    const o = checkOptions('options', opts, ['dt', 'device', 'seed', 'strategy'])
+    const device = resolveDevice((o.device as string | undefined) ?? net.device, 'options.device')
+    const params = new Map<string, Parameter>()
+    const resolve = (names: readonly string[]) => {
+      return names.map((n) => {
+        let p = params.get(n)
+        if (!p) {
+          p = new Parameter(Tensor.zeros([1], { device }), { name: n })
+          params.set(n, p)
+        }
+        return p
+      })
+    }
+    const spec = compileNetwork(net, { dt: o.dt as number | undefined, batch: 1, strategy: (o.strategy as 0 | 1 | undefined) ?? 0, fastPath: true, resolveParams: resolve })
+    // Materialise every parameter slot (those a learner asked for were created as placeholders).
+    for (const s of spec.slots.filter((x) => x.kind === 'param')) {
+      const shape = s.shape
+      const data = 'data' in s.init ? Float32Array.from(s.init.data) : new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(s.init.fill)
+      const t = Tensor.from(data, { shape, device })
+      const existing = params.get(s.name)
+      if (existing) {
+        existing.data.dispose()
+        existing.data = t
+      } else params.set(s.name, new Parameter(t, { name: s.name }))
+    }
+    const seed = o.seed === undefined ? 0 : Number(o.seed)
+    return new FeedForwardProgram(spec, device, params, seed)
+  }
+
+  /** The encoder's generator (its state makes a run reproducible). */
+  get generator(): Generator {
+    return this.#gen
+  }
+
+  /** Layer spikes of the last run, [T, B, N] (valid until the next run). */
+  spikes(group: string): Tensor {
+    const l = this.#layers.find((x) => x.group === group)
+    if (!l?.trace) throw new StateError(`no spikes recorded for ${group}: run first`, { param: 'group' })
+    return l.trace.spikes
+  }
+
+  /**
+   * Runs the network on one batch. `input`: for a spike_train encoder, spikes [B, T, N] (SPAIC's
+   * layout); for poisson/bernoulli, the features [B, N]. Returns the decoder's spike counts [B, N_out].
+   * @throws {ShapeError} input of the wrong shape; {InvalidArgumentError} NaN input or bad options
+   */
+  async run(input: Tensor, opts: FeedForwardRunOptions = {}): Promise<Tensor> {
+    if (this.#disposed) throw new StateError('program was used after dispose()', { param: 'program' })
+    const o = checkOptions('options', opts, ['runtime', 'steps', 'train'])
+    if (!(input instanceof Tensor)) throw invalidArgument('input', 'a Tensor', input)
+    const enc = this.#encoder
+    let T: number
+    if (o.steps !== undefined) {
+      if (typeof o.steps !== 'number' || !Number.isInteger(o.steps) || o.steps < 1) throw invalidArgument('options.steps', 'an integer >= 1', o.steps)
+      T = o.steps
+    } else if (o.runtime !== undefined) {
+      if (typeof o.runtime !== 'number' || !(o.runtime > 0) || !Number.isFinite(o.runtime)) throw invalidArgument('options.runtime', 'a finite number > 0', o.runtime)
+      T = stepsFor(o.runtime, this.dt)
+    } else if (enc.coding === 'spike_train') {
+      T = input.shape[1] ?? 0
+    } else throw invalidArgument('options.runtime', 'a run duration (or options.steps)', undefined)
+    const train = o.train ?? true
+    // --- the encoder's spikes [T, B, N]
+    let spikes: Tensor
+    let B: number
+    if (enc.coding === 'spike_train') {
+      if (input.shape.length !== 3 || input.shape[2] !== enc.n || input.shape[1] !== T) {
+        throw new ShapeError(`Expected input spikes [B, ${T}, ${enc.n}] but received [${input.shape.join(', ')}]`, { param: 'input' })
+      }
+      B = input.shape[0]
+      const host = Float32Array.from(input.toArray())
+      checkFinite(host)
+      const tb = new Float32Array(host.length)
+      for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) tb.set(host.subarray((b * T + t) * enc.n, (b * T + t + 1) * enc.n), (t * B + b) * enc.n)
+      spikes = Tensor.from(tb, { shape: [T, B, enc.n], device: this.device })
+    } else {
+      if (input.shape.length !== 2 || input.shape[1] !== enc.n) throw new ShapeError(`Expected input [B, ${enc.n}] but received [${input.shape.join(', ')}]`, { param: 'input' })
+      B = input.shape[0]
+      const x = input.device === this.device && input.dtype === 'float32' ? input : Tensor.from(Float32Array.from(input.toArray()), { shape: input.shape, device: this.device })
+      checkFinite(x.toArray())
+      if (enc.coding === 'poisson') {
+        spikes = this.#gen.poisson(x, { steps: T, dt: Number(enc.params.dt ?? this.dt), unitConversion: Number(enc.params.unit_conversion ?? 1) })
+      } else {
+        spikes = this.#gen.bernoulli(x, { steps: T, maxProb: Number(enc.params.max_prob ?? 1) } as never)
+      }
+    }
+    this.#inputSpikes?.dispose()
+    this.#inputSpikes = spikes
+    this.#steps = T
+    this.#batch = B
+    // --- layers
+    let pre = spikes
+    for (const l of this.#layers) {
+      const I = Tensor.zeros([T, B, l.n], { device: this.device })
+      const d = l.delay
+      if (T > d) {
+        const rows = (T - d) * B
+        await synapseAsync(pre.narrow(0, T - d).reshape([rows, l.nPre]), l.weight.data, { out: I.narrow(d, T - d).reshape([rows, l.n]) })
+      }
+      if (l.bias) add(I, l.bias.data, I)
+      if (l.v0) l.params.V0 = l.v0.data.toArray()[0]
+      const state = neuronState(l.model, B, l.n, { device: this.device, params: l.params })
+      const withGrad = train && l.surrogate !== undefined
+      l.trace = await neuronForwardAsync(l.model, I, state, {
+        params: l.params,
+        ...(l.surrogate ? { surrogate: l.surrogate } : {}),
+        save: withGrad ? 'auto' : 'none',
+        bits: withGrad,
+      })
+      for (const v of Object.values(state)) v.dispose()
+      l.input?.dispose()
+      l.input = I
+      pre = l.trace.spikes
+    }
+    return reduce('sum', pre, 0)
+  }
+
+  /**
+   * Backpropagates dL/dcounts [B, N_out] of the last run through time, adding dL/dW (and dL/dbias) into
+   * each trainable parameter's `.grad` (created on first use), as PyTorch's backward accumulates.
+   */
+  async backward(gradCounts: Tensor): Promise<void> {
+    if (this.#disposed) throw new StateError('program was used after dispose()', { param: 'program' })
+    const T = this.#steps
+    const B = this.#batch
+    const last = this.#layers[this.#layers.length - 1]
+    if (!last.trace || !this.#inputSpikes) throw new StateError('backward needs a run first', { param: 'gradCounts' })
+    if (!(gradCounts instanceof Tensor)) throw invalidArgument('gradCounts', 'a Tensor', gradCounts)
+    if (gradCounts.shape.length !== 2 || gradCounts.shape[0] !== B || gradCounts.shape[1] !== last.n) {
+      throw new ShapeError(`Expected gradCounts [${B}, ${last.n}] but received [${gradCounts.shape.join(', ')}]`, { param: 'gradCounts' })
+    }
+    for (const l of this.#layers) {
+      if (!l.surrogate) throw new StateError(`group ${l.group} has no surrogate gradient: attach a stca/stbp/sbp learner that trains it`, { param: 'network' })
+      if (!l.trace || l.trace.save === 'none') throw new StateError('the last run did not keep what backward needs (run with train: true)', { param: 'gradCounts' })
+    }
+    // dL/dO of the last layer: the counts sum the spikes over T.
+    let gradSpikes: Tensor = binary('add', Tensor.zeros([T, B, last.n], { device: this.device }), gradCounts.device === this.device ? gradCounts : gradCounts.to(this.device))
+    for (let i = this.#layers.length - 1; i >= 0; i--) {
+      const l = this.#layers[i]
+      const wantV0 = l.v0 !== null && l.v0.data !== undefined
+      const { gradInput, gradV0 } = await neuronBackwardAsync(l.trace!, gradSpikes, { gradV0: wantV0 })
+      if (l.v0 && gradV0) {
+        if (!(l.v0.grad instanceof Tensor)) l.v0.grad = Tensor.zeros(l.v0.data.shape, { device: this.device })
+        add(l.v0.grad as Tensor, gradV0.reshape(l.v0.data.shape), l.v0.grad as Tensor)
+        gradV0.dispose()
+      }
+      gradSpikes.dispose()
+      const pre = i === 0 ? this.#inputSpikes : this.#layers[i - 1].trace!.spikes
+      const d = l.delay
+      if (!(l.weight.grad instanceof Tensor)) l.weight.grad = Tensor.zeros(l.weight.data.shape, { device: this.device })
+      if (l.bias && !(l.bias.grad instanceof Tensor)) l.bias.grad = Tensor.zeros(l.bias.data.shape, { device: this.device })
+      const nextGrad = i > 0 ? Tensor.zeros([T, B, l.nPre], { device: this.device }) : null
+      if (T > d) {
+        const rows = (T - d) * B
+        await synapseBackwardAsync(gradInput.narrow(d, T - d).reshape([rows, l.n]), pre.narrow(0, T - d).reshape([rows, l.nPre]), l.weight.data, {
+          gradWeight: l.weight.grad as Tensor,
+          gradSpikes: nextGrad ? nextGrad.narrow(0, T - d).reshape([rows, l.nPre]) : false,
+          gradBias: l.bias ? (l.bias.grad as Tensor) : false,
+          accumulate: true,
+        })
+      }
+      gradInput.dispose()
+      if (nextGrad) gradSpikes = nextGrad
+    }
+  }
+
+  dispose(): void {
+    if (this.#disposed) return
+    this.#disposed = true
+    this.#inputSpikes?.dispose()
+    for (const l of this.#layers) {
+      l.input?.dispose()
+      l.trace?.spikes.dispose()
+    }
+    for (const p of this.parameters.values()) {
+      p.data.dispose()
+      if (p.grad instanceof Tensor) p.grad.dispose()
+    }
+  }
+}
+
+function checkFinite(a: ArrayLike<number>): void {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw invalidArgument('input', 'finite values', `a non-finite value at element ${i}`)
+}
+
+/** Maps the compiled neuron op's parameters to the neuron kernel's parameter names. */
+function neuronParamsFor(model: NeuronModelName, p: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = { dt: p.dt }
+  const keys: Record<string, string[]> = {
+    lif: ['tau_m', 'v_th', 'v_reset'],
+    if: ['v_th', 'ConstantDecay'],
+    clif: ['tau_m', 'tau_p', 'tau_q', 'v_th', 'V0'],
+  }
+  for (const k of keys[model] ?? []) if (p[k] !== undefined) out[k] = p[k]
+  return out
+}
