@@ -23,6 +23,12 @@ export interface TrainOptions {
   /** Where to write the metrics as JSON, or null. */
   json: string | null
   quiet: boolean
+  /** Hidden layer sizes ([] = input straight to the output layer); null: the job's default. */
+  hidden: number[] | null
+  /** Learning rate; null: the job's default. */
+  lr: number | null
+  /** Use at most this many training samples (0: all). */
+  limit: number
 }
 
 export type ParsedCommand = { command: 'help' } | { command: 'train' | 'demo'; options: TrainOptions }
@@ -38,9 +44,12 @@ export const TRAIN_DEFAULTS: Readonly<TrainOptions> = Object.freeze({
   seed: 0,
   json: null,
   quiet: false,
+  hidden: null,
+  lr: null,
+  limit: 0,
 })
 
-const VALUE_FLAGS = ['algorithm', 'data', 'epochs', 'batch', 'runtime', 'dt', 'device', 'seed', 'json'] as const
+const VALUE_FLAGS = ['algorithm', 'data', 'epochs', 'batch', 'runtime', 'dt', 'device', 'seed', 'json', 'hidden', 'lr', 'limit'] as const
 const BOOL_FLAGS = ['quiet', 'help'] as const
 
 export const USAGE = `Usage: spaic-learning <command> [options]
@@ -59,6 +68,9 @@ Options (train, demo):
   --dt <ms>            time step (default ${TRAIN_DEFAULTS.dt})
   --device <d>         auto | cpu | cuda | cuda:N (default auto)
   --seed <n>           seed for initialisation, shuffling and encoding (default 0)
+  --hidden <n,...>     hidden layer sizes, comma separated; 0 for none (default: the job's)
+  --lr <x>             learning rate (default: the job's)
+  --limit <n>          use at most n training samples (default: all)
   --json <file>        also write the metrics to <file> as JSON
   --quiet              no progress output
   -h, --help           show this help
@@ -148,6 +160,20 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
       case 'json':
         if (v.length === 0) throw bad(flag, 'a file path', v)
         o.json = v
+        break
+      case 'hidden':
+        if (v === '0') o.hidden = []
+        else {
+          const parts = v.split(',')
+          if (parts.some((x) => !/^\d+$/.test(x) || Number(x) < 1 || Number(x) > 1_000_000)) throw bad(flag, 'comma-separated layer sizes >= 1, or 0', v)
+          o.hidden = parts.map(Number)
+        }
+        break
+      case 'lr':
+        o.lr = posFlag(flag, v)
+        break
+      case 'limit':
+        o.limit = intFlag(flag, v, 0)
         break
     }
   }
