@@ -26,8 +26,8 @@ type H = NativeTensor
 interface SynapseBinding {
   synapseForward(s: H, w: H, bias: H | null, out: H, layout: number, mode: number, crossover: number, accumulate: boolean): SynapsePath
   synapseForwardAsync(s: H, w: H, bias: H | null, out: H, layout: number, mode: number, crossover: number, accumulate: boolean): Promise<SynapsePath>
-  synapseBackward(g: H, s: H, w: H, gw: H | null, gs: H | null, gb: H | null, layout: number, accumulate: boolean): void
-  synapseBackwardAsync(g: H, s: H, w: H, gw: H | null, gs: H | null, gb: H | null, layout: number, accumulate: boolean): Promise<void>
+  synapseBackward(g: H, s: H, w: H, gw: H | null, gs: H | null, gb: H | null, layout: number, accumulate: boolean, mode: number, crossover: number): void
+  synapseBackwardAsync(g: H, s: H, w: H, gw: H | null, gs: H | null, gb: H | null, layout: number, accumulate: boolean, mode: number, crossover: number): Promise<void>
   transpose2d(a: H, out: H): void
 }
 const bind = () => native() as unknown as SynapseBinding
@@ -140,6 +140,12 @@ export interface SynapseBackwardOptions {
   gradBias?: boolean | Tensor
   /** Add into the given gradient tensors instead of overwriting them (BPTT over steps). */
   accumulate?: boolean
+  /**
+   * Weight-gradient path: 'dense' (GEMM, default), 'event' (adds gradOut rows only for active inputs)
+   * or 'auto' (event below `crossover` active fraction).
+   */
+  mode?: SynapseMode
+  crossover?: number
 }
 
 export interface SynapseGrads {
@@ -148,12 +154,14 @@ export interface SynapseGrads {
   gradBias?: Tensor
 }
 
-const BWD_KEYS = ['layout', 'gradWeight', 'gradSpikes', 'gradBias', 'accumulate'] as const
+const BWD_KEYS = ['layout', 'gradWeight', 'gradSpikes', 'gradBias', 'accumulate', 'mode', 'crossover'] as const
 
 function prepareBackward(gradOut: Tensor, spikes: Tensor, weight: Tensor, opts: SynapseBackwardOptions | undefined) {
   const o = checkOptions('options', opts, BWD_KEYS) as SynapseBackwardOptions
   const layout = o.layout === undefined ? 'post_pre' : oneOf('options.layout', o.layout, LAYOUTS)
   const accumulate = o.accumulate === undefined ? false : boolean('options.accumulate', o.accumulate)
+  const bmode = o.mode === undefined ? 'dense' : oneOf('options.mode', o.mode, MODES)
+  const bcross = o.crossover === undefined ? -1 : inRange('options.crossover', o.crossover, 0, 1)
   const { w, nPre, nPost } = checkWeight(weight, layout)
   const s = checkSpikes(spikes, w, nPre, layout)
   const lead = s.shape.slice(0, -1)
@@ -172,7 +180,7 @@ function prepareBackward(gradOut: Tensor, spikes: Tensor, weight: Tensor, opts: 
   const gs = pick('gradSpikes', s.shape, true)
   const gb = pick('gradBias', [nPost], false)
   return {
-    args: [g.handle, s.handle, w.handle, gw?.handle ?? null, gs?.handle ?? null, gb?.handle ?? null, LAYOUTS.indexOf(layout), accumulate] as const,
+    args: [g.handle, s.handle, w.handle, gw?.handle ?? null, gs?.handle ?? null, gb?.handle ?? null, LAYOUTS.indexOf(layout), accumulate, MODES.indexOf(bmode), bcross] as const,
     grads: { gradWeight: gw, gradSpikes: gs, gradBias: gb } as SynapseGrads,
   }
 }

@@ -19,7 +19,7 @@ import { neuronBackwardAsync, neuronForwardAsync, neuronState, type NeuronModelN
 import { reduce } from '../ops/reduce.js'
 import { Generator } from '../ops/rng.js'
 import type { SurrogateName } from '../ops/surrogate-spike.js'
-import { synapseAsync, synapseBackwardAsync } from '../ops/synapse.js'
+import { synapseAsync, synapseBackwardAsync, transpose } from '../ops/synapse.js'
 import { Parameter } from '../optim/parameter.js'
 import { options as checkOptions } from '../validate.js'
 import { resolveDevice, type Device } from './device.js'
@@ -60,6 +60,8 @@ interface Layer {
   delay: 0 | 1
   nPre: number
   // per run
+  /** W^T [N_pre, N_post]: active inputs then read contiguous rows (event-driven product). */
+  wt?: Tensor
   input?: Tensor
   trace?: NeuronTrace
 }
@@ -251,9 +253,10 @@ export class FeedForwardProgram {
     for (const l of this.#layers) {
       const I = Tensor.zeros([T, B, l.n], { device: this.device })
       const d = l.delay
+      l.wt = transpose(l.weight.data, l.wt && l.wt.device === this.device ? l.wt : undefined)
       if (T > d) {
         const rows = (T - d) * B
-        await synapseAsync(pre.narrow(0, T - d).reshape([rows, l.nPre]), l.weight.data, { out: I.narrow(d, T - d).reshape([rows, l.n]) })
+        await synapseAsync(pre.narrow(0, T - d).reshape([rows, l.nPre]), l.wt, { out: I.narrow(d, T - d).reshape([rows, l.n]), layout: 'pre_post', mode: 'auto' })
       }
       if (l.bias) add(I, l.bias.data, I)
       if (l.v0) l.params.V0 = l.v0.data.toArray()[0]
@@ -310,12 +313,20 @@ export class FeedForwardProgram {
       const nextGrad = i > 0 ? Tensor.zeros([T, B, l.nPre], { device: this.device }) : null
       if (T > d) {
         const rows = (T - d) * B
-        await synapseBackwardAsync(gradInput.narrow(d, T - d).reshape([rows, l.n]), pre.narrow(0, T - d).reshape([rows, l.nPre]), l.weight.data, {
-          gradWeight: l.weight.grad as Tensor,
+        // dL/dW^T by the event-driven path when the layer's input is sparse, then added into dL/dW.
+        const gwt = Tensor.zeros([l.nPre, l.n], { device: this.device })
+        await synapseBackwardAsync(gradInput.narrow(d, T - d).reshape([rows, l.n]), pre.narrow(0, T - d).reshape([rows, l.nPre]), l.wt!, {
+          layout: 'pre_post',
+          mode: 'auto',
+          gradWeight: gwt,
           gradSpikes: nextGrad ? nextGrad.narrow(0, T - d).reshape([rows, l.nPre]) : false,
           gradBias: l.bias ? (l.bias.grad as Tensor) : false,
           accumulate: true,
         })
+        const gw = transpose(gwt)
+        add(l.weight.grad as Tensor, gw, l.weight.grad as Tensor)
+        gw.dispose()
+        gwt.dispose()
       }
       gradInput.dispose()
       if (nextGrad) gradSpikes = nextGrad
@@ -328,6 +339,7 @@ export class FeedForwardProgram {
     this.#inputSpikes?.dispose()
     for (const l of this.#layers) {
       l.input?.dispose()
+      l.wt?.dispose()
       l.trace?.spikes.dispose()
     }
     for (const p of this.parameters.values()) {

@@ -150,6 +150,15 @@ Backward parse_backward(const Napi::CallbackInfo& info) {
   b.has_gb = opt_tensor(info, 5, "gradBias", &b.gb);
   b.p.layout = layout_arg(info, 6);
   b.p.accumulate = bool_arg(info, 7, "accumulate");
+  if (info.Length() > 8 && !info[8].IsUndefined()) {
+    const i64 mode = int_arg(info, 8, "mode");
+    SPAIC_CHECK(mode >= 0 && mode <= 2, InvalidArgument, "mode", "Expected mode 0 (dense), 1 (event) or 2 (auto) but received ", mode);
+    b.p.mode = static_cast<SynapseMode>(mode);
+  }
+  if (info.Length() > 9 && !info[9].IsUndefined()) {
+    b.p.crossover = num_arg(info, 9, "crossover");
+    SPAIC_CHECK(b.p.crossover >= -1.0 && b.p.crossover <= 1.0, InvalidArgument, "crossover", "Expected crossover in [0, 1]");
+  }
   check_float(b.w, "weight");
   check_spikes(b.s, b.w, "spikes");
   check_dtype(b.g, b.w.dtype, "gradOut");

@@ -12,8 +12,8 @@ namespace spaic::cpu {
 
 constexpr i64 kSerialBelow = 1 << 15;
 
-#if defined(_OPENMP)
 #define SPAIC_PRAGMA(x) _Pragma(#x)
+#if defined(_OPENMP)
 #define SPAIC_OMP_FOR(n) SPAIC_PRAGMA(omp parallel for schedule(static) if ((n) > ::spaic::cpu::kSerialBelow))
 #else
 #define SPAIC_OMP_FOR(n)

@@ -7,6 +7,7 @@
 //   Threads share the post neurons, so a row of W is read once for all rows of the batch.
 // The 'auto' mode counts the events first and picks the path by the measured density.
 #include <algorithm>
+#include <vector>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -178,12 +179,87 @@ SynapseMode synapse_forward(const SynapseParams& p, const S* spikes, const T* we
   return mode;
 }
 
+namespace {
+
+// Event-driven weight gradient: a CSR of the active inputs (one pass over the spikes), then every
+// thread adds gradOut rows into its own slice of the post dimension, so no two threads write the
+// same element and the result does not depend on the thread count.
+template <typename T, typename S>
+void grad_weight_event(const SynapseBackwardParams& p, const T* g, const S* s, T* gw) {
+  const i64 R = p.rows, NP = p.n_pre, NO = p.n_post;
+  if (!p.accumulate) std::fill(gw, gw + NP * NO, T(0));
+  std::vector<i64> row_ptr(static_cast<std::size_t>(R + 1), 0);
+  SPAIC_OMP_FOR(R * NP)
+  for (i64 r = 0; r < R; ++r) {
+    i64 c = 0;
+    const S* sr = s + r * NP;
+    for (i64 i = 0; i < NP; ++i) c += sr[i] != S(0);
+    row_ptr[r + 1] = c;
+  }
+  for (i64 r = 0; r < R; ++r) row_ptr[r + 1] += row_ptr[r];
+  std::vector<std::int32_t> col(static_cast<std::size_t>(row_ptr[R]));
+  std::vector<T> val(static_cast<std::size_t>(row_ptr[R]));
+  SPAIC_OMP_FOR(R * NP)
+  for (i64 r = 0; r < R; ++r) {
+    i64 k = row_ptr[r];
+    const S* sr = s + r * NP;
+    for (i64 i = 0; i < NP; ++i)
+      if (sr[i] != S(0)) {
+        col[k] = static_cast<std::int32_t>(i);
+        val[k++] = static_cast<T>(sr[i]);
+      }
+  }
+  const bool pre_post = p.layout == WeightLayout::PrePost;
+#if defined(_OPENMP)
+#pragma omp parallel if (row_ptr[R] * NO > kSerialBelow)
+#endif
+  {
+#if defined(_OPENMP)
+    const int nt = omp_get_num_threads(), tid = omp_get_thread_num();
+#else
+    const int nt = 1, tid = 0;
+#endif
+    const i64 chunk = ceil_div(ceil_div(NO, nt), 16) * 16;
+    const i64 j0 = std::min<i64>(NO, tid * chunk), j1 = std::min<i64>(NO, j0 + chunk);
+    for (i64 r = 0; r < R && j0 < j1; ++r) {
+      const T* gr = g + r * NO;
+      for (i64 k = row_ptr[r]; k < row_ptr[r + 1]; ++k) {
+        const i64 i = col[k];
+        const T v = val[k];
+        if (pre_post) {
+          T* SPAIC_RESTRICT dst = gw + i * NO;
+          for (i64 j = j0; j < j1; ++j) dst[j] += v * gr[j];
+        } else {
+          for (i64 j = j0; j < j1; ++j) gw[j * NP + i] += v * gr[j];
+        }
+      }
+    }
+  }
+}
+
+template <typename S>
+double active_fraction(const S* s, i64 n) {
+  i64 c = 0;
+  SPAIC_PRAGMA(omp parallel for reduction(+ : c) if (n > kSerialBelow))
+  for (i64 i = 0; i < n; ++i) c += s[i] != S(0);
+  return n > 0 ? static_cast<double>(c) / static_cast<double>(n) : 0.0;
+}
+
+}  // namespace
+
 template <typename T, typename S>
 void synapse_backward(const SynapseBackwardParams& p, const T* grad_out, const S* spikes, const T* weight,
                       T* grad_weight, T* grad_spikes, T* grad_bias, void* workspace) {
   const double beta = p.accumulate ? 1.0 : 0.0;
   const bool post_pre = p.layout == WeightLayout::PostPre;
-  if (grad_weight && p.n_pre > 0 && p.n_post > 0) {
+  bool event = p.mode == SynapseMode::Event;
+  if (grad_weight && p.mode == SynapseMode::Auto) {
+    const double cross = p.crossover >= 0 ? p.crossover : kBackwardEventCrossoverCpu;
+    event = active_fraction(spikes, p.rows * p.n_pre) < cross;
+  }
+  if (grad_weight && event && p.n_pre > 0 && p.n_post > 0) {
+    grad_weight_event<T, S>(p, grad_out, spikes, grad_weight);
+  } else if (grad_weight && p.n_pre > 0 && p.n_post > 0) {
     const T* s = widen<T, S>(spikes, p.rows * p.n_pre, workspace, 0);
     GemmParams g;
     g.trans_a = true;

@@ -224,12 +224,63 @@ SynapseMode synapse_forward(const SynapseParams& p, const S* spikes, const T* we
   return mode;
 }
 
+namespace {
+
+// Event-driven weight gradient (twin of cpu/synapse.cpp's grad_weight_event): one block per row; the
+// block adds gradOut[r, :] into the weight row (pre_post) or column (post_pre) of each active input.
+template <typename T, typename S>
+__global__ void grad_weight_event_kernel(SynapseBackwardParams p, const T* g, const S* s, T* gw) {
+  for (i64 r = blockIdx.x; r < p.rows; r += gridDim.x) {
+    const S* sr = s + r * p.n_pre;
+    const T* gr = g + r * p.n_post;
+    for (i64 i = 0; i < p.n_pre; ++i) {
+      const S sv = sr[i];
+      if (sv == S(0)) continue;
+      const T v = static_cast<T>(sv);
+      if (p.layout == WeightLayout::PrePost) {
+        for (i64 j = threadIdx.x; j < p.n_post; j += blockDim.x) atomicAdd(gw + i * p.n_post + j, v * gr[j]);
+      } else {
+        for (i64 j = threadIdx.x; j < p.n_post; j += blockDim.x) atomicAdd(gw + j * p.n_pre + i, v * gr[j]);
+      }
+    }
+  }
+}
+
+template <typename S>
+__global__ void count_active_kernel(const S* s, i64 n, unsigned long long* count) {
+  unsigned long long c = 0;
+  SPAIC_GRID_STRIDE(i, n) c += s[i] != S(0);
+  atomicAdd(count, c);
+}
+
+}  // namespace
+
 template <typename T, typename S>
 void synapse_backward(const SynapseBackwardParams& p, const T* grad_out, const S* spikes, const T* weight,
                       T* grad_weight, T* grad_spikes, T* grad_bias, void* workspace) {
   const double beta = p.accumulate ? 1.0 : 0.0;
   const bool post_pre = p.layout == WeightLayout::PostPre;
-  if (grad_weight && p.n_pre > 0 && p.n_post > 0) {
+  bool event = p.mode == SynapseMode::Event;
+  if (grad_weight && p.mode == SynapseMode::Auto && p.rows * p.n_pre > 0) {
+    unsigned long long* d = nullptr;
+    SPAIC_CUDA_CHECK(cudaMalloc(&d, sizeof(unsigned long long)));
+    SPAIC_CUDA_CHECK(cudaMemset(d, 0, sizeof(unsigned long long)));
+    count_active_kernel<S><<<grid_for(p.rows * p.n_pre), kBlock>>>(spikes, p.rows * p.n_pre, d);
+    unsigned long long c = 0;
+    cudaError_t e = cudaMemcpy(&c, d, sizeof(c), cudaMemcpyDeviceToHost);
+    cudaFree(d);
+    SPAIC_CUDA_CHECK(e);
+    const double cross = p.crossover >= 0 ? p.crossover : kBackwardEventCrossoverCuda;
+    event = static_cast<double>(c) / static_cast<double>(p.rows * p.n_pre) < cross;
+  }
+  if (grad_weight && event && p.n_pre > 0 && p.n_post > 0) {
+    if (!p.accumulate) SPAIC_CUDA_CHECK(cudaMemset(grad_weight, 0, sizeof(T) * p.n_pre * p.n_post));
+    if (p.rows > 0) {
+      const unsigned g = static_cast<unsigned>(p.rows < 65535 ? p.rows : 65535);
+      grad_weight_event_kernel<T, S><<<g, kBlock>>>(p, grad_out, spikes, grad_weight);
+      SPAIC_CUDA_LAUNCHED();
+    }
+  } else if (grad_weight && p.n_pre > 0 && p.n_post > 0) {
     const T* s = widen<T, S>(spikes, p.rows * p.n_pre, workspace, 0);
     GemmParams g;
     g.trans_a = true;

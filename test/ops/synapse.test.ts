@@ -236,3 +236,30 @@ test('native synapse entry points re-check shapes, codes and dtypes', (t) => {
   bad(() => N.synapseBackward(O.handle, S.handle, W.handle, Tensor.zeros([4, 5]).handle, null, null, 0, false), 'gradWeight', ShapeError)
   bad(() => N.transpose2d(W.handle, W.handle), 'out', ShapeError)
 })
+
+// The event-driven weight gradient equals the GEMM at every density, both layouts, with accumulate.
+for (const layout of ['post_pre', 'pre_post'] as const) {
+  eachDevice(`synapse backward: event weight gradient == dense (${layout})`, (t, device) => {
+    const rng = new Rng(91)
+    for (const density of DENSITIES) {
+      const rows = 37, nPre = 29, nPost = 23
+      const s = Tensor.from(Float32Array.from(rng.spikes(rows * nPre, density)), { shape: [rows, nPre], device })
+      const w = Tensor.from(Float32Array.from(rng.uniformArray(nPre * nPost)), { shape: layout === 'post_pre' ? [nPost, nPre] : [nPre, nPost], device })
+      const g = Tensor.from(Float32Array.from(rng.uniformArray(rows * nPost)), { shape: [rows, nPost], device })
+      const base = Float32Array.from(rng.uniformArray(nPre * nPost))
+      const gwDense = Tensor.from(base.slice(), { shape: w.shape, device })
+      const gwEvent = Tensor.from(base.slice(), { shape: w.shape, device })
+      const gwAuto = Tensor.from(base.slice(), { shape: w.shape, device })
+      ops.synapseBackward(g, s, w, { layout, gradWeight: gwDense, gradSpikes: false, accumulate: true, mode: 'dense' })
+      ops.synapseBackward(g, s, w, { layout, gradWeight: gwEvent, gradSpikes: false, accumulate: true, mode: 'event' })
+      ops.synapseBackward(g, s, w, { layout, gradWeight: gwAuto, gradSpikes: false, accumulate: true, mode: 'auto' })
+      assertClose(t, gwEvent.toArray(), gwDense.toArray(), { rtol: 1e-5, atol: 1e-5 }, `event, density ${density}`)
+      assertClose(t, gwAuto.toArray(), gwDense.toArray(), { rtol: 1e-5, atol: 1e-5 }, `auto, density ${density}`)
+      const fresh = ops.synapseBackward(g, s, w, { layout, gradSpikes: false, mode: 'event' }).gradWeight!
+      const fresh2 = ops.synapseBackward(g, s, w, { layout, gradSpikes: false, mode: 'dense' }).gradWeight!
+      assertClose(t, fresh.toArray(), fresh2.toArray(), { rtol: 1e-5, atol: 1e-5 }, `event without accumulate, density ${density}`)
+    }
+    const err = t.throws(() => ops.synapseBackward(Tensor.zeros([1, 2], { device }), Tensor.zeros([1, 2], { device }), Tensor.zeros([2, 2], { device }), { mode: 'sparse' as any }))
+    t.is((err as any).param, 'options.mode')
+  })
+}

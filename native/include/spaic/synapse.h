@@ -28,11 +28,21 @@ struct SynapseParams {
 
 // dL/dW (+)= dL/dI^T . s (PostPre; dL/dW^T (+)= s^T . dL/dI for PrePost), dL/ds (+)= dL/dI . W,
 // dL/dbias (+)= sum_r dL/dI[r, :]. Any output pointer may be null to skip it.
+// mode (weight gradient only): Dense runs a GEMM; Event adds gradOut[r, :] into the weight row
+// (pre_post) or column (post_pre) of every active input (r, i), touching only active inputs; Auto
+// picks Event when the active fraction is below the crossover (kBackwardEventCrossover by default).
 struct SynapseBackwardParams {
   i64 rows = 0, n_pre = 0, n_post = 0;
   WeightLayout layout = WeightLayout::PostPre;
   bool accumulate = false;
+  SynapseMode mode = SynapseMode::Dense;
+  double crossover = -1.0;
 };
+
+// Active fraction below which the event-driven weight gradient beats the GEMM (measured on the CPU
+// with bench/ops/synapse.bench.ts; the CUDA figure is an estimate until measured on a GPU).
+constexpr double kBackwardEventCrossoverCpu = 0.15;
+constexpr double kBackwardEventCrossoverCuda = 0.05;
 
 // Scratch the calls below need: caller-owned, on the kernel's device, 16-byte aligned, `bytes` long.
 //   counts  int32[rows + 1]    active inputs per row, then their total       (event / auto)
