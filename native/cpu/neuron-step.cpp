@@ -27,7 +27,8 @@ constexpr i64 kChunkWords = kChunk / 32;
 template <bool GE>
 constexpr int rule_kind() { return GE ? static_cast<int>(Surrogate::ReLU) : kNoSurrogate; }
 
-template <typename T, NeuronModel M, bool GE>
+// MK: the surrogate whose window bits are saved (a compile-time code), or kNoSurrogate.
+template <typename T, NeuronModel M, bool GE, int MK>
 void forward_float(const NeuronParams& p, const SurrogateArgs<T>& sg, const T* input, const NeuronState<T>& st,
                    const NeuronForwardOut<T>& out) {
   const i64 BN = p.batch * p.n, W = bit_words(BN), chunks = ceil_div(BN, kChunk);
@@ -39,6 +40,10 @@ void forward_float(const NeuronParams& p, const SurrogateArgs<T>& sg, const T* i
   for (i64 c = 0; c < chunks; ++c) {
     const i64 i0 = c * kChunk, i1 = std::min(BN, i0 + kChunk);
     const i64 w0 = c * kChunkWords;
+    T alpha[kChunk];
+    if constexpr (MK != kNoSurrogate) {
+      for (i64 i = i0; i < i1; ++i) alpha[i - i0] = sg.alpha_at(i % p.n);
+    }
     for (i64 t = 0; t < p.steps; ++t) {
       const T* in = input + t * BN;
       T* sp = out.spikes + t * BN;
@@ -55,14 +60,14 @@ void forward_float(const NeuronParams& p, const SurrogateArgs<T>& sg, const T* i
         const i64 k = i - i0;
         bits[k >> 5] |= static_cast<uint32_t>(o) << (k & 31);
         if (out.saved_v) out.saved_v[t * BN + i] = pre;
-        if (out.saved_mask) {
-          const T g = surrogate_grad<T>(static_cast<Surrogate>(sg.kind), pre - vth, sg.alpha_at(i % p.n), sg.normalized);
+        if constexpr (MK != kNoSurrogate) {
+          const T g = surrogate_grad<T>(static_cast<Surrogate>(MK), pre - vth, alpha[k], sg.normalized);
           mask[k >> 5] |= static_cast<uint32_t>(g != T(0)) << (k & 31);
         }
       }
       const i64 nw = std::min(W - w0, kChunkWords);
       if (out.spike_bits) std::copy(bits, bits + nw, out.spike_bits + t * W + w0);
-      if (out.saved_mask) std::copy(mask, mask + nw, out.saved_mask + t * W + w0);
+      if constexpr (MK != kNoSurrogate) std::copy(mask, mask + nw, out.saved_mask + t * W + w0);
     }
   }
 }
@@ -117,17 +122,20 @@ void backward_impl(const NeuronParams& p, const SurrogateArgs<T>& sg, const Neur
   for (i64 c = 0; c < chunks; ++c) {
     const i64 i0 = c * kChunk, len = std::min(BN, i0 + kChunk) - i0;
     // Adjoints of the state carried backwards through time: lif/if dL/dV; clif dL/dM, dL/dS, dL/dE.
-    T g1[kChunk] = {}, g2[kChunk] = {}, g3[kChunk] = {};
+    T g1[kChunk] = {}, g2[kChunk] = {}, g3[kChunk] = {}, alpha[kChunk], height[kChunk];
+    for (i64 k = 0; k < len; ++k) {
+      alpha[k] = sg.alpha_at((i0 + k) % p.n);
+      height[k] = surrogate_height<T>(kind, alpha[k], norm);
+    }
     for (i64 t = p.steps - 1; t >= 0; --t) {
       const i64 base = t * BN + i0;
       const uint32_t* sb = a.spike_bits + t * W;
       const uint32_t* mb = MASK ? a.saved_mask + t * W : nullptr;
       for (i64 k = 0; k < len; ++k) {
         const i64 i = i0 + k;
-        const T alpha = sg.alpha_at(i % p.n);
         T sgrad;
-        if constexpr (MASK) sgrad = bit_at(mb, i) ? surrogate_height<T>(kind, alpha, norm) : T(0);
-        else sgrad = surrogate_grad<T>(kind, a.saved_v[base + k] - vth, alpha, norm);
+        if constexpr (MASK) sgrad = bit_at(mb, i) ? height[k] : T(0);
+        else sgrad = surrogate_grad<T>(kind, a.saved_v[base + k] - vth, alpha[k], norm);
         if constexpr (M == NeuronModel::CLIF) {
           const T gi = clif_backward<T>(g1[k], g2[k], g3[k], a.grad_spikes[base + k], sgrad, vth, bp, bq, bm);
           a.grad_input[base + k] = v0 * gi;
@@ -148,21 +156,26 @@ void neuron_forward(const NeuronParams& p, const SurrogateArgs<T>& sg, const T* 
                     const NeuronForwardOut<T>& out) {
   if (p.batch * p.n == 0 || p.steps == 0) return;
   const bool ge = surrogate_fires_at_zero(sg.kind);
+  auto run = [&](auto MODEL) {
+    constexpr NeuronModel m = decltype(MODEL)::value;
+    if (out.saved_mask) {
+      // Window surrogates only (the binding checks): the spike rule follows from the kind.
+      with_surrogate(sg.kind, [&](auto K) {
+        constexpr int k = decltype(K)::value;
+        if constexpr (k != kNoSurrogate) forward_float<T, m, surrogate_fires_at_zero(k), k>(p, sg, input, st, out);
+      });
+    } else if (ge) {
+      forward_float<T, m, true, kNoSurrogate>(p, sg, input, st, out);
+    } else {
+      forward_float<T, m, false, kNoSurrogate>(p, sg, input, st, out);
+    }
+  };
   switch (p.model) {
-    case NeuronModel::LIF:
-      if (ge) forward_float<T, NeuronModel::LIF, true>(p, sg, input, st, out);
-      else forward_float<T, NeuronModel::LIF, false>(p, sg, input, st, out);
-      break;
-    case NeuronModel::IF:
-      if (ge) forward_float<T, NeuronModel::IF, true>(p, sg, input, st, out);
-      else forward_float<T, NeuronModel::IF, false>(p, sg, input, st, out);
-      break;
-    case NeuronModel::CLIF:
-      if (ge) forward_float<T, NeuronModel::CLIF, true>(p, sg, input, st, out);
-      else forward_float<T, NeuronModel::CLIF, false>(p, sg, input, st, out);
-      break;
-    case NeuronModel::LifStdpEx: forward_float<T, NeuronModel::LifStdpEx, false>(p, sg, input, st, out); break;
-    case NeuronModel::LifStdpIh: forward_float<T, NeuronModel::LifStdpIh, false>(p, sg, input, st, out); break;
+    case NeuronModel::LIF: run(std::integral_constant<NeuronModel, NeuronModel::LIF>{}); break;
+    case NeuronModel::IF: run(std::integral_constant<NeuronModel, NeuronModel::IF>{}); break;
+    case NeuronModel::CLIF: run(std::integral_constant<NeuronModel, NeuronModel::CLIF>{}); break;
+    case NeuronModel::LifStdpEx: forward_float<T, NeuronModel::LifStdpEx, false, kNoSurrogate>(p, sg, input, st, out); break;
+    case NeuronModel::LifStdpIh: forward_float<T, NeuronModel::LifStdpIh, false, kNoSurrogate>(p, sg, input, st, out); break;
     case NeuronModel::DiehlAndCook: forward_diehl_cook<T>(p, input, st, out); break;
   }
 }
