@@ -2,7 +2,7 @@
  * Surrogate spike forward/backward throughput. Validates once against the plain-TS reference (small
  * size) and, on CUDA, against the CPU at full size; then reports median/min/max, GB/s (forward reads x
  * and writes spikes: 8 B/element in float32; backward reads x and upstream and writes dL/dx: 12 B) and
- * the fraction of the measured copy bandwidth.
+ * the fraction of the measured copy bandwidth. Outputs go to one preallocated tensor (options.out).
  */
 import { backends, Device, ops, Tensor } from '../../lib/index.js'
 import { Rng } from '../../test/helpers/random.js'
@@ -48,15 +48,15 @@ for (const [T, B, N] of [[20, 64, 500], [20, 256, 2000]] as const) {
     const ga = a.gradX.toArray(), gb = b.gradX.toArray()
     check(ga.every((v, i) => Math.abs(v - gb[i]) <= 1e-6 + 1e-5 * Math.abs(gb[i])), 'CUDA == CPU gradX')
   }
+  const out = Tensor.empty([T, B, N], { device })
   for (const kind of ['STCA', 'SigmoidGrad', 'AtanGrad'] as const) {
-    const tf = await time(() => ops.surrogateForward(kind, x).dispose(), device)
+    const tf = await time(() => ops.surrogateForward(kind, x, { out }), device)
     console.log(row(`${kind} forward [${T},${B},${N}]`, tf, numel * 8, ceiling))
-    const tb = await time(() => ops.surrogateBackward(kind, x, g).gradX.dispose(), device)
+    const tb = await time(() => ops.surrogateBackward(kind, x, g, { out }), device)
     console.log(row(`${kind} backward [${T},${B},${N}]`, tb, numel * 12, ceiling))
   }
   const ta = await time(() => {
-    const r = ops.surrogateBackward('AtanGrad', x, g, { alphaGrad: true })
-    r.gradX.dispose()
+    const r = ops.surrogateBackward('AtanGrad', x, g, { alphaGrad: true, out })
     r.gradAlpha?.dispose()
   }, device)
   console.log(row(`AtanGrad backward + dL/dalpha [${T},${B},${N}]`, ta, numel * 12, ceiling))

@@ -57,6 +57,8 @@ export interface SurrogateOptions {
   threshold?: number | Tensor
   /** STCA: height 1/alpha instead of 1; STBP: normaliser 1/sqrt(2πα) instead of 1/(2πα). Default false (SPAIC's code). */
   normalized?: boolean
+  /** Write the result (spikes, or dL/dx for backward) into this tensor of x's shape instead of allocating. */
+  out?: Tensor
 }
 
 export interface SurrogateBackwardOptions extends SurrogateOptions {
@@ -127,11 +129,21 @@ function prepare(kind: unknown, x: unknown, opts: unknown, keys: readonly string
   return { code, x: tx, n, alpha, threshold, normalized, o }
 }
 
-const FORWARD_KEYS = ['alpha', 'threshold', 'normalized'] as const
-const BACKWARD_KEYS = ['alpha', 'threshold', 'normalized', 'alphaGrad'] as const
+const FORWARD_KEYS = ['alpha', 'threshold', 'normalized', 'out'] as const
+const BACKWARD_KEYS = ['alpha', 'threshold', 'normalized', 'alphaGrad', 'out'] as const
 
-function forwardArgs(p: Prepared) {
-  const spikes = Tensor.empty(p.x.shape, { dtype: p.x.dtype, device: p.x.device })
+/** options.out checked against x, or a new tensor of x's shape. */
+function outFor(o: Record<string, unknown>, x: Tensor): Tensor {
+  if (o.out === undefined) return Tensor.empty(x.shape, { dtype: x.dtype, device: x.device })
+  const out = checkTensor('options.out', o.out)
+  if (out.dtype !== x.dtype) throw invalidArgument('options.out', `a ${x.dtype} tensor`, `${out.dtype} tensor`)
+  if (out.device !== x.device) throw new DeviceError(`options.out is on ${out.device} but x is on ${x.device}`, { param: 'options.out' })
+  if (out.numel !== x.numel) throw new ShapeError(`Expected shape [${x.shape.join(', ')}] for options.out but received [${out.shape.join(', ')}]`, { param: 'options.out' })
+  return out
+}
+
+function forwardArgs(p: Prepared & { o: Record<string, unknown> }) {
+  const spikes = outFor(p.o, p.x)
   return {
     spikes,
     args: [p.code, p.x.handle, spikes.handle, p.alpha.scalar, p.alpha.vec?.handle ?? null, p.threshold.scalar, p.threshold.vec?.handle ?? null, p.normalized] as const,
@@ -168,7 +180,7 @@ function backwardArgs(kind: unknown, x: unknown, upstream: unknown, opts: unknow
   }
   const wantAlpha = p.o.alphaGrad === undefined ? false : boolean('options.alphaGrad', p.o.alphaGrad)
   const name = SURROGATES[p.code]
-  const gradX = Tensor.empty(p.x.shape, { dtype: p.x.dtype, device: p.x.device })
+  const gradX = outFor(p.o, p.x)
   const gradAlpha = wantAlpha && SURROGATES_WITH_ALPHA_GRAD.includes(name) ? Tensor.empty([p.alpha.vec ? p.n : 1], { dtype: p.x.dtype, device: p.x.device }) : null
   const args = [p.code, p.x.handle, up.handle, gradX.handle, gradAlpha?.handle ?? null, p.alpha.scalar, p.alpha.vec?.handle ?? null, p.threshold.scalar, p.threshold.vec?.handle ?? null, p.normalized] as const
   return { gradX, gradAlpha, args }

@@ -27,7 +27,8 @@ constexpr i64 kChunkWords = kChunk / 32;
 template <bool GE>
 constexpr int rule_kind() { return GE ? static_cast<int>(Surrogate::ReLU) : kNoSurrogate; }
 
-template <typename T, NeuronModel M, bool GE>
+// MK: the surrogate whose window bits are saved (a compile-time code), or kNoSurrogate.
+template <typename T, NeuronModel M, bool GE, int MK>
 void forward_float(const NeuronParams& p, const SurrogateArgs<T>& sg, const T* input, const NeuronState<T>& st,
                    const NeuronForwardOut<T>& out) {
   const i64 BN = p.batch * p.n, W = bit_words(BN), chunks = ceil_div(BN, kChunk);
@@ -37,32 +38,70 @@ void forward_float(const NeuronParams& p, const SurrogateArgs<T>& sg, const T* i
   constexpr int rule = rule_kind<GE>();
   SPAIC_OMP_CHUNKS(BN * p.steps)
   for (i64 c = 0; c < chunks; ++c) {
-    const i64 i0 = c * kChunk, i1 = std::min(BN, i0 + kChunk);
-    const i64 w0 = c * kChunkWords;
+    const i64 i0 = c * kChunk, len = std::min(BN, i0 + kChunk) - i0;
+    const i64 w0 = c * kChunkWords, nw = std::min(W - w0, kChunkWords);
+    // The chunk's state in local arrays (no aliasing with the inputs and outputs: the loops vectorise).
+    T v[kChunk], m[kChunk], s[kChunk], e[kChunk], theta[kChunk], vtt[kChunk], alpha[kChunk], pre[kChunk];
+    uint8_t ob[kChunk], mb[kChunk];
+    for (i64 k = 0; k < len; ++k) {
+      const i64 i = i0 + k;
+      if constexpr (M == NeuronModel::CLIF) {
+        m[k] = st.m[i];
+        s[k] = st.s[i];
+        e[k] = st.e[i];
+      } else {
+        v[k] = st.v[i];
+      }
+      if constexpr (M == NeuronModel::LifStdpEx) {
+        theta[k] = st.theta[i];
+        vtt[k] = st.vth_theta[i];
+      }
+      if constexpr (MK != kNoSurrogate) alpha[k] = sg.alpha_at(i % p.n);
+    }
+    for (i64 k = len; k < kChunk; ++k) ob[k] = mb[k] = 0;
     for (i64 t = 0; t < p.steps; ++t) {
-      const T* in = input + t * BN;
-      T* sp = out.spikes + t * BN;
-      uint32_t bits[kChunkWords] = {}, mask[kChunkWords] = {};
-      for (i64 i = i0; i < i1; ++i) {
-        T pre = T(0);
-        bool o = false;
-        if constexpr (M == NeuronModel::LIF) o = lif_update<T>(st.v[i], in[i], decay, vth, rule, &pre);
-        else if constexpr (M == NeuronModel::IF) o = if_update<T>(st.v[i], in[i], cdecay, vth, rule, &pre);
-        else if constexpr (M == NeuronModel::CLIF) o = clif_update<T>(st.m[i], st.s[i], st.e[i], in[i], v0, dp, dq, decay, vth, rule, &pre);
-        else if constexpr (M == NeuronModel::LifStdpEx) o = lifstdp_ex_update<T>(st.v[i], st.theta[i], st.vth_theta[i], in[i], decay, v_rest, decay_th, vth, v_reset, th_inc);
-        else o = lifstdp_ih_update<T>(st.v[i], in[i], decay, v_rest, vth, v_reset);
-        sp[i] = o ? T(1) : T(0);
-        const i64 k = i - i0;
-        bits[k >> 5] |= static_cast<uint32_t>(o) << (k & 31);
-        if (out.saved_v) out.saved_v[t * BN + i] = pre;
-        if (out.saved_mask) {
-          const T g = surrogate_grad<T>(static_cast<Surrogate>(sg.kind), pre - vth, sg.alpha_at(i % p.n), sg.normalized);
-          mask[k >> 5] |= static_cast<uint32_t>(g != T(0)) << (k & 31);
+      const T* SPAIC_RESTRICT in = input + t * BN + i0;
+      T* SPAIC_RESTRICT sp = out.spikes + t * BN + i0;
+      for (i64 k = 0; k < len; ++k) {
+        bool o;
+        if constexpr (M == NeuronModel::LIF) o = lif_update<T>(v[k], in[k], decay, vth, rule, &pre[k]);
+        else if constexpr (M == NeuronModel::IF) o = if_update<T>(v[k], in[k], cdecay, vth, rule, &pre[k]);
+        else if constexpr (M == NeuronModel::CLIF) o = clif_update<T>(m[k], s[k], e[k], in[k], v0, dp, dq, decay, vth, rule, &pre[k]);
+        else if constexpr (M == NeuronModel::LifStdpEx) o = lifstdp_ex_update<T>(v[k], theta[k], vtt[k], in[k], decay, v_rest, decay_th, vth, v_reset, th_inc);
+        else o = lifstdp_ih_update<T>(v[k], in[k], decay, v_rest, vth, v_reset);
+        sp[k] = o ? T(1) : T(0);
+        ob[k] = o ? 1 : 0;
+        if constexpr (MK != kNoSurrogate) mb[k] = surrogate_grad<T>(static_cast<Surrogate>(MK), pre[k] - vth, alpha[k], sg.normalized) != T(0);
+      }
+      if (out.saved_v) std::copy(pre, pre + len, out.saved_v + t * BN + i0);
+      if (out.spike_bits) {
+        for (i64 w = 0; w < nw; ++w) {
+          uint32_t word = 0;
+          for (int j = 0; j < 32; ++j) word |= static_cast<uint32_t>(ob[w * 32 + j]) << j;
+          out.spike_bits[t * W + w0 + w] = word;
         }
       }
-      const i64 nw = std::min(W - w0, kChunkWords);
-      if (out.spike_bits) std::copy(bits, bits + nw, out.spike_bits + t * W + w0);
-      if (out.saved_mask) std::copy(mask, mask + nw, out.saved_mask + t * W + w0);
+      if constexpr (MK != kNoSurrogate) {
+        for (i64 w = 0; w < nw; ++w) {
+          uint32_t word = 0;
+          for (int j = 0; j < 32; ++j) word |= static_cast<uint32_t>(mb[w * 32 + j]) << j;
+          out.saved_mask[t * W + w0 + w] = word;
+        }
+      }
+    }
+    for (i64 k = 0; k < len; ++k) {
+      const i64 i = i0 + k;
+      if constexpr (M == NeuronModel::CLIF) {
+        st.m[i] = m[k];
+        st.s[i] = s[k];
+        st.e[i] = e[k];
+      } else {
+        st.v[i] = v[k];
+      }
+      if constexpr (M == NeuronModel::LifStdpEx) {
+        st.theta[i] = theta[k];
+        st.vth_theta[i] = vtt[k];
+      }
     }
   }
 }
@@ -117,23 +156,43 @@ void backward_impl(const NeuronParams& p, const SurrogateArgs<T>& sg, const Neur
   for (i64 c = 0; c < chunks; ++c) {
     const i64 i0 = c * kChunk, len = std::min(BN, i0 + kChunk) - i0;
     // Adjoints of the state carried backwards through time: lif/if dL/dV; clif dL/dM, dL/dS, dL/dE.
-    T g1[kChunk] = {}, g2[kChunk] = {}, g3[kChunk] = {};
+    T g1[kChunk] = {}, g2[kChunk] = {}, g3[kChunk] = {}, alpha[kChunk], height[kChunk];
+    for (i64 k = 0; k < len; ++k) {
+      alpha[k] = sg.alpha_at((i0 + k) % p.n);
+      height[k] = surrogate_height<T>(kind, alpha[k], norm);
+    }
     for (i64 t = p.steps - 1; t >= 0; --t) {
       const i64 base = t * BN + i0;
-      const uint32_t* sb = a.spike_bits + t * W;
-      const uint32_t* mb = MASK ? a.saved_mask + t * W : nullptr;
-      for (i64 k = 0; k < len; ++k) {
-        const i64 i = i0 + k;
-        const T alpha = sg.alpha_at(i % p.n);
-        T sgrad;
-        if constexpr (MASK) sgrad = bit_at(mb, i) ? surrogate_height<T>(kind, alpha, norm) : T(0);
-        else sgrad = surrogate_grad<T>(kind, a.saved_v[base + k] - vth, alpha, norm);
-        if constexpr (M == NeuronModel::CLIF) {
-          const T gi = clif_backward<T>(g1[k], g2[k], g3[k], a.grad_spikes[base + k], sgrad, vth, bp, bq, bm);
-          a.grad_input[base + k] = v0 * gi;
-          if (a.grad_v0) gv0 += static_cast<double>(a.input[base + k] * gi);
-        } else {
-          a.grad_input[base + k] = lif_backward<T>(g1[k], a.grad_spikes[base + k], sgrad, bit_at(sb, i), decay);
+      // Unpack this step's bits of the chunk first (1 byte each), so the maths loop vectorises.
+      uint8_t ob[kChunk], mb[kChunk];
+      const i64 nw = ceil_div(len, 32);
+      for (i64 w = 0; w < nw; ++w) {
+        if constexpr (M != NeuronModel::CLIF) {  // clif's reset is differentiated: no spike mask needed
+          const uint32_t sw = a.spike_bits[t * W + i0 / 32 + w];
+          for (int j = 0; j < 32; ++j) ob[w * 32 + j] = (sw >> j) & 1u;
+        }
+        if constexpr (MASK) {
+          const uint32_t mw = a.saved_mask[t * W + i0 / 32 + w];
+          for (int j = 0; j < 32; ++j) mb[w * 32 + j] = (mw >> j) & 1u;
+        }
+      }
+      const T* SPAIC_RESTRICT go = a.grad_spikes + base;
+      T* SPAIC_RESTRICT gi_out = a.grad_input + base;
+      if constexpr (M == NeuronModel::CLIF) {
+        T gis[kChunk];
+        for (i64 k = 0; k < len; ++k) {
+          const T sgrad = MASK ? (mb[k] ? height[k] : T(0)) : surrogate_grad<T>(kind, a.saved_v[base + k] - vth, alpha[k], norm);
+          gis[k] = clif_backward<T>(g1[k], g2[k], g3[k], go[k], sgrad, vth, bp, bq, bm);
+          gi_out[k] = v0 * gis[k];
+        }
+        if (a.grad_v0) {
+          const T* SPAIC_RESTRICT in = a.input + base;
+          for (i64 k = 0; k < len; ++k) gv0 += static_cast<double>(in[k] * gis[k]);
+        }
+      } else {
+        for (i64 k = 0; k < len; ++k) {
+          const T sgrad = MASK ? (mb[k] ? height[k] : T(0)) : surrogate_grad<T>(kind, a.saved_v[base + k] - vth, alpha[k], norm);
+          gi_out[k] = lif_backward<T>(g1[k], go[k], sgrad, ob[k] != 0, decay);
         }
       }
     }
@@ -148,21 +207,26 @@ void neuron_forward(const NeuronParams& p, const SurrogateArgs<T>& sg, const T* 
                     const NeuronForwardOut<T>& out) {
   if (p.batch * p.n == 0 || p.steps == 0) return;
   const bool ge = surrogate_fires_at_zero(sg.kind);
+  auto run = [&](auto MODEL) {
+    constexpr NeuronModel m = decltype(MODEL)::value;
+    if (out.saved_mask) {
+      // Window surrogates only (the binding checks): the spike rule follows from the kind.
+      with_surrogate(sg.kind, [&](auto K) {
+        constexpr int k = decltype(K)::value;
+        if constexpr (k != kNoSurrogate) forward_float<T, m, surrogate_fires_at_zero(k), k>(p, sg, input, st, out);
+      });
+    } else if (ge) {
+      forward_float<T, m, true, kNoSurrogate>(p, sg, input, st, out);
+    } else {
+      forward_float<T, m, false, kNoSurrogate>(p, sg, input, st, out);
+    }
+  };
   switch (p.model) {
-    case NeuronModel::LIF:
-      if (ge) forward_float<T, NeuronModel::LIF, true>(p, sg, input, st, out);
-      else forward_float<T, NeuronModel::LIF, false>(p, sg, input, st, out);
-      break;
-    case NeuronModel::IF:
-      if (ge) forward_float<T, NeuronModel::IF, true>(p, sg, input, st, out);
-      else forward_float<T, NeuronModel::IF, false>(p, sg, input, st, out);
-      break;
-    case NeuronModel::CLIF:
-      if (ge) forward_float<T, NeuronModel::CLIF, true>(p, sg, input, st, out);
-      else forward_float<T, NeuronModel::CLIF, false>(p, sg, input, st, out);
-      break;
-    case NeuronModel::LifStdpEx: forward_float<T, NeuronModel::LifStdpEx, false>(p, sg, input, st, out); break;
-    case NeuronModel::LifStdpIh: forward_float<T, NeuronModel::LifStdpIh, false>(p, sg, input, st, out); break;
+    case NeuronModel::LIF: run(std::integral_constant<NeuronModel, NeuronModel::LIF>{}); break;
+    case NeuronModel::IF: run(std::integral_constant<NeuronModel, NeuronModel::IF>{}); break;
+    case NeuronModel::CLIF: run(std::integral_constant<NeuronModel, NeuronModel::CLIF>{}); break;
+    case NeuronModel::LifStdpEx: forward_float<T, NeuronModel::LifStdpEx, false, kNoSurrogate>(p, sg, input, st, out); break;
+    case NeuronModel::LifStdpIh: forward_float<T, NeuronModel::LifStdpIh, false, kNoSurrogate>(p, sg, input, st, out); break;
     case NeuronModel::DiehlAndCook: forward_diehl_cook<T>(p, input, st, out); break;
   }
 }

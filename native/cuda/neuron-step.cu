@@ -17,7 +17,8 @@ namespace {
 template <bool GE>
 constexpr int rule_kind() { return GE ? static_cast<int>(Surrogate::ReLU) : kNoSurrogate; }
 
-template <typename T, NeuronModel M, bool GE>
+// MK: the surrogate whose window bits are saved (a compile-time code), or kNoSurrogate.
+template <typename T, NeuronModel M, bool GE, int MK>
 __global__ void forward_kernel(NeuronParams p, SurrogateArgs<T> sg, const T* input, NeuronState<T> st,
                                NeuronForwardOut<T> out) {
   const i64 BN = p.batch * p.n, W = bit_words(BN), padded = W * 32;
@@ -42,7 +43,7 @@ __global__ void forward_kernel(NeuronParams p, SurrogateArgs<T> sg, const T* inp
         vtt = st.vth_theta[i];
       }
     }
-    const T alpha = active && out.saved_mask ? sg.alpha_at(i % p.n) : T(0);
+    const T alpha = MK != kNoSurrogate && active ? sg.alpha_at(i % p.n) : T(0);
     for (i64 t = 0; t < p.steps; ++t) {
       bool o = false, mk = false;
       if (active) {
@@ -55,13 +56,13 @@ __global__ void forward_kernel(NeuronParams p, SurrogateArgs<T> sg, const T* inp
         else o = lifstdp_ih_update<T>(v, in, decay, v_rest, vth, v_reset);
         out.spikes[t * BN + i] = o ? T(1) : T(0);
         if (out.saved_v) out.saved_v[t * BN + i] = pre;
-        if (out.saved_mask) mk = surrogate_grad<T>(static_cast<Surrogate>(sg.kind), pre - vth, alpha, sg.normalized) != T(0);
+        if constexpr (MK != kNoSurrogate) mk = surrogate_grad<T>(static_cast<Surrogate>(MK), pre - vth, alpha, sg.normalized) != T(0);
       }
       if (out.spike_bits) {
         const unsigned word = __ballot_sync(0xffffffffu, o);
         if (lane0) out.spike_bits[t * W + (i >> 5)] = word;
       }
-      if (out.saved_mask) {
+      if constexpr (MK != kNoSurrogate) {
         const unsigned word = __ballot_sync(0xffffffffu, mk);
         if (lane0) out.saved_mask[t * W + (i >> 5)] = word;
       }
@@ -155,21 +156,26 @@ void neuron_forward(const NeuronParams& p, const SurrogateArgs<T>& sg, const T* 
   const i64 padded = bit_words(BN) * 32;
   const bool ge = surrogate_fires_at_zero(sg.kind);
   const unsigned g = grid_for(padded);
+  auto run = [&](auto MODEL) {
+    constexpr NeuronModel m = decltype(MODEL)::value;
+    if (out.saved_mask) {
+      // Window surrogates only (the binding checks): the spike rule follows from the kind.
+      with_surrogate(sg.kind, [&](auto K) {
+        constexpr int k = decltype(K)::value;
+        if constexpr (k != kNoSurrogate) forward_kernel<T, m, surrogate_fires_at_zero(k), k><<<g, kBlock>>>(p, sg, input, st, out);
+      });
+    } else if (ge) {
+      forward_kernel<T, m, true, kNoSurrogate><<<g, kBlock>>>(p, sg, input, st, out);
+    } else {
+      forward_kernel<T, m, false, kNoSurrogate><<<g, kBlock>>>(p, sg, input, st, out);
+    }
+  };
   switch (p.model) {
-    case NeuronModel::LIF:
-      if (ge) forward_kernel<T, NeuronModel::LIF, true><<<g, kBlock>>>(p, sg, input, st, out);
-      else forward_kernel<T, NeuronModel::LIF, false><<<g, kBlock>>>(p, sg, input, st, out);
-      break;
-    case NeuronModel::IF:
-      if (ge) forward_kernel<T, NeuronModel::IF, true><<<g, kBlock>>>(p, sg, input, st, out);
-      else forward_kernel<T, NeuronModel::IF, false><<<g, kBlock>>>(p, sg, input, st, out);
-      break;
-    case NeuronModel::CLIF:
-      if (ge) forward_kernel<T, NeuronModel::CLIF, true><<<g, kBlock>>>(p, sg, input, st, out);
-      else forward_kernel<T, NeuronModel::CLIF, false><<<g, kBlock>>>(p, sg, input, st, out);
-      break;
-    case NeuronModel::LifStdpEx: forward_kernel<T, NeuronModel::LifStdpEx, false><<<g, kBlock>>>(p, sg, input, st, out); break;
-    case NeuronModel::LifStdpIh: forward_kernel<T, NeuronModel::LifStdpIh, false><<<g, kBlock>>>(p, sg, input, st, out); break;
+    case NeuronModel::LIF: run(std::integral_constant<NeuronModel, NeuronModel::LIF>{}); break;
+    case NeuronModel::IF: run(std::integral_constant<NeuronModel, NeuronModel::IF>{}); break;
+    case NeuronModel::CLIF: run(std::integral_constant<NeuronModel, NeuronModel::CLIF>{}); break;
+    case NeuronModel::LifStdpEx: forward_kernel<T, NeuronModel::LifStdpEx, false, kNoSurrogate><<<g, kBlock>>>(p, sg, input, st, out); break;
+    case NeuronModel::LifStdpIh: forward_kernel<T, NeuronModel::LifStdpIh, false, kNoSurrogate><<<g, kBlock>>>(p, sg, input, st, out); break;
     case NeuronModel::DiehlAndCook:
       diehl_cook_kernel<T><<<grid_for(p.n, 128), 128>>>(p, input, st, out.spikes_i32);
       SPAIC_CUDA_LAUNCHED();

@@ -77,6 +77,11 @@ eachDevice('surrogate async variants == sync', async (t, device) => {
     const b2 = await ops.surrogateBackwardAsync(kind, x, g, { alphaGrad: true })
     assertExact(t, b2.gradX.toArray(), b1.gradX.toArray(), `${kind} gradX`)
     t.deepEqual(b2.gradAlpha?.toArray(), b1.gradAlpha?.toArray())
+    const out = Tensor.full([4099], 3, { device })
+    t.is(ops.surrogateBackward(kind, x, g, { out }).gradX, out)
+    assertExact(t, out.toArray(), b1.gradX.toArray(), `${kind} gradX into out`)
+    t.is(ops.surrogateForward(kind, x, { threshold: 0.3, out }), out)
+    assertExact(t, out.toArray(), s1.toArray(), `${kind} spikes into out`)
   }
 })
 
@@ -139,6 +144,8 @@ test('bad calls: typed errors that name the parameter', (t) => {
     [() => ops.surrogateBackward('STCA', x, Tensor.from(new Float32Array(6))), 'ShapeError', 'upstream'],
     [() => ops.surrogateBackward('STCA', x, Tensor.from(new Float64Array(6), { shape: [2, 3] })), 'InvalidArgumentError', 'upstream'],
     [() => ops.surrogateBackward('AtanGrad', x, g, { alphaGrad: 1 as any }), 'InvalidArgumentError', 'options.alphaGrad'],
+    [() => ops.surrogateForward('STCA', x, { out: Tensor.zeros([7]) }), 'ShapeError', 'options.out'],
+    [() => ops.surrogateBackward('STCA', x, g, { out: Tensor.zeros([2, 3], { dtype: 'float64' }) }), 'InvalidArgumentError', 'options.out'],
   ]
   for (const [f, name, param] of cases) {
     const err = t.throws(f)

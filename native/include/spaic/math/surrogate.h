@@ -32,7 +32,7 @@ template <typename T> SPAIC_HD T pi_t() { return T(3.14159265358979323846); }
 
 // Does the surrogate spike at x = V - Vth? SigmoidGrad, ReLUGrad and the straight-through estimator
 // spike at x == 0 (V == Vth); every other surrogate, and the plain threshold, needs x > 0.
-SPAIC_HD bool surrogate_fires_at_zero(int kind) {
+constexpr SPAIC_HD bool surrogate_fires_at_zero(int kind) {
   return kind == static_cast<int>(Surrogate::Sigmoid) || kind == static_cast<int>(Surrogate::ReLU) ||
          kind == static_cast<int>(Surrogate::StraightThrough);
 }
