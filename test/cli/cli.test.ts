@@ -50,8 +50,15 @@ test('parseArgs: commands, defaults, both flag spellings', (t) => {
   const p = parseArgs(['train', '--algorithm', 'nearest_online_stdp', '--data=/tmp/m', '--epochs', '3', '--batch=64', '--runtime', '25.6', '--dt', '0.1', '--device', 'cuda:1', '--seed', '42', '--json', 'out.json', '--quiet'])
   t.deepEqual(p, {
     command: 'train',
-    options: { algorithm: 'nearest_online_stdp', data: '/tmp/m', epochs: 3, batch: 64, runtime: 25.6, dt: 0.1, device: 'cuda:1', seed: 42, json: 'out.json', quiet: true },
+    options: { algorithm: 'nearest_online_stdp', data: '/tmp/m', epochs: 3, batch: 64, runtime: 25.6, dt: 0.1, device: 'cuda:1', seed: 42, json: 'out.json', quiet: true, hidden: null, lr: null, limit: 0 },
   })
+  const q = parseArgs(['train', '--hidden', '784,100', '--lr', '0.01', '--limit', '500'])
+  t.deepEqual([q.command === 'train' && q.options.hidden, q.command === 'train' && q.options.lr, q.command === 'train' && q.options.limit], [[784, 100], 0.01, 500])
+  t.deepEqual(parseArgs(['train', '--hidden', '0']).command === 'train' && (parseArgs(['train', '--hidden', '0']) as any).options.hidden, [])
+  for (const bad of [['--hidden', 'x'], ['--hidden', '10,,2'], ['--lr', '-1'], ['--limit', '1.5']]) {
+    const err = t.throws(() => parseArgs(['train', ...bad]))
+    t.is((err as any).param, bad[0])
+  }
   t.is(parseArgs(['demo', '--epochs', '2']).command, 'demo')
   t.is(stepsOf(25.6, 0.1), 256)
   t.is(stepsOf(20, 1), 20)
@@ -215,7 +222,7 @@ test.serial('main: runs the registered job, prints the summary and writes --json
 test.serial('main: usage errors exit 2, job failures exit 1', async (t) => {
   const err = new Sink()
   t.is(await main(['train', '--algorithm', 'nope'], { stdout: new Sink(), stderr: err }), 2)
-  t.regex(err.text, /no training job for algorithm 'nope'; available: fixture, broken/)
+  t.regex(err.text, /no training job for algorithm 'nope'; available: (.*, )?fixture, broken/)
   const e2 = new Sink()
   t.is(await main(['train', '--epochs', 'x'], { stdout: new Sink(), stderr: e2 }), 2)
   t.regex(e2.text, /--epochs/)
@@ -227,7 +234,7 @@ test.serial('main: usage errors exit 2, job failures exit 1', async (t) => {
   const help = new Sink()
   t.is(await main(['--help'], { stdout: help, stderr: new Sink() }), 0)
   t.regex(help.text, /Usage: spaic-learning/)
-  t.regex(help.text, /Algorithms: fixture, broken/)
+  t.regex(help.text, /Algorithms: (.*, )?fixture, broken/)
   t.throws(() => registerTrainJob('fixture', { run: async () => metrics }), { instanceOf: InvalidArgumentError })
   t.throws(() => registerTrainJob('x', {} as never), { instanceOf: InvalidArgumentError })
 })
