@@ -1,0 +1,104 @@
+/** The BPTT executor and the surrogate learners: bad calls, learning on real data, async behaviour. */
+import test from 'ava'
+
+import { Connection, crossEntropy, Decoder, Encoder, FeedForwardProgram, InvalidArgumentError, Learner, Network, NeuronGroup, ShapeError, StateError, Tensor } from '../../lib/index.js'
+import { syntheticDigits } from '../../lib/data/index.js'
+
+function chain(opts: { hidden?: number; model?: string; coding?: 'poisson' | 'spike_train'; algorithm?: string | null } = {}) {
+  const net = new Network({ dt: 1, device: 'cpu' })
+  const inp = net.add(new Encoder({ num: 20, coding: opts.coding ?? 'poisson', name: 'input' }))
+  const h = net.add(new NeuronGroup({ num: opts.hidden ?? 16, model: (opts.model ?? 'lif') as 'lif', name: 'h' }))
+  const o = net.add(new NeuronGroup({ num: 4, model: 'lif', name: 'o' }))
+  net.add(new Connection(inp, h, { link: 'full', name: 'c1', seed: 1, w_mean: 0.3, w_std: 0.2 }))
+  net.add(new Connection(h, o, { link: 'full', name: 'c2', seed: 2, w_mean: 0.3, w_std: 0.2 }))
+  net.add(new Decoder({ num: 4, dec_target: o, coding: 'spike_counts', name: 'out' }))
+  const learner = opts.algorithm === null ? null : new Learner({ algorithm: opts.algorithm ?? 'stca', trainable: net })
+  return { net, learner }
+}
+
+test('BAD CALL - run inputs: wrong shape, NaN, bad runtime', async (t) => {
+  const { net } = chain()
+  const prog = FeedForwardProgram.build(net)
+  await t.throwsAsync(prog.run(Tensor.zeros([3, 21]), { steps: 5 }), { instanceOf: ShapeError, message: /input/ })
+  await t.throwsAsync(prog.run(Tensor.from(new Float32Array(20).fill(NaN), { shape: [1, 20] }), { steps: 5 }), { instanceOf: InvalidArgumentError, message: /input/ })
+  await t.throwsAsync(prog.run(Tensor.zeros([1, 20]), { runtime: -1 }), { instanceOf: InvalidArgumentError, message: /runtime/ })
+  await t.throwsAsync(prog.run(Tensor.zeros([1, 20]), { steps: 1.5 }), { instanceOf: InvalidArgumentError, message: /steps/ })
+  await t.throwsAsync(prog.run(Tensor.zeros([1, 20]), { bogus: 1 } as any), { instanceOf: InvalidArgumentError })
+  await t.throwsAsync(prog.backward(Tensor.zeros([1, 4])), { instanceOf: StateError })
+  const counts = await prog.run(Tensor.full([2, 20], 0.5), { steps: 5 })
+  t.deepEqual([...counts.shape], [2, 4])
+  await t.throwsAsync(prog.backward(Tensor.zeros([3, 4])), { instanceOf: ShapeError, message: /gradCounts/ })
+  prog.dispose()
+  await t.throwsAsync(prog.run(Tensor.zeros([1, 20]), { steps: 2 }), { instanceOf: StateError })
+})
+
+test('BAD CALL - networks the BPTT path cannot run say why', (t) => {
+  const { net } = chain({ model: 'lifstdp_ex', algorithm: null })
+  t.throws(() => FeedForwardProgram.build(net), { instanceOf: InvalidArgumentError, message: /no backward/ })
+  const net2 = new Network({ dt: 1 })
+  const a = net2.add(new Encoder({ num: 3, coding: 'poisson', name: 'a' }))
+  const g = net2.add(new NeuronGroup({ num: 2, model: 'lif', name: 'g' }))
+  net2.add(new Connection(a, g, { link: 'full', name: 'c' }))
+  t.throws(() => FeedForwardProgram.build(net2), { instanceOf: InvalidArgumentError, message: /decoder/ })
+  t.throws(() => new Learner({ algorithm: 'stca', trainable: net2, alpha: -1 }), { instanceOf: InvalidArgumentError, message: /alpha/ })
+  t.throws(() => new Learner({ algorithm: 'sbp', trainable: net2, surrogate_func: 'Nope' }), { instanceOf: InvalidArgumentError, message: /surrogate_func/ })
+  t.throws(() => new Learner({ algorithm: 'stca', trainable: net2, alpah: 1 }), { instanceOf: InvalidArgumentError, message: /alpah/ })
+})
+
+test('backward without a surrogate learner is a StateError', async (t) => {
+  const { net } = chain({ algorithm: null })
+  const prog = FeedForwardProgram.build(net)
+  await prog.run(Tensor.full([2, 20], 0.5), { steps: 5 })
+  await t.throwsAsync(prog.backward(Tensor.zeros([2, 4])), { instanceOf: StateError, message: /surrogate/ })
+})
+
+for (const algorithm of ['stca', 'stbp', 'sbp']) {
+  test(`${algorithm} learns the built-in digits (loss falls, accuracy rises)`, async (t) => {
+    const data = syntheticDigits({ n: 400, seed: 3 })
+    const net = new Network({ dt: 1, device: 'cpu' })
+    const inp = net.add(new Encoder({ num: 784, coding: 'poisson', name: 'input' }))
+    const h = net.add(new NeuronGroup({ num: 64, model: 'lif', name: 'h' }))
+    const o = net.add(new NeuronGroup({ num: 10, model: 'lif', name: 'o' }))
+    net.add(new Connection(inp, h, { link: 'full', name: 'c1', seed: 1 }))
+    net.add(new Connection(h, o, { link: 'full', name: 'c2', seed: 2 }))
+    net.add(new Decoder({ num: 10, dec_target: o, coding: 'spike_counts', name: 'out' }))
+    const learner = new Learner({ algorithm, trainable: net })
+    learner.setOptimizer('Adam', 3e-3)
+    const prog = FeedForwardProgram.build(net, { seed: 5 })
+    const losses: number[] = []
+    let first = 0
+    let last = 0
+    for (let epoch = 0; epoch < 4; epoch++) {
+      let correct = 0
+      let lossSum = 0
+      for (let b = 0; b < 400; b += 50) {
+        const x = Tensor.from(data.images.subarray(b * 784, (b + 50) * 784), { shape: [50, 784] })
+        const y = data.labels.subarray(b, b + 50)
+        const counts = await prog.run(x, { steps: 15 })
+        const { loss, grad, predictions } = crossEntropy(counts, y, { normalise: true })
+        learner.optimZeroGrad()
+        await prog.backward(grad)
+        learner.optimStep()
+        lossSum += loss
+        for (let i = 0; i < 50; i++) if (predictions[i] === y[i]) correct++
+      }
+      losses.push(lossSum / 8)
+      if (epoch === 0) first = correct / 400
+      last = correct / 400
+    }
+    t.true(losses[3] < losses[0], `loss ${losses.map((l) => l.toFixed(3)).join(' -> ')}`)
+    t.true(last > first && last > 0.5, `train accuracy ${first} -> ${last}`)
+    prog.dispose()
+  })
+}
+
+test.serial('the event loop keeps ticking during a long run', async (t) => {
+  const { net } = chain({ hidden: 400 })
+  const prog = FeedForwardProgram.build(net)
+  let ticks = 0
+  const timer = setInterval(() => ticks++, 2)
+  const t0 = performance.now()
+  while (performance.now() - t0 < 150) await prog.run(Tensor.full([64, 20], 0.5), { steps: 200 })
+  clearInterval(timer)
+  t.true(ticks >= 5, `${ticks} ticks`)
+})
