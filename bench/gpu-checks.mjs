@@ -32,6 +32,16 @@ export async function register({ addCheck, lib, randomArray }) {
     for (let i = 0; i < n; i++) a[i] = lo + Math.floor((hi - lo) * u[i])
     return a
   }
+  /**
+   * Uniform multiples of 2^-10 in [lo, hi]: sums of a few thousand of them times 0/1 spikes are exact in
+   * float32, so the result does not depend on the summation order and decisions taken on it (the max pool's
+   * argmax) are the same on every device.
+   */
+  const quantised = (n, lo, hi, dtype = 'float32') => {
+    const a = uni(n, lo, hi, dtype)
+    for (let i = 0; i < n; i++) a[i] = Math.round(a[i] * 1024) / 1024
+    return a
+  }
   /** 0/1 spikes with firing probability p. */
   const spikes = (n, p, dtype = 'float32') => {
     const u = randomArray(n, 0, 1, Float64Array)
@@ -701,8 +711,9 @@ export async function register({ addCheck, lib, randomArray }) {
       const convShape = [geo.x[0], geo.w[0], ho, wo]
       const poolShape = [geo.x[0], geo.w[0], Math.floor(ho / 2), Math.floor(wo / 2)]
       const hx = { float32: spikes(numel(geo.x), 0.2), float64: spikes(numel(geo.x), 0.2, 'float64') }
-      const hw = { float32: uni(numel(geo.w), -0.1, 0.1), float64: uni(numel(geo.w), -0.1, 0.1, 'float64') }
-      const hb = { float32: uni(geo.w[0], -0.1, 0.1), float64: uni(geo.w[0], -0.1, 0.1, 'float64') }
+      // Quantised weights and bias: the convolution is exact, so the pool's argmax is device-independent.
+      const hw = { float32: quantised(numel(geo.w), -0.1, 0.1), float64: quantised(numel(geo.w), -0.1, 0.1, 'float64') }
+      const hb = { float32: quantised(geo.w[0], -0.1, 0.1), float64: quantised(geo.w[0], -0.1, 0.1, 'float64') }
       const hg = { float32: uni(numel(convShape), -1, 1), float64: uni(numel(convShape), -1, 1, 'float64') }
       const hgp = { float32: uni(numel(poolShape), -1, 1), float64: uni(numel(poolShape), -1, 1, 'float64') }
       const dtypes = geo === geoms[0] ? ['float32', 'float64'] : ['float32']
@@ -736,7 +747,7 @@ export async function register({ addCheck, lib, randomArray }) {
     {
       const g0 = geoms[0]
       const hx = spikes(numel(g0.x), 0.2)
-      const hw = uni(numel(g0.w), -0.1, 0.1)
+      const hw = quantised(numel(g0.w), -0.1, 0.1)
       const [ho, wo] = outHW(g0)
       const hgp = uni(g0.x[0] * g0.w[0] * Math.floor(ho / 2) * Math.floor(wo / 2), -1, 1)
       check(`conv2d forward async +pool ${g0.name} float32`, { out: SUM.float32, conv: SUM.float32, argmax: EXACT }, (device, T) => {
