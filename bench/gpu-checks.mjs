@@ -97,7 +97,13 @@ export async function register({ addCheck, lib, randomArray }) {
         for (const v of Object.values(o)) if (v instanceof Tensor) kept.push(v)
         return o
       }
-      const c = await build(device, T)
+      let c
+      try {
+        c = await build(device, T)
+      } catch (err) {
+        kept.forEach((t) => t.dispose())
+        throw err
+      }
       return {
         run: c.run,
         out: c.out,
@@ -128,7 +134,9 @@ export async function register({ addCheck, lib, randomArray }) {
   /** Sums of up to a few thousand terms in another order. */
   const SUM = { float32: { rtol: 1e-4, atol: 5e-5 }, float64: { rtol: 1e-10, atol: 1e-12 } }
   /** Reductions over 10^5..10^6 terms (dL/dalpha, dL/dV0, conv dL/dW). */
-  const BIGSUM = { float32: { rtol: 1e-3, atol: 1e-2 }, float64: { rtol: 1e-9, atol: 1e-9 } }
+  const BIGSUM = { float32: { rtol: 1e-3, atol: 1e-2 }, float64: { rtol: 1e-9, atol: 1e-8 } }
+  /** Backward through T steps (a surrogate derivative from libm or CUDA's maths library at every step). */
+  const BPTT = { float32: { rtol: 1e-5, atol: 1e-5 }, float64: { rtol: 1e-11, atol: 1e-12 } }
   const EXACT = 0
 
   // ---------------------------------------------------------------------------------------------
@@ -288,7 +296,7 @@ export async function register({ addCheck, lib, randomArray }) {
       const dtype = c.dtype ?? 'float32'
       const data = dtype === 'float64' ? input64[c.model] : input[c.model]
       const name = `neuron backward${c.async ? ' async' : ''} ${c.model} ${c.sg}${c.perNeuronAlpha ? ' per-neuron alpha' : ''} save=${c.save} ${dtype} [${shape}]`
-      check(name, { gradInput: ELEM[dtype], gradV0: BIGSUM[dtype] }, (device, T) => {
+      check(name, { gradInput: BPTT[dtype], gradV0: BIGSUM[dtype] }, (device, T) => {
         const x = T(data, shape)
         const state = makeState(c.model, device, T, dtype)
         const sg = c.perNeuronAlpha ? { kind: c.sg, alpha: T(alphaVec, [N]) } : c.sg
@@ -705,7 +713,7 @@ export async function register({ addCheck, lib, randomArray }) {
       const [s, p, d] = [pr(g.o.stride ?? 1), pr(g.o.padding ?? 0), pr(g.o.dilation ?? 1)]
       return [o(g.x[2], g.w[2], s[0], p[0], d[0]), o(g.x[3], g.w[3], s[1], p[1], d[1])]
     }
-    const CONV_BWD = { float32: { rtol: 1e-4, atol: 1e-3 }, float64: { rtol: 1e-10, atol: 1e-10 } }
+    const CONV_BWD = { float32: { rtol: 1e-4, atol: 1e-3 }, float64: { rtol: 1e-10, atol: 1e-9 } }
     for (const geo of geoms) {
       const [ho, wo] = outHW(geo)
       const convShape = [geo.x[0], geo.w[0], ho, wo]
