@@ -1,10 +1,47 @@
 #!/usr/bin/env node
 // GPU check: runs every CUDA kernel against its CPU twin on fresh random inputs, then times both.
 // A plain node script with no dev dependencies: it imports the compiled package (dist/) and the addon
-// (build/Release/spaic.node), so it runs on a GPU server that has only node and a driver:
-//   .gpu/remote.sh node bench/gpu-check.mjs
-// Exit status: 0 when every check passes, 1 when one fails, 2 when no CUDA device is usable.
+// (build/Release/spaic.node), so it runs on a GPU server that has only node and a driver.
+//
+// On a GPU server (the ../shared/tools/gpu/README.md flow):
+//   1. here, build the addon with CUDA (`npm install`, or `npm run build:native` with nvcc installed; no
+//      GPU is needed to compile) and the TypeScript into dist/ (`npm run build`);
+//   2. `../shared/tools/gpu/pack.sh` fills .gpu/ (git-ignored) with a compressed node and remote.sh;
+//   3. carry the ignored paths .gpu, build/Release and dist along with the working tree (bench/ is
+//      tracked) to the server, and run there
+//        .gpu/remote.sh node bench/gpu-check.mjs
+//        .gpu/remote.sh node bench/gpu-check.mjs --filter=synapse   (only checks whose name contains it)
+// The checks of every kernel family beyond elementwise/reduce/GEMM live in bench/gpu-checks.mjs.
+//
+// Options:
+//   --self-test (or SPAIC_GPU_CHECK_SELFTEST=1)  run every check with BOTH sides on the CPU, to verify the
+//                                                script itself on a machine without a GPU
+//   --filter=TEXT                                 only the checks whose name contains TEXT
+//   --reps=N                                      timed repetitions per side (default 10; 2 in self-test)
+// Exit status: 0 when every check passes, 1 when one fails, 2 when no CUDA device is usable (and no
+// --self-test was asked for).
+//
+// A check's tolerance is a number t (max |a-b|/(1e-6+|b|) <= t, so 0 means bit-exact), or
+// { rtol, atol } (|a-b| <= atol + rtol*|b| for every element). Its `out()` returns one typed array, or
+// an object of named typed arrays; then the tolerance may also be an object of per-name tolerances.
+// NaN matches NaN; lengths must agree.
 import { performance } from 'node:perf_hooks'
+
+const argv = process.argv.slice(2)
+const argValue = (name) => {
+  const hit = argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`))
+  if (hit === undefined) return undefined
+  return hit.includes('=') ? hit.slice(hit.indexOf('=') + 1) : true
+}
+for (const a of argv) {
+  if (!/^--(self-test|filter=.+|reps=\d+)$/.test(a)) {
+    console.log(`unknown argument ${a} (use --self-test, --filter=TEXT, --reps=N)`)
+    process.exit(2)
+  }
+}
+const selfTest = argValue('self-test') === true || process.env.SPAIC_GPU_CHECK_SELFTEST === '1'
+const filter = argValue('filter')
+const reps = argValue('reps') === undefined ? (selfTest ? 2 : 10) : Number(argValue('reps'))
 
 const lib = await import(new URL('../dist/index.js', import.meta.url).href)
 const { backends, Tensor, ops } = lib
@@ -12,12 +49,16 @@ const { backends, Tensor, ops } = lib
 const b = backends()
 console.log(`cpu: ${b.cpu.threads} threads, BLAS ${b.cpu.blas}`)
 console.log(`cuda: compiled=${b.cuda.compiled} available=${b.cuda.available} devices=${JSON.stringify(b.cuda.devices)} runtime=${b.cuda.runtimeVersion} driver=${b.cuda.driverVersion}${b.cuda.reason ? ` reason: ${b.cuda.reason}` : ''}`)
-if (!b.cuda.available) {
-  console.log('no usable CUDA device: nothing to check')
+if (selfTest) {
+  console.log('self-test: both sides of every check run on the CPU (this verifies the script, not the GPU)')
+} else if (!b.cuda.available) {
+  console.log(`no usable CUDA device: nothing to check${b.cuda.reason ? ` (${b.cuda.reason})` : ''}; --self-test runs the checks CPU against CPU`)
   process.exit(2)
 }
 const { native } = await import(new URL('../dist/native.js', import.meta.url).href)
-const sync = () => native().synchronize(0)
+/** The device of the side under test: the GPU, or the CPU again in a self-test. */
+const testDevice = selfTest ? 'cpu' : 'cuda:0'
+const sync = selfTest ? () => {} : () => native().synchronize(0)
 
 let seed = 12345
 function rand() {
@@ -34,29 +75,74 @@ function median(xs) {
   const s = xs.slice().sort((a, b) => a - b)
   return s[Math.floor(s.length / 2)]
 }
-function timeIt(fn, isCuda, reps = 10) {
-  fn()
+/** Median ms of `reps` calls (after one warm-up); `fn` may return a promise (the async variants). */
+async function timeIt(fn, isCuda) {
+  await fn()
   if (isCuda) sync()
   const ts = []
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now()
-    fn()
+    await fn()
     if (isCuda) sync()
     ts.push(performance.now() - t0)
   }
   return median(ts)
 }
+/** The legacy measure: max |a-b|/(1e-6+|b|); Infinity on a NaN mismatch. */
 function maxRelErr(a, b) {
   let m = 0
   for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]) / (1e-6 + Math.abs(b[i]))
     if (Number.isNaN(a[i]) !== Number.isNaN(b[i])) return Infinity
+    const d = Math.abs(a[i] - b[i]) / (1e-6 + Math.abs(b[i]))
     if (d > m) m = d
   }
   return m
 }
+const asTol = (t) => (typeof t === 'number' ? { rtol: t, atol: t * 1e-6 } : t)
+/** The first element where |a-b| > atol + rtol*|b| (NaN matches NaN), or -1. */
+function firstMismatch(a, b, tol) {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]
+    const y = b[i]
+    if (x === y || (Number.isNaN(x) && Number.isNaN(y))) continue
+    if (!(Math.abs(x - y) <= tol.atol + tol.rtol * Math.abs(y))) return i
+  }
+  return -1
+}
+/** Compares the outputs of the side under test with the CPU's: { ok, err, note }. */
+function compare(test, cpu, tol) {
+  const named = !ArrayBuffer.isView(cpu)
+  const parts = named ? Object.keys(cpu) : ['']
+  let err = 0
+  let note = ''
+  let ok = true
+  if (named && (ArrayBuffer.isView(test) || Object.keys(test).join() !== parts.join())) {
+    return { ok: false, err: Infinity, note: `outputs [${Object.keys(test)}] vs [${parts}]` }
+  }
+  for (const k of parts) {
+    const a = named ? test[k] : test
+    const b = named ? cpu[k] : cpu
+    const t = asTol(typeof tol === 'object' && !('rtol' in tol) ? tol[k] : tol)
+    if (t === undefined) throw new Error(`no tolerance for output '${k}'`)
+    if (a.length !== b.length) {
+      ok = false
+      note ||= `${k || 'out'}: length ${a.length} vs ${b.length}`
+      err = Infinity
+      continue
+    }
+    err = Math.max(err, maxRelErr(a, b))
+    const i = firstMismatch(a, b, t)
+    if (i >= 0) {
+      ok = false
+      note ||= `${k || 'out'}[${i}] = ${a[i]} vs cpu ${b[i]} (rtol ${t.rtol}, atol ${t.atol})`
+    }
+  }
+  return { ok, err, note }
+}
 
-// Each check: name, tolerance, and a function (device) -> { out: typed array, run: () => void }.
+// Each check: name, tolerance, and a function (device) -> { run, out, dispose? }: `run()` does the work
+// (it may return a promise), `out()` returns what to compare (a typed array or an object of them) and
+// `dispose()`, when given, frees the check's tensors once it is done.
 const checks = []
 export function addCheck(name, tol, make) {
   checks.push({ name, tol, make })
@@ -111,35 +197,49 @@ for (const [m, n, k, ta, tb] of [[1280, 784, 784, false, true], [500, 784, 1280,
 for (const mod of ['./gpu-checks.mjs']) {
   try {
     const m = await import(new URL(mod, import.meta.url).href)
-    await m.register?.({ addCheck, lib, randomArray })
+    await m.register?.({ addCheck, lib, randomArray, selfTest })
   } catch (err) {
-    if (err && err.code !== 'ERR_MODULE_NOT_FOUND') throw err
+    // Only a missing checks file itself is skipped; an error inside it is reported.
+    if (!(err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(mod.slice(2)))) throw err
   }
 }
 
+const selected = filter === undefined ? checks : checks.filter((c) => c.name.includes(filter))
 let failed = 0
 const rows = []
-for (const c of checks) {
+const notes = []
+for (const c of selected) {
+  let cpu
+  let gpu
   try {
-    const cpu = c.make('cpu')
-    const gpu = c.make('cuda:0')
-    cpu.run()
-    gpu.run()
+    cpu = await c.make('cpu')
+    gpu = await c.make(testDevice)
+    await cpu.run()
+    await gpu.run()
     sync()
-    const err = maxRelErr(gpu.out(), cpu.out())
-    const ok = err <= c.tol
-    if (!ok) failed++
-    const tc = timeIt(cpu.run, false)
-    const tg = timeIt(gpu.run, true)
-    rows.push([ok ? 'ok' : 'FAIL', c.name, err.toExponential(2), tc.toFixed(3), tg.toFixed(3), (tc / tg).toFixed(1)])
+    const r = compare(gpu.out(), cpu.out(), c.tol)
+    if (!r.ok) {
+      failed++
+      notes.push(`${c.name}: ${r.note}`)
+    }
+    const tc = await timeIt(cpu.run, false)
+    const tg = await timeIt(gpu.run, !selfTest)
+    rows.push([r.ok ? 'ok' : 'FAIL', c.name, r.err.toExponential(2), tc.toFixed(3), tg.toFixed(3), (tc / tg).toFixed(1)])
   } catch (err) {
     failed++
     rows.push(['ERROR', c.name, String(err && err.message).slice(0, 80), '', '', ''])
+    notes.push(`${c.name}: ${err && err.stack ? err.stack.split('\n').slice(0, 3).join(' | ') : String(err)}`)
+  } finally {
+    try {
+      cpu?.dispose?.()
+      gpu?.dispose?.()
+    } catch {}
   }
 }
-const header = ['result', 'check', 'max rel err', 'cpu ms', 'cuda ms', 'speed-up']
+const header = ['result', 'check', 'max rel err', 'cpu ms', selfTest ? 'cpu(2) ms' : 'cuda ms', 'speed-up']
 const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)))
 console.log(header.map((h, i) => h.padEnd(w[i])).join('  '))
 for (const r of rows) console.log(r.map((x, i) => String(x).padEnd(w[i])).join('  '))
-console.log(`gpu-check: ${checks.length - failed} passed, ${failed} failed`)
+for (const n of notes) console.log(`  ${n}`)
+console.log(`gpu-check: ${selected.length - failed} passed, ${failed} failed`)
 process.exit(failed ? 1 : 0)
