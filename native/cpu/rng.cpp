@@ -12,17 +12,48 @@ namespace spaic::cpu {
 namespace {
 
 constexpr i64 kChunk = 4096;                  // elements per chunk
-constexpr i64 kChunkBlocks = kChunk / 2 + 2;  // Philox blocks a chunk may touch (normals read 2 words each)
+constexpr i64 kChunkBlocks = kChunk / 2 + 2;  // Philox blocks a chunk may touch (normals read 2 words each)  // Philox blocks a chunk may touch (normals read 2 words each)
 
 // Fills blk with the blocks covering words [w0, w0 + m); returns the words, starting at word w0.
+// Computes the Philox blocks covering words [w0, w0+m) into `blk`: eight blocks at a time in 64-bit
+// vector lanes (each holding one 32-bit word), so the 32x32->64 multiplies of a round map to SIMD
+// multiplies. The arithmetic is philox4x32_10's in spaic/math/rng.h, which the CUDA kernels call.
+typedef std::uint64_t v8u64 __attribute__((vector_size(64)));
+
 const std::uint32_t* fill_words(std::uint64_t seed, std::uint64_t w0, i64 m, Philox4* blk) {
   const std::uint64_t b0 = w0 >> 2;
   const i64 nb = static_cast<i64>(((w0 + static_cast<std::uint64_t>(m) - 1) >> 2) - b0 + 1);
-  for (i64 k = 0; k < nb; ++k) blk[k] = philox_block(seed, b0 + static_cast<std::uint64_t>(k));
+  constexpr int L = 8;
+  const v8u64 lo32 = {0xffffffffull, 0xffffffffull, 0xffffffffull, 0xffffffffull,
+                      0xffffffffull, 0xffffffffull, 0xffffffffull, 0xffffffffull};
+  for (i64 k = 0; k < nb; k += L) {
+    v8u64 c0, c1, c2 = {}, c3 = {};
+    for (int l = 0; l < L; ++l) {
+      const std::uint64_t b = b0 + static_cast<std::uint64_t>(k + l);  // counter {lo32(b), hi32(b), 0, 0}
+      c0[l] = b & 0xffffffffull;
+      c1[l] = b >> 32;
+    }
+    std::uint64_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
+    for (int r = 0; r < 10; ++r) {
+      if (r > 0) {
+        k0 = (k0 + kPhiloxW0) & 0xffffffffull;
+        k1 = (k1 + kPhiloxW1) & 0xffffffffull;
+      }
+      const v8u64 p0 = c0 * static_cast<std::uint64_t>(kPhiloxM0);  // both factors < 2^32: exact
+      const v8u64 p1 = c2 * static_cast<std::uint64_t>(kPhiloxM1);
+      c0 = (p1 >> 32) ^ c1 ^ k0;
+      c2 = (p0 >> 32) ^ c3 ^ k1;
+      c1 = p1 & lo32;
+      c3 = p0 & lo32;
+    }
+    const i64 e = nb - k < L ? nb - k : L;
+    for (int l = 0; l < e; ++l)
+      blk[k + l] = Philox4{{static_cast<std::uint32_t>(c0[l]), static_cast<std::uint32_t>(c1[l]),
+                            static_cast<std::uint32_t>(c2[l]), static_cast<std::uint32_t>(c3[l])}};
+  }
   return &blk[0].v[0] + (w0 & 3u);
 }
 
-// Calls f(words, e0, m) for chunks [e0, e0 + m) of n elements, `wpe` words per element.
 template <typename F>
 void for_each_chunk(RngState s, i64 n, int wpe, F&& f) {
   const i64 chunks = ceil_div(n, kChunk);
