@@ -10,6 +10,7 @@ import { stdpFunction } from './stdp_function.js'
 import { lrSchedulerHandler } from './lr_scheduler.js'
 import { optimizerHandler } from './optimizer.js'
 import { surrogateHandler } from './surrogate.js'
+import { stdpNetwork } from './stdp_network.js'
 
 export interface GoldenHandler {
   /** Algorithms (the files' `algorithm` field) this handler checks. */
@@ -22,3 +23,4 @@ handlers.stdp_function = stdpFunction
 handlers.optimizer = optimizerHandler
 handlers.lr_scheduler = lrSchedulerHandler
 handlers.surrogate = surrogateHandler
+handlers.stdp_network = stdpNetwork
