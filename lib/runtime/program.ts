@@ -287,7 +287,7 @@ export class Program {
     if (s.kind === 'input') throw new InvalidArgumentError(`slot '${s.name}' is an input: pass it to run()`, { param: 'name' })
     const shape = bind().programShape(h, i)
     const n = shape.reduce((a, b) => a * b, 1)
-    const t = toTensor('value', v, s.dtype as DType, this.device, [n])
+    const t = toTensor('value', v, s.dtype as DType, this.device, null)
     try {
       if (t.tensor.numel !== n) throw new ShapeError(`Expected ${n} values for slot '${s.name}' but received ${t.tensor.numel}`, { param: 'value' })
       checkFinite('value', t.tensor)
