@@ -339,14 +339,15 @@ struct NeuronOp : OpBase {
     np.n = per_sample(p, out_o);
     const Tensor& x = p.read(in);
     NeuronState<T> st;
-    std::vector<void*> ptrs;
+    void* ptrs[3] = {nullptr, nullptr, nullptr};
+    int ns = 0;
     for (auto& [nm, r] : states) {
       SlotRef rd = r;
       rd.cur = false;
       const Tensor& prev = p.read(rd);
       const Tensor& work = p.write(r);
       dcopy(dev, work.raw(), prev.raw(), prev.bytes());
-      ptrs.push_back(work.raw());
+      ptrs[ns++] = work.raw();
     }
     switch (model) {
       case NeuronModel::CLIF:
@@ -455,6 +456,8 @@ struct StdpOnline : OpBase {
   SlotRef pre, post, x_pre, x_post, dw, w;
   OnlineParams op;
   int normalise = 1;  // 0 never, 1 every step, 2 last step of each run
+  bool sparse = false;  // CPU: cpu::online_step_sparse (same numbers, touches only what changes)
+  cpu::OnlineSparseState sst;
   StdpOnline(const OpDesc& od, Program& p)
       : OpBase(od, p.device()), pre(ref("pre")), post(ref("post")), x_pre(ref("x_pre")), x_post(ref("x_post")), dw(ref("dw")),
         w(ref("weight")) {
@@ -484,7 +487,16 @@ struct StdpOnline : OpBase {
     SPAIC_CHECK(nz == "step" || nz == "run" || nz == "none", InvalidArgument, d.owner, d.owner,
                 ": normalise must be 'step', 'run' or 'none', got '", nz, "'");
     normalise = nz == "none" ? 0 : nz == "step" ? 1 : 2;
+    const std::string kernel = str("kernel", "auto");
+    SPAIC_CHECK(kernel == "auto" || kernel == "dense", InvalidArgument, d.owner, d.owner, ": kernel must be 'auto' or 'dense'");
+    // The sparse step keeps track of which weight rows changed: only when this op is the weight's only writer.
+    int writers = 0;
+    for (const OpDesc& o : p.desc().ops)
+      for (auto& [role, r] : o.refs)
+        if (r.slot == w.slot && r.mode != WriteMode::None) ++writers;
+    sparse = kernel == "auto" && dev.is_cpu() && !op.immediate && writers == 1;
   }
+  void start(Program&) override { sst.reset(); }
   // SPAIC's build-time dry run executes the op once on zero traces and spikes: dw = 0, so the weight
   // is normalised (nearest_online: every step) and clamped before the first run.
   void build(Program& p) override {
@@ -503,6 +515,11 @@ struct StdpOnline : OpBase {
     s.normalise = normalise == 1 || (normalise == 2 && p.step() == p.steps() - 1);
     const T* sp = p.read(pre).ptr<T>();
     const T* so = p.read(post).ptr<T>();
+    if (sparse) {
+      cpu::online_step_sparse<T>(s, sp, so, p.write(x_pre).ptr<T>(), p.write(x_post).ptr<T>(), p.write(w).ptr<T>(),
+                                 p.write(dw).ptr<T>(), sst);
+      return;
+    }
     PG_CALL(dev, online_step<T>(s, sp, so, p.write(x_pre).ptr<T>(), p.write(x_post).ptr<T>(), p.write(w).ptr<T>(),
                                 p.write(dw).ptr<T>()));
   }
@@ -608,6 +625,22 @@ void Program::reset_slot(int i) {
   SlotRt& r = rt_[static_cast<std::size_t>(i)];
   if (s.kind == SlotKind::Input) return;
   const Tensor& t = r.buf[r.committed];
+  if (s.init.size() == 1) {  // a fill: no host buffer
+    const double v = s.init[0];
+    const i64 n = t.numel();
+    if (n == 0) return;
+    if (v == 0.0 && !std::signbit(v)) {
+      dzero(desc_.device, t.raw(), t.bytes());
+      return;
+    }
+    switch (t.dtype) {
+      case DType::F32: PG_CALL(desc_.device, fill<float>(t.ptr<float>(), static_cast<float>(v), n)); break;
+      case DType::F64: PG_CALL(desc_.device, fill<double>(t.ptr<double>(), v, n)); break;
+      case DType::I32: PG_CALL(desc_.device, fill<std::int32_t>(t.ptr<std::int32_t>(), static_cast<std::int32_t>(v), n)); break;
+      case DType::U8: PG_CALL(desc_.device, fill<std::uint8_t>(t.ptr<std::uint8_t>(), static_cast<std::uint8_t>(v), n)); break;
+    }
+    return;
+  }
   const i64 per = numel_of(s.shape);
   upload_init(t, s.init, per, t.numel() / (per > 0 ? per : 1));
 }

@@ -315,3 +315,40 @@ onCuda('program on CUDA == CPU (lif + nearest_online_stdp, batch 3)', async (t, 
   const [c, g] = [await run('cpu'), await run('cuda')]
   for (let k = 0; k < 2; k++) for (let i = 0; i < c[k]!.length; i++) t.true(Math.abs(c[k]![i]! - g[k]![i]!) <= 1e-5 * Math.max(1, Math.abs(c[k]![i]!)))
 })
+
+test('the sparse CPU STDP step gives the numbers of the dense fused kernel (nearest and full, batch 1 and 2, many runs)', async (t) => {
+  for (const algorithm of ['nearest_online_stdp', 'full_online_STDP']) {
+    for (const B of [1, 2]) {
+      const results: Float32Array[][] = []
+      for (const kernel of ['auto', 'dense']) {
+        const { net, conn } = smallNet(23, 9, 31)
+        const l = new Learner({ algorithm, trainable: conn, w_norm: 5, Apost: 0.05, Apre: 0.01, w_max: 0.6 })
+        const spec = compileNetwork(net, { batch: B })
+        for (const op of spec.ops) if (op.type === 'stdp_online') op.params.kernel = kernel
+        const prog = new Program(spec, Device.cpu, 0n, [l])
+        const rng = new Rng(41)
+        const out: Float32Array[] = []
+        for (let run = 0; run < 4; run++) {
+          await prog.run({ input: spikeTrain(rng, B, 15 + run, 23, 0.3) }, { steps: 15 + run })
+          out.push(prog.slot(conn, 'weight').toArray() as Float32Array)
+          out.push(prog.slot(l.connVarname(conn, 'dw')).toArray() as Float32Array)
+        }
+        prog.dispose()
+        results.push(out)
+      }
+      const [a, b] = results as [Float32Array[], Float32Array[]]
+      let changed = false
+      for (let k = 0; k < a.length; k++) {
+        for (let i = 0; i < a[k]!.length; i++) {
+          const x = a[k]![i]!, y = b[k]![i]!
+          if (Math.abs(x - y) > 1e-6 * Math.max(1, Math.abs(y))) {
+            t.fail(`${algorithm} B=${B}: record ${k} element ${i}: sparse ${x} vs dense ${y}`)
+            return
+          }
+        }
+        if (k > 0 && k % 2 === 0) changed ||= a[k]!.some((v, i) => v !== a[k - 2]![i])
+      }
+      t.true(changed, `${algorithm} B=${B}: the weights learned`)
+    }
+  }
+})
