@@ -42,6 +42,8 @@ export interface DiehlCookNetwork {
   exc: NeuronGroup
   inh: NeuronGroup
   conn: Connection
+  excInh: Connection
+  inhExc: Connection
   learner: Learner
   counts: Decoder
 }
@@ -65,11 +67,11 @@ export function diehlCookNetwork(opts: DiehlCookOptions = {}): DiehlCookNetwork 
       anti[j * N + i] = j === i ? 0 : -120
     }
   const conn = net.add(new Connection(input, exc, { weight: w, name: 'input_exc' }))
-  net.add(new Connection(exc, inh, { weight: eye, name: 'exc_inh' }))
-  net.add(new Connection(inh, exc, { weight: anti, name: 'inh_exc' }))
+  const excInh = net.add(new Connection(exc, inh, { weight: eye, name: 'exc_inh' }))
+  const inhExc = net.add(new Connection(inh, exc, { weight: anti, name: 'inh_exc' }))
   const counts = net.add(new Decoder({ num: N, dec_target: exc, name: 'counts' }))
   const learner = new Learner({ algorithm: 'nearest_online_stdp', trainable: conn, name: 'stdp', ...(opts.learner ?? {}) })
-  return { net, input, exc, inh, conn, learner, counts }
+  return { net, input, exc, inh, conn, excInh, inhExc, learner, counts }
 }
 
 /** Runs every sample of `data` (one run each) and returns the excitatory spike counts [n, N]. */
