@@ -243,6 +243,7 @@ struct SynapseFull : OpBase {
     check_slot_dtype(p, out, p.dtype(), d, "Isyn");
     n_pre = per_sample(p, pre);
     n_post = per_sample(p, out);
+    use_wt = num("transposed_copy", 1) != 0;
     SPAIC_CHECK(p.slot_numel(w.slot) == n_pre * n_post, Shape, d.owner, "weight of ", d.owner, " holds ", p.slot_numel(w.slot),
                 " values, expected ", n_post, " x ", n_pre);
   }
@@ -268,7 +269,65 @@ struct SynapseFull : OpBase {
     const T* b = bias.ok() ? p.read(bias).ptr<T>() : nullptr;
     const bool acc = p.accumulate(out);
     const Tensor& o = p.write(out);
+    if (dev.is_cpu() && use_wt && transposed_step(p, s.ptr<T>(), W.ptr<T>(), b, o.ptr<T>(), acc)) return;
     PG_CALL(dev, synapse_forward<T, T>(params(p, acc), s.ptr<T>(), W.ptr<T>(), b, o.ptr<T>(), ws.raw()));
+  }
+
+  // CPU, sparse input: Isyn[r, :] = sum over active i of s[r, i] * W^T[i, :], from a W^T copy whose rows
+  // are refreshed lazily, when read, from the weight rows changed since (the weight's change stamps):
+  // contiguous rows instead of a strided gather over W. Dense inputs take synapse_forward.
+  bool use_wt = true;
+  std::vector<T> wt, accv;
+  std::vector<i64> col_stamp;
+  std::vector<std::int32_t> idx;
+  std::vector<i64> off;
+  bool transposed_step(Program& p, const T* s, const T* W, const T* b, T* o, bool accumulate) {
+    const i64 rows = p.batch(), nq = n_pre, np = n_post;
+    if (nq < 64 || np < 8) return false;
+    off.assign(static_cast<std::size_t>(rows) + 1, 0);
+    idx.clear();
+    for (i64 r = 0; r < rows; ++r) {
+      off[r] = static_cast<i64>(idx.size());
+      const T* sr = s + r * nq;
+      for (i64 i = 0; i < nq; ++i)
+        if (sr[i] != T(0)) idx.push_back(static_cast<std::int32_t>(i));
+    }
+    off[rows] = static_cast<i64>(idx.size());
+    if (static_cast<double>(idx.size()) > 0.05 * static_cast<double>(rows * nq)) return false;
+    if (wt.size() != static_cast<std::size_t>(nq * np)) {
+      wt.assign(static_cast<std::size_t>(nq * np), T(0));
+      col_stamp.assign(static_cast<std::size_t>(nq), -1);
+    }
+    const i64 all = p.stamp_all(w.slot);
+    const i64* rs = p.row_stamps(w.slot, np);
+    const i64 now = p.clock();
+    for (std::int32_t i : idx) {
+      i64& cs = col_stamp[static_cast<std::size_t>(i)];
+      if (cs == now) continue;
+      T* wr = wt.data() + static_cast<i64>(i) * np;
+      if (all >= cs) {
+        for (i64 j = 0; j < np; ++j) wr[j] = W[j * nq + i];
+      } else {
+        for (i64 j = 0; j < np; ++j)
+          if (rs[j] >= cs) wr[j] = W[j * nq + i];
+      }
+      cs = now;
+    }
+    accv.resize(static_cast<std::size_t>(np));
+    for (i64 r = 0; r < rows; ++r) {
+      T* a = accv.data();
+      for (i64 j = 0; j < np; ++j) a[j] = T(0);
+      const T* sr = s + r * nq;
+      for (i64 k = off[r]; k < off[r + 1]; ++k) {
+        const i64 i = idx[static_cast<std::size_t>(k)];
+        const T v = spike_value<T>(sr[i]);
+        const T* wr = wt.data() + i * np;
+        for (i64 j = 0; j < np; ++j) a[j] += v * wr[j];
+      }
+      T* orow = o + r * np;
+      for (i64 j = 0; j < np; ++j) orow[j] = synapse_finish(a[j], b, j, orow + j, accumulate);
+    }
+    return true;
   }
 };
 
@@ -516,8 +575,9 @@ struct StdpOnline : OpBase {
     const T* sp = p.read(pre).ptr<T>();
     const T* so = p.read(post).ptr<T>();
     if (sparse) {
-      cpu::online_step_sparse<T>(s, sp, so, p.write(x_pre).ptr<T>(), p.write(x_post).ptr<T>(), p.write(w).ptr<T>(),
+      cpu::online_step_sparse<T>(s, sp, so, p.write(x_pre).ptr<T>(), p.write(x_post).ptr<T>(), p.write_rows(w).ptr<T>(),
                                  p.write(dw).ptr<T>(), sst);
+      for (i64 j : sst.changed_rows) p.mark_row(w.slot, j, op.n_post);
       return;
     }
     PG_CALL(dev, online_step<T>(s, sp, so, p.write(x_pre).ptr<T>(), p.write(x_post).ptr<T>(), p.write(w).ptr<T>(),
@@ -587,6 +647,8 @@ Program::Program(const ProgramDesc& desc) : desc_(desc), rng_(desc.rng) {
     else ops_.push_back(make_op<double>(o, *this));
   }
   for (auto& op : ops_) op->build(*this);
+  ++clock_;
+  for (int i = 0; i < ns; ++i) mark_all(i);
   if (desc_.device.is_cuda()) gpu::synchronize(desc_.device.index);
 }
 
@@ -624,6 +686,7 @@ void Program::reset_slot(int i) {
   const SlotDesc& s = desc_.slots[static_cast<std::size_t>(i)];
   SlotRt& r = rt_[static_cast<std::size_t>(i)];
   if (s.kind == SlotKind::Input) return;
+  r.all_stamp = clock_;
   const Tensor& t = r.buf[r.committed];
   if (s.init.size() == 1) {  // a fill: no host buffer
     const double v = s.init[0];
@@ -660,6 +723,8 @@ void Program::assign(int slot, const Tensor& src) {
   SPAIC_CHECK(src.numel() == dst.numel(), Shape, "value", "Expected ", dst.numel(), " elements for slot '",
               desc_.slots[static_cast<std::size_t>(slot)].name, "' but received ", src.numel());
   copy_bytes(dst, src);
+  ++clock_;
+  mark_all(slot);
 }
 
 bool Program::has_record(int op) const {
@@ -678,8 +743,27 @@ const Tensor& Program::read(const SlotRef& r) const {
   return s.buf[s.committed];
 }
 
+const Tensor& Program::write_rows(const SlotRef& r) {
+  SlotRt& s = rt_[static_cast<std::size_t>(r.slot)];
+  SPAIC_CHECK(r.mode == WriteMode::Update, Internal, "program", "write_rows is for in-place updates");
+  return s.buf[s.committed];
+}
+
+void Program::mark_row(int slot, i64 row, i64 rows) {
+  SlotRt& s = rt_[static_cast<std::size_t>(slot)];
+  if (static_cast<i64>(s.row_stamp.size()) != rows) s.row_stamp.assign(static_cast<std::size_t>(rows), clock_);
+  s.row_stamp[static_cast<std::size_t>(row)] = clock_;
+}
+
+const i64* Program::row_stamps(int slot, i64 rows) {
+  SlotRt& s = rt_[static_cast<std::size_t>(slot)];
+  if (static_cast<i64>(s.row_stamp.size()) != rows) s.row_stamp.assign(static_cast<std::size_t>(rows), clock_);
+  return s.row_stamp.data();
+}
+
 const Tensor& Program::write(const SlotRef& r) {
   SlotRt& s = rt_[static_cast<std::size_t>(r.slot)];
+  s.all_stamp = clock_;
   if (r.mode == WriteMode::Update || !s.buf[1 - s.committed].storage) return s.buf[s.committed];
   s.written = true;
   return s.buf[1 - s.committed];
@@ -722,6 +806,7 @@ void Program::start_run(const RunArgs& a) {
     }
     SPAIC_CHECK(in.data.numel() == want, Shape, s.name, "input '", s.name, "' holds ", in.data.numel(), " values, expected ", want);
   }
+  ++clock_;
   if (a.batch != batch_) allocate(a.batch);
   for (std::size_t i = 0; i < rt_.size(); ++i) {
     SlotRt& r = rt_[i];
@@ -731,6 +816,7 @@ void Program::start_run(const RunArgs& a) {
     const SlotDesc& s = desc_.slots[i];
     if (s.kind == SlotKind::State) reset_slot(static_cast<int>(i));
     if (s.kind == SlotKind::Param && (s.has_lo || s.has_hi)) {
+      r.all_stamp = clock_;
       const Tensor& t = r.buf[r.committed];
       if (desc_.dtype == DType::F32 && s.dtype == DType::F32) {
         if (s.has_lo) PG_CALL(desc_.device, binary_scalar<float>(BinaryOp::Max, t.ptr<float>(), static_cast<float>(s.lo), t.ptr<float>(), t.numel(), false));
@@ -774,6 +860,7 @@ void Program::run(const RunArgs& a) {
     if (!skipped(i)) ops_[i]->start(*this);
   for (i64 t = 0; t < a.steps; ++t) {
     step_ = t;
+    ++clock_;
     for (std::size_t i = 0; i < first_fetch; ++i)
       if (!skipped(i)) ops_[i]->step(*this);
     for (SlotRt& r : rt_) {

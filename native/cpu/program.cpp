@@ -74,12 +74,14 @@ void online_step_sparse(const OnlineParams& p, const T* s_pre, const T* s_post, 
     st.is_ltp.assign(static_cast<std::size_t>(np), 0);
   }
   st.dirty.assign(static_cast<std::size_t>(np), 0);
+  st.changed_rows.clear();
   // 2. W += dw (the previous step's) on dw's support
   for (i64 j : st.ltp_rows) {
     T* row = w + j * nq;
     const T* d = dw + j * nq;
     for (i64 i = 0; i < nq; ++i) row[i] += d[i];
     st.dirty[j] = 1;
+    st.changed_rows.push_back(j);
   }
   for (i64 j : st.ltd_rows) {
     if (st.is_ltp[j]) continue;
@@ -87,6 +89,7 @@ void online_step_sparse(const OnlineParams& p, const T* s_pre, const T* s_post, 
     const T* d = dw + j * nq;
     for (i64 i : st.cols) row[i] += d[i];
     st.dirty[j] = 1;
+    st.changed_rows.push_back(j);
   }
   // 3. normalise and clamp the rows that may change
   const int mode = (p.normalise ? 1 : 0) | (p.clamp ? 2 : 0);
@@ -111,7 +114,10 @@ void online_step_sparse(const OnlineParams& p, const T* s_pre, const T* s_post, 
       }
       // unchanged bit for bit: a fixed point of normalise+clamp, skipped until dw touches the row again
       const bool changed = std::memcmp(out, row, sizeof(T) * static_cast<std::size_t>(nq)) != 0;
-      if (changed) std::memcpy(row, out, sizeof(T) * static_cast<std::size_t>(nq));
+      if (changed) {
+        std::memcpy(row, out, sizeof(T) * static_cast<std::size_t>(nq));
+        if (!st.dirty[j]) st.changed_rows.push_back(j);
+      }
       st.settled[j] = changed ? 0 : 1;
     }
   }
@@ -129,26 +135,34 @@ void online_step_sparse(const OnlineParams& p, const T* s_pre, const T* s_post, 
   st.cols.clear();
   const bool t1 = p.a_post != 0, t2 = p.a_pre != 0;
   const T a_post = static_cast<T>(p.a_post), a_pre = static_cast<T>(-p.a_pre), alpha = T(1);
-  // pre spikes per sample, and their union
+  // pre spikes per sample (branch-free compaction), and their union
   st.pre_off.assign(static_cast<std::size_t>(B) + 1, 0);
-  st.pre_idx.clear();
   if (t2) {
-    std::vector<unsigned char>& seen = st.seen;
-    seen.assign(static_cast<std::size_t>(nq), 0);
+    st.pre_idx.resize(static_cast<std::size_t>(B * nq));
+    i64 cnt = 0;
     for (i64 b = 0; b < B; ++b) {
-      st.pre_off[b] = static_cast<i64>(st.pre_idx.size());
+      st.pre_off[b] = cnt;
       const T* sb = s_pre + b * nq;
-      for (i64 i = 0; i < nq; ++i)
-        if (sb[i] != T(0)) {
-          st.pre_idx.push_back(i);
-          if (!seen[i]) {
-            seen[i] = 1;
-            st.cols.push_back(i);
-          }
-        }
+      for (i64 i = 0; i < nq; ++i) {
+        st.pre_idx[static_cast<std::size_t>(cnt)] = i;
+        cnt += sb[i] != T(0) ? 1 : 0;
+      }
     }
-    st.pre_off[B] = static_cast<i64>(st.pre_idx.size());
-    std::sort(st.cols.begin(), st.cols.end());
+    st.pre_off[B] = cnt;
+    if (B == 1) {
+      st.cols.assign(st.pre_idx.begin(), st.pre_idx.begin() + cnt);
+    } else {
+      std::vector<unsigned char>& seen = st.seen;
+      seen.assign(static_cast<std::size_t>(nq), 0);
+      for (i64 k = 0; k < cnt; ++k) {
+        const i64 i = st.pre_idx[static_cast<std::size_t>(k)];
+        if (!seen[i]) {
+          seen[i] = 1;
+          st.cols.push_back(i);
+        }
+      }
+      std::sort(st.cols.begin(), st.cols.end());
+    }
   }
   std::vector<T>& acc = tmp;
   for (i64 j = 0; j < np; ++j) {

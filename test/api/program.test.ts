@@ -352,3 +352,36 @@ test('the sparse CPU STDP step gives the numbers of the dense fused kernel (near
     }
   }
 })
+
+test('the CPU synapse with a lazily synced W^T copy == synapse_forward, while STDP changes the weights', async (t) => {
+  const results: Float32Array[][] = []
+  for (const transposed of [1, 0]) {
+    const net = new Network({ dt: 0.5 })
+    const e = net.add(new Encoder({ num: 150, coding: 'poisson', name: 'e' }))
+    const g = net.add(new NeuronGroup({ num: 20, model: 'lif', tau_m: 5, v_th: 0.4, name: 'g' }))
+    const rng = new Rng(77)
+    const c = net.add(new Connection(e, g, { weight: weights(rng, 20 * 150, 0.3), name: 'c' }))
+    net.add(new Monitor(g, { var_name: 'Isyn', name: 'mI' }))
+    const l = new Learner({ algorithm: 'nearest_online_stdp', trainable: c, w_norm: 6, Apost: 0.05, Apre: 0.02 })
+    const spec = compileNetwork(net, { batch: 2 })
+    for (const op of spec.ops) if (op.type === 'synapse_full') op.params.transposed_copy = transposed
+    const prog = new Program(spec, Device.cpu, 5n, [l])
+    const out: Float32Array[] = []
+    const src = new Float32Array(300).map((_, i) => (((i * 37) % 100) / 100) * 0.1) // about 2.5% of the inputs spike per step: the sparse path
+    for (let run = 0; run < 3; run++) {
+      await prog.run({ e: src }, { steps: 40 })
+      out.push(prog.monitor('mI').toArray() as Float32Array)
+      out.push(prog.slot(c, 'weight').toArray() as Float32Array)
+      if (run === 1) prog.setSlot(c, 'weight', weights(rng, 20 * 150, 0.01))
+    }
+    prog.dispose()
+    results.push(out)
+  }
+  const [a, b] = results as [Float32Array[], Float32Array[]]
+  for (let k = 0; k < a.length; k++) {
+    let worst = 0
+    for (let i = 0; i < a[k]!.length; i++) worst = Math.max(worst, Math.abs(a[k]![i]! - b[k]![i]!) / Math.max(1, Math.abs(b[k]![i]!)))
+    t.true(worst <= 1e-5, `record ${k}: relative difference ${worst}`)
+  }
+  t.true(a[0]!.some((v) => v !== 0), 'the synapse carried input')
+})

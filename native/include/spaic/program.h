@@ -61,6 +61,7 @@ namespace cpu {
 struct OnlineSparseState {
   std::vector<i64> ltp_rows, ltd_rows, cols;
   std::vector<unsigned char> is_ltp, settled, dirty;
+  std::vector<i64> changed_rows;  // the weight rows this step changed (dw applied, or normalise/clamp moved them)
   std::vector<i64> pre_off, pre_idx;
   std::vector<unsigned char> seen;
   std::vector<float> tmp_f;
@@ -177,6 +178,14 @@ class Program {
   // Whether a set/add write must overwrite (first writer this step) or accumulate.
   bool accumulate(const SlotRef& r) const;
   const Tensor& input_data(int slot) const;
+  // Change stamps, for ops that keep a derived copy of a slot (the synapse's W^T): every write() marks
+  // the whole slot changed at the current clock; an op that knows which rows it changed uses
+  // write_rows() and marks them with mark_row(). Compare stamps with >= against the clock of the copy.
+  i64 clock() const { return clock_; }
+  const Tensor& write_rows(const SlotRef& r);
+  void mark_row(int slot, i64 row, i64 rows);
+  i64 stamp_all(int slot) const { return rt_[static_cast<std::size_t>(slot)].all_stamp; }
+  const i64* row_stamps(int slot, i64 rows);
   i64 step() const { return step_; }
   i64 steps() const { return steps_; }
   double dt() const { return desc_.dt; }
@@ -189,7 +198,10 @@ class Program {
     bool written = false;
     bool have_input = false;
     Tensor input;
+    i64 all_stamp = 0;
+    std::vector<i64> row_stamp;
   };
+  void mark_all(int slot) { rt_[static_cast<std::size_t>(slot)].all_stamp = clock_; }
   void allocate(i64 batch);
   void reset_slot(int i);
   void start_run(const RunArgs& args);
@@ -200,6 +212,7 @@ class Program {
   i64 batch_ = 0;
   i64 step_ = 0;
   i64 steps_ = 0;
+  i64 clock_ = 1;
   RngState rng_;
 };
 
