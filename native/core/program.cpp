@@ -285,15 +285,19 @@ struct SynapseFull : OpBase {
     const i64 rows = p.batch(), nq = n_pre, np = n_post;
     if (nq < 64 || np < 8) return false;
     off.assign(static_cast<std::size_t>(rows) + 1, 0);
-    idx.clear();
-    for (i64 r = 0; r < rows; ++r) {
-      off[r] = static_cast<i64>(idx.size());
+    idx.resize(static_cast<std::size_t>(rows * nq));
+    i64 cnt = 0;
+    for (i64 r = 0; r < rows; ++r) {  // branch-free compaction of the active inputs
+      off[r] = cnt;
       const T* sr = s + r * nq;
-      for (i64 i = 0; i < nq; ++i)
-        if (sr[i] != T(0)) idx.push_back(static_cast<std::int32_t>(i));
+      std::int32_t* ix = idx.data();
+      for (i64 i = 0; i < nq; ++i) {
+        ix[cnt] = static_cast<std::int32_t>(i);
+        cnt += sr[i] != T(0) ? 1 : 0;
+      }
     }
-    off[rows] = static_cast<i64>(idx.size());
-    if (static_cast<double>(idx.size()) > 0.05 * static_cast<double>(rows * nq)) return false;
+    off[rows] = cnt;
+    if (static_cast<double>(cnt) > 0.05 * static_cast<double>(rows * nq)) return false;
     if (wt.size() != static_cast<std::size_t>(nq * np)) {
       wt.assign(static_cast<std::size_t>(nq * np), T(0));
       col_stamp.assign(static_cast<std::size_t>(nq), -1);
@@ -301,7 +305,8 @@ struct SynapseFull : OpBase {
     const i64 all = p.stamp_all(w.slot);
     const i64* rs = p.row_stamps(w.slot, np);
     const i64 now = p.clock();
-    for (std::int32_t i : idx) {
+    for (i64 k = 0; k < cnt; ++k) {
+      const std::int32_t i = idx[static_cast<std::size_t>(k)];
       i64& cs = col_stamp[static_cast<std::size_t>(i)];
       if (cs == now) continue;
       T* wr = wt.data() + static_cast<i64>(i) * np;
