@@ -27,6 +27,7 @@ import {
 } from '../../lib/index.js'
 import { onCuda } from '../helpers/backends.js'
 import { Rng } from '../helpers/random.js'
+import { refNormaliseClamp, refRun, type RefStdp } from '../reference/program.js'
 
 async function rejectsParam(t: ExecutionContext, p: Promise<unknown> | (() => unknown), cls: Function, param: string, msg?: RegExp) {
   const e = typeof p === 'function' ? t.throws(p, { instanceOf: cls as new (...a: any[]) => Error }) : await t.throwsAsync(p, { instanceOf: cls as new (...a: any[]) => Error })
@@ -384,4 +385,43 @@ test('the CPU synapse with a lazily synced W^T copy == synapse_forward, while ST
     t.true(worst <= 1e-5, `record ${k}: relative difference ${worst}`)
   }
   t.true(a[0]!.some((v) => v !== 0), 'the synapse carried input')
+})
+
+test('a trained run matches the plain reference of the executor (lif + nearest/full online STDP, batch 2, two runs)', async (t) => {
+  for (const algorithm of ['nearest_online_stdp', 'full_online_STDP'] as const) {
+    const { net, conn } = smallNet(17, 6, 51)
+    const opts = { w_norm: 4, Apost: 0.04, Apre: 0.01, w_max: 0.7 }
+    const l = new Learner({ algorithm, trainable: conn, ...opts })
+    const prog = await buildProgram(net, { device: 'cpu', record: [conn.varKey('weight')] })
+    const w = Float32Array.from(conn.weight)
+    const stdp: RefStdp = {
+      trace: algorithm === 'nearest_online_stdp' ? 'nearest' : 'full',
+      Apost: opts.Apost,
+      Apre: opts.Apre,
+      decay: Math.exp(-1 / 20),
+      wNorm: opts.w_norm,
+      normalise: algorithm === 'nearest_online_stdp' ? 'step' : 'run',
+      lo: 0,
+      hi: opts.w_max,
+    }
+    // the build's dry run: nearest normalises and clamps, full clamps
+    refNormaliseClamp(w, 6, 17, stdp.normalise === 'step' ? stdp.wNorm : null, 0, opts.w_max)
+    const close = (a: ArrayLike<number>, b: ArrayLike<number>, what: string) => {
+      let worst = 0
+      for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)))
+      t.true(worst <= 2e-5, `${what}: relative difference ${worst}`)
+    }
+    close(prog.slot(conn, 'weight').toArray(), w, `${algorithm} weight after build`)
+    const rng = new Rng(52)
+    for (const T of [24, 11]) {
+      const x = spikeTrain(rng, 2, T, 17, 0.35)
+      await prog.run({ input: x }, { steps: T })
+      const ref = refRun(x.toArray(), w, 2, T, 17, 6, Math.exp(-1 / 4), 0.5, stdp)
+      t.deepEqual(Array.from(prog.monitor('mO').toArray()), Array.from(ref.O), `${algorithm} spikes, run of ${T}`)
+      close(prog.monitor('mV').toArray(), ref.V, `${algorithm} V, run of ${T}`)
+      close(prog.recorded(conn.varKey('weight')).toArray(), ref.W, `${algorithm} weight per step, run of ${T}`)
+    }
+    t.true(l.isActive)
+    prog.dispose()
+  }
 })
