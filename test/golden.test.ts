@@ -11,8 +11,6 @@ import { handlers } from './golden/index.js'
 
 /** Rules still being built: `kind` or `kind:algorithm` -> where they land. Shrinks as they land. */
 const TODO: Record<string, string> = {
-  'stdp_network:nearest_online_STDP': 'network substrate (issue 5)',
-  'stdp_network:full_online_STDP': 'network substrate (issue 5)',
   'stdp_network:Meta_nearest_online_STDP': 'remaining learners (after issue 5)',
   'stdp_network:PostPreIntSTDP': 'remaining learners (after issue 5)',
   'stdp_network:RSTDP': 'remaining learners (after issue 5)',

@@ -12,6 +12,7 @@ import { parseArgs, stepsOf, USAGE, type TrainOptions } from './args.js'
 import { formatDuration, formatNumber, formatPercent, formatTable } from './format.js'
 import { trainJobs, writeMetricsJson, type Metrics } from './jobs.js'
 import './jobs-surrogate.js'
+import './jobs-stdp.js'
 import { Progress, silentProgress, type TextStream } from './progress.js'
 
 export interface MainIO {

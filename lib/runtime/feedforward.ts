@@ -23,6 +23,7 @@ import { synapseAsync, synapseBackwardAsync, transpose } from '../ops/synapse.js
 import { Parameter } from '../optim/parameter.js'
 import { options as checkOptions } from '../validate.js'
 import { resolveDevice, type Device } from './device.js'
+import { stepsFor } from './program.js'
 import { Tensor } from './tensor.js'
 
 export interface FeedForwardBuildOptions {
@@ -66,12 +67,7 @@ interface Layer {
   trace?: NeuronTrace
 }
 
-/** Steps of a run of `runtime` at `dt`, as SPAIC counts them (2-decimal time rounding), as an integer. */
-export function stepsFor(runtime: number, dt: number): number {
-  let n = Math.max(0, Math.floor(runtime / dt) - 1)
-  while (Math.round((n * dt) * 100) / 100 < runtime - 1e-12) n++
-  return n
-}
+export { stepsFor }
 
 export class FeedForwardProgram {
   readonly spec: ProgramSpec

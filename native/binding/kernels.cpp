@@ -11,6 +11,7 @@ void register_conv2d(Napi::Object exports);
 void register_opt_step(Napi::Object exports);
 void register_surrogate_spike(Napi::Object exports);
 void register_neuron_step(Napi::Object exports);
+void register_program(Napi::Object exports);
 
 void register_kernels(Napi::Object exports) {
   register_stdp_trace(exports);
@@ -20,6 +21,7 @@ void register_kernels(Napi::Object exports) {
   register_opt_step(exports);
   register_surrogate_spike(exports);
   register_neuron_step(exports);
+  register_program(exports);
 }
 
 }  // namespace spaic::binding

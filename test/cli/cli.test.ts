@@ -222,7 +222,7 @@ test.serial('main: runs the registered job, prints the summary and writes --json
 test.serial('main: usage errors exit 2, job failures exit 1', async (t) => {
   const err = new Sink()
   t.is(await main(['train', '--algorithm', 'nope'], { stdout: new Sink(), stderr: err }), 2)
-  t.regex(err.text, /no training job for algorithm 'nope'; available: (.*, )?fixture, broken/)
+  t.regex(err.text, /no training job for algorithm 'nope'; available: (.+, )?fixture, broken\b/)
   const e2 = new Sink()
   t.is(await main(['train', '--epochs', 'x'], { stdout: new Sink(), stderr: e2 }), 2)
   t.regex(e2.text, /--epochs/)
@@ -234,7 +234,7 @@ test.serial('main: usage errors exit 2, job failures exit 1', async (t) => {
   const help = new Sink()
   t.is(await main(['--help'], { stdout: help, stderr: new Sink() }), 0)
   t.regex(help.text, /Usage: spaic-learning/)
-  t.regex(help.text, /Algorithms: (.*, )?fixture, broken/)
+  t.regex(help.text, /Algorithms: (.+, )?fixture, broken\b/)
   t.throws(() => registerTrainJob('fixture', { run: async () => metrics }), { instanceOf: InvalidArgumentError })
   t.throws(() => registerTrainJob('x', {} as never), { instanceOf: InvalidArgumentError })
 })

@@ -11,6 +11,7 @@ import { stdpFunction } from './stdp_function.js'
 import { lrSchedulerHandler } from './lr_scheduler.js'
 import { optimizerHandler } from './optimizer.js'
 import { surrogateHandler } from './surrogate.js'
+import { stdpNetwork } from './stdp_network.js'
 
 export interface GoldenHandler {
   /** Algorithms (the files' `algorithm` field) this handler checks. */
@@ -24,3 +25,4 @@ handlers.optimizer = optimizerHandler
 handlers.lr_scheduler = lrSchedulerHandler
 handlers.surrogate = surrogateHandler
 handlers.e2e_training = e2eTrainingHandler
+handlers.stdp_network = stdpNetwork

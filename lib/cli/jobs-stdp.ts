@@ -1,0 +1,216 @@
+/**
+ * The Diehl & Cook unsupervised job (ALGORITHMS.md §3.9, SPAIC's Stdp_test_main.py), registered as the
+ * training job of `nearest_online_stdp`:
+ *
+ *   784 poisson inputs (unit_conversion 0.6375) -> N lifstdp_ex (weights 0.3·U[0,1), nearest_online_stdp)
+ *   -> N lifstdp_ih (22.5·I) -> back to the excitatory group (−120·(1 − I)); dt 0.1, 256 steps, batch 1.
+ *
+ * 1. training: each sample is one run of the program (all 256 steps in one native call);
+ * 2. label assignment, learning frozen (the learner is deactivated): each excitatory neuron is assigned
+ *    the class for which its mean spike count over the training samples is highest;
+ * 3. test, learning frozen: the predicted class is the one whose assigned neurons have the highest mean
+ *    spike count.
+ */
+import { InvalidArgumentError } from '../errors.js'
+import { readMnist } from '../data/mnist.js'
+import { subset, type Dataset } from '../data/dataset.js'
+import { syntheticDigits } from '../data/synthetic.js'
+import { Learner } from '../learning/learner.js'
+import '../learning/stdp.js'
+import { Network } from '../network/base.js'
+import { Connection } from '../network/connection.js'
+import { NeuronGroup } from '../network/group.js'
+import { Decoder, Encoder } from '../network/nodes.js'
+import { SeededRandom } from '../network/rng.js'
+import { buildProgram, type Program } from '../runtime/program.js'
+import { TRAIN_DEFAULTS, type TrainOptions } from './args.js'
+import { registerTrainJob, type EpochMetrics, type Metrics } from './jobs.js'
+import type { ProgressReporter } from './progress.js'
+
+export interface DiehlCookOptions {
+  /** Excitatory (= inhibitory) neurons; default 100. */
+  neurons?: number
+  dt?: number
+  seed?: number
+  /** Learner options passed to nearest_online_stdp. */
+  learner?: Record<string, unknown>
+}
+
+export interface DiehlCookNetwork {
+  net: Network
+  input: Encoder
+  exc: NeuronGroup
+  inh: NeuronGroup
+  conn: Connection
+  excInh: Connection
+  inhExc: Connection
+  learner: Learner
+  counts: Decoder
+}
+
+/** The network of SPAIC's STDP example (weights drawn from `seed`). */
+export function diehlCookNetwork(opts: DiehlCookOptions = {}): DiehlCookNetwork {
+  const N = opts.neurons ?? 100
+  if (!Number.isInteger(N) || N < 1) throw new InvalidArgumentError(`Expected a positive integer for neurons but received ${N}`, { param: 'neurons' })
+  const rng = new SeededRandom(opts.seed ?? 0)
+  const net = new Network({ name: 'diehl_cook', dt: opts.dt ?? 0.1 })
+  const input = net.add(new Encoder({ num: 784, coding: 'poisson', unit_conversion: 0.6375, name: 'input' }))
+  const exc = net.add(new NeuronGroup({ num: N, model: 'lifstdp_ex', name: 'exc' }))
+  const inh = net.add(new NeuronGroup({ num: N, model: 'lifstdp_ih', name: 'inh' }))
+  const w = new Float32Array(N * 784)
+  for (let i = 0; i < w.length; i++) w[i] = 0.3 * rng.uniform()
+  const eye = new Float32Array(N * N)
+  const anti = new Float32Array(N * N)
+  for (let j = 0; j < N; j++)
+    for (let i = 0; i < N; i++) {
+      eye[j * N + i] = j === i ? 22.5 : 0
+      anti[j * N + i] = j === i ? 0 : -120
+    }
+  const conn = net.add(new Connection(input, exc, { weight: w, name: 'input_exc' }))
+  const excInh = net.add(new Connection(exc, inh, { weight: eye, name: 'exc_inh' }))
+  const inhExc = net.add(new Connection(inh, exc, { weight: anti, name: 'inh_exc' }))
+  const counts = net.add(new Decoder({ num: N, dec_target: exc, name: 'counts' }))
+  const learner = new Learner({ algorithm: 'nearest_online_stdp', trainable: conn, name: 'stdp', ...(opts.learner ?? {}) })
+  return { net, input, exc, inh, conn, excInh, inhExc, learner, counts }
+}
+
+/** Runs every sample of `data` (one run each) and returns the excitatory spike counts [n, N]. */
+export async function spikeCounts(
+  prog: Program,
+  dc: DiehlCookNetwork,
+  data: Dataset,
+  steps: number,
+  onSample?: (done: number) => void,
+): Promise<Float32Array> {
+  const N = dc.exc.num
+  const px = data.rows * data.cols
+  if (px !== 784) throw new InvalidArgumentError(`the Diehl & Cook network reads 28x28 images, the data has ${data.rows}x${data.cols}`, { param: 'data' })
+  const out = new Float32Array(data.n * N)
+  for (let s = 0; s < data.n; s++) {
+    await prog.run({ input: data.images.subarray(s * px, (s + 1) * px) }, { steps })
+    const c = prog.slot(dc.counts, 'predict')
+    out.set(c.toArray() as Float32Array, s * N)
+    c.dispose()
+    onSample?.(s + 1)
+  }
+  return out
+}
+
+/** Each neuron's class: the one with the highest mean count over the samples of that class. */
+export function assignLabels(counts: Float32Array, labels: Uint8Array, N: number, classes = 10): Int32Array {
+  const sum = new Float64Array(classes * N)
+  const per = new Float64Array(classes)
+  for (let s = 0; s < labels.length; s++) {
+    const c = labels[s]!
+    per[c]!++
+    for (let j = 0; j < N; j++) sum[c * N + j]! += counts[s * N + j]!
+  }
+  const out = new Int32Array(N)
+  for (let j = 0; j < N; j++) {
+    let best = -1
+    let bestRate = -Infinity
+    for (let c = 0; c < classes; c++) {
+      if (per[c] === 0) continue
+      const r = sum[c * N + j]! / per[c]!
+      if (r > bestRate) {
+        bestRate = r
+        best = c
+      }
+    }
+    out[j] = best
+  }
+  return out
+}
+
+/** Predictions: the class whose assigned neurons fire most on average. */
+export function predictLabels(counts: Float32Array, assignment: Int32Array, n: number, classes = 10): Uint8Array {
+  const N = assignment.length
+  const out = new Uint8Array(n)
+  const num = new Float64Array(classes)
+  for (const c of assignment) if (c >= 0) num[c]!++
+  for (let s = 0; s < n; s++) {
+    const acc = new Float64Array(classes)
+    for (let j = 0; j < N; j++) if (assignment[j]! >= 0) acc[assignment[j]!]! += counts[s * N + j]!
+    let best = 0
+    let bestRate = -Infinity
+    for (let c = 0; c < classes; c++) {
+      if (num[c] === 0) continue
+      const r = acc[c]! / num[c]!
+      if (r > bestRate) {
+        bestRate = r
+        best = c
+      }
+    }
+    out[s] = best
+  }
+  return out
+}
+
+function accuracy(pred: Uint8Array, labels: Uint8Array): number {
+  let ok = 0
+  for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) ok++
+  return pred.length ? ok / pred.length : 0
+}
+
+function loadData(opts: TrainOptions): { train: Dataset; test: Dataset } {
+  if (opts.data === 'synthetic') {
+    const d = syntheticDigits({ n: 1000, seed: opts.seed })
+    return { train: subset(d, 0, 800), test: subset(d, 800, 1000) }
+  }
+  const d = readMnist(opts.data)
+  // SPAIC's example: images 1-8000 train, 8001-10000 test
+  const nTrain = Math.min(8000, Math.round(d.n * 0.8))
+  const nTest = Math.min(2000, d.n - nTrain)
+  return { train: subset(d, 0, nTrain), test: subset(d, nTrain, nTrain + nTest) }
+}
+
+export const diehlCookJob = {
+  description: "Diehl & Cook unsupervised STDP (SPAIC's Stdp_test_main.py): 100 exc + 100 inh, dt 0.1, 256 steps, batch 1",
+  async run(opts: TrainOptions, progress: ProgressReporter): Promise<Metrics> {
+    // the command line's generic defaults (20 steps of 1 ms, batch 32) are not this example's
+    const generic = opts.dt === TRAIN_DEFAULTS.dt && opts.runtime === TRAIN_DEFAULTS.runtime
+    const dt = generic ? 0.1 : opts.dt
+    const runtime = generic ? 25.6 : opts.runtime
+    if (generic) progress.log('Diehl & Cook: dt 0.1 ms, runtime 25.6 ms (256 steps), as in SPAIC (pass --dt/--runtime to change)')
+    if (opts.batch !== 1) progress.log(`Diehl & Cook learns one sample at a time: batch ${opts.batch} ignored, using 1`)
+    const { train, test } = loadData(opts)
+    const dc = diehlCookNetwork({ dt, seed: opts.seed })
+    const prog = await buildProgram(dc.net, { batch: 1, device: opts.device as never, seed: opts.seed })
+    const steps = Math.max(1, Math.round(runtime / dt))
+    const epochs: EpochMetrics[] = []
+    try {
+      let finalTest: number | null = null
+      for (let e = 1; e <= opts.epochs; e++) {
+        const t0 = performance.now()
+        dc.learner.active()
+        progress.start(train.n, `epoch ${e}/${opts.epochs} train`)
+        await spikeCounts(prog, dc, train, steps, (done) => progress.update({ done }))
+        progress.finish()
+        const trainSec = (performance.now() - t0) / 1000
+        dc.learner.deactive()
+        progress.start(train.n, `epoch ${e}/${opts.epochs} assign labels`)
+        const trainCounts = await spikeCounts(prog, dc, train, steps, (done) => progress.update({ done }))
+        const assignment = assignLabels(trainCounts, train.labels, dc.exc.num)
+        const trainAcc = accuracy(predictLabels(trainCounts, assignment, train.n), train.labels)
+        progress.finish({ accuracy: trainAcc })
+        progress.start(test.n, `epoch ${e}/${opts.epochs} test`)
+        const testCounts = await spikeCounts(prog, dc, test, steps, (done) => progress.update({ done }))
+        finalTest = accuracy(predictLabels(testCounts, assignment, test.n), test.labels)
+        progress.finish({ accuracy: finalTest })
+        const seconds = (performance.now() - t0) / 1000
+        epochs.push({ epoch: e, trainLoss: null, trainAccuracy: trainAcc, testAccuracy: finalTest, samplesPerSec: train.n / trainSec, seconds })
+      }
+      return {
+        algorithm: 'nearest_online_stdp',
+        device: prog.device.toString(),
+        epochs,
+        finalTestAccuracy: finalTest,
+        extra: { neurons: dc.exc.num, steps, dt, trainSamples: train.n, testSamples: test.n },
+      }
+    } finally {
+      prog.dispose()
+    }
+  },
+}
+
+registerTrainJob('nearest_online_stdp', diehlCookJob)

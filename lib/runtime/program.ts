@@ -1,0 +1,495 @@
+/**
+ * The step-by-step program executor: a compiled network (lib/network ProgramSpec) living on one
+ * device, run for all T steps of a run in ONE native call (native/core/program.cpp), with SPAIC's
+ * per-step semantics (ALGORITHMS.md §3.1-3.3): push ops, graph ops in the spec's order reading `prev`
+ * (committed) or `cur` (written earlier this step) values, commit, then fetch ops (decoders, monitors).
+ *
+ * @example
+ * const prog = await buildProgram(net, { batch: 1, device: 'cpu', seed: 7 })
+ * await prog.run({ input: images }, { runtime: 25.6 })      // 256 steps at dt = 0.1
+ * const counts = prog.slot(decoder, 'predict').toArray()
+ * prog.dispose()
+ */
+import { InvalidArgumentError, ShapeError, StateError, invalidArgument } from '../errors.js'
+import { native, type NativeTensor } from '../native.js'
+import { NetObject, Network } from '../network/base.js'
+import { compileNetwork, type CompileOptions } from '../network/compile.js'
+import type { CompilableLearner, OpSpec, ProgramSpec, SlotSpec } from '../network/program.js'
+import { integer, isPlainObject, nonNegative, options as checkOptions, positive } from '../validate.js'
+import { resolveDevice, type Device, type DeviceSpec } from './device.js'
+import { dtypeCode, type AnyTypedArray, type DType } from './dtype.js'
+import { Tensor } from './tensor.js'
+
+type H = NativeTensor
+type Handle = object
+interface ProgramBinding {
+  programCreate(desc: LoweredProgram, device: number): Handle
+  programRun(h: Handle, steps: number, batch: number, slots: number[], skip: boolean[], ...tensors: H[]): Promise<void>
+  programRead(h: Handle, slot: number): H
+  programWrite(h: Handle, slot: number, value: H): void
+  programRecord(h: Handle, op: number): H
+  programShape(h: Handle, slot: number): number[]
+  programRng(h: Handle): [number, number, number]
+  programDispose(h: Handle): void
+}
+const bind = () => native() as unknown as ProgramBinding
+
+// ---- lowering: ProgramSpec -> the executor's slot table and op list ----------------------------
+
+const KIND_CODE = { param: 0, state: 1, stay: 2, input: 3, const: 4 } as const
+const PHASE_CODE = { push: 0, graph: 1, fetch: 2 } as const
+const MODE_CODE = { set: 0, add: 1, update: 2 } as const
+
+export interface LoweredSlot {
+  name: string
+  shape: number[]
+  batched: boolean
+  dtype: number
+  kind: number
+  init: Float64Array
+  lo: number | null
+  hi: number | null
+  perStep: boolean
+}
+
+export interface LoweredOp {
+  type: string
+  owner: string
+  phase: number
+  /** role -> [slot index, read at cur, write mode (-1: not written, 0 set, 1 add, 2 update)] */
+  refs: Record<string, [number, boolean, number]>
+  num: Record<string, number>
+  str: Record<string, string>
+}
+
+export interface LoweredProgram {
+  dtype: number
+  dt: number
+  batch: number
+  seedLo: number
+  seedHi: number
+  offset: number
+  slots: LoweredSlot[]
+  ops: LoweredOp[]
+}
+
+// Neuron op parameters under the neuron kernel's names (native NeuronParams).
+const NEURON_RENAME: Record<string, Record<string, string>> = {
+  neuron_if: { ConstantDecay: 'constant_decay' },
+  neuron_clif: { beta_m: 'decay', beta_p: 'decay_p', beta_q: 'decay_q' },
+  neuron_lifstdp_ex: { decay_v: 'decay' },
+  neuron_lifstdp_ih: { decay_v: 'decay' },
+  neuron_diehl_and_cook: { decay: 'dc_decay', v_reset: 'dc_v_reset', v_rest: 'dc_v_rest' },
+}
+
+/** The role a read or write plays in its op (the executor finds its slots by role). */
+function roleOf(op: OpSpec, slot: SlotSpec, index: number, isRead: boolean): string {
+  const roles = isRead ? op.params.readRoles : op.params.writeRoles
+  if (Array.isArray(roles) && typeof roles[index] === 'string') return roles[index] as string
+  const v = slot.var.replace(/\[stay\]$/, '')
+  if (op.type.startsWith('synapse_') && v === 'O') return 'pre'
+  if ((op.type.startsWith('decode_') || op.type === 'monitor') && isRead && index === 0) return 'target'
+  return v
+}
+
+export function lowerProgram(spec: ProgramSpec, seed: bigint, offset = 0): LoweredProgram {
+  const index = new Map<string, number>()
+  spec.slots.forEach((s, i) => index.set(s.name, i))
+  const slots: LoweredSlot[] = spec.slots.map((s) => {
+    const init = 'fill' in s.init ? Float64Array.of(s.init.fill) : Float64Array.from(s.init.data)
+    return {
+      name: s.name,
+      shape: s.shape.slice(),
+      batched: s.batched,
+      dtype: dtypeCode[s.dtype as DType],
+      kind: KIND_CODE[s.kind],
+      init,
+      lo: s.clamp?.[0] ?? null,
+      hi: s.clamp?.[1] ?? null,
+      perStep: s.perStep === true,
+    }
+  })
+  const ops: LoweredOp[] = spec.ops.map((op) => {
+    const refs: Record<string, [number, boolean, number]> = {}
+    op.reads.forEach((r, i) => {
+      const si = index.get(r.slot)!
+      const role = roleOf(op, spec.slots[si]!, i, true)
+      refs[role] = [si, r.at === 'cur', refs[role]?.[2] ?? -1]
+    })
+    op.writes.forEach((w, i) => {
+      const si = index.get(w.slot)!
+      const role = roleOf(op, spec.slots[si]!, i, false)
+      const prev = refs[role]
+      if (prev && prev[0] !== si) throw new InvalidArgumentError(`op '${op.type}' of ${op.owner} reads and writes different slots as '${role}'`, { param: op.owner })
+      refs[role] = [si, prev?.[1] ?? false, MODE_CODE[w.mode]]
+    })
+    const num: Record<string, number> = {}
+    const str: Record<string, string> = {}
+    const rename = NEURON_RENAME[op.type] ?? {}
+    for (const [k, v] of Object.entries(op.params)) {
+      const key = rename[k] ?? k
+      if (typeof v === 'number') num[key] = v
+      else if (typeof v === 'boolean') num[key] = v ? 1 : 0
+      else if (typeof v === 'string') str[key] = v
+    }
+    return { type: op.type, owner: op.owner, phase: PHASE_CODE[op.phase], refs, num, str }
+  })
+  return {
+    dtype: dtypeCode[spec.dtype],
+    dt: spec.dt,
+    batch: spec.batch,
+    seedLo: Number(seed & 0xffffffffn),
+    seedHi: Number((seed >> 32n) & 0xffffffffn),
+    offset,
+    slots,
+    ops,
+  }
+}
+
+// ---- step count ----------------------------------------------------------------------------------
+
+/**
+ * SPAIC's number of steps for a run of `runtime` (§3.1): the smallest n with round(n·dt, 2) >= runtime,
+ * i.e. effectively ceil(runtime/dt), computed here as an integer once per run.
+ */
+export function stepsFor(runtime: number, dt: number): number {
+  positive('runtime', runtime)
+  positive('dt', dt)
+  const round2 = (x: number) => Math.round(x * 100) / 100
+  let n = Math.max(1, Math.floor(runtime / dt) - 2)
+  while (round2(n * dt) < runtime) n++
+  if (!Number.isSafeInteger(n) || n > 2 ** 31 - 1) throw invalidArgument('runtime', `a run of at most 2^31-1 steps of dt ${dt}`, runtime)
+  return n
+}
+
+// ---- the program ---------------------------------------------------------------------------------
+
+export interface BuildProgramOptions {
+  /** Time step (ms); default the network's dt. */
+  dt?: number
+  /** Batch size the program is allocated for (a run with another batch re-allocates); default 1. */
+  batch?: number
+  /** 'auto' | 'cpu' | 'cuda' | 'cuda:N'; default the network's device. */
+  device?: DeviceSpec
+  /** Seed of the encoders' random stream (Philox); default 0. */
+  seed?: number | bigint
+  dtype?: 'float32' | 'float64'
+  strategy?: 0 | 1
+  /** Learners to build besides those attached to the network. */
+  learners?: CompilableLearner[]
+  /**
+   * Slot names to record after every step (as a Monitor would), e.g. a learner's traces, which no
+   * Monitor can target; read them with `recorded(name)` after a run.
+   */
+  record?: string[]
+}
+
+export interface RunOptions {
+  /** Run duration (ms); T = SPAIC's step count for it (stepsFor). */
+  runtime?: number
+  /** Step count (instead of runtime). */
+  steps?: number
+}
+
+/** A run input: a Tensor, or a typed array / number[] (the batch is inferred from its length). */
+export type RunInput = Tensor | AnyTypedArray | readonly number[]
+
+interface LearnerLike {
+  readonly name: string
+  readonly isActive?: boolean
+}
+
+export class Program {
+  readonly spec: ProgramSpec
+  readonly device: Device
+  readonly dt: number
+  #h: Handle | null
+  #slotIndex = new Map<string, number>()
+  #learners: LearnerLike[]
+  #running = false
+  #lastSteps = 0
+  #lastBatch: number
+
+  /** @internal Use buildProgram(). */
+  constructor(spec: ProgramSpec, device: Device, seed: bigint, learners: LearnerLike[]) {
+    this.spec = spec
+    this.device = device
+    this.dt = spec.dt
+    spec.slots.forEach((s, i) => this.#slotIndex.set(s.name, i))
+    this.#learners = learners
+    this.#lastBatch = spec.batch
+    this.#h = bind().programCreate(lowerProgram(spec, seed), device.index)
+  }
+
+  get disposed(): boolean {
+    return this.#h === null
+  }
+
+  /** Steps of the last run (0 before the first). */
+  get lastSteps(): number {
+    return this.#lastSteps
+  }
+
+  /** The batch size of the last run (the built batch before). */
+  get batch(): number {
+    return this.#lastBatch
+  }
+
+  /** The encoders' random stream position: { seed, offset } (words consumed so far). */
+  get rngState(): { seed: bigint; offset: number } {
+    const [lo, hi, off] = bind().programRng(this.#handle('program'))
+    return { seed: (BigInt(hi) << 32n) | BigInt(lo), offset: off }
+  }
+
+  #handle(param: string): Handle {
+    if (this.#h === null) throw new StateError('the program was used after dispose()', { param })
+    if (this.#running) throw new StateError('the program is running: await run() first', { param })
+    return this.#h
+  }
+
+  #slot(param: string, a: string | NetObject, variable?: string): number {
+    let name: string
+    if (a instanceof NetObject) {
+      if (typeof variable !== 'string') throw invalidArgument('variable', `a variable name of ${a}`, variable)
+      name = a.varKey(variable)
+    } else if (typeof a === 'string') name = variable === undefined ? a : `${a}:{${variable}}`
+    else throw invalidArgument(param, 'a slot name or a network object', a)
+    const i = this.#slotIndex.get(name)
+    if (i === undefined) {
+      throw new InvalidArgumentError(`no slot named '${name}' in the program of network '${this.spec.network}'`, { param })
+    }
+    return i
+  }
+
+  /** Names of every slot (weights, state, learner traces, decoder outputs, inputs). */
+  slotNames(): string[] {
+    return this.spec.slots.map((s) => s.name)
+  }
+
+  /**
+   * A copy of a slot's committed value: `slot('conn:{weight}')`, `slot(group, 'V')`. Batched state is
+   * [B, ...shape]. Inputs hold no data outside a run.
+   */
+  slot(name: string | NetObject, variable?: string): Tensor {
+    const h = this.#handle('name')
+    const i = this.#slot('name', name, variable)
+    const s = this.spec.slots[i]!
+    if (s.kind === 'input') throw new StateError(`slot '${s.name}' is an input: it holds data only during a run`, { param: 'name' })
+    const shape = bind().programShape(h, i)
+    return new Tensor(bind().programRead(h, i), shape, s.dtype as DType, this.device)
+  }
+
+  /** Overwrites a slot's committed value (a weight, a [stay] state, ...) with `value` (same element count and dtype). */
+  setSlot(name: string | NetObject, variableOrValue: string | RunInput, value?: RunInput): void {
+    const h = this.#handle('name')
+    const [i, v] = typeof variableOrValue === 'string' ? [this.#slot('name', name, variableOrValue), value] : [this.#slot('name', name), variableOrValue]
+    const s = this.spec.slots[i]!
+    if (s.kind === 'input') throw new InvalidArgumentError(`slot '${s.name}' is an input: pass it to run()`, { param: 'name' })
+    const shape = bind().programShape(h, i)
+    const n = shape.reduce((a, b) => a * b, 1)
+    const t = toTensor('value', v, s.dtype as DType, this.device, null)
+    try {
+      if (t.tensor.numel !== n) throw new ShapeError(`Expected ${n} values for slot '${s.name}' but received ${t.tensor.numel}`, { param: 'value' })
+      checkFinite('value', t.tensor)
+      bind().programWrite(h, i, t.tensor.handleFor('value'))
+    } finally {
+      if (t.owned) t.tensor.dispose()
+    }
+  }
+
+  /** What a monitor recorded in the last run: [T, ...shape of its variable] (batched: [T, B, ...]). */
+  monitor(m: string | NetObject): Tensor {
+    const h = this.#handle('monitor')
+    const name = m instanceof NetObject ? m.name : m
+    if (typeof name !== 'string') throw invalidArgument('monitor', 'a Monitor or its name', m)
+    const op = this.spec.ops.findIndex((o) => o.type === 'monitor' && o.owner === name)
+    if (op < 0) throw new InvalidArgumentError(`no monitor named '${name}' in the program of network '${this.spec.network}'`, { param: 'monitor' })
+    const target = this.#slotIndex.get(this.spec.ops[op]!.reads[0]!.slot)!
+    const s = this.spec.slots[target]!
+    const shape = [this.#lastSteps, ...bind().programShape(h, target)]
+    return new Tensor(bind().programRecord(h, op), shape, s.dtype as DType, this.device)
+  }
+
+  /** What `record` (a buildProgram option) recorded for slot `name` in the last run: [T, ...shape]. */
+  recorded(name: string): Tensor {
+    if (typeof name !== 'string') throw invalidArgument('name', 'a recorded slot name', name)
+    if (!this.spec.ops.some((o) => o.type === 'monitor' && o.owner === `record:${name}`)) {
+      throw new InvalidArgumentError(`slot '${name}' is not recorded: pass it in buildProgram's record option`, { param: 'name' })
+    }
+    return this.monitor(`record:${name}`)
+  }
+
+  /**
+   * Runs all steps of one run in native code (one async call; the event loop keeps running). Inputs
+   * are keyed by their owner's name (an encoder's name for its source, e.g. `{ input: images }`) or by
+   * slot name. Per-step inputs (spike_train encoders) are [B, T, ...shape]; others [B, ...shape].
+   * Everything is checked before anything changes: a bad input rejects with a typed error naming it.
+   */
+  async run(inputs: Record<string, RunInput> = {}, opts: RunOptions = {}): Promise<void> {
+    const h = this.#handle('program')
+    if (!isPlainObject(inputs)) throw invalidArgument('inputs', 'an object of named inputs', inputs)
+    const o = checkOptions('options', opts, ['runtime', 'steps'])
+    if (o.runtime !== undefined && o.steps !== undefined) throw new InvalidArgumentError('pass runtime or steps, not both', { param: 'steps' })
+    let steps: number | undefined
+    if (o.steps !== undefined) steps = integer('steps', o.steps, 1, 2 ** 31 - 1)
+    else if (o.runtime !== undefined) steps = stepsFor(nonNegative('runtime', o.runtime), this.dt)
+
+    // resolve names
+    const byKey = new Map<number, [string, RunInput]>()
+    for (const [key, val] of Object.entries(inputs)) {
+      let i = this.#slotIndex.get(key)
+      if (i === undefined) {
+        const own = this.spec.slots.map((s, j) => [s, j] as const).filter(([s]) => s.kind === 'input' && s.owner === key)
+        const req = own.filter(([s]) => !s.optional)
+        const pick = req.length === 1 ? req : own.length === 1 ? own : []
+        if (pick.length !== 1) {
+          const names = this.spec.slots.filter((s) => s.kind === 'input').map((s) => `${s.owner} (${s.name})`)
+          throw new InvalidArgumentError(`unknown input '${key}'; the program's inputs are ${names.join(', ') || '(none)'}`, { param: key })
+        }
+        i = pick[0]![1]
+      }
+      if (this.spec.slots[i]!.kind !== 'input') throw new InvalidArgumentError(`'${key}' is not an input of the program (it is a ${this.spec.slots[i]!.kind} slot)`, { param: key })
+      if (byKey.has(i)) throw new InvalidArgumentError(`input '${key}' is given twice`, { param: key })
+      byKey.set(i, [key, val])
+    }
+    // required inputs: those read by an op that runs
+    const skip = this.spec.ops.map((op) => this.#skipped(op))
+    this.spec.ops.forEach((op, k) => {
+      if (skip[k]) return
+      for (const r of op.reads) {
+        const i = this.#slotIndex.get(r.slot)!
+        const s = this.spec.slots[i]!
+        if (s.kind === 'input' && !s.optional && !byKey.has(i)) {
+          throw new InvalidArgumentError(`input '${s.owner}' (${s.name}) is missing: op '${op.type}' of ${op.owner} reads it`, { param: s.owner })
+        }
+      }
+    })
+    // per-step inputs fix T when no runtime is given
+    if (steps === undefined) {
+      for (const [i, [key, val]] of byKey) {
+        const s = this.spec.slots[i]!
+        if (s.perStep && val instanceof Tensor && val.shape.length >= 2) steps ??= val.shape[1]
+        else if (s.perStep) throw new InvalidArgumentError(`give runtime (or steps), or input '${key}' as a [B, T, ...] Tensor`, { param: 'runtime' })
+      }
+      if (steps === undefined) throw new InvalidArgumentError('a run needs runtime (ms) or steps', { param: 'runtime' })
+    }
+
+    // convert and check every input before anything changes
+    const owned: Tensor[] = []
+    const slots: number[] = []
+    const tensors: H[] = []
+    let batch: number | undefined
+    try {
+      for (const [i, [key, val]] of byKey) {
+        const s = this.spec.slots[i]!
+        const per = s.shape.reduce((a, b) => a * b, 1)
+        const lead = s.perStep ? per * steps : per
+        const t = toTensor(key, val, s.dtype as DType, this.device, null)
+        if (t.owned) owned.push(t.tensor)
+        const x = t.tensor
+        let b: number
+        if (val instanceof Tensor) {
+          const want = s.batched ? (s.perStep ? `[B, ${steps}, ${s.shape.join(', ')}]` : `[B, ${s.shape.join(', ')}]`) : `[${s.shape.join(', ')}]`
+          const rest = x.shape.slice(s.batched ? (s.perStep ? 2 : 1) : 0).reduce((a, c) => a * c, 1)
+          const tOk = !s.perStep || (x.shape.length >= 2 && x.shape[1] === steps)
+          if (!tOk || rest !== per || (s.batched && x.shape.length < (s.perStep ? 2 : 1))) {
+            throw new ShapeError(`Expected input '${key}' of shape ${want} but received [${x.shape.join(', ')}]`, { param: key })
+          }
+          b = s.batched ? x.shape[0]! : 1
+        } else {
+          if (x.numel % (s.batched ? lead : per) !== 0 || x.numel === 0 || (!s.batched && x.numel !== per)) {
+            throw new ShapeError(`Expected input '${key}' to hold a multiple of ${lead} values (${s.perStep ? `T = ${steps} frames of ` : ''}[${s.shape.join(', ')}]) but received ${x.numel}`, { param: key })
+          }
+          b = s.batched ? x.numel / lead : 1
+        }
+        if (s.batched) {
+          if (batch !== undefined && b !== batch) throw new ShapeError(`input '${key}' has batch ${b}, another input has batch ${batch}`, { param: key })
+          batch = b
+        }
+        checkFinite(key, x)
+        slots.push(i)
+        tensors.push(x.handleFor(key))
+      }
+      const B = batch ?? this.#lastBatch
+      this.#running = true
+      try {
+        await bind().programRun(h, steps, B, slots, skip, ...tensors)
+      } finally {
+        this.#running = false
+      }
+      this.#lastSteps = steps
+      this.#lastBatch = B
+    } finally {
+      for (const t of owned) t.dispose()
+    }
+  }
+
+  #skipped(op: OpSpec): boolean {
+    if (!op.learner) return false
+    const l = this.#learners.find((x) => x.name === op.learner)
+    return l !== undefined && l.isActive === false
+  }
+
+  /** Frees the native program. Safe to call twice; refused while a run is in flight. */
+  dispose(): void {
+    if (this.#h === null) return
+    if (this.#running) throw new StateError('the program is running: await run() before dispose()', { param: 'program' })
+    bind().programDispose(this.#h)
+    this.#h = null
+  }
+}
+
+function toTensor(param: string, v: unknown, dtype: DType, device: Device, shape: number[] | null): { tensor: Tensor; owned: boolean } {
+  if (v instanceof Tensor) {
+    if (v.disposed) throw new StateError(`${param} was used after dispose()`, { param })
+    if (v.dtype !== dtype) throw invalidArgument(param, `a ${dtype} tensor`, `a ${v.dtype} tensor`)
+    if (v.device.index !== device.index) return { tensor: v.to(device), owned: true }
+    return { tensor: v, owned: false }
+  }
+  if (Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView))) {
+    const arr = v as ArrayLike<number>
+    for (let k = 0; k < arr.length; k++) {
+      if (typeof arr[k] !== 'number') throw invalidArgument(param, 'numbers', arr[k])
+    }
+    const typed = dtype === 'float64' ? Float64Array.from(arr) : dtype === 'int32' ? Int32Array.from(arr) : Float32Array.from(arr)
+    return { tensor: Tensor.from(typed, { device, ...(shape ? { shape } : {}) }), owned: true }
+  }
+  throw invalidArgument(param, 'a Tensor, a typed array or an array of numbers', v)
+}
+
+function checkFinite(param: string, t: Tensor): void {
+  const a = t.toArray()
+  for (let k = 0; k < a.length; k++) {
+    if (!Number.isFinite(a[k]!)) throw new InvalidArgumentError(`input '${param}' holds a non-finite value (${a[k]}) at index ${k}`, { param })
+  }
+}
+
+/**
+ * Compiles `net` (compileNetwork) and builds it on a device. Building runs the ops' build-time hooks,
+ * which reproduce SPAIC's dry run: e.g. nearest_online_stdp normalises and clamps the initial weight.
+ */
+export async function buildProgram(net: Network, opts: BuildProgramOptions = {}): Promise<Program> {
+  if (!(net instanceof Network)) throw invalidArgument('net', 'a Network', net)
+  const o = checkOptions('options', opts, ['dt', 'batch', 'device', 'seed', 'dtype', 'strategy', 'learners', 'record'])
+  const record = o.record === undefined ? [] : o.record
+  if (!Array.isArray(record) || record.some((x) => typeof x !== 'string')) throw invalidArgument('record', 'an array of slot names', record)
+  let seed = 0n
+  if (o.seed !== undefined) {
+    if (typeof o.seed === 'bigint') seed = o.seed
+    else seed = BigInt(integer('seed', o.seed, 0, Number.MAX_SAFE_INTEGER))
+    if (seed < 0n || seed >= 1n << 64n) throw invalidArgument('seed', 'a seed in [0, 2^64)', o.seed)
+  }
+  const device = resolveDevice(o.device ?? net.device, 'device')
+  const copts: CompileOptions = {}
+  for (const k of ['dt', 'batch', 'dtype', 'strategy', 'learners'] as const) if (o[k] !== undefined) (copts as Record<string, unknown>)[k] = o[k]
+  const spec = compileNetwork(net, copts)
+  for (const name of record as string[]) {
+    if (!spec.slots.some((s) => s.name === name)) {
+      throw new InvalidArgumentError(`record: no slot named '${name}' (slots: ${spec.slots.map((s) => s.name).join(', ')})`, { param: 'record' })
+    }
+    if (spec.ops.some((op) => op.owner === `record:${name}`)) continue
+    spec.ops.push({ type: 'monitor', owner: `record:${name}`, phase: 'fetch', stage: 'monitor', reads: [{ slot: name, at: 'prev' }], writes: [], params: { target: name, var_name: name } })
+  }
+  const learners = [...net.learners, ...((o.learners as CompilableLearner[] | undefined) ?? [])] as unknown as LearnerLike[]
+  return new Program(spec, device, seed, learners)
+}

@@ -1,0 +1,61 @@
+/**
+ * The Diehl & Cook job's pieces: the network (SPAIC's STDP example), per-sample spike counts through the
+ * program with learning on and frozen, label assignment and prediction, and its registration.
+ */
+import test from 'ava'
+
+import { assignLabels, diehlCookNetwork, predictLabels, spikeCounts } from '../../lib/cli/jobs-stdp.js'
+import { trainJobs } from '../../lib/cli/jobs.js'
+import { buildProgram, InvalidArgumentError, subset, syntheticDigits } from '../../lib/index.js'
+
+test('registered as the training job of nearest_online_stdp', (t) => {
+  t.truthy(trainJobs.get('nearest_online_stdp'))
+})
+
+test('the network: 784 poisson -> N lifstdp_ex (learned) -> N lifstdp_ih (22.5 I) -> exc (-120 (1 - I))', async (t) => {
+  const dc = diehlCookNetwork({ neurons: 12, seed: 5 })
+  t.is(dc.exc.num, 12)
+  t.is(dc.inh.num, 12)
+  t.is(dc.input.unit_conversion, 0.6375)
+  t.true(Array.from(dc.conn.weight).every((w) => w >= 0 && w < 0.3))
+  const prog = await buildProgram(dc.net, { device: 'cpu', seed: 1 })
+  // the build normalised every row to 78.4 and clamped to [0, 1]
+  const w = prog.slot(dc.conn, 'weight').toArray()
+  for (let j = 0; j < 12; j++) {
+    const row = Array.from(w.subarray(j * 784, (j + 1) * 784))
+    t.true(Math.abs(row.reduce((a, b) => a + b, 0) - 78.4) < 1e-3)
+  }
+  const ei = prog.slot(dc.excInh, 'weight').toArray()
+  const ie = prog.slot(dc.inhExc, 'weight').toArray()
+  for (let j = 0; j < 12; j++)
+    for (let i = 0; i < 12; i++) {
+      t.is(ei[j * 12 + i], j === i ? 22.5 : 0)
+      t.is(ie[j * 12 + i], j === i ? 0 : -120)
+    }
+  const data = syntheticDigits({ n: 6, seed: 2 })
+  const counts = await spikeCounts(prog, dc, data, 64)
+  t.is(counts.length, 6 * 12)
+  t.true(counts.some((c) => c > 0), 'the excitatory neurons fire')
+  const after = prog.slot(dc.conn, 'weight').toArray()
+  t.notDeepEqual(Array.from(after), Array.from(w), 'learning changed the weights')
+  dc.learner.deactive()
+  await spikeCounts(prog, dc, subset(data, 0, 2), 64)
+  t.deepEqual(Array.from(prog.slot(dc.conn, 'weight').toArray()), Array.from(after), 'frozen: no change')
+  await t.throwsAsync(spikeCounts(prog, dc, { ...data, rows: 27, cols: 29, images: data.images.subarray(0, 6 * 27 * 29) }, 8), { instanceOf: InvalidArgumentError })
+  prog.dispose()
+})
+
+test('label assignment by the highest mean count per class; prediction by the mean count of the assigned neurons', (t) => {
+  // 3 neurons, 4 samples of classes 0, 1, 0, 2
+  const counts = Float32Array.from([
+    5, 0, 1, // class 0
+    0, 4, 0, // class 1
+    3, 1, 0, // class 0
+    1, 0, 6, // class 2
+  ])
+  const labels = Uint8Array.from([0, 1, 0, 2])
+  const a = assignLabels(counts, labels, 3, 3)
+  t.deepEqual(Array.from(a), [0, 1, 2])
+  const pred = predictLabels(Float32Array.from([0, 0, 9, 2, 1, 0]), a, 2, 3)
+  t.deepEqual(Array.from(pred), [2, 0])
+})

@@ -1,0 +1,92 @@
+/**
+ * Golden handler for kind `stdp_network`, algorithms nearest_online_STDP and full_online_STDP: SPAIC's
+ * smallest network for the rule (spike-train encoder -> full connection -> lif group, one learner on the
+ * connection) is declared through the public API, built (the build reproduces SPAIC's dry run: the
+ * weight after build is compared), run for T steps in one native call, and every per-step record
+ * (O, V, input/output traces, dw, weight) is compared within the file's tolerance; spikes exactly.
+ */
+import type { ExecutionContext } from 'ava'
+
+import { Connection, Encoder, Learner, Network, NeuronGroup, Monitor, Tensor, buildProgram } from '../../lib/index.js'
+import type { GoldenFile, GTensor } from '../helpers/golden.js'
+import { assertClose, assertExact, type Tol } from '../helpers/tolerance.js'
+import type { GoldenHandler } from './index.js'
+
+function field(o: Record<string, unknown>, prefix: string): GTensor {
+  const k = Object.keys(o).find((key) => key === prefix || key.startsWith(`${prefix}[`))
+  if (k === undefined) throw new Error(`no field ${prefix} in ${Object.keys(o).join(', ')}`)
+  return o[k] as GTensor
+}
+
+function tolOf(g: GoldenFile): Tol {
+  const tl = g.tolerance
+  return { rtol: tl.rtol, atol: tl.atol ?? 0 }
+}
+
+async function run(t: ExecutionContext, g: GoldenFile): Promise<void> {
+  const tol = tolOf(g)
+  const n = g.network
+  const spikes = field(g.inputs, 'spikes')
+  const [B, T, nPre] = spikes.shape as [number, number, number]
+  const w0 = field(g.inputs, 'weight_init')
+  const nPost = w0.shape[0]!
+  t.is(n.encoder.num, nPre)
+  t.is(n.neuron.num, nPost)
+  t.is(n.neuron.model, 'lif')
+
+  const net = new Network({ name: 'net', dt: n.dt })
+  const input = net.add(new Encoder({ num: nPre, coding: 'spike_train', name: 'input' }))
+  const layer = net.add(new NeuronGroup({ num: nPost, model: 'lif', tau_m: n.neuron.tau_m, v_th: n.neuron.v_th, v_reset: n.neuron.v_reset, name: 'layer' }))
+  const conn = net.add(new Connection(input, layer, { link: 'full', weight: Float32Array.from(w0.data), name: 'conn' }))
+  net.add(new Monitor(layer, { var_name: 'O', name: 'mO' }))
+  net.add(new Monitor(layer, { var_name: 'V', name: 'mV' }))
+  const kw: Record<string, unknown> = {}
+  if (n.learner.w_norm_overridden) kw.w_norm = n.learner.w_norm
+  const learner = new Learner({ algorithm: n.learner.algorithm, trainable: conn, name: 'stdp', ...kw })
+  t.true(net.learners.includes(learner))
+
+  const xPre = learner.connVarname(conn, 'input_trace')
+  const xPost = learner.connVarname(conn, 'output_trace')
+  const dw = learner.connVarname(conn, 'dw')
+  const wName = conn.varKey('weight')
+  const prog = await buildProgram(net, { batch: B, device: 'cpu', record: [xPre, xPost, dw, wName] })
+  try {
+    const wb = prog.slot(conn, 'weight')
+    assertClose(t, wb.toArray(), field(g.expected, 'weight_after_build').data, tol, 'weight after build')
+    wb.dispose()
+
+    const x = Tensor.from(Float32Array.from(spikes.data), { shape: [B, T, nPre] })
+    await prog.run({ input: x }, { runtime: n.run_time })
+    x.dispose()
+    t.is(prog.lastSteps, T)
+
+    const check = (what: string, got: Tensor, exp: GTensor, exact = false) => {
+      t.deepEqual([...got.shape], exp.shape, `${what} shape`)
+      const a = got.toArray()
+      const per = exp.data.length / T
+      for (let k = 0; k < T; k++) {
+        const ga = Array.from(a.subarray(k * per, (k + 1) * per))
+        const ea = exp.data.slice(k * per, (k + 1) * per)
+        if (exact) assertExact(t, ga, ea, `${what} after step ${k}`)
+        else assertClose(t, ga, ea, tol, `${what} after step ${k}`)
+      }
+      got.dispose()
+    }
+    check('O', prog.monitor('mO'), field(g.expected, 'O'), g.tolerance.spikes === 'exact')
+    check('V', prog.monitor('mV'), field(g.expected, 'V'))
+    check('input_trace', prog.recorded(xPre), field(g.expected, 'input_trace'))
+    check('output_trace', prog.recorded(xPost), field(g.expected, 'output_trace'))
+    check('dw', prog.recorded(dw), field(g.expected, 'dw'))
+    check('weight', prog.recorded(wName), field(g.expected, 'weight'))
+    const wEnd = prog.slot(conn, 'weight')
+    assertClose(t, wEnd.toArray(), field(g.expected, 'weight').data.slice((T - 1) * nPost * nPre), tol, 'weight after the run')
+    wEnd.dispose()
+  } finally {
+    prog.dispose()
+  }
+}
+
+export const stdpNetwork: GoldenHandler = {
+  algorithms: ['nearest_online_STDP', 'full_online_STDP'],
+  run,
+}
