@@ -173,8 +173,14 @@ export const diehlCookJob = {
     const runtime = generic ? 25.6 : opts.runtime
     if (generic) progress.log('Diehl & Cook: dt 0.1 ms, runtime 25.6 ms (256 steps), as in SPAIC (pass --dt/--runtime to change)')
     if (opts.batch !== 1) progress.log(`Diehl & Cook learns one sample at a time: batch ${opts.batch} ignored, using 1`)
-    const { train, test } = loadData(opts)
-    const dc = diehlCookNetwork({ dt, seed: opts.seed })
+    const data = loadData(opts)
+    const test = data.test
+    let train = data.train
+    if (opts.hidden !== null && opts.hidden.length !== 1) throw new InvalidArgumentError('Diehl & Cook takes one --hidden size: the number of excitatory neurons', { param: '--hidden' })
+    const neurons = opts.hidden?.[0] ?? 100
+    if (opts.limit > 0 && opts.limit < train.n) train = subset(train, 0, opts.limit)
+    progress.log(`Diehl & Cook: ${neurons} excitatory + ${neurons} inhibitory neurons, ${train.n} training images`)
+    const dc = diehlCookNetwork({ dt, seed: opts.seed, neurons })
     const prog = await buildProgram(dc.net, { batch: 1, device: opts.device as never, seed: opts.seed })
     const steps = Math.max(1, Math.round(runtime / dt))
     const epochs: EpochMetrics[] = []
