@@ -235,9 +235,10 @@ export class FeedForwardProgram {
       const x = input.device === this.device && input.dtype === 'float32' ? input : Tensor.from(Float32Array.from(input.toArray()), { shape: input.shape, device: this.device })
       checkFinite(x.toArray())
       if (enc.coding === 'poisson') {
-        spikes = this.#gen.poisson(x, { steps: T, dt: Number(enc.params.dt ?? this.dt), unitConversion: Number(enc.params.unit_conversion ?? 1) })
+        // uint8 spikes: a quarter of the memory traffic for the synapse scans of forward and backward
+        spikes = this.#gen.poisson(x, { steps: T, dt: Number(enc.params.dt ?? this.dt), unitConversion: Number(enc.params.unit_conversion ?? 1), dtype: 'uint8' })
       } else {
-        spikes = this.#gen.bernoulli(x, { steps: T, maxProb: Number(enc.params.max_prob ?? 1) } as never)
+        spikes = this.#gen.bernoulli(x, { steps: T, maxProb: Number(enc.params.max_prob ?? 1), dtype: 'uint8' })
       }
     }
     this.#inputSpikes?.dispose()

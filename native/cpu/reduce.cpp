@@ -15,6 +15,30 @@ void reduce(const ReduceParams& p, const T* a, T* out) {
   const i64 outer = p.outer, len = p.len, inner = p.inner;
   const i64 rows = outer * inner;
   const bool max_min = p.op == ReduceOp::Max || p.op == ReduceOp::Min;
+  if (inner == 1 && outer < 4 && len > kSerialBelow) {
+    // Few long rows: split each row across the threads, then combine the partial results.
+    for (i64 o = 0; o < outer; ++o) {
+      const T* row = a + o * len;
+      A acc = max_min ? A(reduce_identity<T>(p.op)) : A(0);
+#if defined(_OPENMP)
+#pragma omp parallel
+#endif
+      {
+        A local = max_min ? A(reduce_identity<T>(p.op)) : A(0);
+#if defined(_OPENMP)
+#pragma omp for schedule(static) nowait
+#endif
+        for (i64 i = 0; i < len; ++i) local = reduce_combine<A>(p.op, local, A(row[i]));
+#if defined(_OPENMP)
+#pragma omp critical
+#endif
+        acc = reduce_combine<A>(p.op, acc, local);
+      }
+      if (p.op == ReduceOp::Mean) acc = acc / A(len);
+      out[o] = static_cast<T>(acc);
+    }
+    return;
+  }
   if (inner == 1) {
     // Contiguous rows: one accumulator per output.
 #if defined(_OPENMP)

@@ -4,6 +4,10 @@
 // plain loop, which the compiler vectorises), then transforms them. Chunking never changes a value.
 #include <cstdint>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 #include "cpu/parallel.h"
 #include "spaic/rng.h"
 
@@ -19,6 +23,16 @@ constexpr i64 kChunkBlocks = kChunk / 2 + 2;  // Philox blocks a chunk may touch
 // vector lanes (each holding one 32-bit word), so the 32x32->64 multiplies of a round map to SIMD
 // multiplies. The arithmetic is philox4x32_10's in spaic/math/rng.h, which the CUDA kernels call.
 typedef std::uint64_t v8u64 __attribute__((vector_size(64)));
+
+// lo32(a) * m for 32-bit m: one vpmuludq per vector where AVX-512 is available.
+inline v8u64 mul_lo32(v8u64 a, std::uint32_t m) {
+#if defined(__AVX512F__)
+  return reinterpret_cast<v8u64>(_mm512_mul_epu32(reinterpret_cast<__m512i>(a), _mm512_set1_epi64(m)));
+#else
+  const v8u64 lo = a & 0xffffffffull;
+  return lo * static_cast<std::uint64_t>(m);
+#endif
+}
 
 const std::uint32_t* fill_words(std::uint64_t seed, std::uint64_t w0, i64 m, Philox4* blk) {
   const std::uint64_t b0 = w0 >> 2;
@@ -39,8 +53,8 @@ const std::uint32_t* fill_words(std::uint64_t seed, std::uint64_t w0, i64 m, Phi
         k0 = (k0 + kPhiloxW0) & 0xffffffffull;
         k1 = (k1 + kPhiloxW1) & 0xffffffffull;
       }
-      const v8u64 p0 = c0 * static_cast<std::uint64_t>(kPhiloxM0);  // both factors < 2^32: exact
-      const v8u64 p1 = c2 * static_cast<std::uint64_t>(kPhiloxM1);
+      const v8u64 p0 = mul_lo32(c0, kPhiloxM0);  // 32x32 -> 64 bits
+      const v8u64 p1 = mul_lo32(c2, kPhiloxM1);
       c0 = (p1 >> 32) ^ c1 ^ k0;
       c2 = (p0 >> 32) ^ c3 ^ k1;
       c1 = p1 & lo32;
