@@ -21,7 +21,7 @@ import { Generator } from '../ops/rng.js'
 import type { SurrogateName } from '../ops/surrogate-spike.js'
 import { synapseAsync, synapseBackwardAsync, transpose } from '../ops/synapse.js'
 import { Parameter } from '../optim/parameter.js'
-import { options as checkOptions } from '../validate.js'
+import { oneOf, options as checkOptions } from '../validate.js'
 import { resolveDevice, type Device } from './device.js'
 import { stepsFor } from './program.js'
 import { Tensor } from './tensor.js'
@@ -34,6 +34,8 @@ export interface FeedForwardBuildOptions {
   seed?: number
   /** 0: SPAIC's one-step delay per connection (default); 1: no delay. */
   strategy?: 0 | 1
+  /** Synaptic products: 'auto' (by measured input density, default), or always 'dense' / 'event'. */
+  products?: 'auto' | 'dense' | 'event'
 }
 
 export interface FeedForwardRunOptions {
@@ -46,6 +48,14 @@ export interface FeedForwardRunOptions {
 }
 
 const BPTT_MODELS = new Set(['lif', 'if', 'clif'])
+
+/**
+ * Active-input fractions below which the event-driven products win on the CPU (784x500..784x784 layers,
+ * 1200-50000 rows; measured with bench/ops/synapse.bench.ts and bench/e2e/stca.bench.ts): forward with a
+ * W^T copy, and the weight gradient.
+ */
+const EVENT_FORWARD_BELOW = 0.05
+const EVENT_GRAD_BELOW = 0.04
 
 interface Layer {
   group: string
@@ -65,6 +75,14 @@ interface Layer {
   wt?: Tensor
   input?: Tensor
   trace?: NeuronTrace
+  // Buffers kept between batches of the same shape (no fresh page-faulted allocations per batch).
+  traces: { train?: NeuronTrace; eval?: NeuronTrace }
+  gradIn?: Tensor
+  gradPre?: Tensor
+  gwt?: Tensor
+  gw?: Tensor
+  /** Fraction of active inputs in the last run (picks the event-driven or the dense product). */
+  density: number
 }
 
 export { stepsFor }
@@ -83,6 +101,7 @@ export class FeedForwardProgram {
   #steps = 0
   #batch = 0
   #disposed = false
+  #products: 'auto' | 'dense' | 'event' = 'auto'
 
   private constructor(spec: ProgramSpec, device: Device, params: Map<string, Parameter>, seed: number) {
     this.spec = spec
@@ -143,6 +162,8 @@ export class FeedForwardProgram {
       conn: syn.owner,
       weight,
       bias: bSlot ? this.parameters.get(bSlot)! : null,
+      traces: {},
+      density: 1,
       delay: l.inputs[0].delay,
       nPre: Number(syn.params.pre_num),
     }
@@ -154,7 +175,8 @@ export class FeedForwardProgram {
    * @throws {InvalidArgumentError} a network the BPTT path cannot run (names the reason)
    */
   static build(net: Network, opts: FeedForwardBuildOptions = {}): FeedForwardProgram {
-    const o = checkOptions('options', opts, ['dt', 'device', 'seed', 'strategy'])
+    const o = checkOptions('options', opts, ['dt', 'device', 'seed', 'strategy', 'products'])
+    const products = o.products === undefined ? 'auto' : oneOf('options.products', o.products, ['auto', 'dense', 'event'] as const)
     const device = resolveDevice((o.device as string | undefined) ?? net.device, 'options.device')
     const params = new Map<string, Parameter>()
     const resolve = (names: readonly string[]) => {
@@ -180,7 +202,9 @@ export class FeedForwardProgram {
       } else params.set(s.name, new Parameter(t, { name: s.name }))
     }
     const seed = o.seed === undefined ? 0 : Number(o.seed)
-    return new FeedForwardProgram(spec, device, params, seed)
+    const prog = new FeedForwardProgram(spec, device, params, seed)
+    prog.#products = products
+    return prog
   }
 
   /** The encoder's generator (its state makes a run reproducible). */
@@ -219,6 +243,7 @@ export class FeedForwardProgram {
     // --- the encoder's spikes [T, B, N]
     let spikes: Tensor
     let B: number
+    let inputDensity = 1
     if (enc.coding === 'spike_train') {
       if (input.shape.length !== 3 || input.shape[2] !== enc.n || input.shape[1] !== T) {
         throw new ShapeError(`Expected input spikes [B, ${T}, ${enc.n}] but received [${input.shape.join(', ')}]`, { param: 'input' })
@@ -226,6 +251,9 @@ export class FeedForwardProgram {
       B = input.shape[0]
       const host = Float32Array.from(input.toArray())
       checkFinite(host)
+      let active = 0
+      for (let i = 0; i < host.length; i++) if (host[i] !== 0) active++
+      inputDensity = host.length ? active / host.length : 0
       const tb = new Float32Array(host.length)
       for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) tb.set(host.subarray((b * T + t) * enc.n, (b * T + t + 1) * enc.n), (t * B + b) * enc.n)
       spikes = Tensor.from(tb, { shape: [T, B, enc.n], device: this.device })
@@ -233,7 +261,18 @@ export class FeedForwardProgram {
       if (input.shape.length !== 2 || input.shape[1] !== enc.n) throw new ShapeError(`Expected input [B, ${enc.n}] but received [${input.shape.join(', ')}]`, { param: 'input' })
       B = input.shape[0]
       const x = input.device === this.device && input.dtype === 'float32' ? input : Tensor.from(Float32Array.from(input.toArray()), { shape: input.shape, device: this.device })
-      checkFinite(x.toArray())
+      const xs = x.toArray()
+      checkFinite(xs)
+      let sum = 0
+      let mx = 0
+      for (let i = 0; i < xs.length; i++) {
+        sum += xs[i]
+        if (xs[i] > mx) mx = xs[i]
+      }
+      const mean = xs.length ? sum / xs.length : 0
+      inputDensity = enc.coding === 'poisson'
+        ? Math.min(1, mean * Number(enc.params.unit_conversion ?? 1) * Number(enc.params.dt ?? this.dt))
+        : Math.min(1, (mean * Number(enc.params.max_prob ?? 1)) / (mx > 1 ? mx : 1))
       if (enc.coding === 'poisson') {
         // uint8 spikes: a quarter of the memory traffic for the synapse scans of forward and backward
         spikes = this.#gen.poisson(x, { steps: T, dt: Number(enc.params.dt ?? this.dt), unitConversion: Number(enc.params.unit_conversion ?? 1), dtype: 'uint8' })
@@ -243,32 +282,56 @@ export class FeedForwardProgram {
     }
     this.#inputSpikes?.dispose()
     this.#inputSpikes = spikes
+    let density = inputDensity
     this.#steps = T
     this.#batch = B
     // --- layers
     let pre = spikes
     for (const l of this.#layers) {
-      const I = Tensor.zeros([T, B, l.n], { device: this.device })
       const d = l.delay
-      l.wt = transpose(l.weight.data, l.wt && l.wt.device === this.device ? l.wt : undefined)
+      let I: Tensor
+      if (l.input && sameShape(l.input.shape, [T, B, l.n])) {
+        I = l.input
+        if (d > 0) I.narrow(0, Math.min(d, T)).fill(0) // the synapse overwrites rows d..T-1
+      } else {
+        l.input?.dispose()
+        I = Tensor.zeros([T, B, l.n], { device: this.device })
+      }
+      // Sparse input: each active input adds one contiguous row of W^T. Dense input: a GEMM with W.
+      l.density = density
+      const event = this.#products === 'auto' ? density < EVENT_FORWARD_BELOW : this.#products === 'event'
+      if (event) l.wt = transpose(l.weight.data, l.wt && l.wt.device === this.device ? l.wt : undefined)
       if (T > d) {
         const rows = (T - d) * B
-        await synapseAsync(pre.narrow(0, T - d).reshape([rows, l.nPre]), l.wt, { out: I.narrow(d, T - d).reshape([rows, l.n]), layout: 'pre_post', mode: 'auto' })
+        const out = I.narrow(d, T - d).reshape([rows, l.n])
+        const preRows = pre.narrow(0, T - d).reshape([rows, l.nPre])
+        if (event) await synapseAsync(preRows, l.wt!, { out, layout: 'pre_post', mode: 'event' })
+        else await synapseAsync(preRows, l.weight.data, { out, layout: 'post_pre', mode: 'dense' })
       }
       if (l.bias) add(I, l.bias.data, I)
       if (l.v0) l.params.V0 = l.v0.data.toArray()[0]
       const state = neuronState(l.model, B, l.n, { device: this.device, params: l.params })
       const withGrad = train && l.surrogate !== undefined
+      const key = withGrad ? 'train' : 'eval'
+      const old = l.traces[key]
+      const reuse = old && !old.spikes.disposed && sameShape(old.spikes.shape, [T, B, l.n]) ? old : undefined
+      if (old && !reuse) old.spikes.dispose()
       l.trace = await neuronForwardAsync(l.model, I, state, {
         params: l.params,
         ...(l.surrogate ? { surrogate: l.surrogate } : {}),
         save: withGrad ? 'auto' : 'none',
         bits: withGrad,
+        ...(reuse ? { reuse } : {}),
       })
+      l.traces[key] = l.trace
       for (const v of Object.values(state)) v.dispose()
-      l.input?.dispose()
       l.input = I
       pre = l.trace.spikes
+      if (l !== this.#layers[this.#layers.length - 1]) {
+        const total = reduce('sum', pre)
+        density = pre.numel ? total.item() / pre.numel : 0
+        total.dispose()
+      }
     }
     return reduce('sum', pre, 0)
   }
@@ -296,36 +359,51 @@ export class FeedForwardProgram {
     for (let i = this.#layers.length - 1; i >= 0; i--) {
       const l = this.#layers[i]
       const wantV0 = l.v0 !== null && l.v0.data !== undefined
-      const { gradInput, gradV0 } = await neuronBackwardAsync(l.trace!, gradSpikes, { gradV0: wantV0 })
+      if (!l.gradIn || !sameShape(l.gradIn.shape, [T, B, l.n])) {
+        l.gradIn?.dispose()
+        l.gradIn = Tensor.empty([T, B, l.n], { device: this.device })
+      }
+      const { gradInput, gradV0 } = await neuronBackwardAsync(l.trace!, gradSpikes, { gradV0: wantV0, out: l.gradIn })
       if (l.v0 && gradV0) {
         if (!(l.v0.grad instanceof Tensor)) l.v0.grad = Tensor.zeros(l.v0.data.shape, { device: this.device })
         add(l.v0.grad as Tensor, gradV0.reshape(l.v0.data.shape), l.v0.grad as Tensor)
         gradV0.dispose()
       }
-      gradSpikes.dispose()
+      if (i === this.#layers.length - 1) gradSpikes.dispose() // lower layers' dL/dO are kept buffers
       const pre = i === 0 ? this.#inputSpikes : this.#layers[i - 1].trace!.spikes
       const d = l.delay
       if (!(l.weight.grad instanceof Tensor)) l.weight.grad = Tensor.zeros(l.weight.data.shape, { device: this.device })
       if (l.bias && !(l.bias.grad instanceof Tensor)) l.bias.grad = Tensor.zeros(l.bias.data.shape, { device: this.device })
-      const nextGrad = i > 0 ? Tensor.zeros([T, B, l.nPre], { device: this.device }) : null
+      let nextGrad: Tensor | null = null
+      if (i > 0) {
+        if (!l.gradPre || !sameShape(l.gradPre.shape, [T, B, l.nPre])) {
+          l.gradPre?.dispose()
+          l.gradPre = Tensor.empty([T, B, l.nPre], { device: this.device })
+        }
+        nextGrad = l.gradPre
+        // the last d steps of the lower layer reach no later step of this one
+        if (d > 0) nextGrad.narrow(Math.max(0, T - d), Math.min(d, T)).fill(0)
+      }
       if (T > d) {
         const rows = (T - d) * B
-        // dL/dW^T by the event-driven path when the layer's input is sparse, then added into dL/dW.
-        const gwt = Tensor.zeros([l.nPre, l.n], { device: this.device })
-        await synapseBackwardAsync(gradInput.narrow(d, T - d).reshape([rows, l.n]), pre.narrow(0, T - d).reshape([rows, l.nPre]), l.wt!, {
-          layout: 'pre_post',
-          mode: 'auto',
-          gradWeight: gwt,
-          gradSpikes: nextGrad ? nextGrad.narrow(0, T - d).reshape([rows, l.nPre]) : false,
-          gradBias: l.bias ? (l.bias.grad as Tensor) : false,
-          accumulate: true,
-        })
-        const gw = transpose(gwt)
-        add(l.weight.grad as Tensor, gw, l.weight.grad as Tensor)
-        gw.dispose()
-        gwt.dispose()
-      }
-      gradInput.dispose()
+        const gI = gradInput.narrow(d, T - d).reshape([rows, l.n])
+        const preRows = pre.narrow(0, T - d).reshape([rows, l.nPre])
+        const gradPre = nextGrad ? nextGrad.narrow(0, T - d).reshape([rows, l.nPre]) : false
+        if (this.#products === 'auto' ? l.density < EVENT_GRAD_BELOW : this.#products === 'event') {
+          // Sparse input: dL/dW^T touching only active inputs, then dL/dW += (dL/dW^T)^T.
+          if (!l.wt) l.wt = transpose(l.weight.data)
+          if (!l.gwt) l.gwt = Tensor.empty([l.nPre, l.n], { device: this.device })
+          if (!l.gw) l.gw = Tensor.empty([l.n, l.nPre], { device: this.device })
+          await synapseBackwardAsync(gI, preRows, l.wt, { layout: 'pre_post', mode: 'event', gradWeight: l.gwt, gradSpikes: false })
+          transpose(l.gwt, l.gw)
+          add(l.weight.grad as Tensor, l.gw, l.weight.grad as Tensor)
+        } else {
+          // Dense input: one GEMM accumulating straight into dL/dW (gradients add up as in PyTorch).
+          await synapseBackwardAsync(gI, preRows, l.weight.data, { layout: 'post_pre', mode: 'dense', gradWeight: l.weight.grad as Tensor, gradSpikes: false, accumulate: true })
+        }
+        if (gradPre) await synapseBackwardAsync(gI, preRows, l.weight.data, { layout: 'post_pre', gradWeight: false, gradSpikes: gradPre })
+        if (l.bias) await synapseBackwardAsync(gI, preRows, l.weight.data, { layout: 'post_pre', gradWeight: false, gradSpikes: false, gradBias: l.bias.grad as Tensor, accumulate: true })
+      } else if (nextGrad) nextGrad.fill(0)
       if (nextGrad) gradSpikes = nextGrad
     }
   }
@@ -335,15 +413,17 @@ export class FeedForwardProgram {
     this.#disposed = true
     this.#inputSpikes?.dispose()
     for (const l of this.#layers) {
-      l.input?.dispose()
-      l.wt?.dispose()
-      l.trace?.spikes.dispose()
+      for (const t of [l.input, l.wt, l.gradIn, l.gradPre, l.gwt, l.gw, l.traces.train?.spikes, l.traces.eval?.spikes]) t?.dispose()
     }
     for (const p of this.parameters.values()) {
       p.data.dispose()
       if (p.grad instanceof Tensor) p.grad.dispose()
     }
   }
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
 }
 
 function checkFinite(a: ArrayLike<number>): void {

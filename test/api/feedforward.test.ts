@@ -102,3 +102,27 @@ test.serial('the event loop keeps ticking during a long run', async (t) => {
   clearInterval(timer)
   t.true(ticks >= 5, `${ticks} ticks`)
 })
+
+test('event-driven and dense synaptic products give the same counts and gradients', async (t) => {
+  for (const p of [0.02, 0.3]) {
+    const results: Array<{ counts: Float32Array; grads: Float32Array[] }> = []
+    for (const products of ['dense', 'event'] as const) {
+      const { net } = chain({ hidden: 24 })
+      const prog = FeedForwardProgram.build(net, { products })
+      const T = 30
+      // both programs draw the same Poisson stream (same seed): input density ~p
+      const x = Tensor.full([3, 20], p)
+      const counts = await prog.run(x, { steps: T })
+      await prog.backward(Tensor.full([3, 4], 0.1))
+      results.push({ counts: counts.toArray() as Float32Array, grads: [...prog.parameters.values()].map((q) => (q.grad as Tensor).toArray() as Float32Array) })
+    }
+    t.deepEqual([...results[0].counts], [...results[1].counts], `counts at density ${p}`)
+    for (let k = 0; k < results[0].grads.length; k++) {
+      const a = results[0].grads[k]
+      const b = results[1].grads[k]
+      let worst = 0
+      for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / (1e-6 + Math.abs(b[i])))
+      t.true(worst < 1e-4, `gradient ${k} at density ${p}: relative difference ${worst}`)
+    }
+  }
+})
