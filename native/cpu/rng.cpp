@@ -27,7 +27,8 @@ typedef std::uint64_t v8u64 __attribute__((vector_size(64)));
 // lo32(a) * m for 32-bit m: one vpmuludq per vector where AVX-512 is available.
 inline v8u64 mul_lo32(v8u64 a, std::uint32_t m) {
 #if defined(__AVX512F__)
-  return reinterpret_cast<v8u64>(_mm512_mul_epu32(reinterpret_cast<__m512i>(a), _mm512_set1_epi64(m)));
+  const v8u64 mv = {m, m, m, m, m, m, m, m};
+  return reinterpret_cast<v8u64>(_mm512_mul_epu32(reinterpret_cast<__m512i>(a), reinterpret_cast<__m512i>(mv)));
 #else
   const v8u64 lo = a & 0xffffffffull;
   return lo * static_cast<std::uint64_t>(m);
