@@ -4,9 +4,6 @@
 // plain loop, which the compiler vectorises), then transforms them. Chunking never changes a value.
 #include <cstdint>
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
 
 #include "cpu/parallel.h"
 #include "spaic/rng.h"
@@ -24,16 +21,8 @@ constexpr i64 kChunkBlocks = kChunk / 2 + 2;  // Philox blocks a chunk may touch
 // multiplies. The arithmetic is philox4x32_10's in spaic/math/rng.h, which the CUDA kernels call.
 typedef std::uint64_t v8u64 __attribute__((vector_size(64)));
 
-// lo32(a) * m for 32-bit m: one vpmuludq per vector where AVX-512 is available.
-inline v8u64 mul_lo32(v8u64 a, std::uint32_t m) {
-#if defined(__AVX512F__)
-  const v8u64 mv = {m, m, m, m, m, m, m, m};
-  return reinterpret_cast<v8u64>(_mm512_mul_epu32(reinterpret_cast<__m512i>(a), reinterpret_cast<__m512i>(mv)));
-#else
-  const v8u64 lo = a & 0xffffffffull;
-  return lo * static_cast<std::uint64_t>(m);
-#endif
-}
+// lo32(a) * m for a 32-bit m (exact in 64 bits).
+inline v8u64 mul_lo32(v8u64 a, std::uint32_t m) { return (a & 0xffffffffull) * static_cast<std::uint64_t>(m); }
 
 const std::uint32_t* fill_words(std::uint64_t seed, std::uint64_t w0, i64 m, Philox4* blk) {
   const std::uint64_t b0 = w0 >> 2;
