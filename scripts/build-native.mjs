@@ -27,8 +27,11 @@ function run(cmd, args, env = process.env) {
 
 function cmakeJs() {
   const bin = path.join(path.dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js')
-  // Pass the switches explicitly: CMake's cache would otherwise keep an earlier build's choice.
+  // Configure every time with the switches given explicitly (CMake's cache, and `cmake-js build` on an
+  // existing build folder, would otherwise keep an earlier build's choice), then build incrementally.
   const defs = ['SPAIC_CUDA', 'SPAIC_BLAS', 'SPAIC_OPENMP', 'SPAIC_NATIVE_ARCH'].map((k) => `--CD${k}=${process.env[k] ?? 'ON'}`)
+  const rc = run(process.execPath, [bin, 'configure', '--out', 'build', ...defs])
+  if (rc !== 0) return rc
   return run(process.execPath, [bin, 'build', '--out', 'build', ...defs])
 }
 
