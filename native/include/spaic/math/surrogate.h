@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "spaic/common.h"
+#include "spaic/math/elementwise.h"  // exp_t, abs_t, sqrt_t
 
 namespace spaic {
 
@@ -42,37 +43,30 @@ SPAIC_HD bool surrogate_fires(int kind, T v, T vth) {
   return surrogate_fires_at_zero(kind) ? v >= vth : v > vth;
 }
 
-SPAIC_HD float sig_exp(float x) { return expf(x); }
-SPAIC_HD double sig_exp(double x) { return exp(x); }
-SPAIC_HD float sig_abs(float x) { return fabsf(x); }
-SPAIC_HD double sig_abs(double x) { return fabs(x); }
-SPAIC_HD float sig_sqrt(float x) { return sqrtf(x); }
-SPAIC_HD double sig_sqrt(double x) { return sqrt(x); }
-
 // dO/dx of surrogate `kind` at x.
 template <typename T>
 SPAIC_HD T surrogate_grad(Surrogate kind, T x, T alpha, bool normalized) {
   switch (kind) {
     case Surrogate::STCA: {
-      const bool in = sig_abs(x) < alpha;
+      const bool in = abs_t(x) < alpha;
       return in ? (normalized ? T(1) / alpha : T(1)) : T(0);
     }
     case Surrogate::STBP: {
-      const T g = sig_exp(-(x * x) / (T(2) * alpha));
-      return normalized ? g / sig_sqrt(T(2) * pi_t<T>() * alpha) : g / (T(2) * pi_t<T>() * alpha);
+      const T g = exp_t(-(x * x) / (T(2) * alpha));
+      return normalized ? g / sqrt_t(T(2) * pi_t<T>() * alpha) : g / (T(2) * pi_t<T>() * alpha);
     }
     case Surrogate::Sigmoid: {
-      const T s = T(1) / (T(1) + sig_exp(-(alpha * x)));
+      const T s = T(1) / (T(1) + exp_t(-(alpha * x)));
       return (T(1) - s) * s * alpha;
     }
     case Surrogate::Atan: {
       const T u = alpha * pi_t<T>() / T(2) * x;
       return alpha / T(2) * (T(1) / (T(1) + u * u));
     }
-    case Surrogate::Rectangle: return sig_abs(x) < alpha ? T(1) : T(0);
-    case Surrogate::Gate: return sig_abs(x) < T(1) / alpha ? T(1) : T(0);
+    case Surrogate::Rectangle: return abs_t(x) < alpha ? T(1) : T(0);
+    case Surrogate::Gate: return abs_t(x) < T(1) / alpha ? T(1) : T(0);
     case Surrogate::QGate: {
-      const T ax = sig_abs(x);
+      const T ax = abs_t(x);
       return ax <= T(1) / alpha ? alpha - alpha * alpha * ax : T(0);
     }
     case Surrogate::ReLU: return x > T(0) ? alpha : T(0);
