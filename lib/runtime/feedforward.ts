@@ -102,6 +102,8 @@ export class FeedForwardProgram {
   #batch = 0
   #disposed = false
   #products: 'auto' | 'dense' | 'event' = 'auto'
+  /** Milliseconds per phase since the last resetProfile() (phases are timed only when profiling is on). */
+  #profile: Map<string, number> | null = null
 
   private constructor(spec: ProgramSpec, device: Device, params: Map<string, Parameter>, seed: number) {
     this.spec = spec
@@ -275,7 +277,7 @@ export class FeedForwardProgram {
         : Math.min(1, (mean * Number(enc.params.max_prob ?? 1)) / (mx > 1 ? mx : 1))
       if (enc.coding === 'poisson') {
         // uint8 spikes: a quarter of the memory traffic for the synapse scans of forward and backward
-        spikes = this.#gen.poisson(x, { steps: T, dt: Number(enc.params.dt ?? this.dt), unitConversion: Number(enc.params.unit_conversion ?? 1), dtype: 'uint8' })
+        spikes = await this.#timed('encoder', () => this.#gen.poisson(x, { steps: T, dt: Number(enc.params.dt ?? this.dt), unitConversion: Number(enc.params.unit_conversion ?? 1), dtype: 'uint8' }))
       } else {
         spikes = this.#gen.bernoulli(x, { steps: T, maxProb: Number(enc.params.max_prob ?? 1), dtype: 'uint8' })
       }
@@ -305,8 +307,8 @@ export class FeedForwardProgram {
         const rows = (T - d) * B
         const out = I.narrow(d, T - d).reshape([rows, l.n])
         const preRows = pre.narrow(0, T - d).reshape([rows, l.nPre])
-        if (event) await synapseAsync(preRows, l.wt!, { out, layout: 'pre_post', mode: 'event' })
-        else await synapseAsync(preRows, l.weight.data, { out, layout: 'post_pre', mode: 'dense' })
+        if (event) await this.#timed(`${l.conn} forward (event)`, () => synapseAsync(preRows, l.wt!, { out, layout: 'pre_post', mode: 'event' }))
+        else await this.#timed(`${l.conn} forward (dense)`, () => synapseAsync(preRows, l.weight.data, { out, layout: 'post_pre', mode: 'dense' }))
       }
       if (l.bias) add(I, l.bias.data, I)
       if (l.v0) l.params.V0 = l.v0.data.toArray()[0]
@@ -316,13 +318,13 @@ export class FeedForwardProgram {
       const old = l.traces[key]
       const reuse = old && !old.spikes.disposed && sameShape(old.spikes.shape, [T, B, l.n]) ? old : undefined
       if (old && !reuse) old.spikes.dispose()
-      l.trace = await neuronForwardAsync(l.model, I, state, {
+      l.trace = await this.#timed(`${l.group} neuron forward`, () => neuronForwardAsync(l.model, I, state, {
         params: l.params,
         ...(l.surrogate ? { surrogate: l.surrogate } : {}),
         save: withGrad ? 'auto' : 'none',
         bits: withGrad,
         ...(reuse ? { reuse } : {}),
-      })
+      }))
       l.traces[key] = l.trace
       for (const v of Object.values(state)) v.dispose()
       l.input = I
@@ -363,7 +365,7 @@ export class FeedForwardProgram {
         l.gradIn?.dispose()
         l.gradIn = Tensor.empty([T, B, l.n], { device: this.device })
       }
-      const { gradInput, gradV0 } = await neuronBackwardAsync(l.trace!, gradSpikes, { gradV0: wantV0, out: l.gradIn })
+      const { gradInput, gradV0 } = await this.#timed(`${l.group} neuron backward`, () => neuronBackwardAsync(l.trace!, gradSpikes, { gradV0: wantV0, out: l.gradIn }))
       if (l.v0 && gradV0) {
         if (!(l.v0.grad instanceof Tensor)) l.v0.grad = Tensor.zeros(l.v0.data.shape, { device: this.device })
         add(l.v0.grad as Tensor, gradV0.reshape(l.v0.data.shape), l.v0.grad as Tensor)
@@ -394,18 +396,36 @@ export class FeedForwardProgram {
           if (!l.wt) l.wt = transpose(l.weight.data)
           if (!l.gwt) l.gwt = Tensor.empty([l.nPre, l.n], { device: this.device })
           if (!l.gw) l.gw = Tensor.empty([l.n, l.nPre], { device: this.device })
-          await synapseBackwardAsync(gI, preRows, l.wt, { layout: 'pre_post', mode: 'event', gradWeight: l.gwt, gradSpikes: false })
+          await this.#timed(`${l.conn} dW (event)`, () => synapseBackwardAsync(gI, preRows, l.wt!, { layout: 'pre_post', mode: 'event', gradWeight: l.gwt, gradSpikes: false }))
           transpose(l.gwt, l.gw)
           add(l.weight.grad as Tensor, l.gw, l.weight.grad as Tensor)
         } else {
           // Dense input: one GEMM accumulating straight into dL/dW (gradients add up as in PyTorch).
-          await synapseBackwardAsync(gI, preRows, l.weight.data, { layout: 'post_pre', mode: 'dense', gradWeight: l.weight.grad as Tensor, gradSpikes: false, accumulate: true })
+          await this.#timed(`${l.conn} dW (dense)`, () => synapseBackwardAsync(gI, preRows, l.weight.data, { layout: 'post_pre', mode: 'dense', gradWeight: l.weight.grad as Tensor, gradSpikes: false, accumulate: true }))
         }
-        if (gradPre) await synapseBackwardAsync(gI, preRows, l.weight.data, { layout: 'post_pre', gradWeight: false, gradSpikes: gradPre })
+        if (gradPre) await this.#timed(`${l.conn} dspikes`, () => synapseBackwardAsync(gI, preRows, l.weight.data, { layout: 'post_pre', gradWeight: false, gradSpikes: gradPre }))
         if (l.bias) await synapseBackwardAsync(gI, preRows, l.weight.data, { layout: 'post_pre', gradWeight: false, gradSpikes: false, gradBias: l.bias.grad as Tensor, accumulate: true })
       } else if (nextGrad) nextGrad.fill(0)
       if (nextGrad) gradSpikes = nextGrad
     }
+  }
+
+  /** Turns per-phase timing on (or off); `profile()` then reports milliseconds per phase. */
+  setProfiling(on: boolean): void {
+    this.#profile = on ? new Map() : null
+  }
+
+  /** Milliseconds spent per phase (encoder, synapse, neuron, ...) since profiling was turned on. */
+  profile(): Record<string, number> {
+    return Object.fromEntries(this.#profile ?? [])
+  }
+
+  async #timed<R>(phase: string, f: () => R | Promise<R>): Promise<R> {
+    if (!this.#profile) return f()
+    const t0 = performance.now()
+    const r = await f()
+    this.#profile.set(phase, (this.#profile.get(phase) ?? 0) + performance.now() - t0)
+    return r
   }
 
   dispose(): void {
