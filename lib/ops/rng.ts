@@ -261,8 +261,8 @@ export class Generator {
   }
 
   /**
-   * Poisson spike frames (SPAIC's 'poisson' encoder): s = 1[u <= x·unitConversion·dt], u ~ U[0, 1),
-   * a fresh u for every element of every frame. Output [steps, ...x.shape] (or x.shape without steps).
+   * Poisson spike frames (SPAIC's 'poisson' encoder): s = 1[p > 0 and u <= p], p = x·unitConversion·dt,
+   * u ~ U[0, 1), a fresh u for every element of every frame (elements with p = 0 draw nothing). Output [steps, ...x.shape] (or x.shape without steps).
    */
   poisson(x: Tensor, opts?: PoissonOptions): Tensor {
     const a = this.#poissonArgs(x, opts)

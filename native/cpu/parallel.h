@@ -13,6 +13,16 @@ namespace spaic::cpu {
 constexpr i64 kSerialBelow = 1 << 15;
 
 #define SPAIC_PRAGMA(x) _Pragma(#x)
+// Vectorise this (innermost, unit-stride) loop: keeps the compiler from interchanging it with the loop
+// around it, which turns contiguous row updates into gathers.
+#if defined(_OPENMP)
+#define SPAIC_SIMD SPAIC_PRAGMA(omp simd)
+#elif defined(__GNUC__) && !defined(__clang__)
+#define SPAIC_SIMD SPAIC_PRAGMA(GCC ivdep)
+#else
+#define SPAIC_SIMD
+#endif
+
 #if defined(_OPENMP)
 #define SPAIC_OMP_FOR(n) SPAIC_PRAGMA(omp parallel for schedule(static) if ((n) > ::spaic::cpu::kSerialBelow))
 #else

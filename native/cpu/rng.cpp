@@ -2,7 +2,9 @@
 // with cuda/rng.cu; here only the loop. Elements are cut into fixed chunks shared among the OpenMP
 // threads; each chunk first fills a buffer with its stream words (independent Philox blocks in a
 // plain loop, which the compiler vectorises), then transforms them. Chunking never changes a value.
+#include <algorithm>
 #include <cstdint>
+#include <vector>
 
 
 #include "cpu/parallel.h"
@@ -13,10 +15,9 @@ namespace spaic::cpu {
 namespace {
 
 constexpr i64 kChunk = 4096;                  // elements per chunk
-constexpr i64 kChunkBlocks = kChunk / 2 + 2;  // Philox blocks a chunk may touch (normals read 2 words each)  // Philox blocks a chunk may touch (normals read 2 words each)
+constexpr i64 kChunkBlocks = kChunk / 2 + 8;  // Philox blocks a chunk may touch (normals read 2 words each), plus a vector pass
 
-// Fills blk with the blocks covering words [w0, w0 + m); returns the words, starting at word w0.
-// Computes the Philox blocks covering words [w0, w0+m) into `blk`: eight blocks at a time in 64-bit
+// Philox blocks are computed eight at a time in 64-bit
 // vector lanes (each holding one 32-bit word), so the 32x32->64 multiplies of a round map to SIMD
 // multiplies. The arithmetic is philox4x32_10's in spaic/math/rng.h, which the CUDA kernels call.
 typedef std::uint64_t v8u64 __attribute__((vector_size(64)));
@@ -24,36 +25,43 @@ typedef std::uint64_t v8u64 __attribute__((vector_size(64)));
 // lo32(a) * m for a 32-bit m (exact in 64 bits).
 inline v8u64 mul_lo32(v8u64 a, std::uint32_t m) { return (a & 0xffffffffull) * static_cast<std::uint64_t>(m); }
 
-const std::uint32_t* fill_words(std::uint64_t seed, std::uint64_t w0, i64 m, Philox4* blk) {
-  const std::uint64_t b0 = w0 >> 2;
-  const i64 nb = static_cast<i64>(((w0 + static_cast<std::uint64_t>(m) - 1) >> 2) - b0 + 1);
+// Philox blocks for eight counters at a time (block b's counter is {lo32(b), hi32(b), 0, 0}); writes
+// the first `e` of them to out.
+inline void philox8(std::uint64_t seed, const std::uint64_t (&b)[8], int e, Philox4* out) {
   constexpr int L = 8;
   const v8u64 lo32 = {0xffffffffull, 0xffffffffull, 0xffffffffull, 0xffffffffull,
                       0xffffffffull, 0xffffffffull, 0xffffffffull, 0xffffffffull};
-  for (i64 k = 0; k < nb; k += L) {
-    v8u64 c0, c1, c2 = {}, c3 = {};
-    for (int l = 0; l < L; ++l) {
-      const std::uint64_t b = b0 + static_cast<std::uint64_t>(k + l);  // counter {lo32(b), hi32(b), 0, 0}
-      c0[l] = b & 0xffffffffull;
-      c1[l] = b >> 32;
+  v8u64 c0, c1, c2 = {}, c3 = {};
+  for (int l = 0; l < L; ++l) {
+    c0[l] = b[l] & 0xffffffffull;
+    c1[l] = b[l] >> 32;
+  }
+  std::uint64_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
+  for (int r = 0; r < 10; ++r) {
+    if (r > 0) {
+      k0 = (k0 + kPhiloxW0) & 0xffffffffull;
+      k1 = (k1 + kPhiloxW1) & 0xffffffffull;
     }
-    std::uint64_t k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
-    for (int r = 0; r < 10; ++r) {
-      if (r > 0) {
-        k0 = (k0 + kPhiloxW0) & 0xffffffffull;
-        k1 = (k1 + kPhiloxW1) & 0xffffffffull;
-      }
-      const v8u64 p0 = mul_lo32(c0, kPhiloxM0);  // 32x32 -> 64 bits
-      const v8u64 p1 = mul_lo32(c2, kPhiloxM1);
-      c0 = (p1 >> 32) ^ c1 ^ k0;
-      c2 = (p0 >> 32) ^ c3 ^ k1;
-      c1 = p1 & lo32;
-      c3 = p0 & lo32;
-    }
-    const i64 e = nb - k < L ? nb - k : L;
-    for (int l = 0; l < e; ++l)
-      blk[k + l] = Philox4{{static_cast<std::uint32_t>(c0[l]), static_cast<std::uint32_t>(c1[l]),
-                            static_cast<std::uint32_t>(c2[l]), static_cast<std::uint32_t>(c3[l])}};
+    const v8u64 p0 = mul_lo32(c0, kPhiloxM0);  // 32x32 -> 64 bits
+    const v8u64 p1 = mul_lo32(c2, kPhiloxM1);
+    c0 = (p1 >> 32) ^ c1 ^ k0;
+    c2 = (p0 >> 32) ^ c3 ^ k1;
+    c1 = p1 & lo32;
+    c3 = p0 & lo32;
+  }
+  for (int l = 0; l < e; ++l)
+    out[l] = Philox4{{static_cast<std::uint32_t>(c0[l]), static_cast<std::uint32_t>(c1[l]),
+                      static_cast<std::uint32_t>(c2[l]), static_cast<std::uint32_t>(c3[l])}};
+}
+
+// Computes the Philox blocks covering words [w0, w0+m) into `blk`; returns the words, starting at word w0.
+const std::uint32_t* fill_words(std::uint64_t seed, std::uint64_t w0, i64 m, Philox4* blk) {
+  const std::uint64_t b0 = w0 >> 2;
+  const i64 nb = static_cast<i64>(((w0 + static_cast<std::uint64_t>(m) - 1) >> 2) - b0 + 1);
+  for (i64 k = 0; k < nb; k += 8) {
+    std::uint64_t b[8];
+    for (int l = 0; l < 8; ++l) b[l] = b0 + static_cast<std::uint64_t>(k + l);
+    philox8(seed, b, static_cast<int>(nb - k < 8 ? nb - k : 8), blk + k);
   }
   return &blk[0].v[0] + (w0 & 3u);
 }
@@ -70,16 +78,92 @@ void for_each_chunk(RngState s, i64 n, int wpe, F&& f) {
   }
 }
 
-// Encoders: frame-major [steps, n]; element e reads word offset + e and x[e mod n].
-template <typename O, typename Fire>
-void encode(RngState s, const EncodeParams& p, const float* x, O* out, Fire fire) {
-  for_each_chunk(s, p.n * p.steps, 1, [&](const std::uint32_t* w, i64 e0, i64 m) {
-    i64 i = e0 % p.n;
-    for (i64 k = 0; k < m; ++k) {
-      out[e0 + k] = fire(word_to_uniform(w[k]), x[i]) ? O(1) : O(0);
-      if (++i == p.n) i = 0;
+// Encoders: frames [steps, n] of independent Bernoulli(prob(x[e])) spikes, drawn gap by gap (see
+// spaic/math/rng.h). Each thread owns a contiguous range of elements and walks the frames in order,
+// keeping its trains in per-frame lists by the frame of their next spike: it clears its part of a frame,
+// then sets the spikes listed there and files each train under its next frame. The output is written
+// once, sequentially, and the work is proportional to the spikes; elements that cannot fire draw nothing.
+template <typename O, typename Prob>
+void encode_trains(RngState s, const EncodeParams& p, const float* x, O* out, Prob prob) {
+  const i64 n = p.n, T = p.steps;
+  if (n == 0 || T == 0) return;
+#if defined(_OPENMP)
+#pragma omp parallel if (n * T > kSerialBelow)
+#endif
+  {
+#if defined(_OPENMP)
+    const i64 nt = omp_get_num_threads(), tid = omp_get_thread_num();
+#else
+    const i64 nt = 1, tid = 0;
+#endif
+    const i64 per = ceil_div(n, nt);
+    const i64 e0 = std::min(n, tid * per), e1 = std::min(n, e0 + per);
+    struct Train {
+      i64 e;
+      i64 drawn;      // gaps drawn so far
+      double log_q;   // log(1 - p); 0 marks p >= 1 (a spike in every frame)
+      std::int32_t link;  // next train in the same frame's list (-1: end)
+    };
+    std::vector<Train> trains;
+    std::vector<std::int32_t> head(static_cast<std::size_t>(T), -1);
+    auto file = [&](std::int32_t k, i64 t) {
+      if (t >= T) return;
+      trains[static_cast<std::size_t>(k)].link = head[static_cast<std::size_t>(t)];
+      head[static_cast<std::size_t>(t)] = k;
+    };
+    for (i64 e = e0; e < e1; ++e) {
+      const float pe = prob(x[e]);
+      if (!(pe > 0.0f)) continue;
+      const std::int32_t k = static_cast<std::int32_t>(trains.size());
+      if (pe >= 1.0f) {
+        trains.push_back({e, 0, 0.0, -1});
+        file(k, 0);
+        continue;
+      }
+      const double lq = gap_log_q(pe);
+      if (!(lq < 0.0)) continue;  // p so small that 1 - p rounds to 1: it never fires
+      trains.push_back({e, 1, lq, -1});
+      file(k, spike_gap(philox_word(s.seed, s.offset + static_cast<std::uint64_t>(e)), lq));
     }
-  });
+    // Per frame: set the listed spikes, then draw the next gaps of those trains together (Philox eight
+    // blocks at a time, then the logs in an independent loop) and file them.
+    std::vector<std::int32_t> due;
+    std::vector<std::uint64_t> word_at;
+    std::vector<Philox4> blocks;
+    for (i64 t = 0; t < T; ++t) {
+      O* frame = out + t * n;
+      std::fill(frame + e0, frame + e1, O(0));
+      due.clear();
+      for (std::int32_t k = head[static_cast<std::size_t>(t)]; k >= 0; k = trains[static_cast<std::size_t>(k)].link) {
+        const Train& tr = trains[static_cast<std::size_t>(k)];
+        frame[tr.e] = O(1);
+        if (tr.log_q == 0.0) due.push_back(k);  // p >= 1: refiled below without a draw
+        else if (t + 1 < T) due.push_back(k);
+      }
+      const std::size_t m = due.size();
+      word_at.resize(m);
+      blocks.resize(m + 8);
+      for (std::size_t q = 0; q < m; ++q) {
+        const Train& tr = trains[static_cast<std::size_t>(due[q])];
+        word_at[q] = s.offset + static_cast<std::uint64_t>(tr.drawn * n + tr.e);
+      }
+      for (std::size_t q = 0; q < m; q += 8) {
+        std::uint64_t b[8];
+        for (std::size_t l = 0; l < 8; ++l) b[l] = word_at[q + l < m ? q + l : m - 1] >> 2;
+        philox8(s.seed, b, static_cast<int>(m - q < 8 ? m - q : 8), blocks.data() + q);
+      }
+      for (std::size_t q = 0; q < m; ++q) {
+        const std::int32_t k = due[q];
+        Train& tr = trains[static_cast<std::size_t>(k)];
+        if (tr.log_q == 0.0) {
+          file(k, t + 1);
+          continue;
+        }
+        ++tr.drawn;
+        file(k, t + 1 + spike_gap(blocks[q].v[word_at[q] & 3u], tr.log_q));
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -105,14 +189,14 @@ void rng_normal(RngState s, float mean, float std, float* out, i64 n) {
 template <typename O>
 void encode_poisson(RngState s, const EncodeParams& p, const float* x, O* out) {
   if (p.n == 0) return;
-  encode<O>(s, p, x, out, [&](float u, float xi) { return poisson_fires(u, xi, p.unit_conversion, p.dt); });
+  encode_trains<O>(s, p, x, out, [&](float xi) { return poisson_probability(xi, p.unit_conversion, p.dt); });
 }
 
 template <typename O>
 void encode_bernoulli(RngState s, const EncodeParams& p, const float* x, const float* x_max, O* out) {
   if (p.n == 0) return;
   const float norm = *x_max;
-  encode<O>(s, p, x, out, [&](float u, float xi) { return bernoulli_fires(u, xi, p.max_prob, norm); });
+  encode_trains<O>(s, p, x, out, [&](float xi) { return bernoulli_probability(xi, p.max_prob, norm); });
 }
 
 template void encode_poisson<float>(RngState, const EncodeParams&, const float*, float*);

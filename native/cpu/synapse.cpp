@@ -30,6 +30,30 @@ T* at(void* ws, std::size_t off) {
   return reinterpret_cast<T*>(static_cast<char*>(ws) + off);
 }
 
+// Lists the active inputs of one row (ascending) into idx; returns how many. Spike rows are mostly
+// zero: 32-byte blocks whose bits are all 0 are skipped with one test (a -0.0 spike has a bit set, and
+// is then tested as a value, so it stays inactive).
+template <typename S>
+std::int32_t row_events(const S* row, i64 n_pre, std::int32_t* idx) {
+  constexpr i64 kStep = 32 / static_cast<i64>(sizeof(S));
+  std::int32_t c = 0;
+  i64 i = 0;
+  for (; i + kStep <= n_pre; i += kStep) {
+    std::uint64_t w[4];
+    std::memcpy(w, row + i, sizeof(w));
+    if ((w[0] | w[1] | w[2] | w[3]) == 0) continue;
+    for (i64 k = i; k < i + kStep; ++k) {
+      idx[c] = static_cast<std::int32_t>(k);
+      c += spike_active(row[k]) ? 1 : 0;  // branch-free: write always, advance on events
+    }
+  }
+  for (; i < n_pre; ++i) {
+    idx[c] = static_cast<std::int32_t>(i);
+    c += spike_active(row[i]) ? 1 : 0;
+  }
+  return c;
+}
+
 // counts[r] = number of active inputs of row r, index[r*n_pre + k] their positions; returns the total.
 template <typename S>
 i64 compact(const SynapseParams& p, const S* s, std::int32_t* counts, std::int32_t* index) {
@@ -39,12 +63,7 @@ i64 compact(const SynapseParams& p, const S* s, std::int32_t* counts, std::int32
 #endif
   for (i64 r = 0; r < p.rows; ++r) {
     const S* row = s + r * p.n_pre;
-    std::int32_t* idx = index + r * p.n_pre;
-    std::int32_t c = 0;
-    for (i64 i = 0; i < p.n_pre; ++i) {
-      idx[c] = static_cast<std::int32_t>(i);
-      c += spike_active(row[i]) ? 1 : 0;  // branch-free: write always, advance on events
-    }
+    const std::int32_t c = row_events(row, p.n_pre, index + r * p.n_pre);
     counts[r] = c;
     total += c;
   }
@@ -52,36 +71,98 @@ i64 compact(const SynapseParams& p, const S* s, std::int32_t* counts, std::int32
   return total;
 }
 
+// y[0..n) += a * x[0..n). Kept out of line: inlined into an event loop, the compiler may vectorise the
+// event loop instead, turning these contiguous rows into gathers.
+template <typename T>
+__attribute__((noinline)) void axpy_row(T* SPAIC_RESTRICT y, const T* SPAIC_RESTRICT x, T a, i64 n) {
+  SPAIC_SIMD
+  for (i64 j = 0; j < n; ++j) y[j] += a * x[j];
+}
+
+// The active inputs of every row in CSR form (row_ptr, col), built in parallel: blocks of rows list
+// their events, then the blocks are joined in row order.
+template <typename T>
+struct EventCsr {
+  std::vector<i64> row_ptr;
+  std::vector<std::int32_t> col;
+  std::vector<T> val;  // the spike values (read once, while the rows are in cache)
+};
+
 template <typename T, typename S>
-void event_pre_post(const SynapseParams& p, const S* s, const T* wt, const T* bias, T* out,
-                    const std::int32_t* counts, const std::int32_t* index) {
-  const i64 tiles = ceil_div(p.n_post, kTile);
-  const i64 work = p.rows * tiles;
-  i64 events = 0;
-  for (i64 r = 0; r < p.rows; ++r) events += counts[r];
-  const bool par = events * p.n_post > kEventSerialBelow && work > 1;
-  (void)par;
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(dynamic, 1) if (par)
-#endif
-  for (i64 item = 0; item < work; ++item) {
-    const i64 r = item / tiles;
-    const i64 j0 = (item % tiles) * kTile;
-    const i64 nj = std::min<i64>(kTile, p.n_post - j0);
-    T acc[kTile];
-    for (i64 j = 0; j < nj; ++j) acc[j] = T(0);
-    const std::int32_t* idx = index + r * p.n_pre;
-    const S* srow = s + r * p.n_pre;
-    for (std::int32_t k = 0; k < counts[r]; ++k) {
-      const i64 i = idx[k];
-      const T v = spike_value<T>(srow[i]);
-      const T* SPAIC_RESTRICT w = wt + i * p.n_post + j0;
-      for (i64 j = 0; j < nj; ++j) acc[j] += v * w[j];
+void build_csr(const S* s, i64 R, i64 NP, EventCsr<T>& csr) {
+  csr.row_ptr.assign(static_cast<std::size_t>(R + 1), 0);
+  const i64 nblk = std::max<i64>(1, std::min<i64>(64, ceil_div(R * NP, i64(1) << 16)));
+  const i64 per = ceil_div(R, nblk);
+  std::vector<std::vector<std::int32_t>> bcol(static_cast<std::size_t>(nblk));
+  SPAIC_PRAGMA(omp parallel for schedule(dynamic, 1) if (nblk > 1))
+  for (i64 bk = 0; bk < nblk; ++bk) {
+    std::vector<std::int32_t> idx(static_cast<std::size_t>(NP) + 1);
+    std::vector<std::int32_t>& out = bcol[static_cast<std::size_t>(bk)];
+    for (i64 r = bk * per; r < std::min(R, (bk + 1) * per); ++r) {
+      const std::int32_t c = row_events(s + r * NP, NP, idx.data());
+      csr.row_ptr[static_cast<std::size_t>(r + 1)] = c;
+      out.insert(out.end(), idx.begin(), idx.begin() + c);
     }
-    T* o = out + r * p.n_post + j0;
-    const T* b = bias ? bias + j0 : nullptr;
-    for (i64 j = 0; j < nj; ++j) o[j] = synapse_finish(acc[j], b, j, o + j, p.accumulate);
   }
+  for (i64 r = 0; r < R; ++r) csr.row_ptr[static_cast<std::size_t>(r + 1)] += csr.row_ptr[static_cast<std::size_t>(r)];
+  csr.col.resize(static_cast<std::size_t>(csr.row_ptr[static_cast<std::size_t>(R)]));
+  SPAIC_PRAGMA(omp parallel for schedule(dynamic, 1) if (nblk > 1))
+  for (i64 bk = 0; bk < nblk; ++bk) {
+    const std::vector<std::int32_t>& src = bcol[static_cast<std::size_t>(bk)];
+    std::copy(src.begin(), src.end(), csr.col.begin() + csr.row_ptr[static_cast<std::size_t>(std::min(R, bk * per))]);
+  }
+  csr.val.resize(csr.col.size());
+  SPAIC_PRAGMA(omp parallel for schedule(static) if (nblk > 1))
+  for (i64 r = 0; r < R; ++r)
+    for (i64 k = csr.row_ptr[static_cast<std::size_t>(r)]; k < csr.row_ptr[static_cast<std::size_t>(r + 1)]; ++k)
+      csr.val[static_cast<std::size_t>(k)] = spike_value<T>(s[r * NP + csr.col[static_cast<std::size_t>(k)]]);
+}
+
+// Columns per pass such that a [rows, cols] slab of T stays in a core's L2 (about 512 KiB), a multiple
+// of 16, between 16 and kTile.
+inline i64 slab_cols(i64 rows, std::size_t elem) {
+  const i64 c = (i64(512) << 10) / std::max<i64>(1, rows * static_cast<i64>(elem));
+  return std::max<i64>(16, std::min<i64>(kTile, c / 16 * 16));
+}
+
+// W^T [pre, post]: the events are listed once (CSR); then, slab by slab of output columns (the slab of
+// W^T stays in L2), every row accumulates its active inputs' weight rows in an L1 tile.
+template <typename T, typename S>
+void event_pre_post(const SynapseParams& p, const S* s, const T* wt, const T* bias, T* out) {
+  EventCsr<T> csr;
+  build_csr(s, p.rows, p.n_pre, csr);
+  const i64 events = csr.row_ptr.back();
+  const bool par = events * p.n_post > kEventSerialBelow || p.rows * p.n_post > kEventSerialBelow;
+  (void)par;
+  const i64 tile = slab_cols(p.n_pre, sizeof(T));
+  for (i64 j0 = 0; j0 < p.n_post; j0 += tile) {
+    const i64 nj = std::min<i64>(tile, p.n_post - j0);
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static, 32) if (par)
+#endif
+    for (i64 r = 0; r < p.rows; ++r) {
+      T acc[kTile];
+      for (i64 j = 0; j < nj; ++j) acc[j] = T(0);
+      for (i64 k = csr.row_ptr[static_cast<std::size_t>(r)]; k < csr.row_ptr[static_cast<std::size_t>(r + 1)]; ++k) {
+        const i64 i = csr.col[static_cast<std::size_t>(k)];
+        const T v = csr.val[static_cast<std::size_t>(k)];
+        axpy_row(acc, wt + i * p.n_post + j0, v, nj);
+      }
+      T* o = out + r * p.n_post + j0;
+      const T* b = bias ? bias + j0 : nullptr;
+      for (i64 j = 0; j < nj; ++j) o[j] = synapse_finish(acc[j], b, j, o + j, p.accumulate);
+    }
+  }
+}
+
+// Active inputs over all rows (the 'auto' mode's density), without listing them.
+template <typename S>
+i64 count_events(const SynapseParams& p, const S* s) {
+  const i64 n = p.rows * p.n_pre;
+  i64 c = 0;
+  SPAIC_PRAGMA(omp parallel for reduction(+ : c) if (n > kSerialBelow))
+  for (i64 e = 0; e < n; ++e) c += spike_active(s[e]) ? 1 : 0;
+  return c;
 }
 
 template <typename T, typename S>
@@ -158,20 +239,23 @@ SynapseMode synapse_forward(const SynapseParams& p, const S* spikes, const T* we
   if (p.rows == 0 || p.n_post == 0) return p.mode == SynapseMode::Event ? SynapseMode::Event : SynapseMode::Dense;
   const SynapseWorkspace ws = synapse_forward_workspace(p, !std::is_same_v<T, S>, sizeof(T));
   SynapseMode mode = p.mode;
+  const bool pre_post = p.layout == WeightLayout::PrePost;
   std::int32_t* counts = nullptr;
   std::int32_t* index = nullptr;
-  if (mode != SynapseMode::Dense) {
+  if (mode != SynapseMode::Dense && !pre_post) {  // W [post, pre] walks every row's list once per post neuron
     counts = at<std::int32_t>(workspace, ws.counts);
     index = at<std::int32_t>(workspace, ws.index);
-    const i64 total = compact(p, spikes, counts, index);
-    if (mode == SynapseMode::Auto) {
-      const double crossover = p.crossover >= 0 ? p.crossover : synapse_default_crossover(false, p.rows, p.layout == WeightLayout::PrePost);
-      const double density = p.n_pre > 0 ? static_cast<double>(total) / static_cast<double>(p.rows * p.n_pre) : 0.0;
-      mode = density < crossover ? SynapseMode::Event : SynapseMode::Dense;
-    }
+  }
+  if (mode == SynapseMode::Auto) {
+    const i64 total = pre_post ? count_events(p, spikes) : compact(p, spikes, counts, index);
+    const double crossover = p.crossover >= 0 ? p.crossover : synapse_default_crossover(false, p.rows, pre_post);
+    const double density = p.n_pre > 0 ? static_cast<double>(total) / static_cast<double>(p.rows * p.n_pre) : 0.0;
+    mode = density < crossover ? SynapseMode::Event : SynapseMode::Dense;
+  } else if (mode == SynapseMode::Event && !pre_post) {
+    compact(p, spikes, counts, index);
   }
   if (mode == SynapseMode::Event) {
-    if (p.layout == WeightLayout::PrePost) event_pre_post<T, S>(p, spikes, weight, bias, out, counts, index);
+    if (pre_post) event_pre_post<T, S>(p, spikes, weight, bias, out);
     else event_post_pre<T, S>(p, spikes, weight, bias, out, counts, index);
   } else {
     dense<T>(p, widen<T, S>(spikes, p.rows * p.n_pre, workspace, ws.spikes), weight, bias, out);
@@ -188,27 +272,11 @@ template <typename T, typename S>
 void grad_weight_event(const SynapseBackwardParams& p, const T* g, const S* s, T* gw) {
   const i64 R = p.rows, NP = p.n_pre, NO = p.n_post;
   if (!p.accumulate) std::fill(gw, gw + NP * NO, T(0));
-  std::vector<i64> row_ptr(static_cast<std::size_t>(R + 1), 0);
-  SPAIC_OMP_FOR(R * NP)
-  for (i64 r = 0; r < R; ++r) {
-    i64 c = 0;
-    const S* sr = s + r * NP;
-    for (i64 i = 0; i < NP; ++i) c += sr[i] != S(0);
-    row_ptr[r + 1] = c;
-  }
-  for (i64 r = 0; r < R; ++r) row_ptr[r + 1] += row_ptr[r];
-  std::vector<std::int32_t> col(static_cast<std::size_t>(row_ptr[R]));
-  std::vector<T> val(static_cast<std::size_t>(row_ptr[R]));
-  SPAIC_OMP_FOR(R * NP)
-  for (i64 r = 0; r < R; ++r) {
-    i64 k = row_ptr[r];
-    const S* sr = s + r * NP;
-    for (i64 i = 0; i < NP; ++i)
-      if (sr[i] != S(0)) {
-        col[k] = static_cast<std::int32_t>(i);
-        val[k++] = static_cast<T>(sr[i]);
-      }
-  }
+  EventCsr<T> csr;
+  build_csr(s, R, NP, csr);
+  const std::vector<i64>& row_ptr = csr.row_ptr;
+  const std::vector<std::int32_t>& col = csr.col;
+  const std::vector<T>& val = csr.val;
   const bool pre_post = p.layout == WeightLayout::PrePost;
 #if defined(_OPENMP)
 #pragma omp parallel if (row_ptr[R] * NO > kSerialBelow)
@@ -219,18 +287,34 @@ void grad_weight_event(const SynapseBackwardParams& p, const T* g, const S* s, T
 #else
     const int nt = 1, tid = 0;
 #endif
-    const i64 chunk = ceil_div(ceil_div(NO, nt), 16) * 16;
-    const i64 j0 = std::min<i64>(NO, tid * chunk), j1 = std::min<i64>(NO, j0 + chunk);
-    for (i64 r = 0; r < R && j0 < j1; ++r) {
-      const T* gr = g + r * NO;
-      for (i64 k = row_ptr[r]; k < row_ptr[r + 1]; ++k) {
-        const i64 i = col[k];
-        const T v = val[k];
-        if (pre_post) {
-          T* SPAIC_RESTRICT dst = gw + i * NO;
-          for (i64 j = j0; j < j1; ++j) dst[j] += v * gr[j];
-        } else {
-          for (i64 j = j0; j < j1; ++j) gw[j * NP + i] += v * gr[j];
+    // Wide outputs: each thread owns a slice of the post dimension. Narrow ones (a few classes): a slice
+    // of the pre dimension, every thread reading all events and keeping its own.
+    const bool by_post = NO >= 64 || nt == 1;
+    i64 j0 = 0, j1 = NO, i0 = 0, i1 = NP;
+    if (by_post) {
+      const i64 chunk = ceil_div(ceil_div(NO, nt), 16) * 16;
+      j0 = std::min<i64>(NO, tid * chunk);
+      j1 = std::min<i64>(NO, j0 + chunk);
+    } else {
+      const i64 chunk = ceil_div(NP, nt);
+      i0 = std::min<i64>(NP, tid * chunk);
+      i1 = std::min<i64>(NP, i0 + chunk);
+    }
+    // The thread's columns in slabs whose part of dW stays in L2, each slab one pass over the events.
+    const i64 slab = pre_post ? slab_cols(NP, sizeof(T)) : j1 - j0;
+    for (i64 c0 = j0; c0 < j1; c0 += slab) {
+      const i64 c1 = std::min(j1, c0 + slab);
+      for (i64 r = 0; r < R && i0 < i1; ++r) {
+        const T* gr = g + r * NO;
+        for (i64 k = row_ptr[r]; k < row_ptr[r + 1]; ++k) {
+          const i64 i = col[k];
+          if (i < i0 || i >= i1) continue;
+          const T v = val[k];
+          if (pre_post) {
+            axpy_row(gw + i * NO + c0, gr + c0, v, c1 - c0);
+          } else {
+            for (i64 j = c0; j < c1; ++j) gw[j * NP + i] += v * gr[j];
+          }
         }
       }
     }

@@ -36,24 +36,26 @@ __global__ void normal_kernel(RngState s, float mean, float std, float* out, i64
   }
 }
 
+// One thread per element walks its spike train gap by gap (spaic/math/rng.h); the frames were cleared
+// before, so only the spikes are written. kind 0: Poisson, 1: Bernoulli.
 template <typename O>
-__global__ void poisson_kernel(RngState s, EncodeParams p, const float* x, O* out) {
-  PhiloxCursor cur(s.seed);
-  const i64 total = p.n * p.steps;
-  SPAIC_RNG_LOOP(total) {
-    const float u = word_to_uniform(cur(s.offset + e));
-    out[e] = poisson_fires(u, x[e % p.n], p.unit_conversion, p.dt) ? O(1) : O(0);
-  }
-}
-
-template <typename O>
-__global__ void bernoulli_kernel(RngState s, EncodeParams p, const float* x, const float* x_max, O* out) {
-  PhiloxCursor cur(s.seed);
-  const i64 total = p.n * p.steps;
-  const float norm = *x_max;
-  SPAIC_RNG_LOOP(total) {
-    const float u = word_to_uniform(cur(s.offset + e));
-    out[e] = bernoulli_fires(u, x[e % p.n], p.max_prob, norm) ? O(1) : O(0);
+__global__ void train_kernel(RngState s, EncodeParams p, int kind, const float* x, const float* x_max, O* out) {
+  const i64 n = p.n, T = p.steps;
+  SPAIC_GRID_STRIDE(e, n) {
+    const float pe = kind == 0 ? poisson_probability(x[e], p.unit_conversion, p.dt)
+                               : bernoulli_probability(x[e], p.max_prob, *x_max);
+    if (!(pe > 0.0f)) continue;
+    if (pe >= 1.0f) {
+      for (i64 t = 0; t < T; ++t) out[t * n + e] = O(1);
+      continue;
+    }
+    const double lq = gap_log_q(pe);
+    i64 t = spike_gap(philox_word(s.seed, s.offset + static_cast<std::uint64_t>(e)), lq);
+    for (i64 j = 1; t < T; ++j) {
+      out[t * n + e] = O(1);
+      if (t + 1 >= T) break;
+      t = t + 1 + spike_gap(philox_word(s.seed, s.offset + static_cast<std::uint64_t>(j * n + e)), lq);
+    }
   }
 }
 
@@ -82,19 +84,22 @@ void rng_normal(RngState s, float mean, float std, float* out, i64 n) {
 }
 
 template <typename O>
-void encode_poisson(RngState s, const EncodeParams& p, const float* x, O* out) {
+void encode_trains(RngState s, const EncodeParams& p, int kind, const float* x, const float* x_max, O* out) {
   const i64 total = p.n * p.steps;
   if (total == 0) return;
-  poisson_kernel<O><<<grid_groups(total), kBlock>>>(s, p, x, out);
+  SPAIC_CUDA_CHECK(cudaMemsetAsync(out, 0, static_cast<std::size_t>(total) * sizeof(O)));
+  train_kernel<O><<<grid_for(p.n), kBlock>>>(s, p, kind, x, x_max, out);
   SPAIC_CUDA_LAUNCHED();
 }
 
 template <typename O>
+void encode_poisson(RngState s, const EncodeParams& p, const float* x, O* out) {
+  encode_trains<O>(s, p, 0, x, nullptr, out);
+}
+
+template <typename O>
 void encode_bernoulli(RngState s, const EncodeParams& p, const float* x, const float* x_max, O* out) {
-  const i64 total = p.n * p.steps;
-  if (total == 0) return;
-  bernoulli_kernel<O><<<grid_groups(total), kBlock>>>(s, p, x, x_max, out);
-  SPAIC_CUDA_LAUNCHED();
+  encode_trains<O>(s, p, 1, x, x_max, out);
 }
 
 template void encode_poisson<float>(RngState, const EncodeParams&, const float*, float*);

@@ -231,17 +231,25 @@ test('statistics: Poisson rate matches x·dt within a binomial tolerance; Bernou
   }
 })
 
-eachDevice('poisson fires at u == p exactly (<=, SPAIC), bernoulli does not (<); out= writes in place', (t, device) => {
-  // Draw the uniforms first, then encode at the same offset with x = u: p equals u exactly.
-  const n = 257
-  const u = new Generator(77, 5).uniform([n], { device }).toArray()
-  const below = Float32Array.from(u, (v) => (v > 0 ? v - 2 ** -24 : 0))
-  const fire = new Generator(77, 5).poisson(Tensor.from(Float32Array.from(u), { device }), { dtype: 'uint8' }).toArray()
-  const fireBelow = new Generator(77, 5).poisson(Tensor.from(below, { device }), { dtype: 'uint8' }).toArray()
-  const bern = new Generator(77, 5).bernoulli(Tensor.from(Float32Array.from(u), { device }), { dtype: 'uint8' }).toArray()
-  t.true(fire.every((v) => v === 1), 'u <= u')
-  t.true(fireBelow.every((v, i) => v === (u[i] === 0 ? 1 : 0)), 'u <= u - ulp is false (except u = 0)')
-  t.true(bern.every((v) => v === 0), 'u < u is false')
+eachDevice('one frame fires iff (w + 1)/2^32 > 1 - p; p = 0 never fires, p >= 1 always; out= writes in place', (t, device) => {
+  // A one-frame train reads word offset + e: it fires iff its first gap is 0, i.e. log(u) > log(1 - p).
+  const n = 4099
+  // the top 31 bits of each word (the missing low bit moves u by 2^-32, inside the margin below)
+  const words = Float64Array.from(new Generator(77, 5).randomBits([n], 31, { device }).toArray(), (v) => v * 2)
+  const p = Float32Array.from({ length: n }, (_, i) => ((i * 7919) % 1000) / 1000)
+  const fire = new Generator(77, 5).poisson(Tensor.from(p, { device }), { dtype: 'uint8' }).toArray()
+  const bern = new Generator(77, 5).bernoulli(Tensor.from(p, { device }), { dtype: 'uint8' }).toArray()
+  let checked = 0
+  for (let i = 0; i < n; i++) {
+    const u = (words[i] + 1) * 2 ** -32
+    if (p[i] === 0) t.is(fire[i], 0, `p = 0 fired at ${i}`)
+    else if (Math.abs(u - (1 - p[i])) > 1e-9) {
+      t.is(fire[i], u > 1 - p[i] ? 1 : 0, `element ${i}: u ${u} p ${p[i]}`)
+      checked++
+    }
+    t.is(bern[i], fire[i], `bernoulli and poisson read the same word (${i})`)
+  }
+  t.true(checked > n * 0.9)
   const x = Tensor.from(Float32Array.from([1, 2, 0.5]), { shape: [3], device })
   const out = Tensor.zeros([4, 3], { dtype: 'uint8', device })
   const r = new Generator(1).poisson(x, { steps: 4, dtype: 'uint8', out })

@@ -85,32 +85,51 @@ export function refNormal(seed: bigint, offset: number, n: number, mean = 0, std
   return out
 }
 
-/** Poisson frames [steps, n]: 1[u <= x·uc·dt] in float32 arithmetic, frame t reading words offset + t·n + i. */
-export function refPoisson(seed: bigint, offset: number, x: ArrayLike<number>, steps: number, uc: number, dt: number): Float64Array {
-  const n = x.length
+/**
+ * T frames of independent Bernoulli(p[e]) spikes per element, drawn gap by gap (ALGORITHMS.md §3.6 asks
+ * for a fresh draw per frame; this is the same distribution): the silent frames before the next spike
+ * are floor(log(u) / log(1 - p)), u = (w + 1)/2^32, element e's j-th gap reading word offset + j·n + e.
+ */
+export function refTrains(seed: bigint, offset: number, p: ArrayLike<number>, steps: number): Float64Array {
+  const n = p.length
   const w = refWords(seed, offset, n * steps)
-  const ucf = Math.fround(uc)
-  const dtf = Math.fround(dt)
   const out = new Float64Array(n * steps)
-  for (let e = 0; e < n * steps; e++) {
-    const p = Math.fround(Math.fround(Math.fround(x[e % n]) * ucf) * dtf)
-    out[e] = wordToUniform(w[e]) <= p ? 1 : 0
+  for (let e = 0; e < n; e++) {
+    const pe = p[e]
+    if (!(pe > 0)) continue
+    if (pe >= 1) {
+      for (let t = 0; t < steps; t++) out[t * n + e] = 1
+      continue
+    }
+    const lq = Math.log(1 - pe)
+    if (!(lq < 0)) continue
+    const gap = (j: number) => Math.floor(Math.log((w[j * n + e] + 1) * 2 ** -32) / lq)
+    let t = gap(0)
+    for (let j = 1; t < steps; j++) {
+      out[t * n + e] = 1
+      if (t + 1 >= steps) break
+      t = t + 1 + gap(j)
+    }
   }
   return out
 }
 
-/** Bernoulli frames [steps, n]: 1[u < maxProb·x/norm], norm = max(x) when it exceeds 1. */
+/** Poisson frames [steps, n]: p = x·uc·dt in float32 arithmetic, spikes by refTrains. */
+export function refPoisson(seed: bigint, offset: number, x: ArrayLike<number>, steps: number, uc: number, dt: number): Float64Array {
+  const ucf = Math.fround(uc)
+  const dtf = Math.fround(dt)
+  const p = Array.from(x, (v) => Math.fround(Math.fround(Math.fround(v) * ucf) * dtf))
+  return refTrains(seed, offset, p, steps)
+}
+
+/** Bernoulli frames [steps, n]: p = maxProb·x/norm (norm = max(x) when it exceeds 1), spikes by refTrains. */
 export function refBernoulli(seed: bigint, offset: number, x: ArrayLike<number>, steps: number, maxProb: number): Float64Array {
-  const n = x.length
-  const w = refWords(seed, offset, n * steps)
   let mx = -Infinity
-  for (let i = 0; i < n; i++) mx = Math.max(mx, Math.fround(x[i]))
+  for (let i = 0; i < x.length; i++) mx = Math.max(mx, Math.fround(x[i]))
   const mp = Math.fround(maxProb)
-  const out = new Float64Array(n * steps)
-  for (let e = 0; e < n * steps; e++) {
-    const xi = Math.fround(x[e % n])
-    const xn = mx > 1 ? Math.fround(xi / mx) : xi
-    out[e] = wordToUniform(w[e]) < Math.fround(mp * xn) ? 1 : 0
-  }
-  return out
+  const p = Array.from(x, (v) => {
+    const xi = Math.fround(v)
+    return Math.fround(mp * (mx > 1 ? Math.fround(xi / mx) : xi))
+  })
+  return refTrains(seed, offset, p, steps)
 }

@@ -99,7 +99,7 @@ SPAIC_HD std::int32_t word_to_bits(std::uint32_t w, int bits) {
 // Natural log of x in (0, 1]: x = m * 2^e with m in [sqrt(1/2), sqrt(2)), log x = e*ln2 + 2*atanh(s),
 // s = (m-1)/(m+1), |s| <= 0.1716, atanh by its odd series to 1e-17 relative. Only +, *, /, fma.
 SPAIC_HD double exact_log_unit(double x) {
-  // Exact range reduction on the bits: x is a normal double here (x >= 2^-24).
+  // Exact range reduction on the bits: x is a normal double here (x >= 2^-32).
   int e = 0;
   double m = x;
   while (m < 0.70710678118654752440) {
@@ -188,17 +188,33 @@ SPAIC_HD float words_to_normal(std::uint32_t w1, std::uint32_t w2) {
 SPAIC_HD float scale_normal(float z, float mean, float std) { return fmaf(std, z, mean); }
 
 // ---- encoders (SPAIC's Encoders.py, ALGORITHMS.md 3.6)
+//
+// Both encoders emit, per element, independent Bernoulli(p) spikes in each of T frames. A train is drawn
+// gap by gap rather than frame by frame: the number of silent frames before the next spike is
+// G = floor(log(u) / log(1 - p)), u = (w + 1)·2^-32 in (0, 1], so P(G = k) = (1 - p)^k·p, the same
+// distribution as T separate draws, for a cost proportional to the spikes. Element e's j-th gap reads word
+// offset + j·n + e; a train draws at most T gaps (one more only after a spike before the last frame), so a
+// T-frame call uses the n·T words it reserves. p <= 0 never fires, p >= 1 fires in every frame.
 
-// Poisson: spike iff u <= x * unit_conversion * dt (note <=; the product in float32, left to right).
-SPAIC_HD bool poisson_fires(float u, float x, float unit_conversion, float dt) {
-  const float p = (x * unit_conversion) * dt;
-  return u <= p;
+// Poisson: p = x * unit_conversion * dt, in float32 left to right (SPAIC: spike iff rand <= p).
+SPAIC_HD float poisson_probability(float x, float unit_conversion, float dt) { return (x * unit_conversion) * dt; }
+
+// Bernoulli: p = max_prob * (x / norm), norm = max(x) when that exceeds 1, else 1.
+SPAIC_HD float bernoulli_probability(float x, float max_prob, float norm) {
+  const float xn = norm > 1.0f ? x / norm : x;
+  return max_prob * xn;
 }
 
-// Bernoulli: spike iff u < max_prob * (x / norm), norm = max(x) when that exceeds 1, else 1.
-SPAIC_HD bool bernoulli_fires(float u, float x, float max_prob, float norm) {
-  const float xn = norm > 1.0f ? x / norm : x;
-  return u < max_prob * xn;
+// log(1 - p) for p in (0, 1), the denominator of every gap of a train (0 when 1 - p rounds to 1: such
+// an element never fires).
+SPAIC_HD double gap_log_q(float p) { return exact_log_unit(1.0 - static_cast<double>(p)); }
+
+// Silent frames before the next spike, from word w (IEEE-exact: the same on every backend).
+SPAIC_HD std::int64_t spike_gap(std::uint32_t w, double log_q) {
+  if (!(log_q < 0.0)) return static_cast<std::int64_t>(4.0e18);
+  const double u = (static_cast<double>(w) + 1.0) * 2.3283064365386962890625e-10;  // (0, 1]
+  const double g = exact_log_unit(u) / log_q;
+  return g < 4.0e18 ? static_cast<std::int64_t>(g) : static_cast<std::int64_t>(4.0e18);
 }
 
 }  // namespace spaic
