@@ -13,7 +13,7 @@
  * const trace = neuronForward('lif', current, state, { params: { dt: 1 }, surrogate: 'STCA' })
  * const { gradInput } = neuronBackward(trace, dLdO)
  */
-import { DeviceError, invalidArgument, ShapeError } from '../errors.js'
+import { DeviceError, invalidArgument, ShapeError, StateError } from '../errors.js'
 import { native, type NativeTensor } from '../native.js'
 import { isFloat, type DType } from '../runtime/dtype.js'
 import { resolveDevice, type Device, type DeviceSpec } from '../runtime/device.js'
@@ -177,6 +177,11 @@ export interface NeuronForwardOptions {
    * trace shares them; the previous one must not be used afterwards.
    */
   reuse?: NeuronTrace
+  /**
+   * The dtype of the returned spikes: the input's (default) or 'uint8', a quarter of the memory for the
+   * layers that read them (not for diehlAndCook, whose spikes are int32).
+   */
+  spikeDtype?: 'float32' | 'float64' | 'uint8'
 }
 
 interface ResolvedSurrogate {
@@ -191,7 +196,7 @@ interface ResolvedSurrogate {
 export class NeuronTrace {
   constructor(
     readonly model: NeuronModelName,
-    /** 0/1 spikes [T, B, N] (input dtype; int32 for diehlAndCook). */
+    /** 0/1 spikes [T, B, N] (input dtype, or uint8 when asked; int32 for diehlAndCook). */
     readonly spikes: Tensor,
     /** int32 [T, ceil(B·N/32)]: bit j of word w is element 32w + j of that step; null when bits: false. */
     readonly spikeBits: Tensor | null,
@@ -214,6 +219,15 @@ export class NeuronTrace {
     return bytes(this.spikeBits) + bytes(this.saved)
   }
 
+  /**
+   * The number of spikes of the whole run (a popcount of the spike bits, without reading the spikes).
+   * @throws {StateError} a trace made with bits: false
+   */
+  spikeCount(): number {
+    if (!this.spikeBits) throw new StateError('spikeCount() needs the spike bits (forward with bits: true)', { param: 'trace' })
+    return binding().neuronCountBits(this.spikeBits.handle)
+  }
+
   /** Frees the spikes, the bits and the saved state (not the input). */
   dispose(): void {
     this.spikes.dispose()
@@ -223,6 +237,7 @@ export class NeuronTrace {
 }
 
 interface NeuronBinding {
+  neuronCountBits(bits: NativeTensor): number
   neuronForward(model: number, params: object, sg: object, alphaVec: NativeTensor | null, input: NativeTensor, spikes: NativeTensor, spikeBits: NativeTensor | null, savedV: NativeTensor | null, savedMask: NativeTensor | null, ...state: NativeTensor[]): void
   neuronForwardAsync(model: number, params: object, sg: object, alphaVec: NativeTensor | null, input: NativeTensor, spikes: NativeTensor, spikeBits: NativeTensor | null, savedV: NativeTensor | null, savedMask: NativeTensor | null, ...state: NativeTensor[]): Promise<void>
   neuronBackward(model: number, params: object, sg: object, alphaVec: NativeTensor | null, gradSpikes: NativeTensor, spikeBits: NativeTensor, savedV: NativeTensor | null, savedMask: NativeTensor | null, input: NativeTensor | null, gradInput: NativeTensor, gradV0: NativeTensor | null): void
@@ -270,7 +285,7 @@ function checkState(model: NeuronModelName, state: unknown, input: Tensor, batch
   return out
 }
 
-const FORWARD_KEYS = ['params', 'surrogate', 'save', 'bits', 'reuse'] as const
+const FORWARD_KEYS = ['params', 'surrogate', 'save', 'bits', 'reuse', 'spikeDtype'] as const
 
 function prepareForward(model: unknown, input: unknown, state: unknown, opts: unknown, param = 'input') {
   const m = oneOf('model', model, NEURON_MODELS)
@@ -297,7 +312,14 @@ function prepareForward(model: unknown, input: unknown, state: unknown, opts: un
   if (!bits && save !== 'none') throw invalidArgument('options.bits', 'true (backward needs the spike bits)', false)
   const stateHandles = checkState(m, state, x, B, N)
   const dev = { device: x.device }
-  const spikeDType = m === 'diehlAndCook' ? 'int32' : x.dtype
+  let spikeDType: DType = m === 'diehlAndCook' ? 'int32' : x.dtype
+  if (o.spikeDtype !== undefined) {
+    const want = oneOf('options.spikeDtype', o.spikeDtype, ['float32', 'float64', 'uint8'] as const)
+    if (m === 'diehlAndCook' || (want !== 'uint8' && want !== x.dtype)) {
+      throw invalidArgument('options.spikeDtype', m === 'diehlAndCook' ? "left out (diehlAndCook's spikes are int32)" : `'${x.dtype}' (the input's) or 'uint8'`, o.spikeDtype)
+    }
+    spikeDType = want
+  }
   const W = bitWords(B * N)
   let spikes: Tensor, spikeBits: Tensor | null, saved: Tensor | null
   if (o.reuse !== undefined) {
@@ -380,7 +402,8 @@ function prepareBackward(trace: unknown, gradSpikes: unknown, opts: unknown) {
   }
   const spikes = trace.spikes
   const g = checkTensor('gradSpikes', gradSpikes)
-  if (g.dtype !== spikes.dtype) throw invalidArgument('gradSpikes', `a ${spikes.dtype} tensor`, `${g.dtype} tensor`)
+  const fdt = trace.input.dtype // the forward's float dtype (the spikes may be uint8)
+  if (g.dtype !== fdt) throw invalidArgument('gradSpikes', `a ${fdt} tensor`, `${g.dtype} tensor`)
   if (g.device !== spikes.device) throw new DeviceError(`gradSpikes is on ${g.device} but the trace is on ${spikes.device}`, { param: 'gradSpikes' })
   if (g.shape.length !== 3 || g.shape.some((d, i) => d !== spikes.shape[i])) {
     throw new ShapeError(`Expected shape [${spikes.shape.join(', ')}] for gradSpikes but received [${g.shape.join(', ')}]`, { param: 'gradSpikes' })

@@ -214,7 +214,7 @@ export class FeedForwardProgram {
     return this.#gen
   }
 
-  /** Layer spikes of the last run, [T, B, N] (valid until the next run). */
+  /** Layer spikes of the last run, [T, B, N]: uint8 for hidden layers, float for the last (valid until the next run). */
   spikes(group: string): Tensor {
     const l = this.#layers.find((x) => x.group === group)
     if (!l?.trace) throw new StateError(`no spikes recorded for ${group}: run first`, { param: 'group' })
@@ -318,6 +318,7 @@ export class FeedForwardProgram {
       if (l.v0) l.params.V0 = l.v0.data.toArray()[0]
       const state = neuronState(l.model, B, l.n, { device: this.device, params: l.params })
       const withGrad = train && l.surrogate !== undefined
+      const isLast = l === this.#layers[this.#layers.length - 1]
       const key = withGrad ? 'train' : 'eval'
       const old = l.traces[key]
       const reuse = old && !old.spikes.disposed && sameShape(old.spikes.shape, [T, B, l.n]) ? old : undefined
@@ -326,18 +327,16 @@ export class FeedForwardProgram {
         params: l.params,
         ...(l.surrogate ? { surrogate: l.surrogate } : {}),
         save: withGrad ? 'auto' : 'none',
-        bits: withGrad,
+        bits: withGrad || !isLast,
         ...(reuse ? { reuse } : {}),
+        // hidden layers' spikes only feed the next synapse: uint8 (a quarter of the traffic)
+        ...(isLast ? {} : { spikeDtype: 'uint8' as const }),
       }))
       l.traces[key] = l.trace
       for (const v of Object.values(state)) v.dispose()
       l.input = I
       pre = l.trace.spikes
-      if (l !== this.#layers[this.#layers.length - 1]) {
-        const total = reduce('sum', pre)
-        density = pre.numel ? total.item() / pre.numel : 0
-        total.dispose()
-      }
+      if (!isLast) density = pre.numel ? l.trace.spikeCount() / pre.numel : 0
     }
     return reduce('sum', pre, 0)
   }

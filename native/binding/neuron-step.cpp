@@ -164,7 +164,8 @@ NeuronJob parse_forward(const Napi::CallbackInfo& info) {
   const bool dc = j.p.model == NeuronModel::DiehlAndCook;
   const i64 bn = j.p.batch * j.p.n;
   j.spikes = tensor_arg(info, 5, "spikes");
-  check_like(j.spikes, j.input, dc ? DType::I32 : j.dtype, "spikes");
+  // float spikes of the input's dtype, or uint8 (a quarter of the memory traffic for what reads them)
+  check_like(j.spikes, j.input, dc ? DType::I32 : j.spikes.dtype == DType::U8 ? DType::U8 : j.dtype, "spikes");
   if (const Tensor* b = opt_tensor(info, 6, "spikeBits")) {
     check_bits(*b, j.input, j.p.steps, bn, "spikeBits");
     j.spike_bits = *b;
@@ -239,6 +240,7 @@ void forward_typed(const NeuronJob& j) {
     default: st.v = j.state[0].ptr<T>(); break;
   }
   if (j.p.model == NeuronModel::DiehlAndCook) out.spikes_i32 = j.spikes.ptr<int32_t>();
+  else if (j.spikes.dtype == DType::U8) out.spikes_u8 = j.spikes.ptr<uint8_t>();
   else out.spikes = j.spikes.ptr<T>();
   out.spike_bits = j.has_bits ? j.spike_bits.ptr<uint32_t>() : nullptr;
   out.saved_v = j.has_saved_v ? j.saved_v.ptr<T>() : nullptr;
@@ -345,9 +347,25 @@ Napi::Value NeuronBackwardAsync(const Napi::CallbackInfo& info) {
   });
 }
 
+// neuronCountBits(bits): the number of set bits of an int32 tensor (the spikes a forward produced).
+Napi::Value NeuronCountBits(const Napi::CallbackInfo& info) {
+  const Tensor& b = tensor_arg(info, 0, "spikeBits");
+  check_dtype(b, DType::I32, "spikeBits");
+  int64_t c = 0;
+  const Device dev = b.device();
+  if (dev.is_cpu()) {
+    c = cpu::count_bits(b.ptr<uint32_t>(), b.numel());
+  } else {
+    use_device(dev);
+    SPAIC_CUDA_ONLY(c = cuda::count_bits(b.ptr<uint32_t>(), b.numel()));
+  }
+  return Napi::Number::New(info.Env(), static_cast<double>(c));
+}
+
 }  // namespace
 
 void register_neuron_step(Napi::Object exports) {
+  SPAIC_EXPORT(exports, "neuronCountBits", NeuronCountBits);
   SPAIC_EXPORT(exports, "neuronForward", NeuronForward);
   SPAIC_EXPORT(exports, "neuronForwardAsync", NeuronForwardAsync);
   SPAIC_EXPORT(exports, "neuronBackward", NeuronBackward);

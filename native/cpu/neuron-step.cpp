@@ -61,7 +61,6 @@ void forward_float(const NeuronParams& p, const SurrogateArgs<T>& sg, const T* i
     for (i64 k = len; k < kChunk; ++k) ob[k] = mb[k] = 0;
     for (i64 t = 0; t < p.steps; ++t) {
       const T* SPAIC_RESTRICT in = input + t * BN + i0;
-      T* SPAIC_RESTRICT sp = out.spikes + t * BN + i0;
       for (i64 k = 0; k < len; ++k) {
         bool o;
         if constexpr (M == NeuronModel::LIF) o = lif_update<T>(v[k], in[k], decay, vth, rule, &pre[k]);
@@ -69,9 +68,14 @@ void forward_float(const NeuronParams& p, const SurrogateArgs<T>& sg, const T* i
         else if constexpr (M == NeuronModel::CLIF) o = clif_update<T>(m[k], s[k], e[k], in[k], v0, dp, dq, decay, vth, rule, &pre[k]);
         else if constexpr (M == NeuronModel::LifStdpEx) o = lifstdp_ex_update<T>(v[k], theta[k], vtt[k], in[k], decay, v_rest, decay_th, vth, v_reset, th_inc);
         else o = lifstdp_ih_update<T>(v[k], in[k], decay, v_rest, vth, v_reset);
-        sp[k] = o ? T(1) : T(0);
         ob[k] = o ? 1 : 0;
         if constexpr (MK != kNoSurrogate) mb[k] = surrogate_grad<T>(static_cast<Surrogate>(MK), pre[k] - vth, alpha[k], sg.normalized) != T(0);
+      }
+      if (out.spikes) {
+        T* SPAIC_RESTRICT sp = out.spikes + t * BN + i0;
+        for (i64 k = 0; k < len; ++k) sp[k] = T(ob[k]);
+      } else if (out.spikes_u8) {
+        std::copy(ob, ob + len, out.spikes_u8 + t * BN + i0);
       }
       if (out.saved_v) std::copy(pre, pre + len, out.saved_v + t * BN + i0);
       if (out.spike_bits) {
@@ -258,5 +262,12 @@ template void neuron_forward<float>(const NeuronParams&, const SurrogateArgs<flo
 template void neuron_forward<double>(const NeuronParams&, const SurrogateArgs<double>&, const double*, const NeuronState<double>&, const NeuronForwardOut<double>&);
 template void neuron_backward<float>(const NeuronParams&, const SurrogateArgs<float>&, const NeuronBackwardArgs<float>&);
 template void neuron_backward<double>(const NeuronParams&, const SurrogateArgs<double>&, const NeuronBackwardArgs<double>&);
+
+int64_t count_bits(const uint32_t* words, i64 n) {
+  int64_t c = 0;
+  SPAIC_PRAGMA(omp parallel for reduction(+ : c) if (n > kSerialBelow))
+  for (i64 i = 0; i < n; ++i) c += __builtin_popcount(words[i]);
+  return c;
+}
 
 }  // namespace spaic::cpu

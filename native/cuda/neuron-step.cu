@@ -54,7 +54,8 @@ __global__ void forward_kernel(NeuronParams p, SurrogateArgs<T> sg, const T* inp
         else if constexpr (M == NeuronModel::CLIF) o = clif_update<T>(m, s, e, in, v0, dp, dq, decay, vth, rule, &pre);
         else if constexpr (M == NeuronModel::LifStdpEx) o = lifstdp_ex_update<T>(v, theta, vtt, in, decay, v_rest, decay_th, vth, v_reset, th_inc);
         else o = lifstdp_ih_update<T>(v, in, decay, v_rest, vth, v_reset);
-        out.spikes[t * BN + i] = o ? T(1) : T(0);
+        if (out.spikes) out.spikes[t * BN + i] = o ? T(1) : T(0);
+        else if (out.spikes_u8) out.spikes_u8[t * BN + i] = o ? 1 : 0;
         if (out.saved_v) out.saved_v[t * BN + i] = pre;
         if constexpr (MK != kNoSurrogate) mk = surrogate_grad<T>(static_cast<Surrogate>(MK), pre - vth, alpha, sg.normalized) != T(0);
       }
@@ -225,5 +226,30 @@ template void neuron_forward<float>(const NeuronParams&, const SurrogateArgs<flo
 template void neuron_forward<double>(const NeuronParams&, const SurrogateArgs<double>&, const double*, const NeuronState<double>&, const NeuronForwardOut<double>&);
 template void neuron_backward<float>(const NeuronParams&, const SurrogateArgs<float>&, const NeuronBackwardArgs<float>&);
 template void neuron_backward<double>(const NeuronParams&, const SurrogateArgs<double>&, const NeuronBackwardArgs<double>&);
+
+namespace {
+__global__ void count_bits_kernel(const uint32_t* words, i64 n, unsigned long long* total) {
+  unsigned long long c = 0;
+  SPAIC_GRID_STRIDE(i, n) c += static_cast<unsigned long long>(__popc(words[i]));
+  for (int o = 16; o > 0; o >>= 1) c += __shfl_down_sync(0xffffffffu, c, o);
+  if ((threadIdx.x & 31) == 0 && c) atomicAdd(total, c);
+}
+}  // namespace
+
+int64_t count_bits(const uint32_t* words, i64 n) {
+  if (n == 0) return 0;
+  unsigned long long* d = nullptr;
+  SPAIC_CUDA_CHECK(cudaMalloc(&d, sizeof(unsigned long long)));
+  unsigned long long h = 0;
+  cudaError_t err = cudaMemset(d, 0, sizeof(h));
+  if (err == cudaSuccess) {
+    count_bits_kernel<<<grid_for(n), kBlock>>>(words, n, d);
+    err = cudaGetLastError();
+  }
+  if (err == cudaSuccess) err = cudaMemcpy(&h, d, sizeof(h), cudaMemcpyDeviceToHost);
+  cudaFree(d);
+  SPAIC_CUDA_CHECK(err);
+  return static_cast<int64_t>(h);
+}
 
 }  // namespace spaic::cuda

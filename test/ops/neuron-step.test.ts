@@ -340,6 +340,39 @@ eachDevice('reuse / out: buffers reused across calls give the same results', (t,
   t.is((err2 as any).param, 'options.out')
 })
 
+eachDevice('uint8 spikes == float spikes (every model but diehlAndCook); spikeCount() == their sum; backward unchanged', (t, device) => {
+  const rng = new Rng(23)
+  const [T, B, N] = [7, 3, 45]
+  for (const model of ['lif', 'if', 'clif', 'lifstdp_ex', 'lifstdp_ih'] as const) {
+    const x = tensorOf('float32', rng.uniformArray(T * B * N, -0.5, 2.5), [T, B, N], device)
+    const bptt = model === 'lif' || model === 'if' || model === 'clif'
+    const opts = { params: { dt: 1 }, ...(bptt ? { surrogate: 'STCA' as const } : {}) }
+    const f = ops.neuronForward(model, x, ops.neuronState(model, B, N, { device }), opts)
+    const u = ops.neuronForward(model, x, ops.neuronState(model, B, N, { device }), { ...opts, spikeDtype: 'uint8' })
+    t.is(u.spikes.dtype, 'uint8')
+    const fv = f.spikes.toArray()
+    assertExact(t, u.spikes.toArray(), fv, `${model} spikes`)
+    let sum = 0
+    for (const v of fv) sum += v
+    t.is(u.spikeCount(), sum, `${model} spikeCount`)
+    if (bptt) {
+      const g = tensorOf('float32', rng.normalArray(T * B * N), [T, B, N], device)
+      assertExact(t, ops.neuronBackward(u, g).gradInput.toArray(), ops.neuronBackward(f, g).gradInput.toArray(), `${model} dL/dI`)
+    }
+  }
+  const x = tensorOf('float32', rng.uniformArray(T * B * N), [T, B, N], device)
+  const bad = (opts: object, param: string) => {
+    const e = t.throws(() => ops.neuronForward('lif', x, ops.neuronState('lif', B, N, { device }), opts as never))
+    t.is((e as any).param, param)
+  }
+  bad({ spikeDtype: 'int32' }, 'options.spikeDtype')
+  bad({ spikeDtype: 'float64' }, 'options.spikeDtype')
+  const noBits = ops.neuronForward('lif', x, ops.neuronState('lif', B, N, { device }), { bits: false })
+  t.is((t.throws(() => noBits.spikeCount()) as any).param, 'trace')
+  const e = t.throws(() => ops.neuronForward('diehlAndCook', x, ops.neuronState('diehlAndCook', B, N, { device }), { spikeDtype: 'uint8' }))
+  t.is((e as any).param, 'options.spikeDtype')
+})
+
 test('saved state for backward: 1 bit per spike plus 1 bit (window surrogate) or one float (membrane)', (t) => {
   const [T, B, N] = [20, 64, 500]
   const input = Tensor.zeros([T, B, N])

@@ -58,6 +58,7 @@ struct NeuronState {
 template <typename T>
 struct NeuronForwardOut {
   T* spikes = nullptr;             // [steps, batch, n] 0/1
+  uint8_t* spikes_u8 = nullptr;    // [steps, batch, n] 0/1, instead of `spikes` (lif/if/clif/lifstdp_*)
   int32_t* spikes_i32 = nullptr;   // [steps, batch, n] 0/1 (diehlAndCook)
   uint32_t* spike_bits = nullptr;  // [steps, bit_words(batch*n)]
   T* saved_v = nullptr;            // [steps, batch, n]
@@ -84,7 +85,9 @@ struct NeuronBackwardArgs {
   void neuron_forward(const NeuronParams& p, const SurrogateArgs<T>& sg, const T* input, const NeuronState<T>& state, \
                       const NeuronForwardOut<T>& out);                                                     \
   template <typename T>                                                                                    \
-  void neuron_backward(const NeuronParams& p, const SurrogateArgs<T>& sg, const NeuronBackwardArgs<T>& a);
+  void neuron_backward(const NeuronParams& p, const SurrogateArgs<T>& sg, const NeuronBackwardArgs<T>& a); \
+  /* The number of set bits of words[0..n) (spike bits: how many spikes a forward produced). */           \
+  int64_t count_bits(const uint32_t* words, i64 n);
 
 namespace cpu {
 SPAIC_DECLARE_NEURON_OPS
