@@ -707,6 +707,8 @@ export async function register({ addCheck, lib, randomArray }) {
       { name: 'B=64 16x13x13 -> 32x3x3 pad 1', x: [BATCH, 16, 13, 13], w: [32, 16, 3, 3], o: { padding: 1 } },
       // Stride, dilation, asymmetric padding.
       { name: 'B=17 3x31x29 -> 8x3x5 stride 2 dil [2,1] pad [2,1]', x: [17, 3, 31, 29], w: [8, 3, 3, 5], o: { stride: 2, dilation: [2, 1], padding: [2, 1] } },
+      // Grouped: 8 -> 12 channels in 4 groups (weight [12, 2, 3, 3]).
+      { name: 'B=9 8x11x12 -> 12x3x3 groups 4 pad 1', x: [9, 8, 11, 12], w: [12, 2, 3, 3], o: { padding: 1, groups: 4 } },
     ]
     const numel = (s) => s.reduce((a, b) => a * b, 1)
     const outHW = (g) => {

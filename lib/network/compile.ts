@@ -183,7 +183,11 @@ export function compileNetwork(net: Network, opts: CompileOptions = {}): Program
       own(ob, 'spike_count', { shape: [ob.num], batched: true, dtype: fdt, kind: 'state', init: { fill: 0 } })
       if (ob.coding === 'classify_reward') own(ob, 'running', { shape: [npop], batched: true, dtype: fdt, kind: 'state', init: { fill: 0 } })
       if (ob.coding === 'environment_reward') own(ob, 'source', { shape: ob.reward_shape.slice(), batched: false, dtype: fdt, kind: 'input', init: { fill: 0 } })
-      else own(ob, 'label', { shape: [], batched: true, dtype: 'int32', kind: 'input', init: { fill: 0 } })
+      else {
+        // global / da / classify compare the label with a population index; xor with 1 (any integer)
+        const range: [number, number] | undefined = ob.coding === 'xor_reward' ? undefined : [0, npop - 1]
+        own(ob, 'label', { shape: [], batched: true, dtype: 'int32', kind: 'input', init: { fill: 0 }, ...(range ? { range } : {}) })
+      }
     }
   }
   for (const m of modules) {
@@ -238,7 +242,7 @@ export function compileNetwork(net: Network, opts: CompileOptions = {}): Program
     const params: { [k: string]: Json } =
       c.link === 'full'
         ? { pre_num: c.pre.num, post_num: c.post.num, flatten: c.pre.shape.length > 1 || c.synType.includes('flatten'), bias: c.bias !== null }
-        : { ...(JSON.parse(JSON.stringify(c.conv)) as { [k: string]: Json }), bias: c.bias !== null }
+        : { ...(JSON.parse(JSON.stringify(c.conv)) as { [k: string]: Json }), ...convScalars(c), bias: c.bias !== null }
     params.delay = strategy === 1 ? 0 : 1
     return {
       type: c.link === 'full' ? 'synapse_full' : 'synapse_conv',
@@ -260,11 +264,22 @@ export function compileNetwork(net: Network, opts: CompileOptions = {}): Program
     params: { model: g.model.name, shape: g.shape.slice(), ...g.model.opParams(g.params, dt) },
   })
   const rewardOp = (rw: Reward): OpSpec => {
+    const classify = rw.coding === 'classify_reward'
     const reads = [r(nameOf(rw.dec_target, 'O'), 'prev'), r(nameOf(rw, 'spike_count'), 'prev')]
-    if (rw.coding === 'classify_reward') reads.push(r(nameOf(rw, 'running'), 'prev'))
-    reads.push(r(nameOf(rw, rw.coding === 'environment_reward' ? 'source' : 'label'), 'cur'))
+    const readRoles = ['target', 'count']
+    if (classify) {
+      reads.push(r(nameOf(rw, 'running'), 'prev'))
+      readRoles.push('running')
+    }
+    const src = rw.coding === 'environment_reward' ? 'source' : 'label'
+    reads.push(r(nameOf(rw, src), 'cur'))
+    readRoles.push(src)
     const writes = [w(nameOf(rw, 'Output_Reward')), w(nameOf(rw, 'spike_count'))]
-    if (rw.coding === 'classify_reward') writes.push(w(nameOf(rw, 'running')))
+    const writeRoles = ['reward', 'count']
+    if (classify) {
+      writes.push(w(nameOf(rw, 'running')))
+      writeRoles.push('running')
+    }
     return {
       type: `reward_${rw.coding.replace(/_reward$/, '')}`,
       owner: rw.name,
@@ -279,6 +294,8 @@ export function compileNetwork(net: Network, opts: CompileOptions = {}): Program
         reward_signal: rw.reward_signal,
         punish_signal: rw.punish_signal,
         reward_shape: rw.reward_shape.slice(),
+        readRoles,
+        writeRoles,
       },
     }
   }
@@ -418,6 +435,16 @@ export function compileNetwork(net: Network, opts: CompileOptions = {}): Program
     })) satisfies LayerSpec[]
   }
   return spec
+}
+
+/**
+ * The conv synapse's pool geometry as plain numbers (the executor reads scalar parameters only; the
+ * kernel, stride, padding, dilation and groups are scalars already).
+ */
+function convScalars(c: Connection): { [k: string]: Json } {
+  const pool = c.conv!.pool
+  if (!pool) return { maxpool: false }
+  return { maxpool: true, pool_kernel_h: pool.kernel_size[0], pool_kernel_w: pool.kernel_size[1], pool_stride: pool.stride, pool_padding: pool.padding }
 }
 
 /**

@@ -190,6 +190,9 @@ export class Reward extends Node {
       throw new ShapeError(`num ${this.num} differs from dec_target ${this.dec_target}'s ${this.dec_target.num} neurons`, { param: 'num' })
     }
     this.pop_size = popSize(o, this.num)
+    if (this.coding === 'xor_reward' && this.pop_size !== this.num) {
+      throw new InvalidArgumentError(`xor_reward reads a single population: pop_size must equal num (${this.num}), got ${this.pop_size}`, { param: 'pop_size' })
+    }
     this.dec_sample_step = opts.dec_sample_step === undefined ? 1 : integer('dec_sample_step', opts.dec_sample_step, 1)
     const d = rewardDefaults[this.coding as RewardCoding]
     this.reward_signal = opts.reward_signal === undefined ? d.reward : finiteNumber('reward_signal', opts.reward_signal)

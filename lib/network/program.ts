@@ -46,6 +46,8 @@ export interface SlotSpec {
   perStep?: boolean
   /** Inputs only: a run may leave it unset. */
   optional?: boolean
+  /** int32 inputs only: every value must lie in [lo, hi] (a reward node's labels: population indices). */
+  range?: [number, number]
   /** Params only: set by a gradient-based learner's getParam (this parameter is trained). */
   requiresGrad?: boolean
 }

@@ -1,8 +1,9 @@
 /**
- * 2-D convolution (NCHW, weight `[C_out, C_in, kh, kw]`, groups = 1) and the 2×2 max pool of SPAIC's
+ * 2-D convolution (NCHW, weight `[C_out, C_in/groups, kh, kw]`) and the 2×2 max pool of SPAIC's
  * `['conv', 'maxpool']` synapse (ALGORITHMS.md §3.5), forward and backward, float32/float64.
  *
- * `H_out = floor((H + 2·padding − dilation·(k − 1) − 1)/stride) + 1`; the pool (kernel = stride = 2,
+ * `H_out = floor((H + 2·padding − dilation·(k − 1) − 1)/stride) + 1`. With `groups` G, input channels
+ * `[g·C_in/G, (g+1)·C_in/G)` feed only output channels `[g·C_out/G, (g+1)·C_out/G)` (PyTorch's rule). The pool (kernel = stride = 2,
  * no padding) then gives `floor(H_out/2)`. The pool's backward routes each window's gradient to its
  * argmax (the first maximum in row-major order, as PyTorch).
  *
@@ -38,7 +39,7 @@ export interface Conv2dGeometry {
   stride?: Pair
   padding?: Pair
   dilation?: Pair
-  /** Only 1 is supported. */
+  /** Channel groups (default 1); divides C_in and C_out; the weight is [C_out, C_in/groups, kh, kw]. */
   groups?: number
 }
 
@@ -90,37 +91,39 @@ function resolve(x: Tensor, weight: Tensor, o: Conv2dGeometry) {
   if (tw.dtype !== tx.dtype) throw invalidArgument('weight', `a ${tx.dtype} tensor`, `${tw.dtype} tensor`)
   if (tw.device !== tx.device) throw new DeviceError(`weight is on ${tw.device} but x is on ${tx.device}`, { param: 'weight' })
   if (tx.shape.length !== 4) throw new ShapeError(`Expected a 4-D NCHW tensor for x but received shape [${tx.shape.join(', ')}]`, { param: 'x' })
-  if (tw.shape.length !== 4) throw new ShapeError(`Expected a 4-D [C_out, C_in, kh, kw] weight but received shape [${tw.shape.join(', ')}]`, { param: 'weight' })
-  if (tw.shape[1] !== tx.shape[1]) throw new ShapeError(`weight has ${tw.shape[1]} input channels but x has ${tx.shape[1]}`, { param: 'weight' })
+  if (tw.shape.length !== 4) throw new ShapeError(`Expected a 4-D [C_out, C_in/groups, kh, kw] weight but received shape [${tw.shape.join(', ')}]`, { param: 'weight' })
+  const groups = o.groups === undefined ? 1 : integer('options.groups', o.groups, 1)
+  if (tx.shape[1] % groups !== 0 || tw.shape[0] % groups !== 0) {
+    throw invalidArgument('options.groups', `a divisor of the ${tx.shape[1]} input and ${tw.shape[0]} output channels`, groups)
+  }
+  if (tw.shape[1] * groups !== tx.shape[1]) {
+    throw new ShapeError(`weight has ${tw.shape[1]} input channels per group (${groups} groups) but x has ${tx.shape[1]}`, { param: 'weight' })
+  }
   if (tw.shape[2] < 1 || tw.shape[3] < 1) throw new ShapeError(`Expected a kernel of at least 1x1 but received [${tw.shape.join(', ')}]`, { param: 'weight' })
   const stride = pair('options.stride', o.stride, 1, 1)
   const padding = pair('options.padding', o.padding, 0, 0)
   const dilation = pair('options.dilation', o.dilation, 1, 1)
-  if (o.groups !== undefined) {
-    integer('options.groups', o.groups, 1)
-    if (o.groups !== 1) throw invalidArgument('options.groups', '1 (grouped convolution is not supported)', o.groups)
-  }
   const hOut = outSize(tx.shape[2], tw.shape[2], stride[0], padding[0], dilation[0])
   const wOut = outSize(tx.shape[3], tw.shape[3], stride[1], padding[1], dilation[1])
   if (hOut <= 0 || wOut <= 0) {
     throw new ShapeError(`the dilated kernel ${tw.shape[2]}x${tw.shape[3]} does not fit the padded input [${tx.shape.join(', ')}]`, { param: 'x' })
   }
   const geometry = [stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1]]
-  return { tx, tw, geometry, convShape: [tx.shape[0], tw.shape[0], hOut, wOut] }
+  return { tx, tw, geometry, groups, convShape: [tx.shape[0], tw.shape[0], hOut, wOut] }
 }
 
 const FWD_KEYS = ['stride', 'padding', 'dilation', 'groups', 'bias', 'pool', 'out'] as const
 
 function prepareForward(x: Tensor, weight: Tensor, opts: Conv2dOptions | undefined) {
   const o = checkOptions('options', opts, FWD_KEYS) as Conv2dOptions
-  const { tx, tw, geometry, convShape } = resolve(x, weight, o)
+  const { tx, tw, geometry, groups, convShape } = resolve(x, weight, o)
   const pool = o.pool === undefined ? false : boolean('options.pool', o.pool)
   const bias = o.bias === undefined ? undefined : checkLike('options.bias', o.bias, [tw.shape[0]], tx)
   const outShape = pool ? [convShape[0], convShape[1], Math.floor(convShape[2] / POOL_KERNEL), Math.floor(convShape[3] / POOL_KERNEL)] : convShape
   const out = o.out === undefined ? Tensor.empty(outShape, { dtype: tx.dtype, device: tx.device }) : checkLike('options.out', o.out, outShape, tx)
   const conv = pool ? Tensor.empty(convShape, { dtype: tx.dtype, device: tx.device }) : out
   const argmax = pool ? Tensor.empty(outShape, { dtype: 'int32', device: tx.device }) : undefined
-  return { tx, tw, bias, geometry, out, conv, argmax }
+  return { tx, tw, bias, geometry, groups, out, conv, argmax }
 }
 
 function finishPool(p: ReturnType<typeof prepareForward>): Conv2dResult {
@@ -132,13 +135,13 @@ function finishPool(p: ReturnType<typeof prepareForward>): Conv2dResult {
 /** Convolution (and optional 2×2 max pool) with what the backward needs. */
 export function conv2dForward(x: Tensor, weight: Tensor, opts?: Conv2dOptions): Conv2dResult {
   const p = prepareForward(x, weight, opts)
-  bind().conv2dForward(p.tx.handle, p.tw.handle, p.bias?.handle ?? null, p.conv.handle, p.geometry, 1)
+  bind().conv2dForward(p.tx.handle, p.tw.handle, p.bias?.handle ?? null, p.conv.handle, p.geometry, p.groups)
   return finishPool(p)
 }
 
 export async function conv2dForwardAsync(x: Tensor, weight: Tensor, opts?: Conv2dOptions): Promise<Conv2dResult> {
   const p = prepareForward(x, weight, opts)
-  await bind().conv2dForwardAsync(p.tx.handle, p.tw.handle, p.bias?.handle ?? null, p.conv.handle, p.geometry, 1)
+  await bind().conv2dForwardAsync(p.tx.handle, p.tw.handle, p.bias?.handle ?? null, p.conv.handle, p.geometry, p.groups)
   return finishPool(p)
 }
 
@@ -202,7 +205,7 @@ const BWD_KEYS = ['stride', 'padding', 'dilation', 'groups', 'pool', 'gradInput'
 
 function prepareBackward(gradOut: Tensor, x: Tensor, weight: Tensor, opts: Conv2dBackwardOptions | undefined) {
   const o = checkOptions('options', opts, BWD_KEYS) as Conv2dBackwardOptions
-  const { tx, tw, geometry, convShape } = resolve(x, weight, o)
+  const { tx, tw, geometry, groups, convShape } = resolve(x, weight, o)
   const accumulate = o.accumulate === undefined ? false : boolean('options.accumulate', o.accumulate)
   let gConv: Tensor
   let temp: Tensor | undefined
@@ -239,7 +242,7 @@ function prepareBackward(gradOut: Tensor, x: Tensor, weight: Tensor, opts: Conv2
   }
   const args = [
     tx.handle, tw.handle, gConv.handle, grads.gradInput?.handle ?? null, grads.gradWeight?.handle ?? null,
-    grads.gradBias?.handle ?? null, geometry, 1, accumulate,
+    grads.gradBias?.handle ?? null, geometry, groups, accumulate,
   ] as const
   return { args, grads, temp }
 }

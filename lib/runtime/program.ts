@@ -321,8 +321,8 @@ export class Program {
 
   /**
    * Runs all steps of one run in native code (one async call; the event loop keeps running). Inputs
-   * are keyed by their owner's name (an encoder's name for its source, e.g. `{ input: images }`) or by
-   * slot name. Per-step inputs (spike_train encoders) are [B, T, ...shape]; others [B, ...shape].
+   * are keyed by their owner's name (an encoder's name for its source, e.g. `{ input: images }`; a
+   * reward node's name for its labels, one int32 per sample) or by slot name. Per-step inputs (spike_train encoders) are [B, T, ...shape]; others [B, ...shape].
    * Everything is checked before anything changes: a bad input rejects with a typed error naming it.
    */
   async run(inputs: Record<string, RunInput> = {}, opts: RunOptions = {}): Promise<void> {
@@ -407,6 +407,7 @@ export class Program {
           batch = b
         }
         checkFinite(key, x)
+        if (s.range) checkRange(key, x, s.range)
         slots.push(i)
         tensors.push(x.handleFor(key))
       }
@@ -450,11 +451,22 @@ function toTensor(param: string, v: unknown, dtype: DType, device: Device, shape
     const arr = v as ArrayLike<number>
     for (let k = 0; k < arr.length; k++) {
       if (typeof arr[k] !== 'number') throw invalidArgument(param, 'numbers', arr[k])
+      // an int32 slot (labels) takes integers only: no silent truncation of 1.5 or NaN
+      if (dtype === 'int32' && !(Number.isInteger(arr[k]) && arr[k]! >= -(2 ** 31) && arr[k]! < 2 ** 31)) {
+        throw new InvalidArgumentError(`input '${param}' must hold int32 integers, got ${arr[k]} at index ${k}`, { param })
+      }
     }
     const typed = dtype === 'float64' ? Float64Array.from(arr) : dtype === 'int32' ? Int32Array.from(arr) : Float32Array.from(arr)
     return { tensor: Tensor.from(typed, { device, ...(shape ? { shape } : {}) }), owned: true }
   }
   throw invalidArgument(param, 'a Tensor, a typed array or an array of numbers', v)
+}
+
+function checkRange(param: string, t: Tensor, [lo, hi]: [number, number]): void {
+  const a = t.toArray()
+  for (let k = 0; k < a.length; k++) {
+    if (!(a[k]! >= lo && a[k]! <= hi)) throw new InvalidArgumentError(`input '${param}' must hold values in [${lo}, ${hi}], got ${a[k]} at index ${k}`, { param })
+  }
 }
 
 function checkFinite(param: string, t: Tensor): void {

@@ -33,11 +33,10 @@ void check_like(const Tensor& t, const Tensor& ref, const std::vector<i64>& shap
               shape_str(t.shape));
 }
 
-// Geometry from x [N, C_in, H, W], w [C_out, C_in, kh, kw] and [sH, sW, pH, pW, dH, dW].
+// Geometry from x [N, C_in, H, W], w [C_out, C_in/groups, kh, kw] and [sH, sW, pH, pW, dH, dW].
 Conv2dParams geometry(const Napi::CallbackInfo& info, size_t gi, size_t groups_i, const Tensor& x, const Tensor& w) {
   const i64 groups = int_arg(info, groups_i, "groups");
-  SPAIC_CHECK(groups == 1, InvalidArgument, "groups", "Expected groups = 1 (grouped convolution is not supported) but received ",
-              groups);
+  SPAIC_CHECK(groups >= 1, InvalidArgument, "groups", "Expected groups >= 1 but received ", groups);
   std::vector<i64> g = shape_arg(info, gi, "geometry");
   SPAIC_CHECK(g.size() == 6, InvalidArgument, "geometry", "Expected [strideH, strideW, padH, padW, dilationH, dilationW]");
   SPAIC_CHECK(g[0] >= 1 && g[1] >= 1, InvalidArgument, "stride", "Expected stride >= 1 but received [", g[0], ", ", g[1], "]");
@@ -47,7 +46,10 @@ Conv2dParams geometry(const Napi::CallbackInfo& info, size_t gi, size_t groups_i
   check_same_device(x, "x", w, "weight");
   check_4d(x, "x");
   check_4d(w, "weight");
-  SPAIC_CHECK(w.shape[1] == x.shape[1], Shape, "weight", "weight has ", w.shape[1], " input channels but x has ", x.shape[1]);
+  SPAIC_CHECK(w.shape[1] * groups == x.shape[1], Shape, "weight", "weight has ", w.shape[1], " input channels per group (",
+              groups, " groups) but x has ", x.shape[1]);
+  SPAIC_CHECK(w.shape[0] % groups == 0, Shape, "groups", "groups ", groups, " does not divide the ", w.shape[0],
+              " output channels");
   SPAIC_CHECK(w.shape[2] >= 1 && w.shape[3] >= 1, Shape, "weight", "Expected a kernel of at least 1x1 but received ",
               shape_str(w.shape));
   Conv2dParams p;
@@ -64,6 +66,7 @@ Conv2dParams geometry(const Napi::CallbackInfo& info, size_t gi, size_t groups_i
   p.pad_w = g[3];
   p.dil_h = g[4];
   p.dil_w = g[5];
+  p.groups = groups;
   p.h_out = conv_out_size(p.h_in, p.kh, p.stride_h, p.pad_h, p.dil_h);
   p.w_out = conv_out_size(p.w_in, p.kw, p.stride_w, p.pad_w, p.dil_w);
   SPAIC_CHECK(p.h_out > 0 && p.w_out > 0, Shape, "x", "the dilated kernel ", p.kh, "x", p.kw, " does not fit the padded input ",

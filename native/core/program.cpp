@@ -8,10 +8,12 @@
 #include <limits>
 #include <utility>
 
+#include "spaic/conv2d.h"
 #include "spaic/device.h"
 #include "spaic/error.h"
 #include "spaic/neuron-step.h"
 #include "spaic/ops.h"
+#include "spaic/reward.h"
 #include "spaic/stdp-trace.h"
 #include "spaic/synapse.h"
 
@@ -336,6 +338,117 @@ struct SynapseFull : OpBase {
   }
 };
 
+
+// Conv synapse (ALGORITHMS.md §3.5): Isyn = conv2d(s_pre, W, stride, padding, dilation, groups) (+ bias),
+// then, with syn_type ['conv', 'maxpool'], the non-overlapping max pool (SPAIC's 2x2, stride 2). The
+// geometry comes from the slots: pre [C_in, H, W], weight [C_out, C_in/groups, kh, kw], Isyn [C_out, H', W'].
+i64 conv_workspace(Device dev, const Conv2dParams& cp) {
+#if defined(SPAIC_HAVE_CUDA)
+  if (dev.is_cuda()) return cuda::conv2d_workspace_elems(cp);
+#endif
+  (void)dev;
+  return cpu::conv2d_workspace_elems(cp);
+}
+
+template <typename T>
+struct SynapseConv : OpBase {
+  SlotRef pre, w, bias, out;
+  Conv2dParams cp;
+  Pool2dParams pp;
+  bool pool = false;
+  i64 conv_elems = 0;  // one sample's conv output
+  Tensor col, tmp, pooled, argmax;
+  i64 ws_batch = -1;
+  SynapseConv(const OpDesc& od, Program& p)
+      : OpBase(od, p.device()), pre(ref("pre")), w(ref("weight")), bias(ref("bias", false)), out(ref("Isyn")) {
+    check_slot_dtype(p, pre, p.dtype(), d, "pre spikes");
+    check_slot_dtype(p, w, p.dtype(), d, "weight");
+    check_slot_dtype(p, out, p.dtype(), d, "Isyn");
+    const auto shape_of = [&](const SlotRef& r) { return p.desc().slots[static_cast<std::size_t>(r.slot)].shape; };
+    const std::vector<i64> xs = shape_of(pre), ws = shape_of(w), ys = shape_of(out);
+    SPAIC_CHECK(xs.size() == 3 && ws.size() == 4 && ys.size() == 3, Shape, d.owner, "conv connection ", d.owner,
+                " needs a [C, H, W] pre, a [C_out, C_in/groups, kh, kw] weight and a [C_out, H, W] post");
+    const auto integer = [&](const char* key, double fallback, i64 lo) {
+      const double v = finite(key, fallback);
+      SPAIC_CHECK(v == std::floor(v) && v >= static_cast<double>(lo), InvalidArgument, d.owner, "conv connection ", d.owner,
+                  ": ", key, " must be an integer >= ", lo, ", got ", v);
+      return static_cast<i64>(v);
+    };
+    const i64 stride = integer("stride", 1, 1), padding = integer("padding", 0, 0), dilation = integer("dilation", 1, 1);
+    const i64 groups = integer("groups", 1, 1);
+    cp.c_in = xs[0];
+    cp.h_in = xs[1];
+    cp.w_in = xs[2];
+    cp.c_out = ws[0];
+    cp.kh = ws[2];
+    cp.kw = ws[3];
+    cp.stride_h = cp.stride_w = stride;
+    cp.pad_h = cp.pad_w = padding;
+    cp.dil_h = cp.dil_w = dilation;
+    cp.groups = groups;
+    SPAIC_CHECK(cp.c_in % groups == 0 && cp.c_out % groups == 0 && ws[1] * groups == cp.c_in, Shape, d.owner, "conv connection ",
+                d.owner, ": weight [", ws[0], ", ", ws[1], ", ", ws[2], ", ", ws[3], "] with groups ", groups, " does not fit ",
+                cp.c_in, " input channels");
+    cp.h_out = conv_out_size(cp.h_in, cp.kh, cp.stride_h, cp.pad_h, cp.dil_h);
+    cp.w_out = conv_out_size(cp.w_in, cp.kw, cp.stride_w, cp.pad_w, cp.dil_w);
+    SPAIC_CHECK(cp.h_out > 0 && cp.w_out > 0, Shape, d.owner, "conv connection ", d.owner, ": the kernel does not fit the input");
+    conv_elems = cp.c_out * cp.h_out * cp.w_out;
+    pool = num("maxpool", 0) != 0;
+    i64 hy = cp.h_out, wy = cp.w_out;
+    if (pool) {
+      const i64 kh = integer("pool_kernel_h", 2, 1), kw = integer("pool_kernel_w", 2, 1);
+      const i64 ps = integer("pool_stride", 2, 1), pad = integer("pool_padding", 0, 0);
+      SPAIC_CHECK(kh == kw && ps == kh && pad == 0, InvalidArgument, d.owner, "conv connection ", d.owner,
+                  ": the executor's max pool is non-overlapping (a square kernel equal to its stride, no padding, as SPAIC's 2x2 "
+                  "stride 2); got pool_kernel_size [", kh, ", ", kw, "], pool_stride ", ps, ", pool_padding ", pad);
+      pp.k = kh;
+      pp.h_in = cp.h_out;
+      pp.w_in = cp.w_out;
+      pp.h_out = cp.h_out / kh;
+      pp.w_out = cp.w_out / kh;
+      hy = pp.h_out;
+      wy = pp.w_out;
+    }
+    SPAIC_CHECK(ys[0] == cp.c_out && ys[1] == hy && ys[2] == wy, Shape, d.owner, "conv connection ", d.owner, ": its output [",
+                cp.c_out, ", ", hy, ", ", wy, "] does not fit the post shape [", ys[0], ", ", ys[1], ", ", ys[2], "]");
+    if (bias.ok()) {
+      check_slot_dtype(p, bias, p.dtype(), d, "bias");
+      SPAIC_CHECK(p.slot_numel(bias.slot) == cp.c_out, Shape, d.owner, "bias of ", d.owner, " holds ", p.slot_numel(bias.slot),
+                  " values, expected ", cp.c_out);
+    }
+  }
+  void start(Program& p) override {
+    if (ws_batch == p.batch()) return;
+    cp.batch = p.batch();
+    col = make_tensor(p.dtype(), {conv_workspace(dev, cp)}, dev, false);
+    tmp = make_tensor(p.dtype(), {cp.batch * conv_elems}, dev, false);
+    if (pool) {
+      pp.planes = cp.batch * cp.c_out;
+      const i64 n = pp.planes * pp.h_out * pp.w_out;
+      pooled = make_tensor(p.dtype(), {n}, dev, false);
+      argmax = make_tensor(DType::I32, {n}, dev, false);
+    }
+    ws_batch = p.batch();
+  }
+  void step(Program& p) override {
+    const Tensor& s = p.read(pre);
+    const Tensor& W = p.read(w);
+    const T* b = bias.ok() ? p.read(bias).ptr<T>() : nullptr;
+    const bool acc = p.accumulate(out);
+    const Tensor& o = p.write(out);
+    // the conv writes Isyn itself unless it is pooled or adds to another connection's current
+    T* y = (pool || acc) ? tmp.ptr<T>() : o.ptr<T>();
+    PG_CALL(dev, conv2d_forward<T>(cp, s.ptr<T>(), W.ptr<T>(), b, y, col.ptr<T>()));
+    const T* r = y;
+    if (pool) {
+      T* dst = acc ? pooled.ptr<T>() : o.ptr<T>();
+      PG_CALL(dev, maxpool2d_forward<T>(pp, y, dst, argmax.ptr<std::int32_t>()));
+      r = dst;
+    }
+    if (acc) PG_CALL(dev, binary<T>(BinaryOp::Add, o.ptr<T>(), r, o.ptr<T>(), o.numel(), nullptr));
+  }
+};
+
 // ---- neurons
 
 template <typename T>
@@ -442,6 +555,127 @@ struct NeuronOp : OpBase {
       const Tensor& iw = p.write(out_i);
       PG_CALL(dev, binary_scalar<T>(BinaryOp::Mul, x.ptr<T>(), static_cast<T>(v0), iw.ptr<T>(), iw.numel(), true));
     }
+  }
+};
+
+// ---- reward nodes (ALGORITHMS.md §3.8; graph ops in the groups' phase)
+//
+// Each step the node adds its target's previous-step spikes to its window count (spike_count; a new
+// window starts every dec_sample_step steps and at every run start). On the step that fills the window
+// Output_Reward gets the coding's reward (environment: the node's source); on the other steps zeros.
+
+template <typename T>
+struct RewardOp : OpBase {
+  enum Kind { Global, Da, Xor, Environment, Classify } kind;
+  SlotRef target, count, running, label, source, out;
+  RewardNodeParams rp;
+  DType target_dtype = DType::F32;
+  i64 index = 0;
+  Tensor scratch;
+  i64 scratch_batch = -1;
+  RewardOp(const OpDesc& od, Program& p, Kind k) : OpBase(od, p.device()), kind(k), target(ref("target")), count(ref("count")), out(ref("reward")) {
+    target_dtype = p.desc().slots[static_cast<std::size_t>(target.slot)].dtype;
+    SPAIC_CHECK(target_dtype == p.dtype() || target_dtype == DType::I32, InvalidArgument, d.owner, "reward node ", d.owner,
+                ": its target's spikes must be ", dtype_name(p.dtype()), " or int32");
+    check_slot_dtype(p, count, p.dtype(), d, "spike_count");
+    check_slot_dtype(p, out, p.dtype(), d, "Output_Reward");
+    const auto integer = [&](const char* key, double fallback, i64 lo) {
+      const double v = finite(key, fallback);
+      SPAIC_CHECK(v == std::floor(v) && v >= static_cast<double>(lo), InvalidArgument, d.owner, "reward node ", d.owner, ": ", key,
+                  " must be an integer >= ", lo, ", got ", v);
+      return static_cast<i64>(v);
+    };
+    rp.num = per_sample(p, target);
+    rp.pop = integer("pop_size", 1, 1);
+    rp.window = integer("dec_sample_step", 1, 1);
+    rp.reward_signal = finite("reward_signal", 1.0);
+    rp.punish_signal = finite("punish_signal", k == Da ? 0.0 : -1.0);
+    SPAIC_CHECK(rp.num % rp.pop == 0, Shape, d.owner, "reward node ", d.owner, ": pop_size ", rp.pop, " does not divide its ",
+                rp.num, " target neurons");
+    SPAIC_CHECK(per_sample(p, count) == rp.num && p.desc().slots[static_cast<std::size_t>(count.slot)].batched, Shape, d.owner,
+                "reward node ", d.owner, ": spike_count must hold [B, ", rp.num, "]");
+    const i64 npop = reward_npop(rp);
+    const SlotDesc& os = p.desc().slots[static_cast<std::size_t>(out.slot)];
+    rp.n_out = numel_of(os.shape);
+    switch (k) {
+      case Global: rp.coding = RewardCoding::Global; break;
+      case Xor:
+        rp.coding = RewardCoding::Xor;
+        SPAIC_CHECK(npop == 1, InvalidArgument, d.owner, "reward node ", d.owner,
+                    ": xor_reward reads a single population (pop_size must equal num), got ", npop, " populations");
+        break;
+      case Da:
+        rp.coding = RewardCoding::Da;
+        SPAIC_CHECK(!os.batched && rp.n_out == rp.num, Shape, d.owner, "reward node ", d.owner, ": da_reward's Output_Reward must hold [",
+                    rp.num, "]");
+        break;
+      case Classify:
+        rp.coding = RewardCoding::Classify;
+        running = ref("running");
+        check_slot_dtype(p, running, p.dtype(), d, "running");
+        SPAIC_CHECK(os.batched && rp.n_out == npop && per_sample(p, running) == npop &&
+                        p.desc().slots[static_cast<std::size_t>(running.slot)].batched,
+                    Shape, d.owner, "reward node ", d.owner, ": classify_reward's Output_Reward and running state must hold [B, ", npop, "]");
+        break;
+      case Environment: break;
+    }
+    SPAIC_CHECK(kind == Classify || !os.batched, Shape, d.owner, "reward node ", d.owner, ": Output_Reward must not be batched");
+    if (kind == Environment) {
+      source = ref("source");
+      check_slot_dtype(p, source, p.dtype(), d, "source");
+      SPAIC_CHECK(per_sample(p, source) == rp.n_out && !p.desc().slots[static_cast<std::size_t>(source.slot)].batched, Shape, d.owner,
+                  "reward node ", d.owner, ": environment_reward's source must hold the ", rp.n_out, " values of Output_Reward");
+    } else {
+      label = ref("label");
+      check_slot_dtype(p, label, DType::I32, d, "label");
+      const SlotDesc& ls = p.desc().slots[static_cast<std::size_t>(label.slot)];
+      SPAIC_CHECK(ls.batched && numel_of(ls.shape) == 1, Shape, d.owner, "reward node ", d.owner, ": label must hold one value per sample");
+    }
+  }
+  void start(Program& p) override {
+    index = 0;  // SPAIC's init_state: a new window (and classify's running output at 0) at every run start
+    rp.batch = p.batch();
+    if (scratch_batch != p.batch()) {
+      scratch = make_tensor(p.dtype(), {reward_scratch_elems(rp)}, dev, false);
+      scratch_batch = p.batch();
+    }
+  }
+  void step(Program& p) override {
+    const Tensor& s = p.read(target);
+    const bool first = index % rp.window == 0;
+    if (first) index = 0;
+    SlotRef prev = count;
+    prev.cur = false;
+    const T* cp = first ? nullptr : p.read(prev).template ptr<T>();
+    const Tensor& cw = p.write(count);
+    const i64 n = rp.batch * rp.num;
+    if (target_dtype == DType::I32) PG_CALL(dev, reward_count<T, std::int32_t>(s.ptr<std::int32_t>(), cp, cw.ptr<T>(), n, first));
+    else PG_CALL(dev, reward_count<T, T>(s.ptr<T>(), cp, cw.ptr<T>(), n, first));
+    ++index;
+    const bool full = index >= rp.window;
+    const Tensor& o = p.write(out);
+    const Tensor* run_w = nullptr;
+    const Tensor* run_p = nullptr;
+    if (kind == Classify) {
+      SlotRef rprev = running;
+      rprev.cur = false;
+      run_p = &p.read(rprev);
+      run_w = &p.write(running);
+      if (!full) dcopy(dev, run_w->raw(), run_p->raw(), run_p->bytes());
+    }
+    if (!full) {
+      dzero(dev, o.raw(), o.bytes());
+      return;
+    }
+    if (kind == Environment) {
+      const Tensor& src = p.read(source);
+      dcopy(dev, o.raw(), src.raw(), o.bytes());
+      return;
+    }
+    const std::int32_t* lab = p.read(label).template ptr<std::int32_t>();
+    T* rw = run_w ? run_w->ptr<T>() : nullptr;
+    const T* rpv = run_p ? run_p->ptr<T>() : nullptr;
+    PG_CALL(dev, reward_compute<T>(rp, cw.ptr<T>(), lab, rpv, rw, o.ptr<T>(), scratch.ptr<T>()));
   }
 };
 
@@ -598,6 +832,7 @@ std::unique_ptr<ProgramOp> make_op(const OpDesc& d, Program& p) {
   if (t == "encode_bernoulli") return std::make_unique<EncodeRandom<T>>(d, p, true);
   if (t == "encode_constant_current") return std::make_unique<EncodeConstant<T>>(d, p);
   if (t == "synapse_full") return std::make_unique<SynapseFull<T>>(d, p);
+  if (t == "synapse_conv") return std::make_unique<SynapseConv<T>>(d, p);
   if (t == "neuron_lif") return std::make_unique<NeuronOp<T>>(d, p, NeuronModel::LIF);
   if (t == "neuron_if") return std::make_unique<NeuronOp<T>>(d, p, NeuronModel::IF);
   if (t == "neuron_clif") return std::make_unique<NeuronOp<T>>(d, p, NeuronModel::CLIF);
@@ -607,12 +842,18 @@ std::unique_ptr<ProgramOp> make_op(const OpDesc& d, Program& p) {
   if (t == "decode_spike_counts") return std::make_unique<DecodeOp<T>>(d, p, DecodeOp<T>::Counts);
   if (t == "decode_first_spike") return std::make_unique<DecodeOp<T>>(d, p, DecodeOp<T>::First);
   if (t == "decode_voltage") return std::make_unique<DecodeOp<T>>(d, p, DecodeOp<T>::Voltage);
+  if (t == "reward_global") return std::make_unique<RewardOp<T>>(d, p, RewardOp<T>::Global);
+  if (t == "reward_da") return std::make_unique<RewardOp<T>>(d, p, RewardOp<T>::Da);
+  if (t == "reward_xor") return std::make_unique<RewardOp<T>>(d, p, RewardOp<T>::Xor);
+  if (t == "reward_environment") return std::make_unique<RewardOp<T>>(d, p, RewardOp<T>::Environment);
+  if (t == "reward_classify") return std::make_unique<RewardOp<T>>(d, p, RewardOp<T>::Classify);
   if (t == "monitor") return std::make_unique<MonitorOp>(d, p);
   if (t == "stdp_online") return std::make_unique<StdpOnline<T>>(d, p);
   SPAIC_FAIL(InvalidArgument, d.owner, "op type '", t, "' (of ", d.owner,
              ") is not supported by the program executor; supported: encode_spike_train, encode_poisson, encode_bernoulli, "
-             "encode_constant_current, synapse_full, neuron_lif, neuron_if, neuron_clif, neuron_lifstdp_ex, neuron_lifstdp_ih, "
-             "neuron_diehl_and_cook, decode_spike_counts, decode_first_spike, decode_voltage, monitor, stdp_online");
+             "encode_constant_current, synapse_full, synapse_conv, neuron_lif, neuron_if, neuron_clif, neuron_lifstdp_ex, "
+             "neuron_lifstdp_ih, neuron_diehl_and_cook, reward_global, reward_da, reward_xor, reward_environment, reward_classify, "
+             "decode_spike_counts, decode_first_spike, decode_voltage, monitor, stdp_online");
 }
 
 }  // namespace

@@ -59,14 +59,17 @@ void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias
     T* prod = ws + K * ld;  // [C_out, nb*HW]
     if (K > 0 && ld > 0) {
       im2col_group(p, x, n0, nb, col);
-      GemmParams g;
-      g.m = p.c_out;
-      g.n = ld;
-      g.k = K;
-      g.lda = K;
-      g.ldb = ld;
-      g.ldc = ld;
-      gemm<T>(g, w, col, prod);
+      const i64 Kg = conv_group_rows(p), Og = conv_group_out(p);
+      for (i64 gr = 0; gr < p.groups; ++gr) {  // prod rows of group gr = w_gr [Og, Kg] . col rows of group gr
+        GemmParams g;
+        g.m = Og;
+        g.n = ld;
+        g.k = Kg;
+        g.lda = Kg;
+        g.ldb = ld;
+        g.ldc = ld;
+        gemm<T>(g, w + gr * Og * Kg, col + gr * Kg * ld, prod + gr * Og * ld);
+      }
     }
     SPAIC_OMP_FOR(nb * y_img)
     for (i64 plane = 0; plane < nb * p.c_out; ++plane) {
@@ -87,7 +90,7 @@ void conv2d_backward(const Conv2dParams& p, const T* x, const T* w, const T* gy,
                      T* ws) {
   const i64 K = conv_col_rows(p), HW = conv_col_cols(p), G = group_size(p);
   const i64 x_img = p.c_in * p.h_in * p.w_in, y_img = p.c_out * HW;
-  if (gw && !accumulate) fill<T>(gw, T(0), p.c_out * K);
+  if (gw && !accumulate) fill<T>(gw, T(0), p.c_out * conv_group_rows(p));
   for (i64 n0 = 0; n0 < p.batch && (gw || gx); n0 += G) {
     const i64 nb = std::min(G, p.batch - n0), ld = nb * HW;
     T* col = ws;
@@ -99,31 +102,36 @@ void conv2d_backward(const Conv2dParams& p, const T* x, const T* w, const T* gy,
       T* dst = gyg + c * ld + gi * HW;
       for (i64 o = 0; o < HW; ++o) dst[o] = src[o];
     }
-    if (gw && K > 0 && ld > 0) {  // gw [C_out, K] += gy_g [C_out, nb*HW] . col^T [nb*HW, K]
+    const i64 Kg = conv_group_rows(p), Og = conv_group_out(p);
+    if (gw && K > 0 && ld > 0) {  // per group: gw_g [Og, Kg] += gy_g [Og, nb*HW] . col_g^T [nb*HW, Kg]
       im2col_group(p, x, n0, nb, col);
-      GemmParams g;
-      g.trans_b = true;
-      g.m = p.c_out;
-      g.n = K;
-      g.k = ld;
-      g.lda = ld;
-      g.ldb = ld;
-      g.ldc = K;
-      g.beta = 1.0;
-      gemm<T>(g, gyg, col, gw);
+      for (i64 gr = 0; gr < p.groups; ++gr) {
+        GemmParams g;
+        g.trans_b = true;
+        g.m = Og;
+        g.n = Kg;
+        g.k = ld;
+        g.lda = ld;
+        g.ldb = ld;
+        g.ldc = Kg;
+        g.beta = 1.0;
+        gemm<T>(g, gyg + gr * Og * ld, col + gr * Kg * ld, gw + gr * Og * Kg);
+      }
     }
-    if (gx) {  // col [K, nb*HW] = w^T [K, C_out] . gy_g [C_out, nb*HW], then col2im per image
+    if (gx) {  // per group: col_g [Kg, nb*HW] = w_g^T [Kg, Og] . gy_g [Og, nb*HW], then col2im per image
       const bool empty = K == 0 || ld == 0;
       if (!empty) {
-        GemmParams g;
-        g.trans_a = true;
-        g.m = K;
-        g.n = ld;
-        g.k = p.c_out;
-        g.lda = K;
-        g.ldb = ld;
-        g.ldc = ld;
-        gemm<T>(g, w, gyg, col);
+        for (i64 gr = 0; gr < p.groups; ++gr) {
+          GemmParams g;
+          g.trans_a = true;
+          g.m = Kg;
+          g.n = ld;
+          g.k = Og;
+          g.lda = Kg;
+          g.ldb = ld;
+          g.ldc = ld;
+          gemm<T>(g, w + gr * Og * Kg, gyg + gr * Og * ld, col + gr * Kg * ld);
+        }
       }
       SPAIC_OMP_FOR(nb * x_img * p.kh * p.kw)
       for (i64 plane = 0; plane < nb * p.c_in; ++plane) {

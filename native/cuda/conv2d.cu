@@ -96,15 +96,18 @@ void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias
       continue;
     }
     im2col(p, x + n * x_img, col);
-    GemmParams g;
-    g.m = p.c_out;
-    g.n = HW;
-    g.k = K;
-    g.lda = K;
-    g.ldb = HW;
-    g.ldc = HW;
-    g.beta = bias ? 1.0 : 0.0;
-    gemm<T>(g, w, col, yn);
+    const i64 Kg = conv_group_rows(p), Og = conv_group_out(p);
+    for (i64 gr = 0; gr < p.groups; ++gr) {  // y rows of group gr = w_gr [Og, Kg] . col rows of group gr
+      GemmParams g;
+      g.m = Og;
+      g.n = HW;
+      g.k = Kg;
+      g.lda = Kg;
+      g.ldb = HW;
+      g.ldc = HW;
+      g.beta = bias ? 1.0 : 0.0;
+      gemm<T>(g, w + gr * Og * Kg, col + gr * Kg * HW, yn + gr * Og * HW);
+    }
   }
 }
 
@@ -113,34 +116,39 @@ void conv2d_backward(const Conv2dParams& p, const T* x, const T* w, const T* gy,
                      T* col) {
   const i64 K = conv_col_rows(p), HW = conv_col_cols(p);
   const i64 x_img = p.c_in * p.h_in * p.w_in, y_img = p.c_out * HW;
-  if (gw && !accumulate) fill<T>(gw, T(0), p.c_out * K);
+  const i64 Kg = conv_group_rows(p), Og = conv_group_out(p);
+  if (gw && !accumulate) fill<T>(gw, T(0), p.c_out * Kg);
   for (i64 n = 0; n < p.batch; ++n) {
     const T* gyn = gy + n * y_img;
-    if (gw && K > 0 && HW > 0) {
+    if (gw && K > 0 && HW > 0) {  // per group: gw_g [Og, Kg] += gy_g [Og, HW] . col_g^T [HW, Kg]
       im2col(p, x + n * x_img, col);
-      GemmParams g;
-      g.trans_b = true;
-      g.m = p.c_out;
-      g.n = K;
-      g.k = HW;
-      g.lda = HW;
-      g.ldb = HW;
-      g.ldc = K;
-      g.beta = 1.0;
-      gemm<T>(g, gyn, col, gw);
+      for (i64 gr = 0; gr < p.groups; ++gr) {
+        GemmParams g;
+        g.trans_b = true;
+        g.m = Og;
+        g.n = Kg;
+        g.k = HW;
+        g.lda = HW;
+        g.ldb = HW;
+        g.ldc = Kg;
+        g.beta = 1.0;
+        gemm<T>(g, gyn + gr * Og * HW, col + gr * Kg * HW, gw + gr * Og * Kg);
+      }
     }
     if (gx && x_img > 0) {
       const bool empty = K == 0 || HW == 0;
-      if (!empty) {
-        GemmParams g;
-        g.trans_a = true;
-        g.m = K;
-        g.n = HW;
-        g.k = p.c_out;
-        g.lda = K;
-        g.ldb = HW;
-        g.ldc = HW;
-        gemm<T>(g, w, gyn, col);
+      if (!empty) {  // per group: col_g [Kg, HW] = w_g^T [Kg, Og] . gy_g [Og, HW]
+        for (i64 gr = 0; gr < p.groups; ++gr) {
+          GemmParams g;
+          g.trans_a = true;
+          g.m = Kg;
+          g.n = HW;
+          g.k = Og;
+          g.lda = Kg;
+          g.ldb = HW;
+          g.ldc = HW;
+          gemm<T>(g, w + gr * Og * Kg, gyn + gr * Og * HW, col + gr * Kg * HW);
+        }
       }
       col2im_kernel<T><<<grid_for(x_img), kBlock>>>(p, col, gx + n * x_img, accumulate, empty);
       SPAIC_CUDA_LAUNCHED();

@@ -394,7 +394,8 @@ test('compile: reward codings give their slot shapes', (t) => {
   const shapes: Record<string, [number[], boolean]> = {}
   for (const coding of ['global_reward', 'da_reward', 'xor_reward', 'environment_reward', 'classify_reward'] as const) {
     const { net, out } = chain()
-    const r = net.add(new Reward({ num: 3, dec_target: out, coding_method: coding, reward_shape: [1] }))
+    // xor_reward reads one population: pop_size = num
+    const r = net.add(new Reward({ num: 3, dec_target: out, coding_method: coding, reward_shape: [1], ...(coding === 'xor_reward' ? { pop_size: 3 } : {}) }))
     const spec = compileNetwork(net)
     const s = spec.slots.find((x) => x.name === r.varKey('Output_Reward'))!
     shapes[coding] = [s.shape, s.batched]

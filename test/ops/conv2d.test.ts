@@ -17,32 +17,37 @@ const CASES: Array<{ s: ConvShape; g: Geometry }> = [
   { s: { N: 3, C: 2, H: 13, W: 14, O: 4, KH: 5, KW: 5 }, g: { stride: [1, 1], padding: [2, 2], dilation: [1, 1] } },
   { s: { N: 2, C: 4, H: 7, W: 10, O: 3, KH: 1, KW: 1 }, g: { stride: [3, 2], padding: [0, 1], dilation: [1, 1] } },
   { s: { N: 1, C: 2, H: 28, W: 28, O: 6, KH: 3, KW: 3 }, g: { stride: [1, 1], padding: [1, 1], dilation: [2, 2] } },
+  // grouped: 6 -> 9 channels in 3 groups; depthwise-like 4 -> 4 in 4 groups
+  { s: { N: 2, C: 6, H: 9, W: 11, O: 9, KH: 3, KW: 2, G: 3 }, g: { stride: [2, 1], padding: [1, 1], dilation: [1, 2] } },
+  { s: { N: 3, C: 4, H: 7, W: 6, O: 4, KH: 3, KW: 3, G: 4 }, g: { stride: [1, 1], padding: [1, 1], dilation: [1, 1] } },
 ]
+/** Input channels per group (the weight's second dimension). */
+const cg = (s: ConvShape) => s.C / (s.G ?? 1)
 
 const tolFor = (dtype: DType, k: number) =>
   dtype === 'float32' ? { rtol: 1e-4, atol: 2e-5 * Math.sqrt(k + 1) } : { rtol: 1e-11, atol: 1e-12 * Math.sqrt(k + 1) }
 const typed = (dtype: DType, x: ArrayLike<number>) => (dtype === 'float32' ? Float32Array.from(x) : Float64Array.from(x))
-const geo = (g: Geometry) => ({ stride: g.stride, padding: g.padding, dilation: g.dilation })
+const geo = (g: Geometry, s?: ConvShape) => ({ stride: g.stride, padding: g.padding, dilation: g.dilation, groups: s?.G ?? 1 })
 
 for (const dtype of ['float32', 'float64'] as const) {
   eachDevice(`conv2d forward (+bias, +pool) == reference at every spike density (${dtype})`, async (t, device) => {
     const rng = new Rng(17)
     for (const { s, g } of CASES) {
       const [HO, WO] = outHW(s, g)
-      const wv = typed(dtype, rng.uniformArray(s.O * s.C * s.KH * s.KW))
+      const wv = typed(dtype, rng.uniformArray(s.O * cg(s) * s.KH * s.KW))
       const bv = typed(dtype, rng.uniformArray(s.O))
-      const W = Tensor.from(wv, { shape: [s.O, s.C, s.KH, s.KW], device })
+      const W = Tensor.from(wv, { shape: [s.O, cg(s), s.KH, s.KW], device })
       const B = Tensor.from(bv, { device })
       for (const density of DENSITIES) {
         const xv = typed(dtype, rng.spikes(s.N * s.C * s.H * s.W, density))
         const X = Tensor.from(xv, { shape: [s.N, s.C, s.H, s.W], device })
         const what = `${dtype} ${JSON.stringify(s)} ${JSON.stringify(g)} d=${density}`
-        const k = s.C * s.KH * s.KW
-        const plain = ops.conv2d(X, W, geo(g))
+        const k = cg(s) * s.KH * s.KW
+        const plain = ops.conv2d(X, W, geo(g, s))
         t.deepEqual([...plain.shape], [s.N, s.O, HO, WO])
         assertClose(t, plain.toArray(), refConv2d(xv, wv, undefined, s, g), tolFor(dtype, k), `plain ${what}`)
         const ref = refConv2d(xv, wv, bv, s, g)
-        const r = await ops.conv2dForwardAsync(X, W, { ...geo(g), bias: B, pool: true })
+        const r = await ops.conv2dForwardAsync(X, W, { ...geo(g, s), bias: B, pool: true })
         assertClose(t, r.conv!.toArray(), ref, tolFor(dtype, k), `conv ${what}`)
         // Pool the device's own conv output: argmax must be exact, whatever the rounding of the conv.
         const pooled = refMaxPool(r.conv!.toArray(), s.N * s.O, HO, WO)
@@ -61,24 +66,24 @@ for (const dtype of ['float32', 'float64'] as const) {
     for (const { s, g } of CASES) {
       const [HO, WO] = outHW(s, g)
       const xv = typed(dtype, rng.spikes(s.N * s.C * s.H * s.W, 0.2))
-      const wv = typed(dtype, rng.uniformArray(s.O * s.C * s.KH * s.KW))
+      const wv = typed(dtype, rng.uniformArray(s.O * cg(s) * s.KH * s.KW))
       const gv = typed(dtype, rng.uniformArray(s.N * s.O * HO * WO))
       const X = Tensor.from(xv, { shape: [s.N, s.C, s.H, s.W], device })
-      const W = Tensor.from(wv, { shape: [s.O, s.C, s.KH, s.KW], device })
+      const W = Tensor.from(wv, { shape: [s.O, cg(s), s.KH, s.KW], device })
       const G = Tensor.from(gv, { shape: [s.N, s.O, HO, WO], device })
       const ref = refConv2dBackward(xv, wv, gv, s, g)
       const what = `${dtype} ${JSON.stringify(s)} ${JSON.stringify(g)}`
-      const gr = await ops.conv2dBackwardAsync(G, X, W, { ...geo(g), gradBias: true })
+      const gr = await ops.conv2dBackwardAsync(G, X, W, { ...geo(g, s), gradBias: true })
       assertClose(t, gr.gradInput!.toArray(), ref.gradInput, tolFor(dtype, s.O * s.KH * s.KW), `dx ${what}`)
       assertClose(t, gr.gradWeight!.toArray(), ref.gradWeight, tolFor(dtype, s.N * HO * WO), `dw ${what}`)
       assertClose(t, gr.gradBias!.toArray(), ref.gradBias, tolFor(dtype, s.N * HO * WO), `db ${what}`)
       // accumulate: a second pass doubles every gradient
-      ops.conv2dBackward(G, X, W, { ...geo(g), gradInput: gr.gradInput, gradWeight: gr.gradWeight, gradBias: gr.gradBias, accumulate: true })
+      ops.conv2dBackward(G, X, W, { ...geo(g, s), gradInput: gr.gradInput, gradWeight: gr.gradWeight, gradBias: gr.gradBias, accumulate: true })
       assertClose(t, gr.gradInput!.toArray(), ref.gradInput.map((v) => 2 * v), tolFor(dtype, s.O * s.KH * s.KW), `2dx ${what}`)
       assertClose(t, gr.gradWeight!.toArray(), ref.gradWeight.map((v) => 2 * v), tolFor(dtype, s.N * HO * WO), `2dw ${what}`)
       // through the pool: the pooled gradient is routed to the argmax, then through the conv
       if (HO >= 2 && WO >= 2) {
-        const f = ops.conv2dForward(X, W, { ...geo(g), pool: true })
+        const f = ops.conv2dForward(X, W, { ...geo(g, s), pool: true })
         const pv = typed(dtype, rng.uniformArray(f.out.numel))
         const GP = Tensor.from(pv, { shape: f.out.shape, device })
         const arg = f.argmax!.toArray()
@@ -86,7 +91,7 @@ for (const dtype of ['float32', 'float64'] as const) {
         const per = f.out.shape[2] * f.out.shape[3]
         for (let i = 0; i < pv.length; i++) routed[Math.floor(i / per) * HO * WO + arg[i]] += pv[i]
         const refP = refConv2dBackward(xv, wv, routed, s, g)
-        const gp = ops.conv2dBackward(GP, X, W, { ...geo(g), pool: { argmax: f.argmax! } })
+        const gp = ops.conv2dBackward(GP, X, W, { ...geo(g, s), pool: { argmax: f.argmax! } })
         assertClose(t, gp.gradWeight!.toArray(), refP.gradWeight, tolFor(dtype, s.N * HO * WO), `pool dw ${what}`)
         assertClose(t, gp.gradInput!.toArray(), refP.gradInput, tolFor(dtype, s.O * s.KH * s.KW), `pool dx ${what}`)
       }
@@ -104,20 +109,20 @@ eachDevice('finite differences agree with conv2d backward (float64, with pool)',
   const X = Tensor.from(Float64Array.from(xv), { shape: [s.N, s.C, s.H, s.W], device })
   const W = Tensor.from(Float64Array.from(wv), { shape: [s.O, s.C, s.KH, s.KW], device })
   const B = Tensor.from(Float64Array.from(bv), { device })
-  const f0 = ops.conv2dForward(X, W, { ...geo(g), bias: B, pool: true })
+  const f0 = ops.conv2dForward(X, W, { ...geo(g, s), bias: B, pool: true })
   const R = rng.uniformArray(f0.out.numel)
   // L = Σ R ⊙ pool(conv(x, w) + b)
   const loss = (xa: Float64Array, wa: Float64Array, ba: Float64Array) => {
     const xt = Tensor.from(xa, { shape: [s.N, s.C, s.H, s.W], device })
     const wt = Tensor.from(wa, { shape: [s.O, s.C, s.KH, s.KW], device })
     const bt = Tensor.from(ba, { device })
-    const y = ops.conv2d(xt, wt, { ...geo(g), bias: bt, pool: true }).toArray()
+    const y = ops.conv2d(xt, wt, { ...geo(g, s), bias: bt, pool: true }).toArray()
     let l = 0
     for (let i = 0; i < y.length; i++) l += R[i] * y[i]
     return l
   }
   const grads = ops.conv2dBackward(Tensor.from(Float64Array.from(R), { shape: f0.out.shape, device }), X, W, {
-    ...geo(g), pool: { argmax: f0.argmax! }, gradBias: true,
+    ...geo(g, s), pool: { argmax: f0.argmax! }, gradBias: true,
   })
   const h = 1e-6
   const check = (name: string, base: Float64Array, grad: ArrayLike<number>, which: 0 | 1 | 2) => {
@@ -167,6 +172,8 @@ test('BAD CALLS: geometry, groups, shapes, dtypes, disposed tensors', (t) => {
   const W = Tensor.zeros([4, 3, 3, 3])
   bad(() => ops.conv2d(X, W, { groups: 3 }), InvalidArgumentError, 'options.groups')
   bad(() => ops.conv2d(X, W, { groups: 0 }), InvalidArgumentError, 'options.groups')
+  bad(() => ops.conv2d(Tensor.zeros([2, 4, 8, 8]), Tensor.zeros([3, 2, 3, 3]), { groups: 2 }), InvalidArgumentError, 'options.groups')
+  bad(() => ops.conv2d(Tensor.zeros([2, 4, 8, 8]), Tensor.zeros([4, 1, 3, 3]), { groups: 2 }), ShapeError, 'weight')
   bad(() => ops.conv2d(X, W, { stride: 0 }), InvalidArgumentError, 'options.stride')
   bad(() => ops.conv2d(X, W, { stride: [1, 1.5] }), InvalidArgumentError, 'options.stride[1]')
   bad(() => ops.conv2d(X, W, { stride: [1, 1, 1] as never }), InvalidArgumentError, 'options.stride')
@@ -210,7 +217,9 @@ test('native conv2d entry points re-check geometry, groups and shapes', (t) => {
     const e = t.throws(fn, { instanceOf: cls }) as Error & { param?: string }
     t.is(e.param, param, e.message)
   }
-  bad(() => N.conv2dForward(X.handle, W.handle, null, Y.handle, [1, 1, 0, 0, 1, 1], 2), 'groups')
+  bad(() => N.conv2dForward(X.handle, W.handle, null, Y.handle, [1, 1, 0, 0, 1, 1], 0), 'groups')
+  bad(() => N.conv2dForward(X.handle, W.handle, null, Y.handle, [1, 1, 0, 0, 1, 1], 2), 'weight', ShapeError)
+  bad(() => N.conv2dForward(X.handle, Tensor.zeros([3, 1, 3, 3]).handle, null, Y.handle, [1, 1, 0, 0, 1, 1], 2), 'groups', ShapeError)
   bad(() => N.conv2dForward(X.handle, W.handle, null, Y.handle, [0, 1, 0, 0, 1, 1], 1), 'stride')
   bad(() => N.conv2dForward(X.handle, W.handle, null, Y.handle, [1, 1, 0, 0, 1, 0], 1), 'dilation')
   bad(() => N.conv2dForward(X.handle, W.handle, null, Y.handle, [1, 1, 0], 1), 'geometry')

@@ -13,6 +13,8 @@ export interface ConvShape {
   O: number
   KH: number
   KW: number
+  /** Channel groups (default 1): output channel o reads input channels of group floor(o / (O/G)). */
+  G?: number
 }
 
 export function outHW(s: ConvShape, g: Geometry): [number, number] {
@@ -23,18 +25,22 @@ export function outHW(s: ConvShape, g: Geometry): [number, number] {
 /** Calls f(n, o, oh, ow, c, ki, kj, xIndex) for every product term x·w of the convolution. */
 function eachTerm(s: ConvShape, g: Geometry, f: (yi: number, wi: number, xi: number, o: number) => void): void {
   const [HO, WO] = outHW(s, g)
+  const G = s.G ?? 1
+  const Cg = s.C / G
+  const Og = s.O / G
   for (let n = 0; n < s.N; n++)
     for (let o = 0; o < s.O; o++)
       for (let oh = 0; oh < HO; oh++)
         for (let ow = 0; ow < WO; ow++) {
           const yi = ((n * s.O + o) * HO + oh) * WO + ow
-          for (let c = 0; c < s.C; c++)
+          const c0 = Math.floor(o / Og) * Cg
+          for (let c = 0; c < Cg; c++)
             for (let ki = 0; ki < s.KH; ki++)
               for (let kj = 0; kj < s.KW; kj++) {
                 const h = oh * g.stride[0] - g.padding[0] + ki * g.dilation[0]
                 const w = ow * g.stride[1] - g.padding[1] + kj * g.dilation[1]
                 if (h < 0 || h >= s.H || w < 0 || w >= s.W) continue
-                f(yi, ((o * s.C + c) * s.KH + ki) * s.KW + kj, ((n * s.C + c) * s.H + h) * s.W + w, o)
+                f(yi, ((o * Cg + c) * s.KH + ki) * s.KW + kj, ((n * s.C + c0 + c) * s.H + h) * s.W + w, o)
               }
         }
 }
@@ -49,7 +55,7 @@ export function refConv2d(x: ArrayLike<number>, w: ArrayLike<number>, bias: Arra
 
 export function refConv2dBackward(x: ArrayLike<number>, w: ArrayLike<number>, gy: ArrayLike<number>, s: ConvShape, g: Geometry) {
   const gx = new Float64Array(s.N * s.C * s.H * s.W)
-  const gw = new Float64Array(s.O * s.C * s.KH * s.KW)
+  const gw = new Float64Array((s.O * s.C * s.KH * s.KW) / (s.G ?? 1))
   const gb = new Float64Array(s.O)
   const [HO, WO] = outHW(s, g)
   for (let i = 0; i < gy.length; i++) gb[Math.floor(i / (HO * WO)) % s.O] += gy[i]

@@ -13,7 +13,7 @@
 // clamped when the slot carries bounds, and the run's inputs are bound.
 //
 // The executor itself (native/core/program.cpp) only sequences kernels of the other families (neuron
-// steps, synapses, encoders, STDP) and the few below; it never includes N-API. Two CPU-only shortcuts keep
+// steps, full and conv synapses, encoders, STDP, reward nodes) and the few below; it never includes N-API. Two CPU-only shortcuts keep
 // SPAIC's per-step semantics cheap for small batches: the online STDP rules run cpu::online_step_sparse
 // (below), and a full synapse with sparse input reads a W^T copy whose rows are refreshed lazily from the
 // weight's change stamps (Program::mark_row / stamp_all), so learner updates are always seen.

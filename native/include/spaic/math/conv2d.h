@@ -1,5 +1,10 @@
 // spaic/math/conv2d.h - index maths of conv2d (im2col / col2im) and of the max-pool window, shared by
-// cpu/conv2d.cpp and cuda/conv2d.cu. Layout NCHW, weight [C_out, C_in, kh, kw], groups = 1.
+// cpu/conv2d.cpp and cuda/conv2d.cu. Layout NCHW, weight [C_out, C_in/groups, kh, kw].
+//
+// Groups: input channels [g*C_in/G, (g+1)*C_in/G) feed output channels [g*C_out/G, (g+1)*C_out/G). The
+// im2col matrix of an image has C_in*kh*kw rows whose channel-major order puts each group's rows in one
+// contiguous block of conv_group_rows(p) rows, so group g is one GEMM of weight rows
+// [g*C_out/G, (g+1)*C_out/G) (each conv_group_rows(p) long) with that block.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +17,7 @@ struct Conv2dParams {
   i64 batch = 0, c_in = 0, h_in = 0, w_in = 0, c_out = 0, kh = 1, kw = 1;
   i64 stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dil_h = 1, dil_w = 1;
   i64 h_out = 0, w_out = 0;
+  i64 groups = 1;  // divides c_in and c_out
 };
 
 // Non-overlapping max pool (kernel == stride, padding 0: SPAIC's ['conv', 'maxpool'] uses 2).
@@ -28,6 +34,9 @@ SPAIC_HD i64 conv_out_size(i64 in, i64 k, i64 stride, i64 pad, i64 dil) {
 
 SPAIC_HD i64 conv_col_rows(const Conv2dParams& p) { return p.c_in * p.kh * p.kw; }
 SPAIC_HD i64 conv_col_cols(const Conv2dParams& p) { return p.h_out * p.w_out; }
+// Rows of one group's block of the im2col matrix (= the weight's row length), and its output channels.
+SPAIC_HD i64 conv_group_rows(const Conv2dParams& p) { return conv_col_rows(p) / p.groups; }
+SPAIC_HD i64 conv_group_out(const Conv2dParams& p) { return p.c_out / p.groups; }
 
 // Input pixel (h, w) that kernel tap (ki, kj) reads for output (oh, ow); false when it is padding.
 SPAIC_HD bool im2col_source(const Conv2dParams& p, i64 ki, i64 kj, i64 oh, i64 ow, i64* h, i64* w) {
