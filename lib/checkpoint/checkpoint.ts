@@ -375,6 +375,8 @@ export function restoreCheckpoint(ck: Checkpoint, opts: RestoreOptions & { sourc
     if (!sameShape(x.shape, s.shape)) {
       throw new ShapeError(`${source}: ${what} '${s.name}' has shape [${x.shape.join(', ')}], the program's is [${s.shape.join(', ')}]`, { param: s.name })
     }
+    const k = firstNonFinite(x.data)
+    if (k >= 0) throw new InvalidArgumentError(`${source}: ${what} '${s.name}' holds a non-finite value (${x.data[k]}) at element ${k}`, { param: s.name })
     plan.push([s, x.data])
   }
   const mine = new Set(t.slots.map((s) => s.name))

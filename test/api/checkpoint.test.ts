@@ -189,6 +189,12 @@ test('in memory: checkpointState / restoreCheckpoint, and encode / decode round 
   t.notDeepEqual(ffSnapshot(m).params, snap.params)
   const decoded = decodeCheckpoint(encodeCheckpoint(ck), 'mem')
   t.deepEqual(decoded.extra, { tag: 'x', arr: new Float64Array([1, 2]), odd: { $num: 'not a marker' } })
+  const current = ffSnapshot(m)
+  const poisoned = decodeCheckpoint(encodeCheckpoint(ck), 'mem')
+  poisoned.tensors[1]!.data[2] = Infinity
+  const err = t.throws(() => restoreCheckpoint(poisoned, { program: m.prog, learners: [m.learner] }), { instanceOf: InvalidArgumentError, message: /checkpoint: parameter .* non-finite/ })
+  t.is(err!.param, poisoned.tensors[1]!.name)
+  t.deepEqual(ffSnapshot(m), current, 'a refused restore changes nothing')
   restoreCheckpoint(decoded, { program: m.prog, learners: [m.learner] })
   t.deepEqual(ffSnapshot(m), snap)
   m.prog.dispose()
