@@ -2,6 +2,7 @@
  * Command-line parsing for `spaic-learning`, without dependencies:
  *   spaic-learning train --algorithm <name> [--data <dir>|synthetic] [--epochs N] [--batch N]
  *                        [--runtime ms] [--dt ms] [--device auto|cpu|cuda|cuda:N] [--seed N] [--json <file>] [--quiet]
+ *                        [--checkpoint <file>] [--resume <file>]
  *   spaic-learning demo [same flags]
  *   spaic-learning --help
  * Flags take `--flag value` or `--flag=value`. Every bad flag is an InvalidArgumentError whose
@@ -29,6 +30,10 @@ export interface TrainOptions {
   lr: number | null
   /** Use at most this many training samples (0: all). */
   limit: number
+  /** Write a checkpoint here after every epoch, or null. */
+  checkpoint: string | null
+  /** Continue from this checkpoint, or null. */
+  resume: string | null
 }
 
 export type ParsedCommand = { command: 'help' } | { command: 'train' | 'demo'; options: TrainOptions }
@@ -47,9 +52,11 @@ export const TRAIN_DEFAULTS: Readonly<TrainOptions> = Object.freeze({
   hidden: null,
   lr: null,
   limit: 0,
+  checkpoint: null,
+  resume: null,
 })
 
-const VALUE_FLAGS = ['algorithm', 'data', 'epochs', 'batch', 'runtime', 'dt', 'device', 'seed', 'json', 'hidden', 'lr', 'limit'] as const
+const VALUE_FLAGS = ['algorithm', 'data', 'epochs', 'batch', 'runtime', 'dt', 'device', 'seed', 'json', 'hidden', 'lr', 'limit', 'checkpoint', 'resume'] as const
 const BOOL_FLAGS = ['quiet', 'help'] as const
 
 export const USAGE = `Usage: spaic-learning <command> [options]
@@ -72,6 +79,10 @@ Options (train, demo):
   --lr <x>             learning rate (default: the job's)
   --limit <n>          use at most n training samples (default: all)
   --json <file>        also write the metrics to <file> as JSON
+  --checkpoint <file>  write a checkpoint to <file> after every epoch (atomically: an
+                       interrupted run keeps the last complete one)
+  --resume <file>      continue from a checkpoint: its epoch count, weights, optimizer
+                       and random stream (run with the same settings and a larger --epochs)
   --quiet              no progress output
   -h, --help           show this help
 `
@@ -174,6 +185,11 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
         break
       case 'limit':
         o.limit = intFlag(flag, v, 0)
+        break
+      case 'checkpoint':
+      case 'resume':
+        if (v.length === 0 || v.includes('\0')) throw bad(flag, 'a file path', v)
+        o[name as 'checkpoint' | 'resume'] = v
         break
     }
   }

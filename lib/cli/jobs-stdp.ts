@@ -24,6 +24,7 @@ import { Decoder, Encoder } from '../network/nodes.js'
 import { SeededRandom } from '../network/rng.js'
 import { buildProgram, type Program } from '../runtime/program.js'
 import { TRAIN_DEFAULTS, type TrainOptions } from './args.js'
+import { checkpointEpoch, dataSetting, resumeJob, type JobSettings } from './checkpoint.js'
 import { registerTrainJob, type EpochMetrics, type Metrics } from './jobs.js'
 import type { ProgressReporter } from './progress.js'
 
@@ -183,10 +184,14 @@ export const diehlCookJob = {
     const dc = diehlCookNetwork({ dt, seed: opts.seed, neurons })
     const prog = await buildProgram(dc.net, { batch: 1, device: opts.device as never, seed: opts.seed })
     const steps = Math.max(1, Math.round(runtime / dt))
-    const epochs: EpochMetrics[] = []
+    // what the numbers depend on: a resumed run must match these (the batch is always 1)
+    const settings: JobSettings = { algorithm: 'nearest_online_stdp', data: dataSetting(opts.data), limit: opts.limit, seed: opts.seed, hidden: [neurons], runtime, dt }
+    let epochs: EpochMetrics[] = []
     try {
-      let finalTest: number | null = null
-      for (let e = 1; e <= opts.epochs; e++) {
+      const resumed = await resumeJob(opts, settings, prog, [dc.learner], progress)
+      epochs = resumed.epochs
+      let finalTest: number | null = epochs.at(-1)?.testAccuracy ?? null
+      for (let e = resumed.epochsDone + 1; e <= opts.epochs; e++) {
         const t0 = performance.now()
         dc.learner.active()
         progress.start(train.n, `epoch ${e}/${opts.epochs} train`)
@@ -205,6 +210,7 @@ export const diehlCookJob = {
         progress.finish({ accuracy: finalTest })
         const seconds = (performance.now() - t0) / 1000
         epochs.push({ epoch: e, trainLoss: null, trainAccuracy: trainAcc, testAccuracy: finalTest, samplesPerSec: train.n / trainSec, seconds })
+        await checkpointEpoch(opts, settings, prog, [dc.learner], epochs, progress)
       }
       return {
         algorithm: 'nearest_online_stdp',

@@ -11,6 +11,7 @@ import { batches, readMnist, split, subset, syntheticDigits, type Dataset } from
 import { FeedForwardProgram, stepsFor } from '../runtime/feedforward.js'
 import { Tensor } from '../runtime/tensor.js'
 import type { TrainOptions } from './args.js'
+import { checkpointEpoch, dataSetting, resumeJob, type JobSettings } from './checkpoint.js'
 import { registerTrainJob, type EpochMetrics, type Metrics, type TrainJob } from './jobs.js'
 import type { ProgressReporter } from './progress.js'
 
@@ -71,13 +72,18 @@ function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: num
       })
       net.add(new Decoder({ num: 10, dec_target: pre, coding: 'spike_counts', name: 'counts' }))
       const learner = new Learner({ algorithm, trainable: net, alpha: defaults.alpha })
-      learner.setOptimizer('Adam', opts.lr ?? 1e-3)
+      const lr = opts.lr ?? 1e-3
+      learner.setOptimizer('Adam', lr)
       const prog = FeedForwardProgram.build(net, { seed: opts.seed })
       const steps = stepsFor(opts.runtime, opts.dt)
       progress.log(`network: ${px}-${sizes.join('-')} lif, ${steps} steps of ${opts.dt} ms, ${algorithm} on ${prog.device}`)
-      const epochs: EpochMetrics[] = []
+      // what the numbers depend on: a resumed run must match these
+      const settings: JobSettings = { algorithm, data: dataSetting(opts.data), limit: opts.limit, seed: opts.seed, hidden, lr, batch: opts.batch, runtime: opts.runtime, dt: opts.dt }
+      let epochs: EpochMetrics[] = []
       try {
-        for (let e = 0; e < opts.epochs; e++) {
+        const resumed = await resumeJob(opts, settings, prog, [learner], progress)
+        epochs = resumed.epochs
+        for (let e = resumed.epochsDone; e < opts.epochs; e++) {
           progress.start(train.n, `epoch ${e + 1}/${opts.epochs}`)
           const t0 = performance.now()
           let done = 0
@@ -101,6 +107,7 @@ function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: num
           progress.finish({ done })
           epochs.push({ epoch: e + 1, trainLoss: lossSum / done, trainAccuracy: correct / done, testAccuracy, samplesPerSec: done / trainSec, seconds: (performance.now() - t0) / 1e3 })
           progress.log(`epoch ${e + 1}: test accuracy ${(100 * testAccuracy).toFixed(2)}%`)
+          await checkpointEpoch(opts, settings, prog, [learner], epochs, progress)
         }
       } finally {
         prog.dispose()

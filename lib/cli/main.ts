@@ -5,6 +5,7 @@
  * metrics as JSON. Exit codes: 0 success, 1 the job failed, 2 a usage error.
  */
 import { existsSync, realpathSync, statSync } from 'node:fs'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import { SpaicError } from '../errors.js'
@@ -60,6 +61,14 @@ export async function main(argv: readonly string[], io: MainIO = { stdout: proce
   }
   if (opts.data !== 'synthetic' && !(existsSync(opts.data) && statSync(opts.data).isDirectory())) {
     return usageError(io, `--data ${opts.data} is not a directory (pass an MNIST folder or 'synthetic')`)
+  }
+  if (opts.resume !== null && !(existsSync(opts.resume) && statSync(opts.resume).isFile())) {
+    return usageError(io, `--resume ${opts.resume}: ${existsSync(opts.resume) ? 'not a file' : 'no such file'}`)
+  }
+  if (opts.checkpoint !== null) {
+    const dir = path.dirname(path.resolve(opts.checkpoint))
+    if (!(existsSync(dir) && statSync(dir).isDirectory())) return usageError(io, `--checkpoint ${opts.checkpoint}: the folder ${dir} does not exist`)
+    if (existsSync(opts.checkpoint) && statSync(opts.checkpoint).isDirectory()) return usageError(io, `--checkpoint ${opts.checkpoint} is a directory (pass a file name)`)
   }
   const progress = opts.quiet ? silentProgress : new Progress({ stream: io.stderr })
   if (!opts.quiet) {

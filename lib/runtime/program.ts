@@ -241,6 +241,40 @@ export class Program {
     return { seed: (BigInt(hi) << 32n) | BigInt(lo), offset: off }
   }
 
+  /**
+   * Moves the encoders' random stream to `state` (a `rngState` saved earlier), e.g. to resume from a
+   * checkpoint. The native executor keeps its stream position to itself, so the program is re-created
+   * at that position and the committed value of every slot is carried over; what monitors recorded in
+   * the last run is dropped.
+   */
+  setRngState(state: { seed: bigint | number; offset: number }): void {
+    const h = this.#handle('state')
+    if (!isPlainObject(state)) throw invalidArgument('state', 'a { seed, offset } object', state)
+    const seed = typeof state.seed === 'bigint' ? state.seed : BigInt(integer('state.seed', state.seed, 0, Number.MAX_SAFE_INTEGER))
+    if (seed < 0n || seed >= 1n << 64n) throw invalidArgument('state.seed', 'a seed in [0, 2^64)', state.seed)
+    const offset = integer('state.offset', state.offset, 0, 9e15)
+    const cur = this.rngState
+    if (cur.seed === seed && cur.offset === offset) return
+    const b = bind()
+    const next = b.programCreate({ ...lowerProgram(this.spec, seed, offset), batch: this.#lastBatch }, this.device.index)
+    try {
+      this.spec.slots.forEach((s, i) => {
+        if (s.kind === 'input') return
+        const t = b.programRead(h, i)
+        try {
+          b.programWrite(next, i, t)
+        } finally {
+          t.dispose()
+        }
+      })
+    } catch (err) {
+      b.programDispose(next)
+      throw err
+    }
+    b.programDispose(h)
+    this.#h = next
+  }
+
   #handle(param: string): Handle {
     if (this.#h === null) throw new StateError('the program was used after dispose()', { param })
     if (this.#running) throw new StateError('the program is running: await run() first', { param })

@@ -50,7 +50,7 @@ test('parseArgs: commands, defaults, both flag spellings', (t) => {
   const p = parseArgs(['train', '--algorithm', 'nearest_online_stdp', '--data=/tmp/m', '--epochs', '3', '--batch=64', '--runtime', '25.6', '--dt', '0.1', '--device', 'cuda:1', '--seed', '42', '--json', 'out.json', '--quiet'])
   t.deepEqual(p, {
     command: 'train',
-    options: { algorithm: 'nearest_online_stdp', data: '/tmp/m', epochs: 3, batch: 64, runtime: 25.6, dt: 0.1, device: 'cuda:1', seed: 42, json: 'out.json', quiet: true, hidden: null, lr: null, limit: 0 },
+    options: { algorithm: 'nearest_online_stdp', data: '/tmp/m', epochs: 3, batch: 64, runtime: 25.6, dt: 0.1, device: 'cuda:1', seed: 42, json: 'out.json', quiet: true, hidden: null, lr: null, limit: 0, checkpoint: null, resume: null },
   })
   const q = parseArgs(['train', '--hidden', '784,100', '--lr', '0.01', '--limit', '500'])
   t.deepEqual([q.command === 'train' && q.options.hidden, q.command === 'train' && q.options.lr, q.command === 'train' && q.options.limit], [[784, 100], 0.01, 500])

@@ -1,0 +1,74 @@
+/**
+ * `--checkpoint` / `--resume` for the training jobs. A job's checkpoint keeps, besides the model (see
+ * lib/checkpoint), the settings that decide its numbers (`job`), the number of finished epochs and their
+ * metrics. Resuming checks those settings against the current call (a different --seed or --batch would
+ * not continue the same run), then restores the model, the optimizers and the random stream, and the job
+ * carries on with the next epoch: the result is the one an uninterrupted run gives.
+ */
+import path from 'node:path'
+
+import { readCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointProgram } from '../checkpoint/index.js'
+import { InvalidArgumentError, IOError } from '../errors.js'
+import type { Learner } from '../learning/learner.js'
+import { isPlainObject } from '../validate.js'
+import type { TrainOptions } from './args.js'
+import type { EpochMetrics } from './jobs.js'
+import type { ProgressReporter } from './progress.js'
+
+/** The settings of a job that its results depend on, keyed by flag name (without --). */
+export type JobSettings = Record<string, string | number | number[] | null>
+
+/** The data setting as stored: 'synthetic' or an absolute folder. */
+export function dataSetting(data: string): string {
+  return data === 'synthetic' ? data : path.resolve(data)
+}
+
+function show(v: unknown): string {
+  if (v === null || v === undefined) return '(default)'
+  if (Array.isArray(v)) return v.length ? v.join(',') : '0'
+  return String(v)
+}
+
+export interface Resumed {
+  /** Epochs the checkpoint had finished (0 without --resume). */
+  epochsDone: number
+  /** Their metrics, to head the summary. */
+  epochs: EpochMetrics[]
+}
+
+/**
+ * With --resume: reads the checkpoint, checks that it was written by this job with these settings and
+ * that --epochs leaves something to do, then restores it into `program` and `learners`.
+ * @throws {IOError} a missing, damaged or foreign file (or one not written by `train --checkpoint`)
+ * @throws {InvalidArgumentError} other settings (param: the flag that differs), nothing left to train (--epochs)
+ */
+export async function resumeJob(opts: TrainOptions, settings: JobSettings, program: CheckpointProgram, learners: Learner[], progress: ProgressReporter): Promise<Resumed> {
+  const file = opts.resume
+  if (!file) return { epochsDone: 0, epochs: [] }
+  const ck = await readCheckpoint(file)
+  const { job, epoch, epochs } = ck.extra
+  const valid = isPlainObject(job) && Number.isInteger(epoch) && (epoch as number) >= 1 && Array.isArray(epochs) && epochs.length === epoch &&
+    epochs.every((e) => isPlainObject(e) && typeof e.epoch === 'number')
+  if (!valid) throw new IOError(`${file} is a checkpoint, but not one written by 'spaic-learning train --checkpoint' (it has no job record)`, { param: '--resume' })
+  for (const [flag, want] of Object.entries(settings)) {
+    const had = (job as Record<string, unknown>)[flag]
+    if (JSON.stringify(had ?? null) !== JSON.stringify(want)) {
+      throw new InvalidArgumentError(`--resume: ${file} was trained with --${flag} ${show(had)}, this run has --${flag} ${show(want)}; resuming needs the same settings`, { param: `--${flag}` })
+    }
+  }
+  const done = epoch as number
+  if (done >= opts.epochs) {
+    throw new InvalidArgumentError(`--resume: ${file} already holds ${done} epoch(s) and --epochs is ${opts.epochs}; pass --epochs ${done + 1} or more to train further`, { param: '--epochs' })
+  }
+  restoreCheckpoint(ck, { program, learners, source: file })
+  progress.log(`resumed from ${file}: ${done} epoch(s) done, continuing with epoch ${done + 1}/${opts.epochs}`)
+  return { epochsDone: done, epochs: (epochs as unknown as EpochMetrics[]).map((e) => ({ ...e })) }
+}
+
+/** With --checkpoint: writes the model, the learners and the job record after epoch `epochs.length`. */
+export async function checkpointEpoch(opts: TrainOptions, settings: JobSettings, program: CheckpointProgram, learners: Learner[], epochs: EpochMetrics[], progress: ProgressReporter): Promise<void> {
+  const file = opts.checkpoint
+  if (!file) return
+  await saveCheckpoint(file, { program, learners, extra: { job: settings, epoch: epochs.length, epochs: epochs.map((e) => ({ ...e })) } })
+  progress.log(`checkpoint: epoch ${epochs.length} written to ${file}`)
+}
