@@ -17,11 +17,43 @@
 
 #if defined(SPAIC_HAVE_BLAS)
 #include <cblas.h>
+#include <pthread.h>
+
+#include <mutex>
 #endif
 
 namespace spaic::cpu {
 
 namespace {
+
+#if defined(SPAIC_HAVE_BLAS)
+// OpenBLAS (pthreads build) shuts its thread pool down in a fork handler; if another thread is inside a
+// BLAS call at that moment (a kernel on a worker thread while the main thread spawns a child process),
+// the shutdown waits for threads that never finish and the process hangs. Every BLAS call holds this
+// lock, and a fork handler that runs before OpenBLAS's takes it: a fork waits for the running call to
+// finish, and no call starts until the fork is done.
+std::mutex& blas_lock() {
+  static std::mutex m;
+  return m;
+}
+
+void hold_blas_across_fork() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    pthread_atfork([] { blas_lock().lock(); }, [] { blas_lock().unlock(); }, [] { blas_lock().unlock(); });
+  });
+}
+
+// The handler is registered after the first BLAS call has returned, so after OpenBLAS's own (made when
+// the library loads or when its threads first start): prepare handlers run in reverse order.
+struct BlasCall {
+  BlasCall() { blas_lock().lock(); }
+  ~BlasCall() {
+    blas_lock().unlock();
+    hold_blas_across_fork();
+  }
+};
+#endif
 
 // Register tile: MR rows x NR columns, NR = 2 vectors.
 template <typename T> struct Tile;
@@ -192,6 +224,7 @@ void gemm(const GemmParams& p, const T* a, const T* b, T* c) {
     }
     const auto ta = p.trans_a ? CblasTrans : CblasNoTrans;
     const auto tb = p.trans_b ? CblasTrans : CblasNoTrans;
+    const BlasCall guard;
     if constexpr (std::is_same_v<T, float>)
       cblas_sgemm(CblasRowMajor, ta, tb, p.m, p.n, p.k, static_cast<float>(p.alpha), a, p.lda, b, p.ldb,
                   static_cast<float>(p.beta), c, p.ldc);
