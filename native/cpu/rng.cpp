@@ -102,47 +102,46 @@ void encode_trains(RngState s, const EncodeParams& p, const float* x, O* out, Pr
       i64 e;
       i64 drawn;      // gaps drawn so far
       double log_q;   // log(1 - p); 0 marks p >= 1 (a spike in every frame)
-      std::int32_t link;  // next train in the same frame's list (-1: end)
     };
     std::vector<Train> trains;
-    std::vector<std::int32_t> head(static_cast<std::size_t>(T), -1);
+    // bucket[t]: the trains whose next spike is in frame t (arrays, so a frame's trains load in parallel)
+    std::vector<std::vector<std::int32_t>> bucket(static_cast<std::size_t>(T));
     auto file = [&](std::int32_t k, i64 t) {
-      if (t >= T) return;
-      trains[static_cast<std::size_t>(k)].link = head[static_cast<std::size_t>(t)];
-      head[static_cast<std::size_t>(t)] = k;
+      if (t < T) bucket[static_cast<std::size_t>(t)].push_back(k);
     };
     for (i64 e = e0; e < e1; ++e) {
       const float pe = prob(x[e]);
       if (!(pe > 0.0f)) continue;
       const std::int32_t k = static_cast<std::int32_t>(trains.size());
       if (pe >= 1.0f) {
-        trains.push_back({e, 0, 0.0, -1});
+        trains.push_back({e, 0, 0.0});
         file(k, 0);
         continue;
       }
       const double lq = gap_log_q(pe);
       if (!(lq < 0.0)) continue;  // p so small that 1 - p rounds to 1: it never fires
-      trains.push_back({e, 1, lq, -1});
+      trains.push_back({e, 1, lq});
       file(k, spike_gap(philox_word(s.seed, s.offset + static_cast<std::uint64_t>(e)), lq));
     }
     // Per frame: set the listed spikes, then draw the next gaps of those trains together (Philox eight
     // blocks at a time, then the logs in an independent loop) and file them.
-    std::vector<std::int32_t> due;
+    std::vector<std::int32_t> due;  // this frame's trains (p >= 1 ones are refiled without a draw)
     std::vector<std::uint64_t> word_at;
     std::vector<Philox4> blocks;
+    std::vector<std::uint32_t> words;
+    std::vector<double> lqs;
+    std::vector<std::int64_t> gaps;
     for (i64 t = 0; t < T; ++t) {
       O* frame = out + t * n;
       std::fill(frame + e0, frame + e1, O(0));
-      due.clear();
-      for (std::int32_t k = head[static_cast<std::size_t>(t)]; k >= 0; k = trains[static_cast<std::size_t>(k)].link) {
-        const Train& tr = trains[static_cast<std::size_t>(k)];
-        frame[tr.e] = O(1);
-        if (tr.log_q == 0.0) due.push_back(k);  // p >= 1: refiled below without a draw
-        else if (t + 1 < T) due.push_back(k);
-      }
+      due.swap(bucket[static_cast<std::size_t>(t)]);
+      for (const std::int32_t k : due) frame[trains[static_cast<std::size_t>(k)].e] = O(1);
+      if (t + 1 == T) break;
       const std::size_t m = due.size();
       word_at.resize(m);
       blocks.resize(m + 8);
+      words.resize(m);
+      lqs.resize(m);
       for (std::size_t q = 0; q < m; ++q) {
         const Train& tr = trains[static_cast<std::size_t>(due[q])];
         word_at[q] = s.offset + static_cast<std::uint64_t>(tr.drawn * n + tr.e);
@@ -152,15 +151,19 @@ void encode_trains(RngState s, const EncodeParams& p, const float* x, O* out, Pr
         for (std::size_t l = 0; l < 8; ++l) b[l] = word_at[q + l < m ? q + l : m - 1] >> 2;
         philox8(s.seed, b, static_cast<int>(m - q < 8 ? m - q : 8), blocks.data() + q);
       }
+      // the gaps: a branch-free loop over independent draws (it vectorises)
+      gaps.resize(m);
+      for (std::size_t q = 0; q < m; ++q) {
+        const Train& tr = trains[static_cast<std::size_t>(due[q])];
+        words[q] = blocks[q].v[word_at[q] & 3u];
+        lqs[q] = tr.log_q;
+      }
+      for (std::size_t q = 0; q < m; ++q) gaps[q] = lqs[q] == 0.0 ? 0 : spike_gap(words[q], lqs[q]);
       for (std::size_t q = 0; q < m; ++q) {
         const std::int32_t k = due[q];
         Train& tr = trains[static_cast<std::size_t>(k)];
-        if (tr.log_q == 0.0) {
-          file(k, t + 1);
-          continue;
-        }
-        ++tr.drawn;
-        file(k, t + 1 + spike_gap(blocks[q].v[word_at[q] & 3u], tr.log_q));
+        if (tr.log_q != 0.0) ++tr.drawn;
+        file(k, t + 1 + gaps[q]);
       }
     }
   }

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include "spaic/common.h"
 
@@ -99,13 +100,18 @@ SPAIC_HD std::int32_t word_to_bits(std::uint32_t w, int bits) {
 // Natural log of x in (0, 1]: x = m * 2^e with m in [sqrt(1/2), sqrt(2)), log x = e*ln2 + 2*atanh(s),
 // s = (m-1)/(m+1), |s| <= 0.1716, atanh by its odd series to 1e-17 relative. Only +, *, /, fma.
 SPAIC_HD double exact_log_unit(double x) {
-  // Exact range reduction on the bits: x is a normal double here (x >= 2^-32).
-  int e = 0;
-  double m = x;
-  while (m < 0.70710678118654752440) {
-    m *= 2.0;
-    --e;
-  }
+  // Exact range reduction on the bits (x is a normal double here, x >= 2^-32): x = f·2^E, f in [1, 2);
+  // m = f (e = E), or f/2 (e = E + 1) when f >= sqrt(2), so m is in [sqrt(1/2), sqrt(2)). Branch-free,
+  // so loops over many draws vectorise.
+  std::uint64_t bits;
+  memcpy(&bits, &x, sizeof(bits));
+  const int ex = static_cast<int>((bits >> 52) & 0x7ffu) - 1023;
+  const std::uint64_t fbits = (bits & 0x000fffffffffffffull) | 0x3ff0000000000000ull;
+  double f;
+  memcpy(&f, &fbits, sizeof(f));
+  const bool hi = f >= 2.0 * 0.70710678118654752440;
+  const double m = hi ? f * 0.5 : f;
+  const int e = hi ? ex + 1 : ex;
   const double s = (m - 1.0) / (m + 1.0);
   const double s2 = s * s;
   // 2*atanh(s) = 2s * sum_k s^(2k)/(2k+1), k = 0..12
