@@ -6,9 +6,10 @@
  *   -> N lifstdp_ih (22.5·I) -> back to the excitatory group (−120·(1 − I)); dt 0.1, 256 steps, batch 1.
  *
  * 1. training: each sample is one run of the program (all 256 steps in one native call);
- * 2. label assignment, learning frozen (the learner is deactivated): each excitatory neuron is assigned
- *    the class for which its mean spike count over the training samples is highest;
- * 3. test, learning frozen: the predicted class is the one whose assigned neurons have the highest mean
+ * 2. label assignment, learning frozen (the learner is deactivated and the adaptive thresholds are held
+ *    at their trained values): each excitatory neuron is assigned the class for which its mean spike
+ *    count over the training samples is highest;
+ * 3. test, learning frozen likewise: the predicted class is the one whose assigned neurons have the highest mean
  *    spike count.
  */
 import { InvalidArgumentError } from '../errors.js'
@@ -75,23 +76,32 @@ export function diehlCookNetwork(opts: DiehlCookOptions = {}): DiehlCookNetwork 
   return { net, input, exc, inh, conn, excInh, inhExc, learner, counts }
 }
 
-/** Runs every sample of `data` (one run each) and returns the excitatory spike counts [n, N]. */
+/**
+ * Runs every sample of `data` (one run each) and returns the excitatory spike counts [n, N]. With
+ * `frozen`, the adaptive thresholds (theta, the homeostatic part of learning) are put back after every
+ * sample, so labelling and testing see the network exactly as training left it (as Diehl & Cook test).
+ */
 export async function spikeCounts(
   prog: Program,
   dc: DiehlCookNetwork,
   data: Dataset,
   steps: number,
   onSample?: (done: number) => void,
+  frozen = false,
 ): Promise<Float32Array> {
   const N = dc.exc.num
   const px = data.rows * data.cols
   if (px !== 784) throw new InvalidArgumentError(`the Diehl & Cook network reads 28x28 images, the data has ${data.rows}x${data.cols}`, { param: 'data' })
   const out = new Float32Array(data.n * N)
+  const theta = frozen ? prog.slot(dc.exc, 'theta[stay]') : null
+  const thetaValues = theta ? Float32Array.from(theta.toArray()) : null
+  theta?.dispose()
   for (let s = 0; s < data.n; s++) {
     await prog.run({ input: data.images.subarray(s * px, (s + 1) * px) }, { steps })
     const c = prog.slot(dc.counts, 'predict')
     out.set(c.toArray() as Float32Array, s * N)
     c.dispose()
+    if (thetaValues) prog.setSlot(dc.exc, 'theta[stay]', thetaValues)
     onSample?.(s + 1)
   }
   return out
@@ -200,12 +210,12 @@ export const diehlCookJob = {
         const trainSec = (performance.now() - t0) / 1000
         dc.learner.deactive()
         progress.start(train.n, `epoch ${e}/${opts.epochs} assign labels`)
-        const trainCounts = await spikeCounts(prog, dc, train, steps, (done) => progress.update({ done }))
+        const trainCounts = await spikeCounts(prog, dc, train, steps, (done) => progress.update({ done }), true)
         const assignment = assignLabels(trainCounts, train.labels, dc.exc.num)
         const trainAcc = accuracy(predictLabels(trainCounts, assignment, train.n), train.labels)
         progress.finish({ accuracy: trainAcc })
         progress.start(test.n, `epoch ${e}/${opts.epochs} test`)
-        const testCounts = await spikeCounts(prog, dc, test, steps, (done) => progress.update({ done }))
+        const testCounts = await spikeCounts(prog, dc, test, steps, (done) => progress.update({ done }), true)
         finalTest = accuracy(predictLabels(testCounts, assignment, test.n), test.labels)
         progress.finish({ accuracy: finalTest })
         const seconds = (performance.now() - t0) / 1000

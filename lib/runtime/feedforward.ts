@@ -56,6 +56,11 @@ const BPTT_MODELS = new Set(['lif', 'if', 'clif'])
  */
 const EVENT_FORWARD_BELOW = 0.05
 const EVENT_GRAD_BELOW = 0.04
+/**
+ * Layers this narrow (a few output classes) always take the event-driven products: each event costs a
+ * few multiply-adds, while the dense GEMM would first widen the uint8 spikes to floats.
+ */
+const EVENT_ALWAYS_UP_TO = 32
 
 interface Layer {
   group: string
@@ -305,7 +310,7 @@ export class FeedForwardProgram {
       }
       // Sparse input: each active input adds one contiguous row of W^T. Dense input: a GEMM with W.
       l.density = density
-      const event = this.#products === 'auto' ? density < EVENT_FORWARD_BELOW : this.#products === 'event'
+      const event = this.#products === 'auto' ? density < EVENT_FORWARD_BELOW || l.n <= EVENT_ALWAYS_UP_TO : this.#products === 'event'
       if (event) l.wt = transpose(l.weight.data, l.wt && l.wt.device === this.device ? l.wt : undefined)
       if (T > d) {
         const rows = (T - d) * B
@@ -394,7 +399,7 @@ export class FeedForwardProgram {
         const gI = gradInput.narrow(d, T - d).reshape([rows, l.n])
         const preRows = pre.narrow(0, T - d).reshape([rows, l.nPre])
         const gradPre = nextGrad ? nextGrad.narrow(0, T - d).reshape([rows, l.nPre]) : false
-        if (this.#products === 'auto' ? l.density < EVENT_GRAD_BELOW : this.#products === 'event') {
+        if (this.#products === 'auto' ? l.density < EVENT_GRAD_BELOW || l.n <= EVENT_ALWAYS_UP_TO : this.#products === 'event') {
           // Sparse input: dL/dW^T touching only active inputs, then dL/dW += (dL/dW^T)^T.
           if (!l.wt) l.wt = transpose(l.weight.data)
           if (!l.gwt) l.gwt = Tensor.empty([l.nPre, l.n], { device: this.device })

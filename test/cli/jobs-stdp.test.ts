@@ -59,3 +59,18 @@ test('label assignment by the highest mean count per class; prediction by the me
   const pred = predictLabels(Float32Array.from([0, 0, 9, 2, 1, 0]), a, 2, 3)
   t.deepEqual(Array.from(pred), [2, 0])
 })
+
+test('labelling and testing hold the adaptive thresholds at their trained values (frozen), training moves them', async (t) => {
+  const dc = diehlCookNetwork({ neurons: 12, seed: 2 })
+  const prog = await buildProgram(dc.net, { batch: 1, seed: 3 })
+  const d = syntheticDigits({ n: 12, seed: 4 })
+  const theta = () => Array.from(prog.slot(dc.exc, 'theta[stay]').toArray())
+  const before = theta()
+  await spikeCounts(prog, dc, d, 128)
+  const trained = theta()
+  t.notDeepEqual(trained, before, 'training adapts theta')
+  dc.learner.deactive()
+  await spikeCounts(prog, dc, d, 128, undefined, true)
+  t.deepEqual(theta(), trained, 'frozen passes leave theta as training left it')
+  prog.dispose()
+})
