@@ -156,14 +156,16 @@ struct EncodeSpikeTrain : OpBase {
   }
 };
 
-// poisson and bernoulli draw float32 spikes from a float32 copy of the source.
+// poisson and bernoulli: at the run start, all T frames are drawn at once (uint8) from a float32 copy of
+// the source, taking the run's n·T words of the stream, as the feed-forward executor's encoder does (so
+// both executors give the same spikes for the same stream position); each step then reads its frame.
 template <typename T>
 struct EncodeRandom : OpBase {
   SlotRef src, out;
   bool bernoulli;
   float uc, max_prob;
   double start_time, end_time;
-  Tensor xf, xmax, of;
+  Tensor xf, xmax, frames;
   EncodeRandom(const OpDesc& od, Program& p, bool bern) : OpBase(od, p.device()), src(ref("source")), out(ref("O")), bernoulli(bern) {
     check_slot_dtype(p, src, p.dtype(), d, "source");
     check_slot_dtype(p, out, p.dtype(), d, "O");
@@ -180,7 +182,6 @@ struct EncodeRandom : OpBase {
     } else {
       xf = make_tensor(DType::F32, {n}, dev, false);
       PG_CALL(dev, cast<float, T>(x.ptr<T>(), xf.ptr<float>(), n));
-      of = make_tensor(DType::F32, {n}, dev, false);
     }
     if (bernoulli) {
       xmax = make_tensor(DType::F32, {1}, dev, false);
@@ -191,6 +192,18 @@ struct EncodeRandom : OpBase {
       rp.inner = 1;
       PG_CALL(dev, reduce<float>(rp, xf.ptr<float>(), xmax.ptr<float>()));
     }
+    const i64 steps = p.steps();
+    if (frames.numel() != steps * n || !(frames.device() == dev)) frames = make_tensor(DType::U8, {steps, n}, dev, false);
+    if (steps == 0 || n == 0) return;
+    EncodeParams ep;
+    ep.n = n;
+    ep.steps = steps;
+    ep.unit_conversion = uc;
+    ep.dt = static_cast<float>(p.dt());
+    ep.max_prob = max_prob;
+    RngState s = p.take_rng(rng_words(RngDraw::Uniform, n * steps));
+    if (bernoulli) PG_CALL(dev, encode_bernoulli<std::uint8_t>(s, ep, xf.ptr<float>(), xmax.ptr<float>(), frames.ptr<std::uint8_t>()));
+    else PG_CALL(dev, encode_poisson<std::uint8_t>(s, ep, xf.ptr<float>(), frames.ptr<std::uint8_t>()));
   }
   void step(Program& p) override {
     const Tensor& o = p.write(out);
@@ -200,17 +213,7 @@ struct EncodeRandom : OpBase {
       dzero(dev, o.raw(), o.bytes());
       return;
     }
-    float* dst = std::is_same<T, float>::value ? reinterpret_cast<float*>(o.raw()) : of.ptr<float>();
-    EncodeParams ep;
-    ep.n = n;
-    ep.steps = 1;
-    ep.unit_conversion = uc;
-    ep.dt = static_cast<float>(p.dt());
-    ep.max_prob = max_prob;
-    RngState s = p.take_rng(rng_words(RngDraw::Uniform, n));
-    if (bernoulli) PG_CALL(dev, encode_bernoulli<float>(s, ep, xf.ptr<float>(), xmax.ptr<float>(), dst));
-    else PG_CALL(dev, encode_poisson<float>(s, ep, xf.ptr<float>(), dst));
-    if (!std::is_same<T, float>::value) PG_CALL(dev, cast<T, float>(dst, o.ptr<T>(), n));
+    PG_CALL(dev, cast<T, std::uint8_t>(frames.ptr<std::uint8_t>() + p.step() * n, o.ptr<T>(), n));
   }
 };
 

@@ -1,7 +1,7 @@
 /** The BPTT executor and the surrogate learners: bad calls, learning on real data, async behaviour. */
 import test from 'ava'
 
-import { Connection, crossEntropy, Decoder, Encoder, FeedForwardProgram, InvalidArgumentError, Learner, Network, NeuronGroup, ShapeError, StateError, Tensor } from '../../lib/index.js'
+import { buildProgram, Connection, crossEntropy, Decoder, Encoder, FeedForwardProgram, InvalidArgumentError, Learner, Network, NeuronGroup, ShapeError, StateError, Tensor } from '../../lib/index.js'
 import { syntheticDigits } from '../../lib/data/index.js'
 
 function chain(opts: { hidden?: number; model?: string; coding?: 'poisson' | 'spike_train'; algorithm?: string | null } = {}) {
@@ -125,4 +125,25 @@ test('event-driven and dense synaptic products give the same counts and gradient
       t.true(worst < 1e-4, `gradient ${k} at density ${p}: relative difference ${worst}`)
     }
   }
+})
+
+test('both executors draw the same Poisson spikes for the same seed: equal spike counts', async (t) => {
+  const make = () => {
+    const n = new Network({ dt: 0.5 })
+    const inp = n.add(new Encoder({ num: 40, coding: 'poisson', name: 'input' }))
+    const g = n.add(new NeuronGroup({ num: 7, model: 'lif', name: 'g' }))
+    n.add(new Connection(inp, g, { link: 'full', name: 'c', weight: Float32Array.from({ length: 280 }, (_, i) => ((i * 37) % 11) / 20) }))
+    n.add(new Decoder({ num: 7, dec_target: g, coding: 'spike_counts', name: 'out' }))
+    return n
+  }
+  const x = Float32Array.from({ length: 3 * 40 }, (_, i) => ((i * 13) % 7) / 7)
+  const ff = FeedForwardProgram.build(make(), { seed: 5 })
+  const counts = await ff.run(Tensor.from(x, { shape: [3, 40] }), { steps: 30, train: false })
+  const prog = await buildProgram(make(), { batch: 3, seed: 5 })
+  await prog.run({ input: x }, { steps: 30 })
+  const want = prog.slot('out', 'predict').toArray()
+  t.deepEqual(Array.from(counts.toArray()), Array.from(want))
+  t.true(Array.from(want).some((v) => v > 0))
+  ff.dispose()
+  prog.dispose()
 })
