@@ -264,6 +264,14 @@ export async function register({ addCheck, lib, randomArray }) {
         return fresh(() => ops.neuronForward(c.model, x, state, o), (tr) => traceOut(tr, state))
       })
     }
+    for (const model of ['lif', 'clif', 'lifstdp_ex']) {
+      check(`neuron forward ${model} uint8 spikes + spike count float32 [${shape}]`, { ...fwdTol(model, 'float32'), count: EXACT }, (device, T) => {
+        const x = T(input[model], shape)
+        const state = makeState(model, device, T, 'float32')
+        const o = { params: params[model], ...(model === 'lifstdp_ex' ? {} : { surrogate: 'STCA' }), spikeDtype: 'uint8' }
+        return fresh(() => ops.neuronForward(model, x, state, o), (tr) => ({ ...traceOut(tr, state), count: [tr.spikeCount()] }))
+      })
+    }
     check(`neuron forward async clif STCA save=mask float32 [${shape}]`, fwdTol('clif', 'float32'), (device, T) => {
       const x = T(input.clif, shape)
       const state = makeState('clif', device, T, 'float32')
