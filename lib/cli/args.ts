@@ -2,7 +2,7 @@
  * Command-line parsing for `spaic-learning`, without dependencies:
  *   spaic-learning train --algorithm <name> [--data <dir>|synthetic] [--epochs N] [--batch N]
  *                        [--runtime ms] [--dt ms] [--device auto|cpu|cuda|cuda:N] [--seed N] [--json <file>] [--quiet]
- *                        [--checkpoint <file>] [--resume <file>]
+ *                        [--arch fc|conv] [--checkpoint <file>] [--resume <file>]
  *   spaic-learning demo [same flags]
  *   spaic-learning --help
  * Flags take `--flag value` or `--flag=value`. Every bad flag is an InvalidArgumentError whose
@@ -26,6 +26,11 @@ export interface TrainOptions {
   quiet: boolean
   /** Hidden layer sizes ([] = input straight to the output layer); null: the job's default. */
   hidden: number[] | null
+  /**
+   * Network of the surrogate-gradient jobs: 'fc' (Poisson -> full lif layers, the default) or 'conv'
+   * (SPAIC's Conv_test_main: conv+maxpool -> conv -> flatten/full).
+   */
+  arch: 'fc' | 'conv'
   /** Learning rate; null: the job's default. */
   lr: number | null
   /** Use at most this many training samples (0: all). */
@@ -50,13 +55,14 @@ export const TRAIN_DEFAULTS: Readonly<TrainOptions> = Object.freeze({
   json: null,
   quiet: false,
   hidden: null,
+  arch: 'fc',
   lr: null,
   limit: 0,
   checkpoint: null,
   resume: null,
 })
 
-const VALUE_FLAGS = ['algorithm', 'data', 'epochs', 'batch', 'runtime', 'dt', 'device', 'seed', 'json', 'hidden', 'lr', 'limit', 'checkpoint', 'resume'] as const
+const VALUE_FLAGS = ['algorithm', 'data', 'epochs', 'batch', 'runtime', 'dt', 'device', 'seed', 'json', 'hidden', 'arch', 'lr', 'limit', 'checkpoint', 'resume'] as const
 const BOOL_FLAGS = ['quiet', 'help'] as const
 
 export const USAGE = `Usage: spaic-learning <command> [options]
@@ -76,6 +82,9 @@ Options (train, demo):
   --device <d>         auto | cpu | cuda | cuda:N (default auto)
   --seed <n>           seed for initialisation, shuffling and encoding (default 0)
   --hidden <n,...>     hidden layer sizes, comma separated; 0 for none (default: the job's)
+  --arch <fc|conv>     stca/stbp/sbp network: fc (full lif layers, default) or conv
+                       (SPAIC's conv example: conv 1->4 3x3 + max pool -> conv 4->8 3x3 ->
+                       flatten/full 10; plain cross-entropy on the counts)
   --lr <x>             learning rate (default: the job's)
   --limit <n>          use at most n training samples (default: all)
   --json <file>        also write the metrics to <file> as JSON
@@ -179,6 +188,10 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
           if (parts.some((x) => !/^\d+$/.test(x) || Number(x) < 1 || Number(x) > 1_000_000)) throw bad(flag, 'comma-separated layer sizes >= 1, or 0', v)
           o.hidden = parts.map(Number)
         }
+        break
+      case 'arch':
+        if (v !== 'fc' && v !== 'conv') throw bad(flag, 'fc or conv', v)
+        o.arch = v
         break
       case 'lr':
         o.lr = posFlag(flag, v)

@@ -188,6 +188,7 @@ export const diehlCookJob = {
     const test = data.test
     let train = data.train
     if (opts.hidden !== null && opts.hidden.length !== 1) throw new InvalidArgumentError('Diehl & Cook takes one --hidden size: the number of excitatory neurons', { param: '--hidden' })
+    if (opts.arch !== 'fc') throw new InvalidArgumentError(`Diehl & Cook has no '${opts.arch}' network: --arch conv applies to stca, stbp and sbp`, { param: '--arch' })
     const neurons = opts.hidden?.[0] ?? 100
     if (opts.limit > 0 && opts.limit < train.n) train = subset(train, 0, opts.limit)
     progress.log(`Diehl & Cook: ${neurons} excitatory + ${neurons} inhibitory neurons, ${train.n} training images`)

@@ -1,16 +1,21 @@
 /**
- * Training jobs of the surrogate-gradient learners (stca, stbp, sbp) on MNIST or the built-in digits:
- * Poisson encoder -> [hidden lif layers] -> 10 lif -> spike counts, SPAIC's normalised cross-entropy
- * (Example.py / main.py), Adam, the BPTT executor. Reports per-epoch loss, train and test accuracy.
+ * Training jobs of the surrogate-gradient learners (stca, stbp, sbp) on MNIST or the built-in digits,
+ * Adam, the BPTT executor. Reports per-epoch loss, train and test accuracy. Two networks (--arch):
+ *   - fc (default): Poisson encoder -> [hidden lif layers] -> 10 lif -> spike counts, SPAIC's normalised
+ *     cross-entropy (Example.py / main.py);
+ *   - conv: SPAIC's Conv_test_main.py (ALGORITHMS.md §3.9): Poisson (unit_conversion 1) -> conv 1->4 3x3
+ *     + 2x2 max pool -> lif (v_th 0.5) -> conv 4->8 3x3 -> lif -> flatten/full -> 10 lif -> spike counts,
+ *     plain cross-entropy on the counts; dt 2 and runtime 26 (13 steps) unless --dt/--runtime are given.
  */
 import path from 'node:path'
 
+import { InvalidArgumentError } from '../errors.js'
 import { Connection, Decoder, Encoder, Network, NeuronGroup } from '../network/index.js'
 import { crossEntropy, Learner } from '../learning/index.js'
 import { batches, readMnist, split, subset, syntheticDigits, type Dataset } from '../data/index.js'
 import { FeedForwardProgram, stepsFor } from '../runtime/feedforward.js'
 import { Tensor } from '../runtime/tensor.js'
-import type { TrainOptions } from './args.js'
+import { TRAIN_DEFAULTS, type TrainOptions } from './args.js'
 import { checkpointEpoch, dataSetting, resumeJob, type JobSettings } from './checkpoint.js'
 import { registerTrainJob, type EpochMetrics, type Metrics, type TrainJob } from './jobs.js'
 import type { ProgressReporter } from './progress.js'
@@ -53,32 +58,64 @@ async function evaluate(prog: FeedForwardProgram, data: Dataset, opts: TrainOpti
   return correct / data.n
 }
 
+/** The fc network: Poisson -> full lif layers -> 10 lif -> spike counts. */
+function fcNetwork(opts: TrainOptions, dt: number, px: number, hidden: number[]): { net: Network; name: string } {
+  const net = new Network({ dt, device: opts.device })
+  const inp = net.add(new Encoder({ num: px, coding: 'poisson', name: 'input' }))
+  let pre: Encoder | NeuronGroup = inp
+  const sizes = [...hidden, 10]
+  sizes.forEach((n, i) => {
+    const g = net.add(new NeuronGroup({ num: n, model: 'lif', name: i === sizes.length - 1 ? 'output' : `hidden${i + 1}` }))
+    net.add(new Connection(pre, g, { link: 'full', name: `conn${i + 1}`, seed: opts.seed + i }))
+    pre = g
+  })
+  net.add(new Decoder({ num: 10, dec_target: pre, coding: 'spike_counts', name: 'counts' }))
+  return { net, name: `${px}-${sizes.join('-')}` }
+}
+
+/** SPAIC's Conv_test_main network for rows x cols images (28x28: 4x13x13 and 8x11x11 lif groups). */
+function convNetwork(opts: TrainOptions, dt: number, rows: number, cols: number): { net: Network; name: string } {
+  const h1 = [Math.floor((rows - 2) / 2), Math.floor((cols - 2) / 2)]
+  const h2 = [h1[0] - 2, h1[1] - 2]
+  if (h2[0] < 1 || h2[1] < 1) throw new InvalidArgumentError(`--arch conv needs images of at least 7x7, not ${rows}x${cols}`, { param: '--arch' })
+  const net = new Network({ dt, device: opts.device })
+  const inp = net.add(new Encoder({ num: rows * cols, shape: [1, rows, cols], coding: 'poisson', unit_conversion: 1, name: 'input' }))
+  const l1 = net.add(new NeuronGroup({ num: 4 * h1[0] * h1[1], shape: [4, h1[0], h1[1]], model: 'lif', v_th: 0.5, name: 'layer1' }))
+  const l2 = net.add(new NeuronGroup({ num: 8 * h2[0] * h2[1], shape: [8, h2[0], h2[1]], model: 'lif', name: 'layer2' }))
+  const out = net.add(new NeuronGroup({ num: 10, model: 'lif', name: 'output' }))
+  net.add(new Connection(inp, l1, { link: 'conv', name: 'conn1', kernel_size: 3, syn_type: ['conv', 'maxpool'], seed: opts.seed }))
+  net.add(new Connection(l1, l2, { link: 'conv', name: 'conn2', kernel_size: 3, seed: opts.seed + 1 }))
+  net.add(new Connection(l2, out, { link: 'full', name: 'conn3', syn_type: 'flatten', seed: opts.seed + 2 }))
+  net.add(new Decoder({ num: 10, dec_target: out, coding: 'spike_counts', name: 'counts' }))
+  return { net, name: `conv 1x${rows}x${cols} -> 4x${h1.join('x')} (max pool) -> 8x${h2.join('x')} -> 10 lif` }
+}
+
 function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: number }): TrainJob {
   return {
-    description: `${algorithm}: Poisson -> lif layers -> 10 lif, spike counts, normalised cross-entropy, Adam (BPTT)`,
+    description: `${algorithm}: Poisson -> lif layers (or --arch conv: SPAIC's conv example) -> 10 lif, spike counts, cross-entropy, Adam (BPTT)`,
     async run(opts: TrainOptions, progress: ProgressReporter): Promise<Metrics> {
+      const conv = opts.arch === 'conv'
+      if (conv && opts.hidden !== null) throw new InvalidArgumentError('--hidden applies to --arch fc (the conv network is fixed: SPAIC\'s Conv_test_main)', { param: '--hidden' })
+      // the command line's generic defaults (20 steps of 1 ms) are not the conv example's (13 steps of 2 ms)
+      const generic = conv && opts.dt === TRAIN_DEFAULTS.dt && opts.runtime === TRAIN_DEFAULTS.runtime
+      const dt = generic ? 2 : opts.dt
+      const runtime = generic ? 26 : opts.runtime
+      if (generic) progress.log('conv example: dt 2 ms, runtime 26 ms (13 steps), as in SPAIC (pass --dt/--runtime to change)')
       const { train, test, source } = loadData(opts)
       progress.log(`data: ${source}`)
       const px = train.rows * train.cols
       const hidden = opts.hidden ?? [500]
-      const net = new Network({ dt: opts.dt, device: opts.device })
-      const inp = net.add(new Encoder({ num: px, coding: 'poisson', name: 'input' }))
-      let pre: Encoder | NeuronGroup = inp
-      const sizes = [...hidden, 10]
-      sizes.forEach((n, i) => {
-        const g = net.add(new NeuronGroup({ num: n, model: 'lif', name: i === sizes.length - 1 ? 'output' : `hidden${i + 1}` }))
-        net.add(new Connection(pre, g, { link: 'full', name: `conn${i + 1}`, seed: opts.seed + i }))
-        pre = g
-      })
-      net.add(new Decoder({ num: 10, dec_target: pre, coding: 'spike_counts', name: 'counts' }))
+      const { net, name } = conv ? convNetwork(opts, dt, train.rows, train.cols) : fcNetwork(opts, dt, px, hidden)
       const learner = new Learner({ algorithm, trainable: net, alpha: defaults.alpha })
       const lr = opts.lr ?? 1e-3
       learner.setOptimizer('Adam', lr)
       const prog = FeedForwardProgram.build(net, { seed: opts.seed })
-      const steps = stepsFor(opts.runtime, opts.dt)
-      progress.log(`network: ${px}-${sizes.join('-')} lif, ${steps} steps of ${opts.dt} ms, ${algorithm} on ${prog.device}`)
+      const steps = stepsFor(runtime, dt)
+      progress.log(`network: ${name}${conv ? '' : ' lif'}, ${steps} steps of ${dt} ms, ${algorithm} on ${prog.device}`)
       // what the numbers depend on: a resumed run must match these
-      const settings: JobSettings = { algorithm, data: dataSetting(opts.data), limit: opts.limit, seed: opts.seed, hidden, lr, batch: opts.batch, runtime: opts.runtime, dt: opts.dt }
+      const settings: JobSettings = conv
+        ? { algorithm, arch: 'conv', data: dataSetting(opts.data), limit: opts.limit, seed: opts.seed, lr, batch: opts.batch, runtime, dt }
+        : { algorithm, data: dataSetting(opts.data), limit: opts.limit, seed: opts.seed, hidden, lr, batch: opts.batch, runtime, dt }
       let epochs: EpochMetrics[] = []
       try {
         const resumed = await resumeJob(opts, settings, prog, [learner], progress)
@@ -92,7 +129,8 @@ function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: num
           for (const b of batches(train, { batchSize: opts.batch, seed: opts.seed, epoch: e })) {
             const x = Tensor.from(b.images, { shape: [b.size, px], device: prog.device })
             const counts = await prog.run(x, { steps })
-            const { loss, grad, predictions } = crossEntropy(counts, b.labels, { normalise: true })
+            // fc: SPAIC Example.py's normalised logits; conv: Conv_test_main's plain cross-entropy on the counts
+            const { loss, grad, predictions } = crossEntropy(counts, b.labels, { normalise: !conv })
             learner.optimZeroGrad()
             await prog.backward(grad)
             learner.optimStep()
@@ -112,7 +150,7 @@ function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: num
       } finally {
         prog.dispose()
       }
-      return { algorithm, device: String(prog.device), epochs, finalTestAccuracy: epochs.at(-1)?.testAccuracy ?? null, extra: { network: `${px}-${sizes.join('-')}`, steps, data: source } }
+      return { algorithm, device: String(prog.device), epochs, finalTestAccuracy: epochs.at(-1)?.testAccuracy ?? null, extra: { network: name, steps, data: source } }
     },
   }
 }

@@ -49,6 +49,10 @@ export interface Conv2dOptions extends Conv2dGeometry {
   pool?: boolean
   /** Write the result here (the pooled shape when `pool`). */
   out?: Tensor
+  /** With `pool`: write the pre-pool convolution output here (reused between calls) instead of allocating it. */
+  conv?: Tensor
+  /** With `pool`: write the argmax (int32, the pooled shape) here instead of allocating it. */
+  argmax?: Tensor
 }
 
 export interface Conv2dResult {
@@ -83,6 +87,14 @@ function checkLike(param: string, t: unknown, shape: readonly number[], like: Te
   return x
 }
 
+function checkArgmax(param: string, t: unknown, shape: readonly number[], like: Tensor): Tensor {
+  const a = checkTensor(param, t)
+  if (a.dtype !== 'int32') throw invalidArgument(param, 'an int32 tensor', `${a.dtype} tensor`)
+  if (!sameShape(a.shape, shape)) throw new ShapeError(`Expected shape [${shape.join(', ')}] for ${param} but received [${a.shape.join(', ')}]`, { param })
+  if (a.device !== like.device) throw new DeviceError(`${param} is on ${a.device} but x is on ${like.device}`, { param })
+  return a
+}
+
 /** Validates x, weight and the geometry; returns the native geometry array and the output shape. */
 function resolve(x: Tensor, weight: Tensor, o: Conv2dGeometry) {
   const tx = checkTensor('x', x)
@@ -112,7 +124,7 @@ function resolve(x: Tensor, weight: Tensor, o: Conv2dGeometry) {
   return { tx, tw, geometry, groups, convShape: [tx.shape[0], tw.shape[0], hOut, wOut] }
 }
 
-const FWD_KEYS = ['stride', 'padding', 'dilation', 'groups', 'bias', 'pool', 'out'] as const
+const FWD_KEYS = ['stride', 'padding', 'dilation', 'groups', 'bias', 'pool', 'out', 'conv', 'argmax'] as const
 
 function prepareForward(x: Tensor, weight: Tensor, opts: Conv2dOptions | undefined) {
   const o = checkOptions('options', opts, FWD_KEYS) as Conv2dOptions
@@ -120,9 +132,14 @@ function prepareForward(x: Tensor, weight: Tensor, opts: Conv2dOptions | undefin
   const pool = o.pool === undefined ? false : boolean('options.pool', o.pool)
   const bias = o.bias === undefined ? undefined : checkLike('options.bias', o.bias, [tw.shape[0]], tx)
   const outShape = pool ? [convShape[0], convShape[1], Math.floor(convShape[2] / POOL_KERNEL), Math.floor(convShape[3] / POOL_KERNEL)] : convShape
+  if (!pool) {
+    for (const k of ['conv', 'argmax'] as const) if (o[k] !== undefined) throw invalidArgument(`options.${k}`, 'left out (it applies with options.pool only)', o[k])
+  }
+  const givenConv = pool && o.conv !== undefined ? checkLike('options.conv', o.conv, convShape, tx) : undefined
+  const givenArgmax = pool && o.argmax !== undefined ? checkArgmax('options.argmax', o.argmax, outShape, tx) : undefined
   const out = o.out === undefined ? Tensor.empty(outShape, { dtype: tx.dtype, device: tx.device }) : checkLike('options.out', o.out, outShape, tx)
-  const conv = pool ? Tensor.empty(convShape, { dtype: tx.dtype, device: tx.device }) : out
-  const argmax = pool ? Tensor.empty(outShape, { dtype: 'int32', device: tx.device }) : undefined
+  const conv = pool ? givenConv ?? Tensor.empty(convShape, { dtype: tx.dtype, device: tx.device }) : out
+  const argmax = pool ? givenArgmax ?? Tensor.empty(outShape, { dtype: 'int32', device: tx.device }) : undefined
   return { tx, tw, bias, geometry, groups, out, conv, argmax }
 }
 
@@ -186,8 +203,12 @@ export function maxPool2dBackward(gradOut: Tensor, argmax: Tensor, inputShape: r
 }
 
 export interface Conv2dBackwardOptions extends Conv2dGeometry {
-  /** The forward had `pool`: pass its `argmax` (the pre-pool shape follows from x and the geometry). */
-  pool?: { argmax: Tensor }
+  /**
+   * The forward had `pool`: pass its `argmax` (the pre-pool shape follows from x and the geometry), and
+   * optionally `scratch`, a tensor of the pre-pool shape that receives the pool's gradient (reused
+   * between calls instead of a temporary).
+   */
+  pool?: { argmax: Tensor; scratch?: Tensor }
   /** true: allocate; a Tensor: write (or accumulate) there; false: skip. Defaults: all true, gradBias false. */
   gradInput?: boolean | Tensor
   gradWeight?: boolean | Tensor
@@ -211,14 +232,16 @@ function prepareBackward(gradOut: Tensor, x: Tensor, weight: Tensor, opts: Conv2
   let temp: Tensor | undefined
   if (o.pool !== undefined) {
     if (!isPlainObject(o.pool)) throw invalidArgument('options.pool', 'an object { argmax } from conv2dForward', o.pool)
+    const po = checkOptions('options.pool', o.pool, ['argmax', 'scratch']) as { argmax: Tensor; scratch?: Tensor }
     const pooled = [convShape[0], convShape[1], Math.floor(convShape[2] / POOL_KERNEL), Math.floor(convShape[3] / POOL_KERNEL)]
     const g = checkLike('gradOut', gradOut, pooled, tx)
-    const a = checkTensor('options.pool.argmax', o.pool.argmax)
+    const a = checkTensor('options.pool.argmax', po.argmax)
     if (a.dtype !== 'int32' || !sameShape(a.shape, pooled)) {
       throw new ShapeError(`Expected an int32 argmax of shape [${pooled.join(', ')}] for options.pool.argmax`, { param: 'options.pool.argmax' })
     }
     if (a.device !== tx.device) throw new DeviceError(`options.pool.argmax is on ${a.device} but x is on ${tx.device}`, { param: 'options.pool.argmax' })
-    gConv = temp = Tensor.empty(convShape, { dtype: tx.dtype, device: tx.device })
+    if (po.scratch !== undefined) gConv = checkLike('options.pool.scratch', po.scratch, convShape, tx)
+    else gConv = temp = Tensor.empty(convShape, { dtype: tx.dtype, device: tx.device })
     bind().maxPool2dBackward(g.handle, a.handle, gConv.handle, POOL_KERNEL)
   } else {
     gConv = checkLike('gradOut', gradOut, convShape, tx)

@@ -1,10 +1,12 @@
 /**
  * Feed-forward executor with backpropagation through time, for the surrogate-gradient learners
- * (stca, stbp, sbp). A chain `encoder -> full -> group -> full -> group ... -> spike_counts decoder`
- * runs one layer at a time over ALL T steps: one synaptic product over the T·B rows (event-driven when
- * the spikes are sparse), then the fused multi-step neuron kernel. Backward walks the layers in reverse
- * with the neuron BPTT kernel and the synapse gradient GEMMs. JavaScript runs once per layer, never per
- * time step.
+ * (stca, stbp, sbp). A chain `encoder -> full|conv -> group -> full|conv -> group ... -> spike_counts
+ * decoder` runs one layer at a time over ALL T steps: one synaptic product over the T·B rows (for a full
+ * connection event-driven when the spikes are sparse; for a conv connection one conv2d (+ 2×2 max pool)
+ * over the T·B images), then the fused multi-step neuron kernel. Backward walks the layers in reverse
+ * with the neuron BPTT kernel and the synapse gradient GEMMs / conv2d backward. JavaScript runs once per
+ * layer, never per time step. A full connection whose pre is a [C, H, W] group (SPAIC's flatten synapse)
+ * reads the pre's spikes [T, B, C, H, W] as rows of C·H·W.
  *
  * Timing is SPAIC's (ALGORITHMS.md §3.3): every connection delays by one step, so layer l's input
  * current at step t is the spikes of layer l-1 at step t-1 (zero at t = 0), and the decoder counts the
@@ -14,6 +16,7 @@ import { InvalidArgumentError, invalidArgument, ShapeError, StateError } from '.
 import type { Learner } from '../learning/learner.js'
 import { compileNetwork, type LayerSpec, type OpSpec, type ProgramSpec, type SlotSpec } from '../network/index.js'
 import type { Network } from '../network/base.js'
+import { conv2dBackwardAsync, conv2dForwardAsync, POOL_KERNEL } from '../ops/conv2d.js'
 import { add, binary } from '../ops/elementwise.js'
 import { neuronBackwardAsync, neuronForwardAsync, neuronState, type NeuronModelName, type NeuronTrace } from '../ops/neuron-step.js'
 import { reduce } from '../ops/reduce.js'
@@ -62,8 +65,30 @@ const EVENT_GRAD_BELOW = 0.04
  */
 const EVENT_ALWAYS_UP_TO = 32
 
+/** The geometry and per-run buffers of a conv connection (ALGORITHMS.md §3.5). */
+interface ConvLayer {
+  /** The pre's [C_in, H, W]. */
+  inShape: [number, number, number]
+  /** The convolution's output [C_out, H_c, W_c], before the pool. */
+  convShape: [number, number, number]
+  /** The post group's [C_out, H_out, W_out] (pooled when `pool`). */
+  outShape: [number, number, number]
+  geometry: { stride: number; padding: number; dilation: number; groups: number }
+  pool: boolean
+  // Buffers kept between batches of the same shape: the pre-pool output, the pool's argmax (what the
+  // backward routes through) and the pool's gradient.
+  convOut?: Tensor
+  argmax?: Tensor
+  poolGrad?: Tensor
+}
+
 interface Layer {
   group: string
+  kind: 'full' | 'conv'
+  /** Set for a conv connection. */
+  conv: ConvLayer | null
+  /** The spikes feed a conv connection: float32 (the conv kernel's input), else uint8 for hidden layers. */
+  floatSpikes: boolean
   model: NeuronModelName
   n: number
   params: Record<string, number>
@@ -99,7 +124,7 @@ export class FeedForwardProgram {
   /** Parameters by slot name (weights, biases), shared with the learners' optimizers. */
   readonly parameters: ReadonlyMap<string, Parameter>
   readonly #layers: Layer[]
-  readonly #encoder: { name: string; coding: string; n: number; params: Record<string, unknown>; sourceSlot: string }
+  readonly #encoder: { name: string; coding: string; n: number; params: Record<string, unknown>; sourceSlot: string; floatSpikes: boolean }
   readonly #decoder: { name: string; target: string; n: number }
   readonly #gen: Generator
   #inputSpikes: Tensor | null = null
@@ -123,7 +148,7 @@ export class FeedForwardProgram {
     const coding = enc.type.replace(/^encode_/, '')
     if (!['spike_train', 'poisson', 'bernoulli'].includes(coding)) throw new InvalidArgumentError(`encoder coding '${coding}' is not supported by the BPTT path`, { param: 'network' })
     const encOut = this.#slot(enc.writes[0].slot)
-    this.#encoder = { name: enc.owner, coding, n: encOut.shape.reduce((a, b) => a * b, 1), params: enc.params as Record<string, unknown>, sourceSlot: enc.reads[0].slot }
+    this.#encoder = { name: enc.owner, coding, n: encOut.shape.reduce((a, b) => a * b, 1), params: enc.params as Record<string, unknown>, sourceSlot: enc.reads[0].slot, floatSpikes: false }
     const decoders = spec.ops.filter((o) => o.type === 'decode_spike_counts')
     const others = spec.ops.filter((o) => o.stage === 'decoder' && o.type !== 'decode_spike_counts')
     if (decoders.length !== 1 || others.length > 0) throw new InvalidArgumentError('the BPTT path needs exactly one spike_counts decoder', { param: 'network' })
@@ -134,6 +159,9 @@ export class FeedForwardProgram {
     const unsupported = spec.ops.filter((o) => o.stage === 'learner' || o.stage === 'monitor' || o.type.startsWith('reward'))
     if (unsupported.length > 0) throw new InvalidArgumentError(`the BPTT path does not run '${unsupported[0].type}' ops`, { param: 'network' })
     this.#layers = spec.layers.map((l, i) => this.#layer(l, i))
+    // a conv connection reads float spikes (its kernel's input); every other hidden layer emits uint8
+    this.#encoder.floatSpikes = this.#layers[0].kind === 'conv'
+    this.#layers.forEach((l, i) => (l.floatSpikes = this.#layers[i + 1]?.kind === 'conv'))
     if (this.#layers[this.#layers.length - 1].group !== target) throw new InvalidArgumentError('the spike_counts decoder must read the last layer', { param: 'network' })
   }
 
@@ -148,7 +176,8 @@ export class FeedForwardProgram {
     const prevGroup = i === 0 ? this.#encoder.name : this.spec.layers![i - 1].group
     if (l.inputs[0].pre !== prevGroup) throw new InvalidArgumentError(`group ${l.group}: the BPTT path needs a chain (its input comes from ${l.inputs[0].pre}, not ${prevGroup})`, { param: 'network' })
     const syn: OpSpec = this.spec.ops[l.inputs[0].op]
-    if (syn.type !== 'synapse_full' || syn.params.flatten) throw new InvalidArgumentError(`connection ${syn.owner}: the BPTT path supports full connections`, { param: 'network' })
+    if (syn.type !== 'synapse_full' && syn.type !== 'synapse_conv') throw new InvalidArgumentError(`connection ${syn.owner}: the BPTT path supports full and conv connections, not '${syn.type}'`, { param: 'network' })
+    const conv = syn.type === 'synapse_conv' ? convLayerOf(syn) : null
     const neu: OpSpec = this.spec.ops[l.neuronOp]
     const model = String(neu.params.model) as NeuronModelName
     if (!BPTT_MODELS.has(model)) throw new InvalidArgumentError(`group ${l.group}: model '${model}' has no backward pass (lif, if, clif do)`, { param: 'network' })
@@ -162,8 +191,11 @@ export class FeedForwardProgram {
     return {
       v0: v0Slot ? this.parameters.get(v0Slot) ?? null : null,
       group: l.group,
+      kind: conv ? 'conv' : 'full',
+      conv,
+      floatSpikes: false,
       model,
-      n: Number(syn.params.post_num),
+      n: conv ? conv.outShape[0] * conv.outShape[1] * conv.outShape[2] : Number(syn.params.post_num),
       params: neuronParamsFor(model, params),
       surrogate: sg,
       conn: syn.owner,
@@ -172,7 +204,7 @@ export class FeedForwardProgram {
       traces: {},
       density: 1,
       delay: l.inputs[0].delay,
-      nPre: Number(syn.params.pre_num),
+      nPre: conv ? conv.inShape[0] * conv.inShape[1] * conv.inShape[2] : Number(syn.params.pre_num),
     }
   }
 
@@ -219,7 +251,10 @@ export class FeedForwardProgram {
     return this.#gen
   }
 
-  /** Layer spikes of the last run, [T, B, N]: uint8 for hidden layers, float for the last (valid until the next run). */
+  /**
+   * Layer spikes of the last run, [T, B, N] (N = C·H·W for a conv group): uint8 for hidden layers, float32
+   * for the last and for those feeding a conv connection (valid until the next run).
+   */
   spikes(group: string): Tensor {
     const l = this.#layers.find((x) => x.group === group)
     if (!l?.trace) throw new StateError(`no spikes recorded for ${group}: run first`, { param: 'group' })
@@ -282,12 +317,14 @@ export class FeedForwardProgram {
         : Math.min(1, (mean * Number(enc.params.max_prob ?? 1)) / (mx > 1 ? mx : 1))
       // the previous batch's spike buffer is overwritten when the shape matches (no fresh pages per batch)
       const prev = this.#inputSpikes
-      const reuse = prev && !prev.disposed && prev.dtype === 'uint8' && prev.device === this.device && sameShape(prev.shape, [T, B, enc.n]) ? { out: prev } : {}
+      // uint8 spikes: a quarter of the memory traffic for the synapse scans of forward and backward
+      // (float32 when a conv connection reads them)
+      const dtype = enc.floatSpikes ? 'float32' : 'uint8'
+      const reuse = prev && !prev.disposed && prev.dtype === dtype && prev.device === this.device && sameShape(prev.shape, [T, B, enc.n]) ? { out: prev } : {}
       if (enc.coding === 'poisson') {
-        // uint8 spikes: a quarter of the memory traffic for the synapse scans of forward and backward
-        spikes = await this.#timed('encoder', () => this.#gen.poissonAsync(x, { steps: T, dt: Number(enc.params.dt ?? this.dt), unitConversion: Number(enc.params.unit_conversion ?? 1), dtype: 'uint8', ...reuse }))
+        spikes = await this.#timed('encoder', () => this.#gen.poissonAsync(x, { steps: T, dt: Number(enc.params.dt ?? this.dt), unitConversion: Number(enc.params.unit_conversion ?? 1), dtype, ...reuse }))
       } else {
-        spikes = await this.#timed('encoder', () => this.#gen.bernoulliAsync(x, { steps: T, maxProb: Number(enc.params.max_prob ?? 1), dtype: 'uint8', ...reuse }))
+        spikes = await this.#timed('encoder', () => this.#gen.bernoulliAsync(x, { steps: T, maxProb: Number(enc.params.max_prob ?? 1), dtype, ...reuse }))
       }
       if (x !== input) x.dispose()
     }
@@ -310,16 +347,20 @@ export class FeedForwardProgram {
       }
       // Sparse input: each active input adds one contiguous row of W^T. Dense input: a GEMM with W.
       l.density = density
-      const event = this.#products === 'auto' ? density < EVENT_FORWARD_BELOW || l.n <= EVENT_ALWAYS_UP_TO : this.#products === 'event'
+      const event = l.conv === null && (this.#products === 'auto' ? density < EVENT_FORWARD_BELOW || l.n <= EVENT_ALWAYS_UP_TO : this.#products === 'event')
       if (event) l.wt = transpose(l.weight.data, l.wt && l.wt.device === this.device ? l.wt : undefined)
-      if (T > d) {
+      if (l.conv) {
+        if (T > d) await this.#convForward(l, pre, I, T, B)
+      } else if (T > d) {
         const rows = (T - d) * B
         const out = I.narrow(d, T - d).reshape([rows, l.n])
         const preRows = pre.narrow(0, T - d).reshape([rows, l.nPre])
         if (event) await this.#timed(`${l.conn} forward (event)`, () => synapseAsync(preRows, l.wt!, { out, layout: 'pre_post', mode: 'event' }))
         else await this.#timed(`${l.conn} forward (dense)`, () => synapseAsync(preRows, l.weight.data, { out, layout: 'post_pre', mode: 'dense' }))
       }
-      if (l.bias) add(I, l.bias.data, I)
+      // the bias reaches every step, the first d included (SPAIC's synapse adds it to a zero input)
+      if (l.bias && l.conv) add(I.reshape([T, B, l.conv.outShape[0], l.n / l.conv.outShape[0]]), l.bias.data.reshape([l.conv.outShape[0], 1]), I.reshape([T, B, l.conv.outShape[0], l.n / l.conv.outShape[0]]))
+      else if (l.bias) add(I, l.bias.data, I)
       if (l.v0) l.params.V0 = l.v0.data.toArray()[0]
       const state = neuronState(l.model, B, l.n, { device: this.device, params: l.params })
       const withGrad = train && l.surrogate !== undefined
@@ -334,8 +375,9 @@ export class FeedForwardProgram {
         save: withGrad ? 'auto' : 'none',
         bits: withGrad || !isLast,
         ...(reuse ? { reuse } : {}),
-        // hidden layers' spikes only feed the next synapse: uint8 (a quarter of the traffic)
-        ...(isLast ? {} : { spikeDtype: 'uint8' as const }),
+        // hidden layers' spikes only feed the next synapse: uint8 (a quarter of the traffic), unless a
+        // conv connection reads them
+        ...(isLast || l.floatSpikes ? {} : { spikeDtype: 'uint8' as const }),
       }))
       l.traces[key] = l.trace
       for (const v of Object.values(state)) v.dispose()
@@ -384,6 +426,8 @@ export class FeedForwardProgram {
       const d = l.delay
       if (!(l.weight.grad instanceof Tensor)) l.weight.grad = Tensor.zeros(l.weight.data.shape, { device: this.device })
       if (l.bias && !(l.bias.grad instanceof Tensor)) l.bias.grad = Tensor.zeros(l.bias.data.shape, { device: this.device })
+      // dL/dbias: every step's input current holds the bias, the first d steps included
+      if (l.bias) this.#biasGrad(l, gradInput, T, B)
       let nextGrad: Tensor | null = null
       if (i > 0) {
         if (!l.gradPre || !sameShape(l.gradPre.shape, [T, B, l.nPre])) {
@@ -394,7 +438,10 @@ export class FeedForwardProgram {
         // the last d steps of the lower layer reach no later step of this one
         if (d > 0) nextGrad.narrow(Math.max(0, T - d), Math.min(d, T)).fill(0)
       }
-      if (T > d) {
+      if (l.conv) {
+        if (nextGrad) nextGrad.fill(0) // the conv's dL/dx accumulates
+        if (T > d) await this.#convBackward(l, gradInput, pre, nextGrad, T, B)
+      } else if (T > d) {
         const rows = (T - d) * B
         const gI = gradInput.narrow(d, T - d).reshape([rows, l.n])
         const preRows = pre.narrow(0, T - d).reshape([rows, l.nPre])
@@ -412,10 +459,63 @@ export class FeedForwardProgram {
           await this.#timed(`${l.conn} dW (dense)`, () => synapseBackwardAsync(gI, preRows, l.weight.data, { layout: 'post_pre', mode: 'dense', gradWeight: l.weight.grad as Tensor, gradSpikes: false, accumulate: true }))
         }
         if (gradPre) await this.#timed(`${l.conn} dspikes`, () => synapseBackwardAsync(gI, preRows, l.weight.data, { layout: 'post_pre', gradWeight: false, gradSpikes: gradPre }))
-        if (l.bias) await synapseBackwardAsync(gI, preRows, l.weight.data, { layout: 'post_pre', gradWeight: false, gradSpikes: false, gradBias: l.bias.grad as Tensor, accumulate: true })
       } else if (nextGrad) nextGrad.fill(0)
       if (nextGrad) gradSpikes = nextGrad
     }
+  }
+
+  /** A conv layer's input current rows d..T-1: conv2d (+ pool) of the pre's spikes of steps 0..T-d-1, all T·B images at once. */
+  async #convForward(l: Layer, pre: Tensor, I: Tensor, T: number, B: number): Promise<void> {
+    const c = l.conv!
+    const d = l.delay
+    const rows = (T - d) * B
+    const x = pre.narrow(0, T - d).reshape([rows, ...c.inShape])
+    const out = I.narrow(d, T - d).reshape([rows, ...c.outShape])
+    if (!c.pool) {
+      await this.#timed(`${l.conn} forward (conv)`, () => conv2dForwardAsync(x, l.weight.data, { ...c.geometry, out }))
+      return
+    }
+    c.convOut = this.#kept(c.convOut, [rows, ...c.convShape], 'float32')
+    c.argmax = this.#kept(c.argmax, [rows, ...c.outShape], 'int32')
+    await this.#timed(`${l.conn} forward (conv)`, () => conv2dForwardAsync(x, l.weight.data, { ...c.geometry, pool: true, out, conv: c.convOut, argmax: c.argmax }))
+  }
+
+  /**
+   * A conv layer's dL/dW (accumulated into the weight's grad) and, when `gradPre` (zeroed by the
+   * caller), dL/d(pre spikes) of steps 0..T-d-1 from dL/dI of steps d..T-1, through the pool's argmax.
+   */
+  async #convBackward(l: Layer, gradInput: Tensor, pre: Tensor, gradPre: Tensor | null, T: number, B: number): Promise<void> {
+    const c = l.conv!
+    const d = l.delay
+    const rows = (T - d) * B
+    const gy = gradInput.narrow(d, T - d).reshape([rows, ...c.outShape])
+    const x = pre.narrow(0, T - d).reshape([rows, ...c.inShape])
+    if (c.pool) c.poolGrad = this.#kept(c.poolGrad, [rows, ...c.convShape], 'float32')
+    await this.#timed(`${l.conn} backward (conv)`, () => conv2dBackwardAsync(gy, x, l.weight.data, {
+      ...c.geometry,
+      ...(c.pool ? { pool: { argmax: c.argmax!, scratch: c.poolGrad! } } : {}),
+      gradWeight: l.weight.grad as Tensor,
+      gradInput: gradPre ? gradPre.narrow(0, T - d).reshape([rows, ...c.inShape]) : false,
+      gradBias: false,
+      accumulate: true,
+    }))
+  }
+
+  /** dL/dbias += dL/dI summed over the T·B rows (and a conv group's positions). */
+  #biasGrad(l: Layer, gradInput: Tensor, T: number, B: number): void {
+    const channels = l.conv ? l.conv.outShape[0] : l.n
+    const perRow = reduce('sum', gradInput.reshape([T * B, channels, l.n / channels]), 2)
+    const sum = reduce('sum', perRow, 0)
+    add(l.bias!.grad as Tensor, sum, l.bias!.grad as Tensor)
+    perRow.dispose()
+    sum.dispose()
+  }
+
+  /** `old` when it has this shape and dtype on this device, else a fresh buffer (the old one disposed). */
+  #kept(old: Tensor | undefined, shape: number[], dtype: 'float32' | 'int32'): Tensor {
+    if (old && !old.disposed && old.dtype === dtype && old.device === this.device && sameShape(old.shape, shape)) return old
+    old?.dispose()
+    return Tensor.empty(shape, { dtype, device: this.device })
   }
 
   /** Turns per-phase timing on (or off); `profile()` then reports milliseconds per phase. */
@@ -441,12 +541,38 @@ export class FeedForwardProgram {
     this.#disposed = true
     this.#inputSpikes?.dispose()
     for (const l of this.#layers) {
-      for (const t of [l.input, l.wt, l.gradIn, l.gradPre, l.gwt, l.gw, l.traces.train?.spikes, l.traces.eval?.spikes]) t?.dispose()
+      for (const t of [l.input, l.wt, l.gradIn, l.gradPre, l.gwt, l.gw, l.traces.train?.spikes, l.traces.eval?.spikes, l.conv?.convOut, l.conv?.argmax, l.conv?.poolGrad]) t?.dispose()
     }
     for (const p of this.parameters.values()) {
       p.data.dispose()
       if (p.grad instanceof Tensor) p.grad.dispose()
     }
+  }
+}
+
+/**
+ * A compiled conv synapse's geometry. The BPTT path runs SPAIC's ['conv', 'maxpool'] pool: 2×2, stride
+ * 2, no padding; any other pool is an InvalidArgumentError naming the connection.
+ */
+function convLayerOf(syn: OpSpec): ConvLayer {
+  const p = syn.params as Record<string, unknown>
+  const triple = (k: string) => (p[k] as number[]).map(Number) as [number, number, number]
+  const pool = p.maxpool === true
+  if (pool) {
+    const got = { pool_kernel_size: [Number(p.pool_kernel_h), Number(p.pool_kernel_w)], pool_stride: Number(p.pool_stride), pool_padding: Number(p.pool_padding) }
+    if (got.pool_kernel_size[0] !== POOL_KERNEL || got.pool_kernel_size[1] !== POOL_KERNEL || got.pool_stride !== POOL_KERNEL || got.pool_padding !== 0) {
+      throw new InvalidArgumentError(
+        `connection ${syn.owner}: the BPTT path's max pool is ${POOL_KERNEL}x${POOL_KERNEL} with stride ${POOL_KERNEL} and no padding, not pool_kernel_size ${got.pool_kernel_size.join('x')}, pool_stride ${got.pool_stride}, pool_padding ${got.pool_padding}`,
+        { param: 'network' },
+      )
+    }
+  }
+  return {
+    inShape: triple('in_shape'),
+    convShape: triple('conv_shape'),
+    outShape: triple('out_shape'),
+    geometry: { stride: Number(p.stride), padding: Number(p.padding), dilation: Number(p.dilation), groups: Number(p.groups) },
+    pool,
   }
 }
 

@@ -62,6 +62,7 @@ test('parseArgs: --checkpoint and --resume take a file', (t) => {
 
 const jobs: Array<[string, string[]]> = [
   ['stca', ['--algorithm', 'stca', '--hidden', '16', '--limit', '96', '--batch', '16', '--runtime', '8', '--lr', '0.01']],
+  ['sbp --arch conv', ['--algorithm', 'sbp', '--arch', 'conv', '--limit', '64', '--batch', '32', '--runtime', '6', '--lr', '0.01']],
   ['nearest_online_stdp', ['--algorithm', 'nearest_online_stdp', '--hidden', '5', '--limit', '8', '--runtime', '12', '--dt', '0.5']],
 ]
 

@@ -50,7 +50,7 @@ test('parseArgs: commands, defaults, both flag spellings', (t) => {
   const p = parseArgs(['train', '--algorithm', 'nearest_online_stdp', '--data=/tmp/m', '--epochs', '3', '--batch=64', '--runtime', '25.6', '--dt', '0.1', '--device', 'cuda:1', '--seed', '42', '--json', 'out.json', '--quiet'])
   t.deepEqual(p, {
     command: 'train',
-    options: { algorithm: 'nearest_online_stdp', data: '/tmp/m', epochs: 3, batch: 64, runtime: 25.6, dt: 0.1, device: 'cuda:1', seed: 42, json: 'out.json', quiet: true, hidden: null, lr: null, limit: 0, checkpoint: null, resume: null },
+    options: { algorithm: 'nearest_online_stdp', data: '/tmp/m', epochs: 3, batch: 64, runtime: 25.6, dt: 0.1, device: 'cuda:1', seed: 42, json: 'out.json', quiet: true, hidden: null, arch: 'fc', lr: null, limit: 0, checkpoint: null, resume: null },
   })
   const q = parseArgs(['train', '--hidden', '784,100', '--lr', '0.01', '--limit', '500'])
   t.deepEqual([q.command === 'train' && q.options.hidden, q.command === 'train' && q.options.lr, q.command === 'train' && q.options.limit], [[784, 100], 0.01, 500])
@@ -60,6 +60,9 @@ test('parseArgs: commands, defaults, both flag spellings', (t) => {
     t.is((err as any).param, bad[0])
   }
   t.is(parseArgs(['demo', '--epochs', '2']).command, 'demo')
+  const c = parseArgs(['train', '--algorithm', 'sbp', '--arch', 'conv'])
+  t.is(c.command === 'train' && c.options.arch, 'conv')
+  t.is((parseArgs(['train', '--arch=fc']) as { options: TrainOptions }).options.arch, 'fc')
   t.is(stepsOf(25.6, 0.1), 256)
   t.is(stepsOf(20, 1), 20)
   t.is(stepsOf(0.3, 0.1), 3)
@@ -85,6 +88,8 @@ test('parseArgs: every bad flag is a typed error naming the flag', (t) => {
     [['train', '--epochs', '2', '--epochs', '3'], '--epochs', /twice/],
     [['train', '--quiet=yes'], '--quiet'],
     [['train', 'extra'], 'extra'],
+    [['train', '--arch', 'cnn'], '--arch', /fc or conv/],
+    [['train', '--arch', 'CONV'], '--arch'],
     [['demo', '--data', '/tmp'], '--data', /synthetic/],
   ]
   for (const [argv, param, re] of cases) {
@@ -247,4 +252,32 @@ test('the executable runs when invoked directly', (t) => {
   t.is(bad.status, 2)
   t.regex(bad.stderr, /--epochs/)
   t.true(readFileSync(path.join(root, 'lib', 'cli', 'main.ts'), 'utf8').startsWith('#!/usr/bin/env node\n'))
+})
+
+test.serial("main: train --arch conv runs SPAIC's conv example (sbp) on the synthetic digits; conv with --hidden, or for STDP, fails cleanly", async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'spaic-cli-conv-'))
+  try {
+    const file = path.join(dir, 'm.json')
+    const err = new Sink()
+    const code = await main(['train', '--algorithm', 'sbp', '--arch', 'conv', '--limit', '100', '--batch', '50', '--device', 'cpu', '--json', file], { stdout: new Sink(), stderr: err })
+    t.is(code, 0, err.text)
+    // the example's 13 steps of 2 ms unless --dt/--runtime are given
+    t.regex(err.text, /conv example: dt 2 ms, runtime 26 ms \(13 steps\)/)
+    t.regex(err.text, /network: conv 1x28x28 -> 4x13x13 \(max pool\) -> 8x11x11 -> 10 lif, 13 steps of 2 ms, sbp on cpu/)
+    const json = JSON.parse(readFileSync(file, 'utf8'))
+    t.is(json.options.arch, 'conv')
+    t.is(json.metrics.extra.steps, 13)
+    t.is(json.metrics.epochs.length, 1)
+    const e = json.metrics.epochs[0]
+    t.true(Number.isFinite(e.trainLoss) && e.trainLoss > 0, `train loss ${e.trainLoss}`)
+    t.true(e.testAccuracy >= 0 && e.testAccuracy <= 1)
+    const e1 = new Sink()
+    t.is(await main(['train', '--algorithm', 'stca', '--arch', 'conv', '--hidden', '10', '--quiet'], { stdout: new Sink(), stderr: e1 }), 1)
+    t.regex(e1.text, /--hidden applies to --arch fc/)
+    const e2 = new Sink()
+    t.is(await main(['train', '--algorithm', 'nearest_online_stdp', '--arch', 'conv', '--quiet'], { stdout: new Sink(), stderr: e2 }), 1)
+    t.regex(e2.text, /--arch conv applies to stca, stbp and sbp/)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })
