@@ -174,6 +174,8 @@ void maxpool2d_forward(const Pool2dParams& p, const T* x, T* y, std::int32_t* ar
   }
 }
 
+// The windows do not overlap, so each plane is zeroed and every window's gradient written to its argmax
+// (a scatter: no per-element division, unlike the gather of pool_grad_value that CUDA's threads use).
 template <typename T>
 void maxpool2d_backward(const Pool2dParams& p, const T* gy, const std::int32_t* argmax, T* gx) {
   const i64 per_in = p.h_in * p.w_in, per_out = p.h_out * p.w_out;
@@ -182,8 +184,20 @@ void maxpool2d_backward(const Pool2dParams& p, const T* gy, const std::int32_t* 
     const T* g = gy + pl * per_out;
     const std::int32_t* a = argmax + pl * per_out;
     T* dst = gx + pl * per_in;
-    for (i64 h = 0; h < p.h_in; ++h)
-      for (i64 w = 0; w < p.w_in; ++w) dst[h * p.w_in + w] = pool_grad_value(p, g, a, h, w);
+    std::fill(dst, dst + per_in, T(0));
+    for (i64 oh = 0; oh < p.h_out; ++oh) {
+      for (i64 ow = 0; ow < p.w_out; ++ow) {
+        const i64 o = oh * p.w_out + ow;
+        const i64 d = i64(a[o]) - (oh * p.k * p.w_in + ow * p.k);  // offset from the window's corner
+        // only an argmax inside its own window routes (as the gather: any other value routes nowhere)
+        for (i64 i = 0; i < p.k; ++i) {
+          if (d >= i * p.w_in && d < i * p.w_in + p.k) {
+            dst[a[o]] = g[o];
+            break;
+          }
+        }
+      }
+    }
   }
 }
 

@@ -271,3 +271,38 @@ eachDevice('conv2d with kept buffers (pre-pool output, argmax, pool gradient) ==
   }
   for (const x of [W, conv, argmax, scratch]) x.dispose()
 })
+
+eachDevice('max pool backward: each window routes to its argmax only when it lies inside the window (foreign, negative or huge values route nowhere)', (t, device) => {
+  for (const k of [2, 3]) {
+    const H = 2 * k + 1 // an odd size: the last row and column belong to no window
+    const W = 2 * k
+    const rng = new Rng(5 + k)
+    const planes = 3
+    const x = Tensor.from(Float32Array.from(rng.uniformArray(planes * H * W)), { shape: [1, planes, H, W], device })
+    const { out, argmax } = ops.maxPool2d(x, k)
+    const arg = Int32Array.from(argmax.toArray())
+    const ref = refMaxPool(x.toArray(), planes, H, W, k)
+    assertExact(t, arg, ref.argmax, `k ${k}: argmax`)
+    const per = (H / k | 0) * (W / k | 0)
+    // corrupt windows: another window's index (before and after it), a negative index (in plane 1: it
+    // would land on plane 0's last row, which no window covers), far past the plane
+    arg[0] = arg[1]
+    arg[2] = arg[1]
+    arg[per] = -1
+    arg[per + 1] = 1 << 30
+    const gy = Float32Array.from({ length: out.numel }, (_, i) => i + 1)
+    const gx = ops.maxPool2dBackward(Tensor.from(gy, { shape: out.shape, device }), Tensor.from(arg, { shape: argmax.shape, device }), [1, planes, H, W], k)
+    const want = new Float32Array(planes * H * W)
+    for (let o = 0; o < arg.length; o++) {
+      const pl = Math.floor(o / per)
+      const oh = Math.floor((o % per) / (W / k | 0))
+      const ow = (o % per) % (W / k | 0)
+      const h = Math.floor(arg[o] / W)
+      const w = arg[o] - h * W
+      if (arg[o] >= 0 && Math.floor(h / k) === oh && Math.floor(w / k) === ow && w < W) want[pl * H * W + arg[o]] = gy[o]
+    }
+    t.is(want[arg[1]], gy[1], 'window 1 keeps its own gradient')
+    assertExact(t, gx.toArray(), want, `k ${k}: routed gradient`)
+    for (const v of [x, out, argmax, gx]) v.dispose()
+  }
+})
