@@ -10,6 +10,7 @@
 #include <vector>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <type_traits>
 
 #include "cpu/parallel.h"
@@ -94,43 +95,92 @@ __attribute__((noinline)) void axpy_row(T* SPAIC_RESTRICT y, const T* SPAIC_REST
   for (i64 j = 0; j < n; ++j) y[j] += a * x[j];
 }
 
-// The active inputs of every row in CSR form (row_ptr, col), built in parallel: blocks of rows list
-// their events, then the blocks are joined in row order.
+// Counts the active inputs of one row.
+template <typename S>
+std::int32_t row_count(const S* row, i64 n_pre) {
+  std::int32_t c = 0;
+  i64 i = 0;
+  if constexpr (std::is_same_v<S, std::uint8_t>) {
+    constexpr std::uint64_t lo7 = 0x7f7f7f7f7f7f7f7full, hi = 0x8080808080808080ull;
+    for (; i + 8 <= n_pre; i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, row + i, sizeof(w));
+      c += __builtin_popcountll((((w & lo7) + lo7) | w) & hi);
+    }
+  }
+  for (; i < n_pre; ++i) c += spike_active(row[i]) ? 1 : 0;
+  return c;
+}
+
+// Lists the active inputs of one row into idx (exactly count entries: nothing is written past them).
+template <typename S>
+void row_fill(const S* row, i64 n_pre, std::int32_t* idx) {
+  std::int32_t c = 0;
+  i64 i = 0;
+  if constexpr (std::is_same_v<S, std::uint8_t> && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) {
+    constexpr std::uint64_t lo7 = 0x7f7f7f7f7f7f7f7full, hi = 0x8080808080808080ull;
+    for (; i + 8 <= n_pre; i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, row + i, sizeof(w));
+      std::uint64_t nz = (((w & lo7) + lo7) | w) & hi;
+      while (nz) {
+        idx[c++] = static_cast<std::int32_t>(i + (__builtin_ctzll(nz) >> 3));
+        nz &= nz - 1;
+      }
+    }
+  }
+  for (; i < n_pre; ++i)
+    if (spike_active(row[i])) idx[c++] = static_cast<std::int32_t>(i);
+}
+
+// A per-thread buffer that grows and is reused (no fresh pages, no zeroing, per call).
+template <typename T>
+T* reuse_buffer(std::size_t n, int which) {
+  struct Buf {
+    std::unique_ptr<unsigned char[]> p;
+    std::size_t bytes = 0;
+  };
+  thread_local Buf bufs[4];
+  Buf& b = bufs[which];
+  const std::size_t need = n * sizeof(T) + 64;
+  if (need > b.bytes) {
+    b.p.reset(new unsigned char[need]);
+    b.bytes = need;
+  }
+  void* ptr = b.p.get();
+  std::size_t space = b.bytes;
+  return static_cast<T*>(std::align(alignof(T) > 64 ? alignof(T) : 64, n * sizeof(T), ptr, space));
+}
+
+// The active inputs of every row in CSR form: a counting pass, then every row lists its events in place.
+// col and val live in per-thread buffers reused from call to call (valid until the next build here).
 template <typename T>
 struct EventCsr {
-  std::vector<i64> row_ptr;
-  std::vector<std::int32_t> col;
-  std::vector<T> val;  // the spike values (read once, while the rows are in cache)
+  i64* row_ptr = nullptr;  // [rows + 1]
+  std::int32_t* col = nullptr;
+  T* val = nullptr;  // the spike values (read once, while the rows are in cache)
 };
 
 template <typename T, typename S>
 void build_csr(const S* s, i64 R, i64 NP, EventCsr<T>& csr) {
-  csr.row_ptr.assign(static_cast<std::size_t>(R + 1), 0);
-  const i64 nblk = std::max<i64>(1, std::min<i64>(64, ceil_div(R * NP, i64(1) << 16)));
-  const i64 per = ceil_div(R, nblk);
-  std::vector<std::vector<std::int32_t>> bcol(static_cast<std::size_t>(nblk));
-  SPAIC_PRAGMA(omp parallel for schedule(dynamic, 1) if (nblk > 1))
-  for (i64 bk = 0; bk < nblk; ++bk) {
-    std::vector<std::int32_t> idx(static_cast<std::size_t>(NP) + 1);
-    std::vector<std::int32_t>& out = bcol[static_cast<std::size_t>(bk)];
-    for (i64 r = bk * per; r < std::min(R, (bk + 1) * per); ++r) {
-      const std::int32_t c = row_events(s + r * NP, NP, idx.data());
-      csr.row_ptr[static_cast<std::size_t>(r + 1)] = c;
-      out.insert(out.end(), idx.begin(), idx.begin() + c);
-    }
+  csr.row_ptr = reuse_buffer<i64>(static_cast<std::size_t>(R + 1), 2);
+  csr.row_ptr[0] = 0;
+  const bool par = R * NP > kEventSerialBelow;
+  (void)par;
+  SPAIC_PRAGMA(omp parallel for schedule(static) if (par))
+  for (i64 r = 0; r < R; ++r) csr.row_ptr[r + 1] = row_count(s + r * NP, NP);
+  for (i64 r = 0; r < R; ++r) csr.row_ptr[r + 1] += csr.row_ptr[r];
+  const std::size_t events = static_cast<std::size_t>(csr.row_ptr[R]);
+  csr.col = reuse_buffer<std::int32_t>(events, 0);
+  csr.val = reuse_buffer<T>(events, 1);
+  SPAIC_PRAGMA(omp parallel for schedule(static) if (par))
+  for (i64 r = 0; r < R; ++r) {
+    const i64 k0 = csr.row_ptr[r], k1 = csr.row_ptr[r + 1];
+    if (k0 == k1) continue;
+    const S* row = s + r * NP;
+    row_fill(row, NP, csr.col + k0);
+    for (i64 k = k0; k < k1; ++k) csr.val[k] = spike_value<T>(row[csr.col[k]]);
   }
-  for (i64 r = 0; r < R; ++r) csr.row_ptr[static_cast<std::size_t>(r + 1)] += csr.row_ptr[static_cast<std::size_t>(r)];
-  csr.col.resize(static_cast<std::size_t>(csr.row_ptr[static_cast<std::size_t>(R)]));
-  SPAIC_PRAGMA(omp parallel for schedule(dynamic, 1) if (nblk > 1))
-  for (i64 bk = 0; bk < nblk; ++bk) {
-    const std::vector<std::int32_t>& src = bcol[static_cast<std::size_t>(bk)];
-    std::copy(src.begin(), src.end(), csr.col.begin() + csr.row_ptr[static_cast<std::size_t>(std::min(R, bk * per))]);
-  }
-  csr.val.resize(csr.col.size());
-  SPAIC_PRAGMA(omp parallel for schedule(static) if (nblk > 1))
-  for (i64 r = 0; r < R; ++r)
-    for (i64 k = csr.row_ptr[static_cast<std::size_t>(r)]; k < csr.row_ptr[static_cast<std::size_t>(r + 1)]; ++k)
-      csr.val[static_cast<std::size_t>(k)] = spike_value<T>(s[r * NP + csr.col[static_cast<std::size_t>(k)]]);
 }
 
 // Columns per pass such that a [rows, cols] slab of T stays in a core's L2 (about 512 KiB), a multiple
@@ -146,7 +196,7 @@ template <typename T, typename S>
 void event_pre_post(const SynapseParams& p, const S* s, const T* wt, const T* bias, T* out) {
   EventCsr<T> csr;
   build_csr(s, p.rows, p.n_pre, csr);
-  const i64 events = csr.row_ptr.back();
+  const i64 events = csr.row_ptr[p.rows];
   const bool par = events * p.n_post > kEventSerialBelow || p.rows * p.n_post > kEventSerialBelow;
   (void)par;
   const i64 tile = slab_cols(p.n_pre, sizeof(T));
@@ -158,10 +208,15 @@ void event_pre_post(const SynapseParams& p, const S* s, const T* wt, const T* bi
     for (i64 r = 0; r < p.rows; ++r) {
       T acc[kTile];
       for (i64 j = 0; j < nj; ++j) acc[j] = T(0);
-      for (i64 k = csr.row_ptr[static_cast<std::size_t>(r)]; k < csr.row_ptr[static_cast<std::size_t>(r + 1)]; ++k) {
-        const i64 i = csr.col[static_cast<std::size_t>(k)];
-        const T v = csr.val[static_cast<std::size_t>(k)];
-        axpy_row(acc, wt + i * p.n_post + j0, v, nj);
+      for (i64 k = csr.row_ptr[r]; k < csr.row_ptr[r + 1]; ++k) {
+        const i64 i = csr.col[k];
+        const T v = csr.val[k];
+        if (nj <= 16) {  // a few outputs: inline (a call per event would cost more than the work)
+          const T* w = wt + i * p.n_post + j0;
+          for (i64 j = 0; j < nj; ++j) acc[j] += v * w[j];
+        } else {
+          axpy_row(acc, wt + i * p.n_post + j0, v, nj);
+        }
       }
       T* o = out + r * p.n_post + j0;
       const T* b = bias ? bias + j0 : nullptr;
@@ -289,9 +344,9 @@ void grad_weight_event(const SynapseBackwardParams& p, const T* g, const S* s, T
   if (!p.accumulate) std::fill(gw, gw + NP * NO, T(0));
   EventCsr<T> csr;
   build_csr(s, R, NP, csr);
-  const std::vector<i64>& row_ptr = csr.row_ptr;
-  const std::vector<std::int32_t>& col = csr.col;
-  const std::vector<T>& val = csr.val;
+  const i64* row_ptr = csr.row_ptr;
+  const std::int32_t* col = csr.col;
+  const T* val = csr.val;
   const bool pre_post = p.layout == WeightLayout::PrePost;
 #if defined(_OPENMP)
 #pragma omp parallel if (row_ptr[R] * NO > kSerialBelow)

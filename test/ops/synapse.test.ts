@@ -20,6 +20,9 @@ const SHAPES: Array<[number[], number, number]> = [
   [[3], 257, 301],
   [[5], 785, 101],
   [[4, 3], 131, 67],
+  // large enough for the threaded event paths: several column slabs, and a narrow output split by inputs
+  [[330], 800, 300],
+  [[330], 800, 10],
 ]
 
 const tolFor = (dtype: DType, k: number) =>
@@ -46,7 +49,7 @@ for (const dtype of ['float32', 'float64'] as const) {
       const W = Tensor.from(wv, { shape: [nPost, nPre], device })
       const WT = Tensor.from(wtv, { shape: [nPre, nPost], device })
       const bias = Tensor.from(bv, { device })
-      for (const density of DENSITIES) {
+      for (const density of rows * nPre > 200_000 ? [0.02] : DENSITIES) {
         const sv = rng.spikes(rows * nPre, density)
         for (const sdtype of [dtype, 'uint8'] as const) {
           const S = Tensor.from(typed(sdtype, sv), { shape: [...lead, nPre], device })
