@@ -31,26 +31,35 @@ T* at(void* ws, std::size_t off) {
   return reinterpret_cast<T*>(static_cast<char*>(ws) + off);
 }
 
-// Lists the active inputs of one row (ascending) into idx; returns how many. uint8 rows are read 8
-// spikes at a time, visiting only the non-zero bytes. Float rows: 32-byte blocks whose bits are all 0
+// uint8 spikes are read 8 at a time: the high bit of each byte of the mask is set where that spike is
+// non-zero (no carry crosses a byte), and the set bits are visited in order.
+constexpr bool kU8Words = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+
+inline std::uint64_t nonzero_bytes(const std::uint8_t* p) {
+  constexpr std::uint64_t lo7 = 0x7f7f7f7f7f7f7f7full, hi = 0x8080808080808080ull;
+  std::uint64_t w;
+  std::memcpy(&w, p, sizeof(w));
+  return (((w & lo7) + lo7) | w) & hi;
+}
+
+// Appends the positions of the non-zero spikes of row[0, n8) (n8 a multiple of 8) to idx[c...].
+inline std::int32_t list_nonzero_u8(const std::uint8_t* row, i64 n8, std::int32_t* idx, std::int32_t c) {
+  for (i64 i = 0; i < n8; i += 8)
+    for (std::uint64_t nz = nonzero_bytes(row + i); nz; nz &= nz - 1)
+      idx[c++] = static_cast<std::int32_t>(i + (__builtin_ctzll(nz) >> 3));
+  return c;
+}
+
+// Lists the active inputs of one row (ascending) into idx; returns how many. uint8 rows: 8 at a time
+// (above). Float rows: 32-byte blocks whose bits are all 0
 // are skipped with one test (a -0.0 spike has a bit set, and is then tested as a value: inactive).
 template <typename S>
 std::int32_t row_events(const S* row, i64 n_pre, std::int32_t* idx) {
   std::int32_t c = 0;
   i64 i = 0;
-  if constexpr (std::is_same_v<S, std::uint8_t> && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) {
-    // 8 spikes per 64-bit word; the high bit of each byte of `nz` says whether that spike is non-zero,
-    // and the set bits are visited in order.
-    constexpr std::uint64_t lo7 = 0x7f7f7f7f7f7f7f7full, hi = 0x8080808080808080ull;
-    for (; i + 8 <= n_pre; i += 8) {
-      std::uint64_t w;
-      std::memcpy(&w, row + i, sizeof(w));
-      std::uint64_t nz = (((w & lo7) + lo7) | w) & hi;
-      while (nz) {
-        idx[c++] = static_cast<std::int32_t>(i + (__builtin_ctzll(nz) >> 3));
-        nz &= nz - 1;
-      }
-    }
+  if constexpr (std::is_same_v<S, std::uint8_t> && kU8Words) {
+    i = n_pre / 8 * 8;
+    c = list_nonzero_u8(row, i, idx, 0);
   } else {
     constexpr i64 kStep = 32 / static_cast<i64>(sizeof(S));
     for (; i + kStep <= n_pre; i += kStep) {
@@ -100,14 +109,8 @@ template <typename S>
 std::int32_t row_count(const S* row, i64 n_pre) {
   std::int32_t c = 0;
   i64 i = 0;
-  if constexpr (std::is_same_v<S, std::uint8_t>) {
-    constexpr std::uint64_t lo7 = 0x7f7f7f7f7f7f7f7full, hi = 0x8080808080808080ull;
-    for (; i + 8 <= n_pre; i += 8) {
-      std::uint64_t w;
-      std::memcpy(&w, row + i, sizeof(w));
-      c += __builtin_popcountll((((w & lo7) + lo7) | w) & hi);
-    }
-  }
+  if constexpr (std::is_same_v<S, std::uint8_t> && kU8Words)
+    for (; i + 8 <= n_pre; i += 8) c += __builtin_popcountll(nonzero_bytes(row + i));
   for (; i < n_pre; ++i) c += spike_active(row[i]) ? 1 : 0;
   return c;
 }
@@ -117,17 +120,9 @@ template <typename S>
 void row_fill(const S* row, i64 n_pre, std::int32_t* idx) {
   std::int32_t c = 0;
   i64 i = 0;
-  if constexpr (std::is_same_v<S, std::uint8_t> && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) {
-    constexpr std::uint64_t lo7 = 0x7f7f7f7f7f7f7f7full, hi = 0x8080808080808080ull;
-    for (; i + 8 <= n_pre; i += 8) {
-      std::uint64_t w;
-      std::memcpy(&w, row + i, sizeof(w));
-      std::uint64_t nz = (((w & lo7) + lo7) | w) & hi;
-      while (nz) {
-        idx[c++] = static_cast<std::int32_t>(i + (__builtin_ctzll(nz) >> 3));
-        nz &= nz - 1;
-      }
-    }
+  if constexpr (std::is_same_v<S, std::uint8_t> && kU8Words) {
+    i = n_pre / 8 * 8;
+    c = list_nonzero_u8(row, i, idx, 0);
   }
   for (; i < n_pre; ++i)
     if (spike_active(row[i])) idx[c++] = static_cast<std::int32_t>(i);
