@@ -522,6 +522,7 @@ export class FeedForwardProgram {
 
   /** Turns per-phase timing on (or off); `profile()` then reports milliseconds per phase. */
   setProfiling(on: boolean): void {
+    if (typeof on !== 'boolean') throw invalidArgument('on', 'true or false', on)
     this.#profile = on ? new Map() : null
   }
 
