@@ -123,27 +123,30 @@ void encode_trains(RngState s, const EncodeParams& p, const float* x, O* out, Pr
       trains.push_back({e, 1, lq});
       file(k, spike_gap(philox_word(s.seed, s.offset + static_cast<std::uint64_t>(e)), lq));
     }
-    // Per frame: set the listed spikes, then draw the next gaps of those trains together (Philox eight
-    // blocks at a time, then the logs in an independent loop) and file them.
-    std::vector<std::int32_t> due;  // this frame's trains (p >= 1 ones are refiled without a draw)
+    // Per frame: set the listed spikes and refile the trains with p >= 1; then draw the next gaps of the
+    // others together (Philox eight blocks at a time, then the logs in an independent, branch-free loop).
+    std::vector<std::int32_t> due, draw;
     std::vector<std::uint64_t> word_at;
     std::vector<Philox4> blocks;
-    std::vector<std::uint32_t> words;
-    std::vector<double> lqs;
     std::vector<std::int64_t> gaps;
     for (i64 t = 0; t < T; ++t) {
       O* frame = out + t * n;
       std::fill(frame + e0, frame + e1, O(0));
       due.swap(bucket[static_cast<std::size_t>(t)]);
-      for (const std::int32_t k : due) frame[trains[static_cast<std::size_t>(k)].e] = O(1);
-      if (t + 1 == T) break;
-      const std::size_t m = due.size();
+      draw.clear();
+      for (const std::int32_t k : due) {
+        const Train& tr = trains[static_cast<std::size_t>(k)];
+        frame[tr.e] = O(1);
+        if (tr.log_q == 0.0) file(k, t + 1);
+        else if (t + 1 < T) draw.push_back(k);
+      }
+      due.clear();
+      const std::size_t m = draw.size();
       word_at.resize(m);
       blocks.resize(m + 8);
-      words.resize(m);
-      lqs.resize(m);
+      gaps.resize(m);
       for (std::size_t q = 0; q < m; ++q) {
-        const Train& tr = trains[static_cast<std::size_t>(due[q])];
+        const Train& tr = trains[static_cast<std::size_t>(draw[q])];
         word_at[q] = s.offset + static_cast<std::uint64_t>(tr.drawn * n + tr.e);
       }
       for (std::size_t q = 0; q < m; q += 8) {
@@ -151,19 +154,12 @@ void encode_trains(RngState s, const EncodeParams& p, const float* x, O* out, Pr
         for (std::size_t l = 0; l < 8; ++l) b[l] = word_at[q + l < m ? q + l : m - 1] >> 2;
         philox8(s.seed, b, static_cast<int>(m - q < 8 ? m - q : 8), blocks.data() + q);
       }
-      // the gaps: a branch-free loop over independent draws (it vectorises)
-      gaps.resize(m);
+      for (std::size_t q = 0; q < m; ++q)
+        gaps[q] = spike_gap(blocks[q].v[word_at[q] & 3u], trains[static_cast<std::size_t>(draw[q])].log_q);
       for (std::size_t q = 0; q < m; ++q) {
-        const Train& tr = trains[static_cast<std::size_t>(due[q])];
-        words[q] = blocks[q].v[word_at[q] & 3u];
-        lqs[q] = tr.log_q;
-      }
-      for (std::size_t q = 0; q < m; ++q) gaps[q] = lqs[q] == 0.0 ? 0 : spike_gap(words[q], lqs[q]);
-      for (std::size_t q = 0; q < m; ++q) {
-        const std::int32_t k = due[q];
-        Train& tr = trains[static_cast<std::size_t>(k)];
-        if (tr.log_q != 0.0) ++tr.drawn;
-        file(k, t + 1 + gaps[q]);
+        Train& tr = trains[static_cast<std::size_t>(draw[q])];
+        ++tr.drawn;
+        file(draw[q], t + 1 + gaps[q]);
       }
     }
   }

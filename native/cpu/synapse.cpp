@@ -50,11 +50,11 @@ inline std::int32_t list_nonzero_u8(const std::uint8_t* row, i64 n8, std::int32_
   return c;
 }
 
-// Lists the active inputs of one row (ascending) into idx; returns how many. uint8 rows: 8 at a time
-// (above). Float rows: 32-byte blocks whose bits are all 0
-// are skipped with one test (a -0.0 spike has a bit set, and is then tested as a value: inactive).
+// Lists the active inputs of one row (ascending) into idx and returns how many; nothing is written past
+// them. uint8 rows: 8 at a time (above). Float rows: 32-byte blocks whose bits are all 0 are skipped with
+// one test (a -0.0 spike has a bit set, and is then tested as a value: inactive).
 template <typename S>
-std::int32_t row_events(const S* row, i64 n_pre, std::int32_t* idx) {
+std::int32_t row_fill(const S* row, i64 n_pre, std::int32_t* idx) {
   std::int32_t c = 0;
   i64 i = 0;
   if constexpr (std::is_same_v<S, std::uint8_t> && kU8Words) {
@@ -66,16 +66,12 @@ std::int32_t row_events(const S* row, i64 n_pre, std::int32_t* idx) {
       std::uint64_t w[4];
       std::memcpy(w, row + i, sizeof(w));
       if ((w[0] | w[1] | w[2] | w[3]) == 0) continue;
-      for (i64 k = i; k < i + kStep; ++k) {
-        idx[c] = static_cast<std::int32_t>(k);
-        c += spike_active(row[k]) ? 1 : 0;  // branch-free: write always, advance on events
-      }
+      for (i64 k = i; k < i + kStep; ++k)
+        if (spike_active(row[k])) idx[c++] = static_cast<std::int32_t>(k);
     }
   }
-  for (; i < n_pre; ++i) {
-    idx[c] = static_cast<std::int32_t>(i);
-    c += spike_active(row[i]) ? 1 : 0;
-  }
+  for (; i < n_pre; ++i)
+    if (spike_active(row[i])) idx[c++] = static_cast<std::int32_t>(i);
   return c;
 }
 
@@ -88,7 +84,7 @@ i64 compact(const SynapseParams& p, const S* s, std::int32_t* counts, std::int32
 #endif
   for (i64 r = 0; r < p.rows; ++r) {
     const S* row = s + r * p.n_pre;
-    const std::int32_t c = row_events(row, p.n_pre, index + r * p.n_pre);
+    const std::int32_t c = row_fill(row, p.n_pre, index + r * p.n_pre);
     counts[r] = c;
     total += c;
   }
@@ -113,19 +109,6 @@ std::int32_t row_count(const S* row, i64 n_pre) {
     for (; i + 8 <= n_pre; i += 8) c += __builtin_popcountll(nonzero_bytes(row + i));
   for (; i < n_pre; ++i) c += spike_active(row[i]) ? 1 : 0;
   return c;
-}
-
-// Lists the active inputs of one row into idx (exactly count entries: nothing is written past them).
-template <typename S>
-void row_fill(const S* row, i64 n_pre, std::int32_t* idx) {
-  std::int32_t c = 0;
-  i64 i = 0;
-  if constexpr (std::is_same_v<S, std::uint8_t> && kU8Words) {
-    i = n_pre / 8 * 8;
-    c = list_nonzero_u8(row, i, idx, 0);
-  }
-  for (; i < n_pre; ++i)
-    if (spike_active(row[i])) idx[c++] = static_cast<std::int32_t>(i);
 }
 
 // A per-thread buffer that grows and is reused (no fresh pages, no zeroing, per call).
@@ -178,6 +161,15 @@ void build_csr(const S* s, i64 R, i64 NP, EventCsr<T>& csr) {
   }
 }
 
+// The fraction of active spikes (the 'auto' modes' density).
+template <typename S>
+double active_fraction(const S* s, i64 n) {
+  i64 c = 0;
+  SPAIC_PRAGMA(omp parallel for reduction(+ : c) if (n > kSerialBelow))
+  for (i64 i = 0; i < n; ++i) c += s[i] != S(0);
+  return n > 0 ? static_cast<double>(c) / static_cast<double>(n) : 0.0;
+}
+
 // Columns per pass such that a [rows, cols] slab of T stays in a core's L2 (about 512 KiB), a multiple
 // of 16, between 16 and kTile.
 inline i64 slab_cols(i64 rows, std::size_t elem) {
@@ -218,16 +210,6 @@ void event_pre_post(const SynapseParams& p, const S* s, const T* wt, const T* bi
       for (i64 j = 0; j < nj; ++j) o[j] = synapse_finish(acc[j], b, j, o + j, p.accumulate);
     }
   }
-}
-
-// Active inputs over all rows (the 'auto' mode's density), without listing them.
-template <typename S>
-i64 count_events(const SynapseParams& p, const S* s) {
-  const i64 n = p.rows * p.n_pre;
-  i64 c = 0;
-  SPAIC_PRAGMA(omp parallel for reduction(+ : c) if (n > kSerialBelow))
-  for (i64 e = 0; e < n; ++e) c += spike_active(s[e]) ? 1 : 0;
-  return c;
 }
 
 template <typename T, typename S>
@@ -312,9 +294,10 @@ SynapseMode synapse_forward(const SynapseParams& p, const S* spikes, const T* we
     index = at<std::int32_t>(workspace, ws.index);
   }
   if (mode == SynapseMode::Auto) {
-    const i64 total = pre_post ? count_events(p, spikes) : compact(p, spikes, counts, index);
+    const i64 n = p.rows * p.n_pre;
+    const double density = pre_post ? active_fraction(spikes, n)
+                           : n > 0 ? static_cast<double>(compact(p, spikes, counts, index)) / static_cast<double>(n) : 0.0;
     const double crossover = p.crossover >= 0 ? p.crossover : synapse_default_crossover(false, p.rows, pre_post);
-    const double density = p.n_pre > 0 ? static_cast<double>(total) / static_cast<double>(p.rows * p.n_pre) : 0.0;
     mode = density < crossover ? SynapseMode::Event : SynapseMode::Dense;
   } else if (mode == SynapseMode::Event && !pre_post) {
     compact(p, spikes, counts, index);
@@ -386,13 +369,6 @@ void grad_weight_event(const SynapseBackwardParams& p, const T* g, const S* s, T
   }
 }
 
-template <typename S>
-double active_fraction(const S* s, i64 n) {
-  i64 c = 0;
-  SPAIC_PRAGMA(omp parallel for reduction(+ : c) if (n > kSerialBelow))
-  for (i64 i = 0; i < n; ++i) c += s[i] != S(0);
-  return n > 0 ? static_cast<double>(c) / static_cast<double>(n) : 0.0;
-}
 
 }  // namespace
 
