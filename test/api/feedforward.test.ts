@@ -3,6 +3,7 @@ import test from 'ava'
 
 import { buildProgram, Connection, crossEntropy, Decoder, Encoder, FeedForwardProgram, InvalidArgumentError, Learner, Network, NeuronGroup, ShapeError, StateError, Tensor } from '../../lib/index.js'
 import { syntheticDigits } from '../../lib/data/index.js'
+import { twoLayerNet } from '../helpers/nets.js'
 
 function chain(opts: { hidden?: number; model?: string; coding?: 'poisson' | 'spike_train'; algorithm?: string | null } = {}) {
   const net = new Network({ dt: 1, device: 'cpu' })
@@ -55,13 +56,7 @@ test('backward without a surrogate learner is a StateError', async (t) => {
 for (const algorithm of ['stca', 'stbp', 'sbp']) {
   test(`${algorithm} learns the built-in digits (loss falls, accuracy rises)`, async (t) => {
     const data = syntheticDigits({ n: 400, seed: 3 })
-    const net = new Network({ dt: 1, device: 'cpu' })
-    const inp = net.add(new Encoder({ num: 784, coding: 'poisson', name: 'input' }))
-    const h = net.add(new NeuronGroup({ num: 64, model: 'lif', name: 'h' }))
-    const o = net.add(new NeuronGroup({ num: 10, model: 'lif', name: 'o' }))
-    net.add(new Connection(inp, h, { link: 'full', name: 'c1', seed: 1 }))
-    net.add(new Connection(h, o, { link: 'full', name: 'c2', seed: 2 }))
-    net.add(new Decoder({ num: 10, dec_target: o, coding: 'spike_counts', name: 'out' }))
+    const net = twoLayerNet(784, 64, 10, { device: 'cpu' })
     const learner = new Learner({ algorithm, trainable: net })
     learner.setOptimizer('Adam', 3e-3)
     const prog = FeedForwardProgram.build(net, { seed: 5 })
@@ -149,13 +144,7 @@ test('both executors draw the same Poisson spikes for the same seed: equal spike
 })
 
 test('setProfiling / profile: milliseconds per phase of a training step; BAD CALL: a non-boolean', async (t) => {
-  const net = new Network({ dt: 1 })
-  const inp = net.add(new Encoder({ num: 30, coding: 'poisson', name: 'input' }))
-  const h = net.add(new NeuronGroup({ num: 20, model: 'lif', name: 'h' }))
-  const o = net.add(new NeuronGroup({ num: 4, model: 'lif', name: 'o' }))
-  net.add(new Connection(inp, h, { link: 'full', name: 'c1', seed: 1 }))
-  net.add(new Connection(h, o, { link: 'full', name: 'c2', seed: 2 }))
-  net.add(new Decoder({ num: 4, dec_target: o, coding: 'spike_counts', name: 'out' }))
+  const net = twoLayerNet(30, 20, 4)
   new Learner({ algorithm: 'stca', trainable: net })
   const prog = FeedForwardProgram.build(net, { seed: 1 })
   t.deepEqual(prog.profile(), {})

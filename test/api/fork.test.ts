@@ -6,17 +6,12 @@ import { spawn, spawnSync } from 'node:child_process'
 
 import test from 'ava'
 
-import { Connection, crossEntropy, Decoder, Encoder, FeedForwardProgram, Learner, Network, NeuronGroup, Tensor } from '../../lib/index.js'
+import { crossEntropy, FeedForwardProgram, Learner, Tensor } from '../../lib/index.js'
+import { twoLayerNet } from '../helpers/nets.js'
 
 test('child processes spawned during training: training and the children finish', async (t) => {
   t.timeout(120_000)
-  const net = new Network({ dt: 1 })
-  const inp = net.add(new Encoder({ num: 300, coding: 'poisson', name: 'input' }))
-  const h = net.add(new NeuronGroup({ num: 300, model: 'lif', name: 'h' }))
-  const o = net.add(new NeuronGroup({ num: 10, model: 'lif', name: 'o' }))
-  net.add(new Connection(inp, h, { link: 'full', name: 'c1', seed: 1 }))
-  net.add(new Connection(h, o, { link: 'full', name: 'c2', seed: 2 }))
-  net.add(new Decoder({ num: 10, dec_target: o, coding: 'spike_counts', name: 'out' }))
+  const net = twoLayerNet(300, 300, 10)
   const learner = new Learner({ algorithm: 'stca', trainable: net })
   learner.setOptimizer('Adam', 1e-3)
   // dense products: every step of the run goes through the GEMM
