@@ -86,8 +86,7 @@ interface ConvLayer {
 
 interface Layer {
   group: string
-  kind: 'full' | 'conv'
-  /** Set for a conv connection. */
+  /** Set for a conv connection (null: full). */
   conv: ConvLayer | null
   /** The spikes feed a conv connection: float32 (the conv kernel's input), else uint8 for hidden layers. */
   floatSpikes: boolean
@@ -134,7 +133,7 @@ export class FeedForwardProgram {
   #batch = 0
   #disposed = false
   #products: 'auto' | 'dense' | 'event' = 'auto'
-  /** Milliseconds per phase since the last resetProfile() (phases are timed only when profiling is on). */
+  /** Milliseconds per phase since profiling was turned on (null: off). */
   #profile: Map<string, number> | null = null
 
   private constructor(spec: ProgramSpec, device: Device, params: Map<string, Parameter>, seed: number) {
@@ -162,8 +161,8 @@ export class FeedForwardProgram {
     if (unsupported.length > 0) throw new InvalidArgumentError(`the BPTT path does not run '${unsupported[0].type}' ops`, { param: 'network' })
     this.#layers = spec.layers.map((l, i) => this.#layer(l, i))
     // a conv connection reads float spikes (its kernel's input); every other hidden layer emits uint8
-    this.#encoder.floatSpikes = this.#layers[0].kind === 'conv'
-    this.#layers.forEach((l, i) => (l.floatSpikes = this.#layers[i + 1]?.kind === 'conv'))
+    this.#encoder.floatSpikes = this.#layers[0].conv !== null
+    this.#layers.forEach((l, i) => (l.floatSpikes = (this.#layers[i + 1]?.conv ?? null) !== null))
     if (this.#layers[this.#layers.length - 1].group !== target) throw new InvalidArgumentError('the spike_counts decoder must read the last layer', { param: 'network' })
   }
 
@@ -193,7 +192,6 @@ export class FeedForwardProgram {
     return {
       v0: v0Slot ? this.parameters.get(v0Slot) ?? null : null,
       group: l.group,
-      kind: conv ? 'conv' : 'full',
       conv,
       floatSpikes: false,
       model,
@@ -349,7 +347,7 @@ export class FeedForwardProgram {
       }
       // Sparse input: each active input adds one contiguous row of W^T. Dense input: a GEMM with W.
       l.density = density
-      const event = l.conv === null && (this.#products === 'auto' ? density < (l.n <= NARROW_UP_TO ? EVENT_NARROW_BELOW : EVENT_FORWARD_BELOW) : this.#products === 'event')
+      const event = l.conv === null && this.#eventPath(l, density, EVENT_FORWARD_BELOW)
       if (event) l.wt = transpose(l.weight.data, l.wt && l.wt.device === this.device ? l.wt : undefined)
       if (l.conv) {
         if (T > d) await this.#convForward(l, pre, I, T, B)
@@ -413,10 +411,7 @@ export class FeedForwardProgram {
     for (let i = this.#layers.length - 1; i >= 0; i--) {
       const l = this.#layers[i]
       const wantV0 = l.v0 !== null && l.v0.data !== undefined
-      if (!l.gradIn || !sameShape(l.gradIn.shape, [T, B, l.n])) {
-        l.gradIn?.dispose()
-        l.gradIn = Tensor.empty([T, B, l.n], { device: this.device })
-      }
+      l.gradIn = this.#kept(l.gradIn, [T, B, l.n], 'float32')
       const { gradInput, gradV0 } = await this.#timed(`${l.group} neuron backward`, () => neuronBackwardAsync(l.trace!, gradSpikes, { gradV0: wantV0, out: l.gradIn }))
       if (l.v0 && gradV0) {
         if (!(l.v0.grad instanceof Tensor)) l.v0.grad = Tensor.zeros(l.v0.data.shape, { device: this.device })
@@ -432,10 +427,7 @@ export class FeedForwardProgram {
       if (l.bias) this.#biasGrad(l, gradInput, T, B)
       let nextGrad: Tensor | null = null
       if (i > 0) {
-        if (!l.gradPre || !sameShape(l.gradPre.shape, [T, B, l.nPre])) {
-          l.gradPre?.dispose()
-          l.gradPre = Tensor.empty([T, B, l.nPre], { device: this.device })
-        }
+        l.gradPre = this.#kept(l.gradPre, [T, B, l.nPre], 'float32')
         nextGrad = l.gradPre
         // the last d steps of the lower layer reach no later step of this one
         if (d > 0) nextGrad.narrow(Math.max(0, T - d), Math.min(d, T)).fill(0)
@@ -448,7 +440,7 @@ export class FeedForwardProgram {
         const gI = gradInput.narrow(d, T - d).reshape([rows, l.n])
         const preRows = pre.narrow(0, T - d).reshape([rows, l.nPre])
         const gradPre = nextGrad ? nextGrad.narrow(0, T - d).reshape([rows, l.nPre]) : false
-        if (this.#products === 'auto' ? l.density < (l.n <= NARROW_UP_TO ? EVENT_NARROW_BELOW : EVENT_GRAD_BELOW) : this.#products === 'event') {
+        if (this.#eventPath(l, l.density, EVENT_GRAD_BELOW)) {
           // Sparse input: dL/dW^T touching only active inputs, then dL/dW += (dL/dW^T)^T.
           if (!l.wt) l.wt = transpose(l.weight.data)
           if (!l.gwt) l.gwt = Tensor.empty([l.nPre, l.n], { device: this.device })
@@ -511,6 +503,12 @@ export class FeedForwardProgram {
     add(l.bias!.grad as Tensor, sum, l.bias!.grad as Tensor)
     perRow.dispose()
     sum.dispose()
+  }
+
+  /** Whether a full layer's product takes the event-driven path: forced by `products`, or by density. */
+  #eventPath(l: Layer, density: number, below: number): boolean {
+    if (this.#products !== 'auto') return this.#products === 'event'
+    return density < (l.n <= NARROW_UP_TO ? EVENT_NARROW_BELOW : below)
   }
 
   /** `old` when it has this shape and dtype on this device, else a fresh buffer (the old one disposed). */
