@@ -354,10 +354,11 @@ Napi::Value NeuronCountBits(const Napi::CallbackInfo& info) {
   int64_t c = 0;
   const Device dev = b.device();
   if (dev.is_cpu()) {
-    c = cpu::count_bits(b.ptr<uint32_t>(), b.numel());
+    c = cpu::count_bits(b.ptr<uint32_t>(), b.numel(), nullptr);
   } else {
     use_device(dev);
-    SPAIC_CUDA_ONLY(c = cuda::count_bits(b.ptr<uint32_t>(), b.numel()));
+    const Tensor total = make_tensor(DType::U8, {8}, dev, false);  // from the caching allocator
+    SPAIC_CUDA_ONLY(c = cuda::count_bits(b.ptr<uint32_t>(), b.numel(), total.raw()));
   }
   return Napi::Number::New(info.Env(), static_cast<double>(c));
 }

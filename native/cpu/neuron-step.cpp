@@ -263,7 +263,7 @@ template void neuron_forward<double>(const NeuronParams&, const SurrogateArgs<do
 template void neuron_backward<float>(const NeuronParams&, const SurrogateArgs<float>&, const NeuronBackwardArgs<float>&);
 template void neuron_backward<double>(const NeuronParams&, const SurrogateArgs<double>&, const NeuronBackwardArgs<double>&);
 
-int64_t count_bits(const uint32_t* words, i64 n) {
+int64_t count_bits(const uint32_t* words, i64 n, void*) {
   int64_t c = 0;
   SPAIC_PRAGMA(omp parallel for reduction(+ : c) if (n > kSerialBelow))
   for (i64 i = 0; i < n; ++i) c += __builtin_popcount(words[i]);

@@ -236,19 +236,14 @@ __global__ void count_bits_kernel(const uint32_t* words, i64 n, unsigned long lo
 }
 }  // namespace
 
-int64_t count_bits(const uint32_t* words, i64 n) {
+int64_t count_bits(const uint32_t* words, i64 n, void* scratch) {
   if (n == 0) return 0;
-  unsigned long long* d = nullptr;
-  SPAIC_CUDA_CHECK(cudaMalloc(&d, sizeof(unsigned long long)));
+  auto* total = static_cast<unsigned long long*>(scratch);
+  SPAIC_CUDA_CHECK(cudaMemset(total, 0, sizeof(unsigned long long)));
+  count_bits_kernel<<<grid_for(n), kBlock>>>(words, n, total);
+  SPAIC_CUDA_LAUNCHED();
   unsigned long long h = 0;
-  cudaError_t err = cudaMemset(d, 0, sizeof(h));
-  if (err == cudaSuccess) {
-    count_bits_kernel<<<grid_for(n), kBlock>>>(words, n, d);
-    err = cudaGetLastError();
-  }
-  if (err == cudaSuccess) err = cudaMemcpy(&h, d, sizeof(h), cudaMemcpyDeviceToHost);
-  cudaFree(d);
-  SPAIC_CUDA_CHECK(err);
+  SPAIC_CUDA_CHECK(cudaMemcpy(&h, total, sizeof(h), cudaMemcpyDeviceToHost));
   return static_cast<int64_t>(h);
 }
 
