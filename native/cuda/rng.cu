@@ -36,8 +36,9 @@ __global__ void normal_kernel(RngState s, float mean, float std, float* out, i64
   }
 }
 
-// One thread per element walks its spike train gap by gap (spaic/math/rng.h); the frames were cleared
-// before, so only the spikes are written. kind 0: Poisson, 1: Bernoulli.
+// One thread per element draws its T frames (dense elements) or walks its spike train gap by gap
+// (spaic/math/rng.h); the frames were cleared before, so only the spikes are written. kind 0: Poisson,
+// 1: Bernoulli.
 template <typename O>
 __global__ void train_kernel(RngState s, EncodeParams p, int kind, const float* x, const float* x_max, O* out) {
   const i64 n = p.n, T = p.steps;
@@ -45,8 +46,10 @@ __global__ void train_kernel(RngState s, EncodeParams p, int kind, const float* 
     const float pe = kind == 0 ? poisson_probability(x[e], p.unit_conversion, p.dt)
                                : bernoulli_probability(x[e], p.max_prob, *x_max);
     if (!(pe > 0.0f)) continue;
-    if (pe >= 1.0f) {
-      for (i64 t = 0; t < T; ++t) out[t * n + e] = O(1);
+    if (pe >= kFrameDrawFrom) {  // one draw per frame
+      PhiloxCursor cur(s.seed);
+      for (i64 t = 0; t < T; ++t)
+        if (frame_fires(cur(s.offset + static_cast<std::uint64_t>(t * n + e)), pe)) out[t * n + e] = O(1);
       continue;
     }
     const double lq = gap_log_q(pe);

@@ -10,7 +10,7 @@ import { Generator } from '../../lib/ops/rng.js'
 import { eachDevice, onCuda } from '../helpers/backends.js'
 import { DENSITIES, Rng } from '../helpers/random.js'
 import { assertClose, assertExact } from '../helpers/tolerance.js'
-import { philox4x32_10, refBernoulli, refBits, refNormal, refPoisson, refUniform, refWords } from '../reference/rng.js'
+import { FRAME_DRAW_FROM, philox4x32_10, refBernoulli, refBits, refNormal, refPoisson, refUniform, refWords } from '../reference/rng.js'
 
 const hex = (ws: number[]) => ws.map((w) => (w >>> 0).toString(16).padStart(8, '0')).join(' ')
 
@@ -231,24 +231,34 @@ test('statistics: Poisson rate matches x·dt within a binomial tolerance; Bernou
   }
 })
 
-eachDevice('one frame fires iff (w + 1)/2^32 > 1 - p; p = 0 never fires, p >= 1 always; out= writes in place', (t, device) => {
-  // A one-frame train reads word offset + e: it fires iff its first gap is 0, i.e. log(u) > log(1 - p).
+eachDevice('one frame: p >= 1/8 fires iff u <= p (SPAIC), sparser p iff (w + 1)/2^32 > 1 - p (first gap 0); p = 0 never, p >= 1 always; out= writes in place', (t, device) => {
+  // A one-frame draw reads word offset + e. Dense elements compare u = top24(w)/2^24 with p; sparse ones
+  // fire iff their first gap is 0, i.e. log(u') > log(1 - p) with u' = (w + 1)/2^32.
   const n = 4099
-  // the top 31 bits of each word (the missing low bit moves u by 2^-32, inside the margin below)
-  const words = Float64Array.from(new Generator(77, 5).randomBits([n], 31, { device }).toArray(), (v) => v * 2)
+  // the top 31 bits of each word: u is exact; u' misses the low bit (2^-32, inside the margin below)
+  const bits31 = new Generator(77, 5).randomBits([n], 31, { device }).toArray()
   const p = Float32Array.from({ length: n }, (_, i) => ((i * 7919) % 1000) / 1000)
   const fire = new Generator(77, 5).poisson(Tensor.from(p, { device }), { dtype: 'uint8' }).toArray()
   const bern = new Generator(77, 5).bernoulli(Tensor.from(p, { device }), { dtype: 'uint8' }).toArray()
   let checked = 0
+  let dense = 0
   for (let i = 0; i < n; i++) {
-    const u = (words[i] + 1) * 2 ** -32
     if (p[i] === 0) t.is(fire[i], 0, `p = 0 fired at ${i}`)
-    else if (Math.abs(u - (1 - p[i])) > 1e-9) {
-      t.is(fire[i], u > 1 - p[i] ? 1 : 0, `element ${i}: u ${u} p ${p[i]}`)
+    else if (p[i] >= FRAME_DRAW_FROM) {
+      const u = (bits31[i] >>> 7) * 2 ** -24
+      t.is(fire[i], u <= p[i] ? 1 : 0, `element ${i}: u ${u} p ${p[i]}`)
       checked++
+      dense++
+    } else {
+      const u = (bits31[i] * 2 + 1) * 2 ** -32
+      if (Math.abs(u - (1 - p[i])) > 1e-9) {
+        t.is(fire[i], u > 1 - p[i] ? 1 : 0, `element ${i}: u' ${u} p ${p[i]}`)
+        checked++
+      }
     }
     t.is(bern[i], fire[i], `bernoulli and poisson read the same word (${i})`)
   }
+  t.true(dense > n / 2 && dense < n)
   t.true(checked > n * 0.9)
   const x = Tensor.from(Float32Array.from([1, 2, 0.5]), { shape: [3], device })
   const out = Tensor.zeros([4, 3], { dtype: 'uint8', device })

@@ -85,8 +85,12 @@ export function refNormal(seed: bigint, offset: number, n: number, mean = 0, std
   return out
 }
 
+/** Elements with p at least this draw every frame (fire iff u <= p); sparser ones gap by gap. */
+export const FRAME_DRAW_FROM = 0.125
+
 /**
- * T frames of independent Bernoulli(p[e]) spikes per element, drawn gap by gap (ALGORITHMS.md §3.6 asks
+ * T frames of independent Bernoulli(p[e]) spikes per element: for p >= FRAME_DRAW_FROM one uniform per
+ * frame (word offset + t·n + e), otherwise drawn gap by gap (ALGORITHMS.md §3.6 asks
  * for a fresh draw per frame; this is the same distribution): the silent frames before the next spike
  * are floor(log(u) / log(1 - p)), u = (w + 1)/2^32, element e's j-th gap reading word offset + j·n + e.
  */
@@ -97,8 +101,8 @@ export function refTrains(seed: bigint, offset: number, p: ArrayLike<number>, st
   for (let e = 0; e < n; e++) {
     const pe = p[e]
     if (!(pe > 0)) continue
-    if (pe >= 1) {
-      for (let t = 0; t < steps; t++) out[t * n + e] = 1
+    if (pe >= FRAME_DRAW_FROM) {
+      for (let t = 0; t < steps; t++) out[t * n + e] = wordToUniform(w[t * n + e]) <= pe ? 1 : 0
       continue
     }
     const lq = Math.log(1 - pe)

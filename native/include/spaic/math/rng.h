@@ -195,12 +195,17 @@ SPAIC_HD float scale_normal(float z, float mean, float std) { return fmaf(std, z
 
 // ---- encoders (SPAIC's Encoders.py, ALGORITHMS.md 3.6)
 //
-// Both encoders emit, per element, independent Bernoulli(p) spikes in each of T frames. A train is drawn
-// gap by gap rather than frame by frame: the number of silent frames before the next spike is
-// G = floor(log(u) / log(1 - p)), u = (w + 1)·2^-32 in (0, 1], so P(G = k) = (1 - p)^k·p, the same
-// distribution as T separate draws, for a cost proportional to the spikes. Element e's j-th gap reads word
-// offset + j·n + e; a train draws at most T gaps (one more only after a spike before the last frame), so a
-// T-frame call uses the n·T words it reserves. p <= 0 never fires, p >= 1 fires in every frame.
+// Both encoders emit, per element, independent Bernoulli(p) spikes in each of T frames, and element e of
+// an n-element, T-frame call reads only the words offset + j·n + e (j < T), the words it reserves.
+// - p >= kFrameDrawFrom: one draw per frame (word offset + t·n + e), firing iff u <= p (SPAIC's test).
+// - 0 < p < kFrameDrawFrom: the train is drawn gap by gap, for a cost in proportion to its spikes: the
+//   number of silent frames before the next spike is G = floor(log(u) / log(1 - p)), u = (w + 1)·2^-32 in
+//   (0, 1], so P(G = k) = (1 - p)^k·p, the same distribution as frame draws. The j-th gap reads word
+//   offset + j·n + e; a train draws at most T gaps (one after each spike before the last frame, plus one).
+// - p <= 0 never fires and draws nothing.
+constexpr float kFrameDrawFrom = 0.125f;
+
+SPAIC_HD bool frame_fires(std::uint32_t w, float p) { return word_to_uniform(w) <= p; }
 
 // Poisson: p = x * unit_conversion * dt, in float32 left to right (SPAIC: spike iff rand <= p).
 SPAIC_HD float poisson_probability(float x, float unit_conversion, float dt) { return (x * unit_conversion) * dt; }
@@ -211,7 +216,7 @@ SPAIC_HD float bernoulli_probability(float x, float max_prob, float norm) {
   return max_prob * xn;
 }
 
-// log(1 - p) for p in (0, 1), the denominator of every gap of a train (0 when 1 - p rounds to 1: such
+// log(1 - p) for p in (0, kFrameDrawFrom), the denominator of every gap of a train (0 when 1 - p rounds to 1: such
 // an element never fires).
 SPAIC_HD double gap_log_q(float p) { return exact_log_unit(1.0 - static_cast<double>(p)); }
 
