@@ -32,19 +32,61 @@ export class DeviceError extends SpaicError {}
 export class StateError extends SpaicError {}
 /** A file (checkpoint, dataset) could not be read or is damaged. */
 export class IOError extends SpaicError {}
+/**
+ * A computation produced (or was handed) NaN or ±Inf where it would corrupt state: an optimizer step
+ * whose gradient or updated value is not finite, for example. `param` names the parameter; `step`
+ * is the optimizer's step count (1-based) when there is one. Nothing was changed.
+ */
+export class NumericalError extends SpaicError {
+  /** The step at which the non-finite value appeared, when known. */
+  readonly step: number | undefined
+  constructor(message: string, options: SpaicErrorOptions & { step?: number } = {}) {
+    super(message, options)
+    this.step = options.step
+  }
+}
 
-/** Printable description of a received value, for error messages. */
+/**
+ * Printable description of a received value, for error messages. Total: it never throws, whatever the
+ * value (Symbols, BigInts, null-prototype objects, revoked proxies or proxies whose traps throw, objects
+ * whose `constructor`, `name` or `toString` throw), so that describing a hostile argument cannot replace
+ * the typed error being built with a TypeError.
+ */
 export function describe(value: unknown): string {
+  try {
+    return describeValue(value)
+  } catch {
+    // a proxy trap or an accessor threw: fall back on what `typeof` (which runs no user code) tells
+    return typeof value === 'function' ? 'function' : typeof value === 'object' ? 'object' : typeof value
+  }
+}
+
+function shorten(s: string, max = 40): string {
+  return s.length > max ? s.slice(0, max) + '…' : s
+}
+
+/** A constructor's own name as a plain string, or null (getters may return anything, or throw). */
+function nameOf(f: unknown): string | null {
+  if (typeof f !== 'function') return null
+  const n: unknown = f.name
+  return typeof n === 'string' && n.length > 0 ? shorten(n) : null
+}
+
+function describeValue(value: unknown): string {
   if (value === null) return 'null'
   if (value === undefined) return 'undefined'
   if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value)
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)
-  if (typeof value === 'bigint' || typeof value === 'boolean') return String(value)
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`
+  if (typeof value === 'string') return JSON.stringify(shorten(value))
+  if (typeof value === 'bigint') return `${shorten(value.toString())}n`
+  if (typeof value === 'boolean') return String(value)
+  if (typeof value === 'symbol') return `Symbol(${shorten(value.description ?? '')})`
+  if (typeof value === 'function') return `function ${nameOf(value) ?? '(anonymous)'}`
   if (Array.isArray(value)) return `Array(${value.length})`
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as { length: number }).length})`
-  const ctor = (value as object).constructor
-  return ctor && ctor.name ? ctor.name : 'object'
+  if (ArrayBuffer.isView(value)) {
+    const len: unknown = (value as unknown as { length?: unknown }).length
+    return `${nameOf(value.constructor) ?? 'TypedArray'}(${typeof len === 'number' ? len : value.byteLength})`
+  }
+  return nameOf((value as object).constructor) ?? 'object'
 }
 
 /** The one message format for a bad argument: "Expected <what> for <param> but received <value>". */

@@ -75,6 +75,8 @@ interface OptStepBinding {
   optStep(algo: number, scalars: OptStepScalars, param: NativeTensor, grad: NativeTensor, s0: NativeTensor | null, s1: NativeTensor | null, s2: NativeTensor | null): void
   optStepAsync(algo: number, scalars: OptStepScalars, param: NativeTensor, grad: NativeTensor, s0: NativeTensor | null, s1: NativeTensor | null, s2: NativeTensor | null): Promise<void>
   sparseAdamStep(scalars: OptStepScalars, param: NativeTensor, values: NativeTensor, rows: NativeTensor, order: NativeTensor, offsets: NativeTensor, expAvg: NativeTensor, expAvgSq: NativeTensor): void
+  optCheck(algo: number, scalars: OptStepScalars, param: NativeTensor, grad: NativeTensor, s0: NativeTensor | null, s1: NativeTensor | null, s2: NativeTensor | null): number
+  sparseAdamCheck(scalars: OptStepScalars, param: NativeTensor, values: NativeTensor, rows: NativeTensor, order: NativeTensor, offsets: NativeTensor, expAvg: NativeTensor, expAvgSq: NativeTensor): number
 }
 
 const binding = () => native() as unknown as OptStepBinding
@@ -158,6 +160,16 @@ export function optStep(algo: OptAlgoName, scalars: OptStepScalars, param: Tenso
   binding().optStep(c.code, c.scalars, c.param.handle, c.grad.handle, ...c.state)
 }
 
+/**
+ * The guard of optStep (same arguments): the index of the first element that the step would leave
+ * non-finite (its gradient, its new value or any state value it writes), or -1. Reads only: the
+ * same per-element maths runs on copies. Optimizers call it for every parameter before updating any.
+ */
+export function optCheck(algo: OptAlgoName, scalars: OptStepScalars, param: Tensor, grad: Tensor, state: ReadonlyArray<Tensor | null | undefined>): number {
+  const c = check(algo, scalars, param, grad, state)
+  return binding().optCheck(c.code, c.scalars, c.param.handle, c.grad.handle, ...c.state)
+}
+
 /** As optStep, on a worker thread (and synchronised with the GPU) so the event loop keeps running. */
 export async function optStepAsync(algo: OptAlgoName, scalars: OptStepScalars, param: Tensor, grad: Tensor, state: ReadonlyArray<Tensor | null | undefined>): Promise<void> {
   const c = check(algo, scalars, param, grad, state)
@@ -206,6 +218,18 @@ export function coalesceRows(indices: ArrayLike<number>, numRows: number, param 
  * `expAvg`/`expAvgSq` are dense, shaped like the parameter.
  */
 export function sparseAdamStep(scalars: OptStepScalars, param: Tensor, indices: ArrayLike<number>, values: Tensor, expAvg: Tensor, expAvgSq: Tensor): void {
+  sparseAdamCall(scalars, param, indices, values, expAvg, expAvgSq, 'step')
+}
+
+/**
+ * The guard of sparseAdamStep (same arguments): the index into `param` of the first element the
+ * step would leave non-finite, or -1. Reads only.
+ */
+export function sparseAdamCheck(scalars: OptStepScalars, param: Tensor, indices: ArrayLike<number>, values: Tensor, expAvg: Tensor, expAvgSq: Tensor): number {
+  return sparseAdamCall(scalars, param, indices, values, expAvg, expAvgSq, 'check')
+}
+
+function sparseAdamCall(scalars: OptStepScalars, param: Tensor, indices: ArrayLike<number>, values: Tensor, expAvg: Tensor, expAvgSq: Tensor, what: 'step' | 'check'): number {
   const s = checkScalars(scalars)
   const p = checkTensor('param', param)
   if (p.dtype !== 'float32' && p.dtype !== 'float64') throw invalidArgument('param', 'a float32 or float64 tensor', `${p.dtype} tensor`)
@@ -224,13 +248,16 @@ export function sparseAdamStep(scalars: OptStepScalars, param: Tensor, indices: 
   const m = sameTensorLike('expAvg', expAvg, p)
   const q = sameTensorLike('expAvgSq', expAvgSq, p)
   const c = coalesceRows(indices, p.shape[0])
-  if (c.rows.length === 0) return
+  if (c.rows.length === 0) return -1
   const opts = { device: p.device }
   const rows = Tensor.from(c.rows, opts)
   const order = Tensor.from(c.order, opts)
   const offsets = Tensor.from(c.offsets, opts)
   try {
-    binding().sparseAdamStep(s, p.handle, v.handle, rows.handle, order.handle, offsets.handle, m.handle, q.handle)
+    const b = binding()
+    if (what === 'check') return b.sparseAdamCheck(s, p.handle, v.handle, rows.handle, order.handle, offsets.handle, m.handle, q.handle)
+    b.sparseAdamStep(s, p.handle, v.handle, rows.handle, order.handle, offsets.handle, m.handle, q.handle)
+    return -1
   } finally {
     rows.dispose()
     order.dispose()

@@ -1,8 +1,8 @@
 /** Optimizers and lr schedules (PyTorch 1.13 semantics, SPAIC's registry keys). */
 export { Parameter, SparseGrad } from './parameter.js'
 export type { ParameterOptions } from './parameter.js'
-export { Optimizer } from './optimizer.js'
-export type { OptimizerStateDict, ParamGroup, ParamGroupSpec, ParamsArg, ParamState, SavedTensor, SavedValue, StateValue } from './optimizer.js'
+export { NON_FINITE_MODES, Optimizer } from './optimizer.js'
+export type { GuardedStep, NonFiniteMode, OptimizerStateDict, ParamGroup, ParamGroupSpec, ParamsArg, ParamState, SavedTensor, SavedValue, StateValue } from './optimizer.js'
 export { Adadelta, Adagrad, Adam, Adamax, AdamW, ASGD, ElementwiseOptimizer, RMSprop, Rprop, Rprop as Rpop, SGD, SparseAdam } from './optimizers.js'
 export type {
   AdadeltaOptions, AdagradOptions, AdamaxOptions, AdamOptions, AdamWOptions, ASGDOptions, AsyncClosure, Closure, RMSpropOptions, RpropOptions,

@@ -11,7 +11,7 @@
  * const opt = new LBFGS([x], { line_search_fn: 'strong_wolfe' })
  * const loss = await opt.step(() => { x.grad = gradAt(x); return lossAt(x) })
  */
-import { InvalidArgumentError, invalidArgument } from '../errors.js'
+import { InvalidArgumentError, invalidArgument, NumericalError } from '../errors.js'
 import { Tensor } from '../runtime/tensor.js'
 import { checkNumber, nonNeg, Optimizer, type Hyper, type ParamsArg, type ParamState } from './optimizer.js'
 import { lossValue, type AsyncClosure } from './optimizers.js'
@@ -48,6 +48,19 @@ const LBFGS_SPEC = {
 }
 
 // ------------------------------------------------------------------------------- host vector maths
+
+/** The index of the first NaN or ±Inf in `a`, or -1. */
+function firstNonFinite(a: ArrayLike<number>): number {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return i
+  return -1
+}
+
+/** Thrown inside a guarded step when a gradient or an update is not finite; step() turns it into its outcome. */
+class NonFiniteSignal extends Error {
+  constructor(readonly param: Parameter, readonly index: number, readonly reason: string) {
+    super(reason)
+  }
+}
 
 function dot(a: Float64Array, b: Float64Array): number {
   let s = 0
@@ -250,12 +263,31 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
 
   private addGrad(stepSize: number, update: Float64Array): void {
     let off = 0
+    const guard = this.nonFinite !== 'allow'
     for (const p of this.params) {
       const a = p.data.toArray()
       for (let i = 0; i < a.length; i++) a[i] = a[i] + stepSize * update[off + i]
+      if (guard) {
+        const bad = firstNonFinite(a)
+        if (bad >= 0) throw new NonFiniteSignal(p, bad, 'the update would overflow')
+      }
       p.data.write(a)
       off += a.length
     }
+  }
+
+  /** The gradient, flattened; under a guard, a non-finite entry stops the step. */
+  private guardedFlatGrad(): Float64Array {
+    const g = this.gatherFlatGrad()
+    if (this.nonFinite === 'allow') return g
+    const bad = firstNonFinite(g)
+    if (bad < 0) return g
+    let off = 0
+    for (const p of this.params) {
+      if (bad < off + p.data.numel) throw new NonFiniteSignal(p, bad - off, `its gradient is ${g[bad]}`)
+      off += p.data.numel
+    }
+    throw new NonFiniteSignal(this.params[0], bad, `its gradient is ${g[bad]}`)
   }
 
   private cloneParam(): HostParams {
@@ -265,6 +297,9 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
   private setParam(x: HostParams): void {
     this.params.forEach((p, i) => p.data.write(x[i]))
   }
+
+  /** The loss of the current step's first closure evaluation (what a skipped step returns). */
+  private firstLoss = NaN
 
   private checkGrads(): void {
     this.checkBeforeStep(true)
@@ -277,6 +312,40 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
   async step(closure: AsyncClosure): Promise<number> {
     if (typeof closure !== 'function') throw invalidArgument('closure', 'a closure that recomputes the gradients and returns the loss (LBFGS needs one)', closure)
     this.checkBeforeStep(true)
+    if (this.nonFinite === 'allow') {
+      const loss = await this.iterate(closure)
+      this.stepCount++
+      return loss
+    }
+    // Guarded: a non-finite gradient or parameter anywhere in the iterations puts the parameters and
+    // the history back as they were before the step.
+    const x0 = this.cloneParam()
+    const s0 = this.state.get(this.params[0])
+    const saved = s0 ? Object.fromEntries(Object.entries(s0).map(([k, v]) => [k, Array.isArray(v) ? v.slice() : v])) : undefined
+    try {
+      const loss = await this.iterate(closure)
+      this.stepCount++
+      return loss
+    } catch (err) {
+      if (!(err instanceof NonFiniteSignal)) throw err
+      this.setParam(x0)
+      if (saved) this.state.set(this.params[0], saved as ParamState)
+      else this.state.delete(this.params[0])
+      if (this.nonFinite === 'skip') {
+        this.skippedSteps++
+        return this.firstLoss
+      }
+      const what = this.describeParam(err.param)
+      const step = this.stepCount + 1
+      throw new NumericalError(
+        `LBFGS step ${step}: ${what} would become non-finite at element ${err.index} (${err.reason}); ` +
+          "nothing was changed (set nonFinite: 'skip' to drop such steps, or 'allow' to write them)",
+        { param: what, step },
+      )
+    }
+  }
+
+  private async iterate(closure: AsyncClosure): Promise<number> {
     const group = this.paramGroups[0]
     const lr = group.lr
     const maxIter = group.max_iter
@@ -290,6 +359,7 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
       this.checkGrads()
       return v
     }
+    this.firstLoss = NaN
 
     let state = this.state.get(this.params[0])
     if (!state) this.state.set(this.params[0], (state = {}))
@@ -298,10 +368,11 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     if (typeof st.n_iter !== 'number') st.n_iter = 0
 
     const origLoss = await evaluate()
+    this.firstLoss = origLoss
     let loss = origLoss
     let currentEvals = 1
     st.func_evals = (st.func_evals as number) + 1
-    let flatGrad = this.gatherFlatGrad()
+    let flatGrad = this.guardedFlatGrad()
     let optCond = absMax(flatGrad) <= toleranceGrad
     if (optCond) return origLoss
 
@@ -372,7 +443,7 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
         const objFunc: ObjFunc = async (x, tt, dd) => {
           this.addGrad(tt, dd)
           const l = await evaluate()
-          const fg = this.gatherFlatGrad()
+          const fg = this.guardedFlatGrad()
           this.setParam(x)
           return [l, fg]
         }
@@ -383,7 +454,7 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
         this.addGrad(t, dir)
         if (nIter !== maxIter) {
           loss = await evaluate()
-          flatGrad = this.gatherFlatGrad()
+          flatGrad = this.guardedFlatGrad()
           optCond = absMax(flatGrad) <= toleranceGrad
           lsFuncEvals = 1
         }

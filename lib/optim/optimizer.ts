@@ -3,7 +3,7 @@
  * and written by the lr schedulers), per-parameter state, `zeroGrad()`, and `stateDict()` /
  * `loadStateDict()` checkpoints, all with PyTorch 1.13's semantics.
  */
-import { DeviceError, InvalidArgumentError, invalidArgument, ShapeError } from '../errors.js'
+import { DeviceError, InvalidArgumentError, invalidArgument, NumericalError, ShapeError } from '../errors.js'
 import type { DType } from '../runtime/dtype.js'
 import { checkTensor, Tensor } from '../runtime/tensor.js'
 import { isPlainObject } from '../validate.js'
@@ -48,6 +48,26 @@ export interface OptimizerStateDict {
   param_groups: Array<Record<string, HyperValue | number[]> & { params: number[] }>
 }
 
+/**
+ * What a step does when it would write NaN or ±Inf (a non-finite gradient, or an update that
+ * overflows): `'error'` (the default) throws a NumericalError naming the parameter and the step,
+ * `'skip'` drops the whole step (counted in `skippedSteps`, as mixed-precision training skips steps
+ * with inf/NaN gradients), `'allow'` writes whatever comes out, unchecked. With `'error'` and
+ * `'skip'` no parameter and no optimizer state changes: the check runs over every parameter before
+ * any is updated.
+ */
+export type NonFiniteMode = 'error' | 'skip' | 'allow'
+export const NON_FINITE_MODES: readonly NonFiniteMode[] = ['error', 'skip', 'allow']
+
+/** One parameter's part of a guarded step: its read-only check and how to undo its state changes. */
+export interface GuardedStep {
+  param: Parameter
+  /** The index of the first element the update would leave non-finite, or -1. */
+  check(): number
+  /** Puts the parameter's optimizer state back as it was before the step was planned. */
+  restore(): void
+}
+
 /** What a concrete optimizer tells the base class. */
 export interface OptimizerSpec<H extends object> {
   name: string
@@ -82,6 +102,11 @@ export abstract class Optimizer<H extends object = any> {
   /** Per-parameter state, created on a parameter's first step. */
   readonly state = new Map<Parameter, ParamState>()
   protected readonly spec: OptimizerSpec<H>
+  /** Steps that updated the parameters (a skipped or refused step does not count). */
+  stepCount = 0
+  /** Steps dropped because they would have written a non-finite value (with `nonFinite: 'skip'`). */
+  skippedSteps = 0
+  private nonFiniteMode: NonFiniteMode = 'error'
 
   protected constructor(params: ParamsArg, opts: unknown, spec: OptimizerSpec<H>) {
     this.spec = spec
@@ -89,8 +114,10 @@ export abstract class Optimizer<H extends object = any> {
     const o = (opts ?? {}) as Record<string, unknown>
     const known = Object.keys(spec.defaults)
     const defaults = { ...spec.defaults } as Record<string, unknown>
+    if (o.nonFinite !== undefined) this.nonFinite = o.nonFinite as NonFiniteMode
     for (const k of Object.keys(o)) {
-      if (!known.includes(k)) throw invalidArgument(k, `a ${spec.name} option (${known.join(', ')})`, k)
+      if (k === 'nonFinite') continue
+      if (!known.includes(k)) throw invalidArgument(k, `a ${spec.name} option (${known.join(', ')}, nonFinite)`, k)
       if (o[k] !== undefined) defaults[k] = cloneHyper(o[k])
     }
     spec.validate(defaults)
@@ -103,6 +130,85 @@ export abstract class Optimizer<H extends object = any> {
    * the gradients; returns its loss. LBFGS's step is async (its closure may be).
    */
   abstract step(closure?: unknown): number | undefined | Promise<number | undefined>
+
+  /** What a step does when it would write NaN or ±Inf (see NonFiniteMode). */
+  get nonFinite(): NonFiniteMode {
+    return this.nonFiniteMode
+  }
+  set nonFinite(mode: NonFiniteMode) {
+    if (!NON_FINITE_MODES.includes(mode)) throw invalidArgument('nonFinite', `one of ${NON_FINITE_MODES.map((m) => `'${m}'`).join(', ')}`, mode)
+    this.nonFiniteMode = mode
+  }
+
+  /** How error messages name a parameter: `params[i]`, with its name when it has one. */
+  protected describeParam(p: Parameter): string {
+    const i = this.allParams().indexOf(p)
+    return p.name ? `params[${i}] ('${p.name}')` : `params[${i}]`
+  }
+
+  /**
+   * A restore function for `p`'s state as it is now: it removes state created after this call
+   * (disposing tensors made for it) and puts back the values a plan changed (step counters, flags).
+   * Tensor contents are not saved: a refused step has not written them yet.
+   */
+  protected snapshotState(p: Parameter): () => void {
+    const had = this.state.get(p)
+    const saved = had ? { ...had } : undefined
+    return () => {
+      const cur = this.state.get(p)
+      if (cur) {
+        for (const [k, v] of Object.entries(cur)) if (v instanceof Tensor && (!saved || saved[k] !== v)) v.dispose()
+      }
+      if (!saved || !cur) {
+        this.state.delete(p)
+        if (saved) this.state.set(p, saved)
+        return
+      }
+      for (const k of Object.keys(cur)) if (!(k in saved)) delete cur[k]
+      Object.assign(cur, saved)
+    }
+  }
+
+  /**
+   * Runs every parameter's check before any is updated. True when the step may go ahead. Otherwise
+   * every plan is undone and, with `nonFinite: 'skip'`, the step is counted as skipped (false); with
+   * `'error'` a NumericalError names the first parameter at fault and the step.
+   */
+  protected guardStep(steps: readonly GuardedStep[], gradAt?: (s: GuardedStep, index: number) => number): boolean {
+    if (this.nonFiniteMode === 'allow' || steps.length === 0) return true
+    let bad: GuardedStep | undefined
+    let index = -1
+    try {
+      for (const s of steps) {
+        index = s.check()
+        if (index >= 0) {
+          bad = s
+          break
+        }
+      }
+    } catch (err) {
+      for (let k = steps.length - 1; k >= 0; k--) steps[k].restore()
+      throw err
+    }
+    if (!bad) return true
+    for (let k = steps.length - 1; k >= 0; k--) steps[k].restore()
+    if (this.nonFiniteMode === 'skip') {
+      this.skippedSteps++
+      return false
+    }
+    const what = this.describeParam(bad.param)
+    const step = this.stepCount + 1
+    let cause = 'the update would overflow'
+    if (gradAt) {
+      const g = gradAt(bad, index)
+      if (!Number.isFinite(g)) cause = `its gradient is ${g}`
+    }
+    throw new NumericalError(
+      `${this.spec.name} step ${step}: ${what} would become non-finite at element ${index} (${cause}); ` +
+        "nothing was changed (set nonFinite: 'skip' to drop such steps, or 'allow' to write them)",
+      { param: what, step },
+    )
+  }
 
   /** The registry key of this optimizer ('Adam', 'Rpop', ...). */
   get name(): string {
@@ -161,6 +267,7 @@ export abstract class Optimizer<H extends object = any> {
   /** Zeroes every dense gradient in place (torch 1.13's default), or drops the gradients. */
   zeroGrad(setToNone = false): void {
     if (typeof setToNone !== 'boolean') throw invalidArgument('setToNone', 'a boolean', setToNone)
+    this.allParams().forEach((p) => p.checkIdle(this.describeParam(p)))
     for (const p of this.allParams()) p.zeroGrad(setToNone)
   }
 
@@ -172,6 +279,7 @@ export abstract class Optimizer<H extends object = any> {
     this.paramGroups.forEach((g) => this.spec.validate(g as Hyper))
     this.allParams().forEach((p, i) => {
       const what = p.name ? `params[${i}] ('${p.name}')` : `params[${i}]`
+      p.checkIdle(what)
       checkTensor(`${what}.data`, p.data)
       const g = p.grad
       if (g === null || g === undefined) return

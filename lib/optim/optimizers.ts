@@ -11,11 +11,11 @@
  * opt.step()
  */
 import { InvalidArgumentError, invalidArgument, ShapeError } from '../errors.js'
-import { optStep, optStepAsync, sparseAdamStep, type OptAlgoName, type OptStepScalars } from '../ops/opt-step.js'
+import { optCheck, optStep, optStepAsync, sparseAdamCheck, sparseAdamStep, type OptAlgoName, type OptStepScalars } from '../ops/opt-step.js'
 import { Tensor } from '../runtime/tensor.js'
 import {
   checkBetas, checkBool, checkFlagOrNull, checkNumber, checkPair, finite, nonNeg, Optimizer,
-  type Hyper, type ParamGroup, type ParamsArg, type ParamState,
+  type GuardedStep, type Hyper, type ParamGroup, type ParamsArg, type ParamState,
 } from './optimizer.js'
 import { Parameter, SparseGrad } from './parameter.js'
 
@@ -79,13 +79,10 @@ export abstract class ElementwiseOptimizer<H extends object> extends Optimizer<H
       loss = lossValue(r)
     }
     this.checkBeforeStep(false)
-    for (const g of this.paramGroups) {
-      for (const p of g.params) {
-        if (!(p.grad instanceof Tensor)) continue
-        const plan = this.plan(g, p, this.stateFor(p))
-        optStep(plan.algo, plan.scalars, p.data, p.grad, plan.state)
-      }
-    }
+    const plans = this.planAll()
+    if (!this.guardStep(plans, gradAt)) return loss
+    for (const c of plans) optStep(c.plan.algo, c.plan.scalars, c.param.data, c.grad, c.plan.state)
+    this.stepCount++
     return loss
   }
 
@@ -94,15 +91,38 @@ export abstract class ElementwiseOptimizer<H extends object> extends Optimizer<H
     checkClosure(closure)
     const loss = closure ? lossValue(await closure()) : undefined
     this.checkBeforeStep(false)
-    for (const g of this.paramGroups) {
-      for (const p of g.params) {
-        if (!(p.grad instanceof Tensor)) continue
-        const plan = this.plan(g, p, this.stateFor(p))
-        await optStepAsync(plan.algo, plan.scalars, p.data, p.grad, plan.state)
-      }
-    }
+    const plans = this.planAll()
+    if (!this.guardStep(plans, gradAt)) return loss
+    for (const c of plans) await optStepAsync(c.plan.algo, c.plan.scalars, c.param.data, c.grad, c.plan.state)
+    this.stepCount++
     return loss
   }
+
+  /** Every parameter's kernel call, planned (state created, counters advanced) but not yet run. */
+  private planAll(): PlannedStep[] {
+    const out: PlannedStep[] = []
+    for (const g of this.paramGroups) {
+      for (const p of g.params) {
+        const grad = p.grad
+        if (!(grad instanceof Tensor)) continue
+        const restore = this.snapshotState(p)
+        const plan = this.plan(g, p, this.stateFor(p))
+        out.push({ param: p, grad, plan, restore, check: () => optCheck(plan.algo, plan.scalars, p.data, grad, plan.state) })
+      }
+    }
+    return out
+  }
+}
+
+interface PlannedStep extends GuardedStep {
+  grad: Tensor
+  plan: StepPlan
+}
+
+/** The gradient value at element `i` (for the error message of a refused step). */
+function gradAt(s: GuardedStep, i: number): number {
+  const g = (s as PlannedStep).grad
+  return g instanceof Tensor ? Number(g.toArray()[i]) : NaN
 }
 
 // ---------------------------------------------------------------------------------------------- SGD
@@ -589,10 +609,12 @@ export class SparseAdam extends Optimizer<SparseAdamOptions> {
       const bad = g.indices.findIndex((r) => r >= rows)
       if (bad >= 0) throw invalidArgument('grad', `row indices in [0, ${rows}) for params[${i}]`, g.indices[bad])
     })
+    const plans: Array<GuardedStep & { apply(): void }> = []
     for (const h of this.paramGroups) {
       for (const p of h.params) {
         const g = p.grad
         if (!(g instanceof SparseGrad)) continue
+        const restore = this.snapshotState(p)
         let st = this.state.get(p)
         if (!st) this.state.set(p, (st = {}))
         if (typeof st.step !== 'number') {
@@ -607,9 +629,19 @@ export class SparseAdam extends Optimizer<SparseAdamOptions> {
         const biasC2 = 1 - beta2 ** step
         const stepSize = (h.lr * Math.sqrt(biasC2)) / biasC1
         const scalars: OptStepScalars = { maximize: h.maximize, beta1C: 1 - beta1, beta2C: 1 - beta2, eps: h.eps, negStep: -stepSize }
-        sparseAdamStep(scalars, p.data, g.indices, g.values, st.exp_avg as Tensor, st.exp_avg_sq as Tensor)
+        const m = st.exp_avg as Tensor
+        const v = st.exp_avg_sq as Tensor
+        plans.push({
+          param: p,
+          restore,
+          check: () => sparseAdamCheck(scalars, p.data, g.indices, g.values, m, v),
+          apply: () => sparseAdamStep(scalars, p.data, g.indices, g.values, m, v),
+        })
       }
     }
+    if (!this.guardStep(plans)) return loss
+    for (const c of plans) c.apply()
+    this.stepCount++
     return loss
   }
 }

@@ -6,7 +6,7 @@
  * const w = new Parameter(Tensor.zeros([10, 784]), { name: 'w' })
  * w.grad = Tensor.from(gradData, { shape: [10, 784] })
  */
-import { invalidArgument, ShapeError } from '../errors.js'
+import { invalidArgument, ShapeError, StateError } from '../errors.js'
 import { checkTensor, Tensor } from '../runtime/tensor.js'
 import { options } from '../validate.js'
 
@@ -62,8 +62,28 @@ export class Parameter {
     }
   }
 
+  #busy: string | null = null
+
+  /**
+   * What is using this parameter right now (for example 'a FeedForwardProgram run'), or null.
+   * Executors mark their parameters while native work reads or writes them; optimizer steps and
+   * zeroGrad() refuse a busy parameter with a StateError instead of racing that work.
+   */
+  get busy(): string | null {
+    return this.#busy
+  }
+  /** Marks the parameter busy (`what` in flight) or, with null, free again. For executors. */
+  setBusy(what: string | null): void {
+    this.#busy = what
+  }
+  /** Throws a StateError naming `param` while the parameter is busy. */
+  checkIdle(param: string): void {
+    if (this.#busy !== null) throw new StateError(`${param} is in use by ${this.#busy}: await it before changing the parameter`, { param })
+  }
+
   /** Zeroes the dense gradient in place, or drops it (`setToNone`, and always for a sparse gradient). */
   zeroGrad(setToNone = false): void {
+    this.checkIdle(this.name ?? 'parameter')
     if (setToNone || this.grad instanceof SparseGrad) {
       this.grad = null
       return

@@ -132,6 +132,7 @@ export class FeedForwardProgram {
   #steps = 0
   #batch = 0
   #disposed = false
+  #busy: 'run' | 'backward' | null = null
   #products: 'auto' | 'dense' | 'event' = 'auto'
   /** Milliseconds per phase since profiling was turned on (null: off). */
   #profile: Map<string, number> | null = null
@@ -267,7 +268,31 @@ export class FeedForwardProgram {
    * @throws {ShapeError} input of the wrong shape; {InvalidArgumentError} NaN input or bad options
    */
   async run(input: Tensor, opts: FeedForwardRunOptions = {}): Promise<Tensor> {
+    this.#enter('run')
+    try {
+      return await this.#run(input, opts)
+    } finally {
+      this.#leave()
+    }
+  }
+
+  /**
+   * One run or backward at a time: a second call while one is in flight, dispose(), and optimizer
+   * steps or zeroGrad() on this program's parameters are StateErrors until it settles.
+   */
+  #enter(what: 'run' | 'backward'): void {
     if (this.#disposed) throw new StateError('program was used after dispose()', { param: 'program' })
+    if (this.#busy) throw new StateError(`the program is busy: a ${this.#busy}() is in flight (await it first)`, { param: 'program' })
+    this.#busy = what
+    for (const p of this.parameters.values()) p.setBusy(`a FeedForwardProgram ${what}()`)
+  }
+
+  #leave(): void {
+    this.#busy = null
+    for (const p of this.parameters.values()) p.setBusy(null)
+  }
+
+  async #run(input: Tensor, opts: FeedForwardRunOptions): Promise<Tensor> {
     const o = checkOptions('options', opts, ['runtime', 'steps', 'train'])
     if (!(input instanceof Tensor)) throw invalidArgument('input', 'a Tensor', input)
     const enc = this.#encoder
@@ -393,7 +418,15 @@ export class FeedForwardProgram {
    * each trainable parameter's `.grad` (created on first use), as PyTorch's backward accumulates.
    */
   async backward(gradCounts: Tensor): Promise<void> {
-    if (this.#disposed) throw new StateError('program was used after dispose()', { param: 'program' })
+    this.#enter('backward')
+    try {
+      await this.#backward(gradCounts)
+    } finally {
+      this.#leave()
+    }
+  }
+
+  async #backward(gradCounts: Tensor): Promise<void> {
     const T = this.#steps
     const B = this.#batch
     const last = this.#layers[this.#layers.length - 1]
@@ -539,6 +572,7 @@ export class FeedForwardProgram {
 
   dispose(): void {
     if (this.#disposed) return
+    if (this.#busy) throw new StateError(`the program is busy: await its ${this.#busy}() before dispose()`, { param: 'program' })
     this.#disposed = true
     this.#inputSpikes?.dispose()
     for (const l of this.#layers) {

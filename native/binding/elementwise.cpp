@@ -1,4 +1,5 @@
 // binding/elementwise.cpp - binary (broadcasting), scalar, unary, cast.
+#include <cmath>
 #include <cstdint>
 
 #include "binding/napi-util.h"
@@ -40,6 +41,22 @@ bool make_broadcast(const Tensor& a, const Tensor& b, const Tensor& out, Broadca
   return true;
 }
 
+// int32 division by zero is an error (torch raises ZeroDivisionError), checked before anything is
+// written. A device divisor is copied to the host for the scan: integer division on a GPU is rare.
+void check_no_zero_divisor(const Tensor& t, const char* name) {
+  const i64 n = t.numel();
+  if (n == 0) return;
+  Tensor host = t;
+  if (!t.device().is_cpu()) {
+    host = make_tensor(t.dtype, t.shape, Device{}, false);
+    copy_bytes(host, t);
+  }
+  const int32_t* v = host.ptr<int32_t>();
+  for (i64 i = 0; i < n; ++i) {
+    SPAIC_CHECK(v[i] != 0, InvalidArgument, name, "integer division by zero: ", name, " holds 0 at element ", i);
+  }
+}
+
 // binary(op, a, b, out)
 Napi::Value Binary(const Napi::CallbackInfo& info) {
   BinaryOp op = binary_code(info, 0);
@@ -53,6 +70,7 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   SPAIC_CHECK(a.dtype != DType::U8, InvalidArgument, "a", "uint8 tensors hold spikes; cast them before arithmetic");
   Broadcast bc;
   const Broadcast* pbc = make_broadcast(a, b, out, &bc) ? &bc : nullptr;
+  if (op == BinaryOp::Div && a.dtype == DType::I32) check_no_zero_divisor(b, "b");
   const i64 n = out.numel();
   switch (a.dtype) {
     case DType::F32: SPAIC_DISPATCH(a.device(), binary<float>(op, a.ptr<float>(), b.ptr<float>(), out.ptr<float>(), n, pbc)); break;
@@ -74,6 +92,13 @@ Napi::Value BinaryScalar(const Napi::CallbackInfo& info) {
   check_dtype(out, a.dtype, "out");
   check_numel(out, a.numel(), "out");
   const i64 n = a.numel();
+  if (a.dtype == DType::I32) {
+    // The scalar is an int32 operand: an integer in range (a cast of anything else is undefined).
+    SPAIC_CHECK(std::isfinite(s) && s == std::floor(s) && s >= -2147483648.0 && s <= 2147483647.0, InvalidArgument,
+                "scalar", "Expected an int32 value for scalar (the tensor is int32) but received ", s);
+    if (op == BinaryOp::Div && !first) SPAIC_CHECK(s != 0, InvalidArgument, "scalar", "integer division by zero");
+    if (op == BinaryOp::Div && first) check_no_zero_divisor(a, "a");
+  }
   switch (a.dtype) {
     case DType::F32: SPAIC_DISPATCH(a.device(), binary_scalar<float>(op, a.ptr<float>(), static_cast<float>(s), out.ptr<float>(), n, first)); break;
     case DType::F64: SPAIC_DISPATCH(a.device(), binary_scalar<double>(op, a.ptr<double>(), s, out.ptr<double>(), n, first)); break;

@@ -85,6 +85,7 @@ std::vector<i64> shape_arg(const Napi::CallbackInfo& info, size_t i, const char*
                 "Expected non-negative integer dimensions for ", name, " but received ", x);
     s[k] = static_cast<i64>(x);
   }
+  checked_numel(s, 1, name);  // the element count itself must not wrap (byte sizes are checked at allocation)
   return s;
 }
 
@@ -138,10 +139,28 @@ class Job : public Napi::AsyncWorker {
       error_ = Error(ErrorKind::Device, "", "out of host memory");
     } catch (const std::exception& e) {
       error_ = Error(ErrorKind::Internal, "", e.what());
+    } catch (...) {
+      error_ = Error(ErrorKind::Internal, "", "an unknown native exception");
     }
   }
-  void OnOK() override {
-    Napi::Env env = Env();
+  // Settles the promise on the JS thread. When the environment is going away (a worker thread that
+  // was terminated or called process.exit while this job ran), no JS can run: settling then fails with
+  // a Napi::Error, which must not escape (it would reach std::terminate and take the process down).
+  // The job is dropped quietly instead; its result has nobody left to receive it.
+  void OnWorkComplete(Napi::Env env, napi_status status) override {
+    try {
+      if (status != napi_cancelled) {
+        Napi::HandleScope scope(env);
+        settle(env);
+      }
+    } catch (...) {
+      // The environment is shutting down.
+    }
+    Destroy();
+  }
+
+ private:
+  void settle(Napi::Env env) {
     if (error_) {
       deferred_.Reject(make_error(env, *error_).Value());
       return;
@@ -154,9 +173,7 @@ class Job : public Napi::AsyncWorker {
       deferred_.Reject(e.Value());
     }
   }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
- private:
   Napi::Promise::Deferred deferred_;
   std::function<void()> work_;
   std::function<Napi::Value(Napi::Env)> result_;

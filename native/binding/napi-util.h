@@ -85,6 +85,17 @@ Napi::Promise run_async(Napi::Env env, std::function<void()> work,
     }                                               \
   } while (0)
 
+// As SPAIC_DISPATCH, storing the call's result in `out`.
+#define SPAIC_DISPATCH_TO(dev, out, ...)                  \
+  do {                                                    \
+    if ((dev).is_cpu()) {                                 \
+      out = ::spaic::cpu::__VA_ARGS__;                    \
+    } else {                                              \
+      ::spaic::binding::use_device(dev);                  \
+      SPAIC_CUDA_ONLY(out = ::spaic::cuda::__VA_ARGS__);  \
+    }                                                     \
+  } while (0)
+
 // Registers `name` -> guarded<fn> on `exports`.
 #define SPAIC_EXPORT(exports, name, fn) \
   (exports).Set(name, Napi::Function::New((exports).Env(), ::spaic::binding::guarded<fn>, name))

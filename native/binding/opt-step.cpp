@@ -1,5 +1,6 @@
 // binding/opt-step.cpp - optStep(algo, scalars, param, grad, s0, s1, s2) (sync), optStepAsync (a Promise),
-// and sparseAdamStep(scalars, param, values, rows, order, offsets, expAvg, expAvgSq).
+// sparseAdamStep(scalars, param, values, rows, order, offsets, expAvg, expAvgSq), and the read-only
+// guards optCheck / sparseAdamCheck (same arguments) that say whether a step would go non-finite.
 // Which state buffer is which, per algorithm, is documented in lib/ops/opt-step.ts.
 #include <cstdint>
 #include <optional>
@@ -116,6 +117,33 @@ void execute(const StepCall& c) {
   }
 }
 
+// The device scratch a CUDA check reduces into (8 bytes from the caching allocator); none on the CPU.
+Tensor check_scratch(const Tensor& like) {
+  return like.device().is_cpu() ? Tensor{} : make_tensor(DType::U8, {8}, like.device(), false);
+}
+
+i64 check(const StepCall& c) {
+  const i64 n = c.param.numel();
+  const Tensor scratch = check_scratch(c.param);
+  void* sp = scratch.storage ? scratch.raw() : nullptr;
+  i64 first = -1;
+  if (c.param.dtype == DType::F32) {
+    SPAIC_DISPATCH_TO(c.param.device(), first, opt_check<float>(c.p, c.param.ptr<float>(), c.grad.ptr<float>(), state_ptr<float>(c.s[0]),
+                                                              state_ptr<float>(c.s[1]), state_ptr<float>(c.s[2]), n, sp));
+  } else {
+    SPAIC_DISPATCH_TO(c.param.device(), first, opt_check<double>(c.p, c.param.ptr<double>(), c.grad.ptr<double>(), state_ptr<double>(c.s[0]),
+                                                               state_ptr<double>(c.s[1]), state_ptr<double>(c.s[2]), n, sp));
+  }
+  return first;
+}
+
+// optCheck(algo, scalars, param, grad, s0, s1, s2): the index of the first element the step would
+// leave non-finite, or -1. Reads only.
+Napi::Value OptCheck(const Napi::CallbackInfo& info) {
+  const i64 first = check(parse_step(info));
+  return Napi::Number::New(info.Env(), static_cast<double>(first));
+}
+
 Napi::Value OptStep(const Napi::CallbackInfo& info) {
   execute(parse_step(info));
   return info.Env().Undefined();
@@ -129,8 +157,17 @@ Napi::Value OptStepAsync(const Napi::CallbackInfo& info) {
   });
 }
 
-// sparseAdamStep(scalars, param, values, rows, order, offsets, expAvg, expAvgSq)
-Napi::Value SparseAdamStep(const Napi::CallbackInfo& info) {
+struct SparseCall {
+  OptStepParams p;
+  const Tensor* param;
+  const Tensor* values;
+  const Tensor* m;
+  const Tensor* v;
+  SparseRows r;
+};
+
+// Reads and checks (scalars, param, values, rows, order, offsets, expAvg, expAvgSq).
+SparseCall parse_sparse(const Napi::CallbackInfo& info) {
   OptStepParams p = read_params(obj_arg(info, 0, "scalars"), OptAlgo::Adam);
   const Tensor& param = tensor_arg(info, 1, "param");
   const Tensor& values = tensor_arg(info, 2, "values");
@@ -161,10 +198,19 @@ Napi::Value SparseAdamStep(const Napi::CallbackInfo& info) {
   SparseRows r;
   r.nu = rows.numel();
   r.row_len = row_len;
-  if (param.device().is_cpu()) {
-    const std::int32_t* ro = rows.ptr<std::int32_t>();
-    const std::int32_t* od = order.ptr<std::int32_t>();
-    const std::int32_t* of = offsets.ptr<std::int32_t>();
+  {
+    // Device index lists are copied to the host for the check (an out-of-range index would make the
+    // kernel read outside the buffers).
+    auto host = [](const Tensor& t) {
+      if (t.device().is_cpu() || t.numel() == 0) return t;
+      Tensor h = make_tensor(t.dtype, t.shape, Device{}, false);
+      copy_bytes(h, t);
+      return h;
+    };
+    const Tensor hr = host(rows), ho = host(order), hf = host(offsets);
+    const std::int32_t* ro = hr.ptr<std::int32_t>();
+    const std::int32_t* od = ho.ptr<std::int32_t>();
+    const std::int32_t* of = hf.ptr<std::int32_t>();
     SPAIC_CHECK(r.nu == 0 || (of[0] == 0 && of[r.nu] == nnz), InvalidArgument, "offsets", "offsets must start at 0 and end at ", nnz);
     for (i64 j = 0; j < r.nu; ++j) {
       SPAIC_CHECK(ro[j] >= 0 && ro[j] < param.shape[0], InvalidArgument, "rows", "row index ", ro[j], " is out of range [0, ",
@@ -178,12 +224,39 @@ Napi::Value SparseAdamStep(const Napi::CallbackInfo& info) {
   r.rows = rows.ptr<std::int32_t>();
   r.order = order.ptr<std::int32_t>();
   r.offsets = offsets.ptr<std::int32_t>();
+  return SparseCall{p, &param, &values, &m, &v, r};
+}
+
+// sparseAdamStep(scalars, param, values, rows, order, offsets, expAvg, expAvgSq)
+Napi::Value SparseAdamStep(const Napi::CallbackInfo& info) {
+  const SparseCall c = parse_sparse(info);
+  const Tensor& param = *c.param;
   if (param.dtype == DType::F32) {
-    SPAIC_DISPATCH(param.device(), sparse_adam_step<float>(p, param.ptr<float>(), values.ptr<float>(), r, m.ptr<float>(), v.ptr<float>()));
+    SPAIC_DISPATCH(param.device(), sparse_adam_step<float>(c.p, param.ptr<float>(), c.values->ptr<float>(), c.r,
+                                                           c.m->ptr<float>(), c.v->ptr<float>()));
   } else {
-    SPAIC_DISPATCH(param.device(), sparse_adam_step<double>(p, param.ptr<double>(), values.ptr<double>(), r, m.ptr<double>(), v.ptr<double>()));
+    SPAIC_DISPATCH(param.device(), sparse_adam_step<double>(c.p, param.ptr<double>(), c.values->ptr<double>(), c.r,
+                                                            c.m->ptr<double>(), c.v->ptr<double>()));
   }
   return info.Env().Undefined();
+}
+
+// sparseAdamCheck(same arguments): the index into param of the first element the step would leave
+// non-finite, or -1. Reads only.
+Napi::Value SparseAdamCheck(const Napi::CallbackInfo& info) {
+  const SparseCall c = parse_sparse(info);
+  const Tensor& param = *c.param;
+  const Tensor scratch = check_scratch(param);
+  void* sp = scratch.storage ? scratch.raw() : nullptr;
+  i64 first = -1;
+  if (param.dtype == DType::F32) {
+    SPAIC_DISPATCH_TO(param.device(), first, sparse_adam_check<float>(c.p, param.ptr<float>(), c.values->ptr<float>(), c.r,
+                                                                    c.m->ptr<float>(), c.v->ptr<float>(), sp));
+  } else {
+    SPAIC_DISPATCH_TO(param.device(), first, sparse_adam_check<double>(c.p, param.ptr<double>(), c.values->ptr<double>(), c.r,
+                                                                     c.m->ptr<double>(), c.v->ptr<double>(), sp));
+  }
+  return Napi::Number::New(info.Env(), static_cast<double>(first));
 }
 
 }  // namespace
@@ -192,6 +265,8 @@ void register_opt_step(Napi::Object exports) {
   SPAIC_EXPORT(exports, "optStep", OptStep);
   SPAIC_EXPORT(exports, "optStepAsync", OptStepAsync);
   SPAIC_EXPORT(exports, "sparseAdamStep", SparseAdamStep);
+  SPAIC_EXPORT(exports, "optCheck", OptCheck);
+  SPAIC_EXPORT(exports, "sparseAdamCheck", SparseAdamCheck);
 }
 
 }  // namespace spaic::binding

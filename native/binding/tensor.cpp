@@ -41,20 +41,50 @@ class NativeTensor : public Napi::ObjectWrap<NativeTensor> {
                     gi.device_count, " CUDA device(s)", gi.message.empty() ? "" : ": " + gi.message, ")");
       }
       t_ = make_tensor(static_cast<DType>(code), std::move(shape), dev, bool_arg(info, 3, "zero"));
+      account();
     } catch (const Error& e) {
       throw make_error(info.Env(), e);
     }
   }
+  ~NativeTensor() override { unaccount(); }
 
   Tensor& tensor(const char* name) {
     SPAIC_CHECK(t_.storage != nullptr, State, name, name, " was used after dispose()");
     return t_;
   }
-  void set(Tensor t) { t_ = std::move(t); }
+  void set(Tensor t) {
+    unaccount();
+    t_ = std::move(t);
+    account();
+  }
 
  private:
+  // The garbage collector learns of the native bytes a handle keeps alive, so that a program which
+  // drops tensors without dispose() still triggers collection (and so the finalizers that free them).
+  // The handle that holds a storage alone when it is wrapped (a new tensor) reports its bytes; views
+  // and handles to shared storage report nothing, so no byte counts twice.
+  void account() {
+    if (!t_.storage || t_.storage.use_count() != 1 || t_.storage->bytes() == 0) return;
+    accounted_ = static_cast<int64_t>(t_.storage->bytes());
+    try {
+      Napi::MemoryManagement::AdjustExternalMemory(Env(), accounted_);
+    } catch (...) {
+      accounted_ = 0;
+    }
+  }
+  void unaccount() {
+    if (accounted_ == 0) return;
+    try {
+      Napi::MemoryManagement::AdjustExternalMemory(Env(), -accounted_);
+    } catch (...) {
+      // The environment is shutting down; its counters go with it.
+    }
+    accounted_ = 0;
+  }
+
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
     t_.storage.reset();
+    unaccount();
     return info.Env().Undefined();
   }
   Napi::Value Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !t_.storage); }
@@ -158,6 +188,7 @@ class NativeTensor : public Napi::ObjectWrap<NativeTensor> {
   }
 
   Tensor t_;
+  int64_t accounted_ = 0;  // bytes reported to the garbage collector for this handle
 };
 
 }  // namespace

@@ -193,7 +193,7 @@ struct EncodeRandom : OpBase {
       PG_CALL(dev, reduce<float>(rp, xf.ptr<float>(), xmax.ptr<float>()));
     }
     const i64 steps = p.steps();
-    if (frames.numel() != steps * n || !(frames.device() == dev)) frames = make_tensor(DType::U8, {steps, n}, dev, false);
+    if (!frames.storage || frames.numel() != steps * n || !(frames.device() == dev)) frames = make_tensor(DType::U8, {steps, n}, dev, false);
     if (steps == 0 || n == 0) return;
     EncodeParams ep;
     ep.n = n;

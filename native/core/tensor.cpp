@@ -4,10 +4,25 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <sstream>
+#include <string>
 
 #include "spaic/device.h"
+#include "spaic/error.h"
 
 namespace spaic {
+
+namespace {
+
+std::string shape_string(const std::vector<i64>& s) {
+  std::ostringstream os;
+  os << '[';
+  for (std::size_t i = 0; i < s.size(); ++i) os << (i ? ", " : "") << s[i];
+  os << ']';
+  return os.str();
+}
+
+}  // namespace
 
 Storage::Storage(Device dev, std::size_t bytes) : bytes_(bytes), dev_(dev) {
   if (bytes == 0) return;
@@ -33,12 +48,30 @@ Storage::~Storage() {
   }
 }
 
+i64 checked_numel(const std::vector<i64>& shape, std::size_t elem_bytes, const char* param) {
+  i64 n = 1;
+  bool zero = false;
+  for (i64 d : shape) {
+    SPAIC_CHECK(d >= 0, Shape, param, "dimensions must be >= 0, got ", d);
+    if (d == 0) zero = true;
+  }
+  if (zero) return 0;
+  const i64 limit = kMaxTensorBytes / static_cast<i64>(elem_bytes == 0 ? 1 : elem_bytes);
+  for (i64 d : shape) {
+    // n * d <= limit without computing the product first.
+    SPAIC_CHECK(n <= limit / d, Shape, param, "a tensor of shape ", shape_string(shape), " would need more than ",
+                kMaxTensorBytes, " bytes");
+    n *= d;
+  }
+  return n;
+}
+
 Tensor make_tensor(DType dtype, std::vector<i64> shape, Device dev, bool zero) {
   Tensor t;
   t.dtype = dtype;
   t.shape = std::move(shape);
-  for (i64 d : t.shape) SPAIC_CHECK(d >= 0, Shape, "shape", "dimensions must be >= 0, got ", d);
-  t.storage = std::make_shared<Storage>(dev, t.bytes());
+  const i64 n = checked_numel(t.shape, dtype_size(dtype), "shape");
+  t.storage = std::make_shared<Storage>(dev, static_cast<std::size_t>(n) * dtype_size(dtype));
   if (zero && t.bytes() > 0) {
     if (dev.is_cpu()) std::memset(t.raw(), 0, t.bytes());
     else gpu::memset0(dev.index, t.raw(), t.bytes());

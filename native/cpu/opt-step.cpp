@@ -15,7 +15,74 @@ void dense_loop(const OptCoef<T>& c, T* param, const T* grad, T* s0, T* s1, T* s
   for (i64 i = 0; i < n; ++i) opt_elem<T, A>(c, param, grad, s0, s1, s2, i);
 }
 
+// Counts the elements the step would leave non-finite (a vectorisable reduction); the rare failing
+// case then finds the first one serially.
+template <typename T, OptAlgo A>
+i64 check_loop(const OptCoef<T>& c, const T* param, const T* grad, const T* s0, const T* s1, const T* s2, i64 n) {
+  i64 bad = 0;
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) reduction(+ : bad) if (n > kSerialBelow)
+#endif
+  for (i64 i = 0; i < n; ++i) bad += opt_elem_finite<T, A>(c, param, grad, s0, s1, s2, i) ? 0 : 1;
+  if (bad == 0) return -1;
+  for (i64 i = 0; i < n; ++i) {
+    if (!opt_elem_finite<T, A>(c, param, grad, s0, s1, s2, i)) return i;
+  }
+  return -1;
+}
+
+// SparseAdam's coalesced gradient of unique row j, column col.
+template <typename T>
+T sparse_grad(const T* values, const SparseRows& r, i64 j, i64 col) {
+  T g = values[static_cast<i64>(r.order[r.offsets[j]]) * r.row_len + col];
+  for (i64 k = r.offsets[j] + 1; k < r.offsets[j + 1]; ++k) g = g + values[static_cast<i64>(r.order[k]) * r.row_len + col];
+  return g;
+}
+
 }  // namespace
+
+template <typename T>
+i64 opt_check(const OptStepParams& p, const T* param, const T* grad, const T* s0, const T* s1, const T* s2, i64 n,
+              void* /*scratch*/) {
+  if (n == 0) return -1;
+  const OptCoef<T> c(p);
+#define SPAIC_CASE(X) \
+  case OptAlgo::X: return check_loop<T, OptAlgo::X>(c, param, grad, s0, s1, s2, n);
+  switch (p.algo) {
+    SPAIC_CASE(SGD) SPAIC_CASE(Adam) SPAIC_CASE(Adamax) SPAIC_CASE(ASGD)
+    SPAIC_CASE(Adadelta) SPAIC_CASE(Adagrad) SPAIC_CASE(RMSprop) SPAIC_CASE(Rprop)
+  }
+#undef SPAIC_CASE
+  return -1;
+}
+
+template <typename T>
+i64 sparse_adam_check(const OptStepParams& p, const T* param, const T* values, const SparseRows& r, const T* exp_avg,
+                      const T* exp_avg_sq, void* /*scratch*/) {
+  if (r.nu * r.row_len == 0) return -1;
+  const OptCoef<T> c(p);
+  const i64 len = r.row_len;
+  i64 bad = 0;
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) reduction(+ : bad) if (r.nu * len > kSerialBelow)
+#endif
+  for (i64 j = 0; j < r.nu; ++j) {
+    const i64 base = static_cast<i64>(r.rows[j]) * len;
+    for (i64 col = 0; col < len; ++col) {
+      const i64 i = base + col;
+      bad += sparse_adam_elem_finite(c, param[i], sparse_grad(values, r, j, col), exp_avg[i], exp_avg_sq[i]) ? 0 : 1;
+    }
+  }
+  if (bad == 0) return -1;
+  for (i64 j = 0; j < r.nu; ++j) {
+    const i64 base = static_cast<i64>(r.rows[j]) * len;
+    for (i64 col = 0; col < len; ++col) {
+      const i64 i = base + col;
+      if (!sparse_adam_elem_finite(c, param[i], sparse_grad(values, r, j, col), exp_avg[i], exp_avg_sq[i])) return i;
+    }
+  }
+  return -1;
+}
 
 template <typename T>
 void opt_step(const OptStepParams& p, T* param, const T* grad, T* s0, T* s1, T* s2, i64 n) {
@@ -39,18 +106,17 @@ void sparse_adam_step(const OptStepParams& p, T* param, const T* values, const S
   SPAIC_OMP_FOR(r.nu * len)
   for (i64 j = 0; j < r.nu; ++j) {
     const i64 base = static_cast<i64>(r.rows[j]) * len;
-    const T* first = values + static_cast<i64>(r.order[r.offsets[j]]) * len;
     for (i64 col = 0; col < len; ++col) {
-      T g = first[col];
-      for (i64 k = r.offsets[j] + 1; k < r.offsets[j + 1]; ++k) g = g + values[static_cast<i64>(r.order[k]) * len + col];
-      sparse_adam_elem(c, param[base + col], g, exp_avg[base + col], exp_avg_sq[base + col]);
+      sparse_adam_elem(c, param[base + col], sparse_grad(values, r, j, col), exp_avg[base + col], exp_avg_sq[base + col]);
     }
   }
 }
 
 #define SPAIC_INSTANTIATE(T)                                                              \
   template void opt_step<T>(const OptStepParams&, T*, const T*, T*, T*, T*, i64);         \
-  template void sparse_adam_step<T>(const OptStepParams&, T*, const T*, const SparseRows&, T*, T*);
+  template void sparse_adam_step<T>(const OptStepParams&, T*, const T*, const SparseRows&, T*, T*);       \
+  template i64 opt_check<T>(const OptStepParams&, const T*, const T*, const T*, const T*, const T*, i64, void*); \
+  template i64 sparse_adam_check<T>(const OptStepParams&, const T*, const T*, const SparseRows&, const T*, const T*, void*);
 SPAIC_INSTANTIATE(float)
 SPAIC_INSTANTIATE(double)
 #undef SPAIC_INSTANTIATE

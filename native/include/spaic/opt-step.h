@@ -1,5 +1,5 @@
 // spaic/opt-step.h - the optimizer-step kernels (one fused pass per step: read grad, write param and
-// state). Same signatures in spaic::cpu (cpu/opt-step.cpp) and spaic::cuda (cuda/opt-step.cu).
+// state), and their read-only guard (would the step leave anything non-finite?). Same signatures in spaic::cpu (cpu/opt-step.cpp) and spaic::cuda (cuda/opt-step.cu).
 #pragma once
 
 #include <cstdint>
@@ -24,7 +24,16 @@ struct SparseRows {
   void opt_step(const OptStepParams& p, T* param, const T* grad, T* s0, T* s1, T* s2, i64 n);        \
   template <typename T>                                                                               \
   void sparse_adam_step(const OptStepParams& p, T* param, const T* values, const SparseRows& rows,   \
-                        T* exp_avg, T* exp_avg_sq);
+                        T* exp_avg, T* exp_avg_sq);                                                   \
+  /* The guard of a step: the index of the first element that opt_step would leave non-finite (its */    \
+  /* gradient, parameter or state), or -1. Writes nothing. `scratch` is 8 bytes of device memory on  */   \
+  /* CUDA (unused on the CPU). For SparseAdam the index is into the parameter.                       */   \
+  template <typename T>                                                                               \
+  i64 opt_check(const OptStepParams& p, const T* param, const T* grad, const T* s0, const T* s1,      \
+                const T* s2, i64 n, void* scratch);                                                   \
+  template <typename T>                                                                               \
+  i64 sparse_adam_check(const OptStepParams& p, const T* param, const T* values, const SparseRows& rows, \
+                        const T* exp_avg, const T* exp_avg_sq, void* scratch);
 
 namespace cpu {
 SPAIC_DECLARE_OPT_STEP_OPS

@@ -13,13 +13,24 @@ enum class BinaryOp : int { Add = 0, Sub = 1, Mul = 2, Div = 3, Max = 4, Min = 5
 enum class UnaryOp : int { Neg = 0, Abs = 1, Exp = 2, Log = 3, Sqrt = 4, Relu = 5, Sigmoid = 6, Tanh = 7, Square = 8, Sign = 9, Heaviside = 10, Reciprocal = 11 };
 enum class ReduceOp : int { Sum = 0, Mean = 1, Max = 2, Min = 3 };
 
+// Division. Floats follow IEEE. int32 truncates toward zero, as C and torch's trunc mode; the one
+// overflowing quotient, INT32_MIN / -1, wraps to INT32_MIN (the CPU would trap). A zero divisor is
+// refused by the binding before any kernel runs; 0 here only keeps the kernel total.
+SPAIC_HD float div_t(float a, float b) { return a / b; }
+SPAIC_HD double div_t(double a, double b) { return a / b; }
+SPAIC_HD int div_t(int a, int b) {
+  if (b == 0) return 0;
+  if (b == -1) return static_cast<int>(0u - static_cast<unsigned>(a));
+  return a / b;
+}
+
 template <typename T>
 SPAIC_HD T apply_binary(BinaryOp op, T a, T b) {
   switch (op) {
     case BinaryOp::Add: return a + b;
     case BinaryOp::Sub: return a - b;
     case BinaryOp::Mul: return a * b;
-    case BinaryOp::Div: return a / b;
+    case BinaryOp::Div: return div_t(a, b);
     case BinaryOp::Max: return a > b ? a : b;
     case BinaryOp::Min: return a < b ? a : b;
     case BinaryOp::Pow: return static_cast<T>(pow(static_cast<double>(a), static_cast<double>(b)));

@@ -225,4 +225,39 @@ SPAIC_HD void opt_elem(const OptCoef<T>& c, T* SPAIC_RESTRICT param, const T* SP
   param[i] = p;
 }
 
+// True for a finite value: x - x is 0 for every finite x and NaN for NaN and ±Inf.
+template <typename T>
+SPAIC_HD bool opt_finite(T x) {
+  return (x - x) == T(0);
+}
+
+// The check that guards a step: would opt_elem leave element i (its gradient, its parameter and every
+// state value it touches) finite? Runs the same element function on copies, so it decides exactly
+// what the step would write, and writes nothing.
+template <typename T, OptAlgo A>
+SPAIC_HD bool opt_elem_finite(const OptCoef<T>& c, const T* SPAIC_RESTRICT param, const T* SPAIC_RESTRICT grad,
+                              const T* s0, const T* s1, const T* s2, i64 i) {
+  T p = param[i];
+  const T g = grad[i];
+  T a = s0 ? s0[i] : T(0), b = s1 ? s1[i] : T(0), e = s2 ? s2[i] : T(0);
+  switch (A) {
+    case OptAlgo::SGD: sgd_elem(c, p, g, s0 ? &a : nullptr); break;
+    case OptAlgo::Adam: adam_elem(c, p, g, a, b, s2 ? &e : nullptr); break;
+    case OptAlgo::Adamax: adamax_elem(c, p, g, a, b); break;
+    case OptAlgo::ASGD: asgd_elem(c, p, g, a); break;
+    case OptAlgo::Adadelta: adadelta_elem(c, p, g, a, b); break;
+    case OptAlgo::Adagrad: adagrad_elem(c, p, g, a); break;
+    case OptAlgo::RMSprop: rmsprop_elem(c, p, g, a, s1 ? &b : nullptr, s2 ? &e : nullptr); break;
+    case OptAlgo::Rprop: rprop_elem(c, p, g, a, b); break;
+  }
+  return opt_finite(g) && opt_finite(p) && opt_finite(a) && opt_finite(b) && opt_finite(e);
+}
+
+// The same check for SparseAdam's element with coalesced gradient g.
+template <typename T>
+SPAIC_HD bool sparse_adam_elem_finite(const OptCoef<T>& c, T p, T g, T m, T v) {
+  sparse_adam_elem(c, p, g, m, v);
+  return opt_finite(g) && opt_finite(p) && opt_finite(m) && opt_finite(v);
+}
+
 }  // namespace spaic
