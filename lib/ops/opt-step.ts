@@ -100,7 +100,9 @@ function checkScalars(v: unknown): OptStepScalars {
 }
 
 /** Which state buffers `algo` needs with these flags (see the table above). */
-export function requiredStateBuffers(algo: OptAlgoName, s: OptStepScalars): [boolean, boolean, boolean] {
+export function requiredStateBuffers(algo: OptAlgoName, scalars: OptStepScalars): [boolean, boolean, boolean] {
+  if (!OPT_ALGOS.includes(algo)) throw invalidArgument('algo', `one of ${OPT_ALGOS.join(', ')}`, algo)
+  const s = checkScalars(scalars)
   switch (algo) {
     case 'SGD': return [(s.momentum ?? 0) !== 0, false, false]
     case 'Adam': return [true, true, s.amsgrad === true]
@@ -189,6 +191,14 @@ export interface CoalescedRows {
  * @throws {InvalidArgumentError} a non-integer index or one outside [0, numRows)
  */
 export function coalesceRows(indices: ArrayLike<number>, numRows: number, param = 'indices'): CoalescedRows {
+  if (typeof param !== 'string') throw invalidArgument('param', 'a parameter name (string)', param)
+  if (indices === null || typeof indices !== 'object' || !Number.isSafeInteger((indices as ArrayLike<number>).length) || (indices as ArrayLike<number>).length < 0) {
+    throw invalidArgument(param, 'an array of row indices', indices)
+  }
+  if (typeof numRows !== 'number' || !Number.isInteger(numRows) || numRows < 0 || numRows > 2 ** 31 - 1) {
+    throw invalidArgument('numRows', 'an integer in [0, 2^31)', numRows)
+  }
+  if (indices.length > 2 ** 31 - 1) throw invalidArgument(param, 'fewer than 2^31 row indices', indices)
   const n = indices.length
   const idx = new Int32Array(n)
   for (let k = 0; k < n; k++) {

@@ -280,16 +280,17 @@ export class MultiStepLR extends LRScheduler {
     if (!Array.isArray(m) || m.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < 0)) {
       throw invalidArgument('milestones', 'an array of non-negative integer epochs (required)', m)
     }
-    for (let i = 1; i < m.length; i++) if (!(m[i] > m[i - 1])) throw invalidArgument('milestones', 'increasing epochs', m)
     const gamma = num(o, 'gamma', 0.1)
     super(optimizer, o)
-    this.milestones = m.slice()
+    // torch keeps a Counter: any order, and a milestone given k times applies gamma k times there
+    this.milestones = m.slice().sort((a, b) => a - b)
     this.gamma = gamma
     this.initialStep()
   }
   protected computeLr(): number[] {
-    if (!this.milestones.includes(this.lastEpoch)) return this.groups.map((g) => g.lr)
-    return this.groups.map((g) => g.lr * this.gamma ** 1)
+    const times = this.milestones.filter((m) => m === this.lastEpoch).length
+    if (times === 0) return this.groups.map((g) => g.lr)
+    return this.groups.map((g) => g.lr * this.gamma ** times)
   }
   protected override closedFormLr(): number[] {
     const passed = this.milestones.filter((m) => m <= this.lastEpoch).length

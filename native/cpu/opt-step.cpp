@@ -19,12 +19,12 @@ void dense_loop(const OptCoef<T>& c, T* param, const T* grad, T* s0, T* s1, T* s
 // case then finds the first one serially.
 template <typename T, OptAlgo A>
 i64 check_loop(const OptCoef<T>& c, const T* param, const T* grad, const T* s0, const T* s1, const T* s2, i64 n) {
-  i64 bad = 0;
+  T excess = 0;  // stays exactly 0 unless some element is non-finite (then NaN): order does not matter
 #if defined(_OPENMP)
-#pragma omp parallel for schedule(static) reduction(+ : bad) if (n > kSerialBelow)
+#pragma omp parallel for simd schedule(static) reduction(+ : excess) if (n > kSerialBelow)
 #endif
-  for (i64 i = 0; i < n; ++i) bad += opt_elem_finite<T, A>(c, param, grad, s0, s1, s2, i) ? 0 : 1;
-  if (bad == 0) return -1;
+  for (i64 i = 0; i < n; ++i) excess += opt_elem_excess<T, A>(c, param, grad, s0, s1, s2, i);
+  if (excess == T(0)) return -1;
   for (i64 i = 0; i < n; ++i) {
     if (!opt_elem_finite<T, A>(c, param, grad, s0, s1, s2, i)) return i;
   }

@@ -304,3 +304,15 @@ test('a NaN gradient through backward is refused at the optimizer step; the weig
   t.deepEqual([...prog.parameters.values()].map((p) => Array.from(p.data.toArray())), w)
   prog.dispose()
 })
+
+test('ops.requiredStateBuffers and ops.coalesceRows validate their arguments', (t) => {
+  expectError(t, () => ops.requiredStateBuffers('Adamm' as never, {}), InvalidArgumentError, 'algo')
+  expectError(t, () => ops.requiredStateBuffers('Adam', null as never), InvalidArgumentError, 'scalars')
+  expectError(t, () => ops.requiredStateBuffers('SGD', { momentum: NaN }), InvalidArgumentError, 'scalars.momentum')
+  t.deepEqual(ops.requiredStateBuffers('Adam', { amsgrad: true }), [true, true, true])
+  expectError(t, () => ops.coalesceRows(undefined as never, 3), InvalidArgumentError, 'indices')
+  expectError(t, () => ops.coalesceRows({ length: -1 } as never, 3), InvalidArgumentError, 'indices')
+  expectError(t, () => ops.coalesceRows([0], NaN), InvalidArgumentError, 'numRows')
+  expectError(t, () => ops.coalesceRows([3], 3), InvalidArgumentError, 'indices[0]')
+  t.deepEqual(Array.from(ops.coalesceRows([2, 0, 2], 3).rows), [0, 2])
+})

@@ -322,7 +322,7 @@ for (const name of Object.keys(SCHEDS)) {
 const BAD_SCHED: Record<string, Array<[Record<string, unknown>, string]>> = {
   LambdaLR: [[{}, 'lr_lambda'], [{ lr_lambda: 5 }, 'lr_lambda'], [{ lr_lambda: [() => 1, () => 1] }, 'lr_lambda'], [{ lr_lambda: () => 1, last_epoch: -2 }, 'last_epoch'], [{ lr_lambda: () => 1, last_epoch: 3 }, 'last_epoch']],
   StepLR: [[{}, 'step_size'], [{ step_size: 0 }, 'step_size'], [{ step_size: 1.5 }, 'step_size'], [{ step_size: 2, gamma: NaN }, 'gamma'], [{ step_size: 2, foo: 1 }, 'foo'], [{ step_size: 2, verbose: 1 }, 'verbose']],
-  MultiStepLR: [[{}, 'milestones'], [{ milestones: [3, 2] }, 'milestones'], [{ milestones: [1.5] }, 'milestones'], [{ milestones: [1], gamma: Infinity }, 'gamma']],
+  MultiStepLR: [[{}, 'milestones'], [{ milestones: [1.5] }, 'milestones'], [{ milestones: [1], gamma: Infinity }, 'gamma']],
   ExponentialLR: [[{}, 'gamma'], [{ gamma: 'x' }, 'gamma']],
   CosineAnnealingLR: [[{}, 'T_max'], [{ T_max: 0 }, 'T_max'], [{ T_max: 5, eta_min: NaN }, 'eta_min']],
   ReduceLROnPlateau: [[{ mode: 'avg' }, 'mode'], [{ factor: 1 }, 'factor'], [{ factor: -0.5 }, 'factor'], [{ patience: -1 }, 'patience'], [{ threshold: -1 }, 'threshold'], [{ threshold_mode: 'x' }, 'threshold_mode'], [{ cooldown: 0.5 }, 'cooldown'], [{ min_lr: [0, 0] }, 'min_lr'], [{ min_lr: -1 }, 'min_lr'], [{ eps: -1 }, 'eps']],
@@ -375,6 +375,21 @@ test('chained schedulers multiply (recursive forms), and step(epoch) uses the cl
   const c = new CosineAnnealingLR(o3, { T_max: 10 })
   c.step(5)
   t.true(Math.abs(o3.paramGroups[0].lr - 0.5) < 1e-15)
+})
+
+test('MultiStepLR takes milestones in any order and applies gamma once per repeat, as torch\'s Counter', (t) => {
+  const opt = new SGD([param()], { lr: 1 })
+  const m = new MultiStepLR(opt, { milestones: [4, 2, 2], gamma: 0.5 })
+  const lrs: number[] = []
+  for (let e = 1; e <= 5; e++) {
+    m.step()
+    lrs.push(opt.paramGroups[0].lr)
+  }
+  t.deepEqual(lrs, [1, 0.25, 0.25, 0.125, 0.125])
+  const o2 = new SGD([param()], { lr: 1 })
+  const m2 = new MultiStepLR(o2, { milestones: [2, 2, 4], gamma: 0.5 })
+  m2.step(3) // the closed form counts every repeat at or before the epoch
+  t.is(o2.paramGroups[0].lr, 0.25)
 })
 
 test('CyclicLR cycles Adam\'s betas[0]; warm restarts accept a fractional epoch', (t) => {
