@@ -100,15 +100,63 @@ function bad(flag: string, expected: string, got: string | undefined): InvalidAr
   return new InvalidArgumentError(`Expected ${expected} for ${flag} but received ${got === undefined ? 'nothing' : JSON.stringify(got)}`, { param: flag })
 }
 
-function intFlag(flag: string, v: string, min: number): number {
-  if (!/^\d+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v))) throw bad(flag, `an integer >= ${min}`, v)
-  return Number(v)
+/**
+ * Bounds of the numeric flags. Beyond them a run cannot fit in memory or finish (or the value is a typo):
+ * they are refused up front, naming the flag, instead of failing deep inside (or hanging).
+ */
+export const LIMITS = Object.freeze({
+  epochs: 100_000,
+  batch: 100_000,
+  seed: 2 ** 32 - 1,
+  /** Simulated time per sample, ms. */
+  runtime: 1e6,
+  /** The smallest time step, ms. */
+  dt: 1e-3,
+  /** Time steps per sample (runtime / dt). */
+  steps: 100_000,
+  lr: 1e6,
+  /** Neurons per hidden layer. */
+  neurons: 100_000,
+  /** Weights of the whole network. */
+  weights: 50_000_000,
+})
+
+/** Pixels of the built-in digits and of MNIST: the input size the --hidden bound is checked with. */
+const INPUT_PIXELS = 28 * 28
+
+function intFlag(flag: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(v)
+  if (!/^\d+$/.test(v) || n < min || n > max || !Number.isSafeInteger(n)) {
+    throw bad(flag, max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer in [${min}, ${max}]`, v)
+  }
+  return n
 }
 
-function posFlag(flag: string, v: string): number {
+/** A finite number in (0, max], or in [min, max] when `min` is given. */
+function posFlag(flag: string, v: string, max: number, min?: number): number {
   const n = Number(v)
-  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw bad(flag, 'a number > 0', v)
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || n > max || (min !== undefined && n < min)) {
+    throw bad(flag, min === undefined ? `a number > 0 and <= ${max}` : `a number in [${min}, ${max}]`, v)
+  }
   return n
+}
+
+/** Weights of full layers from `inputs` through `hidden` to `outputs`. */
+export function chainWeights(inputs: number, hidden: readonly number[], outputs: number): number {
+  const sizes = [inputs, ...hidden, outputs]
+  let w = 0
+  for (let i = 1; i < sizes.length; i++) w += sizes[i - 1]! * sizes[i]!
+  return w
+}
+
+/** Throws unless a network of `weights` weights (`layout` says how they count) is within LIMITS.weights. */
+export function checkWeights(hidden: readonly number[], weights: number, layout: string): void {
+  if (weights > LIMITS.weights) {
+    throw new InvalidArgumentError(
+      `--hidden ${hidden.join(',')} needs ${weights} weights (${layout}); at most ${LIMITS.weights} are supported`,
+      { param: '--hidden' },
+    )
+  }
 }
 
 export function parseArgs(argv: readonly string[]): ParsedCommand {
@@ -159,23 +207,23 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
         o.data = v
         break
       case 'epochs':
-        o.epochs = intFlag(flag, v, 1)
+        o.epochs = intFlag(flag, v, 1, LIMITS.epochs)
         break
       case 'batch':
-        o.batch = intFlag(flag, v, 1)
+        o.batch = intFlag(flag, v, 1, LIMITS.batch)
         break
       case 'runtime':
-        o.runtime = posFlag(flag, v)
+        o.runtime = posFlag(flag, v, LIMITS.runtime)
         break
       case 'dt':
-        o.dt = posFlag(flag, v)
+        o.dt = posFlag(flag, v, LIMITS.runtime, LIMITS.dt)
         break
       case 'device':
         if (!/^(auto|cpu|cuda|cuda:\d+)$/.test(v)) throw bad(flag, 'auto, cpu, cuda or cuda:N', v)
         o.device = v
         break
       case 'seed':
-        o.seed = intFlag(flag, v, 0)
+        o.seed = intFlag(flag, v, 0, LIMITS.seed)
         break
       case 'json':
         if (v.length === 0) throw bad(flag, 'a file path', v)
@@ -185,8 +233,12 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
         if (v === '0') o.hidden = []
         else {
           const parts = v.split(',')
-          if (parts.some((x) => !/^\d+$/.test(x) || Number(x) < 1 || Number(x) > 1_000_000)) throw bad(flag, 'comma-separated layer sizes >= 1, or 0', v)
+          if (parts.some((x) => !/^\d+$/.test(x) || Number(x) < 1 || Number(x) > LIMITS.neurons)) {
+            throw bad(flag, `comma-separated layer sizes in [1, ${LIMITS.neurons}], or 0`, v)
+          }
           o.hidden = parts.map(Number)
+          const layers = `full layers ${[INPUT_PIXELS, ...o.hidden, 10].join('-')}`
+          checkWeights(o.hidden, chainWeights(INPUT_PIXELS, o.hidden, 10), layers)
         }
         break
       case 'arch':
@@ -194,7 +246,7 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
         o.arch = v
         break
       case 'lr':
-        o.lr = posFlag(flag, v)
+        o.lr = posFlag(flag, v, LIMITS.lr)
         break
       case 'limit':
         o.limit = intFlag(flag, v, 0)
@@ -207,6 +259,15 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
     }
   }
   if (o.runtime < o.dt) throw new InvalidArgumentError(`--runtime (${o.runtime}) must be at least one time step (--dt ${o.dt})`, { param: '--runtime' })
+  const steps = stepsOf(o.runtime, o.dt)
+  if (steps > LIMITS.steps) {
+    const flag = seen.has('dt') ? '--dt' : '--runtime'
+    throw new InvalidArgumentError(
+      `--runtime ${o.runtime} / --dt ${o.dt} gives ${steps} time steps per sample; ` +
+        `at most ${LIMITS.steps} are supported`,
+      { param: flag },
+    )
+  }
   return { command: first, options: o }
 }
 

@@ -12,7 +12,7 @@
  * 3. test, learning frozen likewise: the predicted class is the one whose assigned neurons have the highest mean
  *    spike count.
  */
-import { InvalidArgumentError } from '../errors.js'
+import { InvalidArgumentError, invalidArgument } from '../errors.js'
 import { readMnist } from '../data/mnist.js'
 import { subset, type Dataset } from '../data/dataset.js'
 import { syntheticDigits } from '../data/synthetic.js'
@@ -24,7 +24,8 @@ import { NeuronGroup } from '../network/group.js'
 import { Decoder, Encoder } from '../network/nodes.js'
 import { SeededRandom } from '../network/rng.js'
 import { buildProgram, type Program } from '../runtime/program.js'
-import { TRAIN_DEFAULTS, type TrainOptions } from './args.js'
+import { integer, isPlainObject, options as checkOptions } from '../validate.js'
+import { checkWeights, LIMITS, TRAIN_DEFAULTS, type TrainOptions } from './args.js'
 import { checkpointEpoch, dataSetting, resumeJob, type JobSettings } from './checkpoint.js'
 import { registerTrainJob, type EpochMetrics, type Metrics } from './jobs.js'
 import type { ProgressReporter } from './progress.js'
@@ -50,12 +51,23 @@ export interface DiehlCookNetwork {
   counts: Decoder
 }
 
+/** Weights of the Diehl & Cook network with N excitatory neurons: input -> exc, exc -> inh, inh -> exc. */
+export function diehlCookWeights(N: number): number {
+  return 784 * N + 2 * N * N
+}
+
+/** The most excitatory neurons whose network stays within the command line's weight bound (4807). */
+const MAX_NEURONS = Math.floor((-784 + Math.sqrt(784 * 784 + 8 * LIMITS.weights)) / 4)
+
 /** The network of SPAIC's STDP example (weights drawn from `seed`). */
 export function diehlCookNetwork(opts: DiehlCookOptions = {}): DiehlCookNetwork {
-  const N = opts.neurons ?? 100
-  if (!Number.isInteger(N) || N < 1) throw new InvalidArgumentError(`Expected a positive integer for neurons but received ${N}`, { param: 'neurons' })
-  const rng = new SeededRandom(opts.seed ?? 0)
-  const net = new Network({ name: 'diehl_cook', dt: opts.dt ?? 0.1 })
+  const o = checkOptions('options', opts, ['neurons', 'dt', 'seed', 'learner'])
+  const N = o.neurons === undefined ? 100 : integer('neurons', o.neurons, 1, MAX_NEURONS)
+  if (o.learner !== undefined && !isPlainObject(o.learner)) {
+    throw invalidArgument('learner', 'an options object for nearest_online_stdp', o.learner)
+  }
+  const rng = new SeededRandom((o.seed as number | undefined) ?? 0)
+  const net = new Network({ name: 'diehl_cook', dt: (o.dt as number | undefined) ?? 0.1 })
   const input = net.add(new Encoder({ num: 784, coding: 'poisson', unit_conversion: 0.6375, name: 'input' }))
   const exc = net.add(new NeuronGroup({ num: N, model: 'lifstdp_ex', name: 'exc' }))
   const inh = net.add(new NeuronGroup({ num: N, model: 'lifstdp_ih', name: 'inh' }))
@@ -72,7 +84,8 @@ export function diehlCookNetwork(opts: DiehlCookOptions = {}): DiehlCookNetwork 
   const excInh = net.add(new Connection(exc, inh, { weight: eye, name: 'exc_inh' }))
   const inhExc = net.add(new Connection(inh, exc, { weight: anti, name: 'inh_exc' }))
   const counts = net.add(new Decoder({ num: N, dec_target: exc, name: 'counts' }))
-  const learner = new Learner({ algorithm: 'nearest_online_stdp', trainable: conn, name: 'stdp', ...(opts.learner ?? {}) })
+  const learnerOptions = (o.learner as Record<string, unknown> | undefined) ?? {}
+  const learner = new Learner({ algorithm: 'nearest_online_stdp', trainable: conn, name: 'stdp', ...learnerOptions })
   return { net, input, exc, inh, conn, excInh, inhExc, learner, counts }
 }
 
@@ -177,6 +190,12 @@ function loadData(opts: TrainOptions): { train: Dataset; test: Dataset } {
 
 export const diehlCookJob = {
   description: "Diehl & Cook unsupervised STDP (SPAIC's Stdp_test_main.py): 100 exc + 100 inh, dt 0.1, 256 steps, batch 1",
+  validate(opts: TrainOptions): void {
+    if (opts.hidden !== null && opts.hidden.length === 1) {
+      const N = opts.hidden[0]!
+      checkWeights(opts.hidden, diehlCookWeights(N), `784·${N} input + 2·${N}² lateral`)
+    }
+  },
   async run(opts: TrainOptions, progress: ProgressReporter): Promise<Metrics> {
     // the command line's generic defaults (20 steps of 1 ms, batch 32) are not this example's
     const generic = opts.dt === TRAIN_DEFAULTS.dt && opts.runtime === TRAIN_DEFAULTS.runtime

@@ -15,7 +15,7 @@ import { crossEntropy, Learner } from '../learning/index.js'
 import { batches, readMnist, split, subset, syntheticDigits, type Dataset } from '../data/index.js'
 import { FeedForwardProgram, stepsFor } from '../runtime/feedforward.js'
 import { Tensor } from '../runtime/tensor.js'
-import { TRAIN_DEFAULTS, type TrainOptions } from './args.js'
+import { chainWeights, checkWeights, TRAIN_DEFAULTS, type TrainOptions } from './args.js'
 import { checkpointEpoch, dataSetting, resumeJob, type JobSettings } from './checkpoint.js'
 import { registerTrainJob, type EpochMetrics, type Metrics, type TrainJob } from './jobs.js'
 import type { ProgressReporter } from './progress.js'
@@ -105,6 +105,7 @@ function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: num
       progress.log(`data: ${source}`)
       const px = train.rows * train.cols
       const hidden = opts.hidden ?? [500]
+      if (!conv) checkWeights(hidden, chainWeights(px, hidden, 10), `full layers ${[px, ...hidden, 10].join('-')}`)
       const { net, name } = conv ? convNetwork(opts, dt, train.rows, train.cols) : fcNetwork(opts, dt, px, hidden)
       const learner = new Learner({ algorithm, trainable: net, alpha: defaults.alpha })
       const lr = opts.lr ?? 1e-3

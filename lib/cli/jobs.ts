@@ -30,6 +30,11 @@ export interface Metrics {
 export interface TrainJob {
   /** One line for --help and error messages. */
   description?: string
+  /**
+   * Optional checks of the options that depend on the job (e.g. the size of its network), run by the
+   * command line before anything is loaded or trained: a SpaicError here is a usage error (exit code 2).
+   */
+  validate?(opts: TrainOptions): void
   run(opts: TrainOptions, progress: ProgressReporter): Promise<Metrics>
 }
 
@@ -40,6 +45,9 @@ export const trainJobs: ReadonlyMap<string, TrainJob> = jobs
 export function registerTrainJob(algorithm: string, job: TrainJob): void {
   if (typeof algorithm !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(algorithm)) throw invalidArgument('algorithm', 'an algorithm name', algorithm)
   if (typeof job !== 'object' || job === null || typeof job.run !== 'function') throw invalidArgument('job', 'an object with run(opts, progress)', job)
+  if (job.validate !== undefined && typeof job.validate !== 'function') {
+    throw invalidArgument('job.validate', 'a function of the options', job.validate)
+  }
   const key = algorithm.toLowerCase()
   if (jobs.has(key)) throw new InvalidArgumentError(`a training job for '${key}' is already registered`, { param: 'algorithm' })
   jobs.set(key, job)

@@ -2,13 +2,15 @@
 /**
  * `spaic-learning`: the command line. Parses and validates the flags, runs the registered training
  * job for the algorithm with a progress display, prints a summary table and optionally writes the
- * metrics as JSON. Exit codes: 0 success, 1 the job failed, 2 a usage error.
+ * metrics as JSON. Exit codes: 0 success, 1 the job failed (or stopped: a diverged run), 2 a usage error.
+ * A failure is one line on stderr (a usage error adds a pointer to --help), never a stack trace.
  */
-import { existsSync, realpathSync, statSync } from 'node:fs'
+import { accessSync, constants as fsConstants, existsSync, realpathSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { SpaicError } from '../errors.js'
+import { removeStaleTemporaries } from '../checkpoint/checkpoint.js'
+import { describe, NumericalError, SpaicError } from '../errors.js'
 import { parseArgs, stepsOf, USAGE, type TrainOptions } from './args.js'
 import { formatDuration, formatNumber, formatPercent, formatTable } from './format.js'
 import { trainJobs, writeMetricsJson, type Metrics } from './jobs.js'
@@ -40,6 +42,39 @@ function usageError(io: MainIO, message: string): number {
   return 2
 }
 
+/** An error's message on one line, whatever was thrown. */
+function oneLine(err: unknown): string {
+  let msg: string
+  try {
+    msg = err instanceof Error ? String(err.message) : typeof err === 'string' ? err : describe(err)
+  } catch {
+    msg = describe(err)
+  }
+  return msg.replace(/\s*\n\s*/g, ' ').trim() || describe(err)
+}
+
+/** Why `file` (an output flag's value) cannot be written, or null: checked before any training. */
+function unwritable(flag: string, file: string): string | null {
+  const abs = path.resolve(file)
+  const dir = path.dirname(abs)
+  try {
+    if (!statSync(dir).isDirectory()) return `${flag} ${file}: ${dir} is not a folder`
+  } catch {
+    return `${flag} ${file}: the folder ${dir} does not exist`
+  }
+  try {
+    if (statSync(abs).isDirectory()) return `${flag} ${file} is a directory (pass a file name)`
+  } catch {
+    /* a new file */
+  }
+  try {
+    accessSync(dir, fsConstants.W_OK)
+  } catch {
+    return `${flag} ${file}: the folder ${dir} is not writable`
+  }
+  return null
+}
+
 export async function main(argv: readonly string[], io: MainIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   let parsed
   try {
@@ -65,11 +100,18 @@ export async function main(argv: readonly string[], io: MainIO = { stdout: proce
   if (opts.resume !== null && !(existsSync(opts.resume) && statSync(opts.resume).isFile())) {
     return usageError(io, `--resume ${opts.resume}: ${existsSync(opts.resume) ? 'not a file' : 'no such file'}`)
   }
-  if (opts.checkpoint !== null) {
-    const dir = path.dirname(path.resolve(opts.checkpoint))
-    if (!(existsSync(dir) && statSync(dir).isDirectory())) return usageError(io, `--checkpoint ${opts.checkpoint}: the folder ${dir} does not exist`)
-    if (existsSync(opts.checkpoint) && statSync(opts.checkpoint).isDirectory()) return usageError(io, `--checkpoint ${opts.checkpoint} is a directory (pass a file name)`)
+  for (const [flag, file] of [['--checkpoint', opts.checkpoint], ['--json', opts.json]] as const) {
+    const why = file === null ? null : unwritable(flag, file)
+    if (why !== null) return usageError(io, why)
   }
+  try {
+    job.validate?.(opts)
+  } catch (err) {
+    if (err instanceof SpaicError) return usageError(io, oneLine(err))
+    throw err
+  }
+  // a run killed while writing its checkpoint left a temporary file: remove it (never a live writer's)
+  if (opts.checkpoint !== null) await removeStaleTemporaries(opts.checkpoint)
   const progress = opts.quiet ? silentProgress : new Progress({ stream: io.stderr })
   if (!opts.quiet) {
     io.stderr.write(`${parsed.command}: ${opts.algorithm}, data ${opts.data}, ${opts.epochs} epoch(s), batch ${opts.batch}, ` +
@@ -79,8 +121,20 @@ export async function main(argv: readonly string[], io: MainIO = { stdout: proce
   try {
     metrics = await job.run(opts, progress)
   } catch (err) {
-    progress.finish()
-    io.stderr.write(`spaic-learning: training failed: ${(err as Error).message}\n`)
+    try {
+      progress.finish()
+    } catch {
+      /* the error below is the one to report */
+    }
+    // one line, no stack trace: a diverged run (NaN/Inf) stopped, or another failure
+    let diverged = false
+    try {
+      diverged = err instanceof NumericalError
+    } catch {
+      /* a hostile value (a revoked proxy) was thrown: just a failure */
+    }
+    const what = diverged ? 'training stopped' : 'training failed'
+    io.stderr.write(`spaic-learning: ${what}: ${oneLine(err)}\n`)
     return 1
   }
   io.stdout.write(summaryTable(metrics))
@@ -88,7 +142,7 @@ export async function main(argv: readonly string[], io: MainIO = { stdout: proce
     try {
       writeMetricsJson(opts.json, opts, metrics)
     } catch (err) {
-      io.stderr.write(`spaic-learning: ${(err as Error).message}\n`)
+      io.stderr.write(`spaic-learning: ${oneLine(err)}\n`)
       return 1
     }
     if (!opts.quiet) io.stderr.write(`metrics written to ${opts.json}\n`)

@@ -15,6 +15,7 @@ export interface Dataset {
 }
 
 export function checkDataset(param: string, d: unknown): Dataset {
+  if (typeof param !== 'string' || param.length === 0) throw invalidArgument('param', 'a parameter name', param)
   if (!isPlainObject(d) || !(d.images instanceof Float32Array) || !(d.labels instanceof Uint8Array)) {
     throw invalidArgument(param, 'a dataset {images: Float32Array, labels: Uint8Array, n, rows, cols, classes}', d)
   }
@@ -65,17 +66,31 @@ export interface BatchOptions {
   dropLast?: boolean
 }
 
-/** Mini-batches over `data` in a seeded order (the same seed and epoch give the same batches). */
-export function* batches(data: Dataset, opts: BatchOptions): Generator<Batch> {
+/**
+ * Mini-batches over `data` in a seeded order (the same seed and epoch give the same batches). The
+ * arguments are checked when it is called, before the first batch is asked for.
+ */
+export function batches(data: Dataset, opts: BatchOptions): Generator<Batch> {
   const d = checkDataset('data', data)
   const o = checkOptions('options', opts, ['batchSize', 'shuffle', 'seed', 'epoch', 'dropLast'])
   const bs = integer('batchSize', o.batchSize, 1)
   const shuffle = o.shuffle === undefined ? true : o.shuffle
   if (typeof shuffle !== 'boolean') throw invalidArgument('shuffle', 'a boolean', shuffle)
   const seed = o.seed === undefined ? 0 : integer('seed', o.seed, 0, Number.MAX_SAFE_INTEGER)
-  const epoch = o.epoch === undefined ? 0 : integer('epoch', o.epoch, 0)
+  const epoch = o.epoch === undefined ? 0 : integer('epoch', o.epoch, 0, Number.MAX_SAFE_INTEGER)
   const dropLast = o.dropLast === undefined ? false : o.dropLast
   if (typeof dropLast !== 'boolean') throw invalidArgument('dropLast', 'a boolean', dropLast)
+  return batchesOf(d, bs, shuffle, seed, epoch, dropLast)
+}
+
+function* batchesOf(
+  d: Dataset,
+  bs: number,
+  shuffle: boolean,
+  seed: number,
+  epoch: number,
+  dropLast: boolean,
+): Generator<Batch> {
   const order = new Uint32Array(d.n)
   for (let i = 0; i < d.n; i++) order[i] = i
   if (shuffle) new SeededRandom(deriveSeed(seed, epoch)).shuffle(order)

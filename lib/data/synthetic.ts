@@ -26,7 +26,7 @@ const SEGMENTS: Record<number, string> = {
 }
 
 export interface SyntheticOptions {
-  /** Number of samples. */
+  /** Number of samples, 1 to 1e6. */
   n: number
   seed?: number
   /** Standard deviation of the per-pixel Gaussian noise; default 0.1. */
@@ -65,7 +65,8 @@ function drawDigit(out: Float32Array, off: number, digit: number, dx: number, dy
 
 export function syntheticDigits(opts: SyntheticOptions): Dataset {
   const o = checkOptions('options', opts, ['n', 'seed', 'noise', 'maxShift'])
-  const n = integer('n', o.n, 1, 10_000_000)
+  // at most 1e6 samples: 784 float32 pixels each, 3.1 GB
+  const n = integer('n', o.n, 1, 1_000_000)
   const seed = o.seed === undefined ? 0 : integer('seed', o.seed, 0, Number.MAX_SAFE_INTEGER)
   const noise = o.noise === undefined ? 0.1 : nonNegative('noise', o.noise)
   const maxShift = o.maxShift === undefined ? 2 : integer('maxShift', o.maxShift, 0, 6)

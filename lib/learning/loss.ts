@@ -6,6 +6,7 @@
  */
 import { invalidArgument, ShapeError } from '../errors.js'
 import { Tensor, checkTensor } from '../runtime/tensor.js'
+import { boolean, options as checkOptions, positive } from '../validate.js'
 
 export interface CrossEntropyOptions {
   normalise?: boolean
@@ -26,12 +27,17 @@ export function crossEntropy(counts: Tensor, labels: ArrayLike<number>, opts: Cr
   const c = checkTensor('counts', counts)
   if (c.shape.length !== 2) throw new ShapeError(`Expected counts [B, C] but received [${c.shape.join(', ')}]`, { param: 'counts' })
   const [B, C] = c.shape
-  if (!labels || typeof labels.length !== 'number' || labels.length !== B) throw invalidArgument('labels', `${B} class indices`, labels)
-  const eps = opts.eps ?? 0.1
+  if (typeof labels !== 'object' || labels === null || typeof labels.length !== 'number' || labels.length !== B) {
+    throw invalidArgument('labels', `${B} class indices`, labels)
+  }
+  const o = checkOptions('options', opts, ['normalise', 'eps'])
+  const normalise = o.normalise === undefined ? false : boolean('options.normalise', o.normalise)
+  // eps > 0: with equal counts everywhere (no spikes yet) the std is 0
+  const eps = o.eps === undefined ? 0.1 : positive('options.eps', o.eps)
   const x = Float64Array.from(c.toArray())
   let scale = 1
   const logits = new Float64Array(x)
-  if (opts.normalise) {
+  if (normalise) {
     let mean = 0
     for (const v of x) mean += v
     mean /= x.length

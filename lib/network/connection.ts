@@ -7,7 +7,7 @@
  * Initial weights come from a seeded generator: the connection's own `seed`, or the package-wide
  * init stream (`setInitSeed`).
  */
-import { InvalidArgumentError, ShapeError, invalidArgument } from '../errors.js'
+import { InvalidArgumentError, ShapeError, describe, invalidArgument } from '../errors.js'
 import { boolean, finiteNumber, integer, isPlainObject, nonNegative } from '../validate.js'
 import { NetObject, isPopulation, type Category, type Population } from './base.js'
 import { NeuronGroup } from './group.js'
@@ -133,7 +133,10 @@ export class Connection extends NetObject {
     this.post = post
     this.link = readLink(opts)
     if (opts.max_delay !== undefined && opts.max_delay !== 0) {
-      throw new InvalidArgumentError(`Expected max_delay 0 but received ${String(opts.max_delay)}: synaptic delays are not supported`, { param: 'max_delay' })
+      const got = describe(opts.max_delay)
+      throw new InvalidArgumentError(`Expected max_delay 0 but received ${got}: synaptic delays are not supported`, {
+        param: 'max_delay',
+      })
     }
     this.synType = Object.freeze(readSynType(opts.syn_type, this.link))
     this.isParameter = opts.is_parameter === undefined ? true : boolean('is_parameter', opts.is_parameter)
@@ -190,11 +193,16 @@ export class Connection extends NetObject {
 function readLink(opts: ConnectionOptions): LinkType {
   const a = opts.link
   const b = opts.link_type
-  if (a !== undefined && b !== undefined && a !== b) throw new InvalidArgumentError(`link (${String(a)}) and link_type (${String(b)}) disagree`, { param: 'link' })
+  if (a !== undefined && b !== undefined && a !== b) {
+    throw new InvalidArgumentError(`link (${describe(a)}) and link_type (${describe(b)}) disagree`, { param: 'link' })
+  }
   const v = a ?? b ?? 'full'
   const map: Record<string, LinkType> = { full: 'full', full_connection: 'full', conv: 'conv', conv_connection: 'conv' }
   const out = typeof v === 'string' ? map[v] : undefined
-  if (!out) throw new InvalidArgumentError(`Unknown link ${JSON.stringify(v)}; known links: full, conv`, { param: a !== undefined ? 'link' : 'link_type' })
+  if (!out) {
+    const param = a !== undefined ? 'link' : 'link_type'
+    throw new InvalidArgumentError(`Unknown link ${describe(v)}; known links: full, conv`, { param })
+  }
   return out
 }
 

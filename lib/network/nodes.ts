@@ -4,7 +4,7 @@
  * and defaults (ALGORITHMS.md §3.6-3.8). SPAIC spells the coding kwarg `coding_method`; `coding`
  * is accepted as well.
  */
-import { InvalidArgumentError, ShapeError, invalidArgument } from '../errors.js'
+import { InvalidArgumentError, ShapeError, describe, invalidArgument } from '../errors.js'
 import { finiteNumber, inRange, integer, isPlainObject, nonNegative } from '../validate.js'
 import { NetObject, isPopulation, type Category, type Population } from './base.js'
 import { checkShape, NeuronGroup } from './group.js'
@@ -28,13 +28,14 @@ function readCoding(opts: Record<string, unknown>, codings: readonly string[], d
   const a = opts.coding
   const b = opts.coding_method
   if (a !== undefined && b !== undefined && a !== b) {
-    throw new InvalidArgumentError(`coding (${String(a)}) and coding_method (${String(b)}) disagree; pass one of them`, { param: 'coding' })
+    const both = `coding (${describe(a)}) and coding_method (${describe(b)})`
+    throw new InvalidArgumentError(`${both} disagree; pass one of them`, { param: 'coding' })
   }
   const param = a !== undefined ? 'coding' : 'coding_method'
   const v = a ?? b ?? def
   if (v === undefined) throw invalidArgument(param, `one of ${codings.map((c) => `'${c}'`).join(', ')}`, v)
   if (typeof v !== 'string' || !codings.includes(v)) {
-    throw new InvalidArgumentError(`Unknown coding ${typeof v === 'string' ? JSON.stringify(v) : String(v)}; known codings: ${codings.join(', ')}`, { param })
+    throw new InvalidArgumentError(`Unknown coding ${describe(v)}; known codings: ${codings.join(', ')}`, { param })
   }
   return v
 }

@@ -14,6 +14,16 @@ export type UnaryOpName = (typeof UNARY_OPS)[number]
 
 /** The broadcast shape of two shapes. @throws {ShapeError} */
 export function broadcastShapes(a: readonly number[], b: readonly number[], param = 'b'): number[] {
+  if (typeof param !== 'string') throw invalidArgument('param', 'a parameter name', param)
+  for (const [k, shape] of [['a', a], ['b', b]] as const) {
+    let ok: boolean
+    try {
+      ok = Array.isArray(shape) && shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)
+    } catch {
+      ok = false // a revoked proxy, or one whose traps throw
+    }
+    if (!ok) throw invalidArgument(k, 'a shape (an array of non-negative integers)', shape)
+  }
   const n = Math.max(a.length, b.length)
   const out: number[] = []
   for (let i = 0; i < n; i++) {

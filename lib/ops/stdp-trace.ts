@@ -464,7 +464,23 @@ export function createOnlineState(batch: number, nPre: number, nPost: number, op
 
 /** Frees every tensor of a state object. */
 export function disposeState(state: object): void {
-  for (const v of Object.values(state)) if (v instanceof Tensor) v.dispose()
+  if (typeof state !== 'object' || state === null) throw invalidArgument('state', 'a state object of Tensors', state)
+  let values: unknown[]
+  try {
+    values = Object.values(state)
+  } catch {
+    // a revoked proxy, or one whose traps throw
+    throw invalidArgument('state', 'a state object of Tensors', state)
+  }
+  // `instanceof` runs a proxy's getPrototypeOf trap: a value whose trap throws is not a Tensor
+  const isTensor = (v: unknown): v is Tensor => {
+    try {
+      return v instanceof Tensor
+    } catch {
+      return false
+    }
+  }
+  for (const v of values) if (isTensor(v)) v.dispose()
 }
 
 export interface NearestOnlineParams {

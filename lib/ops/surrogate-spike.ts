@@ -91,6 +91,10 @@ export function surrogateCode(param: string, kind: unknown): number {
 
 /** Checks a scalar-or-per-neuron value against `like` (dtype, device, n values). */
 export function perNeuron(param: string, v: unknown, like: Tensor, n: number, positiveOnly: boolean): { scalar: number; vec: Tensor | null } {
+  if (typeof param !== 'string' || param.length === 0) throw invalidArgument('param', 'a parameter name', param)
+  checkTensor('like', like)
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw invalidArgument('n', 'an integer >= 0', n)
+  boolean('positiveOnly', positiveOnly)
   if (typeof v === 'number') {
     if (!Number.isFinite(v) || (positiveOnly && v <= 0)) throw invalidArgument(param, positiveOnly ? 'a finite number > 0' : 'a finite number', v)
     return { scalar: v, vec: null }

@@ -3,6 +3,8 @@
  * truncated / foreign / mismatched files refused with typed errors and the model left untouched,
  * non-finite weights refused at save, atomic writes, bad calls.
  */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -365,6 +367,58 @@ test('atomic write: success replaces the file in one rename; a failed write leav
   // a folder that does not exist
   await t.throwsAsync(saveCheckpoint(path.join(dir, 'missing', 'x.ckpt'), { program: m.prog }), { instanceOf: IOError, message: /missing/ })
   t.false(existsSync(path.join(dir, 'missing')))
+  m.prog.dispose()
+})
+
+/** A child process that idles until killed (a stand-in for another writer). */
+async function idleChild(t: { teardown(f: () => void): void }): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' })
+  t.teardown(() => void child.kill('SIGKILL'))
+  await once(child, 'spawn')
+  return child
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+test('a writer killed between creating its temporary file and the rename: the next save removes it', async (t) => {
+  const dir = tmpDir(t)
+  const m = ffModel()
+  const file = path.join(dir, 'k.ckpt')
+  const tmpOf = (pid: number | string, hex: string) => `.k.ckpt.${pid}.${hex}.tmp`
+  // a writer that created its temporary file, then was killed with SIGKILL before the rename
+  const dead = await idleChild(t)
+  writeFileSync(path.join(dir, tmpOf(dead.pid!, 'a1b2c3d4e5f6')), 'half a checkpoint')
+  dead.kill('SIGKILL')
+  await once(dead, 'exit')
+  t.false(pidAlive(dead.pid!), 'the writer is gone')
+  // a writer still at work, a leftover of this process (no write of ours is in flight), unrelated files
+  const live = await idleChild(t)
+  const keep = [
+    tmpOf(live.pid!, '0123456789ab'), // a live writer's: never removed
+    `.other.ckpt.${dead.pid}.a1b2c3d4e5f6.tmp`,
+    'k.ckpt.bak',
+    `.k.ckpt.${dead.pid}.notes`,
+  ]
+  for (const f of keep) writeFileSync(path.join(dir, f), 'x')
+  writeFileSync(path.join(dir, tmpOf(process.pid, 'ffffffffffff')), 'an earlier attempt of ours')
+  await saveCheckpoint(file, { program: m.prog, learners: [m.learner] })
+  t.deepEqual(readdirSync(dir).sort(), ['k.ckpt', ...keep].sort())
+  // once that writer is gone too, the next save removes its file
+  live.kill('SIGKILL')
+  await once(live, 'exit')
+  await saveCheckpoint(file, { program: m.prog, learners: [m.learner] })
+  t.deepEqual(readdirSync(dir).sort(), ['k.ckpt', ...keep.slice(1)].sort())
+  // saves of this process in flight at the same time never remove each other's temporary files
+  await Promise.all([1, 2, 3].map((epoch) => saveCheckpoint(file, { program: m.prog, extra: { epoch } })))
+  t.deepEqual(readdirSync(dir).sort(), ['k.ckpt', ...keep.slice(1)].sort())
+  t.true([1, 2, 3].includes((await readCheckpoint(file)).extra.epoch as number))
   m.prog.dispose()
 })
 

@@ -1,13 +1,14 @@
 /** Command line: flag parsing and validation, progress and summary formatting, job dispatch, --json. */
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import test from 'ava'
 
-import { InvalidArgumentError } from '../../lib/errors.js'
+import { DeviceError, InvalidArgumentError, NumericalError } from '../../lib/errors.js'
 import {
   Progress,
   TRAIN_DEFAULTS,
@@ -38,6 +39,13 @@ class Sink {
     this.text += s
     return true
   }
+}
+
+/** Runs main(); its exit code and what it wrote to stderr. */
+async function cli(argv: string[]): Promise<{ code: number; err: string }> {
+  const err = new Sink()
+  const code = await main(argv, { stdout: new Sink(), stderr: err })
+  return { code, err: err.text }
 }
 
 // ---- parsing --------------------------------------------------------------------------------
@@ -91,6 +99,21 @@ test('parseArgs: every bad flag is a typed error naming the flag', (t) => {
     [['train', '--arch', 'cnn'], '--arch', /fc or conv/],
     [['train', '--arch', 'CONV'], '--arch'],
     [['demo', '--data', '/tmp'], '--data', /synthetic/],
+    // sizes and values that cannot fit in memory or finish: refused up front, naming the flag
+    [['train', '--hidden', '100000,100000'], '--hidden', /needs 10079\d+ weights .*at most 50000000/],
+    [['train', '--hidden', '200000'], '--hidden', /\[1, 100000\]/],
+    [['train', '--hidden', '70000'], '--hidden', /55580000 weights \(full layers 784-70000-10\)/],
+    [['train', '--lr', '1e308'], '--lr', /<= 1000000/],
+    [['train', '--lr', 'Infinity'], '--lr'],
+    [['train', '--lr', '0'], '--lr'],
+    [['train', '--batch', '1000000000000000'], '--batch', /\[1, 100000\]/],
+    [['train', '--epochs', '1000000000'], '--epochs'],
+    [['train', '--runtime', '1e300'], '--runtime'],
+    [['train', '--runtime', '200000'], '--runtime', /200000 time steps .*at most 100000/],
+    [['train', '--dt', '1e-300'], '--dt'],
+    [['train', '--dt', '0.001', '--runtime', '1000'], '--dt', /1000000 time steps/],
+    [['train', '--seed', '99999999999'], '--seed'],
+    [['train', '--limit', '9007199254740993'], '--limit'],
   ]
   for (const [argv, param, re] of cases) {
     const e = t.throws(() => parseArgs(argv), { instanceOf: InvalidArgumentError }, argv.join(' '))
@@ -197,6 +220,36 @@ registerTrainJob('broken', {
     throw new Error('kernel exploded')
   },
 })
+registerTrainJob('diverges', {
+  async run(_opts, progress) {
+    progress.start(10, 'epoch 1')
+    progress.update({ done: 3, loss: 1e30 })
+    const msg = "the gradient of 'conn1:{weight}' holds NaN at element 7 (step 3):\nlower --lr"
+    throw new NumericalError(msg, { param: 'conn1:{weight}', step: 3 })
+  },
+})
+registerTrainJob('nodevice', {
+  async run() {
+    throw new DeviceError('cuda:3 is not present', { param: 'device' })
+  },
+})
+registerTrainJob('throwsnull', {
+  async run() {
+    throw null // eslint-disable-line no-throw-literal
+  },
+})
+const validated: string[] = []
+registerTrainJob('checked', {
+  validate(opts) {
+    if (opts.hidden !== null && opts.hidden[0]! > 10) {
+      throw new InvalidArgumentError('--hidden: at most 10 here', { param: '--hidden' })
+    }
+  },
+  async run(opts) {
+    validated.push(opts.algorithm)
+    return metrics
+  },
+})
 
 test.serial('main: runs the registered job, prints the summary and writes --json atomically', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'spaic-cli-'))
@@ -216,9 +269,15 @@ test.serial('main: runs the registered job, prints the summary and writes --json
     const quiet = new Sink()
     t.is(await main(['demo', '--algorithm', 'fixture', '--quiet'], { stdout: new Sink(), stderr: quiet }), 0)
     t.is(quiet.text, '')
-    const bad = new Sink()
-    t.is(await main(['train', '--algorithm', 'fixture', '--json', path.join(dir, 'no', 'such', 'm.json')], { stdout: new Sink(), stderr: bad }), 1)
-    t.regex(bad.text, /cannot write metrics/)
+    // an unwritable --json fails before training (exit 2), naming the flag
+    const runs = seen.length
+    const bad = await cli(['train', '--algorithm', 'fixture', '--json', path.join(dir, 'no', 'such', 'm.json')])
+    t.is(bad.code, 2)
+    t.regex(bad.err, /^spaic-learning: --json .*m\.json: the folder .*such does not exist\n/)
+    const isDir = await cli(['train', '--algorithm', 'fixture', '--json', dir])
+    t.is(isDir.code, 2)
+    t.regex(isDir.err, /^spaic-learning: --json .* is a directory/)
+    t.is(seen.length, runs, 'the job did not run')
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -244,6 +303,86 @@ test.serial('main: usage errors exit 2, job failures exit 1', async (t) => {
   t.throws(() => registerTrainJob('x', {} as never), { instanceOf: InvalidArgumentError })
 })
 
+test.serial('main: a diverged run (NumericalError) stops with one line, exit 1; any failed job too', async (t) => {
+  const cases: Array<[string, RegExp]> = [
+    ['diverges', /^spaic-learning: training stopped: the gradient of 'conn1:\{weight\}' .* \(step 3\): lower --lr\n$/],
+    ['nodevice', /^spaic-learning: training failed: cuda:3 is not present\n$/],
+    ['broken', /^spaic-learning: training failed: kernel exploded\n$/],
+    ['throwsnull', /^spaic-learning: training failed: null\n$/],
+  ]
+  for (const [job, re] of cases) {
+    const err = new Sink()
+    const out = new Sink()
+    t.is(await main(['train', '--algorithm', job, '--quiet'], { stdout: out, stderr: err }), 1, job)
+    t.regex(err.text, re, job)
+    t.notRegex(err.text, /\n\s+at /, 'no stack trace')
+    t.is(out.text, '', 'no summary')
+  }
+  // with progress on: the bar is closed, then the one line
+  const err = new Sink()
+  t.is(await main(['train', '--algorithm', 'diverges'], { stdout: new Sink(), stderr: err }), 1)
+  t.regex(err.text, /\nspaic-learning: training stopped: .*\n$/)
+  t.notRegex(err.text, /\n\s+at /)
+})
+
+test.serial('main: a job\'s own checks run before training and are usage errors (exit 2)', async (t) => {
+  const r = await cli(['train', '--algorithm', 'checked', '--hidden', '11'])
+  t.is(r.code, 2)
+  t.regex(r.err, /^spaic-learning: --hidden: at most 10 here\nRun 'spaic-learning --help'/)
+  t.deepEqual(validated, [])
+  t.is((await cli(['train', '--algorithm', 'checked', '--hidden', '10', '--quiet'])).code, 0)
+  t.deepEqual(validated, ['checked'])
+  // the Diehl & Cook job: its N excitatory neurons need 784·N + 2·N² weights
+  const stdp = await cli(['train', '--algorithm', 'nearest_online_stdp', '--hidden', '5000'])
+  t.is(stdp.code, 2)
+  t.regex(stdp.err, /^spaic-learning: --hidden 5000 needs 53920000 weights/)
+  const job = { validate: 3, run: async () => metrics }
+  const e = t.throws(() => registerTrainJob('badvalidate', job as never), { instanceOf: InvalidArgumentError })
+  t.is(e?.param, 'job.validate')
+})
+
+test.serial('main: unwritable --checkpoint: exit 2 before training; dead writers\' temporaries removed', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'spaic-cli-out-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const runs = seen.length
+  const e1 = await cli(['train', '--algorithm', 'fixture', '--checkpoint', path.join(dir, 'no', 'x.ckpt')])
+  t.is(e1.code, 2)
+  t.regex(e1.err, /--checkpoint .*does not exist/)
+  const e2 = await cli(['train', '--algorithm', 'fixture', '--checkpoint', dir])
+  t.is(e2.code, 2)
+  t.regex(e2.err, /--checkpoint .* is a directory/)
+  if (process.getuid?.() !== 0) {
+    // a folder without write permission (root ignores permissions, so only checked as another user)
+    const ro = path.join(dir, 'ro')
+    mkdirSync(ro)
+    chmodSync(ro, 0o500)
+    t.teardown(() => chmodSync(ro, 0o700))
+    for (const flag of ['--checkpoint', '--json']) {
+      const e = await cli(['train', '--algorithm', 'fixture', flag, path.join(ro, 'x')])
+      t.is(e.code, 2)
+      t.regex(e.err, new RegExp(`^spaic-learning: ${flag} .*not writable`))
+    }
+  }
+  t.is(seen.length, runs, 'the job did not run')
+  // a run killed (kill -9) while writing x.ckpt left its temporary file; another run is writing right now
+  const spawnIdle = async () => {
+    const c = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' })
+    t.teardown(() => void c.kill('SIGKILL'))
+    await once(c, 'spawn')
+    return c
+  }
+  const dead = await spawnIdle()
+  dead.kill('SIGKILL')
+  await once(dead, 'exit')
+  const live = await spawnIdle()
+  const stale = `.x.ckpt.${dead.pid}.0a1b2c3d4e5f.tmp`
+  const busy = `.x.ckpt.${live.pid}.0a1b2c3d4e5f.tmp`
+  writeFileSync(path.join(dir, stale), 'half')
+  writeFileSync(path.join(dir, busy), 'half')
+  t.is((await cli(['train', '--algorithm', 'fixture', '--quiet', '--checkpoint', path.join(dir, 'x.ckpt')])).code, 0)
+  t.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [busy])
+})
+
 test('the executable runs when invoked directly', (t) => {
   const r = spawnSync(process.execPath, ['--import=tsx', path.join(root, 'lib', 'cli', 'main.ts'), '--help'], { cwd: root, encoding: 'utf8' })
   t.is(r.status, 0, r.stderr)
@@ -251,6 +390,14 @@ test('the executable runs when invoked directly', (t) => {
   const bad = spawnSync(process.execPath, ['--import=tsx', path.join(root, 'lib', 'cli', 'main.ts'), 'train', '--epochs', '0'], { cwd: root, encoding: 'utf8' })
   t.is(bad.status, 2)
   t.regex(bad.stderr, /--epochs/)
+  // sizes that used to end deep inside ("Invalid typed array length", an internal parameter name)
+  for (const [flag, value] of [['--hidden', '100000,100000'], ['--lr', '1e308']]) {
+    const argv = ['--import=tsx', path.join(root, 'lib', 'cli', 'main.ts'), 'train', flag!, value!]
+    const r = spawnSync(process.execPath, argv, { cwd: root, encoding: 'utf8' })
+    t.is(r.status, 2, r.stderr)
+    t.regex(r.stderr, new RegExp(`^spaic-learning: .*${flag}`))
+    t.notRegex(r.stderr, /\n\s+at /)
+  }
   t.true(readFileSync(path.join(root, 'lib', 'cli', 'main.ts'), 'utf8').startsWith('#!/usr/bin/env node\n'))
 })
 

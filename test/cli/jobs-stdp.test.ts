@@ -74,3 +74,19 @@ test('labelling and testing hold the adaptive thresholds at their trained values
   t.deepEqual(theta(), trained, 'frozen passes leave theta as training left it')
   prog.dispose()
 })
+
+test('BAD CALL - diehlCookNetwork: typed errors naming the option (hostile values, sizes that cannot fit)', (t) => {
+  const cases: Array<[unknown, string]> = [
+    [null, 'options'],
+    [{ neurons: Symbol('n') }, 'neurons'],
+    [{ neurons: 10n }, 'neurons'],
+    [{ neurons: 0 }, 'neurons'],
+    [{ neurons: 100_000 }, 'neurons'],
+    [{ neurons: 3, learner: 5 }, 'learner'],
+    [{ neurons: 3, bogus: 1 }, 'options.bogus'],
+  ]
+  for (const [opts, param] of cases) {
+    const e = t.throws(() => diehlCookNetwork(opts as never), { instanceOf: InvalidArgumentError }, param)
+    t.is(e?.param, param)
+  }
+})

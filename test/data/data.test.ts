@@ -1,14 +1,25 @@
 /** Datasets: the MNIST IDX reader (real files when present, damaged files always), splits, batches, synthetic digits. */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
-import { gzipSync } from 'node:zlib'
+import { createGzip, gzipSync } from 'node:zlib'
 
 import test from 'ava'
 
 import { IOError, InvalidArgumentError, ShapeError } from '../../lib/errors.js'
-import { batches, readMnist, split, subset, syntheticDigits, type Dataset } from '../../lib/data/index.js'
+import {
+  batches,
+  checkDataset,
+  parseIdx,
+  readIdx,
+  readMnist,
+  split,
+  subset,
+  syntheticDigits,
+  type Dataset,
+} from '../../lib/data/index.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const mnistDir = process.env.SPAIC_MNIST_DIR ? path.resolve(process.env.SPAIC_MNIST_DIR) : path.resolve(root, '..', 'shared', 'datasets', 'mnist')
@@ -101,6 +112,83 @@ test('damaged or foreign files fail with an IOError naming the path', (t) => {
       rmSync(dir, { recursive: true, force: true })
     }
   }
+})
+
+// Serial: ava runs serial tests before the concurrent ones, so no other test's allocations blur the rss reading.
+test.serial('a gzip bomb (an IDX header, then 200 MB of zeros) inflates only as far as the header says', async (t) => {
+  const dir = tmpDir()
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const file = path.join(dir, 't10k-images-idx3-ubyte.gz')
+  writeFileSync(path.join(dir, 't10k-labels-idx1-ubyte'), idx([10], new Uint8Array(10)))
+  const zeros = Buffer.alloc(1 << 20)
+  const source = async function* () {
+    yield idx([10, 28, 28], []) // the header alone: 7840 data bytes implied
+    for (let i = 0; i < 200; i++) yield zeros
+  }
+  await pipeline(source, createGzip(), createWriteStream(file))
+  t.true(statSync(file).size < 1 << 20, `the bomb is small: ${statSync(file).size} bytes`)
+  const before = process.memoryUsage().rss
+  const e = t.throws(() => readIdx(file), { instanceOf: IOError })
+  const grew = process.memoryUsage().rss - before
+  t.is(e?.param, 'path')
+  t.regex(e!.message, /need 7840 data bytes but the file inflates to more \(trailing bytes/)
+  t.true(e!.message.includes(file), 'the message names the file')
+  t.true(grew < 100 * 2 ** 20, `rss grew by ${(grew / 2 ** 20).toFixed(1)} MB`)
+  throwsParam(t, () => readMnist(dir, { set: 't10k' }), IOError, 'dir', /inflates to more/)
+  t.true(process.memoryUsage().rss - before < 100 * 2 ** 20)
+})
+
+test.serial('a raw IDX file longer than its header says is refused before its data is read', (t) => {
+  const dir = tmpDir()
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const file = path.join(dir, 'big-idx1-ubyte')
+  writeFileSync(file, idx([4], [1, 2, 3, 4]))
+  truncateSync(file, 2 ** 30) // sparse: 1 GiB on paper, nothing on disk
+  const before = process.memoryUsage().rss
+  throwsParam(t, () => readIdx(file), IOError, 'path', /need 4 data bytes but the file has \d+ \(trailing bytes\)/)
+  t.true(process.memoryUsage().rss - before < 100 * 2 ** 20)
+  // a header that implies more than the reader accepts, raw or compressed
+  const huge = idx([65535, 65535, 65535], [])
+  writeFileSync(file, huge)
+  throwsParam(t, () => readIdx(file), IOError, 'path', /more than this reader accepts/)
+  writeFileSync(file, gzipSync(huge))
+  throwsParam(t, () => readIdx(file), IOError, 'path', /more than this reader accepts/)
+  // a compressed file cut short, and one whose data is short of the header's sizes
+  const gz = gzipSync(idx([3], [1, 2, 3]))
+  writeFileSync(file, gz.subarray(0, 12))
+  throwsParam(t, () => readIdx(file), IOError, 'path', /does not decompress/)
+  writeFileSync(file, gzipSync(idx([3], [1, 2])))
+  throwsParam(t, () => readIdx(file), IOError, 'path', /truncated/)
+  writeFileSync(file, gzipSync(idx([3], [1, 2, 3])))
+  t.deepEqual(Array.from(readIdx(file).data), [1, 2, 3])
+})
+
+test('BAD CALL - IDX and dataset helpers: typed errors naming the parameter', (t) => {
+  const dir = tmpDir()
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const ok = idx([2], [1, 2])
+  throwsParam(t, () => parseIdx(undefined as never, 'x'), InvalidArgumentError, 'buf')
+  throwsParam(t, () => parseIdx([0, 0, 8, 1] as never, 'x'), InvalidArgumentError, 'buf')
+  throwsParam(t, () => parseIdx(ok, undefined as never), InvalidArgumentError, 'path')
+  throwsParam(t, () => parseIdx(ok, 'x', null as never), InvalidArgumentError, 'param')
+  t.deepEqual(Array.from(parseIdx(ok, 'x').data), [1, 2])
+  throwsParam(t, () => parseIdx(ok.subarray(0, 6), 'x', 'images'), IOError, 'images', /truncated/)
+  throwsParam(t, () => readIdx(undefined as never), InvalidArgumentError, 'path')
+  throwsParam(t, () => readIdx(''), InvalidArgumentError, 'path')
+  throwsParam(t, () => readIdx('a\0b'), InvalidArgumentError, 'path')
+  throwsParam(t, () => readIdx(path.join(dir, 'x'), 7 as never), InvalidArgumentError, 'param')
+  throwsParam(t, () => readIdx(path.join(dir, 'nope')), IOError, 'path', /cannot read/)
+  throwsParam(t, () => readIdx(dir, 'labels'), IOError, 'labels')
+  const d = syntheticDigits({ n: 4, seed: 1 })
+  throwsParam(t, () => checkDataset(undefined as never, d), InvalidArgumentError, 'param')
+  throwsParam(t, () => checkDataset('train', null), InvalidArgumentError, 'train')
+  // checked when called, not when the first batch is asked for
+  throwsParam(t, () => batches(d, { batchSize: 0 }), InvalidArgumentError, 'batchSize')
+  throwsParam(t, () => batches(d, undefined as never), InvalidArgumentError, 'batchSize')
+  throwsParam(t, () => batches(d, null as never), InvalidArgumentError, 'options')
+  throwsParam(t, () => batches(d, { batchSize: 1, epoch: 2 ** 60 }), InvalidArgumentError, 'epoch')
+  throwsParam(t, () => syntheticDigits({ n: 2_000_000 }), InvalidArgumentError, 'n')
+  throwsParam(t, () => syntheticDigits(null as never), InvalidArgumentError, 'options')
 })
 
 test('readMnist bad calls', (t) => {
