@@ -194,7 +194,7 @@ for (const [m, n, k, ta, tb] of [[1280, 784, 784, false, true], [500, 784, 1280,
 }
 
 // Kernel families register further checks here.
-for (const mod of ['./gpu-checks.mjs']) {
+for (const mod of ['./gpu-checks.mjs', './gpu-checks-runtime.mjs']) {
   try {
     const m = await import(new URL(mod, import.meta.url).href)
     await m.register?.({ addCheck, lib, randomArray, selfTest })

@@ -30,6 +30,11 @@ export interface CudaInfo {
   runtimeVersion: number
   driverVersion: number
   devices: string[]
+  /**
+   * Devices lost to a fatal (sticky) CUDA error in this process, by index, with the first error: every
+   * later call on such a device throws a DeviceError quoting it. Empty when all is well.
+   */
+  unusable: Record<string, string>
 }
 
 export interface CpuInfo {

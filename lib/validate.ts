@@ -2,7 +2,12 @@
 import { invalidArgument } from './errors.js'
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v)
+  if (typeof v !== 'object' || v === null) return false
+  try {
+    return !Array.isArray(v) && !ArrayBuffer.isView(v)
+  } catch {
+    return false // a revoked proxy: no object to read
+  }
 }
 
 export function finiteNumber(param: string, v: unknown): number {

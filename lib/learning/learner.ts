@@ -14,7 +14,7 @@
  * - A deactivated learner keeps its ops in the program (marked with its name) but the executor skips
  *   them, and `optimStep` does nothing.
  */
-import { InvalidArgumentError, StateError, invalidArgument } from '../errors.js'
+import { describe, InvalidArgumentError, StateError, invalidArgument } from '../errors.js'
 import { boolean, finiteNumber, isPlainObject, nonNegative, positive } from '../validate.js'
 import { Assembly, Network, NetObject, type Category } from '../network/base.js'
 import type { Connection } from '../network/connection.js'
@@ -535,7 +535,7 @@ export class Learner implements CompilableLearner {
 }
 
 function describeCls(cls: unknown): string {
-  return typeof cls === 'function' ? `class ${cls.name || '(anonymous)'}` : String(cls)
+  return typeof cls === 'function' ? `class ${describe(cls).replace(/^function /, '')}` : describe(cls)
 }
 
 function algorithmOf(cls: LearnerClass): string {

@@ -77,7 +77,11 @@ export interface OptimizerSpec<H extends object> {
 }
 
 function cloneHyper(v: unknown): unknown {
-  return Array.isArray(v) ? v.slice() : v
+  try {
+    return Array.isArray(v) ? v.slice() : v
+  } catch {
+    return v // a revoked proxy: the validation that follows refuses it with a typed error
+  }
 }
 
 function isSavedTensor(v: unknown): v is SavedTensor {

@@ -4,7 +4,7 @@
  * Keys match exactly and case-sensitively, as in SPAIC; the Rprop key is SPAIC's 'Rpop', and 'Rprop'
  * is accepted too.
  */
-import { InvalidArgumentError, invalidArgument } from '../errors.js'
+import { describe, InvalidArgumentError, invalidArgument } from '../errors.js'
 import { isPlainObject } from '../validate.js'
 import { LBFGS } from './lbfgs.js'
 import {
@@ -37,7 +37,7 @@ export const lrScheduleDict: Readonly<Record<string, LrSchedulerClass>> = Object
 /** The optimizer class registered under `optimName`. @throws {InvalidArgumentError} param 'optim_name' */
 export function getOptimizerClass(optimName: string): OptimizerClass {
   if (typeof optimName !== 'string' || !Object.prototype.hasOwnProperty.call(optimDict, optimName)) {
-    throw new InvalidArgumentError(`No optimizer ${JSON.stringify(optimName)} in optim_dict; valid names: ${Object.keys(optimDict).join(', ')}`, { param: 'optim_name' })
+    throw new InvalidArgumentError(`No optimizer ${describe(optimName)} in optim_dict; valid names: ${Object.keys(optimDict).join(', ')}`, { param: 'optim_name' })
   }
   return optimDict[optimName]
 }
@@ -45,7 +45,7 @@ export function getOptimizerClass(optimName: string): OptimizerClass {
 /** The scheduler class registered under `name`. @throws {InvalidArgumentError} param 'lr_schedule_name' */
 export function getLrSchedulerClass(lrScheduleName: string): LrSchedulerClass {
   if (typeof lrScheduleName !== 'string' || !Object.prototype.hasOwnProperty.call(lrScheduleDict, lrScheduleName)) {
-    throw new InvalidArgumentError(`No lr schedule ${JSON.stringify(lrScheduleName)} in lr_schedule_dict; valid names: ${Object.keys(lrScheduleDict).join(', ')}`, { param: 'lr_schedule_name' })
+    throw new InvalidArgumentError(`No lr schedule ${describe(lrScheduleName)} in lr_schedule_dict; valid names: ${Object.keys(lrScheduleDict).join(', ')}`, { param: 'lr_schedule_name' })
   }
   return lrScheduleDict[lrScheduleName]
 }

@@ -67,7 +67,12 @@ export function resolveDevice(spec: unknown = 'auto', param = 'device'): Device 
   }
   if (request === 'cpu') return Device.cpu
   const cuda = backends().cuda
+  const lost = cuda.unusable ?? {}
   if (request === 'auto') {
+    if (cuda.available && lost['0'] !== undefined) {
+      lastAutoChoice = { device: 'cpu', why: `cuda:0 is unusable after a fatal error (${lost['0']})` }
+      return Device.cpu
+    }
     if (cuda.available) {
       lastAutoChoice = { device: 'cuda:0', why: `CUDA device found (${cuda.devices[0]})` }
       return Device.cuda(0)
@@ -80,6 +85,9 @@ export function resolveDevice(spec: unknown = 'auto', param = 'device'): Device 
   if (!cuda.available) throw new DeviceError(`${source} '${request}' is not available: ${cuda.reason}`, { param: source })
   if (index >= cuda.deviceCount) {
     throw new DeviceError(`${source} '${request}' is not available: only ${cuda.deviceCount} CUDA device(s)`, { param: source })
+  }
+  if (lost[String(index)] !== undefined) {
+    throw new DeviceError(`${source} '${request}' is unusable after a fatal error in this process (${lost[String(index)]}); restart to use it`, { param: source })
   }
   return Device.cuda(index)
 }

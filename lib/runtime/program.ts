@@ -31,6 +31,19 @@ interface ProgramBinding {
   programShape(h: Handle, slot: number): number[]
   programRng(h: Handle): [number, number, number]
   programDispose(h: Handle): void
+  programStats(h: Handle): StepStats
+}
+
+/**
+ * What the step loop costs on a GPU. `launchesPerStep` and `hostSyncsPerStep` are measured over the last
+ * run's step loop by the process-wide CUDA counters (0 on the CPU; concurrent CUDA work elsewhere in the
+ * process counts too). `plannedHostSyncsPerStep` is what the program's ops would read back per step on a
+ * CUDA device, known from the ops alone: the step loop is designed for 0.
+ */
+export interface StepStats {
+  launchesPerStep: number
+  hostSyncsPerStep: number
+  plannedHostSyncsPerStep: number
 }
 const bind = () => native() as unknown as ProgramBinding
 
@@ -156,9 +169,17 @@ export function stepsFor(runtime: number, dt: number): number {
   positive('runtime', runtime)
   positive('dt', dt)
   const round2 = (x: number) => Math.round(x * 100) / 100
+  const tooLong = () => invalidArgument('runtime', `a run of at most 2^31-1 steps of dt ${dt}`, runtime)
+  if (runtime / dt > 2 ** 31) throw tooLong()
   let n = Math.max(1, Math.floor(runtime / dt) - 2)
+  // round2(n*dt) >= runtime needs round2(n*dt) >= the next multiple of 0.01 at or above runtime, so
+  // n*dt >= that - 0.005: skip the n below it in one jump (a dt far below 0.01 ms would otherwise step
+  // through billions of them). The -1 is a margin for rounding.
+  const first = Math.ceil((Math.ceil(runtime * 100) / 100 - 0.005) / dt) - 1
+  if (first > n) n = first
+  if (n > 2 ** 31 - 1) throw tooLong()
   while (round2(n * dt) < runtime) n++
-  if (!Number.isSafeInteger(n) || n > 2 ** 31 - 1) throw invalidArgument('runtime', `a run of at most 2^31-1 steps of dt ${dt}`, runtime)
+  if (!Number.isSafeInteger(n) || n > 2 ** 31 - 1) throw tooLong()
   return n
 }
 
@@ -235,6 +256,11 @@ export class Program {
     return this.#lastBatch
   }
 
+  /** Launches and host syncs per step of the last run (see StepStats). */
+  stepStats(): StepStats {
+    return bind().programStats(this.#handle('program'))
+  }
+
   /** The encoders' random stream position: { seed, offset } (words consumed so far). */
   get rngState(): { seed: bigint; offset: number } {
     const [lo, hi, off] = bind().programRng(this.#handle('program'))
@@ -282,12 +308,24 @@ export class Program {
   }
 
   #slot(param: string, a: string | NetObject, variable?: string): number {
+    // `instanceof` runs a proxy's getPrototypeOf trap, which may throw: a hostile value is just not a NetObject
+    const isNetObject = (v: unknown): v is NetObject => {
+      try {
+        return v instanceof NetObject
+      } catch {
+        return false
+      }
+    }
     let name: string
-    if (a instanceof NetObject) {
+    if (typeof a === 'string') {
+      if (variable !== undefined && typeof variable !== 'string') {
+        throw invalidArgument('variable', 'a variable name', variable)
+      }
+      name = variable === undefined ? a : `${a}:{${variable}}`
+    } else if (isNetObject(a)) {
       if (typeof variable !== 'string') throw invalidArgument('variable', `a variable name of ${a}`, variable)
       name = a.varKey(variable)
-    } else if (typeof a === 'string') name = variable === undefined ? a : `${a}:{${variable}}`
-    else throw invalidArgument(param, 'a slot name or a network object', a)
+    } else throw invalidArgument(param, 'a slot name or a network object', a)
     const i = this.#slotIndex.get(name)
     if (i === undefined) {
       throw new InvalidArgumentError(`no slot named '${name}' in the program of network '${this.spec.network}'`, { param })

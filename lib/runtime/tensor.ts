@@ -59,6 +59,14 @@ export class Tensor {
   }
 
   /** @internal Handle check with the caller's parameter name. */
+  /**
+   * True only for a real Tensor made by this class: a brand check on its private handle, which a Proxy of
+   * a Tensor or an object given Tensor's prototype does not pass (they pass `instanceof`).
+   */
+  static isTensor(v: unknown): v is Tensor {
+    return typeof v === 'object' && v !== null && #h in v
+  }
+
   handleFor(param: string): NativeTensor {
     if (!this.#h || this.#h.disposed) throw new StateError(`${param} was used after dispose()`, { param })
     return this.#h
@@ -218,7 +226,10 @@ export class Tensor {
 
 /** Throws unless `t` is a live Tensor. */
 export function checkTensor(param: string, t: unknown): Tensor {
-  if (!(t instanceof Tensor)) throw invalidArgument(param, 'a Tensor', t)
-  t.handleFor(param)
-  return t
+  // A brand check, not instanceof: a Proxy of a Tensor (or a revoked proxy) is refused here with a typed
+  // error instead of failing later on the private handle.
+  if (!Tensor.isTensor(t)) throw invalidArgument(param, 'a Tensor', t)
+  const x = t as Tensor
+  x.handleFor(param)
+  return x
 }

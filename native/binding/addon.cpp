@@ -52,6 +52,10 @@ Napi::Value Backends(const Napi::CallbackInfo& info) {
   Napi::Array devs = Napi::Array::New(env);
   for (int d = 0; d < gi.device_count; ++d) devs.Set(static_cast<uint32_t>(d), gpu::device_name(d));
   cu.Set("devices", devs);
+  // Devices lost to a sticky error (every later call on them throws a DeviceError quoting it).
+  Napi::Object unusable = Napi::Object::New(env);
+  for (const auto& [dev, why] : gi.unusable) unusable.Set(std::to_string(dev), why);
+  cu.Set("unusable", unusable);
   out.Set("cuda", cu);
   return out;
 }

@@ -279,6 +279,18 @@ Napi::Value ProgramRng(const Napi::CallbackInfo& info) {
   return a;
 }
 
+// programStats(h): { launchesPerStep, hostSyncsPerStep } of the last run's step loop (CUDA counters; 0
+// on the CPU) and plannedHostSyncsPerStep: what the ops would read back per step on a CUDA device.
+Napi::Value ProgramStats(const Napi::CallbackInfo& info) {
+  Program& p = live(holder_arg(info, 0));
+  const Program::StepStats s = p.last_step_stats();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("launchesPerStep", s.launches_per_step);
+  o.Set("hostSyncsPerStep", s.host_syncs_per_step);
+  o.Set("plannedHostSyncsPerStep", p.planned_host_syncs_per_step(true));
+  return o;
+}
+
 Napi::Value ProgramDispose(const Napi::CallbackInfo& info) {
   Holder& h = holder_arg(info, 0);
   SPAIC_CHECK(!h.busy->load(), State, "program", "the program is running: await run() before dispose()");
@@ -297,6 +309,7 @@ void register_program(Napi::Object exports) {
   SPAIC_EXPORT(exports, "programShape", ProgramShape);
   SPAIC_EXPORT(exports, "programRng", ProgramRng);
   SPAIC_EXPORT(exports, "programDispose", ProgramDispose);
+  SPAIC_EXPORT(exports, "programStats", ProgramStats);
 }
 
 }  // namespace spaic::binding

@@ -30,5 +30,10 @@ void copy_d2d(int, void*, const void*, std::size_t) { absent(); }
 void memset0(int, void*, std::size_t) { absent(); }
 void synchronize(int) { absent(); }
 void set_current(int) { absent(); }
+void note_error(int, const char*, const char*, int) {}
+bool sync_launches() { return false; }
+Counters counters() { return Counters{}; }
+void note_launch() {}
+void note_host_sync() {}
 
 }  // namespace spaic::gpu

@@ -252,13 +252,19 @@ struct SynapseFull : OpBase {
     SPAIC_CHECK(p.slot_numel(w.slot) == n_pre * n_post, Shape, d.owner, "weight of ", d.owner, " holds ", p.slot_numel(w.slot),
                 " values, expected ", n_post, " x ", n_pre);
   }
+  // The CPU measures the input density each step (auto: no cost there). On a GPU, auto would read the
+  // count back every step: the dense product is taken instead (a small GEMM per step).
+  static SynapseMode mode_on(const Device& d) { return d.is_cpu() ? SynapseMode::Auto : SynapseMode::Dense; }
+  int host_syncs_per_step(bool cuda) const override {
+    return cuda && mode_on(Device{0}) == SynapseMode::Auto ? 1 : 0;
+  }
   SynapseParams params(const Program& p, bool acc) const {
     SynapseParams sp;
     sp.rows = p.batch();
     sp.n_pre = n_pre;
     sp.n_post = n_post;
     sp.layout = WeightLayout::PostPre;
-    sp.mode = SynapseMode::Auto;
+    sp.mode = mode_on(dev);
     sp.accumulate = acc;
     return sp;
   }
@@ -796,7 +802,12 @@ struct StdpOnline : OpBase {
       for (auto& [role, r] : o.refs)
         if (r.slot == w.slot && r.mode != WriteMode::None) ++writers;
     sparse = kernel == "auto" && dev.is_cpu() && !op.immediate && writers == 1;
+    op.path = path_on(dev);
   }
+  // The CPU chooses dense or event-driven dW from the spike counts each step. On a GPU that choice would
+  // read the counts back every step: the event path is taken (deterministic, no read-back).
+  static DwPath path_on(const Device& d) { return d.is_cpu() ? DwPath::Auto : DwPath::Event; }
+  int host_syncs_per_step(bool cuda) const override { return cuda && path_on(Device{0}) == DwPath::Auto ? 1 : 0; }
   void start(Program&) override { sst.reset(); }
   // SPAIC's build-time dry run executes the op once on zero traces and spikes: dw = 0, so the weight
   // is normalised (nearest_online: every step) and clamped before the first run.
@@ -1095,6 +1106,12 @@ void Program::start_run(const RunArgs& a) {
   step_ = 0;
 }
 
+int Program::planned_host_syncs_per_step(bool cuda) const {
+  int n = 0;
+  for (const auto& op : ops_) n += op->host_syncs_per_step(cuda);
+  return n;
+}
+
 void Program::run(const RunArgs& a) {
   start_run(a);
   const std::size_t nops = ops_.size();
@@ -1107,6 +1124,7 @@ void Program::run(const RunArgs& a) {
   auto skipped = [&](std::size_t i) { return !a.skip.empty() && a.skip[i]; };
   for (std::size_t i = 0; i < nops; ++i)
     if (!skipped(i)) ops_[i]->start(*this);
+  const gpu::Counters before = gpu::counters();
   for (i64 t = 0; t < a.steps; ++t) {
     step_ = t;
     ++clock_;
@@ -1121,6 +1139,10 @@ void Program::run(const RunArgs& a) {
     for (std::size_t i = first_fetch; i < nops; ++i)
       if (!skipped(i)) ops_[i]->step(*this);
   }
+  const gpu::Counters after = gpu::counters();
+  const double steps = a.steps > 0 ? static_cast<double>(a.steps) : 1.0;
+  stats_.launches_per_step = static_cast<double>(after.launches - before.launches) / steps;
+  stats_.host_syncs_per_step = static_cast<double>(after.host_syncs - before.host_syncs) / steps;
   for (std::size_t i = 0; i < nops; ++i)
     if (!skipped(i)) ops_[i]->finish(*this);
   // inputs are bound for one run only

@@ -55,7 +55,7 @@ void fill(T* out, T value, i64 n) {
 template <typename To, typename Ti>
 void cast(const Ti* a, To* out, i64 n) {
   SPAIC_OMP_FOR(n)
-  for (i64 i = 0; i < n; ++i) out[i] = static_cast<To>(a[i]);
+  for (i64 i = 0; i < n; ++i) out[i] = convert<To, Ti>(a[i]);
 }
 
 #define SPAIC_INSTANTIATE(T)                                                              \

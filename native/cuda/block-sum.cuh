@@ -10,7 +10,9 @@ namespace spaic::cuda {
 
 constexpr int kSumBlocks = 512;  // at most this many per-block partials
 
-// Block-wide sum of v (blockDim.x == kBlock); the result is valid in thread 0.
+// Block-wide sum of v, returned to every thread. Needs a power-of-two blockDim.x <= kBlock (every
+// launch in this file family uses kBlock); the fixed tree order makes the sum deterministic. The
+// trailing barrier lets a kernel call it more than once (the shared buffer is reused).
 __device__ inline double block_sum(double v) {
   __shared__ double sh[kBlock];
   sh[threadIdx.x] = v;
@@ -19,7 +21,9 @@ __device__ inline double block_sum(double v) {
     if (threadIdx.x < s) sh[threadIdx.x] += sh[threadIdx.x + s];
     __syncthreads();
   }
-  return sh[0];
+  const double total = sh[0];
+  __syncthreads();
+  return total;
 }
 
 // out[0] = sum of partials[0..count) as T (one block).

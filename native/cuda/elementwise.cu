@@ -40,7 +40,7 @@ __global__ void fill_kernel(T* out, T v, i64 n) {
 
 template <typename To, typename Ti>
 __global__ void cast_kernel(const Ti* a, To* out, i64 n) {
-  SPAIC_GRID_STRIDE(i, n) out[i] = static_cast<To>(a[i]);
+  SPAIC_GRID_STRIDE(i, n) out[i] = convert<To, Ti>(a[i]);
 }
 
 }  // namespace

@@ -14,11 +14,11 @@ constexpr int BM = 64, BN = 64, BK = 16, TM = 4, TN = 4;
 
 template <typename T>
 __global__ void __launch_bounds__(256) gemm_kernel(GemmParams p, const T* __restrict__ a, const T* __restrict__ b,
-                                                   T* __restrict__ c) {
+                                                   T* __restrict__ c, i64 row_base) {
   __shared__ T as[BK][BM + 1];
   __shared__ T bs[BK][BN + 1];
   const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
-  const i64 row0 = blockIdx.y * (i64)BM, col0 = blockIdx.x * (i64)BN;
+  const i64 row0 = row_base + blockIdx.y * (i64)BM, col0 = blockIdx.x * (i64)BN;
   T acc[TM][TN];
 #pragma unroll
   for (int i = 0; i < TM; ++i)
@@ -76,9 +76,16 @@ __global__ void __launch_bounds__(256) gemm_kernel(GemmParams p, const T* __rest
 template <typename T>
 void gemm(const GemmParams& p, const T* a, const T* b, T* c) {
   if (p.m == 0 || p.n == 0) return;
-  dim3 grid(static_cast<unsigned>(ceil_div(p.n, BN)), static_cast<unsigned>(ceil_div(p.m, BM)));
-  gemm_kernel<T><<<grid, 256>>>(p, a, b, c);
-  SPAIC_CUDA_LAUNCHED();
+  // grid.y is limited to 65535 blocks (4,194,240 rows of 64): taller products run as several launches
+  // over consecutive row ranges (m = T*B rows of a spike product reaches that).
+  constexpr i64 kMaxRowBlocks = 65535;
+  const i64 row_blocks = ceil_div(p.m, BM);
+  for (i64 first = 0; first < row_blocks; first += kMaxRowBlocks) {
+    const i64 blocks = row_blocks - first < kMaxRowBlocks ? row_blocks - first : kMaxRowBlocks;
+    dim3 grid(static_cast<unsigned>(ceil_div(p.n, BN)), static_cast<unsigned>(blocks));
+    gemm_kernel<T><<<grid, 256>>>(p, a, b, c, first * BM);
+    SPAIC_CUDA_LAUNCHED();
+  }
 }
 
 template void gemm<float>(const GemmParams&, const float*, const float*, float*);

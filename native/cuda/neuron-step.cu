@@ -243,7 +243,7 @@ int64_t count_bits(const uint32_t* words, i64 n, void* scratch) {
   count_bits_kernel<<<grid_for(n), kBlock>>>(words, n, total);
   SPAIC_CUDA_LAUNCHED();
   unsigned long long h = 0;
-  SPAIC_CUDA_CHECK(cudaMemcpy(&h, total, sizeof(h), cudaMemcpyDeviceToHost));
+  SPAIC_CUDA_READ_BACK(&h, total, sizeof(h));
   return static_cast<int64_t>(h);
 }
 

@@ -51,7 +51,7 @@ __global__ void sparse_adam_check_kernel(OptCoef<T> c, const T* param, const T* 
 
 i64 read_first(unsigned long long* first) {
   unsigned long long h = 0;
-  SPAIC_CUDA_CHECK(cudaMemcpy(&h, first, sizeof(h), cudaMemcpyDeviceToHost));
+  SPAIC_CUDA_READ_BACK(&h, first, sizeof(h));
   return h == ~0ull ? -1 : static_cast<i64>(h);
 }
 

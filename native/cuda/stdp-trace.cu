@@ -2,13 +2,11 @@
 // indexing, launches and reductions here. All work goes on the default stream, so scratch blocks returned
 // to the caching allocator are reused in stream order.
 //
-// The event-driven weight change compacts the spiking (sample, neuron) pairs into a list (warp-aggregated
-// appends), reads the list length back (one small device-to-host copy, which also decides `auto`), then
-// scatters the row terms (one block per post spike, coalesced along the row) and the column terms (one
-// block per post row, looping over the pre spikes) with atomic adds.
+// The event-driven weight change gives each row of dW to one block and each element to one thread, which
+// adds the samples' terms in ascending order where the spikes are: deterministic, with the CPU's order of
+// additions, and no host sync. Only `auto` reads the spike counts back, to choose the path.
 #include <cmath>
 #include <cstdint>
-#include <memory>
 
 #include "cuda/common.cuh"
 #include "spaic/device.h"
@@ -96,48 +94,57 @@ __global__ void row_factor_kernel(DwParams p, const T* s_post, const T* x_post, 
   }
 }
 
-// Appends the flat index of every nonzero of s[0..n) to list (one atomic per warp); *count holds the length.
+// Spike counts of the two event lists (integer atomics, one per warp: exact and order-free).
 template <typename T>
-__global__ void compact_kernel(const T* s, i64 n, i64* list, unsigned long long* count) {
-  const i64 stride = (i64)blockDim.x * gridDim.x;
-  const i64 start = blockIdx.x * (i64)blockDim.x + threadIdx.x;
-  // Every lane of a warp runs the same number of iterations, so the ballot covers full warps.
-  const i64 warp_start = start - (threadIdx.x & 31);
-  for (i64 base = warp_start; base < n; base += stride) {
-    const i64 k = base + (threadIdx.x & 31);
-    const bool hit = k < n && s[k] != T(0);
-    const unsigned mask = __ballot_sync(0xffffffffu, hit);
-    if (mask == 0) continue;
-    unsigned long long slot = 0;
-    const int lane = threadIdx.x & 31;
-    if (lane == 0) slot = atomicAdd(count, static_cast<unsigned long long>(__popc(mask)));
-    slot = __shfl_sync(0xffffffffu, slot, 0);
-    if (hit) list[slot + __popc(mask & ((1u << lane) - 1u))] = k;
-  }
+__global__ void count_nonzero_kernel(const T* s, i64 n, unsigned long long* count) {
+  unsigned long long c = 0;
+  SPAIC_GRID_STRIDE(k, n) c += s[k] != T(0);
+#pragma unroll
+  for (int off = 16; off > 0; off >>= 1) c += __shfl_down_sync(0xffffffffu, c, off);
+  if ((threadIdx.x & 31) == 0 && c) atomicAdd(count, c);
 }
 
+// The event-driven dW, deterministic and in the CPU's order (cpu/stdp-trace.cpp dw_event): one block
+// per post neuron j owns row j of dW; each thread owns its elements i and adds, sample by sample in
+// ascending b, the post term u[b,j]*x_pre[b,i] where post j spiked and the pre term v[b,j]*s_pre[b,i]
+// where pre i spiked. No two threads write one element: no atomics, the same bits on every run.
 template <typename T>
-__global__ void dw_row_kernel(const i64* post_list, i64 count, i64 n_post, i64 n_pre, const T* u, const T* x_pre, T alpha, T* dw) {
-  for (i64 e = blockIdx.x; e < count; e += gridDim.x) {
-    const i64 k = post_list[e];  // b*n_post + j
-    const i64 b = k / n_post, j = k % n_post;
-    const T c = alpha * u[k];
-    if (c == T(0)) continue;
-    const T* xb = x_pre + b * n_pre;
-    T* row = dw + j * n_pre;
-    for (i64 i = threadIdx.x; i < n_pre; i += blockDim.x) atomicAdd(row + i, c * xb[i]);
-  }
-}
-
-template <typename T>
-__global__ void dw_col_kernel(const i64* pre_list, i64 count, i64 n_post, i64 n_pre, const T* v, const T* s_pre, T alpha, T* dw) {
-  for (i64 j = blockIdx.x; j < n_post; j += gridDim.x) {
-    T* row = dw + j * n_pre;
-    for (i64 e = threadIdx.x; e < count; e += blockDim.x) {
-      const i64 k = pre_list[e];  // b*n_pre + i
-      const i64 b = k / n_pre, i = k % n_pre;
-      const T c = v[b * n_post + j];
-      if (c != T(0)) atomicAdd(row + i, alpha * (c * s_pre[k]));
+__global__ void dw_event_kernel(DwParams p, const T* s_post, const T* u, const T* x_pre, const T* v, const T* s_pre,
+                                T* dw) {
+  const bool t1 = p.a_post != 0, t2 = p.a_pre != 0;
+  const i64 np = p.n_post, nq = p.n_pre, B = p.batch;
+  const T alpha = static_cast<T>(p.alpha), bt = static_cast<T>(p.beta);
+  for (i64 j = blockIdx.x; j < np; j += gridDim.x) {
+    bool has_row = false;
+    if (t1)
+      for (i64 b = 0; b < B && !has_row; ++b) has_row = s_post[b * np + j] != T(0);
+    T* row = dw + j * nq;
+    for (i64 i = threadIdx.x; i < nq; i += blockDim.x) {
+      if (has_row) {
+        T acc = T(0);
+        for (i64 b = 0; b < B; ++b)
+          if (s_post[b * np + j] != T(0)) acc = acc + u[b * np + j] * x_pre[b * nq + i];
+        if (t2) {
+          for (i64 b = 0; b < B; ++b) {
+            const T c = v[b * np + j];
+            const T sp = s_pre[b * nq + i];
+            if (c != T(0) && sp != T(0)) acc = acc + c * sp;
+          }
+        }
+        if (p.beta == 0.0) row[i] = alpha * acc;
+        else if (p.beta == 1.0) row[i] = row[i] + alpha * acc;
+        else row[i] = bt * row[i] + alpha * acc;
+      } else {
+        T x = p.beta == 0.0 ? T(0) : (p.beta == 1.0 ? row[i] : row[i] * bt);
+        if (t2) {
+          for (i64 b = 0; b < B; ++b) {
+            const T c = v[b * np + j];
+            const T sp = s_pre[b * nq + i];
+            if (c != T(0) && sp != T(0)) x = x + alpha * (c * sp);
+          }
+        }
+        row[i] = x;
+      }
     }
   }
 }
@@ -336,29 +343,24 @@ DwPath stdp_dw(const DwParams& p, const T* s_post, const T* x_pre, const T* x_po
     SPAIC_CUDA_LAUNCHED();
   }
   DwPath path = p.path;
-  // Event lists: post spikes (b*N_post + j) then pre spikes (b*N_pre + i); counts at the end.
-  const i64 n_post_cand = t1 ? nb : 0, n_pre_cand = t2 ? B * nq : 0;
-  std::unique_ptr<Scratch> lists;
-  unsigned long long counts[2] = {0, 0};
-  if (path != DwPath::Dense) {
-    lists = std::make_unique<Scratch>(static_cast<std::size_t>(n_post_cand + n_pre_cand + 2) * sizeof(i64));
-    i64* post_list = lists->as<i64>();
-    i64* pre_list = post_list + n_post_cand;
-    auto* cnt = reinterpret_cast<unsigned long long*>(pre_list + n_pre_cand);
+  if (path == DwPath::Auto) {
+    // The path is chosen from the exact spike counts (read back: the one host sync of an auto call).
+    const i64 n_post_cand = t1 ? nb : 0, n_pre_cand = t2 ? B * nq : 0;
+    Scratch cnt_buf(2 * sizeof(unsigned long long));
+    auto* cnt = cnt_buf.as<unsigned long long>();
     SPAIC_CUDA_CHECK(cudaMemsetAsync(cnt, 0, 2 * sizeof(unsigned long long)));
     if (n_post_cand > 0) {
-      compact_kernel<T><<<grid_for(n_post_cand), kBlock>>>(s_post, n_post_cand, post_list, cnt);
+      count_nonzero_kernel<T><<<grid_for(n_post_cand), kBlock>>>(s_post, n_post_cand, cnt);
       SPAIC_CUDA_LAUNCHED();
     }
     if (n_pre_cand > 0) {
-      compact_kernel<T><<<grid_for(n_pre_cand), kBlock>>>(s_pre, n_pre_cand, pre_list, cnt + 1);
+      count_nonzero_kernel<T><<<grid_for(n_pre_cand), kBlock>>>(s_pre, n_pre_cand, cnt + 1);
       SPAIC_CUDA_LAUNCHED();
     }
-    SPAIC_CUDA_CHECK(cudaMemcpy(counts, cnt, sizeof(counts), cudaMemcpyDeviceToHost));
-    if (path == DwPath::Auto) {
-      const double f = stdp_event_fraction(static_cast<i64>(counts[0]), static_cast<i64>(counts[1]), B, np, nq);
-      path = f < stdp_event_crossover_cuda(B) ? DwPath::Event : DwPath::Dense;
-    }
+    unsigned long long counts[2] = {0, 0};
+    SPAIC_CUDA_READ_BACK(counts, cnt, sizeof(counts));
+    const double f = stdp_event_fraction(static_cast<i64>(counts[0]), static_cast<i64>(counts[1]), B, np, nq);
+    path = f < stdp_event_crossover_cuda(B) ? DwPath::Event : DwPath::Dense;
   }
   if (path == DwPath::Dense) {
     GemmParams g;
@@ -379,19 +381,8 @@ DwPath stdp_dw(const DwParams& p, const T* s_post, const T* x_pre, const T* x_po
     if (!t1 && !t2) scale_or_clear(dw, nw, p.beta);
     return DwPath::Dense;
   }
-  scale_or_clear(dw, nw, p.beta);
-  i64* post_list = lists->as<i64>();
-  i64* pre_list = post_list + n_post_cand;
-  const T alpha = static_cast<T>(p.alpha);
-  if (t1 && counts[0] > 0) {
-    const i64 c = static_cast<i64>(counts[0]);
-    dw_row_kernel<T><<<rows_grid(c), kBlock>>>(post_list, c, np, nq, u, x_pre, alpha, dw);
-    SPAIC_CUDA_LAUNCHED();
-  }
-  if (t2 && counts[1] > 0) {
-    dw_col_kernel<T><<<rows_grid(np), kBlock>>>(pre_list, static_cast<i64>(counts[1]), np, nq, v, s_pre, alpha, dw);
-    SPAIC_CUDA_LAUNCHED();
-  }
+  dw_event_kernel<T><<<rows_grid(np), kBlock>>>(p, s_post, u, x_pre, v, s_pre, dw);
+  SPAIC_CUDA_LAUNCHED();
   return DwPath::Event;
 }
 

@@ -6,6 +6,8 @@
 //   shared memory and a warp reads 32 consecutive weights of one W^T row (coalesced);
 // - W [post, pre]: one warp per (row, post) splits the list over its lanes and reduces.
 // Auto reads the total back to the host (one small synchronous copy) to choose the path.
+// Backward: the event-driven weight gradient gives each input's dW entries to one block, which adds the
+// active rows in ascending order: no float atomics, the CPU's order, the same bits on every run.
 #include <cstdint>
 #include <type_traits>
 
@@ -22,10 +24,10 @@ T* at(void* ws, std::size_t off) {
   return reinterpret_cast<T*>(static_cast<char*>(ws) + off);
 }
 
-// Block of 256 threads per row; counts[rows] receives the total (zeroed before the launch).
+// Block of 256 threads per row; *total receives the total as 64 bits (zeroed before the launch).
 template <typename S>
 __global__ void __launch_bounds__(256) compact_kernel(SynapseParams p, const S* s, std::int32_t* counts,
-                                                     std::int32_t* index) {
+                                                     std::int32_t* index, unsigned long long* total) {
   __shared__ std::int32_t warp_tot[8];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   for (i64 r = blockIdx.x; r < p.rows; r += gridDim.x) {
@@ -50,7 +52,7 @@ __global__ void __launch_bounds__(256) compact_kernel(SynapseParams p, const S* 
     }
     if (threadIdx.x == 0) {
       counts[r] = base;
-      atomicAdd(counts + p.rows, base);
+      atomicAdd(total, static_cast<unsigned long long>(base));
     }
   }
 }
@@ -199,12 +201,13 @@ SynapseMode synapse_forward(const SynapseParams& p, const S* spikes, const T* we
   if (mode != SynapseMode::Dense) {
     counts = at<std::int32_t>(workspace, ws.counts);
     index = at<std::int32_t>(workspace, ws.index);
-    SPAIC_CUDA_CHECK(cudaMemsetAsync(counts + p.rows, 0, sizeof(std::int32_t)));
-    compact_kernel<S><<<row_grid(p.rows), 256>>>(p, spikes, counts, index);
+    auto* dtotal = at<unsigned long long>(workspace, ws.total);
+    SPAIC_CUDA_CHECK(cudaMemsetAsync(dtotal, 0, sizeof(unsigned long long)));
+    compact_kernel<S><<<row_grid(p.rows), 256>>>(p, spikes, counts, index, dtotal);
     SPAIC_CUDA_LAUNCHED();
     if (mode == SynapseMode::Auto) {
-      std::int32_t total = 0;
-      SPAIC_CUDA_CHECK(cudaMemcpy(&total, counts + p.rows, sizeof(total), cudaMemcpyDeviceToHost));
+      unsigned long long total = 0;
+      SPAIC_CUDA_READ_BACK(&total, dtotal, sizeof(total));
       const double crossover = p.crossover >= 0 ? p.crossover : synapse_default_crossover(true, p.rows, p.layout == WeightLayout::PrePost);
       const double density = p.n_pre > 0 ? static_cast<double>(total) / static_cast<double>(p.rows * p.n_pre) : 0.0;
       mode = density < crossover ? SynapseMode::Event : SynapseMode::Dense;
@@ -226,31 +229,59 @@ SynapseMode synapse_forward(const SynapseParams& p, const S* spikes, const T* we
 
 namespace {
 
-// Event-driven weight gradient (twin of cpu/synapse.cpp's grad_weight_event): one block per row; the
-// block adds gradOut[r, :] into the weight row (pre_post) or column (post_pre) of each active input.
+// Event-driven weight gradient (twin of cpu/synapse.cpp's grad_weight_event), deterministic: one block
+// per input i owns every element of dW that i touches, and adds the rows where i is active in
+// ascending order, exactly as the CPU does, so no two blocks write one element and no float atomics
+// are needed. The block lists the active rows of its input 256 at a time (warp ballots, ascending),
+// then each thread accumulates its post-neurons over the list in registers.
 template <typename T, typename S>
-__global__ void grad_weight_event_kernel(SynapseBackwardParams p, const T* g, const S* s, T* gw) {
-  for (i64 r = blockIdx.x; r < p.rows; r += gridDim.x) {
-    const S* sr = s + r * p.n_pre;
-    const T* gr = g + r * p.n_post;
-    for (i64 i = 0; i < p.n_pre; ++i) {
-      const S sv = sr[i];
-      if (sv == S(0)) continue;
-      const T v = static_cast<T>(sv);
-      if (p.layout == WeightLayout::PrePost) {
-        for (i64 j = threadIdx.x; j < p.n_post; j += blockDim.x) atomicAdd(gw + i * p.n_post + j, v * gr[j]);
-      } else {
-        for (i64 j = threadIdx.x; j < p.n_post; j += blockDim.x) atomicAdd(gw + j * p.n_pre + i, v * gr[j]);
+__global__ void __launch_bounds__(256) grad_weight_event_kernel(SynapseBackwardParams p, const T* g, const S* s, T* gw) {
+  __shared__ std::int32_t rows[256];
+  __shared__ T vals[256];
+  __shared__ std::int32_t warp_tot[8];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const bool pre_post = p.layout == WeightLayout::PrePost;
+  for (i64 i = blockIdx.x; i < p.n_pre; i += gridDim.x) {
+    for (i64 j0 = 0; j0 < p.n_post; j0 += 256) {
+      const i64 j = j0 + threadIdx.x;
+      T* dst = j < p.n_post ? (pre_post ? gw + i * p.n_post + j : gw + j * p.n_pre + i) : nullptr;
+      T acc = dst && p.accumulate ? *dst : T(0);
+      for (i64 r0 = 0; r0 < p.rows; r0 += 256) {
+        const i64 r = r0 + threadIdx.x;
+        const S sv = r < p.rows ? s[r * p.n_pre + i] : S(0);
+        const bool act = sv != S(0);
+        const unsigned ballot = __ballot_sync(0xffffffffu, act);
+        if (lane == 0) warp_tot[warp] = __popc(ballot);
+        __syncthreads();
+        std::int32_t before = 0, n = 0;
+#pragma unroll
+        for (int w = 0; w < 8; ++w) {
+          before += w < warp ? warp_tot[w] : 0;
+          n += warp_tot[w];
+        }
+        if (act) {
+          const int at = before + __popc(ballot & ((1u << lane) - 1u));
+          rows[at] = static_cast<std::int32_t>(r);
+          vals[at] = static_cast<T>(sv);
+        }
+        __syncthreads();
+        if (dst)
+          for (std::int32_t k = 0; k < n; ++k) acc = acc + vals[k] * g[static_cast<i64>(rows[k]) * p.n_post + j];
+        __syncthreads();
       }
+      if (dst) *dst = acc;
     }
   }
 }
 
+// The active inputs, counted exactly (integer atomics, one per warp).
 template <typename S>
 __global__ void count_active_kernel(const S* s, i64 n, unsigned long long* count) {
   unsigned long long c = 0;
   SPAIC_GRID_STRIDE(i, n) c += s[i] != S(0);
-  atomicAdd(count, c);
+#pragma unroll
+  for (int off = 16; off > 0; off >>= 1) c += __shfl_down_sync(0xffffffffu, c, off);
+  if ((threadIdx.x & 31) == 0 && c) atomicAdd(count, c);
 }
 
 }  // namespace
@@ -262,22 +293,23 @@ void synapse_backward(const SynapseBackwardParams& p, const T* grad_out, const S
   const bool post_pre = p.layout == WeightLayout::PostPre;
   bool event = p.mode == SynapseMode::Event;
   if (grad_weight && p.mode == SynapseMode::Auto && p.rows * p.n_pre > 0) {
-    unsigned long long* d = nullptr;
-    SPAIC_CUDA_CHECK(cudaMalloc(&d, sizeof(unsigned long long)));
-    SPAIC_CUDA_CHECK(cudaMemset(d, 0, sizeof(unsigned long long)));
+    // The counter lives in the caller's workspace (synapse_backward_workspace): no allocation per call.
+    auto* d = at<unsigned long long>(workspace, synapse_backward_workspace(p, !std::is_same_v<T, S>, sizeof(T)).counts);
+    SPAIC_CUDA_CHECK(cudaMemsetAsync(d, 0, sizeof(unsigned long long)));
     count_active_kernel<S><<<grid_for(p.rows * p.n_pre), kBlock>>>(spikes, p.rows * p.n_pre, d);
+    SPAIC_CUDA_LAUNCHED();
     unsigned long long c = 0;
-    cudaError_t e = cudaMemcpy(&c, d, sizeof(c), cudaMemcpyDeviceToHost);
-    cudaFree(d);
-    SPAIC_CUDA_CHECK(e);
+    SPAIC_CUDA_READ_BACK(&c, d, sizeof(c));
     const double cross = p.crossover >= 0 ? p.crossover : kBackwardEventCrossoverCuda;
     event = static_cast<double>(c) / static_cast<double>(p.rows * p.n_pre) < cross;
   }
   if (grad_weight && event && p.n_pre > 0 && p.n_post > 0) {
-    if (!p.accumulate) SPAIC_CUDA_CHECK(cudaMemset(grad_weight, 0, sizeof(T) * p.n_pre * p.n_post));
-    if (p.rows > 0) {
-      const unsigned g = static_cast<unsigned>(p.rows < 65535 ? p.rows : 65535);
-      grad_weight_event_kernel<T, S><<<g, kBlock>>>(p, grad_out, spikes, grad_weight);
+    if (p.rows == 0) {
+      if (!p.accumulate) SPAIC_CUDA_CHECK(cudaMemset(grad_weight, 0, sizeof(T) * p.n_pre * p.n_post));
+    } else {
+      // every element is written (or, accumulating, read and written) by exactly one block
+      const unsigned g = static_cast<unsigned>(p.n_pre < 65535 ? p.n_pre : 65535);
+      grad_weight_event_kernel<T, S><<<g, 256>>>(p, grad_out, spikes, grad_weight);
       SPAIC_CUDA_LAUNCHED();
     }
   } else if (grad_weight && p.n_pre > 0 && p.n_post > 0) {

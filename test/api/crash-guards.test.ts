@@ -13,9 +13,9 @@ import { fileURLToPath } from 'node:url'
 import test, { type ExecutionContext } from 'ava'
 
 import {
-  Adadelta, Adagrad, Adam, Adamax, AdamW, ASGD, buildProgram, Connection, crossEntropy, Decoder, Encoder, FeedForwardProgram,
+  Adadelta, Adagrad, Adam, Adamax, AdamW, ASGD, backends, buildProgram, Connection, crossEntropy, Decoder, Encoder, FeedForwardProgram,
   InvalidArgumentError, LBFGS, Learner, Network, NeuronGroup, NumericalError, ops, Parameter, RMSprop, Rprop, SGD, ShapeError,
-  SparseAdam, SparseGrad, StateError, Tensor,
+  SparseAdam, SparseGrad, StateError, stepsFor, Tensor,
 } from '../../lib/index.js'
 import type { Optimizer } from '../../lib/optim/index.js'
 
@@ -315,4 +315,43 @@ test('ops.requiredStateBuffers and ops.coalesceRows validate their arguments', (
   expectError(t, () => ops.coalesceRows([0], NaN), InvalidArgumentError, 'numRows')
   expectError(t, () => ops.coalesceRows([3], 3), InvalidArgumentError, 'indices[0]')
   t.deepEqual(Array.from(ops.coalesceRows([2, 0, 2], 3).rows), [0, 2])
+})
+
+test('hostile values (revoked proxies, BigInts, null prototypes) give typed errors, never a TypeError', (t) => {
+  const { proxy, revoke } = Proxy.revocable({}, {})
+  revoke()
+  const w = new Parameter(f32([1]))
+  t.throws(() => new SGD([w], { lr: proxy } as never), { instanceOf: InvalidArgumentError })
+  t.throws(() => new SGD([w], proxy as never), { instanceOf: InvalidArgumentError })
+  t.throws(() => ops.add(proxy as never, 1), { instanceOf: InvalidArgumentError })
+  t.throws(() => Learner.register('x' as never, Object.create(null)), { instanceOf: InvalidArgumentError })
+})
+
+test('stepsFor refuses runs of more than 2^31-1 steps at once, even for a tiny dt', (t) => {
+  expectError(t, () => stepsFor(1e-300, 1e-301), InvalidArgumentError, 'runtime')
+  expectError(t, () => stepsFor(1e9, 1e-3), InvalidArgumentError, 'runtime')
+  t.is(stepsFor(20, 1), 20)
+  t.is(stepsFor(26, 2), 13)
+  t.is(stepsFor(50, 0.1), 500)
+})
+
+// ------------------------------------------------------------------------------ the step loop on a GPU
+
+test('the step executor plans no host sync per step (synapse, online STDP, encoder, decoder); CPU runs count nothing', async (t) => {
+  const net = new Network({ dt: 1 })
+  const inp = net.add(new Encoder({ num: 30, coding: 'poisson', name: 'input' }))
+  const exc = net.add(new NeuronGroup({ num: 12, model: 'lif' }))
+  const conn = net.add(new Connection(inp, exc, { link: 'full', seed: 5 }))
+  net.add(new Decoder({ num: 12, dec_target: exc, coding: 'spike_counts' }))
+  new Learner({ algorithm: 'nearest_online_stdp', trainable: conn })
+  const prog = await buildProgram(net, { batch: 3 })
+  await prog.run({ input: Tensor.full([3, 30], 0.5) }, { steps: 25 })
+  t.deepEqual(prog.stepStats(), { launchesPerStep: 0, hostSyncsPerStep: 0, plannedHostSyncsPerStep: 0 })
+  prog.dispose()
+  t.throws(() => prog.stepStats(), { instanceOf: StateError })
+})
+
+test('backends() lists CUDA devices lost to a fatal error (none here)', (t) => {
+  const cuda = backends().cuda
+  t.deepEqual(cuda.unusable, {})
 })

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <string>
 
 namespace spaic::gpu {
@@ -17,6 +18,7 @@ struct Info {
   std::string message;     // why CUDA is unavailable, quoting the runtime/driver
   int runtime_version = 0;
   int driver_version = 0;
+  std::map<int, std::string> unusable;  // devices lost to a sticky error, with its first cause
 };
 
 Info probe();
@@ -34,5 +36,20 @@ void copy_d2d(int dev, void* dst, const void* src, std::size_t bytes);
 void memset0(int dev, void* dst, std::size_t bytes);
 void synchronize(int dev);
 void set_current(int dev);  // cudaSetDevice before launching kernels
+
+// Error bookkeeping for cuda/common.cuh: records a sticky error (cudaError_t `err`) against the current
+// device, which is then unusable; and whether SPAIC_CUDA_SYNC=1 asks every launch to synchronise.
+void note_error(int err, const char* what, const char* file, int line);
+bool sync_launches();
+
+// Work counters of this process (all devices): kernel launches, and host syncs (a device-to-host copy
+// or a wait for the device). The step executor reports them per step; CUDA-less builds count nothing.
+struct Counters {
+  unsigned long long launches = 0;
+  unsigned long long host_syncs = 0;
+};
+Counters counters();
+void note_launch();
+void note_host_sync();
 
 }  // namespace spaic::gpu

@@ -171,6 +171,16 @@ class Program {
   RngState rng() const { return rng_; }
   void set_rng(RngState s) { rng_ = s; }
 
+  // What the step loop of the last run cost on the device: kernel launches and host syncs per step
+  // (measured by the CUDA counters; 0 on the CPU), and the host syncs per step the ops plan on a CUDA
+  // device (known from the ops alone, so the CPU build checks the design: it must be 0).
+  struct StepStats {
+    double launches_per_step = 0;
+    double host_syncs_per_step = 0;
+  };
+  StepStats last_step_stats() const { return stats_; }
+  int planned_host_syncs_per_step(bool cuda) const;
+
   // ---- for the ops
   std::vector<i64> runtime_shape(int slot) const;
   i64 slot_numel(int slot) const;
@@ -217,6 +227,7 @@ class Program {
   i64 steps_ = 0;
   i64 clock_ = 1;
   RngState rng_;
+  StepStats stats_;
 };
 
 // Base of the executor's ops (core/program.cpp). Each op keeps its own scratch.
@@ -229,6 +240,9 @@ class ProgramOp {
   virtual void finish(Program&) {}           // after the last step
   virtual bool has_record() const { return false; }
   virtual Tensor record() const { return Tensor{}; }
+  // Device-to-host reads the op's step() makes on a CUDA device (`cuda`) or on the CPU. The step loop
+  // is designed for none: paths are chosen without reading counts back.
+  virtual int host_syncs_per_step(bool /*cuda*/) const { return 0; }
 };
 
 }  // namespace spaic

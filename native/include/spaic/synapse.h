@@ -46,10 +46,11 @@ constexpr double kBackwardEventCrossoverCuda = 0.05;
 
 // Scratch the calls below need: caller-owned, on the kernel's device, 16-byte aligned, `bytes` long.
 //   counts  int32[rows + 1]    active inputs per row, then their total       (event / auto)
+//   total   uint64             the total as a 64-bit count (CUDA; rows*n_pre may pass 2^31) (event / auto)
 //   index   int32[rows * n_pre] the active inputs of each row, ascending     (event / auto)
 //   spikes  T[rows * n_pre]    uint8 spikes widened to T for the GEMM        (dense / auto, uint8 spikes)
 struct SynapseWorkspace {
-  std::size_t counts = 0, index = 0, spikes = 0, bytes = 0;
+  std::size_t counts = 0, total = 0, index = 0, spikes = 0, bytes = 0;
 };
 
 inline std::size_t align16(std::size_t b) { return (b + 15) & ~static_cast<std::size_t>(15); }
@@ -61,6 +62,8 @@ inline SynapseWorkspace synapse_forward_workspace(const SynapseParams& p, bool s
   if (p.mode != SynapseMode::Dense) {
     w.counts = at;
     at += align16(sizeof(std::int32_t) * static_cast<std::size_t>(p.rows + 1));
+    w.total = at;
+    at += 16;
     w.index = at;
     at += align16(sizeof(std::int32_t) * n);
   }
@@ -72,9 +75,17 @@ inline SynapseWorkspace synapse_forward_workspace(const SynapseParams& p, bool s
   return w;
 }
 
+// Backward: `spikes` (uint8 spikes widened for the GEMM) at 0, then `counts`: 16 bytes where the auto
+// mode's device count of active inputs lands (no allocation per call).
 inline SynapseWorkspace synapse_backward_workspace(const SynapseBackwardParams& p, bool spikes_u8, std::size_t elem_size) {
   SynapseWorkspace w;
-  if (spikes_u8) w.bytes = align16(elem_size * static_cast<std::size_t>(p.rows * p.n_pre));
+  std::size_t at = 0;
+  if (spikes_u8) at = align16(elem_size * static_cast<std::size_t>(p.rows * p.n_pre));
+  if (p.mode == SynapseMode::Auto) {
+    w.counts = at;
+    at += 16;
+  }
+  w.bytes = at;
   return w;
 }
 

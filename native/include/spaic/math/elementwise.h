@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
+#include <type_traits>
 
 #include "spaic/common.h"
 
@@ -22,6 +24,25 @@ SPAIC_HD int div_t(int a, int b) {
   if (b == 0) return 0;
   if (b == -1) return static_cast<int>(0u - static_cast<unsigned>(a));
   return a / b;
+}
+
+// Element conversion of the cast op, the same on the CPU and CUDA. A float converted to an integer type
+// truncates toward zero and saturates at the type's range, and NaN gives 0 (C++ leaves out-of-range
+// conversions undefined: x86 gives INT32_MIN, a GPU saturates). Integers converted to uint8 wrap modulo
+// 256, as C++ and torch define it. Everything converted to a float rounds to nearest.
+template <typename To, typename From>
+SPAIC_HD To convert(From x) {
+  if constexpr (std::is_floating_point<From>::value && std::is_integral<To>::value) {
+    constexpr double lo = std::is_same<To, std::uint8_t>::value ? 0.0 : -2147483648.0;
+    constexpr double hi = std::is_same<To, std::uint8_t>::value ? 255.0 : 2147483647.0;
+    const double d = static_cast<double>(x);
+    if (!(d == d)) return To(0);
+    if (d <= lo) return static_cast<To>(lo);
+    if (d >= hi) return static_cast<To>(hi);
+    return static_cast<To>(d);
+  } else {
+    return static_cast<To>(x);
+  }
 }
 
 template <typename T>
