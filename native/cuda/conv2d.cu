@@ -1,8 +1,12 @@
-// cuda/conv2d.cu - CUDA twin of cpu/conv2d.cpp: im2col / col2im / pool kernels around the tiled GEMM,
-// one image at a time on the default stream (so the one `col` buffer is reused in order).
+// cuda/conv2d.cu - CUDA twin of cpu/conv2d.cpp: im2col / col2im / pool kernels around the tiled GEMM.
+// Images go in chunks (as many as fit a fixed column budget): one im2col launch, one strided-batched
+// GEMM per group and one col2im launch per chunk, not per image, on the default stream (so the chunk's
+// `col` buffer is reused in order). The weight gradient is summed over the chunk's images from per-image
+// partials in ascending image order, the order the one-image-at-a-time code added them in.
 #include <cstdint>
 
 #include "cuda/common.cuh"
+#include "cuda/gemm.cuh"
 #include "spaic/conv2d.h"
 #include "spaic/ops.h"
 
@@ -10,18 +14,34 @@ namespace spaic::cuda {
 
 namespace {
 
+// col[i] [K, HW] = the columns of image i of the chunk (xs points at the chunk's first image).
 template <typename T>
-__global__ void im2col_kernel(Conv2dParams p, const T* xn, T* col) {
-  const i64 cols = conv_col_cols(p);
-  SPAIC_GRID_STRIDE(e, conv_col_rows(p) * cols) col[e] = im2col_value(p, xn, e / cols, e % cols);
+__global__ void im2col_kernel(Conv2dParams p, const T* xs, T* col, i64 images) {
+  const i64 cols = conv_col_cols(p), per = conv_col_rows(p) * cols, x_img = p.c_in * p.h_in * p.w_in;
+  SPAIC_GRID_STRIDE(e, images * per) {
+    const i64 i = e / per, r = e % per;
+    col[e] = im2col_value(p, xs + i * x_img, r / cols, r % cols);
+  }
 }
 
 template <typename T>
-__global__ void col2im_kernel(Conv2dParams p, const T* col, T* gxn, bool accumulate, bool empty) {
-  SPAIC_GRID_STRIDE(e, p.c_in * p.h_in * p.w_in) {
-    const i64 wi = e % p.w_in, h = (e / p.w_in) % p.h_in, c = e / (p.w_in * p.h_in);
-    const T v = empty ? T(0) : col2im_value(p, col, conv_col_cols(p), c, h, wi);
-    gxn[e] = accumulate ? gxn[e] + v : v;
+__global__ void col2im_kernel(Conv2dParams p, const T* col, T* gxs, bool accumulate, bool empty, i64 images) {
+  const i64 x_img = p.c_in * p.h_in * p.w_in, per = conv_col_rows(p) * conv_col_cols(p);
+  SPAIC_GRID_STRIDE(e, images * x_img) {
+    const i64 i = e / x_img, r = e % x_img;
+    const i64 wi = r % p.w_in, h = (r / p.w_in) % p.h_in, c = r / (p.w_in * p.h_in);
+    const T v = empty ? T(0) : col2im_value(p, col + i * per, conv_col_cols(p), c, h, wi);
+    gxs[e] = accumulate ? gxs[e] + v : v;
+  }
+}
+
+// gw[e] += partial[0][e] + partial[1][e] + ... in ascending image order (deterministic).
+template <typename T>
+__global__ void sum_partials_kernel(const T* partial, i64 n, i64 images, T* gw) {
+  SPAIC_GRID_STRIDE(e, n) {
+    T acc = gw[e];
+    for (i64 i = 0; i < images; ++i) acc = acc + partial[i * n + e];
+    gw[e] = acc;
   }
 }
 
@@ -68,35 +88,50 @@ __global__ void pool_bwd_kernel(Pool2dParams p, const T* gy, const std::int32_t*
 }
 
 template <typename T>
-void im2col(const Conv2dParams& p, const T* xn, T* col) {
-  const i64 n = conv_col_rows(p) * conv_col_cols(p);
+void im2col(const Conv2dParams& p, const T* xs, T* col, i64 images) {
+  const i64 n = images * conv_col_rows(p) * conv_col_cols(p);
   if (n == 0) return;
-  im2col_kernel<T><<<grid_for(n), kBlock>>>(p, xn, col);
+  im2col_kernel<T><<<grid_for(n), kBlock>>>(p, xs, col, images);
   SPAIC_CUDA_LAUNCHED();
+}
+
+// Elements of columns per chunk: the budget for the images processed together.
+constexpr i64 kColBudget = i64(1) << 24;
+
+// Images per chunk: as many as the column budget holds (at least one, at most the batch).
+i64 chunk_images(const Conv2dParams& p) {
+  const i64 per = conv_col_rows(p) * conv_col_cols(p);
+  i64 nb = per > 0 ? kColBudget / per : p.batch;
+  if (nb < 1) nb = 1;
+  return nb < p.batch ? nb : (p.batch > 0 ? p.batch : 1);
 }
 
 }  // namespace
 
-// One image at a time: the columns of one image.
-i64 conv2d_workspace_elems(const Conv2dParams& p) { return conv_col_rows(p) * conv_col_cols(p); }
+// A chunk of images: their columns, then the per-image weight-gradient partials.
+i64 conv2d_workspace_elems(const Conv2dParams& p) {
+  const i64 nb = chunk_images(p);
+  return nb * (conv_col_rows(p) * conv_col_cols(p) + p.c_out * conv_group_rows(p));
+}
 
 template <typename T>
 void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y, T* col) {
   const i64 K = conv_col_rows(p), HW = conv_col_cols(p);
   const i64 x_img = p.c_in * p.h_in * p.w_in, y_img = p.c_out * HW;
-  if (y_img == 0) return;
-  for (i64 n = 0; n < p.batch; ++n) {
-    T* yn = y + n * y_img;
+  if (y_img == 0 || p.batch == 0) return;
+  const i64 Kg = conv_group_rows(p), Og = conv_group_out(p), nb = chunk_images(p);
+  for (i64 n0 = 0; n0 < p.batch; n0 += nb) {
+    const i64 m = p.batch - n0 < nb ? p.batch - n0 : nb;
+    T* ys = y + n0 * y_img;
     if (bias) {
-      bias_fill_kernel<T><<<grid_for(y_img), kBlock>>>(bias, yn, y_img, HW);
+      bias_fill_kernel<T><<<grid_for(m * y_img), kBlock>>>(bias, ys, m * y_img, HW);
       SPAIC_CUDA_LAUNCHED();
     }
     if (K == 0) {
-      if (!bias) fill<T>(yn, T(0), y_img);
+      if (!bias) fill<T>(ys, T(0), m * y_img);
       continue;
     }
-    im2col(p, x + n * x_img, col);
-    const i64 Kg = conv_group_rows(p), Og = conv_group_out(p);
+    im2col(p, x + n0 * x_img, col, m);
     for (i64 gr = 0; gr < p.groups; ++gr) {  // y rows of group gr = w_gr [Og, Kg] . col rows of group gr
       GemmParams g;
       g.m = Og;
@@ -106,7 +141,7 @@ void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias
       g.ldb = HW;
       g.ldc = HW;
       g.beta = bias ? 1.0 : 0.0;
-      gemm<T>(g, w + gr * Og * Kg, col + gr * Kg * HW, yn + gr * Og * HW);
+      gemm_batched<T>(g, w + gr * Og * Kg, 0, col + gr * Kg * HW, K * HW, ys + gr * Og * HW, y_img, m);
     }
   }
 }
@@ -116,12 +151,15 @@ void conv2d_backward(const Conv2dParams& p, const T* x, const T* w, const T* gy,
                      T* col) {
   const i64 K = conv_col_rows(p), HW = conv_col_cols(p);
   const i64 x_img = p.c_in * p.h_in * p.w_in, y_img = p.c_out * HW;
-  const i64 Kg = conv_group_rows(p), Og = conv_group_out(p);
-  if (gw && !accumulate) fill<T>(gw, T(0), p.c_out * Kg);
-  for (i64 n = 0; n < p.batch; ++n) {
-    const T* gyn = gy + n * y_img;
-    if (gw && K > 0 && HW > 0) {  // per group: gw_g [Og, Kg] += gy_g [Og, HW] . col_g^T [HW, Kg]
-      im2col(p, x + n * x_img, col);
+  const i64 Kg = conv_group_rows(p), Og = conv_group_out(p), nb = chunk_images(p);
+  const i64 nw = p.c_out * Kg;
+  T* partial = col + nb * K * HW;  // [nb, C_out, Kg]
+  if (gw && !accumulate) fill<T>(gw, T(0), nw);
+  for (i64 n0 = 0; n0 < p.batch; n0 += nb) {
+    const i64 m = p.batch - n0 < nb ? p.batch - n0 : nb;
+    const T* gys = gy + n0 * y_img;
+    if (gw && K > 0 && HW > 0) {  // per image and group: partial [Og, Kg] = gy_g [Og, HW] . col_g^T [HW, Kg]
+      im2col(p, x + n0 * x_img, col, m);
       for (i64 gr = 0; gr < p.groups; ++gr) {
         GemmParams g;
         g.trans_b = true;
@@ -131,13 +169,14 @@ void conv2d_backward(const Conv2dParams& p, const T* x, const T* w, const T* gy,
         g.lda = HW;
         g.ldb = HW;
         g.ldc = Kg;
-        g.beta = 1.0;
-        gemm<T>(g, gyn + gr * Og * HW, col + gr * Kg * HW, gw + gr * Og * Kg);
+        gemm_batched<T>(g, gys + gr * Og * HW, y_img, col + gr * Kg * HW, K * HW, partial + gr * Og * Kg, nw, m);
       }
+      sum_partials_kernel<T><<<grid_for(nw), kBlock>>>(partial, nw, m, gw);
+      SPAIC_CUDA_LAUNCHED();
     }
     if (gx && x_img > 0) {
       const bool empty = K == 0 || HW == 0;
-      if (!empty) {  // per group: col_g [Kg, HW] = w_g^T [Kg, Og] . gy_g [Og, HW]
+      if (!empty) {  // per image and group: col_g [Kg, HW] = w_g^T [Kg, Og] . gy_g [Og, HW]
         for (i64 gr = 0; gr < p.groups; ++gr) {
           GemmParams g;
           g.trans_a = true;
@@ -147,10 +186,10 @@ void conv2d_backward(const Conv2dParams& p, const T* x, const T* w, const T* gy,
           g.lda = Kg;
           g.ldb = HW;
           g.ldc = HW;
-          gemm<T>(g, w + gr * Og * Kg, gyn + gr * Og * HW, col + gr * Kg * HW);
+          gemm_batched<T>(g, w + gr * Og * Kg, 0, gys + gr * Og * HW, y_img, col + gr * Kg * HW, K * HW, m);
         }
       }
-      col2im_kernel<T><<<grid_for(x_img), kBlock>>>(p, col, gx + n * x_img, accumulate, empty);
+      col2im_kernel<T><<<grid_for(m * x_img), kBlock>>>(p, col, gx + n0 * x_img, accumulate, empty, m);
       SPAIC_CUDA_LAUNCHED();
     }
   }
