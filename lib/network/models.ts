@@ -1,7 +1,8 @@
 /**
  * Neuron models: SPAIC's parameter names and defaults (ALGORITHMS.md §3.4), their state variables,
  * and the fused per-step op each one compiles to. The arithmetic itself lives in the native neuron
- * kernels; this table says what they read, write and are parameterised with.
+ * kernels; this table says what they read, write and are parameterised with. It is the one table of the
+ * neuron defaults: the ops (lib/ops/neuron-step.ts `neuronParams`) read theirs from it.
  */
 import { InvalidArgumentError, invalidArgument } from '../errors.js'
 
@@ -212,8 +213,8 @@ export const neuronModelNames: readonly string[] = Object.freeze(Object.keys(neu
 /** Looks a model up by name (exact, else case-insensitive); unknown -> InvalidArgumentError listing them. */
 export function lookupModel(name: unknown, param = 'model'): ModelDef {
   if (typeof name !== 'string') throw invalidArgument(param, `a neuron model name (${neuronModelNames.join(', ')})`, name)
-  const exact = neuronModels[name]
-  if (exact) return exact
+  // own keys only: '__proto__' or 'constructor' must not find Object.prototype's members
+  if (Object.prototype.hasOwnProperty.call(neuronModels, name)) return neuronModels[name]
   const lower = name.toLowerCase()
   for (const m of Object.values(neuronModels)) if (m.name.toLowerCase() === lower) return m
   throw new InvalidArgumentError(`Unknown neuron model ${JSON.stringify(name)}; known models: ${neuronModelNames.join(', ')}`, { param })

@@ -15,6 +15,7 @@
  */
 import { DeviceError, invalidArgument, ShapeError, StateError } from '../errors.js'
 import { native, type NativeTensor } from '../native.js'
+import { neuronModels } from '../network/models.js'
 import { isFloat, type DType } from '../runtime/dtype.js'
 import { resolveDevice, type Device, type DeviceSpec } from '../runtime/device.js'
 import { checkTensor, Tensor } from '../runtime/tensor.js'
@@ -40,7 +41,7 @@ export const STATE_KEYS: Readonly<Record<NeuronModelName, readonly string[]>> = 
 export type NeuronState = Record<string, Tensor>
 
 /**
- * Model parameters, SPAIC's names and defaults:
+ * Model parameters, SPAIC's names and defaults (one table: `neuronModels` in lib/network/models.ts):
  * - lif: dt (0.1, SPAIC's backend default), tau_m 8, v_th 1, v_reset 0 (accepted; SPAIC's lif resets to 0)
  * - if: v_th 1, ConstantDecay 0
  * - clif: dt 0.1, tau_m 20, tau_p 12, tau_q 8, v_th 1, V0 = ρ^(ρ/(ρ−1))/(ρ−1) with ρ = tau_p/tau_q (6.75)
@@ -53,17 +54,25 @@ export type NeuronState = Record<string, Tensor>
  */
 export type NeuronParams = Record<string, number>
 
-const PARAM_DEFAULTS: Readonly<Record<NeuronModelName, Readonly<Record<string, number>>>> = {
-  lif: { dt: 0.1, tau_m: 8, v_th: 1, v_reset: 0 },
-  if: { dt: 0.1, v_th: 1, ConstantDecay: 0 },
-  clif: { dt: 0.1, tau_m: 20, tau_p: 12, tau_q: 8, v_th: 1, V0: NaN },
-  lifstdp_ex: { dt: 0.1, v_th: -52, v_reset: -60, v_rest: -65, th_inc: 0.05, decay_th: Math.exp(-1 / 1e7), decay_v: Math.exp(-1 / 100) },
-  lifstdp_ih: { dt: 0.1, v_th: -40, v_reset: -45, v_rest: -60, decay_v: Math.exp(-1 / 10) },
-  diehlAndCook: {
-    dt: 0.1, thresh: 213, max_threshold: 4915, decay: 1013, shift_voltage: 10, weight_sum_coef: 154, shift_weight_sum_coef: 10,
-    weight_sum_min: -32767, weight_sum_max: 32767, v_reset: 0, v_rest: 0, reset_refrac: 5, thresh_plus: 66, lbound: -32767,
-  },
-}
+/** Op-level parameters on top of the model table: the time step (SPAIC's backend default). */
+const OP_DEFAULTS: Readonly<Record<string, number>> = { dt: 0.1 }
+
+/**
+ * The defaults per model. The model parameters come from the one table, `neuronModels` (lib/network/models.ts);
+ * this adds dt, and clif's V0 (NaN here: derived from tau_p and tau_q unless passed).
+ */
+const PARAM_DEFAULTS: Readonly<Record<NeuronModelName, Readonly<Record<string, number>>>> = Object.freeze(
+  Object.fromEntries(
+    NEURON_MODELS.map((m) => {
+      const model = neuronModels[m]
+      if (model === undefined) throw new Error(`neuron model ${m} is missing from lib/network/models.ts`)
+      const d: Record<string, number> = { ...OP_DEFAULTS }
+      for (const [k, def] of Object.entries(model.params)) d[k] = def.default
+      if (m === 'clif') d.V0 = NaN
+      return [m, Object.freeze(d)]
+    }),
+  ) as Record<NeuronModelName, Readonly<Record<string, number>>>,
+)
 const POSITIVE = new Set(['dt', 'tau_m', 'tau_p', 'tau_q'])
 const DC_INTS = new Set(Object.keys(PARAM_DEFAULTS.diehlAndCook).filter((k) => k !== 'dt'))
 

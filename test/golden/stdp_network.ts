@@ -3,12 +3,14 @@
  * smallest network for the rule (spike-train encoder -> full connection -> lif group, one learner on the
  * connection) is declared through the public API, built (the build reproduces SPAIC's dry run: the
  * weight after build is compared), run for T steps in one native call, and every per-step record
- * (O, V, input/output traces, dw, weight) is compared within the file's tolerance; spikes exactly.
+ * (O, V, input/output traces, dw, weight) is compared within the file's tolerance; spikes exactly. The
+ * learner gets SPAIC's constructor kwargs of the file, and the rule's `params` and the neuron block are
+ * checked against the parameters of the compiled ops.
  */
 import type { ExecutionContext } from 'ava'
 
 import { Connection, Encoder, Learner, Network, NeuronGroup, Monitor, Tensor, buildProgram } from '../../lib/index.js'
-import type { GoldenFile, GTensor } from '../helpers/golden.js'
+import { plain, type GoldenFile, type GTensor } from '../helpers/golden.js'
 import { assertClose, assertExact, type Tol } from '../helpers/tolerance.js'
 import type { GoldenHandler } from './index.js'
 
@@ -16,6 +18,49 @@ function field(o: Record<string, unknown>, prefix: string): GTensor {
   const k = Object.keys(o).find((key) => key === prefix || key.startsWith(`${prefix}[`))
   if (k === undefined) throw new Error(`no field ${prefix} in ${Object.keys(o).join(', ')}`)
   return o[k] as GTensor
+}
+
+type OpLike = { params: Record<string, unknown> }
+
+/** SPAIC kwarg -> the learner op parameters that carry it. */
+const OP_PARAM: Record<string, string[]> = {
+  Apost: ['Apost'],
+  Apre: ['Apre'],
+  trace_pre: ['pre_decay'],
+  trace_post: ['post_decay'],
+  trace_decay: ['pre_decay', 'post_decay'],
+  w_norm: ['w_norm'],
+}
+
+/**
+ * The file's `params` (every hyper-parameter of the rule, defaults included; a key `name(kwarg)` names SPAIC's
+ * kwarg) against the values the built program's learner op actually uses.
+ */
+function checkRuleParams(t: ExecutionContext, g: GoldenFile, op: OpLike): void {
+  for (const key of Object.keys(g.params)) {
+    const kwarg = /^\w+\((\w+)\)$/.exec(key)?.[1] ?? key
+    const value = g.params[key]
+    if (kwarg === 'spike') {
+      // The nearest trace is reset to `spike` on a spike; the learner takes only SPAIC's 1 (and rejects others).
+      t.is(value, 1, 'params.spike')
+      continue
+    }
+    const names = OP_PARAM[kwarg]
+    if (!names) {
+      t.fail(`params.${key}: no learner op parameter applies it`)
+      continue
+    }
+    for (const name of names) t.is(op.params[name], value, `params.${key}: the learner op's ${name}`)
+  }
+}
+
+/** The neuron block: group parameters, and the float32 decay the file states against the compiled op's. */
+function checkNeuron(t: ExecutionContext, neuron: Record<string, unknown>, op: OpLike): void {
+  for (const key of Object.keys(neuron)) {
+    const m = /^decay=exp\(-dt\/tau_m\) \(float32\)$/.exec(key)
+    if (m) t.is(op.params.decay, neuron[key], `network.neuron: ${key}`)
+    else if (!['num', 'model', 'tau_m', 'v_th', 'v_reset'].includes(key)) t.fail(`network.neuron.${key} is not applied`)
+  }
 }
 
 function tolOf(g: GoldenFile): Tol {
@@ -36,11 +81,14 @@ async function run(t: ExecutionContext, g: GoldenFile): Promise<void> {
 
   const net = new Network({ name: 'net', dt: n.dt })
   const input = net.add(new Encoder({ num: nPre, coding: 'spike_train', name: 'input' }))
-  const layer = net.add(new NeuronGroup({ num: nPost, model: 'lif', tau_m: n.neuron.tau_m, v_th: n.neuron.v_th, v_reset: n.neuron.v_reset, name: 'layer' }))
+  const nrn = n.neuron
+  const { tau_m, v_th, v_reset } = nrn
+  const layer = net.add(new NeuronGroup({ num: nPost, model: 'lif', tau_m, v_th, v_reset, name: 'layer' }))
   const conn = net.add(new Connection(input, layer, { link: 'full', weight: Float32Array.from(w0.data), name: 'conn' }))
   net.add(new Monitor(layer, { var_name: 'O', name: 'mO' }))
   net.add(new Monitor(layer, { var_name: 'V', name: 'mV' }))
-  const kw: Record<string, unknown> = {}
+  // SPAIC's constructor kwargs, as given; w_norm is an attribute SPAIC's constructor ignores, set after it.
+  const kw: Record<string, unknown> = { ...plain(n.learner.constructor_kwargs) }
   if (n.learner.w_norm_overridden) kw.w_norm = n.learner.w_norm
   const learner = new Learner({ algorithm: n.learner.algorithm, trainable: conn, name: 'stdp', ...kw })
   t.true(net.learners.includes(learner))
@@ -51,6 +99,13 @@ async function run(t: ExecutionContext, g: GoldenFile): Promise<void> {
   const wName = conn.varKey('weight')
   const prog = await buildProgram(net, { batch: B, device: 'cpu', record: [xPre, xPost, dw, wName] })
   try {
+    const ops = prog.spec.ops
+    const ruleOp = ops.find((o) => o.type === 'stdp_online' && o.params.connection === conn.name)
+    const neuronOp = ops.find((o) => o.type === 'neuron_lif' && o.owner === layer.name)
+    t.truthy(ruleOp, 'the learner compiled one stdp_online op for the connection')
+    t.truthy(neuronOp, 'the layer compiled one neuron_lif op')
+    if (ruleOp) checkRuleParams(t, g, ruleOp)
+    if (neuronOp) checkNeuron(t, nrn, neuronOp)
     const wb = prog.slot(conn, 'weight')
     assertClose(t, wb.toArray(), field(g.expected, 'weight_after_build').data, tol, 'weight after build')
     wb.dispose()

@@ -11,20 +11,22 @@ import test, { type ExecutionContext } from 'ava'
 
 import { Device, ops, Tensor, type DType } from '../../lib/index.js'
 import { native } from '../../lib/native.js'
-import { NeuronTrace, type NeuronModelName, type NeuronState } from '../../lib/ops/neuron-step.js'
-import type { SurrogateName } from '../../lib/ops/surrogate-spike.js'
+import { NeuronTrace, type NeuronState } from '../../lib/ops/neuron-step.js'
+import { SURROGATES, type SurrogateName } from '../../lib/ops/surrogate-spike.js'
 import { eachDevice } from '../helpers/backends.js'
 import { goldenDir, loadGolden } from '../helpers/golden.js'
 import { DENSITIES, Rng } from '../helpers/random.js'
+import { SPAIC_NEURON_DEFAULTS, SPAIC_SURROGATE_ALPHA, spaicClifV0 } from '../helpers/spaic.js'
 import { assertClose, assertExact, TOL } from '../helpers/tolerance.js'
 import { refDiehlCook, refNeuronBackward, refNeuronForward, type RefParams } from '../reference/neuron-step.js'
 import { F32, F64, type Round } from '../reference/surrogate-spike.js'
 
 const f32exp = (dt: number, tau: number) => Math.fround(Math.exp(Math.fround(Math.fround(-dt) / Math.fround(tau))))
 
-/** The reference parameters matching ops.neuronParams(model, params) for dtype. */
+/** The reference parameters for `params` over SPAIC's defaults (written out in helpers/spaic.ts), for dtype. */
 function refParams(model: string, params: Record<string, number>, dtype: DType): RefParams {
-  const p = ops.neuronParams(model as NeuronModelName, params)
+  const p: Record<string, number> = { ...SPAIC_NEURON_DEFAULTS[model], ...params }
+  if (model === 'clif' && p.V0 === undefined) p.V0 = spaicClifV0(p.tau_p, p.tau_q)
   const r = dtype === 'float32' ? Math.fround : (x: number) => x
   const dec = (tau: number) => (dtype === 'float32' ? f32exp(p.dt, tau) : Math.exp(-p.dt / tau))
   switch (model) {
@@ -101,7 +103,9 @@ for (const model of ['lif', 'if', 'clif'] as const) {
             const alphaArr = c.perNeuron ? rng.uniformArray(N, 0.3, 2).map(r) : undefined
             const alpha = alphaArr ? tensorOf(dtype, alphaArr, [N], device) : c.alpha
             const surrogate = { kind: c.kind, alpha, normalized: c.normalized ?? false }
-            const refAlpha = alphaArr ?? (alpha === undefined ? (ops.SURROGATE_DEFAULT_ALPHA[c.kind] as number) : r(alpha as number))
+            // SPAIC's default when the case gives none (straight_through_estimator has no alpha: 1 is never read).
+            const spaicAlpha = SPAIC_SURROGATE_ALPHA[c.kind] ?? 1
+            const refAlpha = alphaArr ?? (alpha === undefined ? spaicAlpha : r(alpha as number))
             // A non-zero initial state, kept by the reference too.
             const init: Record<string, Float64Array> = {}
             const state: NeuronState = {}
@@ -259,8 +263,7 @@ eachDevice('diehlAndCook (int32) == reference; thresh adapts with the batch; T s
   const rng = new Rng(77)
   const [T, B, N] = [31, 4, 37]
   const BN = B * N
-  const P = ops.neuronParams('diehlAndCook')
-  const dc = { ...P } as any
+  const dc = { ...SPAIC_NEURON_DEFAULTS.diehlAndCook } as any
   for (const density of DENSITIES) {
     const cur = Float64Array.from({ length: T * BN }, () => (rng.next() < density ? 1500 + 60000 * rng.next() : -3000 + 4000 * rng.next())).map(F32)
     cur[0] = NaN
@@ -475,6 +478,122 @@ function e2eStep0(t: ExecutionContext, file: string) {
 
 test('SPAIC parity: e2e 1-layer STCA step 0 (lif forward trace, BPTT weight gradient)', (t) => e2eStep0(t, 'e2e_stca_1layer_ce_counts_adam1e-3.json'))
 test('SPAIC parity: e2e 2-layer STCA step 0 (gradient through the spikes of the hidden layer)', (t) => e2eStep0(t, 'e2e_stca_2layer_ce_normalised_adam1e-3.json'))
+
+/** The next representable value after x (x != 0) towards +inf (dir 1) or -inf (dir -1), in dtype. */
+function nextAfter(x: number, dir: 1 | -1, dtype: 'float32' | 'float64'): number {
+  const step = x > 0 === dir > 0 ? 1 : -1
+  if (dtype === 'float32') {
+    const f = Float32Array.of(x)
+    new Int32Array(f.buffer)[0] += step
+    return f[0]
+  }
+  const d = Float64Array.of(x)
+  new BigInt64Array(d.buffer)[0] += BigInt(step)
+  return d[0]
+}
+
+/** SPAIC's surrogates that spike at V == Vth (§2.1: SigmoidGrad, ReLUGrad, the straight-through estimator). */
+const FIRE_AT_VTH = new Set(['SigmoidGrad', 'ReLUGrad', 'straight_through_estimator'])
+
+for (const dtype of ['float32', 'float64'] as const) {
+  eachDevice(`threshold ties: lif/if/clif spike at V == Vth only under a >= surrogate (${dtype})`, (t, device) => {
+    // Three neurons whose pre-spike membrane is exactly Vth, one value above and one below.
+    const vth = 0.75
+    const v = [vth, nextAfter(vth, 1, dtype), nextAfter(vth, -1, dtype)]
+    for (const model of ['lif', 'if', 'clif'] as const) {
+      for (const surrogate of [undefined, ...SURROGATES]) {
+        const state: NeuronState = {}
+        for (const k of ops.STATE_KEYS[model]) state[k] = tensorOf(dtype, [0, 0, 0], [1, 3], device)
+        let input: Tensor
+        if (model === 'clif') {
+          // With no input M = S = 0, so V = (M - S) - E = -E exactly.
+          state.E.dispose()
+          state.E = tensorOf(dtype, v.map((x) => -x), [1, 3], device)
+          input = tensorOf(dtype, [0, 0, 0], [1, 1, 3], device)
+        } else {
+          input = tensorOf(dtype, v, [1, 1, 3], device) // V starts at 0: Vtemp = I exactly
+        }
+        const params: Record<string, number> = model === 'if' ? { v_th: vth, ConstantDecay: 0 } : { dt: 1, v_th: vth }
+        const trace = ops.neuronForward(model, input, state, { params, ...(surrogate ? { surrogate } : {}) })
+        const atVth = surrogate !== undefined && FIRE_AT_VTH.has(surrogate) ? 1 : 0
+        const what = `${model} ${surrogate ?? 'no surrogate'}: V == Vth, above, below`
+        t.deepEqual(Array.from(trace.spikes.toArray()), [atVth, 1, 0], what)
+        trace.dispose()
+        for (const x of [input, ...Object.values(state)]) x.dispose()
+      }
+    }
+  })
+
+  eachDevice(`BPTT window edges: |V - Vth| == alpha (GateGrad 1/alpha) is outside, < (${dtype})`, (t, device) => {
+    // lif, T = 1, V starts at 0: dL/dI = dL/dO · g(I - Vth). Vth 1, edges and one value inside each edge.
+    const vth = 1
+    const cases: Array<{ kind: SurrogateName; alpha: number; edge: number; inside: number }> = [
+      { kind: 'STCA', alpha: 0.5, edge: 0.5, inside: 1 },
+      { kind: 'RectangleGrad', alpha: 0.5, edge: 0.5, inside: 1 },
+      { kind: 'GateGrad', alpha: 2, edge: 0.5, inside: 1 },
+      { kind: 'ReLUGrad', alpha: 2, edge: 0, inside: 2 },
+    ]
+    for (const c of cases) {
+      for (const save of ['mask', 'membrane'] as const) {
+        // I - Vth = +edge, -edge, and just inside both (ReLUGrad: 0 and just above).
+        const xs = c.kind === 'ReLUGrad'
+          ? [0, 0, nextAfter(vth, 1, dtype) - vth, 0.25]
+          : [c.edge, -c.edge, nextAfter(vth + c.edge, -1, dtype) - vth, nextAfter(vth - c.edge, 1, dtype) - vth]
+        const input = tensorOf(dtype, xs.map((x) => vth + x), [1, 1, 4], device)
+        const state = ops.neuronState('lif', 1, 4, { dtype, device })
+        const surrogate = { kind: c.kind, alpha: c.alpha }
+        const trace = ops.neuronForward('lif', input, state, { params: { dt: 1, v_th: vth }, surrogate, save })
+        const ones = tensorOf(dtype, [1, 1, 1, 1], [1, 1, 4], device)
+        const { gradInput } = ops.neuronBackward(trace, ones)
+        const want = [0, 0, c.inside, c.inside]
+        t.deepEqual(Array.from(gradInput.toArray()), want, `${c.kind} save=${save}: at the edges, just inside`)
+        trace.dispose()
+        for (const x of [input, ones, gradInput, ...Object.values(state)]) x.dispose()
+      }
+    }
+  })
+}
+
+eachDevice('threshold ties: lifstdp_ex, lifstdp_ih and diehlAndCook spike only above the threshold', (t, device) => {
+  const below = (x: number) => nextAfter(x, -1, 'float32')
+  const above = (x: number) => nextAfter(x, 1, 'float32')
+  // lifstdp_ex: V = v_rest = -65, I = 5 -> Vtemp = -60 exactly, against the previous step's Vth_theta.
+  const ex = ops.neuronState('lifstdp_ex', 1, 3, { device })
+  ex.Vth_theta.write(Float32Array.of(-60, below(-60), above(-60)))
+  const exIn = tensorOf('float32', [5, 5, 5], [1, 1, 3], device)
+  const exTrace = ops.neuronForward('lifstdp_ex', exIn, ex)
+  t.deepEqual(Array.from(exTrace.spikes.toArray()), [0, 1, 0], 'lifstdp_ex: Vtemp == Vth_theta, above it, below it')
+  // lifstdp_ih: V = v_rest = -60, I = 20 -> Vtemp = -40 exactly, against v_th.
+  for (const [vth, want] of [[-40, 0], [below(-40), 1], [above(-40), 0]] as const) {
+    const ih = ops.neuronState('lifstdp_ih', 1, 1, { device })
+    const ihIn = tensorOf('float32', [20], [1, 1, 1], device)
+    const tr = ops.neuronForward('lifstdp_ih', ihIn, ih, { params: { v_th: vth } })
+    t.deepEqual(Array.from(tr.spikes.toArray()), [want], `lifstdp_ih: Vtemp -40, v_th ${vth}`)
+    tr.dispose()
+  }
+  // diehlAndCook: V = 0 + (1417·154) >> 10 = 213 against thresh 213 / 212 / 214; refrac <= 0 takes input.
+  const dc = ops.neuronState('diehlAndCook', 1, 3, { device })
+  dc.thresh.write(Int32Array.of(213, 212, 214))
+  const dcIn = tensorOf('float32', [1417, 1417, 1417], [1, 1, 3], device)
+  const dcTrace = ops.neuronForward('diehlAndCook', dcIn, dc)
+  t.deepEqual(Array.from(dcTrace.spikes.toArray()), [0, 1, 0], 'diehlAndCook: V == thresh, above, below')
+  t.deepEqual(Array.from(dc.V.toArray()), [213, 0, 213], 'V kept at the tie, reset after the spike')
+  // refrac 0 takes the input (refrac <= 0), refrac 1 does not; thresh > max_threshold (4915) halves, == does not.
+  const dc2 = ops.neuronState('diehlAndCook', 1, 3, { device })
+  dc2.refrac.write(Int32Array.of(0, 1, -1))
+  dc2.thresh.write(Int32Array.of(4915, 4916, 4917))
+  const dc2In = tensorOf('float32', [0, 0, 0], [1, 1, 3], device)
+  const dc2Trace = ops.neuronForward('diehlAndCook', dc2In, dc2)
+  t.deepEqual(Array.from(dc2.thresh.toArray()), [4915, 2458, 2458], 'thresh halves only above max_threshold')
+  const dc3 = ops.neuronState('diehlAndCook', 1, 2, { device })
+  dc3.refrac.write(Int32Array.of(0, 1))
+  const dc3In = tensorOf('float32', [1417, 1417], [1, 1, 2], device)
+  const dc3Trace = ops.neuronForward('diehlAndCook', dc3In, dc3)
+  t.deepEqual(Array.from(dc3.V.toArray()), [213, 0], 'input reaches V at refrac == 0, not at refrac 1')
+  for (const x of [exTrace, dcTrace, dc2Trace, dc3Trace]) x.dispose()
+  for (const x of [exIn, dcIn, dc2In, dc3In]) x.dispose()
+  for (const st of [ex, dc, dc2, dc3]) for (const x of Object.values(st)) x.dispose()
+})
 
 test('bad calls: typed errors that name the parameter', (t) => {
   const input = Tensor.zeros([4, 2, 3])

@@ -10,7 +10,17 @@ import { Generator } from '../../lib/ops/rng.js'
 import { eachDevice, onCuda } from '../helpers/backends.js'
 import { DENSITIES, Rng } from '../helpers/random.js'
 import { assertClose, assertExact } from '../helpers/tolerance.js'
-import { FRAME_DRAW_FROM, philox4x32_10, refBernoulli, refBits, refNormal, refPoisson, refUniform, refWords } from '../reference/rng.js'
+import {
+  FRAME_DRAW_FROM,
+  philox4x32_10,
+  refBernoulli,
+  refBits,
+  refNormal,
+  refPoisson,
+  refUniform,
+  refWords,
+  wordToUniform,
+} from '../reference/rng.js'
 
 const hex = (ws: number[]) => ws.map((w) => (w >>> 0).toString(16).padStart(8, '0')).join(' ')
 
@@ -266,6 +276,43 @@ eachDevice('one frame: p >= 1/8 fires iff u <= p (SPAIC), sparser p iff (w + 1)/
   t.is(r, out)
   const v = out.toArray()
   for (let k = 0; k < 4; k++) t.true(v[k * 3] === 1 && v[k * 3 + 1] === 1)
+})
+
+/** The float32 just below x (x > 0). */
+function f32Below(x: number): number {
+  const f = Float32Array.of(x)
+  new Int32Array(f.buffer)[0] -= 1
+  return f[0]
+}
+
+eachDevice('ties: p == the draw u fires (u <= p), the float32 below does not; p = 1/8 draws per frame', (t, device) => {
+  // The stream is counter-based, so the draw each element reads is known: one frame, element e reads word offset + e.
+  const seed = 2024n
+  const offset = 3
+  const n = 32
+  const u = Array.from(refWords(seed, offset, n), wordToUniform)
+  const dense = u.map((v) => v > FRAME_DRAW_FROM)
+  t.true(dense.filter(Boolean).length >= 8 && dense.filter((d) => !d).length >= 2, 'draws on both sides of 1/8')
+  const run = (p: number[]) => {
+    const x = Tensor.from(Float32Array.from(p), { device })
+    const g = new Generator(seed, offset)
+    const poisson = Array.from(g.poisson(x, { dtype: 'uint8', dt: 1, unitConversion: 1 }).toArray())
+    const bernoulli = Array.from(new Generator(seed, offset).bernoulli(x, { dtype: 'uint8', maxProb: 1 }).toArray())
+    t.deepEqual(bernoulli, poisson, 'bernoulli (max_prob 1, x <= 1) fires as poisson')
+    return poisson
+  }
+  // p == u (exactly representable: u has 24 bits) fires; one float32 below does not.
+  t.deepEqual(run(u.map((v, i) => (dense[i] ? v : 0))), dense.map((d) => (d ? 1 : 0)), 'p == u fires')
+  t.deepEqual(run(u.map((v, i) => (dense[i] ? f32Below(v) : 0))), dense.map(() => 0), 'p just below u does not fire')
+  // p = 1/8 exactly draws per frame (u <= p fires for u < 1/8); just below, the gap draw fires only if u' > 1 - p.
+  const at = u.map((_, i) => (dense[i] ? 0 : FRAME_DRAW_FROM))
+  t.deepEqual(run(at), dense.map((d) => (d ? 0 : 1)), 'p = 1/8: per-frame draw, u <= 1/8 fires')
+  const below = u.map((_, i) => (dense[i] ? 0 : f32Below(FRAME_DRAW_FROM)))
+  t.true(u.every((v, i) => dense[i] || v < 0.5), "the sparse elements' u' is far below 1 - p")
+  t.deepEqual(run(below), dense.map(() => 0), 'p just below 1/8: the gap draw')
+  assertExact(t, run(at), refPoisson(seed, offset, at, 1, 1, 1), 'reference agrees at p = 1/8')
+  const exact = u.map((v, i) => (dense[i] ? v : 0))
+  assertExact(t, run(exact), refPoisson(seed, offset, exact, 1, 1, 1), 'reference agrees at p == u')
 })
 
 test('BAD CALLS: seeds, offsets, shapes, dtypes, options, disposed tensors', (t) => {

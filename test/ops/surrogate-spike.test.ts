@@ -98,6 +98,62 @@ test('forward is exactly the Heaviside step with each surrogate\'s comparison', 
   }
 })
 
+for (const dtype of ['float32', 'float64'] as const) {
+  eachDevice(`exact edges: x == Vth spikes only for >=; the windows are strict < (${dtype})`, (t, device) => {
+    // SPAIC (§2.1): SigmoidGrad, ReLUGrad and the straight-through estimator spike at x == Vth; the others need
+    // x > Vth. STCA / RectangleGrad: 1 iff |x - Vth| < alpha; GateGrad: 1 iff |x - Vth| < 1/alpha; ReLUGrad: alpha iff
+    // x - Vth > 0. x = Vth + d for d = 0, ±alpha, ±1/alpha and 2^-12 inside them: x and x - Vth are exact.
+    // Scalar and per-neuron alpha/threshold take different kernel paths: both are checked.
+    const alphas = [0.5, 1, 2]
+    const ths = [0.25, -0.5, 1]
+    const n = 3
+    const e = 2 ** -12
+    const offsets = (a: number) => [0, a, -a, a - e, -a + e, 1 / a, -1 / a, 1 / a - e, e]
+    const rows = (a: number, th: number) => offsets(a).map((d) => th + d)
+    const r = dtype === 'float32' ? Math.fround : (v: number) => v
+    // The scalar case: alpha 2, Vth 0.25.
+    const [sa, sth] = [2, 0.25]
+    for (const [a, th] of [...alphas.map((a, j) => [a, ths[j]]), [sa, sth]]) {
+      for (const d of offsets(a)) t.is(r(r(th + d) - th), d, 'x - Vth is exact')
+    }
+    const R = rows(1, 0).length
+    const xs: number[] = []
+    for (let row = 0; row < R; row++) for (let j = 0; j < n; j++) xs.push(rows(alphas[j], ths[j])[row])
+    const x = tensorOf(dtype, xs, [R, n], device)
+    const up = tensorOf(dtype, new Array(R * n).fill(1), [R, n], device)
+    const fireAtVth = new Set(['SigmoidGrad', 'ReLUGrad', 'straight_through_estimator'])
+    const windows: Partial<Record<SurrogateName, (d: number, a: number) => number>> = {
+      STCA: (d, a) => (Math.abs(d) < a ? 1 : 0),
+      RectangleGrad: (d, a) => (Math.abs(d) < a ? 1 : 0),
+      GateGrad: (d, a) => (Math.abs(d) < 1 / a ? 1 : 0),
+      ReLUGrad: (d, a) => (d > 0 ? a : 0),
+    }
+    for (const perNeuron of [false, true]) {
+      for (const kind of SURROGATES) {
+        const aOf = (j: number) => (perNeuron ? alphas[j] : sa)
+        const thOf = (j: number) => (perNeuron ? ths[j] : sth)
+        const grid = perNeuron ? xs : Array.from({ length: R * n }, (_, i) => rows(sa, sth)[Math.floor(i / n)])
+        const xin = perNeuron ? x : tensorOf(dtype, grid, [R, n], device)
+        const alpha = perNeuron ? tensorOf(dtype, alphas, [n], device) : sa
+        const threshold = perNeuron ? tensorOf(dtype, ths, [n], device) : sth
+        const what = `${kind} ${perNeuron ? 'per-neuron' : 'scalar'}`
+        const d = grid.map((v, i) => v - thOf(i % n))
+        const spikes = Array.from(ops.surrogateForward(kind, xin, { alpha, threshold }).toArray())
+        t.deepEqual(spikes, d.map((v) => (v > 0 || (v === 0 && fireAtVth.has(kind)) ? 1 : 0)), `${what}: spikes`)
+        const g = windows[kind]
+        if (g) {
+          const gradX = Array.from(ops.surrogateBackward(kind, xin, up, { alpha, threshold }).gradX.toArray())
+          t.deepEqual(gradX, d.map((v, i) => g(v, aOf(i % n))), `${what}: window`)
+        }
+        for (const v of [alpha, threshold]) if (v instanceof Tensor) v.dispose()
+        if (xin !== x) xin.dispose()
+      }
+    }
+    x.dispose()
+    up.dispose()
+  })
+}
+
 // Primitives P with P' = the surrogate derivative (d/dx) and their d/dalpha, float64.
 const PRIMITIVES: Partial<Record<SurrogateName, { p: (x: number, a: number) => number; alphaGrad: boolean }>> = {
   SigmoidGrad: { p: (x, a) => 1 / (1 + Math.exp(-a * x)), alphaGrad: false },
