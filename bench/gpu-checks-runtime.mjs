@@ -264,7 +264,7 @@ export async function register({ addCheck, lib, randomArray }) {
       }
     })
     const xs = randomArray(4 * 196, 0, 1)
-    check('step executor nearest_online_stdp 196->50 lif, 30 steps, B=4: weights after two runs', SUM, async (device, T) => {
+    check('step executor nearest_online_stdp 196->50 lif, 30 steps, B=4: weights after two runs, 0 host syncs per step', { w: SUM, hostSyncsPerStep: EXACT }, async (device, T) => {
       const net = new Network({ dt: 1, device })
       const inp = net.add(new Encoder({ num: 196, coding: 'poisson', name: 'input' }))
       const exc = net.add(new NeuronGroup({ num: 50, model: 'lif' }))
@@ -277,7 +277,7 @@ export async function register({ addCheck, lib, randomArray }) {
           await prog.run({ input }, { steps: 30 })
           await prog.run({ input }, { steps: 30 })
         },
-        out: () => prog.slot(conn, 'weight').toArray(),
+        out: () => ({ w: prog.slot(conn, 'weight').toArray(), hostSyncsPerStep: Float64Array.from([prog.stepStats().hostSyncsPerStep]) }),
         dispose: () => prog.dispose(),
       }
     })

@@ -230,8 +230,12 @@ export class FeedForwardProgram {
       })
     }
     const spec = compileNetwork(net, { dt: o.dt as number | undefined, batch: 1, strategy: (o.strategy as 0 | 1 | undefined) ?? 0, fastPath: true, resolveParams: resolve })
-    // Materialise every parameter slot (those a learner asked for were created as placeholders).
-    for (const s of spec.slots.filter((x) => x.kind === 'param')) {
+    // Materialise every parameter slot (those a learner asked for were created as placeholders), and the
+    // weights of connections built with is_parameter: false: they hold fixed values (no learner trains
+    // them) that the products still read and the gradient still flows through.
+    const synapseWeights = new Set(spec.ops.filter((op) => op.stage !== 'learner').flatMap((op) => op.reads.map((r) => r.slot)))
+    const fixed = (x: { kind: string; var: string; name: string }) => x.kind === 'state' && (x.var === 'weight' || x.var === 'bias') && synapseWeights.has(x.name)
+    for (const s of spec.slots.filter((x) => x.kind === 'param' || fixed(x))) {
       const shape = s.shape
       const data = 'data' in s.init ? Float32Array.from(s.init.data) : new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(s.init.fill)
       const t = Tensor.from(data, { shape, device })

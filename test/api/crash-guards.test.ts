@@ -355,3 +355,24 @@ test('backends() lists CUDA devices lost to a fatal error (none here)', (t) => {
   const cuda = backends().cuda
   t.deepEqual(cuda.unusable, {})
 })
+
+test("found by the fuzzer: model '__proto__', a non-parameter weight in the BPTT path, cli.main with bad io", async (t) => {
+  expectError(t, () => new NeuronGroup({ num: 2, model: '__proto__' as never }), InvalidArgumentError, 'model')
+  expectError(t, () => new NeuronGroup({ num: 2, model: 'constructor' as never }), InvalidArgumentError, 'model')
+  // a connection with is_parameter: false keeps fixed weights: the BPTT path runs through it
+  const net = new Network({ dt: 1 })
+  const inp = net.add(new Encoder({ num: 16, coding: 'spike_train', name: 'input' }))
+  const h = net.add(new NeuronGroup({ num: 5, model: 'lif' }))
+  const o = net.add(new NeuronGroup({ num: 2, model: 'lif' }))
+  net.add(new Connection(inp, h, { link: 'full', seed: 1 }))
+  net.add(new Connection(h, o, { link: 'full', seed: 2, is_parameter: false }))
+  net.add(new Decoder({ num: 2, dec_target: o, coding: 'spike_counts' }))
+  new Learner({ algorithm: 'stca', trainable: net })
+  const prog = FeedForwardProgram.build(net)
+  const counts = await prog.run(Tensor.full([2, 4, 16], 1), {})
+  t.deepEqual(counts.shape, [2, 2])
+  prog.dispose()
+  const { cli } = await import('../../lib/index.js')
+  await t.throwsAsync(() => cli.main(['--help'], 'Adam' as never), { instanceOf: InvalidArgumentError })
+  await t.throwsAsync(() => cli.main(Tensor.zeros([1]) as never), { instanceOf: InvalidArgumentError })
+})
