@@ -2,7 +2,7 @@
  * Command-line parsing for `spaic-learning`, without dependencies:
  *   spaic-learning train --algorithm <name> [--data <dir>|synthetic] [--epochs N] [--batch N]
  *                        [--runtime ms] [--dt ms] [--device auto|cpu|cuda|cuda:N] [--seed N] [--json <file>] [--quiet]
- *                        [--arch fc|conv] [--checkpoint <file>] [--resume <file>]
+ *                        [--arch fc|conv] [--checkpoint <file>] [--resume <file>] [--fold k | --folds all]
  *   spaic-learning demo [same flags]
  *   spaic-learning --help
  * Flags take `--flag value` or `--flag=value`. Every bad flag is an InvalidArgumentError whose
@@ -39,6 +39,13 @@ export interface TrainOptions {
   checkpoint: string | null
   /** Continue from this checkpoint, or null. */
   resume: string | null
+  /**
+   * --fold k: train on fold k of FOLDS (lib/cli/folds.ts says which images); absent: the default split.
+   * Optional so that the options of a run without folds are what they were before folds existed.
+   */
+  fold?: number
+  /** --folds all: run every fold one after another (the command line passes each job one `fold`). */
+  folds?: 'all'
 }
 
 export type ParsedCommand = { command: 'help' } | { command: 'train' | 'demo'; options: TrainOptions }
@@ -62,7 +69,13 @@ export const TRAIN_DEFAULTS: Readonly<TrainOptions> = Object.freeze({
   resume: null,
 })
 
-const VALUE_FLAGS = ['algorithm', 'data', 'epochs', 'batch', 'runtime', 'dt', 'device', 'seed', 'json', 'hidden', 'arch', 'lr', 'limit', 'checkpoint', 'resume'] as const
+const VALUE_FLAGS = [
+  'algorithm', 'data', 'epochs', 'batch', 'runtime', 'dt', 'device', 'seed', 'json', 'hidden', 'arch', 'lr', 'limit',
+  'checkpoint', 'resume', 'fold', 'folds',
+] as const
+
+/** Folds of `--fold k` / `--folds all`: k = 0 … FOLDS − 1. */
+export const FOLDS = 5
 const BOOL_FLAGS = ['quiet', 'help'] as const
 
 export const USAGE = `Usage: spaic-learning <command> [options]
@@ -92,6 +105,11 @@ Options (train, demo):
                        interrupted run keeps the last complete one)
   --resume <file>      continue from a checkpoint: its epoch count, weights, optimizer
                        and random stream (run with the same settings and a larger --epochs)
+  --fold <k>           cross-validation fold k (0-4): test on the k-th fifth of the data (MNIST:
+                       images 2000k+1 .. 2000k+2000 of the first 10000), train on the rest in
+                       order; fold 4 is the default split
+  --folds all          run the five folds one after another; prints each fold's final test
+                       accuracy, their mean and minimum (--json: every fold's metrics)
   --quiet              no progress output
   -h, --help           show this help
 `
@@ -256,6 +274,25 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
         if (v.length === 0 || v.includes('\0')) throw bad(flag, 'a file path', v)
         o[name as 'checkpoint' | 'resume'] = v
         break
+      case 'fold':
+        o.fold = intFlag(flag, v, 0, FOLDS - 1)
+        break
+      case 'folds':
+        if (v !== 'all') throw bad(flag, "'all' (--fold k runs one fold)", v)
+        o.folds = 'all'
+        break
+    }
+  }
+  if (o.fold !== undefined && o.folds !== undefined) {
+    const why = `--fold and --folds cannot be combined: --fold k runs fold k, --folds all runs all ${FOLDS}`
+    throw new InvalidArgumentError(why, { param: '--folds' })
+  }
+  if (o.folds !== undefined) {
+    for (const f of ['checkpoint', 'resume'] as const) {
+      if (o[f] === null) continue
+      const why = `--${f} cannot be combined with --folds all (a checkpoint holds one run, not ${FOLDS}); ` +
+        `run the folds one at a time with --fold k --${f} <file>`
+      throw new InvalidArgumentError(why, { param: `--${f}` })
     }
   }
   if (o.runtime < o.dt) throw new InvalidArgumentError(`--runtime (${o.runtime}) must be at least one time step (--dt ${o.dt})`, { param: '--runtime' })

@@ -1,5 +1,5 @@
 /** The command line's building blocks (the executable is lib/cli/main.ts -> dist/cli/main.js). */
-export { parseArgs, stepsOf, TRAIN_DEFAULTS, USAGE } from './args.js'
+export { FOLDS, parseArgs, stepsOf, TRAIN_DEFAULTS, USAGE } from './args.js'
 export type { ParsedCommand, TrainOptions } from './args.js'
 export { formatDuration, formatNumber, formatPercent, formatTable, progressBar, progressText } from './format.js'
 export type { ProgressState } from './format.js'
@@ -11,3 +11,5 @@ export { main, summaryTable } from './main.js'
 export type { MainIO } from './main.js'
 export { checkpointEpoch, resumeJob } from './checkpoint.js'
 export type { JobSettings, Resumed } from './checkpoint.js'
+export { foldData, foldOptions, foldsSummary, foldsTable, MNIST_FOLD_IMAGES, mnistFoldPool, writeFoldsJson } from './folds.js'
+export type { FoldInfo, FoldResult, FoldsSummary } from './folds.js'

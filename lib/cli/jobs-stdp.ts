@@ -27,6 +27,7 @@ import { buildProgram, type Program } from '../runtime/program.js'
 import { integer, isPlainObject, options as checkOptions } from '../validate.js'
 import { checkWeights, LIMITS, TRAIN_DEFAULTS, type TrainOptions } from './args.js'
 import { checkpointEpoch, dataSetting, resumeJob, type JobSettings } from './checkpoint.js'
+import { foldData, mnistFoldPool, type FoldInfo } from './folds.js'
 import { registerTrainJob, type EpochMetrics, type Metrics } from './jobs.js'
 import type { ProgressReporter } from './progress.js'
 
@@ -176,7 +177,15 @@ function accuracy(pred: Uint8Array, labels: Uint8Array): number {
   return pred.length ? ok / pred.length : 0
 }
 
-function loadData(opts: TrainOptions): { train: Dataset; test: Dataset } {
+function loadData(opts: TrainOptions): { train: Dataset; test: Dataset; fold?: { info: FoldInfo; text: string } } {
+  if (opts.fold !== undefined) {
+    // fold k of the same images (synthetic: all 1000; MNIST: the first 10,000): fold 4 is the split below
+    const pool = opts.data === 'synthetic'
+      ? syntheticDigits({ n: 1000, seed: opts.seed })
+      : mnistFoldPool(readMnist(opts.data))
+    const f = foldData(pool, opts.fold)
+    return { train: f.train, test: f.test, fold: { info: f.info, text: f.text } }
+  }
   if (opts.data === 'synthetic') {
     const d = syntheticDigits({ n: 1000, seed: opts.seed })
     return { train: subset(d, 0, 800), test: subset(d, 800, 1000) }
@@ -210,12 +219,16 @@ export const diehlCookJob = {
     if (opts.arch !== 'fc') throw new InvalidArgumentError(`Diehl & Cook has no '${opts.arch}' network: --arch conv applies to stca, stbp and sbp`, { param: '--arch' })
     const neurons = opts.hidden?.[0] ?? 100
     if (opts.limit > 0 && opts.limit < train.n) train = subset(train, 0, opts.limit)
+    if (data.fold) progress.log(`data: ${data.fold.text}`)
     progress.log(`Diehl & Cook: ${neurons} excitatory + ${neurons} inhibitory neurons, ${train.n} training images`)
     const dc = diehlCookNetwork({ dt, seed: opts.seed, neurons })
     const prog = await buildProgram(dc.net, { batch: 1, device: opts.device as never, seed: opts.seed })
     const steps = Math.max(1, Math.round(runtime / dt))
     // what the numbers depend on: a resumed run must match these (the batch is always 1)
-    const settings: JobSettings = { algorithm: 'nearest_online_stdp', data: dataSetting(opts.data), limit: opts.limit, seed: opts.seed, hidden: [neurons], runtime, dt }
+    const settings: JobSettings = {
+      algorithm: 'nearest_online_stdp', data: dataSetting(opts.data), fold: opts.fold ?? null, limit: opts.limit,
+      seed: opts.seed, hidden: [neurons], runtime, dt,
+    }
     let epochs: EpochMetrics[] = []
     try {
       const resumed = await resumeJob(opts, settings, prog, [dc.learner], progress)
@@ -247,7 +260,10 @@ export const diehlCookJob = {
         device: prog.device.toString(),
         epochs,
         finalTestAccuracy: finalTest,
-        extra: { neurons: dc.exc.num, steps, dt, trainSamples: train.n, testSamples: test.n },
+        extra: {
+          neurons: dc.exc.num, steps, dt, trainSamples: train.n, testSamples: test.n,
+          ...(data.fold ? { fold: data.fold.info } : {}),
+        },
       }
     } finally {
       prog.dispose()

@@ -13,22 +13,37 @@ import { InvalidArgumentError } from '../errors.js'
 import { Connection, Decoder, Encoder, Network, NeuronGroup } from '../network/index.js'
 import { crossEntropy, Learner } from '../learning/index.js'
 import { batches, readMnist, split, subset, syntheticDigits, type Dataset } from '../data/index.js'
+import { concatDatasets } from '../data/dataset.js'
 import { FeedForwardProgram, stepsFor } from '../runtime/feedforward.js'
 import { Tensor } from '../runtime/tensor.js'
 import { chainWeights, checkWeights, TRAIN_DEFAULTS, type TrainOptions } from './args.js'
 import { checkpointEpoch, dataSetting, resumeJob, type JobSettings } from './checkpoint.js'
+import { foldData, mnistFoldPool, type FoldInfo } from './folds.js'
 import { registerTrainJob, type EpochMetrics, type Metrics, type TrainJob } from './jobs.js'
 import type { ProgressReporter } from './progress.js'
 
-/** Train/test data for a job: MNIST (images 1-8000 train, 8001-10000 test of the folder's set) or synthetic digits. */
-export function loadData(opts: TrainOptions): { train: Dataset; test: Dataset; source: string } {
+/**
+ * Train/test data for a job: MNIST (images 1-8000 train, 8001-10000 test of the folder's set) or synthetic
+ * digits; with --fold k, fold k of them (lib/cli/folds.ts). `fold` says where the fold's test images are.
+ */
+export function loadData(opts: TrainOptions): { train: Dataset; test: Dataset; source: string; fold?: FoldInfo } {
   let train: Dataset
   let test: Dataset
   let source: string
+  let fold: FoldInfo | undefined
   if (opts.data === 'synthetic') {
     train = syntheticDigits({ n: 4000, seed: opts.seed })
     test = syntheticDigits({ n: 1000, seed: opts.seed + 1_000_003 })
     source = 'synthetic digits (4000 train, 1000 test)'
+    if (opts.fold !== undefined) {
+      const f = foldData(concatDatasets([train, test]), opts.fold)
+      ;({ train, test, info: fold } = f)
+      source = `synthetic digits (5000), ${f.text}`
+    }
+  } else if (opts.fold !== undefined) {
+    const f = foldData(mnistFoldPool(readMnist(opts.data)), opts.fold)
+    ;({ train, test, info: fold } = f)
+    source = `MNIST ${path.resolve(opts.data)}, ${f.text}`
   } else {
     const m = readMnist(opts.data)
     const s = split(m, { trainCount: Math.min(8000, m.n - 1) })
@@ -37,7 +52,7 @@ export function loadData(opts: TrainOptions): { train: Dataset; test: Dataset; s
     source = `MNIST ${path.resolve(opts.data)} (${train.n} train, ${test.n} test)`
   }
   if (opts.limit > 0 && opts.limit < train.n) train = subset(train, 0, opts.limit)
-  return { train, test, source }
+  return fold === undefined ? { train, test, source } : { train, test, source, fold }
 }
 
 async function evaluate(prog: FeedForwardProgram, data: Dataset, opts: TrainOptions, steps: number): Promise<number> {
@@ -101,7 +116,7 @@ function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: num
       const dt = generic ? 2 : opts.dt
       const runtime = generic ? 26 : opts.runtime
       if (generic) progress.log('conv example: dt 2 ms, runtime 26 ms (13 steps), as in SPAIC (pass --dt/--runtime to change)')
-      const { train, test, source } = loadData(opts)
+      const { train, test, source, fold } = loadData(opts)
       progress.log(`data: ${source}`)
       const px = train.rows * train.cols
       const hidden = opts.hidden ?? [500]
@@ -114,9 +129,12 @@ function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: num
       const steps = stepsFor(runtime, dt)
       progress.log(`network: ${name}${conv ? '' : ' lif'}, ${steps} steps of ${dt} ms, ${algorithm} on ${prog.device}`)
       // what the numbers depend on: a resumed run must match these
+      const data = dataSetting(opts.data)
+      const f = opts.fold ?? null
+      const { limit, seed, batch } = opts
       const settings: JobSettings = conv
-        ? { algorithm, arch: 'conv', data: dataSetting(opts.data), limit: opts.limit, seed: opts.seed, lr, batch: opts.batch, runtime, dt }
-        : { algorithm, data: dataSetting(opts.data), limit: opts.limit, seed: opts.seed, hidden, lr, batch: opts.batch, runtime, dt }
+        ? { algorithm, arch: 'conv', data, fold: f, limit, seed, lr, batch, runtime, dt }
+        : { algorithm, data, fold: f, limit, seed, hidden, lr, batch, runtime, dt }
       let epochs: EpochMetrics[] = []
       try {
         const resumed = await resumeJob(opts, settings, prog, [learner], progress)
@@ -151,7 +169,9 @@ function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: num
       } finally {
         prog.dispose()
       }
-      return { algorithm, device: String(prog.device), epochs, finalTestAccuracy: epochs.at(-1)?.testAccuracy ?? null, extra: { network: name, steps, data: source } }
+      const extra = { network: name, steps, data: source, ...(fold ? { fold } : {}) }
+      const finalTestAccuracy = epochs.at(-1)?.testAccuracy ?? null
+      return { algorithm, device: String(prog.device), epochs, finalTestAccuracy, extra }
     },
   }
 }

@@ -55,7 +55,12 @@ export function registerTrainJob(algorithm: string, job: TrainJob): void {
 
 /** Writes `{format, options, metrics}` to `file` atomically (temporary file, fsync, rename). */
 export function writeMetricsJson(file: string, options: TrainOptions, metrics: Metrics): void {
-  const body = JSON.stringify({ format: 'spaic-metrics/1', options, metrics, writtenAt: new Date().toISOString() }, null, 2) + '\n'
+  writeJsonAtomic(file, { format: 'spaic-metrics/1', options, metrics, writtenAt: new Date().toISOString() })
+}
+
+/** Writes `value` as JSON to `file` atomically; an IOError naming --json when that fails. */
+export function writeJsonAtomic(file: string, value: unknown): void {
+  const body = JSON.stringify(value, null, 2) + '\n'
   const tmp = `${file}.${process.pid}.tmp`
   try {
     writeFileSync(tmp, body)

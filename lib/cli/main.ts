@@ -2,7 +2,8 @@
 /**
  * `spaic-learning`: the command line. Parses and validates the flags, runs the registered training
  * job for the algorithm with a progress display, prints a summary table and optionally writes the
- * metrics as JSON. Exit codes: 0 success, 1 the job failed (or stopped: a diverged run), 2 a usage error.
+ * metrics as JSON (with --folds all: runs the job once per fold, lib/cli/folds.ts, and summarises the folds).
+ * Exit codes: 0 success, 1 the job failed (or stopped: a diverged run), 2 a usage error.
  * A failure is one line on stderr (a usage error adds a pointer to --help), never a stack trace.
  */
 import { accessSync, constants as fsConstants, existsSync, realpathSync, statSync } from 'node:fs'
@@ -10,8 +11,9 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import { removeStaleTemporaries } from '../checkpoint/checkpoint.js'
-import { describe, NumericalError, SpaicError } from '../errors.js'
-import { parseArgs, stepsOf, USAGE, type TrainOptions } from './args.js'
+import { describe, invalidArgument, NumericalError, SpaicError } from '../errors.js'
+import { FOLDS, parseArgs, stepsOf, USAGE, type TrainOptions } from './args.js'
+import { foldOptions, foldsSummary, foldsTable, writeFoldsJson, type FoldResult } from './folds.js'
 import { formatDuration, formatNumber, formatPercent, formatTable } from './format.js'
 import { trainJobs, writeMetricsJson, type Metrics } from './jobs.js'
 import './jobs-surrogate.js'
@@ -76,6 +78,14 @@ function unwritable(flag: string, file: string): string | null {
 }
 
 export async function main(argv: readonly string[], io: MainIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  if (!Array.isArray(argv) || argv.some((a) => typeof a !== 'string')) throw invalidArgument('argv', 'an array of strings', argv)
+  if (typeof io !== 'object' || io === null) throw invalidArgument('io', 'an object { stdout, stderr }', io)
+  for (const k of ['stdout', 'stderr'] as const) {
+    const st: unknown = (io as MainIO)[k]
+    if (typeof st !== 'object' || st === null || typeof (st as TextStream).write !== 'function') {
+      throw invalidArgument(`io.${k}`, 'a stream with write()', st)
+    }
+  }
   let parsed
   try {
     parsed = parseArgs(argv)
@@ -114,33 +124,45 @@ export async function main(argv: readonly string[], io: MainIO = { stdout: proce
   if (opts.checkpoint !== null) await removeStaleTemporaries(opts.checkpoint)
   const progress = opts.quiet ? silentProgress : new Progress({ stream: io.stderr })
   if (!opts.quiet) {
+    const folds = opts.folds === 'all' ? `, all ${FOLDS} folds`
+      : opts.fold !== undefined ? `, fold ${opts.fold} of ${FOLDS}` : ''
     io.stderr.write(`${parsed.command}: ${opts.algorithm}, data ${opts.data}, ${opts.epochs} epoch(s), batch ${opts.batch}, ` +
-      `${stepsOf(opts.runtime, opts.dt)} steps of ${opts.dt} ms, device ${opts.device}, seed ${opts.seed}\n`)
+      `${stepsOf(opts.runtime, opts.dt)} steps of ${opts.dt} ms, device ${opts.device}, seed ${opts.seed}${folds}\n`)
   }
-  let metrics: Metrics
-  try {
-    metrics = await job.run(opts, progress)
-  } catch (err) {
+  // --folds all: the job runs once per fold, with --fold k
+  const runs: Array<number | null> = opts.folds === 'all' ? Array.from({ length: FOLDS }, (_, k) => k) : [null]
+  const results: FoldResult[] = []
+  let metrics: Metrics | undefined
+  for (const k of runs) {
+    if (k !== null) progress.log(`fold ${k} (${k + 1}/${FOLDS})`)
+    const t0 = performance.now()
     try {
-      progress.finish()
-    } catch {
-      /* the error below is the one to report */
+      metrics = await job.run(k === null ? opts : foldOptions(opts, k), progress)
+    } catch (err) {
+      try {
+        progress.finish()
+      } catch {
+        /* the error below is the one to report */
+      }
+      // one line, no stack trace: a diverged run (NaN/Inf) stopped, or another failure
+      let diverged = false
+      try {
+        diverged = err instanceof NumericalError
+      } catch {
+        /* a hostile value (a revoked proxy) was thrown: just a failure */
+      }
+      const what = (diverged ? 'training stopped' : 'training failed') + (k === null ? '' : ` on fold ${k}`)
+      io.stderr.write(`spaic-learning: ${what}: ${oneLine(err)}\n`)
+      return 1
     }
-    // one line, no stack trace: a diverged run (NaN/Inf) stopped, or another failure
-    let diverged = false
-    try {
-      diverged = err instanceof NumericalError
-    } catch {
-      /* a hostile value (a revoked proxy) was thrown: just a failure */
-    }
-    const what = diverged ? 'training stopped' : 'training failed'
-    io.stderr.write(`spaic-learning: ${what}: ${oneLine(err)}\n`)
-    return 1
+    if (k !== null) results.push({ fold: k, metrics, seconds: (performance.now() - t0) / 1e3 })
   }
-  io.stdout.write(summaryTable(metrics))
+  const summary = opts.folds === 'all' ? foldsSummary(results) : null
+  io.stdout.write(summary ? foldsTable(results, summary) : summaryTable(metrics!))
   if (opts.json) {
     try {
-      writeMetricsJson(opts.json, opts, metrics)
+      if (summary) writeFoldsJson(opts.json, opts, results, summary)
+      else writeMetricsJson(opts.json, opts, metrics!)
     } catch (err) {
       io.stderr.write(`spaic-learning: ${oneLine(err)}\n`)
       return 1

@@ -1,5 +1,5 @@
 /** A labelled image dataset in memory, plus splitting and seeded mini-batch iteration. */
-import { ShapeError, invalidArgument } from '../errors.js'
+import { InvalidArgumentError, ShapeError, invalidArgument } from '../errors.js'
 import { integer, isPlainObject, options as checkOptions } from '../validate.js'
 import { SeededRandom, deriveSeed } from '../network/rng.js'
 
@@ -44,6 +44,81 @@ export function split(data: Dataset, opts: { trainCount?: number } = {}): { trai
   const o = checkOptions('options', opts, ['trainCount'])
   const k = o.trainCount === undefined ? Math.round(d.n * 0.8) : integer('trainCount', o.trainCount, 0, d.n)
   return { train: subset(d, 0, k), test: subset(d, k, d.n) }
+}
+
+/** Default number of folds of `foldSplit`. */
+export const DEFAULT_FOLDS = 5
+
+export interface FoldOptions {
+  /** Number of folds, an integer >= 2; default 5. */
+  folds?: number
+}
+
+export interface Fold {
+  train: Dataset
+  test: Dataset
+  /** The test part is samples [testStart, testEnd) of the dataset. */
+  testStart: number
+  testEnd: number
+}
+
+/**
+ * Fold `k` (0 … folds−1) of a k-fold split of `data`, in order, without shuffling: the test part is the
+ * k-th of `folds` consecutive blocks, samples ⌊k·n/folds⌋ … ⌊(k+1)·n/folds⌋ − 1, and the train part the
+ * other samples in their order. When `folds` divides n (10,000 MNIST images, 5 folds) every test part
+ * holds n/folds samples: fold k tests on k·n/folds … (k+1)·n/folds − 1 (with 5 folds the last one is
+ * `split(data)`'s 80/20 split); otherwise the test parts differ by at most one sample. The dataset needs at
+ * least `folds` samples (one per test part). The test part is a view; the train part is a view for the
+ * first and last fold and a copy otherwise.
+ * @throws {InvalidArgumentError} a bad `k` (param 'k': not an integer in [0, folds−1]), `folds` (param
+ *   'folds': not an integer >= 2) or a dataset with fewer than `folds` samples (param 'data')
+ */
+export function foldSplit(data: Dataset, k: number, opts: FoldOptions = {}): Fold {
+  const d = checkDataset('data', data)
+  const o = checkOptions('options', opts, ['folds'])
+  const folds = o.folds === undefined ? DEFAULT_FOLDS : integer('folds', o.folds, 2, Number.MAX_SAFE_INTEGER)
+  integer('k', k, 0, folds - 1)
+  if (d.n < folds) {
+    const why = `data holds ${d.n} samples, too few for ${folds} folds (at least ${folds}: one per fold)`
+    throw new InvalidArgumentError(why, { param: 'data' })
+  }
+  const start = Math.floor((k * d.n) / folds)
+  const end = Math.floor(((k + 1) * d.n) / folds)
+  const test = subset(d, start, end)
+  let train: Dataset
+  if (start === 0) train = subset(d, end, d.n)
+  else if (end === d.n) train = subset(d, 0, start)
+  else train = concatDatasets([subset(d, 0, start), subset(d, end, d.n)])
+  return { train, test, testStart: start, testEnd: end }
+}
+
+/**
+ * The samples of `parts` one after another (a copy), with the first part's other fields. Internal (the
+ * command line builds its fold pools with it); the parts must have the same rows, cols and classes.
+ */
+export function concatDatasets(parts: readonly Dataset[]): Dataset {
+  if (!Array.isArray(parts) || parts.length === 0) {
+    throw invalidArgument('parts', 'a non-empty array of datasets', parts)
+  }
+  const ds = parts.map((p, i) => checkDataset(`parts[${i}]`, p))
+  const first = ds[0]!
+  for (const [i, p] of ds.entries()) {
+    if (p.rows !== first.rows || p.cols !== first.cols || p.classes !== first.classes) {
+      const why = `parts[${i}] holds ${p.rows}x${p.cols} images of ${p.classes} classes, ` +
+        `parts[0] ${first.rows}x${first.cols} of ${first.classes}`
+      throw new ShapeError(why, { param: `parts[${i}]` })
+    }
+  }
+  const n = ds.reduce((a, p) => a + p.n, 0)
+  const images = new Float32Array(n * first.rows * first.cols)
+  const labels = new Uint8Array(n)
+  let at = 0
+  for (const p of ds) {
+    images.set(p.images, at * first.rows * first.cols)
+    labels.set(p.labels, at)
+    at += p.n
+  }
+  return { ...first, images, labels, n }
 }
 
 export interface Batch {
