@@ -18,13 +18,18 @@
 //                                                script itself on a machine without a GPU
 //   --filter=TEXT                                 only the checks whose name contains TEXT
 //   --reps=N                                      timed repetitions per side (default 10; 2 in self-test)
-// Exit status: 0 when every check passes, 1 when one fails, 2 when no CUDA device is usable (and no
-// --self-test was asked for).
+//   --json=FILE                                   also write every result (and the backends) to FILE as JSON;
+//                                                 rewritten after each check, so a run cut short leaves what
+//                                                 it had ("complete": false)
+// Exit status: 0 when every check passes (skipped ones do not count against it), 1 when one fails, 2 when
+// no CUDA device is usable (and no --self-test was asked for).
 //
 // A check's tolerance is a number t (max |a-b|/(1e-6+|b|) <= t, so 0 means bit-exact), or
 // { rtol, atol } (|a-b| <= atol + rtol*|b| for every element). Its `out()` returns one typed array, or
 // an object of named typed arrays; then the tolerance may also be an object of per-name tolerances.
-// NaN matches NaN; lengths must agree.
+// NaN matches NaN; lengths must agree. A check whose `make(device)` returns { skip: 'reason' } (e.g. a second
+// GPU that is not there) is reported as skipped, with the reason, and counted apart from passes and failures.
+import { writeFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 
 const argv = process.argv.slice(2)
@@ -34,14 +39,15 @@ const argValue = (name) => {
   return hit.includes('=') ? hit.slice(hit.indexOf('=') + 1) : true
 }
 for (const a of argv) {
-  if (!/^--(self-test|filter=.+|reps=\d+)$/.test(a)) {
-    console.log(`unknown argument ${a} (use --self-test, --filter=TEXT, --reps=N)`)
+  if (!/^--(self-test|filter=.+|reps=\d+|json=.+)$/.test(a)) {
+    console.log(`unknown argument ${a} (use --self-test, --filter=TEXT, --reps=N, --json=FILE)`)
     process.exit(2)
   }
 }
 const selfTest = argValue('self-test') === true || process.env.SPAIC_GPU_CHECK_SELFTEST === '1'
 const filter = argValue('filter')
 const reps = argValue('reps') === undefined ? (selfTest ? 2 : 10) : Number(argValue('reps'))
+const jsonFile = argValue('json')
 
 const lib = await import(new URL('../dist/index.js', import.meta.url).href)
 const { backends, Tensor, ops } = lib
@@ -194,7 +200,7 @@ for (const [m, n, k, ta, tb] of [[1280, 784, 784, false, true], [500, 784, 1280,
 }
 
 // Kernel families register further checks here.
-for (const mod of ['./gpu-checks.mjs', './gpu-checks-runtime.mjs']) {
+for (const mod of ['./gpu-checks.mjs', './gpu-checks-runtime.mjs', './gpu-checks-coverage.mjs']) {
   try {
     const m = await import(new URL(mod, import.meta.url).href)
     await m.register?.({ addCheck, lib, randomArray, selfTest })
@@ -206,14 +212,49 @@ for (const mod of ['./gpu-checks.mjs', './gpu-checks-runtime.mjs']) {
 
 const selected = filter === undefined ? checks : checks.filter((c) => c.name.includes(filter))
 let failed = 0
+let skipped = 0
 const rows = []
 const notes = []
+const results = []
+const startedAt = new Date()
+/** Writes what has been checked so far to --json's file (after every check, and once more at the end). */
+function writeJson(complete) {
+  if (jsonFile === undefined) return
+  const num = (x) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x)
+  const doc = {
+    complete,
+    selfTest,
+    testDevice,
+    reps,
+    filter: filter ?? null,
+    started: startedAt.toISOString(),
+    seconds: (Date.now() - startedAt.getTime()) / 1e3,
+    backends: backends(),
+    summary: {
+      checks: selected.length,
+      done: results.length,
+      passed: results.filter((r) => r.result === 'ok').length,
+      failed,
+      skipped,
+    },
+    results: results.map((r) => ({ ...r, maxRelErr: num(r.maxRelErr) })),
+  }
+  writeFileSync(jsonFile, `${JSON.stringify(doc, null, 1)}\n`)
+}
+writeJson(false)
 for (const c of selected) {
   let cpu
   let gpu
   try {
     cpu = await c.make('cpu')
-    gpu = await c.make(testDevice)
+    gpu = cpu?.skip === undefined ? await c.make(testDevice) : undefined
+    const skip = cpu?.skip ?? gpu?.skip
+    if (skip !== undefined) {
+      skipped++
+      rows.push(['skip', c.name, String(skip).slice(0, 80), '', '', ''])
+      results.push({ name: c.name, result: 'skip', reason: String(skip) })
+      continue
+    }
     await cpu.run()
     await gpu.run()
     sync()
@@ -225,15 +266,20 @@ for (const c of selected) {
     const tc = await timeIt(cpu.run, false)
     const tg = await timeIt(gpu.run, !selfTest)
     rows.push([r.ok ? 'ok' : 'FAIL', c.name, r.err.toExponential(2), tc.toFixed(3), tg.toFixed(3), (tc / tg).toFixed(1)])
+    const res = { name: c.name, result: r.ok ? 'ok' : 'FAIL', maxRelErr: r.err, cpuMs: tc, testMs: tg }
+    results.push(r.ok ? res : { ...res, note: r.note })
   } catch (err) {
     failed++
     rows.push(['ERROR', c.name, String(err && err.message).slice(0, 80), '', '', ''])
-    notes.push(`${c.name}: ${err && err.stack ? err.stack.split('\n').slice(0, 3).join(' | ') : String(err)}`)
+    const note = err && err.stack ? err.stack.split('\n').slice(0, 3).join(' | ') : String(err)
+    notes.push(`${c.name}: ${note}`)
+    results.push({ name: c.name, result: 'ERROR', note })
   } finally {
     try {
       cpu?.dispose?.()
       gpu?.dispose?.()
     } catch {}
+    writeJson(false)
   }
 }
 const header = ['result', 'check', 'max rel err', 'cpu ms', selfTest ? 'cpu(2) ms' : 'cuda ms', 'speed-up']
@@ -241,5 +287,8 @@ const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]
 console.log(header.map((h, i) => h.padEnd(w[i])).join('  '))
 for (const r of rows) console.log(r.map((x, i) => String(x).padEnd(w[i])).join('  '))
 for (const n of notes) console.log(`  ${n}`)
-console.log(`gpu-check: ${selected.length - failed} passed, ${failed} failed`)
+writeJson(true)
+const passed = selected.length - failed - skipped
+const saved = jsonFile === undefined ? '' : ` (results in ${jsonFile})`
+console.log(`gpu-check: ${passed} passed, ${failed} failed, ${skipped} skipped${saved}`)
 process.exit(failed ? 1 : 0)

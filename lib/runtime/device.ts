@@ -96,3 +96,16 @@ export function resolveDevice(spec: unknown = 'auto', param = 'device'): Device 
 export function cudaAvailable(): boolean {
   return backends().cuda.available
 }
+
+/**
+ * The CUDA caching allocator's counters, in bytes over all devices: memory held by live tensors and
+ * scratch (`cudaBytesInUse`), and freed blocks kept for reuse (`cudaBytesCached`). Both 0 without CUDA.
+ */
+export function memoryStats(): { cudaBytesInUse: number; cudaBytesCached: number } {
+  return native().memoryStats()
+}
+
+/** Returns the cached (freed, kept for reuse) CUDA blocks to the driver. @throws {DeviceError} on a CUDA error */
+export function emptyCache(): void {
+  native().emptyCache()
+}

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import test, { type ExecutionContext } from 'ava'
 
 import {
-  Adadelta, Adagrad, Adam, Adamax, AdamW, ASGD, backends, buildProgram, Connection, crossEntropy, Decoder, Encoder, FeedForwardProgram,
+  Adadelta, Adagrad, Adam, Adamax, AdamW, ASGD, backends, buildProgram, emptyCache, memoryStats, Connection, crossEntropy, Decoder, Encoder, FeedForwardProgram,
   InvalidArgumentError, LBFGS, Learner, Network, NeuronGroup, NumericalError, ops, Parameter, RMSprop, Rprop, SGD, ShapeError,
   SparseAdam, SparseGrad, StateError, stepsFor, Tensor,
 } from '../../lib/index.js'
@@ -375,4 +375,17 @@ test("found by the fuzzer: model '__proto__', a non-parameter weight in the BPTT
   const { cli } = await import('../../lib/index.js')
   await t.throwsAsync(() => cli.main(['--help'], 'Adam' as never), { instanceOf: InvalidArgumentError })
   await t.throwsAsync(() => cli.main(Tensor.zeros([1]) as never), { instanceOf: InvalidArgumentError })
+})
+
+test('int32 pow is exact integer arithmetic, wrapping modulo 2^32; negative exponents truncate', (t) => {
+  const a = i32([12, 2, 100, 46341, -3, 0, 1, -1, -1, 5, 0])
+  const b = i32([7, 31, 10, 2, 3, -1, -5, -5, -4, -2, 0])
+  const got = Array.from(ops.binary('pow', a, b).toArray())
+  const wrap = (x: bigint) => Number(BigInt.asIntN(32, x))
+  t.deepEqual(got, [35831808, -2147483648, wrap(100n ** 10n), wrap(46341n ** 2n), -27, 0, 1, -1, 1, 0, 1])
+})
+
+test('memoryStats and emptyCache are public (0 and a no-op without CUDA)', (t) => {
+  t.deepEqual(memoryStats(), { cudaBytesInUse: 0, cudaBytesCached: 0 })
+  t.notThrows(() => emptyCache())
 })

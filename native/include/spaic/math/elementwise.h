@@ -45,6 +45,26 @@ SPAIC_HD To convert(From x) {
   }
 }
 
+// Power. Floats through pow in double. int32 is integer arithmetic, exact, wrapping modulo 2^32 on
+// overflow as torch's integer pow does; a negative exponent gives the truncated 1/a^|b| (0 unless a is
+// ±1; 0^negative gives 0 rather than a division trap).
+template <typename T>
+SPAIC_HD T pow_t(T a, T b) {
+  return static_cast<T>(pow(static_cast<double>(a), static_cast<double>(b)));
+}
+template <>
+SPAIC_HD int pow_t<int>(int a, int b) {
+  if (b < 0) return a == 1 ? 1 : (a == -1 ? ((b & 1) ? -1 : 1) : 0);
+  unsigned r = 1u, base = static_cast<unsigned>(a);
+  unsigned e = static_cast<unsigned>(b);
+  while (e) {
+    if (e & 1u) r *= base;
+    base *= base;
+    e >>= 1;
+  }
+  return static_cast<int>(r);
+}
+
 template <typename T>
 SPAIC_HD T apply_binary(BinaryOp op, T a, T b) {
   switch (op) {
@@ -54,7 +74,7 @@ SPAIC_HD T apply_binary(BinaryOp op, T a, T b) {
     case BinaryOp::Div: return div_t(a, b);
     case BinaryOp::Max: return a > b ? a : b;
     case BinaryOp::Min: return a < b ? a : b;
-    case BinaryOp::Pow: return static_cast<T>(pow(static_cast<double>(a), static_cast<double>(b)));
+    case BinaryOp::Pow: return pow_t<T>(a, b);
     case BinaryOp::Gt: return a > b ? T(1) : T(0);
     case BinaryOp::Ge: return a >= b ? T(1) : T(0);
     case BinaryOp::Lt: return a < b ? T(1) : T(0);
