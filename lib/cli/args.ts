@@ -48,7 +48,7 @@ export interface TrainOptions {
   folds?: 'all'
 }
 
-export type ParsedCommand = { command: 'help' } | { command: 'train' | 'demo'; options: TrainOptions }
+export type ParsedCommand = { command: 'help' | 'version' | 'info' } | { command: 'train' | 'demo'; options: TrainOptions }
 
 export const TRAIN_DEFAULTS: Readonly<TrainOptions> = Object.freeze({
   algorithm: 'stca',
@@ -83,7 +83,10 @@ export const USAGE = `Usage: spaic-learning <command> [options]
 Commands:
   train         train a spiking network with a learning rule
   demo          train on the built-in synthetic digits (no download needed)
+  info          version, addon, build, CPU features, BLAS, threads, CUDA devices (and why CUDA
+                is or is not usable)
   help          show this help
+  --version     print the version
 
 Options (train, demo):
   --algorithm <name>   learning rule (default ${TRAIN_DEFAULTS.algorithm})
@@ -113,6 +116,33 @@ Options (train, demo):
   --quiet              no progress output
   -h, --help           show this help
 `
+
+/** The closest of `names` to `word` (edit distance at most 2, and less than half its length), or null. */
+export function suggest(word: string, names: readonly string[]): string | null {
+  const dist = (a: string, b: string): number => {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j)
+    for (let i = 1; i <= a.length; i++) {
+      let prev = row[0]!
+      row[0] = i
+      for (let j = 1; j <= b.length; j++) {
+        const cur = row[j]!
+        row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
+        prev = cur
+      }
+    }
+    return row[b.length]!
+  }
+  let best: string | null = null
+  let bestD = Infinity
+  for (const n of names) {
+    const d = dist(word.toLowerCase(), n.toLowerCase())
+    if (d < bestD) {
+      best = n
+      bestD = d
+    }
+  }
+  return best !== null && bestD <= 2 && bestD < Math.max(2, word.length / 2) ? best : null
+}
 
 function bad(flag: string, expected: string, got: string | undefined): InvalidArgumentError {
   return new InvalidArgumentError(`Expected ${expected} for ${flag} but received ${got === undefined ? 'nothing' : JSON.stringify(got)}`, { param: flag })
@@ -183,8 +213,14 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
   if (args.length === 0) return { command: 'help' }
   const first = args[0]!
   if (first === '-h' || first === '--help' || first === 'help') return { command: 'help' }
+  if (first === '-V' || first === '--version' || first === 'version') return { command: 'version' }
+  if (first === 'info') {
+    if (args.length > 1) throw new InvalidArgumentError(`info takes no options (received ${JSON.stringify(args[1])})`, { param: args[1]! })
+    return { command: 'info' }
+  }
   if (first !== 'train' && first !== 'demo') {
-    throw new InvalidArgumentError(`Unknown command ${JSON.stringify(first)}; commands: train, demo, help`, { param: 'command' })
+    const hint = suggest(first, ['train', 'demo', 'info', 'help'])
+    throw new InvalidArgumentError(`Unknown command ${JSON.stringify(first)}${hint ? `; did you mean '${hint}'?` : ''}; commands: train, demo, info, help`, { param: 'command' })
   }
   const o: TrainOptions = { ...TRAIN_DEFAULTS }
   const seen = new Set<string>()
@@ -202,6 +238,8 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
       continue
     }
     if (!(VALUE_FLAGS as readonly string[]).includes(name)) {
+      const hint = suggest(name, [...VALUE_FLAGS, ...BOOL_FLAGS])
+      if (hint) throw new InvalidArgumentError(`Unknown option ${flag}; did you mean --${hint}?`, { param: flag })
       throw new InvalidArgumentError(`Unknown option ${flag}; options: ${[...VALUE_FLAGS, ...BOOL_FLAGS].map((f) => `--${f}`).join(', ')}`, { param: flag })
     }
     if (seen.has(name)) throw new InvalidArgumentError(`${flag} was given twice`, { param: flag })

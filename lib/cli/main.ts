@@ -11,6 +11,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import { removeStaleTemporaries } from '../checkpoint/checkpoint.js'
+import { infoText, packageVersion } from './info.js'
 import { describe, invalidArgument, NumericalError, SpaicError } from '../errors.js'
 import { FOLDS, parseArgs, stepsOf, USAGE, type TrainOptions } from './args.js'
 import { foldOptions, foldsSummary, foldsTable, writeFoldsJson, type FoldResult } from './folds.js'
@@ -93,7 +94,15 @@ export async function main(argv: readonly string[], io: MainIO = { stdout: proce
     if (err instanceof SpaicError) return usageError(io, err.message)
     throw err
   }
-  if (parsed.command === 'help') {
+  if (parsed.command === 'version') {
+    io.stdout.write(`spaic-learning ${packageVersion()}\n`)
+    return 0
+  }
+  if (parsed.command === 'info') {
+    io.stdout.write(infoText())
+    return 0
+  }
+  if (!('options' in parsed)) {
     const names = [...trainJobs.keys()]
     io.stdout.write(USAGE + `\nAlgorithms: ${names.length ? names.join(', ') : '(none registered in this build)'}\n`)
     return 0
