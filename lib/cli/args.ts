@@ -239,8 +239,7 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
     }
     if (!(VALUE_FLAGS as readonly string[]).includes(name)) {
       const hint = suggest(name, [...VALUE_FLAGS, ...BOOL_FLAGS])
-      if (hint) throw new InvalidArgumentError(`Unknown option ${flag}; did you mean --${hint}?`, { param: flag })
-      throw new InvalidArgumentError(`Unknown option ${flag}; options: ${[...VALUE_FLAGS, ...BOOL_FLAGS].map((f) => `--${f}`).join(', ')}`, { param: flag })
+      throw new InvalidArgumentError(`Unknown option ${flag};${hint ? ` did you mean --${hint}?` : ''} options: ${[...VALUE_FLAGS, ...BOOL_FLAGS].map((f) => `--${f}`).join(', ')}`, { param: flag })
     }
     if (seen.has(name)) throw new InvalidArgumentError(`${flag} was given twice`, { param: flag })
     seen.add(name)

@@ -157,6 +157,8 @@ export function readIdx(path: string, param = 'path'): IdxArray {
       throw cannot(err)
     }
     const gzip = got >= 2 && head[0] === 0x1f && head[1] === 0x8b
+    // A device, FIFO or socket has no size to check against: /dev/zero would be read forever.
+    if (!isFile) throw new IOError(`${path}: not a regular file (an IDX file is read from a file)`, { param })
     if (isFile && size > MAX_IDX_BYTES) {
       throw new IOError(`${path}: a file of ${size} bytes is more than this reader accepts (${MAX_IDX_BYTES})`, {
         param,

@@ -4,6 +4,7 @@
  * The same seed gives the same numbers on every platform.
  */
 import { integer } from '../validate.js'
+import { invalidArgument } from '../errors.js'
 
 function splitmix32(seed: number): () => number {
   let s = seed >>> 0
@@ -77,6 +78,10 @@ export class SeededRandom {
 
   /** Fisher-Yates shuffle of `a` in place; returns `a`. */
   shuffle<T extends { length: number; [i: number]: any }>(a: T): T {
+    // an array or a typed array (an arbitrary { length } could claim 2^32 slots)
+    if (!Array.isArray(a) && !(ArrayBuffer.isView(a) && !(a instanceof DataView))) {
+      throw invalidArgument('a', 'an array or a typed array', a)
+    }
     for (let i = a.length - 1; i > 0; i--) {
       const j = this.below(i + 1)
       const t = a[i]

@@ -108,7 +108,7 @@ export function requiredStateBuffers(algo: OptAlgoName, scalars: OptStepScalars)
     case 'Adam': return [true, true, s.amsgrad === true]
     case 'Adamax': case 'Adadelta': case 'Rprop': return [true, true, false]
     case 'ASGD': case 'Adagrad': return [true, false, false]
-    case 'RMSprop': return [true, s.centered === true, (s.momentum ?? 0) > 0]
+    case 'RMSprop': return [true, s.centered === true, (s.momentum ?? 0) !== 0] // the kernel uses the buffer for any momentum != 0
   }
 }
 

@@ -309,9 +309,15 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
    * Up to `max_iter` L-BFGS iterations. Returns the loss of the first closure evaluation.
    * @throws {InvalidArgumentError} no closure, a closure that does not return a loss
    */
-  async step(closure: AsyncClosure): Promise<number> {
+  step(closure: AsyncClosure): Promise<number> {
+    // Checked before any promise exists: a call without a closure throws at once (a rejected promise that
+    // nobody awaits would end the process as an unhandled rejection).
     if (typeof closure !== 'function') throw invalidArgument('closure', 'a closure that recomputes the gradients and returns the loss (LBFGS needs one)', closure)
     this.checkBeforeStep(true)
+    return this.guardedStep(closure)
+  }
+
+  private async guardedStep(closure: AsyncClosure): Promise<number> {
     if (this.nonFinite === 'allow') {
       const loss = await this.iterate(closure)
       this.stepCount++
@@ -413,7 +419,10 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
           hDiag = ys / dot(y, y)
         }
         const numOld = oldDirs.length
-        if (!Array.isArray(st.al)) st.al = new Array<number | null>(historySize).fill(null)
+        // torch keeps [None] * history_size; only the first numOld entries are ever used, so the list
+        // grows to what is used (a history_size of 2^31 must not allocate 2^31 slots up front)
+        if (!Array.isArray(st.al)) st.al = []
+        while ((st.al as Array<number | null>).length < numOld) (st.al as Array<number | null>).push(null)
         const al = st.al as Array<number | null>
         const q = neg(flatGrad)
         for (let i = numOld - 1; i >= 0; i--) {

@@ -34,6 +34,12 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
 }
 
+/** The typed error for an async closure given to a sync step; its promise's rejection is handled (not left unhandled). */
+function refuseThenable(r: PromiseLike<unknown>, message: string, options: { param: string }): InvalidArgumentError {
+  Promise.resolve(r).catch(() => {})
+  return new InvalidArgumentError(message, options)
+}
+
 function checkClosure(closure: unknown): void {
   if (closure !== undefined && typeof closure !== 'function') throw invalidArgument('closure', 'a function or undefined', closure)
 }
@@ -75,7 +81,7 @@ export abstract class ElementwiseOptimizer<H extends object> extends Optimizer<H
     let loss: number | undefined
     if (closure) {
       const r = closure()
-      if (isThenable(r)) throw new InvalidArgumentError('the closure returned a Promise; use stepAsync() for async closures', { param: 'closure' })
+      if (isThenable(r)) throw refuseThenable(r, 'the closure returned a Promise; use stepAsync() for async closures', { param: 'closure' })
       loss = lossValue(r)
     }
     this.checkBeforeStep(false)
@@ -594,7 +600,7 @@ export class SparseAdam extends Optimizer<SparseAdamOptions> {
     let loss: number | undefined
     if (closure) {
       const r = closure()
-      if (isThenable(r)) throw new InvalidArgumentError('the closure returned a Promise; SparseAdam.step needs a synchronous closure', { param: 'closure' })
+      if (isThenable(r)) throw refuseThenable(r, 'the closure returned a Promise; SparseAdam.step needs a synchronous closure', { param: 'closure' })
       loss = lossValue(r)
     }
     this.checkBeforeStep(true, false)

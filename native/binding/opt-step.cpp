@@ -71,7 +71,7 @@ void required_buffers(const OptStepParams& p, bool need[3]) {
     case OptAlgo::Adam: need[0] = need[1] = true; need[2] = p.amsgrad; break;
     case OptAlgo::Adamax: case OptAlgo::Adadelta: case OptAlgo::Rprop: need[0] = need[1] = true; break;
     case OptAlgo::ASGD: case OptAlgo::Adagrad: need[0] = true; break;
-    case OptAlgo::RMSprop: need[0] = true; need[1] = p.centered; need[2] = p.momentum > 0; break;
+    case OptAlgo::RMSprop: need[0] = true; need[1] = p.centered; need[2] = p.momentum != 0; break;  // the kernel's test
   }
 }
 

@@ -2,6 +2,8 @@
 // caching allocator in cuda/device.cu.
 #include "spaic/tensor.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -24,9 +26,27 @@ std::string shape_string(const std::vector<i64>& s) {
 
 }  // namespace
 
+// Physical memory of this machine (0 where unknown). A host buffer larger than that can only end with the
+// kernel's out-of-memory killer taking the process once its pages are touched (allocations themselves
+// succeed under overcommit), so it is refused up front as a typed error.
+static std::size_t physical_memory() {
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGE_SIZE)
+  static const std::size_t total = [] {
+    const long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && size > 0 ? static_cast<std::size_t>(pages) * static_cast<std::size_t>(size) : std::size_t(0);
+  }();
+  return total;
+#else
+  return 0;
+#endif
+}
+
 Storage::Storage(Device dev, std::size_t bytes) : bytes_(bytes), dev_(dev) {
   if (bytes == 0) return;
   if (dev.is_cpu()) {
+    const std::size_t ram = physical_memory();
+    SPAIC_CHECK(ram == 0 || bytes <= ram, Device, "", "out of host memory: a buffer of ", bytes,
+                " bytes is more than this machine's ", ram, " bytes of memory");
     std::size_t rounded = (bytes + 63) / 64 * 64;
     ptr_ = std::aligned_alloc(64, rounded);
     if (!ptr_) SPAIC_FAIL(Device, "", "out of host memory allocating ", bytes, " bytes");

@@ -88,92 +88,96 @@ template <typename O, typename Prob>
 void encode_trains(RngState s, const EncodeParams& p, const float* x, O* out, Prob prob) {
   const i64 n = p.n, T = p.steps;
   if (n == 0 || T == 0) return;
+  OmpTrap trap;  // the per-thread lists grow with the data: an allocation failure must not escape the region
 #if defined(_OPENMP)
 #pragma omp parallel if (n * T > kSerialBelow)
 #endif
   {
+    trap.run([&] {
 #if defined(_OPENMP)
-    const i64 nt = omp_get_num_threads(), tid = omp_get_thread_num();
+      const i64 nt = omp_get_num_threads(), tid = omp_get_thread_num();
 #else
-    const i64 nt = 1, tid = 0;
+      const i64 nt = 1, tid = 0;
 #endif
-    const i64 per = ceil_div(n, nt);
-    const i64 e0 = std::min(n, tid * per), e1 = std::min(n, e0 + per);
-    struct Train {
-      i64 e;
-      i64 drawn;     // gaps drawn so far
-      double log_q;  // log(1 - p)
-    };
-    std::vector<i64> dense;     // elements drawn every frame (ascending)
-    std::vector<float> dense_p;
-    std::vector<Train> trains;
-    // bucket[t]: the trains whose next spike is in frame t (arrays, so a frame's trains load in parallel)
-    std::vector<std::vector<std::int32_t>> bucket(static_cast<std::size_t>(T));
-    auto file = [&](std::int32_t k, i64 t) {
-      if (t < T) bucket[static_cast<std::size_t>(t)].push_back(k);
-    };
-    std::vector<std::uint64_t> word_at;
-    std::vector<Philox4> blocks, span;
-    // Philox words for word_at[0..m): blocks[q] holds word q's block.
-    auto draw_words = [&](std::size_t m) {
-      blocks.resize(m + 8);
-      for (std::size_t q = 0; q < m; q += 8) {
-        std::uint64_t b[8];
-        for (std::size_t l = 0; l < 8; ++l) b[l] = word_at[q + l < m ? q + l : m - 1] >> 2;
-        philox8(s.seed, b, static_cast<int>(m - q < 8 ? m - q : 8), blocks.data() + q);
-      }
-    };
-    auto word = [&](std::size_t q) { return blocks[q].v[word_at[q] & 3u]; };
-    word_at.clear();
-    for (i64 e = e0; e < e1; ++e) {
-      const float pe = prob(x[e]);
-      if (!(pe > 0.0f)) continue;
-      if (pe >= kFrameDrawFrom) {
-        dense.push_back(e);
-        dense_p.push_back(pe);
-        continue;
-      }
-      const double lq = gap_log_q(pe);
-      if (!(lq < 0.0)) continue;  // p so small that 1 - p rounds to 1: it never fires
-      trains.push_back({e, 1, lq});
-      word_at.push_back(s.offset + static_cast<std::uint64_t>(e));
-    }
-    draw_words(trains.size());
-    for (std::size_t k = 0; k < trains.size(); ++k) file(static_cast<std::int32_t>(k), spike_gap(word(k), trains[k].log_q));
-    std::vector<std::int32_t> due;
-    std::vector<std::int64_t> gaps;
-    for (i64 t = 0; t < T; ++t) {
-      O* frame = out + t * n;
-      std::fill(frame + e0, frame + e1, O(0));
-      const std::uint64_t base = s.offset + static_cast<std::uint64_t>(t * n);
-      if (!dense.empty()) {  // the words of the span of dense elements, consecutive blocks computed once
-        const i64 lo = dense.front(), m = dense.back() + 1 - lo;
-        span.resize(static_cast<std::size_t>(m / 4 + 10));
-        const std::uint32_t* w = fill_words(s.seed, base + static_cast<std::uint64_t>(lo), m, span.data());
-        for (std::size_t q = 0; q < dense.size(); ++q)
-          if (frame_fires(w[dense[q] - lo], dense_p[q])) frame[dense[q]] = O(1);
-      }
-      // the trains due now: set their spikes, then draw and file their next gaps together
-      due.swap(bucket[static_cast<std::size_t>(t)]);
-      for (const std::int32_t k : due) frame[trains[static_cast<std::size_t>(k)].e] = O(1);
-      if (t + 1 < T) {
-        const std::size_t m = due.size();
-        word_at.resize(m);
-        gaps.resize(m);
-        for (std::size_t q = 0; q < m; ++q) {
-          const Train& tr = trains[static_cast<std::size_t>(due[q])];
-          word_at[q] = s.offset + static_cast<std::uint64_t>(tr.drawn * n + tr.e);
+      const i64 per = ceil_div(n, nt);
+      const i64 e0 = std::min(n, tid * per), e1 = std::min(n, e0 + per);
+      struct Train {
+        i64 e;
+        i64 drawn;     // gaps drawn so far
+        double log_q;  // log(1 - p)
+      };
+      std::vector<i64> dense;     // elements drawn every frame (ascending)
+      std::vector<float> dense_p;
+      std::vector<Train> trains;
+      // bucket[t]: the trains whose next spike is in frame t (arrays, so a frame's trains load in parallel)
+      std::vector<std::vector<std::int32_t>> bucket(static_cast<std::size_t>(T));
+      auto file = [&](std::int32_t k, i64 t) {
+        if (t < T) bucket[static_cast<std::size_t>(t)].push_back(k);
+      };
+      std::vector<std::uint64_t> word_at;
+      std::vector<Philox4> blocks, span;
+      // Philox words for word_at[0..m): blocks[q] holds word q's block.
+      auto draw_words = [&](std::size_t m) {
+        blocks.resize(m + 8);
+        for (std::size_t q = 0; q < m; q += 8) {
+          std::uint64_t b[8];
+          for (std::size_t l = 0; l < 8; ++l) b[l] = word_at[q + l < m ? q + l : m - 1] >> 2;
+          philox8(s.seed, b, static_cast<int>(m - q < 8 ? m - q : 8), blocks.data() + q);
         }
-        draw_words(m);
-        for (std::size_t q = 0; q < m; ++q) gaps[q] = spike_gap(word(q), trains[static_cast<std::size_t>(due[q])].log_q);
-        for (std::size_t q = 0; q < m; ++q) {
-          ++trains[static_cast<std::size_t>(due[q])].drawn;
-          file(due[q], t + 1 + gaps[q]);
+      };
+      auto word = [&](std::size_t q) { return blocks[q].v[word_at[q] & 3u]; };
+      word_at.clear();
+      for (i64 e = e0; e < e1; ++e) {
+        const float pe = prob(x[e]);
+        if (!(pe > 0.0f)) continue;
+        if (pe >= kFrameDrawFrom) {
+          dense.push_back(e);
+          dense_p.push_back(pe);
+          continue;
         }
+        const double lq = gap_log_q(pe);
+        if (!(lq < 0.0)) continue;  // p so small that 1 - p rounds to 1: it never fires
+        trains.push_back({e, 1, lq});
+        word_at.push_back(s.offset + static_cast<std::uint64_t>(e));
       }
-      due.clear();
-    }
+      draw_words(trains.size());
+      for (std::size_t k = 0; k < trains.size(); ++k) file(static_cast<std::int32_t>(k), spike_gap(word(k), trains[k].log_q));
+      std::vector<std::int32_t> due;
+      std::vector<std::int64_t> gaps;
+      for (i64 t = 0; t < T; ++t) {
+        O* frame = out + t * n;
+        std::fill(frame + e0, frame + e1, O(0));
+        const std::uint64_t base = s.offset + static_cast<std::uint64_t>(t * n);
+        if (!dense.empty()) {  // the words of the span of dense elements, consecutive blocks computed once
+          const i64 lo = dense.front(), m = dense.back() + 1 - lo;
+          span.resize(static_cast<std::size_t>(m / 4 + 10));
+          const std::uint32_t* w = fill_words(s.seed, base + static_cast<std::uint64_t>(lo), m, span.data());
+          for (std::size_t q = 0; q < dense.size(); ++q)
+            if (frame_fires(w[dense[q] - lo], dense_p[q])) frame[dense[q]] = O(1);
+        }
+        // the trains due now: set their spikes, then draw and file their next gaps together
+        due.swap(bucket[static_cast<std::size_t>(t)]);
+        for (const std::int32_t k : due) frame[trains[static_cast<std::size_t>(k)].e] = O(1);
+        if (t + 1 < T) {
+          const std::size_t m = due.size();
+          word_at.resize(m);
+          gaps.resize(m);
+          for (std::size_t q = 0; q < m; ++q) {
+            const Train& tr = trains[static_cast<std::size_t>(due[q])];
+            word_at[q] = s.offset + static_cast<std::uint64_t>(tr.drawn * n + tr.e);
+          }
+          draw_words(m);
+          for (std::size_t q = 0; q < m; ++q) gaps[q] = spike_gap(word(q), trains[static_cast<std::size_t>(due[q])].log_q);
+          for (std::size_t q = 0; q < m; ++q) {
+            ++trains[static_cast<std::size_t>(due[q])].drawn;
+            file(due[q], t + 1 + gaps[q]);
+          }
+        }
+        due.clear();
+      }
+    });
   }
+  trap.rethrow();
 }
 
 }  // namespace

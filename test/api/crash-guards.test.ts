@@ -14,8 +14,8 @@ import test, { type ExecutionContext } from 'ava'
 
 import {
   Adadelta, Adagrad, Adam, Adamax, AdamW, ASGD, backends, buildProgram, emptyCache, memoryStats, Connection, crossEntropy, Decoder, Encoder, FeedForwardProgram,
-  InvalidArgumentError, LBFGS, Learner, Network, NeuronGroup, NumericalError, ops, Parameter, RMSprop, Rprop, SGD, ShapeError,
-  SparseAdam, SparseGrad, StateError, stepsFor, Tensor,
+  DeviceError, InvalidArgumentError, IOError, LBFGS, Learner, Network, NeuronGroup, NumericalError, ops, Parameter, RMSprop, Rprop, SGD, ShapeError,
+  readIdx, SeededRandom, SparseAdam, SparseGrad, StateError, stepsFor, Tensor,
 } from '../../lib/index.js'
 import type { Optimizer } from '../../lib/optim/index.js'
 
@@ -388,4 +388,48 @@ test('int32 pow is exact integer arithmetic, wrapping modulo 2^32; negative expo
 test('memoryStats and emptyCache are public (0 and a no-op without CUDA)', (t) => {
   t.deepEqual(memoryStats(), { cudaBytesInUse: 0, cudaBytesCached: 0 })
   t.notThrows(() => emptyCache())
+})
+
+// ------------------------------------------------------------------------------ crashes the fuzzer found
+
+test('fuzzer crash findings are typed errors now', async (t) => {
+  // RMSprop uses its momentum buffer for any momentum != 0 (a negative one too): required, not read out of bounds
+  const p = Tensor.from(new Float32Array(3))
+  const g = Tensor.from(new Float32Array([1, 2, 3]))
+  const scalars = { momentum: -1, beta2: 0.99, beta2C: 0.01, eps: 1e-8, lr: 0.01 }
+  expectError(t, () => ops.optStep('RMSprop', scalars, p, g, [Tensor.zeros([3]), null, null]), InvalidArgumentError, 'state[2]')
+  // an allocation failure inside a parallel region reaches the caller (it used to end in std::terminate)
+  const err = t.throws(() => new ops.Generator(1).poisson(Tensor.from(new Float32Array([0.5, 0.5])), { steps: 2 ** 30, dtype: 'uint8' }))
+  t.true(err instanceof DeviceError || err instanceof ShapeError || err instanceof InvalidArgumentError, String(err))
+  // a device file has no size: not read forever
+  expectError(t, () => readIdx('/dev/zero'), IOError, 'path')
+  // shuffle takes arrays only (a { length: 2^32 } object used to exhaust the heap)
+  expectError(t, () => new SeededRandom(1).shuffle({ length: 2 ** 32 } as never), InvalidArgumentError, 'a')
+  // LBFGS with a huge history size allocates only what it uses
+  const x = new Parameter(Tensor.from(Float64Array.from([1, -1])))
+  const lb = new LBFGS([x], { history_size: 2 ** 31, max_iter: 3 })
+  const closure = () => {
+    const v = x.data.toArray()
+    x.grad = Tensor.from(Float64Array.from([2 * v[0], 2 * v[1]]))
+    return v[0] * v[0] + v[1] * v[1]
+  }
+  for (let k = 0; k < 3; k++) await lb.step(closure)
+  t.true(Number.isFinite(x.data.toArray()[0]))
+  // LBFGS without a closure throws at once (no rejected promise left unhandled)
+  t.throws(() => lb.step(undefined as never), { instanceOf: InvalidArgumentError })
+})
+
+test('an async closure, lr_lambda or scale_fn that rejects leaves no unhandled rejection behind', (t) => {
+  const r = child(`
+    process.on('unhandledRejection', (e) => { console.log('UNHANDLED', e && e.message); process.exitCode = 3 })
+    const p = new S.Parameter(S.Tensor.from(new Float32Array([1])))
+    p.grad = S.Tensor.from(new Float32Array([1]))
+    const opt = new S.SGD([p], { lr: 0.1 })
+    try { opt.step(async () => { throw new Error('boom') }) } catch (e) { console.log('typed', e instanceof S.InvalidArgumentError) }
+    try { new S.LambdaLR(new S.SGD([p], { lr: 0.1 }), { lr_lambda: async () => { throw new Error('boom') } }) } catch (e) { console.log('typed', e instanceof S.InvalidArgumentError) }
+    await new Promise((r) => setTimeout(r, 200))
+    console.log('end')`)
+  t.is(r.status, 0, r.out)
+  t.notRegex(r.out, /UNHANDLED/)
+  t.regex(r.out, /typed true\ntyped true\nend/)
 })
