@@ -1,6 +1,18 @@
 /** Argument guards shared by the public API. Each throws an `InvalidArgumentError` naming the parameter. */
 import { invalidArgument } from './errors.js'
 
+/**
+ * The spellings of a case-insensitive name that the types accept: the canonical one (as SPAIC spells it),
+ * all lower case, all upper case, and capitalised. `CaseVariants<'diehlAndCook'>` is
+ * `'diehlAndCook' | 'diehlandcook' | 'DIEHLANDCOOK' | 'DiehlAndCook'`. (The runtime takes any mix of cases.)
+ */
+export type CaseVariants<K extends string> = K | Lowercase<K> | Uppercase<K> | Capitalize<K>
+
+/** The canonical key of `Map` that the spelling `N` names (never when none does). */
+export type CanonicalKey<Map, N> = {
+  [K in keyof Map & string]: N extends CaseVariants<K> ? K : never
+}[keyof Map & string]
+
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null) return false
   try {

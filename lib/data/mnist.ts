@@ -34,6 +34,16 @@ function findFile(dir: string, set: MnistSet, kind: 'images' | 'labels'): string
   return null
 }
 
+/**
+ * Reads MNIST from `dir`: `<set>-images-idx3-ubyte[.gz]` and `<set>-labels-idx1-ubyte[.gz]` (or the
+ * `.idx3-ubyte` spelling), checks that they fit together, and scales the pixels to [0, 1] (float32,
+ * sample-major). `set` defaults to 'train' when its files are present, else 't10k'.
+ * @throws {IOError} a missing directory or file, or files that do not fit together
+ *
+ * @example
+ * const train = readMnist('data/mnist', { set: 'train' })   // train.n === 60000, train.rows === 28
+ * const test = readMnist('data/mnist', { set: 't10k' })
+ */
 export function readMnist(dir: string, opts: MnistOptions = {}): MnistData {
   if (typeof dir !== 'string' || dir.length === 0) throw invalidArgument('dir', 'a directory path', dir)
   const o = checkOptions('options', opts, ['set'])

@@ -27,22 +27,19 @@ import {
   type OptimizerLike,
   type SchedulerLike,
 } from './optim-registry.js'
+import type { LearnerOptions, LearnerOptionsFor } from './options.js'
+import type {
+  LearnerOptimizerName, LearnerOptimizerOptionsFor, LrScheduleName, LrScheduleOptionsFor,
+} from '../optim/registry.js'
 
 /** A network object, or a (nested) list of them. */
 export type TrainableSpec = NetObject | readonly TrainableSpec[]
 
-export interface LearnerOptions {
-  /** Registered algorithm name (case-insensitive). Absent: a bare Learner (collects parameters, owns an optimizer). */
-  algorithm?: string
-  trainable?: TrainableSpec
-  pathway?: TrainableSpec
-  /** Learner name (namespaces its variables); default the algorithm name, made unique per process. */
-  name?: string
-  /** optimStep() first copies run-time parameter tensors back into the parameters (§1.7). */
-  param_run_update?: boolean
-  /** Algorithm hyper-parameters. */
-  [kwarg: string]: unknown
-}
+export type { LearnerOptions } from './options.js'
+/** A literal optimizer name as given when the types know it, the known names otherwise; a `string` passes. */
+type OptimizerArg<N extends string> = string extends N ? N : N extends LearnerOptimizerName ? N : LearnerOptimizerName
+/** A literal schedule name as given when the types know it, the known names otherwise; a `string` passes. */
+type ScheduleArg<N extends string> = string extends N ? N : N extends LrScheduleName ? N : LrScheduleName
 
 export type LearnerClass = new (opts: LearnerOptions) => Learner
 
@@ -114,7 +111,19 @@ const emptyContainers = (): Containers => ({
   others: new Map(),
 })
 
-export class Learner implements CompilableLearner {
+/**
+ * A learning rule attached to a network: `new Learner({ algorithm, trainable, ...options })` constructs the
+ * registered algorithm (stca, stbp, sbp, nearest_online_stdp, full_online_STDP, or one added with
+ * `Learner.register`), names case-insensitive. With a literal algorithm name the options are typed per
+ * algorithm ({@link LearnerOptionsMap}): a misspelt option does not compile. Gradient learners then take
+ * an optimizer (`setOptimizer`) and an lr schedule (`setSchedule`) before the network is built.
+ *
+ * @example
+ * const learner = new Learner({ algorithm: 'stca', trainable: net, alpha: 0.5 })
+ * learner.setOptimizer('Adam', 1e-3, { betas: [0.9, 0.999] })
+ * learner.setSchedule('StepLR', { step_size: 10, gamma: 0.5 })
+ */
+export class Learner<A extends string = string> implements CompilableLearner {
   readonly isLearner = true as const
 
   /** Registers `cls` under `lowercase(name)`. Duplicate names and non-Learner classes throw. */
@@ -165,6 +174,7 @@ export class Learner implements CompilableLearner {
   #ctx: LearnerBuildContext | null = null
   #runtime: LearnerRuntime | null = null
 
+  constructor(opts?: LearnerOptionsFor<A>)
   constructor(opts: LearnerOptions = {}) {
     if (!isPlainObject(opts)) throw invalidArgument('options', 'an options object', opts)
     if (new.target === Learner && opts.algorithm !== undefined) {
@@ -294,8 +304,15 @@ export class Learner implements CompilableLearner {
 
   /**
    * Chooses the optimizer (SPAIC key, e.g. 'Adam', 'Rpop'; 'Rprop' and case variants are accepted)
-   * and its lr; `opts` are the optimizer's other hyper-parameters. Call before the network is built.
+   * and its lr; `opts` are the optimizer's other hyper-parameters (not lr) and `nonFinite`, typed per
+   * optimizer ({@link OptimizerOptionsMap}). Call before the network is built.
+   *
+   * @example
+   * learner.setOptimizer('Adam', 1e-3, { betas: [0.9, 0.99], weight_decay: 1e-4 })
    */
+  setOptimizer<N extends string>(
+    optim_name: OptimizerArg<N>, optim_lr: number, opts?: LearnerOptimizerOptionsFor<N>,
+  ): void
   setOptimizer(optim_name: string, optim_lr: number, opts: Record<string, unknown> = {}): void {
     if (this.#ctx) throw new StateError('setOptimizer must be called before the network is built', { param: 'optim_name' })
     const reg = requireRegistry('optim_name')
@@ -308,7 +325,14 @@ export class Learner implements CompilableLearner {
     this.#optimOpts = { ...opts }
   }
 
-  /** Chooses the lr schedule (SPAIC key, e.g. 'StepLR') and its options. Call before the network is built. */
+  /**
+   * Chooses the lr schedule (SPAIC key, e.g. 'StepLR'; case variants are accepted) and its options, typed
+   * per schedule ({@link LrScheduleOptionsMap}). Call before the network is built.
+   *
+   * @example
+   * learner.setSchedule('StepLR', { step_size: 10, gamma: 0.5 })
+   */
+  setSchedule<N extends string>(lr_schedule_name: ScheduleArg<N>, opts?: LrScheduleOptionsFor<N>): void
   setSchedule(lr_schedule_name: string, opts: Record<string, unknown> = {}): void {
     if (this.#ctx) throw new StateError('setSchedule must be called before the network is built', { param: 'lr_schedule_name' })
     const reg = requireRegistry('lr_schedule_name')

@@ -8,13 +8,17 @@ import { invalidArgument, ShapeError } from '../errors.js'
 import { Tensor, checkTensor } from '../runtime/tensor.js'
 import { boolean, options as checkOptions, positive } from '../validate.js'
 
+/** `crossEntropy(counts, labels, options)`. */
 export interface CrossEntropyOptions {
+  /** Map the counts to SPAIC's logits (counts - mean) / (std + eps) first; default false. */
   normalise?: boolean
-  /** The constant added to the std (SPAIC: 0.1 in Example.py / main.py). */
+  /** The constant added to the std (> 0); default 0.1 (SPAIC's Example.py / main.py). */
   eps?: number
 }
 
+/** What `crossEntropy` returns. */
 export interface LossResult {
+  /** The mean cross-entropy over the batch. */
   loss: number
   /** dLoss/dcounts [B, C], on the counts' device. */
   grad: Tensor
@@ -23,6 +27,18 @@ export interface LossResult {
   predictions: Int32Array
 }
 
+/**
+ * PyTorch's mean cross-entropy of decoder counts [B, C] against class indices (computed on the host), with
+ * its gradient dLoss/dcounts to pass to `prog.backward`. `normalise: true` first maps the counts to SPAIC
+ * main.py's logits (counts - mean) / (std + eps), mean and std over the whole batch, treated as constants.
+ * @throws {ShapeError} counts that are not [B, C]
+ * @throws {InvalidArgumentError} labels that are not B class indices in [0, C)
+ *
+ * @example
+ * const counts = await prog.run(images, { runtime: 20 })
+ * const { loss, grad, predictions } = crossEntropy(counts, labels, { normalise: true })
+ * await prog.backward(grad)
+ */
 export function crossEntropy(counts: Tensor, labels: ArrayLike<number>, opts: CrossEntropyOptions = {}): LossResult {
   const c = checkTensor('counts', counts)
   if (c.shape.length !== 2) throw new ShapeError(`Expected counts [B, C] but received [${c.shape.join(', ')}]`, { param: 'counts' })

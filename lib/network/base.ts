@@ -6,6 +6,7 @@
  */
 import { InvalidArgumentError, invalidArgument } from '../errors.js'
 import { isPlainObject, positive, options as checkOptions } from '../validate.js'
+import type { DeviceSpec } from '../runtime/device.js'
 
 export type Category = 'group' | 'node' | 'connection' | 'projection' | 'assembly' | 'module' | 'monitor'
 
@@ -136,19 +137,38 @@ export class Assembly extends NetObject {
 
 export const DEVICE_RE = /^(auto|cpu|cuda|cuda:\d+)$/
 
-export interface NetworkOptions {
+/**
+ * `new Network(options)`. A literal `device` is checked ('gpu' does not compile); a device typed `string`
+ * (from a command line, say) is checked at run time.
+ */
+export interface NetworkOptions<D extends string = string> {
+  /** Object name (letters, digits, '_', '.', '-'); default `assembly<N>`. */
   name?: string
   /** Time step (ms); SPAIC's default is 0.1. */
   dt?: number
-  /** 'auto' | 'cpu' | 'cuda' | 'cuda:N' (the executor resolves it). */
-  device?: string
+  /** 'auto' (default) | 'cpu' | 'cuda' | 'cuda:N' (the executor resolves it; SPAIC_DEVICE overrides). */
+  device?: DeviceArg<D>
 }
 
-export class Network extends Assembly {
+/** A literal device as given when it is a valid one, the valid forms otherwise; a `string` passes. */
+type DeviceArg<D extends string> = string extends D ? string : D extends DeviceSpec ? D : DeviceSpec
+
+/**
+ * The top-level assembly: groups, nodes, connections and monitors are `add`ed to it, learners attach to it,
+ * and `buildProgram(net)` (or `FeedForwardProgram.build(net)`) compiles it into something that runs.
+ *
+ * @example
+ * const net = new Network({ dt: 1, device: 'cpu' })
+ * const input = net.add(new Encoder({ num: 784, coding: 'poisson' }))
+ * const hidden = net.add(new NeuronGroup({ num: 100, model: 'lif' }))
+ * net.add(new Connection(input, hidden, { link: 'full' }))
+ */
+export class Network<D extends string = string> extends Assembly {
   readonly dt: number
   readonly device: string
   readonly #learners: AttachableLearner[] = []
 
+  constructor(opts?: NetworkOptions<D>)
   constructor(opts: NetworkOptions = {}) {
     const o = checkOptions('options', opts, ['name', 'dt', 'device'])
     super(o.name === undefined ? {} : { name: o.name as string })

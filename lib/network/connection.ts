@@ -23,6 +23,10 @@ export function setInitSeed(seed: number): void {
 export type LinkType = 'full' | 'conv'
 export type SynType = 'basic' | 'flatten' | 'conv' | 'maxpool'
 
+/**
+ * `new Connection(pre, post, options)`: SPAIC's connection kwargs. Every option is optional; `link` defaults
+ * to 'full'. The conv options (kernel_size, stride, ...) apply to `link: 'conv'`.
+ */
 export interface ConnectionOptions {
   link?: LinkType
   /** SPAIC's spelling of `link` ('full', 'full_connection', 'conv', 'conv_connection'). */
@@ -108,6 +112,16 @@ function convOut(h: number, k: number, s: number, p: number, d: number): number 
   return Math.floor((h + 2 * p - d * (k - 1) - 1) / s) + 1
 }
 
+/**
+ * The synapses from a pre population (a NeuronGroup or an Encoder) to a post NeuronGroup:
+ * `link: 'full'` (W [N_post, N_pre], Isyn = s_pre·Wᵀ + bias) or `link: 'conv'` (conv2d, optionally followed
+ * by a 2×2 max pool with `syn_type: ['conv', 'maxpool']`). Its weight is a trainable parameter unless
+ * `is_parameter: false`; initial weights are SPAIC's (0.05·N(0,1) + 0.005 full, + 0.05 conv) from a seeded stream.
+ *
+ * @example
+ * net.add(new Connection(input, hidden, { link: 'full', w_mean: 0.01, w_std: 0.05 }))
+ * net.add(new Connection(input, conv1, { link: 'conv', kernel_size: 3, syn_type: ['conv', 'maxpool'] }))
+ */
 export class Connection extends NetObject {
   readonly category: Category = 'connection'
   readonly pre: Population

@@ -3,21 +3,49 @@
  * SPAIC's parameter names and defaults. Unknown models and bad parameter values fail here, naming them.
  */
 import { InvalidArgumentError, ShapeError, invalidArgument } from '../errors.js'
-import { isPlainObject, integer } from '../validate.js'
+import { isPlainObject, integer, type CanonicalKey } from '../validate.js'
 import { NetObject, type Category } from './base.js'
-import { checkModelParam, lookupModel, type ModelDef, type ModelVarDef } from './models.js'
+import {
+  checkModelParam, lookupModel, type ModelDef, type ModelVarDef, type NeuronModel, type NeuronModelParams,
+} from './models.js'
 
-export interface NeuronGroupOptions {
+/** The options every neuron group takes, whatever its model. */
+export interface NeuronGroupBaseOptions {
+  /** Number of neurons (>= 1). */
   num: number
-  model: string
   /** Shape of one sample's neurons (product = num); default [num]. Conv layers use [C, H, W]. */
   shape?: number[]
+  /** Object name (letters, digits, '_', '.', '-'); default `group<N>`. */
   name?: string
   /** Model variables to register as trainable parameters (SPAIC's `parameter_variables`). */
   parameter_variables?: string[]
+}
+
+/** Options of a group whose model is a `string` only known at run time (the runtime checks the name and params). */
+export interface AnyNeuronGroupOptions extends NeuronGroupBaseOptions {
+  /** Neuron model name, case-insensitive (lif, if, clif, lifstdp_ex, lifstdp_ih, diehlAndCook). */
+  model: string
   /** Model parameters (tau_m, v_th, ...). */
   [param: string]: unknown
 }
+
+/**
+ * `new NeuronGroup(options)`: `num`, the `model` and that model's parameters (see {@link NeuronModelParams};
+ * SPAIC's names, every one optional). A literal model name is checked, and so are its parameter names:
+ * `{ model: 'lfi' }` or `{ model: 'lif', tau: 3 }` do not compile. A `model` typed `string` takes any
+ * parameters (the constructor checks them at run time).
+ */
+export type NeuronGroupOptions<M extends string = string> = [M] extends [never]
+  ? AnyNeuronGroupOptions
+  : string extends M
+    ? AnyNeuronGroupOptions
+    : NeuronGroupBaseOptions & { /** Neuron model name (case-insensitive). */ model: ModelArg<M> } & ModelParamsOf<M>
+
+/** A literal model name as given when it is a known model; the known names otherwise (so a typo is reported). */
+type ModelArg<M extends string> = M extends NeuronModel ? M : NeuronModel
+type ModelParamsOf<M extends string> = M extends NeuronModel
+  ? NeuronModelParams[CanonicalKey<NeuronModelParams, M>]
+  : unknown
 
 export function checkShape(param: string, shape: unknown, num: number): number[] {
   if (!Array.isArray(shape) || shape.length === 0 || shape.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 1)) {
@@ -28,7 +56,16 @@ export function checkShape(param: string, shape: unknown, num: number): number[]
   return (shape as number[]).slice()
 }
 
-export class NeuronGroup extends NetObject {
+/**
+ * A population of `num` spiking neurons of one model, with SPAIC's parameter names and defaults
+ * (lib/network/models.ts). Unknown models, unknown parameters and bad values throw `InvalidArgumentError`
+ * naming the option. Connections read its spikes `O`; learners train its `parameter_variables`.
+ *
+ * @example
+ * const hidden = new NeuronGroup({ num: 100, model: 'lif', tau_m: 8, v_th: 1 })
+ * const conv = new NeuronGroup({ num: 8 * 12 * 12, model: 'clif', shape: [8, 12, 12] })
+ */
+export class NeuronGroup<M extends string = string> extends NetObject {
   readonly category: Category = 'group'
   readonly emitsSpikes = true as const
   readonly num: number
@@ -38,7 +75,8 @@ export class NeuronGroup extends NetObject {
   readonly parameterVariables: readonly string[]
   #shape: number[]
 
-  constructor(opts: NeuronGroupOptions) {
+  constructor(opts: NeuronGroupOptions<M>)
+  constructor(opts: AnyNeuronGroupOptions) {
     if (!isPlainObject(opts)) throw invalidArgument('options', 'an options object with num and model', opts)
     super(opts.name, 'group')
     this.num = integer('num', opts.num, 1, 2 ** 31 - 1)

@@ -5,6 +5,7 @@
  * neuron defaults: the ops (lib/ops/neuron-step.ts `neuronParams`) read theirs from it.
  */
 import { InvalidArgumentError, invalidArgument } from '../errors.js'
+import type { CaseVariants } from '../validate.js'
 
 export type ParamCheck = 'finite' | 'positive' | 'integer' | 'nonNegativeInteger'
 
@@ -63,7 +64,7 @@ const v = (name: string, init = 0, extra: Partial<ModelVarDef> = {}): ModelVarDe
   ...extra,
 })
 
-export const neuronModels: Readonly<Record<string, ModelDef>> = Object.freeze({
+const MODEL_TABLE = {
   lif: {
     name: 'lif',
     params: {
@@ -206,7 +207,10 @@ export const neuronModels: Readonly<Record<string, ModelDef>> = Object.freeze({
       return out
     },
   },
-} satisfies Record<string, ModelDef>)
+} satisfies Record<string, ModelDef>
+
+/** The neuron models by name: SPAIC's parameter names and defaults, state variables and op (one table). */
+export const neuronModels: Readonly<Record<string, ModelDef>> = Object.freeze(MODEL_TABLE)
 
 export const neuronModelNames: readonly string[] = Object.freeze(Object.keys(neuronModels))
 
@@ -240,3 +244,119 @@ export function checkModelParam(param: string, value: unknown, check: ParamCheck
   }
   return value as number
 }
+
+// ---- option types (checked against the table above) ------------------------------------------
+
+/** `lif` parameters (SPAIC's names and defaults). */
+export interface LIFParams {
+  /** Membrane time constant (ms, > 0); default 8.0. */
+  tau_m?: number
+  /** Firing threshold; default 1.0. */
+  v_th?: number
+  /** Potential after a spike; default 0.0. */
+  v_reset?: number
+}
+
+/** `if` parameters. */
+export interface IFParams {
+  /** Firing threshold; default 1.0. */
+  v_th?: number
+  /** Constant subtracted from V every step; default 0.0. */
+  ConstantDecay?: number
+}
+
+/** `clif` parameters (tau_p must differ from tau_q). */
+export interface CLIFParams {
+  /** Membrane time constant (ms, > 0); default 20.0. */
+  tau_m?: number
+  /** Excitatory synaptic time constant (ms, > 0); default 12.0. */
+  tau_p?: number
+  /** Inhibitory synaptic time constant (ms, > 0); default 8.0. */
+  tau_q?: number
+  /** Firing threshold; default 1.0. */
+  v_th?: number
+}
+
+/** `lifstdp_ex` parameters (the excitatory layer of Diehl & Cook's STDP network, adaptive threshold). */
+export interface LIFSTDPExParams {
+  /** Firing threshold; default -52.0. */
+  v_th?: number
+  /** Potential after a spike; default -60.0. */
+  v_reset?: number
+  /** Resting potential (the initial V); default -65.0. */
+  v_rest?: number
+  /** Threshold increase per spike; default 0.05. */
+  th_inc?: number
+  /** Per-step decay factor of the threshold increase (> 0); default exp(-1/1e7). */
+  decay_th?: number
+  /** Per-step decay factor of V (> 0); default exp(-1/100). */
+  decay_v?: number
+}
+
+/** `lifstdp_ih` parameters (the inhibitory layer of Diehl & Cook's STDP network). */
+export interface LIFSTDPIhParams {
+  /** Firing threshold; default -40.0. */
+  v_th?: number
+  /** Potential after a spike; default -45.0. */
+  v_reset?: number
+  /** Resting potential (the initial V); default -60.0. */
+  v_rest?: number
+  /** Per-step decay factor of V (> 0); default exp(-1/10). */
+  decay_v?: number
+}
+
+/** `diehlAndCook` parameters: the integer (fixed-point) model; every value is an integer. */
+export interface DiehlAndCookParams {
+  /** Initial threshold; default 213. */
+  thresh?: number
+  /** Threshold ceiling; default 4915. */
+  max_threshold?: number
+  /** Voltage decay multiplier; default 1013. */
+  decay?: number
+  /** Right shift of the decayed voltage (0..31); default 10. */
+  shift_voltage?: number
+  /** Weight-sum coefficient; default 154. */
+  weight_sum_coef?: number
+  /** Right shift of the weight sum (0..31); default 10. */
+  shift_weight_sum_coef?: number
+  /** Lower clamp of the weight sum (<= weight_sum_max); default -32767. */
+  weight_sum_min?: number
+  /** Upper clamp of the weight sum; default 32767. */
+  weight_sum_max?: number
+  /** Potential after a spike; default 0. */
+  v_reset?: number
+  /** Resting potential; default 0. */
+  v_rest?: number
+  /** Refractory steps after a spike (>= 0); default 5. */
+  reset_refrac?: number
+  /** Threshold increase per spike; default 66. */
+  thresh_plus?: number
+  /** Lower bound of V; default -32767. */
+  lbound?: number
+}
+
+/**
+ * Model name -> its parameters, for `new NeuronGroup({ num, model, ...params })`. The keys are the
+ * canonical names; the types also accept their all-lower and all-upper case spellings (the runtime
+ * matches case-insensitively).
+ */
+export interface NeuronModelParams {
+  lif: LIFParams
+  if: IFParams
+  clif: CLIFParams
+  lifstdp_ex: LIFSTDPExParams
+  lifstdp_ih: LIFSTDPIhParams
+  diehlAndCook: DiehlAndCookParams
+}
+
+/** A built-in neuron model name, in the spellings the types accept (`'lif'`, `'LIF'`, `'diehlandcook'`, ...). */
+export type NeuronModel = CaseVariants<keyof NeuronModelParams>
+
+// Compile-time checks: NeuronModelParams names exactly the table's models, each with exactly its parameters.
+type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+type Table = typeof MODEL_TABLE
+type AssertTrue<T extends true> = T
+type _NeuronModelsMatchTable = AssertTrue<SameKeys<keyof NeuronModelParams, keyof Table>>
+type _NeuronParamsMatchTable = AssertTrue<
+  { [K in keyof Table]: SameKeys<keyof NeuronModelParams[K], keyof Table[K]['params']> }[keyof Table]
+>

@@ -57,6 +57,7 @@ function popSize(opts: Record<string, unknown>, num: number): number {
 export const encoderCodings = ['poisson', 'bernoulli', 'spike_train', 'constant_current'] as const
 export type EncoderCoding = (typeof encoderCodings)[number]
 
+/** `new Encoder(options)`: `num`, the coding (SPAIC's `coding_method`, or `coding`) and its options. */
 export interface EncoderOptions {
   num: number
   coding?: EncoderCoding
@@ -72,7 +73,14 @@ export interface EncoderOptions {
   end_time?: number
 }
 
-/** Turns the input set with `net.input(...)` into spikes (or a current) at every step: a push op. */
+/**
+ * Turns the input set with `net.input(...)` (or given to `prog.run(input)`) into spikes, or a current, at
+ * every step: codings 'poisson', 'bernoulli', 'spike_train' and 'constant_current'. Connections read its
+ * spikes like a neuron group's.
+ *
+ * @example
+ * const input = net.add(new Encoder({ num: 784, shape: [1, 28, 28], coding: 'poisson', unit_conversion: 1 }))
+ */
 export class Encoder extends Node {
   readonly emitsSpikes = true as const
   readonly shape: readonly number[]
@@ -101,6 +109,7 @@ export class Encoder extends Node {
 export const decoderCodings = ['spike_counts', 'first_spike', 'voltage'] as const
 export type DecoderCoding = (typeof decoderCodings)[number]
 
+/** `new Decoder(options)`: `num`, the group (or encoder) it reads (`dec_target`, same num) and the coding. */
 export interface DecoderOptions {
   num: number
   dec_target: Population
@@ -113,9 +122,13 @@ export interface DecoderOptions {
 }
 
 /**
- * Reads its target after every step (a fetch op) and gives `predict` after the run:
+ * Reads its target's spikes after every step (a fetch op) and gives `predict` after the run:
  * spike_counts: (Σ_t O_t + bias)·scale summed per population of `pop_size`; first_spike: the step of
  * each neuron's first spike (T when none); voltage: the time-average of the target's V.
+ * The default coding is 'spike_counts', what `FeedForwardProgram.run` returns and `crossEntropy` takes.
+ *
+ * @example
+ * net.add(new Decoder({ num: 10, dec_target: output, coding: 'spike_counts' }))
  */
 export class Decoder extends Node {
   readonly dec_target: Population

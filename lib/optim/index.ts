@@ -13,6 +13,13 @@ export type { LBFGSOptions } from './lbfgs.js'
 export {
   CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, ExponentialLR, LambdaLR, LRScheduler, MultiStepLR, ReduceLROnPlateau, StepLR,
 } from './lr-scheduler.js'
-export type { LrLambda, ScaleFn, SchedulerStateDict } from './lr-scheduler.js'
+export type {
+  CosineAnnealingLROptions, CosineAnnealingWarmRestartsOptions, CyclicLROptions, ExponentialLROptions, LambdaLROptions,
+  LrLambda, LrSchedulerBaseOptions, MultiStepLROptions, ReduceLROnPlateauOptions, ScaleFn, SchedulerStateDict,
+  StepLROptions,
+} from './lr-scheduler.js'
 export { createLrScheduler, createOptimizer, getLrSchedulerClass, getOptimizerClass, lrScheduleDict, optimDict } from './registry.js'
-export type { LrSchedulerClass, LRSchedulerLike, OptimizerClass } from './registry.js'
+export type {
+  LearnerOptimizerName, LearnerOptimizerOptions, LearnerOptimizerOptionsFor, LrScheduleName, LrScheduleOptionsFor,
+  LrScheduleOptionsMap, LrSchedulerClass, LRSchedulerLike, OptimizerClass, OptimizerOptionsMap,
+} from './registry.js'

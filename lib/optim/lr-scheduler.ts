@@ -82,6 +82,14 @@ function perGroup(name: string, optimizer: Optimizer, v: unknown, fallback?: num
   return new Array<number>(n).fill(x)
 }
 
+/** The options every epoch-based lr schedule takes. */
+export interface LrSchedulerBaseOptions {
+  /** The epoch to resume from; default -1 (start). Resuming needs each group's `initial_lr`. */
+  last_epoch?: number
+  /** Log each lr change (PyTorch's verbose); default false. */
+  verbose?: boolean
+}
+
 /** Behaviour shared by every epoch-based scheduler (torch's _LRScheduler). */
 export abstract class LRScheduler {
   readonly optimizer: Optimizer
@@ -203,10 +211,16 @@ export abstract class LRScheduler {
 
 export type LrLambda = (epoch: number) => number
 
+/** `LambdaLR` options: lr = initial_lr · lr_lambda(epoch). */
+export interface LambdaLROptions extends LrSchedulerBaseOptions {
+  /** The factor per epoch: one function, or one per parameter group. Required. */
+  lr_lambda: LrLambda | LrLambda[]
+}
+
 /** lr = base_lr · lr_lambda(epoch); one function, or one per group. Functions are not saved in stateDict(). */
 export class LambdaLR extends LRScheduler {
   lrLambdas: LrLambda[]
-  constructor(optimizer: Optimizer, options: { lr_lambda: LrLambda | LrLambda[]; last_epoch?: number; verbose?: boolean }) {
+  constructor(optimizer: Optimizer, options: LambdaLROptions) {
     const o = readOptions(options, ['lr_lambda', 'last_epoch', 'verbose'], 'LambdaLR')
     const opt = checkOptimizer(optimizer)
     const f = o.lr_lambda
@@ -227,7 +241,11 @@ export class LambdaLR extends LRScheduler {
   protected computeLr(): number[] {
     return this.baseLrs.map((b, i) => {
       const f = this.lrLambdas[i](this.lastEpoch)
-      if (typeof f !== 'number' || Number.isNaN(f)) throw invalidArgument('lr_lambda', 'a function returning a number', f)
+      if (typeof f !== 'number' || Number.isNaN(f)) {
+        // an async function's promise would reject unhandled after this error: handle it
+        if (typeof (f as { then?: unknown } | null)?.then === 'function') Promise.resolve(f).catch(() => {})
+        throw invalidArgument('lr_lambda', 'a function returning a number', f)
+      }
       return b * f
     })
   }
@@ -241,11 +259,19 @@ export class LambdaLR extends LRScheduler {
 
 // ------------------------------------------------------------------------------------------ StepLR
 
+/** `StepLR` options: the lr is multiplied by gamma every step_size epochs. */
+export interface StepLROptions extends LrSchedulerBaseOptions {
+  /** Epochs between decays (integer >= 1). Required. */
+  step_size: number
+  /** Decay factor; default 0.1. */
+  gamma?: number
+}
+
 /** lr = base_lr · gamma^floor(epoch / step_size). */
 export class StepLR extends LRScheduler {
   step_size: number
   gamma: number
-  constructor(optimizer: Optimizer, options: { step_size: number; gamma?: number; last_epoch?: number; verbose?: boolean }) {
+  constructor(optimizer: Optimizer, options: StepLROptions) {
     checkOptimizer(optimizer)
     const o = readOptions(options, ['step_size', 'gamma', 'last_epoch', 'verbose'], 'StepLR')
     const stepSize = int(o, 'step_size', undefined, 1)
@@ -269,11 +295,19 @@ export class StepLR extends LRScheduler {
 
 // ------------------------------------------------------------------------------------- MultiStepLR
 
+/** `MultiStepLR` options: the lr is multiplied by gamma at each milestone epoch. */
+export interface MultiStepLROptions extends LrSchedulerBaseOptions {
+  /** Epochs at which to decay (non-negative integers). Required. */
+  milestones: number[]
+  /** Decay factor; default 0.1. */
+  gamma?: number
+}
+
 /** lr = base_lr · gamma^(number of milestones <= epoch). */
 export class MultiStepLR extends LRScheduler {
   milestones: number[]
   gamma: number
-  constructor(optimizer: Optimizer, options: { milestones: number[]; gamma?: number; last_epoch?: number; verbose?: boolean }) {
+  constructor(optimizer: Optimizer, options: MultiStepLROptions) {
     checkOptimizer(optimizer)
     const o = readOptions(options, ['milestones', 'gamma', 'last_epoch', 'verbose'], 'MultiStepLR')
     const m = o.milestones
@@ -303,10 +337,16 @@ export class MultiStepLR extends LRScheduler {
 
 // ----------------------------------------------------------------------------------- ExponentialLR
 
+/** `ExponentialLR` options: the lr is multiplied by gamma every epoch. */
+export interface ExponentialLROptions extends LrSchedulerBaseOptions {
+  /** Decay factor per epoch. Required. */
+  gamma: number
+}
+
 /** lr = base_lr · gamma^epoch. */
 export class ExponentialLR extends LRScheduler {
   gamma: number
-  constructor(optimizer: Optimizer, options: { gamma: number; last_epoch?: number; verbose?: boolean }) {
+  constructor(optimizer: Optimizer, options: ExponentialLROptions) {
     checkOptimizer(optimizer)
     const o = readOptions(options, ['gamma', 'last_epoch', 'verbose'], 'ExponentialLR')
     const gamma = num(o, 'gamma', undefined)
@@ -328,6 +368,14 @@ export class ExponentialLR extends LRScheduler {
 
 // ------------------------------------------------------------------------------- CosineAnnealingLR
 
+/** `CosineAnnealingLR` options: the lr follows a cosine from initial_lr down to eta_min over T_max epochs. */
+export interface CosineAnnealingLROptions extends LrSchedulerBaseOptions {
+  /** Half-period in epochs. Required. */
+  T_max: number
+  /** Minimum lr; default 0. */
+  eta_min?: number
+}
+
 /**
  * Cosine annealing in torch's recursive form: past T_max it keeps following the cosine (period
  * 2·T_max) instead of staying at eta_min.
@@ -335,7 +383,7 @@ export class ExponentialLR extends LRScheduler {
 export class CosineAnnealingLR extends LRScheduler {
   T_max: number
   eta_min: number
-  constructor(optimizer: Optimizer, options: { T_max: number; eta_min?: number; last_epoch?: number; verbose?: boolean }) {
+  constructor(optimizer: Optimizer, options: CosineAnnealingLROptions) {
     checkOptimizer(optimizer)
     const o = readOptions(options, ['T_max', 'eta_min', 'last_epoch', 'verbose'], 'CosineAnnealingLR')
     const tMax = num(o, 'T_max', undefined, (x) => x > 0, 'a number > 0')
@@ -366,6 +414,32 @@ export class CosineAnnealingLR extends LRScheduler {
 
 export type ScaleFn = (x: number) => number
 
+/** `CyclicLR` options: the lr cycles between base_lr and max_lr (stepped per batch). */
+export interface CyclicLROptions extends LrSchedulerBaseOptions {
+  /** Lower lr bound: one value, or one per group. Required. */
+  base_lr: number | number[]
+  /** Upper lr bound: one value, or one per group. Required. */
+  max_lr: number | number[]
+  /** Steps in the increasing half of a cycle (> 0); default 2000. */
+  step_size_up?: number
+  /** Steps in the decreasing half; default (null) step_size_up. */
+  step_size_down?: number | null
+  /** Amplitude policy; default 'triangular' (ignored with scale_fn). */
+  mode?: 'triangular' | 'triangular2' | 'exp_range'
+  /** 'exp_range' factor gamma^iterations; default 1. */
+  gamma?: number
+  /** Custom amplitude scaling (overrides mode). */
+  scale_fn?: ScaleFn | null
+  /** What scale_fn is evaluated on; default 'cycle'. */
+  scale_mode?: 'cycle' | 'iterations'
+  /** Cycle the momentum inversely to the lr (needs a momentum or betas); default true. */
+  cycle_momentum?: boolean
+  /** Lower momentum bound; default 0.8. */
+  base_momentum?: number | number[]
+  /** Upper momentum bound; default 0.9. */
+  max_momentum?: number | number[]
+}
+
 /**
  * Cyclical lr between base_lr and max_lr (modes 'triangular', 'triangular2', 'exp_range', or a custom
  * scale_fn with scale_mode). Construction sets every group's lr to base_lr. With cycle_momentum the
@@ -387,11 +461,7 @@ export class CyclicLR extends LRScheduler {
 
   constructor(
     optimizer: Optimizer,
-    options: {
-      base_lr: number | number[]; max_lr: number | number[]; step_size_up?: number; step_size_down?: number | null
-      mode?: 'triangular' | 'triangular2' | 'exp_range'; gamma?: number; scale_fn?: ScaleFn | null; scale_mode?: 'cycle' | 'iterations'
-      cycle_momentum?: boolean; base_momentum?: number | number[]; max_momentum?: number | number[]; last_epoch?: number; verbose?: boolean
-    },
+    options: CyclicLROptions,
   ) {
     const opt = checkOptimizer(optimizer)
     const o = readOptions(options, ['base_lr', 'max_lr', 'step_size_up', 'step_size_down', 'mode', 'gamma', 'scale_fn', 'scale_mode', 'cycle_momentum', 'base_momentum', 'max_momentum', 'last_epoch', 'verbose'], 'CyclicLR')
@@ -471,6 +541,10 @@ export class CyclicLR extends LRScheduler {
     const x = 1.0 + this.lastEpoch / this.total_size - cycle
     const scaleFactor = x <= this.step_ratio ? x / this.step_ratio : (x - 1) / (this.step_ratio - 1)
     const s = this.scaleFn(this.scale_mode === 'cycle' ? cycle : this.lastEpoch)
+    if (typeof s !== 'number' || Number.isNaN(s)) {
+      if (typeof (s as { then?: unknown } | null)?.then === 'function') Promise.resolve(s).catch(() => {})
+      throw invalidArgument('scale_fn', 'a function returning a number', s)
+    }
     const lrs = this.baseLrs.map((b, i) => {
       const baseHeight = (this.max_lrs[i] - b) * scaleFactor
       return b + baseHeight * s
@@ -498,6 +572,16 @@ export class CyclicLR extends LRScheduler {
 
 // --------------------------------------------------------------------- CosineAnnealingWarmRestarts
 
+/** `CosineAnnealingWarmRestarts` options: cosine annealing restarted after T_0, T_0·T_mult, ... epochs. */
+export interface CosineAnnealingWarmRestartsOptions extends LrSchedulerBaseOptions {
+  /** Epochs of the first period (integer >= 1). Required. */
+  T_0: number
+  /** Period growth factor (integer >= 1); default 1. */
+  T_mult?: number
+  /** Minimum lr; default 0. */
+  eta_min?: number
+}
+
 /** Cosine annealing with warm restarts: T_cur counts epochs since the last restart, T_i grows by T_mult. */
 export class CosineAnnealingWarmRestarts extends LRScheduler {
   T_0: number
@@ -505,7 +589,7 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
   T_mult: number
   eta_min: number
   T_cur: number
-  constructor(optimizer: Optimizer, options: { T_0: number; T_mult?: number; eta_min?: number; last_epoch?: number; verbose?: boolean }) {
+  constructor(optimizer: Optimizer, options: CosineAnnealingWarmRestartsOptions) {
     checkOptimizer(optimizer)
     const o = readOptions(options, ['T_0', 'T_mult', 'eta_min', 'last_epoch', 'verbose'], 'CosineAnnealingWarmRestarts')
     const t0 = num(o, 'T_0', undefined, (x) => Number.isInteger(x) && x > 0, 'a positive integer')
@@ -561,6 +645,28 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
 
 // ------------------------------------------------------------------------------- ReduceLROnPlateau
 
+/** `ReduceLROnPlateau` options: the lr is multiplied by factor when the metric stops improving. */
+export interface ReduceLROnPlateauOptions {
+  /** 'min' (default): lower metric is better; 'max': higher is better. */
+  mode?: 'min' | 'max'
+  /** Reduction factor in [0, 1); default 0.1. */
+  factor?: number
+  /** Epochs without improvement before reducing (integer >= 0); default 10. */
+  patience?: number
+  /** Minimum change that counts as improvement; default 1e-4. */
+  threshold?: number
+  /** 'rel' (default): relative to the best; 'abs': absolute. */
+  threshold_mode?: 'rel' | 'abs'
+  /** Epochs to wait after a reduction (integer >= 0); default 0. */
+  cooldown?: number
+  /** Lower lr bound: one value, or one per group; default 0. */
+  min_lr?: number | number[]
+  /** Smallest lr change applied; default 1e-8. */
+  eps?: number
+  /** Log each reduction; default false. */
+  verbose?: boolean
+}
+
 /**
  * Reduces the lr by `factor` once the metric has not improved for more than `patience` epochs, then
  * waits `cooldown` epochs. `step(metric)` needs the metric: SPAIC's optim_schedule() calls step()
@@ -586,10 +692,7 @@ export class ReduceLROnPlateau {
 
   constructor(
     optimizer: Optimizer,
-    options?: {
-      mode?: 'min' | 'max'; factor?: number; patience?: number; threshold?: number; threshold_mode?: 'rel' | 'abs'
-      cooldown?: number; min_lr?: number | number[]; eps?: number; verbose?: boolean
-    },
+    options?: ReduceLROnPlateauOptions,
   ) {
     this.optimizer = checkOptimizer(optimizer)
     const o = readOptions(options, ['mode', 'factor', 'patience', 'threshold', 'threshold_mode', 'cooldown', 'min_lr', 'eps', 'verbose'], 'ReduceLROnPlateau')

@@ -10,8 +10,18 @@ import { LBFGS } from './lbfgs.js'
 import {
   CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, ExponentialLR, LambdaLR, MultiStepLR, ReduceLROnPlateau, StepLR,
 } from './lr-scheduler.js'
-import { Optimizer, type ParamsArg } from './optimizer.js'
+import type {
+  CosineAnnealingLROptions, CosineAnnealingWarmRestartsOptions, CyclicLROptions, ExponentialLROptions, LambdaLROptions,
+  MultiStepLROptions, ReduceLROnPlateauOptions, StepLROptions,
+} from './lr-scheduler.js'
+import type { LBFGSOptions } from './lbfgs.js'
+import { Optimizer, type NonFiniteMode, type ParamsArg } from './optimizer.js'
 import { Adadelta, Adagrad, Adam, Adamax, AdamW, ASGD, RMSprop, Rprop, SGD, SparseAdam } from './optimizers.js'
+import type {
+  AdadeltaOptions, AdagradOptions, AdamaxOptions, AdamOptions, AdamWOptions, ASGDOptions, RMSpropOptions, RpropOptions,
+  SGDOptions, SparseAdamOptions,
+} from './optimizers.js'
+import type { CanonicalKey, CaseVariants } from '../validate.js'
 
 export type OptimizerClass = new (params: ParamsArg, options?: any) => Optimizer<any>
 export type LrSchedulerClass = new (optimizer: Optimizer<any>, options?: any) => LRSchedulerLike
@@ -68,3 +78,72 @@ export function createLrScheduler(lrScheduleName: string, optimizer: Optimizer<a
   if (kwargs !== undefined && !isPlainObject(kwargs)) throw invalidArgument('kwargs', 'an object of scheduler options', kwargs)
   return new C(optimizer, kwargs ?? {})
 }
+
+// ---- typed names and options (Learner.setOptimizer / setSchedule) ------------------------------
+
+/**
+ * The options `Learner.setOptimizer(name, lr, options)` passes on: the optimizer's hyper-parameters
+ * except lr (the positional argument), each optional, plus `nonFinite`.
+ */
+export type LearnerOptimizerOptions<H> = Partial<Omit<H, 'lr'>> & {
+  /** What a step that would write a non-finite value does: 'error' (default), 'skip' or 'allow'. */
+  nonFinite?: NonFiniteMode
+}
+
+/**
+ * Optimizer key (SPAIC's `optim_dict`) -> the options `Learner.setOptimizer` takes for it. The types accept
+ * each key as spelt here, all lower case and all upper case (the registry matches case-insensitively).
+ * A custom registry's names (configureOptimRegistry) may be declared by module augmentation; a name typed
+ * `string` is always accepted, with untyped options.
+ */
+export interface OptimizerOptionsMap {
+  Adam: LearnerOptimizerOptions<AdamOptions>
+  AdamW: LearnerOptimizerOptions<AdamWOptions>
+  /** Rejected by learners (network parameters have dense gradients); listed for `createOptimizer`. */
+  SparseAdam: LearnerOptimizerOptions<SparseAdamOptions>
+  Adamax: LearnerOptimizerOptions<AdamaxOptions>
+  ASGD: LearnerOptimizerOptions<ASGDOptions>
+  LBFGS: LearnerOptimizerOptions<LBFGSOptions>
+  RMSprop: LearnerOptimizerOptions<RMSpropOptions>
+  /** SPAIC's key for Rprop. */
+  Rpop: LearnerOptimizerOptions<RpropOptions>
+  Rprop: LearnerOptimizerOptions<RpropOptions>
+  SGD: LearnerOptimizerOptions<SGDOptions>
+  Adadelta: LearnerOptimizerOptions<AdadeltaOptions>
+  Adagrad: LearnerOptimizerOptions<AdagradOptions>
+}
+
+/** An optimizer name `Learner.setOptimizer` takes: every key but SparseAdam, in its case variants. */
+export type LearnerOptimizerName = CaseVariants<Exclude<keyof OptimizerOptionsMap & string, 'SparseAdam'>>
+
+/** The options of optimizer `N` (any accepted spelling); untyped for a `string` or an unknown name. */
+export type LearnerOptimizerOptionsFor<N extends string> = string extends N
+  ? Record<string, unknown>
+  : N extends LearnerOptimizerName
+    ? OptimizerOptionsMap[CanonicalKey<OptimizerOptionsMap, N>]
+    : Record<string, unknown>
+
+/**
+ * Schedule key (SPAIC's `lr_schedule_dict`) -> the options `Learner.setSchedule` takes for it (the
+ * scheduler's constructor options). Case variants are accepted as for optimizers.
+ */
+export interface LrScheduleOptionsMap {
+  LambdaLR: LambdaLROptions
+  StepLR: StepLROptions
+  MultiStepLR: MultiStepLROptions
+  ExponentialLR: ExponentialLROptions
+  CosineAnnealingLR: CosineAnnealingLROptions
+  ReduceLROnPlateau: ReduceLROnPlateauOptions
+  CyclicLR: CyclicLROptions
+  CosineAnnealingWarmRestarts: CosineAnnealingWarmRestartsOptions
+}
+
+/** An lr schedule name `Learner.setSchedule` takes ('StepLR', 'steplr', 'STEPLR', ...). */
+export type LrScheduleName = CaseVariants<keyof LrScheduleOptionsMap & string>
+
+/** The options of schedule `N` (any accepted spelling); untyped for a `string` or an unknown name. */
+export type LrScheduleOptionsFor<N extends string> = string extends N
+  ? Record<string, unknown>
+  : N extends LrScheduleName
+    ? LrScheduleOptionsMap[CanonicalKey<LrScheduleOptionsMap, N>]
+    : Record<string, unknown>

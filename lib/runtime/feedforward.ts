@@ -29,9 +29,11 @@ import { resolveDevice, type Device } from './device.js'
 import { stepsFor } from './program.js'
 import { Tensor } from './tensor.js'
 
+/** `FeedForwardProgram.build(net, options)`. */
 export interface FeedForwardBuildOptions {
   /** Time step; default the network's. */
   dt?: number
+  /** 'auto' | 'cpu' | 'cuda' | 'cuda:N'; default the network's device. */
   device?: string
   /** Seed of the Poisson/Bernoulli encoder stream. */
   seed?: number
@@ -41,6 +43,7 @@ export interface FeedForwardBuildOptions {
   products?: 'auto' | 'dense' | 'event'
 }
 
+/** `prog.run(input, options)`: give `runtime` or `steps`. */
 export interface FeedForwardRunOptions {
   /** Run duration in the network's time unit (SPAIC's run(runtime)); T = ceil(runtime/dt). */
   runtime?: number
@@ -118,6 +121,20 @@ interface Layer {
 
 export { stepsFor }
 
+/**
+ * The executor of the surrogate-gradient learners (stca, stbp, sbp): a chain encoder -> full|conv ->
+ * group -> ... -> spike_counts decoder, run one layer at a time over all T steps in native code, with
+ * backpropagation through time into the parameters that the learners' optimizers update.
+ * `FeedForwardProgram.build(net)` compiles it (after the learners are attached).
+ *
+ * @example
+ * const prog = FeedForwardProgram.build(net, { device: 'cpu', seed: 1 })
+ * const counts = await prog.run(images, { runtime: 20 })     // [B, classes] spike counts
+ * const { loss, grad } = crossEntropy(counts, labels, { normalise: true })
+ * learner.optimZeroGrad()
+ * await prog.backward(grad)
+ * learner.optimStep()
+ */
 export class FeedForwardProgram {
   readonly spec: ProgramSpec
   readonly device: Device

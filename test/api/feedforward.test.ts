@@ -42,8 +42,8 @@ test('BAD CALL - networks the BPTT path cannot run say why', (t) => {
   net2.add(new Connection(a, g, { link: 'full', name: 'c' }))
   t.throws(() => FeedForwardProgram.build(net2), { instanceOf: InvalidArgumentError, message: /decoder/ })
   t.throws(() => new Learner({ algorithm: 'stca', trainable: net2, alpha: -1 }), { instanceOf: InvalidArgumentError, message: /alpha/ })
-  t.throws(() => new Learner({ algorithm: 'sbp', trainable: net2, surrogate_func: 'Nope' }), { instanceOf: InvalidArgumentError, message: /surrogate_func/ })
-  t.throws(() => new Learner({ algorithm: 'stca', trainable: net2, alpah: 1 }), { instanceOf: InvalidArgumentError, message: /alpah/ })
+  t.throws(() => new Learner({ algorithm: 'sbp', trainable: net2, surrogate_func: 'Nope' as never }), { instanceOf: InvalidArgumentError, message: /surrogate_func/ })
+  t.throws(() => new Learner({ algorithm: 'stca', trainable: net2, alpah: 1 } as never), { instanceOf: InvalidArgumentError, message: /alpah/ })
 })
 
 test('backward without a surrogate learner is a StateError', async (t) => {

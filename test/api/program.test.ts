@@ -206,7 +206,7 @@ test('bad calls: typed errors naming the parameter, and nothing changes on failu
 })
 
 test('bad builds: unknown model, unknown op type, bad options', async (t) => {
-  await rejectsParam(t, () => new NeuronGroup({ num: 3, model: 'nope' }), InvalidArgumentError, 'model')
+  await rejectsParam(t, () => new NeuronGroup({ num: 3, model: 'nope' as never }), InvalidArgumentError, 'model')
   const { net } = smallNet()
   const spec = compileNetwork(net)
   spec.ops[1]!.type = 'synapse_bogus'
@@ -217,8 +217,8 @@ test('bad builds: unknown model, unknown op type, bad options', async (t) => {
   await rejectsParam(t, () => new Learner({ algorithm: 'nearest_online_stdp', spike: 2 }), InvalidArgumentError, 'spike')
   await rejectsParam(t, () => new Learner({ algorithm: 'nearest_online_stdp', Apost: Number.NaN }), InvalidArgumentError, 'Apost')
   await rejectsParam(t, () => new Learner({ algorithm: 'full_online_STDP', w_min: 1, w_max: 0 }), InvalidArgumentError, 'w_max')
-  await rejectsParam(t, () => new Learner({ algorithm: 'full_online_STDP', normalise: 'always' }), InvalidArgumentError, 'normalise')
-  await rejectsParam(t, () => new Learner({ algorithm: 'full_online_STDP', trace_pre: 0.5 }), InvalidArgumentError, 'trace_pre')
+  await rejectsParam(t, () => new Learner({ algorithm: 'full_online_STDP', normalise: 'always' as never }), InvalidArgumentError, 'normalise')
+  await rejectsParam(t, () => new Learner({ algorithm: 'full_online_STDP', trace_pre: 0.5 } as never), InvalidArgumentError, 'trace_pre')
 })
 
 test('a deactivated learner is skipped; active again, it learns', async (t) => {

@@ -1,0 +1,131 @@
+/**
+ * The option types of `new Learner({ algorithm, ... })`: the base options every learner takes and the
+ * SPAIC keyword arguments of each built-in algorithm, keyed by algorithm name in `LearnerOptionsMap`.
+ * Types only: the learners check their options at run time as well (unknown keys throw).
+ */
+import type { SurrogateName } from '../ops/surrogate-spike.js'
+import type { CanonicalKey, CaseVariants } from '../validate.js'
+import type { TrainableSpec } from './learner.js'
+
+/** The options every learner takes. */
+export interface LearnerBaseOptions {
+  /**
+   * What the learner trains: neuron groups, connections, nodes, modules, or assemblies, networks and
+   * projections (expanded to their members), or a nested list of them.
+   */
+  trainable?: TrainableSpec
+  /** What gradients pass through without being trained (same forms as `trainable`). */
+  pathway?: TrainableSpec
+  /** Learner name (namespaces its variables); default the algorithm name, made unique per process. */
+  name?: string
+  /** optimStep() first copies run-time parameter tensors back into the parameters. Default false. */
+  param_run_update?: boolean
+}
+
+/** `stca` options: a rectangular surrogate window |V - Vth| < alpha. */
+export interface STCAOptions extends LearnerBaseOptions {
+  /** Half-width of the window (> 0); default 0.5. */
+  alpha?: number
+  /** true: height 1/alpha (unit area); false (default): height 1, as SPAIC's code. */
+  normalized?: boolean
+}
+
+/** `stbp` options: a gaussian surrogate exp(-(V-Vth)^2/(2 alpha)) / (2 pi alpha). */
+export interface STBPOptions extends LearnerBaseOptions {
+  /** Variance of the gaussian (> 0); default 0.5. */
+  alpha?: number
+  /** true: scale 1/sqrt(2 pi alpha); false (default): 1/(2 pi alpha), as SPAIC's code. */
+  normalized?: boolean
+}
+
+/** The surrogate classes `sbp` takes (spaic/Learning/surrogate.py). */
+export type SurrogateBPFunction = Exclude<SurrogateName, 'STCA' | 'STBP'>
+
+/** `sbp` (SurrogateBP) options: any surrogate of spaic/Learning/surrogate.py. */
+export interface SurrogateBPOptions extends LearnerBaseOptions {
+  /** Surrogate alpha (> 0, not trained); default 2. */
+  alpha?: number
+  /** The surrogate class, by name (or a function/class so named); default 'AtanGrad'. */
+  surrogate_func?: SurrogateBPFunction | ((...args: never[]) => unknown) | (abstract new (...args: never[]) => unknown)
+}
+
+/** The options both online STDP learners take. */
+export interface OnlineSTDPOptions extends LearnerBaseOptions {
+  /** Potentiation amplitude; default 1e-2. */
+  Apost?: number
+  /** Depression amplitude; default 1e-4. */
+  Apre?: number
+  /** Read and unused, as in SPAIC; default 0.01. */
+  lr?: number
+  /** Target L1 norm of each weight row (> 0); default 78.4. */
+  w_norm?: number
+  /** Lower weight bound (null: unbounded); default 0. */
+  w_min?: number | null
+  /** Upper weight bound (null: unbounded, >= w_min); default 1. */
+  w_max?: number | null
+  /** When rows are normalised: 'step' (every step), 'run' (last step of each run) or 'none'. */
+  normalise?: 'step' | 'run' | 'none'
+  /** true: apply this step's dw instead of the previous step's (SPAIC's order). Default false. */
+  immediate?: boolean
+  /** Accepted for SPAIC compatibility (>= 0), unused. */
+  run_time?: number
+}
+
+/** `nearest_online_stdp` options (normalise default 'step'). */
+export interface NearestOnlineSTDPOptions extends OnlineSTDPOptions {
+  /** Per-step decay factor of the presynaptic trace; default exp(-1/20). */
+  trace_pre?: number
+  /** Per-step decay factor of the postsynaptic trace; default exp(-1/20). */
+  trace_post?: number
+  /** The spike value; must be 1 (the nearest trace is reset to 1 on a spike). */
+  spike?: number
+}
+
+/** `full_online_STDP` options (normalise default 'run'). */
+export interface FullOnlineSTDPOptions extends OnlineSTDPOptions {
+  /** Per-step decay factor of both traces; default exp(-1/20). */
+  trace_decay?: number
+}
+
+/**
+ * Algorithm name -> its options, for `new Learner({ algorithm, ...options })`. Keys are SPAIC's names; the
+ * types also accept their all-lower and all-upper case spellings (the registry is case-insensitive).
+ * A learner registered with `Learner.register` may be declared here too (module augmentation), e.g.
+ * `declare module 'spaic-learning' { interface LearnerOptionsMap { my_rule: MyRuleOptions } }`;
+ * undeclared names still compile, with untyped options.
+ */
+export interface LearnerOptionsMap {
+  stca: STCAOptions
+  stbp: STBPOptions
+  sbp: SurrogateBPOptions
+  nearest_online_stdp: NearestOnlineSTDPOptions
+  full_online_STDP: FullOnlineSTDPOptions
+}
+
+/** A declared algorithm name in the spellings the types accept ('stca', 'STCA', 'full_online_stdp', ...). */
+export type LearnerAlgorithm = CaseVariants<keyof LearnerOptionsMap & string>
+
+/**
+ * Options of a learner whose algorithm is unknown to the types: a bare Learner (no `algorithm`), an
+ * algorithm given as a `string` variable, or a user-registered one. The runtime checks the options.
+ */
+export interface LearnerOptions extends LearnerBaseOptions {
+  /** Registered algorithm name (case-insensitive). Absent: a bare Learner (collects parameters, owns an optimizer). */
+  algorithm?: string
+  /** Algorithm hyper-parameters. */
+  [kwarg: string]: unknown
+}
+
+/**
+ * The options of `new Learner({ algorithm: A, ... })`: for a declared algorithm (a literal in
+ * `LearnerOptionsMap`, any case) exactly its options, so that a misspelt option does not compile;
+ * for any other name (user-registered, or a `string`) `LearnerOptions`.
+ */
+export type LearnerOptionsFor<A extends string> = [A] extends [never]
+  ? LearnerOptions
+  : string extends A
+    ? LearnerOptions
+    : A extends LearnerAlgorithm
+      ? { /** Registered algorithm name (case-insensitive). */ algorithm: A }
+        & LearnerOptionsMap[CanonicalKey<LearnerOptionsMap, A>]
+      : LearnerOptions & { algorithm: A }
