@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "spaic/dispatch.h"  // SPAIC_DISPATCH, SPAIC_DISPATCH_TO, SPAIC_CUDA_ONLY
 #include "spaic/error.h"
 #include "spaic/tensor.h"
 
@@ -67,34 +68,6 @@ Napi::Promise run_async(Napi::Env env, std::function<void()> work,
                         std::function<Napi::Value(Napi::Env)> result = nullptr);
 
 }  // namespace spaic::binding
-
-#if defined(SPAIC_HAVE_CUDA)
-#define SPAIC_CUDA_ONLY(...) __VA_ARGS__
-#else
-#define SPAIC_CUDA_ONLY(...) SPAIC_FAIL(Device, "device", "CUDA is not available: built without CUDA")
-#endif
-
-// Calls spaic::cpu::F or spaic::cuda::F depending on the device.
-#define SPAIC_DISPATCH(dev, ...)                    \
-  do {                                              \
-    if ((dev).is_cpu()) {                           \
-      ::spaic::cpu::__VA_ARGS__;                    \
-    } else {                                        \
-      ::spaic::binding::use_device(dev);            \
-      SPAIC_CUDA_ONLY(::spaic::cuda::__VA_ARGS__);  \
-    }                                               \
-  } while (0)
-
-// As SPAIC_DISPATCH, storing the call's result in `out`.
-#define SPAIC_DISPATCH_TO(dev, out, ...)                  \
-  do {                                                    \
-    if ((dev).is_cpu()) {                                 \
-      out = ::spaic::cpu::__VA_ARGS__;                    \
-    } else {                                              \
-      ::spaic::binding::use_device(dev);                  \
-      SPAIC_CUDA_ONLY(out = ::spaic::cuda::__VA_ARGS__);  \
-    }                                                     \
-  } while (0)
 
 // Registers `name` -> guarded<fn> on `exports`.
 #define SPAIC_EXPORT(exports, name, fn) \

@@ -441,6 +441,66 @@ void transpose(const T* a, T* out, i64 rows, i64 cols) {
   }
 }
 
+// The program executor's sparse-input shortcut for a full synapse (core/ops/synapse-full.cpp).
+// Isyn[r, :] = sum over active i of s[r, i] * W^T[i, :], from a W^T copy whose rows are refreshed lazily,
+// when read, from the weight rows changed since (the weight's change stamps): contiguous rows instead of
+// a strided gather over W.
+
+template <typename T>
+bool transposed_gather(TransposedCache<T>& c, const T* s, i64 rows, i64 nq) {
+  c.off.assign(static_cast<std::size_t>(rows) + 1, 0);
+  c.idx.resize(static_cast<std::size_t>(rows * nq));
+  i64 cnt = 0;
+  for (i64 r = 0; r < rows; ++r) {  // branch-free compaction of the active inputs
+    c.off[r] = cnt;
+    const T* sr = s + r * nq;
+    std::int32_t* ix = c.idx.data();
+    for (i64 i = 0; i < nq; ++i) {
+      ix[cnt] = static_cast<std::int32_t>(i);
+      cnt += sr[i] != T(0) ? 1 : 0;
+    }
+  }
+  c.off[rows] = cnt;
+  return !(static_cast<double>(cnt) > 0.05 * static_cast<double>(rows * nq));
+}
+
+template <typename T>
+void transposed_forward(TransposedCache<T>& c, const T* s, const T* W, const T* b, T* o, i64 rows, i64 nq, i64 np,
+                        bool accumulate, i64 all, const i64* rs, i64 now) {
+  const i64 cnt = c.off[rows];
+  if (c.wt.size() != static_cast<std::size_t>(nq * np)) {
+    c.wt.assign(static_cast<std::size_t>(nq * np), T(0));
+    c.col_stamp.assign(static_cast<std::size_t>(nq), -1);
+  }
+  for (i64 k = 0; k < cnt; ++k) {
+    const std::int32_t i = c.idx[static_cast<std::size_t>(k)];
+    i64& cs = c.col_stamp[static_cast<std::size_t>(i)];
+    if (cs == now) continue;
+    T* wr = c.wt.data() + static_cast<i64>(i) * np;
+    if (all >= cs) {
+      for (i64 j = 0; j < np; ++j) wr[j] = W[j * nq + i];
+    } else {
+      for (i64 j = 0; j < np; ++j)
+        if (rs[j] >= cs) wr[j] = W[j * nq + i];
+    }
+    cs = now;
+  }
+  c.acc.resize(static_cast<std::size_t>(np));
+  for (i64 r = 0; r < rows; ++r) {
+    T* a = c.acc.data();
+    for (i64 j = 0; j < np; ++j) a[j] = T(0);
+    const T* sr = s + r * nq;
+    for (i64 k = c.off[r]; k < c.off[r + 1]; ++k) {
+      const i64 i = c.idx[static_cast<std::size_t>(k)];
+      const T v = spike_value<T>(sr[i]);
+      const T* wr = c.wt.data() + i * np;
+      for (i64 j = 0; j < np; ++j) a[j] += v * wr[j];
+    }
+    T* orow = o + r * np;
+    for (i64 j = 0; j < np; ++j) orow[j] = synapse_finish(a[j], b, j, orow + j, accumulate);
+  }
+}
+
 #define SPAIC_INSTANTIATE(T, S)                                                                                  \
   template SynapseMode synapse_forward<T, S>(const SynapseParams&, const S*, const T*, const T*, T*, void*);     \
   template void synapse_backward<T, S>(const SynapseBackwardParams&, const T*, const S*, const T*, T*, T*, T*, void*);
@@ -449,6 +509,12 @@ SPAIC_INSTANTIATE(float, std::uint8_t)
 SPAIC_INSTANTIATE(double, double)
 SPAIC_INSTANTIATE(double, std::uint8_t)
 #undef SPAIC_INSTANTIATE
+template bool transposed_gather<float>(TransposedCache<float>&, const float*, i64, i64);
+template bool transposed_gather<double>(TransposedCache<double>&, const double*, i64, i64);
+template void transposed_forward<float>(TransposedCache<float>&, const float*, const float*, const float*, float*, i64,
+                                        i64, i64, bool, i64, const i64*, i64);
+template void transposed_forward<double>(TransposedCache<double>&, const double*, const double*, const double*, double*,
+                                         i64, i64, i64, bool, i64, const i64*, i64);
 template void transpose<float>(const float*, float*, i64, i64);
 template void transpose<double>(const double*, double*, i64, i64);
 

@@ -1,10 +1,43 @@
-// spaic/dispatch.h - turn a run-time op code into a compile-time constant, so each loop body is
-// specialised (no switch per element). Used by the CPU and CUDA elementwise code alike.
+// spaic/dispatch.h - turn a run-time choice into a compile-time one: the device (SPAIC_DISPATCH, the one
+// CPU/CUDA switch of the bindings, the program ops and the rule steps) and an op code (with_binary_op /
+// with_unary_op, so each loop body is specialised: no switch per element). No N-API here.
 #pragma once
 
 #include <type_traits>
 
+#include "spaic/device.h"
+#include "spaic/dtype.h"
+#include "spaic/error.h"
 #include "spaic/math/elementwise.h"
+
+#if defined(SPAIC_HAVE_CUDA)
+#define SPAIC_CUDA_ONLY(...) __VA_ARGS__
+#else
+#define SPAIC_CUDA_ONLY(...) SPAIC_FAIL(Device, "device", "CUDA is not available: built without CUDA")
+#endif
+
+// Calls spaic::cpu::F or spaic::cuda::F depending on the device, making a CUDA device current first
+// (gpu::set_current caches the current device per thread: cheap on every call).
+#define SPAIC_DISPATCH(dev, ...)                    \
+  do {                                              \
+    if ((dev).is_cpu()) {                           \
+      ::spaic::cpu::__VA_ARGS__;                    \
+    } else {                                        \
+      ::spaic::gpu::set_current((dev).index);       \
+      SPAIC_CUDA_ONLY(::spaic::cuda::__VA_ARGS__);  \
+    }                                               \
+  } while (0)
+
+// As SPAIC_DISPATCH, storing the call's result in `out`.
+#define SPAIC_DISPATCH_TO(dev, out, ...)                  \
+  do {                                                    \
+    if ((dev).is_cpu()) {                                 \
+      out = ::spaic::cpu::__VA_ARGS__;                    \
+    } else {                                              \
+      ::spaic::gpu::set_current((dev).index);             \
+      SPAIC_CUDA_ONLY(out = ::spaic::cuda::__VA_ARGS__);  \
+    }                                                     \
+  } while (0)
 
 namespace spaic {
 

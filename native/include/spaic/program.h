@@ -12,8 +12,9 @@
 // At run start (§3.1) state slots are reset to their initial value, 'stay' slots keep theirs, params are
 // clamped when the slot carries bounds, and the run's inputs are bound.
 //
-// The executor itself (native/core/program.cpp) only sequences kernels of the other families (neuron
-// steps, full and conv synapses, encoders, STDP, reward nodes) and the few below; it never includes N-API. Two CPU-only shortcuts keep
+// The executor (native/core/program.cpp) and its ops (native/core/ops/, one file per op family, registered
+// by type name) only sequence kernels of the other families (neuron steps, full and conv synapses, encoders,
+// STDP, reward nodes) and the few below; they never include N-API. Two CPU-only shortcuts keep
 // SPAIC's per-step semantics cheap for small batches: the online STDP rules run cpu::online_step_sparse
 // (below), and a full synapse with sparse input reads a W^T copy whose rows are refreshed lazily from the
 // weight's change stamps (Program::mark_row / stamp_all), so learner updates are always seen.
@@ -230,7 +231,7 @@ class Program {
   StepStats stats_;
 };
 
-// Base of the executor's ops (core/program.cpp). Each op keeps its own scratch.
+// Base of the executor's ops (core/ops/*.cpp). Each op keeps its own scratch.
 class ProgramOp {
  public:
   virtual ~ProgramOp() = default;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "spaic/common.h"
 #include "spaic/math/synapse.h"
@@ -103,6 +104,26 @@ inline SynapseWorkspace synapse_backward_workspace(const SynapseBackwardParams& 
 
 namespace cpu {
 SPAIC_DECLARE_SYNAPSE_OPS
+
+// The program executor's sparse-input shortcut for a full synapse on the CPU (core/ops/synapse-full.cpp):
+// Isyn[r, :] = sum over active i of s[r, i] * W^T[i, :] (+ bias), from a W^T copy (PostPre weight only)
+// whose rows are refreshed lazily from the weight's change stamps. The cache persists between steps.
+template <typename T>
+struct TransposedCache {
+  std::vector<T> wt, acc;
+  std::vector<i64> col_stamp;  // the clock at which each W^T row was last refreshed (-1: never)
+  std::vector<std::int32_t> idx;
+  std::vector<i64> off;
+};
+// Gathers the active inputs of each of `rows` rows; false (take the dense product) above 5% active.
+template <typename T>
+bool transposed_gather(TransposedCache<T>& c, const T* s, i64 rows, i64 n_pre);
+// After transposed_gather: refreshes the W^T rows of the active inputs whose weight changed since their
+// last refresh (all: the stamp of the last whole-weight change; row_stamps: each weight row's; now: the
+// clock), then writes (accumulate: adds to) out.
+template <typename T>
+void transposed_forward(TransposedCache<T>& c, const T* s, const T* weight, const T* bias, T* out, i64 rows, i64 n_pre,
+                        i64 n_post, bool accumulate, i64 all, const i64* row_stamps, i64 now);
 }  // namespace cpu
 
 namespace cuda {

@@ -1,0 +1,80 @@
+// core/ops/synapse-full.cpp - the full synapse (synapse_full): Isyn = s . W^T (+ bias).
+#include "core/op-base.h"
+#include "spaic/synapse.h"
+
+namespace spaic::ops {
+
+namespace {
+
+template <typename T>
+struct SynapseFull : OpBase {
+  SlotRef pre, w, bias, out;
+  i64 n_pre, n_post;
+  Tensor ws;
+  i64 ws_batch = -1;
+  SynapseFull(const OpDesc& od, Program& p)
+      : OpBase(od, p.device()), pre(ref("pre")), w(ref("weight")), bias(ref("bias", false)), out(ref("Isyn")) {
+    check_slot_dtype(p, pre, p.dtype(), d, "pre spikes");
+    check_slot_dtype(p, w, p.dtype(), d, "weight");
+    check_slot_dtype(p, out, p.dtype(), d, "Isyn");
+    n_pre = per_sample(p, pre);
+    n_post = per_sample(p, out);
+    use_wt = num("transposed_copy", 1) != 0;
+    SPAIC_CHECK(p.slot_numel(w.slot) == n_pre * n_post, Shape, d.owner, "weight of ", d.owner, " holds ", p.slot_numel(w.slot),
+                " values, expected ", n_post, " x ", n_pre);
+  }
+  // The CPU measures the input density each step (auto: no cost there). On a GPU, auto would read the
+  // count back every step: the dense product is taken instead (a small GEMM per step).
+  static SynapseMode mode_on(const Device& d) { return d.is_cpu() ? SynapseMode::Auto : SynapseMode::Dense; }
+  int host_syncs_per_step(bool cuda) const override {
+    return cuda && mode_on(Device{0}) == SynapseMode::Auto ? 1 : 0;
+  }
+  SynapseParams params(const Program& p, bool acc) const {
+    SynapseParams sp;
+    sp.rows = p.batch();
+    sp.n_pre = n_pre;
+    sp.n_post = n_post;
+    sp.layout = WeightLayout::PostPre;
+    sp.mode = mode_on(dev);
+    sp.accumulate = acc;
+    return sp;
+  }
+  void start(Program& p) override {
+    if (ws_batch == p.batch()) return;
+    const SynapseWorkspace sw = synapse_forward_workspace(params(p, false), false, sizeof(T));
+    ws = make_tensor(DType::U8, {static_cast<i64>(sw.bytes) + 16}, dev, false);
+    ws_batch = p.batch();
+  }
+  void step(Program& p) override {
+    const Tensor& s = p.read(pre);
+    const Tensor& W = p.read(w);
+    const T* b = bias.ok() ? p.read(bias).ptr<T>() : nullptr;
+    const bool acc = p.accumulate(out);
+    const Tensor& o = p.write(out);
+    if (dev.is_cpu() && use_wt && transposed_step(p, s.ptr<T>(), W.ptr<T>(), b, o.ptr<T>(), acc)) return;
+    SPAIC_DISPATCH(dev, synapse_forward<T, T>(params(p, acc), s.ptr<T>(), W.ptr<T>(), b, o.ptr<T>(), ws.raw()));
+  }
+
+  // CPU, sparse input: Isyn from a W^T copy refreshed lazily from the weight's change stamps
+  // (cpu::transposed_forward, spaic/synapse.h). Dense inputs take synapse_forward.
+  bool use_wt = true;
+  cpu::TransposedCache<T> wtc;
+  bool transposed_step(Program& p, const T* s, const T* W, const T* b, T* o, bool accumulate) {
+    const i64 rows = p.batch(), nq = n_pre, np = n_post;
+    if (nq < 64 || np < 8) return false;
+    if (!cpu::transposed_gather<T>(wtc, s, rows, nq)) return false;
+    // the stamps are read only once the shortcut is taken (row_stamps sizes them at the current clock)
+    const i64 all = p.stamp_all(w.slot);
+    const i64* rs = p.row_stamps(w.slot, np);
+    cpu::transposed_forward<T>(wtc, s, W, b, o, rows, nq, np, accumulate, all, rs, p.clock());
+    return true;
+  }
+};
+
+const OpRegistrar kRegistered[] = {
+    {"synapse_full", [](const OpDesc& d, Program& p) -> OpPtr { return make_typed<SynapseFull>(d, p); }},
+};
+
+}  // namespace
+
+}  // namespace spaic::ops
