@@ -7,7 +7,7 @@
 // - both executors end to end: FeedForwardProgram run + backward, and a step-executor STDP run.
 // Plain JS, no dependencies; `--self-test` runs both sides on the CPU.
 
-export async function register({ addCheck, lib, randomArray }) {
+export async function register({ addCheck, lib, randomArray, selfTest }) {
   const { Tensor, ops, Network, NeuronGroup, Connection, Encoder, Decoder, Learner, FeedForwardProgram, buildProgram } = lib
   const EXACT = 0
   const SUM = { rtol: 1e-4, atol: 5e-5 }
@@ -229,6 +229,49 @@ export async function register({ addCheck, lib, randomArray }) {
       }
     })
   }
+
+  // --- sticky errors and SPAIC_CUDA_SYNC, in a child process (the fault destroys that process's context) ---
+  addCheck('a kernel fault marks the device unusable; SPAIC_CUDA_SYNC=1 runs (child process)', EXACT, async (device) => {
+    if (selfTest) return { skip: 'needs a GPU: the fault is a real CUDA fault' }
+    // the CPU side is the expectation: every observation as it should be
+    if (device === 'cpu') return { run: () => {}, out: () => Float64Array.from([1, 1, 1, 1, 1]) }
+    const { spawnSync } = await import('node:child_process')
+    const dist = new URL('../dist/', import.meta.url)
+    const script = `
+      const S = await import(${JSON.stringify(new URL('index.js', dist).href)})
+      const { native } = await import(${JSON.stringify(new URL('native.js', dist).href)})
+      const a = S.Tensor.from(new Float32Array([1, 2, 3]), { device: 'cuda:0' })
+      const before = Array.from(S.ops.add(a, a).toArray())
+      let fault = 'none'
+      try { native().debugCudaFault(0) } catch (e) { fault = e instanceof S.DeviceError ? 'DeviceError' : String(e) }
+      const lost = S.backends().cuda.unusable['0'] !== undefined ? 1 : 0
+      let after = 'none'
+      try { S.ops.add(a, a) } catch (e) { after = e instanceof S.DeviceError ? 'DeviceError' : String(e) }
+      let fresh = 'none'
+      try { S.Tensor.zeros([2], { device: 'cuda:0' }) } catch (e) { fresh = e instanceof S.DeviceError ? 'DeviceError' : String(e) }
+      console.log(JSON.stringify({ before, fault, lost, after, fresh }))`
+    let got = null
+    return {
+      run: () => {
+        const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+          encoding: 'utf8',
+          env: { ...process.env, SPAIC_ALLOW_CUDA_FAULT: '1', SPAIC_CUDA_SYNC: '1' },
+          timeout: 60000,
+        })
+        const line = (r.stdout || '').trim().split('\n').pop() || '{}'
+        got = JSON.parse(line)
+        if (r.status !== 0) throw new Error(`child exited ${r.status} ${r.signal ?? ''}: ${r.stderr.slice(0, 300)}`)
+      },
+      // 1 where the child saw what it should: a sum, a typed fault, the device listed unusable, typed errors after
+      out: () => Float64Array.from([
+        JSON.stringify(got.before) === '[2,4,6]' ? 1 : 0,
+        got.fault === 'DeviceError' ? 1 : 0,
+        got.lost,
+        got.after === 'DeviceError' ? 1 : 0,
+        got.fresh === 'DeviceError' ? 1 : 0,
+      ]),
+    }
+  })
 
   // --- executors end to end -----------------------------------------------------------------------
   {

@@ -72,6 +72,14 @@ Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// debugCudaFault(device): the GPU check's way to exercise sticky-error handling (see spaic/device.h).
+Napi::Value DebugCudaFault(const Napi::CallbackInfo& info) {
+  const i64 dev = int_arg(info, 0, "device");
+  SPAIC_CHECK(dev >= 0, InvalidArgument, "device", "Expected a CUDA device index");
+  gpu::debug_fault(static_cast<int>(dev));
+  return info.Env().Undefined();
+}
+
 Napi::Value Synchronize(const Napi::CallbackInfo& info) {
   i64 dev = int_arg(info, 0, "device");
   if (dev >= 0) gpu::synchronize(static_cast<int>(dev));
@@ -87,6 +95,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   SPAIC_EXPORT(exports, "memoryStats", MemoryStats);
   SPAIC_EXPORT(exports, "emptyCache", EmptyCache);
   SPAIC_EXPORT(exports, "synchronize", Synchronize);
+  SPAIC_EXPORT(exports, "debugCudaFault", DebugCudaFault);
   register_tensor(env, exports);
   register_elementwise(exports);
   register_reduce(exports);

@@ -115,6 +115,20 @@ Counters counters() {
 void note_launch() { g_launches.fetch_add(1, std::memory_order_relaxed); }
 void note_host_sync() { g_host_syncs.fetch_add(1, std::memory_order_relaxed); }
 
+namespace {
+__global__ void fault_kernel(int* p) { *p = 1; }
+}  // namespace
+
+void debug_fault(int dev) {
+  const char* allow = std::getenv("SPAIC_ALLOW_CUDA_FAULT");
+  SPAIC_CHECK(allow != nullptr && std::string(allow) == "1", State, "device",
+              "debugCudaFault destroys the device's context: set SPAIC_ALLOW_CUDA_FAULT=1 to run it");
+  set_device(dev);
+  fault_kernel<<<1, 1>>>(nullptr);
+  SPAIC_CUDA_CHECK(cudaGetLastError());
+  SPAIC_CUDA_CHECK(cudaDeviceSynchronize());  // the fault surfaces here, as a sticky error
+}
+
 bool sync_launches() {
   static const bool on = [] {
     const char* v = std::getenv("SPAIC_CUDA_SYNC");

@@ -433,3 +433,11 @@ test('an async closure, lr_lambda or scale_fn that rejects leaves no unhandled r
   t.notRegex(r.out, /UNHANDLED/)
   t.regex(r.out, /typed true\ntyped true\nend/)
 })
+
+test('the GPU check\'s fault hook is refused unless SPAIC_ALLOW_CUDA_FAULT=1 (and needs CUDA)', async (t) => {
+  const { native } = await import('../../lib/native.js')
+  const hook = (native() as unknown as { debugCudaFault(d: number): void }).debugCudaFault
+  const err = t.throws(() => hook(0))
+  t.true(err instanceof StateError || err instanceof DeviceError, String(err))
+  t.throws(() => hook(-1), { instanceOf: InvalidArgumentError })
+})

@@ -52,4 +52,9 @@ Counters counters();
 void note_launch();
 void note_host_sync();
 
+// For the GPU check only: launches a kernel that writes through a null pointer on `dev`, so that the
+// sticky-error handling can be exercised (the device is unusable afterwards). Refused unless the
+// environment variable SPAIC_ALLOW_CUDA_FAULT=1 is set.
+void debug_fault(int dev);
+
 }  // namespace spaic::gpu
