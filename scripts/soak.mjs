@@ -4,7 +4,10 @@
  *
  * A small FeedForwardProgram (poisson -> lif hidden -> lif out -> spike_counts) trains with stca and Adam
  * on a fixed pool of random batches (batch 8, a few time steps per sample) for N training steps
- * (run + crossEntropy + backward + optimStep; default 100,000). The resident set size is sampled at
+ * (run + crossEntropy + backward + optimStep; default 100,000). `npm run soak` starts node with
+ * --max-semi-space-size=1: V8 otherwise grows its young generation (up to 32 MiB of committed semi-spaces)
+ * when the allocation rate changes, a one-time RSS jump of its own heap sizing, not a leak (the committed
+ * heap is printed next to the used heap). The resident set size is sampled at
  * evenly spaced steps (after a forced GC); the growth after warm-up is the median of the last three
  * samples against the median of the first three after warm-up. Exits 1 when it exceeds --limit percent.
  *
@@ -89,7 +92,7 @@ async function main() {
   const take = (step, t0) => {
     gc()
     const m = process.memoryUsage()
-    samples.push({ step, rss: m.rss, heap: m.heapUsed, external: m.external + m.arrayBuffers,
+    samples.push({ step, rss: m.rss, heap: m.heapUsed, heapTotal: m.heapTotal, external: m.external + m.arrayBuffers,
       seconds: (performance.now() - t0) / 1000 })
   }
   console.log(`soak: ${o.steps} training steps (${o.algorithm} + ${o.optimizer}, batch ${o.batch}, ` +
@@ -111,7 +114,8 @@ async function main() {
       take(step, t0)
       const s = samples[samples.length - 1]
       console.log(`  step ${String(step).padStart(8)}  rss ${mb(s.rss).padStart(8)} MiB  ` +
-        `heap ${mb(s.heap).padStart(7)} MiB  external ${mb(s.external).padStart(7)} MiB  ` +
+        `heap ${mb(s.heap).padStart(7)} MiB (committed ${mb(s.heapTotal).padStart(6)})  ` +
+        `external ${mb(s.external).padStart(7)} MiB  ` +
         `${(step / s.seconds).toFixed(0)} steps/s  mean loss ${(lossSum / every).toFixed(4)}`)
       lossSum = 0
     }
