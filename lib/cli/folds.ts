@@ -10,7 +10,8 @@
  * `--limit n` keeps the first n training images of the fold.
  */
 import { foldSplit, subset, type Dataset } from '../data/dataset.js'
-import { InvalidArgumentError } from '../errors.js'
+import { InvalidArgumentError, invalidArgument } from '../errors.js'
+import { isPlainObject } from '../validate.js'
 import { FOLDS, type TrainOptions } from './args.js'
 import { formatDuration, formatPercent, formatTable } from './format.js'
 import { writeJsonAtomic, type Metrics } from './jobs.js'
@@ -84,7 +85,18 @@ function minimum(xs: ReadonlyArray<number | null>): number | null {
   return xs.length > 0 && xs.every((x) => typeof x === 'number') ? Math.min(...(xs as number[])) : null
 }
 
+/** Throws unless `results` is an array of fold results ({ fold, seconds, metrics }). */
+export function checkFoldResults(results: unknown): asserts results is FoldResult[] {
+  if (!Array.isArray(results)) throw invalidArgument('results', 'an array of fold results', results)
+  results.forEach((r, i) => {
+    const ok = isPlainObject(r) && typeof r.fold === 'number' && typeof r.seconds === 'number' && isPlainObject(r.metrics) &&
+      Array.isArray((r.metrics as { epochs?: unknown }).epochs)
+    if (!ok) throw invalidArgument(`results[${i}]`, 'a fold result { fold, seconds, metrics }', r)
+  })
+}
+
 export function foldsSummary(results: readonly FoldResult[]): FoldsSummary {
+  checkFoldResults(results)
   const acc = results.map((r) => r.metrics.finalTestAccuracy)
   const min = minimum(acc)
   return {
@@ -99,6 +111,8 @@ export function foldsSummary(results: readonly FoldResult[]): FoldsSummary {
 
 /** The `--folds all` summary: one row per fold (final accuracies, time), then the mean and the minimum. */
 export function foldsTable(results: readonly FoldResult[], summary: FoldsSummary = foldsSummary(results)): string {
+  checkFoldResults(results)
+  if (!isPlainObject(summary)) throw invalidArgument('summary', 'a folds summary', summary)
   const trainAcc = results.map((r) => r.metrics.epochs.at(-1)?.trainAccuracy ?? null)
   const rows = results.map((r, i) => {
     const info = r.metrics.extra?.fold as Partial<FoldInfo> | undefined
@@ -124,6 +138,8 @@ export function writeFoldsJson(
   results: readonly FoldResult[],
   summary: FoldsSummary = foldsSummary(results),
 ): void {
+  if (typeof file !== 'string') throw invalidArgument('file', 'a file path', file)
+  checkFoldResults(results)
   const folds = results.map((r) => ({ fold: r.fold, seconds: r.seconds, metrics: r.metrics }))
   writeJsonAtomic(file, { format: 'spaic-folds/1', options, folds, summary, writtenAt: new Date().toISOString() })
 }

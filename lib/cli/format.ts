@@ -1,7 +1,24 @@
 /** Text formatting for the command line: durations, rates, progress lines and summary tables. */
+import { invalidArgument } from '../errors.js'
+import { isPlainObject } from '../validate.js'
+
+const numberOrNull = (param: string, v: unknown) => {
+  if (v !== null && v !== undefined && typeof v !== 'number') throw invalidArgument(param, 'a number or null', v)
+}
+
+/** Throws unless `s` is a progress state (numbers where numbers belong). */
+function checkProgress(s: unknown): asserts s is ProgressState {
+  if (!isPlainObject(s)) throw invalidArgument('state', 'a progress state { label, done, total, elapsedS }', s)
+  for (const k of ['done', 'total', 'elapsedS'] as const) {
+    if (typeof s[k] !== 'number') throw invalidArgument(`state.${k}`, 'a number', s[k])
+  }
+  numberOrNull('state.loss', s.loss)
+  numberOrNull('state.accuracy', s.accuracy)
+}
 
 /** 75 -> '1:15', 3725 -> '1:02:05'; '--:--' when unknown. */
 export function formatDuration(seconds: number): string {
+  if (typeof seconds !== 'number') throw invalidArgument('seconds', 'a number', seconds)
   if (!Number.isFinite(seconds) || seconds < 0) return '--:--'
   const s = Math.round(seconds)
   const h = Math.floor(s / 3600)
@@ -13,6 +30,7 @@ export function formatDuration(seconds: number): string {
 
 /** Up to 4 decimals without trailing zeros; integers unchanged; '-' for null/NaN. */
 export function formatNumber(v: number | null | undefined): string {
+  numberOrNull('v', v)
   if (v === null || v === undefined || Number.isNaN(v)) return '-'
   if (Number.isInteger(v)) return String(v)
   const a = Math.abs(v)
@@ -21,6 +39,7 @@ export function formatNumber(v: number | null | undefined): string {
 }
 
 export function formatPercent(v: number | null | undefined): string {
+  numberOrNull('v', v)
   return v === null || v === undefined || Number.isNaN(v) ? '-' : `${(v * 100).toFixed(1)}%`
 }
 
@@ -35,6 +54,7 @@ export interface ProgressState {
 
 /** The text of one progress report: percentage, counts, samples/s, loss, accuracy and ETA. */
 export function progressText(s: ProgressState): string {
+  checkProgress(s)
   const frac = s.total > 0 ? Math.min(1, s.done / s.total) : 0
   const rate = s.elapsedS > 0 ? s.done / s.elapsedS : NaN
   const eta = rate > 0 ? (s.total - s.done) / rate : NaN
@@ -50,6 +70,7 @@ export function progressText(s: ProgressState): string {
 
 /** A TTY progress line `[=====>    ] text`, fitted to `width` columns. */
 export function progressBar(s: ProgressState, width: number): string {
+  if (typeof width !== 'number' || !Number.isFinite(width)) throw invalidArgument('width', 'a number of columns', width)
   const text = progressText(s)
   const room = width - text.length - 3
   if (room < 10) return text.slice(0, Math.max(0, width - 1))
@@ -62,6 +83,8 @@ export function progressBar(s: ProgressState, width: number): string {
 
 /** An aligned plain-text table; numbers right-aligned, text left-aligned. */
 export function formatTable(columns: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number | null>>): string {
+  if (!Array.isArray(columns) || columns.some((c) => typeof c !== 'string')) throw invalidArgument('columns', 'an array of strings', columns)
+  if (!Array.isArray(rows) || rows.some((r) => !Array.isArray(r))) throw invalidArgument('rows', 'an array of rows (arrays)', rows)
   const cells = rows.map((r) => columns.map((_, j) => (typeof r[j] === 'number' || r[j] === null ? formatNumber(r[j] as number | null) : String(r[j] ?? ''))))
   const numeric = columns.map((_, j) => rows.length > 0 && rows.every((r) => typeof r[j] === 'number' || r[j] === null || /^(-?[\d.]+%?|-)$/.test(String(r[j]))))
   const widths = columns.map((c, j) => Math.max(c.length, ...cells.map((r) => r[j]!.length)))

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { removeStaleTemporaries } from '../checkpoint/checkpoint.js'
 import { infoText, packageVersion } from './info.js'
 import { describe, invalidArgument, NumericalError, SpaicError } from '../errors.js'
+import { isPlainObject } from '../validate.js'
 import { FOLDS, parseArgs, stepsOf, USAGE, type TrainOptions } from './args.js'
 import { foldOptions, foldsSummary, foldsTable, writeFoldsJson, type FoldResult } from './folds.js'
 import { formatDuration, formatNumber, formatPercent, formatTable } from './format.js'
@@ -28,6 +29,7 @@ export interface MainIO {
 
 /** The end-of-run summary: one row per epoch. */
 export function summaryTable(m: Metrics): string {
+  if (!isPlainObject(m) || !Array.isArray(m.epochs)) throw invalidArgument('metrics', 'the metrics of a run { epochs, ... }', m)
   const rows = m.epochs.map((e) => [
     e.epoch,
     formatNumber(e.trainLoss),

@@ -7,7 +7,7 @@
  * Initial weights come from a seeded generator: the connection's own `seed`, or the package-wide
  * init stream (`setInitSeed`).
  */
-import { InvalidArgumentError, ShapeError, describe, invalidArgument } from '../errors.js'
+import { DeviceError, InvalidArgumentError, ShapeError, describe, invalidArgument } from '../errors.js'
 import { boolean, finiteNumber, integer, isPlainObject, nonNegative } from '../validate.js'
 import { NetObject, isPopulation, type Category, type Population } from './base.js'
 import { NeuronGroup } from './group.js'
@@ -74,6 +74,9 @@ function pair(param: string, v: unknown, def: [number, number]): [number, number
   if (Array.isArray(v) && v.length === 2) return [integer(`${param}[0]`, v[0], 1), integer(`${param}[1]`, v[1], 1)]
   throw invalidArgument(param, 'a positive integer or a pair of them', v)
 }
+
+/** The most weights one connection may hold (drawn on the host in float64: 2 GiB). */
+export const MAX_WEIGHTS = 2 ** 28
 
 function flatData(param: string, v: unknown): Float64Array {
   let out: Float64Array
@@ -170,6 +173,10 @@ export class Connection extends NetObject {
       this.weightShape = Object.freeze([g.out_channels, g.in_channels / g.groups, g.kernel_size[0], g.kernel_size[1]])
     }
     const n = this.weightShape.reduce((a, b) => a * b, 1)
+    // The weights are drawn on the host in float64: bound them before allocating (2^28 weights = 2 GiB).
+    if (!(n <= MAX_WEIGHTS)) {
+      throw new ShapeError(`a '${this.link}' connection ${pre} -> ${post} would hold [${this.weightShape.join(', ')}] = ${n} weights; at most ${MAX_WEIGHTS} are supported`, { param: 'weight' })
+    }
     const w_std = opts.w_std === undefined ? 0.05 : nonNegative('w_std', opts.w_std)
     const w_mean = opts.w_mean === undefined ? (this.link === 'full' ? 0.005 : 0.05) : finiteNumber('w_mean', opts.w_mean)
     if (opts.weight !== undefined) {
@@ -180,7 +187,11 @@ export class Connection extends NetObject {
       if (opts.seed !== undefined) throw new InvalidArgumentError('seed only applies when the weight is drawn (no weight given)', { param: 'seed' })
     } else {
       const rng = opts.seed === undefined ? initRng : new SeededRandom(integer('seed', opts.seed, 0, Number.MAX_SAFE_INTEGER))
-      this.weight = new Float64Array(n)
+      try {
+        this.weight = new Float64Array(n)
+      } catch (err) {
+        throw new DeviceError(`out of host memory for the ${n} weights of a connection ${pre} -> ${post}`, { param: 'weight', cause: err })
+      }
       for (let i = 0; i < n; i++) this.weight[i] = w_std * rng.normal() + w_mean
     }
     const nb = this.link === 'full' ? post.num : this.conv!.out_channels

@@ -441,3 +441,25 @@ test('the GPU check\'s fault hook is refused unless SPAIC_ALLOW_CUDA_FAULT=1 (an
   t.true(err instanceof StateError || err instanceof DeviceError, String(err))
   t.throws(() => hook(-1), { instanceOf: InvalidArgumentError })
 })
+
+test('a connection of more than 2^28 weights is a ShapeError before anything is allocated', (t) => {
+  const net = new Network({ dt: 1 })
+  const a = net.add(new Encoder({ num: 2 ** 31 - 1, coding: 'poisson' }))
+  const b = net.add(new NeuronGroup({ num: 3, model: 'lif' }))
+  expectError(t, () => new Connection(a, b, { link: 'full', seed: 1 }), ShapeError, 'weight')
+  const c = net.add(new NeuronGroup({ num: 2 ** 15, model: 'lif' }))
+  expectError(t, () => new Connection(c, c, { link: 'full', seed: 1 }), ShapeError, 'weight')
+})
+
+test('the exported cli helpers validate their arguments (fuzzer findings)', async (t) => {
+  const { cli } = await import('../../lib/index.js')
+  expectError(t, () => cli.summaryTable(0 as never), InvalidArgumentError, 'metrics')
+  expectError(t, () => cli.formatNumber({} as never), InvalidArgumentError, 'v')
+  expectError(t, () => cli.formatDuration('1' as never), InvalidArgumentError, 'seconds')
+  expectError(t, () => cli.progressText({ label: 'x', done: 1, total: 2, elapsedS: 1, loss: new BigInt64Array(2) } as never), InvalidArgumentError, 'state.loss')
+  expectError(t, () => cli.progressBar({ label: 'x', done: 1, total: 2, elapsedS: 1 }, undefined as never), InvalidArgumentError, 'width')
+  expectError(t, () => cli.formatTable(undefined as never, []), InvalidArgumentError, 'columns')
+  expectError(t, () => cli.foldsSummary(2n as never), InvalidArgumentError, 'results')
+  expectError(t, () => cli.foldsTable([{}] as never), InvalidArgumentError, 'results[0]')
+  t.is(cli.formatNumber(0.5), '0.5')
+})
