@@ -230,6 +230,37 @@ export async function register({ addCheck, lib, randomArray, selfTest }) {
     })
   }
 
+  // --- the SparseAdam binding range-checks device index lists (an out-of-range row would read outside) ---
+  check('sparseAdamStep raw binding: device row, order and offset lists out of range are typed errors', EXACT, async (device, T) => {
+    const { native } = await import(new URL('../dist/native.js', import.meta.url).href)
+    const N = native()
+    const param = T(new Float32Array(8), [4, 2])
+    const values = T(new Float32Array(2), [1, 2])
+    const m = T(new Float32Array(8), [4, 2])
+    const v = T(new Float32Array(8), [4, 2])
+    const i32 = (a) => T(Int32Array.from(a), [a.length])
+    const cases = [
+      [[7], [0], [0, 1]], // row 7 of 4
+      [[1], [5], [0, 1]], // order entry 5 of 1
+      [[1], [0], [0, 3]], // offsets end past nnz
+    ]
+    let typed = []
+    return {
+      run: () => {
+        typed = cases.map(([rows, order, offsets]) => {
+          try {
+            N.sparseAdamStep({ beta1C: 0.1, beta2C: 0.001, eps: 1e-8, negStep: -1e-3 }, param.handle, values.handle,
+              i32(rows).handle, i32(order).handle, i32(offsets).handle, m.handle, v.handle)
+            return 0
+          } catch (e) {
+            return e instanceof lib.InvalidArgumentError || e instanceof lib.ShapeError ? 1 : -1
+          }
+        })
+      },
+      out: () => Float64Array.from(typed),
+    }
+  })
+
   // --- sticky errors and SPAIC_CUDA_SYNC, in a child process (the fault destroys that process's context) ---
   addCheck('a kernel fault marks the device unusable; SPAIC_CUDA_SYNC=1 runs (child process)', EXACT, async (device) => {
     if (selfTest) return { skip: 'needs a GPU: the fault is a real CUDA fault' }
