@@ -3,7 +3,7 @@
  * and written by the lr schedulers), per-parameter state, `zeroGrad()`, and `stateDict()` /
  * `loadStateDict()` checkpoints, all with PyTorch 1.13's semantics.
  */
-import { DeviceError, InvalidArgumentError, invalidArgument, NumericalError, ShapeError } from '../errors.js'
+import { DeviceError, InvalidArgumentError, invalidArgument, NumericalError, ShapeError, StateError } from '../errors.js'
 import type { DType } from '../runtime/dtype.js'
 import { checkTensor, Tensor } from '../runtime/tensor.js'
 import { isPlainObject } from '../validate.js'
@@ -113,6 +113,10 @@ export abstract class Optimizer<H extends object = any> {
   private nonFiniteMode: NonFiniteMode = 'error'
 
   protected constructor(params: ParamsArg, opts: unknown, spec: OptimizerSpec<H>) {
+    // The base classes are exported for instanceof and subclassing; constructed directly they have no spec.
+    if (!isPlainObject(spec) || typeof spec.name !== 'string' || !isPlainObject(spec.defaults) || typeof spec.validate !== 'function') {
+      throw new StateError(`${new.target?.name ?? 'Optimizer'} is abstract: construct SGD, Adam, ... (or subclass it with a spec)`, { param: 'spec' })
+    }
     this.spec = spec
     if (opts !== undefined && !isPlainObject(opts)) throw invalidArgument('options', 'an options object', opts)
     const o = (opts ?? {}) as Record<string, unknown>

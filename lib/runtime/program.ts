@@ -106,6 +106,11 @@ function roleOf(op: OpSpec, slot: SlotSpec, index: number, isRead: boolean): str
 }
 
 export function lowerProgram(spec: ProgramSpec, seed: bigint, offset = 0): LoweredProgram {
+  if (!isPlainObject(spec) || !Array.isArray(spec.slots) || !Array.isArray(spec.ops)) {
+    throw invalidArgument('spec', 'a ProgramSpec from compileNetwork', spec)
+  }
+  if (typeof seed !== 'bigint') throw invalidArgument('seed', 'a bigint seed', seed)
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) throw invalidArgument('offset', 'an integer >= 0', offset)
   const index = new Map<string, number>()
   spec.slots.forEach((s, i) => index.set(s.name, i))
   const slots: LoweredSlot[] = spec.slots.map((s) => {

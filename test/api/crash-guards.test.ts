@@ -14,7 +14,7 @@ import test, { type ExecutionContext } from 'ava'
 
 import {
   Adadelta, Adagrad, Adam, Adamax, AdamW, ASGD, backends, buildProgram, emptyCache, memoryStats, Connection, crossEntropy, Decoder, Encoder, FeedForwardProgram,
-  DeviceError, InvalidArgumentError, IOError, LBFGS, Learner, Network, NeuronGroup, NumericalError, ops, Parameter, RMSprop, Rprop, SGD, ShapeError,
+  DeviceError, ElementwiseOptimizer, InvalidArgumentError, IOError, LBFGS, Learner, lowerProgram, Network, NeuronGroup, NumericalError, ops, Parameter, RMSprop, Rprop, SGD, ShapeError,
   readIdx, SeededRandom, SparseAdam, SparseGrad, StateError, stepsFor, Tensor,
 } from '../../lib/index.js'
 import type { Optimizer } from '../../lib/optim/index.js'
@@ -462,4 +462,9 @@ test('the exported cli helpers validate their arguments (fuzzer findings)', asyn
   expectError(t, () => cli.foldsSummary(2n as never), InvalidArgumentError, 'results')
   expectError(t, () => cli.foldsTable([{}] as never), InvalidArgumentError, 'results[0]')
   t.is(cli.formatNumber(0.5), '0.5')
+})
+
+test('abstract optimizer bases and lowerProgram refuse garbage with typed errors', (t) => {
+  t.throws(() => new (ElementwiseOptimizer as never as new (...a: unknown[]) => unknown)([], {}), { instanceOf: StateError })
+  expectError(t, () => lowerProgram(new Float32Array(4) as never, 0n), InvalidArgumentError, 'spec')
 })
