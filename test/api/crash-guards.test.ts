@@ -8,7 +8,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 import test, { type ExecutionContext } from 'ava'
 
@@ -20,6 +20,8 @@ import {
 import type { Optimizer } from '../../lib/optim/index.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+/** The compiled package: worker threads load it (they do not get the test runner's TypeScript loader). */
+const distIndex = pathToFileURL(path.join(root, 'dist', 'index.js')).href
 
 /** Runs an ES module body in a fresh node (sources through tsx); returns its status, signal and output. */
 function child(body: string, timeout = 60_000) {
@@ -91,7 +93,7 @@ test('a one-element Poisson encoder, batch 1, one step runs (its spike frames ar
 for (const how of ['terminate', 'process.exit'] as const) {
   test(`a worker thread that ends by ${how} while its native work runs does not take the process down`, (t) => {
     const worker = `
-      const S = await import(${JSON.stringify(path.join(root, 'lib', 'index.ts'))})
+      const S = await import(${JSON.stringify(distIndex)})
       const { parentPort } = await import('node:worker_threads')
       const a = S.Tensor.zeros([700, 700])
       const jobs = []
@@ -101,19 +103,21 @@ for (const how of ['terminate', 'process.exit'] as const) {
       await Promise.all(jobs)`
     const r = child(`
       import { Worker } from 'node:worker_threads'
+      let started = 0
       for (let round = 0; round < 3; round++) {
-        const w = new Worker(${JSON.stringify(worker)}, { eval: true, execArgv: ['--import=tsx'] })
+        const w = new Worker(${JSON.stringify(worker)}, { eval: true })
         await new Promise((resolve) => {
-          w.on('message', () => { ${how === 'terminate' ? 'w.terminate()' : ''} })
+          w.on('message', () => { started++; ${how === 'terminate' ? 'w.terminate()' : ''} })
           w.on('exit', resolve)
-          w.on('error', resolve)
+          w.on('error', (e) => { console.log('worker error', e.message); resolve() })
         })
       }
       await new Promise((r) => setTimeout(r, 500))
-      console.log('main survived')`)
+      console.log('main survived, workers started: ' + started)`)
     t.is(r.signal, null, r.out)
     t.is(r.status, 0, r.out)
-    t.regex(r.out, /main survived/)
+    // the workers must really have run their native work (a worker that fails to load proves nothing)
+    t.regex(r.out, /main survived, workers started: 3/)
   })
 }
 
@@ -467,4 +471,28 @@ test('the exported cli helpers validate their arguments (fuzzer findings)', asyn
 test('abstract optimizer bases and lowerProgram refuse garbage with typed errors', (t) => {
   t.throws(() => new (ElementwiseOptimizer as never as new (...a: unknown[]) => unknown)([], {}), { instanceOf: StateError })
   expectError(t, () => lowerProgram(new Float32Array(4) as never, 0n), InvalidArgumentError, 'spec')
+})
+
+test('a worker thread terminated in the middle of synchronous native calls does not take the process down', (t) => {
+  const worker = `
+    const S = await import(${JSON.stringify(distIndex)})
+    const { parentPort } = await import('node:worker_threads')
+    const a = S.Tensor.zeros([64, 64])
+    parentPort.postMessage('started')
+    for (;;) S.ops.add(a, S.ops.mul(a, a)).dispose()`
+  const r = child(`
+    import { Worker } from 'node:worker_threads'
+    let started = 0
+    for (let round = 0; round < 40; round++) {
+      const w = new Worker(${JSON.stringify(worker)}, { eval: true })
+      await new Promise((resolve) => {
+        w.on('message', () => { started++; setTimeout(() => w.terminate(), round % 7) })
+        w.on('exit', resolve)
+        w.on('error', (e) => { console.log('worker error', e.message); resolve() })
+      })
+    }
+    console.log('main survived, workers started: ' + started)`, 120_000)
+  t.is(r.signal, null, r.out)
+  t.is(r.status, 0, r.out)
+  t.regex(r.out, /main survived, workers started: 40/)
 })
