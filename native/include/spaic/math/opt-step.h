@@ -233,9 +233,9 @@ SPAIC_HD bool opt_finite(T x) {
 
 // The check that guards a step: would opt_elem leave element i (its gradient, its parameter and every
 // state value it touches) finite? Runs the same element function on copies, so it decides exactly
-// what the step would write, and writes nothing.
-// As a number: 0 when finite, NaN otherwise (x - x sums), so a loop can add it up branch-free and
-// vectorised; the sum stays 0 exactly when every element is finite.
+// what the step would write, and writes nothing. The answer is a number, 0 when finite and NaN
+// otherwise (a sum of x - x terms), so a loop can add it up branch-free and vectorised: the sum stays
+// 0 exactly when every element is finite. opt_elem_finite is the same test for one element.
 template <typename T, OptAlgo A>
 SPAIC_HD T opt_elem_excess(const OptCoef<T>& c, const T* SPAIC_RESTRICT param, const T* SPAIC_RESTRICT grad,
                            const T* s0, const T* s1, const T* s2, i64 i) {
@@ -258,20 +258,7 @@ SPAIC_HD T opt_elem_excess(const OptCoef<T>& c, const T* SPAIC_RESTRICT param, c
 template <typename T, OptAlgo A>
 SPAIC_HD bool opt_elem_finite(const OptCoef<T>& c, const T* SPAIC_RESTRICT param, const T* SPAIC_RESTRICT grad,
                               const T* s0, const T* s1, const T* s2, i64 i) {
-  T p = param[i];
-  const T g = grad[i];
-  T a = s0 ? s0[i] : T(0), b = s1 ? s1[i] : T(0), e = s2 ? s2[i] : T(0);
-  switch (A) {
-    case OptAlgo::SGD: sgd_elem(c, p, g, s0 ? &a : nullptr); break;
-    case OptAlgo::Adam: adam_elem(c, p, g, a, b, s2 ? &e : nullptr); break;
-    case OptAlgo::Adamax: adamax_elem(c, p, g, a, b); break;
-    case OptAlgo::ASGD: asgd_elem(c, p, g, a); break;
-    case OptAlgo::Adadelta: adadelta_elem(c, p, g, a, b); break;
-    case OptAlgo::Adagrad: adagrad_elem(c, p, g, a); break;
-    case OptAlgo::RMSprop: rmsprop_elem(c, p, g, a, s1 ? &b : nullptr, s2 ? &e : nullptr); break;
-    case OptAlgo::Rprop: rprop_elem(c, p, g, a, b); break;
-  }
-  return opt_finite(g) && opt_finite(p) && opt_finite(a) && opt_finite(b) && opt_finite(e);
+  return opt_elem_excess<T, A>(c, param, grad, s0, s1, s2, i) == T(0);
 }
 
 // The same check for SparseAdam's element with coalesced gradient g.
