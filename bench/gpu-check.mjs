@@ -278,7 +278,9 @@ for (const c of selected) {
     try {
       cpu?.dispose?.()
       gpu?.dispose?.()
-    } catch {}
+    } catch {
+      // freeing after a check: a failure here was already reported by the check itself
+    }
     writeJson(false)
   }
 }

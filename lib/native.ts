@@ -47,7 +47,7 @@ export interface CpuInfo {
 
 /** Every native export, typed. Kernel families add their entries here. */
 export interface Binding {
-  init(classes: Record<string, Function>): void
+  init(classes: Record<string, new (message: string, options?: object) => Error>): void
   backends(): { cpu: CpuInfo; cuda: CudaInfo }
   memoryStats(): { cudaBytesInUse: number; cudaBytesCached: number }
   emptyCache(): void

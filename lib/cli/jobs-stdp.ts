@@ -229,7 +229,7 @@ export const diehlCookJob = {
       algorithm: 'nearest_online_stdp', data: dataSetting(opts.data), fold: opts.fold ?? null, limit: opts.limit,
       seed: opts.seed, hidden: [neurons], runtime, dt,
     }
-    let epochs: EpochMetrics[] = []
+    let epochs: EpochMetrics[]
     try {
       const resumed = await resumeJob(opts, settings, prog, [dc.learner], progress)
       epochs = resumed.epochs

@@ -135,7 +135,7 @@ function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: num
       const settings: JobSettings = conv
         ? { algorithm, arch: 'conv', data, fold: f, limit, seed, lr, batch, runtime, dt }
         : { algorithm, data, fold: f, limit, seed, hidden, lr, batch, runtime, dt }
-      let epochs: EpochMetrics[] = []
+      let epochs: EpochMetrics[]
       try {
         const resumed = await resumeJob(opts, settings, prog, [learner], progress)
         epochs = resumed.epochs

@@ -57,7 +57,7 @@ let attachLog: Array<[Network, Learner]> | null = null
 export const learningAlgorithms: ReadonlyMap<string, LearnerClass> = registry
 
 const BASE_KWARGS = ['algorithm', 'trainable', 'pathway', 'name', 'param_run_update']
-const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.\-]*$/
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/
 const nameCounters = new Map<string, number>()
 
 function uniqueName(base: string): string {

@@ -72,7 +72,12 @@ export function crossEntropy(counts: Tensor, labels: ArrayLike<number>, opts: Cr
     const row = logits.subarray(b * C, (b + 1) * C)
     let m = -Infinity
     let arg = 0
-    for (let j = 0; j < C; j++) if (row[j] > m) (m = row[j]), (arg = j)
+    for (let j = 0; j < C; j++) {
+      if (row[j] > m) {
+        m = row[j]
+        arg = j
+      }
+    }
     predictions[b] = arg
     let s = 0
     for (let j = 0; j < C; j++) s += Math.exp(row[j] - m)

@@ -10,7 +10,7 @@ import type { DeviceSpec } from '../runtime/device.js'
 
 export type Category = 'group' | 'node' | 'connection' | 'projection' | 'assembly' | 'module' | 'monitor'
 
-const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.\-]*$/
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/
 const counters = new Map<string, number>()
 
 function autoName(prefix: string): string {
@@ -45,6 +45,7 @@ export abstract class NetObject {
 
   /** The outermost assembly above this object (itself if it belongs to none). */
   get root(): NetObject {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the walk up starts at this object
     let o: NetObject = this
     while (o._parent) o = o._parent
     return o
@@ -97,6 +98,7 @@ export class Assembly extends NetObject {
     if (obj._parent) {
       throw new InvalidArgumentError(`${obj} already belongs to ${obj._parent}; an object can be added to one assembly only`, { param: 'obj' })
     }
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the walk up starts at this assembly
     for (let a: Assembly | null = this; a; a = a._parent) {
       if (a === (obj as NetObject)) throw new InvalidArgumentError(`cannot add ${obj} to itself or to an assembly inside it`, { param: 'obj' })
     }

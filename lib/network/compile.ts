@@ -42,7 +42,6 @@ export interface CompileOptions {
   resolveParams?: (names: readonly string[]) => unknown[]
 }
 
-const f32 = Math.fround
 
 function isCompilable(v: unknown): v is CompilableLearner {
   return isLearnerLike(v) && typeof (v as CompilableLearner).build === 'function'

@@ -13,7 +13,6 @@
  * last layer's spikes over the T steps.
  */
 import { InvalidArgumentError, invalidArgument, ShapeError, StateError } from '../errors.js'
-import type { Learner } from '../learning/learner.js'
 import { compileNetwork, type LayerSpec, type OpSpec, type ProgramSpec, type SlotSpec } from '../network/index.js'
 import type { Network } from '../network/base.js'
 import { conv2dBackwardAsync, conv2dForwardAsync, POOL_KERNEL } from '../ops/conv2d.js'
@@ -143,7 +142,6 @@ export class FeedForwardProgram {
   readonly parameters: ReadonlyMap<string, Parameter>
   readonly #layers: Layer[]
   readonly #encoder: { name: string; coding: string; n: number; params: Record<string, unknown>; sourceSlot: string; floatSpikes: boolean }
-  readonly #decoder: { name: string; target: string; n: number }
   readonly #gen: Generator
   #inputSpikes: Tensor | null = null
   #steps = 0
@@ -173,7 +171,6 @@ export class FeedForwardProgram {
     if (decoders.length !== 1 || others.length > 0) throw new InvalidArgumentError('the BPTT path needs exactly one spike_counts decoder', { param: 'network' })
     const dec = decoders[0]
     const target = this.#slot(dec.reads[0].slot).owner
-    this.#decoder = { name: dec.owner, target, n: this.#slot(dec.reads[0].slot).shape.reduce((a, b) => a * b, 1) }
     if (dec.params.pop_size !== 1 || dec.params.bias !== 0 || dec.params.scale !== 1) throw new InvalidArgumentError('the BPTT path supports spike_counts with pop_size 1, bias 0 and scale 1', { param: 'network' })
     const unsupported = spec.ops.filter((o) => o.stage === 'learner' || o.stage === 'monitor' || o.type.startsWith('reward'))
     if (unsupported.length > 0) throw new InvalidArgumentError(`the BPTT path does not run '${unsupported[0].type}' ops`, { param: 'network' })
@@ -331,7 +328,7 @@ export class FeedForwardProgram {
     // --- the encoder's spikes [T, B, N]
     let spikes: Tensor
     let B: number
-    let inputDensity = 1
+    let inputDensity: number
     if (enc.coding === 'spike_train') {
       if (input.shape.length !== 3 || input.shape[2] !== enc.n || input.shape[1] !== T) {
         throw new ShapeError(`Expected input spikes [B, ${T}, ${enc.n}] but received [${input.shape.join(', ')}]`, { param: 'input' })

@@ -27,7 +27,7 @@ function hash32(str) {
   }
   h = Math.imul(h ^ (h >>> 16), 2246822507)
   h = Math.imul(h ^ (h >>> 13), 3266489909)
-  return (h ^= h >>> 16) >>> 0
+  return (h ^ (h >>> 16)) >>> 0
 }
 
 class Rand {

@@ -229,7 +229,7 @@ eachDevice('a conv network runs end to end: encoder -> conv+pool -> lif -> flatt
   const v1 = new Float32Array(B * 64)
   const v2 = new Float32Array(B * 10)
   let o1 = new Float32Array(B * 64)
-  let o2 = new Float32Array(B * 10)
+  let o2: Float32Array
   const O1 = new Float32Array(T * B * 64)
   const O2 = new Float32Array(T * B * 10)
   const V2 = new Float32Array(T * B * 10)

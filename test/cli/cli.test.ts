@@ -235,7 +235,7 @@ registerTrainJob('nodevice', {
 })
 registerTrainJob('throwsnull', {
   async run() {
-    throw null // eslint-disable-line no-throw-literal
+    throw null
   },
 })
 const validated: string[] = []

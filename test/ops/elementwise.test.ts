@@ -1,7 +1,7 @@
 /** Elementwise ops: reference == device (CPU always, CUDA when present), odd sizes, broadcasting. */
 import test from 'ava'
 
-import { ops, Tensor, type DType } from '../../lib/index.js'
+import { ops, Tensor } from '../../lib/index.js'
 import { BINARY_OPS, UNARY_OPS } from '../../lib/ops/elementwise.js'
 import { eachDevice } from '../helpers/backends.js'
 import { Rng } from '../helpers/random.js'

@@ -9,7 +9,7 @@ import { Device, ops, Tensor } from '../../lib/index.js'
 import { native } from '../../lib/native.js'
 import { eachDevice, onCuda } from '../helpers/backends.js'
 import { DENSITIES, Rng } from '../helpers/random.js'
-import { assertClose, assertExact, TOL, type Tol } from '../helpers/tolerance.js'
+import { assertClose, assertExact, type Tol } from '../helpers/tolerance.js'
 import {
   refApply,
   refApplyReward,

@@ -41,7 +41,7 @@ export function refNeuronForward(model: string, p: RefParams, sg: RefSurrogate, 
   for (let t = 0; t < T; t++) {
     for (let i = 0; i < BN; i++) {
       const I = input[t * BN + i]
-      let o = false
+      let o: boolean
       if (model === 'lif' || model === 'if') {
         const vt = model === 'lif' ? r(r(p.decay! * st.V[i]) + I) : r(r(st.V[i] + I) - p.constant_decay!)
         o = refFires(sg.kind, vt, vth)
