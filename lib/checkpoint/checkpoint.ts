@@ -21,10 +21,8 @@
  * // later, after building the same network:
  * const { extra } = await loadCheckpoint('run.ckpt', { program: prog2, learners: [learner2] })
  */
-import { createHash, randomBytes } from 'node:crypto'
-import { open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises'
-import nodePath from 'node:path'
-import { threadId } from 'node:worker_threads'
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
 
 import { InvalidArgumentError, invalidArgument, IOError, ShapeError, StateError, type SpaicError } from '../errors.js'
 import { Learner } from '../learning/learner.js'
@@ -34,6 +32,7 @@ import { Generator } from '../ops/rng.js'
 import { Program } from '../runtime/program.js'
 import { Tensor } from '../runtime/tensor.js'
 import { isPlainObject, options as checkOptions } from '../validate.js'
+import { writeFileAtomic } from './atomic-file.js'
 import { decodeFile, encodeFile, FORMAT_VERSION, isHostTensor, storable, type CkptValue, type HostTensor } from './format.js'
 
 /** The executors a checkpoint can capture. */
@@ -461,102 +460,6 @@ function checkPath(v: unknown): string {
   return v
 }
 
-/** Temporary files of this process's writes in flight (absolute paths): never stale. */
-const inFlight = new Set<string>()
-
-/** This writer: the process id, and the worker thread's id in a worker (threads share the pid). */
-const writerId = threadId === 0 ? `${process.pid}` : `${process.pid}-${threadId}`
-
-/** The temporary file a writer of `abs` uses: `.<name>.<pid>[-<thread>].<12 hex>.tmp` in the same folder. */
-function tempName(abs: string): string {
-  const name = `.${nodePath.basename(abs)}.${writerId}.${randomBytes(6).toString('hex')}.tmp`
-  return nodePath.join(nodePath.dirname(abs), name)
-}
-
-/** Whether process `pid` exists (on this machine). A process of another user counts (EPERM). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH'
-  }
-}
-
-/**
- * Removes the temporary files that writers of checkpoint `file` left behind when they died between
- * creating their temporary file and renaming it (a kill -9, a power cut): those whose writer process
- * no longer exists, and this process's own from an earlier attempt that is no longer in flight. The
- * temporary file of a live writer is never touched. Best effort: returns the paths removed, never throws.
- * Every save calls it; the command line calls it for `--checkpoint` before training.
- */
-export async function removeStaleTemporaries(file: string): Promise<string[]> {
-  const removed: string[] = []
-  try {
-    if (typeof file !== 'string' || file.length === 0 || file.includes('\0')) return removed
-    const abs = nodePath.resolve(file)
-    const dir = nodePath.dirname(abs)
-    const prefix = `.${nodePath.basename(abs)}.`
-    for (const name of await readdir(dir)) {
-      if (!name.startsWith(prefix)) continue
-      const m = /^((\d{1,10})(?:-\d{1,10})?)\.[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length))
-      if (!m) continue
-      const pid = Number(m[2])
-      const path = nodePath.join(dir, name)
-      // ours: stale unless in flight; another thread of this process: alive; another process: if it is gone
-      const stale = m[1] === writerId
-        ? !inFlight.has(path)
-        : pid !== process.pid && pid > 0 && pid < 2 ** 31 && !alive(pid)
-      if (!stale) continue
-      try {
-        await unlink(path)
-        removed.push(path)
-      } catch {
-        /* gone already, or not ours to remove */
-      }
-    }
-  } catch {
-    /* an unreadable folder: the write itself reports what is wrong */
-  }
-  return removed
-}
-
-/** Writes `data` to `file` atomically: a temporary file in the same folder, fsync, rename. */
-async function writeAtomic(file: string, data: Buffer): Promise<string> {
-  const abs = nodePath.resolve(file)
-  const dir = nodePath.dirname(abs)
-  await removeStaleTemporaries(abs)
-  const tmp = tempName(abs)
-  inFlight.add(tmp)
-  let fh: FileHandle | undefined
-  try {
-    fh = await open(tmp, 'wx', 0o644)
-    await fh.writeFile(data)
-    await fh.sync()
-    await fh.close()
-    fh = undefined
-    await rename(tmp, abs)
-  } catch (err) {
-    await fh?.close().catch(() => {})
-    await unlink(tmp).catch(() => {})
-    throw new IOError(`cannot write checkpoint ${file}: ${(err as Error).message}`, { param: 'path', cause: err })
-  } finally {
-    inFlight.delete(tmp)
-  }
-  // Make the rename itself durable where the platform allows syncing a directory.
-  try {
-    const d = await open(dir, 'r')
-    try {
-      await d.sync()
-    } finally {
-      await d.close()
-    }
-  } catch {
-    /* not supported here (e.g. Windows): the file itself is already on disk */
-  }
-  return abs
-}
-
 /**
  * Saves a checkpoint of `program` (and `learners`, `extra`) to `path`, atomically. The state is
  * captured when the call is made; the promise resolves once the file is on disk under its name.
@@ -567,7 +470,12 @@ async function writeAtomic(file: string, data: Buffer): Promise<string> {
 export async function saveCheckpoint(path: string, opts: CheckpointOptions): Promise<SaveResult> {
   checkPath(path)
   const bytes = encodeCheckpoint(checkpointState(opts))
-  const abs = await writeAtomic(path, bytes)
+  let abs: string
+  try {
+    abs = await writeFileAtomic(path, bytes)
+  } catch (err) {
+    throw new IOError(`cannot write checkpoint ${path}: ${(err as Error).message}`, { param: 'path', cause: err })
+  }
   return { path: abs, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }
 }
 

@@ -132,14 +132,14 @@ export function foldsTable(results: readonly FoldResult[], summary: FoldsSummary
 }
 
 /** Writes `{format: 'spaic-folds/1', options, folds: [{fold, seconds, metrics}], summary}` atomically. */
-export function writeFoldsJson(
+export async function writeFoldsJson(
   file: string,
   options: TrainOptions,
   results: readonly FoldResult[],
   summary: FoldsSummary = foldsSummary(results),
-): void {
+): Promise<void> {
   if (typeof file !== 'string') throw invalidArgument('file', 'a file path', file)
   checkFoldResults(results)
   const folds = results.map((r) => ({ fold: r.fold, seconds: r.seconds, metrics: r.metrics }))
-  writeJsonAtomic(file, { format: 'spaic-folds/1', options, folds, summary, writtenAt: new Date().toISOString() })
+  await writeJsonAtomic(file, { format: 'spaic-folds/1', options, folds, summary, writtenAt: new Date().toISOString() })
 }

@@ -2,7 +2,7 @@
  * Training jobs: the command line looks the algorithm up here. The training logic is registered by
  * the package (lib/index.ts wires the built-in jobs); `registerTrainJob` adds one.
  */
-import { renameSync, writeFileSync, openSync, fsyncSync, closeSync, unlinkSync } from 'node:fs'
+import { writeFileAtomic } from '../checkpoint/atomic-file.js'
 
 import { IOError, InvalidArgumentError, invalidArgument } from '../errors.js'
 import type { TrainOptions } from './args.js'
@@ -54,29 +54,16 @@ export function registerTrainJob(algorithm: string, job: TrainJob): void {
 }
 
 /** Writes `{format, options, metrics}` to `file` atomically (temporary file, fsync, rename). */
-export function writeMetricsJson(file: string, options: TrainOptions, metrics: Metrics): void {
-  writeJsonAtomic(file, { format: 'spaic-metrics/1', options, metrics, writtenAt: new Date().toISOString() })
+export async function writeMetricsJson(file: string, options: TrainOptions, metrics: Metrics): Promise<void> {
+  await writeJsonAtomic(file, { format: 'spaic-metrics/1', options, metrics, writtenAt: new Date().toISOString() })
 }
 
-/** Writes `value` as JSON to `file` atomically; an IOError naming --json when that fails. */
-export function writeJsonAtomic(file: string, value: unknown): void {
+/** Writes `value` as JSON to `file` atomically (lib/checkpoint/atomic-file.ts); an IOError naming --json when that fails. */
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
   const body = JSON.stringify(value, null, 2) + '\n'
-  const tmp = `${file}.${process.pid}.tmp`
   try {
-    writeFileSync(tmp, body)
-    const fd = openSync(tmp, 'r+')
-    try {
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
-    }
-    renameSync(tmp, file)
+    await writeFileAtomic(file, body)
   } catch (err) {
-    try {
-      unlinkSync(tmp)
-    } catch {
-      /* nothing to clean */
-    }
     throw new IOError(`cannot write metrics to ${file}: ${(err as Error).message}`, { param: '--json', cause: err })
   }
 }

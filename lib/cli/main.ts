@@ -10,7 +10,7 @@ import { accessSync, constants as fsConstants, existsSync, realpathSync, statSyn
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { removeStaleTemporaries } from '../checkpoint/checkpoint.js'
+import { removeStaleTemporaries } from '../checkpoint/atomic-file.js'
 import { infoText, packageVersion } from './info.js'
 import { describe, invalidArgument, NumericalError, SpaicError } from '../errors.js'
 import { isPlainObject } from '../validate.js'
@@ -172,8 +172,8 @@ export async function main(argv: readonly string[], io: MainIO = { stdout: proce
   io.stdout.write(summary ? foldsTable(results, summary) : summaryTable(metrics!))
   if (opts.json) {
     try {
-      if (summary) writeFoldsJson(opts.json, opts, results, summary)
-      else writeMetricsJson(opts.json, opts, metrics!)
+      if (summary) await writeFoldsJson(opts.json, opts, results, summary)
+      else await writeMetricsJson(opts.json, opts, metrics!)
     } catch (err) {
       io.stderr.write(`spaic-learning: ${oneLine(err)}\n`)
       return 1
