@@ -3,10 +3,12 @@ export { Parameter, SparseGrad } from './parameter.js'
 export type { ParameterOptions } from './parameter.js'
 export { NON_FINITE_MODES, Optimizer } from './optimizer.js'
 export type { GuardedStep, NonFiniteMode, OptimizerStateDict, ParamGroup, ParamGroupSpec, ParamsArg, ParamState, SavedTensor, SavedValue, StateValue } from './optimizer.js'
-export { Adadelta, Adagrad, Adam, Adamax, AdamW, ASGD, ElementwiseOptimizer, RMSprop, Rprop, Rprop as Rpop, SGD, SparseAdam } from './optimizers.js'
+export { Adadelta, Adagrad, Adam, Adamax, AdamW, ASGD, ElementwiseOptimizer, RMSprop, Rprop, Rprop as Rpop, SGD } from './optimizers.js'
+export { SparseAdam } from './sparse-adam.js'
+export type { SparseAdamOptions } from './sparse-adam.js'
 export type {
   AdadeltaOptions, AdagradOptions, AdamaxOptions, AdamOptions, AdamWOptions, ASGDOptions, AsyncClosure, Closure, RMSpropOptions, RpropOptions,
-  SGDOptions, SparseAdamOptions,
+  SGDOptions,
 } from './optimizers.js'
 export { LBFGS } from './lbfgs.js'
 export type { LBFGSOptions } from './lbfgs.js'

@@ -1,6 +1,6 @@
 /**
- * The elementwise optimizers (SGD, Adam, AdamW, Adamax, ASGD, Adadelta, Adagrad, RMSprop, Rprop) and
- * SparseAdam, with PyTorch 1.13's hyper-parameters, defaults, checks and arithmetic. Each step of a
+ * The elementwise optimizers (SGD, Adam, AdamW, Adamax, ASGD, Adadelta, Adagrad, RMSprop, Rprop; SparseAdam
+ * is in sparse-adam.ts), with PyTorch 1.13's hyper-parameters, defaults, checks and arithmetic. Each step of a
  * parameter is one fused native kernel (lib/ops/opt-step.ts); this file only computes the step scalars
  * (bias corrections, lr/bias_c1, ASGD's eta and mu, Adagrad's clr, ...) and owns the state tensors.
  *
@@ -10,14 +10,14 @@
  * w.grad = computeGrad()
  * opt.step()
  */
-import { InvalidArgumentError, invalidArgument, ShapeError } from '../errors.js'
-import { optCheck, optStep, optStepAsync, sparseAdamCheck, sparseAdamStep, type OptAlgoName, type OptStepScalars } from '../ops/opt-step.js'
+import { InvalidArgumentError, invalidArgument } from '../errors.js'
+import { optCheck, optStep, optStepAsync, type OptAlgoName, type OptStepScalars } from '../ops/opt-step.js'
 import { Tensor } from '../runtime/tensor.js'
 import {
   checkBetas, checkBool, checkFlagOrNull, checkNumber, checkPair, finite, nonNeg, Optimizer,
   type GuardedStep, type Hyper, type ParamGroup, type ParamsArg, type ParamState,
 } from './optimizer.js'
-import { Parameter, SparseGrad } from './parameter.js'
+import { Parameter } from './parameter.js'
 
 /** A closure re-evaluates the model: it computes the gradients into the parameters and returns the loss. */
 export type Closure = () => number | Tensor
@@ -30,21 +30,21 @@ export function lossValue(v: unknown): number {
   throw invalidArgument('closure', 'a closure that returns the loss (a number or a one-element Tensor)', v)
 }
 
-function isThenable(v: unknown): v is PromiseLike<unknown> {
+export function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
 }
 
 /** The typed error for an async closure given to a sync step; its promise's rejection is handled (not left unhandled). */
-function refuseThenable(r: PromiseLike<unknown>, message: string, options: { param: string }): InvalidArgumentError {
+export function refuseThenable(r: PromiseLike<unknown>, message: string, options: { param: string }): InvalidArgumentError {
   Promise.resolve(r).catch(() => {})
   return new InvalidArgumentError(message, options)
 }
 
-function checkClosure(closure: unknown): void {
+export function checkClosure(closure: unknown): void {
   if (closure !== undefined && typeof closure !== 'function') throw invalidArgument('closure', 'a function or undefined', closure)
 }
 
-const zerosLike = (t: Tensor) => Tensor.zeros(t.shape, { dtype: t.dtype, device: t.device })
+export const zerosLike = (t: Tensor) => Tensor.zeros(t.shape, { dtype: t.dtype, device: t.device })
 const fullLike = (t: Tensor, v: number) => Tensor.full(t.shape, v, { dtype: t.dtype, device: t.device })
 
 function checkDifferentiable(h: Hyper): void {
@@ -559,95 +559,5 @@ export class Rprop extends ElementwiseOptimizer<RpropOptions> {
       scalars: { maximize: h.maximize, etaminus: h.etas[0], etaplus: h.etas[1], stepMin: h.step_sizes[0], stepMax: h.step_sizes[1] },
       state: [st.prev as Tensor, st.step_size as Tensor],
     }
-  }
-}
-
-// -------------------------------------------------------------------------------------- SparseAdam
-
-export interface SparseAdamOptions {
-  lr: number
-  betas: [number, number]
-  eps: number
-  maximize: boolean
-}
-
-const SPARSE_ADAM_SPEC = {
-  name: 'SparseAdam',
-  defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, maximize: false } as SparseAdamOptions,
-  validate(h: Hyper) {
-    checkNumber(h, 'lr', (x) => x > 0, 'a finite number > 0')
-    checkNumber(h, 'eps', (x) => x > 0, 'a finite number > 0')
-    checkBetas(h)
-    checkBool(h, 'maximize')
-  },
-}
-
-/**
- * SparseAdam: Adam on the rows present in a row-sparse gradient (`SparseGrad`); duplicated rows are
- * summed first. A dense gradient throws InvalidArgumentError('SparseAdam does not support dense
- * gradients, please consider Adam instead'), as torch raises, and leaves the parameters unchanged.
- */
-export class SparseAdam extends Optimizer<SparseAdamOptions> {
-  constructor(params: ParamsArg, options?: Partial<SparseAdamOptions>) {
-    super(params, options, SPARSE_ADAM_SPEC)
-    this.allParams().forEach((p, i) => {
-      if (p.data.shape.length === 0) throw new ShapeError(`SparseAdam needs parameters with at least one dimension (params[${i}] is a scalar)`, { param: `params[${i}]` })
-    })
-  }
-
-  step(closure?: Closure): number | undefined {
-    checkClosure(closure)
-    let loss: number | undefined
-    if (closure) {
-      const r = closure()
-      if (isThenable(r)) throw refuseThenable(r, 'the closure returned a Promise; SparseAdam.step needs a synchronous closure', { param: 'closure' })
-      loss = lossValue(r)
-    }
-    this.checkBeforeStep(true, false)
-    this.allParams().forEach((p, i) => {
-      const g = p.grad
-      if (!(g instanceof SparseGrad)) return
-      const want = [g.indices.length, ...p.data.shape.slice(1)]
-      if (g.values.shape.length !== want.length || g.values.shape.some((d, k) => d !== want[k])) {
-        throw new ShapeError(`Expected gradient values of shape [${want.join(', ')}] for params[${i}] but received [${g.values.shape.join(', ')}]`, { param: 'grad' })
-      }
-      const rows = p.data.shape[0]
-      const bad = g.indices.findIndex((r) => r >= rows)
-      if (bad >= 0) throw invalidArgument('grad', `row indices in [0, ${rows}) for params[${i}]`, g.indices[bad])
-    })
-    const plans: Array<GuardedStep & { apply(): void }> = []
-    for (const h of this.paramGroups) {
-      for (const p of h.params) {
-        const g = p.grad
-        if (!(g instanceof SparseGrad)) continue
-        const restore = this.snapshotState(p)
-        let st = this.state.get(p)
-        if (!st) this.state.set(p, (st = {}))
-        if (typeof st.step !== 'number') {
-          st.step = 0
-          st.exp_avg = zerosLike(p.data)
-          st.exp_avg_sq = zerosLike(p.data)
-        }
-        const step = (st.step as number) + 1
-        st.step = step
-        const [beta1, beta2] = h.betas
-        const biasC1 = 1 - beta1 ** step
-        const biasC2 = 1 - beta2 ** step
-        const stepSize = (h.lr * Math.sqrt(biasC2)) / biasC1
-        const scalars: OptStepScalars = { maximize: h.maximize, beta1C: 1 - beta1, beta2C: 1 - beta2, eps: h.eps, negStep: -stepSize }
-        const m = st.exp_avg as Tensor
-        const v = st.exp_avg_sq as Tensor
-        plans.push({
-          param: p,
-          restore,
-          check: () => sparseAdamCheck(scalars, p.data, g.indices, g.values, m, v),
-          apply: () => sparseAdamStep(scalars, p.data, g.indices, g.values, m, v),
-        })
-      }
-    }
-    if (!this.guardStep(plans)) return loss
-    for (const c of plans) c.apply()
-    this.stepCount++
-    return loss
   }
 }

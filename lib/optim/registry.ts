@@ -16,10 +16,11 @@ import type {
 } from './lr-scheduler.js'
 import type { LBFGSOptions } from './lbfgs.js'
 import { Optimizer, type NonFiniteMode, type ParamsArg } from './optimizer.js'
-import { Adadelta, Adagrad, Adam, Adamax, AdamW, ASGD, RMSprop, Rprop, SGD, SparseAdam } from './optimizers.js'
+import { Adadelta, Adagrad, Adam, Adamax, AdamW, ASGD, RMSprop, Rprop, SGD } from './optimizers.js'
+import { SparseAdam, type SparseAdamOptions } from './sparse-adam.js'
 import type {
   AdadeltaOptions, AdagradOptions, AdamaxOptions, AdamOptions, AdamWOptions, ASGDOptions, RMSpropOptions, RpropOptions,
-  SGDOptions, SparseAdamOptions,
+  SGDOptions,
 } from './optimizers.js'
 import type { CanonicalKey, CaseVariants } from '../validate.js'
 
