@@ -14,7 +14,7 @@ import { Connection, Decoder, Encoder, Network, NeuronGroup } from '../network/i
 import { crossEntropy, Learner } from '../learning/index.js'
 import { batches, readMnist, split, subset, syntheticDigits, type Dataset } from '../data/index.js'
 import { concatDatasets } from '../data/dataset.js'
-import { FeedForwardProgram, stepsFor } from '../runtime/feedforward.js'
+import { FeedForwardProgram, stepsFor } from '../executors/bptt.js'
 import { Tensor } from '../runtime/tensor.js'
 import { chainWeights, checkWeights, TRAIN_DEFAULTS, type TrainOptions } from './args.js'
 import { checkpointEpoch, dataSetting, resumeJob, type JobSettings } from './checkpoint.js'

@@ -7,7 +7,7 @@ import { isPlainObject, integer, type CanonicalKey } from '../validate.js'
 import { NetObject, type Category } from './base.js'
 import {
   checkModelParam, lookupModel, type ModelDef, type ModelVarDef, type NeuronModel, type NeuronModelParams,
-} from './models.js'
+} from '../ops/neuron-models.js'
 
 /** The options every neuron group takes, whatever its model. */
 export interface NeuronGroupBaseOptions {
@@ -58,7 +58,7 @@ export function checkShape(param: string, shape: unknown, num: number): number[]
 
 /**
  * A population of `num` spiking neurons of one model, with SPAIC's parameter names and defaults
- * (lib/network/models.ts). Unknown models, unknown parameters and bad values throw `InvalidArgumentError`
+ * (lib/ops/neuron-models.ts). Unknown models, unknown parameters and bad values throw `InvalidArgumentError`
  * naming the option. Connections read its spikes `O`; learners train its `parameter_variables`.
  *
  * @example

@@ -9,11 +9,11 @@ export { Decoder, Encoder, Node, Reward, decoderCodings, encoderCodings, rewardC
 export type { DecoderCoding, DecoderOptions, EncoderCoding, EncoderOptions, RewardCoding, RewardOptions } from './nodes.js'
 export { Monitor } from './monitor.js'
 export type { MonitorOptions } from './monitor.js'
-export { clifV0, lookupModel, neuronModelNames, neuronModels } from './models.js'
-export type { ModelDef, ModelParamDef, ModelVarDef, SlotDType, SlotKind } from './models.js'
+export { clifV0, lookupModel, neuronModelNames, neuronModels } from '../ops/neuron-models.js'
+export type { ModelDef, ModelParamDef, ModelVarDef, SlotDType, SlotKind } from '../ops/neuron-models.js'
 export type {
   CLIFParams, DiehlAndCookParams, IFParams, LIFParams, LIFSTDPExParams, LIFSTDPIhParams, NeuronModel, NeuronModelParams,
-} from './models.js'
+} from '../ops/neuron-models.js'
 export { compileNetwork } from './compile.js'
 export type { CompileOptions } from './compile.js'
 export { SeededRandom, deriveSeed } from './rng.js'

@@ -13,7 +13,7 @@
  * `update` modifies the current value in place (learner weight updates).
  */
 import type { NetObject, Network } from './base.js'
-import type { SlotDType, SlotKind } from './models.js'
+import type { SlotDType, SlotKind } from '../ops/neuron-models.js'
 
 export type { SlotDType, SlotKind }
 

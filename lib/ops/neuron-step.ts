@@ -15,7 +15,7 @@
  */
 import { DeviceError, invalidArgument, ShapeError, StateError } from '../errors.js'
 import { native, type NativeTensor } from '../native.js'
-import { neuronModels } from '../network/models.js'
+import { neuronModels } from './neuron-models.js'
 import { isFloat, type DType } from '../runtime/dtype.js'
 import { resolveDevice, type Device, type DeviceSpec } from '../runtime/device.js'
 import { checkTensor, Tensor } from '../runtime/tensor.js'
@@ -41,7 +41,7 @@ export const STATE_KEYS: Readonly<Record<NeuronModelName, readonly string[]>> = 
 export type NeuronState = Record<string, Tensor>
 
 /**
- * Model parameters, SPAIC's names and defaults (one table: `neuronModels` in lib/network/models.ts):
+ * Model parameters, SPAIC's names and defaults (one table: `neuronModels` in lib/ops/neuron-models.ts):
  * - lif: dt (0.1, SPAIC's backend default), tau_m 8, v_th 1, v_reset 0 (accepted; SPAIC's lif resets to 0)
  * - if: v_th 1, ConstantDecay 0
  * - clif: dt 0.1, tau_m 20, tau_p 12, tau_q 8, v_th 1, V0 = ρ^(ρ/(ρ−1))/(ρ−1) with ρ = tau_p/tau_q (6.75)
@@ -58,14 +58,14 @@ export type NeuronParams = Record<string, number>
 const OP_DEFAULTS: Readonly<Record<string, number>> = { dt: 0.1 }
 
 /**
- * The defaults per model. The model parameters come from the one table, `neuronModels` (lib/network/models.ts);
+ * The defaults per model. The model parameters come from the one table, `neuronModels` (lib/ops/neuron-models.ts);
  * this adds dt, and clif's V0 (NaN here: derived from tau_p and tau_q unless passed).
  */
 const PARAM_DEFAULTS: Readonly<Record<NeuronModelName, Readonly<Record<string, number>>>> = Object.freeze(
   Object.fromEntries(
     NEURON_MODELS.map((m) => {
       const model = neuronModels[m]
-      if (model === undefined) throw new Error(`neuron model ${m} is missing from lib/network/models.ts`)
+      if (model === undefined) throw new Error(`neuron model ${m} is missing from lib/ops/neuron-models.ts`)
       const d: Record<string, number> = { ...OP_DEFAULTS }
       for (const [k, def] of Object.entries(model.params)) d[k] = def.default
       if (m === 'clif') d.V0 = NaN

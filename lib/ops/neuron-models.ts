@@ -2,7 +2,7 @@
  * Neuron models: SPAIC's parameter names and defaults (ALGORITHMS.md §3.4), their state variables,
  * and the fused per-step op each one compiles to. The arithmetic itself lives in the native neuron
  * kernels; this table says what they read, write and are parameterised with. It is the one table of the
- * neuron defaults: the ops (lib/ops/neuron-step.ts `neuronParams`) read theirs from it.
+ * neuron defaults: the ops (`neuronParams` in neuron-step.ts) read theirs from it. It sits with the neuron-step kernel family, below the network layer that compiles groups from it.
  */
 import { InvalidArgumentError, invalidArgument } from '../errors.js'
 import type { CaseVariants } from '../validate.js'

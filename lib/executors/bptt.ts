@@ -15,7 +15,7 @@
 import { InvalidArgumentError, invalidArgument, ShapeError, StateError } from '../errors.js'
 import { compileNetwork, type LayerSpec, type OpSpec, type ProgramSpec, type SlotSpec } from '../network/index.js'
 import type { Network } from '../network/base.js'
-import { conv2dBackwardAsync, conv2dForwardAsync, POOL_KERNEL } from '../ops/conv2d.js'
+import { convBackward, convForward, convLayerOf, type ConvLayer, type ConvPassContext } from './bptt-conv.js'
 import { add, binary } from '../ops/elementwise.js'
 import { neuronBackwardAsync, neuronForwardAsync, neuronState, type NeuronModelName, type NeuronTrace } from '../ops/neuron-step.js'
 import { reduce } from '../ops/reduce.js'
@@ -24,9 +24,9 @@ import type { SurrogateName } from '../ops/surrogate-spike.js'
 import { synapseAsync, synapseBackwardAsync, transpose } from '../ops/synapse.js'
 import { Parameter } from '../optim/parameter.js'
 import { oneOf, options as checkOptions } from '../validate.js'
-import { resolveDevice, type Device } from './device.js'
-import { stepsFor } from './program.js'
-import { Tensor } from './tensor.js'
+import { resolveDevice, type Device } from '../runtime/device.js'
+import { stepsFor } from './step.js'
+import { Tensor } from '../runtime/tensor.js'
 
 /** `FeedForwardProgram.build(net, options)`. */
 export interface FeedForwardBuildOptions {
@@ -68,23 +68,6 @@ const EVENT_GRAD_BELOW = 0.04
  */
 const NARROW_UP_TO = 32
 const EVENT_NARROW_BELOW = 0.15
-
-/** The geometry and per-run buffers of a conv connection (ALGORITHMS.md §3.5). */
-interface ConvLayer {
-  /** The pre's [C_in, H, W]. */
-  inShape: [number, number, number]
-  /** The convolution's output [C_out, H_c, W_c], before the pool. */
-  convShape: [number, number, number]
-  /** The post group's [C_out, H_out, W_out] (pooled when `pool`). */
-  outShape: [number, number, number]
-  geometry: { stride: number; padding: number; dilation: number; groups: number }
-  pool: boolean
-  // Buffers kept between batches of the same shape: the pre-pool output, the pool's argmax (what the
-  // backward routes through) and the pool's gradient.
-  convOut?: Tensor
-  argmax?: Tensor
-  poolGrad?: Tensor
-}
 
 interface Layer {
   group: string
@@ -393,7 +376,7 @@ export class FeedForwardProgram {
       const event = l.conv === null && this.#eventPath(l, density, EVENT_FORWARD_BELOW)
       if (event) l.wt = transpose(l.weight.data, l.wt && l.wt.device === this.device ? l.wt : undefined)
       if (l.conv) {
-        if (T > d) await this.#convForward(l, pre, I, T, B)
+        if (T > d) await convForward(this.#convCtx(), l, pre, I, T, B)
       } else if (T > d) {
         const rows = (T - d) * B
         const out = I.narrow(d, T - d).reshape([rows, l.n])
@@ -485,7 +468,7 @@ export class FeedForwardProgram {
       }
       if (l.conv) {
         if (nextGrad) nextGrad.fill(0) // the conv's dL/dx accumulates
-        if (T > d) await this.#convBackward(l, gradInput, pre, nextGrad, T, B)
+        if (T > d) await convBackward(this.#convCtx(), l, gradInput, pre, nextGrad, T, B)
       } else if (T > d) {
         const rows = (T - d) * B
         const gI = gradInput.narrow(d, T - d).reshape([rows, l.n])
@@ -509,41 +492,9 @@ export class FeedForwardProgram {
     }
   }
 
-  /** A conv layer's input current rows d..T-1: conv2d (+ pool) of the pre's spikes of steps 0..T-d-1, all T·B images at once. */
-  async #convForward(l: Layer, pre: Tensor, I: Tensor, T: number, B: number): Promise<void> {
-    const c = l.conv!
-    const d = l.delay
-    const rows = (T - d) * B
-    const x = pre.narrow(0, T - d).reshape([rows, ...c.inShape])
-    const out = I.narrow(d, T - d).reshape([rows, ...c.outShape])
-    if (!c.pool) {
-      await this.#timed(`${l.conn} forward (conv)`, () => conv2dForwardAsync(x, l.weight.data, { ...c.geometry, out }))
-      return
-    }
-    c.convOut = this.#kept(c.convOut, [rows, ...c.convShape], 'float32')
-    c.argmax = this.#kept(c.argmax, [rows, ...c.outShape], 'int32')
-    await this.#timed(`${l.conn} forward (conv)`, () => conv2dForwardAsync(x, l.weight.data, { ...c.geometry, pool: true, out, conv: c.convOut, argmax: c.argmax }))
-  }
-
-  /**
-   * A conv layer's dL/dW (accumulated into the weight's grad) and, when `gradPre` (zeroed by the
-   * caller), dL/d(pre spikes) of steps 0..T-d-1 from dL/dI of steps d..T-1, through the pool's argmax.
-   */
-  async #convBackward(l: Layer, gradInput: Tensor, pre: Tensor, gradPre: Tensor | null, T: number, B: number): Promise<void> {
-    const c = l.conv!
-    const d = l.delay
-    const rows = (T - d) * B
-    const gy = gradInput.narrow(d, T - d).reshape([rows, ...c.outShape])
-    const x = pre.narrow(0, T - d).reshape([rows, ...c.inShape])
-    if (c.pool) c.poolGrad = this.#kept(c.poolGrad, [rows, ...c.convShape], 'float32')
-    await this.#timed(`${l.conn} backward (conv)`, () => conv2dBackwardAsync(gy, x, l.weight.data, {
-      ...c.geometry,
-      ...(c.pool ? { pool: { argmax: c.argmax!, scratch: c.poolGrad! } } : {}),
-      gradWeight: l.weight.grad as Tensor,
-      gradInput: gradPre ? gradPre.narrow(0, T - d).reshape([rows, ...c.inShape]) : false,
-      gradBias: false,
-      accumulate: true,
-    }))
+  /** The buffers and timing a conv layer's passes use (lib/executors/bptt-conv.ts). */
+  #convCtx(): ConvPassContext {
+    return { kept: (old, shape, dtype) => this.#kept(old, shape, dtype), timed: (phase, f) => this.#timed(phase, f) }
   }
 
   /** dL/dbias += dL/dI summed over the T·B rows (and a conv group's positions). */
@@ -600,32 +551,6 @@ export class FeedForwardProgram {
       p.data.dispose()
       if (p.grad instanceof Tensor) p.grad.dispose()
     }
-  }
-}
-
-/**
- * A compiled conv synapse's geometry. The BPTT path runs SPAIC's ['conv', 'maxpool'] pool: 2×2, stride
- * 2, no padding; any other pool is an InvalidArgumentError naming the connection.
- */
-function convLayerOf(syn: OpSpec): ConvLayer {
-  const p = syn.params as Record<string, unknown>
-  const triple = (k: string) => (p[k] as number[]).map(Number) as [number, number, number]
-  const pool = p.maxpool === true
-  if (pool) {
-    const got = { pool_kernel_size: [Number(p.pool_kernel_h), Number(p.pool_kernel_w)], pool_stride: Number(p.pool_stride), pool_padding: Number(p.pool_padding) }
-    if (got.pool_kernel_size[0] !== POOL_KERNEL || got.pool_kernel_size[1] !== POOL_KERNEL || got.pool_stride !== POOL_KERNEL || got.pool_padding !== 0) {
-      throw new InvalidArgumentError(
-        `connection ${syn.owner}: the BPTT path's max pool is ${POOL_KERNEL}x${POOL_KERNEL} with stride ${POOL_KERNEL} and no padding, not pool_kernel_size ${got.pool_kernel_size.join('x')}, pool_stride ${got.pool_stride}, pool_padding ${got.pool_padding}`,
-        { param: 'network' },
-      )
-    }
-  }
-  return {
-    inShape: triple('in_shape'),
-    convShape: triple('conv_shape'),
-    outShape: triple('out_shape'),
-    geometry: { stride: Number(p.stride), padding: Number(p.padding), dilation: Number(p.dilation), groups: Number(p.groups) },
-    pool,
   }
 }
 

@@ -16,9 +16,9 @@ import { NetObject, Network } from '../network/base.js'
 import { compileNetwork, type CompileOptions } from '../network/compile.js'
 import type { CompilableLearner, OpSpec, ProgramSpec, SlotSpec } from '../network/program.js'
 import { integer, isPlainObject, nonNegative, options as checkOptions, positive } from '../validate.js'
-import { resolveDevice, type Device, type DeviceSpec } from './device.js'
-import { dtypeCode, type AnyTypedArray, type DType } from './dtype.js'
-import { Tensor } from './tensor.js'
+import { resolveDevice, type Device, type DeviceSpec } from '../runtime/device.js'
+import { dtypeCode, type AnyTypedArray, type DType } from '../runtime/dtype.js'
+import { Tensor } from '../runtime/tensor.js'
 
 type H = NativeTensor
 type Handle = object
