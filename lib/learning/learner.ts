@@ -26,7 +26,7 @@ import {
   resolveScheduler,
   type OptimizerLike,
   type SchedulerLike,
-} from './optim-registry.js'
+} from '../optim/registry.js'
 import type { LearnerOptions, LearnerOptionsFor } from './options.js'
 import type {
   LearnerOptimizerName, LearnerOptimizerOptionsFor, LrScheduleName, LrScheduleOptionsFor,

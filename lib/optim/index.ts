@@ -12,14 +12,15 @@ export type {
 } from './optimizers.js'
 export { LBFGS } from './lbfgs.js'
 export type { LBFGSOptions } from './lbfgs.js'
-export {
-  CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, ExponentialLR, LambdaLR, LRScheduler, MultiStepLR, ReduceLROnPlateau, StepLR,
-} from './lr-scheduler.js'
+export { CosineAnnealingLR, ExponentialLR, LambdaLR, LRScheduler, MultiStepLR, StepLR } from './lr-scheduler.js'
 export type {
-  CosineAnnealingLROptions, CosineAnnealingWarmRestartsOptions, CyclicLROptions, ExponentialLROptions, LambdaLROptions,
-  LrLambda, LrSchedulerBaseOptions, MultiStepLROptions, ReduceLROnPlateauOptions, ScaleFn, SchedulerStateDict,
-  StepLROptions,
+  CosineAnnealingLROptions, ExponentialLROptions, LambdaLROptions, LrLambda, LrSchedulerBaseOptions, MultiStepLROptions,
+  SchedulerStateDict, StepLROptions,
 } from './lr-scheduler.js'
+export { CosineAnnealingWarmRestarts, CyclicLR } from './lr-cyclic.js'
+export type { CosineAnnealingWarmRestartsOptions, CyclicLROptions, ScaleFn } from './lr-cyclic.js'
+export { ReduceLROnPlateau } from './lr-plateau.js'
+export type { ReduceLROnPlateauOptions } from './lr-plateau.js'
 export { createLrScheduler, createOptimizer, getLrSchedulerClass, getOptimizerClass, lrScheduleDict, optimDict } from './registry.js'
 export type {
   LearnerOptimizerName, LearnerOptimizerOptions, LearnerOptimizerOptionsFor, LrScheduleName, LrScheduleOptionsFor,

@@ -2,7 +2,8 @@
  * Learning-rate schedules, as torch.optim.lr_scheduler in PyTorch 1.13 (pure TS: they only write
  * `optimizer.paramGroups[i].lr`, and CyclicLR also the momentum). SPAIC's keys: LambdaLR, StepLR,
  * MultiStepLR, ExponentialLR, CosineAnnealingLR, ReduceLROnPlateau, CyclicLR,
- * CosineAnnealingWarmRestarts.
+ * CosineAnnealingWarmRestarts. This file holds the base class and the closed-form schedules; CyclicLR and
+ * CosineAnnealingWarmRestarts are in lr-cyclic.ts, ReduceLROnPlateau in lr-plateau.ts.
  *
  * As in torch, constructing a scheduler performs its first step (epoch 0), `step()` advances one
  * epoch, the schedules use torch's recursive ("chainable") forms so several schedulers can drive one
@@ -14,53 +15,54 @@
  * for (let e = 0; e < 30; e++) { train(); opt.step(); sched.step() }
  */
 import { InvalidArgumentError, invalidArgument } from '../errors.js'
-import { Tensor } from '../runtime/tensor.js'
 import { isPlainObject } from '../validate.js'
 import { Optimizer } from './optimizer.js'
 
-type Group = Record<string, unknown> & { lr: number }
+export type Group = Record<string, unknown> & { lr: number }
 
 /** A JSON-serialisable snapshot of a scheduler (±Infinity written as the strings 'inf' / '-inf'). */
 export type SchedulerStateDict = Record<string, unknown>
 
-function readOptions(v: unknown, known: readonly string[], name: string): Record<string, unknown> {
+// ---- option readers and state helpers, shared by the schedules of lr-cyclic.ts and lr-plateau.ts
+
+export function readOptions(v: unknown, known: readonly string[], name: string): Record<string, unknown> {
   if (v === undefined) return {}
   if (!isPlainObject(v)) throw invalidArgument('options', `an options object for ${name}`, v)
   for (const k of Object.keys(v)) if (!known.includes(k)) throw invalidArgument(k, `a ${name} option (${known.join(', ')})`, k)
   return v
 }
 
-function num(o: Record<string, unknown>, key: string, fallback: number | undefined, test: (x: number) => boolean = () => true, expected = 'a finite number'): number {
+export function num(o: Record<string, unknown>, key: string, fallback: number | undefined, test: (x: number) => boolean = () => true, expected = 'a finite number'): number {
   const v = o[key] === undefined ? fallback : o[key]
   if (v === undefined) throw invalidArgument(key, `${expected} (required)`, v)
   if (typeof v !== 'number' || !Number.isFinite(v) || !test(v)) throw invalidArgument(key, expected, v)
   return v
 }
 
-function int(o: Record<string, unknown>, key: string, fallback: number | undefined, min: number): number {
+export function int(o: Record<string, unknown>, key: string, fallback: number | undefined, min: number): number {
   return num(o, key, fallback, (x) => Number.isInteger(x) && x >= min, `an integer >= ${min}`)
 }
 
-function bool(o: Record<string, unknown>, key: string, fallback: boolean): boolean {
+export function bool(o: Record<string, unknown>, key: string, fallback: boolean): boolean {
   const v = o[key] === undefined ? fallback : o[key]
   if (typeof v !== 'boolean') throw invalidArgument(key, 'a boolean', v)
   return v
 }
 
 /** Python's `a % b` (the sign of b). */
-const pyMod = (a: number, b: number) => ((a % b) + b) % b
+export const pyMod = (a: number, b: number) => ((a % b) + b) % b
 
-function checkOptimizer(optimizer: unknown): Optimizer {
+export function checkOptimizer(optimizer: unknown): Optimizer {
   if (!(optimizer instanceof Optimizer)) throw invalidArgument('optimizer', 'an Optimizer', optimizer)
   return optimizer as Optimizer
 }
 
-function encodeInf(v: unknown): unknown {
+export function encodeInf(v: unknown): unknown {
   if (typeof v === 'number' && !Number.isFinite(v) && !Number.isNaN(v)) return v > 0 ? 'inf' : '-inf'
   if (Array.isArray(v)) return v.map(encodeInf)
   return v
 }
-function decodeInf(v: unknown): unknown {
+export function decodeInf(v: unknown): unknown {
   if (v === 'inf') return Infinity
   if (v === '-inf') return -Infinity
   if (Array.isArray(v)) return v.map(decodeInf)
@@ -68,7 +70,7 @@ function decodeInf(v: unknown): unknown {
 }
 
 /** One value per parameter group: a number for all, or an array with one per group (torch's _format_param). */
-function perGroup(name: string, optimizer: Optimizer, v: unknown, fallback?: number): number[] {
+export function perGroup(name: string, optimizer: Optimizer, v: unknown, fallback?: number): number[] {
   const n = optimizer.paramGroups.length
   const x = v === undefined ? fallback : v
   if (Array.isArray(x)) {
@@ -407,398 +409,5 @@ export class CosineAnnealingLR extends LRScheduler {
   }
   protected stateKeys(): string[] {
     return ['T_max', 'eta_min']
-  }
-}
-
-// -------------------------------------------------------------------------------------- CyclicLR
-
-export type ScaleFn = (x: number) => number
-
-/** `CyclicLR` options: the lr cycles between base_lr and max_lr (stepped per batch). */
-export interface CyclicLROptions extends LrSchedulerBaseOptions {
-  /** Lower lr bound: one value, or one per group. Required. */
-  base_lr: number | number[]
-  /** Upper lr bound: one value, or one per group. Required. */
-  max_lr: number | number[]
-  /** Steps in the increasing half of a cycle (> 0); default 2000. */
-  step_size_up?: number
-  /** Steps in the decreasing half; default (null) step_size_up. */
-  step_size_down?: number | null
-  /** Amplitude policy; default 'triangular' (ignored with scale_fn). */
-  mode?: 'triangular' | 'triangular2' | 'exp_range'
-  /** 'exp_range' factor gamma^iterations; default 1. */
-  gamma?: number
-  /** Custom amplitude scaling (overrides mode). */
-  scale_fn?: ScaleFn | null
-  /** What scale_fn is evaluated on; default 'cycle'. */
-  scale_mode?: 'cycle' | 'iterations'
-  /** Cycle the momentum inversely to the lr (needs a momentum or betas); default true. */
-  cycle_momentum?: boolean
-  /** Lower momentum bound; default 0.8. */
-  base_momentum?: number | number[]
-  /** Upper momentum bound; default 0.9. */
-  max_momentum?: number | number[]
-}
-
-/**
- * Cyclical lr between base_lr and max_lr (modes 'triangular', 'triangular2', 'exp_range', or a custom
- * scale_fn with scale_mode). Construction sets every group's lr to base_lr. With cycle_momentum the
- * momentum (or Adam's betas[0]) cycles inversely between max_momentum and base_momentum.
- */
-export class CyclicLR extends LRScheduler {
-  max_lrs: number[]
-  total_size: number
-  step_ratio: number
-  mode: string
-  gamma: number
-  scale_mode: 'cycle' | 'iterations'
-  cycle_momentum: boolean
-  use_beta1: boolean
-  base_momentums: number[] = []
-  max_momentums: number[] = []
-  private scaleFn: ScaleFn
-  private customScale: boolean
-
-  constructor(
-    optimizer: Optimizer,
-    options: CyclicLROptions,
-  ) {
-    const opt = checkOptimizer(optimizer)
-    const o = readOptions(options, ['base_lr', 'max_lr', 'step_size_up', 'step_size_down', 'mode', 'gamma', 'scale_fn', 'scale_mode', 'cycle_momentum', 'base_momentum', 'max_momentum', 'last_epoch', 'verbose'], 'CyclicLR')
-    if (o.base_lr === undefined) throw invalidArgument('base_lr', 'a number or one per group (required)', undefined)
-    if (o.max_lr === undefined) throw invalidArgument('max_lr', 'a number or one per group (required)', undefined)
-    const baseLrs = perGroup('base_lr', opt, o.base_lr)
-    baseLrs.forEach((x, i) => {
-      if (x < 0) throw invalidArgument(`base_lr`, 'learning rates >= 0', baseLrs[i])
-    })
-    const lastEpoch = int(o, 'last_epoch', -1, -1)
-    if (lastEpoch === -1) opt.paramGroups.forEach((g, i) => ((g as unknown as Group).lr = baseLrs[i]))
-    const maxLrs = perGroup('max_lr', opt, o.max_lr)
-    const up = num(o, 'step_size_up', 2000, (x) => x > 0, 'a number > 0')
-    const down = o.step_size_down === undefined || o.step_size_down === null ? up : num(o, 'step_size_down', undefined, (x) => x > 0, 'a number > 0 or null')
-    const mode = o.mode === undefined ? 'triangular' : o.mode
-    const scaleFn = o.scale_fn === undefined ? null : o.scale_fn
-    if (scaleFn !== null && typeof scaleFn !== 'function') throw invalidArgument('scale_fn', 'a function or null', scaleFn)
-    if (scaleFn === null && (typeof mode !== 'string' || !['triangular', 'triangular2', 'exp_range'].includes(mode))) {
-      throw invalidArgument('mode', "'triangular', 'triangular2' or 'exp_range' (mode is invalid and scale_fn is None)", mode)
-    }
-    const gamma = num(o, 'gamma', 1.0)
-    const scaleModeOpt = o.scale_mode === undefined ? 'cycle' : o.scale_mode
-    if (scaleModeOpt !== 'cycle' && scaleModeOpt !== 'iterations') throw invalidArgument('scale_mode', "'cycle' or 'iterations'", scaleModeOpt)
-    const cycleMomentum = bool(o, 'cycle_momentum', true)
-    let useBeta1 = false
-    let baseMomentums: number[] = []
-    let maxMomentums: number[] = []
-    if (cycleMomentum) {
-      const d = opt.defaults as Record<string, unknown>
-      if (!('momentum' in d) && !('betas' in d)) {
-        throw new InvalidArgumentError('optimizer must support momentum or beta1 with `cycle_momentum` option enabled', { param: 'cycle_momentum' })
-      }
-      useBeta1 = !('momentum' in d)
-      const bm = perGroup('base_momentum', opt, o.base_momentum, 0.8)
-      maxMomentums = perGroup('max_momentum', opt, o.max_momentum, 0.9)
-      if (lastEpoch === -1) {
-        opt.paramGroups.forEach((g, i) => {
-          const gg = g as unknown as Record<string, unknown>
-          if (useBeta1) gg.betas = [bm[i], ...(gg.betas as number[]).slice(1)]
-          else gg.momentum = bm[i]
-        })
-      }
-      baseMomentums = opt.paramGroups.map((g) => {
-        const gg = g as unknown as Record<string, unknown>
-        return useBeta1 ? (gg.betas as number[])[0] : (gg.momentum as number)
-      })
-    }
-    super(opt, o)
-    this.max_lrs = maxLrs
-    this.total_size = up + down
-    this.step_ratio = up / this.total_size
-    this.mode = typeof mode === 'string' ? mode : 'custom'
-    this.gamma = gamma
-    this.customScale = scaleFn !== null
-    if (scaleFn !== null) {
-      this.scaleFn = scaleFn as ScaleFn
-      this.scale_mode = scaleModeOpt
-    } else {
-      ;[this.scaleFn, this.scale_mode] = this.builtinScale()
-    }
-    this.cycle_momentum = cycleMomentum
-    this.use_beta1 = useBeta1
-    this.base_momentums = baseMomentums
-    this.max_momentums = maxMomentums
-    this.initialStep()
-    this.baseLrs = baseLrs
-  }
-
-  private builtinScale(): [ScaleFn, 'cycle' | 'iterations'] {
-    if (this.mode === 'triangular') return [() => 1.0, 'cycle']
-    if (this.mode === 'triangular2') return [(x) => 1 / 2.0 ** (x - 1), 'cycle']
-    return [(x) => this.gamma ** x, 'iterations']
-  }
-
-  protected computeLr(): number[] {
-    const cycle = Math.floor(1 + this.lastEpoch / this.total_size)
-    const x = 1.0 + this.lastEpoch / this.total_size - cycle
-    const scaleFactor = x <= this.step_ratio ? x / this.step_ratio : (x - 1) / (this.step_ratio - 1)
-    const s = this.scaleFn(this.scale_mode === 'cycle' ? cycle : this.lastEpoch)
-    if (typeof s !== 'number' || Number.isNaN(s)) {
-      if (typeof (s as { then?: unknown } | null)?.then === 'function') Promise.resolve(s).catch(() => {})
-      throw invalidArgument('scale_fn', 'a function returning a number', s)
-    }
-    const lrs = this.baseLrs.map((b, i) => {
-      const baseHeight = (this.max_lrs[i] - b) * scaleFactor
-      return b + baseHeight * s
-    })
-    if (this.cycle_momentum) {
-      this.groups.forEach((g, i) => {
-        const baseHeight = (this.max_momentums[i] - this.base_momentums[i]) * scaleFactor
-        const m = this.max_momentums[i] - baseHeight * s
-        if (this.use_beta1) g.betas = [m, ...(g.betas as number[]).slice(1)]
-        else g.momentum = m
-      })
-    }
-    return lrs
-  }
-
-  protected stateKeys(): string[] {
-    return ['max_lrs', 'total_size', 'step_ratio', 'mode', 'gamma', 'scale_mode', 'cycle_momentum', 'use_beta1', 'base_momentums', 'max_momentums']
-  }
-
-  override loadStateDict(sd: SchedulerStateDict): void {
-    super.loadStateDict(sd)
-    if (!this.customScale && ['triangular', 'triangular2', 'exp_range'].includes(this.mode)) [this.scaleFn, this.scale_mode] = this.builtinScale()
-  }
-}
-
-// --------------------------------------------------------------------- CosineAnnealingWarmRestarts
-
-/** `CosineAnnealingWarmRestarts` options: cosine annealing restarted after T_0, T_0·T_mult, ... epochs. */
-export interface CosineAnnealingWarmRestartsOptions extends LrSchedulerBaseOptions {
-  /** Epochs of the first period (integer >= 1). Required. */
-  T_0: number
-  /** Period growth factor (integer >= 1); default 1. */
-  T_mult?: number
-  /** Minimum lr; default 0. */
-  eta_min?: number
-}
-
-/** Cosine annealing with warm restarts: T_cur counts epochs since the last restart, T_i grows by T_mult. */
-export class CosineAnnealingWarmRestarts extends LRScheduler {
-  T_0: number
-  T_i: number
-  T_mult: number
-  eta_min: number
-  T_cur: number
-  constructor(optimizer: Optimizer, options: CosineAnnealingWarmRestartsOptions) {
-    checkOptimizer(optimizer)
-    const o = readOptions(options, ['T_0', 'T_mult', 'eta_min', 'last_epoch', 'verbose'], 'CosineAnnealingWarmRestarts')
-    const t0 = num(o, 'T_0', undefined, (x) => Number.isInteger(x) && x > 0, 'a positive integer')
-    const tMult = num(o, 'T_mult', 1, (x) => Number.isInteger(x) && x >= 1, 'an integer >= 1')
-    const etaMin = num(o, 'eta_min', 0)
-    super(optimizer, o)
-    this.T_0 = t0
-    this.T_i = t0
-    this.T_mult = tMult
-    this.eta_min = etaMin
-    this.T_cur = this.lastEpoch
-    this.initialStep()
-  }
-  protected computeLr(): number[] {
-    return this.baseLrs.map((b) => this.eta_min + ((b - this.eta_min) * (1 + Math.cos((Math.PI * this.T_cur) / this.T_i))) / 2)
-  }
-  /** Advances one epoch (restarting after T_i epochs), or jumps to a possibly fractional `epoch`. */
-  override step(epoch?: number): void {
-    if (epoch !== undefined && (typeof epoch !== 'number' || !Number.isFinite(epoch))) throw invalidArgument('epoch', 'a finite number or undefined', epoch)
-    let e = epoch
-    if (e === undefined && this.lastEpoch < 0) e = 0
-    if (e === undefined) {
-      e = this.lastEpoch + 1
-      this.T_cur = this.T_cur + 1
-      if (this.T_cur >= this.T_i) {
-        this.T_cur = this.T_cur - this.T_i
-        this.T_i = this.T_i * this.T_mult
-      }
-    } else {
-      if (e < 0) throw invalidArgument('epoch', 'a non-negative epoch', e)
-      if (e >= this.T_0) {
-        if (this.T_mult === 1) this.T_cur = pyMod(e, this.T_0)
-        else {
-          const n = Math.trunc(Math.log((e / this.T_0) * (this.T_mult - 1) + 1) / Math.log(this.T_mult))
-          this.T_cur = e - (this.T_0 * (this.T_mult ** n - 1)) / (this.T_mult - 1)
-          this.T_i = this.T_0 * this.T_mult ** n
-        }
-      } else {
-        this.T_i = this.T_0
-        this.T_cur = e
-      }
-    }
-    this.lastEpoch = Math.floor(e)
-    this.stepCount += 1
-    const values = this.computeLr()
-    this.groups.forEach((g, i) => (g.lr = values[i]))
-    this.lastLr = this.groups.map((g) => g.lr)
-  }
-  protected stateKeys(): string[] {
-    return ['T_0', 'T_i', 'T_mult', 'eta_min', 'T_cur']
-  }
-}
-
-// ------------------------------------------------------------------------------- ReduceLROnPlateau
-
-/** `ReduceLROnPlateau` options: the lr is multiplied by factor when the metric stops improving. */
-export interface ReduceLROnPlateauOptions {
-  /** 'min' (default): lower metric is better; 'max': higher is better. */
-  mode?: 'min' | 'max'
-  /** Reduction factor in [0, 1); default 0.1. */
-  factor?: number
-  /** Epochs without improvement before reducing (integer >= 0); default 10. */
-  patience?: number
-  /** Minimum change that counts as improvement; default 1e-4. */
-  threshold?: number
-  /** 'rel' (default): relative to the best; 'abs': absolute. */
-  threshold_mode?: 'rel' | 'abs'
-  /** Epochs to wait after a reduction (integer >= 0); default 0. */
-  cooldown?: number
-  /** Lower lr bound: one value, or one per group; default 0. */
-  min_lr?: number | number[]
-  /** Smallest lr change applied; default 1e-8. */
-  eps?: number
-  /** Log each reduction; default false. */
-  verbose?: boolean
-}
-
-/**
- * Reduces the lr by `factor` once the metric has not improved for more than `patience` epochs, then
- * waits `cooldown` epochs. `step(metric)` needs the metric: SPAIC's optim_schedule() calls step()
- * without one, which torch rejects; here that is an InvalidArgumentError naming 'metrics'.
- */
-export class ReduceLROnPlateau {
-  readonly optimizer: Optimizer
-  factor: number
-  min_lrs: number[]
-  patience: number
-  cooldown: number
-  cooldown_counter = 0
-  mode: 'min' | 'max'
-  threshold: number
-  threshold_mode: 'rel' | 'abs'
-  best = Infinity
-  num_bad_epochs = 0
-  mode_worse = Infinity
-  eps: number
-  verbose: boolean
-  lastEpoch = 0
-  private lastLr: number[]
-
-  constructor(
-    optimizer: Optimizer,
-    options?: ReduceLROnPlateauOptions,
-  ) {
-    this.optimizer = checkOptimizer(optimizer)
-    const o = readOptions(options, ['mode', 'factor', 'patience', 'threshold', 'threshold_mode', 'cooldown', 'min_lr', 'eps', 'verbose'], 'ReduceLROnPlateau')
-    this.factor = num(o, 'factor', 0.1, (x) => x < 1.0 && x >= 0, 'a factor in [0, 1) (Factor should be < 1.0.)')
-    this.min_lrs = perGroup('min_lr', this.optimizer, o.min_lr, 0)
-    this.min_lrs.forEach((x) => {
-      if (x < 0) throw invalidArgument('min_lr', 'learning rates >= 0', x)
-    })
-    this.patience = int(o, 'patience', 10, 0)
-    this.cooldown = int(o, 'cooldown', 0, 0)
-    this.threshold = num(o, 'threshold', 1e-4, (x) => x >= 0, 'a finite number >= 0')
-    this.eps = num(o, 'eps', 1e-8, (x) => x >= 0, 'a finite number >= 0')
-    this.verbose = bool(o, 'verbose', false)
-    const mode = o.mode === undefined ? 'min' : o.mode
-    if (mode !== 'min' && mode !== 'max') throw invalidArgument('mode', "'min' or 'max' (mode min is unknown!)", mode)
-    const tm = o.threshold_mode === undefined ? 'rel' : o.threshold_mode
-    if (tm !== 'rel' && tm !== 'abs') throw invalidArgument('threshold_mode', "'rel' or 'abs'", tm)
-    this.mode = mode
-    this.threshold_mode = tm
-    this.mode_worse = mode === 'min' ? Infinity : -Infinity
-    this.reset()
-    this.lastLr = (this.optimizer.paramGroups as unknown as Group[]).map((g) => g.lr)
-  }
-
-  private reset(): void {
-    this.best = this.mode_worse
-    this.cooldown_counter = 0
-    this.num_bad_epochs = 0
-  }
-
-  get inCooldown(): boolean {
-    return this.cooldown_counter > 0
-  }
-
-  isBetter(a: number, best: number): boolean {
-    if (this.mode === 'min' && this.threshold_mode === 'rel') return a < best * (1 - this.threshold)
-    if (this.mode === 'min') return a < best - this.threshold
-    if (this.threshold_mode === 'rel') return a > best * (this.threshold + 1)
-    return a > best + this.threshold
-  }
-
-  /**
-   * One epoch with its metric (a number or a one-element Tensor).
-   * @throws {InvalidArgumentError} no metric (param 'metrics'), or a metric that is not a number
-   */
-  step(metrics?: number | Tensor, epoch?: number): void {
-    if (metrics === undefined) {
-      throw new InvalidArgumentError("ReduceLROnPlateau.step() missing 1 required positional argument: 'metrics' (pass the metric to step())", { param: 'metrics' })
-    }
-    const current = metrics instanceof Tensor ? metrics.item() : metrics
-    if (typeof current !== 'number') throw invalidArgument('metrics', 'a number or a one-element Tensor', metrics)
-    if (epoch !== undefined && (typeof epoch !== 'number' || !Number.isInteger(epoch))) throw invalidArgument('epoch', 'an integer or undefined', epoch)
-    this.lastEpoch = epoch === undefined ? this.lastEpoch + 1 : epoch
-    if (this.isBetter(current, this.best)) {
-      this.best = current
-      this.num_bad_epochs = 0
-    } else {
-      this.num_bad_epochs += 1
-    }
-    if (this.inCooldown) {
-      this.cooldown_counter -= 1
-      this.num_bad_epochs = 0
-    }
-    if (this.num_bad_epochs > this.patience) {
-      this.reduceLr(this.lastEpoch)
-      this.cooldown_counter = this.cooldown
-      this.num_bad_epochs = 0
-    }
-    this.lastLr = (this.optimizer.paramGroups as unknown as Group[]).map((g) => g.lr)
-  }
-
-  private reduceLr(epoch: number): void {
-    ;(this.optimizer.paramGroups as unknown as Group[]).forEach((g, i) => {
-      const oldLr = g.lr
-      const newLr = Math.max(oldLr * this.factor, this.min_lrs[i])
-      if (oldLr - newLr > this.eps) {
-        g.lr = newLr
-        if (this.verbose) console.log(`Epoch ${epoch}: reducing learning rate of group ${i} to ${newLr.toExponential(4)}.`)
-      }
-    })
-  }
-
-  getLastLr(): number[] {
-    return this.lastLr.slice()
-  }
-
-  private static readonly KEYS = ['factor', 'min_lrs', 'patience', 'cooldown', 'cooldown_counter', 'mode', 'threshold', 'threshold_mode', 'best', 'num_bad_epochs', 'mode_worse', 'eps', 'verbose'] as const
-
-  stateDict(): SchedulerStateDict {
-    const self = this as unknown as Record<string, unknown>
-    const out: SchedulerStateDict = { last_epoch: this.lastEpoch, _last_lr: this.lastLr.slice() }
-    for (const k of ReduceLROnPlateau.KEYS) out[k] = encodeInf(Array.isArray(self[k]) ? (self[k] as unknown[]).slice() : self[k])
-    return out
-  }
-
-  loadStateDict(sd: SchedulerStateDict): void {
-    if (!isPlainObject(sd)) throw invalidArgument('stateDict', 'an object from stateDict()', sd)
-    for (const k of [...ReduceLROnPlateau.KEYS, 'last_epoch', '_last_lr']) {
-      if (!(k in sd)) throw invalidArgument(`stateDict.${k}`, `the field ${k} of a ReduceLROnPlateau state dict`, undefined)
-    }
-    const self = this as unknown as Record<string, unknown>
-    for (const k of ReduceLROnPlateau.KEYS) {
-      const v = decodeInf(sd[k])
-      self[k] = Array.isArray(v) ? v.slice() : v
-    }
-    this.lastEpoch = sd.last_epoch as number
-    this.lastLr = (sd._last_lr as number[]).slice()
   }
 }

@@ -12,56 +12,80 @@
  *      step of each run, by integer step count; option `normalise`), then clamps W to [w_min, w_max].
  * Building the program reproduces SPAIC's dry run: the initial weight is normalised (nearest) and clamped.
  */
-import { InvalidArgumentError, invalidArgument } from '../errors.js'
-import type { Connection } from '../network/connection.js'
-import type { LearnerBuildContext } from '../network/program.js'
-import { Learner, type LearnerOptions, type Role } from './learner.js'
+import { InvalidArgumentError, invalidArgument } from '../../errors.js'
+import type { Connection } from '../../network/connection.js'
+import type { LearnerBuildContext } from '../../network/program.js'
+import { Learner, type LearnerOptions, type Role } from '../learner.js'
+import type { FullOnlineSTDPOptions, LearnerBaseOptions, NearestOnlineSTDPOptions } from '../options.js'
+import { readRuleParams, type RuleDescriptor, type RuleParam } from './descriptor.js'
 
-type Normalise = 'step' | 'run' | 'none'
+const DEFAULT_DECAY = Math.exp(-1 / 20)
+const NORMALISE = ['step', 'run', 'none'] as const
 
-interface OnlineConfig {
-  trace: 'nearest' | 'full'
-  Apost: number
-  Apre: number
-  preDecay: number
-  postDecay: number
-  wNorm: number
-  normalise: Normalise
-  lo: number | null
-  hi: number | null
-  immediate: boolean
+/** The options both online rules share (kernel keys: the `stdp_online` op, native OnlineParams). */
+const shared = (normalise: 'step' | 'run', Apost: number) =>
+  [
+    { name: 'Apost', type: 'number', default: Apost, kernel: 'Apost', doc: 'potentiation amplitude' },
+    { name: 'Apre', type: 'number', default: 1e-4, kernel: 'Apre', doc: 'depression amplitude' },
+    { name: 'lr', type: 'number', default: 0.01, doc: 'read and unused, as in SPAIC' },
+    { name: 'w_norm', type: 'number', default: 78.4, check: 'positive', kernel: 'w_norm', doc: 'target L1 norm of each weight row' },
+    { name: 'w_min', type: 'number', default: 0, nullable: true, kernel: 'lo', doc: 'lower weight bound (null: unbounded)' },
+    { name: 'w_max', type: 'number', default: 1, nullable: true, kernel: 'hi', doc: 'upper weight bound (null: unbounded)' },
+    { name: 'normalise', type: 'enum', values: NORMALISE, default: normalise, kernel: 'normalise', doc: "'step' (every step), 'run' (last step of each run) or 'none'" },
+    { name: 'immediate', type: 'boolean', default: false, kernel: 'immediate', doc: "true: apply this step's dw instead of the previous step's" },
+    { name: 'run_time', type: 'number', default: 0, check: 'nonNegative', doc: 'accepted for SPAIC compatibility, unused' },
+  ] as const satisfies readonly RuleParam[]
+
+/** nearest_online_stdp (§2.2.1): SPAIC's names and defaults; normalise every step. */
+export const NEAREST_ONLINE_STDP = {
+  name: 'nearest_online_stdp',
+  kind: 'local',
+  trains: 'full connections',
+  op: 'stdp_online',
+  fixed: { trace: 'nearest' },
+  params: [
+    ...shared('step', 1e-2),
+    { name: 'trace_pre', type: 'number', default: DEFAULT_DECAY, kernel: 'pre_decay', doc: 'per-step decay factor of the presynaptic trace' },
+    { name: 'trace_post', type: 'number', default: DEFAULT_DECAY, kernel: 'post_decay', doc: 'per-step decay factor of the postsynaptic trace' },
+    { name: 'spike', type: 'number', default: 1, only: 1, doc: 'the spike value (the nearest trace is reset to 1 on a spike)' },
+  ],
+} as const satisfies RuleDescriptor
+
+/** full_online_STDP (§2.2.2): one decay for both traces; normalise on the last step of each run. */
+export const FULL_ONLINE_STDP = {
+  name: 'full_online_STDP',
+  kind: 'local',
+  trains: 'full connections',
+  op: 'stdp_online',
+  fixed: { trace: 'full' },
+  params: [
+    ...shared('run', 0.01),
+    { name: 'trace_decay', type: 'number', default: DEFAULT_DECAY, kernel: ['pre_decay', 'post_decay'], doc: 'per-step decay factor of both traces' },
+  ],
+} as const satisfies RuleDescriptor
+
+// Every descriptor option is a typed option of the rule, and every typed option is in the descriptor.
+type Names<D extends { params: readonly { name: string }[] }> = D['params'][number]['name']
+type Own<O> = Exclude<keyof O, keyof LearnerBaseOptions>
+type Same<A, B> = [Exclude<A, B>, Exclude<B, A>] extends [never, never] ? true : never
+const typed: [Same<Names<typeof NEAREST_ONLINE_STDP>, Own<NearestOnlineSTDPOptions>>, Same<Names<typeof FULL_ONLINE_STDP>, Own<FullOnlineSTDPOptions>>] = [true, true]
+void typed
+
+/** The `stdp_online` op's parameters, kernel-keyed, from a learner's options. */
+function configOf(d: RuleDescriptor, kwargs: Readonly<Record<string, unknown>>): Record<string, number | string | boolean | null> {
+  const { kernel } = readRuleParams(d, kwargs)
+  const lo = kernel.lo as number | null
+  const hi = kernel.hi as number | null
+  if (lo !== null && hi !== null && lo > hi) throw invalidArgument('w_max', `a bound >= w_min (${lo})`, hi)
+  return kernel
 }
 
 abstract class OnlineSTDP extends Learner {
   override gradientBased = false
+  protected abstract readonly descriptor: RuleDescriptor
 
-  protected abstract config(): OnlineConfig
-
-  protected bounds(): [number | null, number | null] {
-    const b = (k: string, def: number): number | null => {
-      const v = this.parameters[k]
-      if (v === undefined) return def
-      if (v === null) return null
-      return this.numberParam(k, def)
-    }
-    const lo = b('w_min', 0)
-    const hi = b('w_max', 1)
-    if (lo !== null && hi !== null && lo > hi) throw invalidArgument('w_max', `a bound >= w_min (${lo})`, hi)
-    return [lo, hi]
-  }
-
-  protected normaliseParam(def: Normalise): Normalise {
-    const v = this.parameters.normalise
-    if (v === undefined) return def
-    if (v !== 'step' && v !== 'run' && v !== 'none') throw invalidArgument('normalise', "'step' (every step), 'run' (last step of each run) or 'none'", v)
-    return v
-  }
-
-  protected immediateParam(): boolean {
-    const v = this.parameters.immediate
-    if (v === undefined) return false
-    if (typeof v !== 'boolean') throw invalidArgument('immediate', 'a boolean', v)
-    return v
+  protected config(): Record<string, number | string | boolean | null> {
+    return configOf(this.descriptor, this.parameters)
   }
 
   override connectionRule(conn: Connection, ctx: LearnerBuildContext, role: Role): void {
@@ -69,7 +93,6 @@ abstract class OnlineSTDP extends Learner {
     if (conn.link !== 'full') {
       throw new InvalidArgumentError(`${this.algorithm} trains full connections; ${conn} is a ${conn.link} connection`, { param: 'trainable' })
     }
-    const c = this.config()
     const preO = ctx.slotName(conn.pre, 'O')
     const postO = ctx.slotName(conn.post, 'O')
     const weight = ctx.slotName(conn, 'weight')
@@ -78,7 +101,7 @@ abstract class OnlineSTDP extends Learner {
     const xPost = ctx.addSlot({ name: this.connVarname(conn, 'output_trace'), var: 'output_trace', shape: conn.post.shape.slice(), batched: true, dtype, kind: 'state', init: { fill: 0 } })
     const dw = ctx.addSlot({ name: this.connVarname(conn, 'dw'), var: 'dw', shape: [conn.post.num, conn.pre.num], batched: false, dtype, kind: 'state', init: { fill: 0 } })
     ctx.addOp({
-      type: 'stdp_online',
+      type: this.descriptor.op,
       reads: [
         { slot: preO, at: 'prev' },
         { slot: postO, at: 'prev' },
@@ -97,54 +120,24 @@ abstract class OnlineSTDP extends Learner {
         readRoles: ['pre', 'post', 'x_pre', 'x_post', 'dw', 'weight'],
         writeRoles: ['x_pre', 'x_post', 'dw', 'weight'],
         connection: conn.name,
-        trace: c.trace,
-        Apost: c.Apost,
-        Apre: c.Apre,
-        pre_decay: c.preDecay,
-        post_decay: c.postDecay,
-        w_norm: c.wNorm,
-        normalise: c.normalise,
-        lo: c.lo,
-        hi: c.hi,
-        immediate: c.immediate,
+        ...this.config(),
       },
     })
   }
 }
-
-const DEFAULT_DECAY = Math.exp(-1 / 20)
 
 /**
  * nearest_online_stdp (§2.2.1). Options (SPAIC's names and defaults): Apost 1e-2, Apre 1e-4,
  * trace_pre = trace_post = exp(-1/20) (per-step decay factors), spike 1, lr 0.01 (read, unused, as in
  * SPAIC); and: w_norm 78.4, w_min 0, w_max 1 (null: unbounded), normalise 'step' | 'run' | 'none'
  * (default 'step', SPAIC's), immediate false (true: apply this step's dw instead of the previous one's).
+ * The table: `NEAREST_ONLINE_STDP`.
  */
 export class NearestOnlineSTDP extends OnlineSTDP {
+  protected readonly descriptor: RuleDescriptor = NEAREST_ONLINE_STDP
   constructor(opts: LearnerOptions = {}) {
     super(opts)
-    this.checkKwargs(['Apost', 'Apre', 'trace_pre', 'trace_post', 'spike', 'lr', 'w_norm', 'w_min', 'w_max', 'normalise', 'immediate', 'run_time'])
     this.config()
-  }
-
-  protected config(): OnlineConfig {
-    const spike = this.numberParam('spike', 1)
-    if (spike !== 1) throw invalidArgument('spike', 'the spike value 1 (the nearest trace is reset to 1 on a spike)', spike)
-    this.numberParam('lr', 0.01)
-    if (this.parameters.run_time !== undefined) this.numberParam('run_time', 0, 'nonNegative')
-    const [lo, hi] = this.bounds()
-    return {
-      trace: 'nearest',
-      Apost: this.numberParam('Apost', 1e-2),
-      Apre: this.numberParam('Apre', 1e-4),
-      preDecay: this.numberParam('trace_pre', DEFAULT_DECAY),
-      postDecay: this.numberParam('trace_post', DEFAULT_DECAY),
-      wNorm: this.numberParam('w_norm', 78.4, 'positive'),
-      normalise: this.normaliseParam('step'),
-      lo,
-      hi,
-      immediate: this.immediateParam(),
-    }
   }
 }
 
@@ -152,34 +145,15 @@ export class NearestOnlineSTDP extends OnlineSTDP {
  * full_online_STDP (§2.2.2). Options: Apost 0.01, Apre 1e-4, trace_decay exp(-1/20) (shared by pre and
  * post), lr 0.01 (unused, as in SPAIC); and: w_norm 78.4 (SPAIC ignores the kwarg, Q7; honoured here),
  * w_min 0, w_max 1, normalise 'run' (default: the last step of each run, by integer step count) | 'step'
- * | 'none', immediate false.
+ * | 'none', immediate false. The table: `FULL_ONLINE_STDP`.
  */
 export class FullOnlineSTDP extends OnlineSTDP {
+  protected readonly descriptor: RuleDescriptor = FULL_ONLINE_STDP
   constructor(opts: LearnerOptions = {}) {
     super(opts)
-    this.checkKwargs(['Apost', 'Apre', 'trace_decay', 'lr', 'w_norm', 'w_min', 'w_max', 'normalise', 'immediate', 'run_time'])
     this.config()
-  }
-
-  protected config(): OnlineConfig {
-    this.numberParam('lr', 0.01)
-    if (this.parameters.run_time !== undefined) this.numberParam('run_time', 0, 'nonNegative')
-    const d = this.numberParam('trace_decay', DEFAULT_DECAY)
-    const [lo, hi] = this.bounds()
-    return {
-      trace: 'full',
-      Apost: this.numberParam('Apost', 0.01),
-      Apre: this.numberParam('Apre', 1e-4),
-      preDecay: d,
-      postDecay: d,
-      wNorm: this.numberParam('w_norm', 78.4, 'positive'),
-      normalise: this.normaliseParam('run'),
-      lo,
-      hi,
-      immediate: this.immediateParam(),
-    }
   }
 }
 
-Learner.register('nearest_online_stdp', NearestOnlineSTDP)
-Learner.register('full_online_STDP', FullOnlineSTDP)
+Learner.register(NEAREST_ONLINE_STDP.name, NearestOnlineSTDP)
+Learner.register(FULL_ONLINE_STDP.name, FullOnlineSTDP)

@@ -1,0 +1,101 @@
+/**
+ * One descriptor per learning rule: SPAIC's registered name, what the rule trains, its keyword arguments
+ * with SPAIC's defaults and checks, and the name each argument takes in the lowered op and its kernel
+ * params struct (the one table from a Learner option to the kernel: the native op and the direct binding
+ * read the same keys). A rule's class reads its options through `readRuleParams`, so a default or a check
+ * is written once, here in the descriptor, and nowhere else in lib/.
+ */
+import { InvalidArgumentError, invalidArgument } from '../../errors.js'
+import { boolean, finiteNumber, nonNegative, positive } from '../../validate.js'
+
+/** How a numeric option is checked. */
+export type NumberCheck = 'finite' | 'positive' | 'nonNegative'
+
+/** One SPAIC keyword argument of a rule. */
+export type RuleParam =
+  | {
+      readonly name: string
+      readonly type: 'number'
+      readonly default: number
+      readonly check?: NumberCheck
+      /** null is accepted (an absent bound: unbounded). */
+      readonly nullable?: boolean
+      /** The key(s) in the lowered op / kernel params struct; absent: read and checked, unused (as in SPAIC). */
+      readonly kernel?: string | readonly string[]
+      /** The only value accepted, when the kernels assume it. */
+      readonly only?: number
+      readonly doc: string
+    }
+  | {
+      readonly name: string
+      readonly type: 'boolean'
+      readonly default: boolean
+      readonly kernel?: string
+      readonly doc: string
+    }
+  | {
+      readonly name: string
+      readonly type: 'enum'
+      readonly values: readonly string[]
+      readonly default: string
+      /** A function or class is read by its name (SPAIC passes surrogate classes). */
+      readonly byName?: boolean
+      readonly kernel?: string
+      readonly doc: string
+    }
+
+/** What a rule is, in one object. */
+export interface RuleDescriptor {
+  /** SPAIC's registered name (the registry is case-insensitive). */
+  readonly name: string
+  /** 'gradient': trained by BPTT and an optimizer; 'local': a per-step program op updates the weights. */
+  readonly kind: 'gradient' | 'local'
+  /** What the rule acts on among the learner's trainable objects ('pathway' objects only pass gradients). */
+  readonly trains: 'neuron groups' | 'full connections'
+  /** The program op the rule lowers to (local rules), or the op parameter it sets (gradient rules). */
+  readonly op: string
+  /** Values the rule fixes in its op (not options). */
+  readonly fixed?: Readonly<Record<string, string | number | boolean>>
+  /** Every keyword argument the rule accepts; any other one is an error naming it. */
+  readonly params: readonly RuleParam[]
+}
+
+/** The options accepted by a descriptor, in order. */
+export const paramNames = (d: RuleDescriptor): string[] => d.params.map((p) => p.name)
+
+/**
+ * Reads `kwargs` against the descriptor: rejects unknown keys, checks every value, applies SPAIC's
+ * defaults. Returns SPAIC name -> value, and the kernel-keyed values (with the descriptor's fixed ones)
+ * that the rule's op carries.
+ */
+export function readRuleParams(
+  d: RuleDescriptor,
+  kwargs: Readonly<Record<string, unknown>>,
+): { values: Record<string, number | string | boolean | null>; kernel: Record<string, number | string | boolean | null> } {
+  const known = paramNames(d)
+  for (const k of Object.keys(kwargs)) {
+    if (!known.includes(k)) throw new InvalidArgumentError(`Unknown option ${JSON.stringify(k)} for algorithm '${d.name}'; known options: ${known.join(', ')}`, { param: k })
+  }
+  const values: Record<string, number | string | boolean | null> = {}
+  const kernel: Record<string, number | string | boolean | null> = { ...(d.fixed ?? {}) }
+  for (const p of d.params) {
+    const v = kwargs[p.name]
+    let out: number | string | boolean | null
+    if (p.type === 'number') {
+      if (v === undefined) out = p.default
+      else if (v === null && p.nullable) out = null
+      else out = p.check === 'positive' ? positive(p.name, v) : p.check === 'nonNegative' ? nonNegative(p.name, v) : finiteNumber(p.name, v)
+      if (p.only !== undefined && out !== p.only) throw invalidArgument(p.name, `${p.only} (${p.doc})`, out)
+    } else if (p.type === 'boolean') {
+      out = v === undefined ? p.default : boolean(p.name, v)
+    } else {
+      const named = p.byName && typeof v === 'function' ? (v as { name: unknown }).name : v
+      if (v === undefined) out = p.default
+      else if (typeof named === 'string' && p.values.includes(named)) out = named
+      else throw invalidArgument(p.name, `one of ${p.values.map((s) => `'${s}'`).join(', ')} (${p.doc})`, v)
+    }
+    values[p.name] = out
+    for (const k of p.kernel === undefined ? [] : typeof p.kernel === 'string' ? [p.kernel] : p.kernel) kernel[k] = out
+  }
+  return { values, kernel }
+}
