@@ -1,8 +1,9 @@
 /**
  * The Diehl & Cook unsupervised job (ALGORITHMS.md §3.9, SPAIC's Stdp_test_main.py), registered as the
- * training job of `nearest_online_stdp`:
+ * training job of `nearest_online_stdp` (SPAIC's example) and of `full_online_STDP` (the same network and
+ * schedule with the other online rule, at its SPAIC defaults):
  *
- *   784 poisson inputs (unit_conversion 0.6375) -> N lifstdp_ex (weights 0.3·U[0,1), nearest_online_stdp)
+ *   784 poisson inputs (unit_conversion 0.6375) -> N lifstdp_ex (weights 0.3·U[0,1), the online rule)
  *   -> N lifstdp_ih (22.5·I) -> back to the excitatory group (−120·(1 − I)); dt 0.1, 256 steps, batch 1.
  *
  * 1. training: each sample is one run of the program (all 256 steps in one native call);
@@ -24,19 +25,25 @@ import { NeuronGroup } from '../network/group.js'
 import { Decoder, Encoder } from '../network/nodes.js'
 import { SeededRandom } from '../network/rng.js'
 import { buildProgram, type Program } from '../executors/step.js'
-import { integer, isPlainObject, options as checkOptions } from '../validate.js'
+import { integer, isPlainObject, oneOf, options as checkOptions } from '../validate.js'
 import { checkWeights, LIMITS, TRAIN_DEFAULTS, type TrainOptions } from './args.js'
 import { checkpointEpoch, dataSetting, resumeJob, type JobSettings } from './checkpoint.js'
 import { foldData, mnistFoldPool, type FoldInfo } from './folds.js'
-import { registerTrainJob, type EpochMetrics, type Metrics } from './jobs.js'
+import { registerTrainJob, type EpochMetrics, type Metrics, type RunSettings } from './jobs.js'
 import type { ProgressReporter } from './progress.js'
+
+/** The rules the Diehl & Cook job trains with. */
+export const ONLINE_RULES = ['nearest_online_stdp', 'full_online_STDP'] as const
+export type OnlineRule = (typeof ONLINE_RULES)[number]
 
 export interface DiehlCookOptions {
   /** Excitatory (= inhibitory) neurons; default 100. */
   neurons?: number
   dt?: number
   seed?: number
-  /** Learner options passed to nearest_online_stdp. */
+  /** The online STDP rule: 'nearest_online_stdp' (default, SPAIC's example) or 'full_online_STDP'. */
+  algorithm?: OnlineRule
+  /** Learner options passed to the rule. */
   learner?: Record<string, unknown>
 }
 
@@ -62,10 +69,11 @@ const MAX_NEURONS = Math.floor((-784 + Math.sqrt(784 * 784 + 8 * LIMITS.weights)
 
 /** The network of SPAIC's STDP example (weights drawn from `seed`). */
 export function diehlCookNetwork(opts: DiehlCookOptions = {}): DiehlCookNetwork {
-  const o = checkOptions('options', opts, ['neurons', 'dt', 'seed', 'learner'])
+  const o = checkOptions('options', opts, ['neurons', 'dt', 'seed', 'learner', 'algorithm'])
+  const algorithm = o.algorithm === undefined ? 'nearest_online_stdp' : oneOf('algorithm', o.algorithm, ONLINE_RULES)
   const N = o.neurons === undefined ? 100 : integer('neurons', o.neurons, 1, MAX_NEURONS)
   if (o.learner !== undefined && !isPlainObject(o.learner)) {
-    throw invalidArgument('learner', 'an options object for nearest_online_stdp', o.learner)
+    throw invalidArgument('learner', `an options object for ${algorithm}`, o.learner)
   }
   const rng = new SeededRandom((o.seed as number | undefined) ?? 0)
   const net = new Network({ name: 'diehl_cook', dt: (o.dt as number | undefined) ?? 0.1 })
@@ -86,7 +94,7 @@ export function diehlCookNetwork(opts: DiehlCookOptions = {}): DiehlCookNetwork 
   const inhExc = net.add(new Connection(inh, exc, { weight: anti, name: 'inh_exc' }))
   const counts = net.add(new Decoder({ num: N, dec_target: exc, name: 'counts' }))
   const learnerOptions = (o.learner as Record<string, unknown> | undefined) ?? {}
-  const learner = new Learner({ algorithm: 'nearest_online_stdp', trainable: conn, name: 'stdp', ...learnerOptions })
+  const learner = new Learner({ algorithm, trainable: conn, name: 'stdp', ...learnerOptions })
   return { net, input, exc, inh, conn, excInh, inhExc, learner, counts }
 }
 
@@ -197,8 +205,20 @@ function loadData(opts: TrainOptions): { train: Dataset; test: Dataset; fold?: {
   return { train: subset(d, 0, nTrain), test: subset(d, nTrain, nTrain + nTest) }
 }
 
-export const diehlCookJob = {
-  description: "Diehl & Cook unsupervised STDP (SPAIC's Stdp_test_main.py): 100 exc + 100 inh, dt 0.1, 256 steps, batch 1",
+/** SPAIC's example runs 256 steps of 0.1 ms, one sample at a time (the command line's generic defaults are not its own). */
+function diehlCookSettings(opts: TrainOptions): RunSettings {
+  const generic = opts.dt === TRAIN_DEFAULTS.dt && opts.runtime === TRAIN_DEFAULTS.runtime
+  const notes = [
+    ...(generic ? ['Diehl & Cook: dt 0.1 ms, runtime 25.6 ms (256 steps), as in SPAIC (pass --dt/--runtime to change)'] : []),
+    ...(opts.batch !== 1 ? [`Diehl & Cook learns one sample at a time: batch ${opts.batch} ignored, using 1`] : []),
+  ]
+  return { dt: generic ? 0.1 : opts.dt, runtime: generic ? 25.6 : opts.runtime, batch: 1, ...(notes.length ? { note: notes.join('\n') } : {}) }
+}
+
+/** The Diehl & Cook job, learning with one of the online STDP rules. */
+export const diehlCookJobFor = (algorithm: OnlineRule) => ({
+  description: `Diehl & Cook unsupervised STDP (SPAIC's Stdp_test_main.py) with ${algorithm}: 100 exc + 100 inh, dt 0.1, 256 steps, batch 1`,
+  settings: diehlCookSettings,
   validate(opts: TrainOptions): void {
     if (opts.hidden !== null && opts.hidden.length === 1) {
       const N = opts.hidden[0]!
@@ -206,12 +226,7 @@ export const diehlCookJob = {
     }
   },
   async run(opts: TrainOptions, progress: ProgressReporter): Promise<Metrics> {
-    // the command line's generic defaults (20 steps of 1 ms, batch 32) are not this example's
-    const generic = opts.dt === TRAIN_DEFAULTS.dt && opts.runtime === TRAIN_DEFAULTS.runtime
-    const dt = generic ? 0.1 : opts.dt
-    const runtime = generic ? 25.6 : opts.runtime
-    if (generic) progress.log('Diehl & Cook: dt 0.1 ms, runtime 25.6 ms (256 steps), as in SPAIC (pass --dt/--runtime to change)')
-    if (opts.batch !== 1) progress.log(`Diehl & Cook learns one sample at a time: batch ${opts.batch} ignored, using 1`)
+    const { dt, runtime } = diehlCookSettings(opts)
     const data = loadData(opts)
     const test = data.test
     let train = data.train
@@ -221,12 +236,12 @@ export const diehlCookJob = {
     if (opts.limit > 0 && opts.limit < train.n) train = subset(train, 0, opts.limit)
     if (data.fold) progress.log(`data: ${data.fold.text}`)
     progress.log(`Diehl & Cook: ${neurons} excitatory + ${neurons} inhibitory neurons, ${train.n} training images`)
-    const dc = diehlCookNetwork({ dt, seed: opts.seed, neurons })
+    const dc = diehlCookNetwork({ dt, seed: opts.seed, neurons, algorithm })
     const prog = await buildProgram(dc.net, { batch: 1, device: opts.device as never, seed: opts.seed })
     const steps = Math.max(1, Math.round(runtime / dt))
     // what the numbers depend on: a resumed run must match these (the batch is always 1)
     const settings: JobSettings = {
-      algorithm: 'nearest_online_stdp', data: dataSetting(opts.data), fold: opts.fold ?? null, limit: opts.limit,
+      algorithm, data: dataSetting(opts.data), fold: opts.fold ?? null, limit: opts.limit,
       seed: opts.seed, hidden: [neurons], runtime, dt,
     }
     let epochs: EpochMetrics[]
@@ -256,7 +271,7 @@ export const diehlCookJob = {
         await checkpointEpoch(opts, settings, prog, [dc.learner], epochs, progress)
       }
       return {
-        algorithm: 'nearest_online_stdp',
+        algorithm,
         device: prog.device.toString(),
         epochs,
         finalTestAccuracy: finalTest,
@@ -269,6 +284,10 @@ export const diehlCookJob = {
       prog.dispose()
     }
   },
-}
+})
+
+/** SPAIC's example job (nearest_online_stdp). */
+export const diehlCookJob = diehlCookJobFor('nearest_online_stdp')
 
 registerTrainJob('nearest_online_stdp', diehlCookJob)
+registerTrainJob('full_online_STDP', diehlCookJobFor('full_online_STDP'))

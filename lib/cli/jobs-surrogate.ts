@@ -19,7 +19,7 @@ import { Tensor } from '../runtime/tensor.js'
 import { chainWeights, checkWeights, TRAIN_DEFAULTS, type TrainOptions } from './args.js'
 import { checkpointEpoch, dataSetting, resumeJob, type JobSettings } from './checkpoint.js'
 import { foldData, mnistFoldPool, type FoldInfo } from './folds.js'
-import { registerTrainJob, type EpochMetrics, type Metrics, type TrainJob } from './jobs.js'
+import { registerTrainJob, type EpochMetrics, type Metrics, type RunSettings, type TrainJob } from './jobs.js'
 import type { ProgressReporter } from './progress.js'
 
 /**
@@ -55,9 +55,11 @@ export function loadData(opts: TrainOptions): { train: Dataset; test: Dataset; s
   return fold === undefined ? { train, test, source } : { train, test, source, fold }
 }
 
-async function evaluate(prog: FeedForwardProgram, data: Dataset, opts: TrainOptions, steps: number): Promise<number> {
+async function evaluate(prog: FeedForwardProgram, data: Dataset, opts: TrainOptions, steps: number, progress: ProgressReporter, label: string): Promise<number> {
   let correct = 0
+  let done = 0
   const px = data.rows * data.cols
+  progress.start(data.n, label)
   for (const b of batches(data, { batchSize: Math.max(opts.batch, 100), shuffle: false })) {
     const x = Tensor.from(b.images, { shape: [b.size, px], device: prog.device })
     const counts = await prog.run(x, { steps, train: false })
@@ -69,7 +71,10 @@ async function evaluate(prog: FeedForwardProgram, data: Dataset, opts: TrainOpti
     }
     counts.dispose()
     x.dispose()
+    done += b.size
+    progress.update({ done, accuracy: correct / done })
   }
+  progress.finish({ done })
   return correct / data.n
 }
 
@@ -105,17 +110,21 @@ function convNetwork(opts: TrainOptions, dt: number, rows: number, cols: number)
   return { net, name: `conv 1x${rows}x${cols} -> 4x${h1.join('x')} (max pool) -> 8x${h2.join('x')} -> 10 lif` }
 }
 
+/** The command line's generic defaults (20 steps of 1 ms) are not the conv example's (13 steps of 2 ms). */
+function surrogateSettings(opts: TrainOptions): RunSettings {
+  const generic = opts.arch === 'conv' && opts.dt === TRAIN_DEFAULTS.dt && opts.runtime === TRAIN_DEFAULTS.runtime
+  if (!generic) return { dt: opts.dt, runtime: opts.runtime, batch: opts.batch }
+  return { dt: 2, runtime: 26, batch: opts.batch, note: 'conv example: dt 2 ms, runtime 26 ms (13 steps), as in SPAIC (pass --dt/--runtime to change)' }
+}
+
 function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: number }): TrainJob {
   return {
     description: `${algorithm}: Poisson -> lif layers (or --arch conv: SPAIC's conv example) -> 10 lif, spike counts, cross-entropy, Adam (BPTT)`,
+    settings: surrogateSettings,
     async run(opts: TrainOptions, progress: ProgressReporter): Promise<Metrics> {
       const conv = opts.arch === 'conv'
       if (conv && opts.hidden !== null) throw new InvalidArgumentError('--hidden applies to --arch fc (the conv network is fixed: SPAIC\'s Conv_test_main)', { param: '--hidden' })
-      // the command line's generic defaults (20 steps of 1 ms) are not the conv example's (13 steps of 2 ms)
-      const generic = conv && opts.dt === TRAIN_DEFAULTS.dt && opts.runtime === TRAIN_DEFAULTS.runtime
-      const dt = generic ? 2 : opts.dt
-      const runtime = generic ? 26 : opts.runtime
-      if (generic) progress.log('conv example: dt 2 ms, runtime 26 ms (13 steps), as in SPAIC (pass --dt/--runtime to change)')
+      const { dt, runtime } = surrogateSettings(opts)
       const { train, test, source, fold } = loadData(opts)
       progress.log(`data: ${source}`)
       const px = train.rows * train.cols
@@ -140,7 +149,7 @@ function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: num
         const resumed = await resumeJob(opts, settings, prog, [learner], progress)
         epochs = resumed.epochs
         for (let e = resumed.epochsDone; e < opts.epochs; e++) {
-          progress.start(train.n, `epoch ${e + 1}/${opts.epochs}`)
+          progress.start(train.n, `epoch ${e + 1}/${opts.epochs} train`)
           const t0 = performance.now()
           let done = 0
           let lossSum = 0
@@ -159,9 +168,9 @@ function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: num
             for (const t of [x, counts, grad]) t.dispose()
             progress.update({ done, loss: lossSum / done, accuracy: correct / done })
           }
-          const trainSec = (performance.now() - t0) / 1e3
-          const testAccuracy = await evaluate(prog, test, opts, steps)
           progress.finish({ done })
+          const trainSec = (performance.now() - t0) / 1e3
+          const testAccuracy = await evaluate(prog, test, opts, steps, progress, `epoch ${e + 1}/${opts.epochs} test`)
           epochs.push({ epoch: e + 1, trainLoss: lossSum / done, trainAccuracy: correct / done, testAccuracy, samplesPerSec: done / trainSec, seconds: (performance.now() - t0) / 1e3 })
           progress.log(`epoch ${e + 1}: test accuracy ${(100 * testAccuracy).toFixed(2)}%`)
           await checkpointEpoch(opts, settings, prog, [learner], epochs, progress)

@@ -35,7 +35,21 @@ export interface TrainJob {
    * command line before anything is loaded or trained: a SpaicError here is a usage error (exit code 2).
    */
   validate?(opts: TrainOptions): void
+  /**
+   * The time step, run time and batch size the job will use for these options (a job may have defaults of
+   * its own, e.g. SPAIC's conv example runs 13 steps of 2 ms): the command line's header prints these, and
+   * the job runs with them. Absent: the options' own.
+   */
+  settings?(opts: TrainOptions): RunSettings
   run(opts: TrainOptions, progress: ProgressReporter): Promise<Metrics>
+}
+
+export interface RunSettings {
+  dt: number
+  runtime: number
+  batch: number
+  /** Why they differ from the options, when they do (printed under the header). */
+  note?: string
 }
 
 const jobs = new Map<string, TrainJob>()
@@ -45,8 +59,8 @@ export const trainJobs: ReadonlyMap<string, TrainJob> = jobs
 export function registerTrainJob(algorithm: string, job: TrainJob): void {
   if (typeof algorithm !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(algorithm)) throw invalidArgument('algorithm', 'an algorithm name', algorithm)
   if (typeof job !== 'object' || job === null || typeof job.run !== 'function') throw invalidArgument('job', 'an object with run(opts, progress)', job)
-  if (job.validate !== undefined && typeof job.validate !== 'function') {
-    throw invalidArgument('job.validate', 'a function of the options', job.validate)
+  for (const k of ['validate', 'settings'] as const) {
+    if (job[k] !== undefined && typeof job[k] !== 'function') throw invalidArgument(`job.${k}`, 'a function of the options', job[k])
   }
   const key = algorithm.toLowerCase()
   if (jobs.has(key)) throw new InvalidArgumentError(`a training job for '${key}' is already registered`, { param: 'algorithm' })

@@ -137,8 +137,10 @@ export async function main(argv: readonly string[], io: MainIO = { stdout: proce
   if (!opts.quiet) {
     const folds = opts.folds === 'all' ? `, all ${FOLDS} folds`
       : opts.fold !== undefined ? `, fold ${opts.fold} of ${FOLDS}` : ''
-    io.stderr.write(`${parsed.command}: ${opts.algorithm}, data ${opts.data}, ${opts.epochs} epoch(s), batch ${opts.batch}, ` +
-      `${stepsOf(opts.runtime, opts.dt)} steps of ${opts.dt} ms, device ${opts.device}, seed ${opts.seed}${folds}\n`)
+    const run = job.settings?.(opts) ?? { dt: opts.dt, runtime: opts.runtime, batch: opts.batch }
+    io.stderr.write(`${parsed.command}: ${opts.algorithm}, data ${opts.data}, ${opts.epochs} epoch(s), batch ${run.batch}, ` +
+      `${stepsOf(run.runtime, run.dt)} steps of ${run.dt} ms, device ${opts.device}, seed ${opts.seed}${folds}\n`)
+    if (run.note) io.stderr.write(`${run.note}\n`)
   }
   // --folds all: the job runs once per fold, with --fold k
   const runs: Array<number | null> = opts.folds === 'all' ? Array.from({ length: FOLDS }, (_, k) => k) : [null]

@@ -410,6 +410,11 @@ test.serial("main: train --arch conv runs SPAIC's conv example (sbp) on the synt
     t.is(code, 0, err.text)
     // the example's 13 steps of 2 ms unless --dt/--runtime are given
     t.regex(err.text, /conv example: dt 2 ms, runtime 26 ms \(13 steps\)/)
+    // the header says what runs: the example's steps, not the command line's generic 20 of 1 ms
+    t.regex(err.text, /^train: sbp, data synthetic, 1 epoch\(s\), batch 50, 13 steps of 2 ms, device cpu/m)
+    // progress in both phases; the train line's samples/s is the figure of the table
+    t.regex(err.text, /epoch 1\/1 train 100% 100\/100 \| [\d.]+ samples\/s/)
+    t.regex(err.text, /epoch 1\/1 test 100% 1000\/1000 \| [\d.]+ samples\/s \| acc/)
     t.regex(err.text, /network: conv 1x28x28 -> 4x13x13 \(max pool\) -> 8x11x11 -> 10 lif, 13 steps of 2 ms, sbp on cpu/)
     const json = JSON.parse(readFileSync(file, 'utf8'))
     t.is(json.options.arch, 'conv')
@@ -424,6 +429,24 @@ test.serial("main: train --arch conv runs SPAIC's conv example (sbp) on the synt
     const e2 = new Sink()
     t.is(await main(['train', '--algorithm', 'nearest_online_stdp', '--arch', 'conv', '--quiet'], { stdout: new Sink(), stderr: e2 }), 1)
     t.regex(e2.text, /--arch conv applies to stca, stbp and sbp/)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test.serial('main: train --algorithm full_online_stdp runs the Diehl & Cook job with full_online_STDP; the header says its batch and steps', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'spaic-cli-full-'))
+  try {
+    const file = path.join(dir, 'm.json')
+    const err = new Sink()
+    const code = await main(['train', '--algorithm', 'full_online_stdp', '--hidden', '4', '--limit', '6', '--device', 'cpu', '--json', file], { stdout: new Sink(), stderr: err })
+    t.is(code, 0, err.text)
+    t.regex(err.text, /^train: full_online_stdp, data synthetic, 1 epoch\(s\), batch 1, 256 steps of 0.1 ms/m)
+    t.regex(err.text, /learns one sample at a time: batch 32 ignored/)
+    const json = JSON.parse(readFileSync(file, 'utf8'))
+    t.is(json.metrics.algorithm, 'full_online_STDP')
+    t.is(json.metrics.extra.steps, 256)
+    t.true(json.metrics.finalTestAccuracy >= 0 && json.metrics.finalTestAccuracy <= 1)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
