@@ -453,6 +453,15 @@ function loadInto(target: Stateful, state: Record<string, unknown>, what: string
   }
 }
 
+/**
+ * The trained parameters of `program` (its weights, biases and other 'param' slots; not the `[stay]` state),
+ * read to the host, in the program's order: what `saveSafetensors` exports.
+ */
+export function programWeights(program: CheckpointProgram): CheckpointTensor[] {
+  const t = target(program)
+  return t.slots.filter((s) => s.kind === 'param').map((s) => ({ name: s.name, kind: s.kind, dtype: s.dtype, shape: s.shape, data: t.read(s) }))
+}
+
 // ---- files ------------------------------------------------------------------------------------------
 
 function checkPath(v: unknown): string {

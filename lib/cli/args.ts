@@ -2,7 +2,8 @@
  * Command-line parsing for `spaic-learning`, without dependencies:
  *   spaic-learning train --algorithm <name> [--data <dir>|synthetic] [--epochs N] [--batch N]
  *                        [--runtime ms] [--dt ms] [--device auto|cpu|cuda|cuda:N] [--seed N] [--json <file>] [--quiet]
- *                        [--arch fc|conv] [--checkpoint <file>] [--resume <file>] [--fold k | --folds all]
+ *                        [--arch fc|conv] [--checkpoint <file>] [--resume <file>] [--weights <file>]
+ *                        [--fold k | --folds all]
  *   spaic-learning demo [same flags]
  *   spaic-learning --help
  * Flags take `--flag value` or `--flag=value`. Every bad flag is an InvalidArgumentError whose
@@ -46,6 +47,8 @@ export interface TrainOptions {
   fold?: number
   /** --folds all: run every fold one after another (the command line passes each job one `fold`). */
   folds?: 'all'
+  /** --weights <file>: write the trained parameters as safetensors after every epoch (optional, like `fold`). */
+  weights?: string
 }
 
 export type ParsedCommand = { command: 'help' | 'version' | 'info' } | { command: 'train' | 'demo'; options: TrainOptions }
@@ -71,7 +74,7 @@ export const TRAIN_DEFAULTS: Readonly<TrainOptions> = Object.freeze({
 
 const VALUE_FLAGS = [
   'algorithm', 'data', 'epochs', 'batch', 'runtime', 'dt', 'device', 'seed', 'json', 'hidden', 'arch', 'lr', 'limit',
-  'checkpoint', 'resume', 'fold', 'folds',
+  'checkpoint', 'resume', 'fold', 'folds', 'weights',
 ] as const
 
 /** Folds of `--fold k` / `--folds all`: k = 0 … FOLDS − 1. */
@@ -108,6 +111,8 @@ Options (train, demo):
                        interrupted run keeps the last complete one)
   --resume <file>      continue from a checkpoint: its epoch count, weights, optimizer
                        and random stream (run with the same settings and a larger --epochs)
+  --weights <file>     write the trained weights as safetensors (readable by PyTorch) after
+                       every epoch
   --fold <k>           cross-validation fold k (0-4): test on the k-th fifth of the data (MNIST:
                        images 2000k+1 .. 2000k+2000 of the first 10000), train on the rest in
                        order; fold 4 is the default split
@@ -311,6 +316,10 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
         if (v.length === 0 || v.includes('\0')) throw bad(flag, 'a file path', v)
         o[name as 'checkpoint' | 'resume'] = v
         break
+      case 'weights':
+        if (v.length === 0 || v.includes('\0')) throw bad(flag, 'a file path', v)
+        o.weights = v
+        break
       case 'fold':
         o.fold = intFlag(flag, v, 0, FOLDS - 1)
         break
@@ -325,8 +334,8 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
     throw new InvalidArgumentError(why, { param: '--folds' })
   }
   if (o.folds !== undefined) {
-    for (const f of ['checkpoint', 'resume'] as const) {
-      if (o[f] === null) continue
+    for (const f of ['checkpoint', 'resume', 'weights'] as const) {
+      if (o[f] === null || o[f] === undefined) continue
       const why = `--${f} cannot be combined with --folds all (a checkpoint holds one run, not ${FOLDS}); ` +
         `run the folds one at a time with --fold k --${f} <file>`
       throw new InvalidArgumentError(why, { param: `--${f}` })

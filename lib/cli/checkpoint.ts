@@ -7,7 +7,7 @@
  */
 import path from 'node:path'
 
-import { readCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointProgram } from '../checkpoint/index.js'
+import { readCheckpoint, restoreCheckpoint, saveCheckpoint, saveSafetensors, type CheckpointProgram } from '../checkpoint/index.js'
 import { InvalidArgumentError, IOError } from '../errors.js'
 import type { Learner } from '../learning/learner.js'
 import { isPlainObject } from '../validate.js'
@@ -67,6 +67,10 @@ export async function resumeJob(opts: TrainOptions, settings: JobSettings, progr
 
 /** With --checkpoint: writes the model, the learners and the job record after epoch `epochs.length`. */
 export async function checkpointEpoch(opts: TrainOptions, settings: JobSettings, program: CheckpointProgram, learners: Learner[], epochs: EpochMetrics[], progress: ProgressReporter): Promise<void> {
+  if (opts.weights) {
+    await saveSafetensors(opts.weights, { program, metadata: { algorithm: String(settings.algorithm), epoch: String(epochs.length) } })
+    progress.log(`weights: epoch ${epochs.length} written to ${opts.weights} (safetensors)`)
+  }
   const file = opts.checkpoint
   if (!file) return
   await saveCheckpoint(file, { program, learners, extra: { job: settings, epoch: epochs.length, epochs: epochs.map((e) => ({ ...e })) } })

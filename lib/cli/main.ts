@@ -121,7 +121,7 @@ export async function main(argv: readonly string[], io: MainIO = { stdout: proce
   if (opts.resume !== null && !(existsSync(opts.resume) && statSync(opts.resume).isFile())) {
     return usageError(io, `--resume ${opts.resume}: ${existsSync(opts.resume) ? 'not a file' : 'no such file'}`)
   }
-  for (const [flag, file] of [['--checkpoint', opts.checkpoint], ['--json', opts.json]] as const) {
+  for (const [flag, file] of [['--checkpoint', opts.checkpoint], ['--json', opts.json], ['--weights', opts.weights ?? null]] as const) {
     const why = file === null ? null : unwritable(flag, file)
     if (why !== null) return usageError(io, why)
   }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import test from 'ava'
 
 import { DeviceError, InvalidArgumentError, NumericalError } from '../../lib/errors.js'
+import { readSafetensors } from '../../lib/checkpoint/index.js'
 import {
   Progress,
   TRAIN_DEFAULTS,
@@ -447,6 +448,24 @@ test.serial('main: train --algorithm full_online_stdp runs the Diehl & Cook job 
     t.is(json.metrics.algorithm, 'full_online_STDP')
     t.is(json.metrics.extra.steps, 256)
     t.true(json.metrics.finalTestAccuracy >= 0 && json.metrics.finalTestAccuracy <= 1)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test.serial('main: --weights writes the trained weights as safetensors after every epoch; not with --folds all', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'spaic-cli-weights-'))
+  try {
+    const file = path.join(dir, 'w.safetensors')
+    const err = new Sink()
+    t.is(await main(['train', '--algorithm', 'stca', '--hidden', '8', '--limit', '40', '--device', 'cpu', '--weights', file], { stdout: new Sink(), stderr: err }), 0, err.text)
+    t.regex(err.text, /weights: epoch 1 written to .*w\.safetensors \(safetensors\)/)
+    const { tensors, metadata } = await readSafetensors(file)
+    t.like(metadata, { algorithm: 'stca', epoch: '1', producer: 'spaic-learning' })
+    t.deepEqual(tensors.map((x) => [x.name, x.shape]), [['conn1:hidden1<-input:{weight}', [8, 784]], ['conn2:output<-hidden1:{weight}', [10, 8]]])
+    const e2 = new Sink()
+    t.is(await main(['train', '--folds', 'all', '--weights', file], { stdout: new Sink(), stderr: e2 }), 2)
+    t.regex(e2.text, /--weights cannot be combined with --folds all/)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
