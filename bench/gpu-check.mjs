@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// GPU check: runs every CUDA kernel against its CPU twin on fresh random inputs, then times both.
+// GPU check: runs every CUDA kernel against its CPU twin on seeded random inputs, then times both (with the
+// benches' timing routine, bench/timing.mjs). The per-family cases are the parity tables of bench/parity/, which
+// test/ops runs too; gpu-checks*.mjs add the runtime, the BPTT executor and the step executor's programs.
 // A plain node script with no dev dependencies: it imports the compiled package (dist/) and the addon
 // (build/Release/spaic.node), so it runs on a GPU server that has only node and a driver.
 //
@@ -11,7 +13,6 @@
 //      tracked) to the server, and run there
 //        .gpu/remote.sh node bench/gpu-check.mjs
 //        .gpu/remote.sh node bench/gpu-check.mjs --filter=synapse   (only checks whose name contains it)
-// The checks of every kernel family beyond elementwise/reduce/GEMM live in bench/gpu-checks.mjs.
 //
 // Options:
 //   --self-test (or SPAIC_GPU_CHECK_SELFTEST=1)  run every check with BOTH sides on the CPU, to verify the
@@ -24,13 +25,15 @@
 // Exit status: 0 when every check passes (skipped ones do not count against it), 1 when one fails, 2 when
 // no CUDA device is usable (and no --self-test was asked for).
 //
-// A check's tolerance is a number t (max |a-b|/(1e-6+|b|) <= t, so 0 means bit-exact), or
-// { rtol, atol } (|a-b| <= atol + rtol*|b| for every element). Its `out()` returns one typed array, or
-// an object of named typed arrays; then the tolerance may also be an object of per-name tolerances.
-// NaN matches NaN; lengths must agree. A check whose `make(device)` returns { skip: 'reason' } (e.g. a second
+// A check's tolerance is a number t (rtol t, atol t·1e-6; 0 means bit-exact), { rtol, atol } (|a-b| <= atol +
+// rtol*|b| for every element) or { ulp } (units in the last place of the output's dtype). Its `out()` returns
+// one typed array, or an object of named typed arrays; then the tolerance may also be an object of per-name
+// tolerances. NaN matches NaN; lengths must agree (bench/parity/run.mjs compares). A check whose `make(device)` returns { skip: 'reason' } (e.g. a second
 // GPU that is not there) is reported as skipped, with the reason, and counted apart from passes and failures.
 import { writeFileSync } from 'node:fs'
-import { performance } from 'node:perf_hooks'
+
+import { compare, missingCases, Rand, sidesOf, TABLES } from './parity/index.mjs'
+import { time } from './timing.mjs'
 
 const argv = process.argv.slice(2)
 const argValue = (name) => {
@@ -50,7 +53,7 @@ const reps = argValue('reps') === undefined ? (selfTest ? 2 : 10) : Number(argVa
 const jsonFile = argValue('json')
 
 const lib = await import(new URL('../dist/index.js', import.meta.url).href)
-const { backends, Tensor, ops } = lib
+const { backends } = lib
 
 const b = backends()
 console.log(`cpu: ${b.cpu.threads} threads, BLAS ${b.cpu.blas}`)
@@ -66,148 +69,29 @@ const { native } = await import(new URL('../dist/native.js', import.meta.url).hr
 const testDevice = selfTest ? 'cpu' : 'cuda:0'
 const sync = selfTest ? () => {} : () => native().synchronize(0)
 
-let seed = 12345
-function rand() {
-  seed = (seed * 1103515245 + 12345) >>> 0
-  return seed / 4294967296
-}
-export function randomArray(n, lo = -1, hi = 1, Ctor = Float32Array) {
-  const a = new Ctor(n)
-  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * rand()
-  return a
-}
-
-function median(xs) {
-  const s = xs.slice().sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]
-}
 /** Median ms of `reps` calls (after one warm-up); `fn` may return a promise (the async variants). */
-async function timeIt(fn, isCuda) {
-  await fn()
-  if (isCuda) sync()
-  const ts = []
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now()
-    await fn()
-    if (isCuda) sync()
-    ts.push(performance.now() - t0)
-  }
-  return median(ts)
-}
-/** The legacy measure: max |a-b|/(1e-6+|b|); Infinity on a NaN mismatch. */
-function maxRelErr(a, b) {
-  let m = 0
-  for (let i = 0; i < a.length; i++) {
-    if (Number.isNaN(a[i]) !== Number.isNaN(b[i])) return Infinity
-    const d = Math.abs(a[i] - b[i]) / (1e-6 + Math.abs(b[i]))
-    if (d > m) m = d
-  }
-  return m
-}
-const asTol = (t) => (typeof t === 'number' ? { rtol: t, atol: t * 1e-6 } : t)
-/** The first element where |a-b| > atol + rtol*|b| (NaN matches NaN), or -1. */
-function firstMismatch(a, b, tol) {
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]
-    const y = b[i]
-    if (x === y || (Number.isNaN(x) && Number.isNaN(y))) continue
-    if (!(Math.abs(x - y) <= tol.atol + tol.rtol * Math.abs(y))) return i
-  }
-  return -1
-}
-/** Compares the outputs of the side under test with the CPU's: { ok, err, note }. */
-function compare(test, cpu, tol) {
-  const named = !ArrayBuffer.isView(cpu)
-  const parts = named ? Object.keys(cpu) : ['']
-  let err = 0
-  let note = ''
-  let ok = true
-  if (named && (ArrayBuffer.isView(test) || Object.keys(test).join() !== parts.join())) {
-    return { ok: false, err: Infinity, note: `outputs [${Object.keys(test)}] vs [${parts}]` }
-  }
-  for (const k of parts) {
-    const a = named ? test[k] : test
-    const b = named ? cpu[k] : cpu
-    const t = asTol(typeof tol === 'object' && !('rtol' in tol) ? tol[k] : tol)
-    if (t === undefined) throw new Error(`no tolerance for output '${k}'`)
-    if (a.length !== b.length) {
-      ok = false
-      note ||= `${k || 'out'}: length ${a.length} vs ${b.length}`
-      err = Infinity
-      continue
-    }
-    err = Math.max(err, maxRelErr(a, b))
-    const i = firstMismatch(a, b, t)
-    if (i >= 0) {
-      ok = false
-      note ||= `${k || 'out'}[${i}] = ${a[i]} vs cpu ${b[i]} (rtol ${t.rtol}, atol ${t.atol})`
-    }
-  }
-  return { ok, err, note }
-}
+const timeIt = async (fn, isCuda) => (await time(fn, { warmup: 1, minRuns: reps, maxRuns: reps, minMs: 0, sync: isCuda ? sync : undefined })).median
 
-// Each check: name, tolerance, and a function (device) -> { run, out, dispose? }: `run()` does the work
-// (it may return a promise), `out()` returns what to compare (a typed array or an object of them) and
-// `dispose()`, when given, frees the check's tensors once it is done.
+// Each check: name, tolerance, and a function (device) -> { run, out, dispose? } | { skip }: `run()` does the
+// work (it may return a promise), `out()` returns what to compare (a typed array or an object of them) and
+// `dispose()`, when given, frees the check's tensors once it is done. The CPU side is always made first.
 const checks = []
-export function addCheck(name, tol, make) {
+const names = new Set()
+function addCheck(name, tol, make) {
+  if (names.has(name)) throw new Error(`gpu-check: two checks named '${name}'`)
+  names.add(name)
   checks.push({ name, tol, make })
 }
 
-const N = 1 << 22
-const xa = randomArray(N, 0.1, 2)
-const xb = randomArray(N, 0.1, 2)
-for (const op of ['add', 'mul', 'div', 'maximum']) {
-  addCheck(`binary ${op} n=${N}`, 1e-6, (device) => {
-    const a = Tensor.from(xa, { device })
-    const bb = Tensor.from(xb, { device })
-    const out = Tensor.empty([N], { device })
-    return { run: () => ops.binary(op, a, bb, out), out: () => out.toArray() }
-  })
-}
-for (const op of ['exp', 'log', 'sigmoid', 'tanh']) {
-  addCheck(`unary ${op} n=${N}`, 1e-5, (device) => {
-    const a = Tensor.from(xa, { device })
-    const out = Tensor.empty([N], { device })
-    return { run: () => ops.unary(op, a, out), out: () => out.toArray() }
-  })
-}
-addCheck('broadcast add [1024,4096]+[4096]', 1e-6, (device) => {
-  const a = Tensor.from(xa, { shape: [1024, 4096], device })
-  const bb = Tensor.from(xb.subarray(0, 4096), { device })
-  const out = Tensor.empty([1024, 4096], { device })
-  return { run: () => ops.add(a, bb, out), out: () => out.toArray() }
-})
-for (const op of ['sum', 'max', 'mean']) {
-  addCheck(`reduce ${op} axis 1 of [2048,2048]`, 1e-5, (device) => {
-    const a = Tensor.from(xa, { shape: [2048, 2048], device })
-    let r
-    return { run: () => { r?.dispose(); r = ops.reduce(op, a, 1) }, out: () => r.toArray() }
-  })
-  addCheck(`reduce ${op} axis 0 of [2048,2048]`, 1e-5, (device) => {
-    const a = Tensor.from(xa, { shape: [2048, 2048], device })
-    let r
-    return { run: () => { r?.dispose(); r = ops.reduce(op, a, 0) }, out: () => r.toArray() }
-  })
-}
-for (const [m, n, k, ta, tb] of [[1280, 784, 784, false, true], [500, 784, 1280, true, false], [1023, 1025, 511, false, false]]) {
-  addCheck(`gemm ${m}x${n}x${k} tA=${ta} tB=${tb}`, 1e-3, (device) => {
-    const a = Tensor.from(xa.subarray(0, m * k), { shape: ta ? [k, m] : [m, k], device })
-    const bb = Tensor.from(xb.subarray(0, k * n), { shape: tb ? [n, k] : [k, n], device })
-    const c = Tensor.empty([m, n], { device })
-    return { run: () => ops.matmulSync(a, bb, { transA: ta, transB: tb, out: c }), out: () => c.toArray() }
-  })
-}
-
-// Kernel families register further checks here.
-for (const mod of ['./gpu-checks.mjs', './gpu-checks-runtime.mjs', './gpu-checks-coverage.mjs']) {
-  try {
-    const m = await import(new URL(mod, import.meta.url).href)
-    await m.register?.({ addCheck, lib, randomArray, selfTest })
-  } catch (err) {
-    // Only a missing checks file itself is skipped; an error inside it is reported.
-    if (!(err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(mod.slice(2)))) throw err
-  }
+// Every row of every kernel family's parity table (bench/parity/), then the checks that are not per-family
+// parity cases: the runtime (devices, tensors, optimizer classes, errors), the BPTT executor and the step
+// executor's programs.
+const gaps = missingCases(lib)
+if (gaps.length) throw new Error(`gpu-check: the parity tables miss ${gaps.join(', ')}`)
+for (const t of TABLES) for (const row of t.rows) addCheck(row.name, row.tol, sidesOf(lib, row))
+for (const [k, mod] of ['./gpu-checks.mjs', './gpu-checks-bptt.mjs', './gpu-checks-coverage.mjs'].entries()) {
+  const m = await import(new URL(mod, import.meta.url).href)
+  await m.register({ addCheck, lib, rand: new Rand(1 + k), selfTest })
 }
 
 const selected = filter === undefined ? checks : checks.filter((c) => c.name.includes(filter))

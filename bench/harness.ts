@@ -1,93 +1,91 @@
 /**
- * Benchmark harness: validate first, warm up, then time repeats and report the median with min and max.
- * Also measures this machine's ceilings, so each bench can state its fraction of them:
- * copy bandwidth (a large tensor copy) and dense FLOP/s (a large GEMM on the best available path).
+ * The benches' harness: validate first, warm up, then time repeats and report the median with min and max
+ * (`time`, from bench/timing.mjs, which bench/gpu-check.mjs uses too), against this machine's measured
+ * ceilings: copy bandwidth (a 256 MiB tensor copy) and dense FLOP/s (a float32 1024^3 GEMM on the best path).
+ * Device choice, the machine line and table printing live here as well, so every bench reads alike.
+ *
+ * A bench picks its device with `--device cpu|cuda|cuda:N|auto` or SPAIC_BENCH_DEVICE (SPAIC_DEVICE overrides
+ * both); `benchDevices()` is the CPU plus cuda:0 when a GPU is usable.
  */
 import os from 'node:os'
 
-import { backends, Device, ops, Tensor } from '../lib/index.js'
+import * as lib from '../lib/index.js'
+import { backends, Device, resolveDevice } from '../lib/index.js'
 import { native } from '../lib/native.js'
+import * as timing from './timing.mjs'
+import type { Timing } from './timing.mjs'
 
-export interface Timing {
-  median: number
-  min: number
-  max: number
-  runs: number
+export type { Timing }
+
+/** Waits for `device` (a no-op on the CPU). */
+export function sync(device: Device): void {
+  if (device.isCuda) native().synchronize(device.index)
 }
 
-function summarise(samples: number[]): Timing {
-  const s = samples.slice().sort((a, b) => a - b)
-  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1], runs: s.length }
+const syncOf = (device?: Device) => (device?.isCuda ? () => sync(device) : undefined)
+
+/**
+ * Times `fn` (ms): `warmup` untimed calls (default 2), then at least `minRuns` (5) calls and at least `minMs`
+ * (200) in total, at most `maxRuns` (1000). With `device`, each call is followed by a wait for that device.
+ */
+export function time(fn: () => unknown, opts: timing.TimeOptions & { device?: Device } = {}): Promise<Timing> {
+  const { device, ...rest } = opts
+  return timing.time(fn, { sync: syncOf(device), ...rest })
 }
 
-/** Times `fn` (ms): `warmup` untimed calls, then at least `repeats` calls and at least `minMs` in total. */
-export async function time(fn: () => unknown, opts: { warmup?: number; repeats?: number; minMs?: number; sync?: Device } = {}): Promise<Timing> {
-  const { warmup = 2, repeats = 7, minMs = 200 } = opts
-  const dev = opts.sync
-  const syncDev = () => {
-    if (dev && dev.isCuda) native().synchronize(dev.index)
-  }
-  for (let i = 0; i < warmup; i++) {
-    await fn()
-    syncDev()
-  }
-  const samples: number[] = []
-  const start = performance.now()
-  while (samples.length < repeats || performance.now() - start < minMs) {
-    const t0 = performance.now()
-    await fn()
-    syncDev()
-    samples.push(performance.now() - t0)
-    if (samples.length >= 200) break
-  }
-  return summarise(samples)
+export const summarise = timing.summarise
+
+/** Copy bandwidth ceiling of `device` in GB/s (bytes read + written), measured once per device. */
+export function copyCeiling(device: Device = Device.cpu): Promise<number> {
+  return timing.copyCeiling(lib, device, syncOf(device))
 }
 
-const ceilingCache = new Map<string, number>()
-
-/** Copy bandwidth in GB/s (bytes read + written per second) of a `bytes`-sized tensor copy on `device`. */
-export async function copyBandwidth(device: Device = Device.cpu, bytes = 256 << 20): Promise<number> {
-  const key = `copy:${device}`
-  const hit = ceilingCache.get(key)
-  if (hit) return hit
-  const n = bytes / 4
-  const src = Tensor.full([n], 1, { device })
-  const dst = Tensor.empty([n], { device })
-  const t = await time(() => dst.copyFrom(src), { warmup: 2, repeats: 9 })
-  src.dispose()
-  dst.dispose()
-  const gbs = (2 * bytes) / (t.median / 1e3) / 1e9
-  ceilingCache.set(key, gbs)
-  return gbs
+/** Dense FLOP ceiling of `device` in GFLOP/s (float32 GEMM 1024^3, BLAS when present), measured once per device. */
+export function gemmCeiling(device: Device = Device.cpu): Promise<number> {
+  return timing.gemmCeiling(lib, device, syncOf(device))
 }
 
-/** Dense FLOP ceiling in GFLOP/s: float32 GEMM n^3 on the best path (BLAS when present). */
-export async function gemmCeiling(device: Device = Device.cpu, n = 1024): Promise<number> {
-  const key = `gemm:${device}:${n}`
-  const hit = ceilingCache.get(key)
-  if (hit) return hit
-  const a = Tensor.full([n, n], 0.5, { device })
-  const b = Tensor.full([n, n], 0.25, { device })
-  const c = Tensor.empty([n, n], { device })
-  const t = await time(() => ops.matmulSync(a, b, { out: c }), { warmup: 2, repeats: 7 })
-  for (const x of [a, b, c]) x.dispose()
-  const g = (2 * n ** 3) / (t.median / 1e3) / 1e9
-  ceilingCache.set(key, g)
-  return g
+function argDevice(): string | undefined {
+  const i = process.argv.indexOf('--device')
+  if (i >= 0) return process.argv[i + 1]
+  return process.env.SPAIC_BENCH_DEVICE
 }
 
-export function machine(): string {
-  const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
+/**
+ * The device a single-device bench runs on: `--device`, else SPAIC_BENCH_DEVICE, else `fallback`; SPAIC_DEVICE,
+ * when set, overrides them all (as everywhere in the library).
+ */
+export function benchDevice(fallback: 'cpu' | 'auto' = 'cpu'): Device {
+  return resolveDevice(argDevice() ?? fallback)
+}
+
+/** The devices to bench: the CPU, plus cuda:0 when usable. */
+export function benchDevices(): Device[] {
+  return backends().cuda.available ? [Device.cpu, Device.cuda(0)] : [Device.cpu]
+}
+
+/** One line about `device` (its GPU name, or the CPU's threads and BLAS), or, without one, the whole machine. */
+export function machine(device?: Device): string {
   const b = backends()
+  if (device?.isCuda) return `${b.cuda.devices[device.index] ?? 'cuda'}`
+  if (device) return `cpu: ${b.cpu.threads} threads, BLAS ${b.cpu.blas}`
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
   const gpu = b.cuda.available ? `, GPU ${b.cuda.devices.join(', ')}` : ''
   return `${cpu} x${os.cpus().length} (${b.cpu.threads} OpenMP threads, BLAS ${b.cpu.blas})${gpu}, node ${process.version}`
 }
 
+/** `x` with `digits` decimals (none from 100 up). */
 export function fmt(x: number, digits = 2): string {
   if (!Number.isFinite(x)) return String(x)
   if (Math.abs(x) >= 100) return x.toFixed(0)
   return x.toFixed(digits)
 }
+
+/** `x` to `digits` significant digits. */
+export const sig = (x: number, digits = 3) => (Number.isFinite(x) ? x.toPrecision(digits) : String(x))
+
+/** `median (min..max)` of a timing, in ms. */
+export const spread = (t: Timing, digits = 3) => `${sig(t.median, digits)} (${sig(t.min, digits)}..${sig(t.max, digits)})`
 
 /** Prints a fixed-width table. */
 export function table(header: string[], rows: Array<Array<string | number>>): void {
@@ -99,7 +97,11 @@ export function table(header: string[], rows: Array<Array<string | number>>): vo
   for (const r of cells.slice(1)) console.log(line(r))
 }
 
-/** The devices to bench: the CPU, plus cuda:0 when usable. */
-export function benchDevices(): Device[] {
-  return backends().cuda.available ? [Device.cpu, Device.cuda(0)] : [Device.cpu]
+/** The markdown header of a memory-bound bench's table (`bandwidthRow` rows). */
+export const BANDWIDTH_HEADER = '| case | median ms | min ms | max ms | GB/s | of copy ceiling |\n|---|---|---|---|---|---|'
+
+/** A markdown row: the timing, the GB/s that moving `bytes` per call gives, and its fraction of `ceiling`. */
+export function bandwidthRow(name: string, t: Timing, bytes: number, ceiling: number): string {
+  const gbs = bytes / (t.median * 1e6)
+  return `| ${name} | ${t.median.toFixed(3)} | ${t.min.toFixed(3)} | ${t.max.toFixed(3)} | ${gbs.toFixed(1)} | ${((100 * gbs) / ceiling).toFixed(0)}% |`
 }

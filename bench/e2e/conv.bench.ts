@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 
 import { Connection, crossEntropy, Decoder, Encoder, FeedForwardProgram, Learner, Network, NeuronGroup, Tensor } from '../../lib/index.js'
 import { readMnist } from '../../lib/data/index.js'
-import { fmt, machine, table } from '../harness.js'
+import { fmt, machine, table, time } from '../harness.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const argv = process.argv.slice(2)
@@ -35,24 +35,21 @@ const learner = new Learner({ algorithm: 'sbp', trainable: net, surrogate_func: 
 learner.setOptimizer('Adam', 1e-3)
 const prog = FeedForwardProgram.build(net, { seed: 1 })
 
-const rates: number[] = []
-for (let k = 0; k < nBatches + 1; k++) {
-  if (k === 1) prog.setProfiling(true) // the first batch warms up
-  const off = (k * B) % (mnist.n - B)
+// One training batch per call (the batch's upload included); the first one warms up and is not profiled.
+let k = 0
+const t = await time(async () => {
+  if (k === 1) prog.setProfiling(true)
+  const off = (k++ * B) % (mnist.n - B)
   const x = Tensor.from(mnist.images.subarray(off * 784, (off + B) * 784), { shape: [B, 784], device: prog.device })
-  const t0 = performance.now()
   const counts = await prog.run(x, { runtime: 26 })
   const { grad } = crossEntropy(counts, mnist.labels.subarray(off, off + B))
   learner.optimZeroGrad()
   await prog.backward(grad)
   learner.optimStep()
-  const sec = (performance.now() - t0) / 1e3
-  if (k > 0) rates.push(B / sec)
   for (const t of [x, counts, grad]) t.dispose()
-}
+}, { device: prog.device, warmup: 1, minRuns: nBatches, maxRuns: nBatches, minMs: 0 })
 const phases = prog.profile()
 prog.dispose()
-rates.sort((a, b) => a - b)
 console.log(`# SPAIC conv example (sbp), training throughput on ${machine()}, device ${device}, ${nBatches} timed batches of ${B}, 13 steps`)
-console.log(`samples/s: median ${fmt(rates[Math.floor(rates.length / 2)], 0)}, min ${fmt(rates[0], 0)}, max ${fmt(rates[rates.length - 1], 0)}\n`)
+console.log(`samples/s: median ${fmt((1e3 * B) / t.median, 0)}, min ${fmt((1e3 * B) / t.max, 0)}, max ${fmt((1e3 * B) / t.min, 0)}\n`)
 table(['phase', 'ms per batch'], Object.entries(phases).map(([k, v]) => [k, fmt(v / nBatches, 1)]))

@@ -13,7 +13,7 @@ import os from 'node:os'
 
 import { Device, Program, compileNetwork, readMnist, resolveDevice, syntheticDigits, type Dataset } from '../../lib/index.js'
 import { diehlCookNetwork } from '../../lib/cli/jobs-stdp.js'
-import { fmt, machine } from '../harness.js'
+import { fmt, machine, summarise } from '../harness.js'
 
 const args = process.argv.slice(2)
 const arg = (k: string, d: string) => (args.includes(k) ? args[args.indexOf(k) + 1]! : d)
@@ -73,11 +73,11 @@ for (const kernel of ['auto', 'dense'] as const) {
   const total = (performance.now() - t0) / 1000
   const cu = process.cpuUsage(c0)
   const cpuSec = (cu.user + cu.system) / 1e6
-  per.sort((x, y) => x - y)
+  const p = summarise(per)
   const rate = n / total
   console.log(
     `${kernel === 'auto' ? 'sparse CPU step (default)' : 'dense online_step        '}: ${fmt(rate, 1)} samples/s over ${n} samples ` +
-      `(per sample median ${fmt(per[per.length >> 1]!, 2)} ms, min ${fmt(per[0]!, 2)}, max ${fmt(per[per.length - 1]!, 2)}; ` +
+      `(per sample median ${fmt(p.median, 2)} ms, min ${fmt(p.min, 2)}, max ${fmt(p.max, 2)}; ` +
       `${fmt(rate * STEPS / 1e3, 1)}k steps/s; ${fmt(rate / SPAIC, 0)}x SPAIC's ${SPAIC}/s; target 500/s: ${fmt((100 * rate) / 500, 0)}%; ` +
       `${fmt(n / cpuSec, 1)} samples per CPU-second, all threads: the figure for an unshared core)`,
   )

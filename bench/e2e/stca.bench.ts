@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 
 import { Connection, crossEntropy, Decoder, Encoder, FeedForwardProgram, Learner, Network, NeuronGroup, Tensor } from '../../lib/index.js'
 import { readMnist } from '../../lib/data/index.js'
-import { fmt, machine, table } from '../harness.js'
+import { fmt, machine, table, time, type Timing } from '../harness.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const argv = process.argv.slice(2)
@@ -36,6 +36,7 @@ const CONFIGS: Config[] = [
 
 const mnist = readMnist(dir)
 
+/** Samples per second of one training batch (the first one warms up): median, min and max. */
 async function bench(c: Config): Promise<{ median: number; min: number; max: number }> {
   const net = new Network({ dt: c.dt, device })
   const inp = net.add(new Encoder({ num: 784, coding: 'poisson', name: 'input' }))
@@ -49,27 +50,23 @@ async function bench(c: Config): Promise<{ median: number; min: number; max: num
   const learner = new Learner({ algorithm: 'stca', trainable: net, alpha: 0.5 })
   learner.setOptimizer('Adam', 1e-3)
   const prog = FeedForwardProgram.build(net, { seed: 1 })
-  const rates: number[] = []
-  for (let k = 0; k < nBatches + 1; k++) {
-    const off = (k * c.batch) % (8000 - c.batch)
+  let k = 0
+  const t = await time(async () => {
+    const off = (k++ * c.batch) % (8000 - c.batch)
     const x = Tensor.from(mnist.images.subarray(off * 784, (off + c.batch) * 784), { shape: [c.batch, 784], device: prog.device })
-    const t0 = performance.now()
     const counts = await prog.run(x, { steps: c.steps })
     const { grad } = crossEntropy(counts, mnist.labels.subarray(off, off + c.batch), { normalise: true })
     learner.optimZeroGrad()
     await prog.backward(grad)
     learner.optimStep()
-    const sec = (performance.now() - t0) / 1e3
-    if (k > 0) rates.push(c.batch / sec) // the first batch warms up
     for (const t of [x, counts, grad]) t.dispose()
-  }
+  }, { device: prog.device, warmup: 1, minRuns: nBatches, maxRuns: nBatches, minMs: 0 })
   prog.dispose()
-  rates.sort((a, b) => a - b)
-  return { median: rates[Math.floor(rates.length / 2)], min: rates[0], max: rates[rates.length - 1] }
+  return { median: (1e3 * c.batch) / t.median, min: (1e3 * c.batch) / t.max, max: (1e3 * c.batch) / t.min }
 }
 
 /** Forward + backward only (no optimizer), ms per batch: the plain-PyTorch BPTT comparison row. */
-async function fwdBwd(): Promise<{ median: number; min: number; max: number }> {
+async function fwdBwd(): Promise<Timing> {
   const net = new Network({ dt: 1, device })
   const inp = net.add(new Encoder({ num: 784, coding: 'poisson', name: 'input' }))
   const h = net.add(new NeuronGroup({ num: 500, model: 'lif', name: 'h' }))
@@ -79,19 +76,17 @@ async function fwdBwd(): Promise<{ median: number; min: number; max: number }> {
   net.add(new Decoder({ num: 10, dec_target: o, coding: 'spike_counts', name: 'out' }))
   new Learner({ algorithm: 'stca', trainable: net, alpha: 0.5 })
   const prog = FeedForwardProgram.build(net, { seed: 1 })
-  const ts: number[] = []
-  for (let k = 0; k < nBatches + 1; k++) {
+  let k = 0
+  const t = await time(async () => {
     const x = Tensor.from(mnist.images.subarray(k * 64 * 784, (k + 1) * 64 * 784), { shape: [64, 784], device: prog.device })
-    const t0 = performance.now()
     const counts = await prog.run(x, { steps: 20 })
     const { grad } = crossEntropy(counts, mnist.labels.subarray(k * 64, (k + 1) * 64))
+    k++
     await prog.backward(grad)
-    if (k > 0) ts.push(performance.now() - t0)
     for (const t of [x, counts, grad]) t.dispose()
-  }
+  }, { device: prog.device, warmup: 1, minRuns: nBatches, maxRuns: nBatches, minMs: 0 })
   prog.dispose()
-  ts.sort((a, b) => a - b)
-  return { median: ts[Math.floor(ts.length / 2)], min: ts[0], max: ts[ts.length - 1] }
+  return t
 }
 
 console.log(`# STCA training throughput on ${machine()}, device ${device}, ${nBatches} timed batches each`)

@@ -7,7 +7,7 @@
 import { ops, Tensor } from '../../lib/index.js'
 import { Rng } from '../../test/helpers/random.js'
 import { outHW, refConv2d } from '../../test/reference/conv2d.js'
-import { benchDevice, fmt, gemmCeiling, machine, measure, sync } from './local-timing.js'
+import { benchDevice, gemmCeiling, machine, sig as fmt, time } from '../harness.js'
 
 const device = benchDevice()
 const ceiling = await gemmCeiling(device)
@@ -48,10 +48,7 @@ for (const L of LAYERS) {
   const gx = Tensor.empty(X.shape, { device })
   const gw = Tensor.empty(W.shape, { device })
   const row = async (op: string, f: number, fn: () => unknown) => {
-    const t = await measure(() => {
-      fn()
-      sync(device)
-    }, { minMs: 300 })
+    const t = await time(fn, { device, minMs: 300 })
     const gf = f / (t.median * 1e6)
     console.log(`| ${L.name} (N=${L.N}) | ${op} | ${fmt(t.median)} (${fmt(t.min)}..${fmt(t.max)}) | ${fmt(gf)} | ${fmt((100 * gf) / ceiling, 2)} |`)
   }

@@ -3,14 +3,14 @@
  * Run: node --import=tsx bench/ops/elementwise.bench.ts
  */
 import { ops, Tensor } from '../../lib/index.js'
-import { benchDevices, copyBandwidth, fmt, machine, table, time } from '../harness.js'
+import { benchDevices, copyCeiling, fmt, machine, table, time } from '../harness.js'
 
 async function main() {
   console.log(`# elementwise / reduce (float32) on ${machine()}`)
   const n = 16 << 20
   const rows: Array<Array<string | number>> = []
   for (const device of benchDevices()) {
-    const ceil = await copyBandwidth(device)
+    const ceil = await copyCeiling(device)
     rows.push([`${device}`, 'copy (ceiling)', '', ceil, '100%'])
     const a = Tensor.full([n], 1.25, { device })
     const b = Tensor.full([n], 0.5, { device })
@@ -25,7 +25,7 @@ async function main() {
       ['sum (all)', () => ops.sum(a).dispose(), 4 * n],
     ]
     for (const [name, fn, bytes] of cases) {
-      const t = await time(fn)
+      const t = await time(fn, { device })
       const gbs = bytes / (t.median / 1e3) / 1e9
       rows.push([`${device}`, name, fmt(t.median, 3), gbs, `${fmt((100 * gbs) / ceil, 0)}%`])
     }

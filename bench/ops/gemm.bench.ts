@@ -49,7 +49,7 @@ async function main() {
       const got = ops.matmulSync(ga, gb).toArray()
       const e2 = maxAbsDiff(got, ref)
       if (e2 > 1e-3 * Math.sqrt(k)) throw new Error(`CUDA GEMM differs from CPU by ${e2}`)
-      const tg = await time(async () => { await ops.matmul(ga, gb, { out: gc }) })
+      const tg = await time(async () => { await ops.matmul(ga, gb, { out: gc }) }, { device: dev })
       rows.push([`${m}x${n}x${k}`, `${dev}`, fmt(tg.median, 3), fmt(tg.min, 3), fmt(tg.max, 3), flop / (tg.median / 1e3) / 1e9, ''])
     }
     for (const x of [a, b, c]) x.dispose()

@@ -10,9 +10,11 @@ import { backends, ops, Tensor } from '../../lib/index.js'
 import { Rng } from '../../test/helpers/random.js'
 import { refNeuronBackward, refNeuronForward } from '../../test/reference/neuron-step.js'
 import { F32 } from '../../test/reference/surrogate-spike.js'
-import { copyCeiling, HEADER, pickDevice, row, time } from './neuron-timing.js'
+import { BANDWIDTH_HEADER as HEADER, bandwidthRow as row, benchDevice, copyCeiling, time } from '../harness.js'
 
-const device = pickDevice()
+const device = benchDevice('auto')
+/** Time each case for at least half a second, after 3 warm-up calls. */
+const TIMED = { device, warmup: 3, minRuns: 10, minMs: 500 }
 const rng = new Rng(2)
 
 function check(ok: boolean, what: string) {
@@ -71,11 +73,11 @@ for (const [T, B, N] of [[20, 64, 500], [20, 256, 4000]] as const) {
     const name = `${c.model} ${c.surrogate} (${trace.save}) [${T},${B},${N}]`
     const tf = await time(() => {
       trace = ops.neuronForward(c.model, input, state, { params, surrogate: c.surrogate, reuse: trace })
-    }, device)
+    }, TIMED)
     console.log(row(`${name} forward`, tf, fwdBytes, ceiling))
-    const tb = await time(() => ops.neuronBackward(trace, gradOut, { out: gradIn }), device)
+    const tb = await time(() => ops.neuronBackward(trace, gradOut, { out: gradIn }), TIMED)
     console.log(row(`${name} backward`, tb, bwdBytes, ceiling))
-    const ta = await time(() => ops.neuronBackwardAsync(trace, gradOut, { out: gradIn }), device)
+    const ta = await time(() => ops.neuronBackwardAsync(trace, gradOut, { out: gradIn }), TIMED)
     console.log(row(`${name} backward (async)`, ta, bwdBytes, ceiling))
     trace.dispose()
     for (const v of Object.values(state)) v.dispose()

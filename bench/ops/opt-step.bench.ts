@@ -10,10 +10,10 @@
  * (test/reference/opt-step.ts), and on CUDA the full-size step against the CPU.
  */
 import { Adadelta, Adagrad, Adam, Adamax, AdamW, ASGD, backends, Device, Parameter, RMSprop, Rprop, SGD, SparseAdam, SparseGrad, Tensor } from '../../lib/index.js'
-import { native } from '../../lib/native.js'
 import type { Optimizer } from '../../lib/optim/index.js'
 import type { OptAlgoName, OptStepScalars } from '../../lib/ops/opt-step.js'
 import { refOptStep, refSparseAdam } from '../../test/reference/opt-step.js'
+import { copyCeiling, time } from '../harness.js'
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`)
@@ -65,33 +65,6 @@ function randomF32(n: number, seed: number): Float32Array {
   return a
 }
 
-const sync = (d: Device) => {
-  if (d.isCuda) native().synchronize(d.index)
-}
-
-function stats(ms: number[]) {
-  const s = ms.slice().sort((a, b) => a - b)
-  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1] }
-}
-
-/** Large-copy bandwidth (read + write) in GB/s. */
-function copyBandwidth(d: Device): number {
-  const n = 64 * 1024 * 1024 // 256 MB of float32 per buffer
-  const src = Tensor.zeros([n], { device: d })
-  const dst = Tensor.zeros([n], { device: d })
-  const t: number[] = []
-  for (let k = 0; k < WARMUP + ITERS; k++) {
-    sync(d)
-    const t0 = performance.now()
-    dst.copyFrom(src)
-    sync(d)
-    if (k >= WARMUP) t.push(performance.now() - t0)
-  }
-  src.dispose()
-  dst.dispose()
-  return (2 * n * 4) / (stats(t).median * 1e6)
-}
-
 function sparseGrad(rows: number, cols: number, d: Device, seed: number): SparseGrad {
   const nnz = Math.floor(rows / 10)
   const idx = Array.from({ length: nnz }, (_, k) => (k * 10 + (seed % 10)) % rows)
@@ -133,8 +106,8 @@ function validate(c: Config, d: Device, pFull: Float32Array, gFull: Float32Array
   return tolOk(run(d), run(Device.cpu)) ? 'ok (cpu)' : 'MISMATCH (cpu)'
 }
 
-function bench(d: Device): void {
-  const bw = copyBandwidth(d)
+async function bench(d: Device): Promise<void> {
+  const bw = await copyCeiling(d)
   console.log(`\n${d} — measured copy bandwidth ${bw.toFixed(1)} GB/s (read + write), n = ${N.toLocaleString()} float32, ${ITERS} timed steps after ${WARMUP} warm-up`)
   console.log('| optimizer | check | median ms | min ms | max ms | MB/step | GB/s | of copy bw |')
   console.log('|---|---|---:|---:|---:|---:|---:|---:|')
@@ -146,16 +119,11 @@ function bench(d: Device): void {
     const p = c.sparse ? new Parameter(Tensor.from(pHost, { shape: [N / cols, cols], device: d })) : new Parameter(Tensor.from(pHost, { device: d }))
     const grads = c.sparse ? [sparseGrad(N / cols, cols, d, 3), sparseGrad(N / cols, cols, d, 4)] : [Tensor.from(gHost, { device: d })]
     const opt = c.make([p])
-    const t: number[] = []
-    for (let k = 0; k < WARMUP + ITERS; k++) {
-      p.grad = grads[k % grads.length]
-      sync(d)
-      const t0 = performance.now()
+    let k = 0
+    const s = await time(() => {
+      p.grad = grads[k++ % grads.length]
       opt.step()
-      sync(d)
-      if (k >= WARMUP) t.push(performance.now() - t0)
-    }
-    const s = stats(t)
+    }, { device: d, warmup: WARMUP, minRuns: ITERS, maxRuns: ITERS, minMs: 0 })
     const bytes = c.words * 4 * N
     const gbs = bytes / (s.median * 1e6)
     console.log(`| ${c.name} | ${check} | ${s.median.toFixed(2)} | ${s.min.toFixed(2)} | ${s.max.toFixed(2)} | ${(bytes / 1e6).toFixed(0)} | ${gbs.toFixed(1)} | ${((100 * gbs) / bw).toFixed(0)}% |`)
@@ -166,7 +134,7 @@ function bench(d: Device): void {
 
 const info = backends()
 console.log(`opt-step bench: CPU threads ${info.cpu.threads}; CUDA ${info.cuda.available ? info.cuda.devices.join(', ') : `not available (${info.cuda.reason})`}`)
-bench(Device.cpu)
-if (info.cuda.available) bench(Device.cuda(0))
+await bench(Device.cpu)
+if (info.cuda.available) await bench(Device.cuda(0))
 else console.log('\ncuda: skipped (no usable GPU)')
 console.log('\nLBFGS is not in the table: its vector maths runs on the host (closure-driven), not in a fused kernel.')

@@ -11,7 +11,7 @@
 import { Connection, Decoder, Encoder, Monitor, Network, NeuronGroup, Reward, Tensor, buildProgram, type DeviceSpec, type RunInput } from '../../lib/index.js'
 import { Rng } from '../../test/helpers/random.js'
 import { refReward } from '../../test/reference/reward.js'
-import { benchDevice, fmt, gemmCeiling, machine, measure } from './local-timing.js'
+import { benchDevice, gemmCeiling, machine, sig as fmt, time } from '../harness.js'
 
 const device = benchDevice()
 const ceiling = await gemmCeiling(device)
@@ -72,7 +72,7 @@ for (const B of [1, 32]) {
   for (const withReward of [false, true]) {
     const prog = await buildProgram(makeNet(withReward, false), { device: spec, seed: 1 })
     const inputs: Record<string, RunInput> = withReward ? { in: x, rw: labels } : { in: x }
-    const t = await measure(() => prog.run(inputs, { steps: T }), { warmup: 2, minRuns: 5, minMs: 500 })
+    const t = await time(() => prog.run(inputs, { steps: T }), { device, warmup: 2, minRuns: 5, minMs: 500 })
     const gf = flop / (t.median * 1e6)
     console.log(
       `| ${B} | ${withReward ? 'conv + reward' : 'conv only'} | ${fmt(t.median)} (${fmt(t.min)}..${fmt(t.max)}) | ${fmt((1000 * B) / t.median)} | ${fmt(gf)} | ${fmt((100 * gf) / ceiling, 2)} |`,

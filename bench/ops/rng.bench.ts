@@ -8,12 +8,12 @@ import { Tensor } from '../../lib/index.js'
 import { Generator } from '../../lib/ops/rng.js'
 import { Rng } from '../../test/helpers/random.js'
 import { refPoisson, refUniform } from '../../test/reference/rng.js'
-import { benchDevice, copyCeiling, fmt, machine, measure, sync } from './local-timing.js'
+import { benchDevice, copyCeiling, machine, sig as fmt, time } from '../harness.js'
 
 const device = benchDevice()
 const copy = await copyCeiling(device)
 console.log(`# rng bench on ${device} (${machine(device)})`)
-console.log(`copy bandwidth (64 MiB, read + write): ${fmt(copy)} GB/s\n`)
+console.log(`copy bandwidth (256 MiB, read + write): ${fmt(copy)} GB/s\n`)
 
 // Validate once against the reference.
 {
@@ -32,10 +32,7 @@ console.log('| draw | elements | median ms (min..max) | Gdraws/s | GB/s | % of c
 console.log('|---|---:|---:|---:|---:|---:|')
 const g = new Generator(1)
 const row = async (name: string, n: number, bytes: number, fn: () => void) => {
-  const t = await measure(() => {
-    fn()
-    sync(device)
-  }, { minMs: 300 })
+  const t = await time(fn, { device, minMs: 300 })
   const gbs = bytes / (t.median * 1e6)
   console.log(`| ${name} | ${n} | ${fmt(t.median)} (${fmt(t.min)}..${fmt(t.max)}) | ${fmt(n / (t.median * 1e6))} | ${fmt(gbs)} | ${fmt((100 * gbs) / copy, 2)} |`)
 }

@@ -12,45 +12,19 @@
  * Every configuration is validated once before timing: event == dense on the device, and the device ==
  * the CPU (CUDA) or the plain-TS reference (CPU, smallest configuration).
  */
-import { Device, ops, resolveDevice, Tensor } from '../../lib/index.js'
-import { native } from '../../lib/native.js'
+import { Device, ops, Tensor } from '../../lib/index.js'
 import { firstMismatch } from '../../test/helpers/tolerance.js'
 import { Rng } from '../../test/helpers/random.js'
 import { refWeightChange } from '../../test/reference/stdp-trace.js'
+import { benchDevice, copyCeiling, gemmCeiling, machine, time as timeOn, type Timing } from '../harness.js'
 
-const args = process.argv.slice(2)
-const devArg = args.includes('--device') ? args[args.indexOf('--device') + 1] : 'cpu'
-const quick = args.includes('--quick')
-const device: Device = resolveDevice(devArg as 'cpu' | 'cuda')
+const quick = process.argv.includes('--quick')
+const device: Device = benchDevice()
 
-function sync(): void {
-  if (device.isCuda) native().synchronize(device.index)
-}
+/** Runs fn until ~0.6 s (0.15 s with --quick) or 60 (15) runs, after 3 warm-up runs; times in ms. */
+const time = (fn: () => unknown) => timeOn(fn, { device, warmup: 3, minRuns: 5, maxRuns: quick ? 15 : 60, minMs: quick ? 150 : 600 })
 
-interface Stats {
-  median: number
-  min: number
-  max: number
-}
-
-/** Runs fn until ~budget ms or `maxReps`, after `warmup` untimed runs; times in ms. */
-function time(fn: () => void, opts: { warmup?: number; minReps?: number; maxReps?: number; budgetMs?: number } = {}): Stats {
-  const { warmup = 3, minReps = 5, maxReps = quick ? 15 : 60, budgetMs = quick ? 150 : 600 } = opts
-  for (let i = 0; i < warmup; i++) fn()
-  sync()
-  const ts: number[] = []
-  const start = performance.now()
-  while (ts.length < minReps || (ts.length < maxReps && performance.now() - start < budgetMs)) {
-    const t0 = performance.now()
-    fn()
-    sync()
-    ts.push(performance.now() - t0)
-  }
-  ts.sort((a, b) => a - b)
-  return { median: ts[Math.floor(ts.length / 2)], min: ts[0], max: ts[ts.length - 1] }
-}
-
-const fmt = (s: Stats) => `${s.median.toFixed(3)} ms (min ${s.min.toFixed(3)}, max ${s.max.toFixed(3)})`
+const fmt = (s: Timing) => `${s.median.toFixed(3)} ms (min ${s.min.toFixed(3)}, max ${s.max.toFixed(3)})`
 
 function check(what: string, actual: ArrayLike<number>, expected: ArrayLike<number>, tol = { rtol: 1e-4, atol: 1e-5 }): void {
   const m = firstMismatch(actual, expected, tol)
@@ -60,24 +34,12 @@ function check(what: string, actual: ArrayLike<number>, expected: ArrayLike<numb
 const rng = new Rng(2024)
 const f32 = (a: ArrayLike<number>, shape: number[], dev: Device = device) => Tensor.from(Float32Array.from(a), { shape, device: dev })
 
-console.log(`# STDP-trace benchmark on ${device} (${device.isCuda ? native().backends().cuda.devices[device.index] : `${native().backends().cpu.threads} threads, BLAS ${native().backends().cpu.blas}`})`)
+console.log(`# STDP-trace benchmark on ${device} (${machine(device)})`)
 
 // --- machine ceilings: copy bandwidth and GEMM throughput
-const copyN = 16 * 1024 * 1024
-const src = Tensor.full([copyN], 1, { device })
-const dst = Tensor.zeros([copyN], { device })
-const copy = time(() => dst.copyFrom(src))
-const copyGBs = (2 * copyN * 4) / (copy.min * 1e6) // best run: the machine is shared
-src.dispose()
-dst.dispose()
-const gn = 1024
-const ga = Tensor.full([gn, gn], 0.5, { device })
-const gb = Tensor.full([gn, gn], 0.25, { device })
-const gc = Tensor.zeros([gn, gn], { device })
-const gemmT = time(() => ops.matmulSync(ga, gb, { out: gc }), { maxReps: 20 })
-const gemmGF = (2 * gn ** 3) / (gemmT.min * 1e6)
-for (const x of [ga, gb, gc]) x.dispose()
-console.log(`ceiling (best of the runs): copy ${copyGBs.toFixed(1)} GB/s (64 MiB copy, ${fmt(copy)}); float32 GEMM ${gemmGF.toFixed(1)} GFLOP/s (1024^3, ${fmt(gemmT)})`)
+const copyGBs = await copyCeiling(device)
+const gemmGF = await gemmCeiling(device)
+console.log(`ceiling (median of the runs): copy ${copyGBs.toFixed(1)} GB/s (256 MiB copy); float32 GEMM ${gemmGF.toFixed(1)} GFLOP/s (1024^3)`)
 
 // --- trace updates
 console.log('\n## trace updates (x <- trace(x, s), float32; 12 bytes per element)')
@@ -94,7 +56,7 @@ for (const [B, N] of [[64, 784], [64, 100_000], [1, 4_000_000]] as const) {
   const got = x.toArray()
   check('trace', got.subarray(0, 4096), Array.from({ length: 4096 }, (_, i) => (1 - sv[i]) * (0.95 * x0[i]) + sv[i]))
   for (const kind of ['nearest', 'full', 'switch', 'scaled'] as const) {
-    const st = time(() => ops.traceUpdate(kind, x, s, { decay: 0.95, amp: 0.5 }))
+    const st = await time(() => ops.traceUpdate(kind, x, s, { decay: 0.95, amp: 0.5 }))
     const gbs = (12 * n) / (st.median * 1e6)
     console.log(`| ${kind} | [${B}, ${N}] | ${fmt(st)} | ${gbs.toFixed(1)} | ${((100 * gbs) / copyGBs).toFixed(0)}% |`)
   }
@@ -138,8 +100,8 @@ for (const nPost of [100, 400]) {
         check('cpu == reference', dense.dw.toArray(), refWeightChange({ batch: B, nPost, nPre, ...o }, v.sPost, v.xPre, v.xPost, v.sPre))
       }
       const out = dense.dw
-      const td = time(() => ops.stdpWeightChange(inputs, { ...o, out, beta: 0, path: 'dense' }))
-      const te = time(() => ops.stdpWeightChange(inputs, { ...o, out, beta: 0, path: 'event' }))
+      const td = await time(() => ops.stdpWeightChange(inputs, { ...o, out, beta: 0, path: 'dense' }))
+      const te = await time(() => ops.stdpWeightChange(inputs, { ...o, out, beta: 0, path: 'event' }))
       const nnzPost = sPostV.reduce((a, b) => a + b, 0)
       const nnzPre = sPreV.reduce((a, b) => a + b, 0)
       const frac = (nnzPost * nPre + nnzPre * nPost) / (2 * B * nPost * nPre)

@@ -7,9 +7,11 @@
 import { backends, Device, ops, Tensor } from '../../lib/index.js'
 import { Rng } from '../../test/helpers/random.js'
 import { F32, refSurrogate } from '../../test/reference/surrogate-spike.js'
-import { copyCeiling, HEADER, pickDevice, row, time } from './neuron-timing.js'
+import { BANDWIDTH_HEADER as HEADER, bandwidthRow as row, benchDevice, copyCeiling, time } from '../harness.js'
 
-const device = pickDevice()
+const device = benchDevice('auto')
+/** Time each case for at least half a second, after 3 warm-up calls. */
+const TIMED = { device, warmup: 3, minRuns: 10, minMs: 500 }
 const rng = new Rng(1)
 
 function check(ok: boolean, what: string) {
@@ -50,15 +52,15 @@ for (const [T, B, N] of [[20, 64, 500], [20, 256, 2000]] as const) {
   }
   const out = Tensor.empty([T, B, N], { device })
   for (const kind of ['STCA', 'SigmoidGrad', 'AtanGrad'] as const) {
-    const tf = await time(() => ops.surrogateForward(kind, x, { out }), device)
+    const tf = await time(() => ops.surrogateForward(kind, x, { out }), TIMED)
     console.log(row(`${kind} forward [${T},${B},${N}]`, tf, numel * 8, ceiling))
-    const tb = await time(() => ops.surrogateBackward(kind, x, g, { out }), device)
+    const tb = await time(() => ops.surrogateBackward(kind, x, g, { out }), TIMED)
     console.log(row(`${kind} backward [${T},${B},${N}]`, tb, numel * 12, ceiling))
   }
   const ta = await time(() => {
     const r = ops.surrogateBackward('AtanGrad', x, g, { alphaGrad: true, out })
     r.gradAlpha?.dispose()
-  }, device)
+  }, TIMED)
   console.log(row(`AtanGrad backward + dL/dalpha [${T},${B},${N}]`, ta, numel * 12, ceiling))
   x.dispose()
   g.dispose()

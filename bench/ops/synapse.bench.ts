@@ -19,7 +19,7 @@
 import { ops, Tensor } from '../../lib/index.js'
 import { Rng } from '../../test/helpers/random.js'
 import { refSynapse } from '../../test/reference/synapse.js'
-import { benchDevice, fmt, gemmCeiling, machine, measure, sync } from './local-timing.js'
+import { benchDevice, gemmCeiling, machine, sig as fmt, time } from '../harness.js'
 
 const device = benchDevice()
 const quick = process.argv.includes('--quick')
@@ -75,13 +75,10 @@ for (const [rows, nPre, nPost] of CONFIGS) {
     const dense = ops.synapse(S, W, { mode: 'dense' }).toArray()
     const check = maxRel(ops.synapse(S, WT, { mode: 'event', layout: 'pre_post' }).toArray(), dense)
     if (!(check < 1e-4)) throw new Error(`event differs from dense by ${check} at rows=${rows} d=${d}`)
-    const run = (opts: Parameters<typeof ops.synapse>[2], w: Tensor) => () => {
-      ops.synapse(S, w, { ...opts, out })
-      sync(device)
-    }
-    const tDense = await measure(run({ mode: 'dense' }, W), { minMs: 100 })
-    const tEvW = await measure(run({ mode: 'event' }, W), { minMs: 100 })
-    const tEvT = await measure(run({ mode: 'event', layout: 'pre_post' }, WT), { minMs: 100 })
+    const run = (opts: Parameters<typeof ops.synapse>[2], w: Tensor) => () => ops.synapse(S, w, { ...opts, out })
+    const tDense = await time(run({ mode: 'dense' }, W), { device, minMs: 100 })
+    const tEvW = await time(run({ mode: 'event' }, W), { device, minMs: 100 })
+    const tEvT = await time(run({ mode: 'event', layout: 'pre_post' }, WT), { device, minMs: 100 })
     const flop = 2 * rows * nPre * nPost
     const gf = (t: number) => flop / (t * 1e6)
     const best = Math.min(tEvW.median, tEvT.median) < tDense.median ? (tEvT.median <= tEvW.median ? 'event W^T' : 'event W') : 'dense'

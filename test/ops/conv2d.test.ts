@@ -7,6 +7,7 @@ import test from 'ava'
 import { InvalidArgumentError, ops, ShapeError, StateError, Tensor, type DType } from '../../lib/index.js'
 import { native } from '../../lib/native.js'
 import { eachDevice } from '../helpers/backends.js'
+import { parityTests } from '../helpers/parity.js'
 import { DENSITIES, Rng } from '../helpers/random.js'
 import { assertClose, assertExact } from '../helpers/tolerance.js'
 import { outHW, refConv2d, refConv2dBackward, refMaxPool, type ConvShape, type Geometry } from '../reference/conv2d.js'
@@ -306,3 +307,6 @@ eachDevice('max pool backward: each window routes to its argmax only when it lie
     for (const v of [x, out, argmax, gx]) v.dispose()
   }
 })
+
+// CUDA == CPU: the conv2d parity table (bench/parity/conv2d.mjs), which bench/gpu-check.mjs runs too.
+parityTests('conv2d')

@@ -4,6 +4,7 @@ import test from 'ava'
 import { ops, Tensor } from '../../lib/index.js'
 import { BINARY_OPS, UNARY_OPS } from '../../lib/ops/elementwise.js'
 import { eachDevice } from '../helpers/backends.js'
+import { parityTests } from '../helpers/parity.js'
 import { Rng } from '../helpers/random.js'
 import { assertClose, TOL } from '../helpers/tolerance.js'
 import { refBinary, refBroadcast, refUnary } from '../reference/elementwise.js'
@@ -86,3 +87,6 @@ test('out= writes in place and checks its shape', (t) => {
   t.is(err?.name, 'ShapeError')
   t.is((err as any).param, 'out')
 })
+
+// CUDA == CPU: the elementwise parity table (bench/parity/elementwise.mjs), which bench/gpu-check.mjs runs too.
+parityTests('elementwise')

@@ -3,6 +3,7 @@ import test from 'ava'
 
 import { backends, ops, Tensor, type DType } from '../../lib/index.js'
 import { eachDevice } from '../helpers/backends.js'
+import { parityTests } from '../helpers/parity.js'
 import { Rng } from '../helpers/random.js'
 import { assertClose } from '../helpers/tolerance.js'
 import { refGemm } from '../reference/elementwise.js'
@@ -59,3 +60,6 @@ test('gemm allocates its output when out is not given', (t) => {
   t.deepEqual([...c.shape], [2, 2])
   t.deepEqual([...c.toArray()], [4, 5, 10, 11])
 })
+
+// CUDA == CPU: the gemm parity table (bench/parity/gemm.mjs), which bench/gpu-check.mjs runs too.
+parityTests('gemm')

@@ -15,6 +15,7 @@ import { NeuronTrace, type NeuronState } from '../../lib/ops/neuron-step.js'
 import { SURROGATES, type SurrogateName } from '../../lib/ops/surrogate-spike.js'
 import { eachDevice } from '../helpers/backends.js'
 import { goldenDir, loadGolden } from '../helpers/golden.js'
+import { parityTests } from '../helpers/parity.js'
 import { DENSITIES, Rng } from '../helpers/random.js'
 import { SPAIC_NEURON_DEFAULTS, SPAIC_SURROGATE_ALPHA, spaicClifV0 } from '../helpers/spaic.js'
 import { assertClose, assertExact, TOL } from '../helpers/tolerance.js'
@@ -666,3 +667,6 @@ test('native re-checks of the neuron binding', (t) => {
   check(() => N.neuronBackward(3, {}, { kind: 0 }, null, input.handle, bits.handle, spikes.handle, null, null, spikes.handle, null), 'InvalidArgumentError', 'model')
   check(() => N.neuronBackward(0, {}, { kind: 0 }, null, input.handle, bits.handle, null, null, null, spikes.handle, null), 'InvalidArgumentError', 'saved')
 })
+
+// CUDA == CPU: the neuron-step parity table (bench/parity/neuron-step.mjs), which bench/gpu-check.mjs runs too.
+parityTests('neuron-step')

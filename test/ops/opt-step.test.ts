@@ -10,6 +10,7 @@ import { Device, DeviceError, InvalidArgumentError, ops, ShapeError, StateError,
 import { native } from '../../lib/native.js'
 import { requiredStateBuffers, type OptAlgoName, type OptStepScalars } from '../../lib/ops/opt-step.js'
 import { eachDevice, onCuda } from '../helpers/backends.js'
+import { parityTests } from '../helpers/parity.js'
 import { Rng } from '../helpers/random.js'
 import { assertClose, TOL } from '../helpers/tolerance.js'
 import { refOptStep, refSparseAdam } from '../reference/opt-step.js'
@@ -232,3 +233,6 @@ test('BAD CALL the native layer re-checks its arguments (typed errors, no crash)
   const vals = Tensor.zeros([1, 1], { dtype: 'float64' })
   t.is(t.throws(() => N.sparseAdamStep({}, P.handle, vals.handle, rows.handle, order.handle, offsets.handle, s0.handle, g.handle), { instanceOf: InvalidArgumentError })?.param, 'rows')
 })
+
+// CUDA == CPU: the opt-step parity table (bench/parity/opt-step.mjs), which bench/gpu-check.mjs runs too.
+parityTests('opt-step')

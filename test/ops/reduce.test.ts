@@ -2,6 +2,7 @@
 import { ops, Tensor, type DType } from '../../lib/index.js'
 import { REDUCE_OPS } from '../../lib/ops/reduce.js'
 import { eachDevice } from '../helpers/backends.js'
+import { parityTests } from '../helpers/parity.js'
 import { Rng } from '../helpers/random.js'
 import { assertClose } from '../helpers/tolerance.js'
 import { refReduce } from '../reference/elementwise.js'
@@ -37,3 +38,6 @@ for (const dtype of ['float32', 'float64', 'int32'] as DType[]) {
     })
   }
 }
+
+// CUDA == CPU: the reduce parity table (bench/parity/reduce.mjs), which bench/gpu-check.mjs runs too.
+parityTests('reduce')

@@ -7,7 +7,8 @@ import test from 'ava'
 import { InvalidArgumentError, ops, ShapeError, StateError, Tensor } from '../../lib/index.js'
 import { native } from '../../lib/native.js'
 import { Generator } from '../../lib/ops/rng.js'
-import { eachDevice, onCuda } from '../helpers/backends.js'
+import { eachDevice } from '../helpers/backends.js'
+import { parityTests } from '../helpers/parity.js'
 import { DENSITIES, Rng } from '../helpers/random.js'
 import { assertClose, assertExact } from '../helpers/tolerance.js'
 import {
@@ -74,24 +75,8 @@ eachDevice('normal == reference (float32 rounding of exact Box-Muller)', (t, dev
   }
 })
 
-onCuda('CPU == CUDA bit-exact for every draw and encoder', (t, device) => {
-  const xf = Tensor.from(Float32Array.from(new Rng(3).uniformArray(1237, 0, 1.5)), { shape: [1237] })
-  for (const seed of SEEDS) {
-    for (const offset of [0, 1, 3, 2 ** 33 + 2]) {
-      const pairs: Array<[Tensor, Tensor]> = [
-        [new Generator(seed, offset).uniform([100003]), new Generator(seed, offset).uniform([100003], { device })],
-        [new Generator(seed, offset).randomBits([5001], 13), new Generator(seed, offset).randomBits([5001], 13, { device })],
-        [new Generator(seed, offset).normal([50001], { std: 3 }), new Generator(seed, offset).normal([50001], { std: 3, device })],
-        [new Generator(seed, offset).poisson(xf, { steps: 7, dt: 0.5 }), new Generator(seed, offset).poisson(xf.to(device), { steps: 7, dt: 0.5 })],
-        [
-          new Generator(seed, offset).bernoulli(xf, { steps: 5, maxProb: 0.7, dtype: 'uint8' }),
-          new Generator(seed, offset).bernoulli(xf.to(device), { steps: 5, maxProb: 0.7, dtype: 'uint8' }),
-        ],
-      ]
-      for (const [c, g] of pairs) assertExact(t, g.toArray(), c.toArray(), `seed=${seed} offset=${offset} ${c.shape}`)
-    }
-  }
-})
+// CPU == CUDA for every draw and encoder: the rng parity table (bench/parity/rng.mjs).
+parityTests('rng')
 
 eachDevice('the result does not depend on how the draw is split', (t, device) => {
   const g = new Generator(99n, 11)

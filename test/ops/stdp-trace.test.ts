@@ -7,7 +7,8 @@ import test, { type ExecutionContext } from 'ava'
 
 import { Device, ops, Tensor } from '../../lib/index.js'
 import { native } from '../../lib/native.js'
-import { eachDevice, onCuda } from '../helpers/backends.js'
+import { eachDevice } from '../helpers/backends.js'
+import { parityTests } from '../helpers/parity.js'
 import { DENSITIES, Rng } from '../helpers/random.js'
 import { assertClose, assertExact, type Tol } from '../helpers/tolerance.js'
 import {
@@ -434,66 +435,9 @@ eachDevice('intStdpStep == reference: replayed draws and counter draws, B=1 and 
 
 // ------------------------------------------------------------------------------------------ CUDA == CPU
 
-onCuda('CUDA == CPU: weight change at every density, fused steps, integer step', (t, device) => {
-  const rng = new Rng(14)
-  const tol: Tol = { rtol: 1e-5, atol: 1e-6 }
-  const both = (data: ArrayLike<number>, shape: number[], dtype: FDType | 'int32' = 'float32') => [T(data, shape, dtype, Device.cpu), T(data, shape, dtype, device)] as const
-  for (const p of [...DENSITIES, 0.5]) {
-    for (const B of [1, 4]) {
-      const nPost = 101
-      const nPre = 257
-      const v = dwInputs(rng, { B, nPost, nPre, p }, 'float32')
-      const [a1, a2] = both(v.sPost, [B, nPost])
-      const [b1, b2] = both(v.xPre, [B, nPre])
-      const [c1, c2] = both(v.xPost, [B, nPost])
-      const [d1, d2] = both(v.sPre, [B, nPre])
-      for (const path of ['dense', 'event', 'auto'] as const) {
-        const cpu = ops.stdpWeightChange({ sPost: a1, xPre: b1, xPost: c1, sPre: d1 }, { aPost: 0.01, aPre: -1e-4, path })
-        const gpu = ops.stdpWeightChange({ sPost: a2, xPre: b2, xPost: c2, sPre: d2 }, { aPost: 0.01, aPre: -1e-4, path })
-        assertClose(t, gpu.dw.toArray(), cpu.dw.toArray(), tol, `dw p=${p} B=${B} ${path}`)
-      }
-    }
-  }
-  // Fused nearest-online steps with the same spikes on both devices.
-  const B = 2
-  const nPre = 97
-  const nPost = 13
-  const w0 = rng.uniformArray(nPost * nPre, 0, 0.5)
-  const [w1, w2] = both(w0, [nPost, nPre])
-  const s1 = ops.createOnlineState(B, nPre, nPost)
-  const s2 = ops.createOnlineState(B, nPre, nPost, { device })
-  const [m1, m2] = [ops.createMetaState(B, nPre, nPost), ops.createMetaState(B, nPre, nPost, { device })]
-  const [wm1, wm2] = both(w0, [nPost, nPre])
-  for (let k = 0; k < 8; k++) {
-    const sp = rng.spikes(B * nPre, 0.2)
-    const so = rng.spikes(B * nPost, 0.2)
-    const [p1, p2] = both(sp, [B, nPre])
-    const [q1, q2] = both(so, [B, nPost])
-    ops.nearestOnlineStep(s1, p1, q1, w1, { wNorm: 20 })
-    ops.nearestOnlineStep(s2, p2, q2, w2, { wNorm: 20 })
-    ops.metaStep(m1, p1, q1, wm1)
-    ops.metaStep(m2, p2, q2, wm2)
-  }
-  assertClose(t, w2.toArray(), w1.toArray(), tol, 'nearestOnlineStep weight')
-  assertClose(t, s2.dw.toArray(), s1.dw.toArray(), tol, 'nearestOnlineStep dw')
-  assertClose(t, wm2.toArray(), wm1.toArray(), tol, 'metaStep weight')
-  assertClose(t, m2.wMean.toArray(), m1.wMean.toArray(), tol, 'metaStep wMean')
-  // Integer rule with counter draws: bit-exact.
-  const wi = Array.from(rng.uniformArray(nPost * nPre, 0, 110), Math.floor)
-  const [i1, i2] = both(wi, [nPost, nPre], 'int32')
-  const [th1, th2] = both(Array.from({ length: nPost }, (_, j) => 4900 + 5 * j), [nPost], 'int32')
-  const n1 = ops.createIntStdpState(B, nPre, nPost)
-  const n2 = ops.createIntStdpState(B, nPre, nPost, { device })
-  for (let k = 0; k < 5; k++) {
-    const sp = rng.spikes(B * nPre, 0.3)
-    const so = rng.spikes(B * nPost, 0.3)
-    const [p1, p2] = both(sp, [B, nPre], 'int32')
-    const [q1, q2] = both(so, [B, nPost], 'int32')
-    ops.intStdpStep(n1, p1, q1, th1, i1, { seed: 5 })
-    ops.intStdpStep(n2, p2, q2, th2, i2, { seed: 5 })
-  }
-  assertExact(t, i2.toArray(), i1.toArray(), 'intStdpStep weight')
-})
+// The weight change at every density, the fused rule steps and the integer step: the stdp-trace parity table
+// (bench/parity/stdp-trace.mjs).
+parityTests('stdp-trace')
 
 // ------------------------------------------------------------------------------------------ async
 

@@ -9,6 +9,7 @@ import { ops, Tensor, type DType } from '../../lib/index.js'
 import { native } from '../../lib/native.js'
 import { SURROGATES, SURROGATES_WITH_ALPHA_GRAD, type SurrogateName } from '../../lib/ops/surrogate-spike.js'
 import { eachDevice } from '../helpers/backends.js'
+import { parityTests } from '../helpers/parity.js'
 import { Rng } from '../helpers/random.js'
 import { assertClose, assertExact, TOL } from '../helpers/tolerance.js'
 import { F32, F64, refFires, refSurrogate } from '../reference/surrogate-spike.js'
@@ -232,3 +233,6 @@ test('native re-checks: kind code, non-finite alpha and a gradAlpha buffer for a
   check(() => N.surrogateBackward(0, x.handle, x.handle, out.handle, ga.handle, 1, null, 0, null, false), 'InvalidArgumentError', 'alphaGrad')
   check(() => N.surrogateBackward(3, x.handle, x.handle, out.handle, Tensor.zeros([2]).handle, 1, null, 0, null, false), 'ShapeError', 'gradAlpha')
 })
+
+// CUDA == CPU: the surrogate-spike parity table (bench/parity/surrogate-spike.mjs), which bench/gpu-check.mjs runs too.
+parityTests('surrogate-spike')

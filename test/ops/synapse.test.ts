@@ -9,6 +9,7 @@ import { InvalidArgumentError, ops, ShapeError, StateError, Tensor, type DType }
 import { native } from '../../lib/native.js'
 import type { WeightLayout } from '../../lib/ops/synapse.js'
 import { eachDevice } from '../helpers/backends.js'
+import { parityTests } from '../helpers/parity.js'
 import { DENSITIES, Rng } from '../helpers/random.js'
 import { assertClose } from '../helpers/tolerance.js'
 import { refSynapse, refSynapseBackward } from '../reference/synapse.js'
@@ -266,3 +267,6 @@ for (const layout of ['post_pre', 'pre_post'] as const) {
     t.is((err as any).param, 'options.mode')
   })
 }
+
+// CUDA == CPU: the synapse parity table (bench/parity/synapse.mjs), which bench/gpu-check.mjs runs too.
+parityTests('synapse')

@@ -1,0 +1,45 @@
+// reduce parity: sum, mean, max and min over one axis or all elements, on float32, float64 and int32.
+import { EXACT, freshOut, rel, SUM, table } from './common.mjs'
+
+export const REDUCE_OPS = ['sum', 'mean', 'max', 'min']
+const rows = []
+const row = (name, seed, inputs, tol, make) => rows.push({ name, seed, inputs, tol, make })
+
+{
+  const big = (r) => ({ a: r.uniform(2048 * 2048, 0.1, 2) })
+  for (const op of ['sum', 'max', 'mean']) {
+    for (const axis of [1, 0]) {
+      row(`reduce ${op} axis ${axis} of [2048,2048]`, 1, big, rel(1e-5), ({ ops }, device, h, T) => {
+        const a = T(h.a, [2048, 2048])
+        return freshOut(() => ops.reduce(op, a, axis))
+      })
+    }
+  }
+}
+{
+  const f64 = (r) => ({ a: r.uniform(513 * 1027, -1, 1, 'float64') })
+  for (const op of ['min', 'sum']) {
+    row(`reduce ${op} float64 axis 1 of [513,1027]`, 2, f64, { rtol: 1e-12, atol: 1e-12 }, ({ ops }, device, h, T) => {
+      const a = T(h.a, [513, 1027])
+      return freshOut(() => ops.reduce(op, a, 1))
+    })
+  }
+  for (const op of REDUCE_OPS) {
+    row(`reduce ${op} float64 axis 0 and all of [513,1027]`, 2, f64, SUM.float64, ({ ops }, device, h, T) => {
+      const a = T(h.a, [513, 1027])
+      return freshOut(() => ({ axis0: ops.reduce(op, a, 0), all: ops.reduce(op, a) }))
+    })
+  }
+}
+for (const op of REDUCE_OPS) {
+  row(`reduce ${op} int32 axis 0, axis 1 and all of [257,129]`, 3, (r) => ({ a: r.ints(257 * 129, -1000, 1000) }), EXACT, ({ ops }, device, h, T) => {
+    const a = T(h.a, [257, 129])
+    return freshOut(() => ({ axis0: ops.reduce(op, a, 0), axis1: ops.reduce(op, a, 1), all: ops.reduce(op, a) }))
+  })
+  row(`reduce ${op} float32 all of n=${1 << 20} and axis 0 of [1024,1024]`, 4, (r) => ({ a: r.uniform(1 << 20, -1, 1) }), SUM.float32, ({ ops }, device, h, T) => {
+    const a = T(h.a, [1024, 1024])
+    return freshOut(() => ({ all: ops.reduce(op, a), axis0: ops.reduce(op, a, 0) }))
+  })
+}
+
+export default table('reduce', rows)
