@@ -470,7 +470,7 @@ struct OnlineCall {
   Device device() const { return w.device(); }
   template <typename T>
   void run_t() const {
-    SPAIC_DISPATCH(w.device(), online_step<T>(p, s_pre.ptr<T>(), s_post.ptr<T>(), x_pre.ptr<T>(), x_post.ptr<T>(), w.ptr<T>(), dw.ptr<T>()));
+    online_step<T>(w.device(), p, s_pre.ptr<T>(), s_post.ptr<T>(), x_pre.ptr<T>(), x_post.ptr<T>(), w.ptr<T>(), dw.ptr<T>());
   }
   void run() const { w.dtype == DType::F32 ? run_t<float>() : run_t<double>(); }
   Napi::Value result(Napi::Env env) const { return env.Undefined(); }
@@ -515,8 +515,8 @@ struct MetaCall {
   Device device() const { return w.device(); }
   template <typename T>
   void run_t() const {
-    SPAIC_DISPATCH(w.device(), meta_step<T>(p, s_pre.ptr<T>(), s_post.ptr<T>(), x_pre.ptr<T>(), x_post.ptr<T>(), w.ptr<T>(),
-                                            w_mean.ptr<T>(), aw_mean.ptr<T>(), dw.ptr<T>()));
+    meta_step<T>(w.device(), p, s_pre.ptr<T>(), s_post.ptr<T>(), x_pre.ptr<T>(), x_post.ptr<T>(), w.ptr<T>(), w_mean.ptr<T>(),
+                 aw_mean.ptr<T>(), dw.ptr<T>());
   }
   void run() const { w.dtype == DType::F32 ? run_t<float>() : run_t<double>(); }
   Napi::Value result(Napi::Env env) const { return env.Undefined(); }
@@ -560,8 +560,8 @@ struct SwitchCall {
   Device device() const { return w.device(); }
   template <typename T>
   void run_t() const {
-    SPAIC_DISPATCH(w.device(), switch_step<T>(p, s_pre.ptr<T>(), s_post.ptr<T>(), ptr_or_null<T>(r.t), x_pre.ptr<T>(),
-                                              x_post.ptr<T>(), w.ptr<T>()));
+    switch_step<T>(w.device(), p, s_pre.ptr<T>(), s_post.ptr<T>(), ptr_or_null<T>(r.t), x_pre.ptr<T>(), x_post.ptr<T>(),
+                   w.ptr<T>());
   }
   void run() const { w.dtype == DType::F32 ? run_t<float>() : run_t<double>(); }
   Napi::Value result(Napi::Env env) const { return env.Undefined(); }
@@ -620,9 +620,8 @@ struct RstdpCall {
   Device device() const { return w.device(); }
   template <typename T>
   void run_t() const {
-    SPAIC_DISPATCH(w.device(), rstdp_step<T>(p, s_pre.ptr<T>(), s_post.ptr<T>(), ptr_or_null<T>(r.t), p_plus.ptr<T>(),
-                                             p_minus.ptr<T>(), e.ptr<T>(), ptr_or_null<T>(et), w.ptr<T>(),
-                                             ptr_or_null<T>(s_pre_prev), ptr_or_null<T>(s_post_prev)));
+    rstdp_step<T>(w.device(), p, s_pre.ptr<T>(), s_post.ptr<T>(), ptr_or_null<T>(r.t), p_plus.ptr<T>(), p_minus.ptr<T>(),
+                  e.ptr<T>(), ptr_or_null<T>(et), w.ptr<T>(), ptr_or_null<T>(s_pre_prev), ptr_or_null<T>(s_post_prev));
   }
   void run() const { w.dtype == DType::F32 ? run_t<float>() : run_t<double>(); }
   Napi::Value result(Napi::Env env) const { return env.Undefined(); }
@@ -680,8 +679,8 @@ struct IntStepCall {
   }
   Device device() const { return w.device(); }
   void run() const {
-    SPAIC_DISPATCH(w.device(), int_stdp_step(p, s_pre.ptr<i32>(), s_post.ptr<i32>(), thresh.ptr<i32>(),
-                                             draws ? draws->ptr<i32>() : nullptr, x_pre.ptr<i32>(), x_post.ptr<i32>(), w.ptr<i32>()));
+    int_stdp_step(w.device(), p, s_pre.ptr<i32>(), s_post.ptr<i32>(), thresh.ptr<i32>(), draws ? draws->ptr<i32>() : nullptr,
+                  x_pre.ptr<i32>(), x_post.ptr<i32>(), w.ptr<i32>());
   }
   Napi::Value result(Napi::Env env) const { return env.Undefined(); }
 };

@@ -70,8 +70,8 @@ struct StdpOnline : OpBase {
     const i64 nq = op.n_pre, np = op.n_post;
     Tensor z = make_tensor(p.dtype(), {2 * (nq + np) + np * nq}, dev, true);
     T* zp = z.ptr<T>();
-    SPAIC_DISPATCH(dev, online_step<T>(b, zp, zp + nq, zp + nq + np, zp + 2 * nq + np, p.committed(w.slot).template ptr<T>(),
-                                zp + 2 * (nq + np)));
+    online_step<T>(dev, b, zp, zp + nq, zp + nq + np, zp + 2 * nq + np, p.committed(w.slot).template ptr<T>(),
+                   zp + 2 * (nq + np));
   }
   void step(Program& p) override {
     OnlineParams s = op;
@@ -85,8 +85,8 @@ struct StdpOnline : OpBase {
       for (i64 j : sst.changed_rows) p.mark_row(w.slot, j, op.n_post);
       return;
     }
-    SPAIC_DISPATCH(dev, online_step<T>(s, sp, so, p.write(x_pre).ptr<T>(), p.write(x_post).ptr<T>(), p.write(w).ptr<T>(),
-                                p.write(dw).ptr<T>()));
+    online_step<T>(dev, s, sp, so, p.write(x_pre).ptr<T>(), p.write(x_post).ptr<T>(), p.write(w).ptr<T>(),
+                   p.write(dw).ptr<T>());
   }
 };
 
