@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "spaic/common.h"
 #include "spaic/dtype.h"
@@ -235,6 +236,34 @@ struct IntStdpParams {
 namespace cpu {
 SPAIC_DECLARE_STDP_OPS
 
+// The program executor's form of online_step (not `immediate`) on the CPU (cpu/stdp-trace-sparse.cpp),
+// with the same arithmetic in the same order, that touches only what changes. It keeps the support of dw
+// (the rows of post neurons that spiked; the rows with a nonzero post trace crossed with the columns of
+// pre neurons that spiked), so that applying dw, clearing it and writing the new one cost O(support), and
+// it normalises and clamps only the rows that dw changed or whose last normalise+clamp still changed
+// them: a row that came out of normalise+clamp unchanged is a fixed point, and skipping it is exactly
+// what SPAIC's every-row, every-step normalisation computes. The caller resets the state at each run
+// start (dw is then zero).
+struct OnlineSparseState {
+  std::vector<i64> ltp_rows, ltd_rows, cols;
+  std::vector<unsigned char> is_ltp, settled, dirty;
+  std::vector<i64> changed_rows;  // the weight rows this step changed (dw applied, or normalise/clamp moved them)
+  std::vector<i64> pre_off, pre_idx;
+  std::vector<unsigned char> seen;
+  std::vector<float> tmp_f;
+  std::vector<double> tmp_d;
+  int last_mode = -1;
+  void reset() {
+    ltp_rows.clear();
+    ltd_rows.clear();
+    cols.clear();
+    settled.clear();
+    last_mode = -1;
+  }
+};
+template <typename T>
+void online_step_sparse(const OnlineParams& p, const T* s_pre, const T* s_post, T* x_pre, T* x_post, T* w, T* dw,
+                        OnlineSparseState& st);
 }  // namespace cpu
 
 namespace cuda {
