@@ -1,12 +1,13 @@
 // binding/stdp-trace-rules.cpp - the STDP family's rule steps (spaic/stdp-trace.h: online, meta, switch,
 // rstdp/rstdpet, the integer rule): argument checks and exports, as binding/stdp-trace.cpp does for the
-// kernels.
+// kernels. Online STDP's options are read through their table (spaic/params/stdp-trace.h), which the
+// program op stdp_online reads too.
 #include <cmath>
 #include <cstdint>
 #include <optional>
-#include <string>
 
 #include "binding/stdp-trace.h"
+#include "spaic/params/stdp-trace.h"
 
 namespace spaic::binding {
 
@@ -55,26 +56,8 @@ struct OnlineCall {
     c.p.batch = d.batch;
     c.p.n_post = d.n_post;
     c.p.n_pre = d.n_pre;
-    Napi::Object o = obj_arg(info, 6, "options");
-    Napi::Value tk = o.Get("trace");
-    SPAIC_CHECK(tk.IsString(), InvalidArgument, "options.trace", "Expected 'nearest' or 'full' for options.trace");
-    std::string t = tk.As<Napi::String>().Utf8Value();
-    SPAIC_CHECK(t == "nearest" || t == "full", InvalidArgument, "options.trace", "Expected 'nearest' or 'full' for options.trace but received '", t, "'");
-    c.p.trace = t == "nearest" ? TraceKind::Nearest : TraceKind::Full;
-    c.p.pre_decay = finite_field(o, "preDecay", "options.preDecay");
-    c.p.post_decay = finite_field(o, "postDecay", "options.postDecay");
-    c.p.a_post = finite_field(o, "Apost", "options.Apost");
-    c.p.a_pre = finite_field(o, "Apre", "options.Apre");
-    c.p.immediate = bool_field_or(o, "immediate", false, "options.immediate");
-    Napi::Value wn = o.Get("wNorm");
-    c.p.normalise = !(wn.IsUndefined() || wn.IsNull());
-    if (c.p.normalise) c.p.w_norm = finite_field(o, "wNorm", "options.wNorm");
-    c.p.zero_rows_nan = bool_field_or(o, "zeroRowsNan", false, "options.zeroRowsNan");
-    c.p.lo = bound_field(o, "lo", -INFINITY, "options.lo");
-    c.p.hi = bound_field(o, "hi", INFINITY, "options.hi");
-    SPAIC_CHECK(c.p.lo <= c.p.hi, InvalidArgument, "options.lo", "Expected lo <= hi");
-    c.p.clamp = std::isfinite(c.p.lo) || std::isfinite(c.p.hi);
-    c.p.path = path_field(o);
+    read_params(obj_arg(info, 6, "options"), "options.", params::kOnline, c.p);
+    SPAIC_CHECK(params::bounds_ordered(c.p), InvalidArgument, "options.lo", "Expected lo <= hi");
     return c;
   }
   Device device() const { return w.device(); }

@@ -10,6 +10,7 @@
 
 #include "binding/stdp-trace.h"
 #include "spaic/device.h"
+#include "spaic/params/stdp-trace.h"
 
 namespace spaic::binding {
 
@@ -49,14 +50,12 @@ double bound_field(const Napi::Object& o, const char* key, double none, const ch
 }
 
 DwPath path_field(const Napi::Object& o) {
-  Napi::Value v = o.Get("path");
-  if (v.IsUndefined()) return DwPath::Auto;
-  SPAIC_CHECK(v.IsString(), InvalidArgument, "options.path", "Expected 'auto', 'dense' or 'event' for options.path");
-  std::string s = v.As<Napi::String>().Utf8Value();
-  if (s == "auto") return DwPath::Auto;
-  if (s == "dense") return DwPath::Dense;
-  if (s == "event") return DwPath::Event;
-  SPAIC_FAIL(InvalidArgument, "options.path", "Expected 'auto', 'dense' or 'event' for options.path but received '", s, "'");
+  struct Path {
+    DwPath path = DwPath::Auto;
+  } p;
+  static const params::Row<Path> rows[] = {params::path_row<Path>()};
+  read_params(o, "options.", rows, p);
+  return p.path;
 }
 
 void check_like(const Tensor& t, const Tensor& ref, const char* name, const char* ref_name) {
