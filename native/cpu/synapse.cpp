@@ -501,21 +501,12 @@ void transposed_forward(TransposedCache<T>& c, const T* s, const T* W, const T* 
   }
 }
 
-#define SPAIC_INSTANTIATE(T, S)                                                                                  \
-  template SynapseMode synapse_forward<T, S>(const SynapseParams&, const S*, const T*, const T*, T*, void*);     \
-  template void synapse_backward<T, S>(const SynapseBackwardParams&, const T*, const S*, const T*, T*, T*, T*, void*);
-SPAIC_INSTANTIATE(float, float)
-SPAIC_INSTANTIATE(float, std::uint8_t)
-SPAIC_INSTANTIATE(double, double)
-SPAIC_INSTANTIATE(double, std::uint8_t)
-#undef SPAIC_INSTANTIATE
+SPAIC_INSTANTIATE_SYNAPSE_OPS
 template bool transposed_gather<float>(TransposedCache<float>&, const float*, i64, i64);
 template bool transposed_gather<double>(TransposedCache<double>&, const double*, i64, i64);
 template void transposed_forward<float>(TransposedCache<float>&, const float*, const float*, const float*, float*, i64,
                                         i64, i64, bool, i64, const i64*, i64);
 template void transposed_forward<double>(TransposedCache<double>&, const double*, const double*, const double*, double*,
                                          i64, i64, i64, bool, i64, const i64*, i64);
-template void transpose<float>(const float*, float*, i64, i64);
-template void transpose<double>(const double*, double*, i64, i64);
 
 }  // namespace spaic::cpu

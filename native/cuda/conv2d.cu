@@ -215,13 +215,7 @@ void maxpool2d_backward(const Pool2dParams& p, const T* gy, const std::int32_t* 
   SPAIC_CUDA_LAUNCHED();
 }
 
-#define SPAIC_INSTANTIATE(T)                                                                                 \
-  template void conv2d_forward<T>(const Conv2dParams&, const T*, const T*, const T*, T*, T*);                \
-  template void conv2d_backward<T>(const Conv2dParams&, const T*, const T*, const T*, T*, T*, T*, bool, T*); \
-  template void maxpool2d_forward<T>(const Pool2dParams&, const T*, T*, std::int32_t*);                      \
-  template void maxpool2d_backward<T>(const Pool2dParams&, const T*, const std::int32_t*, T*);
-SPAIC_INSTANTIATE(float)
-SPAIC_INSTANTIATE(double)
-#undef SPAIC_INSTANTIATE
+SPAIC_INSTANTIATE_CONV2D_OPS(float)
+SPAIC_INSTANTIATE_CONV2D_OPS(double)
 
 }  // namespace spaic::cuda

@@ -361,15 +361,6 @@ void transpose(const T* a, T* out, i64 rows, i64 cols) {
   SPAIC_CUDA_LAUNCHED();
 }
 
-#define SPAIC_INSTANTIATE(T, S)                                                                                  \
-  template SynapseMode synapse_forward<T, S>(const SynapseParams&, const S*, const T*, const T*, T*, void*);     \
-  template void synapse_backward<T, S>(const SynapseBackwardParams&, const T*, const S*, const T*, T*, T*, T*, void*);
-SPAIC_INSTANTIATE(float, float)
-SPAIC_INSTANTIATE(float, std::uint8_t)
-SPAIC_INSTANTIATE(double, double)
-SPAIC_INSTANTIATE(double, std::uint8_t)
-#undef SPAIC_INSTANTIATE
-template void transpose<float>(const float*, float*, i64, i64);
-template void transpose<double>(const double*, double*, i64, i64);
+SPAIC_INSTANTIATE_SYNAPSE_OPS
 
 }  // namespace spaic::cuda

@@ -29,6 +29,13 @@ namespace spaic {
   template <typename T>                                                                                     \
   void maxpool2d_backward(const Pool2dParams& p, const T* gy, const std::int32_t* argmax, T* gx);
 
+// The explicit instantiations, for one element type (cpu/conv2d.cpp and cuda/conv2d.cu expand it).
+#define SPAIC_INSTANTIATE_CONV2D_OPS(T)                                                                      \
+  template void conv2d_forward<T>(const Conv2dParams&, const T*, const T*, const T*, T*, T*);                \
+  template void conv2d_backward<T>(const Conv2dParams&, const T*, const T*, const T*, T*, T*, T*, bool, T*); \
+  template void maxpool2d_forward<T>(const Pool2dParams&, const T*, T*, std::int32_t*);                      \
+  template void maxpool2d_backward<T>(const Pool2dParams&, const T*, const std::int32_t*, T*);
+
 namespace cpu {
 SPAIC_DECLARE_CONV2D_OPS
 }  // namespace cpu

@@ -44,6 +44,12 @@ namespace spaic {
   template <typename T>                                                                  \
   void first_spike_done(T* first, i64 n, T steps);
 
+// The explicit instantiations, for one element type (cpu/program.cpp and cuda/program.cu expand it).
+#define SPAIC_INSTANTIATE_PROGRAM_OPS(T)                              \
+  template void gather_step<T>(const T*, T*, i64, i64, i64, i64);    \
+  template void first_spike<T>(const T*, T*, i64, T);                \
+  template void first_spike_done<T>(T*, i64, T);
+
 namespace cpu {
 SPAIC_DECLARE_PROGRAM_OPS
 }  // namespace cpu

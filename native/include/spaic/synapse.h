@@ -102,6 +102,18 @@ inline SynapseWorkspace synapse_backward_workspace(const SynapseBackwardParams& 
   template <typename T>                                                                                   \
   void transpose(const T* a, T* out, i64 rows, i64 cols);
 
+// The explicit instantiations (cpu/synapse.cpp and cuda/synapse.cu expand them).
+#define SPAIC_INSTANTIATE_SYNAPSE_FOR(T, S)                                                                      \
+  template SynapseMode synapse_forward<T, S>(const SynapseParams&, const S*, const T*, const T*, T*, void*);     \
+  template void synapse_backward<T, S>(const SynapseBackwardParams&, const T*, const S*, const T*, T*, T*, T*, void*);
+#define SPAIC_INSTANTIATE_SYNAPSE_OPS                              \
+  SPAIC_INSTANTIATE_SYNAPSE_FOR(float, float)                      \
+  SPAIC_INSTANTIATE_SYNAPSE_FOR(float, std::uint8_t)               \
+  SPAIC_INSTANTIATE_SYNAPSE_FOR(double, double)                    \
+  SPAIC_INSTANTIATE_SYNAPSE_FOR(double, std::uint8_t)              \
+  template void transpose<float>(const float*, float*, i64, i64); \
+  template void transpose<double>(const double*, double*, i64, i64);
+
 namespace cpu {
 SPAIC_DECLARE_SYNAPSE_OPS
 
