@@ -10,8 +10,51 @@
 
 #include "spaic/common.h"
 #include "spaic/math/conv2d.h"
+#include "spaic/ops.h"
 
 namespace spaic {
+
+// The per-group GEMMs of im2col, the same on both devices; `cols` is the column count of the images the
+// GEMM covers at once (the CPU's image group, one image on CUDA):
+//   forward      y_g [Og, cols] (beta)= w_g [Og, Kg] . col_g [Kg, cols]
+//   grad weight  gw_g [Og, Kg] (beta)= gy_g [Og, cols] . col_g^T [cols, Kg]
+//   grad input   col_g [Kg, cols] = w_g^T [Kg, Og] . gy_g [Og, cols]
+inline GemmParams conv_forward_gemm(const Conv2dParams& p, i64 cols, double beta) {
+  GemmParams g;
+  g.m = conv_group_out(p);
+  g.n = cols;
+  g.k = conv_group_rows(p);
+  g.lda = g.k;
+  g.ldb = cols;
+  g.ldc = cols;
+  g.beta = beta;
+  return g;
+}
+
+inline GemmParams conv_grad_weight_gemm(const Conv2dParams& p, i64 cols, double beta) {
+  GemmParams g;
+  g.trans_b = true;
+  g.m = conv_group_out(p);
+  g.n = conv_group_rows(p);
+  g.k = cols;
+  g.lda = cols;
+  g.ldb = cols;
+  g.ldc = g.n;
+  g.beta = beta;
+  return g;
+}
+
+inline GemmParams conv_grad_input_gemm(const Conv2dParams& p, i64 cols) {
+  GemmParams g;
+  g.trans_a = true;
+  g.m = conv_group_rows(p);
+  g.n = cols;
+  g.k = conv_group_out(p);
+  g.lda = g.m;
+  g.ldb = cols;
+  g.ldc = cols;
+  return g;
+}
 
 #define SPAIC_DECLARE_CONV2D_OPS                                                                            \
   i64 conv2d_workspace_elems(const Conv2dParams& p);                                                        \
