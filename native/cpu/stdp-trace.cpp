@@ -347,31 +347,12 @@ void switch_gains(const SwitchParams& p, const T* r, T* g_post, T* g_pre) {
 
 void int_stdp_weights(const IntStdpParams& p, const i32* s_pre, const i32* s_post, const i32* thresh, const i32* draws,
                       const i32* x_pre, const i32* x_post, i32* w) {
-  const i64 B = p.batch, np = p.n_post, nq = p.n_pre;
-  const i64 plane = B * np * nq;
-  SPAIC_OMP_FOR(np * nq * B)
+  const i64 np = p.n_post, nq = p.n_pre;
+  SPAIC_OMP_FOR(np * nq * p.batch)
   for (i64 j = 0; j < np; ++j) {
     const bool halve = static_cast<std::int64_t>(thresh[j]) > p.max_threshold;
-    for (i64 i = 0; i < nq; ++i) {
-      std::int64_t acc = w[j * nq + i];
-      for (i64 b = 0; b < B; ++b) {
-        const i64 e = (b * np + j) * nq + i;
-        const i32 sp = s_pre[b * nq + i], so = s_post[b * np + j];
-        if (sp != 0) {
-          const std::int64_t u = draws ? draws[e] : counter_uniform(p.seed, p.counter, 0, e, p.shift);
-          acc += p.pre_sign * stochastic_round(p.nu0 * x_post[b * np + j], p.shift, u) * sp;
-        }
-        if (so != 0) {
-          const std::int64_t u = draws ? draws[plane + e] : counter_uniform(p.seed, p.counter, 1, e, p.shift);
-          acc += so * stochastic_round(p.nu1 * x_pre[b * nq + i], p.shift, u);
-        }
-      }
-      i32 v = static_cast<i32>(acc);
-      if (halve) v >>= 1;
-      if (p.has_lo && v < p.w_min) v = p.w_min;
-      if (p.has_hi && v > p.w_max) v = p.w_max;
-      w[j * nq + i] = v;
-    }
+    for (i64 i = 0; i < nq; ++i)
+      w[j * nq + i] = int_stdp_weight(p, j, i, w[j * nq + i], halve, s_pre, s_post, draws, x_pre, x_post);
   }
 }
 

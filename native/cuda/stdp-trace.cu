@@ -276,27 +276,11 @@ __global__ void switch_gain_kernel(SwitchParams p, const T* r, T* g_post, T* g_p
 
 __global__ void int_stdp_kernel(IntStdpParams p, const i32* s_pre, const i32* s_post, const i32* thresh, const i32* draws,
                                 const i32* x_pre, const i32* x_post, i32* w) {
-  const i64 np = p.n_post, nq = p.n_pre, plane = p.batch * np * nq;
-  SPAIC_GRID_STRIDE(k, np * nq) {
+  const i64 nq = p.n_pre;
+  SPAIC_GRID_STRIDE(k, p.n_post * nq) {
     const i64 j = k / nq, i = k % nq;
-    std::int64_t acc = w[k];
-    for (i64 b = 0; b < p.batch; ++b) {
-      const i64 e = (b * np + j) * nq + i;
-      const i32 sp = s_pre[b * nq + i], so = s_post[b * np + j];
-      if (sp != 0) {
-        const std::int64_t u = draws ? draws[e] : counter_uniform(p.seed, p.counter, 0, e, p.shift);
-        acc += p.pre_sign * stochastic_round(p.nu0 * x_post[b * np + j], p.shift, u) * sp;
-      }
-      if (so != 0) {
-        const std::int64_t u = draws ? draws[plane + e] : counter_uniform(p.seed, p.counter, 1, e, p.shift);
-        acc += so * stochastic_round(p.nu1 * x_pre[b * nq + i], p.shift, u);
-      }
-    }
-    i32 v = static_cast<i32>(acc);
-    if (static_cast<std::int64_t>(thresh[j]) > p.max_threshold) v >>= 1;
-    if (p.has_lo && v < p.w_min) v = p.w_min;
-    if (p.has_hi && v > p.w_max) v = p.w_max;
-    w[k] = v;
+    const bool halve = static_cast<std::int64_t>(thresh[j]) > p.max_threshold;
+    w[k] = int_stdp_weight(p, j, i, w[k], halve, s_pre, s_post, draws, x_pre, x_post);
   }
 }
 
