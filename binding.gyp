@@ -5,6 +5,7 @@
       "sources": [
         "<!@(node -e \"const fs=require('fs');for(const d of ['native/binding','native/cpu','native/core/ops'])for(const f of fs.readdirSync(d).sort())if(f.endsWith('.cpp'))console.log(d+'/'+f)\")",
         "native/core/tensor.cpp",
+        "native/core/stdp-trace.cpp",
         "native/core/program.cpp",
         "native/core/cuda-absent.cpp"
       ],

@@ -1,10 +1,11 @@
 // binding/kernels.cpp - registers the op families the learners use. Each family lives in its own
-// binding/<stem>.cpp and adds one line here.
+// binding/<stem>.cpp (the STDP family in two: its kernels and its rule steps) and adds a line here.
 #include "binding/napi-util.h"
 
 namespace spaic::binding {
 
 void register_stdp_trace(Napi::Object exports);
+void register_stdp_trace_rules(Napi::Object exports);
 void register_rng(Napi::Object exports);
 void register_synapse(Napi::Object exports);
 void register_conv2d(Napi::Object exports);
@@ -15,6 +16,7 @@ void register_program(Napi::Object exports);
 
 void register_kernels(Napi::Object exports) {
   register_stdp_trace(exports);
+  register_stdp_trace_rules(exports);
   register_rng(exports);
   register_synapse(exports);
   register_conv2d(exports);

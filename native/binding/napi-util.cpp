@@ -72,6 +72,49 @@ double num_field_or(const Napi::Object& o, const char* key, double fallback, con
   return v.As<Napi::Number>().DoubleValue();
 }
 
+bool ObjectParams::number(const char* name, params::Check c, double* v) {
+  Napi::Value x = o_.Get(name);
+  const bool nullable = c == params::Check::FiniteOrNone || c == params::Check::Bound;
+  if (x.IsUndefined() || (nullable && x.IsNull())) return false;
+  if (c == params::Check::Bound) {
+    SPAIC_CHECK(x.IsNumber(), InvalidArgument, param(name), "Expected a number or null for ", param(name));
+  } else {
+    SPAIC_CHECK(x.IsNumber(), InvalidArgument, param(name), "Expected a number for ", param(name), ".", name);
+  }
+  *v = x.As<Napi::Number>().DoubleValue();
+  return true;
+}
+
+bool ObjectParams::flag(const char* name, bool* v) {
+  Napi::Value x = o_.Get(name);
+  if (x.IsUndefined()) return false;
+  SPAIC_CHECK(x.IsBoolean(), InvalidArgument, param(name), "Expected a boolean for ", param(name));
+  *v = x.As<Napi::Boolean>().Value();
+  return true;
+}
+
+bool ObjectParams::text(const char* name, const char* const* choices, std::string* v) {
+  Napi::Value x = o_.Get(name);
+  if (x.IsUndefined()) return false;
+  SPAIC_CHECK(x.IsString(), InvalidArgument, param(name), "Expected ", params::choice_list(choices), " for ", param(name));
+  *v = x.As<Napi::String>().Utf8Value();
+  return true;
+}
+
+void ObjectParams::bad(const char* name, params::Check c, double v) {
+  const std::string p = param(name);
+  switch (c) {
+    case params::Check::Bound: SPAIC_FAIL(InvalidArgument, p, "Expected a number or null for ", p, " but received NaN");
+    case params::Check::Int32: SPAIC_FAIL(InvalidArgument, p, "Expected an int32 for ", p, " but received ", v);
+    default: SPAIC_FAIL(InvalidArgument, p, "Expected a finite number for ", p, " but received ", v);
+  }
+}
+
+void ObjectParams::bad_choice(const char* name, const char* const* choices, const std::string& v) {
+  const std::string p = param(name);
+  SPAIC_FAIL(InvalidArgument, p, "Expected ", params::choice_list(choices), " for ", p, " but received '", v, "'");
+}
+
 std::vector<i64> shape_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   Napi::Value v = arg(info, i, name);
   SPAIC_CHECK(v.IsArray(), InvalidArgument, name, "Expected an array of dimensions for ", name);

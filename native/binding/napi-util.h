@@ -7,10 +7,12 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "spaic/dispatch.h"  // SPAIC_DISPATCH, SPAIC_DISPATCH_TO, SPAIC_CUDA_ONLY
 #include "spaic/error.h"
+#include "spaic/params.h"
 #include "spaic/tensor.h"
 
 namespace spaic::binding {
@@ -48,6 +50,30 @@ std::vector<i64> shape_arg(const Napi::CallbackInfo& info, size_t i, const char*
 Napi::Object obj_arg(const Napi::CallbackInfo& info, size_t i, const char* name);
 double num_field(const Napi::Object& o, const char* key, const char* param);
 double num_field_or(const Napi::Object& o, const char* key, double fallback, const char* param);
+
+// The binding's side of spaic/params.h: values from an options object, errors naming `prefix` + the JS
+// name (prefix "options." or "params.", as the TS layer names them).
+class ObjectParams final : public params::Source {
+ public:
+  ObjectParams(const Napi::Object& o, std::string prefix) : Source(true), o_(o), prefix_(std::move(prefix)) {}
+  bool number(const char* name, params::Check c, double* v) override;
+  bool flag(const char* name, bool* v) override;
+  bool text(const char* name, const char* const* choices, std::string* v) override;
+  [[noreturn]] void bad(const char* name, params::Check c, double v) override;
+  [[noreturn]] void bad_choice(const char* name, const char* const* choices, const std::string& v) override;
+
+ private:
+  std::string param(const char* name) const { return prefix_ + name; }
+  Napi::Object o_;
+  std::string prefix_;
+};
+
+// Reads a params struct through its table (spaic/params/<family>.h), by the JS names.
+template <class P, std::size_t N>
+void read_params(const Napi::Object& o, const char* prefix, const params::Row<P> (&rows)[N], P& p) {
+  ObjectParams src(o, prefix);
+  params::read(rows, src, p);
+}
 
 // Unwraps a NativeTensor argument; StateError if disposed, InvalidArgument if not a tensor.
 const Tensor& tensor_arg(const Napi::CallbackInfo& info, size_t i, const char* name);

@@ -15,6 +15,7 @@
 #include "binding/napi-util.h"
 #include "spaic/device.h"
 #include "spaic/neuron-step.h"
+#include "spaic/params/neuron-step.h"
 
 namespace spaic::binding {
 
@@ -44,21 +45,6 @@ const char* state_name(NeuronModel m, int k) {
   return "state.V";
 }
 
-double finite_field(const Napi::Object& o, const char* key, double fallback) {
-  const std::string param = std::string("params.") + key;
-  double v = num_field_or(o, key, fallback, param.c_str());
-  SPAIC_CHECK(std::isfinite(v), InvalidArgument, param, "Expected a finite number for ", param, " but received ", v);
-  return v;
-}
-
-int32_t int_field(const Napi::Object& o, const char* key, int32_t fallback) {
-  const std::string param = std::string("params.") + key;
-  double v = num_field_or(o, key, fallback, param.c_str());
-  SPAIC_CHECK(std::isfinite(v) && v == std::floor(v) && std::fabs(v) <= 2147483647.0, InvalidArgument, param,
-              "Expected an int32 for ", param, " but received ", v);
-  return static_cast<int32_t>(v);
-}
-
 struct NeuronJob {
   NeuronParams p;
   int kind = kNoSurrogate;
@@ -80,30 +66,8 @@ void parse_head(const Napi::CallbackInfo& info, NeuronJob& j) {
   const i64 m = int_arg(info, 0, "model");
   SPAIC_CHECK(m >= 0 && m < kNeuronModelCount, InvalidArgument, "model", "unknown neuron model code ", m);
   j.p.model = static_cast<NeuronModel>(m);
-  Napi::Object params = obj_arg(info, 1, "params");
-  j.p.v_th = finite_field(params, "v_th", 1.0);
-  j.p.decay = finite_field(params, "decay", 1.0);
-  j.p.decay_p = finite_field(params, "decay_p", 1.0);
-  j.p.decay_q = finite_field(params, "decay_q", 1.0);
-  j.p.v0 = finite_field(params, "v0", 1.0);
-  j.p.constant_decay = finite_field(params, "constant_decay", 0.0);
-  j.p.v_reset = finite_field(params, "v_reset", 0.0);
-  j.p.v_rest = finite_field(params, "v_rest", 0.0);
-  j.p.th_inc = finite_field(params, "th_inc", 0.0);
-  j.p.decay_th = finite_field(params, "decay_th", 1.0);
-  DiehlCookParams& dc = j.p.dc;
-  dc.max_threshold = int_field(params, "max_threshold", dc.max_threshold);
-  dc.decay = int_field(params, "dc_decay", dc.decay);
-  dc.shift_voltage = int_field(params, "shift_voltage", dc.shift_voltage);
-  dc.weight_sum_coef = int_field(params, "weight_sum_coef", dc.weight_sum_coef);
-  dc.shift_weight_sum_coef = int_field(params, "shift_weight_sum_coef", dc.shift_weight_sum_coef);
-  dc.weight_sum_min = int_field(params, "weight_sum_min", dc.weight_sum_min);
-  dc.weight_sum_max = int_field(params, "weight_sum_max", dc.weight_sum_max);
-  dc.v_reset = int_field(params, "dc_v_reset", dc.v_reset);
-  dc.v_rest = int_field(params, "dc_v_rest", dc.v_rest);
-  dc.reset_refrac = int_field(params, "reset_refrac", dc.reset_refrac);
-  dc.thresh_plus = int_field(params, "thresh_plus", dc.thresh_plus);
-  dc.lbound = int_field(params, "lbound", dc.lbound);
+  read_params(obj_arg(info, 1, "params"), "params.", params::kNeuron, j.p);
+  const DiehlCookParams& dc = j.p.dc;
   SPAIC_CHECK(dc.shift_voltage >= 0 && dc.shift_voltage < 31 && dc.shift_weight_sum_coef >= 0 && dc.shift_weight_sum_coef < 31,
               InvalidArgument, "params.shift_voltage", "shifts must lie in [0, 30]");
   Napi::Object sg = obj_arg(info, 2, "surrogate");

@@ -1,21 +1,20 @@
-// binding/stdp-trace.cpp - the STDP family (spaic/stdp-trace.h): argument checks and exports.
-// Each call is parsed into a plain struct of tensors and params, then run on the tensors' device, either
-// now (sync) or on a worker thread (the *Async exports return a Promise). lib/ops/stdp-trace.ts validates
-// first; the checks here re-state the invariants the kernels rely on and name the parameter.
+// binding/stdp-trace.cpp - the STDP family's kernels (spaic/stdp-trace.h): argument checks and exports;
+// the rule steps are binding/stdp-trace-rules.cpp. Each call is parsed into a plain struct of tensors and
+// params, then run on the tensors' device, either now (sync) or on a worker thread (the *Async exports
+// return a Promise). lib/ops/stdp-trace.ts validates first; the checks here re-state the invariants the
+// kernels rely on and name the parameter.
 #include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
 
-#include "binding/napi-util.h"
+#include "binding/stdp-trace.h"
 #include "spaic/device.h"
-#include "spaic/stdp-trace.h"
+#include "spaic/params/stdp-trace.h"
 
 namespace spaic::binding {
 
-namespace {
-
-using i32 = std::int32_t;
+namespace stdp {
 
 std::optional<Tensor> opt_tensor(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (i >= info.Length() || info[i].IsNull() || info[i].IsUndefined()) return std::nullopt;
@@ -41,7 +40,6 @@ bool bool_field_or(const Napi::Object& o, const char* key, bool fallback, const 
   return v.As<Napi::Boolean>().Value();
 }
 
-// A bound: a number (possibly +-Infinity) or null/undefined for none.
 double bound_field(const Napi::Object& o, const char* key, double none, const char* param) {
   Napi::Value v = o.Get(key);
   if (v.IsUndefined() || v.IsNull()) return none;
@@ -52,24 +50,19 @@ double bound_field(const Napi::Object& o, const char* key, double none, const ch
 }
 
 DwPath path_field(const Napi::Object& o) {
-  Napi::Value v = o.Get("path");
-  if (v.IsUndefined()) return DwPath::Auto;
-  SPAIC_CHECK(v.IsString(), InvalidArgument, "options.path", "Expected 'auto', 'dense' or 'event' for options.path");
-  std::string s = v.As<Napi::String>().Utf8Value();
-  if (s == "auto") return DwPath::Auto;
-  if (s == "dense") return DwPath::Dense;
-  if (s == "event") return DwPath::Event;
-  SPAIC_FAIL(InvalidArgument, "options.path", "Expected 'auto', 'dense' or 'event' for options.path but received '", s, "'");
+  struct Path {
+    DwPath path = DwPath::Auto;
+  } p;
+  static const params::Row<Path> rows[] = {params::path_row<Path>()};
+  read_params(o, "options.", rows, p);
+  return p.path;
 }
-
-const char* path_name(DwPath p) { return p == DwPath::Event ? "event" : "dense"; }
 
 void check_like(const Tensor& t, const Tensor& ref, const char* name, const char* ref_name) {
   check_same_device(ref, ref_name, t, name);
   check_dtype(t, ref.dtype, name);
 }
 
-// The weight-like tensor fixes [N_post, N_pre].
 void weight_dims(const Tensor& w, const char* name, i64* n_post, i64* n_pre) {
   SPAIC_CHECK(w.shape.size() == 2, Shape, name, "Expected a 2-D [N_post, N_pre] tensor for ", name, " but received shape ",
               shape_str(w.shape));
@@ -82,13 +75,6 @@ i64 batch_of(const Tensor& x, i64 n, const char* name) {
               " but received shape ", shape_str(x.shape));
   return x.numel() / n;
 }
-
-// Reward: a number, or a tensor shaped as one of `allowed` (see RewardShape).
-struct Reward {
-  RewardShape shape = RewardShape::Value;
-  double value = 0.0;
-  std::optional<Tensor> t;
-};
 
 Reward reward_arg(const Napi::CallbackInfo& info, size_t i, const Tensor& like, i64 batch, i64 n_post, bool per_post,
                   bool per_sample, bool per_sample_post) {
@@ -119,34 +105,18 @@ Reward reward_arg(const Napi::CallbackInfo& info, size_t i, const Tensor& like, 
   return r;
 }
 
-template <typename T>
-T* ptr_or_null(const std::optional<Tensor>& t) {
-  return t ? t->ptr<T>() : nullptr;
-}
-
 void sync_device(Device dev) {
   if (dev.is_cuda()) gpu::synchronize(dev.index);
 }
 
-// Runs C::run now, or on a worker thread for the *Async form.
-template <typename C>
-Napi::Value run_sync(const Napi::CallbackInfo& info) {
-  C c = C::parse(info);
-  c.run();
-  return c.result(info.Env());
-}
+}  // namespace stdp
 
-template <typename C>
-Napi::Value run_async_call(const Napi::CallbackInfo& info) {
-  auto c = std::make_shared<C>(C::parse(info));
-  return run_async(
-      info.Env(),
-      [c]() {
-        c->run();
-        sync_device(c->device());
-      },
-      [c](Napi::Env env) { return c->result(env); });
-}
+namespace {
+
+using namespace stdp;
+using i32 = std::int32_t;
+
+const char* path_name(DwPath p) { return p == DwPath::Event ? "event" : "dense"; }
 
 // --- traceUpdate(kind, x, s, decay, amp)
 struct TraceCall {
@@ -405,287 +375,6 @@ struct EtraceCall {
   Napi::Value result(Napi::Env env) const { return env.Undefined(); }
 };
 
-// Common: w [N_post, N_pre]; pre-side [B, N_pre]; post-side [B, N_post], all one dtype and device.
-struct StepDims {
-  i64 batch = 1, n_post = 0, n_pre = 0;
-};
-
-StepDims step_dims(const Tensor& w, const Tensor& s_pre, const Tensor& s_post) {
-  StepDims d;
-  weight_dims(w, "w", &d.n_post, &d.n_pre);
-  check_like(s_pre, w, "sPre", "w");
-  check_like(s_post, w, "sPost", "w");
-  d.batch = batch_of(s_pre, d.n_pre, "sPre");
-  check_numel(s_post, d.batch * d.n_post, "sPost");
-  return d;
-}
-
-void check_state(const Tensor& t, const Tensor& w, i64 n, const char* name) {
-  check_like(t, w, name, "w");
-  check_numel(t, n, name);
-}
-
-// --- onlineStep(sPre, sPost, xPre, xPost, w, dw, options)
-struct OnlineCall {
-  Tensor s_pre, s_post, x_pre, x_post, w, dw;
-  OnlineParams p;
-  static OnlineCall parse(const Napi::CallbackInfo& info) {
-    OnlineCall c;
-    c.s_pre = tensor_arg(info, 0, "sPre");
-    c.s_post = tensor_arg(info, 1, "sPost");
-    c.x_pre = tensor_arg(info, 2, "xPre");
-    c.x_post = tensor_arg(info, 3, "xPost");
-    c.w = tensor_arg(info, 4, "w");
-    c.dw = tensor_arg(info, 5, "dw");
-    check_float(c.w, "w");
-    StepDims d = step_dims(c.w, c.s_pre, c.s_post);
-    check_state(c.x_pre, c.w, d.batch * d.n_pre, "xPre");
-    check_state(c.x_post, c.w, d.batch * d.n_post, "xPost");
-    check_state(c.dw, c.w, d.n_post * d.n_pre, "dw");
-    c.p.batch = d.batch;
-    c.p.n_post = d.n_post;
-    c.p.n_pre = d.n_pre;
-    Napi::Object o = obj_arg(info, 6, "options");
-    Napi::Value tk = o.Get("trace");
-    SPAIC_CHECK(tk.IsString(), InvalidArgument, "options.trace", "Expected 'nearest' or 'full' for options.trace");
-    std::string t = tk.As<Napi::String>().Utf8Value();
-    SPAIC_CHECK(t == "nearest" || t == "full", InvalidArgument, "options.trace", "Expected 'nearest' or 'full' for options.trace but received '", t, "'");
-    c.p.trace = t == "nearest" ? TraceKind::Nearest : TraceKind::Full;
-    c.p.pre_decay = finite_field(o, "preDecay", "options.preDecay");
-    c.p.post_decay = finite_field(o, "postDecay", "options.postDecay");
-    c.p.a_post = finite_field(o, "Apost", "options.Apost");
-    c.p.a_pre = finite_field(o, "Apre", "options.Apre");
-    c.p.immediate = bool_field_or(o, "immediate", false, "options.immediate");
-    Napi::Value wn = o.Get("wNorm");
-    c.p.normalise = !(wn.IsUndefined() || wn.IsNull());
-    if (c.p.normalise) c.p.w_norm = finite_field(o, "wNorm", "options.wNorm");
-    c.p.zero_rows_nan = bool_field_or(o, "zeroRowsNan", false, "options.zeroRowsNan");
-    c.p.lo = bound_field(o, "lo", -INFINITY, "options.lo");
-    c.p.hi = bound_field(o, "hi", INFINITY, "options.hi");
-    SPAIC_CHECK(c.p.lo <= c.p.hi, InvalidArgument, "options.lo", "Expected lo <= hi");
-    c.p.clamp = std::isfinite(c.p.lo) || std::isfinite(c.p.hi);
-    c.p.path = path_field(o);
-    return c;
-  }
-  Device device() const { return w.device(); }
-  template <typename T>
-  void run_t() const {
-    SPAIC_DISPATCH(w.device(), online_step<T>(p, s_pre.ptr<T>(), s_post.ptr<T>(), x_pre.ptr<T>(), x_post.ptr<T>(), w.ptr<T>(), dw.ptr<T>()));
-  }
-  void run() const { w.dtype == DType::F32 ? run_t<float>() : run_t<double>(); }
-  Napi::Value result(Napi::Env env) const { return env.Undefined(); }
-};
-
-// --- metaStep(sPre, sPost, xPre, xPost, w, wMean, awMean, dw, options)
-struct MetaCall {
-  Tensor s_pre, s_post, x_pre, x_post, w, w_mean, aw_mean, dw;
-  MetaParams p;
-  static MetaCall parse(const Napi::CallbackInfo& info) {
-    MetaCall c;
-    c.s_pre = tensor_arg(info, 0, "sPre");
-    c.s_post = tensor_arg(info, 1, "sPost");
-    c.x_pre = tensor_arg(info, 2, "xPre");
-    c.x_post = tensor_arg(info, 3, "xPost");
-    c.w = tensor_arg(info, 4, "w");
-    c.w_mean = tensor_arg(info, 5, "wMean");
-    c.aw_mean = tensor_arg(info, 6, "awMean");
-    c.dw = tensor_arg(info, 7, "dw");
-    check_float(c.w, "w");
-    StepDims d = step_dims(c.w, c.s_pre, c.s_post);
-    SPAIC_CHECK(d.n_post > 0 && d.n_pre > 0, Shape, "w", "Expected a non-empty weight");
-    check_state(c.x_pre, c.w, d.batch * d.n_pre, "xPre");
-    check_state(c.x_post, c.w, d.batch * d.n_post, "xPost");
-    check_state(c.w_mean, c.w, d.n_post, "wMean");
-    check_state(c.aw_mean, c.w, 1, "awMean");
-    check_state(c.dw, c.w, d.n_post * d.n_pre, "dw");
-    c.p.batch = d.batch;
-    c.p.n_post = d.n_post;
-    c.p.n_pre = d.n_pre;
-    Napi::Object o = obj_arg(info, 8, "options");
-    c.p.a_post = finite_field(o, "Apost", "options.Apost");
-    c.p.a_pre = finite_field(o, "Apre", "options.Apre");
-    c.p.pre_decay = finite_field(o, "preDecay", "options.preDecay");
-    c.p.post_decay = finite_field(o, "postDecay", "options.postDecay");
-    c.p.w_min = finite_field(o, "wMin", "options.wMin");
-    c.p.w_max = finite_field(o, "wMax", "options.wMax");
-    c.p.init = bool_field_or(o, "init", false, "options.init");
-    c.p.path = path_field(o);
-    return c;
-  }
-  Device device() const { return w.device(); }
-  template <typename T>
-  void run_t() const {
-    SPAIC_DISPATCH(w.device(), meta_step<T>(p, s_pre.ptr<T>(), s_post.ptr<T>(), x_pre.ptr<T>(), x_post.ptr<T>(), w.ptr<T>(),
-                                            w_mean.ptr<T>(), aw_mean.ptr<T>(), dw.ptr<T>()));
-  }
-  void run() const { w.dtype == DType::F32 ? run_t<float>() : run_t<double>(); }
-  Napi::Value result(Napi::Env env) const { return env.Undefined(); }
-};
-
-// --- switchStep(sPre, sPost, reward, xPre, xPost, w, options)
-struct SwitchCall {
-  Tensor s_pre, s_post, x_pre, x_post, w;
-  Reward r;
-  SwitchParams p;
-  static SwitchCall parse(const Napi::CallbackInfo& info) {
-    SwitchCall c;
-    c.s_pre = tensor_arg(info, 0, "sPre");
-    c.s_post = tensor_arg(info, 1, "sPost");
-    c.x_pre = tensor_arg(info, 3, "xPre");
-    c.x_post = tensor_arg(info, 4, "xPost");
-    c.w = tensor_arg(info, 5, "w");
-    check_float(c.w, "w");
-    StepDims d = step_dims(c.w, c.s_pre, c.s_post);
-    check_state(c.x_pre, c.w, d.batch * d.n_pre, "xPre");
-    check_state(c.x_post, c.w, d.batch * d.n_post, "xPost");
-    c.r = reward_arg(info, 2, c.w, d.batch, d.n_post, false, true, false);
-    c.p.batch = d.batch;
-    c.p.n_post = d.n_post;
-    c.p.n_pre = d.n_pre;
-    c.p.shape = c.r.shape;
-    c.p.reward_value = c.r.value;
-    Napi::Object o = obj_arg(info, 6, "options");
-    c.p.pre_decay = finite_field(o, "preDecay", "options.preDecay");
-    c.p.post_decay = finite_field(o, "postDecay", "options.postDecay");
-    c.p.apost_pos = finite_field(o, "Apost_pos", "options.Apost_pos");
-    c.p.apost_neg = finite_field(o, "Apost_neg", "options.Apost_neg");
-    c.p.apre_pos = finite_field(o, "Apre_pos", "options.Apre_pos");
-    c.p.apre_neg = finite_field(o, "Apre_neg", "options.Apre_neg");
-    c.p.lo = bound_field(o, "lo", -INFINITY, "options.lo");
-    c.p.hi = bound_field(o, "hi", INFINITY, "options.hi");
-    SPAIC_CHECK(c.p.lo <= c.p.hi, InvalidArgument, "options.lo", "Expected lo <= hi");
-    c.p.path = path_field(o);
-    return c;
-  }
-  Device device() const { return w.device(); }
-  template <typename T>
-  void run_t() const {
-    SPAIC_DISPATCH(w.device(), switch_step<T>(p, s_pre.ptr<T>(), s_post.ptr<T>(), ptr_or_null<T>(r.t), x_pre.ptr<T>(),
-                                              x_post.ptr<T>(), w.ptr<T>()));
-  }
-  void run() const { w.dtype == DType::F32 ? run_t<float>() : run_t<double>(); }
-  Napi::Value result(Napi::Env env) const { return env.Undefined(); }
-};
-
-// --- rstdpStep(sPre, sPost, reward, pPlus, pMinus, e, et|null, w, sPrePrev|null, sPostPrev|null, options)
-struct RstdpCall {
-  Tensor s_pre, s_post, p_plus, p_minus, e, w;
-  std::optional<Tensor> et, s_pre_prev, s_post_prev;
-  Reward r;
-  RstdpParams p;
-  static RstdpCall parse(const Napi::CallbackInfo& info) {
-    RstdpCall c;
-    c.s_pre = tensor_arg(info, 0, "sPre");
-    c.s_post = tensor_arg(info, 1, "sPost");
-    c.p_plus = tensor_arg(info, 3, "pPlus");
-    c.p_minus = tensor_arg(info, 4, "pMinus");
-    c.e = tensor_arg(info, 5, "e");
-    c.et = opt_tensor(info, 6, "et");
-    c.w = tensor_arg(info, 7, "w");
-    c.s_pre_prev = opt_tensor(info, 8, "sPrePrev");
-    c.s_post_prev = opt_tensor(info, 9, "sPostPrev");
-    check_float(c.w, "w");
-    StepDims d = step_dims(c.w, c.s_pre, c.s_post);
-    check_state(c.p_plus, c.w, d.batch * d.n_pre, "pPlus");
-    check_state(c.p_minus, c.w, d.batch * d.n_post, "pMinus");
-    check_state(c.e, c.w, d.n_post * d.n_pre, "e");
-    c.p.eligibility_trace = c.et.has_value();
-    if (c.et) check_state(*c.et, c.w, d.n_post * d.n_pre, "et");
-    c.r = reward_arg(info, 2, c.w, d.batch, d.n_post, true, !c.et, !c.et);
-    const bool per_sample = c.r.shape == RewardShape::PerSample || c.r.shape == RewardShape::PerSamplePost;
-    if (per_sample) {
-      SPAIC_CHECK(c.s_pre_prev && c.s_post_prev, InvalidArgument, "sPrePrev",
-                  "a per-sample reward needs the previous step's spikes (sPrePrev, sPostPrev)");
-      check_state(*c.s_pre_prev, c.w, d.batch * d.n_pre, "sPrePrev");
-      check_state(*c.s_post_prev, c.w, d.batch * d.n_post, "sPostPrev");
-    }
-    c.p.batch = d.batch;
-    c.p.n_post = d.n_post;
-    c.p.n_pre = d.n_pre;
-    c.p.shape = c.r.shape;
-    c.p.reward_value = c.r.value;
-    Napi::Object o = obj_arg(info, 10, "options");
-    c.p.d_plus = finite_field(o, "dPlus", "options.dPlus");
-    c.p.d_minus = finite_field(o, "dMinus", "options.dMinus");
-    c.p.a_plus = finite_field(o, "A_plus", "options.A_plus");
-    c.p.a_minus = finite_field(o, "A_minus", "options.A_minus");
-    c.p.lr = finite_field(o, "lr", "options.lr");
-    if (c.et) {
-      c.p.d_e = finite_field(o, "dE", "options.dE");
-      c.p.m_e = finite_field(o, "mE", "options.mE");
-    }
-    c.p.path = path_field(o);
-    return c;
-  }
-  Device device() const { return w.device(); }
-  template <typename T>
-  void run_t() const {
-    SPAIC_DISPATCH(w.device(), rstdp_step<T>(p, s_pre.ptr<T>(), s_post.ptr<T>(), ptr_or_null<T>(r.t), p_plus.ptr<T>(),
-                                             p_minus.ptr<T>(), e.ptr<T>(), ptr_or_null<T>(et), w.ptr<T>(),
-                                             ptr_or_null<T>(s_pre_prev), ptr_or_null<T>(s_post_prev)));
-  }
-  void run() const { w.dtype == DType::F32 ? run_t<float>() : run_t<double>(); }
-  Napi::Value result(Napi::Env env) const { return env.Undefined(); }
-};
-
-// --- intStep(sPre, sPost, thresh, draws|null, xPre, xPost, w, options)
-struct IntStepCall {
-  Tensor s_pre, s_post, thresh, x_pre, x_post, w;
-  std::optional<Tensor> draws;
-  IntStdpParams p;
-  static IntStepCall parse(const Napi::CallbackInfo& info) {
-    IntStepCall c;
-    c.s_pre = tensor_arg(info, 0, "sPre");
-    c.s_post = tensor_arg(info, 1, "sPost");
-    c.thresh = tensor_arg(info, 2, "thresh");
-    c.draws = opt_tensor(info, 3, "draws");
-    c.x_pre = tensor_arg(info, 4, "xPre");
-    c.x_post = tensor_arg(info, 5, "xPost");
-    c.w = tensor_arg(info, 6, "w");
-    check_dtype(c.w, DType::I32, "w");
-    StepDims d = step_dims(c.w, c.s_pre, c.s_post);
-    check_state(c.x_pre, c.w, d.batch * d.n_pre, "xPre");
-    check_state(c.x_post, c.w, d.batch * d.n_post, "xPost");
-    check_state(c.thresh, c.w, d.n_post, "thresh");
-    if (c.draws) check_state(*c.draws, c.w, 2 * d.batch * d.n_post * d.n_pre, "draws");
-    c.p.batch = d.batch;
-    c.p.n_post = d.n_post;
-    c.p.n_pre = d.n_pre;
-    Napi::Object o = obj_arg(info, 7, "options");
-    auto int_field = [&](const char* key, const char* param, std::int64_t lo, std::int64_t hi) {
-      double v = finite_field(o, key, param);
-      SPAIC_CHECK(v == std::floor(v) && v >= static_cast<double>(lo) && v <= static_cast<double>(hi), InvalidArgument, param,
-                  "Expected an integer in [", lo, ", ", hi, "] for ", param, " but received ", v);
-      return static_cast<std::int64_t>(v);
-    };
-    const std::int64_t i32max = 2147483647;
-    c.p.trace_decay = int_field("trace_decay", "options.trace_decay", 0, i32max);
-    c.p.shift_trace = static_cast<int>(int_field("shift_spike_trace", "options.shift_spike_trace", 0, 31));
-    c.p.trace_scale = static_cast<i32>(int_field("trace_scale", "options.trace_scale", -i32max, i32max));
-    c.p.max_threshold = int_field("max_threshold", "options.max_threshold", -i32max, i32max);
-    c.p.shift = static_cast<int>(int_field("shift", "options.shift", 0, 30));
-    c.p.nu0 = int_field("nu0", "options.nu0", 0, 1 << 20);
-    c.p.nu1 = int_field("nu1", "options.nu1", 0, 1 << 20);
-    c.p.pre_sign = static_cast<int>(int_field("preSign", "options.preSign", -1, 1));
-    SPAIC_CHECK(c.p.pre_sign != 0, InvalidArgument, "options.preSign", "Expected 1 or -1 for options.preSign");
-    const double lo = bound_field(o, "w_min", -INFINITY, "options.w_min");
-    const double hi = bound_field(o, "w_max", INFINITY, "options.w_max");
-    c.p.has_lo = std::isfinite(lo);
-    c.p.has_hi = std::isfinite(hi);
-    if (c.p.has_lo) c.p.w_min = static_cast<i32>(int_field("w_min", "options.w_min", -i32max, i32max));
-    if (c.p.has_hi) c.p.w_max = static_cast<i32>(int_field("w_max", "options.w_max", -i32max, i32max));
-    c.p.seed = static_cast<std::uint64_t>(int_field("seed", "options.seed", 0, (std::int64_t(1) << 53) - 1));
-    c.p.counter = static_cast<std::uint64_t>(int_field("counter", "options.counter", 0, (std::int64_t(1) << 53) - 1));
-    return c;
-  }
-  Device device() const { return w.device(); }
-  void run() const {
-    SPAIC_DISPATCH(w.device(), int_stdp_step(p, s_pre.ptr<i32>(), s_post.ptr<i32>(), thresh.ptr<i32>(),
-                                             draws ? draws->ptr<i32>() : nullptr, x_pre.ptr<i32>(), x_post.ptr<i32>(), w.ptr<i32>()));
-  }
-  Napi::Value result(Napi::Env env) const { return env.Undefined(); }
-};
-
 }  // namespace
 
 void register_stdp_trace(Napi::Object exports) {
@@ -697,16 +386,6 @@ void register_stdp_trace(Napi::Object exports) {
   SPAIC_EXPORT(exports, "stdpApply", run_sync<ApplyCall>);
   SPAIC_EXPORT(exports, "stdpApplyReward", run_sync<RewardCall>);
   SPAIC_EXPORT(exports, "stdpEligibilityTrace", run_sync<EtraceCall>);
-  SPAIC_EXPORT(exports, "stdpOnlineStep", run_sync<OnlineCall>);
-  SPAIC_EXPORT(exports, "stdpOnlineStepAsync", run_async_call<OnlineCall>);
-  SPAIC_EXPORT(exports, "stdpMetaStep", run_sync<MetaCall>);
-  SPAIC_EXPORT(exports, "stdpMetaStepAsync", run_async_call<MetaCall>);
-  SPAIC_EXPORT(exports, "stdpSwitchStep", run_sync<SwitchCall>);
-  SPAIC_EXPORT(exports, "stdpSwitchStepAsync", run_async_call<SwitchCall>);
-  SPAIC_EXPORT(exports, "stdpRstdpStep", run_sync<RstdpCall>);
-  SPAIC_EXPORT(exports, "stdpRstdpStepAsync", run_async_call<RstdpCall>);
-  SPAIC_EXPORT(exports, "stdpIntStep", run_sync<IntStepCall>);
-  SPAIC_EXPORT(exports, "stdpIntStepAsync", run_async_call<IntStepCall>);
 }
 
 }  // namespace spaic::binding

@@ -12,6 +12,7 @@
 #include "spaic/device.h"
 #include "spaic/dispatch.h"
 #include "spaic/error.h"
+#include "spaic/params.h"
 #include "spaic/program.h"
 #include "spaic/tensor.h"
 
@@ -78,7 +79,53 @@ struct OpBase : ProgramOp {
     auto it = d.str.find(key);
     return it == d.str.end() ? fallback : it->second;
   }
+  // Reads a params struct through its table (spaic/params/<family>.h), by the op's names.
+  template <class P, std::size_t N>
+  void read_params(const params::Row<P> (&rows)[N], P& p) const;
 };
+
+// The program op's side of spaic/params.h: values from OpDesc num/str, errors naming the op's owner.
+class OpParams final : public params::Source {
+ public:
+  explicit OpParams(const OpBase& op) : Source(false), op_(op) {}
+  bool number(const char* name, params::Check, double* v) override {
+    auto it = op_.d.num.find(name);
+    if (it == op_.d.num.end()) return false;
+    *v = it->second;
+    return true;
+  }
+  bool flag(const char* name, bool* v) override {
+    double x = 0;
+    if (!number(name, params::Check::Flag, &x)) return false;
+    *v = x != 0;
+    return true;
+  }
+  bool text(const char* name, const char* const*, std::string* v) override {
+    auto it = op_.d.str.find(name);
+    if (it == op_.d.str.end()) return false;
+    *v = it->second;
+    return true;
+  }
+  [[noreturn]] void bad(const char* name, params::Check c, double v) override {
+    const OpDesc& d = op_.d;
+    const char* what = c == params::Check::Int32 ? " must be an int32, got "
+                       : c == params::Check::Bound ? " must be a number or null, got "
+                                                    : " must be a finite number, got ";
+    SPAIC_FAIL(InvalidArgument, d.owner, "op '", d.type, "' of ", d.owner, ": ", name, what, v);
+  }
+  [[noreturn]] void bad_choice(const char* name, const char* const* choices, const std::string& v) override {
+    SPAIC_FAIL(InvalidArgument, op_.d.owner, op_.d.owner, ": ", name, " must be ", params::choice_list(choices), ", got '", v, "'");
+  }
+
+ private:
+  const OpBase& op_;
+};
+
+template <class P, std::size_t N>
+void OpBase::read_params(const params::Row<P> (&rows)[N], P& p) const {
+  OpParams src(*this);
+  params::read(rows, src, p);
+}
 
 inline void check_slot_dtype(const Program& p, const SlotRef& r, DType want, const OpDesc& d, const char* role) {
   const SlotDesc& s = p.desc().slots[static_cast<std::size_t>(r.slot)];

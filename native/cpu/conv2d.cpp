@@ -60,16 +60,9 @@ void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias
     if (K > 0 && ld > 0) {
       im2col_group(p, x, n0, nb, col);
       const i64 Kg = conv_group_rows(p), Og = conv_group_out(p);
-      for (i64 gr = 0; gr < p.groups; ++gr) {  // prod rows of group gr = w_gr [Og, Kg] . col rows of group gr
-        GemmParams g;
-        g.m = Og;
-        g.n = ld;
-        g.k = Kg;
-        g.lda = Kg;
-        g.ldb = ld;
-        g.ldc = ld;
+      const GemmParams g = conv_forward_gemm(p, ld, 0.0);
+      for (i64 gr = 0; gr < p.groups; ++gr)  // prod rows of group gr = w_gr [Og, Kg] . col rows of group gr
         gemm<T>(g, w + gr * Og * Kg, col + gr * Kg * ld, prod + gr * Og * ld);
-      }
     }
     SPAIC_OMP_FOR(nb * y_img)
     for (i64 plane = 0; plane < nb * p.c_out; ++plane) {
@@ -105,33 +98,14 @@ void conv2d_backward(const Conv2dParams& p, const T* x, const T* w, const T* gy,
     const i64 Kg = conv_group_rows(p), Og = conv_group_out(p);
     if (gw && K > 0 && ld > 0) {  // per group: gw_g [Og, Kg] += gy_g [Og, nb*HW] . col_g^T [nb*HW, Kg]
       im2col_group(p, x, n0, nb, col);
-      for (i64 gr = 0; gr < p.groups; ++gr) {
-        GemmParams g;
-        g.trans_b = true;
-        g.m = Og;
-        g.n = Kg;
-        g.k = ld;
-        g.lda = ld;
-        g.ldb = ld;
-        g.ldc = Kg;
-        g.beta = 1.0;
-        gemm<T>(g, gyg + gr * Og * ld, col + gr * Kg * ld, gw + gr * Og * Kg);
-      }
+      const GemmParams g = conv_grad_weight_gemm(p, ld, 1.0);
+      for (i64 gr = 0; gr < p.groups; ++gr) gemm<T>(g, gyg + gr * Og * ld, col + gr * Kg * ld, gw + gr * Og * Kg);
     }
     if (gx) {  // per group: col_g [Kg, nb*HW] = w_g^T [Kg, Og] . gy_g [Og, nb*HW], then col2im per image
       const bool empty = K == 0 || ld == 0;
       if (!empty) {
-        for (i64 gr = 0; gr < p.groups; ++gr) {
-          GemmParams g;
-          g.trans_a = true;
-          g.m = Kg;
-          g.n = ld;
-          g.k = Og;
-          g.lda = Kg;
-          g.ldb = ld;
-          g.ldc = ld;
-          gemm<T>(g, w + gr * Og * Kg, gyg + gr * Og * ld, col + gr * Kg * ld);
-        }
+        const GemmParams g = conv_grad_input_gemm(p, ld);
+        for (i64 gr = 0; gr < p.groups; ++gr) gemm<T>(g, w + gr * Og * Kg, gyg + gr * Og * ld, col + gr * Kg * ld);
       }
       SPAIC_OMP_FOR(nb * x_img * p.kh * p.kw)
       for (i64 plane = 0; plane < nb * p.c_in; ++plane) {
@@ -201,13 +175,7 @@ void maxpool2d_backward(const Pool2dParams& p, const T* gy, const std::int32_t* 
   }
 }
 
-#define SPAIC_INSTANTIATE(T)                                                                                 \
-  template void conv2d_forward<T>(const Conv2dParams&, const T*, const T*, const T*, T*, T*);                \
-  template void conv2d_backward<T>(const Conv2dParams&, const T*, const T*, const T*, T*, T*, T*, bool, T*); \
-  template void maxpool2d_forward<T>(const Pool2dParams&, const T*, T*, std::int32_t*);                      \
-  template void maxpool2d_backward<T>(const Pool2dParams&, const T*, const std::int32_t*, T*);
-SPAIC_INSTANTIATE(float)
-SPAIC_INSTANTIATE(double)
-#undef SPAIC_INSTANTIATE
+SPAIC_INSTANTIATE_CONV2D_OPS(float)
+SPAIC_INSTANTIATE_CONV2D_OPS(double)
 
 }  // namespace spaic::cpu

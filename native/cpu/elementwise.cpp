@@ -58,26 +58,6 @@ void cast(const Ti* a, To* out, i64 n) {
   for (i64 i = 0; i < n; ++i) out[i] = convert<To, Ti>(a[i]);
 }
 
-#define SPAIC_INSTANTIATE(T)                                                              \
-  template void binary<T>(BinaryOp, const T*, const T*, T*, i64, const Broadcast*);       \
-  template void binary_scalar<T>(BinaryOp, const T*, T, T*, i64, bool);                   \
-  template void unary<T>(UnaryOp, const T*, T*, i64);                                     \
-  template void fill<T>(T*, T, i64);
-SPAIC_INSTANTIATE(float)
-SPAIC_INSTANTIATE(double)
-SPAIC_INSTANTIATE(std::int32_t)
-template void fill<std::uint8_t>(std::uint8_t*, std::uint8_t, i64);
-#undef SPAIC_INSTANTIATE
-
-#define SPAIC_CAST_FROM(Ti)                                  \
-  template void cast<float, Ti>(const Ti*, float*, i64);     \
-  template void cast<double, Ti>(const Ti*, double*, i64);   \
-  template void cast<std::int32_t, Ti>(const Ti*, std::int32_t*, i64); \
-  template void cast<std::uint8_t, Ti>(const Ti*, std::uint8_t*, i64);
-SPAIC_CAST_FROM(float)
-SPAIC_CAST_FROM(double)
-SPAIC_CAST_FROM(std::int32_t)
-SPAIC_CAST_FROM(std::uint8_t)
-#undef SPAIC_CAST_FROM
+SPAIC_INSTANTIATE_ELEMENTWISE_OPS
 
 }  // namespace spaic::cpu

@@ -45,12 +45,7 @@ void reward_compute(const RewardNodeParams& p, const T* count, const std::int32_
   }
 }
 
-#define SPAIC_INSTANTIATE(T)                                                                                      \
-  template void reward_count<T, T>(const T*, const T*, T*, i64, bool);                                            \
-  template void reward_count<T, std::int32_t>(const std::int32_t*, const T*, T*, i64, bool);                      \
-  template void reward_compute<T>(const RewardNodeParams&, const T*, const std::int32_t*, const T*, T*, T*, T*);
-SPAIC_INSTANTIATE(float)
-SPAIC_INSTANTIATE(double)
-#undef SPAIC_INSTANTIATE
+SPAIC_INSTANTIATE_REWARD_OPS(float)
+SPAIC_INSTANTIATE_REWARD_OPS(double)
 
 }  // namespace spaic::cpu

@@ -1,7 +1,8 @@
-// cpu/stdp-trace.cpp - the STDP family on the CPU (see spaic/stdp-trace.h). The per-element maths is
-// spaic/math/stdp-trace.h, shared with cuda/stdp-trace.cu; this file holds loops, the dense/event
-// choice and the row reductions. Rows of the weight matrix are independent, so the row loops run in
-// parallel with a fixed assignment: results do not depend on the thread count.
+// cpu/stdp-trace.cpp - the STDP family's kernels on the CPU (see spaic/stdp-trace.h; the rule steps that
+// string them together are core/stdp-trace.cpp). The per-element maths is spaic/math/stdp-trace.h,
+// shared with cuda/stdp-trace.cu; this file holds loops, the dense/event choice and the row reductions.
+// Rows of the weight matrix are independent, so the row loops run in parallel with a fixed assignment:
+// results do not depend on the thread count.
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -186,20 +187,16 @@ double row_sum(const T* row, i64 n) {
   return s;
 }
 
-template <typename T>
-void trace_loop(TraceKind kind, T* x, const T* s, i64 n, double decay, double amp) {
-  const T d = static_cast<T>(decay), a = static_cast<T>(amp);
-  with_trace_kind(kind, [&](auto K) {
-    SPAIC_OMP_FOR(n)
-    for (i64 i = 0; i < n; ++i) x[i] = trace_step<T>(decltype(K)::value, x[i], s[i], d, a);
-  });
-}
-
 }  // namespace
 
 template <typename T>
 void trace_update(const TraceParams& p, T* x, const T* s) {
-  trace_loop(p.kind, x, s, p.n, p.decay, p.amp);
+  const T d = static_cast<T>(p.decay), a = static_cast<T>(p.amp);
+  const i64 n = p.n;
+  with_trace_kind(p.kind, [&](auto K) {
+    SPAIC_OMP_FOR(n)
+    for (i64 i = 0; i < n; ++i) x[i] = trace_step<T>(decltype(K)::value, x[i], s[i], d, a);
+  });
 }
 
 template <typename T>
@@ -295,54 +292,20 @@ void eligibility_trace(const EtraceParams& p, T* et, const T* e, T* w, const T* 
 }
 
 template <typename T>
-void online_step(const OnlineParams& p, const T* s_pre, const T* s_post, T* x_pre, T* x_post, T* w, T* dw) {
-  trace_loop(p.trace, x_pre, s_pre, p.batch * p.n_pre, p.pre_decay, 1.0);
-  trace_loop(p.trace, x_post, s_post, p.batch * p.n_post, p.post_decay, 1.0);
-  ApplyParams ap;
-  ap.n_post = p.n_post;
-  ap.n_pre = p.n_pre;
-  ap.normalise = p.normalise;
-  ap.w_norm = p.w_norm;
-  ap.zero_rows_nan = p.zero_rows_nan;
-  ap.clamp = p.clamp;
-  ap.lo = p.lo;
-  ap.hi = p.hi;
-  DwParams dp;
-  dp.batch = p.batch;
-  dp.n_post = p.n_post;
-  dp.n_pre = p.n_pre;
-  dp.a_post = p.a_post;
-  dp.a_pre = -p.a_pre;
-  dp.path = p.path;
-  // SPAIC applies the dw of the previous step, then commits the new one; `immediate` applies the new one.
-  if (!p.immediate) apply_dw<T>(ap, w, dw);
-  stdp_dw<T>(dp, s_post, x_pre, x_post, s_pre, nullptr, nullptr, dw);
-  if (p.immediate) apply_dw<T>(ap, w, dw);
+void meta_init(const MetaParams& p, const T* w, T* w_mean, T* aw_mean) {
+  const i64 np = p.n_post, nq = p.n_pre;
+  double total = 0;
+  for (i64 j = 0; j < np; ++j) {
+    w_mean[j] = static_cast<T>(row_sum(w + j * nq, nq) / static_cast<double>(nq));
+    total += static_cast<double>(w_mean[j]);
+  }
+  aw_mean[0] = static_cast<T>(total / static_cast<double>(np));
 }
 
+// Homeostatic target: w_mean -= 0.1*Apre*(mean_b x_post - mean x_post); then keep mean(w_mean) = aw_mean.
 template <typename T>
-void meta_step(const MetaParams& p, const T* s_pre, const T* s_post, T* x_pre, T* x_post, T* w, T* w_mean, T* aw_mean,
-               T* dw) {
-  const i64 np = p.n_post, nq = p.n_pre, B = p.batch;
-  if (p.init) {
-    double total = 0;
-    for (i64 j = 0; j < np; ++j) {
-      w_mean[j] = static_cast<T>(row_sum(w + j * nq, nq) / static_cast<double>(nq));
-      total += static_cast<double>(w_mean[j]);
-    }
-    aw_mean[0] = static_cast<T>(total / static_cast<double>(np));
-  }
-  trace_loop(TraceKind::Switch, x_pre, s_pre, B * nq, p.pre_decay, 1.0);
-  trace_loop(TraceKind::Switch, x_post, s_post, B * np, p.post_decay, 1.0);
-  DwParams dp;
-  dp.batch = B;
-  dp.n_post = np;
-  dp.n_pre = nq;
-  dp.a_post = p.a_post;
-  dp.a_pre = -p.a_pre;
-  dp.path = p.path;
-  stdp_dw<T>(dp, s_post, x_pre, x_post, s_pre, nullptr, nullptr, dw);
-  // Homeostatic target: w_mean -= 0.1*Apre*(mean_b x_post - mean x_post); then keep mean(w_mean) = aw_mean.
+void meta_homeostasis(const MetaParams& p, const T* x_post, T* w_mean, const T* aw_mean) {
+  const i64 np = p.n_post, B = p.batch;
   double all = 0;
   for (i64 k = 0; k < B * np; ++k) all += static_cast<double>(x_post[k]);
   const T mean_all = static_cast<T>(all / static_cast<double>(B * np));
@@ -358,6 +321,11 @@ void meta_step(const MetaParams& p, const T* s_pre, const T* s_post, T* x_pre, T
   const T mean_w = static_cast<T>(wsum / static_cast<double>(np));
   const T aw = aw_mean[0];
   for (i64 j = 0; j < np; ++j) w_mean[j] = w_mean[j] * aw / mean_w;
+}
+
+template <typename T>
+void meta_apply(const MetaParams& p, T* w, const T* w_mean, const T* dw) {
+  const i64 np = p.n_post, nq = p.n_pre;
   const T w_min = static_cast<T>(p.w_min), w_max = static_cast<T>(p.w_max);
   SPAIC_OMP_FOR(np * nq)
   for (i64 j = 0; j < np; ++j) {
@@ -369,130 +337,26 @@ void meta_step(const MetaParams& p, const T* s_pre, const T* s_post, T* x_pre, T
 }
 
 template <typename T>
-void switch_step(const SwitchParams& p, const T* s_pre, const T* s_post, const T* r, T* x_pre, T* x_post, T* w) {
-  const i64 B = p.batch;
-  trace_loop(TraceKind::Switch, x_pre, s_pre, B * p.n_pre, p.pre_decay, 1.0);
-  trace_loop(TraceKind::Switch, x_post, s_post, B * p.n_post, p.post_decay, 1.0);
-  std::vector<T> g_post(static_cast<size_t>(B)), g_pre(static_cast<size_t>(B));
-  for (i64 b = 0; b < B; ++b) {
+void switch_gains(const SwitchParams& p, const T* r, T* g_post, T* g_pre) {
+  for (i64 b = 0; b < p.batch; ++b) {
     const T rb = reward_at<T>(p.shape, r, p.reward_value, b, 0, 1);
     g_post[b] = switch_amplitude(rb, static_cast<T>(p.apost_pos), static_cast<T>(p.apost_neg));
     g_pre[b] = switch_amplitude(rb, static_cast<T>(p.apre_pos), static_cast<T>(p.apre_neg));
   }
-  DwParams dp;
-  dp.batch = B;
-  dp.n_post = p.n_post;
-  dp.n_pre = p.n_pre;
-  dp.alpha = 1.0 / static_cast<double>(B);
-  dp.beta = 1.0;
-  dp.gpost_sb = 1;
-  dp.gpre_sb = 1;
-  dp.path = p.path;
-  stdp_dw<T>(dp, s_post, x_pre, x_post, s_pre, g_post.data(), g_pre.data(), w);
-  ApplyParams ap;
-  ap.n_post = p.n_post;
-  ap.n_pre = p.n_pre;
-  ap.clamp = true;
-  ap.lo = p.lo;
-  ap.hi = p.hi;
-  apply_dw<T>(ap, w, nullptr);
 }
 
-template <typename T>
-void rstdp_step(const RstdpParams& p, const T* s_pre, const T* s_post, const T* r, T* p_plus, T* p_minus, T* e, T* et,
-                T* w, T* s_pre_prev, T* s_post_prev) {
-  const i64 B = p.batch, np = p.n_post, nq = p.n_pre;
-  const bool per_sample = p.shape == RewardShape::PerSample || p.shape == RewardShape::PerSamplePost;
-  DwParams elig;
-  elig.batch = B;
-  elig.n_post = np;
-  elig.n_pre = nq;
-  elig.path = p.path;
-  if (!p.eligibility_trace) {
-    if (per_sample) {
-      // W += lr * sum_b r[b,j] E_b(previous step): previous spikes, traces before this step's update.
-      DwParams dp = elig;
-      dp.alpha = p.lr;
-      dp.beta = 1.0;
-      dp.gpost_sb = dp.gpre_sb = p.shape == RewardShape::PerSamplePost ? np : 1;
-      dp.gpost_sj = dp.gpre_sj = p.shape == RewardShape::PerSamplePost ? 1 : 0;
-      stdp_dw<T>(dp, s_post_prev, p_plus, p_minus, s_pre_prev, r, r, w);
-    } else {
-      RewardParams rp;
-      rp.n_post = np;
-      rp.n_pre = nq;
-      rp.lr = p.lr;
-      rp.shape = p.shape;
-      rp.reward_value = p.reward_value;
-      apply_reward<T>(rp, w, e, r);
-    }
-  }
-  trace_loop(TraceKind::Scaled, p_plus, s_pre, B * nq, p.d_plus, p.a_plus);
-  trace_loop(TraceKind::Scaled, p_minus, s_post, B * np, p.d_minus, p.a_minus);
-  stdp_dw<T>(elig, s_post, p_plus, p_minus, s_pre, nullptr, nullptr, e);
-  if (p.eligibility_trace) {
-    EtraceParams ep;
-    ep.n_post = np;
-    ep.n_pre = nq;
-    ep.d_e = p.d_e;
-    ep.m_e = p.m_e;
-    ep.apply = true;
-    ep.lr = p.lr;
-    ep.shape = p.shape;
-    ep.reward_value = p.reward_value;
-    eligibility_trace<T>(ep, et, e, w, r);
-  } else if (per_sample) {
-    for (i64 k = 0; k < B * nq; ++k) s_pre_prev[k] = s_pre[k];
-    for (i64 k = 0; k < B * np; ++k) s_post_prev[k] = s_post[k];
-  }
-}
-
-void int_stdp_step(const IntStdpParams& p, const i32* s_pre, const i32* s_post, const i32* thresh, const i32* draws,
-                   i32* x_pre, i32* x_post, i32* w) {
-  const i64 B = p.batch, np = p.n_post, nq = p.n_pre;
-  const i32 value = p.trace_scale;
-  for (i64 k = 0; k < B * nq; ++k) x_pre[k] = int_trace_step(x_pre[k], s_pre[k], p.trace_decay, p.shift_trace, value);
-  for (i64 k = 0; k < B * np; ++k) x_post[k] = int_trace_step(x_post[k], s_post[k], p.trace_decay, p.shift_trace, value);
-  const i64 plane = B * np * nq;
-  SPAIC_OMP_FOR(np * nq * B)
+void int_stdp_weights(const IntStdpParams& p, const i32* s_pre, const i32* s_post, const i32* thresh, const i32* draws,
+                      const i32* x_pre, const i32* x_post, i32* w) {
+  const i64 np = p.n_post, nq = p.n_pre;
+  SPAIC_OMP_FOR(np * nq * p.batch)
   for (i64 j = 0; j < np; ++j) {
     const bool halve = static_cast<std::int64_t>(thresh[j]) > p.max_threshold;
-    for (i64 i = 0; i < nq; ++i) {
-      std::int64_t acc = w[j * nq + i];
-      for (i64 b = 0; b < B; ++b) {
-        const i64 e = (b * np + j) * nq + i;
-        const i32 sp = s_pre[b * nq + i], so = s_post[b * np + j];
-        if (sp != 0) {
-          const std::int64_t u = draws ? draws[e] : counter_uniform(p.seed, p.counter, 0, e, p.shift);
-          acc += p.pre_sign * stochastic_round(p.nu0 * x_post[b * np + j], p.shift, u) * sp;
-        }
-        if (so != 0) {
-          const std::int64_t u = draws ? draws[plane + e] : counter_uniform(p.seed, p.counter, 1, e, p.shift);
-          acc += so * stochastic_round(p.nu1 * x_pre[b * nq + i], p.shift, u);
-        }
-      }
-      i32 v = static_cast<i32>(acc);
-      if (halve) v >>= 1;
-      if (p.has_lo && v < p.w_min) v = p.w_min;
-      if (p.has_hi && v > p.w_max) v = p.w_max;
-      w[j * nq + i] = v;
-    }
+    for (i64 i = 0; i < nq; ++i)
+      w[j * nq + i] = int_stdp_weight(p, j, i, w[j * nq + i], halve, s_pre, s_post, draws, x_pre, x_post);
   }
 }
 
-#define SPAIC_INSTANTIATE(T)                                                                                       \
-  template void trace_update<T>(const TraceParams&, T*, const T*);                                                 \
-  template void trace_decay<T>(T*, i64, double, i64);                                                              \
-  template DwPath stdp_dw<T>(const DwParams&, const T*, const T*, const T*, const T*, const T*, const T*, T*);     \
-  template void apply_dw<T>(const ApplyParams&, T*, const T*);                                                     \
-  template void apply_reward<T>(const RewardParams&, T*, const T*, const T*);                                      \
-  template void eligibility_trace<T>(const EtraceParams&, T*, const T*, T*, const T*);                             \
-  template void online_step<T>(const OnlineParams&, const T*, const T*, T*, T*, T*, T*);                           \
-  template void meta_step<T>(const MetaParams&, const T*, const T*, T*, T*, T*, T*, T*, T*);                       \
-  template void switch_step<T>(const SwitchParams&, const T*, const T*, const T*, T*, T*, T*);                     \
-  template void rstdp_step<T>(const RstdpParams&, const T*, const T*, const T*, T*, T*, T*, T*, T*, T*, T*);
-SPAIC_INSTANTIATE(float)
-SPAIC_INSTANTIATE(double)
-#undef SPAIC_INSTANTIATE
+SPAIC_INSTANTIATE_STDP_OPS(float)
+SPAIC_INSTANTIATE_STDP_OPS(double)
 
 }  // namespace spaic::cpu

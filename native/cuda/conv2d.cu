@@ -132,17 +132,9 @@ void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias
       continue;
     }
     im2col(p, x + n0 * x_img, col, m);
-    for (i64 gr = 0; gr < p.groups; ++gr) {  // y rows of group gr = w_gr [Og, Kg] . col rows of group gr
-      GemmParams g;
-      g.m = Og;
-      g.n = HW;
-      g.k = Kg;
-      g.lda = Kg;
-      g.ldb = HW;
-      g.ldc = HW;
-      g.beta = bias ? 1.0 : 0.0;
+    const GemmParams g = conv_forward_gemm(p, HW, bias ? 1.0 : 0.0);
+    for (i64 gr = 0; gr < p.groups; ++gr)  // y rows of group gr = w_gr [Og, Kg] . col rows of group gr
       gemm_batched<T>(g, w + gr * Og * Kg, 0, col + gr * Kg * HW, K * HW, ys + gr * Og * HW, y_img, m);
-    }
   }
 }
 
@@ -160,34 +152,18 @@ void conv2d_backward(const Conv2dParams& p, const T* x, const T* w, const T* gy,
     const T* gys = gy + n0 * y_img;
     if (gw && K > 0 && HW > 0) {  // per image and group: partial [Og, Kg] = gy_g [Og, HW] . col_g^T [HW, Kg]
       im2col(p, x + n0 * x_img, col, m);
-      for (i64 gr = 0; gr < p.groups; ++gr) {
-        GemmParams g;
-        g.trans_b = true;
-        g.m = Og;
-        g.n = Kg;
-        g.k = HW;
-        g.lda = HW;
-        g.ldb = HW;
-        g.ldc = Kg;
+      const GemmParams g = conv_grad_weight_gemm(p, HW, 0.0);
+      for (i64 gr = 0; gr < p.groups; ++gr)
         gemm_batched<T>(g, gys + gr * Og * HW, y_img, col + gr * Kg * HW, K * HW, partial + gr * Og * Kg, nw, m);
-      }
       sum_partials_kernel<T><<<grid_for(nw), kBlock>>>(partial, nw, m, gw);
       SPAIC_CUDA_LAUNCHED();
     }
     if (gx && x_img > 0) {
       const bool empty = K == 0 || HW == 0;
       if (!empty) {  // per image and group: col_g [Kg, HW] = w_g^T [Kg, Og] . gy_g [Og, HW]
-        for (i64 gr = 0; gr < p.groups; ++gr) {
-          GemmParams g;
-          g.trans_a = true;
-          g.m = Kg;
-          g.n = HW;
-          g.k = Og;
-          g.lda = Kg;
-          g.ldb = HW;
-          g.ldc = HW;
+        const GemmParams g = conv_grad_input_gemm(p, HW);
+        for (i64 gr = 0; gr < p.groups; ++gr)
           gemm_batched<T>(g, w + gr * Og * Kg, 0, gys + gr * Og * HW, y_img, col + gr * Kg * HW, K * HW, m);
-        }
       }
       col2im_kernel<T><<<grid_for(m * x_img), kBlock>>>(p, col, gx + n0 * x_img, accumulate, empty, m);
       SPAIC_CUDA_LAUNCHED();
@@ -215,13 +191,7 @@ void maxpool2d_backward(const Pool2dParams& p, const T* gy, const std::int32_t* 
   SPAIC_CUDA_LAUNCHED();
 }
 
-#define SPAIC_INSTANTIATE(T)                                                                                 \
-  template void conv2d_forward<T>(const Conv2dParams&, const T*, const T*, const T*, T*, T*);                \
-  template void conv2d_backward<T>(const Conv2dParams&, const T*, const T*, const T*, T*, T*, T*, bool, T*); \
-  template void maxpool2d_forward<T>(const Pool2dParams&, const T*, T*, std::int32_t*);                      \
-  template void maxpool2d_backward<T>(const Pool2dParams&, const T*, const std::int32_t*, T*);
-SPAIC_INSTANTIATE(float)
-SPAIC_INSTANTIATE(double)
-#undef SPAIC_INSTANTIATE
+SPAIC_INSTANTIATE_CONV2D_OPS(float)
+SPAIC_INSTANTIATE_CONV2D_OPS(double)
 
 }  // namespace spaic::cuda

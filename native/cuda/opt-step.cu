@@ -109,13 +109,7 @@ void sparse_adam_step(const OptStepParams& p, T* param, const T* values, const S
   SPAIC_CUDA_LAUNCHED();
 }
 
-#define SPAIC_INSTANTIATE(T)                                                              \
-  template void opt_step<T>(const OptStepParams&, T*, const T*, T*, T*, T*, i64);         \
-  template void sparse_adam_step<T>(const OptStepParams&, T*, const T*, const SparseRows&, T*, T*);       \
-  template i64 opt_check<T>(const OptStepParams&, const T*, const T*, const T*, const T*, const T*, i64, void*); \
-  template i64 sparse_adam_check<T>(const OptStepParams&, const T*, const T*, const SparseRows&, const T*, const T*, void*);
-SPAIC_INSTANTIATE(float)
-SPAIC_INSTANTIATE(double)
-#undef SPAIC_INSTANTIATE
+SPAIC_INSTANTIATE_OPT_STEP_OPS(float)
+SPAIC_INSTANTIATE_OPT_STEP_OPS(double)
 
 }  // namespace spaic::cuda

@@ -46,12 +46,7 @@ void first_spike_done(T* first, i64 n, T steps) {
   SPAIC_CUDA_LAUNCHED();
 }
 
-#define SPAIC_INSTANTIATE(T)                                          \
-  template void gather_step<T>(const T*, T*, i64, i64, i64, i64);    \
-  template void first_spike<T>(const T*, T*, i64, T);                \
-  template void first_spike_done<T>(T*, i64, T);
-SPAIC_INSTANTIATE(float)
-SPAIC_INSTANTIATE(double)
-#undef SPAIC_INSTANTIATE
+SPAIC_INSTANTIATE_PROGRAM_OPS(float)
+SPAIC_INSTANTIATE_PROGRAM_OPS(double)
 
 }  // namespace spaic::cuda

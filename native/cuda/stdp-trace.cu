@@ -1,5 +1,6 @@
 // cuda/stdp-trace.cu - CUDA twin of cpu/stdp-trace.cpp: the same maths (spaic/math/stdp-trace.h), with
-// indexing, launches and reductions here. All work goes on the default stream, so scratch blocks returned
+// indexing, launches and reductions here (the rule steps that string the kernels together are
+// core/stdp-trace.cpp). All work goes on the default stream, so scratch blocks returned
 // to the caching allocator are reused in stream order.
 //
 // The event-driven weight change gives each row of dW to one block and each element to one thread, which
@@ -63,15 +64,6 @@ unsigned rows_grid(i64 rows) { return static_cast<unsigned>(rows < 65535 ? (rows
 template <typename T, TraceKind K>
 __global__ void trace_kernel(T* x, const T* s, i64 n, T d, T a) {
   SPAIC_GRID_STRIDE(i, n) x[i] = trace_step<T>(K, x[i], s[i], d, a);
-}
-
-template <typename T>
-void trace_launch(TraceKind kind, T* x, const T* s, i64 n, double decay, double amp) {
-  if (n == 0) return;
-  with_trace_kind(kind, [&](auto K) {
-    trace_kernel<T, decltype(K)::value><<<grid_for(n), kBlock>>>(x, s, n, static_cast<T>(decay), static_cast<T>(amp));
-  });
-  SPAIC_CUDA_LAUNCHED();
 }
 
 template <typename T>
@@ -284,27 +276,11 @@ __global__ void switch_gain_kernel(SwitchParams p, const T* r, T* g_post, T* g_p
 
 __global__ void int_stdp_kernel(IntStdpParams p, const i32* s_pre, const i32* s_post, const i32* thresh, const i32* draws,
                                 const i32* x_pre, const i32* x_post, i32* w) {
-  const i64 np = p.n_post, nq = p.n_pre, plane = p.batch * np * nq;
-  SPAIC_GRID_STRIDE(k, np * nq) {
+  const i64 nq = p.n_pre;
+  SPAIC_GRID_STRIDE(k, p.n_post * nq) {
     const i64 j = k / nq, i = k % nq;
-    std::int64_t acc = w[k];
-    for (i64 b = 0; b < p.batch; ++b) {
-      const i64 e = (b * np + j) * nq + i;
-      const i32 sp = s_pre[b * nq + i], so = s_post[b * np + j];
-      if (sp != 0) {
-        const std::int64_t u = draws ? draws[e] : counter_uniform(p.seed, p.counter, 0, e, p.shift);
-        acc += p.pre_sign * stochastic_round(p.nu0 * x_post[b * np + j], p.shift, u) * sp;
-      }
-      if (so != 0) {
-        const std::int64_t u = draws ? draws[plane + e] : counter_uniform(p.seed, p.counter, 1, e, p.shift);
-        acc += so * stochastic_round(p.nu1 * x_pre[b * nq + i], p.shift, u);
-      }
-    }
-    i32 v = static_cast<i32>(acc);
-    if (static_cast<std::int64_t>(thresh[j]) > p.max_threshold) v >>= 1;
-    if (p.has_lo && v < p.w_min) v = p.w_min;
-    if (p.has_hi && v > p.w_max) v = p.w_max;
-    w[k] = v;
+    const bool halve = static_cast<std::int64_t>(thresh[j]) > p.max_threshold;
+    w[k] = int_stdp_weight(p, j, i, w[k], halve, s_pre, s_post, draws, x_pre, x_post);
   }
 }
 
@@ -312,7 +288,12 @@ __global__ void int_stdp_kernel(IntStdpParams p, const i32* s_pre, const i32* s_
 
 template <typename T>
 void trace_update(const TraceParams& p, T* x, const T* s) {
-  trace_launch(p.kind, x, s, p.n, p.decay, p.amp);
+  const i64 n = p.n;
+  if (n == 0) return;
+  with_trace_kind(p.kind, [&](auto K) {
+    trace_kernel<T, decltype(K)::value><<<grid_for(n), kBlock>>>(x, s, n, static_cast<T>(p.decay), static_cast<T>(p.amp));
+  });
+  SPAIC_CUDA_LAUNCHED();
 }
 
 template <typename T>
@@ -410,162 +391,40 @@ void eligibility_trace(const EtraceParams& p, T* et, const T* e, T* w, const T* 
 }
 
 template <typename T>
-void online_step(const OnlineParams& p, const T* s_pre, const T* s_post, T* x_pre, T* x_post, T* w, T* dw) {
-  trace_launch(p.trace, x_pre, s_pre, p.batch * p.n_pre, p.pre_decay, 1.0);
-  trace_launch(p.trace, x_post, s_post, p.batch * p.n_post, p.post_decay, 1.0);
-  ApplyParams ap;
-  ap.n_post = p.n_post;
-  ap.n_pre = p.n_pre;
-  ap.normalise = p.normalise;
-  ap.w_norm = p.w_norm;
-  ap.zero_rows_nan = p.zero_rows_nan;
-  ap.clamp = p.clamp;
-  ap.lo = p.lo;
-  ap.hi = p.hi;
-  DwParams dp;
-  dp.batch = p.batch;
-  dp.n_post = p.n_post;
-  dp.n_pre = p.n_pre;
-  dp.a_post = p.a_post;
-  dp.a_pre = -p.a_pre;
-  dp.path = p.path;
-  if (!p.immediate) apply_dw<T>(ap, w, dw);
-  stdp_dw<T>(dp, s_post, x_pre, x_post, s_pre, nullptr, nullptr, dw);
-  if (p.immediate) apply_dw<T>(ap, w, dw);
-}
-
-template <typename T>
-void meta_step(const MetaParams& p, const T* s_pre, const T* s_post, T* x_pre, T* x_post, T* w, T* w_mean, T* aw_mean,
-               T* dw) {
-  const i64 np = p.n_post, nq = p.n_pre, B = p.batch;
-  if (p.init) {
-    row_mean_kernel<T><<<rows_grid(np), kBlock>>>(w, np, nq, w_mean);
-    SPAIC_CUDA_LAUNCHED();
-    mean_kernel<T><<<1, kBlock>>>(w_mean, np, aw_mean);
-    SPAIC_CUDA_LAUNCHED();
-  }
-  trace_launch(TraceKind::Switch, x_pre, s_pre, B * nq, p.pre_decay, 1.0);
-  trace_launch(TraceKind::Switch, x_post, s_post, B * np, p.post_decay, 1.0);
-  DwParams dp;
-  dp.batch = B;
-  dp.n_post = np;
-  dp.n_pre = nq;
-  dp.a_post = p.a_post;
-  dp.a_pre = -p.a_pre;
-  dp.path = p.path;
-  stdp_dw<T>(dp, s_post, x_pre, x_post, s_pre, nullptr, nullptr, dw);
-  meta_target_kernel<T><<<1, kBlock>>>(B, np, x_post, static_cast<T>(0.1 * p.a_pre), w_mean, aw_mean);
+void meta_init(const MetaParams& p, const T* w, T* w_mean, T* aw_mean) {
+  row_mean_kernel<T><<<rows_grid(p.n_post), kBlock>>>(w, p.n_post, p.n_pre, w_mean);
   SPAIC_CUDA_LAUNCHED();
-  meta_weight_kernel<T><<<rows_grid(np), kBlock>>>(np, nq, w, w_mean, dw, static_cast<T>(p.w_min), static_cast<T>(p.w_max));
+  mean_kernel<T><<<1, kBlock>>>(w_mean, p.n_post, aw_mean);
   SPAIC_CUDA_LAUNCHED();
 }
 
 template <typename T>
-void switch_step(const SwitchParams& p, const T* s_pre, const T* s_post, const T* r, T* x_pre, T* x_post, T* w) {
-  const i64 B = p.batch;
-  trace_launch(TraceKind::Switch, x_pre, s_pre, B * p.n_pre, p.pre_decay, 1.0);
-  trace_launch(TraceKind::Switch, x_post, s_post, B * p.n_post, p.post_decay, 1.0);
-  Scratch gains(static_cast<std::size_t>(2 * B) * sizeof(T));
-  T* g_post = gains.as<T>();
-  T* g_pre = g_post + B;
-  switch_gain_kernel<T><<<grid_for(B), kBlock>>>(p, r, g_post, g_pre);
+void meta_homeostasis(const MetaParams& p, const T* x_post, T* w_mean, const T* aw_mean) {
+  meta_target_kernel<T><<<1, kBlock>>>(p.batch, p.n_post, x_post, static_cast<T>(0.1 * p.a_pre), w_mean, aw_mean);
   SPAIC_CUDA_LAUNCHED();
-  DwParams dp;
-  dp.batch = B;
-  dp.n_post = p.n_post;
-  dp.n_pre = p.n_pre;
-  dp.alpha = 1.0 / static_cast<double>(B);
-  dp.beta = 1.0;
-  dp.gpost_sb = 1;
-  dp.gpre_sb = 1;
-  dp.path = p.path;
-  stdp_dw<T>(dp, s_post, x_pre, x_post, s_pre, g_post, g_pre, w);
-  ApplyParams ap;
-  ap.n_post = p.n_post;
-  ap.n_pre = p.n_pre;
-  ap.clamp = true;
-  ap.lo = p.lo;
-  ap.hi = p.hi;
-  apply_dw<T>(ap, w, nullptr);
 }
 
 template <typename T>
-void rstdp_step(const RstdpParams& p, const T* s_pre, const T* s_post, const T* r, T* p_plus, T* p_minus, T* e, T* et,
-                T* w, T* s_pre_prev, T* s_post_prev) {
-  const i64 B = p.batch, np = p.n_post, nq = p.n_pre;
-  const bool per_sample = p.shape == RewardShape::PerSample || p.shape == RewardShape::PerSamplePost;
-  DwParams elig;
-  elig.batch = B;
-  elig.n_post = np;
-  elig.n_pre = nq;
-  elig.path = p.path;
-  if (!p.eligibility_trace) {
-    if (per_sample) {
-      DwParams dp = elig;
-      dp.alpha = p.lr;
-      dp.beta = 1.0;
-      dp.gpost_sb = dp.gpre_sb = p.shape == RewardShape::PerSamplePost ? np : 1;
-      dp.gpost_sj = dp.gpre_sj = p.shape == RewardShape::PerSamplePost ? 1 : 0;
-      stdp_dw<T>(dp, s_post_prev, p_plus, p_minus, s_pre_prev, r, r, w);
-    } else {
-      RewardParams rp;
-      rp.n_post = np;
-      rp.n_pre = nq;
-      rp.lr = p.lr;
-      rp.shape = p.shape;
-      rp.reward_value = p.reward_value;
-      apply_reward<T>(rp, w, e, r);
-    }
-  }
-  trace_launch(TraceKind::Scaled, p_plus, s_pre, B * nq, p.d_plus, p.a_plus);
-  trace_launch(TraceKind::Scaled, p_minus, s_post, B * np, p.d_minus, p.a_minus);
-  stdp_dw<T>(elig, s_post, p_plus, p_minus, s_pre, nullptr, nullptr, e);
-  if (p.eligibility_trace) {
-    EtraceParams ep;
-    ep.n_post = np;
-    ep.n_pre = nq;
-    ep.d_e = p.d_e;
-    ep.m_e = p.m_e;
-    ep.apply = true;
-    ep.lr = p.lr;
-    ep.shape = p.shape;
-    ep.reward_value = p.reward_value;
-    eligibility_trace<T>(ep, et, e, w, r);
-  } else if (per_sample) {
-    if (B * nq > 0) SPAIC_CUDA_CHECK(cudaMemcpyAsync(s_pre_prev, s_pre, static_cast<std::size_t>(B * nq) * sizeof(T), cudaMemcpyDeviceToDevice));
-    if (B * np > 0) SPAIC_CUDA_CHECK(cudaMemcpyAsync(s_post_prev, s_post, static_cast<std::size_t>(B * np) * sizeof(T), cudaMemcpyDeviceToDevice));
-  }
-}
-
-void int_stdp_step(const IntStdpParams& p, const i32* s_pre, const i32* s_post, const i32* thresh, const i32* draws,
-                   i32* x_pre, i32* x_post, i32* w) {
-  const i64 B = p.batch, np = p.n_post, nq = p.n_pre;
-  if (B * nq > 0) {
-    int_trace_kernel<<<grid_for(B * nq), kBlock>>>(x_pre, s_pre, B * nq, p.trace_decay, p.shift_trace, p.trace_scale);
-    SPAIC_CUDA_LAUNCHED();
-  }
-  if (B * np > 0) {
-    int_trace_kernel<<<grid_for(B * np), kBlock>>>(x_post, s_post, B * np, p.trace_decay, p.shift_trace, p.trace_scale);
-    SPAIC_CUDA_LAUNCHED();
-  }
-  if (np * nq == 0) return;
-  int_stdp_kernel<<<grid_for(np * nq), kBlock>>>(p, s_pre, s_post, thresh, draws, x_pre, x_post, w);
+void meta_apply(const MetaParams& p, T* w, const T* w_mean, const T* dw) {
+  meta_weight_kernel<T><<<rows_grid(p.n_post), kBlock>>>(p.n_post, p.n_pre, w, w_mean, dw, static_cast<T>(p.w_min),
+                                                         static_cast<T>(p.w_max));
   SPAIC_CUDA_LAUNCHED();
 }
 
-#define SPAIC_INSTANTIATE(T)                                                                                       \
-  template void trace_update<T>(const TraceParams&, T*, const T*);                                                 \
-  template void trace_decay<T>(T*, i64, double, i64);                                                              \
-  template DwPath stdp_dw<T>(const DwParams&, const T*, const T*, const T*, const T*, const T*, const T*, T*);     \
-  template void apply_dw<T>(const ApplyParams&, T*, const T*);                                                     \
-  template void apply_reward<T>(const RewardParams&, T*, const T*, const T*);                                      \
-  template void eligibility_trace<T>(const EtraceParams&, T*, const T*, T*, const T*);                             \
-  template void online_step<T>(const OnlineParams&, const T*, const T*, T*, T*, T*, T*);                           \
-  template void meta_step<T>(const MetaParams&, const T*, const T*, T*, T*, T*, T*, T*, T*);                       \
-  template void switch_step<T>(const SwitchParams&, const T*, const T*, const T*, T*, T*, T*);                     \
-  template void rstdp_step<T>(const RstdpParams&, const T*, const T*, const T*, T*, T*, T*, T*, T*, T*, T*);
-SPAIC_INSTANTIATE(float)
-SPAIC_INSTANTIATE(double)
-#undef SPAIC_INSTANTIATE
+template <typename T>
+void switch_gains(const SwitchParams& p, const T* r, T* g_post, T* g_pre) {
+  switch_gain_kernel<T><<<grid_for(p.batch), kBlock>>>(p, r, g_post, g_pre);
+  SPAIC_CUDA_LAUNCHED();
+}
+
+void int_stdp_weights(const IntStdpParams& p, const i32* s_pre, const i32* s_post, const i32* thresh, const i32* draws,
+                      const i32* x_pre, const i32* x_post, i32* w) {
+  if (p.n_post * p.n_pre == 0) return;
+  int_stdp_kernel<<<grid_for(p.n_post * p.n_pre), kBlock>>>(p, s_pre, s_post, thresh, draws, x_pre, x_post, w);
+  SPAIC_CUDA_LAUNCHED();
+}
+
+SPAIC_INSTANTIATE_STDP_OPS(float)
+SPAIC_INSTANTIATE_STDP_OPS(double)
 
 }  // namespace spaic::cuda

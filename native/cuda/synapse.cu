@@ -174,16 +174,7 @@ void dense(const SynapseParams& p, const T* s, const T* w, const T* bias, T* out
     SPAIC_CUDA_LAUNCHED();
     beta = 1.0;
   }
-  GemmParams g;
-  g.m = p.rows;
-  g.n = p.n_post;
-  g.k = p.n_pre;
-  g.lda = p.n_pre;
-  g.trans_b = p.layout == WeightLayout::PostPre;
-  g.ldb = p.layout == WeightLayout::PostPre ? p.n_pre : p.n_post;
-  g.ldc = p.n_post;
-  g.beta = beta;
-  gemm<T>(g, s, w, out);
+  gemm<T>(synapse_forward_gemm(p, beta), s, w, out);
 }
 
 unsigned row_grid(i64 rows) { return static_cast<unsigned>(rows < 65535 ? rows : 65535); }
@@ -289,7 +280,6 @@ __global__ void count_active_kernel(const S* s, i64 n, unsigned long long* count
 template <typename T, typename S>
 void synapse_backward(const SynapseBackwardParams& p, const T* grad_out, const S* spikes, const T* weight,
                       T* grad_weight, T* grad_spikes, T* grad_bias, void* workspace) {
-  const double beta = p.accumulate ? 1.0 : 0.0;
   const bool post_pre = p.layout == WeightLayout::PostPre;
   bool event = p.mode == SynapseMode::Event;
   if (grad_weight && p.mode == SynapseMode::Auto && p.rows * p.n_pre > 0) {
@@ -314,38 +304,10 @@ void synapse_backward(const SynapseBackwardParams& p, const T* grad_out, const S
     }
   } else if (grad_weight && p.n_pre > 0 && p.n_post > 0) {
     const T* s = widen<T, S>(spikes, p.rows * p.n_pre, workspace, 0);
-    GemmParams g;
-    g.trans_a = true;
-    g.k = p.rows;
-    g.beta = beta;
-    if (post_pre) {
-      g.m = p.n_post;
-      g.n = p.n_pre;
-      g.lda = p.n_post;
-      g.ldb = p.n_pre;
-      g.ldc = p.n_pre;
-      gemm<T>(g, grad_out, s, grad_weight);
-    } else {
-      g.m = p.n_pre;
-      g.n = p.n_post;
-      g.lda = p.n_pre;
-      g.ldb = p.n_post;
-      g.ldc = p.n_post;
-      gemm<T>(g, s, grad_out, grad_weight);
-    }
+    if (post_pre) gemm<T>(synapse_grad_weight_gemm(p), grad_out, s, grad_weight);
+    else gemm<T>(synapse_grad_weight_gemm(p), s, grad_out, grad_weight);
   }
-  if (grad_spikes && p.rows > 0 && p.n_pre > 0) {
-    GemmParams g;
-    g.m = p.rows;
-    g.n = p.n_pre;
-    g.k = p.n_post;
-    g.lda = p.n_post;
-    g.trans_b = !post_pre;
-    g.ldb = post_pre ? p.n_pre : p.n_post;
-    g.ldc = p.n_pre;
-    g.beta = beta;
-    gemm<T>(g, grad_out, weight, grad_spikes);
-  }
+  if (grad_spikes && p.rows > 0 && p.n_pre > 0) gemm<T>(synapse_grad_spikes_gemm(p), grad_out, weight, grad_spikes);
   if (grad_bias && p.n_post > 0) {
     grad_bias_kernel<T><<<grid_for(p.n_post), kBlock>>>(grad_out, grad_bias, p.rows, p.n_post, p.accumulate);
     SPAIC_CUDA_LAUNCHED();
@@ -361,15 +323,6 @@ void transpose(const T* a, T* out, i64 rows, i64 cols) {
   SPAIC_CUDA_LAUNCHED();
 }
 
-#define SPAIC_INSTANTIATE(T, S)                                                                                  \
-  template SynapseMode synapse_forward<T, S>(const SynapseParams&, const S*, const T*, const T*, T*, void*);     \
-  template void synapse_backward<T, S>(const SynapseBackwardParams&, const T*, const S*, const T*, T*, T*, T*, void*);
-SPAIC_INSTANTIATE(float, float)
-SPAIC_INSTANTIATE(float, std::uint8_t)
-SPAIC_INSTANTIATE(double, double)
-SPAIC_INSTANTIATE(double, std::uint8_t)
-#undef SPAIC_INSTANTIATE
-template void transpose<float>(const float*, float*, i64, i64);
-template void transpose<double>(const double*, double*, i64, i64);
+SPAIC_INSTANTIATE_SYNAPSE_OPS
 
 }  // namespace spaic::cuda

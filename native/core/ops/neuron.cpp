@@ -5,6 +5,7 @@
 #include "core/op-base.h"
 #include "spaic/neuron-step.h"
 #include "spaic/ops.h"
+#include "spaic/params/neuron-step.h"
 
 namespace spaic::ops {
 
@@ -22,31 +23,7 @@ struct NeuronOp : OpBase {
     const bool dc = m == NeuronModel::DiehlAndCook;
     check_slot_dtype(p, out_o, dc ? DType::I32 : p.dtype(), d, "O");
     np.model = m;
-    np.v_th = finite("v_th", 1.0);
-    np.decay = finite("decay", 1.0);
-    np.decay_p = finite("decay_p", 1.0);
-    np.decay_q = finite("decay_q", 1.0);
-    np.constant_decay = finite("constant_decay", 0.0);
-    np.v_reset = finite("v_reset", 0.0);
-    np.v_rest = finite("v_rest", 0.0);
-    np.th_inc = finite("th_inc", 0.0);
-    np.decay_th = finite("decay_th", 1.0);
-    if (dc) {
-      DiehlCookParams& c = np.dc;
-      auto ii = [&](const char* k, int32_t def) { return static_cast<int32_t>(finite(k, def)); };
-      c.max_threshold = ii("max_threshold", c.max_threshold);
-      c.decay = ii("dc_decay", c.decay);
-      c.shift_voltage = ii("shift_voltage", c.shift_voltage);
-      c.weight_sum_coef = ii("weight_sum_coef", c.weight_sum_coef);
-      c.shift_weight_sum_coef = ii("shift_weight_sum_coef", c.shift_weight_sum_coef);
-      c.weight_sum_min = ii("weight_sum_min", c.weight_sum_min);
-      c.weight_sum_max = ii("weight_sum_max", c.weight_sum_max);
-      c.v_reset = ii("dc_v_reset", c.v_reset);
-      c.v_rest = ii("dc_v_rest", c.v_rest);
-      c.reset_refrac = ii("reset_refrac", c.reset_refrac);
-      c.thresh_plus = ii("thresh_plus", c.thresh_plus);
-      c.lbound = ii("lbound", c.lbound);
-    }
+    read_params(params::kNeuron, np);
     std::vector<const char*> names;
     switch (m) {
       case NeuronModel::CLIF: names = {"M", "S", "E"}; break;

@@ -2,6 +2,7 @@
 #include <utility>
 
 #include "core/op-base.h"
+#include "spaic/params/stdp-trace.h"
 #include "spaic/stdp-trace.h"
 
 namespace spaic::ops {
@@ -28,20 +29,8 @@ struct StdpOnline : OpBase {
                 d.owner, ": weight/dw must hold ", op.n_post, " x ", op.n_pre, " values");
     SPAIC_CHECK(per_sample(p, x_pre) == op.n_pre && per_sample(p, x_post) == op.n_post, Shape, d.owner, d.owner,
                 ": traces must match the pre and post groups");
-    const std::string tr = str("trace", "nearest");
-    SPAIC_CHECK(tr == "nearest" || tr == "full", InvalidArgument, d.owner, d.owner, ": trace must be 'nearest' or 'full', got '", tr, "'");
-    op.trace = tr == "nearest" ? TraceKind::Nearest : TraceKind::Full;
-    op.pre_decay = finite("pre_decay", 1.0);
-    op.post_decay = finite("post_decay", 1.0);
-    op.a_post = finite("Apost", 0.01);
-    op.a_pre = finite("Apre", 1e-4);
-    op.immediate = num("immediate", 0) != 0;
-    op.w_norm = finite("w_norm", 78.4);
-    op.zero_rows_nan = num("zero_rows_nan", 0) != 0;
-    op.lo = num("lo", -INFINITY);
-    op.hi = num("hi", INFINITY);
-    SPAIC_CHECK(!(op.lo > op.hi), InvalidArgument, d.owner, d.owner, ": clamp bounds lo > hi");
-    op.clamp = std::isfinite(op.lo) || std::isfinite(op.hi);
+    read_params(params::kOnline, op);
+    SPAIC_CHECK(params::bounds_ordered(op), InvalidArgument, d.owner, d.owner, ": clamp bounds lo > hi");
     const std::string nz = str("normalise", "step");
     SPAIC_CHECK(nz == "step" || nz == "run" || nz == "none", InvalidArgument, d.owner, d.owner,
                 ": normalise must be 'step', 'run' or 'none', got '", nz, "'");
@@ -70,8 +59,8 @@ struct StdpOnline : OpBase {
     const i64 nq = op.n_pre, np = op.n_post;
     Tensor z = make_tensor(p.dtype(), {2 * (nq + np) + np * nq}, dev, true);
     T* zp = z.ptr<T>();
-    SPAIC_DISPATCH(dev, online_step<T>(b, zp, zp + nq, zp + nq + np, zp + 2 * nq + np, p.committed(w.slot).template ptr<T>(),
-                                zp + 2 * (nq + np)));
+    online_step<T>(dev, b, zp, zp + nq, zp + nq + np, zp + 2 * nq + np, p.committed(w.slot).template ptr<T>(),
+                   zp + 2 * (nq + np));
   }
   void step(Program& p) override {
     OnlineParams s = op;
@@ -85,8 +74,8 @@ struct StdpOnline : OpBase {
       for (i64 j : sst.changed_rows) p.mark_row(w.slot, j, op.n_post);
       return;
     }
-    SPAIC_DISPATCH(dev, online_step<T>(s, sp, so, p.write(x_pre).ptr<T>(), p.write(x_post).ptr<T>(), p.write(w).ptr<T>(),
-                                p.write(dw).ptr<T>()));
+    online_step<T>(dev, s, sp, so, p.write(x_pre).ptr<T>(), p.write(x_post).ptr<T>(), p.write(w).ptr<T>(),
+                   p.write(dw).ptr<T>());
   }
 };
 

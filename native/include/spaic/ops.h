@@ -6,6 +6,7 @@
 // Dimension letters: T time steps, B batch, N neurons, S synapses (see common.h).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "spaic/common.h"
@@ -43,6 +44,28 @@ struct ReduceParams {
   void gemm(const GemmParams& p, const T* a, const T* b, T* c);                                         \
   template <typename To, typename Ti>                                                                   \
   void cast(const Ti* a, To* out, i64 n);
+
+// The explicit instantiations of the elementwise templates above (cpu/elementwise.cpp and
+// cuda/elementwise.cu expand it once each).
+#define SPAIC_INSTANTIATE_ELEMENTWISE_FOR(T)                                              \
+  template void binary<T>(BinaryOp, const T*, const T*, T*, i64, const Broadcast*);       \
+  template void binary_scalar<T>(BinaryOp, const T*, T, T*, i64, bool);                   \
+  template void unary<T>(UnaryOp, const T*, T*, i64);                                     \
+  template void fill<T>(T*, T, i64);
+#define SPAIC_INSTANTIATE_CAST_FROM(Ti)                                    \
+  template void cast<float, Ti>(const Ti*, float*, i64);                   \
+  template void cast<double, Ti>(const Ti*, double*, i64);                 \
+  template void cast<std::int32_t, Ti>(const Ti*, std::int32_t*, i64);     \
+  template void cast<std::uint8_t, Ti>(const Ti*, std::uint8_t*, i64);
+#define SPAIC_INSTANTIATE_ELEMENTWISE_OPS                          \
+  SPAIC_INSTANTIATE_ELEMENTWISE_FOR(float)                         \
+  SPAIC_INSTANTIATE_ELEMENTWISE_FOR(double)                        \
+  SPAIC_INSTANTIATE_ELEMENTWISE_FOR(std::int32_t)                  \
+  template void fill<std::uint8_t>(std::uint8_t*, std::uint8_t, i64); \
+  SPAIC_INSTANTIATE_CAST_FROM(float)                               \
+  SPAIC_INSTANTIATE_CAST_FROM(double)                              \
+  SPAIC_INSTANTIATE_CAST_FROM(std::int32_t)                        \
+  SPAIC_INSTANTIATE_CAST_FROM(std::uint8_t)
 
 namespace cpu {
 SPAIC_DECLARE_BACKEND_OPS

@@ -35,6 +35,13 @@ struct SparseRows {
   i64 sparse_adam_check(const OptStepParams& p, const T* param, const T* values, const SparseRows& rows, \
                         const T* exp_avg, const T* exp_avg_sq, void* scratch);
 
+// The explicit instantiations, for one element type (cpu/opt-step.cpp and cuda/opt-step.cu expand it).
+#define SPAIC_INSTANTIATE_OPT_STEP_OPS(T)                                                                          \
+  template void opt_step<T>(const OptStepParams&, T*, const T*, T*, T*, T*, i64);                                  \
+  template void sparse_adam_step<T>(const OptStepParams&, T*, const T*, const SparseRows&, T*, T*);                \
+  template i64 opt_check<T>(const OptStepParams&, const T*, const T*, const T*, const T*, const T*, i64, void*);   \
+  template i64 sparse_adam_check<T>(const OptStepParams&, const T*, const T*, const SparseRows&, const T*, const T*, void*);
+
 namespace cpu {
 SPAIC_DECLARE_OPT_STEP_OPS
 }  // namespace cpu

@@ -16,8 +16,8 @@
 // by type name) only sequence kernels of the other families (neuron steps, full and conv synapses, encoders,
 // STDP, reward nodes) and the few below; they never include N-API. Two CPU-only shortcuts keep
 // SPAIC's per-step semantics cheap for small batches: the online STDP rules run cpu::online_step_sparse
-// (below), and a full synapse with sparse input reads a W^T copy whose rows are refreshed lazily from the
-// weight's change stamps (Program::mark_row / stamp_all), so learner updates are always seen.
+// (spaic/stdp-trace.h), and a full synapse with sparse input reads a W^T copy whose rows are refreshed
+// lazily from the weight's change stamps (Program::mark_row / stamp_all), so learner updates are always seen.
 #pragma once
 
 #include <cstdint>
@@ -28,7 +28,6 @@
 
 #include "spaic/common.h"
 #include "spaic/rng.h"
-#include "spaic/stdp-trace.h"
 #include "spaic/tensor.h"
 
 namespace spaic {
@@ -45,6 +44,12 @@ namespace spaic {
   template <typename T>                                                                  \
   void first_spike_done(T* first, i64 n, T steps);
 
+// The explicit instantiations, for one element type (cpu/program.cpp and cuda/program.cu expand it).
+#define SPAIC_INSTANTIATE_PROGRAM_OPS(T)                              \
+  template void gather_step<T>(const T*, T*, i64, i64, i64, i64);    \
+  template void first_spike<T>(const T*, T*, i64, T);                \
+  template void first_spike_done<T>(T*, i64, T);
+
 namespace cpu {
 SPAIC_DECLARE_PROGRAM_OPS
 }  // namespace cpu
@@ -53,36 +58,6 @@ SPAIC_DECLARE_PROGRAM_OPS
 }  // namespace cuda
 
 #undef SPAIC_DECLARE_PROGRAM_OPS
-
-namespace cpu {
-// The CPU executor's form of online_step (spaic/stdp-trace.h; not `immediate`), with the same arithmetic
-// in the same order, that touches only what changes. It keeps the support of dw (the rows of post neurons
-// that spiked; the rows with a nonzero post trace crossed with the columns of pre neurons that spiked), so
-// that applying dw, clearing it and writing the new one cost O(support), and it normalises and clamps
-// only the rows that dw changed or whose last normalise+clamp still changed them: a row that came out of
-// normalise+clamp unchanged is a fixed point, and skipping it is exactly what SPAIC's every-row, every-step
-// normalisation computes. The caller resets the state at each run start (dw is then zero).
-struct OnlineSparseState {
-  std::vector<i64> ltp_rows, ltd_rows, cols;
-  std::vector<unsigned char> is_ltp, settled, dirty;
-  std::vector<i64> changed_rows;  // the weight rows this step changed (dw applied, or normalise/clamp moved them)
-  std::vector<i64> pre_off, pre_idx;
-  std::vector<unsigned char> seen;
-  std::vector<float> tmp_f;
-  std::vector<double> tmp_d;
-  int last_mode = -1;
-  void reset() {
-    ltp_rows.clear();
-    ltd_rows.clear();
-    cols.clear();
-    settled.clear();
-    last_mode = -1;
-  }
-};
-template <typename T>
-void online_step_sparse(const OnlineParams& p, const T* s_pre, const T* s_post, T* x_pre, T* x_post, T* w, T* dw,
-                        OnlineSparseState& st);
-}  // namespace cpu
 
 // ---- the executor
 

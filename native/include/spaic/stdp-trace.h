@@ -1,19 +1,23 @@
-// spaic/stdp-trace.h - kernel API of the STDP family (ALGORITHMS.md §2.2, §2.3): traces, the batched
-// weight change (dense GEMM or event-driven), the normalise/clamp around it, eligibility, reward
-// application, and one fused call per rule step so a native per-step loop can run a learner with one
-// call per connection and step.
+// spaic/stdp-trace.h - API of the STDP family (ALGORITHMS.md §2.2, §2.3): the kernels (traces, the
+// batched weight change, dense GEMM or event-driven, the normalise/clamp around it, eligibility, reward
+// application, and the few per-rule pieces below), and one call per rule step so a native per-step loop
+// can run a learner with one call per connection and step.
 //
 // Shapes (row-major, batch-first): spikes and traces of the pre group [B, N_pre], of the post group
 // [B, N_post]; weights, dw, eligibility [N_post, N_pre]. Spikes have the traces' dtype (0/1 floats, or
-// int32 for the integer rule). Every pointer points into memory of the backend called. The functions in
-// spaic::cpu and spaic::cuda have identical signatures. Nothing here allocates state: the caller owns
-// every buffer; only internal scratch (spike lists, per-sample gains) is allocated per call.
+// int32 for the integer rule). Every pointer points into memory of the device called. The kernels in
+// spaic::cpu (cpu/stdp-trace.cpp) and spaic::cuda (cuda/stdp-trace.cu) have identical signatures; the
+// rule steps (spaic::online_step, ..., core/stdp-trace.cpp) are written once and call them through
+// SPAIC_DISPATCH. Nothing here allocates state: the caller owns every buffer; only internal scratch
+// (spike lists, per-sample gains) is allocated per call.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "spaic/common.h"
+#include "spaic/dtype.h"
 #include "spaic/math/stdp-trace.h"
 
 namespace spaic {
@@ -182,6 +186,11 @@ struct IntStdpParams {
   std::uint64_t seed = 0, counter = 0;
 };
 
+// The kernels, twins in spaic::cpu and spaic::cuda. Besides the family's general pieces, the parts of
+// one rule step that are not general: meta_init (w_mean <- rowmean(W), aw_mean <- mean(w_mean)),
+// meta_homeostasis (the w_mean update from x_post), meta_apply (W from w_mean, dw), switch_gains (the
+// per-sample amplitudes by the reward's sign) and int_stdp_weights (the integer rule's weight update
+// after its traces).
 #define SPAIC_DECLARE_STDP_OPS                                                                                     \
   template <typename T>                                                                                            \
   void trace_update(const TraceParams& p, T* x, const T* s);                                                       \
@@ -200,25 +209,89 @@ struct IntStdpParams {
   template <typename T>                                                                                            \
   void eligibility_trace(const EtraceParams& p, T* et, const T* e, T* w, const T* r);                             \
   template <typename T>                                                                                            \
-  void online_step(const OnlineParams& p, const T* s_pre, const T* s_post, T* x_pre, T* x_post, T* w, T* dw);     \
+  void meta_init(const MetaParams& p, const T* w, T* w_mean, T* aw_mean);                                          \
   template <typename T>                                                                                            \
-  void meta_step(const MetaParams& p, const T* s_pre, const T* s_post, T* x_pre, T* x_post, T* w, T* w_mean,       \
-                 T* aw_mean, T* dw);                                                                               \
+  void meta_homeostasis(const MetaParams& p, const T* x_post, T* w_mean, const T* aw_mean);                        \
   template <typename T>                                                                                            \
-  void switch_step(const SwitchParams& p, const T* s_pre, const T* s_post, const T* r, T* x_pre, T* x_post, T* w); \
+  void meta_apply(const MetaParams& p, T* w, const T* w_mean, const T* dw);                                        \
   template <typename T>                                                                                            \
-  void rstdp_step(const RstdpParams& p, const T* s_pre, const T* s_post, const T* r, T* p_plus, T* p_minus, T* e,  \
-                  T* et, T* w, T* s_pre_prev, T* s_post_prev);                                                     \
-  void int_stdp_step(const IntStdpParams& p, const std::int32_t* s_pre, const std::int32_t* s_post,               \
-                     const std::int32_t* thresh, const std::int32_t* draws, std::int32_t* x_pre,                   \
-                     std::int32_t* x_post, std::int32_t* w);
+  void switch_gains(const SwitchParams& p, const T* r, T* g_post, T* g_pre);                                       \
+  void int_stdp_weights(const IntStdpParams& p, const std::int32_t* s_pre, const std::int32_t* s_post,            \
+                        const std::int32_t* thresh, const std::int32_t* draws, const std::int32_t* x_pre,          \
+                        const std::int32_t* x_post, std::int32_t* w);
+
+// The explicit instantiations of the templates above, for one element type (cpu/ and cuda/ expand it).
+#define SPAIC_INSTANTIATE_STDP_OPS(T)                                                                              \
+  template void trace_update<T>(const TraceParams&, T*, const T*);                                                 \
+  template void trace_decay<T>(T*, i64, double, i64);                                                              \
+  template DwPath stdp_dw<T>(const DwParams&, const T*, const T*, const T*, const T*, const T*, const T*, T*);     \
+  template void apply_dw<T>(const ApplyParams&, T*, const T*);                                                     \
+  template void apply_reward<T>(const RewardParams&, T*, const T*, const T*);                                      \
+  template void eligibility_trace<T>(const EtraceParams&, T*, const T*, T*, const T*);                             \
+  template void meta_init<T>(const MetaParams&, const T*, T*, T*);                                                 \
+  template void meta_homeostasis<T>(const MetaParams&, const T*, T*, const T*);                                    \
+  template void meta_apply<T>(const MetaParams&, T*, const T*, const T*);                                          \
+  template void switch_gains<T>(const SwitchParams&, const T*, T*, T*);
 
 namespace cpu {
 SPAIC_DECLARE_STDP_OPS
+
+// The program executor's form of online_step (not `immediate`) on the CPU (cpu/stdp-trace-sparse.cpp),
+// with the same arithmetic in the same order, that touches only what changes. It keeps the support of dw
+// (the rows of post neurons that spiked; the rows with a nonzero post trace crossed with the columns of
+// pre neurons that spiked), so that applying dw, clearing it and writing the new one cost O(support), and
+// it normalises and clamps only the rows that dw changed or whose last normalise+clamp still changed
+// them: a row that came out of normalise+clamp unchanged is a fixed point, and skipping it is exactly
+// what SPAIC's every-row, every-step normalisation computes. The caller resets the state at each run
+// start (dw is then zero).
+struct OnlineSparseState {
+  std::vector<i64> ltp_rows, ltd_rows, cols;
+  std::vector<unsigned char> is_ltp, settled, dirty;
+  std::vector<i64> changed_rows;  // the weight rows this step changed (dw applied, or normalise/clamp moved them)
+  std::vector<i64> pre_off, pre_idx;
+  std::vector<unsigned char> seen;
+  std::vector<float> tmp_f;
+  std::vector<double> tmp_d;
+  int last_mode = -1;
+  void reset() {
+    ltp_rows.clear();
+    ltd_rows.clear();
+    cols.clear();
+    settled.clear();
+    last_mode = -1;
+  }
+};
+template <typename T>
+void online_step_sparse(const OnlineParams& p, const T* s_pre, const T* s_post, T* x_pre, T* x_post, T* w, T* dw,
+                        OnlineSparseState& st);
 }  // namespace cpu
 
 namespace cuda {
 SPAIC_DECLARE_STDP_OPS
 }  // namespace cuda
+
+#undef SPAIC_DECLARE_STDP_OPS
+
+// ---- the rule steps (core/stdp-trace.cpp), on the device `dev` the pointers live on
+
+// nearest_online_stdp / full_online_stdp (OnlineParams).
+template <typename T>
+void online_step(Device dev, const OnlineParams& p, const T* s_pre, const T* s_post, T* x_pre, T* x_post, T* w, T* dw);
+// meta_nearest_online_stdp (MetaParams).
+template <typename T>
+void meta_step(Device dev, const MetaParams& p, const T* s_pre, const T* s_post, T* x_pre, T* x_post, T* w, T* w_mean,
+               T* aw_mean, T* dw);
+// switch_rstdp (SwitchParams).
+template <typename T>
+void switch_step(Device dev, const SwitchParams& p, const T* s_pre, const T* s_post, const T* r, T* x_pre, T* x_post,
+                 T* w);
+// rstdp / rstdpet (RstdpParams).
+template <typename T>
+void rstdp_step(Device dev, const RstdpParams& p, const T* s_pre, const T* s_post, const T* r, T* p_plus, T* p_minus,
+                T* e, T* et, T* w, T* s_pre_prev, T* s_post_prev);
+// postpreintstdp (IntStdpParams).
+void int_stdp_step(Device dev, const IntStdpParams& p, const std::int32_t* s_pre, const std::int32_t* s_post,
+                   const std::int32_t* thresh, const std::int32_t* draws, std::int32_t* x_pre, std::int32_t* x_post,
+                   std::int32_t* w);
 
 }  // namespace spaic

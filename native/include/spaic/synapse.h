@@ -13,6 +13,7 @@
 
 #include "spaic/common.h"
 #include "spaic/math/synapse.h"
+#include "spaic/ops.h"
 
 namespace spaic {
 
@@ -90,6 +91,52 @@ inline SynapseWorkspace synapse_backward_workspace(const SynapseBackwardParams& 
   return w;
 }
 
+// The GEMMs of the dense paths, the same on both devices (alpha 1):
+//   forward      out [rows, post] (beta)= s [rows, pre] . op(W)
+//   grad weight  PostPre: dW [post, pre] = gI^T . s;  PrePost: dW^T [pre, post] = s^T . gI
+//                (operands: gI, s for PostPre; s, gI for PrePost)
+//   grad spikes  ds [rows, pre] = gI [rows, post] . op(W)
+inline GemmParams synapse_forward_gemm(const SynapseParams& p, double beta) {
+  GemmParams g;
+  g.m = p.rows;
+  g.n = p.n_post;
+  g.k = p.n_pre;
+  g.lda = p.n_pre;
+  g.trans_b = p.layout == WeightLayout::PostPre;
+  g.ldb = p.layout == WeightLayout::PostPre ? p.n_pre : p.n_post;
+  g.ldc = p.n_post;
+  g.beta = beta;
+  return g;
+}
+
+inline GemmParams synapse_grad_weight_gemm(const SynapseBackwardParams& p) {
+  const bool post_pre = p.layout == WeightLayout::PostPre;
+  GemmParams g;
+  g.trans_a = true;
+  g.k = p.rows;
+  g.beta = p.accumulate ? 1.0 : 0.0;
+  g.m = post_pre ? p.n_post : p.n_pre;
+  g.n = post_pre ? p.n_pre : p.n_post;
+  g.lda = g.m;
+  g.ldb = g.n;
+  g.ldc = g.n;
+  return g;
+}
+
+inline GemmParams synapse_grad_spikes_gemm(const SynapseBackwardParams& p) {
+  const bool post_pre = p.layout == WeightLayout::PostPre;
+  GemmParams g;
+  g.m = p.rows;
+  g.n = p.n_pre;
+  g.k = p.n_post;
+  g.lda = p.n_post;
+  g.trans_b = !post_pre;
+  g.ldb = post_pre ? p.n_pre : p.n_post;
+  g.ldc = p.n_pre;
+  g.beta = p.accumulate ? 1.0 : 0.0;
+  return g;
+}
+
 #define SPAIC_DECLARE_SYNAPSE_OPS                                                                         \
   /* Returns the path taken (Dense or Event). */                                                          \
   template <typename T, typename S>                                                                       \
@@ -101,6 +148,18 @@ inline SynapseWorkspace synapse_backward_workspace(const SynapseBackwardParams& 
   /* out[c, r] = a[r, c] for a [rows, cols]: keeps a W^T copy in step with W. */                          \
   template <typename T>                                                                                   \
   void transpose(const T* a, T* out, i64 rows, i64 cols);
+
+// The explicit instantiations (cpu/synapse.cpp and cuda/synapse.cu expand them).
+#define SPAIC_INSTANTIATE_SYNAPSE_FOR(T, S)                                                                      \
+  template SynapseMode synapse_forward<T, S>(const SynapseParams&, const S*, const T*, const T*, T*, void*);     \
+  template void synapse_backward<T, S>(const SynapseBackwardParams&, const T*, const S*, const T*, T*, T*, T*, void*);
+#define SPAIC_INSTANTIATE_SYNAPSE_OPS                              \
+  SPAIC_INSTANTIATE_SYNAPSE_FOR(float, float)                      \
+  SPAIC_INSTANTIATE_SYNAPSE_FOR(float, std::uint8_t)               \
+  SPAIC_INSTANTIATE_SYNAPSE_FOR(double, double)                    \
+  SPAIC_INSTANTIATE_SYNAPSE_FOR(double, std::uint8_t)              \
+  template void transpose<float>(const float*, float*, i64, i64); \
+  template void transpose<double>(const double*, double*, i64, i64);
 
 namespace cpu {
 SPAIC_DECLARE_SYNAPSE_OPS

@@ -88,6 +88,35 @@ SPAIC_HD std::int64_t counter_uniform(std::uint64_t seed, std::uint64_t counter,
   return static_cast<std::int64_t>(k & ((std::uint64_t(1) << shift) - 1));
 }
 
+// One weight of postpreintstdp (ALGORITHMS.md §2.2.4) after the traces: W[j,i] + pre_sign * sum_b
+// SR(nu0*x_post[b,j]) s_pre[b,i] + sum_b s_post[b,j] SR(nu1*x_pre[b,i]), halved when the row's threshold
+// passed max_threshold (`halve`), then clamped to the finite bounds. P is IntStdpParams (spaic/stdp-trace.h);
+// draws as there (null: counter_uniform).
+template <typename P>
+SPAIC_HD std::int32_t int_stdp_weight(const P& p, std::int64_t j, std::int64_t i, std::int32_t w, bool halve,
+                                      const std::int32_t* s_pre, const std::int32_t* s_post, const std::int32_t* draws,
+                                      const std::int32_t* x_pre, const std::int32_t* x_post) {
+  const std::int64_t np = p.n_post, nq = p.n_pre, plane = p.batch * np * nq;
+  std::int64_t acc = w;
+  for (std::int64_t b = 0; b < p.batch; ++b) {
+    const std::int64_t e = (b * np + j) * nq + i;
+    const std::int32_t sp = s_pre[b * nq + i], so = s_post[b * np + j];
+    if (sp != 0) {
+      const std::int64_t u = draws ? draws[e] : counter_uniform(p.seed, p.counter, 0, e, p.shift);
+      acc += p.pre_sign * stochastic_round(p.nu0 * x_post[b * np + j], p.shift, u) * sp;
+    }
+    if (so != 0) {
+      const std::int64_t u = draws ? draws[plane + e] : counter_uniform(p.seed, p.counter, 1, e, p.shift);
+      acc += so * stochastic_round(p.nu1 * x_pre[b * nq + i], p.shift, u);
+    }
+  }
+  std::int32_t v = static_cast<std::int32_t>(acc);
+  if (halve) v >>= 1;
+  if (p.has_lo && v < p.w_min) v = p.w_min;
+  if (p.has_hi && v > p.w_max) v = p.w_max;
+  return v;
+}
+
 // Row normalisation: w_norm * w / sum_i |W[j,i]|, in SPAIC's operand order. A zero row is left as it
 // is unless `zero_rows_nan` asks for SPAIC's 0/0.
 template <typename T>

@@ -1,0 +1,173 @@
+// core/stdp-trace.cpp - the STDP family's rule steps (spaic/stdp-trace.h), written once for both devices:
+// each strings the family's kernels together and reaches cpu:: or cuda:: through SPAIC_DISPATCH. Only
+// the kernels (cpu/stdp-trace.cpp, cuda/stdp-trace.cu) have twins. No N-API here.
+#include <cstdint>
+
+#include "spaic/dispatch.h"
+#include "spaic/ops.h"
+#include "spaic/stdp-trace.h"
+#include "spaic/tensor.h"
+
+namespace spaic {
+
+namespace {
+
+using i32 = std::int32_t;
+
+template <typename T>
+void trace(Device dev, TraceKind kind, T* x, const T* s, i64 n, double decay, double amp) {
+  TraceParams tp;
+  tp.kind = kind;
+  tp.decay = decay;
+  tp.amp = amp;
+  tp.n = n;
+  SPAIC_DISPATCH(dev, trace_update<T>(tp, x, s));
+}
+
+// The weight change of one step without gains: a_post*BO(s_post, x_pre) + a_pre*BO(x_post, s_pre).
+DwParams step_dw(i64 batch, i64 n_post, i64 n_pre, DwPath path) {
+  DwParams dp;
+  dp.batch = batch;
+  dp.n_post = n_post;
+  dp.n_pre = n_pre;
+  dp.path = path;
+  return dp;
+}
+
+template <typename T>
+constexpr DType dtype_of() {
+  return sizeof(T) == sizeof(float) ? DType::F32 : DType::F64;
+}
+
+}  // namespace
+
+template <typename T>
+void online_step(Device dev, const OnlineParams& p, const T* s_pre, const T* s_post, T* x_pre, T* x_post, T* w, T* dw) {
+  trace(dev, p.trace, x_pre, s_pre, p.batch * p.n_pre, p.pre_decay, 1.0);
+  trace(dev, p.trace, x_post, s_post, p.batch * p.n_post, p.post_decay, 1.0);
+  ApplyParams ap;
+  ap.n_post = p.n_post;
+  ap.n_pre = p.n_pre;
+  ap.normalise = p.normalise;
+  ap.w_norm = p.w_norm;
+  ap.zero_rows_nan = p.zero_rows_nan;
+  ap.clamp = p.clamp;
+  ap.lo = p.lo;
+  ap.hi = p.hi;
+  DwParams dp = step_dw(p.batch, p.n_post, p.n_pre, p.path);
+  dp.a_post = p.a_post;
+  dp.a_pre = -p.a_pre;
+  // SPAIC applies the dw of the previous step, then commits the new one; `immediate` applies the new one.
+  if (!p.immediate) SPAIC_DISPATCH(dev, apply_dw<T>(ap, w, dw));
+  SPAIC_DISPATCH(dev, stdp_dw<T>(dp, s_post, x_pre, x_post, s_pre, nullptr, nullptr, dw));
+  if (p.immediate) SPAIC_DISPATCH(dev, apply_dw<T>(ap, w, dw));
+}
+
+template <typename T>
+void meta_step(Device dev, const MetaParams& p, const T* s_pre, const T* s_post, T* x_pre, T* x_post, T* w, T* w_mean,
+               T* aw_mean, T* dw) {
+  if (p.init) SPAIC_DISPATCH(dev, meta_init<T>(p, w, w_mean, aw_mean));
+  trace(dev, TraceKind::Switch, x_pre, s_pre, p.batch * p.n_pre, p.pre_decay, 1.0);
+  trace(dev, TraceKind::Switch, x_post, s_post, p.batch * p.n_post, p.post_decay, 1.0);
+  DwParams dp = step_dw(p.batch, p.n_post, p.n_pre, p.path);
+  dp.a_post = p.a_post;
+  dp.a_pre = -p.a_pre;
+  SPAIC_DISPATCH(dev, stdp_dw<T>(dp, s_post, x_pre, x_post, s_pre, nullptr, nullptr, dw));
+  SPAIC_DISPATCH(dev, meta_homeostasis<T>(p, x_post, w_mean, aw_mean));
+  SPAIC_DISPATCH(dev, meta_apply<T>(p, w, w_mean, dw));
+}
+
+template <typename T>
+void switch_step(Device dev, const SwitchParams& p, const T* s_pre, const T* s_post, const T* r, T* x_pre, T* x_post,
+                 T* w) {
+  const i64 B = p.batch;
+  trace(dev, TraceKind::Switch, x_pre, s_pre, B * p.n_pre, p.pre_decay, 1.0);
+  trace(dev, TraceKind::Switch, x_post, s_post, B * p.n_post, p.post_decay, 1.0);
+  const Tensor gains = make_tensor(dtype_of<T>(), {2 * B}, dev, false);
+  T* g_post = gains.ptr<T>();
+  T* g_pre = g_post + B;
+  SPAIC_DISPATCH(dev, switch_gains<T>(p, r, g_post, g_pre));
+  DwParams dp = step_dw(B, p.n_post, p.n_pre, p.path);
+  dp.alpha = 1.0 / static_cast<double>(B);
+  dp.beta = 1.0;
+  dp.gpost_sb = 1;
+  dp.gpre_sb = 1;
+  SPAIC_DISPATCH(dev, stdp_dw<T>(dp, s_post, x_pre, x_post, s_pre, g_post, g_pre, w));
+  ApplyParams ap;
+  ap.n_post = p.n_post;
+  ap.n_pre = p.n_pre;
+  ap.clamp = true;
+  ap.lo = p.lo;
+  ap.hi = p.hi;
+  SPAIC_DISPATCH(dev, apply_dw<T>(ap, w, nullptr));
+}
+
+template <typename T>
+void rstdp_step(Device dev, const RstdpParams& p, const T* s_pre, const T* s_post, const T* r, T* p_plus, T* p_minus,
+                T* e, T* et, T* w, T* s_pre_prev, T* s_post_prev) {
+  const i64 B = p.batch, np = p.n_post, nq = p.n_pre;
+  const bool per_sample = p.shape == RewardShape::PerSample || p.shape == RewardShape::PerSamplePost;
+  const DwParams elig = step_dw(B, np, nq, p.path);
+  if (!p.eligibility_trace) {
+    if (per_sample) {
+      // W += lr * sum_b r[b,j] E_b(previous step): previous spikes, traces before this step's update.
+      DwParams dp = elig;
+      dp.alpha = p.lr;
+      dp.beta = 1.0;
+      dp.gpost_sb = dp.gpre_sb = p.shape == RewardShape::PerSamplePost ? np : 1;
+      dp.gpost_sj = dp.gpre_sj = p.shape == RewardShape::PerSamplePost ? 1 : 0;
+      SPAIC_DISPATCH(dev, stdp_dw<T>(dp, s_post_prev, p_plus, p_minus, s_pre_prev, r, r, w));
+    } else {
+      RewardParams rp;
+      rp.n_post = np;
+      rp.n_pre = nq;
+      rp.lr = p.lr;
+      rp.shape = p.shape;
+      rp.reward_value = p.reward_value;
+      SPAIC_DISPATCH(dev, apply_reward<T>(rp, w, e, r));
+    }
+  }
+  trace(dev, TraceKind::Scaled, p_plus, s_pre, B * nq, p.d_plus, p.a_plus);
+  trace(dev, TraceKind::Scaled, p_minus, s_post, B * np, p.d_minus, p.a_minus);
+  SPAIC_DISPATCH(dev, stdp_dw<T>(elig, s_post, p_plus, p_minus, s_pre, nullptr, nullptr, e));
+  if (p.eligibility_trace) {
+    EtraceParams ep;
+    ep.n_post = np;
+    ep.n_pre = nq;
+    ep.d_e = p.d_e;
+    ep.m_e = p.m_e;
+    ep.apply = true;
+    ep.lr = p.lr;
+    ep.shape = p.shape;
+    ep.reward_value = p.reward_value;
+    SPAIC_DISPATCH(dev, eligibility_trace<T>(ep, et, e, w, r));
+  } else if (per_sample) {
+    // keep this step's spikes for the next step's reward (a plain copy: the cast to the same type)
+    SPAIC_DISPATCH(dev, cast<T, T>(s_pre, s_pre_prev, B * nq));
+    SPAIC_DISPATCH(dev, cast<T, T>(s_post, s_post_prev, B * np));
+  }
+}
+
+void int_stdp_step(Device dev, const IntStdpParams& p, const i32* s_pre, const i32* s_post, const i32* thresh,
+                   const i32* draws, i32* x_pre, i32* x_post, i32* w) {
+  IntTraceParams tp;
+  tp.decay = p.trace_decay;
+  tp.shift = p.shift_trace;
+  tp.value = p.trace_scale;
+  tp.n = p.batch * p.n_pre;
+  SPAIC_DISPATCH(dev, int_trace_update(tp, x_pre, s_pre));
+  tp.n = p.batch * p.n_post;
+  SPAIC_DISPATCH(dev, int_trace_update(tp, x_post, s_post));
+  SPAIC_DISPATCH(dev, int_stdp_weights(p, s_pre, s_post, thresh, draws, x_pre, x_post, w));
+}
+
+#define SPAIC_INSTANTIATE(T)                                                                                        \
+  template void online_step<T>(Device, const OnlineParams&, const T*, const T*, T*, T*, T*, T*);                     \
+  template void meta_step<T>(Device, const MetaParams&, const T*, const T*, T*, T*, T*, T*, T*, T*);                 \
+  template void switch_step<T>(Device, const SwitchParams&, const T*, const T*, const T*, T*, T*, T*);               \
+  template void rstdp_step<T>(Device, const RstdpParams&, const T*, const T*, const T*, T*, T*, T*, T*, T*, T*, T*);
+SPAIC_INSTANTIATE(float)
+SPAIC_INSTANTIATE(double)
+#undef SPAIC_INSTANTIATE
+
+}  // namespace spaic
