@@ -5,7 +5,8 @@
 // by `prepare`); needs the dev dependency esbuild.
 //
 // A program that both imports and requires the package gets two copies of the JS layer (each with its
-// own classes); use one of the two forms in one program.
+// own classes); use one of the two forms in one program. The optional packages of the pictures (pngjs,
+// d3-scale, d3-shape) are not bundled: lib/plots/ imports them when a picture is drawn.
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -21,6 +22,8 @@ await build({
   target: 'node20',
   sourcemap: true,
   logLevel: 'warning',
+  // the optional packages of lib/plots/, imported on first use: left to the installed copies (or their absence)
+  external: ['pngjs', 'd3-scale', 'd3-shape'],
   define: { 'import.meta.url': 'spaicImportMetaUrl' },
   banner: { js: "const spaicImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
 })

@@ -19,6 +19,7 @@ export const LAYERS = [
   ['learning', 'data'],
   ['executors'],
   ['checkpoint'],
+  ['plots'],
   ['cli'],
   ['(index)'],
 ]

@@ -3,7 +3,7 @@
  *   spaic-learning train --algorithm <name> [--data <dir>|synthetic] [--epochs N] [--batch N]
  *                        [--runtime ms] [--dt ms] [--device auto|cpu|cuda|cuda:N] [--seed N] [--json <file>] [--quiet]
  *                        [--arch fc|conv] [--checkpoint <file>] [--resume <file>] [--weights <file>]
- *                        [--fold k | --folds all]
+ *                        [--fold k | --folds all] [--plots <dir>]
  *   spaic-learning demo [same flags]
  *   spaic-learning --help
  * Flags take `--flag value` or `--flag=value`. Every bad flag is an InvalidArgumentError whose
@@ -49,6 +49,11 @@ export interface TrainOptions {
   folds?: 'all'
   /** --weights <file>: write the trained parameters as safetensors after every epoch (optional, like `fold`). */
   weights?: string
+  /**
+   * --plots <dir>: after training, write pictures of the run (weight map, spike raster, loss and accuracy
+   * curves) and an HTML report page showing them into this folder (optional, like `fold`).
+   */
+  plots?: string
 }
 
 export type ParsedCommand = { command: 'help' | 'version' | 'info' } | { command: 'train' | 'demo'; options: TrainOptions }
@@ -74,7 +79,7 @@ export const TRAIN_DEFAULTS: Readonly<TrainOptions> = Object.freeze({
 
 const VALUE_FLAGS = [
   'algorithm', 'data', 'epochs', 'batch', 'runtime', 'dt', 'device', 'seed', 'json', 'hidden', 'arch', 'lr', 'limit',
-  'checkpoint', 'resume', 'fold', 'folds', 'weights',
+  'checkpoint', 'resume', 'fold', 'folds', 'weights', 'plots',
 ] as const
 
 /** Folds of `--fold k` / `--folds all`: k = 0 … FOLDS − 1. */
@@ -118,6 +123,9 @@ Options (train, demo):
                        order; fold 4 is the default split
   --folds all          run the five folds one after another; prints each fold's final test
                        accuracy, their mean and minimum (--json: every fold's metrics)
+  --plots <dir>        after training, write pictures to <dir>: weight map (PNG), spike raster,
+                       loss and accuracy curves (SVG) and index.html showing them (needs the
+                       optional packages pngjs, d3-scale and d3-shape)
   --quiet              no progress output
   -h, --help           show this help
 `
@@ -320,6 +328,10 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
         if (v.length === 0 || v.includes('\0')) throw bad(flag, 'a file path', v)
         o.weights = v
         break
+      case 'plots':
+        if (v.length === 0 || v.includes('\0')) throw bad(flag, 'a folder path', v)
+        o.plots = v
+        break
       case 'fold':
         o.fold = intFlag(flag, v, 0, FOLDS - 1)
         break
@@ -339,6 +351,11 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
       const why = `--${f} cannot be combined with --folds all (a checkpoint holds one run, not ${FOLDS}); ` +
         `run the folds one at a time with --fold k --${f} <file>`
       throw new InvalidArgumentError(why, { param: `--${f}` })
+    }
+    if (o.plots !== undefined) {
+      const why = `--plots cannot be combined with --folds all (a report shows one run, not ${FOLDS}); ` +
+        'run the folds one at a time with --fold k --plots <dir>'
+      throw new InvalidArgumentError(why, { param: '--plots' })
     }
   }
   if (o.runtime < o.dt) throw new InvalidArgumentError(`--runtime (${o.runtime}) must be at least one time step (--dt ${o.dt})`, { param: '--runtime' })

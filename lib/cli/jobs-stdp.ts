@@ -12,6 +12,9 @@
  *    count over the training samples is highest;
  * 3. test, learning frozen likewise: the predicted class is the one whose assigned neurons have the highest mean
  *    spike count.
+ *
+ * With --plots <dir>, the run ends with its pictures (lib/plots/): the receptive fields of the excitatory
+ * neurons, accuracy per epoch, the excitatory spikes on the first test image, and the report page.
  */
 import { InvalidArgumentError, invalidArgument } from '../errors.js'
 import { readMnist } from '../data/mnist.js'
@@ -25,6 +28,8 @@ import { NeuronGroup } from '../network/group.js'
 import { Decoder, Encoder } from '../network/nodes.js'
 import { SeededRandom } from '../network/rng.js'
 import { buildProgram, type Program } from '../executors/step.js'
+import type { DeviceSpec } from '../runtime/device.js'
+import { writeTrainingReport, type TrainingReport } from '../plots/index.js'
 import { integer, isPlainObject, oneOf, options as checkOptions } from '../validate.js'
 import { checkWeights, LIMITS, TRAIN_DEFAULTS, type TrainOptions } from './args.js'
 import { checkpointEpoch, dataSetting, resumeJob, type JobSettings } from './checkpoint.js'
@@ -205,6 +210,93 @@ function loadData(opts: TrainOptions): { train: Dataset; test: Dataset; fold?: {
   return { train: subset(d, 0, nTrain), test: subset(d, nTrain, nTrain + nTest) }
 }
 
+/** What the pictures of a Diehl & Cook run are drawn from. */
+interface PlotRun {
+  algorithm: OnlineRule
+  prog: Program
+  dc: DiehlCookNetwork
+  test: Dataset
+  trainCount: number
+  steps: number
+  dt: number
+  seed: number
+  epochs: EpochMetrics[]
+  foldText: string | null
+}
+
+/**
+ * The excitatory spikes [T, 1, N] of one run on `image`, learning frozen, recorded in a twin of the trained
+ * program (same network, every slot copied over, `record` on the spikes), so that the program that
+ * trained runs exactly as it does without --plots. Costs one build and one run.
+ */
+async function excitatorySpikes(r: PlotRun, image: Float32Array): Promise<{ spikes: Float32Array; steps: number; neurons: number }> {
+  const N = r.dc.exc.num
+  const twin = diehlCookNetwork({ dt: r.dt, seed: r.seed, neurons: N, algorithm: r.algorithm })
+  const spikesSlot = twin.exc.varKey('O')
+  const rec = await buildProgram(twin.net, { batch: 1, device: String(r.prog.device) as DeviceSpec, seed: r.seed, record: [spikesSlot] })
+  try {
+    for (const slot of r.prog.spec.slots) {
+      if (slot.kind === 'input') continue
+      const t = r.prog.slot(slot.name)
+      try {
+        rec.setSlot(slot.name, t)
+      } finally {
+        t.dispose()
+      }
+    }
+    twin.learner.deactive()
+    await rec.run({ input: image }, { steps: r.steps })
+    const s = rec.recorded(spikesSlot)
+    try {
+      return { spikes: Float32Array.from(s.toArray()), steps: s.shape[0]!, neurons: N }
+    } finally {
+      s.dispose()
+    }
+  } finally {
+    rec.dispose()
+  }
+}
+
+/**
+ * --plots: the receptive fields (the input_exc weights [N, 784], one 28x28 tile per excitatory neuron, at
+ * most 100, 10 to a row), accuracy per epoch, the excitatory spikes on the first test image, and the report
+ * page. Returns the fields for the metrics' extra: `report` (index.html), or `plotsError` (the pictures
+ * failed; the training itself did not).
+ */
+async function diehlCookPlots(dir: string, r: PlotRun): Promise<{ report: string } | { plotsError: string }> {
+  try {
+    const N = r.dc.exc.num
+    const w = r.prog.slot(r.dc.conn, 'weight')
+    const values = Float32Array.from(w.toArray())
+    w.dispose()
+    const tiles = Math.min(N, 100)
+    const weights: NonNullable<TrainingReport['weights']> = {
+      values, rows: 28, cols: 28, tiles, gridCols: Math.min(10, tiles), scale: 2, colormap: 'gray',
+      title: 'Receptive fields',
+      caption: `Input weights of ${tiles === N ? `the ${N}` : `the first ${tiles} of the ${N}`} excitatory neurons, ` +
+        'one 28x28 tile each (black: the tile\'s smallest weight, white: its largest).',
+    }
+    const image = r.test.images.subarray(0, 784)
+    const ex = await excitatorySpikes(r, image)
+    const raster: NonNullable<TrainingReport['raster']> = {
+      ...ex, dt: r.dt,
+      title: `excitatory neurons on test image 1 (label ${r.test.labels[0]})`,
+      caption: `Spikes of the ${N} excitatory neurons over the ${ex.steps} steps of one run on the first test image, learning frozen.`,
+    }
+    const last = r.epochs.at(-1)
+    const notes = [
+      `Diehl & Cook: 784 inputs -> ${N} excitatory + ${N} inhibitory neurons, ${r.algorithm}, ${r.steps} steps of ${r.dt} ms, on ${r.prog.device}`,
+      `data: ${r.foldText ?? `${r.trainCount} training images, ${r.test.n} test images`}`,
+      ...(last?.testAccuracy == null ? [] : [`final test accuracy: ${(100 * last.testAccuracy).toFixed(2)}% (neurons labelled by their strongest class on the training images)`]),
+    ]
+    const title = `${r.algorithm}: Diehl & Cook, ${N} excitatory neurons`
+    const out = await writeTrainingReport(dir, { title, epochs: r.epochs, weights, raster, notes })
+    return { report: out.index }
+  } catch (err) {
+    return { plotsError: err instanceof Error ? err.message : String(err) }
+  }
+}
+
 /** SPAIC's example runs 256 steps of 0.1 ms, one sample at a time (the command line's generic defaults are not its own). */
 function diehlCookSettings(opts: TrainOptions): RunSettings {
   const generic = opts.dt === TRAIN_DEFAULTS.dt && opts.runtime === TRAIN_DEFAULTS.runtime
@@ -270,6 +362,9 @@ export const diehlCookJobFor = (algorithm: OnlineRule) => ({
         epochs.push({ epoch: e, trainLoss: null, trainAccuracy: trainAcc, testAccuracy: finalTest, samplesPerSec: train.n / trainSec, seconds })
         await checkpointEpoch(opts, settings, prog, [dc.learner], epochs, progress)
       }
+      const plots = opts.plots === undefined ? null : await diehlCookPlots(opts.plots, {
+        algorithm, prog, dc, test, trainCount: train.n, steps, dt, seed: opts.seed, epochs, foldText: data.fold?.text ?? null,
+      })
       return {
         algorithm,
         device: prog.device.toString(),
@@ -278,6 +373,7 @@ export const diehlCookJobFor = (algorithm: OnlineRule) => ({
         extra: {
           neurons: dc.exc.num, steps, dt, trainSamples: train.n, testSamples: test.n,
           ...(data.fold ? { fold: data.fold.info } : {}),
+          ...plots,
         },
       }
     } finally {

@@ -6,6 +6,8 @@
  *   - conv: SPAIC's Conv_test_main.py (ALGORITHMS.md §3.9): Poisson (unit_conversion 1) -> conv 1->4 3x3
  *     + 2x2 max pool -> lif (v_th 0.5) -> conv 4->8 3x3 -> lif -> flatten/full -> 10 lif -> spike counts,
  *     plain cross-entropy on the counts; dt 2 and runtime 26 (13 steps) unless --dt/--runtime are given.
+ * With --plots <dir>, the run ends with its pictures (lib/plots/): the first layer's weights, the spikes of
+ * the first hidden layer on the first test image, loss and accuracy curves, and the report page.
  */
 import path from 'node:path'
 
@@ -15,6 +17,7 @@ import { crossEntropy, Learner } from '../learning/index.js'
 import { batches, readMnist, split, subset, syntheticDigits, type Dataset } from '../data/index.js'
 import { concatDatasets } from '../data/dataset.js'
 import { FeedForwardProgram, stepsFor } from '../executors/bptt.js'
+import { writeTrainingReport, type TrainingReport } from '../plots/index.js'
 import { Tensor } from '../runtime/tensor.js'
 import { chainWeights, checkWeights, TRAIN_DEFAULTS, type TrainOptions } from './args.js'
 import { checkpointEpoch, dataSetting, resumeJob, type JobSettings } from './checkpoint.js'
@@ -110,6 +113,80 @@ function convNetwork(opts: TrainOptions, dt: number, rows: number, cols: number)
   return { net, name: `conv 1x${rows}x${cols} -> 4x${h1.join('x')} (max pool) -> 8x${h2.join('x')} -> 10 lif` }
 }
 
+/** What the pictures of a surrogate run are drawn from. */
+interface PlotRun {
+  algorithm: string
+  prog: FeedForwardProgram
+  test: Dataset
+  conv: boolean
+  hidden: number[]
+  name: string
+  source: string
+  steps: number
+  dt: number
+  epochs: EpochMetrics[]
+  batchLoss: number[]
+  firstBatch: number
+}
+
+/**
+ * --plots: the first connection's weights (fc: one tile per neuron of the first layer, at most 100, 10 to
+ * a row; conv: the first conv layer's kernels), the first layer's spikes on the first test image (one more
+ * run, after training), loss and accuracy curves, and the report page. Returns the fields for the metrics'
+ * extra: `report` (index.html), or `plotsError` (the pictures failed; the training itself did not).
+ */
+async function surrogatePlots(dir: string, r: PlotRun): Promise<{ report: string } | { plotsError: string }> {
+  try {
+    const { prog, test } = r
+    const wSlot = [...prog.parameters.keys()].find((k) => k.startsWith('conn1:') && k.endsWith(':{weight}'))
+    if (wSlot === undefined) throw new InvalidArgumentError('the network has no first connection conn1', { param: '--plots' })
+    const w = prog.parameters.get(wSlot)!.data
+    const colours = 'white 0, red > 0, blue < 0, each tile scaled to its own largest |w|'
+    let weights: NonNullable<TrainingReport['weights']>
+    if (r.conv) {
+      const [co, ci, kh, kw] = w.shape as [number, number, number, number]
+      weights = {
+        values: Float32Array.from(w.toArray()), rows: kh, cols: kw, tiles: co * ci, gridCols: co * ci, scale: 16, colormap: 'diverging',
+        title: 'Kernels of the first conv layer', caption: `The ${co * ci} ${kh}x${kw} kernels of conn1 (${ci} -> ${co} channels; ${colours}).`,
+      }
+    } else {
+      const n = w.shape[0]!
+      const tiles = Math.min(n, 100)
+      const group = r.hidden.length > 0 ? 'hidden1' : 'output'
+      weights = {
+        values: Float32Array.from(w.toArray()), rows: test.rows, cols: test.cols, tiles, gridCols: Math.min(10, tiles), scale: 2, colormap: 'diverging',
+        title: 'Weights of the first layer',
+        caption: `Input weights of ${tiles === n ? `the ${n}` : `the first ${tiles} of the ${n}`} neurons of ${group}, one ${test.rows}x${test.cols} tile each (${colours}).`,
+      }
+    }
+    // one more run, on the first test image, for the spikes of the first layer
+    const px = test.rows * test.cols
+    const x = Tensor.from(test.images.subarray(0, px), { shape: [1, px], device: prog.device })
+    const counts = await prog.run(x, { steps: r.steps, train: false })
+    counts.dispose()
+    x.dispose()
+    const group = r.conv ? 'layer1' : r.hidden.length > 0 ? 'hidden1' : 'output'
+    const s = prog.spikes(group)
+    const raster: NonNullable<TrainingReport['raster']> = {
+      spikes: Float32Array.from(s.toArray()), steps: s.shape[0]!, neurons: s.shape.at(-1)!, dt: r.dt,
+      title: `${group} on test image 1 (label ${test.labels[0]})`,
+      caption: `Spikes of the ${s.shape.at(-1)} neurons of ${group} over the ${r.steps} steps of one run on the first test image, after training.`,
+    }
+    const last = r.epochs.at(-1)
+    const notes = [
+      `network: ${r.name}, ${r.steps} steps of ${r.dt} ms, ${r.algorithm} on ${prog.device}`,
+      `data: ${r.source}`,
+      ...(last?.testAccuracy == null ? [] : [`final test accuracy: ${(100 * last.testAccuracy).toFixed(2)}%`]),
+      ...(r.firstBatch > 1 ? [`loss per batch: the batches of this run only (from batch ${r.firstBatch}; the earlier ones ran before --resume)`] : []),
+    ]
+    const title = `${r.algorithm}: ${r.name}`
+    const out = await writeTrainingReport(dir, { title, epochs: r.epochs, batchLoss: r.batchLoss, firstBatch: r.firstBatch, weights, raster, notes })
+    return { report: out.index }
+  } catch (err) {
+    return { plotsError: err instanceof Error ? err.message : String(err) }
+  }
+}
+
 /** The command line's generic defaults (20 steps of 1 ms) are not the conv example's (13 steps of 2 ms). */
 function surrogateSettings(opts: TrainOptions): RunSettings {
   const generic = opts.arch === 'conv' && opts.dt === TRAIN_DEFAULTS.dt && opts.runtime === TRAIN_DEFAULTS.runtime
@@ -145,9 +222,13 @@ function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: num
         ? { algorithm, arch: 'conv', data, fold: f, limit, seed, lr, batch, runtime, dt }
         : { algorithm, data, fold: f, limit, seed, hidden, lr, batch, runtime, dt }
       let epochs: EpochMetrics[]
+      let plots: { report: string } | { plotsError: string } | null = null
       try {
         const resumed = await resumeJob(opts, settings, prog, [learner], progress)
         epochs = resumed.epochs
+        // --plots: the loss of every batch of this run (cheap: one number a batch)
+        const batchLoss: number[] = []
+        const firstBatch = resumed.epochsDone * Math.ceil(train.n / opts.batch) + 1
         for (let e = resumed.epochsDone; e < opts.epochs; e++) {
           progress.start(train.n, `epoch ${e + 1}/${opts.epochs} train`)
           const t0 = performance.now()
@@ -164,6 +245,7 @@ function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: num
             learner.optimStep()
             for (let i = 0; i < b.size; i++) if (predictions[i] === b.labels[i]) correct++
             lossSum += loss * b.size
+            batchLoss.push(loss)
             done += b.size
             for (const t of [x, counts, grad]) t.dispose()
             progress.update({ done, loss: lossSum / done, accuracy: correct / done })
@@ -175,10 +257,13 @@ function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: num
           progress.log(`epoch ${e + 1}: test accuracy ${(100 * testAccuracy).toFixed(2)}%`)
           await checkpointEpoch(opts, settings, prog, [learner], epochs, progress)
         }
+        if (opts.plots !== undefined) {
+          plots = await surrogatePlots(opts.plots, { algorithm, prog, test, conv, hidden, name: conv ? name : `${name} lif`, source, steps, dt, epochs, batchLoss, firstBatch })
+        }
       } finally {
         prog.dispose()
       }
-      const extra = { network: name, steps, data: source, ...(fold ? { fold } : {}) }
+      const extra = { network: name, steps, data: source, ...(fold ? { fold } : {}), ...plots }
       const finalTestAccuracy = epochs.at(-1)?.testAccuracy ?? null
       return { algorithm, device: String(prog.device), epochs, finalTestAccuracy, extra }
     },

@@ -2,7 +2,8 @@
 /**
  * `spaic-learning`: the command line. Parses and validates the flags, runs the registered training
  * job for the algorithm with a progress display, prints a summary table and optionally writes the
- * metrics as JSON (with --folds all: runs the job once per fold, lib/cli/folds.ts, and summarises the folds).
+ * metrics as JSON (with --folds all: runs the job once per fold, lib/cli/folds.ts, and summarises the folds);
+ * with --plots, says where the job's report of pictures is (lib/plots/).
  * Exit codes: 0 success, 1 the job failed (or stopped: a diverged run), 2 a usage error.
  * A failure is one line on stderr (a usage error adds a pointer to --help), never a stack trace.
  */
@@ -11,6 +12,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import { removeStaleTemporaries } from '../checkpoint/atomic-file.js'
+import { checkPlotPackages } from '../plots/index.js'
 import { infoText, packageVersion } from './info.js'
 import { describe, invalidArgument, NumericalError, SpaicError } from '../errors.js'
 import { isPlainObject } from '../validate.js'
@@ -80,6 +82,30 @@ function unwritable(flag: string, file: string): string | null {
   return null
 }
 
+/** Why folder `dir` (--plots) cannot be created or written, or null: checked before any training. */
+function unwritableDir(flag: string, dir: string): string | null {
+  let at = path.resolve(dir)
+  for (;;) {
+    let isDir: boolean | null = null
+    try {
+      isDir = statSync(at).isDirectory()
+    } catch {
+      /* missing: it will be created in the nearest folder that exists */
+    }
+    if (isDir === false) return at === path.resolve(dir) ? `${flag} ${dir} is a file (pass a folder)` : `${flag} ${dir}: ${at} is not a folder`
+    if (isDir === true) break
+    const up = path.dirname(at)
+    if (up === at) return `${flag} ${dir}: no part of the path exists`
+    at = up
+  }
+  try {
+    accessSync(at, fsConstants.W_OK)
+  } catch {
+    return `${flag} ${dir}: the folder ${at} is not writable`
+  }
+  return null
+}
+
 export async function main(argv: readonly string[], io: MainIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   if (!Array.isArray(argv) || argv.some((a) => typeof a !== 'string')) throw invalidArgument('argv', 'an array of strings', argv)
   if (typeof io !== 'object' || io === null) throw invalidArgument('io', 'an object { stdout, stderr }', io)
@@ -124,6 +150,17 @@ export async function main(argv: readonly string[], io: MainIO = { stdout: proce
   for (const [flag, file] of [['--checkpoint', opts.checkpoint], ['--json', opts.json], ['--weights', opts.weights ?? null]] as const) {
     const why = file === null ? null : unwritable(flag, file)
     if (why !== null) return usageError(io, why)
+  }
+  if (opts.plots !== undefined) {
+    const why = unwritableDir('--plots', opts.plots)
+    if (why !== null) return usageError(io, why)
+    // the pictures need optional packages: say so now rather than after the training
+    try {
+      await checkPlotPackages('--plots')
+    } catch (err) {
+      if (err instanceof SpaicError) return usageError(io, oneLine(err))
+      throw err
+    }
   }
   try {
     job.validate?.(opts)
@@ -181,6 +218,18 @@ export async function main(argv: readonly string[], io: MainIO = { stdout: proce
       return 1
     }
     if (!opts.quiet) io.stderr.write(`metrics written to ${opts.json}\n`)
+  }
+  if (opts.plots !== undefined) {
+    // the job reports what it drew in its metrics' extra: report (index.html) or plotsError
+    const extra = metrics?.extra
+    const report = typeof extra?.report === 'string' ? extra.report : null
+    const failed = typeof extra?.plotsError === 'string' ? extra.plotsError : null
+    if (failed !== null) {
+      io.stderr.write(`spaic-learning: --plots: ${failed}\n`)
+      return 1
+    }
+    if (report === null) io.stderr.write(`spaic-learning: --plots: the ${opts.algorithm} job draws no pictures\n`)
+    else if (!opts.quiet) io.stderr.write(`report written to ${report}\n`)
   }
   return 0
 }
