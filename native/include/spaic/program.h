@@ -1,6 +1,6 @@
 // spaic/program.h - the step-by-step program executor (ALGORITHMS.md §3.1-3.3) and its small kernels.
 //
-// A Program is a compiled network (lib/network ProgramSpec, lowered in lib/runtime/program.ts to a slot
+// A Program is a compiled network (lib/network ProgramSpec, lowered in lib/executors/step.ts to a slot
 // table and an op list) that lives on one device. `run` executes every time step of a run in native
 // code, in the spec's op order, with SPAIC's semantics:
 //   - a read at 'prev' sees the committed value (the previous step's, or, for a fetch op, this step's);
