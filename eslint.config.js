@@ -16,7 +16,10 @@ export default tseslint.config(
       // Comma sequences of assignments are used as statements (`if (x) (a = 1), (b = 2)`) across the code base.
       '@typescript-eslint/no-unused-expressions': 'off',
       // `_`-prefixed names mark values dropped on purpose (destructuring that removes fields, unused callback args).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
     },
   },
   {

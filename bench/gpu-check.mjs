@@ -57,11 +57,15 @@ const { backends } = lib
 
 const b = backends()
 console.log(`cpu: ${b.cpu.threads} threads, BLAS ${b.cpu.blas}`)
-console.log(`cuda: compiled=${b.cuda.compiled} available=${b.cuda.available} devices=${JSON.stringify(b.cuda.devices)} runtime=${b.cuda.runtimeVersion} driver=${b.cuda.driverVersion}${b.cuda.reason ? ` reason: ${b.cuda.reason}` : ''}`)
+console.log(
+  `cuda: compiled=${b.cuda.compiled} available=${b.cuda.available} devices=${JSON.stringify(b.cuda.devices)} runtime=${b.cuda.runtimeVersion} driver=${b.cuda.driverVersion}${b.cuda.reason ? ` reason: ${b.cuda.reason}` : ''}`,
+)
 if (selfTest) {
   console.log('self-test: both sides of every check run on the CPU (this verifies the script, not the GPU)')
 } else if (!b.cuda.available) {
-  console.log(`no usable CUDA device: nothing to check${b.cuda.reason ? ` (${b.cuda.reason})` : ''}; --self-test runs the checks CPU against CPU`)
+  console.log(
+    `no usable CUDA device: nothing to check${b.cuda.reason ? ` (${b.cuda.reason})` : ''}; --self-test runs the checks CPU against CPU`,
+  )
   process.exit(2)
 }
 const { native } = await import(new URL('../dist/native.js', import.meta.url).href)
@@ -70,7 +74,8 @@ const testDevice = selfTest ? 'cpu' : 'cuda:0'
 const sync = selfTest ? () => {} : () => native().synchronize(0)
 
 /** Median ms of `reps` calls (after one warm-up); `fn` may return a promise (the async variants). */
-const timeIt = async (fn, isCuda) => (await time(fn, { warmup: 1, minRuns: reps, maxRuns: reps, minMs: 0, sync: isCuda ? sync : undefined })).median
+const timeIt = async (fn, isCuda) =>
+  (await time(fn, { warmup: 1, minRuns: reps, maxRuns: reps, minMs: 0, sync: isCuda ? sync : undefined })).median
 
 // Each check: name, tolerance, and a function (device) -> { run, out, dispose? } | { skip }: `run()` does the
 // work (it may return a promise), `out()` returns what to compare (a typed array or an object of them) and
@@ -149,7 +154,14 @@ for (const c of selected) {
     }
     const tc = await timeIt(cpu.run, false)
     const tg = await timeIt(gpu.run, !selfTest)
-    rows.push([r.ok ? 'ok' : 'FAIL', c.name, r.err.toExponential(2), tc.toFixed(3), tg.toFixed(3), (tc / tg).toFixed(1)])
+    rows.push([
+      r.ok ? 'ok' : 'FAIL',
+      c.name,
+      r.err.toExponential(2),
+      tc.toFixed(3),
+      tg.toFixed(3),
+      (tc / tg).toFixed(1),
+    ])
     const res = { name: c.name, result: r.ok ? 'ok' : 'FAIL', maxRelErr: r.err, cpuMs: tc, testMs: tg }
     results.push(r.ok ? res : { ...res, note: r.note })
   } catch (err) {

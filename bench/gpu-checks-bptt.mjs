@@ -79,16 +79,27 @@ export async function register({ addCheck, lib, rand }) {
       { algorithm: 'sbp', surrogate_func: 'AtanGrad', alpha: 2 },
     ]) {
       const tag = `${learner.algorithm}${learner.surrogate_func ? ` ${learner.surrogate_func}` : ''}`
-      const name = `FeedForwardProgram SPAIC conv example ${tag}: poisson 1x28x28 -> conv 4 3x3 + pool -> lif -> ` +
+      const name =
+        `FeedForwardProgram SPAIC conv example ${tag}: poisson 1x28x28 -> conv 4 3x3 + pool -> lif -> ` +
         `conv 8 3x3 -> lif -> full -> 10 lif, B=${B} T=${steps}: counts, spikes, dL/dW`
       ffCheck(name, {
         setup: (device) => ffConv(device, learner),
-        input: img, shape: [B, 784], steps, labels, normalise: false, mode: 'grad',
+        input: img,
+        shape: [B, 784],
+        steps,
+        labels,
+        normalise: false,
+        mode: 'grad',
       })
     }
     ffCheck(`FeedForwardProgram SPAIC conv example stca eval run (train: false), B=${B} T=${steps}: counts, spikes`, {
       setup: (device) => ffConv(device, { algorithm: 'stca', alpha: 0.5 }),
-      input: img, shape: [B, 784], steps, labels, normalise: false, mode: 'eval',
+      input: img,
+      shape: [B, 784],
+      steps,
+      labels,
+      normalise: false,
+      mode: 'eval',
     })
 
     // A conv geometry with groups, bias, stride, padding, dilation and the pool, read by a second conv and a full layer
@@ -101,7 +112,8 @@ export async function register({ addCheck, lib, rand }) {
     const b2 = dyadic(6, -1 / 16, 1 / 8, 6)
     const g2 = convOutShape({ C: 4, H: 7, W: 7, O: 6, k: [3, 2], stride: 2, padding: 1, dilation: 2, pool: false })
     const w3 = dyadic(10 * numel(g2), -1 / 8, 1 / 4, 8)
-    const name = `FeedForwardProgram conv 2x15x14 -> 4 3x3 pad 1 groups 2 +bias +pool -> lif -> conv 6 3x2 stride 2 ` +
+    const name =
+      `FeedForwardProgram conv 2x15x14 -> 4 3x3 pad 1 groups 2 +bias +pool -> lif -> conv 6 3x2 stride 2 ` +
       `pad 1 dil 2 groups 2 +bias -> lif -> full -> 10 lif, stca, spike_train B=${Bg} T=${Tg}`
     ffCheck(name, {
       setup: (device) => {
@@ -110,19 +122,43 @@ export async function register({ addCheck, lib, rand }) {
         const l1 = net.add(new NeuronGroup({ num: 4 * 7 * 7, model: 'lif', tau_m: 4, v_th: 0.5, name: 'l1' }))
         const l2 = net.add(new NeuronGroup({ num: numel(g2), model: 'lif', tau_m: 4, v_th: 0.5, name: 'l2' }))
         const out = net.add(new NeuronGroup({ num: 10, model: 'lif', tau_m: 4, v_th: 0.5, name: 'out' }))
-        net.add(new Connection(input, l1, {
-          link: 'conv', out_channels: 4, kernel_size: 3, padding: 1, groups: 2, syn_type: ['conv', 'maxpool'],
-          weight: w1, bias: b1, name: 'cv1',
-        }))
-        net.add(new Connection(l1, l2, {
-          link: 'conv', out_channels: 6, kernel_size: [3, 2], stride: 2, padding: 1, dilation: 2, groups: 2, weight: w2,
-          bias: b2, name: 'cv2',
-        }))
+        net.add(
+          new Connection(input, l1, {
+            link: 'conv',
+            out_channels: 4,
+            kernel_size: 3,
+            padding: 1,
+            groups: 2,
+            syn_type: ['conv', 'maxpool'],
+            weight: w1,
+            bias: b1,
+            name: 'cv1',
+          }),
+        )
+        net.add(
+          new Connection(l1, l2, {
+            link: 'conv',
+            out_channels: 6,
+            kernel_size: [3, 2],
+            stride: 2,
+            padding: 1,
+            dilation: 2,
+            groups: 2,
+            weight: w2,
+            bias: b2,
+            name: 'cv2',
+          }),
+        )
         net.add(new Connection(l2, out, { weight: w3, name: 'fc' }))
         net.add(new Decoder({ num: 10, dec_target: out, name: 'counts' }))
         return { net, learner: new Learner({ algorithm: 'stca', trainable: net }), groups: ['l1', 'l2', 'out'] }
       },
-      input: fr, shape: [Bg, Tg, 2 * 15 * 14], steps: Tg, labels: labelsG, normalise: false, mode: 'grad',
+      input: fr,
+      shape: [Bg, Tg, 2 * 15 * 14],
+      steps: Tg,
+      labels: labelsG,
+      normalise: false,
+      mode: 'grad',
     })
   }
   {
@@ -156,10 +192,17 @@ export async function register({ addCheck, lib, rand }) {
     const fcWhat = `${nIn} -> ${nHid} -> 10, B=${B} T=${steps}: counts, spikes, dL/dW`
     learners.forEach((learner, i) => {
       const model = models[i % models.length]
-      const tag = Object.entries(learner).map(([k, v]) => (k === 'algorithm' ? v : `${k} ${v}`)).join(' ')
+      const tag = Object.entries(learner)
+        .map(([k, v]) => (k === 'algorithm' ? v : `${k} ${v}`))
+        .join(' ')
       ffCheck(`FeedForwardProgram ${tag} ${model}: poisson ${fcWhat}`, {
         setup: (device) => fc(device, model, learner),
-        input: rates, shape: [B, nIn], steps, labels, normalise: true, mode: 'grad',
+        input: rates,
+        shape: [B, nIn],
+        steps,
+        labels,
+        normalise: true,
+        mode: 'grad',
       })
     })
     for (const [variant, build, extra] of [
@@ -170,14 +213,28 @@ export async function register({ addCheck, lib, rand }) {
     ]) {
       ffCheck(`FeedForwardProgram stca lif ${variant}: ${fcWhat}`, {
         setup: (device) => fc(device, 'lif', { algorithm: 'stca', alpha: 0.5 }, extra),
-        input: rates, shape: [B, nIn], steps, labels, normalise: true, mode: 'grad', build,
+        input: rates,
+        shape: [B, nIn],
+        steps,
+        labels,
+        normalise: true,
+        mode: 'grad',
+        build,
       })
     }
-    ffCheck(`FeedForwardProgram sbp SigmoidGrad clif +bias, an SGD step (momentum 0.9): ${nIn} -> ${nHid} -> 10, ` +
-      `B=${B} T=${steps}: counts, spikes, gradients, weights, biases and V0 after`, {
-      setup: (device) => fc(device, 'clif', { algorithm: 'sbp', surrogate_func: 'SigmoidGrad' }, { bias: true }),
-      input: rates, shape: [B, nIn], steps, labels, normalise: true, mode: 'train',
-    })
+    ffCheck(
+      `FeedForwardProgram sbp SigmoidGrad clif +bias, an SGD step (momentum 0.9): ${nIn} -> ${nHid} -> 10, ` +
+        `B=${B} T=${steps}: counts, spikes, gradients, weights, biases and V0 after`,
+      {
+        setup: (device) => fc(device, 'clif', { algorithm: 'sbp', surrogate_func: 'SigmoidGrad' }, { bias: true }),
+        input: rates,
+        shape: [B, nIn],
+        steps,
+        labels,
+        normalise: true,
+        mode: 'train',
+      },
+    )
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -187,33 +244,40 @@ export async function register({ addCheck, lib, rand }) {
     const B = 16
     const x = uni(B * 196, 0, 1)
     const labels = Array.from({ length: B }, (_, i) => i % 10)
-    check(`FeedForwardProgram stca 196-100-10 T=20 B=${B}: counts, loss gradient, dW`, { counts: EXACT, w0: SUM.float32, w1: SUM.float32 }, async (device, T) => {
-      const net = new Network({ dt: 1, device })
-      const inp = net.add(new Encoder({ num: 196, coding: 'poisson' }))
-      const hid = net.add(new NeuronGroup({ num: 100, model: 'lif' }))
-      const out = net.add(new NeuronGroup({ num: 10, model: 'lif' }))
-      net.add(new Connection(inp, hid, { link: 'full', seed: 11 }))
-      net.add(new Connection(hid, out, { link: 'full', seed: 12 }))
-      net.add(new Decoder({ num: 10, dec_target: out, coding: 'spike_counts' }))
-      const learner = new Learner({ algorithm: 'stca', trainable: net, alpha: 0.5 })
-      learner.setOptimizer('Adam', 1e-3)
-      const prog = FeedForwardProgram.build(net, { seed: 7 })
-      const input = T(x, [B, 196])
-      let counts
-      let grads
-      return {
-        run: async () => {
-          counts?.dispose()
-          const c = await prog.run(input, { runtime: 20 })
-          counts = c
-          const { grad } = lib.crossEntropy(c, labels, { normalise: true })
-          learner.optimZeroGrad()
-          await prog.backward(grad)
-          grads = [...prog.parameters.values()].map((p) => p.grad.toArray())
-        },
-        out: () => ({ counts: counts.toArray(), w0: grads[0], w1: grads[grads.length - 1] }),
-        dispose: () => { counts?.dispose(); prog.dispose() },
-      }
-    })
+    check(
+      `FeedForwardProgram stca 196-100-10 T=20 B=${B}: counts, loss gradient, dW`,
+      { counts: EXACT, w0: SUM.float32, w1: SUM.float32 },
+      async (device, T) => {
+        const net = new Network({ dt: 1, device })
+        const inp = net.add(new Encoder({ num: 196, coding: 'poisson' }))
+        const hid = net.add(new NeuronGroup({ num: 100, model: 'lif' }))
+        const out = net.add(new NeuronGroup({ num: 10, model: 'lif' }))
+        net.add(new Connection(inp, hid, { link: 'full', seed: 11 }))
+        net.add(new Connection(hid, out, { link: 'full', seed: 12 }))
+        net.add(new Decoder({ num: 10, dec_target: out, coding: 'spike_counts' }))
+        const learner = new Learner({ algorithm: 'stca', trainable: net, alpha: 0.5 })
+        learner.setOptimizer('Adam', 1e-3)
+        const prog = FeedForwardProgram.build(net, { seed: 7 })
+        const input = T(x, [B, 196])
+        let counts
+        let grads
+        return {
+          run: async () => {
+            counts?.dispose()
+            const c = await prog.run(input, { runtime: 20 })
+            counts = c
+            const { grad } = lib.crossEntropy(c, labels, { normalise: true })
+            learner.optimZeroGrad()
+            await prog.backward(grad)
+            grads = [...prog.parameters.values()].map((p) => p.grad.toArray())
+          },
+          out: () => ({ counts: counts.toArray(), w0: grads[0], w1: grads[grads.length - 1] }),
+          dispose: () => {
+            counts?.dispose()
+            prog.dispose()
+          },
+        }
+      },
+    )
   }
 }

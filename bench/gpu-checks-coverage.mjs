@@ -100,7 +100,8 @@ export async function register({ addCheck, lib, rand }) {
     const w = dyadic(nG * nIn, -1 / 16, 1 / 8)
     for (const dtype of ['float32', 'float64']) {
       const tol = tolBy({ voltage: ELEM[dtype], V: ELEM[dtype] })
-      const name = `program decoders ${dtype}: spike_train ${nIn} -> lif ${nG}; spike_counts pop 4 bias 0.5 scale 2, ` +
+      const name =
+        `program decoders ${dtype}: spike_train ${nIn} -> lif ${nG}; spike_counts pop 4 bias 0.5 scale 2, ` +
         `first_spike pop 3, voltage pop 2, counts of the encoder; monitors O, V, Isyn, weight; B=${B} T=${steps}`
       programCheck(name, tol, { batch: B, dtype }, (device, T) => {
         const net = new Network({ dt: 1, device })
@@ -142,14 +143,19 @@ export async function register({ addCheck, lib, rand }) {
     const wcur = dyadic(nGE * nE, -1 / 16, 1 / 8)
     for (const dtype of ['float32', 'float64']) {
       const tol = tolBy({ Vc: ELEM[dtype], Ic: ELEM[dtype] })
-      const name = `program encoders ${dtype}: bernoulli max_prob 0.6, constant_current uc 0.75, poisson 5..15 ms ` +
+      const name =
+        `program encoders ${dtype}: bernoulli max_prob 0.6, constant_current uc 0.75, poisson 5..15 ms ` +
         `-> lif ${nGE} each, B=${B} T=${steps}`
       programCheck(name, tol, { batch: B, dtype }, (device, T) => {
         const net = new Network({ dt: 1, device })
         const eb = net.add(new Encoder({ num: nE, coding: 'bernoulli', max_prob: 0.6, name: 'eb' }))
         const ec = net.add(new Encoder({ num: nE, coding: 'constant_current', unit_conversion: 0.75, name: 'ec' }))
         const ep = net.add(new Encoder({ num: nE, coding: 'poisson', start_time: 5, end_time: 15, name: 'ep' }))
-        for (const [e, tag] of [[eb, 'b'], [ec, 'c'], [ep, 'p']]) {
+        for (const [e, tag] of [
+          [eb, 'b'],
+          [ec, 'c'],
+          [ep, 'p'],
+        ]) {
           const g = net.add(new NeuronGroup({ num: nGE, model: 'lif', tau_m: 4, name: `g${tag}` }))
           net.add(new Connection(e, g, { weight: tag === 'c' ? wcur : wb, name: `c${tag}` }))
           net.add(new Monitor(g, { name: `mO${tag}` }))
@@ -180,8 +186,13 @@ export async function register({ addCheck, lib, rand }) {
     // SPAIC's conv example as a step program, 13 steps
     const [B, steps] = [4, 13]
     const img = uni(B * 784, 0, 0.5)
-    for (const [dtype, strategy] of [['float32', 0], ['float64', 0], ['float32', 1]]) {
-      const name = `program SPAIC conv example ${dtype} strategy ${strategy}: poisson 1x28x28 -> conv 4 3x3 + pool ` +
+    for (const [dtype, strategy] of [
+      ['float32', 0],
+      ['float64', 0],
+      ['float32', 1],
+    ]) {
+      const name =
+        `program SPAIC conv example ${dtype} strategy ${strategy}: poisson 1x28x28 -> conv 4 3x3 + pool ` +
         `-> lif -> conv 8 3x3 -> lif -> full -> 10 lif, B=${B} T=${steps}: currents and spikes bit for bit`
       programCheck(name, EXACT, { batch: B, dtype, strategy }, (device, T) => {
         const { net, dec } = spaicConvNet(device, true)
@@ -219,18 +230,29 @@ export async function register({ addCheck, lib, rand }) {
       const w = dyadic(g.O * fanIn, -1 / 4, Math.max(1 / 4, 1 / (0.4 * fanIn)), 6)
       const bias = g.bias ? dyadic(g.O, -1 / 8, 1 / 8, 6) : undefined
       for (const dtype of ['float32', 'float64']) {
-        const tag = `${g.C}x${g.H}x${g.W} -> ${g.O} k ${kk.join('x')} stride ${g.stride} pad ${g.padding} ` +
+        const tag =
+          `${g.C}x${g.H}x${g.W} -> ${g.O} k ${kk.join('x')} stride ${g.stride} pad ${g.padding} ` +
           `dil ${g.dilation} groups ${g.groups}${g.bias ? ' +bias' : ''}${g.pool ? ' +pool' : ''}`
         const name = `program conv ${tag} ${dtype}, B=${Bg} T=${Tg}`
         programCheck(name, tolBy({ V: ELEM[dtype] }), { batch: Bg, dtype }, (device, T) => {
           const net = new Network({ dt: 1, device })
           const input = net.add(new Encoder({ num: n, shape: [g.C, g.H, g.W], coding: 'spike_train', name: 'input' }))
           const post = net.add(new NeuronGroup({ num: numel(out), model: 'lif', tau_m: 4, name: 'post' }))
-          net.add(new Connection(input, post, {
-            link: 'conv', out_channels: g.O, kernel_size: g.k, stride: g.stride, padding: g.padding,
-            dilation: g.dilation, groups: g.groups, syn_type: g.pool ? ['conv', 'maxpool'] : ['conv'], weight: w,
-            ...(bias ? { bias } : {}), name: 'cv',
-          }))
+          net.add(
+            new Connection(input, post, {
+              link: 'conv',
+              out_channels: g.O,
+              kernel_size: g.k,
+              stride: g.stride,
+              padding: g.padding,
+              dilation: g.dilation,
+              groups: g.groups,
+              syn_type: g.pool ? ['conv', 'maxpool'] : ['conv'],
+              weight: w,
+              ...(bias ? { bias } : {}),
+              name: 'cv',
+            }),
+          )
           net.add(new Monitor(post, { var_name: 'Isyn', name: 'mI' }))
           net.add(new Monitor(post, { var_name: 'V', name: 'mV' }))
           net.add(new Monitor(post, { name: 'mO' }))
@@ -256,8 +278,8 @@ export async function register({ addCheck, lib, rand }) {
       const wc = dyadic(27 * 5, -1 / 4, 1 / 4, 6)
       const ba = dyadic(3, -1 / 4, 1 / 4, 6)
       for (const strategy of [0, 1]) {
-        const name = `program conv stride 2 +bias, conv +pool and full into one group, strategy ${strategy}, ` +
-          `B=${Bg} T=${Tg}`
+        const name =
+          `program conv stride 2 +bias, conv +pool and full into one group, strategy ${strategy}, ` + `B=${Bg} T=${Tg}`
         programCheck(name, EXACT, { batch: Bg, strategy }, (device, T) => {
           const net = new Network({ dt: 1, device })
           const a = net.add(new Encoder({ num: 98, coding: 'spike_train', shape: [2, 7, 7], name: 'a' }))
@@ -294,8 +316,13 @@ export async function register({ addCheck, lib, rand }) {
     const w = dyadic(nPost * nPre, -1 / 16, 1 / 8)
     const wa = dyadic(nPost * nAux, -1 / 32, 1 / 16)
     const w2 = dyadic(nOut * nPost, -1 / 8, 1 / 8)
-    for (const [dtype, strategy] of [['float32', 0], ['float64', 0], ['float32', 1]]) {
-      const name = `program synapse auto per step ${dtype} strategy ${strategy}: spike_train ${nPre} at densities ` +
+    for (const [dtype, strategy] of [
+      ['float32', 0],
+      ['float64', 0],
+      ['float32', 1],
+    ]) {
+      const name =
+        `program synapse auto per step ${dtype} strategy ${strategy}: spike_train ${nPre} at densities ` +
         `${dens.join('/')} + ${nAux} at 0.5 -> lif ${nPost} -> lif ${nOut}, B=${B} T=${steps}`
       programCheck(name, tolBy({ V: ELEM[dtype] }), { batch: B, dtype, strategy }, (device, T) => {
         const net = new Network({ dt: 1, device })
@@ -355,10 +382,15 @@ export async function register({ addCheck, lib, rand }) {
   {
     const [nIn, N, steps] = [196, 16, 50]
     const wIn = uni(N * nIn, 0, 0.3, 'float64')
-    for (const [B, dtype] of [[1, 'float32'], [3, 'float32'], [2, 'float64']]) {
+    for (const [B, dtype] of [
+      [1, 'float32'],
+      [3, 'float32'],
+      [2, 'float64'],
+    ]) {
       const imgs = [uni(B * nIn, 0, 1), uni(B * nIn, 0, 1)]
       const tol = tolBy({ w: SUM[dtype], theta: ELEM[dtype] })
-      const name = `program Diehl & Cook nearest_online_stdp ${dtype}: poisson ${nIn} -> lifstdp_ex ${N} <-> ` +
+      const name =
+        `program Diehl & Cook nearest_online_stdp ${dtype}: poisson ${nIn} -> lifstdp_ex ${N} <-> ` +
         `lifstdp_ih ${N}, dt 0.5, B=${B} T=${steps}, 2 runs: weights, theta, spikes, counts`
       programCheck(name, tol, { batch: B, dtype }, (device, T) => {
         const d = dcNet(device, nIn, N, wIn)
@@ -391,9 +423,12 @@ export async function register({ addCheck, lib, rand }) {
     for (const c of cases) {
       const both = c.algorithm === 'full_online_STDP' && !c.opts.normalise
       for (const dtype of both ? ['float32', 'float64'] : ['float32']) {
-        const opts = JSON.stringify({ w_norm: 4, ...c.opts }).replace(/"/g, '').replace(/,/g, ', ')
+        const opts = JSON.stringify({ w_norm: 4, ...c.opts })
+          .replace(/"/g, '')
+          .replace(/,/g, ', ')
         const off = c.deactivated ? ' deactivated' : ''
-        const name = `program ${c.algorithm} ${opts}${off} ${dtype}: poisson ${nIn} -> ` +
+        const name =
+          `program ${c.algorithm} ${opts}${off} ${dtype}: poisson ${nIn} -> ` +
           `lif ${nL} (seeded weights), B=${B} T=${stepsL}, 2 runs: weights, recorded traces, spikes`
         const tol = tolBy({ w: SUM[dtype], xPre: ELEM[dtype], xPost: ELEM[dtype] })
         check(name, tol, async (device, T) => {
@@ -436,7 +471,8 @@ export async function register({ addCheck, lib, rand }) {
     const wIn = uni(N * nIn, 0, 0.3, 'float64')
     const wNew = uni(N * nIn, 0, 0.3)
     const imgs = [uni(B * nIn, 0, 1), uni(B * nIn, 0, 1)]
-    const name = `program setSlot, setRngState replay, checkpointState/restoreCheckpoint into a fresh program: ` +
+    const name =
+      `program setSlot, setRngState replay, checkpointState/restoreCheckpoint into a fresh program: ` +
       `Diehl & Cook ${nIn} -> ${N}, B=${B} T=${steps}`
     const tol = tolBy({ w: SUM.float32, theta: ELEM.float32 })
     check(name, tol, async (device, T) => {
@@ -490,22 +526,29 @@ export async function register({ addCheck, lib, rand }) {
 
   {
     const xs = uni(4 * 196, 0, 1)
-    check('step executor nearest_online_stdp 196->50 lif, 30 steps, B=4: weights after two runs, 0 host syncs per step', { w: SUM.float32, hostSyncsPerStep: EXACT }, async (device, T) => {
-      const net = new Network({ dt: 1, device })
-      const inp = net.add(new Encoder({ num: 196, coding: 'poisson', name: 'input' }))
-      const exc = net.add(new NeuronGroup({ num: 50, model: 'lif' }))
-      const conn = net.add(new Connection(inp, exc, { link: 'full', name: 'c', seed: 13 }))
-      new Learner({ algorithm: 'nearest_online_stdp', trainable: conn })
-      const prog = await buildProgram(net, { seed: 3, batch: 4 })
-      const input = T(xs, [4, 196])
-      return {
-        run: async () => {
-          await prog.run({ input }, { steps: 30 })
-          await prog.run({ input }, { steps: 30 })
-        },
-        out: () => ({ w: prog.slot(conn, 'weight').toArray(), hostSyncsPerStep: Float64Array.from([prog.stepStats().hostSyncsPerStep]) }),
-        dispose: () => prog.dispose(),
-      }
-    })
+    check(
+      'step executor nearest_online_stdp 196->50 lif, 30 steps, B=4: weights after two runs, 0 host syncs per step',
+      { w: SUM.float32, hostSyncsPerStep: EXACT },
+      async (device, T) => {
+        const net = new Network({ dt: 1, device })
+        const inp = net.add(new Encoder({ num: 196, coding: 'poisson', name: 'input' }))
+        const exc = net.add(new NeuronGroup({ num: 50, model: 'lif' }))
+        const conn = net.add(new Connection(inp, exc, { link: 'full', name: 'c', seed: 13 }))
+        new Learner({ algorithm: 'nearest_online_stdp', trainable: conn })
+        const prog = await buildProgram(net, { seed: 3, batch: 4 })
+        const input = T(xs, [4, 196])
+        return {
+          run: async () => {
+            await prog.run({ input }, { steps: 30 })
+            await prog.run({ input }, { steps: 30 })
+          },
+          out: () => ({
+            w: prog.slot(conn, 'weight').toArray(),
+            hostSyncsPerStep: Float64Array.from([prog.stepStats().hostSyncsPerStep]),
+          }),
+          dispose: () => prog.dispose(),
+        }
+      },
+    )
   }
 }

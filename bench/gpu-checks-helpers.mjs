@@ -22,7 +22,8 @@ export function helpers({ addCheck, lib, rand }) {
   /** [B, T, n] 0/1 frames, density(k) at step k. */
   const frames = (B, T, n, density) => {
     const a = new Float32Array(B * T * n)
-    for (let b = 0; b < B; b++) for (let k = 0; k < T; k++) for (let i = 0; i < n; i++) a[(b * T + k) * n + i] = rand.next() < density(k) ? 1 : 0
+    for (let b = 0; b < B; b++)
+      for (let k = 0; k < T; k++) for (let i = 0; i < n; i++) a[(b * T + k) * n + i] = rand.next() < density(k) ? 1 : 0
     return a
   }
   /** `a` as a typed array of `dtype`. */
@@ -82,7 +83,10 @@ export function helpers({ addCheck, lib, rand }) {
     net.add(new Connection(l2, out, { link: 'full', syn_type: 'flatten', weight: convW[2], name: 'conn3' }))
     const dec = net.add(new Decoder({ num: 10, dec_target: out, coding: 'spike_counts', name: 'counts' }))
     if (monitors) {
-      for (const [g, k] of [[l1, 1], [l2, 2]]) {
+      for (const [g, k] of [
+        [l1, 1],
+        [l2, 2],
+      ]) {
         net.add(new Monitor(g, { name: `mO${k}` }))
         net.add(new Monitor(g, { var_name: 'Isyn', name: `mI${k}` }))
       }

@@ -85,7 +85,8 @@ export function fmt(x: number, digits = 2): string {
 export const sig = (x: number, digits = 3) => (Number.isFinite(x) ? x.toPrecision(digits) : String(x))
 
 /** `median (min..max)` of a timing, in ms. */
-export const spread = (t: Timing, digits = 3) => `${sig(t.median, digits)} (${sig(t.min, digits)}..${sig(t.max, digits)})`
+export const spread = (t: Timing, digits = 3) =>
+  `${sig(t.median, digits)} (${sig(t.min, digits)}..${sig(t.max, digits)})`
 
 /** Prints a fixed-width table. */
 export function table(header: string[], rows: Array<Array<string | number>>): void {
@@ -98,7 +99,8 @@ export function table(header: string[], rows: Array<Array<string | number>>): vo
 }
 
 /** The markdown header of a memory-bound bench's table (`bandwidthRow` rows). */
-export const BANDWIDTH_HEADER = '| case | median ms | min ms | max ms | GB/s | of copy ceiling |\n|---|---|---|---|---|---|'
+export const BANDWIDTH_HEADER =
+  '| case | median ms | min ms | max ms | GB/s | of copy ceiling |\n|---|---|---|---|---|---|'
 
 /** A markdown row: the timing, the GB/s that moving `bytes` per call gives, and its fraction of `ceiling`. */
 export function bandwidthRow(name: string, t: Timing, bytes: number, ceiling: number): string {

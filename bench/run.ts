@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url'
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ops')
 const wanted = process.argv.slice(2)
-const files = readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).filter((f) => wanted.length === 0 || wanted.some((w) => f.includes(w)))
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .filter((f) => wanted.length === 0 || wanted.some((w) => f.includes(w)))
 let failed = 0
 for (const f of files.sort()) {
   const r = spawnSync(process.execPath, ['--import=tsx', path.join(dir, f)], { stdio: 'inherit' })

@@ -3,7 +3,18 @@
 // inhibitory neuron that inhibits all the others. After learning, each neuron is labelled with the class it
 // fires most for, and a test image is classified by the labels of the neurons that fire for it.
 //   node examples/stdp.mjs [mnist-dir] [--neurons N] [--train N]
-import { Connection, Decoder, Encoder, Learner, Network, NeuronGroup, buildProgram, readMnist, subset, syntheticDigits } from 'spaic-learning'
+import {
+  Connection,
+  Decoder,
+  Encoder,
+  Learner,
+  Network,
+  NeuronGroup,
+  buildProgram,
+  readMnist,
+  subset,
+  syntheticDigits,
+} from 'spaic-learning'
 
 const args = process.argv.slice(2)
 const flag = (name, fallback) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback)
@@ -23,7 +34,7 @@ const inh = net.add(new NeuronGroup({ num: N, model: 'lifstdp_ih', name: 'inh' }
 const eye = new Float32Array(N * N).map((_, k) => (k % (N + 1) === 0 ? 22.5 : 0))
 const others = new Float32Array(N * N).map((_, k) => (k % (N + 1) === 0 ? 0 : -120))
 let seed = 7
-const uniform = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)
+const uniform = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648
 const w0 = new Float32Array(N * 784).map(() => 0.3 * uniform())
 const conn = net.add(new Connection(input, exc, { weight: w0, name: 'input_exc' }))
 net.add(new Connection(exc, inh, { weight: eye, name: 'exc_inh' }))
@@ -54,7 +65,7 @@ for (let j = 0; j < N; j++) {
   const seen = new Float64Array(10)
   labelling.forEach((c, s) => ((mean[label.labels[s]] += c[j]), (seen[label.labels[s]] += 1)))
   let best = -Infinity
-  for (let k = 0; k < 10; k++) if (seen[k] && mean[k] / seen[k] > best) (best = mean[k] / seen[k]), (classOf[j] = k)
+  for (let k = 0; k < 10; k++) if (seen[k] && mean[k] / seen[k] > best) ((best = mean[k] / seen[k]), (classOf[j] = k))
 }
 let correct = 0
 ;(await countsOf(test)).forEach((c, s) => {
@@ -62,5 +73,7 @@ let correct = 0
   c.forEach((v, j) => classOf[j] >= 0 && (votes[classOf[j]] += v))
   if (votes.indexOf(Math.max(...votes)) === test.labels[s]) correct++
 })
-console.log(`nearest_online_stdp, ${N} neurons, ${nTrain} training images: test accuracy ${((100 * correct) / test.n).toFixed(1)}%`)
+console.log(
+  `nearest_online_stdp, ${N} neurons, ${nTrain} training images: test accuracy ${((100 * correct) / test.n).toFixed(1)}%`,
+)
 prog.dispose()

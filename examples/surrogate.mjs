@@ -3,8 +3,21 @@
 // given (node examples/surrogate.mjs <mnist-dir>), else on the built-in synthetic digits.
 //   node examples/surrogate.mjs [mnist-dir] [--algorithm stca|stbp|sbp] [--epochs N]
 import {
-  Connection, Decoder, Encoder, FeedForwardProgram, Learner, Network, NeuronGroup, Tensor, batches, crossEntropy,
-  readMnist, split, stepsFor, subset, syntheticDigits,
+  Connection,
+  Decoder,
+  Encoder,
+  FeedForwardProgram,
+  Learner,
+  Network,
+  NeuronGroup,
+  Tensor,
+  batches,
+  crossEntropy,
+  readMnist,
+  split,
+  stepsFor,
+  subset,
+  syntheticDigits,
 } from 'spaic-learning'
 
 const args = process.argv.slice(2)

@@ -2,7 +2,15 @@
  * spaic-learning: SPAIC's learning rules, optimizers and lr schedules over native C++/CUDA kernels.
  */
 export * from './errors.js'
-export { backends, resolveDevice, cudaAvailable, Device, emptyCache, lastAutoChoice, memoryStats } from './runtime/device.js'
+export {
+  backends,
+  resolveDevice,
+  cudaAvailable,
+  Device,
+  emptyCache,
+  lastAutoChoice,
+  memoryStats,
+} from './runtime/device.js'
 export type { DeviceSpec, Backends } from './runtime/device.js'
 export { Tensor, checkTensor } from './runtime/tensor.js'
 export type { TensorOptions } from './runtime/tensor.js'

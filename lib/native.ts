@@ -58,8 +58,26 @@ export interface Binding {
   unary(op: number, a: NativeTensor, out: NativeTensor): void
   cast(a: NativeTensor, out: NativeTensor): void
   reduce(op: number, a: NativeTensor, axis: number, out: NativeTensor): void
-  gemm(a: NativeTensor, b: NativeTensor, c: NativeTensor, transA: boolean, transB: boolean, alpha: number, beta: number, path?: string): void
-  gemmAsync(a: NativeTensor, b: NativeTensor, c: NativeTensor, transA: boolean, transB: boolean, alpha: number, beta: number, path?: string): Promise<void>
+  gemm(
+    a: NativeTensor,
+    b: NativeTensor,
+    c: NativeTensor,
+    transA: boolean,
+    transB: boolean,
+    alpha: number,
+    beta: number,
+    path?: string,
+  ): void
+  gemmAsync(
+    a: NativeTensor,
+    b: NativeTensor,
+    c: NativeTensor,
+    transA: boolean,
+    transB: boolean,
+    alpha: number,
+    beta: number,
+    path?: string,
+  ): Promise<void>
   [kernel: string]: unknown
 }
 

@@ -8,7 +8,9 @@ import path from 'node:path'
 
 const require = createRequire(import.meta.url)
 const cli = path.join(path.dirname(require.resolve('ava')), 'cli.mjs')
-const child = spawn(process.execPath, [cli, '--tap', ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'inherit'] })
+const child = spawn(process.execPath, [cli, '--tap', ...process.argv.slice(2)], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+})
 let passed = 0
 let failed = 0
 let skipped = 0

@@ -29,7 +29,9 @@ function cmakeJs() {
   const bin = path.join(path.dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js')
   // Configure every time with the switches given explicitly (CMake's cache, and `cmake-js build` on an
   // existing build folder, would otherwise keep an earlier build's choice), then build incrementally.
-  const defs = ['SPAIC_CUDA', 'SPAIC_BLAS', 'SPAIC_OPENMP', 'SPAIC_NATIVE_ARCH'].map((k) => `--CD${k}=${process.env[k] ?? 'ON'}`)
+  const defs = ['SPAIC_CUDA', 'SPAIC_BLAS', 'SPAIC_OPENMP', 'SPAIC_NATIVE_ARCH'].map(
+    (k) => `--CD${k}=${process.env[k] ?? 'ON'}`,
+  )
   const rc = run(process.execPath, [bin, 'configure', '--out', 'build', ...defs])
   if (rc !== 0) return rc
   return run(process.execPath, [bin, 'build', '--out', 'build', ...defs])
@@ -61,7 +63,8 @@ if (status !== 0) {
   process.exit(status)
 }
 const summary = path.join(root, 'build', 'spaic-build.txt')
-const line = builder === 'cmake-js' && existsSync(summary)
-  ? readFileSync(summary, 'utf8').trim()
-  : 'CUDA no (node-gyp builds CPU only) | BLAS no (built-in GEMM) | OpenMP yes'
+const line =
+  builder === 'cmake-js' && existsSync(summary)
+    ? readFileSync(summary, 'utf8').trim()
+    : 'CUDA no (node-gyp builds CPU only) | BLAS no (built-in GEMM) | OpenMP yes'
 console.log(`spaic-learning: built build/Release/spaic.node with ${builder}: ${line}`)

@@ -42,14 +42,18 @@ function* walk(dir) {
 const problems = []
 for (const file of walk(lib)) {
   const from = rankOf(file)
-  if (from.rank < 0) problems.push(`${relative(root, file)}: folder '${from.layer}' is not in the layer table of scripts/check-layers.mjs`)
+  if (from.rank < 0)
+    problems.push(
+      `${relative(root, file)}: folder '${from.layer}' is not in the layer table of scripts/check-layers.mjs`,
+    )
   const text = readFileSync(file, 'utf8')
   for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s+['"](\.{1,2}\/[^'"]+)['"]/g)) {
     const target = resolve(dirname(file), m[1])
     if (!target.startsWith(lib)) continue
     const to = rankOf(target.replace(/\.js$/, '.ts'))
     if (to.layer === from.layer) continue
-    if (to.rank >= from.rank) problems.push(`${relative(root, file)}: imports ${m[1]} (${to.layer}), a layer not below ${from.layer}`)
+    if (to.rank >= from.rank)
+      problems.push(`${relative(root, file)}: imports ${m[1]} (${to.layer}), a layer not below ${from.layer}`)
   }
 }
 

@@ -19,15 +19,50 @@
 import v8 from 'node:v8'
 import vm from 'node:vm'
 
-import { Connection, crossEntropy, Decoder, Encoder, FeedForwardProgram, Learner, Network, NeuronGroup,
-  Tensor } from '../dist/index.js'
+import {
+  Connection,
+  crossEntropy,
+  Decoder,
+  Encoder,
+  FeedForwardProgram,
+  Learner,
+  Network,
+  NeuronGroup,
+  Tensor,
+} from '../dist/index.js'
 
 function parseArgs(argv) {
-  const o = { steps: 100000, batch: 8, timeSteps: 4, in: 20, hidden: 16, out: 4, samples: 40, warmup: 0.1, limit: 5,
-    seed: 1, optimizer: 'Adam', lr: 1e-3, algorithm: 'stca', products: 'auto' }
-  const keys = { '--steps': 'steps', '--batch': 'batch', '--time-steps': 'timeSteps', '--in': 'in',
-    '--hidden': 'hidden', '--out': 'out', '--samples': 'samples', '--warmup': 'warmup', '--limit': 'limit',
-    '--seed': 'seed', '--optimizer': 'optimizer', '--lr': 'lr', '--algorithm': 'algorithm', '--products': 'products',
+  const o = {
+    steps: 100000,
+    batch: 8,
+    timeSteps: 4,
+    in: 20,
+    hidden: 16,
+    out: 4,
+    samples: 40,
+    warmup: 0.1,
+    limit: 5,
+    seed: 1,
+    optimizer: 'Adam',
+    lr: 1e-3,
+    algorithm: 'stca',
+    products: 'auto',
+  }
+  const keys = {
+    '--steps': 'steps',
+    '--batch': 'batch',
+    '--time-steps': 'timeSteps',
+    '--in': 'in',
+    '--hidden': 'hidden',
+    '--out': 'out',
+    '--samples': 'samples',
+    '--warmup': 'warmup',
+    '--limit': 'limit',
+    '--seed': 'seed',
+    '--optimizer': 'optimizer',
+    '--lr': 'lr',
+    '--algorithm': 'algorithm',
+    '--products': 'products',
   }
   for (let i = 0; i < argv.length; i++) {
     const k = keys[argv[i]]
@@ -41,8 +76,8 @@ function parseArgs(argv) {
       o[k] = x
     } else o[k] = v
   }
-  for (const k of ['steps', 'batch', 'timeSteps', 'in', 'hidden', 'out', 'samples']) o[k] = Math.max(1,
-    Math.floor(o[k]))
+  for (const k of ['steps', 'batch', 'timeSteps', 'in', 'hidden', 'out', 'samples'])
+    o[k] = Math.max(1, Math.floor(o[k]))
   o.samples = Math.min(o.samples, o.steps)
   return o
 }
@@ -82,7 +117,10 @@ async function main() {
   // a fixed pool of random batches: the same data again and again, so memory should stay flat
   const r = rand(o.seed)
   const pool = Array.from({ length: 16 }, () => ({
-    x: Tensor.from(Float32Array.from({ length: o.batch * o.in }, () => r()), { shape: [o.batch, o.in] }),
+    x: Tensor.from(
+      Float32Array.from({ length: o.batch * o.in }, () => r()),
+      { shape: [o.batch, o.in] },
+    ),
     y: Int32Array.from({ length: o.batch }, () => Math.floor(r() * o.out)),
   }))
 
@@ -92,12 +130,20 @@ async function main() {
   const take = (step, t0) => {
     gc()
     const m = process.memoryUsage()
-    samples.push({ step, rss: m.rss, heap: m.heapUsed, heapTotal: m.heapTotal, external: m.external + m.arrayBuffers,
-      seconds: (performance.now() - t0) / 1000 })
+    samples.push({
+      step,
+      rss: m.rss,
+      heap: m.heapUsed,
+      heapTotal: m.heapTotal,
+      external: m.external + m.arrayBuffers,
+      seconds: (performance.now() - t0) / 1000,
+    })
   }
-  console.log(`soak: ${o.steps} training steps (${o.algorithm} + ${o.optimizer}, batch ${o.batch}, ` +
-    `${o.timeSteps} time steps, ${o.in}-${o.hidden}-${o.out}, products ${o.products}), ` +
-    `RSS sampled every ${every} steps after a GC; baseline after step ${warmupStep}`)
+  console.log(
+    `soak: ${o.steps} training steps (${o.algorithm} + ${o.optimizer}, batch ${o.batch}, ` +
+      `${o.timeSteps} time steps, ${o.in}-${o.hidden}-${o.out}, products ${o.products}), ` +
+      `RSS sampled every ${every} steps after a GC; baseline after step ${warmupStep}`,
+  )
   const t0 = performance.now()
   take(0, t0)
   let lossSum = 0
@@ -113,10 +159,12 @@ async function main() {
     if (step % every === 0 || step === o.steps) {
       take(step, t0)
       const s = samples[samples.length - 1]
-      console.log(`  step ${String(step).padStart(8)}  rss ${mb(s.rss).padStart(8)} MiB  ` +
-        `heap ${mb(s.heap).padStart(7)} MiB (committed ${mb(s.heapTotal).padStart(6)})  ` +
-        `external ${mb(s.external).padStart(7)} MiB  ` +
-        `${(step / s.seconds).toFixed(0)} steps/s  mean loss ${(lossSum / every).toFixed(4)}`)
+      console.log(
+        `  step ${String(step).padStart(8)}  rss ${mb(s.rss).padStart(8)} MiB  ` +
+          `heap ${mb(s.heap).padStart(7)} MiB (committed ${mb(s.heapTotal).padStart(6)})  ` +
+          `external ${mb(s.external).padStart(7)} MiB  ` +
+          `${(step / s.seconds).toFixed(0)} steps/s  mean loss ${(lossSum / every).toFixed(4)}`,
+      )
       lossSum = 0
     }
   }
@@ -133,9 +181,11 @@ async function main() {
   const growth = ((end - base) / base) * 100
   const seconds = (performance.now() - t0) / 1000
   const verdict = growth > o.limit ? 'FAIL' : 'ok'
-  console.log(`soak: ${o.steps} steps in ${seconds.toFixed(0)} s (${(o.steps / seconds).toFixed(0)} steps/s); ` +
-    `RSS after warm-up ${mb(base)} MiB -> ` +
-    `${mb(end)} MiB at the end: ${growth >= 0 ? '+' : ''}${growth.toFixed(2)}% (limit ${o.limit}%): ${verdict}`)
+  console.log(
+    `soak: ${o.steps} steps in ${seconds.toFixed(0)} s (${(o.steps / seconds).toFixed(0)} steps/s); ` +
+      `RSS after warm-up ${mb(base)} MiB -> ` +
+      `${mb(end)} MiB at the end: ${growth >= 0 ? '+' : ''}${growth.toFixed(2)}% (limit ${o.limit}%): ${verdict}`,
+  )
   process.exit(growth > o.limit ? 1 : 0)
 }
 

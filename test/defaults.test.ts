@@ -36,7 +36,7 @@ const E20 = Math.exp(-1 / 20)
 
 // ---- neuron models (§3.4) -------------------------------------------------------------------------------
 
-test('neuron models: the parameter table of every model is SPAIC\'s', (t) => {
+test("neuron models: the parameter table of every model is SPAIC's", (t) => {
   t.deepEqual(Object.keys(SPAIC_NEURON_DEFAULTS).sort(), [...ops.NEURON_MODELS].sort(), 'the same six models')
   for (const model of ops.NEURON_MODELS) {
     const spaic = SPAIC_NEURON_DEFAULTS[model]
@@ -90,7 +90,7 @@ test('neuron models: initial state as SPAIC sets it (V = v_rest for lifstdp, thr
 
 // ---- surrogates and the surrogate learners (§2.1) ------------------------------------------------------
 
-test('surrogates: each default alpha is SPAIC\'s, in the table and in the kernels', (t) => {
+test("surrogates: each default alpha is SPAIC's, in the table and in the kernels", (t) => {
   const withAlpha = SURROGATES.filter((k) => k !== 'straight_through_estimator')
   const table = Object.fromEntries(withAlpha.map((k) => [k, ops.SURROGATE_DEFAULT_ALPHA[k]]))
   t.deepEqual(table, { ...SPAIC_SURROGATE_ALPHA })
@@ -120,7 +120,7 @@ test('surrogate learners: stca and stbp alpha 0.5, sbp AtanGrad with alpha 2 (no
 
 // ---- STDP learners and rules (§2.2, §2.3) -------------------------------------------------------------
 
-test('online STDP learners: SPAIC\'s amplitudes, decays, w_norm 78.4, clamp [0, 1], normalisation', async (t) => {
+test("online STDP learners: SPAIC's amplitudes, decays, w_norm 78.4, clamp [0, 1], normalisation", async (t) => {
   const want = {
     nearest_online_stdp: { trace: 'nearest', normalise: 'step' },
     full_online_STDP: { trace: 'full', normalise: 'run' },
@@ -134,17 +134,21 @@ test('online STDP learners: SPAIC\'s amplitudes, decays, w_norm 78.4, clamp [0, 
     const prog = await buildProgram(net, { batch: 1, device: 'cpu' })
     const op = prog.spec.ops.find((o) => o.type === 'stdp_online')
     prog.dispose()
-    t.like(op?.params, {
-      ...w,
-      Apost: 0.01,
-      Apre: 1e-4,
-      pre_decay: E20,
-      post_decay: E20,
-      w_norm: 78.4,
-      lo: 0,
-      hi: 1,
-      immediate: false,
-    }, algorithm)
+    t.like(
+      op?.params,
+      {
+        ...w,
+        Apost: 0.01,
+        Apre: 1e-4,
+        pre_decay: E20,
+        post_decay: E20,
+        w_norm: 78.4,
+        lo: 0,
+        hi: 1,
+        immediate: false,
+      },
+      algorithm,
+    )
   }
 })
 
@@ -181,7 +185,7 @@ function pin(
 const f32 = (a: ArrayLike<number>, shape: number[]) => Tensor.from(Float32Array.from(a), { shape })
 const spikes = (rng: Rng, n: number, density: number) => Array.from({ length: n }, () => (rng.next() < density ? 1 : 0))
 
-test('online STDP ops: nearest and full defaults are SPAIC\'s', (t) => {
+test("online STDP ops: nearest and full defaults are SPAIC's", (t) => {
   const [B, nPre, nPost, T] = [2, 200, 3, 6]
   const run = (kind: 'nearest' | 'full') => (p: Params) => {
     const rng = new Rng(21)
@@ -227,14 +231,17 @@ test('meta_nearest_online_stdp op: Apost 1e-2, Apre 1e-4, decays exp(-1/30) and 
   pin(t, 'metaStep', run, {}, literal)
 })
 
-test('switch_rstdp op: amplitudes ±5e-3 / ∓4e-3, decays exp(-1/20), SPAIC\'s hard-coded clamp [0, 0.1]', (t) => {
+test("switch_rstdp op: amplitudes ±5e-3 / ∓4e-3, decays exp(-1/20), SPAIC's hard-coded clamp [0, 0.1]", (t) => {
   const [B, nPre, nPost, T] = [2, 8, 4, 10]
   const run = (p: Params) => {
     const rng = new Rng(41)
     const w = f32(rng.uniformArray(nPost * nPre, 0, 0.12), [nPost, nPre])
     const st = ops.createSwitchState(B, nPre, nPost)
     for (let k = 0; k < T; k++) {
-      const r = f32(Array.from({ length: B }, () => (rng.next() < 0.5 ? 1 : -1)), [B, 1])
+      const r = f32(
+        Array.from({ length: B }, () => (rng.next() < 0.5 ? 1 : -1)),
+        [B, 1],
+      )
       const sPre = f32(spikes(rng, B * nPre, 0.4), [B, nPre])
       ops.switchStep(st, sPre, f32(spikes(rng, B * nPost, 0.4), [B, nPost]), r, w, p as never)
     }
@@ -279,7 +286,7 @@ test('rstdp / rstdpet ops: lr 0.1, tau_plus = tau_minus 20, A_plus 1, A_minus -1
   pin(t, 'rstdpetStep', run(true), { lr: 0.3 }, { ...common, tau_e_trace: 25, tau_e: 25 })
 })
 
-test('postpreintstdp op: SPAIC\'s integer constants and its `+` on the nu0 term (Q9)', (t) => {
+test("postpreintstdp op: SPAIC's integer constants and its `+` on the nu0 term (Q9)", (t) => {
   // Enough elements and steps that one unit more of nu0 moves some stochastic rounding (a 127/2^14 window).
   const [nPre, nPost, T] = [64, 8, 30]
   const run = (p: Params) => {
@@ -316,7 +323,8 @@ test('postpreintstdp op: SPAIC\'s integer constants and its `+` on the nu0 term 
 test('encoders: poisson unit_conversion 1 (and dt 1 for a bare generator), bernoulli max_prob 1 (§3.6)', (t) => {
   const x = f32(new Rng(71).uniformArray(300, 0, 1), [300])
   const poisson = (p: Params) => new ops.Generator(7).poisson(x, { steps: 4, dtype: 'uint8', ...p } as never).toArray()
-  const bernoulli = (p: Params) => new ops.Generator(7).bernoulli(x, { steps: 4, dtype: 'uint8', ...p } as never).toArray()
+  const bernoulli = (p: Params) =>
+    new ops.Generator(7).bernoulli(x, { steps: 4, dtype: 'uint8', ...p } as never).toArray()
   pin(t, 'poisson', poisson, {}, { unitConversion: 1, dt: 1 })
   pin(t, 'bernoulli', bernoulli, {}, { maxProb: 1 })
 })
@@ -325,7 +333,7 @@ test('encoders: poisson unit_conversion 1 (and dt 1 for a bare generator), berno
 
 const param = () => new Parameter(Tensor.zeros([2], { dtype: 'float64' }))
 
-test('optimizers: every optim_dict entry has torch 1.13\'s defaults', (t) => {
+test("optimizers: every optim_dict entry has torch 1.13's defaults", (t) => {
   const want: Record<string, Record<string, unknown>> = {
     Adam: {
       lr: 1e-3,
@@ -408,7 +416,7 @@ test('optimizers: every optim_dict entry has torch 1.13\'s defaults', (t) => {
   }
 })
 
-test('lr schedulers: torch 1.13\'s defaults for every lr_schedule_dict entry', (t) => {
+test("lr schedulers: torch 1.13's defaults for every lr_schedule_dict entry", (t) => {
   const sgd = () => createOptimizer('SGD', [param()], 0.1, { momentum: 0.9 })
   const s = (name: string, kw: Record<string, unknown>) => createLrScheduler(name, sgd(), kw) as any
   t.like(s('StepLR', { step_size: 3 }), { gamma: 0.1, lastEpoch: 0 })

@@ -14,7 +14,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const mnistDir = process.env.SPAIC_MNIST_DIR
   ? path.resolve(process.env.SPAIC_MNIST_DIR)
   : path.resolve(root, '..', 'shared', 'datasets', 'mnist')
-const haveMnist = ['t10k-images-idx3-ubyte.gz', 't10k-images-idx3-ubyte'].some((f) => existsSync(path.join(mnistDir, f)))
+const haveMnist = ['t10k-images-idx3-ubyte.gz', 't10k-images-idx3-ubyte'].some((f) =>
+  existsSync(path.join(mnistDir, f)),
+)
 const data = haveMnist ? [mnistDir] : []
 
 /** Each example: its arguments and the lowest test accuracy (%) it must print (chance is 10%). */
@@ -31,7 +33,11 @@ test('every example has an entry here', (t) => {
 for (const [file, { args, min }] of Object.entries(EXAMPLES)) {
   test(`examples/${file} runs and learns (${haveMnist ? 'MNIST' : 'synthetic digits'})`, (t) => {
     t.true(existsSync(path.join(root, 'dist', 'index.js')), 'dist/ is built (npm install builds it)')
-    const r = spawnSync(process.execPath, [path.join(root, 'examples', file), ...args], { cwd: root, encoding: 'utf8', timeout: 110_000 })
+    const r = spawnSync(process.execPath, [path.join(root, 'examples', file), ...args], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 110_000,
+    })
     t.is(r.status, 0, r.stderr)
     const acc = [...r.stdout.matchAll(/test accuracy ([\d.]+)%/g)].map((m) => Number(m[1]))
     t.true(acc.length > 0, r.stdout)

@@ -38,8 +38,9 @@ function fuzz(args: string[]): Promise<{ code: number | null; report: Report; st
   const dir = mkdtempSync(path.join(os.tmpdir(), 'spaic-fuzz-test-'))
   const json = path.join(dir, 'report.json')
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args, '--json', json, '--out', dir, '--quiet'], { stdio: ['ignore',
-      'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [MAIN, ...args, '--json', json, '--out', dir, '--quiet'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     child.stdout.on('data', (d) => (stdout += d.toString()))
     child.stderr.on('data', (d) => (stdout += d.toString()))
@@ -70,11 +71,24 @@ test('the harness catches a crash and shrinks it to the one call that crashes', 
 
 test('20,000 fuzz calls (seed 1): nothing crashes the process', async (t) => {
   t.timeout(240_000)
-  const { code, report, stdout } = await fuzz(['--calls', '20000', '--seed', '1', '--chunk', '5000', '--shrink-s',
-    '30', '--shrink-total-s', '60'])
+  const { code, report, stdout } = await fuzz([
+    '--calls',
+    '20000',
+    '--seed',
+    '1',
+    '--chunk',
+    '5000',
+    '--shrink-s',
+    '30',
+    '--shrink-total-s',
+    '60',
+  ])
   t.log(`${report.calls} calls in ${report.seconds.toFixed(0)} s`)
   for (const u of report.untyped.slice(0, 15)) {
-    const code = u.code.split('\n').map((l) => `    ${l}`).join('\n')
+    const code = u.code
+      .split('\n')
+      .map((l) => `    ${l}`)
+      .join('\n')
     t.log(`untyped [${u.count}x] ${u.key}\n  call ${u.index} (${u.template}):\n${code}`)
   }
   if (report.untyped.length > 15) {
@@ -84,8 +98,17 @@ test('20,000 fuzz calls (seed 1): nothing crashes the process', async (t) => {
     t.log(`CRASH ${c.signature} (call ${c.index}, ${c.count}x)\n${c.stderr}\n${c.repro ?? '(not shrunk)'}`)
   }
   t.is(report.calls, 20000)
-  t.deepEqual(report.crashes.map((c) => c.signature), [], 'crashes (reproducers above)')
+  t.deepEqual(
+    report.crashes.map((c) => c.signature),
+    [],
+    'crashes (reproducers above)',
+  )
   t.deepEqual(report.timeouts, [], 'calls that never settled')
-  if (process.env.SPAIC_FUZZ_STRICT === '1') t.deepEqual(report.untyped.map((u) => u.key), [], 'untyped errors')
+  if (process.env.SPAIC_FUZZ_STRICT === '1')
+    t.deepEqual(
+      report.untyped.map((u) => u.key),
+      [],
+      'untyped errors',
+    )
   t.is(code, report.crashes.length > 0 ? 1 : 0, stdout.slice(-2000))
 })

@@ -7,7 +7,17 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { Connection, crossEntropy, Decoder, Encoder, FeedForwardProgram, Learner, Network, NeuronGroup, Tensor } from '../../lib/index.js'
+import {
+  Connection,
+  crossEntropy,
+  Decoder,
+  Encoder,
+  FeedForwardProgram,
+  Learner,
+  Network,
+  NeuronGroup,
+  Tensor,
+} from '../../lib/index.js'
 import { readMnist } from '../../lib/data/index.js'
 import { fmt, machine, table, time, type Timing } from '../harness.js'
 
@@ -29,9 +39,33 @@ interface Config {
 }
 
 const CONFIGS: Config[] = [
-  { name: '784-784-10, dt 0.1, 500 steps, B 100', hidden: [784], dt: 0.1, steps: 500, batch: 100, spaic: '41', target: '>= 800' },
-  { name: '784-10, dt 0.1, 500 steps, B 100', hidden: [], dt: 0.1, steps: 500, batch: 100, spaic: '238-271', target: '>= 5000' },
-  { name: '784-784-10, dt 1, 20 steps, B 100', hidden: [784], dt: 1, steps: 20, batch: 100, spaic: '1260', target: '>= 12000' },
+  {
+    name: '784-784-10, dt 0.1, 500 steps, B 100',
+    hidden: [784],
+    dt: 0.1,
+    steps: 500,
+    batch: 100,
+    spaic: '41',
+    target: '>= 800',
+  },
+  {
+    name: '784-10, dt 0.1, 500 steps, B 100',
+    hidden: [],
+    dt: 0.1,
+    steps: 500,
+    batch: 100,
+    spaic: '238-271',
+    target: '>= 5000',
+  },
+  {
+    name: '784-784-10, dt 1, 20 steps, B 100',
+    hidden: [784],
+    dt: 1,
+    steps: 20,
+    batch: 100,
+    spaic: '1260',
+    target: '>= 12000',
+  },
 ]
 
 const mnist = readMnist(dir)
@@ -51,16 +85,22 @@ async function bench(c: Config): Promise<{ median: number; min: number; max: num
   learner.setOptimizer('Adam', 1e-3)
   const prog = FeedForwardProgram.build(net, { seed: 1 })
   let k = 0
-  const t = await time(async () => {
-    const off = (k++ * c.batch) % (8000 - c.batch)
-    const x = Tensor.from(mnist.images.subarray(off * 784, (off + c.batch) * 784), { shape: [c.batch, 784], device: prog.device })
-    const counts = await prog.run(x, { steps: c.steps })
-    const { grad } = crossEntropy(counts, mnist.labels.subarray(off, off + c.batch), { normalise: true })
-    learner.optimZeroGrad()
-    await prog.backward(grad)
-    learner.optimStep()
-    for (const t of [x, counts, grad]) t.dispose()
-  }, { device: prog.device, warmup: 1, minRuns: nBatches, maxRuns: nBatches, minMs: 0 })
+  const t = await time(
+    async () => {
+      const off = (k++ * c.batch) % (8000 - c.batch)
+      const x = Tensor.from(mnist.images.subarray(off * 784, (off + c.batch) * 784), {
+        shape: [c.batch, 784],
+        device: prog.device,
+      })
+      const counts = await prog.run(x, { steps: c.steps })
+      const { grad } = crossEntropy(counts, mnist.labels.subarray(off, off + c.batch), { normalise: true })
+      learner.optimZeroGrad()
+      await prog.backward(grad)
+      learner.optimStep()
+      for (const t of [x, counts, grad]) t.dispose()
+    },
+    { device: prog.device, warmup: 1, minRuns: nBatches, maxRuns: nBatches, minMs: 0 },
+  )
   prog.dispose()
   return { median: (1e3 * c.batch) / t.median, min: (1e3 * c.batch) / t.max, max: (1e3 * c.batch) / t.min }
 }
@@ -77,14 +117,20 @@ async function fwdBwd(): Promise<Timing> {
   new Learner({ algorithm: 'stca', trainable: net, alpha: 0.5 })
   const prog = FeedForwardProgram.build(net, { seed: 1 })
   let k = 0
-  const t = await time(async () => {
-    const x = Tensor.from(mnist.images.subarray(k * 64 * 784, (k + 1) * 64 * 784), { shape: [64, 784], device: prog.device })
-    const counts = await prog.run(x, { steps: 20 })
-    const { grad } = crossEntropy(counts, mnist.labels.subarray(k * 64, (k + 1) * 64))
-    k++
-    await prog.backward(grad)
-    for (const t of [x, counts, grad]) t.dispose()
-  }, { device: prog.device, warmup: 1, minRuns: nBatches, maxRuns: nBatches, minMs: 0 })
+  const t = await time(
+    async () => {
+      const x = Tensor.from(mnist.images.subarray(k * 64 * 784, (k + 1) * 64 * 784), {
+        shape: [64, 784],
+        device: prog.device,
+      })
+      const counts = await prog.run(x, { steps: 20 })
+      const { grad } = crossEntropy(counts, mnist.labels.subarray(k * 64, (k + 1) * 64))
+      k++
+      await prog.backward(grad)
+      for (const t of [x, counts, grad]) t.dispose()
+    },
+    { device: prog.device, warmup: 1, minRuns: nBatches, maxRuns: nBatches, minMs: 0 },
+  )
   prog.dispose()
   return t
 }
@@ -97,4 +143,6 @@ for (const c of CONFIGS) {
 }
 table(['configuration', 'samples/s (median)', 'min-max', 'SPAIC samples/s', 'target'], rows)
 const fb = await fwdBwd()
-console.log(`\nBPTT 784-500-10, 20 steps, batch 64, forward + backward: ${fmt(fb.median, 1)} ms median (${fmt(fb.min, 1)}-${fmt(fb.max, 1)}); plain PyTorch 27 ms, target <= 9 ms`)
+console.log(
+  `\nBPTT 784-500-10, 20 steps, batch 64, forward + backward: ${fmt(fb.median, 1)} ms median (${fmt(fb.min, 1)}-${fmt(fb.max, 1)}); plain PyTorch 27 ms, target <= 9 ms`,
+)

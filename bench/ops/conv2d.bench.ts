@@ -18,10 +18,16 @@ console.log(`GEMM ceiling (float32 1024^3): ${fmt(ceiling)} GFLOP/s\n`)
 {
   const rng = new Rng(1)
   const s = { N: 2, C: 3, H: 12, W: 12, O: 4, KH: 3, KW: 3 }
-  const g = { stride: [1, 1] as [number, number], padding: [1, 1] as [number, number], dilation: [1, 1] as [number, number] }
+  const g = {
+    stride: [1, 1] as [number, number],
+    padding: [1, 1] as [number, number],
+    dilation: [1, 1] as [number, number],
+  }
   const xv = Float32Array.from(rng.spikes(2 * 3 * 144, 0.2))
   const wv = Float32Array.from(rng.uniformArray(4 * 27))
-  const y = ops.conv2d(Tensor.from(xv, { shape: [2, 3, 12, 12], device }), Tensor.from(wv, { shape: [4, 3, 3, 3], device }), g).toArray()
+  const y = ops
+    .conv2d(Tensor.from(xv, { shape: [2, 3, 12, 12], device }), Tensor.from(wv, { shape: [4, 3, 3, 3], device }), g)
+    .toArray()
   const r = refConv2d(xv, wv, undefined, s, g)
   let err = 0
   for (let i = 0; i < y.length; i++) err = Math.max(err, Math.abs(y[i] - r[i]))
@@ -39,9 +45,18 @@ console.log('|---|---|---:|---:|---:|')
 for (const L of LAYERS) {
   const rng = new Rng(7)
   const geo = { padding: L.P }
-  const [HO, WO] = outHW({ N: L.N, C: L.C, H: L.H, W: L.W, O: L.O, KH: L.K, KW: L.K }, { stride: [1, 1], padding: [L.P, L.P], dilation: [1, 1] })
-  const X = Tensor.from(Float32Array.from(rng.spikes(L.N * L.C * L.H * L.W, 0.2)), { shape: [L.N, L.C, L.H, L.W], device })
-  const W = Tensor.from(Float32Array.from(rng.uniformArray(L.O * L.C * L.K * L.K, -0.1, 0.1)), { shape: [L.O, L.C, L.K, L.K], device })
+  const [HO, WO] = outHW(
+    { N: L.N, C: L.C, H: L.H, W: L.W, O: L.O, KH: L.K, KW: L.K },
+    { stride: [1, 1], padding: [L.P, L.P], dilation: [1, 1] },
+  )
+  const X = Tensor.from(Float32Array.from(rng.spikes(L.N * L.C * L.H * L.W, 0.2)), {
+    shape: [L.N, L.C, L.H, L.W],
+    device,
+  })
+  const W = Tensor.from(Float32Array.from(rng.uniformArray(L.O * L.C * L.K * L.K, -0.1, 0.1)), {
+    shape: [L.O, L.C, L.K, L.K],
+    device,
+  })
   const flop = 2 * L.N * L.O * HO * WO * L.C * L.K * L.K
   const Y = Tensor.empty([L.N, L.O, HO, WO], { device })
   const G = Tensor.from(Float32Array.from(rng.uniformArray(L.N * L.O * HO * WO)), { shape: [L.N, L.O, HO, WO], device })
@@ -50,7 +65,9 @@ for (const L of LAYERS) {
   const row = async (op: string, f: number, fn: () => unknown) => {
     const t = await time(fn, { device, minMs: 300 })
     const gf = f / (t.median * 1e6)
-    console.log(`| ${L.name} (N=${L.N}) | ${op} | ${fmt(t.median)} (${fmt(t.min)}..${fmt(t.max)}) | ${fmt(gf)} | ${fmt((100 * gf) / ceiling, 2)} |`)
+    console.log(
+      `| ${L.name} (N=${L.N}) | ${op} | ${fmt(t.median)} (${fmt(t.min)}..${fmt(t.max)}) | ${fmt(gf)} | ${fmt((100 * gf) / ceiling, 2)} |`,
+    )
   }
   await row('forward', flop, () => ops.conv2d(X, W, { ...geo, out: Y }))
   await row('forward + pool', flop, () => ops.conv2d(X, W, { ...geo, pool: true }))

@@ -25,8 +25,14 @@ async function main() {
   const rows: Array<Array<string | number>> = []
   for (const [m, n, k] of sizes) {
     const flop = 2 * m * n * k
-    const a = Tensor.from(Float32Array.from({ length: m * k }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5), { shape: [m, k] })
-    const b = Tensor.from(Float32Array.from({ length: k * n }, (_, i) => ((i * 104729) % 1000) / 1000 - 0.5), { shape: [k, n] })
+    const a = Tensor.from(
+      Float32Array.from({ length: m * k }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5),
+      { shape: [m, k] },
+    )
+    const b = Tensor.from(
+      Float32Array.from({ length: k * n }, (_, i) => ((i * 104729) % 1000) / 1000 - 0.5),
+      { shape: [k, n] },
+    )
     const c = Tensor.empty([m, n])
     // Validate: built-in vs BLAS (or vs itself in float64 when there is no BLAS).
     const ref = ops.matmulSync(a, b, { path: haveBlas ? 'blas' : 'builtin' }).toArray()
@@ -40,7 +46,15 @@ async function main() {
       const tl = await time(() => ops.matmulSync(a, b, { out: c, path: 'blas' }))
       gBlas = flop / (tl.median / 1e3) / 1e9
     }
-    rows.push([`${m}x${n}x${k}`, 'cpu built-in', fmt(tb.median, 3), fmt(tb.min, 3), fmt(tb.max, 3), gBuiltin, haveBlas ? `${fmt((100 * gBuiltin) / gBlas, 0)}% of BLAS` : 'no BLAS'])
+    rows.push([
+      `${m}x${n}x${k}`,
+      'cpu built-in',
+      fmt(tb.median, 3),
+      fmt(tb.min, 3),
+      fmt(tb.max, 3),
+      gBuiltin,
+      haveBlas ? `${fmt((100 * gBuiltin) / gBlas, 0)}% of BLAS` : 'no BLAS',
+    ])
     if (haveBlas) rows.push([`${m}x${n}x${k}`, 'cpu BLAS', '', '', '', gBlas, '100% of BLAS'])
     for (const dev of benchDevices().filter((d) => d.isCuda)) {
       const ga = a.to(dev)
@@ -49,8 +63,21 @@ async function main() {
       const got = ops.matmulSync(ga, gb).toArray()
       const e2 = maxAbsDiff(got, ref)
       if (e2 > 1e-3 * Math.sqrt(k)) throw new Error(`CUDA GEMM differs from CPU by ${e2}`)
-      const tg = await time(async () => { await ops.matmul(ga, gb, { out: gc }) }, { device: dev })
-      rows.push([`${m}x${n}x${k}`, `${dev}`, fmt(tg.median, 3), fmt(tg.min, 3), fmt(tg.max, 3), flop / (tg.median / 1e3) / 1e9, ''])
+      const tg = await time(
+        async () => {
+          await ops.matmul(ga, gb, { out: gc })
+        },
+        { device: dev },
+      )
+      rows.push([
+        `${m}x${n}x${k}`,
+        `${dev}`,
+        fmt(tg.median, 3),
+        fmt(tg.min, 3),
+        fmt(tg.max, 3),
+        flop / (tg.median / 1e3) / 1e9,
+        '',
+      ])
     }
     for (const x of [a, b, c]) x.dispose()
   }

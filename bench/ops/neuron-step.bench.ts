@@ -23,26 +23,52 @@ function check(ok: boolean, what: string) {
     process.exit(1)
   }
 }
-const close = (a: ArrayLike<number>, b: ArrayLike<number>) => a.length === b.length && Array.from(a).every((v, i) => Math.abs(v - b[i]) <= 1e-5 + 1e-5 * Math.abs(b[i]))
+const close = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+  a.length === b.length && Array.from(a).every((v, i) => Math.abs(v - b[i]) <= 1e-5 + 1e-5 * Math.abs(b[i]))
 
 // Validation against the reference: lif with STCA (mask), T=5, B=4, N=67.
 {
   const [T, B, N] = [5, 4, 67]
   const cur = rng.uniformArray(T * B * N, -0.5, 1.5).map(F32)
   const input = Tensor.from(Float32Array.from(cur), { shape: [T, B, N], device })
-  const trace = ops.neuronForward('lif', input, ops.neuronState('lif', B, N, { device }), { params: { dt: 1 }, surrogate: 'STCA' })
+  const trace = ops.neuronForward('lif', input, ops.neuronState('lif', B, N, { device }), {
+    params: { dt: 1 },
+    surrogate: 'STCA',
+  })
   const rp = { v_th: 1, decay: Math.fround(Math.exp(Math.fround(-1 / 8))) }
-  const ref = refNeuronForward('lif', rp, { kind: 'STCA', alpha: 0.5, normalized: false }, cur, T, B * N, { V: new Float64Array(B * N) }, F32)
+  const ref = refNeuronForward(
+    'lif',
+    rp,
+    { kind: 'STCA', alpha: 0.5, normalized: false },
+    cur,
+    T,
+    B * N,
+    { V: new Float64Array(B * N) },
+    F32,
+  )
   check(close(trace.spikes.toArray(), ref.spikes), 'lif spikes')
   const gs = rng.normalArray(T * B * N).map(F32)
   const { gradInput } = ops.neuronBackward(trace, Tensor.from(Float32Array.from(gs), { shape: [T, B, N], device }))
-  const rb = refNeuronBackward('lif', rp, { kind: 'STCA', alpha: 0.5, normalized: false }, cur, ref, gs, T, B * N, N, F32)
+  const rb = refNeuronBackward(
+    'lif',
+    rp,
+    { kind: 'STCA', alpha: 0.5, normalized: false },
+    cur,
+    ref,
+    gs,
+    T,
+    B * N,
+    N,
+    F32,
+  )
   check(close(gradInput.toArray(), rb.gradInput), 'lif dL/dI')
 }
 
 const ceiling = await copyCeiling(device)
 const cpuInfo = backends().cpu
-console.log(`# neuron-step bench on ${device} (${device.isCuda ? backends().cuda.devices[device.index] : `${cpuInfo.threads} threads`}); copy ceiling ${ceiling.toFixed(1)} GB/s\n`)
+console.log(
+  `# neuron-step bench on ${device} (${device.isCuda ? backends().cuda.devices[device.index] : `${cpuInfo.threads} threads`}); copy ceiling ${ceiling.toFixed(1)} GB/s\n`,
+)
 console.log(HEADER)
 const CASES = [
   { model: 'lif', surrogate: 'STCA' },
@@ -50,7 +76,10 @@ const CASES = [
   { model: 'clif', surrogate: 'STCA' },
   { model: 'clif', surrogate: 'AtanGrad' },
 ] as const
-for (const [T, B, N] of [[20, 64, 500], [20, 256, 4000]] as const) {
+for (const [T, B, N] of [
+  [20, 64, 500],
+  [20, 256, 4000],
+] as const) {
   const numel = T * B * N
   const input = Tensor.from(Float32Array.from(rng.uniformArray(numel, -0.4, 1.2)), { shape: [T, B, N], device })
   const gradOut = Tensor.from(Float32Array.from(rng.normalArray(numel)), { shape: [T, B, N], device })
@@ -60,7 +89,10 @@ for (const [T, B, N] of [[20, 64, 500], [20, 256, 4000]] as const) {
     const state = ops.neuronState(c.model, B, N, { device })
     let trace = ops.neuronForward(c.model, input, state, { params, surrogate: c.surrogate })
     if (device.isCuda) {
-      const cpuTrace = ops.neuronForward(c.model, input.to('cpu'), ops.neuronState(c.model, B, N), { params, surrogate: c.surrogate })
+      const cpuTrace = ops.neuronForward(c.model, input.to('cpu'), ops.neuronState(c.model, B, N), {
+        params,
+        surrogate: c.surrogate,
+      })
       check(close(trace.spikes.toArray(), cpuTrace.spikes.toArray()), `${c.model} CUDA == CPU spikes`)
       const a = ops.neuronBackward(trace, gradOut).gradInput.toArray()
       const b = ops.neuronBackward(cpuTrace, gradOut.to('cpu')).gradInput.toArray()

@@ -9,7 +9,23 @@
  * Each optimizer is first validated: one step on a small parameter against the plain-TS reference
  * (test/reference/opt-step.ts), and on CUDA the full-size step against the CPU.
  */
-import { Adadelta, Adagrad, Adam, Adamax, AdamW, ASGD, backends, Device, Parameter, RMSprop, Rprop, SGD, SparseAdam, SparseGrad, Tensor } from '../../lib/index.js'
+import {
+  Adadelta,
+  Adagrad,
+  Adam,
+  Adamax,
+  AdamW,
+  ASGD,
+  backends,
+  Device,
+  Parameter,
+  RMSprop,
+  Rprop,
+  SGD,
+  SparseAdam,
+  SparseGrad,
+  Tensor,
+} from '../../lib/index.js'
 import type { Optimizer } from '../../lib/optim/index.js'
 import type { OptAlgoName, OptStepScalars } from '../../lib/ops/opt-step.js'
 import { refOptStep, refSparseAdam } from '../../test/reference/opt-step.js'
@@ -34,23 +50,104 @@ interface Config {
 }
 
 const adam1 = (lr: number, wd = 0, decoupled = false, amsgrad = false): OptStepScalars => ({
-  beta1: 0.9, beta1C: 1 - 0.9, beta2: 0.999, beta2C: 1 - 0.999, eps: 1e-8, weightDecay: wd, decay: 1 - lr * wd, decoupled, amsgrad,
-  biasC2Sqrt: Math.sqrt(1 - 0.999), negStep: -(lr / (1 - 0.9)),
+  beta1: 0.9,
+  beta1C: 1 - 0.9,
+  beta2: 0.999,
+  beta2C: 1 - 0.999,
+  eps: 1e-8,
+  weightDecay: wd,
+  decay: 1 - lr * wd,
+  decoupled,
+  amsgrad,
+  biasC2Sqrt: Math.sqrt(1 - 0.999),
+  negStep: -(lr / (1 - 0.9)),
 })
 
 const CONFIGS: Config[] = [
-  { name: 'SGD', make: (p) => new SGD(p, { lr: 0.01 }), words: 3, ref: { algo: 'SGD', scalars: { lr: 0.01 }, init: [] } },
-  { name: 'SGD momentum', make: (p) => new SGD(p, { lr: 0.01, momentum: 0.9 }), words: 5, ref: { algo: 'SGD', scalars: { lr: 0.01, momentum: 0.9, dampeningC: 1, initBuffer: true }, init: [0] } },
-  { name: 'Adam', make: (p) => new Adam(p, { lr: 1e-3 }), words: 7, ref: { algo: 'Adam', scalars: adam1(1e-3), init: [0, 0] } },
-  { name: 'Adam amsgrad', make: (p) => new Adam(p, { lr: 1e-3, amsgrad: true }), words: 9, ref: { algo: 'Adam', scalars: adam1(1e-3, 0, false, true), init: [0, 0, 0] } },
-  { name: 'AdamW', make: (p) => new AdamW(p, { lr: 1e-3 }), words: 7, ref: { algo: 'Adam', scalars: adam1(1e-3, 1e-2, true), init: [0, 0] } },
-  { name: 'Adamax', make: (p) => new Adamax(p), words: 7, ref: { algo: 'Adamax', scalars: { beta1: 0.9, beta1C: 1 - 0.9, beta2: 0.999, eps: 1e-8, negStep: -(2e-3 / (1 - 0.9)) }, init: [0, 0] } },
-  { name: 'ASGD', make: (p) => new ASGD(p), words: 4, ref: { algo: 'ASGD', scalars: { decay: 1 - 1e-4 * Math.fround(0.01), negEta: -Math.fround(0.01), mu: 1 }, init: [0] } },
-  { name: 'Adadelta', make: (p) => new Adadelta(p), words: 7, ref: { algo: 'Adadelta', scalars: { lr: 1, beta2: 0.9, beta2C: 1 - 0.9, eps: 1e-6 }, init: [0, 0] } },
-  { name: 'Adagrad', make: (p) => new Adagrad(p), words: 5, ref: { algo: 'Adagrad', scalars: { eps: 1e-10, negStep: -0.01 }, init: [0] } },
-  { name: 'RMSprop', make: (p) => new RMSprop(p), words: 5, ref: { algo: 'RMSprop', scalars: { lr: 0.01, beta2: 0.99, beta2C: 1 - 0.99, eps: 1e-8 }, init: [0] } },
-  { name: 'RMSprop centered+mom', make: (p) => new RMSprop(p, { centered: true, momentum: 0.9 }), words: 9, ref: { algo: 'RMSprop', scalars: { lr: 0.01, beta2: 0.99, beta2C: 1 - 0.99, eps: 1e-8, centered: true, momentum: 0.9 }, init: [0, 0, 0] } },
-  { name: 'Rpop (Rprop)', make: (p) => new Rprop(p), words: 7, ref: { algo: 'Rprop', scalars: { etaminus: 0.5, etaplus: 1.2, stepMin: 1e-6, stepMax: 50 }, init: [0, 0.01] } },
+  {
+    name: 'SGD',
+    make: (p) => new SGD(p, { lr: 0.01 }),
+    words: 3,
+    ref: { algo: 'SGD', scalars: { lr: 0.01 }, init: [] },
+  },
+  {
+    name: 'SGD momentum',
+    make: (p) => new SGD(p, { lr: 0.01, momentum: 0.9 }),
+    words: 5,
+    ref: { algo: 'SGD', scalars: { lr: 0.01, momentum: 0.9, dampeningC: 1, initBuffer: true }, init: [0] },
+  },
+  {
+    name: 'Adam',
+    make: (p) => new Adam(p, { lr: 1e-3 }),
+    words: 7,
+    ref: { algo: 'Adam', scalars: adam1(1e-3), init: [0, 0] },
+  },
+  {
+    name: 'Adam amsgrad',
+    make: (p) => new Adam(p, { lr: 1e-3, amsgrad: true }),
+    words: 9,
+    ref: { algo: 'Adam', scalars: adam1(1e-3, 0, false, true), init: [0, 0, 0] },
+  },
+  {
+    name: 'AdamW',
+    make: (p) => new AdamW(p, { lr: 1e-3 }),
+    words: 7,
+    ref: { algo: 'Adam', scalars: adam1(1e-3, 1e-2, true), init: [0, 0] },
+  },
+  {
+    name: 'Adamax',
+    make: (p) => new Adamax(p),
+    words: 7,
+    ref: {
+      algo: 'Adamax',
+      scalars: { beta1: 0.9, beta1C: 1 - 0.9, beta2: 0.999, eps: 1e-8, negStep: -(2e-3 / (1 - 0.9)) },
+      init: [0, 0],
+    },
+  },
+  {
+    name: 'ASGD',
+    make: (p) => new ASGD(p),
+    words: 4,
+    ref: {
+      algo: 'ASGD',
+      scalars: { decay: 1 - 1e-4 * Math.fround(0.01), negEta: -Math.fround(0.01), mu: 1 },
+      init: [0],
+    },
+  },
+  {
+    name: 'Adadelta',
+    make: (p) => new Adadelta(p),
+    words: 7,
+    ref: { algo: 'Adadelta', scalars: { lr: 1, beta2: 0.9, beta2C: 1 - 0.9, eps: 1e-6 }, init: [0, 0] },
+  },
+  {
+    name: 'Adagrad',
+    make: (p) => new Adagrad(p),
+    words: 5,
+    ref: { algo: 'Adagrad', scalars: { eps: 1e-10, negStep: -0.01 }, init: [0] },
+  },
+  {
+    name: 'RMSprop',
+    make: (p) => new RMSprop(p),
+    words: 5,
+    ref: { algo: 'RMSprop', scalars: { lr: 0.01, beta2: 0.99, beta2C: 1 - 0.99, eps: 1e-8 }, init: [0] },
+  },
+  {
+    name: 'RMSprop centered+mom',
+    make: (p) => new RMSprop(p, { centered: true, momentum: 0.9 }),
+    words: 9,
+    ref: {
+      algo: 'RMSprop',
+      scalars: { lr: 0.01, beta2: 0.99, beta2C: 1 - 0.99, eps: 1e-8, centered: true, momentum: 0.9 },
+      init: [0, 0, 0],
+    },
+  },
+  {
+    name: 'Rpop (Rprop)',
+    make: (p) => new Rprop(p),
+    words: 7,
+    ref: { algo: 'Rprop', scalars: { etaminus: 0.5, etaplus: 1.2, stepMin: 1e-6, stepMax: 50 }, init: [0, 0.01] },
+  },
   // 10% of 1000-wide rows present: 6 words per present element (param, exp_avg, exp_avg_sq read+write) + 1 value read.
   { name: 'SparseAdam (10% rows)', make: (p) => new SparseAdam(p, { lr: 1e-3 }), words: 0.7, sparse: true },
 ]
@@ -78,13 +175,23 @@ function validate(c: Config, d: Device, pFull: Float32Array, gFull: Float32Array
     return true
   }
   if (c.sparse) {
-    const rows = 101, cols = 7
+    const rows = 101,
+      cols = 7
     const p = new Parameter(Tensor.from(randomF32(rows * cols, 1), { shape: [rows, cols] }))
     const g = sparseGrad(rows, cols, Device.cpu, 2)
     p.grad = g
     c.make([p]).step()
     const ref = Float64Array.from(randomF32(rows * cols, 1))
-    refSparseAdam({ beta1C: 1 - 0.9, beta2C: 1 - 0.999, eps: 1e-8, negStep: -((1e-3 * Math.sqrt(1 - 0.999)) / (1 - 0.9)) }, 'float32', ref, cols, [...g.indices], g.values.toArray(), new Float64Array(rows * cols), new Float64Array(rows * cols))
+    refSparseAdam(
+      { beta1C: 1 - 0.9, beta2C: 1 - 0.999, eps: 1e-8, negStep: -((1e-3 * Math.sqrt(1 - 0.999)) / (1 - 0.9)) },
+      'float32',
+      ref,
+      cols,
+      [...g.indices],
+      g.values.toArray(),
+      new Float64Array(rows * cols),
+      new Float64Array(rows * cols),
+    )
     return tolOk(p.data.toArray(), ref) ? 'ok (ref)' : 'MISMATCH (ref)'
   }
   if (!d.isCuda) {
@@ -94,7 +201,14 @@ function validate(c: Config, d: Device, pFull: Float32Array, gFull: Float32Array
     c.make([p]).step()
     const ref = Float64Array.from(pFull.slice(0, n))
     const r = c.ref!
-    refOptStep(r.algo, r.scalars, 'float32', ref, gFull.slice(0, n), r.init.map((v) => new Float64Array(n).fill(v ?? 0)))
+    refOptStep(
+      r.algo,
+      r.scalars,
+      'float32',
+      ref,
+      gFull.slice(0, n),
+      r.init.map((v) => new Float64Array(n).fill(v ?? 0)),
+    )
     return tolOk(p.data.toArray(), ref) ? 'ok (ref)' : 'MISMATCH (ref)'
   }
   const run = (dev: Device) => {
@@ -108,7 +222,9 @@ function validate(c: Config, d: Device, pFull: Float32Array, gFull: Float32Array
 
 async function bench(d: Device): Promise<void> {
   const bw = await copyCeiling(d)
-  console.log(`\n${d} — measured copy bandwidth ${bw.toFixed(1)} GB/s (read + write), n = ${N.toLocaleString()} float32, ${ITERS} timed steps after ${WARMUP} warm-up`)
+  console.log(
+    `\n${d} — measured copy bandwidth ${bw.toFixed(1)} GB/s (read + write), n = ${N.toLocaleString()} float32, ${ITERS} timed steps after ${WARMUP} warm-up`,
+  )
   console.log('| optimizer | check | median ms | min ms | max ms | MB/step | GB/s | of copy bw |')
   console.log('|---|---|---:|---:|---:|---:|---:|---:|')
   const pHost = randomF32(N, 11)
@@ -116,24 +232,35 @@ async function bench(d: Device): Promise<void> {
   for (const c of CONFIGS) {
     const check = validate(c, d, pHost, gHost)
     const cols = 1000
-    const p = c.sparse ? new Parameter(Tensor.from(pHost, { shape: [N / cols, cols], device: d })) : new Parameter(Tensor.from(pHost, { device: d }))
-    const grads = c.sparse ? [sparseGrad(N / cols, cols, d, 3), sparseGrad(N / cols, cols, d, 4)] : [Tensor.from(gHost, { device: d })]
+    const p = c.sparse
+      ? new Parameter(Tensor.from(pHost, { shape: [N / cols, cols], device: d }))
+      : new Parameter(Tensor.from(pHost, { device: d }))
+    const grads = c.sparse
+      ? [sparseGrad(N / cols, cols, d, 3), sparseGrad(N / cols, cols, d, 4)]
+      : [Tensor.from(gHost, { device: d })]
     const opt = c.make([p])
     let k = 0
-    const s = await time(() => {
-      p.grad = grads[k++ % grads.length]
-      opt.step()
-    }, { device: d, warmup: WARMUP, minRuns: ITERS, maxRuns: ITERS, minMs: 0 })
+    const s = await time(
+      () => {
+        p.grad = grads[k++ % grads.length]
+        opt.step()
+      },
+      { device: d, warmup: WARMUP, minRuns: ITERS, maxRuns: ITERS, minMs: 0 },
+    )
     const bytes = c.words * 4 * N
     const gbs = bytes / (s.median * 1e6)
-    console.log(`| ${c.name} | ${check} | ${s.median.toFixed(2)} | ${s.min.toFixed(2)} | ${s.max.toFixed(2)} | ${(bytes / 1e6).toFixed(0)} | ${gbs.toFixed(1)} | ${((100 * gbs) / bw).toFixed(0)}% |`)
+    console.log(
+      `| ${c.name} | ${check} | ${s.median.toFixed(2)} | ${s.min.toFixed(2)} | ${s.max.toFixed(2)} | ${(bytes / 1e6).toFixed(0)} | ${gbs.toFixed(1)} | ${((100 * gbs) / bw).toFixed(0)}% |`,
+    )
     p.data.dispose()
     grads.forEach((g) => (g instanceof Tensor ? g.dispose() : g.values.dispose()))
   }
 }
 
 const info = backends()
-console.log(`opt-step bench: CPU threads ${info.cpu.threads}; CUDA ${info.cuda.available ? info.cuda.devices.join(', ') : `not available (${info.cuda.reason})`}`)
+console.log(
+  `opt-step bench: CPU threads ${info.cpu.threads}; CUDA ${info.cuda.available ? info.cuda.devices.join(', ') : `not available (${info.cuda.reason})`}`,
+)
 await bench(Device.cpu)
 if (info.cuda.available) await bench(Device.cuda(0))
 else console.log('\ncuda: skipped (no usable GPU)')

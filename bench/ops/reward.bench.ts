@@ -8,7 +8,19 @@
  *
  *   node --import=tsx bench/ops/reward.bench.ts [--device cuda]
  */
-import { Connection, Decoder, Encoder, Monitor, Network, NeuronGroup, Reward, Tensor, buildProgram, type DeviceSpec, type RunInput } from '../../lib/index.js'
+import {
+  Connection,
+  Decoder,
+  Encoder,
+  Monitor,
+  Network,
+  NeuronGroup,
+  Reward,
+  Tensor,
+  buildProgram,
+  type DeviceSpec,
+  type RunInput,
+} from '../../lib/index.js'
 import { Rng } from '../../test/helpers/random.js'
 import { refReward } from '../../test/reference/reward.js'
 import { benchDevice, gemmCeiling, machine, sig as fmt, time } from '../harness.js'
@@ -26,7 +38,17 @@ function makeNet(withReward: boolean, monitors: boolean) {
   const out = net.add(new NeuronGroup({ num: 10, model: 'lif', name: 'out' }))
   const w1 = Float32Array.from({ length: 16 * 25 }, () => (rng.next() - 0.3) * 0.6)
   const w2 = Float32Array.from({ length: 10 * 16 * 14 * 14 }, () => (rng.next() - 0.4) * 0.05)
-  net.add(new Connection(inp, l1, { link: 'conv', out_channels: 16, kernel_size: 5, padding: 2, syn_type: ['conv', 'maxpool'], weight: w1, name: 'conv' }))
+  net.add(
+    new Connection(inp, l1, {
+      link: 'conv',
+      out_channels: 16,
+      kernel_size: 5,
+      padding: 2,
+      syn_type: ['conv', 'maxpool'],
+      weight: w1,
+      name: 'conv',
+    }),
+  )
   net.add(new Connection(l1, out, { weight: w2, name: 'fc' }))
   net.add(new Decoder({ num: 10, dec_target: out, name: 'dec' }))
   if (withReward) {
@@ -45,16 +67,28 @@ const spec = device.toString() as DeviceSpec
   const B = 4
   const prog = await buildProgram(makeNet(true, true), { device: spec, seed: 1 })
   const rng = new Rng(5)
-  const x = Tensor.from(Float32Array.from({ length: B * 784 }, () => rng.next()), { shape: [B, 1, 28, 28], device })
+  const x = Tensor.from(
+    Float32Array.from({ length: B * 784 }, () => rng.next()),
+    { shape: [B, 1, 28, 28], device },
+  )
   const labels = Int32Array.from({ length: B }, (_, b) => b % 10)
   await prog.run({ in: x, rw: labels }, { steps: T })
   const O = prog.monitor('mO').toArray()
   const seen = new Float64Array(T * B * 10)
   for (let k = 1; k < T; k++) for (let e = 0; e < B * 10; e++) seen[k * B * 10 + e] = O[(k - 1) * B * 10 + e]!
-  const ref = refReward(seen, T, B, labels, { coding: 'global_reward', num: 10, pop: 1, window: 1, reward: 1, punish: -1, nOut: 1 })
+  const ref = refReward(seen, T, B, labels, {
+    coding: 'global_reward',
+    num: 10,
+    pop: 1,
+    window: 1,
+    reward: 1,
+    punish: -1,
+    nOut: 1,
+  })
   const got = prog.monitor('mR').toArray()
   for (let k = 0; k < T; k++) {
-    if (Math.abs(got[k]! - ref[k]![0]!) > 1e-6) throw new Error(`validation failed at step ${k}: reward ${got[k]} vs reference ${ref[k]![0]}`)
+    if (Math.abs(got[k]! - ref[k]![0]!) > 1e-6)
+      throw new Error(`validation failed at step ${k}: reward ${got[k]} vs reference ${ref[k]![0]}`)
   }
   if (!O.some((v) => v === 1)) throw new Error('validation network does not spike')
   prog.dispose()
@@ -65,7 +99,10 @@ console.log('| B | network | median ms / run (min..max) | samples/s | conv GFLOP
 console.log('|---:|---|---:|---:|---:|---:|')
 for (const B of [1, 32]) {
   const rng = new Rng(9)
-  const x = Tensor.from(Float32Array.from({ length: B * 784 }, () => rng.next()), { shape: [B, 1, 28, 28], device })
+  const x = Tensor.from(
+    Float32Array.from({ length: B * 784 }, () => rng.next()),
+    { shape: [B, 1, 28, 28], device },
+  )
   const labels = Int32Array.from({ length: B }, (_, b) => b % 10)
   // conv flops per run: 2 * B * C_out * 28 * 28 * 25 per step
   const flop = 2 * B * 16 * 28 * 28 * 25 * T

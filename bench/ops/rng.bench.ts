@@ -34,7 +34,9 @@ const g = new Generator(1)
 const row = async (name: string, n: number, bytes: number, fn: () => void) => {
   const t = await time(fn, { device, minMs: 300 })
   const gbs = bytes / (t.median * 1e6)
-  console.log(`| ${name} | ${n} | ${fmt(t.median)} (${fmt(t.min)}..${fmt(t.max)}) | ${fmt(n / (t.median * 1e6))} | ${fmt(gbs)} | ${fmt((100 * gbs) / copy, 2)} |`)
+  console.log(
+    `| ${name} | ${n} | ${fmt(t.median)} (${fmt(t.min)}..${fmt(t.max)}) | ${fmt(n / (t.median * 1e6))} | ${fmt(gbs)} | ${fmt((100 * gbs) / copy, 2)} |`,
+  )
 }
 const N = 16 * 1024 * 1024
 const u = Tensor.empty([N], { device })
@@ -46,8 +48,14 @@ await row('normal f32', N / 4, N, () => g.normal(undefined, { out: z }))
 const [T, B, F] = [25, 64, 784]
 const x = Tensor.from(Float32Array.from(new Rng(2).uniformArray(B * F, 0, 1)), { shape: [B, F], device })
 const s8 = Tensor.empty([T, B, F], { dtype: 'uint8', device })
-await row(`poisson [${T},${B},${F}] u8`, T * B * F, T * B * F + 4 * T * B * F, () => g.poisson(x, { steps: T, dtype: 'uint8', out: s8 }))
+await row(`poisson [${T},${B},${F}] u8`, T * B * F, T * B * F + 4 * T * B * F, () =>
+  g.poisson(x, { steps: T, dtype: 'uint8', out: s8 }),
+)
 const s32 = Tensor.empty([T, B, F], { device })
 await row(`poisson [${T},${B},${F}] f32`, T * B * F, 8 * T * B * F, () => g.poisson(x, { steps: T, out: s32 }))
-await row(`bernoulli [${T},${B},${F}] u8`, T * B * F, T * B * F + 4 * T * B * F, () => g.bernoulli(x, { steps: T, dtype: 'uint8', out: s8 }))
-console.log('\n(Encoder bytes count the spikes written and x read once per frame; every draw computes 10 Philox rounds per 4 words.)')
+await row(`bernoulli [${T},${B},${F}] u8`, T * B * F, T * B * F + 4 * T * B * F, () =>
+  g.bernoulli(x, { steps: T, dtype: 'uint8', out: s8 }),
+)
+console.log(
+  '\n(Encoder bytes count the spikes written and x read once per frame; every draw computes 10 Philox rounds per 4 words.)',
+)

@@ -22,30 +22,43 @@ const quick = process.argv.includes('--quick')
 const device: Device = benchDevice()
 
 /** Runs fn until ~0.6 s (0.15 s with --quick) or 60 (15) runs, after 3 warm-up runs; times in ms. */
-const time = (fn: () => unknown) => timeOn(fn, { device, warmup: 3, minRuns: 5, maxRuns: quick ? 15 : 60, minMs: quick ? 150 : 600 })
+const time = (fn: () => unknown) =>
+  timeOn(fn, { device, warmup: 3, minRuns: 5, maxRuns: quick ? 15 : 60, minMs: quick ? 150 : 600 })
 
 const fmt = (s: Timing) => `${s.median.toFixed(3)} ms (min ${s.min.toFixed(3)}, max ${s.max.toFixed(3)})`
 
-function check(what: string, actual: ArrayLike<number>, expected: ArrayLike<number>, tol = { rtol: 1e-4, atol: 1e-5 }): void {
+function check(
+  what: string,
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol = { rtol: 1e-4, atol: 1e-5 },
+): void {
   const m = firstMismatch(actual, expected, tol)
   if (m) throw new Error(`validation failed (${what}): element ${m.index} is ${m.actual}, expected ${m.expected}`)
 }
 
 const rng = new Rng(2024)
-const f32 = (a: ArrayLike<number>, shape: number[], dev: Device = device) => Tensor.from(Float32Array.from(a), { shape, device: dev })
+const f32 = (a: ArrayLike<number>, shape: number[], dev: Device = device) =>
+  Tensor.from(Float32Array.from(a), { shape, device: dev })
 
 console.log(`# STDP-trace benchmark on ${device} (${machine(device)})`)
 
 // --- machine ceilings: copy bandwidth and GEMM throughput
 const copyGBs = await copyCeiling(device)
 const gemmGF = await gemmCeiling(device)
-console.log(`ceiling (median of the runs): copy ${copyGBs.toFixed(1)} GB/s (256 MiB copy); float32 GEMM ${gemmGF.toFixed(1)} GFLOP/s (1024^3)`)
+console.log(
+  `ceiling (median of the runs): copy ${copyGBs.toFixed(1)} GB/s (256 MiB copy); float32 GEMM ${gemmGF.toFixed(1)} GFLOP/s (1024^3)`,
+)
 
 // --- trace updates
 console.log('\n## trace updates (x <- trace(x, s), float32; 12 bytes per element)')
 console.log('| kind | shape | time | GB/s | of copy |')
 console.log('|---|---|---|---|---|')
-for (const [B, N] of [[64, 784], [64, 100_000], [1, 4_000_000]] as const) {
+for (const [B, N] of [
+  [64, 784],
+  [64, 100_000],
+  [1, 4_000_000],
+] as const) {
   const n = B * N
   const x = f32(rng.uniformArray(n, 0, 1), [B, N])
   const s = f32(rng.spikes(n, 0.05), [B, N])
@@ -54,7 +67,11 @@ for (const [B, N] of [[64, 784], [64, 100_000], [1, 4_000_000]] as const) {
   const sv = s.toArray()
   ops.traceUpdate('nearest', x, s, { decay: 0.95 })
   const got = x.toArray()
-  check('trace', got.subarray(0, 4096), Array.from({ length: 4096 }, (_, i) => (1 - sv[i]) * (0.95 * x0[i]) + sv[i]))
+  check(
+    'trace',
+    got.subarray(0, 4096),
+    Array.from({ length: 4096 }, (_, i) => (1 - sv[i]) * (0.95 * x0[i]) + sv[i]),
+  )
   for (const kind of ['nearest', 'full', 'switch', 'scaled'] as const) {
     const st = await time(() => ops.traceUpdate(kind, x, s, { decay: 0.95, amp: 0.5 }))
     const gbs = (12 * n) / (st.median * 1e6)
@@ -94,10 +111,21 @@ for (const nPost of [100, 400]) {
       check(`event == dense p=${p}`, event.dw.toArray(), dense.dw.toArray())
       if (device.isCuda) {
         const cpuIn = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.to('cpu')]))
-        check(`cuda == cpu p=${p}`, dense.dw.toArray(), ops.stdpWeightChange(cpuIn, { ...o, path: 'dense' }).dw.toArray())
+        check(
+          `cuda == cpu p=${p}`,
+          dense.dw.toArray(),
+          ops.stdpWeightChange(cpuIn, { ...o, path: 'dense' }).dw.toArray(),
+        )
       } else if (B === 1 && nPost === 100 && p === densities[2]) {
-        const v = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, t.toArray()])) as Record<string, Float32Array>
-        check('cpu == reference', dense.dw.toArray(), refWeightChange({ batch: B, nPost, nPre, ...o }, v.sPost, v.xPre, v.xPost, v.sPre))
+        const v = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, t.toArray()])) as Record<
+          string,
+          Float32Array
+        >
+        check(
+          'cpu == reference',
+          dense.dw.toArray(),
+          refWeightChange({ batch: B, nPost, nPre, ...o }, v.sPost, v.xPre, v.xPost, v.sPre),
+        )
       }
       const out = dense.dw
       const td = await time(() => ops.stdpWeightChange(inputs, { ...o, out, beta: 0, path: 'dense' }))
@@ -109,7 +137,9 @@ for (const nPost of [100, 400]) {
       const eventWins = te.median < td.median
       if (eventWins) lastEventWin = frac
       if (!eventWins && crossover === undefined) crossover = frac
-      console.log(`| ${p} | ${frac.toFixed(4)} | ${fmt(td)} | ${fmt(te)} | ${gf.toFixed(2)} | ${((100 * gf) / gemmGF).toFixed(1)}% | ${eventWins ? 'event' : 'dense'} |`)
+      console.log(
+        `| ${p} | ${frac.toFixed(4)} | ${fmt(td)} | ${fmt(te)} | ${gf.toFixed(2)} | ${((100 * gf) / gemmGF).toFixed(1)}% | ${eventWins ? 'event' : 'dense'} |`,
+      )
       for (const t of [...Object.values(inputs), event.dw, dense.dw]) t.dispose()
     }
     const line = `${nPre}x${nPost} B=${B}: event faster up to event fraction ${lastEventWin?.toFixed(4) ?? 'none'}; dense faster from ${crossover?.toFixed(4) ?? 'never (in range)'}; auto threshold ${threshold(B).toFixed(4)}`

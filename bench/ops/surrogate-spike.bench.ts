@@ -31,24 +31,40 @@ for (const kind of ops.SURROGATES) {
   const ref = refSurrogate(kind, xs, up, n, ops.SURROGATE_DEFAULT_ALPHA[kind], 0.25, false, F32)
   const s = ops.surrogateForward(kind, x, { threshold: 0.25 }).toArray()
   const gx = ops.surrogateBackward(kind, x, g, { threshold: 0.25 }).gradX.toArray()
-  check(s.every((v, i) => v === ref.spikes[i]), `${kind} spikes`)
-  check(gx.every((v, i) => Math.abs(v - ref.gradX[i]) <= 1e-6 + 1e-5 * Math.abs(ref.gradX[i])), `${kind} gradX`)
+  check(
+    s.every((v, i) => v === ref.spikes[i]),
+    `${kind} spikes`,
+  )
+  check(
+    gx.every((v, i) => Math.abs(v - ref.gradX[i]) <= 1e-6 + 1e-5 * Math.abs(ref.gradX[i])),
+    `${kind} gradX`,
+  )
 }
 
 const ceiling = await copyCeiling(device)
 const cpuInfo = backends().cpu
-console.log(`# surrogate-spike bench on ${device} (${device.isCuda ? backends().cuda.devices[device.index] : `${cpuInfo.threads} threads`}); copy ceiling ${ceiling.toFixed(1)} GB/s\n`)
+console.log(
+  `# surrogate-spike bench on ${device} (${device.isCuda ? backends().cuda.devices[device.index] : `${cpuInfo.threads} threads`}); copy ceiling ${ceiling.toFixed(1)} GB/s\n`,
+)
 console.log(HEADER)
-for (const [T, B, N] of [[20, 64, 500], [20, 256, 2000]] as const) {
+for (const [T, B, N] of [
+  [20, 64, 500],
+  [20, 256, 2000],
+] as const) {
   const numel = T * B * N
   const x = Tensor.from(Float32Array.from(rng.uniformArray(numel, -2, 2)), { shape: [T, B, N], device })
   const g = Tensor.from(Float32Array.from(rng.normalArray(numel)), { shape: [T, B, N], device })
   if (device.isCuda) {
-    const cpuX = x.to('cpu'), cpuG = g.to('cpu')
+    const cpuX = x.to('cpu'),
+      cpuG = g.to('cpu')
     const a = ops.surrogateBackward('AtanGrad', x, g, { alphaGrad: true })
     const b = ops.surrogateBackward('AtanGrad', cpuX, cpuG, { alphaGrad: true })
-    const ga = a.gradX.toArray(), gb = b.gradX.toArray()
-    check(ga.every((v, i) => Math.abs(v - gb[i]) <= 1e-6 + 1e-5 * Math.abs(gb[i])), 'CUDA == CPU gradX')
+    const ga = a.gradX.toArray(),
+      gb = b.gradX.toArray()
+    check(
+      ga.every((v, i) => Math.abs(v - gb[i]) <= 1e-6 + 1e-5 * Math.abs(gb[i])),
+      'CUDA == CPU gradX',
+    )
   }
   const out = Tensor.empty([T, B, N], { device })
   for (const kind of ['STCA', 'SigmoidGrad', 'AtanGrad'] as const) {

@@ -59,7 +59,9 @@ console.log(`GEMM ceiling (float32 1024^3): ${fmt(ceiling)} GFLOP/s\n`)
   console.log('validated dense and event paths against the reference (max rel err < 1e-4)\n')
 }
 
-console.log('| rows | N_pre->N_post | density | dense ms | event W ms | event W^T ms | best | dense GFLOP/s | % ceiling | event W^T eff. GFLOP/s |')
+console.log(
+  '| rows | N_pre->N_post | density | dense ms | event W ms | event W^T ms | best | dense GFLOP/s | % ceiling | event W^T eff. GFLOP/s |',
+)
 console.log('|---:|---|---:|---:|---:|---:|---|---:|---:|---:|')
 const crossovers: string[] = []
 for (const [rows, nPre, nPost] of CONFIGS) {
@@ -81,7 +83,12 @@ for (const [rows, nPre, nPost] of CONFIGS) {
     const tEvT = await time(run({ mode: 'event', layout: 'pre_post' }, WT), { device, minMs: 100 })
     const flop = 2 * rows * nPre * nPost
     const gf = (t: number) => flop / (t * 1e6)
-    const best = Math.min(tEvW.median, tEvT.median) < tDense.median ? (tEvT.median <= tEvW.median ? 'event W^T' : 'event W') : 'dense'
+    const best =
+      Math.min(tEvW.median, tEvT.median) < tDense.median
+        ? tEvT.median <= tEvW.median
+          ? 'event W^T'
+          : 'event W'
+        : 'dense'
     wins.W &&= tEvW.median < tDense.median
     wins.WT &&= tEvT.median < tDense.median
     if (wins.W) cross.W = d

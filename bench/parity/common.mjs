@@ -92,7 +92,8 @@ export function table(family, rows) {
     names.add(r.name)
     if (!Number.isInteger(r.seed)) throw new Error(`parity ${family}: row '${r.name}' has no integer seed`)
     if (typeof r.make !== 'function') throw new Error(`parity ${family}: row '${r.name}' has no make()`)
-    if (r.inputs !== undefined && typeof r.inputs !== 'function') throw new Error(`parity ${family}: row '${r.name}': inputs is not a function`)
+    if (r.inputs !== undefined && typeof r.inputs !== 'function')
+      throw new Error(`parity ${family}: row '${r.name}': inputs is not a function`)
     if (r.tol === undefined) throw new Error(`parity ${family}: row '${r.name}' has no tolerance`)
   }
   return Object.freeze({ family, rows: Object.freeze(rows) })
@@ -106,7 +107,8 @@ export function free(x) {
   else Object.values(x).forEach(free)
 }
 
-const isTensor = (v) => v !== null && typeof v === 'object' && typeof v.toArray === 'function' && typeof v.dispose === 'function'
+const isTensor = (v) =>
+  v !== null && typeof v === 'object' && typeof v.toArray === 'function' && typeof v.dispose === 'function'
 
 /** The typed arrays of an object of tensors (other entries left out). */
 export function arrays(o) {
@@ -129,7 +131,10 @@ export function fresh(call, out) {
     run: () => {
       free(r)
       r = call()
-      if (r instanceof Promise) return r.then((v) => { r = v })
+      if (r instanceof Promise)
+        return r.then((v) => {
+          r = v
+        })
     },
     out: () => out(r),
     dispose: () => free(r),

@@ -12,7 +12,12 @@ const geoms = [
   // A second layer with odd sizes.
   { name: 'B=64 16x13x13 -> 32x3x3 pad 1', x: [BATCH, 16, 13, 13], w: [32, 16, 3, 3], o: { padding: 1 } },
   // Stride, dilation, asymmetric padding.
-  { name: 'B=17 3x31x29 -> 8x3x5 stride 2 dil [2,1] pad [2,1]', x: [17, 3, 31, 29], w: [8, 3, 3, 5], o: { stride: 2, dilation: [2, 1], padding: [2, 1] } },
+  {
+    name: 'B=17 3x31x29 -> 8x3x5 stride 2 dil [2,1] pad [2,1]',
+    x: [17, 3, 31, 29],
+    w: [8, 3, 3, 5],
+    o: { stride: 2, dilation: [2, 1], padding: [2, 1] },
+  },
   // Grouped: 8 -> 12 channels in 4 groups (weight [12, 2, 3, 3]).
   { name: 'B=9 8x11x12 -> 12x3x3 groups 4 pad 1', x: [9, 8, 11, 12], w: [12, 2, 3, 3], o: { padding: 1, groups: 4 } },
 ]
@@ -54,12 +59,18 @@ for (const geo of geoms) {
   for (const dtype of geo === geoms[0] ? ['float32', 'float64'] : ['float32']) {
     for (const pool of [false, true]) {
       const tag = `${geo.name}${pool ? ' +pool' : ''} ${dtype}`
-      row(`conv2d forward +bias ${tag}`, 1, data(geo, dtype), { out: SUM[dtype], conv: SUM[dtype], argmax: EXACT }, ({ ops }, device, h, T) => {
-        const x = T(h.x, geo.x)
-        const w = T(h.w, geo.w)
-        const bias = T(h.b, [geo.w[0]])
-        return fresh(() => ops.conv2dForward(x, w, { ...geo.o, bias, pool }), arrays)
-      })
+      row(
+        `conv2d forward +bias ${tag}`,
+        1,
+        data(geo, dtype),
+        { out: SUM[dtype], conv: SUM[dtype], argmax: EXACT },
+        ({ ops }, device, h, T) => {
+          const x = T(h.x, geo.x)
+          const w = T(h.w, geo.w)
+          const bias = T(h.b, [geo.w[0]])
+          return fresh(() => ops.conv2dForward(x, w, { ...geo.o, bias, pool }), arrays)
+        },
+      )
       const tol = { gradInput: SUM[dtype], gradWeight: CONV_BWD[dtype], gradBias: CONV_BWD[dtype] }
       row(`conv2d backward ${tag}`, 1, data(geo, dtype), tol, ({ ops }, device, h, T) => {
         const x = T(h.x, geo.x)
@@ -75,18 +86,30 @@ for (const geo of geoms) {
 {
   const g0 = geoms[0]
   const s = shapes(g0)
-  row(`conv2d forward async +pool ${g0.name} float32`, 1, data(g0, 'float32'), { out: SUM.float32, conv: SUM.float32, argmax: EXACT }, ({ ops }, device, h, T) => {
-    const x = T(h.x, g0.x)
-    const w = T(h.w, g0.w)
-    return fresh(() => ops.conv2dForwardAsync(x, w, { ...g0.o, pool: true }), arrays)
-  })
-  row(`conv2d backward async +pool ${g0.name} float32`, 1, data(g0, 'float32'), { gradInput: SUM.float32, gradWeight: CONV_BWD.float32 }, ({ ops }, device, h, T) => {
-    const x = T(h.x, g0.x)
-    const w = T(h.w, g0.w)
-    const argmax = argmaxOf(ops, x, w, g0, T)
-    const gy = T(h.gp, s.pool)
-    return fresh(() => ops.conv2dBackwardAsync(gy, x, w, { ...g0.o, pool: { argmax } }), arrays)
-  })
+  row(
+    `conv2d forward async +pool ${g0.name} float32`,
+    1,
+    data(g0, 'float32'),
+    { out: SUM.float32, conv: SUM.float32, argmax: EXACT },
+    ({ ops }, device, h, T) => {
+      const x = T(h.x, g0.x)
+      const w = T(h.w, g0.w)
+      return fresh(() => ops.conv2dForwardAsync(x, w, { ...g0.o, pool: true }), arrays)
+    },
+  )
+  row(
+    `conv2d backward async +pool ${g0.name} float32`,
+    1,
+    data(g0, 'float32'),
+    { gradInput: SUM.float32, gradWeight: CONV_BWD.float32 },
+    ({ ops }, device, h, T) => {
+      const x = T(h.x, g0.x)
+      const w = T(h.w, g0.w)
+      const argmax = argmaxOf(ops, x, w, g0, T)
+      const gy = T(h.gp, s.pool)
+      return fresh(() => ops.conv2dBackwardAsync(gy, x, w, { ...g0.o, pool: { argmax } }), arrays)
+    },
+  )
 }
 {
   const shape = [BATCH, 32, 27, 27]
@@ -106,7 +129,10 @@ for (const geo of geoms) {
     T.keep(out)
     T.keep(argmax)
     const gy = T(h.g, pooled)
-    return fresh(() => ops.maxPool2dBackward(gy, argmax, shape, 2), (r) => r.toArray())
+    return fresh(
+      () => ops.maxPool2dBackward(gy, argmax, shape, 2),
+      (r) => r.toArray(),
+    )
   })
 }
 

@@ -3,7 +3,20 @@
 import { ELEM, EXACT, freshOut, numel, rel, table, throwsCode } from './common.mjs'
 
 export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow', 'gt', 'ge', 'lt', 'le', 'eq']
-export const UNARY_OPS = ['neg', 'abs', 'exp', 'log', 'sqrt', 'relu', 'sigmoid', 'tanh', 'square', 'sign', 'heaviside', 'reciprocal']
+export const UNARY_OPS = [
+  'neg',
+  'abs',
+  'exp',
+  'log',
+  'sqrt',
+  'relu',
+  'sigmoid',
+  'tanh',
+  'square',
+  'sign',
+  'heaviside',
+  'reciprocal',
+]
 const rows = []
 const row = (name, seed, inputs, tol, make) => rows.push({ name, seed, inputs, tol, make })
 
@@ -36,7 +49,22 @@ const row = (name, seed, inputs, tol, make) => rows.push({ name, seed, inputs, t
 
 // ---------------------------------------------------------------------------- casts
 {
-  const special = Float32Array.from([NaN, Infinity, -Infinity, 3e9, -3e9, 2147483520, -2147483648, 255.9, 256, -0.9, -1.5, 0.5, 1e-30, 127.5])
+  const special = Float32Array.from([
+    NaN,
+    Infinity,
+    -Infinity,
+    3e9,
+    -3e9,
+    2147483520,
+    -2147483648,
+    255.9,
+    256,
+    -0.9,
+    -1.5,
+    0.5,
+    1e-30,
+    127.5,
+  ])
   for (const to of ['int32', 'uint8', 'float64']) {
     row(`cast float32 -> ${to} (NaN, ±Inf, out of range)`, 2, undefined, EXACT, ({ ops }, device, h, T) => {
       const x = T(special)
@@ -54,18 +82,37 @@ const row = (name, seed, inputs, tol, make) => rows.push({ name, seed, inputs, t
     float32: Float32Array.from([NaN, 1.5, -1.5, 2.5e9, 255.5, 1e-45]),
   }
   for (const [from, data] of Object.entries(src)) {
-    row(`cast ${from} -> float32, float64, int32, uint8 (n=${data.length}, edge values)`, 2, undefined, EXACT, ({ ops }, device, h, T) => {
-      const a = T(data)
-      return freshOut(() => Object.fromEntries(['float32', 'float64', 'int32', 'uint8'].map((to) => [to, ops.cast(a, to)])))
-    })
+    row(
+      `cast ${from} -> float32, float64, int32, uint8 (n=${data.length}, edge values)`,
+      2,
+      undefined,
+      EXACT,
+      ({ ops }, device, h, T) => {
+        const a = T(data)
+        return freshOut(() =>
+          Object.fromEntries(['float32', 'float64', 'int32', 'uint8'].map((to) => [to, ops.cast(a, to)])),
+        )
+      },
+    )
   }
-  row('uint8 arithmetic is refused (binary, binaryScalar, unary, reduce) with an InvalidArgumentError', 2, undefined, EXACT, (api, device, h, T) => {
-    const { ops } = api
-    const u = T(src.uint8)
-    const calls = [() => ops.add(u, u), () => ops.mul(u, 2), () => ops.unary('neg', u), () => ops.reduce('sum', u)]
-    let r
-    return { run: () => { r = Float64Array.from(calls, (f) => throwsCode(f, api.InvalidArgumentError)) }, out: () => r }
-  })
+  row(
+    'uint8 arithmetic is refused (binary, binaryScalar, unary, reduce) with an InvalidArgumentError',
+    2,
+    undefined,
+    EXACT,
+    (api, device, h, T) => {
+      const { ops } = api
+      const u = T(src.uint8)
+      const calls = [() => ops.add(u, u), () => ops.mul(u, 2), () => ops.unary('neg', u), () => ops.reduce('sum', u)]
+      let r
+      return {
+        run: () => {
+          r = Float64Array.from(calls, (f) => throwsCode(f, api.InvalidArgumentError))
+        },
+        out: () => r,
+      }
+    },
+  )
 }
 
 // ---------------------------------------------------------------------------- int32
@@ -91,7 +138,15 @@ const row = (name, seed, inputs, tol, make) => rows.push({ name, seed, inputs, t
     a.set([0, 2147483647, -2147483648, -1, 1], 0)
     const b = r.ints(33, -50, 50).map((v) => v || 7)
     const u = Int32Array.from([...a.subarray(0, 4091), -2147483648, 2147483647, 46341, -46341, 0])
-    return { a, b, aNz: a.map((v) => v || 3), u, pb: r.ints(n, -12, 13), pe: r.ints(n, 0, 8), red: r.ints(257 * 129, -1000, 1000) }
+    return {
+      a,
+      b,
+      aNz: a.map((v) => v || 3),
+      u,
+      pb: r.ints(n, -12, 13),
+      pe: r.ints(n, 0, 8),
+      red: r.ints(257 * 129, -1000, 1000),
+    }
   }
   for (const op of BINARY_OPS.filter((o) => o !== 'pow')) {
     row(`binary ${op} int32 broadcast [${shapeA}] (op) [33]`, 4, ints, EXACT, ({ ops }, device, h, T) => {
@@ -99,22 +154,44 @@ const row = (name, seed, inputs, tol, make) => rows.push({ name, seed, inputs, t
       const b = T(h.b, [33])
       return freshOut(() => ops.binary(op, a, b))
     })
-    row(`binaryScalar ${op} int32 [${shapeA}] (op) 7 and 7 (op) [${shapeA}]`, 4, ints, EXACT, ({ ops }, device, h, T) => {
-      const a = T(op === 'div' ? h.aNz : h.a, shapeA)
-      return freshOut(() => ({ right: ops.binary(op, a, 7), left: ops.binary(op, -7, a) }))
-    })
+    row(
+      `binaryScalar ${op} int32 [${shapeA}] (op) 7 and 7 (op) [${shapeA}]`,
+      4,
+      ints,
+      EXACT,
+      ({ ops }, device, h, T) => {
+        const a = T(op === 'div' ? h.aNz : h.a, shapeA)
+        return freshOut(() => ({ right: ops.binary(op, a, 7), left: ops.binary(op, -7, a) }))
+      },
+    )
   }
-  row(`binary pow int32 [${n}] (|base| <= 12, exponent 0..7: in range) and pow scalar`, 4, ints, EXACT, ({ ops }, device, h, T) => {
-    const a = T(h.pb)
-    const e = T(h.pe)
-    return freshOut(() => ({ pow: ops.binary('pow', a, e), square: ops.binary('pow', a, 2), twoTo: ops.binary('pow', 2, e) }))
-  })
+  row(
+    `binary pow int32 [${n}] (|base| <= 12, exponent 0..7: in range) and pow scalar`,
+    4,
+    ints,
+    EXACT,
+    ({ ops }, device, h, T) => {
+      const a = T(h.pb)
+      const e = T(h.pe)
+      return freshOut(() => ({
+        pow: ops.binary('pow', a, e),
+        square: ops.binary('pow', a, 2),
+        twoTo: ops.binary('pow', 2, e),
+      }))
+    },
+  )
   // results outside int32 (and 0^-1 = inf): the C++ conversion is undefined there; a GPU saturates
-  row('binary pow int32 with results outside int32 (2^31, 100^10, 0^-1, (-3)^21, 46341^2)', 4, undefined, EXACT, ({ ops }, device, h, T) => {
-    const a = T(Int32Array.from([2, 100, 0, -3, 46341, 2, -2, 10]))
-    const e = T(Int32Array.from([31, 10, -1, 21, 2, -1, 31, 9]))
-    return freshOut(() => ops.binary('pow', a, e))
-  })
+  row(
+    'binary pow int32 with results outside int32 (2^31, 100^10, 0^-1, (-3)^21, 46341^2)',
+    4,
+    undefined,
+    EXACT,
+    ({ ops }, device, h, T) => {
+      const a = T(Int32Array.from([2, 100, 0, -3, 46341, 2, -2, 10]))
+      const e = T(Int32Array.from([31, 10, -1, 21, 2, -1, 31, 9]))
+      return freshOut(() => ops.binary('pow', a, e))
+    },
+  )
   for (const op of ['neg', 'abs', 'relu', 'square', 'sign', 'heaviside']) {
     row(`unary ${op} int32 n=${n + 5} (INT32_MIN, INT32_MAX, 46341)`, 4, ints, EXACT, ({ ops }, device, h, T) => {
       const a = T(h.u)
@@ -128,11 +205,17 @@ const row = (name, seed, inputs, tol, make) => rows.push({ name, seed, inputs, t
   const fa = (r) => r.uniform(5003, -3, 3, 'float64')
   const fb = (r) => r.uniform(5003, 0.5, 3, 'float64')
   for (const op of ['add', 'mul', 'div', 'pow']) {
-    row(`binary ${op} float64 n=5003`, 5, (r) => ({ a: fa(r), b: fb(r) }), { rtol: 1e-15, atol: 1e-300 }, ({ ops }, device, h, T) => {
-      const a = T(h.a)
-      const b = T(h.b)
-      return freshOut(() => ops.binary(op, op === 'pow' ? b : a, b))
-    })
+    row(
+      `binary ${op} float64 n=5003`,
+      5,
+      (r) => ({ a: fa(r), b: fb(r) }),
+      { rtol: 1e-15, atol: 1e-300 },
+      ({ ops }, device, h, T) => {
+        const a = T(h.a)
+        const b = T(h.b)
+        return freshOut(() => ops.binary(op, op === 'pow' ? b : a, b))
+      },
+    )
   }
   const shapeA = [64, 33]
   const f64 = (r) => {
@@ -143,24 +226,42 @@ const row = (name, seed, inputs, tol, make) => rows.push({ name, seed, inputs, t
     return { a, b }
   }
   for (const op of UNARY_OPS) {
-    row(`unary ${op} float64 [${shapeA}] (±0, NaN, ±Inf, 1e-300, -1e308, 710, -745)`, 6, f64, ELEM.float64, ({ ops }, device, h, T) => {
-      const a = T(h.a, shapeA)
-      return freshOut(() => ops.unary(op, a))
-    })
+    row(
+      `unary ${op} float64 [${shapeA}] (±0, NaN, ±Inf, 1e-300, -1e308, 710, -745)`,
+      6,
+      f64,
+      ELEM.float64,
+      ({ ops }, device, h, T) => {
+        const a = T(h.a, shapeA)
+        return freshOut(() => ops.unary(op, a))
+      },
+    )
   }
   for (const op of BINARY_OPS.filter((o) => !['add', 'mul', 'div', 'pow'].includes(o))) {
-    row(`binary ${op} float64 broadcast [${shapeA}] (op) [33] with NaN and ±Inf`, 6, f64, EXACT, ({ ops }, device, h, T) => {
-      const a = T(h.a, shapeA)
-      const b = T(h.b, [33])
-      return freshOut(() => ops.binary(op, a, b))
-    })
+    row(
+      `binary ${op} float64 broadcast [${shapeA}] (op) [33] with NaN and ±Inf`,
+      6,
+      f64,
+      EXACT,
+      ({ ops }, device, h, T) => {
+        const a = T(h.a, shapeA)
+        const b = T(h.b, [33])
+        return freshOut(() => ops.binary(op, a, b))
+      },
+    )
   }
   for (const op of BINARY_OPS) {
     const tol = op === 'pow' ? ELEM.float64 : EXACT
-    row(`binaryScalar ${op} float64 [${shapeA}] (op) 0.1 and 0.1 (op) [${shapeA}] (float64 scalar)`, 6, f64, tol, ({ ops }, device, h, T) => {
-      const a = T(h.a, shapeA)
-      return freshOut(() => ({ right: ops.binary(op, a, 0.1), left: ops.binary(op, 0.1, a) }))
-    })
+    row(
+      `binaryScalar ${op} float64 [${shapeA}] (op) 0.1 and 0.1 (op) [${shapeA}] (float64 scalar)`,
+      6,
+      f64,
+      tol,
+      ({ ops }, device, h, T) => {
+        const a = T(h.a, shapeA)
+        return freshOut(() => ({ right: ops.binary(op, a, 0.1), left: ops.binary(op, 0.1, a) }))
+      },
+    )
   }
 }
 
@@ -173,10 +274,16 @@ const row = (name, seed, inputs, tol, make) => rows.push({ name, seed, inputs, t
     return { x, a3: r.uniform(8 * 33, 0.1, 2), b3: r.uniform(5, 0.1, 2), s: r.uniform(4097, 0.5, 2) }
   }
   for (const op of ['neg', 'abs', 'sqrt', 'relu', 'square', 'sign', 'heaviside', 'reciprocal']) {
-    row(`unary ${op} float32 [${shapeA}] (±0, NaN, ±Inf, 1e-38, -3e38)`, 7, f32, ELEM.float32, ({ ops }, device, h, T) => {
-      const a = T(h.x, shapeA)
-      return freshOut(() => ops.unary(op, a))
-    })
+    row(
+      `unary ${op} float32 [${shapeA}] (±0, NaN, ±Inf, 1e-38, -3e38)`,
+      7,
+      f32,
+      ELEM.float32,
+      ({ ops }, device, h, T) => {
+        const a = T(h.x, shapeA)
+        return freshOut(() => ops.unary(op, a))
+      },
+    )
   }
   for (const op of ['sub', 'minimum', 'pow', 'gt', 'ge', 'lt', 'le', 'eq']) {
     const tol = op === 'pow' ? ELEM.float32 : EXACT

@@ -14,12 +14,27 @@ import surrogateSpike, { SURROGATES } from './surrogate-spike.mjs'
 import synapse from './synapse.mjs'
 
 /** Every table, in the order the GPU check runs them. */
-export const TABLES = [elementwise, reduce, gemm, surrogateSpike, neuronStep, stdpTrace, synapse, conv2d, rng, optStep, reward]
+export const TABLES = [
+  elementwise,
+  reduce,
+  gemm,
+  surrogateSpike,
+  neuronStep,
+  stdpTrace,
+  synapse,
+  conv2d,
+  rng,
+  optStep,
+  reward,
+]
 
 /** The table of `family`. @throws Error for a family without one */
 export function tableOf(family) {
   const t = TABLES.find((x) => x.family === family)
-  if (!t) throw new Error(`no parity table for the kernel family '${family}' (have ${TABLES.map((x) => x.family).join(', ')})`)
+  if (!t)
+    throw new Error(
+      `no parity table for the kernel family '${family}' (have ${TABLES.map((x) => x.family).join(', ')})`,
+    )
   return t
 }
 
@@ -41,7 +56,11 @@ export function missingCases(api) {
   want('optimizer step', ops.OPT_ALGOS, COVERED_ALGOS)
   want('reward coding', api.rewardCodings, REWARD_CODINGS)
   const forward = neuronStep.rows.map((r) => r.name)
-  want('neuron model', ops.NEURON_MODELS, (ops.NEURON_MODELS ?? []).filter((m) => forward.some((n) => n.startsWith(`neuron forward ${m} `))))
+  want(
+    'neuron model',
+    ops.NEURON_MODELS,
+    (ops.NEURON_MODELS ?? []).filter((m) => forward.some((n) => n.startsWith(`neuron forward ${m} `))),
+  )
   return gaps
 }
 

@@ -78,7 +78,10 @@ for (const c of fwdCases) {
       const x = T(h.x, shape)
       const state = makeState(ops, c.model, device, T, dtype)
       const o = { params: PARAMS[c.model], ...(c.sg ? { surrogate: c.sg } : {}), save: c.save }
-      return fresh(() => ops.neuronForward(c.model, x, state, o), (tr) => traceOut(tr, state))
+      return fresh(
+        () => ops.neuronForward(c.model, x, state, o),
+        (tr) => traceOut(tr, state),
+      )
     },
   })
 }
@@ -92,7 +95,10 @@ for (const model of ['lif', 'clif', 'lifstdp_ex']) {
       const x = T(h.x, shape)
       const state = makeState(ops, model, device, T, 'float32')
       const o = { params: PARAMS[model], ...(model === 'lifstdp_ex' ? {} : { surrogate: 'STCA' }), spikeDtype: 'uint8' }
-      return fresh(() => ops.neuronForward(model, x, state, o), (tr) => ({ ...traceOut(tr, state), count: [tr.spikeCount()] }))
+      return fresh(
+        () => ops.neuronForward(model, x, state, o),
+        (tr) => ({ ...traceOut(tr, state), count: [tr.spikeCount()] }),
+      )
     },
   })
 }
@@ -104,7 +110,10 @@ rows.push({
   make: ({ ops }, device, h, T) => {
     const x = T(h.x, shape)
     const state = makeState(ops, 'clif', device, T, 'float32')
-    return fresh(() => ops.neuronForwardAsync('clif', x, state, { params: PARAMS.clif, surrogate: 'STCA', save: 'mask' }), (tr) => traceOut(tr, state))
+    return fresh(
+      () => ops.neuronForwardAsync('clif', x, state, { params: PARAMS.clif, surrogate: 'STCA', save: 'mask' }),
+      (tr) => traceOut(tr, state),
+    )
   },
 })
 for (const model of ['lif', 'diehlAndCook', 'lifstdp_ex']) {
@@ -118,7 +127,10 @@ for (const model of ['lif', 'diehlAndCook', 'lifstdp_ex']) {
       const state = makeState(ops, model, device, T, 'float32')
       // Reach a state with spikes first (all T steps at once; that call is a row of its own).
       ops.neuronForward(model, T(h.x, shape), state, { params: PARAMS[model] }).dispose()
-      return fresh(() => ops.neuronStep(model, x, state, { params: PARAMS[model] }), (s) => ({ spikes: s.toArray(), ...stateOut(state) }))
+      return fresh(
+        () => ops.neuronStep(model, x, state, { params: PARAMS[model] }),
+        (s) => ({ spikes: s.toArray(), ...stateOut(state) }),
+      )
     },
   })
 }
@@ -151,7 +163,13 @@ for (const c of bwdCases) {
       const g = T(h.g, shape)
       const o = c.model === 'clif' ? { gradV0: true } : {}
       const f = fresh(() => (c.async ? ops.neuronBackwardAsync(trace, g, o) : ops.neuronBackward(trace, g, o)), arrays)
-      return { ...f, dispose: () => { f.dispose(); trace.dispose() } }
+      return {
+        ...f,
+        dispose: () => {
+          f.dispose()
+          trace.dispose()
+        },
+      }
     },
   })
 }

@@ -32,14 +32,26 @@ const row = (name, seed, inputs, tol, make) => rows.push({ name, seed, inputs, t
   }
 }
 for (const op of REDUCE_OPS) {
-  row(`reduce ${op} int32 axis 0, axis 1 and all of [257,129]`, 3, (r) => ({ a: r.ints(257 * 129, -1000, 1000) }), EXACT, ({ ops }, device, h, T) => {
-    const a = T(h.a, [257, 129])
-    return freshOut(() => ({ axis0: ops.reduce(op, a, 0), axis1: ops.reduce(op, a, 1), all: ops.reduce(op, a) }))
-  })
-  row(`reduce ${op} float32 all of n=${1 << 20} and axis 0 of [1024,1024]`, 4, (r) => ({ a: r.uniform(1 << 20, -1, 1) }), SUM.float32, ({ ops }, device, h, T) => {
-    const a = T(h.a, [1024, 1024])
-    return freshOut(() => ({ all: ops.reduce(op, a), axis0: ops.reduce(op, a, 0) }))
-  })
+  row(
+    `reduce ${op} int32 axis 0, axis 1 and all of [257,129]`,
+    3,
+    (r) => ({ a: r.ints(257 * 129, -1000, 1000) }),
+    EXACT,
+    ({ ops }, device, h, T) => {
+      const a = T(h.a, [257, 129])
+      return freshOut(() => ({ axis0: ops.reduce(op, a, 0), axis1: ops.reduce(op, a, 1), all: ops.reduce(op, a) }))
+    },
+  )
+  row(
+    `reduce ${op} float32 all of n=${1 << 20} and axis 0 of [1024,1024]`,
+    4,
+    (r) => ({ a: r.uniform(1 << 20, -1, 1) }),
+    SUM.float32,
+    ({ ops }, device, h, T) => {
+      const a = T(h.a, [1024, 1024])
+      return freshOut(() => ({ all: ops.reduce(op, a), axis0: ops.reduce(op, a, 0) }))
+    },
+  )
 }
 
 export default table('reduce', rows)

@@ -25,14 +25,16 @@ for (const c of cases) {
   const inputs = (r) => ({
     frames: frames(r, 0.3),
     w: r.dyadic(nG * nIn, -1 / 8, 1 / 8, 'float64', 8),
-    src: c.coding === 'environment_reward'
-      ? [r.uniform(3, -2, 2, 'float64'), r.uniform(3, -2, 2, 'float64')]
-      : [0, 1].map(() => r.ints(B, 0, c.coding === 'xor_reward' ? 2 : npop)),
+    src:
+      c.coding === 'environment_reward'
+        ? [r.uniform(3, -2, 2, 'float64'), r.uniform(3, -2, 2, 'float64')]
+        : [0, 1].map(() => r.ints(B, 0, c.coding === 'xor_reward' ? 2 : npop)),
   })
   const both = c.coding === 'global_reward' || c.coding === 'classify_reward'
   for (const dtype of both ? ['float32', 'float64'] : ['float32']) {
     rows.push({
-      name: `program ${c.coding} on ${c.target ?? 'a lif group'} (${num} neurons, pop_size ${c.pop}, dec_sample_step ${c.window}) ` +
+      name:
+        `program ${c.coding} on ${c.target ?? 'a lif group'} (${num} neurons, pop_size ${c.pop}, dec_sample_step ${c.window}) ` +
         `${dtype}, B=${B} T=${steps}, 2 runs with other labels or source`,
       seed: 1,
       inputs,
@@ -44,7 +46,17 @@ for (const c of cases) {
         const g = net.add(new NeuronGroup({ num: nG, model: 'lif', tau_m: 4, v_th: 0.5, name: 'g' }))
         net.add(new Connection(input, g, { weight: h.w, name: 'c' }))
         const target = c.target === 'input' ? input : g
-        const rw = net.add(new Reward({ num, dec_target: target, coding_method: c.coding, pop_size: c.pop, dec_sample_step: c.window, name: 'rw', ...c.opts }))
+        const rw = net.add(
+          new Reward({
+            num,
+            dec_target: target,
+            coding_method: c.coding,
+            pop_size: c.pop,
+            dec_sample_step: c.window,
+            name: 'rw',
+            ...c.opts,
+          }),
+        )
         net.add(new Monitor(rw, { var_name: 'Output_Reward', name: 'mR' }))
         net.add(new Monitor(target, { name: 'mO' }))
         const prog = await api.buildProgram(net, { device, seed: 11, batch: B, dtype })

@@ -75,7 +75,11 @@ export function compare(test, cpu, tol) {
   let note = ''
   let ok = true
   if (named && (isArr(test) || Object.keys(test).join() !== parts.join())) {
-    return { ok: false, err: Infinity, note: `outputs [${isArr(test) ? 'one array' : Object.keys(test)}] vs [${parts}]` }
+    return {
+      ok: false,
+      err: Infinity,
+      note: `outputs [${isArr(test) ? 'one array' : Object.keys(test)}] vs [${parts}]`,
+    }
   }
   for (const k of parts) {
     const a = named ? test[k] : test

@@ -10,7 +10,10 @@ const wShape = [nPost, nPre]
 
 const ruleInputs = (dtype) => (r) => ({
   w: r.uniform(nPost * nPre, 0, 0.2, dtype),
-  warm: Array.from({ length: 4 }, () => ({ sPre: r.spikes(B * nPre, 0.1, dtype), sPost: r.spikes(B * nPost, 0.1, dtype) })),
+  warm: Array.from({ length: 4 }, () => ({
+    sPre: r.spikes(B * nPre, 0.1, dtype),
+    sPost: r.spikes(B * nPost, 0.1, dtype),
+  })),
   sPre: r.spikes(B * nPre, 0.05, dtype),
   sPost: r.spikes(B * nPost, 0.05, dtype),
   rPost: r.uniform(nPost, -1, 1, dtype),
@@ -48,7 +51,10 @@ for (const dtype of ['float32', 'float64']) {
 }
 rule('nearestOnlineStep immediate, no normalisation, zeroRows=nan', 'float32', ONLINE, (ops, device, T, h, w) => {
   const state = ops.createOnlineState(B, nPre, nPost, { device })
-  return { state, step: (a, b) => ops.nearestOnlineStep(state, a, b, w, { immediate: true, normalise: false, zeroRows: 'nan' }) }
+  return {
+    state,
+    step: (a, b) => ops.nearestOnlineStep(state, a, b, w, { immediate: true, normalise: false, zeroRows: 'nan' }),
+  }
 })
 rule('nearestOnlineStepAsync', 'float32', ONLINE, (ops, device, T, h, w) => {
   const state = ops.createOnlineState(B, nPre, nPost, { device })
@@ -113,11 +119,16 @@ rule('rstdpStep per-sample reward [B]', 'float32', [...RSTDP, 'sPrePrev', 'sPost
   const r = T(h.rB, [B])
   return { state, step: (a, b) => ops.rstdpStep(state, a, b, r, w) }
 })
-rule('rstdpStep per-sample-post reward [B,N_post]', 'float32', [...RSTDP, 'sPrePrev', 'sPostPrev'], (ops, device, T, h, w) => {
-  const state = ops.createRstdpState(B, nPre, nPost, { device, perSampleReward: true })
-  const r = T(h.rBPost, [B, nPost])
-  return { state, step: (a, b) => ops.rstdpStep(state, a, b, r, w) }
-})
+rule(
+  'rstdpStep per-sample-post reward [B,N_post]',
+  'float32',
+  [...RSTDP, 'sPrePrev', 'sPostPrev'],
+  (ops, device, T, h, w) => {
+    const state = ops.createRstdpState(B, nPre, nPost, { device, perSampleReward: true })
+    const r = T(h.rBPost, [B, nPost])
+    return { state, step: (a, b) => ops.rstdpStep(state, a, b, r, w) }
+  },
+)
 rule('rstdpStepAsync global reward', 'float32', RSTDP, (ops, device, T, h, w) => {
   const state = ops.createRstdpState(B, nPre, nPost, { device })
   return { state, step: (a, b) => ops.rstdpStepAsync(state, a, b, -0.3, w) }
@@ -139,7 +150,10 @@ rule('rstdpetStepAsync global reward', 'float32', [...RSTDP, 'et'], (ops, device
   const [b, np, nq] = [8, N_IN, 401]
   const inputs = (r) => ({
     w0: r.ints(nq * np, 0, 110),
-    warm: Array.from({ length: 4 }, () => ({ sPre: r.spikes(b * np, 0.2, 'int32'), sPost: r.spikes(b * nq, 0.2, 'int32') })),
+    warm: Array.from({ length: 4 }, () => ({
+      sPre: r.spikes(b * np, 0.2, 'int32'),
+      sPost: r.spikes(b * nq, 0.2, 'int32'),
+    })),
     sPre: r.spikes(b * np, 0.2, 'int32'),
     sPost: r.spikes(b * nq, 0.2, 'int32'),
     draws: r.ints(2 * b * nq * np, 0, 2 ** 14),
@@ -161,7 +175,10 @@ rule('rstdpetStepAsync global reward', 'float32', [...RSTDP, 'et'], (ops, device
         for (const s of h.warm) ops.intStdpStep(state, T(s.sPre, [b, np]), T(s.sPost, [b, nq]), thresh, w, p)
         const sPre = T(h.sPre, [b, np])
         const sPost = T(h.sPost, [b, nq])
-        const step = mode === 'async' ? () => ops.intStdpStepAsync(state, sPre, sPost, thresh, w, p) : () => ops.intStdpStep(state, sPre, sPost, thresh, w, p)
+        const step =
+          mode === 'async'
+            ? () => ops.intStdpStepAsync(state, sPre, sPost, thresh, w, p)
+            : () => ops.intStdpStep(state, sPre, sPost, thresh, w, p)
         return { run: step, out: () => ({ xPre: state.xPre.toArray(), xPost: state.xPost.toArray(), w: w.toArray() }) }
       },
     })
@@ -177,7 +194,10 @@ rule('rstdpetStepAsync global reward', 'float32', [...RSTDP, 'et'], (ops, device
     w0: r.uniform(nq * np, 0, 0.5),
     steps: Array.from({ length: 8 }, () => ({ sPre: r.spikes(b * np, 0.2), sPost: r.spikes(b * nq, 0.2) })),
     wi: r.ints(nq * np, 0, 110),
-    iSteps: Array.from({ length: 5 }, () => ({ sPre: r.spikes(b * np, 0.3, 'int32'), sPost: r.spikes(b * nq, 0.3, 'int32') })),
+    iSteps: Array.from({ length: 5 }, () => ({
+      sPre: r.spikes(b * np, 0.3, 'int32'),
+      sPost: r.spikes(b * nq, 0.3, 'int32'),
+    })),
   })
   const tol = { rtol: 1e-5, atol: 1e-6 }
   ruleRows.push({
@@ -209,7 +229,10 @@ rule('rstdpetStepAsync global reward', 'float32', [...RSTDP, 'et'], (ops, device
     tol: EXACT,
     make: ({ ops }, device, h, T) => {
       const w = T(h.wi, [nq, np])
-      const th = T(Int32Array.from({ length: nq }, (_, j) => 4900 + 5 * j), [nq])
+      const th = T(
+        Int32Array.from({ length: nq }, (_, j) => 4900 + 5 * j),
+        [nq],
+      )
       const st = T.keepAll(ops.createIntStdpState(b, np, nq, { device }))
       const spikes = h.iSteps.map((k) => [T(k.sPre, [b, np]), T(k.sPost, [b, nq])])
       return {

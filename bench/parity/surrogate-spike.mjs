@@ -2,7 +2,17 @@
 // surrogate, scalar and per-neuron alpha/threshold, float32 and float64, sync and async.
 import { arrays, BATCH, BIGSUM, ELEM, EXACT, fresh, N_HID, T_STEPS, table } from './common.mjs'
 
-export const SURROGATES = ['STCA', 'STBP', 'SigmoidGrad', 'AtanGrad', 'RectangleGrad', 'GateGrad', 'QGateGrad', 'ReLUGrad', 'straight_through_estimator']
+export const SURROGATES = [
+  'STCA',
+  'STBP',
+  'SigmoidGrad',
+  'AtanGrad',
+  'RectangleGrad',
+  'GateGrad',
+  'QGateGrad',
+  'ReLUGrad',
+  'straight_through_estimator',
+]
 const shape = [T_STEPS, BATCH, N_HID]
 const n = T_STEPS * BATCH * N_HID
 
@@ -10,10 +20,17 @@ const inputs = (dtype) => (r) => {
   const x = r.uniform(n, -1, 2, dtype)
   // A few elements exactly at the threshold, where the surrogates' comparisons differ.
   for (let i = 0; i < n; i += 997) x[i] = 0.5
-  return { x, up: r.uniform(n, -1, 1, dtype), alpha: r.uniform(N_HID, 0.5, 3, dtype), th: r.uniform(N_HID, 0.2, 0.8, dtype) }
+  return {
+    x,
+    up: r.uniform(n, -1, 1, dtype),
+    alpha: r.uniform(N_HID, 0.5, 3, dtype),
+    th: r.uniform(N_HID, 0.2, 0.8, dtype),
+  }
 }
 const opts = (h, T, c) =>
-  c.perNeuron ? { alpha: T(h.alpha, [N_HID]), threshold: T(h.th, [N_HID]) } : { threshold: 0.5, ...(c.normalized ? { normalized: true } : {}) }
+  c.perNeuron
+    ? { alpha: T(h.alpha, [N_HID]), threshold: T(h.th, [N_HID]) }
+    : { threshold: 0.5, ...(c.normalized ? { normalized: true } : {}) }
 
 const cases = []
 for (const kind of SURROGATES) cases.push({ kind, dtype: 'float32', perNeuron: false, normalized: false })
@@ -36,7 +53,10 @@ for (const c of cases) {
     make: ({ ops }, device, h, T) => {
       const x = T(h.x, shape)
       const o = opts(h, T, c)
-      return fresh(() => ops.surrogateForward(c.kind, x, o), (r) => r.toArray())
+      return fresh(
+        () => ops.surrogateForward(c.kind, x, o),
+        (r) => r.toArray(),
+      )
     },
   })
   rows.push({
@@ -59,7 +79,10 @@ rows.push({
   tol: EXACT,
   make: ({ ops }, device, h, T) => {
     const x = T(h.x, shape)
-    return fresh(() => ops.surrogateForwardAsync('STCA', x, { threshold: 0.5 }), (r) => r.toArray())
+    return fresh(
+      () => ops.surrogateForwardAsync('STCA', x, { threshold: 0.5 }),
+      (r) => r.toArray(),
+    )
   },
 })
 rows.push({

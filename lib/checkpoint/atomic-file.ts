@@ -52,9 +52,8 @@ export async function removeStaleTemporaries(file: string): Promise<string[]> {
       const pid = Number(m[2])
       const path = nodePath.join(dir, name)
       // ours: stale unless in flight; another thread of this process: alive; another process: if it is gone
-      const stale = m[1] === writerId
-        ? !inFlight.has(path)
-        : pid !== process.pid && pid > 0 && pid < 2 ** 31 && !alive(pid)
+      const stale =
+        m[1] === writerId ? !inFlight.has(path) : pid !== process.pid && pid > 0 && pid < 2 ** 31 && !alive(pid)
       if (!stale) continue
       try {
         await unlink(path)
@@ -108,4 +107,3 @@ export async function writeFileAtomic(file: string, data: string | Buffer): Prom
   }
   return abs
 }
-

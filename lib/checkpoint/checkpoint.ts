@@ -33,7 +33,15 @@ import { Program } from '../executors/step.js'
 import { Tensor } from '../runtime/tensor.js'
 import { isPlainObject, options as checkOptions } from '../validate.js'
 import { writeFileAtomic } from './atomic-file.js'
-import { decodeFile, encodeFile, FORMAT_VERSION, isHostTensor, storable, type CkptValue, type HostTensor } from './format.js'
+import {
+  decodeFile,
+  encodeFile,
+  FORMAT_VERSION,
+  isHostTensor,
+  storable,
+  type CkptValue,
+  type HostTensor,
+} from './format.js'
 
 /** The executors a checkpoint can capture. */
 export type CheckpointProgram = FeedForwardProgram | Program
@@ -116,7 +124,8 @@ function target(program: unknown): Target {
   if (program instanceof FeedForwardProgram) {
     const params = [...program.parameters]
     for (const [name, p] of params) {
-      if (p.data.disposed) throw new StateError(`program was used after dispose() (parameter '${name}' is disposed)`, { param: 'program' })
+      if (p.data.disposed)
+        throw new StateError(`program was used after dispose() (parameter '${name}' is disposed)`, { param: 'program' })
     }
     const gen = program.generator
     return {
@@ -137,7 +146,12 @@ function target(program: unknown): Target {
     if (program.disposed) throw new StateError('the program was used after dispose()', { param: 'program' })
     const slots: Slot[] = program.spec.slots
       .filter((s) => s.kind === 'param' || s.kind === 'stay')
-      .map((s) => ({ name: s.name, kind: s.kind as 'param' | 'stay', dtype: s.dtype as DType, shape: s.batched ? [program.batch, ...s.shape] : [...s.shape] }))
+      .map((s) => ({
+        name: s.name,
+        kind: s.kind as 'param' | 'stay',
+        dtype: s.dtype as DType,
+        shape: s.batched ? [program.batch, ...s.shape] : [...s.shape],
+      }))
     return {
       kind: 'program',
       network: program.spec.network,
@@ -193,14 +207,22 @@ function stateful(v: unknown): Stateful | null {
 function optimizerOf(l: Learner, i: number): Stateful | null {
   if (l.optimizer === null) return null
   const s = stateful(l.optimizer)
-  if (!s) throw new InvalidArgumentError(`learner '${l.name}': its optimizer has no stateDict()/loadStateDict() and cannot be checkpointed`, { param: `learners[${i}]` })
+  if (!s)
+    throw new InvalidArgumentError(
+      `learner '${l.name}': its optimizer has no stateDict()/loadStateDict() and cannot be checkpointed`,
+      { param: `learners[${i}]` },
+    )
   return s
 }
 
 function schedulerOf(l: Learner, i: number): Stateful | null {
   if (l.lrScheduler === null) return null
   const s = stateful(l.lrScheduler)
-  if (!s) throw new InvalidArgumentError(`learner '${l.name}': its lr schedule has no stateDict()/loadStateDict() and cannot be checkpointed`, { param: `learners[${i}]` })
+  if (!s)
+    throw new InvalidArgumentError(
+      `learner '${l.name}': its lr schedule has no stateDict()/loadStateDict() and cannot be checkpointed`,
+      { param: `learners[${i}]` },
+    )
   return s
 }
 
@@ -217,7 +239,10 @@ function checkStateFinite(v: unknown, path: string, learner: string): void {
     const data = isHostTensor(v) ? v.data : (v as AnyTypedArray)
     const k = firstNonFinite(data)
     if (k >= 0) {
-      throw new InvalidArgumentError(`learner '${learner}': ${path} holds a non-finite value (${data[k]}) at element ${k}: refusing to save a diverged model`, { param: path })
+      throw new InvalidArgumentError(
+        `learner '${learner}': ${path} holds a non-finite value (${data[k]}) at element ${k}: refusing to save a diverged model`,
+        { param: path },
+      )
     }
     return
   }
@@ -237,28 +262,41 @@ export function checkpointState(opts: CheckpointOptions): Checkpoint {
   const o = checkOptions('options', opts, ['program', 'learners', 'extra'])
   const t = target(o.program)
   const learners = checkLearners(o.learners)
-  if (o.extra !== undefined && !isPlainObject(o.extra)) throw invalidArgument('extra', 'a plain object of JSON values', o.extra)
+  if (o.extra !== undefined && !isPlainObject(o.extra))
+    throw invalidArgument('extra', 'a plain object of JSON values', o.extra)
   const extra = storable(o.extra ?? {}, 'extra') as Record<string, unknown>
   const tensors: CheckpointTensor[] = t.slots.map((s) => {
     const data = t.read(s)
     const k = firstNonFinite(data)
     if (k >= 0) {
       const what = s.kind === 'param' ? 'parameter' : 'state'
-      throw new InvalidArgumentError(`${what} '${s.name}' holds a non-finite value (${data[k]}) at element ${k}: refusing to save a diverged model`, { param: s.name })
+      throw new InvalidArgumentError(
+        `${what} '${s.name}' holds a non-finite value (${data[k]}) at element ${k}: refusing to save a diverged model`,
+        { param: s.name },
+      )
     }
     return { name: s.name, kind: s.kind, dtype: s.dtype, shape: s.shape.slice(), data }
   })
   const savedLearners: CheckpointLearner[] = learners.map((l, i) => {
     const opt = optimizerOf(l, i)
     const sch = schedulerOf(l, i)
-    const optState = opt ? (storable(opt.stateDict(), `learners[${i}].optimizer`, false) as Record<string, unknown>) : null
+    const optState = opt
+      ? (storable(opt.stateDict(), `learners[${i}].optimizer`, false) as Record<string, unknown>)
+      : null
     if (optState) checkStateFinite(optState.state, `learners[${i}].optimizer.state`, l.name)
     return {
       name: l.name,
       algorithm: l.algorithm,
       params: [...l.trainingParamNames],
-      optimizer: optState ? { name: l.optimName ?? (l.optimizer as { name?: string }).name ?? 'optimizer', state: optState } : null,
-      scheduler: sch ? { name: l.lrScheduleName ?? 'schedule', state: storable(sch.stateDict(), `learners[${i}].scheduler`, false) as Record<string, unknown> } : null,
+      optimizer: optState
+        ? { name: l.optimName ?? (l.optimizer as { name?: string }).name ?? 'optimizer', state: optState }
+        : null,
+      scheduler: sch
+        ? {
+            name: l.lrScheduleName ?? 'schedule',
+            state: storable(sch.stateDict(), `learners[${i}].scheduler`, false) as Record<string, unknown>,
+          }
+        : null,
     }
   })
   return {
@@ -283,7 +321,11 @@ export function encodeCheckpoint(ck: Checkpoint): Buffer {
     kind: c.kind,
     network: c.network,
     createdAt: c.createdAt,
-    parameters: c.tensors.map((x) => ({ name: x.name, kind: x.kind, tensor: { dtype: x.dtype, shape: x.shape, data: x.data } })),
+    parameters: c.tensors.map((x) => ({
+      name: x.name,
+      kind: x.kind,
+      tensor: { dtype: x.dtype, shape: x.shape, data: x.data },
+    })),
     rng: c.rng,
     learners: c.learners as unknown as CkptValue,
     extra: c.extra as CkptValue,
@@ -299,14 +341,30 @@ export function decodeCheckpoint(buf: Uint8Array, source = 'checkpoint'): Checkp
   const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
   const h = decodeFile(b, source)
   const bad = (msg: string) => new IOError(`${source} is damaged: ${msg}`, { param: 'path' })
-  if (h.format !== 'spaic-checkpoint') throw new IOError(`${source} is not a spaic-learning checkpoint (format ${JSON.stringify(h.format)})`, { param: 'path' })
+  if (h.format !== 'spaic-checkpoint')
+    throw new IOError(`${source} is not a spaic-learning checkpoint (format ${JSON.stringify(h.format)})`, {
+      param: 'path',
+    })
   if (!Array.isArray(h.parameters)) throw bad('no parameter list')
   const tensors = h.parameters.map((p, i) => {
     if (!isPlainObject(p) || !isHostTensor(p.tensor)) throw bad(`parameter entry ${i} is malformed`)
     const t = p.tensor as HostTensor
     return { name: p.name, kind: p.kind, dtype: t.dtype, shape: t.shape, data: t.data }
   })
-  return checkShape({ version: FORMAT_VERSION, kind: h.kind, network: h.network, createdAt: h.createdAt, tensors, rng: h.rng, learners: h.learners, extra: h.extra }, source, bad)
+  return checkShape(
+    {
+      version: FORMAT_VERSION,
+      kind: h.kind,
+      network: h.network,
+      createdAt: h.createdAt,
+      tensors,
+      rng: h.rng,
+      learners: h.learners,
+      extra: h.extra,
+    },
+    source,
+    bad,
+  )
 }
 
 /** Structural check of a Checkpoint (from a file or built by hand). */
@@ -317,23 +375,39 @@ function checkShape(v: unknown, source: string, bad: (msg: string) => SpaicError
   if (!Array.isArray(v.tensors)) throw bad('no tensor list')
   const names = new Set<string>()
   v.tensors.forEach((x, i) => {
-    if (!isPlainObject(x) || typeof x.name !== 'string' || (x.kind !== 'param' && x.kind !== 'stay')) throw bad(`tensor entry ${i} is malformed`)
-    if (!isHostTensor({ dtype: x.dtype, shape: x.shape, data: x.data })) throw bad(`tensor '${x.name}' has inconsistent dtype, shape and data`)
+    if (!isPlainObject(x) || typeof x.name !== 'string' || (x.kind !== 'param' && x.kind !== 'stay'))
+      throw bad(`tensor entry ${i} is malformed`)
+    if (!isHostTensor({ dtype: x.dtype, shape: x.shape, data: x.data }))
+      throw bad(`tensor '${x.name}' has inconsistent dtype, shape and data`)
     if (names.has(x.name)) throw bad(`tensor '${x.name}' appears twice`)
     names.add(x.name)
   })
   const r = v.rng
-  if (!isPlainObject(r) || typeof r.seed !== 'string' || !/^[0-9]{1,20}$/.test(r.seed) || BigInt(r.seed) >= 1n << 64n || !Number.isSafeInteger(r.offset) || (r.offset as number) < 0) {
+  if (
+    !isPlainObject(r) ||
+    typeof r.seed !== 'string' ||
+    !/^[0-9]{1,20}$/.test(r.seed) ||
+    BigInt(r.seed) >= 1n << 64n ||
+    !Number.isSafeInteger(r.offset) ||
+    (r.offset as number) < 0
+  ) {
     throw bad('malformed random stream state')
   }
   if (!Array.isArray(v.learners)) throw bad('no learner list')
   v.learners.forEach((l, i) => {
-    if (!isPlainObject(l) || typeof l.name !== 'string' || typeof l.algorithm !== 'string' || !Array.isArray(l.params) || l.params.some((p) => typeof p !== 'string')) {
+    if (
+      !isPlainObject(l) ||
+      typeof l.name !== 'string' ||
+      typeof l.algorithm !== 'string' ||
+      !Array.isArray(l.params) ||
+      l.params.some((p) => typeof p !== 'string')
+    ) {
       throw bad(`learner entry ${i} is malformed`)
     }
     for (const k of ['optimizer', 'scheduler'] as const) {
       const o = l[k]
-      if (o !== null && (!isPlainObject(o) || typeof o.name !== 'string' || !isPlainObject(o.state))) throw bad(`learner entry ${i}: malformed ${k} state`)
+      if (o !== null && (!isPlainObject(o) || typeof o.name !== 'string' || !isPlainObject(o.state)))
+        throw bad(`learner entry ${i}: malformed ${k} state`)
     }
   })
   if (!isPlainObject(v.extra)) throw bad('extra is not an object')
@@ -363,55 +437,103 @@ export function restoreCheckpoint(ck: Checkpoint, opts: RestoreOptions & { sourc
   // 1. the model
   if (c.kind !== t.kind) {
     const names = { feedforward: 'a FeedForwardProgram', program: 'a step Program (buildProgram)' }
-    throw new InvalidArgumentError(`${source} holds ${names[c.kind]}, but ${names[t.kind]} was given`, { param: 'program' })
+    throw new InvalidArgumentError(`${source} holds ${names[c.kind]}, but ${names[t.kind]} was given`, {
+      param: 'program',
+    })
   }
   const saved = new Map(c.tensors.map((x) => [x.name, x]))
   const plan: Array<[Slot, AnyTypedArray]> = []
   for (const s of t.slots) {
     const x = saved.get(s.name)
     const what = s.kind === 'param' ? 'parameter' : 'state'
-    if (!x) throw new InvalidArgumentError(`${source} has no ${what} '${s.name}' (it holds ${c.tensors.map((y) => y.name).join(', ') || 'none'}): it was saved from another network`, { param: s.name })
-    if (x.kind !== s.kind) throw new InvalidArgumentError(`${source}: '${s.name}' is saved as ${x.kind}, the program has it as ${s.kind}`, { param: s.name })
-    if (x.dtype !== s.dtype) throw new ShapeError(`${source}: ${what} '${s.name}' is ${x.dtype}, the program's is ${s.dtype}`, { param: s.name })
+    if (!x)
+      throw new InvalidArgumentError(
+        `${source} has no ${what} '${s.name}' (it holds ${c.tensors.map((y) => y.name).join(', ') || 'none'}): it was saved from another network`,
+        { param: s.name },
+      )
+    if (x.kind !== s.kind)
+      throw new InvalidArgumentError(`${source}: '${s.name}' is saved as ${x.kind}, the program has it as ${s.kind}`, {
+        param: s.name,
+      })
+    if (x.dtype !== s.dtype)
+      throw new ShapeError(`${source}: ${what} '${s.name}' is ${x.dtype}, the program's is ${s.dtype}`, {
+        param: s.name,
+      })
     if (!sameShape(x.shape, s.shape)) {
-      throw new ShapeError(`${source}: ${what} '${s.name}' has shape [${x.shape.join(', ')}], the program's is [${s.shape.join(', ')}]`, { param: s.name })
+      throw new ShapeError(
+        `${source}: ${what} '${s.name}' has shape [${x.shape.join(', ')}], the program's is [${s.shape.join(', ')}]`,
+        { param: s.name },
+      )
     }
     const k = firstNonFinite(x.data)
-    if (k >= 0) throw new InvalidArgumentError(`${source}: ${what} '${s.name}' holds a non-finite value (${x.data[k]}) at element ${k}`, { param: s.name })
+    if (k >= 0)
+      throw new InvalidArgumentError(
+        `${source}: ${what} '${s.name}' holds a non-finite value (${x.data[k]}) at element ${k}`,
+        { param: s.name },
+      )
     plan.push([s, x.data])
   }
   const mine = new Set(t.slots.map((s) => s.name))
   const extraTensor = c.tensors.find((x) => !mine.has(x.name))
-  if (extraTensor) throw new InvalidArgumentError(`${source} holds '${extraTensor.name}', which the program does not have: it was saved from another network`, { param: extraTensor.name })
+  if (extraTensor)
+    throw new InvalidArgumentError(
+      `${source} holds '${extraTensor.name}', which the program does not have: it was saved from another network`,
+      { param: extraTensor.name },
+    )
   // 2. the learners
   if (c.learners.length !== learners.length) {
     const list = c.learners.map((l) => `'${l.name}' (${l.algorithm})`).join(', ') || 'none'
-    throw new InvalidArgumentError(`${source} holds the state of ${c.learners.length} learner(s) (${list}), but ${learners.length} were given`, { param: 'learners' })
+    throw new InvalidArgumentError(
+      `${source} holds the state of ${c.learners.length} learner(s) (${list}), but ${learners.length} were given`,
+      { param: 'learners' },
+    )
   }
   const pairs = learners.map((l, i) => {
     const s = c.learners[i]!
     const param = `learners[${i}]`
-    if (s.algorithm !== l.algorithm) throw new InvalidArgumentError(`${source}: learner ${i} was '${s.algorithm}', ${param} is '${l.algorithm}'`, { param })
+    if (s.algorithm !== l.algorithm)
+      throw new InvalidArgumentError(`${source}: learner ${i} was '${s.algorithm}', ${param} is '${l.algorithm}'`, {
+        param,
+      })
     const names = l.trainingParamNames
-    if (!sameNames(s.params, names)) throw new InvalidArgumentError(`${source}: learner ${i} trained [${s.params.join(', ')}], ${param} trains [${names.join(', ')}]`, { param })
+    if (!sameNames(s.params, names))
+      throw new InvalidArgumentError(
+        `${source}: learner ${i} trained [${s.params.join(', ')}], ${param} trains [${names.join(', ')}]`,
+        { param },
+      )
     const opt = optimizerOf(l, i)
     const sch = schedulerOf(l, i)
     if ((s.optimizer === null) !== (opt === null)) {
-      throw new InvalidArgumentError(`${source}: learner ${i} was saved ${s.optimizer ? `with optimizer ${s.optimizer.name}` : 'without an optimizer'}, ${param} has ${opt ? `optimizer ${l.optimName}` : 'none'}`, { param })
+      throw new InvalidArgumentError(
+        `${source}: learner ${i} was saved ${s.optimizer ? `with optimizer ${s.optimizer.name}` : 'without an optimizer'}, ${param} has ${opt ? `optimizer ${l.optimName}` : 'none'}`,
+        { param },
+      )
     }
     if (s.optimizer && l.optimName !== null && s.optimizer.name !== l.optimName) {
-      throw new InvalidArgumentError(`${source}: learner ${i} used optimizer ${s.optimizer.name}, ${param} uses ${l.optimName}`, { param })
+      throw new InvalidArgumentError(
+        `${source}: learner ${i} used optimizer ${s.optimizer.name}, ${param} uses ${l.optimName}`,
+        { param },
+      )
     }
     if ((s.scheduler === null) !== (sch === null)) {
-      throw new InvalidArgumentError(`${source}: learner ${i} was saved ${s.scheduler ? `with lr schedule ${s.scheduler.name}` : 'without an lr schedule'}, ${param} has ${sch ? `lr schedule ${l.lrScheduleName}` : 'none'}`, { param })
+      throw new InvalidArgumentError(
+        `${source}: learner ${i} was saved ${s.scheduler ? `with lr schedule ${s.scheduler.name}` : 'without an lr schedule'}, ${param} has ${sch ? `lr schedule ${l.lrScheduleName}` : 'none'}`,
+        { param },
+      )
     }
     if (s.scheduler && l.lrScheduleName !== null && s.scheduler.name !== l.lrScheduleName) {
-      throw new InvalidArgumentError(`${source}: learner ${i} used lr schedule ${s.scheduler.name}, ${param} uses ${l.lrScheduleName}`, { param })
+      throw new InvalidArgumentError(
+        `${source}: learner ${i} used lr schedule ${s.scheduler.name}, ${param} uses ${l.lrScheduleName}`,
+        { param },
+      )
     }
     return { l, s, opt, sch, param }
   })
   // 3. the random stream
-  if (c.rng.offset > 9e15) throw new InvalidArgumentError(`${source}: random stream offset ${c.rng.offset} is out of range`, { param: 'checkpoint' })
+  if (c.rng.offset > 9e15)
+    throw new InvalidArgumentError(`${source}: random stream offset ${c.rng.offset} is out of range`, {
+      param: 'checkpoint',
+    })
   t.checkRng(c.rng)
 
   // Commit. Optimizer and schedule loads validate their dicts before they change anything; if a later
@@ -422,12 +544,22 @@ export function restoreCheckpoint(ck: Checkpoint, opts: RestoreOptions & { sourc
       if (opt && s.optimizer) {
         const before = opt.stateDict()
         undo.push(() => opt.loadStateDict(before))
-        loadInto(opt, s.optimizer.state, `${source}: learner '${l.name}': the saved optimizer state does not fit`, param)
+        loadInto(
+          opt,
+          s.optimizer.state,
+          `${source}: learner '${l.name}': the saved optimizer state does not fit`,
+          param,
+        )
       }
       if (sch && s.scheduler) {
         const before = sch.stateDict()
         undo.push(() => sch.loadStateDict(before))
-        loadInto(sch, s.scheduler.state, `${source}: learner '${l.name}': the saved lr schedule state does not fit`, param)
+        loadInto(
+          sch,
+          s.scheduler.state,
+          `${source}: learner '${l.name}': the saved lr schedule state does not fit`,
+          param,
+        )
       }
     }
     const rngBefore = t.rng()
@@ -459,7 +591,9 @@ function loadInto(target: Stateful, state: Record<string, unknown>, what: string
  */
 export function programWeights(program: CheckpointProgram): CheckpointTensor[] {
   const t = target(program)
-  return t.slots.filter((s) => s.kind === 'param').map((s) => ({ name: s.name, kind: s.kind, dtype: s.dtype, shape: s.shape, data: t.read(s) }))
+  return t.slots
+    .filter((s) => s.kind === 'param')
+    .map((s) => ({ name: s.name, kind: s.kind, dtype: s.dtype, shape: s.shape, data: t.read(s) }))
 }
 
 // ---- files ------------------------------------------------------------------------------------------

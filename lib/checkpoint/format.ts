@@ -53,10 +53,16 @@ export interface HostTensor {
 }
 
 /** What a checkpoint holds before it is written / after it is read: JSON-like values plus host tensors. */
-export type CkptValue = null | boolean | number | string | HostTensor | AnyTypedArray | CkptValue[] | { [k: string]: CkptValue }
+export type CkptValue =
+  null | boolean | number | string | HostTensor | AnyTypedArray | CkptValue[] | { [k: string]: CkptValue }
 
 function isTyped(v: unknown): v is AnyTypedArray {
-  return v instanceof Float32Array || v instanceof Float64Array || v instanceof Int32Array || (v instanceof Uint8Array && !(v instanceof Buffer))
+  return (
+    v instanceof Float32Array ||
+    v instanceof Float64Array ||
+    v instanceof Int32Array ||
+    (v instanceof Uint8Array && !(v instanceof Buffer))
+  )
 }
 
 function dtypeOf(a: AnyTypedArray): DType {
@@ -111,11 +117,13 @@ function fromLe(dtype: DType, bytes: Buffer): AnyTypedArray {
 export function storable(v: unknown, path: string, copy = true): CkptValue {
   const seen = new Set<object>()
   const walk = (x: unknown, p: string, depth: number): CkptValue => {
-    if (depth > MAX_DEPTH) throw new InvalidArgumentError(`${p} is nested more than ${MAX_DEPTH} levels deep`, { param: p })
+    if (depth > MAX_DEPTH)
+      throw new InvalidArgumentError(`${p} is nested more than ${MAX_DEPTH} levels deep`, { param: p })
     if (x === null || typeof x === 'boolean' || typeof x === 'string' || typeof x === 'number') return x
     if (isTyped(x)) return copy ? x.slice() : x
     if (typeof x === 'object') {
-      if (seen.has(x)) throw new InvalidArgumentError(`${p} refers back to itself (a cycle cannot be stored)`, { param: p })
+      if (seen.has(x))
+        throw new InvalidArgumentError(`${p} refers back to itself (a cycle cannot be stored)`, { param: p })
       seen.add(x)
       try {
         if (Array.isArray(x)) return x.map((y, i) => walk(y, `${p}[${i}]`, depth + 1))
@@ -130,7 +138,10 @@ export function storable(v: unknown, path: string, copy = true): CkptValue {
       }
     }
     const what = typeof x === 'object' ? `a ${(x as object).constructor?.name ?? 'object'}` : `a ${typeof x}`
-    throw new InvalidArgumentError(`${p} cannot be stored in a checkpoint (${what}; expected JSON values, typed arrays or host tensors)`, { param: p })
+    throw new InvalidArgumentError(
+      `${p} cannot be stored in a checkpoint (${what}; expected JSON values, typed arrays or host tensors)`,
+      { param: p },
+    )
   }
   return walk(v, path, 0)
 }
@@ -156,7 +167,8 @@ export function encodeFile(header: Record<string, unknown>): Buffer {
     return table.length - 1
   }
   const enc = (v: unknown): unknown => {
-    if (typeof v === 'number') return Number.isFinite(v) ? v : { $num: Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity' }
+    if (typeof v === 'number')
+      return Number.isFinite(v) ? v : { $num: Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity' }
     if (v === null || typeof v !== 'object') return v
     if (isTyped(v)) return { $tensor: addTensor(dtypeOf(v), [v.length], v) }
     if (Array.isArray(v)) return v.map(enc)
@@ -168,7 +180,8 @@ export function encodeFile(header: Record<string, unknown>): Buffer {
   }
   const body = enc(storable(header, 'checkpoint', false)) as Record<string, unknown>
   const json = Buffer.from(JSON.stringify({ ...body, tensors: table }), 'utf8')
-  if (json.length > 0xffffffff) throw new InvalidArgumentError('the checkpoint header exceeds 4 GiB', { param: 'extra' })
+  if (json.length > 0xffffffff)
+    throw new InvalidArgumentError('the checkpoint header exceeds 4 GiB', { param: 'extra' })
   const pre = Buffer.alloc(PREAMBLE)
   pre.write(MAGIC, 0, 'latin1')
   pre.writeUInt32LE(FORMAT_VERSION, 8)
@@ -193,12 +206,18 @@ function damaged(source: string, what: string): IOError {
  */
 export function decodeFile(buf: Buffer, source: string): Record<string, unknown> {
   if (buf.length < 8 || buf.toString('latin1', 0, 8) !== MAGIC) {
-    throw new IOError(`${source} is not a spaic-learning checkpoint (it does not start with "${MAGIC}")`, { param: 'path' })
+    throw new IOError(`${source} is not a spaic-learning checkpoint (it does not start with "${MAGIC}")`, {
+      param: 'path',
+    })
   }
-  if (buf.length < PREAMBLE + DIGEST) throw damaged(source, `truncated: ${buf.length} bytes, a checkpoint has at least ${PREAMBLE + DIGEST}`)
+  if (buf.length < PREAMBLE + DIGEST)
+    throw damaged(source, `truncated: ${buf.length} bytes, a checkpoint has at least ${PREAMBLE + DIGEST}`)
   const version = buf.readUInt32LE(8)
   if (version !== FORMAT_VERSION) {
-    throw new IOError(`${source} is a checkpoint of format version ${version}; this package reads version ${FORMAT_VERSION}`, { param: 'path' })
+    throw new IOError(
+      `${source} is a checkpoint of format version ${version}; this package reads version ${FORMAT_VERSION}`,
+      { param: 'path' },
+    )
   }
   const H = buf.readUInt32LE(12)
   const P = buf.readBigUInt64LE(16)
@@ -206,11 +225,17 @@ export function decodeFile(buf: Buffer, source: string): Record<string, unknown>
   const payloadStart = headEnd + ((8 - (headEnd % 8)) % 8)
   const expected = BigInt(payloadStart) + P + BigInt(DIGEST)
   if (expected !== BigInt(buf.length)) {
-    throw damaged(source, expected > BigInt(buf.length) ? `truncated: ${buf.length} bytes of the ${expected} its preamble announces` : `${buf.length} bytes where its preamble announces ${expected}`)
+    throw damaged(
+      source,
+      expected > BigInt(buf.length)
+        ? `truncated: ${buf.length} bytes of the ${expected} its preamble announces`
+        : `${buf.length} bytes where its preamble announces ${expected}`,
+    )
   }
   const body = buf.subarray(0, buf.length - DIGEST)
   const digest = createHash('sha256').update(body).digest()
-  if (!digest.equals(buf.subarray(buf.length - DIGEST))) throw damaged(source, 'its SHA-256 checksum does not match its contents')
+  if (!digest.equals(buf.subarray(buf.length - DIGEST)))
+    throw damaged(source, 'its SHA-256 checksum does not match its contents')
   let raw: unknown
   try {
     raw = JSON.parse(buf.toString('utf8', PREAMBLE, headEnd))
@@ -227,13 +252,20 @@ export function decodeFile(buf: Buffer, source: string): Record<string, unknown>
     if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw bad('bad shape')
     const shape = e.shape as number[]
     const n = shape.reduce((a, b) => a * b, 1)
-    if (!Number.isSafeInteger(e.offset) || !Number.isSafeInteger(e.bytes) || (e.offset as number) < 0 || (e.offset as number) % 8 !== 0) throw bad('bad offset')
+    if (
+      !Number.isSafeInteger(e.offset) ||
+      !Number.isSafeInteger(e.bytes) ||
+      (e.offset as number) < 0 ||
+      (e.offset as number) % 8 !== 0
+    )
+      throw bad('bad offset')
     if (e.bytes !== n * ITEM[dtype]) throw bad(`${e.bytes} bytes for ${n} ${dtype} elements`)
     if ((e.offset as number) + (e.bytes as number) > payload.length) throw bad('runs past the end of the payload')
     return { dtype, shape, offset: e.offset as number, bytes: e.bytes as number }
   })
   const data = (i: unknown): TensorEntry & { data: AnyTypedArray } => {
-    if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= table.length) throw damaged(source, `a reference to tensor ${JSON.stringify(i)} of ${table.length}`)
+    if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= table.length)
+      throw damaged(source, `a reference to tensor ${JSON.stringify(i)} of ${table.length}`)
     const e = table[i]!
     return { ...e, data: fromLe(e.dtype, payload.subarray(e.offset, e.offset + e.bytes)) }
   }

@@ -40,19 +40,31 @@ function checkTensor(t: unknown, i: number): SafeTensor {
   const p = `tensors[${i}]`
   if (!isPlainObject(t)) throw invalidArgument(p, 'an object { name, dtype, shape, data }', t)
   const { name, dtype, shape, data } = t as Record<string, unknown>
-  if (typeof name !== 'string' || name.length === 0 || name === '__metadata__') throw invalidArgument(`${p}.name`, "a non-empty name other than '__metadata__'", name)
-  if (typeof dtype !== 'string' || !(dtype in CODES)) throw invalidArgument(`${p}.dtype`, `one of ${Object.keys(CODES).join(', ')}`, dtype)
-  if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw invalidArgument(`${p}.shape`, 'an array of sizes (integers >= 0)', shape)
+  if (typeof name !== 'string' || name.length === 0 || name === '__metadata__')
+    throw invalidArgument(`${p}.name`, "a non-empty name other than '__metadata__'", name)
+  if (typeof dtype !== 'string' || !(dtype in CODES))
+    throw invalidArgument(`${p}.dtype`, `one of ${Object.keys(CODES).join(', ')}`, dtype)
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0))
+    throw invalidArgument(`${p}.shape`, 'an array of sizes (integers >= 0)', shape)
   const Ctor = ARRAYS[dtype as DType]
   if (!(data instanceof Ctor)) throw invalidArgument(`${p}.data`, `a ${Ctor.name}`, data)
-  if (data.length !== numel(shape)) throw invalidArgument(`${p}.data`, `${numel(shape)} values for shape [${shape.join(', ')}]`, `${data.length} values`)
+  if (data.length !== numel(shape))
+    throw invalidArgument(
+      `${p}.data`,
+      `${numel(shape)} values for shape [${shape.join(', ')}]`,
+      `${data.length} values`,
+    )
   return { name, dtype: dtype as DType, shape: shape.slice(), data }
 }
 
 /** The bytes of a safetensors file holding `tensors` (in this order) and `metadata`. */
-export function encodeSafetensors(tensors: readonly SafeTensor[], metadata: Readonly<Record<string, string>> = {}): Buffer {
+export function encodeSafetensors(
+  tensors: readonly SafeTensor[],
+  metadata: Readonly<Record<string, string>> = {},
+): Buffer {
   if (!Array.isArray(tensors)) throw invalidArgument('tensors', 'an array of { name, dtype, shape, data }', tensors)
-  if (!isPlainObject(metadata) || Object.values(metadata).some((v) => typeof v !== 'string')) throw invalidArgument('metadata', 'an object of strings', metadata)
+  if (!isPlainObject(metadata) || Object.values(metadata).some((v) => typeof v !== 'string'))
+    throw invalidArgument('metadata', 'an object of strings', metadata)
   const checked = tensors.map(checkTensor)
   const header: Record<string, unknown> = {}
   if (Object.keys(metadata).length) header.__metadata__ = { ...metadata }
@@ -78,7 +90,10 @@ export function encodeSafetensors(tensors: readonly SafeTensor[], metadata: Read
 }
 
 /** Parses and checks a safetensors file's bytes: every header field, the offsets, the sizes. */
-export function decodeSafetensors(buf: Uint8Array, source = 'safetensors'): { tensors: SafeTensor[]; metadata: Record<string, string> } {
+export function decodeSafetensors(
+  buf: Uint8Array,
+  source = 'safetensors',
+): { tensors: SafeTensor[]; metadata: Record<string, string> } {
   const bad = (why: string) => new IOError(`${source}: not a valid safetensors file: ${why}`, { param: 'path' })
   if (!(buf instanceof Uint8Array)) throw invalidArgument('buf', 'a Uint8Array', buf)
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
@@ -98,20 +113,32 @@ export function decodeSafetensors(buf: Uint8Array, source = 'safetensors'): { te
   const entries: Array<SafeTensor & { begin: number; end: number }> = []
   for (const [name, v] of Object.entries(header)) {
     if (name === '__metadata__') {
-      if (!isPlainObject(v) || Object.values(v).some((x) => typeof x !== 'string')) throw bad('__metadata__ is not an object of strings')
+      if (!isPlainObject(v) || Object.values(v).some((x) => typeof x !== 'string'))
+        throw bad('__metadata__ is not an object of strings')
       Object.assign(metadata, v)
       continue
     }
     if (!isPlainObject(v)) throw bad(`tensor '${name}' is not described by an object`)
     const { dtype, shape, data_offsets: offs } = v as Record<string, unknown>
     const dt = typeof dtype === 'string' ? FROM_CODE[dtype] : undefined
-    if (dt === undefined) throw bad(`tensor '${name}' has dtype ${JSON.stringify(dtype)} (this package reads ${Object.keys(FROM_CODE).join(', ')})`)
-    if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw bad(`tensor '${name}' has shape ${JSON.stringify(shape)}`)
-    if (!Array.isArray(offs) || offs.length !== 2 || offs.some((o) => !Number.isSafeInteger(o) || o < 0) || offs[0] > offs[1] || offs[1] > data.length) {
+    if (dt === undefined)
+      throw bad(
+        `tensor '${name}' has dtype ${JSON.stringify(dtype)} (this package reads ${Object.keys(FROM_CODE).join(', ')})`,
+      )
+    if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0))
+      throw bad(`tensor '${name}' has shape ${JSON.stringify(shape)}`)
+    if (
+      !Array.isArray(offs) ||
+      offs.length !== 2 ||
+      offs.some((o) => !Number.isSafeInteger(o) || o < 0) ||
+      offs[0] > offs[1] ||
+      offs[1] > data.length
+    ) {
       throw bad(`tensor '${name}' has data_offsets ${JSON.stringify(offs)} (data: ${data.length} bytes)`)
     }
     const Ctor = ARRAYS[dt]
-    if (offs[1] - offs[0] !== numel(shape) * Ctor.BYTES_PER_ELEMENT) throw bad(`tensor '${name}': ${offs[1] - offs[0]} bytes for shape [${shape.join(', ')}] of ${dtype}`)
+    if (offs[1] - offs[0] !== numel(shape) * Ctor.BYTES_PER_ELEMENT)
+      throw bad(`tensor '${name}': ${offs[1] - offs[0]} bytes for shape [${shape.join(', ')}] of ${dtype}`)
     const bytes = data.subarray(offs[0], offs[1])
     const copy = new Ctor(numel(shape))
     Buffer.from(copy.buffer).set(bytes)
@@ -140,19 +167,26 @@ function checkPath(v: unknown): string {
  * @throws {InvalidArgumentError} a bad path, program or metadata
  * @throws {IOError} the file cannot be written
  */
-export async function saveSafetensors(path: string, opts: { program: CheckpointProgram; metadata?: Record<string, string> }): Promise<{ path: string; bytes: number; tensors: number }> {
+export async function saveSafetensors(
+  path: string,
+  opts: { program: CheckpointProgram; metadata?: Record<string, string> },
+): Promise<{ path: string; bytes: number; tensors: number }> {
   checkPath(path)
   const o = checkOptions('options', opts, ['program', 'metadata'])
   const meta = o.metadata === undefined ? {} : o.metadata
-  if (!isPlainObject(meta) || Object.values(meta).some((v) => typeof v !== 'string')) throw invalidArgument('metadata', 'an object of strings', meta)
+  if (!isPlainObject(meta) || Object.values(meta).some((v) => typeof v !== 'string'))
+    throw invalidArgument('metadata', 'an object of strings', meta)
   const program = o.program as CheckpointProgram
   const tensors = programWeights(program)
-  const bytes = encodeSafetensors(tensors.map(({ name, dtype, shape, data }) => ({ name, dtype, shape, data })), {
-    ...(meta as Record<string, string>),
-    format: 'pt',
-    producer: 'spaic-learning',
-    network: program.spec.network,
-  })
+  const bytes = encodeSafetensors(
+    tensors.map(({ name, dtype, shape, data }) => ({ name, dtype, shape, data })),
+    {
+      ...(meta as Record<string, string>),
+      format: 'pt',
+      producer: 'spaic-learning',
+      network: program.spec.network,
+    },
+  )
   let abs: string
   try {
     abs = await writeFileAtomic(path, bytes)
@@ -163,14 +197,19 @@ export async function saveSafetensors(path: string, opts: { program: CheckpointP
 }
 
 /** Reads a safetensors file (checking every field). @throws {IOError} a missing, unreadable or invalid file */
-export async function readSafetensors(path: string): Promise<{ tensors: SafeTensor[]; metadata: Record<string, string> }> {
+export async function readSafetensors(
+  path: string,
+): Promise<{ tensors: SafeTensor[]; metadata: Record<string, string> }> {
   checkPath(path)
   let buf: Buffer
   try {
     buf = await readFile(path)
   } catch (err) {
     const e = err as NodeJS.ErrnoException
-    throw new IOError(`cannot read ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, { param: 'path', cause: err })
+    throw new IOError(`cannot read ${path}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, {
+      param: 'path',
+      cause: err,
+    })
   }
   return decodeSafetensors(buf, path)
 }

@@ -56,7 +56,8 @@ export interface TrainOptions {
   plots?: string
 }
 
-export type ParsedCommand = { command: 'help' | 'version' | 'info' } | { command: 'train' | 'demo'; options: TrainOptions }
+export type ParsedCommand =
+  { command: 'help' | 'version' | 'info' } | { command: 'train' | 'demo'; options: TrainOptions }
 
 export const TRAIN_DEFAULTS: Readonly<TrainOptions> = Object.freeze({
   algorithm: 'stca',
@@ -78,8 +79,25 @@ export const TRAIN_DEFAULTS: Readonly<TrainOptions> = Object.freeze({
 })
 
 const VALUE_FLAGS = [
-  'algorithm', 'data', 'epochs', 'batch', 'runtime', 'dt', 'device', 'seed', 'json', 'hidden', 'arch', 'lr', 'limit',
-  'checkpoint', 'resume', 'fold', 'folds', 'weights', 'plots',
+  'algorithm',
+  'data',
+  'epochs',
+  'batch',
+  'runtime',
+  'dt',
+  'device',
+  'seed',
+  'json',
+  'hidden',
+  'arch',
+  'lr',
+  'limit',
+  'checkpoint',
+  'resume',
+  'fold',
+  'folds',
+  'weights',
+  'plots',
 ] as const
 
 /** Folds of `--fold k` / `--folds all`: k = 0 … FOLDS − 1. */
@@ -158,7 +176,10 @@ export function suggest(word: string, names: readonly string[]): string | null {
 }
 
 function bad(flag: string, expected: string, got: string | undefined): InvalidArgumentError {
-  return new InvalidArgumentError(`Expected ${expected} for ${flag} but received ${got === undefined ? 'nothing' : JSON.stringify(got)}`, { param: flag })
+  return new InvalidArgumentError(
+    `Expected ${expected} for ${flag} but received ${got === undefined ? 'nothing' : JSON.stringify(got)}`,
+    { param: flag },
+  )
 }
 
 /**
@@ -221,26 +242,32 @@ export function checkWeights(hidden: readonly number[], weights: number, layout:
 }
 
 export function parseArgs(argv: readonly string[]): ParsedCommand {
-  if (!Array.isArray(argv) || argv.some((a) => typeof a !== 'string')) throw new InvalidArgumentError('argv must be an array of strings', { param: 'argv' })
+  if (!Array.isArray(argv) || argv.some((a) => typeof a !== 'string'))
+    throw new InvalidArgumentError('argv must be an array of strings', { param: 'argv' })
   const args = argv.slice()
   if (args.length === 0) return { command: 'help' }
   const first = args[0]!
   if (first === '-h' || first === '--help' || first === 'help') return { command: 'help' }
   if (first === '-V' || first === '--version' || first === 'version') return { command: 'version' }
   if (first === 'info') {
-    if (args.length > 1) throw new InvalidArgumentError(`info takes no options (received ${JSON.stringify(args[1])})`, { param: args[1]! })
+    if (args.length > 1)
+      throw new InvalidArgumentError(`info takes no options (received ${JSON.stringify(args[1])})`, { param: args[1]! })
     return { command: 'info' }
   }
   if (first !== 'train' && first !== 'demo') {
     const hint = suggest(first, ['train', 'demo', 'info', 'help'])
-    throw new InvalidArgumentError(`Unknown command ${JSON.stringify(first)}${hint ? `; did you mean '${hint}'?` : ''}; commands: train, demo, info, help`, { param: 'command' })
+    throw new InvalidArgumentError(
+      `Unknown command ${JSON.stringify(first)}${hint ? `; did you mean '${hint}'?` : ''}; commands: train, demo, info, help`,
+      { param: 'command' },
+    )
   }
   const o: TrainOptions = { ...TRAIN_DEFAULTS }
   const seen = new Set<string>()
   for (let i = 1; i < args.length; i++) {
     const a = args[i]!
     if (a === '-h') return { command: 'help' }
-    if (!a.startsWith('--')) throw new InvalidArgumentError(`Unexpected argument ${JSON.stringify(a)} (options start with --)`, { param: a })
+    if (!a.startsWith('--'))
+      throw new InvalidArgumentError(`Unexpected argument ${JSON.stringify(a)} (options start with --)`, { param: a })
     const eq = a.indexOf('=')
     const name = eq >= 0 ? a.slice(2, eq) : a.slice(2)
     const flag = `--${name}`
@@ -252,7 +279,10 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
     }
     if (!(VALUE_FLAGS as readonly string[]).includes(name)) {
       const hint = suggest(name, [...VALUE_FLAGS, ...BOOL_FLAGS])
-      throw new InvalidArgumentError(`Unknown option ${flag};${hint ? ` did you mean --${hint}?` : ''} options: ${[...VALUE_FLAGS, ...BOOL_FLAGS].map((f) => `--${f}`).join(', ')}`, { param: flag })
+      throw new InvalidArgumentError(
+        `Unknown option ${flag};${hint ? ` did you mean --${hint}?` : ''} options: ${[...VALUE_FLAGS, ...BOOL_FLAGS].map((f) => `--${f}`).join(', ')}`,
+        { param: flag },
+      )
     }
     if (seen.has(name)) throw new InvalidArgumentError(`${flag} was given twice`, { param: flag })
     seen.add(name)
@@ -270,7 +300,11 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
         o.algorithm = v
         break
       case 'data':
-        if (first === 'demo') throw new InvalidArgumentError('demo always uses the built-in synthetic digits; use train --data <dir> for MNIST', { param: flag })
+        if (first === 'demo')
+          throw new InvalidArgumentError(
+            'demo always uses the built-in synthetic digits; use train --data <dir> for MNIST',
+            { param: flag },
+          )
         if (v.length === 0) throw bad(flag, "a directory or 'synthetic'", v)
         o.data = v
         break
@@ -348,17 +382,22 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
   if (o.folds !== undefined) {
     for (const f of ['checkpoint', 'resume', 'weights'] as const) {
       if (o[f] === null || o[f] === undefined) continue
-      const why = `--${f} cannot be combined with --folds all (a checkpoint holds one run, not ${FOLDS}); ` +
+      const why =
+        `--${f} cannot be combined with --folds all (a checkpoint holds one run, not ${FOLDS}); ` +
         `run the folds one at a time with --fold k --${f} <file>`
       throw new InvalidArgumentError(why, { param: `--${f}` })
     }
     if (o.plots !== undefined) {
-      const why = `--plots cannot be combined with --folds all (a report shows one run, not ${FOLDS}); ` +
+      const why =
+        `--plots cannot be combined with --folds all (a report shows one run, not ${FOLDS}); ` +
         'run the folds one at a time with --fold k --plots <dir>'
       throw new InvalidArgumentError(why, { param: '--plots' })
     }
   }
-  if (o.runtime < o.dt) throw new InvalidArgumentError(`--runtime (${o.runtime}) must be at least one time step (--dt ${o.dt})`, { param: '--runtime' })
+  if (o.runtime < o.dt)
+    throw new InvalidArgumentError(`--runtime (${o.runtime}) must be at least one time step (--dt ${o.dt})`, {
+      param: '--runtime',
+    })
   const steps = stepsOf(o.runtime, o.dt)
   if (steps > LIMITS.steps) {
     const flag = seen.has('dt') ? '--dt' : '--runtime'

@@ -7,7 +7,13 @@
  */
 import path from 'node:path'
 
-import { readCheckpoint, restoreCheckpoint, saveCheckpoint, saveSafetensors, type CheckpointProgram } from '../checkpoint/index.js'
+import {
+  readCheckpoint,
+  restoreCheckpoint,
+  saveCheckpoint,
+  saveSafetensors,
+  type CheckpointProgram,
+} from '../checkpoint/index.js'
 import { InvalidArgumentError, IOError } from '../errors.js'
 import type { Learner } from '../learning/learner.js'
 import { isPlainObject } from '../validate.js'
@@ -42,23 +48,44 @@ export interface Resumed {
  * @throws {IOError} a missing, damaged or foreign file (or one not written by `train --checkpoint`)
  * @throws {InvalidArgumentError} other settings (param: the flag that differs), nothing left to train (--epochs)
  */
-export async function resumeJob(opts: TrainOptions, settings: JobSettings, program: CheckpointProgram, learners: Learner[], progress: ProgressReporter): Promise<Resumed> {
+export async function resumeJob(
+  opts: TrainOptions,
+  settings: JobSettings,
+  program: CheckpointProgram,
+  learners: Learner[],
+  progress: ProgressReporter,
+): Promise<Resumed> {
   const file = opts.resume
   if (!file) return { epochsDone: 0, epochs: [] }
   const ck = await readCheckpoint(file)
   const { job, epoch, epochs } = ck.extra
-  const valid = isPlainObject(job) && Number.isInteger(epoch) && (epoch as number) >= 1 && Array.isArray(epochs) && epochs.length === epoch &&
+  const valid =
+    isPlainObject(job) &&
+    Number.isInteger(epoch) &&
+    (epoch as number) >= 1 &&
+    Array.isArray(epochs) &&
+    epochs.length === epoch &&
     epochs.every((e) => isPlainObject(e) && typeof e.epoch === 'number')
-  if (!valid) throw new IOError(`${file} is a checkpoint, but not one written by 'spaic-learning train --checkpoint' (it has no job record)`, { param: '--resume' })
+  if (!valid)
+    throw new IOError(
+      `${file} is a checkpoint, but not one written by 'spaic-learning train --checkpoint' (it has no job record)`,
+      { param: '--resume' },
+    )
   for (const [flag, want] of Object.entries(settings)) {
     const had = (job as Record<string, unknown>)[flag]
     if (JSON.stringify(had ?? null) !== JSON.stringify(want)) {
-      throw new InvalidArgumentError(`--resume: ${file} was trained with --${flag} ${show(had)}, this run has --${flag} ${show(want)}; resuming needs the same settings`, { param: `--${flag}` })
+      throw new InvalidArgumentError(
+        `--resume: ${file} was trained with --${flag} ${show(had)}, this run has --${flag} ${show(want)}; resuming needs the same settings`,
+        { param: `--${flag}` },
+      )
     }
   }
   const done = epoch as number
   if (done >= opts.epochs) {
-    throw new InvalidArgumentError(`--resume: ${file} already holds ${done} epoch(s) and --epochs is ${opts.epochs}; pass --epochs ${done + 1} or more to train further`, { param: '--epochs' })
+    throw new InvalidArgumentError(
+      `--resume: ${file} already holds ${done} epoch(s) and --epochs is ${opts.epochs}; pass --epochs ${done + 1} or more to train further`,
+      { param: '--epochs' },
+    )
   }
   restoreCheckpoint(ck, { program, learners, source: file })
   progress.log(`resumed from ${file}: ${done} epoch(s) done, continuing with epoch ${done + 1}/${opts.epochs}`)
@@ -66,13 +93,27 @@ export async function resumeJob(opts: TrainOptions, settings: JobSettings, progr
 }
 
 /** With --checkpoint: writes the model, the learners and the job record after epoch `epochs.length`. */
-export async function checkpointEpoch(opts: TrainOptions, settings: JobSettings, program: CheckpointProgram, learners: Learner[], epochs: EpochMetrics[], progress: ProgressReporter): Promise<void> {
+export async function checkpointEpoch(
+  opts: TrainOptions,
+  settings: JobSettings,
+  program: CheckpointProgram,
+  learners: Learner[],
+  epochs: EpochMetrics[],
+  progress: ProgressReporter,
+): Promise<void> {
   if (opts.weights) {
-    await saveSafetensors(opts.weights, { program, metadata: { algorithm: String(settings.algorithm), epoch: String(epochs.length) } })
+    await saveSafetensors(opts.weights, {
+      program,
+      metadata: { algorithm: String(settings.algorithm), epoch: String(epochs.length) },
+    })
     progress.log(`weights: epoch ${epochs.length} written to ${opts.weights} (safetensors)`)
   }
   const file = opts.checkpoint
   if (!file) return
-  await saveCheckpoint(file, { program, learners, extra: { job: settings, epoch: epochs.length, epochs: epochs.map((e) => ({ ...e })) } })
+  await saveCheckpoint(file, {
+    program,
+    learners,
+    extra: { job: settings, epoch: epochs.length, epochs: epochs.map((e) => ({ ...e })) },
+  })
   progress.log(`checkpoint: epoch ${epochs.length} written to ${file}`)
 }

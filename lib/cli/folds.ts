@@ -46,7 +46,11 @@ export function foldData(pool: Dataset, k: number): { train: Dataset; test: Data
   }
   const f = foldSplit(pool, k, { folds: FOLDS })
   const info: FoldInfo = {
-    fold: k, folds: FOLDS, testFirst: f.testStart + 1, testLast: f.testEnd, trainImages: f.train.n,
+    fold: k,
+    folds: FOLDS,
+    testFirst: f.testStart + 1,
+    testLast: f.testEnd,
+    trainImages: f.train.n,
   }
   const text = `fold ${k} of ${FOLDS} (test images ${info.testFirst}-${info.testLast}, train the other ${f.train.n})`
   return { train: f.train, test: f.test, info, text }
@@ -89,7 +93,11 @@ function minimum(xs: ReadonlyArray<number | null>): number | null {
 export function checkFoldResults(results: unknown): asserts results is FoldResult[] {
   if (!Array.isArray(results)) throw invalidArgument('results', 'an array of fold results', results)
   results.forEach((r, i) => {
-    const ok = isPlainObject(r) && typeof r.fold === 'number' && typeof r.seconds === 'number' && isPlainObject(r.metrics) &&
+    const ok =
+      isPlainObject(r) &&
+      typeof r.fold === 'number' &&
+      typeof r.seconds === 'number' &&
+      isPlainObject(r.metrics) &&
       Array.isArray((r.metrics as { epochs?: unknown }).epochs)
     if (!ok) throw invalidArgument(`results[${i}]`, 'a fold result { fold, seconds, metrics }', r)
   })
@@ -125,7 +133,8 @@ export function foldsTable(results: readonly FoldResult[], summary: FoldsSummary
   rows.push(['min', '', formatPercent(minimum(trainAcc)), formatPercent(summary.min), '-'])
   const first = results[0]?.metrics
   const minText = summary.minFold === null ? '' : ` (fold ${summary.minFold})`
-  const head = `${first?.algorithm ?? '?'} on ${first?.device ?? '?'}, ${results.length} folds in ` +
+  const head =
+    `${first?.algorithm ?? '?'} on ${first?.device ?? '?'}, ${results.length} folds in ` +
     `${formatDuration(summary.seconds)}: mean final test accuracy ${formatPercent(summary.mean)}, ` +
     `minimum ${formatPercent(summary.min)}${minText}\n`
   return head + formatTable(['fold', 'test images', 'train acc', 'test acc', 'time'], rows)

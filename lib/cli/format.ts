@@ -82,12 +82,29 @@ export function progressBar(s: ProgressState, width: number): string {
 }
 
 /** An aligned plain-text table; numbers right-aligned, text left-aligned. */
-export function formatTable(columns: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number | null>>): string {
-  if (!Array.isArray(columns) || columns.some((c) => typeof c !== 'string')) throw invalidArgument('columns', 'an array of strings', columns)
-  if (!Array.isArray(rows) || rows.some((r) => !Array.isArray(r))) throw invalidArgument('rows', 'an array of rows (arrays)', rows)
-  const cells = rows.map((r) => columns.map((_, j) => (typeof r[j] === 'number' || r[j] === null ? formatNumber(r[j] as number | null) : String(r[j] ?? ''))))
-  const numeric = columns.map((_, j) => rows.length > 0 && rows.every((r) => typeof r[j] === 'number' || r[j] === null || /^(-?[\d.]+%?|-)$/.test(String(r[j]))))
+export function formatTable(
+  columns: readonly string[],
+  rows: ReadonlyArray<ReadonlyArray<string | number | null>>,
+): string {
+  if (!Array.isArray(columns) || columns.some((c) => typeof c !== 'string'))
+    throw invalidArgument('columns', 'an array of strings', columns)
+  if (!Array.isArray(rows) || rows.some((r) => !Array.isArray(r)))
+    throw invalidArgument('rows', 'an array of rows (arrays)', rows)
+  const cells = rows.map((r) =>
+    columns.map((_, j) =>
+      typeof r[j] === 'number' || r[j] === null ? formatNumber(r[j] as number | null) : String(r[j] ?? ''),
+    ),
+  )
+  const numeric = columns.map(
+    (_, j) =>
+      rows.length > 0 &&
+      rows.every((r) => typeof r[j] === 'number' || r[j] === null || /^(-?[\d.]+%?|-)$/.test(String(r[j]))),
+  )
   const widths = columns.map((c, j) => Math.max(c.length, ...cells.map((r) => r[j]!.length)))
-  const line = (vals: string[]) => vals.map((v, j) => (numeric[j] ? v.padStart(widths[j]!) : v.padEnd(widths[j]!))).join('  ').trimEnd()
+  const line = (vals: string[]) =>
+    vals
+      .map((v, j) => (numeric[j] ? v.padStart(widths[j]!) : v.padEnd(widths[j]!)))
+      .join('  ')
+      .trimEnd()
   return [line(columns.slice()), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n') + '\n'
 }

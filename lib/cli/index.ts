@@ -11,5 +11,13 @@ export { main, summaryTable } from './main.js'
 export type { MainIO } from './main.js'
 export { checkpointEpoch, resumeJob } from './checkpoint.js'
 export type { JobSettings, Resumed } from './checkpoint.js'
-export { foldData, foldOptions, foldsSummary, foldsTable, MNIST_FOLD_IMAGES, mnistFoldPool, writeFoldsJson } from './folds.js'
+export {
+  foldData,
+  foldOptions,
+  foldsSummary,
+  foldsTable,
+  MNIST_FOLD_IMAGES,
+  mnistFoldPool,
+  writeFoldsJson,
+} from './folds.js'
 export type { FoldInfo, FoldResult, FoldsSummary } from './folds.js'

@@ -24,7 +24,9 @@ export function packageVersion(): string {
 /** x86 vector extensions the CPU reports (Linux /proc/cpuinfo), in increasing width. */
 function cpuFeatures(): string {
   try {
-    const flags = new Set((/^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '').trim().split(/\s+/))
+    const flags = new Set(
+      (/^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '').trim().split(/\s+/),
+    )
     const known = ['sse4_2', 'avx', 'avx2', 'fma', 'avx512f', 'avx512bw', 'avx512_bf16', 'amx_tile']
     const have = known.filter((f) => flags.has(f))
     return have.length ? have.join(' ') : 'none of ' + known.join(' ')
@@ -40,7 +42,9 @@ export function infoText(): string {
   lines.push(`spaic-learning ${packageVersion()}`)
   lines.push(`node ${process.version} on ${os.platform()}-${os.arch()}`)
   const addon = path.join(packageRoot, 'build', 'Release', 'spaic.node')
-  lines.push(`addon: ${process.env.SPAIC_ADDON_PATH || addon}${existsSync(process.env.SPAIC_ADDON_PATH || addon) ? '' : ' (missing)'}`)
+  lines.push(
+    `addon: ${process.env.SPAIC_ADDON_PATH || addon}${existsSync(process.env.SPAIC_ADDON_PATH || addon) ? '' : ' (missing)'}`,
+  )
   const buildLine = path.join(packageRoot, 'build', 'spaic-build.txt')
   if (existsSync(buildLine)) lines.push(`build: ${readFileSync(buildLine, 'utf8').trim()}`)
   const cpus = os.cpus()
@@ -52,7 +56,10 @@ export function infoText(): string {
     if (!c.compiled) lines.push(`cuda: not compiled in (${c.reason})`)
     else {
       lines.push(`cuda: compiled in; runtime ${cudaVersion(c.runtimeVersion)}, driver ${cudaVersion(c.driverVersion)}`)
-      if (c.available) c.devices.forEach((d, i) => lines.push(`  cuda:${i} ${d}${c.unusable?.[String(i)] ? ` (unusable: ${c.unusable[String(i)]})` : ''}`))
+      if (c.available)
+        c.devices.forEach((d, i) =>
+          lines.push(`  cuda:${i} ${d}${c.unusable?.[String(i)] ? ` (unusable: ${c.unusable[String(i)]})` : ''}`),
+        )
       else lines.push(`  not usable: ${c.reason}`)
     }
   } catch (err) {

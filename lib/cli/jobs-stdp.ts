@@ -118,7 +118,11 @@ export async function spikeCounts(
 ): Promise<Float32Array> {
   const N = dc.exc.num
   const px = data.rows * data.cols
-  if (px !== 784) throw new InvalidArgumentError(`the Diehl & Cook network reads 28x28 images, the data has ${data.rows}x${data.cols}`, { param: 'data' })
+  if (px !== 784)
+    throw new InvalidArgumentError(
+      `the Diehl & Cook network reads 28x28 images, the data has ${data.rows}x${data.cols}`,
+      { param: 'data' },
+    )
   const out = new Float32Array(data.n * N)
   const theta = frozen ? prog.slot(dc.exc, 'theta[stay]') : null
   const thetaValues = theta ? Float32Array.from(theta.toArray()) : null
@@ -193,9 +197,8 @@ function accuracy(pred: Uint8Array, labels: Uint8Array): number {
 function loadData(opts: TrainOptions): { train: Dataset; test: Dataset; fold?: { info: FoldInfo; text: string } } {
   if (opts.fold !== undefined) {
     // fold k of the same images (synthetic: all 1000; MNIST: the first 10,000): fold 4 is the split below
-    const pool = opts.data === 'synthetic'
-      ? syntheticDigits({ n: 1000, seed: opts.seed })
-      : mnistFoldPool(readMnist(opts.data))
+    const pool =
+      opts.data === 'synthetic' ? syntheticDigits({ n: 1000, seed: opts.seed }) : mnistFoldPool(readMnist(opts.data))
     const f = foldData(pool, opts.fold)
     return { train: f.train, test: f.test, fold: { info: f.info, text: f.text } }
   }
@@ -229,11 +232,19 @@ interface PlotRun {
  * program (same network, every slot copied over, `record` on the spikes), so that the program that
  * trained runs exactly as it does without --plots. Costs one build and one run.
  */
-async function excitatorySpikes(r: PlotRun, image: Float32Array): Promise<{ spikes: Float32Array; steps: number; neurons: number }> {
+async function excitatorySpikes(
+  r: PlotRun,
+  image: Float32Array,
+): Promise<{ spikes: Float32Array; steps: number; neurons: number }> {
   const N = r.dc.exc.num
   const twin = diehlCookNetwork({ dt: r.dt, seed: r.seed, neurons: N, algorithm: r.algorithm })
   const spikesSlot = twin.exc.varKey('O')
-  const rec = await buildProgram(twin.net, { batch: 1, device: String(r.prog.device) as DeviceSpec, seed: r.seed, record: [spikesSlot] })
+  const rec = await buildProgram(twin.net, {
+    batch: 1,
+    device: String(r.prog.device) as DeviceSpec,
+    seed: r.seed,
+    record: [spikesSlot],
+  })
   try {
     for (const slot of r.prog.spec.slots) {
       if (slot.kind === 'input') continue
@@ -271,15 +282,23 @@ async function diehlCookPlots(dir: string, r: PlotRun): Promise<{ report: string
     w.dispose()
     const tiles = Math.min(N, 100)
     const weights: NonNullable<TrainingReport['weights']> = {
-      values, rows: 28, cols: 28, tiles, gridCols: Math.min(10, tiles), scale: 2, colormap: 'gray',
+      values,
+      rows: 28,
+      cols: 28,
+      tiles,
+      gridCols: Math.min(10, tiles),
+      scale: 2,
+      colormap: 'gray',
       title: 'Receptive fields',
-      caption: `Input weights of ${tiles === N ? `the ${N}` : `the first ${tiles} of the ${N}`} excitatory neurons, ` +
-        'one 28x28 tile each (black: the tile\'s smallest weight, white: its largest).',
+      caption:
+        `Input weights of ${tiles === N ? `the ${N}` : `the first ${tiles} of the ${N}`} excitatory neurons, ` +
+        "one 28x28 tile each (black: the tile's smallest weight, white: its largest).",
     }
     const image = r.test.images.subarray(0, 784)
     const ex = await excitatorySpikes(r, image)
     const raster: NonNullable<TrainingReport['raster']> = {
-      ...ex, dt: r.dt,
+      ...ex,
+      dt: r.dt,
       title: `excitatory neurons on test image 1 (label ${r.test.labels[0]})`,
       caption: `Spikes of the ${N} excitatory neurons over the ${ex.steps} steps of one run on the first test image, learning frozen.`,
     }
@@ -287,7 +306,11 @@ async function diehlCookPlots(dir: string, r: PlotRun): Promise<{ report: string
     const notes = [
       `Diehl & Cook: 784 inputs -> ${N} excitatory + ${N} inhibitory neurons, ${r.algorithm}, ${r.steps} steps of ${r.dt} ms, on ${r.prog.device}`,
       `data: ${r.foldText ?? `${r.trainCount} training images, ${r.test.n} test images`}`,
-      ...(last?.testAccuracy == null ? [] : [`final test accuracy: ${(100 * last.testAccuracy).toFixed(2)}% (neurons labelled by their strongest class on the training images)`]),
+      ...(last?.testAccuracy == null
+        ? []
+        : [
+            `final test accuracy: ${(100 * last.testAccuracy).toFixed(2)}% (neurons labelled by their strongest class on the training images)`,
+          ]),
     ]
     const title = `${r.algorithm}: Diehl & Cook, ${N} excitatory neurons`
     const out = await writeTrainingReport(dir, { title, epochs: r.epochs, weights, raster, notes })
@@ -301,10 +324,17 @@ async function diehlCookPlots(dir: string, r: PlotRun): Promise<{ report: string
 function diehlCookSettings(opts: TrainOptions): RunSettings {
   const generic = opts.dt === TRAIN_DEFAULTS.dt && opts.runtime === TRAIN_DEFAULTS.runtime
   const notes = [
-    ...(generic ? ['Diehl & Cook: dt 0.1 ms, runtime 25.6 ms (256 steps), as in SPAIC (pass --dt/--runtime to change)'] : []),
+    ...(generic
+      ? ['Diehl & Cook: dt 0.1 ms, runtime 25.6 ms (256 steps), as in SPAIC (pass --dt/--runtime to change)']
+      : []),
     ...(opts.batch !== 1 ? [`Diehl & Cook learns one sample at a time: batch ${opts.batch} ignored, using 1`] : []),
   ]
-  return { dt: generic ? 0.1 : opts.dt, runtime: generic ? 25.6 : opts.runtime, batch: 1, ...(notes.length ? { note: notes.join('\n') } : {}) }
+  return {
+    dt: generic ? 0.1 : opts.dt,
+    runtime: generic ? 25.6 : opts.runtime,
+    batch: 1,
+    ...(notes.length ? { note: notes.join('\n') } : {}),
+  }
 }
 
 /** The Diehl & Cook job, learning with one of the online STDP rules. */
@@ -322,8 +352,15 @@ export const diehlCookJobFor = (algorithm: OnlineRule) => ({
     const data = loadData(opts)
     const test = data.test
     let train = data.train
-    if (opts.hidden !== null && opts.hidden.length !== 1) throw new InvalidArgumentError('Diehl & Cook takes one --hidden size: the number of excitatory neurons', { param: '--hidden' })
-    if (opts.arch !== 'fc') throw new InvalidArgumentError(`Diehl & Cook has no '${opts.arch}' network: --arch conv applies to stca, stbp and sbp`, { param: '--arch' })
+    if (opts.hidden !== null && opts.hidden.length !== 1)
+      throw new InvalidArgumentError('Diehl & Cook takes one --hidden size: the number of excitatory neurons', {
+        param: '--hidden',
+      })
+    if (opts.arch !== 'fc')
+      throw new InvalidArgumentError(
+        `Diehl & Cook has no '${opts.arch}' network: --arch conv applies to stca, stbp and sbp`,
+        { param: '--arch' },
+      )
     const neurons = opts.hidden?.[0] ?? 100
     if (opts.limit > 0 && opts.limit < train.n) train = subset(train, 0, opts.limit)
     if (data.fold) progress.log(`data: ${data.fold.text}`)
@@ -333,8 +370,14 @@ export const diehlCookJobFor = (algorithm: OnlineRule) => ({
     const steps = Math.max(1, Math.round(runtime / dt))
     // what the numbers depend on: a resumed run must match these (the batch is always 1)
     const settings: JobSettings = {
-      algorithm, data: dataSetting(opts.data), fold: opts.fold ?? null, limit: opts.limit,
-      seed: opts.seed, hidden: [neurons], runtime, dt,
+      algorithm,
+      data: dataSetting(opts.data),
+      fold: opts.fold ?? null,
+      limit: opts.limit,
+      seed: opts.seed,
+      hidden: [neurons],
+      runtime,
+      dt,
     }
     let epochs: EpochMetrics[]
     try {
@@ -359,19 +402,42 @@ export const diehlCookJobFor = (algorithm: OnlineRule) => ({
         finalTest = accuracy(predictLabels(testCounts, assignment, test.n), test.labels)
         progress.finish({ accuracy: finalTest })
         const seconds = (performance.now() - t0) / 1000
-        epochs.push({ epoch: e, trainLoss: null, trainAccuracy: trainAcc, testAccuracy: finalTest, samplesPerSec: train.n / trainSec, seconds })
+        epochs.push({
+          epoch: e,
+          trainLoss: null,
+          trainAccuracy: trainAcc,
+          testAccuracy: finalTest,
+          samplesPerSec: train.n / trainSec,
+          seconds,
+        })
         await checkpointEpoch(opts, settings, prog, [dc.learner], epochs, progress)
       }
-      const plots = opts.plots === undefined ? null : await diehlCookPlots(opts.plots, {
-        algorithm, prog, dc, test, trainCount: train.n, steps, dt, seed: opts.seed, epochs, foldText: data.fold?.text ?? null,
-      })
+      const plots =
+        opts.plots === undefined
+          ? null
+          : await diehlCookPlots(opts.plots, {
+              algorithm,
+              prog,
+              dc,
+              test,
+              trainCount: train.n,
+              steps,
+              dt,
+              seed: opts.seed,
+              epochs,
+              foldText: data.fold?.text ?? null,
+            })
       return {
         algorithm,
         device: prog.device.toString(),
         epochs,
         finalTestAccuracy: finalTest,
         extra: {
-          neurons: dc.exc.num, steps, dt, trainSamples: train.n, testSamples: test.n,
+          neurons: dc.exc.num,
+          steps,
+          dt,
+          trainSamples: train.n,
+          testSamples: test.n,
           ...(data.fold ? { fold: data.fold.info } : {}),
           ...plots,
         },

@@ -58,7 +58,14 @@ export function loadData(opts: TrainOptions): { train: Dataset; test: Dataset; s
   return fold === undefined ? { train, test, source } : { train, test, source, fold }
 }
 
-async function evaluate(prog: FeedForwardProgram, data: Dataset, opts: TrainOptions, steps: number, progress: ProgressReporter, label: string): Promise<number> {
+async function evaluate(
+  prog: FeedForwardProgram,
+  data: Dataset,
+  opts: TrainOptions,
+  steps: number,
+  progress: ProgressReporter,
+  label: string,
+): Promise<number> {
   let correct = 0
   let done = 0
   const px = data.rows * data.cols
@@ -88,7 +95,9 @@ function fcNetwork(opts: TrainOptions, dt: number, px: number, hidden: number[])
   let pre: Encoder | NeuronGroup = inp
   const sizes = [...hidden, 10]
   sizes.forEach((n, i) => {
-    const g = net.add(new NeuronGroup({ num: n, model: 'lif', name: i === sizes.length - 1 ? 'output' : `hidden${i + 1}` }))
+    const g = net.add(
+      new NeuronGroup({ num: n, model: 'lif', name: i === sizes.length - 1 ? 'output' : `hidden${i + 1}` }),
+    )
     net.add(new Connection(pre, g, { link: 'full', name: `conn${i + 1}`, seed: opts.seed + i }))
     pre = g
   })
@@ -100,13 +109,28 @@ function fcNetwork(opts: TrainOptions, dt: number, px: number, hidden: number[])
 function convNetwork(opts: TrainOptions, dt: number, rows: number, cols: number): { net: Network; name: string } {
   const h1 = [Math.floor((rows - 2) / 2), Math.floor((cols - 2) / 2)]
   const h2 = [h1[0] - 2, h1[1] - 2]
-  if (h2[0] < 1 || h2[1] < 1) throw new InvalidArgumentError(`--arch conv needs images of at least 7x7, not ${rows}x${cols}`, { param: '--arch' })
+  if (h2[0] < 1 || h2[1] < 1)
+    throw new InvalidArgumentError(`--arch conv needs images of at least 7x7, not ${rows}x${cols}`, { param: '--arch' })
   const net = new Network({ dt, device: opts.device })
-  const inp = net.add(new Encoder({ num: rows * cols, shape: [1, rows, cols], coding: 'poisson', unit_conversion: 1, name: 'input' }))
-  const l1 = net.add(new NeuronGroup({ num: 4 * h1[0] * h1[1], shape: [4, h1[0], h1[1]], model: 'lif', v_th: 0.5, name: 'layer1' }))
-  const l2 = net.add(new NeuronGroup({ num: 8 * h2[0] * h2[1], shape: [8, h2[0], h2[1]], model: 'lif', name: 'layer2' }))
+  const inp = net.add(
+    new Encoder({ num: rows * cols, shape: [1, rows, cols], coding: 'poisson', unit_conversion: 1, name: 'input' }),
+  )
+  const l1 = net.add(
+    new NeuronGroup({ num: 4 * h1[0] * h1[1], shape: [4, h1[0], h1[1]], model: 'lif', v_th: 0.5, name: 'layer1' }),
+  )
+  const l2 = net.add(
+    new NeuronGroup({ num: 8 * h2[0] * h2[1], shape: [8, h2[0], h2[1]], model: 'lif', name: 'layer2' }),
+  )
   const out = net.add(new NeuronGroup({ num: 10, model: 'lif', name: 'output' }))
-  net.add(new Connection(inp, l1, { link: 'conv', name: 'conn1', kernel_size: 3, syn_type: ['conv', 'maxpool'], seed: opts.seed }))
+  net.add(
+    new Connection(inp, l1, {
+      link: 'conv',
+      name: 'conn1',
+      kernel_size: 3,
+      syn_type: ['conv', 'maxpool'],
+      seed: opts.seed,
+    }),
+  )
   net.add(new Connection(l1, l2, { link: 'conv', name: 'conn2', kernel_size: 3, seed: opts.seed + 1 }))
   net.add(new Connection(l2, out, { link: 'full', name: 'conn3', syn_type: 'flatten', seed: opts.seed + 2 }))
   net.add(new Decoder({ num: 10, dec_target: out, coding: 'spike_counts', name: 'counts' }))
@@ -139,22 +163,36 @@ async function surrogatePlots(dir: string, r: PlotRun): Promise<{ report: string
   try {
     const { prog, test } = r
     const wSlot = [...prog.parameters.keys()].find((k) => k.startsWith('conn1:') && k.endsWith(':{weight}'))
-    if (wSlot === undefined) throw new InvalidArgumentError('the network has no first connection conn1', { param: '--plots' })
+    if (wSlot === undefined)
+      throw new InvalidArgumentError('the network has no first connection conn1', { param: '--plots' })
     const w = prog.parameters.get(wSlot)!.data
     const colours = 'white 0, red > 0, blue < 0, each tile scaled to its own largest |w|'
     let weights: NonNullable<TrainingReport['weights']>
     if (r.conv) {
       const [co, ci, kh, kw] = w.shape as [number, number, number, number]
       weights = {
-        values: Float32Array.from(w.toArray()), rows: kh, cols: kw, tiles: co * ci, gridCols: co * ci, scale: 16, colormap: 'diverging',
-        title: 'Kernels of the first conv layer', caption: `The ${co * ci} ${kh}x${kw} kernels of conn1 (${ci} -> ${co} channels; ${colours}).`,
+        values: Float32Array.from(w.toArray()),
+        rows: kh,
+        cols: kw,
+        tiles: co * ci,
+        gridCols: co * ci,
+        scale: 16,
+        colormap: 'diverging',
+        title: 'Kernels of the first conv layer',
+        caption: `The ${co * ci} ${kh}x${kw} kernels of conn1 (${ci} -> ${co} channels; ${colours}).`,
       }
     } else {
       const n = w.shape[0]!
       const tiles = Math.min(n, 100)
       const group = r.hidden.length > 0 ? 'hidden1' : 'output'
       weights = {
-        values: Float32Array.from(w.toArray()), rows: test.rows, cols: test.cols, tiles, gridCols: Math.min(10, tiles), scale: 2, colormap: 'diverging',
+        values: Float32Array.from(w.toArray()),
+        rows: test.rows,
+        cols: test.cols,
+        tiles,
+        gridCols: Math.min(10, tiles),
+        scale: 2,
+        colormap: 'diverging',
         title: 'Weights of the first layer',
         caption: `Input weights of ${tiles === n ? `the ${n}` : `the first ${tiles} of the ${n}`} neurons of ${group}, one ${test.rows}x${test.cols} tile each (${colours}).`,
       }
@@ -168,7 +206,10 @@ async function surrogatePlots(dir: string, r: PlotRun): Promise<{ report: string
     const group = r.conv ? 'layer1' : r.hidden.length > 0 ? 'hidden1' : 'output'
     const s = prog.spikes(group)
     const raster: NonNullable<TrainingReport['raster']> = {
-      spikes: Float32Array.from(s.toArray()), steps: s.shape[0]!, neurons: s.shape.at(-1)!, dt: r.dt,
+      spikes: Float32Array.from(s.toArray()),
+      steps: s.shape[0]!,
+      neurons: s.shape.at(-1)!,
+      dt: r.dt,
       title: `${group} on test image 1 (label ${test.labels[0]})`,
       caption: `Spikes of the ${s.shape.at(-1)} neurons of ${group} over the ${r.steps} steps of one run on the first test image, after training.`,
     }
@@ -177,10 +218,22 @@ async function surrogatePlots(dir: string, r: PlotRun): Promise<{ report: string
       `network: ${r.name}, ${r.steps} steps of ${r.dt} ms, ${r.algorithm} on ${prog.device}`,
       `data: ${r.source}`,
       ...(last?.testAccuracy == null ? [] : [`final test accuracy: ${(100 * last.testAccuracy).toFixed(2)}%`]),
-      ...(r.firstBatch > 1 ? [`loss per batch: the batches of this run only (from batch ${r.firstBatch}; the earlier ones ran before --resume)`] : []),
+      ...(r.firstBatch > 1
+        ? [
+            `loss per batch: the batches of this run only (from batch ${r.firstBatch}; the earlier ones ran before --resume)`,
+          ]
+        : []),
     ]
     const title = `${r.algorithm}: ${r.name}`
-    const out = await writeTrainingReport(dir, { title, epochs: r.epochs, batchLoss: r.batchLoss, firstBatch: r.firstBatch, weights, raster, notes })
+    const out = await writeTrainingReport(dir, {
+      title,
+      epochs: r.epochs,
+      batchLoss: r.batchLoss,
+      firstBatch: r.firstBatch,
+      weights,
+      raster,
+      notes,
+    })
     return { report: out.index }
   } catch (err) {
     return { plotsError: err instanceof Error ? err.message : String(err) }
@@ -191,7 +244,12 @@ async function surrogatePlots(dir: string, r: PlotRun): Promise<{ report: string
 function surrogateSettings(opts: TrainOptions): RunSettings {
   const generic = opts.arch === 'conv' && opts.dt === TRAIN_DEFAULTS.dt && opts.runtime === TRAIN_DEFAULTS.runtime
   if (!generic) return { dt: opts.dt, runtime: opts.runtime, batch: opts.batch }
-  return { dt: 2, runtime: 26, batch: opts.batch, note: 'conv example: dt 2 ms, runtime 26 ms (13 steps), as in SPAIC (pass --dt/--runtime to change)' }
+  return {
+    dt: 2,
+    runtime: 26,
+    batch: opts.batch,
+    note: 'conv example: dt 2 ms, runtime 26 ms (13 steps), as in SPAIC (pass --dt/--runtime to change)',
+  }
 }
 
 function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: number }): TrainJob {
@@ -200,7 +258,11 @@ function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: num
     settings: surrogateSettings,
     async run(opts: TrainOptions, progress: ProgressReporter): Promise<Metrics> {
       const conv = opts.arch === 'conv'
-      if (conv && opts.hidden !== null) throw new InvalidArgumentError('--hidden applies to --arch fc (the conv network is fixed: SPAIC\'s Conv_test_main)', { param: '--hidden' })
+      if (conv && opts.hidden !== null)
+        throw new InvalidArgumentError(
+          "--hidden applies to --arch fc (the conv network is fixed: SPAIC's Conv_test_main)",
+          { param: '--hidden' },
+        )
       const { dt, runtime } = surrogateSettings(opts)
       const { train, test, source, fold } = loadData(opts)
       progress.log(`data: ${source}`)
@@ -253,12 +315,32 @@ function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: num
           progress.finish({ done })
           const trainSec = (performance.now() - t0) / 1e3
           const testAccuracy = await evaluate(prog, test, opts, steps, progress, `epoch ${e + 1}/${opts.epochs} test`)
-          epochs.push({ epoch: e + 1, trainLoss: lossSum / done, trainAccuracy: correct / done, testAccuracy, samplesPerSec: done / trainSec, seconds: (performance.now() - t0) / 1e3 })
+          epochs.push({
+            epoch: e + 1,
+            trainLoss: lossSum / done,
+            trainAccuracy: correct / done,
+            testAccuracy,
+            samplesPerSec: done / trainSec,
+            seconds: (performance.now() - t0) / 1e3,
+          })
           progress.log(`epoch ${e + 1}: test accuracy ${(100 * testAccuracy).toFixed(2)}%`)
           await checkpointEpoch(opts, settings, prog, [learner], epochs, progress)
         }
         if (opts.plots !== undefined) {
-          plots = await surrogatePlots(opts.plots, { algorithm, prog, test, conv, hidden, name: conv ? name : `${name} lif`, source, steps, dt, epochs, batchLoss, firstBatch })
+          plots = await surrogatePlots(opts.plots, {
+            algorithm,
+            prog,
+            test,
+            conv,
+            hidden,
+            name: conv ? name : `${name} lif`,
+            source,
+            steps,
+            dt,
+            epochs,
+            batchLoss,
+            firstBatch,
+          })
         }
       } finally {
         prog.dispose()

@@ -57,13 +57,17 @@ const jobs = new Map<string, TrainJob>()
 export const trainJobs: ReadonlyMap<string, TrainJob> = jobs
 
 export function registerTrainJob(algorithm: string, job: TrainJob): void {
-  if (typeof algorithm !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(algorithm)) throw invalidArgument('algorithm', 'an algorithm name', algorithm)
-  if (typeof job !== 'object' || job === null || typeof job.run !== 'function') throw invalidArgument('job', 'an object with run(opts, progress)', job)
+  if (typeof algorithm !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(algorithm))
+    throw invalidArgument('algorithm', 'an algorithm name', algorithm)
+  if (typeof job !== 'object' || job === null || typeof job.run !== 'function')
+    throw invalidArgument('job', 'an object with run(opts, progress)', job)
   for (const k of ['validate', 'settings'] as const) {
-    if (job[k] !== undefined && typeof job[k] !== 'function') throw invalidArgument(`job.${k}`, 'a function of the options', job[k])
+    if (job[k] !== undefined && typeof job[k] !== 'function')
+      throw invalidArgument(`job.${k}`, 'a function of the options', job[k])
   }
   const key = algorithm.toLowerCase()
-  if (jobs.has(key)) throw new InvalidArgumentError(`a training job for '${key}' is already registered`, { param: 'algorithm' })
+  if (jobs.has(key))
+    throw new InvalidArgumentError(`a training job for '${key}' is already registered`, { param: 'algorithm' })
   jobs.set(key, job)
 }
 

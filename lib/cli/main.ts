@@ -31,7 +31,8 @@ export interface MainIO {
 
 /** The end-of-run summary: one row per epoch. */
 export function summaryTable(m: Metrics): string {
-  if (!isPlainObject(m) || !Array.isArray(m.epochs)) throw invalidArgument('metrics', 'the metrics of a run { epochs, ... }', m)
+  if (!isPlainObject(m) || !Array.isArray(m.epochs))
+    throw invalidArgument('metrics', 'the metrics of a run { epochs, ... }', m)
   const rows = m.epochs.map((e) => [
     e.epoch,
     formatNumber(e.trainLoss),
@@ -92,7 +93,10 @@ function unwritableDir(flag: string, dir: string): string | null {
     } catch {
       /* missing: it will be created in the nearest folder that exists */
     }
-    if (isDir === false) return at === path.resolve(dir) ? `${flag} ${dir} is a file (pass a folder)` : `${flag} ${dir}: ${at} is not a folder`
+    if (isDir === false)
+      return at === path.resolve(dir)
+        ? `${flag} ${dir} is a file (pass a folder)`
+        : `${flag} ${dir}: ${at} is not a folder`
     if (isDir === true) break
     const up = path.dirname(at)
     if (up === at) return `${flag} ${dir}: no part of the path exists`
@@ -106,8 +110,12 @@ function unwritableDir(flag: string, dir: string): string | null {
   return null
 }
 
-export async function main(argv: readonly string[], io: MainIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  if (!Array.isArray(argv) || argv.some((a) => typeof a !== 'string')) throw invalidArgument('argv', 'an array of strings', argv)
+export async function main(
+  argv: readonly string[],
+  io: MainIO = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
+  if (!Array.isArray(argv) || argv.some((a) => typeof a !== 'string'))
+    throw invalidArgument('argv', 'an array of strings', argv)
   if (typeof io !== 'object' || io === null) throw invalidArgument('io', 'an object { stdout, stderr }', io)
   for (const k of ['stdout', 'stderr'] as const) {
     const st: unknown = (io as MainIO)[k]
@@ -139,7 +147,10 @@ export async function main(argv: readonly string[], io: MainIO = { stdout: proce
   const job = trainJobs.get(opts.algorithm.toLowerCase())
   if (!job) {
     const names = [...trainJobs.keys()]
-    return usageError(io, `no training job for algorithm '${opts.algorithm}'; available: ${names.length ? names.join(', ') : '(none registered in this build)'}`)
+    return usageError(
+      io,
+      `no training job for algorithm '${opts.algorithm}'; available: ${names.length ? names.join(', ') : '(none registered in this build)'}`,
+    )
   }
   if (opts.data !== 'synthetic' && !(existsSync(opts.data) && statSync(opts.data).isDirectory())) {
     return usageError(io, `--data ${opts.data} is not a directory (pass an MNIST folder or 'synthetic')`)
@@ -147,7 +158,11 @@ export async function main(argv: readonly string[], io: MainIO = { stdout: proce
   if (opts.resume !== null && !(existsSync(opts.resume) && statSync(opts.resume).isFile())) {
     return usageError(io, `--resume ${opts.resume}: ${existsSync(opts.resume) ? 'not a file' : 'no such file'}`)
   }
-  for (const [flag, file] of [['--checkpoint', opts.checkpoint], ['--json', opts.json], ['--weights', opts.weights ?? null]] as const) {
+  for (const [flag, file] of [
+    ['--checkpoint', opts.checkpoint],
+    ['--json', opts.json],
+    ['--weights', opts.weights ?? null],
+  ] as const) {
     const why = file === null ? null : unwritable(flag, file)
     if (why !== null) return usageError(io, why)
   }
@@ -172,11 +187,13 @@ export async function main(argv: readonly string[], io: MainIO = { stdout: proce
   if (opts.checkpoint !== null) await removeStaleTemporaries(opts.checkpoint)
   const progress = opts.quiet ? silentProgress : new Progress({ stream: io.stderr })
   if (!opts.quiet) {
-    const folds = opts.folds === 'all' ? `, all ${FOLDS} folds`
-      : opts.fold !== undefined ? `, fold ${opts.fold} of ${FOLDS}` : ''
+    const folds =
+      opts.folds === 'all' ? `, all ${FOLDS} folds` : opts.fold !== undefined ? `, fold ${opts.fold} of ${FOLDS}` : ''
     const run = job.settings?.(opts) ?? { dt: opts.dt, runtime: opts.runtime, batch: opts.batch }
-    io.stderr.write(`${parsed.command}: ${opts.algorithm}, data ${opts.data}, ${opts.epochs} epoch(s), batch ${run.batch}, ` +
-      `${stepsOf(run.runtime, run.dt)} steps of ${run.dt} ms, device ${opts.device}, seed ${opts.seed}${folds}\n`)
+    io.stderr.write(
+      `${parsed.command}: ${opts.algorithm}, data ${opts.data}, ${opts.epochs} epoch(s), batch ${run.batch}, ` +
+        `${stepsOf(run.runtime, run.dt)} steps of ${run.dt} ms, device ${opts.device}, seed ${opts.seed}${folds}\n`,
+    )
     if (run.note) io.stderr.write(`${run.note}\n`)
   }
   // --folds all: the job runs once per fold, with --fold k

@@ -49,7 +49,8 @@ export class Progress implements ProgressReporter {
   constructor(opts: ProgressOptions = {}) {
     if (!isPlainObject(opts as unknown)) throw invalidArgument('options', 'an options object', opts)
     this.#stream = opts.stream ?? process.stderr
-    if (typeof this.#stream.write !== 'function') throw invalidArgument('stream', 'a writable text stream', this.#stream)
+    if (typeof this.#stream.write !== 'function')
+      throw invalidArgument('stream', 'a writable text stream', this.#stream)
     this.#tty = opts.tty ?? Boolean(this.#stream.isTTY)
     this.#interval = opts.intervalMs === undefined ? 2000 : integer('intervalMs', opts.intervalMs, 0)
     this.#now = opts.now ?? (() => performance.now())

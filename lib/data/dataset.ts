@@ -24,8 +24,15 @@ export function checkDataset(param: string, d: unknown): Dataset {
   integer(`${param}.rows`, ds.rows, 1)
   integer(`${param}.cols`, ds.cols, 1)
   integer(`${param}.classes`, ds.classes, 1)
-  if (ds.images.length !== ds.n * ds.rows * ds.cols) throw new ShapeError(`${param}.images holds ${ds.images.length} values, not n·rows·cols = ${ds.n * ds.rows * ds.cols}`, { param: `${param}.images` })
-  if (ds.labels.length !== ds.n) throw new ShapeError(`${param}.labels holds ${ds.labels.length} labels, not n = ${ds.n}`, { param: `${param}.labels` })
+  if (ds.images.length !== ds.n * ds.rows * ds.cols)
+    throw new ShapeError(
+      `${param}.images holds ${ds.images.length} values, not n·rows·cols = ${ds.n * ds.rows * ds.cols}`,
+      { param: `${param}.images` },
+    )
+  if (ds.labels.length !== ds.n)
+    throw new ShapeError(`${param}.labels holds ${ds.labels.length} labels, not n = ${ds.n}`, {
+      param: `${param}.labels`,
+    })
   return ds
 }
 
@@ -35,7 +42,12 @@ export function subset(data: Dataset, start: number, end: number): Dataset {
   integer('start', start, 0, d.n)
   integer('end', end, start, d.n)
   const px = d.rows * d.cols
-  return { ...d, images: d.images.subarray(start * px, end * px), labels: d.labels.subarray(start, end), n: end - start }
+  return {
+    ...d,
+    images: d.images.subarray(start * px, end * px),
+    labels: d.labels.subarray(start, end),
+    n: end - start,
+  }
 }
 
 /** The first `trainCount` samples (default 80%) for training, the rest for testing; views, no copy. */
@@ -104,7 +116,8 @@ export function concatDatasets(parts: readonly Dataset[]): Dataset {
   const first = ds[0]!
   for (const [i, p] of ds.entries()) {
     if (p.rows !== first.rows || p.cols !== first.cols || p.classes !== first.classes) {
-      const why = `parts[${i}] holds ${p.rows}x${p.cols} images of ${p.classes} classes, ` +
+      const why =
+        `parts[${i}] holds ${p.rows}x${p.cols} images of ${p.classes} classes, ` +
         `parts[0] ${first.rows}x${first.cols} of ${first.classes}`
       throw new ShapeError(why, { param: `parts[${i}]` })
     }

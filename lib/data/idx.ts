@@ -53,7 +53,8 @@ function idxHeader(head: Uint8Array, path: string, param: string, known: number)
     throw new IOError(`${path}: IDX element type 0x${type} is not supported (expected 0x08, unsigned bytes)`, { param })
   }
   const ndims = head[3]!
-  if (ndims < 1 || ndims > 4) throw new IOError(`${path}: IDX file with ${ndims} dimensions is not supported`, { param })
+  if (ndims < 1 || ndims > 4)
+    throw new IOError(`${path}: IDX file with ${ndims} dimensions is not supported`, { param })
   const header = 4 + 4 * ndims
   if (head.length < header) {
     if (known < 0) return null

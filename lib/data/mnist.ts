@@ -47,23 +47,35 @@ function findFile(dir: string, set: MnistSet, kind: 'images' | 'labels'): string
 export function readMnist(dir: string, opts: MnistOptions = {}): MnistData {
   if (typeof dir !== 'string' || dir.length === 0) throw invalidArgument('dir', 'a directory path', dir)
   const o = checkOptions('options', opts, ['set'])
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new IOError(`MNIST directory ${dir} does not exist`, { param: 'dir' })
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new IOError(`MNIST directory ${dir} does not exist`, { param: 'dir' })
   let set: MnistSet
   if (o.set !== undefined) set = oneOf('set', o.set, ['train', 't10k'] as const)
   else set = findFile(dir, 'train', 'images') ? 'train' : 't10k'
   const imgPath = findFile(dir, set, 'images')
   const lblPath = findFile(dir, set, 'labels')
   if (!imgPath || !lblPath) {
-    throw new IOError(`${dir} has no MNIST '${set}' files (looked for ${set}-images-idx3-ubyte[.gz] and ${set}-labels-idx1-ubyte[.gz])`, { param: 'dir' })
+    throw new IOError(
+      `${dir} has no MNIST '${set}' files (looked for ${set}-images-idx3-ubyte[.gz] and ${set}-labels-idx1-ubyte[.gz])`,
+      { param: 'dir' },
+    )
   }
   const img = readIdx(imgPath, 'dir')
   const lbl = readIdx(lblPath, 'dir')
-  if (img.dims.length !== 3) throw new IOError(`${imgPath}: expected a 3-D image file, found dimensions [${img.dims.join(', ')}]`, { param: 'dir' })
-  if (lbl.dims.length !== 1) throw new IOError(`${lblPath}: expected a 1-D label file, found dimensions [${lbl.dims.join(', ')}]`, { param: 'dir' })
+  if (img.dims.length !== 3)
+    throw new IOError(`${imgPath}: expected a 3-D image file, found dimensions [${img.dims.join(', ')}]`, {
+      param: 'dir',
+    })
+  if (lbl.dims.length !== 1)
+    throw new IOError(`${lblPath}: expected a 1-D label file, found dimensions [${lbl.dims.join(', ')}]`, {
+      param: 'dir',
+    })
   const [n, rows, cols] = img.dims as [number, number, number]
-  if (lbl.dims[0] !== n) throw new IOError(`${lblPath} holds ${lbl.dims[0]} labels but ${imgPath} holds ${n} images`, { param: 'dir' })
+  if (lbl.dims[0] !== n)
+    throw new IOError(`${lblPath} holds ${lbl.dims[0]} labels but ${imgPath} holds ${n} images`, { param: 'dir' })
   for (let i = 0; i < n; i++) {
-    if (lbl.data[i]! > 9) throw new IOError(`${lblPath}: label ${lbl.data[i]} at index ${i} is not a digit`, { param: 'dir' })
+    if (lbl.data[i]! > 9)
+      throw new IOError(`${lblPath}: label ${lbl.data[i]} at index ${i} is not a digit`, { param: 'dir' })
   }
   const images = new Float32Array(img.data.length)
   for (let i = 0; i < images.length; i++) images[i] = img.data[i]! / 255

@@ -38,7 +38,15 @@ export interface SyntheticOptions {
 export const SYNTH_ROWS = 28
 export const SYNTH_COLS = 28
 
-function drawDigit(out: Float32Array, off: number, digit: number, dx: number, dy: number, width: number, ink: number): void {
+function drawDigit(
+  out: Float32Array,
+  off: number,
+  digit: number,
+  dx: number,
+  dy: number,
+  width: number,
+  ink: number,
+): void {
   // digit box: 12 wide, 20 tall, top-left at (8, 4) before the shift
   const x0 = 8 + dx
   const y0 = 4 + dy
@@ -58,7 +66,8 @@ function drawDigit(out: Float32Array, off: number, digit: number, dx: number, dy
   for (const s of SEGMENTS[digit]!) {
     const [xa, ya, xb, yb] = rects[s]!
     for (let y = Math.max(0, Math.round(ya)); y < Math.min(SYNTH_ROWS, Math.round(yb)); y++) {
-      for (let x = Math.max(0, Math.round(xa)); x < Math.min(SYNTH_COLS, Math.round(xb)); x++) out[off + y * SYNTH_COLS + x] = ink
+      for (let x = Math.max(0, Math.round(xa)); x < Math.min(SYNTH_COLS, Math.round(xb)); x++)
+        out[off + y * SYNTH_COLS + x] = ink
     }
   }
 }

@@ -40,7 +40,14 @@ export interface ConvPassLayer {
 }
 
 /** A conv layer's input current rows d..T-1: conv2d (+ pool) of the pre's spikes of steps 0..T-d-1, all T·B images at once. */
-export async function convForward(ctx: ConvPassContext, l: ConvPassLayer, pre: Tensor, I: Tensor, T: number, B: number): Promise<void> {
+export async function convForward(
+  ctx: ConvPassContext,
+  l: ConvPassLayer,
+  pre: Tensor,
+  I: Tensor,
+  T: number,
+  B: number,
+): Promise<void> {
   const c = l.conv!
   const d = l.delay
   const rows = (T - d) * B
@@ -52,28 +59,40 @@ export async function convForward(ctx: ConvPassContext, l: ConvPassLayer, pre: T
   }
   c.convOut = ctx.kept(c.convOut, [rows, ...c.convShape], 'float32')
   c.argmax = ctx.kept(c.argmax, [rows, ...c.outShape], 'int32')
-  await ctx.timed(`${l.conn} forward (conv)`, () => conv2dForwardAsync(x, l.weight.data, { ...c.geometry, pool: true, out, conv: c.convOut, argmax: c.argmax }))
+  await ctx.timed(`${l.conn} forward (conv)`, () =>
+    conv2dForwardAsync(x, l.weight.data, { ...c.geometry, pool: true, out, conv: c.convOut, argmax: c.argmax }),
+  )
 }
 
 /**
  * A conv layer's dL/dW (accumulated into the weight's grad) and, when `gradPre` (zeroed by the
  * caller), dL/d(pre spikes) of steps 0..T-d-1 from dL/dI of steps d..T-1, through the pool's argmax.
  */
-export async function convBackward(ctx: ConvPassContext, l: ConvPassLayer, gradInput: Tensor, pre: Tensor, gradPre: Tensor | null, T: number, B: number): Promise<void> {
+export async function convBackward(
+  ctx: ConvPassContext,
+  l: ConvPassLayer,
+  gradInput: Tensor,
+  pre: Tensor,
+  gradPre: Tensor | null,
+  T: number,
+  B: number,
+): Promise<void> {
   const c = l.conv!
   const d = l.delay
   const rows = (T - d) * B
   const gy = gradInput.narrow(d, T - d).reshape([rows, ...c.outShape])
   const x = pre.narrow(0, T - d).reshape([rows, ...c.inShape])
   if (c.pool) c.poolGrad = ctx.kept(c.poolGrad, [rows, ...c.convShape], 'float32')
-  await ctx.timed(`${l.conn} backward (conv)`, () => conv2dBackwardAsync(gy, x, l.weight.data, {
-    ...c.geometry,
-    ...(c.pool ? { pool: { argmax: c.argmax!, scratch: c.poolGrad! } } : {}),
-    gradWeight: l.weight.grad as Tensor,
-    gradInput: gradPre ? gradPre.narrow(0, T - d).reshape([rows, ...c.inShape]) : false,
-    gradBias: false,
-    accumulate: true,
-  }))
+  await ctx.timed(`${l.conn} backward (conv)`, () =>
+    conv2dBackwardAsync(gy, x, l.weight.data, {
+      ...c.geometry,
+      ...(c.pool ? { pool: { argmax: c.argmax!, scratch: c.poolGrad! } } : {}),
+      gradWeight: l.weight.grad as Tensor,
+      gradInput: gradPre ? gradPre.narrow(0, T - d).reshape([rows, ...c.inShape]) : false,
+      gradBias: false,
+      accumulate: true,
+    }),
+  )
 }
 
 /**
@@ -85,8 +104,17 @@ export function convLayerOf(syn: OpSpec): ConvLayer {
   const triple = (k: string) => (p[k] as number[]).map(Number) as [number, number, number]
   const pool = p.maxpool === true
   if (pool) {
-    const got = { pool_kernel_size: [Number(p.pool_kernel_h), Number(p.pool_kernel_w)], pool_stride: Number(p.pool_stride), pool_padding: Number(p.pool_padding) }
-    if (got.pool_kernel_size[0] !== POOL_KERNEL || got.pool_kernel_size[1] !== POOL_KERNEL || got.pool_stride !== POOL_KERNEL || got.pool_padding !== 0) {
+    const got = {
+      pool_kernel_size: [Number(p.pool_kernel_h), Number(p.pool_kernel_w)],
+      pool_stride: Number(p.pool_stride),
+      pool_padding: Number(p.pool_padding),
+    }
+    if (
+      got.pool_kernel_size[0] !== POOL_KERNEL ||
+      got.pool_kernel_size[1] !== POOL_KERNEL ||
+      got.pool_stride !== POOL_KERNEL ||
+      got.pool_padding !== 0
+    ) {
       throw new InvalidArgumentError(
         `connection ${syn.owner}: the BPTT path's max pool is ${POOL_KERNEL}x${POOL_KERNEL} with stride ${POOL_KERNEL} and no padding, not pool_kernel_size ${got.pool_kernel_size.join('x')}, pool_stride ${got.pool_stride}, pool_padding ${got.pool_padding}`,
         { param: 'network' },
@@ -97,7 +125,12 @@ export function convLayerOf(syn: OpSpec): ConvLayer {
     inShape: triple('in_shape'),
     convShape: triple('conv_shape'),
     outShape: triple('out_shape'),
-    geometry: { stride: Number(p.stride), padding: Number(p.padding), dilation: Number(p.dilation), groups: Number(p.groups) },
+    geometry: {
+      stride: Number(p.stride),
+      padding: Number(p.padding),
+      dilation: Number(p.dilation),
+      groups: Number(p.groups),
+    },
     pool,
   }
 }

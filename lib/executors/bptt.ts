@@ -17,7 +17,13 @@ import { compileNetwork, type LayerSpec, type OpSpec, type ProgramSpec, type Slo
 import type { Network } from '../network/base.js'
 import { convBackward, convForward, convLayerOf, type ConvLayer, type ConvPassContext } from './bptt-conv.js'
 import { add, binary } from '../ops/elementwise.js'
-import { neuronBackwardAsync, neuronForwardAsync, neuronState, type NeuronModelName, type NeuronTrace } from '../ops/neuron-step.js'
+import {
+  neuronBackwardAsync,
+  neuronForwardAsync,
+  neuronState,
+  type NeuronModelName,
+  type NeuronTrace,
+} from '../ops/neuron-step.js'
 import { reduce } from '../ops/reduce.js'
 import { Generator } from '../ops/rng.js'
 import type { SurrogateName } from '../ops/surrogate-spike.js'
@@ -124,7 +130,14 @@ export class FeedForwardProgram {
   /** Parameters by slot name (weights, biases), shared with the learners' optimizers. */
   readonly parameters: ReadonlyMap<string, Parameter>
   readonly #layers: Layer[]
-  readonly #encoder: { name: string; coding: string; n: number; params: Record<string, unknown>; sourceSlot: string; floatSpikes: boolean }
+  readonly #encoder: {
+    name: string
+    coding: string
+    n: number
+    params: Record<string, unknown>
+    sourceSlot: string
+    floatSpikes: boolean
+  }
   readonly #gen: Generator
   #inputSpikes: Tensor | null = null
   #steps = 0
@@ -141,27 +154,51 @@ export class FeedForwardProgram {
     this.dt = spec.dt
     this.parameters = params
     this.#gen = new Generator(seed)
-    if (!spec.layers || spec.layers.length === 0) throw new InvalidArgumentError('the BPTT path needs a feed-forward network with at least one neuron group', { param: 'network' })
+    if (!spec.layers || spec.layers.length === 0)
+      throw new InvalidArgumentError('the BPTT path needs a feed-forward network with at least one neuron group', {
+        param: 'network',
+      })
     const encoders = spec.ops.filter((o) => o.stage === 'encoder')
-    if (encoders.length !== 1) throw new InvalidArgumentError(`the BPTT path needs exactly one encoder, found ${encoders.length}`, { param: 'network' })
+    if (encoders.length !== 1)
+      throw new InvalidArgumentError(`the BPTT path needs exactly one encoder, found ${encoders.length}`, {
+        param: 'network',
+      })
     const enc = encoders[0]
     const coding = enc.type.replace(/^encode_/, '')
-    if (!['spike_train', 'poisson', 'bernoulli'].includes(coding)) throw new InvalidArgumentError(`encoder coding '${coding}' is not supported by the BPTT path`, { param: 'network' })
+    if (!['spike_train', 'poisson', 'bernoulli'].includes(coding))
+      throw new InvalidArgumentError(`encoder coding '${coding}' is not supported by the BPTT path`, {
+        param: 'network',
+      })
     const encOut = this.#slot(enc.writes[0].slot)
-    this.#encoder = { name: enc.owner, coding, n: encOut.shape.reduce((a, b) => a * b, 1), params: enc.params as Record<string, unknown>, sourceSlot: enc.reads[0].slot, floatSpikes: false }
+    this.#encoder = {
+      name: enc.owner,
+      coding,
+      n: encOut.shape.reduce((a, b) => a * b, 1),
+      params: enc.params as Record<string, unknown>,
+      sourceSlot: enc.reads[0].slot,
+      floatSpikes: false,
+    }
     const decoders = spec.ops.filter((o) => o.type === 'decode_spike_counts')
     const others = spec.ops.filter((o) => o.stage === 'decoder' && o.type !== 'decode_spike_counts')
-    if (decoders.length !== 1 || others.length > 0) throw new InvalidArgumentError('the BPTT path needs exactly one spike_counts decoder', { param: 'network' })
+    if (decoders.length !== 1 || others.length > 0)
+      throw new InvalidArgumentError('the BPTT path needs exactly one spike_counts decoder', { param: 'network' })
     const dec = decoders[0]
     const target = this.#slot(dec.reads[0].slot).owner
-    if (dec.params.pop_size !== 1 || dec.params.bias !== 0 || dec.params.scale !== 1) throw new InvalidArgumentError('the BPTT path supports spike_counts with pop_size 1, bias 0 and scale 1', { param: 'network' })
-    const unsupported = spec.ops.filter((o) => o.stage === 'learner' || o.stage === 'monitor' || o.type.startsWith('reward'))
-    if (unsupported.length > 0) throw new InvalidArgumentError(`the BPTT path does not run '${unsupported[0].type}' ops`, { param: 'network' })
+    if (dec.params.pop_size !== 1 || dec.params.bias !== 0 || dec.params.scale !== 1)
+      throw new InvalidArgumentError('the BPTT path supports spike_counts with pop_size 1, bias 0 and scale 1', {
+        param: 'network',
+      })
+    const unsupported = spec.ops.filter(
+      (o) => o.stage === 'learner' || o.stage === 'monitor' || o.type.startsWith('reward'),
+    )
+    if (unsupported.length > 0)
+      throw new InvalidArgumentError(`the BPTT path does not run '${unsupported[0].type}' ops`, { param: 'network' })
     this.#layers = spec.layers.map((l, i) => this.#layer(l, i))
     // a conv connection reads float spikes (its kernel's input); every other hidden layer emits uint8
     this.#encoder.floatSpikes = this.#layers[0].conv !== null
     this.#layers.forEach((l, i) => (l.floatSpikes = (this.#layers[i + 1]?.conv ?? null) !== null))
-    if (this.#layers[this.#layers.length - 1].group !== target) throw new InvalidArgumentError('the spike_counts decoder must read the last layer', { param: 'network' })
+    if (this.#layers[this.#layers.length - 1].group !== target)
+      throw new InvalidArgumentError('the spike_counts decoder must read the last layer', { param: 'network' })
   }
 
   #slot(name: string): SlotSpec {
@@ -171,24 +208,42 @@ export class FeedForwardProgram {
   }
 
   #layer(l: LayerSpec, i: number): Layer {
-    if (l.inputs.length !== 1) throw new InvalidArgumentError(`group ${l.group}: the BPTT path supports one input connection per group, found ${l.inputs.length}`, { param: 'network' })
+    if (l.inputs.length !== 1)
+      throw new InvalidArgumentError(
+        `group ${l.group}: the BPTT path supports one input connection per group, found ${l.inputs.length}`,
+        { param: 'network' },
+      )
     const prevGroup = i === 0 ? this.#encoder.name : this.spec.layers![i - 1].group
-    if (l.inputs[0].pre !== prevGroup) throw new InvalidArgumentError(`group ${l.group}: the BPTT path needs a chain (its input comes from ${l.inputs[0].pre}, not ${prevGroup})`, { param: 'network' })
+    if (l.inputs[0].pre !== prevGroup)
+      throw new InvalidArgumentError(
+        `group ${l.group}: the BPTT path needs a chain (its input comes from ${l.inputs[0].pre}, not ${prevGroup})`,
+        { param: 'network' },
+      )
     const syn: OpSpec = this.spec.ops[l.inputs[0].op]
-    if (syn.type !== 'synapse_full' && syn.type !== 'synapse_conv') throw new InvalidArgumentError(`connection ${syn.owner}: the BPTT path supports full and conv connections, not '${syn.type}'`, { param: 'network' })
+    if (syn.type !== 'synapse_full' && syn.type !== 'synapse_conv')
+      throw new InvalidArgumentError(
+        `connection ${syn.owner}: the BPTT path supports full and conv connections, not '${syn.type}'`,
+        { param: 'network' },
+      )
     const conv = syn.type === 'synapse_conv' ? convLayerOf(syn) : null
     const neu: OpSpec = this.spec.ops[l.neuronOp]
     const model = String(neu.params.model) as NeuronModelName
-    if (!BPTT_MODELS.has(model)) throw new InvalidArgumentError(`group ${l.group}: model '${model}' has no backward pass (lif, if, clif do)`, { param: 'network' })
+    if (!BPTT_MODELS.has(model))
+      throw new InvalidArgumentError(`group ${l.group}: model '${model}' has no backward pass (lif, if, clif do)`, {
+        param: 'network',
+      })
     const wSlot = syn.reads.find((r) => this.#slot(r.slot).var === 'weight')!.slot
     const bSlot = syn.reads.find((r) => this.#slot(r.slot).var === 'bias')?.slot
     const params: Record<string, number> = { dt: this.dt }
-    for (const [k, v] of Object.entries(neu.params)) if (typeof v === 'number' && k !== 'decay' && k !== 'shape') params[k] = v
+    for (const [k, v] of Object.entries(neu.params))
+      if (typeof v === 'number' && k !== 'decay' && k !== 'shape') params[k] = v
     const sg = neu.params.surrogate as { kind: SurrogateName; alpha?: number; normalized?: boolean } | undefined
     const weight = this.parameters.get(wSlot)!
-    const v0Slot = neu.reads.find((r) => this.#slot(r.slot).var === 'V0')?.slot ?? this.spec.slots.find((x) => x.owner === l.group && x.var === 'V0' && x.kind === 'param')?.name
+    const v0Slot =
+      neu.reads.find((r) => this.#slot(r.slot).var === 'V0')?.slot ??
+      this.spec.slots.find((x) => x.owner === l.group && x.var === 'V0' && x.kind === 'param')?.name
     return {
-      v0: v0Slot ? this.parameters.get(v0Slot) ?? null : null,
+      v0: v0Slot ? (this.parameters.get(v0Slot) ?? null) : null,
       group: l.group,
       conv,
       floatSpikes: false,
@@ -213,7 +268,8 @@ export class FeedForwardProgram {
    */
   static build(net: Network, opts: FeedForwardBuildOptions = {}): FeedForwardProgram {
     const o = checkOptions('options', opts, ['dt', 'device', 'seed', 'strategy', 'products'])
-    const products = o.products === undefined ? 'auto' : oneOf('options.products', o.products, ['auto', 'dense', 'event'] as const)
+    const products =
+      o.products === undefined ? 'auto' : oneOf('options.products', o.products, ['auto', 'dense', 'event'] as const)
     const device = resolveDevice((o.device as string | undefined) ?? net.device, 'options.device')
     const params = new Map<string, Parameter>()
     const resolve = (names: readonly string[]) => {
@@ -226,15 +282,27 @@ export class FeedForwardProgram {
         return p
       })
     }
-    const spec = compileNetwork(net, { dt: o.dt as number | undefined, batch: 1, strategy: (o.strategy as 0 | 1 | undefined) ?? 0, fastPath: true, resolveParams: resolve })
+    const spec = compileNetwork(net, {
+      dt: o.dt as number | undefined,
+      batch: 1,
+      strategy: (o.strategy as 0 | 1 | undefined) ?? 0,
+      fastPath: true,
+      resolveParams: resolve,
+    })
     // Materialise every parameter slot (those a learner asked for were created as placeholders), and the
     // weights of connections built with is_parameter: false: they hold fixed values (no learner trains
     // them) that the products still read and the gradient still flows through.
-    const synapseWeights = new Set(spec.ops.filter((op) => op.stage !== 'learner').flatMap((op) => op.reads.map((r) => r.slot)))
-    const fixed = (x: { kind: string; var: string; name: string }) => x.kind === 'state' && (x.var === 'weight' || x.var === 'bias') && synapseWeights.has(x.name)
+    const synapseWeights = new Set(
+      spec.ops.filter((op) => op.stage !== 'learner').flatMap((op) => op.reads.map((r) => r.slot)),
+    )
+    const fixed = (x: { kind: string; var: string; name: string }) =>
+      x.kind === 'state' && (x.var === 'weight' || x.var === 'bias') && synapseWeights.has(x.name)
     for (const s of spec.slots.filter((x) => x.kind === 'param' || fixed(x))) {
       const shape = s.shape
-      const data = 'data' in s.init ? Float32Array.from(s.init.data) : new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(s.init.fill)
+      const data =
+        'data' in s.init
+          ? Float32Array.from(s.init.data)
+          : new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(s.init.fill)
       const t = Tensor.from(data, { shape, device })
       const existing = params.get(s.name)
       if (existing) {
@@ -283,7 +351,8 @@ export class FeedForwardProgram {
    */
   #enter(what: 'run' | 'backward'): void {
     if (this.#disposed) throw new StateError('program was used after dispose()', { param: 'program' })
-    if (this.#busy) throw new StateError(`the program is busy: a ${this.#busy}() is in flight (await it first)`, { param: 'program' })
+    if (this.#busy)
+      throw new StateError(`the program is busy: a ${this.#busy}() is in flight (await it first)`, { param: 'program' })
     this.#busy = what
     for (const p of this.parameters.values()) p.setBusy(`a FeedForwardProgram ${what}()`)
   }
@@ -299,10 +368,12 @@ export class FeedForwardProgram {
     const enc = this.#encoder
     let T: number
     if (o.steps !== undefined) {
-      if (typeof o.steps !== 'number' || !Number.isInteger(o.steps) || o.steps < 1) throw invalidArgument('options.steps', 'an integer >= 1', o.steps)
+      if (typeof o.steps !== 'number' || !Number.isInteger(o.steps) || o.steps < 1)
+        throw invalidArgument('options.steps', 'an integer >= 1', o.steps)
       T = o.steps
     } else if (o.runtime !== undefined) {
-      if (typeof o.runtime !== 'number' || !(o.runtime > 0) || !Number.isFinite(o.runtime)) throw invalidArgument('options.runtime', 'a finite number > 0', o.runtime)
+      if (typeof o.runtime !== 'number' || !(o.runtime > 0) || !Number.isFinite(o.runtime))
+        throw invalidArgument('options.runtime', 'a finite number > 0', o.runtime)
       T = stepsFor(o.runtime, this.dt)
     } else if (enc.coding === 'spike_train') {
       T = input.shape[1] ?? 0
@@ -314,7 +385,9 @@ export class FeedForwardProgram {
     let inputDensity: number
     if (enc.coding === 'spike_train') {
       if (input.shape.length !== 3 || input.shape[2] !== enc.n || input.shape[1] !== T) {
-        throw new ShapeError(`Expected input spikes [B, ${T}, ${enc.n}] but received [${input.shape.join(', ')}]`, { param: 'input' })
+        throw new ShapeError(`Expected input spikes [B, ${T}, ${enc.n}] but received [${input.shape.join(', ')}]`, {
+          param: 'input',
+        })
       }
       B = input.shape[0]
       const host = Float32Array.from(input.toArray())
@@ -323,12 +396,20 @@ export class FeedForwardProgram {
       for (let i = 0; i < host.length; i++) if (host[i] !== 0) active++
       inputDensity = host.length ? active / host.length : 0
       const tb = new Float32Array(host.length)
-      for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) tb.set(host.subarray((b * T + t) * enc.n, (b * T + t + 1) * enc.n), (t * B + b) * enc.n)
+      for (let b = 0; b < B; b++)
+        for (let t = 0; t < T; t++)
+          tb.set(host.subarray((b * T + t) * enc.n, (b * T + t + 1) * enc.n), (t * B + b) * enc.n)
       spikes = Tensor.from(tb, { shape: [T, B, enc.n], device: this.device })
     } else {
-      if (input.shape.length !== 2 || input.shape[1] !== enc.n) throw new ShapeError(`Expected input [B, ${enc.n}] but received [${input.shape.join(', ')}]`, { param: 'input' })
+      if (input.shape.length !== 2 || input.shape[1] !== enc.n)
+        throw new ShapeError(`Expected input [B, ${enc.n}] but received [${input.shape.join(', ')}]`, {
+          param: 'input',
+        })
       B = input.shape[0]
-      const x = input.device === this.device && input.dtype === 'float32' ? input : Tensor.from(Float32Array.from(input.toArray()), { shape: input.shape, device: this.device })
+      const x =
+        input.device === this.device && input.dtype === 'float32'
+          ? input
+          : Tensor.from(Float32Array.from(input.toArray()), { shape: input.shape, device: this.device })
       const xs = x.toArray()
       checkFinite(xs)
       let sum = 0
@@ -338,19 +419,37 @@ export class FeedForwardProgram {
         if (xs[i] > mx) mx = xs[i]
       }
       const mean = xs.length ? sum / xs.length : 0
-      inputDensity = enc.coding === 'poisson'
-        ? Math.min(1, mean * Number(enc.params.unit_conversion ?? 1) * Number(enc.params.dt ?? this.dt))
-        : Math.min(1, (mean * Number(enc.params.max_prob ?? 1)) / (mx > 1 ? mx : 1))
+      inputDensity =
+        enc.coding === 'poisson'
+          ? Math.min(1, mean * Number(enc.params.unit_conversion ?? 1) * Number(enc.params.dt ?? this.dt))
+          : Math.min(1, (mean * Number(enc.params.max_prob ?? 1)) / (mx > 1 ? mx : 1))
       // the previous batch's spike buffer is overwritten when the shape matches (no fresh pages per batch)
       const prev = this.#inputSpikes
       // uint8 spikes: a quarter of the memory traffic for the synapse scans of forward and backward
       // (float32 when a conv connection reads them)
       const dtype = enc.floatSpikes ? 'float32' : 'uint8'
-      const reuse = prev && !prev.disposed && prev.dtype === dtype && prev.device === this.device && sameShape(prev.shape, [T, B, enc.n]) ? { out: prev } : {}
+      const reuse =
+        prev &&
+        !prev.disposed &&
+        prev.dtype === dtype &&
+        prev.device === this.device &&
+        sameShape(prev.shape, [T, B, enc.n])
+          ? { out: prev }
+          : {}
       if (enc.coding === 'poisson') {
-        spikes = await this.#timed('encoder', () => this.#gen.poissonAsync(x, { steps: T, dt: Number(enc.params.dt ?? this.dt), unitConversion: Number(enc.params.unit_conversion ?? 1), dtype, ...reuse }))
+        spikes = await this.#timed('encoder', () =>
+          this.#gen.poissonAsync(x, {
+            steps: T,
+            dt: Number(enc.params.dt ?? this.dt),
+            unitConversion: Number(enc.params.unit_conversion ?? 1),
+            dtype,
+            ...reuse,
+          }),
+        )
       } else {
-        spikes = await this.#timed('encoder', () => this.#gen.bernoulliAsync(x, { steps: T, maxProb: Number(enc.params.max_prob ?? 1), dtype, ...reuse }))
+        spikes = await this.#timed('encoder', () =>
+          this.#gen.bernoulliAsync(x, { steps: T, maxProb: Number(enc.params.max_prob ?? 1), dtype, ...reuse }),
+        )
       }
       if (x !== input) x.dispose()
     }
@@ -381,11 +480,22 @@ export class FeedForwardProgram {
         const rows = (T - d) * B
         const out = I.narrow(d, T - d).reshape([rows, l.n])
         const preRows = pre.narrow(0, T - d).reshape([rows, l.nPre])
-        if (event) await this.#timed(`${l.conn} forward (event)`, () => synapseAsync(preRows, l.wt!, { out, layout: 'pre_post', mode: 'event' }))
-        else await this.#timed(`${l.conn} forward (dense)`, () => synapseAsync(preRows, l.weight.data, { out, layout: 'post_pre', mode: 'dense' }))
+        if (event)
+          await this.#timed(`${l.conn} forward (event)`, () =>
+            synapseAsync(preRows, l.wt!, { out, layout: 'pre_post', mode: 'event' }),
+          )
+        else
+          await this.#timed(`${l.conn} forward (dense)`, () =>
+            synapseAsync(preRows, l.weight.data, { out, layout: 'post_pre', mode: 'dense' }),
+          )
       }
       // the bias reaches every step, the first d included (SPAIC's synapse adds it to a zero input)
-      if (l.bias && l.conv) add(I.reshape([T, B, l.conv.outShape[0], l.n / l.conv.outShape[0]]), l.bias.data.reshape([l.conv.outShape[0], 1]), I.reshape([T, B, l.conv.outShape[0], l.n / l.conv.outShape[0]]))
+      if (l.bias && l.conv)
+        add(
+          I.reshape([T, B, l.conv.outShape[0], l.n / l.conv.outShape[0]]),
+          l.bias.data.reshape([l.conv.outShape[0], 1]),
+          I.reshape([T, B, l.conv.outShape[0], l.n / l.conv.outShape[0]]),
+        )
       else if (l.bias) add(I, l.bias.data, I)
       if (l.v0) l.params.V0 = l.v0.data.toArray()[0]
       const state = neuronState(l.model, B, l.n, { device: this.device, params: l.params })
@@ -395,16 +505,18 @@ export class FeedForwardProgram {
       const old = l.traces[key]
       const reuse = old && !old.spikes.disposed && sameShape(old.spikes.shape, [T, B, l.n]) ? old : undefined
       if (old && !reuse) old.spikes.dispose()
-      l.trace = await this.#timed(`${l.group} neuron forward`, () => neuronForwardAsync(l.model, I, state, {
-        params: l.params,
-        ...(l.surrogate ? { surrogate: l.surrogate } : {}),
-        save: withGrad ? 'auto' : 'none',
-        bits: withGrad || !isLast,
-        ...(reuse ? { reuse } : {}),
-        // hidden layers' spikes only feed the next synapse: uint8 (a quarter of the traffic), unless a
-        // conv connection reads them
-        ...(isLast || l.floatSpikes ? {} : { spikeDtype: 'uint8' as const }),
-      }))
+      l.trace = await this.#timed(`${l.group} neuron forward`, () =>
+        neuronForwardAsync(l.model, I, state, {
+          params: l.params,
+          ...(l.surrogate ? { surrogate: l.surrogate } : {}),
+          save: withGrad ? 'auto' : 'none',
+          bits: withGrad || !isLast,
+          ...(reuse ? { reuse } : {}),
+          // hidden layers' spikes only feed the next synapse: uint8 (a quarter of the traffic), unless a
+          // conv connection reads them
+          ...(isLast || l.floatSpikes ? {} : { spikeDtype: 'uint8' as const }),
+        }),
+      )
       l.traces[key] = l.trace
       for (const v of Object.values(state)) v.dispose()
       l.input = I
@@ -434,19 +546,34 @@ export class FeedForwardProgram {
     if (!last.trace || !this.#inputSpikes) throw new StateError('backward needs a run first', { param: 'gradCounts' })
     if (!(gradCounts instanceof Tensor)) throw invalidArgument('gradCounts', 'a Tensor', gradCounts)
     if (gradCounts.shape.length !== 2 || gradCounts.shape[0] !== B || gradCounts.shape[1] !== last.n) {
-      throw new ShapeError(`Expected gradCounts [${B}, ${last.n}] but received [${gradCounts.shape.join(', ')}]`, { param: 'gradCounts' })
+      throw new ShapeError(`Expected gradCounts [${B}, ${last.n}] but received [${gradCounts.shape.join(', ')}]`, {
+        param: 'gradCounts',
+      })
     }
     for (const l of this.#layers) {
-      if (!l.surrogate) throw new StateError(`group ${l.group} has no surrogate gradient: attach a stca/stbp/sbp learner that trains it`, { param: 'network' })
-      if (!l.trace || l.trace.save === 'none') throw new StateError('the last run did not keep what backward needs (run with train: true)', { param: 'gradCounts' })
+      if (!l.surrogate)
+        throw new StateError(
+          `group ${l.group} has no surrogate gradient: attach a stca/stbp/sbp learner that trains it`,
+          { param: 'network' },
+        )
+      if (!l.trace || l.trace.save === 'none')
+        throw new StateError('the last run did not keep what backward needs (run with train: true)', {
+          param: 'gradCounts',
+        })
     }
     // dL/dO of the last layer: the counts sum the spikes over T.
-    let gradSpikes: Tensor = binary('add', Tensor.zeros([T, B, last.n], { device: this.device }), gradCounts.device === this.device ? gradCounts : gradCounts.to(this.device))
+    let gradSpikes: Tensor = binary(
+      'add',
+      Tensor.zeros([T, B, last.n], { device: this.device }),
+      gradCounts.device === this.device ? gradCounts : gradCounts.to(this.device),
+    )
     for (let i = this.#layers.length - 1; i >= 0; i--) {
       const l = this.#layers[i]
       const wantV0 = l.v0 !== null && l.v0.data !== undefined
       l.gradIn = this.#kept(l.gradIn, [T, B, l.n], 'float32')
-      const { gradInput, gradV0 } = await this.#timed(`${l.group} neuron backward`, () => neuronBackwardAsync(l.trace!, gradSpikes, { gradV0: wantV0, out: l.gradIn }))
+      const { gradInput, gradV0 } = await this.#timed(`${l.group} neuron backward`, () =>
+        neuronBackwardAsync(l.trace!, gradSpikes, { gradV0: wantV0, out: l.gradIn }),
+      )
       if (l.v0 && gradV0) {
         if (!(l.v0.grad instanceof Tensor)) l.v0.grad = Tensor.zeros(l.v0.data.shape, { device: this.device })
         add(l.v0.grad as Tensor, gradV0.reshape(l.v0.data.shape), l.v0.grad as Tensor)
@@ -456,7 +583,8 @@ export class FeedForwardProgram {
       const pre = i === 0 ? this.#inputSpikes : this.#layers[i - 1].trace!.spikes
       const d = l.delay
       if (!(l.weight.grad instanceof Tensor)) l.weight.grad = Tensor.zeros(l.weight.data.shape, { device: this.device })
-      if (l.bias && !(l.bias.grad instanceof Tensor)) l.bias.grad = Tensor.zeros(l.bias.data.shape, { device: this.device })
+      if (l.bias && !(l.bias.grad instanceof Tensor))
+        l.bias.grad = Tensor.zeros(l.bias.data.shape, { device: this.device })
       // dL/dbias: every step's input current holds the bias, the first d steps included
       if (l.bias) this.#biasGrad(l, gradInput, T, B)
       let nextGrad: Tensor | null = null
@@ -479,14 +607,36 @@ export class FeedForwardProgram {
           if (!l.wt) l.wt = transpose(l.weight.data)
           if (!l.gwt) l.gwt = Tensor.empty([l.nPre, l.n], { device: this.device })
           if (!l.gw) l.gw = Tensor.empty([l.n, l.nPre], { device: this.device })
-          await this.#timed(`${l.conn} dW (event)`, () => synapseBackwardAsync(gI, preRows, l.wt!, { layout: 'pre_post', mode: 'event', gradWeight: l.gwt, gradSpikes: false }))
+          await this.#timed(`${l.conn} dW (event)`, () =>
+            synapseBackwardAsync(gI, preRows, l.wt!, {
+              layout: 'pre_post',
+              mode: 'event',
+              gradWeight: l.gwt,
+              gradSpikes: false,
+            }),
+          )
           transpose(l.gwt, l.gw)
           add(l.weight.grad as Tensor, l.gw, l.weight.grad as Tensor)
         } else {
           // Dense input: one GEMM accumulating straight into dL/dW (gradients add up as in PyTorch).
-          await this.#timed(`${l.conn} dW (dense)`, () => synapseBackwardAsync(gI, preRows, l.weight.data, { layout: 'post_pre', mode: 'dense', gradWeight: l.weight.grad as Tensor, gradSpikes: false, accumulate: true }))
+          await this.#timed(`${l.conn} dW (dense)`, () =>
+            synapseBackwardAsync(gI, preRows, l.weight.data, {
+              layout: 'post_pre',
+              mode: 'dense',
+              gradWeight: l.weight.grad as Tensor,
+              gradSpikes: false,
+              accumulate: true,
+            }),
+          )
         }
-        if (gradPre) await this.#timed(`${l.conn} dspikes`, () => synapseBackwardAsync(gI, preRows, l.weight.data, { layout: 'post_pre', gradWeight: false, gradSpikes: gradPre }))
+        if (gradPre)
+          await this.#timed(`${l.conn} dspikes`, () =>
+            synapseBackwardAsync(gI, preRows, l.weight.data, {
+              layout: 'post_pre',
+              gradWeight: false,
+              gradSpikes: gradPre,
+            }),
+          )
       } else if (nextGrad) nextGrad.fill(0)
       if (nextGrad) gradSpikes = nextGrad
     }
@@ -515,7 +665,8 @@ export class FeedForwardProgram {
 
   /** `old` when it has this shape and dtype on this device, else a fresh buffer (the old one disposed). */
   #kept(old: Tensor | undefined, shape: number[], dtype: 'float32' | 'int32'): Tensor {
-    if (old && !old.disposed && old.dtype === dtype && old.device === this.device && sameShape(old.shape, shape)) return old
+    if (old && !old.disposed && old.dtype === dtype && old.device === this.device && sameShape(old.shape, shape))
+      return old
     old?.dispose()
     return Tensor.empty(shape, { dtype, device: this.device })
   }
@@ -541,11 +692,25 @@ export class FeedForwardProgram {
 
   dispose(): void {
     if (this.#disposed) return
-    if (this.#busy) throw new StateError(`the program is busy: await its ${this.#busy}() before dispose()`, { param: 'program' })
+    if (this.#busy)
+      throw new StateError(`the program is busy: await its ${this.#busy}() before dispose()`, { param: 'program' })
     this.#disposed = true
     this.#inputSpikes?.dispose()
     for (const l of this.#layers) {
-      for (const t of [l.input, l.wt, l.gradIn, l.gradPre, l.gwt, l.gw, l.traces.train?.spikes, l.traces.eval?.spikes, l.conv?.convOut, l.conv?.argmax, l.conv?.poolGrad]) t?.dispose()
+      for (const t of [
+        l.input,
+        l.wt,
+        l.gradIn,
+        l.gradPre,
+        l.gwt,
+        l.gw,
+        l.traces.train?.spikes,
+        l.traces.eval?.spikes,
+        l.conv?.convOut,
+        l.conv?.argmax,
+        l.conv?.poolGrad,
+      ])
+        t?.dispose()
     }
     for (const p of this.parameters.values()) {
       p.data.dispose()
@@ -559,7 +724,8 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 }
 
 function checkFinite(a: ArrayLike<number>): void {
-  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw invalidArgument('input', 'finite values', `a non-finite value at element ${i}`)
+  for (let i = 0; i < a.length; i++)
+    if (!Number.isFinite(a[i])) throw invalidArgument('input', 'finite values', `a non-finite value at element ${i}`)
 }
 
 /** Maps the compiled neuron op's parameters to the neuron kernel's parameter names. */

@@ -110,7 +110,8 @@ export function lowerProgram(spec: ProgramSpec, seed: bigint, offset = 0): Lower
     throw invalidArgument('spec', 'a ProgramSpec from compileNetwork', spec)
   }
   if (typeof seed !== 'bigint') throw invalidArgument('seed', 'a bigint seed', seed)
-  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) throw invalidArgument('offset', 'an integer >= 0', offset)
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0)
+    throw invalidArgument('offset', 'an integer >= 0', offset)
   const index = new Map<string, number>()
   spec.slots.forEach((s, i) => index.set(s.name, i))
   const slots: LoweredSlot[] = spec.slots.map((s) => {
@@ -138,7 +139,10 @@ export function lowerProgram(spec: ProgramSpec, seed: bigint, offset = 0): Lower
       const si = index.get(w.slot)!
       const role = roleOf(op, spec.slots[si]!, i, false)
       const prev = refs[role]
-      if (prev && prev[0] !== si) throw new InvalidArgumentError(`op '${op.type}' of ${op.owner} reads and writes different slots as '${role}'`, { param: op.owner })
+      if (prev && prev[0] !== si)
+        throw new InvalidArgumentError(`op '${op.type}' of ${op.owner} reads and writes different slots as '${role}'`, {
+          param: op.owner,
+        })
       refs[role] = [si, prev?.[1] ?? false, MODE_CODE[w.mode]]
     })
     const num: Record<string, number> = {}
@@ -281,13 +285,19 @@ export class Program {
   setRngState(state: { seed: bigint | number; offset: number }): void {
     const h = this.#handle('state')
     if (!isPlainObject(state)) throw invalidArgument('state', 'a { seed, offset } object', state)
-    const seed = typeof state.seed === 'bigint' ? state.seed : BigInt(integer('state.seed', state.seed, 0, Number.MAX_SAFE_INTEGER))
+    const seed =
+      typeof state.seed === 'bigint'
+        ? state.seed
+        : BigInt(integer('state.seed', state.seed, 0, Number.MAX_SAFE_INTEGER))
     if (seed < 0n || seed >= 1n << 64n) throw invalidArgument('state.seed', 'a seed in [0, 2^64)', state.seed)
     const offset = integer('state.offset', state.offset, 0, 9e15)
     const cur = this.rngState
     if (cur.seed === seed && cur.offset === offset) return
     const b = bind()
-    const next = b.programCreate({ ...lowerProgram(this.spec, seed, offset), batch: this.#lastBatch }, this.device.index)
+    const next = b.programCreate(
+      { ...lowerProgram(this.spec, seed, offset), batch: this.#lastBatch },
+      this.device.index,
+    )
     try {
       this.spec.slots.forEach((s, i) => {
         if (s.kind === 'input') return
@@ -333,7 +343,9 @@ export class Program {
     } else throw invalidArgument(param, 'a slot name or a network object', a)
     const i = this.#slotIndex.get(name)
     if (i === undefined) {
-      throw new InvalidArgumentError(`no slot named '${name}' in the program of network '${this.spec.network}'`, { param })
+      throw new InvalidArgumentError(`no slot named '${name}' in the program of network '${this.spec.network}'`, {
+        param,
+      })
     }
     return i
   }
@@ -351,7 +363,8 @@ export class Program {
     const h = this.#handle('name')
     const i = this.#slot('name', name, variable)
     const s = this.spec.slots[i]!
-    if (s.kind === 'input') throw new StateError(`slot '${s.name}' is an input: it holds data only during a run`, { param: 'name' })
+    if (s.kind === 'input')
+      throw new StateError(`slot '${s.name}' is an input: it holds data only during a run`, { param: 'name' })
     const shape = bind().programShape(h, i)
     return new Tensor(bind().programRead(h, i), shape, s.dtype as DType, this.device)
   }
@@ -359,14 +372,21 @@ export class Program {
   /** Overwrites a slot's committed value (a weight, a [stay] state, ...) with `value` (same element count and dtype). */
   setSlot(name: string | NetObject, variableOrValue: string | RunInput, value?: RunInput): void {
     const h = this.#handle('name')
-    const [i, v] = typeof variableOrValue === 'string' ? [this.#slot('name', name, variableOrValue), value] : [this.#slot('name', name), variableOrValue]
+    const [i, v] =
+      typeof variableOrValue === 'string'
+        ? [this.#slot('name', name, variableOrValue), value]
+        : [this.#slot('name', name), variableOrValue]
     const s = this.spec.slots[i]!
-    if (s.kind === 'input') throw new InvalidArgumentError(`slot '${s.name}' is an input: pass it to run()`, { param: 'name' })
+    if (s.kind === 'input')
+      throw new InvalidArgumentError(`slot '${s.name}' is an input: pass it to run()`, { param: 'name' })
     const shape = bind().programShape(h, i)
     const n = shape.reduce((a, b) => a * b, 1)
     const t = toTensor('value', v, s.dtype as DType, this.device, null)
     try {
-      if (t.tensor.numel !== n) throw new ShapeError(`Expected ${n} values for slot '${s.name}' but received ${t.tensor.numel}`, { param: 'value' })
+      if (t.tensor.numel !== n)
+        throw new ShapeError(`Expected ${n} values for slot '${s.name}' but received ${t.tensor.numel}`, {
+          param: 'value',
+        })
       checkFinite('value', t.tensor)
       bind().programWrite(h, i, t.tensor.handleFor('value'))
     } finally {
@@ -380,7 +400,10 @@ export class Program {
     const name = m instanceof NetObject ? m.name : m
     if (typeof name !== 'string') throw invalidArgument('monitor', 'a Monitor or its name', m)
     const op = this.spec.ops.findIndex((o) => o.type === 'monitor' && o.owner === name)
-    if (op < 0) throw new InvalidArgumentError(`no monitor named '${name}' in the program of network '${this.spec.network}'`, { param: 'monitor' })
+    if (op < 0)
+      throw new InvalidArgumentError(`no monitor named '${name}' in the program of network '${this.spec.network}'`, {
+        param: 'monitor',
+      })
     const target = this.#slotIndex.get(this.spec.ops[op]!.reads[0]!.slot)!
     const s = this.spec.slots[target]!
     const shape = [this.#lastSteps, ...bind().programShape(h, target)]
@@ -391,7 +414,9 @@ export class Program {
   recorded(name: string): Tensor {
     if (typeof name !== 'string') throw invalidArgument('name', 'a recorded slot name', name)
     if (!this.spec.ops.some((o) => o.type === 'monitor' && o.owner === `record:${name}`)) {
-      throw new InvalidArgumentError(`slot '${name}' is not recorded: pass it in buildProgram's record option`, { param: 'name' })
+      throw new InvalidArgumentError(`slot '${name}' is not recorded: pass it in buildProgram's record option`, {
+        param: 'name',
+      })
     }
     return this.monitor(`record:${name}`)
   }
@@ -406,7 +431,8 @@ export class Program {
     const h = this.#handle('program')
     if (!isPlainObject(inputs)) throw invalidArgument('inputs', 'an object of named inputs', inputs)
     const o = checkOptions('options', opts, ['runtime', 'steps'])
-    if (o.runtime !== undefined && o.steps !== undefined) throw new InvalidArgumentError('pass runtime or steps, not both', { param: 'steps' })
+    if (o.runtime !== undefined && o.steps !== undefined)
+      throw new InvalidArgumentError('pass runtime or steps, not both', { param: 'steps' })
     let steps: number | undefined
     if (o.steps !== undefined) steps = integer('steps', o.steps, 1, 2 ** 31 - 1)
     else if (o.runtime !== undefined) steps = stepsFor(nonNegative('runtime', o.runtime), this.dt)
@@ -416,16 +442,25 @@ export class Program {
     for (const [key, val] of Object.entries(inputs)) {
       let i = this.#slotIndex.get(key)
       if (i === undefined) {
-        const own = this.spec.slots.map((s, j) => [s, j] as const).filter(([s]) => s.kind === 'input' && s.owner === key)
+        const own = this.spec.slots
+          .map((s, j) => [s, j] as const)
+          .filter(([s]) => s.kind === 'input' && s.owner === key)
         const req = own.filter(([s]) => !s.optional)
         const pick = req.length === 1 ? req : own.length === 1 ? own : []
         if (pick.length !== 1) {
           const names = this.spec.slots.filter((s) => s.kind === 'input').map((s) => `${s.owner} (${s.name})`)
-          throw new InvalidArgumentError(`unknown input '${key}'; the program's inputs are ${names.join(', ') || '(none)'}`, { param: key })
+          throw new InvalidArgumentError(
+            `unknown input '${key}'; the program's inputs are ${names.join(', ') || '(none)'}`,
+            { param: key },
+          )
         }
         i = pick[0]![1]
       }
-      if (this.spec.slots[i]!.kind !== 'input') throw new InvalidArgumentError(`'${key}' is not an input of the program (it is a ${this.spec.slots[i]!.kind} slot)`, { param: key })
+      if (this.spec.slots[i]!.kind !== 'input')
+        throw new InvalidArgumentError(
+          `'${key}' is not an input of the program (it is a ${this.spec.slots[i]!.kind} slot)`,
+          { param: key },
+        )
       if (byKey.has(i)) throw new InvalidArgumentError(`input '${key}' is given twice`, { param: key })
       byKey.set(i, [key, val])
     }
@@ -437,7 +472,10 @@ export class Program {
         const i = this.#slotIndex.get(r.slot)!
         const s = this.spec.slots[i]!
         if (s.kind === 'input' && !s.optional && !byKey.has(i)) {
-          throw new InvalidArgumentError(`input '${s.owner}' (${s.name}) is missing: op '${op.type}' of ${op.owner} reads it`, { param: s.owner })
+          throw new InvalidArgumentError(
+            `input '${s.owner}' (${s.name}) is missing: op '${op.type}' of ${op.owner} reads it`,
+            { param: s.owner },
+          )
         }
       }
     })
@@ -446,7 +484,10 @@ export class Program {
       for (const [i, [key, val]] of byKey) {
         const s = this.spec.slots[i]!
         if (s.perStep && val instanceof Tensor && val.shape.length >= 2) steps ??= val.shape[1]
-        else if (s.perStep) throw new InvalidArgumentError(`give runtime (or steps), or input '${key}' as a [B, T, ...] Tensor`, { param: 'runtime' })
+        else if (s.perStep)
+          throw new InvalidArgumentError(`give runtime (or steps), or input '${key}' as a [B, T, ...] Tensor`, {
+            param: 'runtime',
+          })
       }
       if (steps === undefined) throw new InvalidArgumentError('a run needs runtime (ms) or steps', { param: 'runtime' })
     }
@@ -466,21 +507,31 @@ export class Program {
         const x = t.tensor
         let b: number
         if (val instanceof Tensor) {
-          const want = s.batched ? (s.perStep ? `[B, ${steps}, ${s.shape.join(', ')}]` : `[B, ${s.shape.join(', ')}]`) : `[${s.shape.join(', ')}]`
+          const want = s.batched
+            ? s.perStep
+              ? `[B, ${steps}, ${s.shape.join(', ')}]`
+              : `[B, ${s.shape.join(', ')}]`
+            : `[${s.shape.join(', ')}]`
           const rest = x.shape.slice(s.batched ? (s.perStep ? 2 : 1) : 0).reduce((a, c) => a * c, 1)
           const tOk = !s.perStep || (x.shape.length >= 2 && x.shape[1] === steps)
           if (!tOk || rest !== per || (s.batched && x.shape.length < (s.perStep ? 2 : 1))) {
-            throw new ShapeError(`Expected input '${key}' of shape ${want} but received [${x.shape.join(', ')}]`, { param: key })
+            throw new ShapeError(`Expected input '${key}' of shape ${want} but received [${x.shape.join(', ')}]`, {
+              param: key,
+            })
           }
           b = s.batched ? x.shape[0]! : 1
         } else {
           if (x.numel % (s.batched ? lead : per) !== 0 || x.numel === 0 || (!s.batched && x.numel !== per)) {
-            throw new ShapeError(`Expected input '${key}' to hold a multiple of ${lead} values (${s.perStep ? `T = ${steps} frames of ` : ''}[${s.shape.join(', ')}]) but received ${x.numel}`, { param: key })
+            throw new ShapeError(
+              `Expected input '${key}' to hold a multiple of ${lead} values (${s.perStep ? `T = ${steps} frames of ` : ''}[${s.shape.join(', ')}]) but received ${x.numel}`,
+              { param: key },
+            )
           }
           b = s.batched ? x.numel / lead : 1
         }
         if (s.batched) {
-          if (batch !== undefined && b !== batch) throw new ShapeError(`input '${key}' has batch ${b}, another input has batch ${batch}`, { param: key })
+          if (batch !== undefined && b !== batch)
+            throw new ShapeError(`input '${key}' has batch ${b}, another input has batch ${batch}`, { param: key })
           batch = b
         }
         checkFinite(key, x)
@@ -511,13 +562,20 @@ export class Program {
   /** Frees the native program. Safe to call twice; refused while a run is in flight. */
   dispose(): void {
     if (this.#h === null) return
-    if (this.#running) throw new StateError('the program is running: await run() before dispose()', { param: 'program' })
+    if (this.#running)
+      throw new StateError('the program is running: await run() before dispose()', { param: 'program' })
     bind().programDispose(this.#h)
     this.#h = null
   }
 }
 
-function toTensor(param: string, v: unknown, dtype: DType, device: Device, shape: number[] | null): { tensor: Tensor; owned: boolean } {
+function toTensor(
+  param: string,
+  v: unknown,
+  dtype: DType,
+  device: Device,
+  shape: number[] | null,
+): { tensor: Tensor; owned: boolean } {
   if (v instanceof Tensor) {
     if (v.disposed) throw new StateError(`${param} was used after dispose()`, { param })
     if (v.dtype !== dtype) throw invalidArgument(param, `a ${dtype} tensor`, `a ${v.dtype} tensor`)
@@ -530,10 +588,13 @@ function toTensor(param: string, v: unknown, dtype: DType, device: Device, shape
       if (typeof arr[k] !== 'number') throw invalidArgument(param, 'numbers', arr[k])
       // an int32 slot (labels) takes integers only: no silent truncation of 1.5 or NaN
       if (dtype === 'int32' && !(Number.isInteger(arr[k]) && arr[k]! >= -(2 ** 31) && arr[k]! < 2 ** 31)) {
-        throw new InvalidArgumentError(`input '${param}' must hold int32 integers, got ${arr[k]} at index ${k}`, { param })
+        throw new InvalidArgumentError(`input '${param}' must hold int32 integers, got ${arr[k]} at index ${k}`, {
+          param,
+        })
       }
     }
-    const typed = dtype === 'float64' ? Float64Array.from(arr) : dtype === 'int32' ? Int32Array.from(arr) : Float32Array.from(arr)
+    const typed =
+      dtype === 'float64' ? Float64Array.from(arr) : dtype === 'int32' ? Int32Array.from(arr) : Float32Array.from(arr)
     return { tensor: Tensor.from(typed, { device, ...(shape ? { shape } : {}) }), owned: true }
   }
   throw invalidArgument(param, 'a Tensor, a typed array or an array of numbers', v)
@@ -542,14 +603,18 @@ function toTensor(param: string, v: unknown, dtype: DType, device: Device, shape
 function checkRange(param: string, t: Tensor, [lo, hi]: [number, number]): void {
   const a = t.toArray()
   for (let k = 0; k < a.length; k++) {
-    if (!(a[k]! >= lo && a[k]! <= hi)) throw new InvalidArgumentError(`input '${param}' must hold values in [${lo}, ${hi}], got ${a[k]} at index ${k}`, { param })
+    if (!(a[k]! >= lo && a[k]! <= hi))
+      throw new InvalidArgumentError(`input '${param}' must hold values in [${lo}, ${hi}], got ${a[k]} at index ${k}`, {
+        param,
+      })
   }
 }
 
 function checkFinite(param: string, t: Tensor): void {
   const a = t.toArray()
   for (let k = 0; k < a.length; k++) {
-    if (!Number.isFinite(a[k]!)) throw new InvalidArgumentError(`input '${param}' holds a non-finite value (${a[k]}) at index ${k}`, { param })
+    if (!Number.isFinite(a[k]!))
+      throw new InvalidArgumentError(`input '${param}' holds a non-finite value (${a[k]}) at index ${k}`, { param })
   }
 }
 
@@ -561,7 +626,8 @@ export async function buildProgram(net: Network, opts: BuildProgramOptions = {})
   if (!(net instanceof Network)) throw invalidArgument('net', 'a Network', net)
   const o = checkOptions('options', opts, ['dt', 'batch', 'device', 'seed', 'dtype', 'strategy', 'learners', 'record'])
   const record = o.record === undefined ? [] : o.record
-  if (!Array.isArray(record) || record.some((x) => typeof x !== 'string')) throw invalidArgument('record', 'an array of slot names', record)
+  if (!Array.isArray(record) || record.some((x) => typeof x !== 'string'))
+    throw invalidArgument('record', 'an array of slot names', record)
   let seed = 0n
   if (o.seed !== undefined) {
     if (typeof o.seed === 'bigint') seed = o.seed
@@ -570,15 +636,30 @@ export async function buildProgram(net: Network, opts: BuildProgramOptions = {})
   }
   const device = resolveDevice(o.device ?? net.device, 'device')
   const copts: CompileOptions = {}
-  for (const k of ['dt', 'batch', 'dtype', 'strategy', 'learners'] as const) if (o[k] !== undefined) (copts as Record<string, unknown>)[k] = o[k]
+  for (const k of ['dt', 'batch', 'dtype', 'strategy', 'learners'] as const)
+    if (o[k] !== undefined) (copts as Record<string, unknown>)[k] = o[k]
   const spec = compileNetwork(net, copts)
   for (const name of record as string[]) {
     if (!spec.slots.some((s) => s.name === name)) {
-      throw new InvalidArgumentError(`record: no slot named '${name}' (slots: ${spec.slots.map((s) => s.name).join(', ')})`, { param: 'record' })
+      throw new InvalidArgumentError(
+        `record: no slot named '${name}' (slots: ${spec.slots.map((s) => s.name).join(', ')})`,
+        { param: 'record' },
+      )
     }
     if (spec.ops.some((op) => op.owner === `record:${name}`)) continue
-    spec.ops.push({ type: 'monitor', owner: `record:${name}`, phase: 'fetch', stage: 'monitor', reads: [{ slot: name, at: 'prev' }], writes: [], params: { target: name, var_name: name } })
+    spec.ops.push({
+      type: 'monitor',
+      owner: `record:${name}`,
+      phase: 'fetch',
+      stage: 'monitor',
+      reads: [{ slot: name, at: 'prev' }],
+      writes: [],
+      params: { target: name, var_name: name },
+    })
   }
-  const learners = [...net.learners, ...((o.learners as CompilableLearner[] | undefined) ?? [])] as unknown as LearnerLike[]
+  const learners = [
+    ...net.learners,
+    ...((o.learners as CompilableLearner[] | undefined) ?? []),
+  ] as unknown as LearnerLike[]
   return new Program(spec, device, seed, learners)
 }

@@ -2,12 +2,27 @@
 export { Learner, learningAlgorithms } from './learner.js'
 export type { LearnerClass, LearnerOptions, LearnerRuntime, Role, TrainableSpec } from './learner.js'
 export type {
-  FullOnlineSTDPOptions, LearnerAlgorithm, LearnerBaseOptions, LearnerOptionsFor, LearnerOptionsMap,
-  NearestOnlineSTDPOptions, OnlineSTDPOptions, STBPOptions, STCAOptions, SurrogateBPFunction, SurrogateBPOptions,
+  FullOnlineSTDPOptions,
+  LearnerAlgorithm,
+  LearnerBaseOptions,
+  LearnerOptionsFor,
+  LearnerOptionsMap,
+  NearestOnlineSTDPOptions,
+  OnlineSTDPOptions,
+  STBPOptions,
+  STCAOptions,
+  SurrogateBPFunction,
+  SurrogateBPOptions,
 } from './options.js'
 export { FullOnlineSTDP, NearestOnlineSTDP } from './rules/stdp-online.js'
 export { configureOptimRegistry, getOptimRegistry, registryFromClasses } from '../optim/registry.js'
-export type { OptimRegistry, OptimizerFactory, OptimizerLike, SchedulerFactory, SchedulerLike } from '../optim/registry.js'
+export type {
+  OptimRegistry,
+  OptimizerFactory,
+  OptimizerLike,
+  SchedulerFactory,
+  SchedulerLike,
+} from '../optim/registry.js'
 export { STCA, STBP, SurrogateBP } from './rules/surrogate.js'
 export type { SurrogateChoice } from './rules/surrogate.js'
 export { crossEntropy } from './loss.js'

@@ -29,7 +29,10 @@ import {
 } from '../optim/registry.js'
 import type { LearnerOptions, LearnerOptionsFor } from './options.js'
 import type {
-  LearnerOptimizerName, LearnerOptimizerOptionsFor, LrScheduleName, LrScheduleOptionsFor,
+  LearnerOptimizerName,
+  LearnerOptimizerOptionsFor,
+  LrScheduleName,
+  LrScheduleOptionsFor,
 } from '../optim/registry.js'
 
 /** A network object, or a (nested) list of them. */
@@ -71,9 +74,13 @@ function registeredNames(): string {
 }
 
 function lookupAlgorithm(algorithm: unknown): LearnerClass {
-  if (typeof algorithm !== 'string') throw invalidArgument('algorithm', `an algorithm name (registered: ${registeredNames()})`, algorithm)
+  if (typeof algorithm !== 'string')
+    throw invalidArgument('algorithm', `an algorithm name (registered: ${registeredNames()})`, algorithm)
   const cls = registry.get(algorithm.toLowerCase())
-  if (!cls) throw new InvalidArgumentError(`No algorithm ${algorithm} in algorithm list (registered: ${registeredNames()})`, { param: 'algorithm' })
+  if (!cls)
+    throw new InvalidArgumentError(`No algorithm ${algorithm} in algorithm list (registered: ${registeredNames()})`, {
+      param: 'algorithm',
+    })
   return cls
 }
 
@@ -84,7 +91,11 @@ function checkSpec(param: string, v: unknown): void {
     return
   }
   if (!(v instanceof NetObject)) {
-    throw invalidArgument(param, 'a neuron group, node, connection, module, assembly, network or projection (or a list of them)', v)
+    throw invalidArgument(
+      param,
+      'a neuron group, node, connection, module, assembly, network or projection (or a list of them)',
+      v,
+    )
   }
 }
 
@@ -128,11 +139,16 @@ export class Learner<A extends string = string> implements CompilableLearner {
 
   /** Registers `cls` under `lowercase(name)`. Duplicate names and non-Learner classes throw. */
   static register(name: string, cls: LearnerClass): void {
-    if (typeof name !== 'string' || name.length === 0 || !NAME_RE.test(name)) throw invalidArgument('name', 'a non-empty algorithm name', name)
+    if (typeof name !== 'string' || name.length === 0 || !NAME_RE.test(name))
+      throw invalidArgument('name', 'a non-empty algorithm name', name)
     const key = name.toLowerCase()
-    if (registry.has(key)) throw new InvalidArgumentError(`an algorithm named '${key}' is already registered`, { param: 'name' })
+    if (registry.has(key))
+      throw new InvalidArgumentError(`an algorithm named '${key}' is already registered`, { param: 'name' })
     if (typeof cls !== 'function' || cls === (Learner as unknown) || !(cls.prototype instanceof Learner)) {
-      throw new InvalidArgumentError(`${describeCls(cls)} does not seem to be a valid algorithm: it must be a subclass of Learner`, { param: 'cls' })
+      throw new InvalidArgumentError(
+        `${describeCls(cls)} does not seem to be a valid algorithm: it must be a subclass of Learner`,
+        { param: 'cls' },
+      )
     }
     registry.set(key, cls)
   }
@@ -198,14 +214,18 @@ export class Learner<A extends string = string> implements CompilableLearner {
       if (typeof opts.algorithm !== 'string') throw invalidArgument('algorithm', 'an algorithm name', opts.algorithm)
       const cls = registry.get(opts.algorithm.toLowerCase())
       if (cls && cls !== (new.target as unknown)) {
-        throw new InvalidArgumentError(`algorithm '${opts.algorithm}' names ${cls.name}, but ${new.target.name} was constructed`, { param: 'algorithm' })
+        throw new InvalidArgumentError(
+          `algorithm '${opts.algorithm}' names ${cls.name}, but ${new.target.name} was constructed`,
+          { param: 'algorithm' },
+        )
       }
     }
     if (opts.name !== undefined && (typeof opts.name !== 'string' || !NAME_RE.test(opts.name))) {
       throw invalidArgument('name', 'a learner name of letters, digits, "_", "." or "-"', opts.name)
     }
     this.name = (opts.name as string | undefined) ?? uniqueName(this.algorithm)
-    this.paramRunUpdate = opts.param_run_update === undefined ? false : boolean('param_run_update', opts.param_run_update)
+    this.paramRunUpdate =
+      opts.param_run_update === undefined ? false : boolean('param_run_update', opts.param_run_update)
     checkSpec('trainable', opts.trainable)
     checkSpec('pathway', opts.pathway)
     this.#initTrainable = opts.trainable
@@ -229,13 +249,21 @@ export class Learner<A extends string = string> implements CompilableLearner {
   protected numberParam(key: string, def: number, check: 'finite' | 'positive' | 'nonNegative' = 'finite'): number {
     const v = this.parameters[key]
     if (v === undefined) return def
-    return check === 'positive' ? positive(key, v) : check === 'nonNegative' ? nonNegative(key, v) : finiteNumber(key, v)
+    return check === 'positive'
+      ? positive(key, v)
+      : check === 'nonNegative'
+        ? nonNegative(key, v)
+        : finiteNumber(key, v)
   }
 
   /** Throws for kwargs outside `known` (typos would otherwise be silently ignored). */
   protected checkKwargs(known: readonly string[]): void {
     for (const k of Object.keys(this.parameters)) {
-      if (!known.includes(k)) throw new InvalidArgumentError(`Unknown option ${JSON.stringify(k)} for algorithm '${this.algorithm}'; known options: ${known.join(', ') || '(none)'}`, { param: k })
+      if (!known.includes(k))
+        throw new InvalidArgumentError(
+          `Unknown option ${JSON.stringify(k)} for algorithm '${this.algorithm}'; known options: ${known.join(', ') || '(none)'}`,
+          { param: k },
+        )
     }
   }
 
@@ -311,15 +339,19 @@ export class Learner<A extends string = string> implements CompilableLearner {
    * learner.setOptimizer('Adam', 1e-3, { betas: [0.9, 0.99], weight_decay: 1e-4 })
    */
   setOptimizer<N extends string>(
-    optim_name: OptimizerArg<N>, optim_lr: number, opts?: LearnerOptimizerOptionsFor<N>,
+    optim_name: OptimizerArg<N>,
+    optim_lr: number,
+    opts?: LearnerOptimizerOptionsFor<N>,
   ): void
   setOptimizer(optim_name: string, optim_lr: number, opts: Record<string, unknown> = {}): void {
-    if (this.#ctx) throw new StateError('setOptimizer must be called before the network is built', { param: 'optim_name' })
+    if (this.#ctx)
+      throw new StateError('setOptimizer must be called before the network is built', { param: 'optim_name' })
     const reg = requireRegistry('optim_name')
     const name = resolveOptimizer(optim_name, reg)
     const lr = nonNegative('optim_lr', optim_lr)
     if (!isPlainObject(opts)) throw invalidArgument('options', 'an object of optimizer hyper-parameters', opts)
-    if ('lr' in opts) throw new InvalidArgumentError('pass the learning rate as optim_lr, not as options.lr', { param: 'options.lr' })
+    if ('lr' in opts)
+      throw new InvalidArgumentError('pass the learning rate as optim_lr, not as options.lr', { param: 'options.lr' })
     this.#optimName = name
     this.#optimLr = lr
     this.#optimOpts = { ...opts }
@@ -334,11 +366,16 @@ export class Learner<A extends string = string> implements CompilableLearner {
    */
   setSchedule<N extends string>(lr_schedule_name: ScheduleArg<N>, opts?: LrScheduleOptionsFor<N>): void
   setSchedule(lr_schedule_name: string, opts: Record<string, unknown> = {}): void {
-    if (this.#ctx) throw new StateError('setSchedule must be called before the network is built', { param: 'lr_schedule_name' })
+    if (this.#ctx)
+      throw new StateError('setSchedule must be called before the network is built', { param: 'lr_schedule_name' })
     const reg = requireRegistry('lr_schedule_name')
     const name = resolveScheduler(lr_schedule_name, reg)
     if (!isPlainObject(opts)) {
-      throw invalidArgument('options', "an object of schedule options (e.g. { step_size: 10, gamma: 0.5 }; SPAIC's docs pass a bare number, which SPAIC rejects too)", opts)
+      throw invalidArgument(
+        'options',
+        "an object of schedule options (e.g. { step_size: 10, gamma: 0.5 }; SPAIC's docs pass a bare number, which SPAIC rejects too)",
+        opts,
+      )
     }
     this.#schedName = name
     this.#schedOpts = { ...opts }
@@ -375,7 +412,8 @@ export class Learner<A extends string = string> implements CompilableLearner {
 
   /** `<learner name>:<connection id>:{<key>}`: a learner variable kept per connection (traces, Q12). */
   connVarname(conn: Connection, key: string): string {
-    if (!(conn instanceof NetObject) || conn.category !== 'connection') throw invalidArgument('conn', 'a Connection', conn)
+    if (!(conn instanceof NetObject) || conn.category !== 'connection')
+      throw invalidArgument('conn', 'a Connection', conn)
     if (typeof key !== 'string' || key.length === 0) throw invalidArgument('key', 'a variable key', key)
     return `${this.name}:${conn.id}:{${key}}`
   }
@@ -395,13 +433,11 @@ export class Learner<A extends string = string> implements CompilableLearner {
   getParam(): string[] {
     const ctx = this.#requireCtx('getParam')
     const owners = new Set<string>()
-    for (const c of [this.#trainable.connections, this.#trainable.nodes, this.#trainable.groups]) for (const o of c.keys()) owners.add(o.name)
+    for (const c of [this.#trainable.connections, this.#trainable.nodes, this.#trainable.groups])
+      for (const o of c.keys()) owners.add(o.name)
     const moduleOwners = new Set([...this.#trainable.modules.keys()].map((m) => m.name))
     const params = ctx.spec.slots.filter((s) => s.kind === 'param')
-    const out = [
-      ...params.filter((s) => owners.has(s.owner)),
-      ...params.filter((s) => moduleOwners.has(s.owner)),
-    ]
+    const out = [...params.filter((s) => owners.has(s.owner)), ...params.filter((s) => moduleOwners.has(s.owner))]
     if (this.gradientBased) for (const s of out) (s as SlotSpec).requiresGrad = true
     this.#trainingParamNames = out.map((s) => s.name)
     return this.#trainingParamNames.slice()
@@ -412,7 +448,8 @@ export class Learner<A extends string = string> implements CompilableLearner {
    * `trainingParamNames`, in that order), as SPAIC's `Optim(params, lr, **kwargs)`.
    */
   buildOptimizer(params: unknown[]): OptimizerLike {
-    if (!this.#optimName) throw new StateError('no optimizer configured: call setOptimizer first', { param: 'optim_name' })
+    if (!this.#optimName)
+      throw new StateError('no optimizer configured: call setOptimizer first', { param: 'optim_name' })
     if (!Array.isArray(params)) throw invalidArgument('params', 'an array of parameters', params)
     const reg = requireRegistry('optim_name')
     const f = reg.optimizers[this.#optimName]
@@ -423,18 +460,24 @@ export class Learner<A extends string = string> implements CompilableLearner {
 
   /** Builds the configured lr schedule over the built optimizer. */
   buildLrSchedule(): SchedulerLike {
-    if (!this.#schedName) throw new StateError('no lr schedule configured: call setSchedule first', { param: 'lr_schedule_name' })
-    if (!this.#optimizer) throw new StateError(`lr schedule ${this.#schedName} needs an optimizer: call setOptimizer before building`, { param: 'lr_schedule_name' })
+    if (!this.#schedName)
+      throw new StateError('no lr schedule configured: call setSchedule first', { param: 'lr_schedule_name' })
+    if (!this.#optimizer)
+      throw new StateError(`lr schedule ${this.#schedName} needs an optimizer: call setOptimizer before building`, {
+        param: 'lr_schedule_name',
+      })
     const reg = requireRegistry('lr_schedule_name')
     const f = reg.schedulers[this.#schedName]
-    if (!f) throw new StateError(`lr schedule ${this.#schedName} is no longer in the registry`, { param: 'lr_schedule_name' })
+    if (!f)
+      throw new StateError(`lr schedule ${this.#schedName} is no longer in the registry`, { param: 'lr_schedule_name' })
     this.#scheduler = f(this.#optimizer, { ...this.#schedOpts })
     return this.#scheduler
   }
 
   /** Lets the executor sync run-time parameter tensors in optimStep() (param_run_update). */
   attachRuntime(rt: LearnerRuntime | null): void {
-    if (rt !== null && (typeof rt !== 'object' || typeof rt.syncParams !== 'function')) throw invalidArgument('runtime', 'an object with syncParams(names)', rt)
+    if (rt !== null && (typeof rt !== 'object' || typeof rt.syncParams !== 'function'))
+      throw invalidArgument('runtime', 'an object with syncParams(names)', rt)
     this.#runtime = rt
   }
 
@@ -447,7 +490,10 @@ export class Learner<A extends string = string> implements CompilableLearner {
     if (!this.#active) return undefined
     if (this.paramRunUpdate && this.#runtime) this.#runtime.syncParams(this.#trainingParamNames)
     if (this.#optimizer) return this.#optimizer.step(closure)
-    if (this.#optimName) throw new StateError(`optimizer ${this.#optimName} is not built yet: build (and run) the network first`, { param: 'optim_name' })
+    if (this.#optimName)
+      throw new StateError(`optimizer ${this.#optimName} is not built yet: build (and run) the network first`, {
+        param: 'optim_name',
+      })
     return undefined
   }
 
@@ -461,7 +507,12 @@ export class Learner<A extends string = string> implements CompilableLearner {
     if (metric !== undefined) finiteNumber('metric', metric)
     if (!this.#active) return undefined
     if (!this.#scheduler) {
-      throw new StateError(this.#schedName ? `lr schedule ${this.#schedName} is not built yet: build the network first` : 'no lr schedule configured: call setSchedule first', { param: 'lr_schedule_name' })
+      throw new StateError(
+        this.#schedName
+          ? `lr schedule ${this.#schedName} is not built yet: build the network first`
+          : 'no lr schedule configured: call setSchedule first',
+        { param: 'lr_schedule_name' },
+      )
     }
     return this.#scheduler.step(metric)
   }
@@ -490,16 +541,25 @@ export class Learner<A extends string = string> implements CompilableLearner {
     // 1. expand the constructor's trainable/pathway now, so that objects added later are included
     if (this.#initTrainable !== undefined) this.addTrainable(this.#initTrainable)
     if (this.#initPathway !== undefined) this.addPathway(this.#initPathway)
-    for (const [role, c] of [['trainable', this.#trainable], ['pathway', this.#pathway]] as const) {
+    for (const [role, c] of [
+      ['trainable', this.#trainable],
+      ['pathway', this.#pathway],
+    ] as const) {
       for (const m of Object.values(c)) {
         for (const ob of m.keys()) {
-          if (!ctx.contains(ob)) throw new InvalidArgumentError(`learner '${this.name}': ${role} ${ob} is not in network '${ctx.network.name}'`, { param: role })
+          if (!ctx.contains(ob))
+            throw new InvalidArgumentError(
+              `learner '${this.name}': ${role} ${ob} is not in network '${ctx.network.name}'`,
+              { param: role },
+            )
         }
       }
     }
     // 2-3. parameters and optimizer
     if (this.#schedName && !this.#optimName) {
-      throw new StateError(`lr schedule ${this.#schedName} needs an optimizer: call setOptimizer before building`, { param: 'lr_schedule_name' })
+      throw new StateError(`lr schedule ${this.#schedName} needs an optimizer: call setOptimizer before building`, {
+        param: 'lr_schedule_name',
+      })
     }
     const names = this.getParam()
     if (this.#optimName && ctx.resolveParams) {
@@ -509,7 +569,8 @@ export class Learner<A extends string = string> implements CompilableLearner {
     // 4. gradient learners run their objects' ops with autograd
     if (this.gradientBased) {
       for (const c of [this.#trainable, this.#pathway]) {
-        for (const m of Object.values(c)) for (const ob of m.keys()) for (const op of ctx.opsOf(ob)) op.requiresGrad = true
+        for (const m of Object.values(c))
+          for (const ob of m.keys()) for (const op of ctx.opsOf(ob)) op.requiresGrad = true
       }
     }
     // 5. the learner's own variables, namespaced by learner
@@ -531,7 +592,8 @@ export class Learner<A extends string = string> implements CompilableLearner {
       })
       this.#registeredNames.push(name)
     }
-    for (const [k, tau] of Object.entries(this.tauConstantVariables)) reg(k, 'const', Math.exp(-ctx.dt / positive(k, tau)))
+    for (const [k, tau] of Object.entries(this.tauConstantVariables))
+      reg(k, 'const', Math.exp(-ctx.dt / positive(k, tau)))
     for (const [k, tau] of Object.entries(this.tauMembraneVariables)) reg(k, 'const', ctx.dt / positive(k, tau))
     for (const [k, v] of Object.entries(this.constantVariables)) reg(k, 'const', v)
     for (const [k, v] of Object.entries(this.variables)) reg(k, 'state', v)
@@ -589,7 +651,8 @@ function expandInto(c: Containers, items: NetObject[]): void {
     const slot = CLASSIFY[ob.category]
     if (slot) c[slot].set(ob, ob)
     else if (ob instanceof Assembly) work.push(...ob.leafGroups(), ...ob.allConnections())
-    else if (ob.category === 'projection') work.push(...((ob as unknown as { connections: readonly NetObject[] }).connections))
+    else if (ob.category === 'projection')
+      work.push(...(ob as unknown as { connections: readonly NetObject[] }).connections)
     else c.others.set(ob, ob)
   }
 }

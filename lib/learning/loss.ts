@@ -41,7 +41,8 @@ export interface LossResult {
  */
 export function crossEntropy(counts: Tensor, labels: ArrayLike<number>, opts: CrossEntropyOptions = {}): LossResult {
   const c = checkTensor('counts', counts)
-  if (c.shape.length !== 2) throw new ShapeError(`Expected counts [B, C] but received [${c.shape.join(', ')}]`, { param: 'counts' })
+  if (c.shape.length !== 2)
+    throw new ShapeError(`Expected counts [B, C] but received [${c.shape.join(', ')}]`, { param: 'counts' })
   const [B, C] = c.shape
   if (typeof labels !== 'object' || labels === null || typeof labels.length !== 'number' || labels.length !== B) {
     throw invalidArgument('labels', `${B} class indices`, labels)

@@ -126,6 +126,8 @@ export type LearnerOptionsFor<A extends string> = [A] extends [never]
   : string extends A
     ? LearnerOptions
     : A extends LearnerAlgorithm
-      ? { /** Registered algorithm name (case-insensitive). */ algorithm: A }
-        & LearnerOptionsMap[CanonicalKey<LearnerOptionsMap, A>]
+      ? { /** Registered algorithm name (case-insensitive). */ algorithm: A } & LearnerOptionsMap[CanonicalKey<
+          LearnerOptionsMap,
+          A
+        >]
       : LearnerOptions & { algorithm: A }

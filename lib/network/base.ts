@@ -93,14 +93,23 @@ export class Assembly extends NetObject {
 
   /** Adds a group, node, connection, projection, sub-assembly, module or monitor; returns it. */
   add<T extends NetObject>(obj: T): T {
-    if (!(obj instanceof NetObject)) throw invalidArgument('obj', 'a network object (group, node, connection, projection, assembly, module or monitor)', obj)
+    if (!(obj instanceof NetObject))
+      throw invalidArgument(
+        'obj',
+        'a network object (group, node, connection, projection, assembly, module or monitor)',
+        obj,
+      )
     if (obj._parent === this) return obj
     if (obj._parent) {
-      throw new InvalidArgumentError(`${obj} already belongs to ${obj._parent}; an object can be added to one assembly only`, { param: 'obj' })
+      throw new InvalidArgumentError(
+        `${obj} already belongs to ${obj._parent}; an object can be added to one assembly only`,
+        { param: 'obj' },
+      )
     }
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the walk up starts at this assembly
     for (let a: Assembly | null = this; a; a = a._parent) {
-      if (a === (obj as NetObject)) throw new InvalidArgumentError(`cannot add ${obj} to itself or to an assembly inside it`, { param: 'obj' })
+      if (a === (obj as NetObject))
+        throw new InvalidArgumentError(`cannot add ${obj} to itself or to an assembly inside it`, { param: 'obj' })
     }
     obj._parent = this
     this.#members.push(obj)
@@ -214,19 +223,25 @@ export class Projection extends NetObject {
   constructor(pre: NetObject, post: NetObject, opts: { name?: string } = {}) {
     const o = checkOptions('options', opts, ['name'])
     super(o.name, 'projection')
-    if (!(pre instanceof Assembly) && !isPopulation(pre)) throw invalidArgument('pre', 'an assembly or a population', pre)
-    if (!(post instanceof Assembly) && !isPopulation(post)) throw invalidArgument('post', 'an assembly or a population', post)
+    if (!(pre instanceof Assembly) && !isPopulation(pre))
+      throw invalidArgument('pre', 'an assembly or a population', pre)
+    if (!(post instanceof Assembly) && !isPopulation(post))
+      throw invalidArgument('post', 'an assembly or a population', post)
     this.pre = pre
     this.post = post
   }
 
   /** Adds a connection whose pre lies in `this.pre` and whose post lies in `this.post`. */
   add<T extends NetObject>(conn: T): T {
-    if (!(conn instanceof NetObject) || conn.category !== 'connection') throw invalidArgument('conn', 'a Connection', conn)
+    if (!(conn instanceof NetObject) || conn.category !== 'connection')
+      throw invalidArgument('conn', 'a Connection', conn)
     const c = conn as unknown as { pre: NetObject; post: NetObject }
-    const inside = (o: NetObject, side: NetObject) => o === side || (side instanceof Assembly && side.allObjects().includes(o))
-    if (!inside(c.pre, this.pre)) throw new InvalidArgumentError(`${conn}'s pre ${c.pre} is not inside ${this.pre}`, { param: 'conn' })
-    if (!inside(c.post, this.post)) throw new InvalidArgumentError(`${conn}'s post ${c.post} is not inside ${this.post}`, { param: 'conn' })
+    const inside = (o: NetObject, side: NetObject) =>
+      o === side || (side instanceof Assembly && side.allObjects().includes(o))
+    if (!inside(c.pre, this.pre))
+      throw new InvalidArgumentError(`${conn}'s pre ${c.pre} is not inside ${this.pre}`, { param: 'conn' })
+    if (!inside(c.post, this.post))
+      throw new InvalidArgumentError(`${conn}'s post ${c.post} is not inside ${this.post}`, { param: 'conn' })
     if (conn._parent) throw new InvalidArgumentError(`${conn} already belongs to ${conn._parent}`, { param: 'conn' })
     if (!this.#connections.includes(conn)) this.#connections.push(conn)
     return conn
@@ -253,21 +268,24 @@ export class Module extends NetObject {
   constructor(opts: { name?: string; parameters: Record<string, ModuleParameter> }) {
     const o = checkOptions('options', opts, ['name', 'parameters'])
     super(o.name, 'module')
-    if (!isPlainObject(o.parameters)) throw invalidArgument('parameters', 'an object of {shape, data} entries', o.parameters)
+    if (!isPlainObject(o.parameters))
+      throw invalidArgument('parameters', 'an object of {shape, data} entries', o.parameters)
     const out: Record<string, { shape: readonly number[]; data: Float64Array }> = {}
     for (const [k, p] of Object.entries(o.parameters)) {
       const param = `parameters.${k}`
       if (!NAME_RE.test(k)) throw invalidArgument(param, 'a parameter name of letters, digits and "_"', k)
       if (!isPlainObject(p) || !Array.isArray(p.shape)) throw invalidArgument(param, 'a {shape, data} object', p)
       const shape = p.shape as unknown[]
-      if (shape.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 1)) throw invalidArgument(`${param}.shape`, 'positive integers', p.shape)
+      if (shape.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 1))
+        throw invalidArgument(`${param}.shape`, 'positive integers', p.shape)
       const n = (shape as number[]).reduce((a, b) => a * b, 1)
       const data = p.data as ArrayLike<number> | undefined
       if (!data || typeof data.length !== 'number' || data.length !== n) {
         throw invalidArgument(`${param}.data`, `${n} numbers (the product of the shape)`, data)
       }
       const f = Float64Array.from(data)
-      if (f.some((x) => !Number.isFinite(x))) throw invalidArgument(`${param}.data`, 'finite numbers', 'a non-finite value')
+      if (f.some((x) => !Number.isFinite(x)))
+        throw invalidArgument(`${param}.data`, 'finite numbers', 'a non-finite value')
       out[k] = { shape: Object.freeze((shape as number[]).slice()), data: f }
     }
     this.parameters = Object.freeze(out)

@@ -42,7 +42,6 @@ export interface CompileOptions {
   resolveParams?: (names: readonly string[]) => unknown[]
 }
 
-
 function isCompilable(v: unknown): v is CompilableLearner {
   return isLearnerLike(v) && typeof (v as CompilableLearner).build === 'function'
 }
@@ -54,12 +53,15 @@ export function compileNetwork(net: Network, opts: CompileOptions = {}): Program
   const batch = o.batch === undefined ? 1 : integer('batch', o.batch, 1, 2 ** 31 - 1)
   const strategy = o.strategy === undefined ? 0 : (integer('strategy', o.strategy, 0, 1) as 0 | 1)
   const fastPath = o.fastPath === undefined ? 'auto' : o.fastPath
-  if (fastPath !== 'auto' && typeof fastPath !== 'boolean') throw invalidArgument('fastPath', "true, false or 'auto'", fastPath)
+  if (fastPath !== 'auto' && typeof fastPath !== 'boolean')
+    throw invalidArgument('fastPath', "true, false or 'auto'", fastPath)
   const dtype = o.dtype === undefined ? 'float32' : oneOf('dtype', o.dtype, ['float32', 'float64'] as const)
   const extra = o.learners ?? []
-  if (!Array.isArray(extra) || extra.some((l) => !isCompilable(l))) throw invalidArgument('learners', 'an array of Learners', extra)
+  if (!Array.isArray(extra) || extra.some((l) => !isCompilable(l)))
+    throw invalidArgument('learners', 'an array of Learners', extra)
   const resolveParams = o.resolveParams as CompileOptions['resolveParams']
-  if (resolveParams !== undefined && typeof resolveParams !== 'function') throw invalidArgument('resolveParams', 'a function', resolveParams)
+  if (resolveParams !== undefined && typeof resolveParams !== 'function')
+    throw invalidArgument('resolveParams', 'a function', resolveParams)
 
   // ---- collect and check the objects --------------------------------------------------------
   const objects = net.allObjects()
@@ -68,7 +70,10 @@ export function compileNetwork(net: Network, opts: CompileOptions = {}): Program
   names.set(net.name, net)
   for (const ob of objects) {
     const prev = names.get(ob.name)
-    if (prev && prev !== ob) throw new InvalidArgumentError(`two objects of the network are named '${ob.name}': ${prev} and ${ob}`, { param: ob.name })
+    if (prev && prev !== ob)
+      throw new InvalidArgumentError(`two objects of the network are named '${ob.name}': ${prev} and ${ob}`, {
+        param: ob.name,
+      })
     names.set(ob.name, ob)
   }
   const groups = objects.filter((x): x is NeuronGroup => x instanceof NeuronGroup)
@@ -81,8 +86,14 @@ export function compileNetwork(net: Network, opts: CompileOptions = {}): Program
   if (groups.length === 0) throw new InvalidArgumentError(`network '${net.name}' has no neuron group`, { param: 'net' })
 
   for (const c of conns) {
-    for (const [side, end] of [['pre', c.pre], ['post', c.post]] as const) {
-      if (!inNet.has(end)) throw new InvalidArgumentError(`connection ${c.id}: its ${side} ${end} is not in network '${net.name}'`, { param: c.name })
+    for (const [side, end] of [
+      ['pre', c.pre],
+      ['post', c.post],
+    ] as const) {
+      if (!inNet.has(end))
+        throw new InvalidArgumentError(`connection ${c.id}: its ${side} ${end} is not in network '${net.name}'`, {
+          param: c.name,
+        })
     }
     validateConnectionShapes(c)
   }
@@ -91,14 +102,23 @@ export function compileNetwork(net: Network, opts: CompileOptions = {}): Program
   for (const c of conns) incoming.get(c.post)!.push(c)
   for (const g of groups) {
     if (incoming.get(g)!.length === 0) {
-      throw new InvalidArgumentError(`neuron group '${g.name}' has no input connection (connect an encoder or another group to it)`, { param: g.name })
+      throw new InvalidArgumentError(
+        `neuron group '${g.name}' has no input connection (connect an encoder or another group to it)`,
+        { param: g.name },
+      )
     }
   }
   for (const d of [...decoders, ...rewards]) {
-    if (!inNet.has(d.dec_target)) throw new InvalidArgumentError(`${d}: dec_target ${d.dec_target} is not in network '${net.name}'`, { param: `${d.name}.dec_target` })
+    if (!inNet.has(d.dec_target))
+      throw new InvalidArgumentError(`${d}: dec_target ${d.dec_target} is not in network '${net.name}'`, {
+        param: `${d.name}.dec_target`,
+      })
   }
   for (const m of monitors) {
-    if (!inNet.has(m.target)) throw new InvalidArgumentError(`${m}: target ${m.target} is not in network '${net.name}'`, { param: `${m.name}.target` })
+    if (!inNet.has(m.target))
+      throw new InvalidArgumentError(`${m}: target ${m.target} is not in network '${net.name}'`, {
+        param: `${m.name}.target`,
+      })
   }
 
   // ---- graph structure ----------------------------------------------------------------------
@@ -140,10 +160,19 @@ export function compileNetwork(net: Network, opts: CompileOptions = {}): Program
       init: { data: Array.from(c.weight) },
       ...(c.w_min !== null || c.w_max !== null ? { clamp: [c.w_min, c.w_max] as [number | null, number | null] } : {}),
     })
-    if (c.bias) own(c, 'bias', { shape: [c.bias.length], batched: false, dtype: fdt, kind: 'param', init: { data: Array.from(c.bias) } })
+    if (c.bias)
+      own(c, 'bias', {
+        shape: [c.bias.length],
+        batched: false,
+        dtype: fdt,
+        kind: 'param',
+        init: { data: Array.from(c.bias) },
+      })
   }
   // then groups and nodes, in insertion order
-  const leafOrder = objects.filter((x) => x instanceof NeuronGroup || x instanceof Encoder || x instanceof Decoder || x instanceof Reward)
+  const leafOrder = objects.filter(
+    (x) => x instanceof NeuronGroup || x instanceof Encoder || x instanceof Decoder || x instanceof Reward,
+  )
   for (const ob of leafOrder) {
     if (ob instanceof NeuronGroup) {
       for (const v of ob.variables()) {
@@ -167,7 +196,13 @@ export function compileNetwork(net: Network, opts: CompileOptions = {}): Program
       })
     } else if (ob instanceof Decoder) {
       const npop = ob.num / ob.pop_size
-      own(ob, 'predict', { shape: [npop], batched: true, dtype: fdt, kind: 'state', init: { fill: ob.coding === 'first_spike' ? -1 : 0 } })
+      own(ob, 'predict', {
+        shape: [npop],
+        batched: true,
+        dtype: fdt,
+        kind: 'state',
+        init: { fill: ob.coding === 'first_spike' ? -1 : 0 },
+      })
       own(ob, 'label', { shape: [], batched: true, dtype: 'int32', kind: 'input', init: { fill: 0 }, optional: true })
     } else if (ob instanceof Reward) {
       const npop = ob.populations
@@ -180,25 +215,49 @@ export function compileNetwork(net: Network, opts: CompileOptions = {}): Program
       } else shape = ob.reward_shape.slice()
       own(ob, 'Output_Reward', { shape, batched, dtype: fdt, kind: 'state', init: { fill: 0 } })
       own(ob, 'spike_count', { shape: [ob.num], batched: true, dtype: fdt, kind: 'state', init: { fill: 0 } })
-      if (ob.coding === 'classify_reward') own(ob, 'running', { shape: [npop], batched: true, dtype: fdt, kind: 'state', init: { fill: 0 } })
-      if (ob.coding === 'environment_reward') own(ob, 'source', { shape: ob.reward_shape.slice(), batched: false, dtype: fdt, kind: 'input', init: { fill: 0 } })
+      if (ob.coding === 'classify_reward')
+        own(ob, 'running', { shape: [npop], batched: true, dtype: fdt, kind: 'state', init: { fill: 0 } })
+      if (ob.coding === 'environment_reward')
+        own(ob, 'source', {
+          shape: ob.reward_shape.slice(),
+          batched: false,
+          dtype: fdt,
+          kind: 'input',
+          init: { fill: 0 },
+        })
       else {
         // global / da / classify compare the label with a population index; xor with 1 (any integer)
         const range: [number, number] | undefined = ob.coding === 'xor_reward' ? undefined : [0, npop - 1]
-        own(ob, 'label', { shape: [], batched: true, dtype: 'int32', kind: 'input', init: { fill: 0 }, ...(range ? { range } : {}) })
+        own(ob, 'label', {
+          shape: [],
+          batched: true,
+          dtype: 'int32',
+          kind: 'input',
+          init: { fill: 0 },
+          ...(range ? { range } : {}),
+        })
       }
     }
   }
   for (const m of modules) {
     for (const [k, p] of Object.entries(m.parameters)) {
-      own(m, k, { shape: p.shape.slice(), batched: false, dtype: fdt, kind: 'param', init: { data: Array.from(p.data) } })
+      own(m, k, {
+        shape: p.shape.slice(),
+        batched: false,
+        dtype: fdt,
+        kind: 'param',
+        init: { data: Array.from(p.data) },
+      })
     }
   }
   const nameOf = (ob: NetObject, v: string, param = ob.name): string => {
     const s = slotOf.get(ob)?.get(v)
     if (!s) {
       const have = [...(slotOf.get(ob)?.keys() ?? [])]
-      throw new InvalidArgumentError(`${ob} has no variable '${v}'${have.length ? ` (it has ${have.join(', ')})` : ''}`, { param })
+      throw new InvalidArgumentError(
+        `${ob} has no variable '${v}'${have.length ? ` (it has ${have.join(', ')})` : ''}`,
+        { param },
+      )
     }
     return s
   }
@@ -240,7 +299,12 @@ export function compileNetwork(net: Network, opts: CompileOptions = {}): Program
     if (c.bias) reads.push(r(nameOf(c, 'bias'), 'prev'))
     const params: { [k: string]: Json } =
       c.link === 'full'
-        ? { pre_num: c.pre.num, post_num: c.post.num, flatten: c.pre.shape.length > 1 || c.synType.includes('flatten'), bias: c.bias !== null }
+        ? {
+            pre_num: c.pre.num,
+            post_num: c.post.num,
+            flatten: c.pre.shape.length > 1 || c.synType.includes('flatten'),
+            bias: c.bias !== null,
+          }
         : { ...(JSON.parse(JSON.stringify(c.conv)) as { [k: string]: Json }), ...convScalars(c), bias: c.bias !== null }
     params.delay = strategy === 1 ? 0 : 1
     return {
@@ -333,7 +397,10 @@ export function compileNetwork(net: Network, opts: CompileOptions = {}): Program
   const learnerNames = new Set<string>()
   for (const l of learners) {
     if (learnerNames.has(l.name) || names.has(l.name)) {
-      throw new InvalidArgumentError(`two learners (or a learner and an object) of network '${net.name}' are named '${l.name}'; give each learner its own name`, { param: 'name' })
+      throw new InvalidArgumentError(
+        `two learners (or a learner and an object) of network '${net.name}' are named '${l.name}'; give each learner its own name`,
+        { param: 'name' },
+      )
     }
     learnerNames.add(l.name)
   }
@@ -388,7 +455,11 @@ export function compileNetwork(net: Network, opts: CompileOptions = {}): Program
       addSlot: (s) => addSlot({ ...s, owner: l.name }),
       addOp: (op) => {
         for (const ref of [...op.reads, ...op.writes]) {
-          if (!slotIndex.has(ref.slot)) throw new InvalidArgumentError(`learner '${l.name}' op '${op.type}' refers to the unknown slot '${ref.slot}'`, { param: l.name })
+          if (!slotIndex.has(ref.slot))
+            throw new InvalidArgumentError(
+              `learner '${l.name}' op '${op.type}' refers to the unknown slot '${ref.slot}'`,
+              { param: l.name },
+            )
         }
         const full: OpSpec = {
           type: op.type,
@@ -429,7 +500,12 @@ export function compileNetwork(net: Network, opts: CompileOptions = {}): Program
     spec.layers = topo.order!.map((g) => ({
       group: g.name,
       depth: topo.depth!.get(g)!,
-      inputs: incoming.get(g)!.map((c) => ({ connection: c.name, pre: c.pre.name, op: synIndex.get(c)!, delay: (strategy === 1 ? 0 : 1) as 0 | 1 })),
+      inputs: incoming.get(g)!.map((c) => ({
+        connection: c.name,
+        pre: c.pre.name,
+        op: synIndex.get(c)!,
+        delay: (strategy === 1 ? 0 : 1) as 0 | 1,
+      })),
       neuronOp: neuronIndex.get(g)!,
     })) satisfies LayerSpec[]
   }
@@ -443,7 +519,13 @@ export function compileNetwork(net: Network, opts: CompileOptions = {}): Program
 function convScalars(c: Connection): { [k: string]: Json } {
   const pool = c.conv!.pool
   if (!pool) return { maxpool: false }
-  return { maxpool: true, pool_kernel_h: pool.kernel_size[0], pool_kernel_w: pool.kernel_size[1], pool_stride: pool.stride, pool_padding: pool.padding }
+  return {
+    maxpool: true,
+    pool_kernel_h: pool.kernel_size[0],
+    pool_kernel_w: pool.kernel_size[1],
+    pool_stride: pool.stride,
+    pool_padding: pool.padding,
+  }
 }
 
 /**
@@ -535,12 +617,21 @@ function topoOrder(
 function describeObject(ob: NetObject): ObjectSpec {
   const base: ObjectSpec = { name: ob.name, category: ob.category, class: ob.constructor.name }
   if (ob.parent) base.parent = ob.parent.name
-  if (ob instanceof NeuronGroup) return { ...base, num: ob.num, shape: ob.shape.slice(), model: ob.model.name, params: { ...ob.params } }
+  if (ob instanceof NeuronGroup)
+    return { ...base, num: ob.num, shape: ob.shape.slice(), model: ob.model.name, params: { ...ob.params } }
   if (ob instanceof Encoder) return { ...base, num: ob.num, shape: ob.shape.slice(), coding: ob.coding }
-  if (ob instanceof Decoder || ob instanceof Reward) return { ...base, num: ob.num, coding: ob.coding, dec_target: ob.dec_target.name }
-  if (ob instanceof Connection) return { ...base, id: ob.id, link: ob.link, pre: ob.pre.name, post: ob.post.name, weight_shape: ob.weightShape.slice() }
+  if (ob instanceof Decoder || ob instanceof Reward)
+    return { ...base, num: ob.num, coding: ob.coding, dec_target: ob.dec_target.name }
+  if (ob instanceof Connection)
+    return {
+      ...base,
+      id: ob.id,
+      link: ob.link,
+      pre: ob.pre.name,
+      post: ob.post.name,
+      weight_shape: ob.weightShape.slice(),
+    }
   if (ob instanceof Monitor) return { ...base, target: ob.target.name, var_name: ob.var_name }
   if (ob instanceof Assembly) return { ...base, members: ob.members.map((m) => m.name) }
   return base
 }
-

@@ -60,9 +60,28 @@ export interface ConnectionOptions {
 }
 
 const KNOWN = [
-  'link', 'link_type', 'name', 'weight', 'w_mean', 'w_std', 'bias', 'w_min', 'w_max', 'is_parameter', 'syn_type',
-  'kernel_size', 'stride', 'padding', 'dilation', 'groups', 'out_channels', 'pool_kernel_size', 'pool_stride',
-  'pool_padding', 'max_delay', 'seed',
+  'link',
+  'link_type',
+  'name',
+  'weight',
+  'w_mean',
+  'w_std',
+  'bias',
+  'w_min',
+  'w_max',
+  'is_parameter',
+  'syn_type',
+  'kernel_size',
+  'stride',
+  'padding',
+  'dilation',
+  'groups',
+  'out_channels',
+  'pool_kernel_size',
+  'pool_stride',
+  'pool_padding',
+  'max_delay',
+  'seed',
 ]
 
 function pair(param: string, v: unknown, def: [number, number]): [number, number] {
@@ -83,7 +102,8 @@ function flatData(param: string, v: unknown): Float64Array {
   if (Array.isArray(v) && v.length > 0 && Array.isArray(v[0])) {
     const rows = v as unknown[][]
     const w = rows[0]!.length
-    if (rows.some((r) => !Array.isArray(r) || r.length !== w)) throw new ShapeError(`${param}: nested rows must all have the same length`, { param })
+    if (rows.some((r) => !Array.isArray(r) || r.length !== w))
+      throw new ShapeError(`${param}: nested rows must all have the same length`, { param })
     out = new Float64Array(rows.length * w)
     rows.forEach((r, i) => r.forEach((x, j) => (out[i * w + j] = x as number)))
   } else if (Array.isArray(v) || ArrayBuffer.isView(v)) {
@@ -143,7 +163,8 @@ export class Connection extends NetObject {
   constructor(pre: Population, post: NeuronGroup, opts: ConnectionOptions = {}) {
     if (!isPlainObject(opts)) throw invalidArgument('options', 'an options object', opts)
     super(opts.name, 'conn')
-    for (const k of Object.keys(opts)) if (!KNOWN.includes(k)) throw invalidArgument(k, `one of the known options (${KNOWN.join(', ')})`, k)
+    for (const k of Object.keys(opts))
+      if (!KNOWN.includes(k)) throw invalidArgument(k, `one of the known options (${KNOWN.join(', ')})`, k)
     if (!isPopulation(pre)) throw invalidArgument('pre', 'a NeuronGroup or an Encoder', pre)
     if (!(post instanceof NeuronGroup)) throw invalidArgument('post', 'a NeuronGroup', post)
     this.pre = pre
@@ -159,10 +180,21 @@ export class Connection extends NetObject {
     this.isParameter = opts.is_parameter === undefined ? true : boolean('is_parameter', opts.is_parameter)
     this.w_min = opts.w_min === undefined ? null : finiteNumber('w_min', opts.w_min)
     this.w_max = opts.w_max === undefined ? null : finiteNumber('w_max', opts.w_max)
-    if (this.w_min !== null && this.w_max !== null && this.w_min > this.w_max) throw invalidArgument('w_max', `a value >= w_min (${this.w_min})`, this.w_max)
+    if (this.w_min !== null && this.w_max !== null && this.w_min > this.w_max)
+      throw invalidArgument('w_max', `a value >= w_min (${this.w_min})`, this.w_max)
 
     if (this.link === 'full') {
-      for (const k of ['kernel_size', 'stride', 'padding', 'dilation', 'groups', 'out_channels', 'pool_kernel_size', 'pool_stride', 'pool_padding'] as const) {
+      for (const k of [
+        'kernel_size',
+        'stride',
+        'padding',
+        'dilation',
+        'groups',
+        'out_channels',
+        'pool_kernel_size',
+        'pool_stride',
+        'pool_padding',
+      ] as const) {
         if (opts[k] !== undefined) throw new InvalidArgumentError(`${k} applies to link 'conv' only`, { param: k })
       }
       this.conv = null
@@ -175,22 +207,36 @@ export class Connection extends NetObject {
     const n = this.weightShape.reduce((a, b) => a * b, 1)
     // The weights are drawn on the host in float64: bound them before allocating (2^28 weights = 2 GiB).
     if (!(n <= MAX_WEIGHTS)) {
-      throw new ShapeError(`a '${this.link}' connection ${pre} -> ${post} would hold [${this.weightShape.join(', ')}] = ${n} weights; at most ${MAX_WEIGHTS} are supported`, { param: 'weight' })
+      throw new ShapeError(
+        `a '${this.link}' connection ${pre} -> ${post} would hold [${this.weightShape.join(', ')}] = ${n} weights; at most ${MAX_WEIGHTS} are supported`,
+        { param: 'weight' },
+      )
     }
     const w_std = opts.w_std === undefined ? 0.05 : nonNegative('w_std', opts.w_std)
-    const w_mean = opts.w_mean === undefined ? (this.link === 'full' ? 0.005 : 0.05) : finiteNumber('w_mean', opts.w_mean)
+    const w_mean =
+      opts.w_mean === undefined ? (this.link === 'full' ? 0.005 : 0.05) : finiteNumber('w_mean', opts.w_mean)
     if (opts.weight !== undefined) {
       this.weight = flatData('weight', opts.weight)
       if (this.weight.length !== n) {
-        throw new ShapeError(`weight has ${this.weight.length} elements; a '${this.link}' connection ${pre} -> ${post} needs [${this.weightShape.join(', ')}] = ${n}`, { param: 'weight' })
+        throw new ShapeError(
+          `weight has ${this.weight.length} elements; a '${this.link}' connection ${pre} -> ${post} needs [${this.weightShape.join(', ')}] = ${n}`,
+          { param: 'weight' },
+        )
       }
-      if (opts.seed !== undefined) throw new InvalidArgumentError('seed only applies when the weight is drawn (no weight given)', { param: 'seed' })
+      if (opts.seed !== undefined)
+        throw new InvalidArgumentError('seed only applies when the weight is drawn (no weight given)', {
+          param: 'seed',
+        })
     } else {
-      const rng = opts.seed === undefined ? initRng : new SeededRandom(integer('seed', opts.seed, 0, Number.MAX_SAFE_INTEGER))
+      const rng =
+        opts.seed === undefined ? initRng : new SeededRandom(integer('seed', opts.seed, 0, Number.MAX_SAFE_INTEGER))
       try {
         this.weight = new Float64Array(n)
       } catch (err) {
-        throw new DeviceError(`out of host memory for the ${n} weights of a connection ${pre} -> ${post}`, { param: 'weight', cause: err })
+        throw new DeviceError(`out of host memory for the ${n} weights of a connection ${pre} -> ${post}`, {
+          param: 'weight',
+          cause: err,
+        })
       }
       for (let i = 0; i < n; i++) this.weight[i] = w_std * rng.normal() + w_mean
     }
@@ -199,7 +245,8 @@ export class Connection extends NetObject {
     else if (typeof opts.bias === 'number') this.bias = new Float64Array(nb).fill(finiteNumber('bias', opts.bias))
     else {
       this.bias = flatData('bias', opts.bias)
-      if (this.bias.length !== nb) throw new ShapeError(`bias has ${this.bias.length} elements but needs ${nb}`, { param: 'bias' })
+      if (this.bias.length !== nb)
+        throw new ShapeError(`bias has ${this.bias.length} elements but needs ${nb}`, { param: 'bias' })
     }
     validateConnectionShapes(this, 'post')
   }
@@ -242,9 +289,17 @@ function readSynType(v: unknown, link: LinkType): SynType[] {
   return list as SynType[]
 }
 
-function convGeometry(pre: Population, post: NeuronGroup, opts: ConnectionOptions, syn: readonly SynType[]): ConvGeometry {
+function convGeometry(
+  pre: Population,
+  post: NeuronGroup,
+  opts: ConnectionOptions,
+  syn: readonly SynType[],
+): ConvGeometry {
   const ps = pre.shape
-  if (ps.length !== 3) throw new ShapeError(`a conv connection needs a [C, H, W] pre; ${pre} has shape [${ps.join(', ')}]`, { param: 'pre' })
+  if (ps.length !== 3)
+    throw new ShapeError(`a conv connection needs a [C, H, W] pre; ${pre} has shape [${ps.join(', ')}]`, {
+      param: 'pre',
+    })
   const [cin, hin, win] = ps as [number, number, number]
   const kernel_size = pair('kernel_size', opts.kernel_size, [3, 3])
   const stride = opts.stride === undefined ? 1 : integer('stride', opts.stride, 1)
@@ -254,13 +309,22 @@ function convGeometry(pre: Population, post: NeuronGroup, opts: ConnectionOption
   let cout: number
   if (opts.out_channels !== undefined) cout = integer('out_channels', opts.out_channels, 1)
   else if (post.shape.length === 3) cout = post.shape[0]!
-  else throw new InvalidArgumentError(`out_channels is needed when the post group ${post} has a flat shape`, { param: 'out_channels' })
+  else
+    throw new InvalidArgumentError(`out_channels is needed when the post group ${post} has a flat shape`, {
+      param: 'out_channels',
+    })
   if (cin % groups !== 0 || cout % groups !== 0) {
-    throw new ShapeError(`groups ${groups} must divide in_channels ${cin} and out_channels ${cout}`, { param: 'groups' })
+    throw new ShapeError(`groups ${groups} must divide in_channels ${cin} and out_channels ${cout}`, {
+      param: 'groups',
+    })
   }
   const hc = convOut(hin, kernel_size[0], stride, padding, dilation)
   const wc = convOut(win, kernel_size[1], stride, padding, dilation)
-  if (hc < 1 || wc < 1) throw new ShapeError(`kernel ${kernel_size.join('x')} does not fit the input ${hin}x${win} (padding ${padding}, dilation ${dilation})`, { param: 'kernel_size' })
+  if (hc < 1 || wc < 1)
+    throw new ShapeError(
+      `kernel ${kernel_size.join('x')} does not fit the input ${hin}x${win} (padding ${padding}, dilation ${dilation})`,
+      { param: 'kernel_size' },
+    )
   let pool: ConvGeometry['pool'] = null
   let out: [number, number, number] = [cout, hc, wc]
   if (syn.includes('maxpool')) {
@@ -271,7 +335,10 @@ function convGeometry(pre: Population, post: NeuronGroup, opts: ConnectionOption
     }
     const hp = convOut(hc, pool.kernel_size[0], pool.stride, pool.padding, 1)
     const wp = convOut(wc, pool.kernel_size[1], pool.stride, pool.padding, 1)
-    if (hp < 1 || wp < 1) throw new ShapeError(`pool ${pool.kernel_size.join('x')} does not fit the conv output ${hc}x${wc}`, { param: 'pool_kernel_size' })
+    if (hp < 1 || wp < 1)
+      throw new ShapeError(`pool ${pool.kernel_size.join('x')} does not fit the conv output ${hc}x${wc}`, {
+        param: 'pool_kernel_size',
+      })
     out = [cout, hp, wp]
   } else {
     for (const k of ['pool_kernel_size', 'pool_stride', 'pool_padding'] as const) {
@@ -300,14 +367,19 @@ export function validateConnectionShapes(c: Connection, param: string = c.name):
   if (c.link === 'full') {
     const [np, nq] = c.weightShape as [number, number]
     if (np !== c.post.num || nq !== c.pre.num) {
-      throw new ShapeError(`${c.id}: weight [${np}, ${nq}] does not fit post ${c.post.num} x pre ${c.pre.num}`, { param })
+      throw new ShapeError(`${c.id}: weight [${np}, ${nq}] does not fit post ${c.post.num} x pre ${c.pre.num}`, {
+        param,
+      })
     }
     return
   }
   const g = c.conv!
   const ps = c.pre.shape
   if (ps.length !== 3 || ps[0] !== g.in_channels || ps[1] !== g.in_shape[1] || ps[2] !== g.in_shape[2]) {
-    throw new ShapeError(`${c.id}: pre shape [${ps.join(', ')}] differs from the conv input [${g.in_shape.join(', ')}]`, { param })
+    throw new ShapeError(
+      `${c.id}: pre shape [${ps.join(', ')}] differs from the conv input [${g.in_shape.join(', ')}]`,
+      { param },
+    )
   }
   const qs = c.post.shape
   if (qs.length !== 3 || qs[0] !== g.out_shape[0] || qs[1] !== g.out_shape[1] || qs[2] !== g.out_shape[2]) {

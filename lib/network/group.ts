@@ -6,7 +6,12 @@ import { InvalidArgumentError, ShapeError, invalidArgument } from '../errors.js'
 import { isPlainObject, integer, type CanonicalKey } from '../validate.js'
 import { NetObject, type Category } from './base.js'
 import {
-  checkModelParam, lookupModel, type ModelDef, type ModelVarDef, type NeuronModel, type NeuronModelParams,
+  checkModelParam,
+  lookupModel,
+  type ModelDef,
+  type ModelVarDef,
+  type NeuronModel,
+  type NeuronModelParams,
 } from '../ops/neuron-models.js'
 
 /** The options every neuron group takes, whatever its model. */
@@ -48,7 +53,11 @@ type ModelParamsOf<M extends string> = M extends NeuronModel
   : unknown
 
 export function checkShape(param: string, shape: unknown, num: number): number[] {
-  if (!Array.isArray(shape) || shape.length === 0 || shape.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 1)) {
+  if (
+    !Array.isArray(shape) ||
+    shape.length === 0 ||
+    shape.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 1)
+  ) {
     throw invalidArgument(param, 'a non-empty array of positive integers', shape)
   }
   const n = (shape as number[]).reduce((a, b) => a * b, 1)
@@ -116,8 +125,8 @@ export class NeuronGroup<M extends string = string> extends NetObject {
 
   /** The model's state variables with parameter_variables promoted to parameters. */
   variables(): ModelVarDef[] {
-    return this.model.vars(this.params).map((v) =>
-      this.parameterVariables.includes(v.name) ? { ...v, kind: 'param', batched: false } : v,
-    )
+    return this.model
+      .vars(this.params)
+      .map((v) => (this.parameterVariables.includes(v.name) ? { ...v, kind: 'param', batched: false } : v))
   }
 }

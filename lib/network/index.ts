@@ -6,13 +6,27 @@ export type { AnyNeuronGroupOptions, NeuronGroupBaseOptions, NeuronGroupOptions 
 export { Connection, setInitSeed } from './connection.js'
 export type { ConnectionOptions, ConvGeometry, LinkType, SynType } from './connection.js'
 export { Decoder, Encoder, Node, Reward, decoderCodings, encoderCodings, rewardCodings } from './nodes.js'
-export type { DecoderCoding, DecoderOptions, EncoderCoding, EncoderOptions, RewardCoding, RewardOptions } from './nodes.js'
+export type {
+  DecoderCoding,
+  DecoderOptions,
+  EncoderCoding,
+  EncoderOptions,
+  RewardCoding,
+  RewardOptions,
+} from './nodes.js'
 export { Monitor } from './monitor.js'
 export type { MonitorOptions } from './monitor.js'
 export { clifV0, lookupModel, neuronModelNames, neuronModels } from '../ops/neuron-models.js'
 export type { ModelDef, ModelParamDef, ModelVarDef, SlotDType, SlotKind } from '../ops/neuron-models.js'
 export type {
-  CLIFParams, DiehlAndCookParams, IFParams, LIFParams, LIFSTDPExParams, LIFSTDPIhParams, NeuronModel, NeuronModelParams,
+  CLIFParams,
+  DiehlAndCookParams,
+  IFParams,
+  LIFParams,
+  LIFSTDPExParams,
+  LIFSTDPIhParams,
+  NeuronModel,
+  NeuronModelParams,
 } from '../ops/neuron-models.js'
 export { compileNetwork } from './compile.js'
 export type { CompileOptions } from './compile.js'

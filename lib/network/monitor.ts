@@ -20,12 +20,18 @@ export class Monitor extends NetObject {
   constructor(target: NetObject, opts: MonitorOptions = {}) {
     const o = checkOptions('options', opts, ['var_name', 'name'])
     super(o.name, 'monitor')
-    if (!(target instanceof NetObject) || target.category === 'assembly' || target.category === 'projection' || target.category === 'monitor') {
+    if (
+      !(target instanceof NetObject) ||
+      target.category === 'assembly' ||
+      target.category === 'projection' ||
+      target.category === 'monitor'
+    ) {
       throw invalidArgument('target', 'a neuron group, node or connection', target)
     }
     this.target = target
     const v = o.var_name ?? 'O'
-    if (typeof v !== 'string' || v.length === 0) throw invalidArgument('var_name', 'a variable name such as "O" or "V"', v)
+    if (typeof v !== 'string' || v.length === 0)
+      throw invalidArgument('var_name', 'a variable name such as "O" or "V"', v)
     this.var_name = v
   }
 }

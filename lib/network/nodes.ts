@@ -14,7 +14,13 @@ export abstract class Node extends NetObject {
   readonly num: number
   readonly coding: string
 
-  protected constructor(opts: Record<string, unknown>, prefix: string, known: readonly string[], codings: readonly string[], defaultCoding?: string) {
+  protected constructor(
+    opts: Record<string, unknown>,
+    prefix: string,
+    known: readonly string[],
+    codings: readonly string[],
+    defaultCoding?: string,
+  ) {
     super(opts.name, prefix)
     for (const k of Object.keys(opts)) {
       if (!known.includes(k)) throw invalidArgument(k, `one of the known options (${known.join(', ')})`, k)
@@ -91,10 +97,15 @@ export class Encoder extends Node {
 
   constructor(opts: EncoderOptions) {
     if (!isPlainObject(opts)) throw invalidArgument('options', 'an options object with num and coding', opts)
-    super(opts as Record<string, unknown>, 'encoder',
-      ['num', 'coding', 'coding_method', 'shape', 'name', 'unit_conversion', 'max_prob', 'start_time', 'end_time'], encoderCodings)
+    super(
+      opts as Record<string, unknown>,
+      'encoder',
+      ['num', 'coding', 'coding_method', 'shape', 'name', 'unit_conversion', 'max_prob', 'start_time', 'end_time'],
+      encoderCodings,
+    )
     this.shape = Object.freeze(opts.shape === undefined ? [this.num] : checkShape('shape', opts.shape, this.num))
-    this.unit_conversion = opts.unit_conversion === undefined ? 1.0 : nonNegative('unit_conversion', opts.unit_conversion)
+    this.unit_conversion =
+      opts.unit_conversion === undefined ? 1.0 : nonNegative('unit_conversion', opts.unit_conversion)
     this.max_prob = opts.max_prob === undefined ? 1.0 : inRange('max_prob', opts.max_prob, 0, 1)
     this.start_time = opts.start_time === undefined ? null : nonNegative('start_time', opts.start_time)
     this.end_time = opts.end_time === undefined ? null : nonNegative('end_time', opts.end_time)
@@ -138,11 +149,19 @@ export class Decoder extends Node {
 
   constructor(opts: DecoderOptions) {
     if (!isPlainObject(opts)) throw invalidArgument('options', 'an options object with num and dec_target', opts)
-    super(opts as unknown as Record<string, unknown>, 'decoder',
-      ['num', 'dec_target', 'coding', 'coding_method', 'pop_size', 'bias', 'scale', 'name'], decoderCodings, 'spike_counts')
+    super(
+      opts as unknown as Record<string, unknown>,
+      'decoder',
+      ['num', 'dec_target', 'coding', 'coding_method', 'pop_size', 'bias', 'scale', 'name'],
+      decoderCodings,
+      'spike_counts',
+    )
     this.dec_target = target(opts as unknown as Record<string, unknown>)
     if (this.dec_target.num !== this.num) {
-      throw new ShapeError(`num ${this.num} differs from dec_target ${this.dec_target}'s ${this.dec_target.num} neurons`, { param: 'num' })
+      throw new ShapeError(
+        `num ${this.num} differs from dec_target ${this.dec_target}'s ${this.dec_target.num} neurons`,
+        { param: 'num' },
+      )
     }
     if (this.coding === 'voltage' && !(this.dec_target instanceof NeuronGroup)) {
       throw invalidArgument('dec_target', "a NeuronGroup (the 'voltage' coding reads V)", this.dec_target)
@@ -155,7 +174,13 @@ export class Decoder extends Node {
 
 // ---------------------------------------------------------------------------------------------
 
-export const rewardCodings = ['global_reward', 'da_reward', 'xor_reward', 'environment_reward', 'classify_reward'] as const
+export const rewardCodings = [
+  'global_reward',
+  'da_reward',
+  'xor_reward',
+  'environment_reward',
+  'classify_reward',
+] as const
 export type RewardCoding = (typeof rewardCodings)[number]
 
 const rewardDefaults: Record<RewardCoding, { reward: number; punish: number }> = {
@@ -195,24 +220,49 @@ export class Reward extends Node {
 
   constructor(opts: RewardOptions) {
     if (!isPlainObject(opts)) throw invalidArgument('options', 'an options object with num and dec_target', opts)
-    super(opts as unknown as Record<string, unknown>, 'reward',
-      ['num', 'dec_target', 'coding', 'coding_method', 'pop_size', 'dec_sample_step', 'reward_signal', 'punish_signal', 'reward_shape', 'name'],
-      rewardCodings, 'global_reward')
+    super(
+      opts as unknown as Record<string, unknown>,
+      'reward',
+      [
+        'num',
+        'dec_target',
+        'coding',
+        'coding_method',
+        'pop_size',
+        'dec_sample_step',
+        'reward_signal',
+        'punish_signal',
+        'reward_shape',
+        'name',
+      ],
+      rewardCodings,
+      'global_reward',
+    )
     const o = opts as unknown as Record<string, unknown>
     this.dec_target = target(o)
     if (this.dec_target.num !== this.num) {
-      throw new ShapeError(`num ${this.num} differs from dec_target ${this.dec_target}'s ${this.dec_target.num} neurons`, { param: 'num' })
+      throw new ShapeError(
+        `num ${this.num} differs from dec_target ${this.dec_target}'s ${this.dec_target.num} neurons`,
+        { param: 'num' },
+      )
     }
     this.pop_size = popSize(o, this.num)
     if (this.coding === 'xor_reward' && this.pop_size !== this.num) {
-      throw new InvalidArgumentError(`xor_reward reads a single population: pop_size must equal num (${this.num}), got ${this.pop_size}`, { param: 'pop_size' })
+      throw new InvalidArgumentError(
+        `xor_reward reads a single population: pop_size must equal num (${this.num}), got ${this.pop_size}`,
+        { param: 'pop_size' },
+      )
     }
     this.dec_sample_step = opts.dec_sample_step === undefined ? 1 : integer('dec_sample_step', opts.dec_sample_step, 1)
     const d = rewardDefaults[this.coding as RewardCoding]
     this.reward_signal = opts.reward_signal === undefined ? d.reward : finiteNumber('reward_signal', opts.reward_signal)
     this.punish_signal = opts.punish_signal === undefined ? d.punish : finiteNumber('punish_signal', opts.punish_signal)
     const rs = opts.reward_shape ?? [1]
-    if (!Array.isArray(rs) || rs.length === 0 || rs.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < 1)) {
+    if (
+      !Array.isArray(rs) ||
+      rs.length === 0 ||
+      rs.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < 1)
+    ) {
       throw invalidArgument('reward_shape', 'a non-empty array of positive integers', rs)
     }
     this.reward_shape = Object.freeze(rs.slice())

@@ -149,7 +149,13 @@ export interface LearnerBuildContext {
   /** Adds a slot owned by the learner; its name must be new. Returns the name. */
   addSlot(slot: Omit<SlotSpec, 'owner'>): string
   /** Appends a per-step op of the learner (graph phase, learner stage, after every neuron op). */
-  addOp(op: { type: string; reads: SlotRef[]; writes: SlotWrite[]; params?: { [k: string]: Json }; phase?: 'graph' | 'fetch' }): OpSpec
+  addOp(op: {
+    type: string
+    reads: SlotRef[]
+    writes: SlotWrite[]
+    params?: { [k: string]: Json }
+    phase?: 'graph' | 'fetch'
+  }): OpSpec
   /** The ops owned by `obj` (mutable: a neuron rule may set params such as a surrogate). */
   opsOf(obj: NetObject): OpSpec[]
   /**

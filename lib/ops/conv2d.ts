@@ -23,8 +23,28 @@ type H = NativeTensor
 interface Conv2dBinding {
   conv2dForward(x: H, w: H, bias: H | null, y: H, geometry: number[], groups: number): void
   conv2dForwardAsync(x: H, w: H, bias: H | null, y: H, geometry: number[], groups: number): Promise<void>
-  conv2dBackward(x: H, w: H, gy: H, gx: H | null, gw: H | null, gb: H | null, geometry: number[], groups: number, accumulate: boolean): void
-  conv2dBackwardAsync(x: H, w: H, gy: H, gx: H | null, gw: H | null, gb: H | null, geometry: number[], groups: number, accumulate: boolean): Promise<void>
+  conv2dBackward(
+    x: H,
+    w: H,
+    gy: H,
+    gx: H | null,
+    gw: H | null,
+    gb: H | null,
+    geometry: number[],
+    groups: number,
+    accumulate: boolean,
+  ): void
+  conv2dBackwardAsync(
+    x: H,
+    w: H,
+    gy: H,
+    gx: H | null,
+    gw: H | null,
+    gb: H | null,
+    geometry: number[],
+    groups: number,
+    accumulate: boolean,
+  ): Promise<void>
   maxPool2dForward(x: H, y: H, argmax: H, k: number): void
   maxPool2dBackward(gy: H, argmax: H, gx: H, k: number): void
 }
@@ -82,16 +102,24 @@ function outSize(n: number, k: number, s: number, p: number, d: number): number 
 function checkLike(param: string, t: unknown, shape: readonly number[], like: Tensor): Tensor {
   const x = checkTensor(param, t)
   if (x.dtype !== like.dtype) throw invalidArgument(param, `a ${like.dtype} tensor`, `${x.dtype} tensor`)
-  if (x.device !== like.device) throw new DeviceError(`${param} is on ${x.device} but x is on ${like.device}`, { param })
-  if (!sameShape(x.shape, shape)) throw new ShapeError(`Expected shape [${shape.join(', ')}] for ${param} but received [${x.shape.join(', ')}]`, { param })
+  if (x.device !== like.device)
+    throw new DeviceError(`${param} is on ${x.device} but x is on ${like.device}`, { param })
+  if (!sameShape(x.shape, shape))
+    throw new ShapeError(`Expected shape [${shape.join(', ')}] for ${param} but received [${x.shape.join(', ')}]`, {
+      param,
+    })
   return x
 }
 
 function checkArgmax(param: string, t: unknown, shape: readonly number[], like: Tensor): Tensor {
   const a = checkTensor(param, t)
   if (a.dtype !== 'int32') throw invalidArgument(param, 'an int32 tensor', `${a.dtype} tensor`)
-  if (!sameShape(a.shape, shape)) throw new ShapeError(`Expected shape [${shape.join(', ')}] for ${param} but received [${a.shape.join(', ')}]`, { param })
-  if (a.device !== like.device) throw new DeviceError(`${param} is on ${a.device} but x is on ${like.device}`, { param })
+  if (!sameShape(a.shape, shape))
+    throw new ShapeError(`Expected shape [${shape.join(', ')}] for ${param} but received [${a.shape.join(', ')}]`, {
+      param,
+    })
+  if (a.device !== like.device)
+    throw new DeviceError(`${param} is on ${a.device} but x is on ${like.device}`, { param })
   return a
 }
 
@@ -101,24 +129,41 @@ function resolve(x: Tensor, weight: Tensor, o: Conv2dGeometry) {
   const tw = checkTensor('weight', weight)
   if (!isFloat(tx.dtype)) throw invalidArgument('x', 'a float32 or float64 tensor', `${tx.dtype} tensor`)
   if (tw.dtype !== tx.dtype) throw invalidArgument('weight', `a ${tx.dtype} tensor`, `${tw.dtype} tensor`)
-  if (tw.device !== tx.device) throw new DeviceError(`weight is on ${tw.device} but x is on ${tx.device}`, { param: 'weight' })
-  if (tx.shape.length !== 4) throw new ShapeError(`Expected a 4-D NCHW tensor for x but received shape [${tx.shape.join(', ')}]`, { param: 'x' })
-  if (tw.shape.length !== 4) throw new ShapeError(`Expected a 4-D [C_out, C_in/groups, kh, kw] weight but received shape [${tw.shape.join(', ')}]`, { param: 'weight' })
+  if (tw.device !== tx.device)
+    throw new DeviceError(`weight is on ${tw.device} but x is on ${tx.device}`, { param: 'weight' })
+  if (tx.shape.length !== 4)
+    throw new ShapeError(`Expected a 4-D NCHW tensor for x but received shape [${tx.shape.join(', ')}]`, { param: 'x' })
+  if (tw.shape.length !== 4)
+    throw new ShapeError(
+      `Expected a 4-D [C_out, C_in/groups, kh, kw] weight but received shape [${tw.shape.join(', ')}]`,
+      { param: 'weight' },
+    )
   const groups = o.groups === undefined ? 1 : integer('options.groups', o.groups, 1)
   if (tx.shape[1] % groups !== 0 || tw.shape[0] % groups !== 0) {
-    throw invalidArgument('options.groups', `a divisor of the ${tx.shape[1]} input and ${tw.shape[0]} output channels`, groups)
+    throw invalidArgument(
+      'options.groups',
+      `a divisor of the ${tx.shape[1]} input and ${tw.shape[0]} output channels`,
+      groups,
+    )
   }
   if (tw.shape[1] * groups !== tx.shape[1]) {
-    throw new ShapeError(`weight has ${tw.shape[1]} input channels per group (${groups} groups) but x has ${tx.shape[1]}`, { param: 'weight' })
+    throw new ShapeError(
+      `weight has ${tw.shape[1]} input channels per group (${groups} groups) but x has ${tx.shape[1]}`,
+      { param: 'weight' },
+    )
   }
-  if (tw.shape[2] < 1 || tw.shape[3] < 1) throw new ShapeError(`Expected a kernel of at least 1x1 but received [${tw.shape.join(', ')}]`, { param: 'weight' })
+  if (tw.shape[2] < 1 || tw.shape[3] < 1)
+    throw new ShapeError(`Expected a kernel of at least 1x1 but received [${tw.shape.join(', ')}]`, { param: 'weight' })
   const stride = pair('options.stride', o.stride, 1, 1)
   const padding = pair('options.padding', o.padding, 0, 0)
   const dilation = pair('options.dilation', o.dilation, 1, 1)
   const hOut = outSize(tx.shape[2], tw.shape[2], stride[0], padding[0], dilation[0])
   const wOut = outSize(tx.shape[3], tw.shape[3], stride[1], padding[1], dilation[1])
   if (hOut <= 0 || wOut <= 0) {
-    throw new ShapeError(`the dilated kernel ${tw.shape[2]}x${tw.shape[3]} does not fit the padded input [${tx.shape.join(', ')}]`, { param: 'x' })
+    throw new ShapeError(
+      `the dilated kernel ${tw.shape[2]}x${tw.shape[3]} does not fit the padded input [${tx.shape.join(', ')}]`,
+      { param: 'x' },
+    )
   }
   const geometry = [stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1]]
   return { tx, tw, geometry, groups, convShape: [tx.shape[0], tw.shape[0], hOut, wOut] }
@@ -131,15 +176,22 @@ function prepareForward(x: Tensor, weight: Tensor, opts: Conv2dOptions | undefin
   const { tx, tw, geometry, groups, convShape } = resolve(x, weight, o)
   const pool = o.pool === undefined ? false : boolean('options.pool', o.pool)
   const bias = o.bias === undefined ? undefined : checkLike('options.bias', o.bias, [tw.shape[0]], tx)
-  const outShape = pool ? [convShape[0], convShape[1], Math.floor(convShape[2] / POOL_KERNEL), Math.floor(convShape[3] / POOL_KERNEL)] : convShape
+  const outShape = pool
+    ? [convShape[0], convShape[1], Math.floor(convShape[2] / POOL_KERNEL), Math.floor(convShape[3] / POOL_KERNEL)]
+    : convShape
   if (!pool) {
-    for (const k of ['conv', 'argmax'] as const) if (o[k] !== undefined) throw invalidArgument(`options.${k}`, 'left out (it applies with options.pool only)', o[k])
+    for (const k of ['conv', 'argmax'] as const)
+      if (o[k] !== undefined)
+        throw invalidArgument(`options.${k}`, 'left out (it applies with options.pool only)', o[k])
   }
   const givenConv = pool && o.conv !== undefined ? checkLike('options.conv', o.conv, convShape, tx) : undefined
   const givenArgmax = pool && o.argmax !== undefined ? checkArgmax('options.argmax', o.argmax, outShape, tx) : undefined
-  const out = o.out === undefined ? Tensor.empty(outShape, { dtype: tx.dtype, device: tx.device }) : checkLike('options.out', o.out, outShape, tx)
-  const conv = pool ? givenConv ?? Tensor.empty(convShape, { dtype: tx.dtype, device: tx.device }) : out
-  const argmax = pool ? givenArgmax ?? Tensor.empty(outShape, { dtype: 'int32', device: tx.device }) : undefined
+  const out =
+    o.out === undefined
+      ? Tensor.empty(outShape, { dtype: tx.dtype, device: tx.device })
+      : checkLike('options.out', o.out, outShape, tx)
+  const conv = pool ? (givenConv ?? Tensor.empty(convShape, { dtype: tx.dtype, device: tx.device })) : out
+  const argmax = pool ? (givenArgmax ?? Tensor.empty(outShape, { dtype: 'int32', device: tx.device })) : undefined
   return { tx, tw, bias, geometry, groups, out, conv, argmax }
 }
 
@@ -175,7 +227,8 @@ export function maxPool2d(x: Tensor, kernel = POOL_KERNEL): { out: Tensor; argma
   const tx = checkTensor('x', x)
   const k = integer('kernel', kernel, 1)
   if (!isFloat(tx.dtype)) throw invalidArgument('x', 'a float32 or float64 tensor', `${tx.dtype} tensor`)
-  if (tx.shape.length !== 4) throw new ShapeError(`Expected a 4-D NCHW tensor for x but received shape [${tx.shape.join(', ')}]`, { param: 'x' })
+  if (tx.shape.length !== 4)
+    throw new ShapeError(`Expected a 4-D NCHW tensor for x but received shape [${tx.shape.join(', ')}]`, { param: 'x' })
   const shape = [tx.shape[0], tx.shape[1], Math.floor(tx.shape[2] / k), Math.floor(tx.shape[3] / k)]
   const out = Tensor.empty(shape, { dtype: tx.dtype, device: tx.device })
   const argmax = Tensor.empty(shape, { dtype: 'int32', device: tx.device })
@@ -184,7 +237,12 @@ export function maxPool2d(x: Tensor, kernel = POOL_KERNEL): { out: Tensor; argma
 }
 
 /** Gradient of `maxPool2d`: `gradOut` routed to each window's argmax, in the input's shape. */
-export function maxPool2dBackward(gradOut: Tensor, argmax: Tensor, inputShape: readonly number[], kernel = POOL_KERNEL): Tensor {
+export function maxPool2dBackward(
+  gradOut: Tensor,
+  argmax: Tensor,
+  inputShape: readonly number[],
+  kernel = POOL_KERNEL,
+): Tensor {
   const g = checkTensor('gradOut', gradOut)
   const a = checkTensor('argmax', argmax)
   const k = integer('kernel', kernel, 1)
@@ -194,9 +252,16 @@ export function maxPool2dBackward(gradOut: Tensor, argmax: Tensor, inputShape: r
     throw invalidArgument('inputShape', 'a 4-D NCHW shape', inputShape)
   }
   const want = [inputShape[0], inputShape[1], Math.floor(inputShape[2] / k), Math.floor(inputShape[3] / k)]
-  if (!sameShape(g.shape, want)) throw new ShapeError(`Expected shape [${want.join(', ')}] for gradOut but received [${g.shape.join(', ')}]`, { param: 'gradOut' })
-  if (!sameShape(a.shape, want)) throw new ShapeError(`Expected shape [${want.join(', ')}] for argmax but received [${a.shape.join(', ')}]`, { param: 'argmax' })
-  if (a.device !== g.device) throw new DeviceError(`argmax is on ${a.device} but gradOut is on ${g.device}`, { param: 'argmax' })
+  if (!sameShape(g.shape, want))
+    throw new ShapeError(`Expected shape [${want.join(', ')}] for gradOut but received [${g.shape.join(', ')}]`, {
+      param: 'gradOut',
+    })
+  if (!sameShape(a.shape, want))
+    throw new ShapeError(`Expected shape [${want.join(', ')}] for argmax but received [${a.shape.join(', ')}]`, {
+      param: 'argmax',
+    })
+  if (a.device !== g.device)
+    throw new DeviceError(`argmax is on ${a.device} but gradOut is on ${g.device}`, { param: 'argmax' })
   const gx = Tensor.empty(inputShape, { dtype: g.dtype, device: g.device })
   bind().maxPool2dBackward(g.handle, a.handle, gx.handle, k)
   return gx
@@ -222,7 +287,17 @@ export interface Conv2dGrads {
   gradBias?: Tensor
 }
 
-const BWD_KEYS = ['stride', 'padding', 'dilation', 'groups', 'pool', 'gradInput', 'gradWeight', 'gradBias', 'accumulate'] as const
+const BWD_KEYS = [
+  'stride',
+  'padding',
+  'dilation',
+  'groups',
+  'pool',
+  'gradInput',
+  'gradWeight',
+  'gradBias',
+  'accumulate',
+] as const
 
 function prepareBackward(gradOut: Tensor, x: Tensor, weight: Tensor, opts: Conv2dBackwardOptions | undefined) {
   const o = checkOptions('options', opts, BWD_KEYS) as Conv2dBackwardOptions
@@ -233,24 +308,39 @@ function prepareBackward(gradOut: Tensor, x: Tensor, weight: Tensor, opts: Conv2
   if (o.pool !== undefined) {
     if (!isPlainObject(o.pool)) throw invalidArgument('options.pool', 'an object { argmax } from conv2dForward', o.pool)
     const po = checkOptions('options.pool', o.pool, ['argmax', 'scratch']) as { argmax: Tensor; scratch?: Tensor }
-    const pooled = [convShape[0], convShape[1], Math.floor(convShape[2] / POOL_KERNEL), Math.floor(convShape[3] / POOL_KERNEL)]
+    const pooled = [
+      convShape[0],
+      convShape[1],
+      Math.floor(convShape[2] / POOL_KERNEL),
+      Math.floor(convShape[3] / POOL_KERNEL),
+    ]
     const g = checkLike('gradOut', gradOut, pooled, tx)
     const a = checkTensor('options.pool.argmax', po.argmax)
     if (a.dtype !== 'int32' || !sameShape(a.shape, pooled)) {
-      throw new ShapeError(`Expected an int32 argmax of shape [${pooled.join(', ')}] for options.pool.argmax`, { param: 'options.pool.argmax' })
+      throw new ShapeError(`Expected an int32 argmax of shape [${pooled.join(', ')}] for options.pool.argmax`, {
+        param: 'options.pool.argmax',
+      })
     }
-    if (a.device !== tx.device) throw new DeviceError(`options.pool.argmax is on ${a.device} but x is on ${tx.device}`, { param: 'options.pool.argmax' })
+    if (a.device !== tx.device)
+      throw new DeviceError(`options.pool.argmax is on ${a.device} but x is on ${tx.device}`, {
+        param: 'options.pool.argmax',
+      })
     if (po.scratch !== undefined) gConv = checkLike('options.pool.scratch', po.scratch, convShape, tx)
     else gConv = temp = Tensor.empty(convShape, { dtype: tx.dtype, device: tx.device })
     bind().maxPool2dBackward(g.handle, a.handle, gConv.handle, POOL_KERNEL)
   } else {
     gConv = checkLike('gradOut', gradOut, convShape, tx)
   }
-  const pick = (key: 'gradInput' | 'gradWeight' | 'gradBias', shape: readonly number[], dflt: boolean): Tensor | undefined => {
+  const pick = (
+    key: 'gradInput' | 'gradWeight' | 'gradBias',
+    shape: readonly number[],
+    dflt: boolean,
+  ): Tensor | undefined => {
     const v = o[key]
     if (v === undefined ? !dflt : v === false) return undefined
     if (v === undefined || v === true) {
-      if (accumulate) throw invalidArgument(`options.${key}`, 'a Tensor to accumulate into (options.accumulate is true)', v)
+      if (accumulate)
+        throw invalidArgument(`options.${key}`, 'a Tensor to accumulate into (options.accumulate is true)', v)
       return Tensor.empty(shape, { dtype: tx.dtype, device: tx.device })
     }
     if (!(v instanceof Tensor)) throw invalidArgument(`options.${key}`, 'a boolean or a Tensor', v)
@@ -258,14 +348,25 @@ function prepareBackward(gradOut: Tensor, x: Tensor, weight: Tensor, opts: Conv2
   }
   let grads: Conv2dGrads
   try {
-    grads = { gradInput: pick('gradInput', tx.shape, true), gradWeight: pick('gradWeight', tw.shape, true), gradBias: pick('gradBias', [tw.shape[0]], false) }
+    grads = {
+      gradInput: pick('gradInput', tx.shape, true),
+      gradWeight: pick('gradWeight', tw.shape, true),
+      gradBias: pick('gradBias', [tw.shape[0]], false),
+    }
   } catch (err) {
     temp?.dispose()
     throw err
   }
   const args = [
-    tx.handle, tw.handle, gConv.handle, grads.gradInput?.handle ?? null, grads.gradWeight?.handle ?? null,
-    grads.gradBias?.handle ?? null, geometry, groups, accumulate,
+    tx.handle,
+    tw.handle,
+    gConv.handle,
+    grads.gradInput?.handle ?? null,
+    grads.gradWeight?.handle ?? null,
+    grads.gradBias?.handle ?? null,
+    geometry,
+    groups,
+    accumulate,
   ] as const
   return { args, grads, temp }
 }
@@ -284,7 +385,12 @@ export function conv2dBackward(gradOut: Tensor, x: Tensor, weight: Tensor, opts?
   return p.grads
 }
 
-export async function conv2dBackwardAsync(gradOut: Tensor, x: Tensor, weight: Tensor, opts?: Conv2dBackwardOptions): Promise<Conv2dGrads> {
+export async function conv2dBackwardAsync(
+  gradOut: Tensor,
+  x: Tensor,
+  weight: Tensor,
+  opts?: Conv2dBackwardOptions,
+): Promise<Conv2dGrads> {
   const p = prepareBackward(gradOut, x, weight, opts)
   try {
     await bind().conv2dBackwardAsync(...p.args)

@@ -7,15 +7,44 @@ import { native } from '../native.js'
 import { checkDType, type DType } from '../runtime/dtype.js'
 import { checkTensor, Tensor } from '../runtime/tensor.js'
 
-export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow', 'gt', 'ge', 'lt', 'le', 'eq'] as const
-export const UNARY_OPS = ['neg', 'abs', 'exp', 'log', 'sqrt', 'relu', 'sigmoid', 'tanh', 'square', 'sign', 'heaviside', 'reciprocal'] as const
+export const BINARY_OPS = [
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'maximum',
+  'minimum',
+  'pow',
+  'gt',
+  'ge',
+  'lt',
+  'le',
+  'eq',
+] as const
+export const UNARY_OPS = [
+  'neg',
+  'abs',
+  'exp',
+  'log',
+  'sqrt',
+  'relu',
+  'sigmoid',
+  'tanh',
+  'square',
+  'sign',
+  'heaviside',
+  'reciprocal',
+] as const
 export type BinaryOpName = (typeof BINARY_OPS)[number]
 export type UnaryOpName = (typeof UNARY_OPS)[number]
 
 /** The broadcast shape of two shapes. @throws {ShapeError} */
 export function broadcastShapes(a: readonly number[], b: readonly number[], param = 'b'): number[] {
   if (typeof param !== 'string') throw invalidArgument('param', 'a parameter name', param)
-  for (const [k, shape] of [['a', a], ['b', b]] as const) {
+  for (const [k, shape] of [
+    ['a', a],
+    ['b', b],
+  ] as const) {
     let ok: boolean
     try {
       ok = Array.isArray(shape) && shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)
@@ -40,9 +69,12 @@ export function broadcastShapes(a: readonly number[], b: readonly number[], para
 function checkOut(out: unknown, shape: readonly number[], like: Tensor): Tensor {
   const o = checkTensor('out', out)
   if (o.dtype !== like.dtype) throw invalidArgument('out', `a ${like.dtype} tensor`, `${o.dtype} tensor`)
-  if (o.device !== like.device) throw new DeviceError(`out is on ${o.device} but the inputs are on ${like.device}`, { param: 'out' })
+  if (o.device !== like.device)
+    throw new DeviceError(`out is on ${o.device} but the inputs are on ${like.device}`, { param: 'out' })
   if (o.shape.length !== shape.length || o.shape.some((d, i) => d !== shape[i])) {
-    throw new ShapeError(`Expected shape [${shape.join(', ')}] for out but received [${o.shape.join(', ')}]`, { param: 'out' })
+    throw new ShapeError(`Expected shape [${shape.join(', ')}] for out but received [${o.shape.join(', ')}]`, {
+      param: 'out',
+    })
   }
   return o
 }
@@ -52,11 +84,13 @@ export function binary(op: BinaryOpName, a: Tensor | number, b: Tensor | number,
   const code = BINARY_OPS.indexOf(op)
   if (code < 0) throw invalidArgument('op', `one of ${BINARY_OPS.join(', ')}`, op)
   const N = native()
-  if (typeof a === 'number' && typeof b === 'number') throw invalidArgument('a', 'a Tensor (one side must be a tensor)', a)
+  if (typeof a === 'number' && typeof b === 'number')
+    throw invalidArgument('a', 'a Tensor (one side must be a tensor)', a)
   if (typeof b === 'number' || typeof a === 'number') {
     const t = checkTensor(typeof a === 'number' ? 'b' : 'a', typeof a === 'number' ? b : a)
     const s = (typeof a === 'number' ? a : b) as number
-    const o = out === undefined ? Tensor.empty(t.shape, { dtype: t.dtype, device: t.device }) : checkOut(out, t.shape, t)
+    const o =
+      out === undefined ? Tensor.empty(t.shape, { dtype: t.dtype, device: t.device }) : checkOut(out, t.shape, t)
     N.binaryScalar(code, t.handle, s, o.handle, typeof a === 'number')
     return o
   }

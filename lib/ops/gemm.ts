@@ -29,28 +29,35 @@ function prepare(a: Tensor, b: Tensor, opts: MatmulOptions | undefined) {
   if (!isFloat(ta.dtype)) throw invalidArgument('a', 'a float32 or float64 tensor', `${ta.dtype} tensor`)
   if (tb.dtype !== ta.dtype) throw invalidArgument('b', `a ${ta.dtype} tensor`, `${tb.dtype} tensor`)
   if (tb.device !== ta.device) throw new DeviceError(`b is on ${tb.device} but a is on ${ta.device}`, { param: 'b' })
-  if (ta.shape.length !== 2) throw new ShapeError(`Expected a 2-D tensor for a but received shape [${ta.shape.join(', ')}]`, { param: 'a' })
-  if (tb.shape.length !== 2) throw new ShapeError(`Expected a 2-D tensor for b but received shape [${tb.shape.join(', ')}]`, { param: 'b' })
+  if (ta.shape.length !== 2)
+    throw new ShapeError(`Expected a 2-D tensor for a but received shape [${ta.shape.join(', ')}]`, { param: 'a' })
+  if (tb.shape.length !== 2)
+    throw new ShapeError(`Expected a 2-D tensor for b but received shape [${tb.shape.join(', ')}]`, { param: 'b' })
   for (const k of ['transA', 'transB'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'boolean') throw invalidArgument(`options.${k}`, 'a boolean', o[k])
   }
   for (const k of ['alpha', 'beta'] as const) {
-    if (o[k] !== undefined && (typeof o[k] !== 'number' || !Number.isFinite(o[k]))) throw invalidArgument(`options.${k}`, 'a finite number', o[k])
+    if (o[k] !== undefined && (typeof o[k] !== 'number' || !Number.isFinite(o[k])))
+      throw invalidArgument(`options.${k}`, 'a finite number', o[k])
   }
-  if (o.path !== undefined && !['auto', 'builtin', 'blas'].includes(o.path)) throw invalidArgument('options.path', "'auto', 'builtin' or 'blas'", o.path)
+  if (o.path !== undefined && !['auto', 'builtin', 'blas'].includes(o.path))
+    throw invalidArgument('options.path', "'auto', 'builtin' or 'blas'", o.path)
   const transA = o.transA ?? false
   const transB = o.transB ?? false
   const m = transA ? ta.shape[1] : ta.shape[0]
   const k = transA ? ta.shape[0] : ta.shape[1]
   const kb = transB ? tb.shape[1] : tb.shape[0]
   const n = transB ? tb.shape[0] : tb.shape[1]
-  if (k !== kb) throw new ShapeError(`inner dimensions differ: op(a) is [${m}, ${k}] and op(b) is [${kb}, ${n}]`, { param: 'b' })
+  if (k !== kb)
+    throw new ShapeError(`inner dimensions differ: op(a) is [${m}, ${k}] and op(b) is [${kb}, ${n}]`, { param: 'b' })
   let c: Tensor
   let beta = o.beta ?? 0
   if (o.out !== undefined) {
     c = checkTensor('options.out', o.out)
     if (c.shape.length !== 2 || c.shape[0] !== m || c.shape[1] !== n) {
-      throw new ShapeError(`Expected shape [${m}, ${n}] for options.out but received [${c.shape.join(', ')}]`, { param: 'options.out' })
+      throw new ShapeError(`Expected shape [${m}, ${n}] for options.out but received [${c.shape.join(', ')}]`, {
+        param: 'options.out',
+      })
     }
   } else {
     c = Tensor.empty([m, n], { dtype: ta.dtype, device: ta.device })

@@ -216,12 +216,16 @@ export const neuronModelNames: readonly string[] = Object.freeze(Object.keys(neu
 
 /** Looks a model up by name (exact, else case-insensitive); unknown -> InvalidArgumentError listing them. */
 export function lookupModel(name: unknown, param = 'model'): ModelDef {
-  if (typeof name !== 'string') throw invalidArgument(param, `a neuron model name (${neuronModelNames.join(', ')})`, name)
+  if (typeof name !== 'string')
+    throw invalidArgument(param, `a neuron model name (${neuronModelNames.join(', ')})`, name)
   // own keys only: '__proto__' or 'constructor' must not find Object.prototype's members
   if (Object.prototype.hasOwnProperty.call(neuronModels, name)) return neuronModels[name]
   const lower = name.toLowerCase()
   for (const m of Object.values(neuronModels)) if (m.name.toLowerCase() === lower) return m
-  throw new InvalidArgumentError(`Unknown neuron model ${JSON.stringify(name)}; known models: ${neuronModelNames.join(', ')}`, { param })
+  throw new InvalidArgumentError(
+    `Unknown neuron model ${JSON.stringify(name)}; known models: ${neuronModelNames.join(', ')}`,
+    { param },
+  )
 }
 
 /** Validates one model parameter value against its check. */

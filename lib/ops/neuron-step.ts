@@ -20,7 +20,14 @@ import { isFloat, type DType } from '../runtime/dtype.js'
 import { resolveDevice, type Device, type DeviceSpec } from '../runtime/device.js'
 import { checkTensor, Tensor } from '../runtime/tensor.js'
 import { boolean, integer, isPlainObject, oneOf, options as checkOptions } from '../validate.js'
-import { perNeuron, SURROGATE_DEFAULT_ALPHA, surrogateCode, SURROGATES, WINDOW_SURROGATES, type SurrogateName } from './surrogate-spike.js'
+import {
+  perNeuron,
+  SURROGATE_DEFAULT_ALPHA,
+  surrogateCode,
+  SURROGATES,
+  WINDOW_SURROGATES,
+  type SurrogateName,
+} from './surrogate-spike.js'
 
 /** Neuron models, SPAIC's registry names. */
 export const NEURON_MODELS = ['lif', 'if', 'clif', 'diehlAndCook', 'lifstdp_ex', 'lifstdp_ih'] as const
@@ -87,15 +94,23 @@ export function neuronParams(model: NeuronModelName, params?: NeuronParams): Rec
     const param = `params.${k}`
     if (typeof v !== 'number' || !Number.isFinite(v)) throw invalidArgument(param, 'a finite number', v)
     if (POSITIVE.has(k) && v <= 0) throw invalidArgument(param, 'a finite number > 0', v)
-    if (m === 'diehlAndCook' && DC_INTS.has(k) && (!Number.isInteger(v) || Math.abs(v) > 2 ** 31 - 1)) throw invalidArgument(param, 'an int32', v)
+    if (m === 'diehlAndCook' && DC_INTS.has(k) && (!Number.isInteger(v) || Math.abs(v) > 2 ** 31 - 1))
+      throw invalidArgument(param, 'an int32', v)
     out[k] = v
   }
-  if (m === 'diehlAndCook' && (out.shift_voltage < 0 || out.shift_voltage > 30)) throw invalidArgument('params.shift_voltage', 'an integer in [0, 30]', out.shift_voltage)
-  if (m === 'diehlAndCook' && (out.shift_weight_sum_coef < 0 || out.shift_weight_sum_coef > 30)) throw invalidArgument('params.shift_weight_sum_coef', 'an integer in [0, 30]', out.shift_weight_sum_coef)
+  if (m === 'diehlAndCook' && (out.shift_voltage < 0 || out.shift_voltage > 30))
+    throw invalidArgument('params.shift_voltage', 'an integer in [0, 30]', out.shift_voltage)
+  if (m === 'diehlAndCook' && (out.shift_weight_sum_coef < 0 || out.shift_weight_sum_coef > 30))
+    throw invalidArgument('params.shift_weight_sum_coef', 'an integer in [0, 30]', out.shift_weight_sum_coef)
   if (m === 'clif') {
     if (Number.isNaN(out.V0)) {
       const rho = out.tau_p / out.tau_q
-      if (rho === 1) throw invalidArgument('params.tau_p', 'a value different from tau_q (V0 divides by tau_p/tau_q − 1), or pass V0', out.tau_p)
+      if (rho === 1)
+        throw invalidArgument(
+          'params.tau_p',
+          'a value different from tau_q (V0 divides by tau_p/tau_q − 1), or pass V0',
+          out.tau_p,
+        )
       out.V0 = (1 / (rho - 1)) * Math.pow(rho, rho / (rho - 1))
     }
     if (!Number.isFinite(out.V0)) throw invalidArgument('params.V0', 'a finite number', out.V0)
@@ -118,16 +133,38 @@ function nativeParams(model: NeuronModelName, p: Record<string, number>, dtype: 
     case 'if':
       return { v_th: r(p.v_th), constant_decay: r(p.ConstantDecay) }
     case 'clif':
-      return { v_th: r(p.v_th), decay: decayOf(p.dt, p.tau_m, dtype), decay_p: decayOf(p.dt, p.tau_p, dtype), decay_q: decayOf(p.dt, p.tau_q, dtype), v0: r(p.V0) }
+      return {
+        v_th: r(p.v_th),
+        decay: decayOf(p.dt, p.tau_m, dtype),
+        decay_p: decayOf(p.dt, p.tau_p, dtype),
+        decay_q: decayOf(p.dt, p.tau_q, dtype),
+        v0: r(p.V0),
+      }
     case 'lifstdp_ex':
-      return { v_th: r(p.v_th), v_reset: r(p.v_reset), v_rest: r(p.v_rest), th_inc: r(p.th_inc), decay_th: r(p.decay_th), decay: r(p.decay_v) }
+      return {
+        v_th: r(p.v_th),
+        v_reset: r(p.v_reset),
+        v_rest: r(p.v_rest),
+        th_inc: r(p.th_inc),
+        decay_th: r(p.decay_th),
+        decay: r(p.decay_v),
+      }
     case 'lifstdp_ih':
       return { v_th: r(p.v_th), v_reset: r(p.v_reset), v_rest: r(p.v_rest), decay: r(p.decay_v) }
     case 'diehlAndCook':
       return {
-        max_threshold: p.max_threshold, dc_decay: p.decay, shift_voltage: p.shift_voltage, weight_sum_coef: p.weight_sum_coef,
-        shift_weight_sum_coef: p.shift_weight_sum_coef, weight_sum_min: p.weight_sum_min, weight_sum_max: p.weight_sum_max,
-        dc_v_reset: p.v_reset, dc_v_rest: p.v_rest, reset_refrac: p.reset_refrac, thresh_plus: p.thresh_plus, lbound: p.lbound,
+        max_threshold: p.max_threshold,
+        dc_decay: p.decay,
+        shift_voltage: p.shift_voltage,
+        weight_sum_coef: p.weight_sum_coef,
+        shift_weight_sum_coef: p.shift_weight_sum_coef,
+        weight_sum_min: p.weight_sum_min,
+        weight_sum_max: p.weight_sum_max,
+        dc_v_reset: p.v_reset,
+        dc_v_rest: p.v_rest,
+        reset_refrac: p.reset_refrac,
+        thresh_plus: p.thresh_plus,
+        lbound: p.lbound,
       }
   }
 }
@@ -153,7 +190,10 @@ export function neuronState(model: NeuronModelName, batch: number, n: number, op
   const state: NeuronState = {}
   for (const key of STATE_KEYS[m]) {
     if (m === 'diehlAndCook') {
-      state[key] = key === 'thresh' ? Tensor.full([n], p.thresh, { dtype: 'int32', device }) : Tensor.full([batch, n], key === 'V' ? p.v_rest : 0, { dtype: 'int32', device })
+      state[key] =
+        key === 'thresh'
+          ? Tensor.full([n], p.thresh, { dtype: 'int32', device })
+          : Tensor.full([batch, n], key === 'V' ? p.v_rest : 0, { dtype: 'int32', device })
     } else if (key === 'V' && (m === 'lifstdp_ex' || m === 'lifstdp_ih')) {
       state[key] = Tensor.full([batch, n], p.v_rest, { dtype, device })
     } else {
@@ -233,7 +273,8 @@ export class NeuronTrace {
    * @throws {StateError} a trace made with bits: false
    */
   spikeCount(): number {
-    if (!this.spikeBits) throw new StateError('spikeCount() needs the spike bits (forward with bits: true)', { param: 'trace' })
+    if (!this.spikeBits)
+      throw new StateError('spikeCount() needs the spike bits (forward with bits: true)', { param: 'trace' })
     return binding().neuronCountBits(this.spikeBits.handle)
   }
 
@@ -247,10 +288,56 @@ export class NeuronTrace {
 
 interface NeuronBinding {
   neuronCountBits(bits: NativeTensor): number
-  neuronForward(model: number, params: object, sg: object, alphaVec: NativeTensor | null, input: NativeTensor, spikes: NativeTensor, spikeBits: NativeTensor | null, savedV: NativeTensor | null, savedMask: NativeTensor | null, ...state: NativeTensor[]): void
-  neuronForwardAsync(model: number, params: object, sg: object, alphaVec: NativeTensor | null, input: NativeTensor, spikes: NativeTensor, spikeBits: NativeTensor | null, savedV: NativeTensor | null, savedMask: NativeTensor | null, ...state: NativeTensor[]): Promise<void>
-  neuronBackward(model: number, params: object, sg: object, alphaVec: NativeTensor | null, gradSpikes: NativeTensor, spikeBits: NativeTensor, savedV: NativeTensor | null, savedMask: NativeTensor | null, input: NativeTensor | null, gradInput: NativeTensor, gradV0: NativeTensor | null): void
-  neuronBackwardAsync(model: number, params: object, sg: object, alphaVec: NativeTensor | null, gradSpikes: NativeTensor, spikeBits: NativeTensor, savedV: NativeTensor | null, savedMask: NativeTensor | null, input: NativeTensor | null, gradInput: NativeTensor, gradV0: NativeTensor | null): Promise<void>
+  neuronForward(
+    model: number,
+    params: object,
+    sg: object,
+    alphaVec: NativeTensor | null,
+    input: NativeTensor,
+    spikes: NativeTensor,
+    spikeBits: NativeTensor | null,
+    savedV: NativeTensor | null,
+    savedMask: NativeTensor | null,
+    ...state: NativeTensor[]
+  ): void
+  neuronForwardAsync(
+    model: number,
+    params: object,
+    sg: object,
+    alphaVec: NativeTensor | null,
+    input: NativeTensor,
+    spikes: NativeTensor,
+    spikeBits: NativeTensor | null,
+    savedV: NativeTensor | null,
+    savedMask: NativeTensor | null,
+    ...state: NativeTensor[]
+  ): Promise<void>
+  neuronBackward(
+    model: number,
+    params: object,
+    sg: object,
+    alphaVec: NativeTensor | null,
+    gradSpikes: NativeTensor,
+    spikeBits: NativeTensor,
+    savedV: NativeTensor | null,
+    savedMask: NativeTensor | null,
+    input: NativeTensor | null,
+    gradInput: NativeTensor,
+    gradV0: NativeTensor | null,
+  ): void
+  neuronBackwardAsync(
+    model: number,
+    params: object,
+    sg: object,
+    alphaVec: NativeTensor | null,
+    gradSpikes: NativeTensor,
+    spikeBits: NativeTensor,
+    savedV: NativeTensor | null,
+    savedMask: NativeTensor | null,
+    input: NativeTensor | null,
+    gradInput: NativeTensor,
+    gradV0: NativeTensor | null,
+  ): Promise<void>
 }
 
 const binding = () => native() as unknown as NeuronBinding
@@ -258,13 +345,19 @@ const binding = () => native() as unknown as NeuronBinding
 function resolveSurrogate(v: unknown, like: Tensor, n: number): ResolvedSurrogate {
   if (v === undefined) return { name: null, code: -1, alpha: 0, alphaVec: null, normalized: false }
   const spec = typeof v === 'string' ? { kind: v } : v
-  if (!isPlainObject(spec)) throw invalidArgument('options.surrogate', 'a surrogate name or { kind, alpha, normalized }', v)
+  if (!isPlainObject(spec))
+    throw invalidArgument('options.surrogate', 'a surrogate name or { kind, alpha, normalized }', v)
   const o = checkOptions('options.surrogate', spec, ['kind', 'alpha', 'normalized'])
   const code = surrogateCode('options.surrogate.kind', o.kind)
   const name = SURROGATES[code]
   const a = perNeuron('options.surrogate.alpha', o.alpha ?? SURROGATE_DEFAULT_ALPHA[name], like, n, true)
   const normalized = o.normalized === undefined ? false : boolean('options.surrogate.normalized', o.normalized)
-  if (normalized && name !== 'STCA' && name !== 'STBP') throw invalidArgument('options.surrogate.normalized', 'false (the normalised variant exists for STCA and STBP only)', true)
+  if (normalized && name !== 'STCA' && name !== 'STBP')
+    throw invalidArgument(
+      'options.surrogate.normalized',
+      'false (the normalised variant exists for STCA and STBP only)',
+      true,
+    )
   return { name, code, alpha: a.scalar, alphaVec: a.vec, normalized }
 }
 
@@ -283,7 +376,8 @@ function checkState(model: NeuronModelName, state: unknown, input: Tensor, batch
     const t = checkTensor(param, s[k])
     const dtype = model === 'diehlAndCook' ? 'int32' : input.dtype
     if (t.dtype !== dtype) throw invalidArgument(param, `a ${dtype} tensor`, `${t.dtype} tensor`)
-    if (t.device !== input.device) throw new DeviceError(`${param} is on ${t.device} but the input is on ${input.device}`, { param })
+    if (t.device !== input.device)
+      throw new DeviceError(`${param} is on ${t.device} but the input is on ${input.device}`, { param })
     const want = model === 'diehlAndCook' && k === 'thresh' ? n : batch * n
     if (t.numel !== want) {
       const shape = model === 'diehlAndCook' && k === 'thresh' ? `[${n}]` : `[${batch}, ${n}]`
@@ -301,21 +395,37 @@ function prepareForward(model: unknown, input: unknown, state: unknown, opts: un
   const o = checkOptions('options', opts, FORWARD_KEYS)
   const x = checkTensor(param, input)
   if (!isFloat(x.dtype)) throw invalidArgument(param, 'a float32 or float64 tensor', `${x.dtype} tensor`)
-  if (x.shape.length !== 3) throw new ShapeError(`Expected a [T, B, N] tensor for ${param} but received [${x.shape.join(', ')}]`, { param })
+  if (x.shape.length !== 3)
+    throw new ShapeError(`Expected a [T, B, N] tensor for ${param} but received [${x.shape.join(', ')}]`, { param })
   const [T, B, N] = x.shape
   const params = neuronParams(m, o.params as NeuronParams | undefined)
   const sg = resolveSurrogate(o.surrogate, x, N)
   if (sg.name !== null && (m === 'diehlAndCook' || m === 'lifstdp_ex' || m === 'lifstdp_ih')) {
-    throw invalidArgument('options.surrogate', `no surrogate (model '${m}' has no threshold op a surrogate learner replaces)`, sg.name)
+    throw invalidArgument(
+      'options.surrogate',
+      `no surrogate (model '${m}' has no threshold op a surrogate learner replaces)`,
+      sg.name,
+    )
   }
-  const saveReq = o.save === undefined ? 'auto' : oneOf('options.save', o.save, ['auto', 'none', 'membrane', 'mask'] as const)
+  const saveReq =
+    o.save === undefined ? 'auto' : oneOf('options.save', o.save, ['auto', 'none', 'membrane', 'mask'] as const)
   let save: SaveMode
   if (saveReq === 'auto') save = sg.name === null ? 'none' : WINDOW_SURROGATES.includes(sg.name) ? 'mask' : 'membrane'
   else save = saveReq
-  if (save !== 'none' && !BPTT_MODELS.includes(m)) throw invalidArgument('options.save', `'none' (model '${m}' has no backward)`, save)
-  if (save !== 'none' && sg.name === null) throw invalidArgument('options.surrogate', `a surrogate (save '${save}' is for backward, which needs one)`, undefined)
+  if (save !== 'none' && !BPTT_MODELS.includes(m))
+    throw invalidArgument('options.save', `'none' (model '${m}' has no backward)`, save)
+  if (save !== 'none' && sg.name === null)
+    throw invalidArgument(
+      'options.surrogate',
+      `a surrogate (save '${save}' is for backward, which needs one)`,
+      undefined,
+    )
   if (save === 'mask' && !WINDOW_SURROGATES.includes(sg.name!)) {
-    throw invalidArgument('options.save', `'membrane' (the 1-bit mask needs a window surrogate: ${WINDOW_SURROGATES.join(', ')})`, save)
+    throw invalidArgument(
+      'options.save',
+      `'membrane' (the 1-bit mask needs a window surrogate: ${WINDOW_SURROGATES.join(', ')})`,
+      save,
+    )
   }
   const bits = o.bits === undefined ? true : boolean('options.bits', o.bits)
   if (!bits && save !== 'none') throw invalidArgument('options.bits', 'true (backward needs the spike bits)', false)
@@ -325,7 +435,11 @@ function prepareForward(model: unknown, input: unknown, state: unknown, opts: un
   if (o.spikeDtype !== undefined) {
     const want = oneOf('options.spikeDtype', o.spikeDtype, ['float32', 'float64', 'uint8'] as const)
     if (m === 'diehlAndCook' || (want !== 'uint8' && want !== x.dtype)) {
-      throw invalidArgument('options.spikeDtype', m === 'diehlAndCook' ? "left out (diehlAndCook's spikes are int32)" : `'${x.dtype}' (the input's) or 'uint8'`, o.spikeDtype)
+      throw invalidArgument(
+        'options.spikeDtype',
+        m === 'diehlAndCook' ? "left out (diehlAndCook's spikes are int32)" : `'${x.dtype}' (the input's) or 'uint8'`,
+        o.spikeDtype,
+      )
     }
     spikeDType = want
   }
@@ -334,22 +448,45 @@ function prepareForward(model: unknown, input: unknown, state: unknown, opts: un
   if (o.reuse !== undefined) {
     const old = o.reuse
     if (!(old instanceof NeuronTrace)) throw invalidArgument('options.reuse', 'a NeuronTrace', old)
-    const same = old.model === m && old.save === save && (old.spikeBits !== null) === bits && old.spikes.dtype === spikeDType &&
-      old.spikes.device === x.device && old.spikes.shape.every((d, i) => d === x.shape[i])
-    if (!same) throw invalidArgument('options.reuse', `a trace of '${m}' with shape [${x.shape.join(', ')}], ${spikeDType}, ${x.device}, save '${save}'`, `a trace of '${old.model}' [${old.spikes.shape.join(', ')}] save '${old.save}'`)
+    const same =
+      old.model === m &&
+      old.save === save &&
+      (old.spikeBits !== null) === bits &&
+      old.spikes.dtype === spikeDType &&
+      old.spikes.device === x.device &&
+      old.spikes.shape.every((d, i) => d === x.shape[i])
+    if (!same)
+      throw invalidArgument(
+        'options.reuse',
+        `a trace of '${m}' with shape [${x.shape.join(', ')}], ${spikeDType}, ${x.device}, save '${save}'`,
+        `a trace of '${old.model}' [${old.spikes.shape.join(', ')}] save '${old.save}'`,
+      )
     spikes = checkTensor('options.reuse.spikes', old.spikes)
     spikeBits = old.spikeBits && checkTensor('options.reuse.spikeBits', old.spikeBits)
     saved = old.saved && checkTensor('options.reuse.saved', old.saved)
   } else {
     spikes = Tensor.empty([T, B, N], { dtype: spikeDType, ...dev })
     spikeBits = bits ? Tensor.empty([T, W], { dtype: 'int32', ...dev }) : null
-    saved = save === 'membrane' ? Tensor.empty([T, B, N], { dtype: x.dtype, ...dev }) : save === 'mask' ? Tensor.empty([T, W], { dtype: 'int32', ...dev }) : null
+    saved =
+      save === 'membrane'
+        ? Tensor.empty([T, B, N], { dtype: x.dtype, ...dev })
+        : save === 'mask'
+          ? Tensor.empty([T, W], { dtype: 'int32', ...dev })
+          : null
   }
   const np = nativeParams(m, params, x.dtype)
   const trace = new NeuronTrace(m, spikes, spikeBits, save, saved, sg, np, x)
   const args = [
-    NEURON_MODELS.indexOf(m), np, sgObject(sg), sg.alphaVec?.handle ?? null, x.handle, spikes.handle, spikeBits?.handle ?? null,
-    save === 'membrane' ? saved!.handle : null, save === 'mask' ? saved!.handle : null, ...stateHandles,
+    NEURON_MODELS.indexOf(m),
+    np,
+    sgObject(sg),
+    sg.alphaVec?.handle ?? null,
+    x.handle,
+    spikes.handle,
+    spikeBits?.handle ?? null,
+    save === 'membrane' ? saved!.handle : null,
+    save === 'mask' ? saved!.handle : null,
+    ...stateHandles,
   ] as const
   return { trace, args }
 }
@@ -361,14 +498,24 @@ function prepareForward(model: unknown, input: unknown, state: unknown, opts: un
  * @throws {ShapeError} input not 3-D, state or per-neuron alpha of the wrong size
  * @throws {DeviceError} tensors on different devices
  */
-export function neuronForward(model: NeuronModelName, input: Tensor, state: NeuronState, opts?: NeuronForwardOptions): NeuronTrace {
+export function neuronForward(
+  model: NeuronModelName,
+  input: Tensor,
+  state: NeuronState,
+  opts?: NeuronForwardOptions,
+): NeuronTrace {
   const { trace, args } = prepareForward(model, input, state, opts)
   binding().neuronForward(...args)
   return trace
 }
 
 /** As `neuronForward`, in a worker thread (the state tensors must stay alive until it resolves). */
-export async function neuronForwardAsync(model: NeuronModelName, input: Tensor, state: NeuronState, opts?: NeuronForwardOptions): Promise<NeuronTrace> {
+export async function neuronForwardAsync(
+  model: NeuronModelName,
+  input: Tensor,
+  state: NeuronState,
+  opts?: NeuronForwardOptions,
+): Promise<NeuronTrace> {
   const { trace, args } = prepareForward(model, input, state, opts)
   await binding().neuronForwardAsync(...args)
   return trace
@@ -378,12 +525,23 @@ export async function neuronForwardAsync(model: NeuronModelName, input: Tensor, 
  * One time step (the single-step version for recurrent and lateral networks): input [B, N], state in/out.
  * Returns the spikes [B, N] (int32 for diehlAndCook). Same kernels as neuronForward with T = 1.
  */
-export function neuronStep(model: NeuronModelName, input: Tensor, state: NeuronState, opts?: { params?: NeuronParams; surrogate?: SurrogateName | SurrogateSpec }): Tensor {
+export function neuronStep(
+  model: NeuronModelName,
+  input: Tensor,
+  state: NeuronState,
+  opts?: { params?: NeuronParams; surrogate?: SurrogateName | SurrogateSpec },
+): Tensor {
   const o = checkOptions('options', opts, ['params', 'surrogate'])
   const x = checkTensor('input', input)
-  if (x.shape.length !== 2) throw new ShapeError(`Expected a [B, N] tensor for input but received [${x.shape.join(', ')}]`, { param: 'input' })
+  if (x.shape.length !== 2)
+    throw new ShapeError(`Expected a [B, N] tensor for input but received [${x.shape.join(', ')}]`, { param: 'input' })
   const x3 = x.reshape([1, x.shape[0], x.shape[1]])
-  const { trace, args } = prepareForward(model, x3, state, { params: o.params, surrogate: o.surrogate, save: 'none', bits: false })
+  const { trace, args } = prepareForward(model, x3, state, {
+    params: o.params,
+    surrogate: o.surrogate,
+    save: 'none',
+    bits: false,
+  })
   binding().neuronForward(...args)
   return trace.spikes.reshape([x.shape[0], x.shape[1]])
 }
@@ -405,37 +563,67 @@ export interface NeuronGrads {
 function prepareBackward(trace: unknown, gradSpikes: unknown, opts: unknown) {
   if (!(trace instanceof NeuronTrace)) throw invalidArgument('trace', 'a NeuronTrace from neuronForward', trace)
   const o = checkOptions('options', opts, ['gradV0', 'out'])
-  if (!BPTT_MODELS.includes(trace.model)) throw invalidArgument('trace', `a trace of ${BPTT_MODELS.join(', ')} (model '${trace.model}' has no backward)`, trace.model)
+  if (!BPTT_MODELS.includes(trace.model))
+    throw invalidArgument(
+      'trace',
+      `a trace of ${BPTT_MODELS.join(', ')} (model '${trace.model}' has no backward)`,
+      trace.model,
+    )
   if (trace.save === 'none' || trace.saved === null || trace.spikeBits === null) {
-    throw invalidArgument('trace', "a trace that saved state for backward (forward with a surrogate and save 'membrane' or 'mask')", `save '${trace.save}'`)
+    throw invalidArgument(
+      'trace',
+      "a trace that saved state for backward (forward with a surrogate and save 'membrane' or 'mask')",
+      `save '${trace.save}'`,
+    )
   }
   const spikes = trace.spikes
   const g = checkTensor('gradSpikes', gradSpikes)
   const fdt = trace.input.dtype // the forward's float dtype (the spikes may be uint8)
   if (g.dtype !== fdt) throw invalidArgument('gradSpikes', `a ${fdt} tensor`, `${g.dtype} tensor`)
-  if (g.device !== spikes.device) throw new DeviceError(`gradSpikes is on ${g.device} but the trace is on ${spikes.device}`, { param: 'gradSpikes' })
+  if (g.device !== spikes.device)
+    throw new DeviceError(`gradSpikes is on ${g.device} but the trace is on ${spikes.device}`, { param: 'gradSpikes' })
   if (g.shape.length !== 3 || g.shape.some((d, i) => d !== spikes.shape[i])) {
-    throw new ShapeError(`Expected shape [${spikes.shape.join(', ')}] for gradSpikes but received [${g.shape.join(', ')}]`, { param: 'gradSpikes' })
+    throw new ShapeError(
+      `Expected shape [${spikes.shape.join(', ')}] for gradSpikes but received [${g.shape.join(', ')}]`,
+      { param: 'gradSpikes' },
+    )
   }
   const wantV0 = o.gradV0 === undefined ? false : boolean('options.gradV0', o.gradV0)
-  if (wantV0 && trace.model !== 'clif') throw invalidArgument('options.gradV0', `false (model '${trace.model}' has no V0)`, true)
+  if (wantV0 && trace.model !== 'clif')
+    throw invalidArgument('options.gradV0', `false (model '${trace.model}' has no V0)`, true)
   const sg = trace.surrogate
   if (sg.alphaVec) checkTensor('options.surrogate.alpha', sg.alphaVec)
   const input = wantV0 ? checkTensor('trace.input', trace.input) : null
   let gradInput: Tensor
   if (o.out !== undefined) {
     gradInput = checkTensor('options.out', o.out)
-    if (gradInput.dtype !== g.dtype) throw invalidArgument('options.out', `a ${g.dtype} tensor`, `${gradInput.dtype} tensor`)
-    if (gradInput.device !== g.device) throw new DeviceError(`options.out is on ${gradInput.device} but gradSpikes is on ${g.device}`, { param: 'options.out' })
-    if (gradInput.numel !== g.numel) throw new ShapeError(`Expected shape [${g.shape.join(', ')}] for options.out but received [${gradInput.shape.join(', ')}]`, { param: 'options.out' })
+    if (gradInput.dtype !== g.dtype)
+      throw invalidArgument('options.out', `a ${g.dtype} tensor`, `${gradInput.dtype} tensor`)
+    if (gradInput.device !== g.device)
+      throw new DeviceError(`options.out is on ${gradInput.device} but gradSpikes is on ${g.device}`, {
+        param: 'options.out',
+      })
+    if (gradInput.numel !== g.numel)
+      throw new ShapeError(
+        `Expected shape [${g.shape.join(', ')}] for options.out but received [${gradInput.shape.join(', ')}]`,
+        { param: 'options.out' },
+      )
   } else {
     gradInput = Tensor.empty(spikes.shape, { dtype: g.dtype, device: g.device })
   }
   const gradV0 = wantV0 ? Tensor.empty([1], { dtype: g.dtype, device: g.device }) : null
   const args = [
-    NEURON_MODELS.indexOf(trace.model), trace.nativeParams, sgObject(sg), sg.alphaVec?.handle ?? null, g.handle,
-    trace.spikeBits.handleFor('trace.spikeBits'), trace.save === 'membrane' ? trace.saved.handleFor('trace.saved') : null,
-    trace.save === 'mask' ? trace.saved.handleFor('trace.saved') : null, input?.handle ?? null, gradInput.handle, gradV0?.handle ?? null,
+    NEURON_MODELS.indexOf(trace.model),
+    trace.nativeParams,
+    sgObject(sg),
+    sg.alphaVec?.handle ?? null,
+    g.handle,
+    trace.spikeBits.handleFor('trace.spikeBits'),
+    trace.save === 'membrane' ? trace.saved.handleFor('trace.saved') : null,
+    trace.save === 'mask' ? trace.saved.handleFor('trace.saved') : null,
+    input?.handle ?? null,
+    gradInput.handle,
+    gradV0?.handle ?? null,
   ] as const
   return { gradInput, gradV0, args }
 }
@@ -454,7 +642,11 @@ export function neuronBackward(trace: NeuronTrace, gradSpikes: Tensor, opts?: Ne
 }
 
 /** As `neuronBackward`, in a worker thread. */
-export async function neuronBackwardAsync(trace: NeuronTrace, gradSpikes: Tensor, opts?: NeuronBackwardOptions): Promise<NeuronGrads> {
+export async function neuronBackwardAsync(
+  trace: NeuronTrace,
+  gradSpikes: Tensor,
+  opts?: NeuronBackwardOptions,
+): Promise<NeuronGrads> {
   const { gradInput, gradV0, args } = prepareBackward(trace, gradSpikes, opts)
   await binding().neuronBackwardAsync(...args)
   return { gradInput, gradV0 }

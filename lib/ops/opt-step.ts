@@ -67,16 +67,74 @@ export interface OptStepScalars {
 
 const FLAG_KEYS = ['maximize', 'amsgrad', 'decoupled', 'nesterov', 'initBuffer', 'centered'] as const
 const NUM_KEYS = [
-  'lr', 'weightDecay', 'momentum', 'dampeningC', 'beta1', 'beta1C', 'beta2', 'beta2C', 'eps', 'biasC2Sqrt',
-  'negStep', 'decay', 'negEta', 'mu', 'etaminus', 'etaplus', 'stepMin', 'stepMax',
+  'lr',
+  'weightDecay',
+  'momentum',
+  'dampeningC',
+  'beta1',
+  'beta1C',
+  'beta2',
+  'beta2C',
+  'eps',
+  'biasC2Sqrt',
+  'negStep',
+  'decay',
+  'negEta',
+  'mu',
+  'etaminus',
+  'etaplus',
+  'stepMin',
+  'stepMax',
 ] as const
 
 interface OptStepBinding {
-  optStep(algo: number, scalars: OptStepScalars, param: NativeTensor, grad: NativeTensor, s0: NativeTensor | null, s1: NativeTensor | null, s2: NativeTensor | null): void
-  optStepAsync(algo: number, scalars: OptStepScalars, param: NativeTensor, grad: NativeTensor, s0: NativeTensor | null, s1: NativeTensor | null, s2: NativeTensor | null): Promise<void>
-  sparseAdamStep(scalars: OptStepScalars, param: NativeTensor, values: NativeTensor, rows: NativeTensor, order: NativeTensor, offsets: NativeTensor, expAvg: NativeTensor, expAvgSq: NativeTensor): void
-  optCheck(algo: number, scalars: OptStepScalars, param: NativeTensor, grad: NativeTensor, s0: NativeTensor | null, s1: NativeTensor | null, s2: NativeTensor | null): number
-  sparseAdamCheck(scalars: OptStepScalars, param: NativeTensor, values: NativeTensor, rows: NativeTensor, order: NativeTensor, offsets: NativeTensor, expAvg: NativeTensor, expAvgSq: NativeTensor): number
+  optStep(
+    algo: number,
+    scalars: OptStepScalars,
+    param: NativeTensor,
+    grad: NativeTensor,
+    s0: NativeTensor | null,
+    s1: NativeTensor | null,
+    s2: NativeTensor | null,
+  ): void
+  optStepAsync(
+    algo: number,
+    scalars: OptStepScalars,
+    param: NativeTensor,
+    grad: NativeTensor,
+    s0: NativeTensor | null,
+    s1: NativeTensor | null,
+    s2: NativeTensor | null,
+  ): Promise<void>
+  sparseAdamStep(
+    scalars: OptStepScalars,
+    param: NativeTensor,
+    values: NativeTensor,
+    rows: NativeTensor,
+    order: NativeTensor,
+    offsets: NativeTensor,
+    expAvg: NativeTensor,
+    expAvgSq: NativeTensor,
+  ): void
+  optCheck(
+    algo: number,
+    scalars: OptStepScalars,
+    param: NativeTensor,
+    grad: NativeTensor,
+    s0: NativeTensor | null,
+    s1: NativeTensor | null,
+    s2: NativeTensor | null,
+  ): number
+  sparseAdamCheck(
+    scalars: OptStepScalars,
+    param: NativeTensor,
+    values: NativeTensor,
+    rows: NativeTensor,
+    order: NativeTensor,
+    offsets: NativeTensor,
+    expAvg: NativeTensor,
+    expAvgSq: NativeTensor,
+  ): number
 }
 
 const binding = () => native() as unknown as OptStepBinding
@@ -104,20 +162,33 @@ export function requiredStateBuffers(algo: OptAlgoName, scalars: OptStepScalars)
   if (!OPT_ALGOS.includes(algo)) throw invalidArgument('algo', `one of ${OPT_ALGOS.join(', ')}`, algo)
   const s = checkScalars(scalars)
   switch (algo) {
-    case 'SGD': return [(s.momentum ?? 0) !== 0, false, false]
-    case 'Adam': return [true, true, s.amsgrad === true]
-    case 'Adamax': case 'Adadelta': case 'Rprop': return [true, true, false]
-    case 'ASGD': case 'Adagrad': return [true, false, false]
-    case 'RMSprop': return [true, s.centered === true, (s.momentum ?? 0) !== 0] // the kernel uses the buffer for any momentum != 0
+    case 'SGD':
+      return [(s.momentum ?? 0) !== 0, false, false]
+    case 'Adam':
+      return [true, true, s.amsgrad === true]
+    case 'Adamax':
+    case 'Adadelta':
+    case 'Rprop':
+      return [true, true, false]
+    case 'ASGD':
+    case 'Adagrad':
+      return [true, false, false]
+    case 'RMSprop':
+      return [true, s.centered === true, (s.momentum ?? 0) !== 0] // the kernel uses the buffer for any momentum != 0
   }
 }
 
 function sameTensorLike(param: string, t: unknown, like: Tensor): Tensor {
   const x = checkTensor(param, t)
-  if (x.dtype !== like.dtype) throw invalidArgument(param, `a ${like.dtype} tensor (the parameter's dtype)`, `${x.dtype} tensor`)
-  if (x.device !== like.device) throw new DeviceError(`${param} is on ${x.device} but the parameter is on ${like.device}`, { param })
+  if (x.dtype !== like.dtype)
+    throw invalidArgument(param, `a ${like.dtype} tensor (the parameter's dtype)`, `${x.dtype} tensor`)
+  if (x.device !== like.device)
+    throw new DeviceError(`${param} is on ${x.device} but the parameter is on ${like.device}`, { param })
   if (x.numel !== like.numel) {
-    throw new ShapeError(`Expected ${like.numel} elements for ${param} (shape [${like.shape.join(', ')}]) but received shape [${x.shape.join(', ')}]`, { param })
+    throw new ShapeError(
+      `Expected ${like.numel} elements for ${param} (shape [${like.shape.join(', ')}]) but received shape [${x.shape.join(', ')}]`,
+      { param },
+    )
   }
   return x
 }
@@ -135,15 +206,18 @@ function check(algo: unknown, scalars: unknown, param: unknown, grad: unknown, s
   if (code < 0) throw invalidArgument('algo', `one of ${OPT_ALGOS.join(', ')}`, algo)
   const s = checkScalars(scalars)
   const p = checkTensor('param', param)
-  if (p.dtype !== 'float32' && p.dtype !== 'float64') throw invalidArgument('param', 'a float32 or float64 tensor', `${p.dtype} tensor`)
+  if (p.dtype !== 'float32' && p.dtype !== 'float64')
+    throw invalidArgument('param', 'a float32 or float64 tensor', `${p.dtype} tensor`)
   const g = sameTensorLike('grad', grad, p)
-  if (!Array.isArray(state) || state.length > 3) throw invalidArgument('state', 'an array of up to 3 tensors (or null)', state)
+  if (!Array.isArray(state) || state.length > 3)
+    throw invalidArgument('state', 'an array of up to 3 tensors (or null)', state)
   const need = requiredStateBuffers(algo as OptAlgoName, s)
   const handles: [NativeTensor | null, NativeTensor | null, NativeTensor | null] = [null, null, null]
   for (let k = 0; k < 3; k++) {
     const t = state[k]
     if (t === undefined || t === null) {
-      if (need[k]) throw invalidArgument(`state[${k}]`, `a state tensor (${algo} with these options uses state[${k}])`, t)
+      if (need[k])
+        throw invalidArgument(`state[${k}]`, `a state tensor (${algo} with these options uses state[${k}])`, t)
       continue
     }
     handles[k] = sameTensorLike(`state[${k}]`, t, p).handleFor(`state[${k}]`)
@@ -157,7 +231,13 @@ function check(algo: unknown, scalars: unknown, param: unknown, grad: unknown, s
  * @throws {ShapeError} grad or a state buffer with another element count
  * @throws {DeviceError} tensors on different devices
  */
-export function optStep(algo: OptAlgoName, scalars: OptStepScalars, param: Tensor, grad: Tensor, state: ReadonlyArray<Tensor | null | undefined>): void {
+export function optStep(
+  algo: OptAlgoName,
+  scalars: OptStepScalars,
+  param: Tensor,
+  grad: Tensor,
+  state: ReadonlyArray<Tensor | null | undefined>,
+): void {
   const c = check(algo, scalars, param, grad, state)
   binding().optStep(c.code, c.scalars, c.param.handle, c.grad.handle, ...c.state)
 }
@@ -167,13 +247,25 @@ export function optStep(algo: OptAlgoName, scalars: OptStepScalars, param: Tenso
  * non-finite (its gradient, its new value or any state value it writes), or -1. Reads only: the
  * same per-element maths runs on copies. Optimizers call it for every parameter before updating any.
  */
-export function optCheck(algo: OptAlgoName, scalars: OptStepScalars, param: Tensor, grad: Tensor, state: ReadonlyArray<Tensor | null | undefined>): number {
+export function optCheck(
+  algo: OptAlgoName,
+  scalars: OptStepScalars,
+  param: Tensor,
+  grad: Tensor,
+  state: ReadonlyArray<Tensor | null | undefined>,
+): number {
   const c = check(algo, scalars, param, grad, state)
   return binding().optCheck(c.code, c.scalars, c.param.handle, c.grad.handle, ...c.state)
 }
 
 /** As optStep, on a worker thread (and synchronised with the GPU) so the event loop keeps running. */
-export async function optStepAsync(algo: OptAlgoName, scalars: OptStepScalars, param: Tensor, grad: Tensor, state: ReadonlyArray<Tensor | null | undefined>): Promise<void> {
+export async function optStepAsync(
+  algo: OptAlgoName,
+  scalars: OptStepScalars,
+  param: Tensor,
+  grad: Tensor,
+  state: ReadonlyArray<Tensor | null | undefined>,
+): Promise<void> {
   const c = check(algo, scalars, param, grad, state)
   await binding().optStepAsync(c.code, c.scalars, c.param.handle, c.grad.handle, ...c.state)
 }
@@ -192,7 +284,12 @@ export interface CoalescedRows {
  */
 export function coalesceRows(indices: ArrayLike<number>, numRows: number, param = 'indices'): CoalescedRows {
   if (typeof param !== 'string') throw invalidArgument('param', 'a parameter name (string)', param)
-  if (indices === null || typeof indices !== 'object' || !Number.isSafeInteger((indices as ArrayLike<number>).length) || (indices as ArrayLike<number>).length < 0) {
+  if (
+    indices === null ||
+    typeof indices !== 'object' ||
+    !Number.isSafeInteger((indices as ArrayLike<number>).length) ||
+    (indices as ArrayLike<number>).length < 0
+  ) {
     throw invalidArgument(param, 'an array of row indices', indices)
   }
   if (typeof numRows !== 'number' || !Number.isInteger(numRows) || numRows < 0 || numRows > 2 ** 31 - 1) {
@@ -227,7 +324,14 @@ export function coalesceRows(indices: ArrayLike<number>, numRows: number, param 
  * row `k` belonging to parameter row `indices[k]`; duplicated indices are summed first (coalesced).
  * `expAvg`/`expAvgSq` are dense, shaped like the parameter.
  */
-export function sparseAdamStep(scalars: OptStepScalars, param: Tensor, indices: ArrayLike<number>, values: Tensor, expAvg: Tensor, expAvgSq: Tensor): void {
+export function sparseAdamStep(
+  scalars: OptStepScalars,
+  param: Tensor,
+  indices: ArrayLike<number>,
+  values: Tensor,
+  expAvg: Tensor,
+  expAvgSq: Tensor,
+): void {
   sparseAdamCall(scalars, param, indices, values, expAvg, expAvgSq, 'step')
 }
 
@@ -235,25 +339,46 @@ export function sparseAdamStep(scalars: OptStepScalars, param: Tensor, indices: 
  * The guard of sparseAdamStep (same arguments): the index into `param` of the first element the
  * step would leave non-finite, or -1. Reads only.
  */
-export function sparseAdamCheck(scalars: OptStepScalars, param: Tensor, indices: ArrayLike<number>, values: Tensor, expAvg: Tensor, expAvgSq: Tensor): number {
+export function sparseAdamCheck(
+  scalars: OptStepScalars,
+  param: Tensor,
+  indices: ArrayLike<number>,
+  values: Tensor,
+  expAvg: Tensor,
+  expAvgSq: Tensor,
+): number {
   return sparseAdamCall(scalars, param, indices, values, expAvg, expAvgSq, 'check')
 }
 
-function sparseAdamCall(scalars: OptStepScalars, param: Tensor, indices: ArrayLike<number>, values: Tensor, expAvg: Tensor, expAvgSq: Tensor, what: 'step' | 'check'): number {
+function sparseAdamCall(
+  scalars: OptStepScalars,
+  param: Tensor,
+  indices: ArrayLike<number>,
+  values: Tensor,
+  expAvg: Tensor,
+  expAvgSq: Tensor,
+  what: 'step' | 'check',
+): number {
   const s = checkScalars(scalars)
   const p = checkTensor('param', param)
-  if (p.dtype !== 'float32' && p.dtype !== 'float64') throw invalidArgument('param', 'a float32 or float64 tensor', `${p.dtype} tensor`)
-  if (p.shape.length === 0) throw new ShapeError('SparseAdam needs a parameter with at least one dimension', { param: 'param' })
+  if (p.dtype !== 'float32' && p.dtype !== 'float64')
+    throw invalidArgument('param', 'a float32 or float64 tensor', `${p.dtype} tensor`)
+  if (p.shape.length === 0)
+    throw new ShapeError('SparseAdam needs a parameter with at least one dimension', { param: 'param' })
   if (indices === null || typeof indices !== 'object' || typeof (indices as ArrayLike<number>).length !== 'number') {
     throw invalidArgument('indices', 'an array of row indices', indices)
   }
   const v = checkTensor('values', values)
-  if (v.dtype !== p.dtype) throw invalidArgument('values', `a ${p.dtype} tensor (the parameter's dtype)`, `${v.dtype} tensor`)
-  if (v.device !== p.device) throw new DeviceError(`values is on ${v.device} but the parameter is on ${p.device}`, { param: 'values' })
+  if (v.dtype !== p.dtype)
+    throw invalidArgument('values', `a ${p.dtype} tensor (the parameter's dtype)`, `${v.dtype} tensor`)
+  if (v.device !== p.device)
+    throw new DeviceError(`values is on ${v.device} but the parameter is on ${p.device}`, { param: 'values' })
   const rowShape = p.shape.slice(1)
   const want = [indices.length, ...rowShape]
   if (v.shape.length !== want.length || v.shape.some((d, i) => d !== want[i])) {
-    throw new ShapeError(`Expected shape [${want.join(', ')}] for values but received [${v.shape.join(', ')}]`, { param: 'values' })
+    throw new ShapeError(`Expected shape [${want.join(', ')}] for values but received [${v.shape.join(', ')}]`, {
+      param: 'values',
+    })
   }
   const m = sameTensorLike('expAvg', expAvg, p)
   const q = sameTensorLike('expAvgSq', expAvgSq, p)
@@ -265,7 +390,8 @@ function sparseAdamCall(scalars: OptStepScalars, param: Tensor, indices: ArrayLi
   const offsets = Tensor.from(c.offsets, opts)
   try {
     const b = binding()
-    if (what === 'check') return b.sparseAdamCheck(s, p.handle, v.handle, rows.handle, order.handle, offsets.handle, m.handle, q.handle)
+    if (what === 'check')
+      return b.sparseAdamCheck(s, p.handle, v.handle, rows.handle, order.handle, offsets.handle, m.handle, q.handle)
     b.sparseAdamStep(s, p.handle, v.handle, rows.handle, order.handle, offsets.handle, m.handle, q.handle)
     return -1
   } finally {

@@ -18,7 +18,16 @@ import { DeviceError, invalidArgument, ShapeError, StateError } from '../errors.
 import { native, type NativeTensor } from '../native.js'
 import { resolveDevice, type Device, type DeviceSpec } from '../runtime/device.js'
 import { checkTensor, Tensor } from '../runtime/tensor.js'
-import { finiteNumber, inRange, integer, isPlainObject, oneOf, options as checkOptions, positive, shapeArg } from '../validate.js'
+import {
+  finiteNumber,
+  inRange,
+  integer,
+  isPlainObject,
+  oneOf,
+  options as checkOptions,
+  positive,
+  shapeArg,
+} from '../validate.js'
 
 type H = NativeTensor
 interface RngBinding {
@@ -28,7 +37,15 @@ interface RngBinding {
   rngNormal(lo: number, hi: number, offset: number, mean: number, std: number, out: H): void
   rngNormalAsync(lo: number, hi: number, offset: number, mean: number, std: number, out: H): Promise<void>
   encodePoisson(lo: number, hi: number, offset: number, x: H, out: H, unitConversion: number, dt: number): void
-  encodePoissonAsync(lo: number, hi: number, offset: number, x: H, out: H, unitConversion: number, dt: number): Promise<void>
+  encodePoissonAsync(
+    lo: number,
+    hi: number,
+    offset: number,
+    x: H,
+    out: H,
+    unitConversion: number,
+    dt: number,
+  ): Promise<void>
   encodeBernoulli(lo: number, hi: number, offset: number, x: H, out: H, maxProb: number): void
   encodeBernoulliAsync(lo: number, hi: number, offset: number, x: H, out: H, maxProb: number): Promise<void>
 }
@@ -48,7 +65,8 @@ export type Seed = number | bigint | string
 function parseSeed(param: string, v: unknown): bigint {
   let s: bigint
   if (typeof v === 'number') {
-    if (!Number.isSafeInteger(v) || v < 0) throw invalidArgument(param, 'an integer in [0, 2^53) (or a bigint below 2^64)', v)
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw invalidArgument(param, 'an integer in [0, 2^53) (or a bigint below 2^64)', v)
     s = BigInt(v)
   } else if (typeof v === 'bigint') {
     s = v
@@ -155,7 +173,9 @@ export class Generator {
   #take(words: number): number {
     const start = this.#offset
     if (start + words > MAX_OFFSET) {
-      throw new StateError(`generator stream exhausted: offset ${start} + ${words} words exceeds ${MAX_OFFSET}`, { param: 'generator' })
+      throw new StateError(`generator stream exhausted: offset ${start} + ${words} words exceeds ${MAX_OFFSET}`, {
+        param: 'generator',
+      })
     }
     this.#offset = start + words
     return start
@@ -168,11 +188,16 @@ export class Generator {
       if (shape !== undefined) {
         const s = shapeArg('shape', shape)
         if (s.length !== t.shape.length || s.some((d, i) => d !== t.shape[i])) {
-          throw new ShapeError(`Expected shape [${s.join(', ')}] for options.out but received [${t.shape.join(', ')}]`, { param: 'options.out' })
+          throw new ShapeError(
+            `Expected shape [${s.join(', ')}] for options.out but received [${t.shape.join(', ')}]`,
+            { param: 'options.out' },
+          )
         }
       }
       if (o.device !== undefined && resolveDevice(o.device, 'options.device') !== t.device) {
-        throw new DeviceError(`options.out is on ${t.device} but options.device is ${String(o.device)}`, { param: 'options.out' })
+        throw new DeviceError(`options.out is on ${t.device} but options.device is ${String(o.device)}`, {
+          param: 'options.out',
+        })
       }
       return t
     }
@@ -238,9 +263,13 @@ export class Generator {
     if (out !== undefined) {
       const t = checkTensor('options.out', out)
       if (t.dtype !== dtype) throw invalidArgument('options.out', `a ${dtype} tensor`, `${t.dtype} tensor`)
-      if (t.device !== x.device) throw new DeviceError(`options.out is on ${t.device} but x is on ${x.device}`, { param: 'options.out' })
+      if (t.device !== x.device)
+        throw new DeviceError(`options.out is on ${t.device} but x is on ${x.device}`, { param: 'options.out' })
       if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-        throw new ShapeError(`Expected shape [${shape.join(', ')}] for options.out but received [${t.shape.join(', ')}]`, { param: 'options.out' })
+        throw new ShapeError(
+          `Expected shape [${shape.join(', ')}] for options.out but received [${t.shape.join(', ')}]`,
+          { param: 'options.out' },
+        )
       }
       return { result: t, frames: steps === undefined ? t.reshape(full) : t }
     }
@@ -277,7 +306,15 @@ export class Generator {
   async poissonAsync(x: Tensor, opts?: PoissonOptions): Promise<Tensor> {
     const a = this.#poissonArgs(x, opts)
     try {
-      await bind().encodePoissonAsync(this.#lo, this.#hi, this.#take(a.frames.numel), a.tx.handle, a.frames.handle, a.uc, a.dt)
+      await bind().encodePoissonAsync(
+        this.#lo,
+        this.#hi,
+        this.#take(a.frames.numel),
+        a.tx.handle,
+        a.frames.handle,
+        a.uc,
+        a.dt,
+      )
     } finally {
       if (a.frames !== a.result) a.frames.dispose()
     }
@@ -312,7 +349,14 @@ export class Generator {
   async bernoulliAsync(x: Tensor, opts?: BernoulliOptions): Promise<Tensor> {
     const a = this.#bernoulliArgs(x, opts)
     try {
-      await bind().encodeBernoulliAsync(this.#lo, this.#hi, this.#take(a.frames.numel), a.tx.handle, a.frames.handle, a.maxProb)
+      await bind().encodeBernoulliAsync(
+        this.#lo,
+        this.#hi,
+        this.#take(a.frames.numel),
+        a.tx.handle,
+        a.frames.handle,
+        a.maxProb,
+      )
     } finally {
       if (a.frames !== a.result) a.frames.dispose()
     }

@@ -18,11 +18,36 @@ interface StdpBinding {
   stdpTraceUpdate(kind: number, x: NativeTensor, s: NativeTensor, decay: number, amp: number): void
   stdpTraceDecay(x: NativeTensor, decay: number, steps: number): void
   stdpIntTraceUpdate(x: NativeTensor, s: NativeTensor, decay: number, shift: number, value: number): void
-  stdpWeightChange(sPost: NativeTensor | null, xPre: NativeTensor | null, xPost: NativeTensor | null, sPre: NativeTensor | null, dw: NativeTensor, o: object, gPost: NativeTensor | null, gPre: NativeTensor | null): 'dense' | 'event'
-  stdpWeightChangeAsync(sPost: NativeTensor | null, xPre: NativeTensor | null, xPost: NativeTensor | null, sPre: NativeTensor | null, dw: NativeTensor, o: object, gPost: NativeTensor | null, gPre: NativeTensor | null): Promise<'dense' | 'event'>
+  stdpWeightChange(
+    sPost: NativeTensor | null,
+    xPre: NativeTensor | null,
+    xPost: NativeTensor | null,
+    sPre: NativeTensor | null,
+    dw: NativeTensor,
+    o: object,
+    gPost: NativeTensor | null,
+    gPre: NativeTensor | null,
+  ): 'dense' | 'event'
+  stdpWeightChangeAsync(
+    sPost: NativeTensor | null,
+    xPre: NativeTensor | null,
+    xPost: NativeTensor | null,
+    sPre: NativeTensor | null,
+    dw: NativeTensor,
+    o: object,
+    gPost: NativeTensor | null,
+    gPre: NativeTensor | null,
+  ): Promise<'dense' | 'event'>
   stdpApply(w: NativeTensor, dw: NativeTensor | null, o: object): void
   stdpApplyReward(w: NativeTensor, e: NativeTensor, reward: number | NativeTensor, lr: number): void
-  stdpEligibilityTrace(et: NativeTensor, e: NativeTensor, o: object, w: NativeTensor | null, reward: number | NativeTensor, lr: number): void
+  stdpEligibilityTrace(
+    et: NativeTensor,
+    e: NativeTensor,
+    o: object,
+    w: NativeTensor | null,
+    reward: number | NativeTensor,
+    lr: number,
+  ): void
   stdpOnlineStep(...a: unknown[]): void
   stdpOnlineStepAsync(...a: unknown[]): Promise<void>
   stdpMetaStep(...a: unknown[]): void
@@ -44,7 +69,8 @@ export const shapeStr = (s: readonly number[]) => `[${s.join(', ')}]`
 
 export function floatTensor(param: string, t: unknown): Tensor {
   const x = checkTensor(param, t)
-  if (x.dtype !== 'float32' && x.dtype !== 'float64') throw invalidArgument(param, 'a float32 or float64 tensor', `${x.dtype} tensor`)
+  if (x.dtype !== 'float32' && x.dtype !== 'float64')
+    throw invalidArgument(param, 'a float32 or float64 tensor', `${x.dtype} tensor`)
   return x
 }
 
@@ -58,7 +84,8 @@ export function intTensor(param: string, t: unknown): Tensor {
 export function like(param: string, t: unknown, ref: Tensor, refName: string): Tensor {
   const x = checkTensor(param, t)
   if (x.dtype !== ref.dtype) throw invalidArgument(param, `a ${ref.dtype} tensor like ${refName}`, `${x.dtype} tensor`)
-  if (x.device !== ref.device) throw new DeviceError(`${param} is on ${x.device} but ${refName} is on ${ref.device}`, { param })
+  if (x.device !== ref.device)
+    throw new DeviceError(`${param} is on ${x.device} but ${refName} is on ${ref.device}`, { param })
   return x
 }
 
@@ -69,12 +96,16 @@ export function expectShape(param: string, t: Tensor, shape: readonly number[]):
 }
 
 export function weight2d(param: string, w: Tensor): { nPost: number; nPre: number } {
-  if (w.shape.length !== 2) throw new ShapeError(`Expected a 2-D [N_post, N_pre] tensor for ${param} but received ${shapeStr(w.shape)}`, { param })
+  if (w.shape.length !== 2)
+    throw new ShapeError(`Expected a 2-D [N_post, N_pre] tensor for ${param} but received ${shapeStr(w.shape)}`, {
+      param,
+    })
   return { nPost: w.shape[0], nPre: w.shape[1] }
 }
 
 export function batchOf(param: string, t: Tensor, n: number): number {
-  if (t.shape.length !== 2 || t.shape[1] !== n) throw new ShapeError(`Expected [B, ${n}] for ${param} but received ${shapeStr(t.shape)}`, { param })
+  if (t.shape.length !== 2 || t.shape[1] !== n)
+    throw new ShapeError(`Expected [B, ${n}] for ${param} but received ${shapeStr(t.shape)}`, { param })
   return t.shape[0]
 }
 
@@ -100,7 +131,14 @@ export function pathOpt(v: unknown, param = 'options.path'): DwPath {
 
 type RewardKinds = { perPost?: boolean; perSample?: boolean; perSamplePost?: boolean }
 
-export function checkReward(param: string, r: unknown, ref: Tensor, batch: number, nPost: number, kinds: RewardKinds): number | NativeTensor {
+export function checkReward(
+  param: string,
+  r: unknown,
+  ref: Tensor,
+  batch: number,
+  nPost: number,
+  kinds: RewardKinds,
+): number | NativeTensor {
   if (typeof r === 'number') return finiteNumber(param, r)
   const t = like(param, r, ref, 'w')
   const s = t.shape
@@ -120,4 +158,9 @@ export function checkReward(param: string, r: unknown, ref: Tensor, batch: numbe
 }
 
 export const isPerSample = (r: Reward, batch: number, nPost: number) =>
-  typeof r !== 'number' && r.numel !== 1 && !((r.shape.length === 1 && r.shape[0] === nPost) || (r.shape.length === 2 && r.shape[0] === 1 && r.shape[1] === nPost))
+  typeof r !== 'number' &&
+  r.numel !== 1 &&
+  !(
+    (r.shape.length === 1 && r.shape[0] === nPost) ||
+    (r.shape.length === 2 && r.shape[0] === 1 && r.shape[1] === nPost)
+  )

@@ -15,7 +15,24 @@ import type { Device, DeviceSpec } from '../runtime/device.js'
 import type { DType } from '../runtime/dtype.js'
 import { Tensor } from '../runtime/tensor.js'
 import { boolean, finiteNumber, integer, oneOf, options as checkOptions } from '../validate.js'
-import { bind, shapeStr, floatTensor, intTensor, like, expectShape, weight2d, batchOf, optNumber, bound, checkBounds, pathOpt, checkReward, isPerSample, type DwPath, type Reward } from './stdp-args.js'
+import {
+  bind,
+  shapeStr,
+  floatTensor,
+  intTensor,
+  like,
+  expectShape,
+  weight2d,
+  batchOf,
+  optNumber,
+  bound,
+  checkBounds,
+  pathOpt,
+  checkReward,
+  isPerSample,
+  type DwPath,
+  type Reward,
+} from './stdp-args.js'
 
 export interface StateOptions {
   dtype?: 'float32' | 'float64'
@@ -113,14 +130,25 @@ function stateTensor(param: string, t: unknown, ref: Tensor, shape: readonly num
   return x.handle
 }
 
-function onlineArgs(kind: 'nearest' | 'full', state: OnlineState, sPre: Tensor, sPost: Tensor, w: Tensor, params: NearestOnlineParams & FullOnlineParams) {
+function onlineArgs(
+  kind: 'nearest' | 'full',
+  state: OnlineState,
+  sPre: Tensor,
+  sPost: Tensor,
+  w: Tensor,
+  params: NearestOnlineParams & FullOnlineParams,
+) {
   const { tw, tsPre, tsPost, batch, nPost, nPre } = checkStep(w, sPre, sPost)
   const st = checkOptions('state', state, ['xPre', 'xPost', 'dw']) as unknown as OnlineState
-  const keys = kind === 'nearest'
-    ? ['Apost', 'Apre', 'trace_pre', 'trace_post', 'wNorm', 'normalise', 'zeroRows', 'lo', 'hi', 'immediate', 'path']
-    : ['Apost', 'Apre', 'trace_decay', 'wNorm', 'normalise', 'zeroRows', 'lo', 'hi', 'immediate', 'path']
+  const keys =
+    kind === 'nearest'
+      ? ['Apost', 'Apre', 'trace_pre', 'trace_post', 'wNorm', 'normalise', 'zeroRows', 'lo', 'hi', 'immediate', 'path']
+      : ['Apost', 'Apre', 'trace_decay', 'wNorm', 'normalise', 'zeroRows', 'lo', 'hi', 'immediate', 'path']
   const p = checkOptions('params', params, keys) as NearestOnlineParams & FullOnlineParams
-  const preDecay = kind === 'nearest' ? optNumber('params.trace_pre', p.trace_pre, DEFAULT_DECAY_20) : optNumber('params.trace_decay', p.trace_decay, DEFAULT_DECAY_20)
+  const preDecay =
+    kind === 'nearest'
+      ? optNumber('params.trace_pre', p.trace_pre, DEFAULT_DECAY_20)
+      : optNumber('params.trace_decay', p.trace_decay, DEFAULT_DECAY_20)
   const postDecay = kind === 'nearest' ? optNumber('params.trace_post', p.trace_post, DEFAULT_DECAY_20) : preDecay
   const wNormV = p.wNorm === undefined ? 78.4 : p.wNorm === null ? null : finiteNumber('params.wNorm', p.wNorm)
   const normalise = p.normalise === undefined ? kind === 'nearest' : boolean('params.normalise', p.normalise)
@@ -135,7 +163,8 @@ function onlineArgs(kind: 'nearest' | 'full', state: OnlineState, sPre: Tensor, 
     Apre: optNumber('params.Apre', p.Apre, 1e-4),
     immediate: p.immediate === undefined ? false : boolean('params.immediate', p.immediate),
     wNorm: normalise ? wNormV : null,
-    zeroRowsNan: (p.zeroRows === undefined ? 'keep' : oneOf('params.zeroRows', p.zeroRows, ['keep', 'nan'] as const)) === 'nan',
+    zeroRowsNan:
+      (p.zeroRows === undefined ? 'keep' : oneOf('params.zeroRows', p.zeroRows, ['keep', 'nan'] as const)) === 'nan',
     lo,
     hi,
     path: pathOpt(p.path, 'params.path'),
@@ -156,10 +185,22 @@ function onlineArgs(kind: 'nearest' | 'full', state: OnlineState, sPre: Tensor, 
  * s_post@(k-1): nearest traces; W += dw (previous step's), normalise rows to wNorm, clamp to [lo, hi];
  * dw <- Apost*BO(sPost, xPre) - Apre*BO(xPost, sPre). Updates `state` and `w` in place.
  */
-export function nearestOnlineStep(state: OnlineState, sPre: Tensor, sPost: Tensor, w: Tensor, params: NearestOnlineParams = {}): void {
+export function nearestOnlineStep(
+  state: OnlineState,
+  sPre: Tensor,
+  sPost: Tensor,
+  w: Tensor,
+  params: NearestOnlineParams = {},
+): void {
   bind().stdpOnlineStep(...onlineArgs('nearest', state, sPre, sPost, w, params))
 }
-export async function nearestOnlineStepAsync(state: OnlineState, sPre: Tensor, sPost: Tensor, w: Tensor, params: NearestOnlineParams = {}): Promise<void> {
+export async function nearestOnlineStepAsync(
+  state: OnlineState,
+  sPre: Tensor,
+  sPost: Tensor,
+  w: Tensor,
+  params: NearestOnlineParams = {},
+): Promise<void> {
   await bind().stdpOnlineStepAsync(...onlineArgs('nearest', state, sPre, sPost, w, params))
 }
 
@@ -167,10 +208,22 @@ export async function nearestOnlineStepAsync(state: OnlineState, sPre: Tensor, s
  * One step of full_online_stdp (§2.2.2): additive traces; W += dw (previous step's); rows normalised only
  * when `params.normalise` is true (pass it on the last step of a run); clamp [lo, hi] every step.
  */
-export function fullOnlineStep(state: OnlineState, sPre: Tensor, sPost: Tensor, w: Tensor, params: FullOnlineParams = {}): void {
+export function fullOnlineStep(
+  state: OnlineState,
+  sPre: Tensor,
+  sPost: Tensor,
+  w: Tensor,
+  params: FullOnlineParams = {},
+): void {
   bind().stdpOnlineStep(...onlineArgs('full', state, sPre, sPost, w, params))
 }
-export async function fullOnlineStepAsync(state: OnlineState, sPre: Tensor, sPost: Tensor, w: Tensor, params: FullOnlineParams = {}): Promise<void> {
+export async function fullOnlineStepAsync(
+  state: OnlineState,
+  sPre: Tensor,
+  sPost: Tensor,
+  w: Tensor,
+  params: FullOnlineParams = {},
+): Promise<void> {
   await bind().stdpOnlineStepAsync(...onlineArgs('full', state, sPre, sPost, w, params))
 }
 
@@ -214,10 +267,26 @@ export interface MetaParams {
 
 function metaArgs(state: MetaState, sPre: Tensor, sPost: Tensor, w: Tensor, params: MetaParams) {
   const { tw, tsPre, tsPost, batch, nPost, nPre } = checkStep(w, sPre, sPost)
-  if (nPost === 0 || nPre === 0) throw new ShapeError('meta_nearest_online_stdp needs a non-empty weight', { param: 'w' })
-  const st = checkOptions('state', state, ['xPre', 'xPost', 'wMean', 'awMean', 'dw', 'initialised']) as unknown as MetaState
+  if (nPost === 0 || nPre === 0)
+    throw new ShapeError('meta_nearest_online_stdp needs a non-empty weight', { param: 'w' })
+  const st = checkOptions('state', state, [
+    'xPre',
+    'xPost',
+    'wMean',
+    'awMean',
+    'dw',
+    'initialised',
+  ]) as unknown as MetaState
   boolean('state.initialised', st.initialised)
-  const p = checkOptions('params', params, ['Apost', 'Apre', 'pre_decay', 'post_decay', 'w_min', 'w_max', 'path']) as MetaParams
+  const p = checkOptions('params', params, [
+    'Apost',
+    'Apre',
+    'pre_decay',
+    'post_decay',
+    'w_min',
+    'w_max',
+    'path',
+  ]) as MetaParams
   const o = {
     Apost: optNumber('params.Apost', p.Apost, 0.01),
     Apre: optNumber('params.Apre', p.Apre, 1e-4),
@@ -251,7 +320,13 @@ export function metaStep(state: MetaState, sPre: Tensor, sPost: Tensor, w: Tenso
   bind().stdpMetaStep(...metaArgs(state, sPre, sPost, w, params))
   state.initialised = true
 }
-export async function metaStepAsync(state: MetaState, sPre: Tensor, sPost: Tensor, w: Tensor, params: MetaParams = {}): Promise<void> {
+export async function metaStepAsync(
+  state: MetaState,
+  sPre: Tensor,
+  sPost: Tensor,
+  w: Tensor,
+  params: MetaParams = {},
+): Promise<void> {
   const args = metaArgs(state, sPre, sPost, w, params)
   state.initialised = true
   await bind().stdpMetaStepAsync(...args)
@@ -287,7 +362,17 @@ function switchArgs(state: SwitchState, sPre: Tensor, sPost: Tensor, reward: Rew
   const { tw, tsPre, tsPost, batch, nPost, nPre } = checkStep(w, sPre, sPost)
   const st = checkOptions('state', state, ['xPre', 'xPost']) as unknown as SwitchState
   const r = checkReward('reward', reward, tw, batch, nPost, { perSample: true })
-  const p = checkOptions('params', params, ['Apost_pos', 'Apost_neg', 'Apre_pos', 'Apre_neg', 'pre_decay', 'post_decay', 'w_min', 'w_max', 'path']) as SwitchParams
+  const p = checkOptions('params', params, [
+    'Apost_pos',
+    'Apost_neg',
+    'Apre_pos',
+    'Apre_neg',
+    'pre_decay',
+    'post_decay',
+    'w_min',
+    'w_max',
+    'path',
+  ]) as SwitchParams
   const lo = bound('params.w_min', p.w_min, 0)
   const hi = bound('params.w_max', p.w_max, 0.1)
   checkBounds(lo, hi, 'params.w_min')
@@ -302,17 +387,39 @@ function switchArgs(state: SwitchState, sPre: Tensor, sPost: Tensor, reward: Rew
     hi,
     path: pathOpt(p.path, 'params.path'),
   }
-  return [tsPre.handle, tsPost.handle, r, stateTensor('state.xPre', st.xPre, tw, [batch, nPre]), stateTensor('state.xPost', st.xPost, tw, [batch, nPost]), tw.handle, o]
+  return [
+    tsPre.handle,
+    tsPost.handle,
+    r,
+    stateTensor('state.xPre', st.xPre, tw, [batch, nPre]),
+    stateTensor('state.xPost', st.xPost, tw, [batch, nPost]),
+    tw.handle,
+    o,
+  ]
 }
 
 /**
  * One step of switch_rstdp (§2.3.3): switch traces; amplitudes chosen by the sign of the reward (a number,
  * one element, or per sample [B] / [B, 1]); W <- clamp(W + (BO(sPost, Apost.xPre) + BO(Apre.xPost, sPre))/B).
  */
-export function switchStep(state: SwitchState, sPre: Tensor, sPost: Tensor, reward: Reward, w: Tensor, params: SwitchParams = {}): void {
+export function switchStep(
+  state: SwitchState,
+  sPre: Tensor,
+  sPost: Tensor,
+  reward: Reward,
+  w: Tensor,
+  params: SwitchParams = {},
+): void {
   bind().stdpSwitchStep(...switchArgs(state, sPre, sPost, reward, w, params))
 }
-export async function switchStepAsync(state: SwitchState, sPre: Tensor, sPost: Tensor, reward: Reward, w: Tensor, params: SwitchParams = {}): Promise<void> {
+export async function switchStepAsync(
+  state: SwitchState,
+  sPre: Tensor,
+  sPost: Tensor,
+  reward: Reward,
+  w: Tensor,
+  params: SwitchParams = {},
+): Promise<void> {
   await bind().stdpSwitchStepAsync(...switchArgs(state, sPre, sPost, reward, w, params))
 }
 
@@ -329,8 +436,18 @@ export interface RstdpState {
   sPostPrev?: Tensor
 }
 
-export function createRstdpState(batch: number, nPre: number, nPost: number, opts?: StateOptions & { eligibilityTrace?: boolean; perSampleReward?: boolean }): RstdpState {
-  const v = checkOptions('options', opts, ['dtype', 'device', 'eligibilityTrace', 'perSampleReward']) as StateOptions & { eligibilityTrace?: boolean; perSampleReward?: boolean }
+export function createRstdpState(
+  batch: number,
+  nPre: number,
+  nPost: number,
+  opts?: StateOptions & { eligibilityTrace?: boolean; perSampleReward?: boolean },
+): RstdpState {
+  const v = checkOptions('options', opts, [
+    'dtype',
+    'device',
+    'eligibilityTrace',
+    'perSampleReward',
+  ]) as StateOptions & { eligibilityTrace?: boolean; perSampleReward?: boolean }
   const d = dims(batch, nPre, nPost)
   const o = floatStateOpts({ dtype: v.dtype, device: v.device })
   const et = v.eligibilityTrace === undefined ? false : boolean('options.eligibilityTrace', v.eligibilityTrace)
@@ -370,10 +487,34 @@ export interface RstdpetParams extends RstdpParams {
   tau_e?: number
 }
 
-function rstdpArgs(et: boolean, state: RstdpState, sPre: Tensor, sPost: Tensor, reward: Reward, w: Tensor, params: RstdpetParams | RstdpParams) {
+function rstdpArgs(
+  et: boolean,
+  state: RstdpState,
+  sPre: Tensor,
+  sPost: Tensor,
+  reward: Reward,
+  w: Tensor,
+  params: RstdpetParams | RstdpParams,
+) {
   const { tw, tsPre, tsPost, batch, nPost, nPre } = checkStep(w, sPre, sPost)
-  const st = checkOptions('state', state, ['pPlus', 'pMinus', 'e', 'et', 'sPrePrev', 'sPostPrev']) as unknown as RstdpState
-  const keys = ['lr', 'tau_plus', 'tau_minus', 'A_plus', 'A_minus', 'dt', 'path', ...(et ? ['tau_e_trace', 'tau_e'] : [])]
+  const st = checkOptions('state', state, [
+    'pPlus',
+    'pMinus',
+    'e',
+    'et',
+    'sPrePrev',
+    'sPostPrev',
+  ]) as unknown as RstdpState
+  const keys = [
+    'lr',
+    'tau_plus',
+    'tau_minus',
+    'A_plus',
+    'A_minus',
+    'dt',
+    'path',
+    ...(et ? ['tau_e_trace', 'tau_e'] : []),
+  ]
   const p = checkOptions('params', params, keys) as unknown as RstdpetParams
   const dt = optNumber('params.dt', p.dt, 1)
   const tau = (k: 'tau_plus' | 'tau_minus' | 'tau_e_trace' | 'tau_e') => {
@@ -395,14 +536,22 @@ function rstdpArgs(et: boolean, state: RstdpState, sPre: Tensor, sPost: Tensor, 
   if (et) {
     o.dE = Math.exp(-dt / tau('tau_e_trace'))
     o.mE = dt / tau('tau_e')
-    if (st.et === undefined) throw invalidArgument('state.et', 'a Tensor (create the state with eligibilityTrace: true)', undefined)
+    if (st.et === undefined)
+      throw invalidArgument('state.et', 'a Tensor (create the state with eligibilityTrace: true)', undefined)
   }
   let prev: [NativeTensor | null, NativeTensor | null] = [null, null]
   if (perSample) {
     if (st.sPrePrev === undefined || st.sPostPrev === undefined) {
-      throw invalidArgument('state.sPrePrev', 'a Tensor for a per-sample reward (create the state with perSampleReward: true)', undefined)
+      throw invalidArgument(
+        'state.sPrePrev',
+        'a Tensor for a per-sample reward (create the state with perSampleReward: true)',
+        undefined,
+      )
     }
-    prev = [stateTensor('state.sPrePrev', st.sPrePrev, tw, [batch, nPre]), stateTensor('state.sPostPrev', st.sPostPrev, tw, [batch, nPost])]
+    prev = [
+      stateTensor('state.sPrePrev', st.sPrePrev, tw, [batch, nPre]),
+      stateTensor('state.sPostPrev', st.sPostPrev, tw, [batch, nPost]),
+    ]
   }
   return [
     tsPre.handle,
@@ -425,10 +574,24 @@ function rstdpArgs(et: boolean, state: RstdpState, sPre: Tensor, sPost: Tensor, 
  * [1, N_post] (per post neuron, applied to the batch-summed E), or per sample [B] / [B, 1] / [B, N_post]
  * (applied to each sample's own eligibility; the state needs `perSampleReward: true`).
  */
-export function rstdpStep(state: RstdpState, sPre: Tensor, sPost: Tensor, reward: Reward, w: Tensor, params: RstdpParams = {}): void {
+export function rstdpStep(
+  state: RstdpState,
+  sPre: Tensor,
+  sPost: Tensor,
+  reward: Reward,
+  w: Tensor,
+  params: RstdpParams = {},
+): void {
   bind().stdpRstdpStep(...rstdpArgs(false, state, sPre, sPost, reward, w, params))
 }
-export async function rstdpStepAsync(state: RstdpState, sPre: Tensor, sPost: Tensor, reward: Reward, w: Tensor, params: RstdpParams = {}): Promise<void> {
+export async function rstdpStepAsync(
+  state: RstdpState,
+  sPre: Tensor,
+  sPost: Tensor,
+  reward: Reward,
+  w: Tensor,
+  params: RstdpParams = {},
+): Promise<void> {
   await bind().stdpRstdpStepAsync(...rstdpArgs(false, state, sPre, sPost, reward, w, params))
 }
 
@@ -436,10 +599,24 @@ export async function rstdpStepAsync(state: RstdpState, sPre: Tensor, sPost: Ten
  * One step of rstdpet (§2.3.2): scaled traces; E <- E_new; W += lr*dt*r~ (.) ET_prev; ET <- d_e*ET + m_e*E.
  * Any batch (E and ET are batch sums); the reward is global or per post neuron.
  */
-export function rstdpetStep(state: RstdpState, sPre: Tensor, sPost: Tensor, reward: Reward, w: Tensor, params: RstdpetParams): void {
+export function rstdpetStep(
+  state: RstdpState,
+  sPre: Tensor,
+  sPost: Tensor,
+  reward: Reward,
+  w: Tensor,
+  params: RstdpetParams,
+): void {
   bind().stdpRstdpStep(...rstdpArgs(true, state, sPre, sPost, reward, w, params))
 }
-export async function rstdpetStepAsync(state: RstdpState, sPre: Tensor, sPost: Tensor, reward: Reward, w: Tensor, params: RstdpetParams): Promise<void> {
+export async function rstdpetStepAsync(
+  state: RstdpState,
+  sPre: Tensor,
+  sPost: Tensor,
+  reward: Reward,
+  w: Tensor,
+  params: RstdpetParams,
+): Promise<void> {
   await bind().stdpRstdpStepAsync(...rstdpArgs(true, state, sPre, sPost, reward, w, params))
 }
 
@@ -450,7 +627,12 @@ export interface IntStdpState {
   step: number
 }
 
-export function createIntStdpState(batch: number, nPre: number, nPost: number, opts?: { device?: DeviceSpec | Device }): IntStdpState {
+export function createIntStdpState(
+  batch: number,
+  nPre: number,
+  nPost: number,
+  opts?: { device?: DeviceSpec | Device },
+): IntStdpState {
   const d = dims(batch, nPre, nPost)
   const v = checkOptions('options', opts, ['device']) as { device?: DeviceSpec | Device }
   const o = { dtype: 'int32' as DType, device: v.device }
@@ -490,13 +672,29 @@ function intArgs(state: IntStdpState, sPre: Tensor, sPost: Tensor, thresh: Tenso
   expectShape('sPost', tsPost, [batch, nPost])
   const tth = like('thresh', thresh, tw, 'w')
   if (tth.numel !== nPost || tth.shape.length > 2 || (tth.shape.length === 2 && tth.shape[0] !== 1)) {
-    throw new ShapeError(`Expected [${nPost}] or [1, ${nPost}] for thresh but received ${shapeStr(tth.shape)}`, { param: 'thresh' })
+    throw new ShapeError(`Expected [${nPost}] or [1, ${nPost}] for thresh but received ${shapeStr(tth.shape)}`, {
+      param: 'thresh',
+    })
   }
   const st = checkOptions('state', state, ['xPre', 'xPost', 'step']) as unknown as IntStdpState
   const step = integer('state.step', st.step, 0, Number.MAX_SAFE_INTEGER)
-  const p = checkOptions('params', params, ['trace_decay', 'shift_spike_trace', 'trace_scale', 'max_threshold', 'shift', 'nu0', 'nu1', 'preSign', 'w_min', 'w_max', 'seed', 'draws']) as IntStdpParams
+  const p = checkOptions('params', params, [
+    'trace_decay',
+    'shift_spike_trace',
+    'trace_scale',
+    'max_threshold',
+    'shift',
+    'nu0',
+    'nu1',
+    'preSign',
+    'w_min',
+    'w_max',
+    'seed',
+    'draws',
+  ]) as IntStdpParams
   const I32 = 2 ** 31 - 1
-  const int = (k: keyof IntStdpParams, fallback: number, lo: number, hi: number) => (p[k] === undefined ? fallback : integer(`params.${k}`, p[k], lo, hi))
+  const int = (k: keyof IntStdpParams, fallback: number, lo: number, hi: number) =>
+    p[k] === undefined ? fallback : integer(`params.${k}`, p[k], lo, hi)
   const shift = int('shift', 14, 0, 30)
   const o = {
     trace_decay: int('trace_decay', 31169, 0, I32),
@@ -506,7 +704,14 @@ function intArgs(state: IntStdpState, sPre: Tensor, sPost: Tensor, thresh: Tenso
     shift,
     nu0: int('nu0', 14, 0, 2 ** 20),
     nu1: int('nu1', 141, 0, 2 ** 20),
-    preSign: p.preSign === undefined ? 1 : p.preSign === 1 || p.preSign === -1 ? p.preSign : (() => { throw invalidArgument('params.preSign', '1 or -1', p.preSign) })(),
+    preSign:
+      p.preSign === undefined
+        ? 1
+        : p.preSign === 1 || p.preSign === -1
+          ? p.preSign
+          : (() => {
+              throw invalidArgument('params.preSign', '1 or -1', p.preSign)
+            })(),
     w_min: p.w_min === undefined ? 0 : p.w_min === null ? null : integer('params.w_min', p.w_min, -I32, I32),
     w_max: p.w_max === undefined ? 109 : p.w_max === null ? null : integer('params.w_max', p.w_max, -I32, I32),
     seed: int('seed', 0, 0, Number.MAX_SAFE_INTEGER),
@@ -519,7 +724,16 @@ function intArgs(state: IntStdpState, sPre: Tensor, sPost: Tensor, thresh: Tenso
     expectShape('params.draws', td, [2, batch, nPost, nPre])
     draws = td.handle
   }
-  return [tsPre.handle, tsPost.handle, tth.handle, draws, stateTensor('state.xPre', st.xPre, tw, [batch, nPre]), stateTensor('state.xPost', st.xPost, tw, [batch, nPost]), tw.handle, o]
+  return [
+    tsPre.handle,
+    tsPost.handle,
+    tth.handle,
+    draws,
+    stateTensor('state.xPre', st.xPre, tw, [batch, nPre]),
+    stateTensor('state.xPost', st.xPost, tw, [batch, nPost]),
+    tw.handle,
+    o,
+  ]
 }
 
 /**
@@ -527,11 +741,25 @@ function intArgs(state: IntStdpState, sPre: Tensor, sPost: Tensor, thresh: Tenso
  * group's adaptive threshold: integer traces; W += preSign*SR(nu0*xPost)·sPre + sPost·SR(nu1*xPre) (summed
  * over the batch: SPAIC fails for B > 1); rows with thresh > max_threshold halved; clamp [w_min, w_max].
  */
-export function intStdpStep(state: IntStdpState, sPre: Tensor, sPost: Tensor, thresh: Tensor, w: Tensor, params: IntStdpParams = {}): void {
+export function intStdpStep(
+  state: IntStdpState,
+  sPre: Tensor,
+  sPost: Tensor,
+  thresh: Tensor,
+  w: Tensor,
+  params: IntStdpParams = {},
+): void {
   bind().stdpIntStep(...intArgs(state, sPre, sPost, thresh, w, params))
   state.step++
 }
-export async function intStdpStepAsync(state: IntStdpState, sPre: Tensor, sPost: Tensor, thresh: Tensor, w: Tensor, params: IntStdpParams = {}): Promise<void> {
+export async function intStdpStepAsync(
+  state: IntStdpState,
+  sPre: Tensor,
+  sPost: Tensor,
+  thresh: Tensor,
+  w: Tensor,
+  params: IntStdpParams = {},
+): Promise<void> {
   const args = intArgs(state, sPre, sPost, thresh, w, params)
   state.step++
   await bind().stdpIntStepAsync(...args)

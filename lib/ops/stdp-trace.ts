@@ -21,7 +21,22 @@ import { invalidArgument, ShapeError } from '../errors.js'
 import { type NativeTensor } from '../native.js'
 import { Tensor } from '../runtime/tensor.js'
 import { finiteNumber, integer, oneOf, options as checkOptions } from '../validate.js'
-import { bind, shapeStr, floatTensor, intTensor, like, expectShape, weight2d, optNumber, bound, checkBounds, pathOpt, checkReward, type DwPath, type Reward } from './stdp-args.js'
+import {
+  bind,
+  shapeStr,
+  floatTensor,
+  intTensor,
+  like,
+  expectShape,
+  weight2d,
+  optNumber,
+  bound,
+  checkBounds,
+  pathOpt,
+  checkReward,
+  type DwPath,
+  type Reward,
+} from './stdp-args.js'
 
 export type { DwPath, Reward } from './stdp-args.js'
 
@@ -135,12 +150,20 @@ function prepareDw(inputs: WeightChangeInputs, opts: WeightChangeOptions | undef
     if (!need[n]) continue
     if (inp[n] === undefined) throw invalidArgument(`inputs.${n}`, 'a Tensor', undefined)
     ref = ref ? like(`inputs.${n}`, inp[n], ref, 'the first input') : floatTensor(`inputs.${n}`, inp[n])
-    if (ref.shape.length !== 2) throw new ShapeError(`Expected a 2-D [B, N] tensor for inputs.${n} but received ${shapeStr(ref.shape)}`, { param: `inputs.${n}` })
+    if (ref.shape.length !== 2)
+      throw new ShapeError(`Expected a 2-D [B, N] tensor for inputs.${n} but received ${shapeStr(ref.shape)}`, {
+        param: `inputs.${n}`,
+      })
   }
   let batch = 1
   let nPost = -1
   let nPre = -1
-  const dims: Record<(typeof names)[number], 'post' | 'pre'> = { sPost: 'post', xPre: 'pre', xPost: 'post', sPre: 'pre' }
+  const dims: Record<(typeof names)[number], 'post' | 'pre'> = {
+    sPost: 'post',
+    xPre: 'pre',
+    xPost: 'post',
+    sPre: 'pre',
+  }
   let firstName = ''
   for (const n of names) {
     if (!need[n]) continue
@@ -149,12 +172,16 @@ function prepareDw(inputs: WeightChangeInputs, opts: WeightChangeOptions | undef
       batch = t.shape[0]
       firstName = n
     } else if (t.shape[0] !== batch) {
-      throw new ShapeError(`inputs.${n} has batch ${t.shape[0]} but inputs.${firstName} has ${batch}`, { param: `inputs.${n}` })
+      throw new ShapeError(`inputs.${n} has batch ${t.shape[0]} but inputs.${firstName} has ${batch}`, {
+        param: `inputs.${n}`,
+      })
     }
     const side = dims[n]
     const known = side === 'post' ? nPost : nPre
     if (known >= 0 && known !== t.shape[1]) {
-      throw new ShapeError(`inputs.${n} has ${t.shape[1]} ${side} neurons but another input has ${known}`, { param: `inputs.${n}` })
+      throw new ShapeError(`inputs.${n} has ${t.shape[1]} ${side} neurons but another input has ${known}`, {
+        param: `inputs.${n}`,
+      })
     }
     if (side === 'post') nPost = t.shape[1]
     else nPre = t.shape[1]
@@ -165,11 +192,14 @@ function prepareDw(inputs: WeightChangeInputs, opts: WeightChangeOptions | undef
     out = ref ? like('options.out', o.out, ref, 'the inputs') : floatTensor('options.out', o.out)
     const d = weight2d('options.out', out)
     if ((nPost >= 0 && d.nPost !== nPost) || (nPre >= 0 && d.nPre !== nPre)) {
-      throw new ShapeError(`Expected [${nPost}, ${nPre}] for options.out but received ${shapeStr(out.shape)}`, { param: 'options.out' })
+      throw new ShapeError(`Expected [${nPost}, ${nPre}] for options.out but received ${shapeStr(out.shape)}`, {
+        param: 'options.out',
+      })
     }
     beta = optNumber('options.beta', o.beta, 1)
   } else {
-    if (!ref || nPost < 0 || nPre < 0) throw invalidArgument('options.out', 'a Tensor when a term is dropped (the shape is unknown)', undefined)
+    if (!ref || nPost < 0 || nPre < 0)
+      throw invalidArgument('options.out', 'a Tensor when a term is dropped (the shape is unknown)', undefined)
     if (o.beta !== undefined) finiteNumber('options.beta', o.beta)
     out = Tensor.empty([nPost, nPre], { dtype: ref.dtype, device: ref.device })
     beta = 0
@@ -181,13 +211,29 @@ function prepareDw(inputs: WeightChangeInputs, opts: WeightChangeOptions | undef
     const t = like(`options.${param}`, g, out, 'the inputs')
     const s = t.shape
     const np = out.shape[0]
-    const ok = t.numel === 1 || (s.length === 1 && (s[0] === batch || s[0] === np)) || (s.length === 2 && ((s[0] === batch && (s[1] === 1 || s[1] === np)) || (s[0] === 1 && s[1] === np)))
-    if (!ok) throw new ShapeError(`Expected one element, [B], [B, 1], [N_post], [1, N_post] or [B, N_post] for options.${param} but received ${shapeStr(s)}`, { param: `options.${param}` })
+    const ok =
+      t.numel === 1 ||
+      (s.length === 1 && (s[0] === batch || s[0] === np)) ||
+      (s.length === 2 && ((s[0] === batch && (s[1] === 1 || s[1] === np)) || (s[0] === 1 && s[1] === np)))
+    if (!ok)
+      throw new ShapeError(
+        `Expected one element, [B], [B, 1], [N_post], [1, N_post] or [B, N_post] for options.${param} but received ${shapeStr(s)}`,
+        { param: `options.${param}` },
+      )
     return t.handle
   }
   const h = (n: (typeof names)[number]) => (need[n] ? inp[n]!.handle : null)
   return {
-    args: [h('sPost'), h('xPre'), h('xPost'), h('sPre'), out.handle, { aPost, aPre, alpha, beta, path }, gain('gPost'), gain('gPre')] as const,
+    args: [
+      h('sPost'),
+      h('xPre'),
+      h('xPost'),
+      h('sPre'),
+      out.handle,
+      { aPost, aPre, alpha, beta, path },
+      gain('gPost'),
+      gain('gPre'),
+    ] as const,
     out,
   }
 }
@@ -197,14 +243,20 @@ function prepareDw(inputs: WeightChangeInputs, opts: WeightChangeOptions | undef
  * product (ALGORITHMS.md §0). SPAIC's nearest/full-online dw is `{aPost: Apost, aPre: -Apre}`.
  * Returns the change (or `options.out`) and the path the kernel took.
  */
-export function stdpWeightChange(inputs: WeightChangeInputs, opts?: WeightChangeOptions): { dw: Tensor; path: 'dense' | 'event' } {
+export function stdpWeightChange(
+  inputs: WeightChangeInputs,
+  opts?: WeightChangeOptions,
+): { dw: Tensor; path: 'dense' | 'event' } {
   const p = prepareDw(inputs, opts)
   const path = bind().stdpWeightChange(...p.args)
   return { dw: p.out, path }
 }
 
 /** As `stdpWeightChange`, on a worker thread (large B x N_post x N_pre). */
-export async function stdpWeightChangeAsync(inputs: WeightChangeInputs, opts?: WeightChangeOptions): Promise<{ dw: Tensor; path: 'dense' | 'event' }> {
+export async function stdpWeightChangeAsync(
+  inputs: WeightChangeInputs,
+  opts?: WeightChangeOptions,
+): Promise<{ dw: Tensor; path: 'dense' | 'event' }> {
   const p = prepareDw(inputs, opts)
   const path = await bind().stdpWeightChangeAsync(...p.args)
   return { dw: p.out, path }

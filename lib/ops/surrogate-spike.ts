@@ -46,9 +46,19 @@ export const SURROGATE_DEFAULT_ALPHA: Readonly<Record<SurrogateName, number>> = 
 /** Surrogates with a gradient for alpha (SPAIC's autograd functions return one for these only). */
 export const SURROGATES_WITH_ALPHA_GRAD: readonly SurrogateName[] = Object.freeze(['AtanGrad', 'ReLUGrad'])
 /** Surrogates whose derivative is a constant inside a window: a neuron forward can save 1 bit for them. */
-export const WINDOW_SURROGATES: readonly SurrogateName[] = Object.freeze(['STCA', 'RectangleGrad', 'GateGrad', 'ReLUGrad', 'straight_through_estimator'])
+export const WINDOW_SURROGATES: readonly SurrogateName[] = Object.freeze([
+  'STCA',
+  'RectangleGrad',
+  'GateGrad',
+  'ReLUGrad',
+  'straight_through_estimator',
+])
 /** Surrogates that spike at x == 0 (`>=`). */
-export const SURROGATES_FIRING_AT_ZERO: readonly SurrogateName[] = Object.freeze(['SigmoidGrad', 'ReLUGrad', 'straight_through_estimator'])
+export const SURROGATES_FIRING_AT_ZERO: readonly SurrogateName[] = Object.freeze([
+  'SigmoidGrad',
+  'ReLUGrad',
+  'straight_through_estimator',
+])
 
 export interface SurrogateOptions {
   /** A finite number > 0, or a per-neuron tensor of x.shape[-1] values. Default: SPAIC's for the surrogate. */
@@ -74,10 +84,50 @@ export interface SurrogateGrads {
 }
 
 interface SurrogateBinding {
-  surrogateForward(kind: number, x: NativeTensor, spikes: NativeTensor, alpha: number, alphaVec: NativeTensor | null, threshold: number, thresholdVec: NativeTensor | null, normalized: boolean): void
-  surrogateForwardAsync(kind: number, x: NativeTensor, spikes: NativeTensor, alpha: number, alphaVec: NativeTensor | null, threshold: number, thresholdVec: NativeTensor | null, normalized: boolean): Promise<void>
-  surrogateBackward(kind: number, x: NativeTensor, upstream: NativeTensor, gradX: NativeTensor, gradAlpha: NativeTensor | null, alpha: number, alphaVec: NativeTensor | null, threshold: number, thresholdVec: NativeTensor | null, normalized: boolean): void
-  surrogateBackwardAsync(kind: number, x: NativeTensor, upstream: NativeTensor, gradX: NativeTensor, gradAlpha: NativeTensor | null, alpha: number, alphaVec: NativeTensor | null, threshold: number, thresholdVec: NativeTensor | null, normalized: boolean): Promise<void>
+  surrogateForward(
+    kind: number,
+    x: NativeTensor,
+    spikes: NativeTensor,
+    alpha: number,
+    alphaVec: NativeTensor | null,
+    threshold: number,
+    thresholdVec: NativeTensor | null,
+    normalized: boolean,
+  ): void
+  surrogateForwardAsync(
+    kind: number,
+    x: NativeTensor,
+    spikes: NativeTensor,
+    alpha: number,
+    alphaVec: NativeTensor | null,
+    threshold: number,
+    thresholdVec: NativeTensor | null,
+    normalized: boolean,
+  ): Promise<void>
+  surrogateBackward(
+    kind: number,
+    x: NativeTensor,
+    upstream: NativeTensor,
+    gradX: NativeTensor,
+    gradAlpha: NativeTensor | null,
+    alpha: number,
+    alphaVec: NativeTensor | null,
+    threshold: number,
+    thresholdVec: NativeTensor | null,
+    normalized: boolean,
+  ): void
+  surrogateBackwardAsync(
+    kind: number,
+    x: NativeTensor,
+    upstream: NativeTensor,
+    gradX: NativeTensor,
+    gradAlpha: NativeTensor | null,
+    alpha: number,
+    alphaVec: NativeTensor | null,
+    threshold: number,
+    thresholdVec: NativeTensor | null,
+    normalized: boolean,
+  ): Promise<void>
 }
 
 const binding = () => native() as unknown as SurrogateBinding
@@ -90,23 +140,38 @@ export function surrogateCode(param: string, kind: unknown): number {
 }
 
 /** Checks a scalar-or-per-neuron value against `like` (dtype, device, n values). */
-export function perNeuron(param: string, v: unknown, like: Tensor, n: number, positiveOnly: boolean): { scalar: number; vec: Tensor | null } {
+export function perNeuron(
+  param: string,
+  v: unknown,
+  like: Tensor,
+  n: number,
+  positiveOnly: boolean,
+): { scalar: number; vec: Tensor | null } {
   if (typeof param !== 'string' || param.length === 0) throw invalidArgument('param', 'a parameter name', param)
   checkTensor('like', like)
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw invalidArgument('n', 'an integer >= 0', n)
   boolean('positiveOnly', positiveOnly)
   if (typeof v === 'number') {
-    if (!Number.isFinite(v) || (positiveOnly && v <= 0)) throw invalidArgument(param, positiveOnly ? 'a finite number > 0' : 'a finite number', v)
+    if (!Number.isFinite(v) || (positiveOnly && v <= 0))
+      throw invalidArgument(param, positiveOnly ? 'a finite number > 0' : 'a finite number', v)
     return { scalar: v, vec: null }
   }
   if (v instanceof Tensor) {
     const t = checkTensor(param, v)
     if (t.dtype !== like.dtype) throw invalidArgument(param, `a ${like.dtype} tensor`, `${t.dtype} tensor`)
-    if (t.device !== like.device) throw new DeviceError(`${param} is on ${t.device} but the input is on ${like.device}`, { param })
-    if (t.numel !== n) throw new ShapeError(`Expected ${n} per-neuron values for ${param} but received shape [${t.shape.join(', ')}]`, { param })
+    if (t.device !== like.device)
+      throw new DeviceError(`${param} is on ${t.device} but the input is on ${like.device}`, { param })
+    if (t.numel !== n)
+      throw new ShapeError(`Expected ${n} per-neuron values for ${param} but received shape [${t.shape.join(', ')}]`, {
+        param,
+      })
     return { scalar: 0, vec: t }
   }
-  throw invalidArgument(param, positiveOnly ? 'a finite number > 0 or a per-neuron Tensor' : 'a finite number or a per-neuron Tensor', v)
+  throw invalidArgument(
+    param,
+    positiveOnly ? 'a finite number > 0 or a per-neuron Tensor' : 'a finite number or a per-neuron Tensor',
+    v,
+  )
 }
 
 interface Prepared {
@@ -118,7 +183,12 @@ interface Prepared {
   normalized: boolean
 }
 
-function prepare(kind: unknown, x: unknown, opts: unknown, keys: readonly string[]): Prepared & { o: Record<string, unknown> } {
+function prepare(
+  kind: unknown,
+  x: unknown,
+  opts: unknown,
+  keys: readonly string[],
+): Prepared & { o: Record<string, unknown> } {
   const code = surrogateCode('kind', kind)
   const o = checkOptions('options', opts, keys)
   const tx = checkTensor('x', x)
@@ -129,7 +199,8 @@ function prepare(kind: unknown, x: unknown, opts: unknown, keys: readonly string
   const alpha = perNeuron('options.alpha', o.alpha ?? SURROGATE_DEFAULT_ALPHA[name], tx, n, true)
   const threshold = perNeuron('options.threshold', o.threshold ?? 0, tx, n, false)
   const normalized = o.normalized === undefined ? false : boolean('options.normalized', o.normalized)
-  if (normalized && name !== 'STCA' && name !== 'STBP') throw invalidArgument('options.normalized', 'false (the normalised variant exists for STCA and STBP only)', true)
+  if (normalized && name !== 'STCA' && name !== 'STBP')
+    throw invalidArgument('options.normalized', 'false (the normalised variant exists for STCA and STBP only)', true)
   return { code, x: tx, n, alpha, threshold, normalized, o }
 }
 
@@ -141,8 +212,13 @@ function outFor(o: Record<string, unknown>, x: Tensor): Tensor {
   if (o.out === undefined) return Tensor.empty(x.shape, { dtype: x.dtype, device: x.device })
   const out = checkTensor('options.out', o.out)
   if (out.dtype !== x.dtype) throw invalidArgument('options.out', `a ${x.dtype} tensor`, `${out.dtype} tensor`)
-  if (out.device !== x.device) throw new DeviceError(`options.out is on ${out.device} but x is on ${x.device}`, { param: 'options.out' })
-  if (out.numel !== x.numel) throw new ShapeError(`Expected shape [${x.shape.join(', ')}] for options.out but received [${out.shape.join(', ')}]`, { param: 'options.out' })
+  if (out.device !== x.device)
+    throw new DeviceError(`options.out is on ${out.device} but x is on ${x.device}`, { param: 'options.out' })
+  if (out.numel !== x.numel)
+    throw new ShapeError(
+      `Expected shape [${x.shape.join(', ')}] for options.out but received [${out.shape.join(', ')}]`,
+      { param: 'options.out' },
+    )
   return out
 }
 
@@ -150,7 +226,16 @@ function forwardArgs(p: Prepared & { o: Record<string, unknown> }) {
   const spikes = outFor(p.o, p.x)
   return {
     spikes,
-    args: [p.code, p.x.handle, spikes.handle, p.alpha.scalar, p.alpha.vec?.handle ?? null, p.threshold.scalar, p.threshold.vec?.handle ?? null, p.normalized] as const,
+    args: [
+      p.code,
+      p.x.handle,
+      spikes.handle,
+      p.alpha.scalar,
+      p.alpha.vec?.handle ?? null,
+      p.threshold.scalar,
+      p.threshold.vec?.handle ?? null,
+      p.normalized,
+    ] as const,
   }
 }
 
@@ -178,15 +263,33 @@ function backwardArgs(kind: unknown, x: unknown, upstream: unknown, opts: unknow
   const p = prepare(kind, x, opts, BACKWARD_KEYS)
   const up = checkTensor('upstream', upstream)
   if (up.dtype !== p.x.dtype) throw invalidArgument('upstream', `a ${p.x.dtype} tensor`, `${up.dtype} tensor`)
-  if (up.device !== p.x.device) throw new DeviceError(`upstream is on ${up.device} but x is on ${p.x.device}`, { param: 'upstream' })
+  if (up.device !== p.x.device)
+    throw new DeviceError(`upstream is on ${up.device} but x is on ${p.x.device}`, { param: 'upstream' })
   if (up.shape.length !== p.x.shape.length || up.shape.some((d, i) => d !== p.x.shape[i])) {
-    throw new ShapeError(`Expected shape [${p.x.shape.join(', ')}] for upstream but received [${up.shape.join(', ')}]`, { param: 'upstream' })
+    throw new ShapeError(
+      `Expected shape [${p.x.shape.join(', ')}] for upstream but received [${up.shape.join(', ')}]`,
+      { param: 'upstream' },
+    )
   }
   const wantAlpha = p.o.alphaGrad === undefined ? false : boolean('options.alphaGrad', p.o.alphaGrad)
   const name = SURROGATES[p.code]
   const gradX = outFor(p.o, p.x)
-  const gradAlpha = wantAlpha && SURROGATES_WITH_ALPHA_GRAD.includes(name) ? Tensor.empty([p.alpha.vec ? p.n : 1], { dtype: p.x.dtype, device: p.x.device }) : null
-  const args = [p.code, p.x.handle, up.handle, gradX.handle, gradAlpha?.handle ?? null, p.alpha.scalar, p.alpha.vec?.handle ?? null, p.threshold.scalar, p.threshold.vec?.handle ?? null, p.normalized] as const
+  const gradAlpha =
+    wantAlpha && SURROGATES_WITH_ALPHA_GRAD.includes(name)
+      ? Tensor.empty([p.alpha.vec ? p.n : 1], { dtype: p.x.dtype, device: p.x.device })
+      : null
+  const args = [
+    p.code,
+    p.x.handle,
+    up.handle,
+    gradX.handle,
+    gradAlpha?.handle ?? null,
+    p.alpha.scalar,
+    p.alpha.vec?.handle ?? null,
+    p.threshold.scalar,
+    p.threshold.vec?.handle ?? null,
+    p.normalized,
+  ] as const
   return { gradX, gradAlpha, args }
 }
 
@@ -197,14 +300,24 @@ function backwardArgs(kind: unknown, x: unknown, upstream: unknown, opts: unknow
  * @throws {ShapeError} upstream of another shape
  * @throws {DeviceError} tensors on different devices
  */
-export function surrogateBackward(kind: SurrogateName, x: Tensor, upstream: Tensor, opts?: SurrogateBackwardOptions): SurrogateGrads {
+export function surrogateBackward(
+  kind: SurrogateName,
+  x: Tensor,
+  upstream: Tensor,
+  opts?: SurrogateBackwardOptions,
+): SurrogateGrads {
   const { gradX, gradAlpha, args } = backwardArgs(kind, x, upstream, opts)
   binding().surrogateBackward(...args)
   return { gradX, gradAlpha }
 }
 
 /** As `surrogateBackward`, in a worker thread. */
-export async function surrogateBackwardAsync(kind: SurrogateName, x: Tensor, upstream: Tensor, opts?: SurrogateBackwardOptions): Promise<SurrogateGrads> {
+export async function surrogateBackwardAsync(
+  kind: SurrogateName,
+  x: Tensor,
+  upstream: Tensor,
+  opts?: SurrogateBackwardOptions,
+): Promise<SurrogateGrads> {
   const { gradX, gradAlpha, args } = backwardArgs(kind, x, upstream, opts)
   await binding().surrogateBackwardAsync(...args)
   return { gradX, gradAlpha }

@@ -24,10 +24,50 @@ import { boolean, inRange, oneOf, options as checkOptions } from '../validate.js
 
 type H = NativeTensor
 interface SynapseBinding {
-  synapseForward(s: H, w: H, bias: H | null, out: H, layout: number, mode: number, crossover: number, accumulate: boolean): SynapsePath
-  synapseForwardAsync(s: H, w: H, bias: H | null, out: H, layout: number, mode: number, crossover: number, accumulate: boolean): Promise<SynapsePath>
-  synapseBackward(g: H, s: H, w: H, gw: H | null, gs: H | null, gb: H | null, layout: number, accumulate: boolean, mode: number, crossover: number): void
-  synapseBackwardAsync(g: H, s: H, w: H, gw: H | null, gs: H | null, gb: H | null, layout: number, accumulate: boolean, mode: number, crossover: number): Promise<void>
+  synapseForward(
+    s: H,
+    w: H,
+    bias: H | null,
+    out: H,
+    layout: number,
+    mode: number,
+    crossover: number,
+    accumulate: boolean,
+  ): SynapsePath
+  synapseForwardAsync(
+    s: H,
+    w: H,
+    bias: H | null,
+    out: H,
+    layout: number,
+    mode: number,
+    crossover: number,
+    accumulate: boolean,
+  ): Promise<SynapsePath>
+  synapseBackward(
+    g: H,
+    s: H,
+    w: H,
+    gw: H | null,
+    gs: H | null,
+    gb: H | null,
+    layout: number,
+    accumulate: boolean,
+    mode: number,
+    crossover: number,
+  ): void
+  synapseBackwardAsync(
+    g: H,
+    s: H,
+    w: H,
+    gw: H | null,
+    gs: H | null,
+    gb: H | null,
+    layout: number,
+    accumulate: boolean,
+    mode: number,
+    crossover: number,
+  ): Promise<void>
   transpose2d(a: H, out: H): void
 }
 const bind = () => native() as unknown as SynapseBinding
@@ -59,7 +99,8 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 function checkWeight(weight: Tensor, layout: WeightLayout) {
   const w = checkTensor('weight', weight)
   if (!isFloat(w.dtype)) throw invalidArgument('weight', 'a float32 or float64 tensor', `${w.dtype} tensor`)
-  if (w.shape.length !== 2) throw new ShapeError(`Expected a 2-D weight but received shape [${w.shape.join(', ')}]`, { param: 'weight' })
+  if (w.shape.length !== 2)
+    throw new ShapeError(`Expected a 2-D weight but received shape [${w.shape.join(', ')}]`, { param: 'weight' })
   const nPost = layout === 'post_pre' ? w.shape[0] : w.shape[1]
   const nPre = layout === 'post_pre' ? w.shape[1] : w.shape[0]
   return { w, nPre, nPost }
@@ -67,8 +108,10 @@ function checkWeight(weight: Tensor, layout: WeightLayout) {
 
 function checkSpikes(spikes: Tensor, w: Tensor, nPre: number, layout: WeightLayout) {
   const s = checkTensor('spikes', spikes)
-  if (s.dtype !== w.dtype && s.dtype !== 'uint8') throw invalidArgument('spikes', `a ${w.dtype} or uint8 tensor`, `${s.dtype} tensor`)
-  if (s.device !== w.device) throw new DeviceError(`spikes is on ${s.device} but weight is on ${w.device}`, { param: 'spikes' })
+  if (s.dtype !== w.dtype && s.dtype !== 'uint8')
+    throw invalidArgument('spikes', `a ${w.dtype} or uint8 tensor`, `${s.dtype} tensor`)
+  if (s.device !== w.device)
+    throw new DeviceError(`spikes is on ${s.device} but weight is on ${w.device}`, { param: 'spikes' })
   if (s.shape.length < 1 || s.shape[s.shape.length - 1] !== nPre) {
     throw new ShapeError(
       `Expected spikes of shape [..., ${nPre}] (N_pre of a ${layout} weight [${w.shape.join(', ')}]) but received [${s.shape.join(', ')}]`,
@@ -82,7 +125,10 @@ function checkLike(param: string, t: unknown, shape: readonly number[], w: Tenso
   const x = checkTensor(param, t)
   if (x.dtype !== w.dtype) throw invalidArgument(param, `a ${w.dtype} tensor`, `${x.dtype} tensor`)
   if (x.device !== w.device) throw new DeviceError(`${param} is on ${x.device} but weight is on ${w.device}`, { param })
-  if (!sameShape(x.shape, shape)) throw new ShapeError(`Expected shape [${shape.join(', ')}] for ${param} but received [${x.shape.join(', ')}]`, { param })
+  if (!sameShape(x.shape, shape))
+    throw new ShapeError(`Expected shape [${shape.join(', ')}] for ${param} but received [${x.shape.join(', ')}]`, {
+      param,
+    })
   return x
 }
 
@@ -103,19 +149,36 @@ function prepareForward(spikes: Tensor, weight: Tensor, opts: SynapseOptions | u
     out = Tensor.empty(outShape, { dtype: w.dtype, device: w.device })
   }
   return {
-    args: [s.handle, w.handle, bias ? bias.handle : null, out.handle, LAYOUTS.indexOf(layout), MODES.indexOf(mode), crossover, accumulate] as const,
+    args: [
+      s.handle,
+      w.handle,
+      bias ? bias.handle : null,
+      out.handle,
+      LAYOUTS.indexOf(layout),
+      MODES.indexOf(mode),
+      crossover,
+      accumulate,
+    ] as const,
     out,
   }
 }
 
 /** The input current and the path the native code took ('dense' or 'event'). */
-export function synapseForward(spikes: Tensor, weight: Tensor, opts?: SynapseOptions): { out: Tensor; path: SynapsePath } {
+export function synapseForward(
+  spikes: Tensor,
+  weight: Tensor,
+  opts?: SynapseOptions,
+): { out: Tensor; path: SynapsePath } {
   const p = prepareForward(spikes, weight, opts)
   const path = bind().synapseForward(...p.args)
   return { out: p.out, path }
 }
 
-export async function synapseForwardAsync(spikes: Tensor, weight: Tensor, opts?: SynapseOptions): Promise<{ out: Tensor; path: SynapsePath }> {
+export async function synapseForwardAsync(
+  spikes: Tensor,
+  weight: Tensor,
+  opts?: SynapseOptions,
+): Promise<{ out: Tensor; path: SynapsePath }> {
   const p = prepareForward(spikes, weight, opts)
   const path = await bind().synapseForwardAsync(...p.args)
   return { out: p.out, path }
@@ -166,11 +229,16 @@ function prepareBackward(gradOut: Tensor, spikes: Tensor, weight: Tensor, opts: 
   const s = checkSpikes(spikes, w, nPre, layout)
   const lead = s.shape.slice(0, -1)
   const g = checkLike('gradOut', gradOut, [...lead, nPost], w)
-  const pick = (key: 'gradWeight' | 'gradSpikes' | 'gradBias', shape: readonly number[], dflt: boolean): Tensor | undefined => {
+  const pick = (
+    key: 'gradWeight' | 'gradSpikes' | 'gradBias',
+    shape: readonly number[],
+    dflt: boolean,
+  ): Tensor | undefined => {
     const v = o[key]
     if (v === undefined ? !dflt : v === false) return undefined
     if (v === undefined || v === true) {
-      if (accumulate) throw invalidArgument(`options.${key}`, 'a Tensor to accumulate into (options.accumulate is true)', v)
+      if (accumulate)
+        throw invalidArgument(`options.${key}`, 'a Tensor to accumulate into (options.accumulate is true)', v)
       return Tensor.empty(shape, { dtype: w.dtype, device: w.device })
     }
     if (!(v instanceof Tensor)) throw invalidArgument(`options.${key}`, 'a boolean or a Tensor', v)
@@ -180,7 +248,18 @@ function prepareBackward(gradOut: Tensor, spikes: Tensor, weight: Tensor, opts: 
   const gs = pick('gradSpikes', s.shape, true)
   const gb = pick('gradBias', [nPost], false)
   return {
-    args: [g.handle, s.handle, w.handle, gw?.handle ?? null, gs?.handle ?? null, gb?.handle ?? null, LAYOUTS.indexOf(layout), accumulate, MODES.indexOf(bmode), bcross] as const,
+    args: [
+      g.handle,
+      s.handle,
+      w.handle,
+      gw?.handle ?? null,
+      gs?.handle ?? null,
+      gb?.handle ?? null,
+      LAYOUTS.indexOf(layout),
+      accumulate,
+      MODES.indexOf(bmode),
+      bcross,
+    ] as const,
     grads: { gradWeight: gw, gradSpikes: gs, gradBias: gb } as SynapseGrads,
   }
 }
@@ -190,13 +269,23 @@ function prepareBackward(gradOut: Tensor, spikes: Tensor, weight: Tensor, opts: 
  * (T and B): dL/dW = gradOutᵀ · s (for 'pre_post', dL/dWᵀ = sᵀ · gradOut), dL/ds = gradOut · W,
  * dL/dbias = Σ_rows gradOut.
  */
-export function synapseBackward(gradOut: Tensor, spikes: Tensor, weight: Tensor, opts?: SynapseBackwardOptions): SynapseGrads {
+export function synapseBackward(
+  gradOut: Tensor,
+  spikes: Tensor,
+  weight: Tensor,
+  opts?: SynapseBackwardOptions,
+): SynapseGrads {
   const p = prepareBackward(gradOut, spikes, weight, opts)
   bind().synapseBackward(...p.args)
   return p.grads
 }
 
-export async function synapseBackwardAsync(gradOut: Tensor, spikes: Tensor, weight: Tensor, opts?: SynapseBackwardOptions): Promise<SynapseGrads> {
+export async function synapseBackwardAsync(
+  gradOut: Tensor,
+  spikes: Tensor,
+  weight: Tensor,
+  opts?: SynapseBackwardOptions,
+): Promise<SynapseGrads> {
   const p = prepareBackward(gradOut, spikes, weight, opts)
   await bind().synapseBackwardAsync(...p.args)
   return p.grads
@@ -206,7 +295,8 @@ export async function synapseBackwardAsync(gradOut: Tensor, spikes: Tensor, weig
 export function transpose(a: Tensor, out?: Tensor): Tensor {
   const t = checkTensor('a', a)
   if (!isFloat(t.dtype)) throw invalidArgument('a', 'a float32 or float64 tensor', `${t.dtype} tensor`)
-  if (t.shape.length !== 2) throw new ShapeError(`Expected a 2-D tensor for a but received shape [${t.shape.join(', ')}]`, { param: 'a' })
+  if (t.shape.length !== 2)
+    throw new ShapeError(`Expected a 2-D tensor for a but received shape [${t.shape.join(', ')}]`, { param: 'a' })
   const shape = [t.shape[1], t.shape[0]]
   let o: Tensor
   if (out === undefined) o = Tensor.empty(shape, { dtype: t.dtype, device: t.device })
@@ -214,7 +304,10 @@ export function transpose(a: Tensor, out?: Tensor): Tensor {
     o = checkTensor('out', out)
     if (o.dtype !== t.dtype) throw invalidArgument('out', `a ${t.dtype} tensor`, `${o.dtype} tensor`)
     if (o.device !== t.device) throw new DeviceError(`out is on ${o.device} but a is on ${t.device}`, { param: 'out' })
-    if (!sameShape(o.shape, shape)) throw new ShapeError(`Expected shape [${shape.join(', ')}] for out but received [${o.shape.join(', ')}]`, { param: 'out' })
+    if (!sameShape(o.shape, shape))
+      throw new ShapeError(`Expected shape [${shape.join(', ')}] for out but received [${o.shape.join(', ')}]`, {
+        param: 'out',
+      })
   }
   bind().transpose2d(t.handle, o.handle)
   return o

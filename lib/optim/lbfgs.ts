@@ -33,7 +33,15 @@ const isInt = (x: number) => Number.isInteger(x)
 
 const LBFGS_SPEC = {
   name: 'LBFGS',
-  defaults: { lr: 1, max_iter: 20, max_eval: null, tolerance_grad: 1e-7, tolerance_change: 1e-9, history_size: 100, line_search_fn: null } as LBFGSOptions,
+  defaults: {
+    lr: 1,
+    max_iter: 20,
+    max_eval: null,
+    tolerance_grad: 1e-7,
+    tolerance_change: 1e-9,
+    history_size: 100,
+    line_search_fn: null,
+  } as LBFGSOptions,
   validate(h: Hyper) {
     nonNeg(h, 'lr')
     checkNumber(h, 'max_iter', (x) => isInt(x) && x >= 1, 'an integer >= 1')
@@ -42,7 +50,11 @@ const LBFGS_SPEC = {
     nonNeg(h, 'tolerance_change')
     checkNumber(h, 'history_size', (x) => isInt(x) && x >= 1, 'an integer >= 1')
     if (h.line_search_fn !== null && h.line_search_fn !== 'strong_wolfe') {
-      throw invalidArgument('line_search_fn', "'strong_wolfe' or null (only 'strong_wolfe' is supported)", h.line_search_fn)
+      throw invalidArgument(
+        'line_search_fn',
+        "'strong_wolfe' or null (only 'strong_wolfe' is supported)",
+        h.line_search_fn,
+      )
     }
   },
 }
@@ -57,7 +69,11 @@ function firstNonFinite(a: ArrayLike<number>): number {
 
 /** Thrown inside a guarded step when a gradient or an update is not finite; step() turns it into its outcome. */
 class NonFiniteSignal extends Error {
-  constructor(readonly param: Parameter, readonly index: number, readonly reason: string) {
+  constructor(
+    readonly param: Parameter,
+    readonly index: number,
+    readonly reason: string,
+  ) {
     super(reason)
   }
 }
@@ -90,13 +106,24 @@ const pyMax = (a: number, b: number) => (b > a ? b : a)
 const pyMin = (a: number, b: number) => (b < a ? b : a)
 
 /** Minimiser of the cubic through (x1, f1, g1) and (x2, f2, g2), clamped to the bounds. */
-export function cubicInterpolate(x1: number, f1: number, g1: number, x2: number, f2: number, g2: number, bounds?: [number, number]): number {
+export function cubicInterpolate(
+  x1: number,
+  f1: number,
+  g1: number,
+  x2: number,
+  f2: number,
+  g2: number,
+  bounds?: [number, number],
+): number {
   const [xminBound, xmaxBound] = bounds ?? (x1 <= x2 ? [x1, x2] : [x2, x1])
   const d1 = g1 + g2 - (3 * (f1 - f2)) / (x1 - x2)
   const d2Square = d1 ** 2 - g1 * g2
   if (d2Square >= 0) {
     const d2 = Math.sqrt(d2Square)
-    const minPos = x1 <= x2 ? x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2)) : x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
+    const minPos =
+      x1 <= x2
+        ? x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+        : x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
     return pyMin(pyMax(minPos, xminBound), xmaxBound)
   }
   return (xminBound + xmaxBound) / 2.0
@@ -107,8 +134,17 @@ type HostParams = Array<Float32Array | Float64Array>
 
 /** torch's _strong_wolfe: returns [f_new, g_new, t, ls_func_evals]. */
 async function strongWolfe(
-  objFunc: ObjFunc, x: HostParams, t0: number, d: Float64Array, f: number, g0: Float64Array, gtd: number,
-  c1 = 1e-4, c2 = 0.9, toleranceChange = 1e-9, maxLs = 25,
+  objFunc: ObjFunc,
+  x: HostParams,
+  t0: number,
+  d: Float64Array,
+  f: number,
+  g0: Float64Array,
+  gtd: number,
+  c1 = 1e-4,
+  c2 = 0.9,
+  toleranceChange = 1e-9,
+  maxLs = 25,
 ): Promise<[number, Float64Array, number, number]> {
   let t = t0
   const dNorm = absMax(d)
@@ -220,17 +256,34 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
   constructor(params: ParamsArg, options?: Partial<LBFGSOptions>) {
     if (options !== undefined && !isPlainObject(options)) throw invalidArgument('options', 'an options object', options)
     const o = { ...(options ?? {}) } as Partial<LBFGSOptions>
-    if ((o.max_eval === undefined || o.max_eval === null) && typeof o.max_iter === 'number' && Number.isInteger(o.max_iter)) o.max_eval = Math.floor((o.max_iter * 5) / 4)
+    if (
+      (o.max_eval === undefined || o.max_eval === null) &&
+      typeof o.max_iter === 'number' &&
+      Number.isInteger(o.max_iter)
+    )
+      o.max_eval = Math.floor((o.max_iter * 5) / 4)
     if (o.max_eval === undefined || o.max_eval === null) o.max_eval = Math.floor((LBFGS_SPEC.defaults.max_iter * 5) / 4)
-    if (Array.isArray(params) && params.length > 1 && params.every((g) => !(g instanceof Parameter) && isPlainObject(g) && 'params' in g)) {
-      throw new InvalidArgumentError("LBFGS doesn't support per-parameter options (parameter groups)", { param: 'params' })
+    if (
+      Array.isArray(params) &&
+      params.length > 1 &&
+      params.every((g) => !(g instanceof Parameter) && isPlainObject(g) && 'params' in g)
+    ) {
+      throw new InvalidArgumentError("LBFGS doesn't support per-parameter options (parameter groups)", {
+        param: 'params',
+      })
     }
     super(params, o, LBFGS_SPEC)
-    if (this.paramGroups.length !== 1) throw new InvalidArgumentError("LBFGS doesn't support per-parameter options (parameter groups)", { param: 'params' })
+    if (this.paramGroups.length !== 1)
+      throw new InvalidArgumentError("LBFGS doesn't support per-parameter options (parameter groups)", {
+        param: 'params',
+      })
   }
 
   override addParamGroup(group: Parameters<Optimizer<LBFGSOptions>['addParamGroup']>[0]): void {
-    if (this.paramGroups.length >= 1) throw new InvalidArgumentError("LBFGS doesn't support per-parameter options (parameter groups)", { param: 'paramGroup' })
+    if (this.paramGroups.length >= 1)
+      throw new InvalidArgumentError("LBFGS doesn't support per-parameter options (parameter groups)", {
+        param: 'paramGroup',
+      })
     super.addParamGroup(group)
   }
 
@@ -312,7 +365,12 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
   step(closure: AsyncClosure): Promise<number> {
     // Checked before any promise exists: a call without a closure throws at once (a rejected promise that
     // nobody awaits would end the process as an unhandled rejection).
-    if (typeof closure !== 'function') throw invalidArgument('closure', 'a closure that recomputes the gradients and returns the loss (LBFGS needs one)', closure)
+    if (typeof closure !== 'function')
+      throw invalidArgument(
+        'closure',
+        'a closure that recomputes the gradients and returns the loss (LBFGS needs one)',
+        closure,
+      )
     this.checkBeforeStep(true)
     return this.guardedStep(closure)
   }
@@ -327,7 +385,9 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     // the history back as they were before the step.
     const x0 = this.cloneParam()
     const s0 = this.state.get(this.params[0])
-    const saved = s0 ? Object.fromEntries(Object.entries(s0).map(([k, v]) => [k, Array.isArray(v) ? v.slice() : v])) : undefined
+    const saved = s0
+      ? Object.fromEntries(Object.entries(s0).map(([k, v]) => [k, Array.isArray(v) ? v.slice() : v]))
+      : undefined
     try {
       const loss = await this.iterate(closure)
       this.stepCount++
@@ -495,4 +555,3 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     return { n_iter: (s?.n_iter as number) ?? 0, func_evals: (s?.func_evals as number) ?? 0 }
   }
 }
-

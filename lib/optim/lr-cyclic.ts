@@ -1,6 +1,18 @@
 /** CyclicLR and CosineAnnealingWarmRestarts (torch.optim.lr_scheduler, PyTorch 1.13): the schedules that cycle. */
 import { InvalidArgumentError, invalidArgument } from '../errors.js'
-import { readOptions, num, int, bool, pyMod, checkOptimizer, perGroup, LRScheduler, type Group, type LrSchedulerBaseOptions, type SchedulerStateDict } from './lr-scheduler.js'
+import {
+  readOptions,
+  num,
+  int,
+  bool,
+  pyMod,
+  checkOptimizer,
+  perGroup,
+  LRScheduler,
+  type Group,
+  type LrSchedulerBaseOptions,
+  type SchedulerStateDict,
+} from './lr-scheduler.js'
 import { Optimizer } from './optimizer.js'
 
 // -------------------------------------------------------------------------------------- CyclicLR
@@ -52,12 +64,27 @@ export class CyclicLR extends LRScheduler {
   private scaleFn: ScaleFn
   private customScale: boolean
 
-  constructor(
-    optimizer: Optimizer,
-    options: CyclicLROptions,
-  ) {
+  constructor(optimizer: Optimizer, options: CyclicLROptions) {
     const opt = checkOptimizer(optimizer)
-    const o = readOptions(options, ['base_lr', 'max_lr', 'step_size_up', 'step_size_down', 'mode', 'gamma', 'scale_fn', 'scale_mode', 'cycle_momentum', 'base_momentum', 'max_momentum', 'last_epoch', 'verbose'], 'CyclicLR')
+    const o = readOptions(
+      options,
+      [
+        'base_lr',
+        'max_lr',
+        'step_size_up',
+        'step_size_down',
+        'mode',
+        'gamma',
+        'scale_fn',
+        'scale_mode',
+        'cycle_momentum',
+        'base_momentum',
+        'max_momentum',
+        'last_epoch',
+        'verbose',
+      ],
+      'CyclicLR',
+    )
     if (o.base_lr === undefined) throw invalidArgument('base_lr', 'a number or one per group (required)', undefined)
     if (o.max_lr === undefined) throw invalidArgument('max_lr', 'a number or one per group (required)', undefined)
     const baseLrs = perGroup('base_lr', opt, o.base_lr)
@@ -68,16 +95,25 @@ export class CyclicLR extends LRScheduler {
     if (lastEpoch === -1) opt.paramGroups.forEach((g, i) => ((g as unknown as Group).lr = baseLrs[i]))
     const maxLrs = perGroup('max_lr', opt, o.max_lr)
     const up = num(o, 'step_size_up', 2000, (x) => x > 0, 'a number > 0')
-    const down = o.step_size_down === undefined || o.step_size_down === null ? up : num(o, 'step_size_down', undefined, (x) => x > 0, 'a number > 0 or null')
+    const down =
+      o.step_size_down === undefined || o.step_size_down === null
+        ? up
+        : num(o, 'step_size_down', undefined, (x) => x > 0, 'a number > 0 or null')
     const mode = o.mode === undefined ? 'triangular' : o.mode
     const scaleFn = o.scale_fn === undefined ? null : o.scale_fn
-    if (scaleFn !== null && typeof scaleFn !== 'function') throw invalidArgument('scale_fn', 'a function or null', scaleFn)
+    if (scaleFn !== null && typeof scaleFn !== 'function')
+      throw invalidArgument('scale_fn', 'a function or null', scaleFn)
     if (scaleFn === null && (typeof mode !== 'string' || !['triangular', 'triangular2', 'exp_range'].includes(mode))) {
-      throw invalidArgument('mode', "'triangular', 'triangular2' or 'exp_range' (mode is invalid and scale_fn is None)", mode)
+      throw invalidArgument(
+        'mode',
+        "'triangular', 'triangular2' or 'exp_range' (mode is invalid and scale_fn is None)",
+        mode,
+      )
     }
     const gamma = num(o, 'gamma', 1.0)
     const scaleModeOpt = o.scale_mode === undefined ? 'cycle' : o.scale_mode
-    if (scaleModeOpt !== 'cycle' && scaleModeOpt !== 'iterations') throw invalidArgument('scale_mode', "'cycle' or 'iterations'", scaleModeOpt)
+    if (scaleModeOpt !== 'cycle' && scaleModeOpt !== 'iterations')
+      throw invalidArgument('scale_mode', "'cycle' or 'iterations'", scaleModeOpt)
     const cycleMomentum = bool(o, 'cycle_momentum', true)
     let useBeta1 = false
     let baseMomentums: number[] = []
@@ -85,7 +121,10 @@ export class CyclicLR extends LRScheduler {
     if (cycleMomentum) {
       const d = opt.defaults as Record<string, unknown>
       if (!('momentum' in d) && !('betas' in d)) {
-        throw new InvalidArgumentError('optimizer must support momentum or beta1 with `cycle_momentum` option enabled', { param: 'cycle_momentum' })
+        throw new InvalidArgumentError(
+          'optimizer must support momentum or beta1 with `cycle_momentum` option enabled',
+          { param: 'cycle_momentum' },
+        )
       }
       useBeta1 = !('momentum' in d)
       const bm = perGroup('base_momentum', opt, o.base_momentum, 0.8)
@@ -154,12 +193,24 @@ export class CyclicLR extends LRScheduler {
   }
 
   protected stateKeys(): string[] {
-    return ['max_lrs', 'total_size', 'step_ratio', 'mode', 'gamma', 'scale_mode', 'cycle_momentum', 'use_beta1', 'base_momentums', 'max_momentums']
+    return [
+      'max_lrs',
+      'total_size',
+      'step_ratio',
+      'mode',
+      'gamma',
+      'scale_mode',
+      'cycle_momentum',
+      'use_beta1',
+      'base_momentums',
+      'max_momentums',
+    ]
   }
 
   override loadStateDict(sd: SchedulerStateDict): void {
     super.loadStateDict(sd)
-    if (!this.customScale && ['triangular', 'triangular2', 'exp_range'].includes(this.mode)) [this.scaleFn, this.scale_mode] = this.builtinScale()
+    if (!this.customScale && ['triangular', 'triangular2', 'exp_range'].includes(this.mode))
+      [this.scaleFn, this.scale_mode] = this.builtinScale()
   }
 }
 
@@ -197,11 +248,14 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
     this.initialStep()
   }
   protected computeLr(): number[] {
-    return this.baseLrs.map((b) => this.eta_min + ((b - this.eta_min) * (1 + Math.cos((Math.PI * this.T_cur) / this.T_i))) / 2)
+    return this.baseLrs.map(
+      (b) => this.eta_min + ((b - this.eta_min) * (1 + Math.cos((Math.PI * this.T_cur) / this.T_i))) / 2,
+    )
   }
   /** Advances one epoch (restarting after T_i epochs), or jumps to a possibly fractional `epoch`. */
   override step(epoch?: number): void {
-    if (epoch !== undefined && (typeof epoch !== 'number' || !Number.isFinite(epoch))) throw invalidArgument('epoch', 'a finite number or undefined', epoch)
+    if (epoch !== undefined && (typeof epoch !== 'number' || !Number.isFinite(epoch)))
+      throw invalidArgument('epoch', 'a finite number or undefined', epoch)
     let e = epoch
     if (e === undefined && this.lastEpoch < 0) e = 0
     if (e === undefined) {

@@ -2,7 +2,18 @@
 import { InvalidArgumentError, invalidArgument } from '../errors.js'
 import { Tensor } from '../runtime/tensor.js'
 import { isPlainObject } from '../validate.js'
-import { readOptions, num, int, bool, checkOptimizer, encodeInf, decodeInf, perGroup, type Group, type SchedulerStateDict } from './lr-scheduler.js'
+import {
+  readOptions,
+  num,
+  int,
+  bool,
+  checkOptimizer,
+  encodeInf,
+  decodeInf,
+  perGroup,
+  type Group,
+  type SchedulerStateDict,
+} from './lr-scheduler.js'
 import { Optimizer } from './optimizer.js'
 
 // ------------------------------------------------------------------------------- ReduceLROnPlateau
@@ -52,12 +63,13 @@ export class ReduceLROnPlateau {
   lastEpoch = 0
   private lastLr: number[]
 
-  constructor(
-    optimizer: Optimizer,
-    options?: ReduceLROnPlateauOptions,
-  ) {
+  constructor(optimizer: Optimizer, options?: ReduceLROnPlateauOptions) {
     this.optimizer = checkOptimizer(optimizer)
-    const o = readOptions(options, ['mode', 'factor', 'patience', 'threshold', 'threshold_mode', 'cooldown', 'min_lr', 'eps', 'verbose'], 'ReduceLROnPlateau')
+    const o = readOptions(
+      options,
+      ['mode', 'factor', 'patience', 'threshold', 'threshold_mode', 'cooldown', 'min_lr', 'eps', 'verbose'],
+      'ReduceLROnPlateau',
+    )
     this.factor = num(o, 'factor', 0.1, (x) => x < 1.0 && x >= 0, 'a factor in [0, 1) (Factor should be < 1.0.)')
     this.min_lrs = perGroup('min_lr', this.optimizer, o.min_lr, 0)
     this.min_lrs.forEach((x) => {
@@ -102,11 +114,15 @@ export class ReduceLROnPlateau {
    */
   step(metrics?: number | Tensor, epoch?: number): void {
     if (metrics === undefined) {
-      throw new InvalidArgumentError("ReduceLROnPlateau.step() missing 1 required positional argument: 'metrics' (pass the metric to step())", { param: 'metrics' })
+      throw new InvalidArgumentError(
+        "ReduceLROnPlateau.step() missing 1 required positional argument: 'metrics' (pass the metric to step())",
+        { param: 'metrics' },
+      )
     }
     const current = metrics instanceof Tensor ? metrics.item() : metrics
     if (typeof current !== 'number') throw invalidArgument('metrics', 'a number or a one-element Tensor', metrics)
-    if (epoch !== undefined && (typeof epoch !== 'number' || !Number.isInteger(epoch))) throw invalidArgument('epoch', 'an integer or undefined', epoch)
+    if (epoch !== undefined && (typeof epoch !== 'number' || !Number.isInteger(epoch)))
+      throw invalidArgument('epoch', 'an integer or undefined', epoch)
     this.lastEpoch = epoch === undefined ? this.lastEpoch + 1 : epoch
     if (this.isBetter(current, this.best)) {
       this.best = current
@@ -132,7 +148,8 @@ export class ReduceLROnPlateau {
       const newLr = Math.max(oldLr * this.factor, this.min_lrs[i])
       if (oldLr - newLr > this.eps) {
         g.lr = newLr
-        if (this.verbose) console.log(`Epoch ${epoch}: reducing learning rate of group ${i} to ${newLr.toExponential(4)}.`)
+        if (this.verbose)
+          console.log(`Epoch ${epoch}: reducing learning rate of group ${i} to ${newLr.toExponential(4)}.`)
       }
     })
   }
@@ -141,19 +158,35 @@ export class ReduceLROnPlateau {
     return this.lastLr.slice()
   }
 
-  private static readonly KEYS = ['factor', 'min_lrs', 'patience', 'cooldown', 'cooldown_counter', 'mode', 'threshold', 'threshold_mode', 'best', 'num_bad_epochs', 'mode_worse', 'eps', 'verbose'] as const
+  private static readonly KEYS = [
+    'factor',
+    'min_lrs',
+    'patience',
+    'cooldown',
+    'cooldown_counter',
+    'mode',
+    'threshold',
+    'threshold_mode',
+    'best',
+    'num_bad_epochs',
+    'mode_worse',
+    'eps',
+    'verbose',
+  ] as const
 
   stateDict(): SchedulerStateDict {
     const self = this as unknown as Record<string, unknown>
     const out: SchedulerStateDict = { last_epoch: this.lastEpoch, _last_lr: this.lastLr.slice() }
-    for (const k of ReduceLROnPlateau.KEYS) out[k] = encodeInf(Array.isArray(self[k]) ? (self[k] as unknown[]).slice() : self[k])
+    for (const k of ReduceLROnPlateau.KEYS)
+      out[k] = encodeInf(Array.isArray(self[k]) ? (self[k] as unknown[]).slice() : self[k])
     return out
   }
 
   loadStateDict(sd: SchedulerStateDict): void {
     if (!isPlainObject(sd)) throw invalidArgument('stateDict', 'an object from stateDict()', sd)
     for (const k of [...ReduceLROnPlateau.KEYS, 'last_epoch', '_last_lr']) {
-      if (!(k in sd)) throw invalidArgument(`stateDict.${k}`, `the field ${k} of a ReduceLROnPlateau state dict`, undefined)
+      if (!(k in sd))
+        throw invalidArgument(`stateDict.${k}`, `the field ${k} of a ReduceLROnPlateau state dict`, undefined)
     }
     const self = this as unknown as Record<string, unknown>
     for (const k of ReduceLROnPlateau.KEYS) {

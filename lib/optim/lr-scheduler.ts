@@ -28,11 +28,18 @@ export type SchedulerStateDict = Record<string, unknown>
 export function readOptions(v: unknown, known: readonly string[], name: string): Record<string, unknown> {
   if (v === undefined) return {}
   if (!isPlainObject(v)) throw invalidArgument('options', `an options object for ${name}`, v)
-  for (const k of Object.keys(v)) if (!known.includes(k)) throw invalidArgument(k, `a ${name} option (${known.join(', ')})`, k)
+  for (const k of Object.keys(v))
+    if (!known.includes(k)) throw invalidArgument(k, `a ${name} option (${known.join(', ')})`, k)
   return v
 }
 
-export function num(o: Record<string, unknown>, key: string, fallback: number | undefined, test: (x: number) => boolean = () => true, expected = 'a finite number'): number {
+export function num(
+  o: Record<string, unknown>,
+  key: string,
+  fallback: number | undefined,
+  test: (x: number) => boolean = () => true,
+  expected = 'a finite number',
+): number {
   const v = o[key] === undefined ? fallback : o[key]
   if (v === undefined) throw invalidArgument(key, `${expected} (required)`, v)
   if (typeof v !== 'number' || !Number.isFinite(v) || !test(v)) throw invalidArgument(key, expected, v)
@@ -80,7 +87,8 @@ export function perGroup(name: string, optimizer: Optimizer, v: unknown, fallbac
     })
     return x.slice()
   }
-  if (typeof x !== 'number' || !Number.isFinite(x)) throw invalidArgument(name, `a finite number or an array of ${n}`, x)
+  if (typeof x !== 'number' || !Number.isFinite(x))
+    throw invalidArgument(name, `a finite number or an array of ${n}`, x)
   return new Array<number>(n).fill(x)
 }
 
@@ -113,7 +121,10 @@ export abstract class LRScheduler {
     } else {
       groups.forEach((g, i) => {
         if (!('initial_lr' in g)) {
-          throw new InvalidArgumentError(`param 'initial_lr' is not specified in paramGroups[${i}] when resuming an optimizer (last_epoch ${lastEpoch})`, { param: 'last_epoch' })
+          throw new InvalidArgumentError(
+            `param 'initial_lr' is not specified in paramGroups[${i}] when resuming an optimizer (last_epoch ${lastEpoch})`,
+            { param: 'last_epoch' },
+          )
         }
       })
     }
@@ -141,7 +152,8 @@ export abstract class LRScheduler {
 
   /** Advances one epoch, or jumps to `epoch` (deprecated in torch, kept for compatibility). */
   step(epoch?: number): void {
-    if (epoch !== undefined && (typeof epoch !== 'number' || !Number.isFinite(epoch))) throw invalidArgument('epoch', 'a finite number or undefined', epoch)
+    if (epoch !== undefined && (typeof epoch !== 'number' || !Number.isFinite(epoch)))
+      throw invalidArgument('epoch', 'a finite number or undefined', epoch)
     this.stepCount += 1
     let values: number[]
     if (epoch === undefined) {
@@ -175,10 +187,15 @@ export abstract class LRScheduler {
   /** A snapshot of every field except the optimizer (torch's state_dict()). */
   stateDict(): SchedulerStateDict {
     const out: SchedulerStateDict = {
-      last_epoch: this.lastEpoch, base_lrs: this.baseLrs.slice(), _step_count: this.stepCount, _last_lr: this.lastLr.slice(), verbose: this.verbose,
+      last_epoch: this.lastEpoch,
+      base_lrs: this.baseLrs.slice(),
+      _step_count: this.stepCount,
+      _last_lr: this.lastLr.slice(),
+      verbose: this.verbose,
     }
     const self = this as unknown as Record<string, unknown>
-    for (const k of this.stateKeys()) out[k] = encodeInf(Array.isArray(self[k]) ? (self[k] as unknown[]).slice() : self[k])
+    for (const k of this.stateKeys())
+      out[k] = encodeInf(Array.isArray(self[k]) ? (self[k] as unknown[]).slice() : self[k])
     return out
   }
 
@@ -186,10 +203,13 @@ export abstract class LRScheduler {
   loadStateDict(sd: SchedulerStateDict): void {
     if (!isPlainObject(sd)) throw invalidArgument('stateDict', 'an object from stateDict()', sd)
     const need = ['last_epoch', 'base_lrs', '_step_count', '_last_lr', ...this.stateKeys()]
-    for (const k of need) if (!(k in sd)) throw invalidArgument(`stateDict.${k}`, `the field ${k} of a ${this.constructor.name} state dict`, undefined)
+    for (const k of need)
+      if (!(k in sd))
+        throw invalidArgument(`stateDict.${k}`, `the field ${k} of a ${this.constructor.name} state dict`, undefined)
     const numList = (k: string) => {
       const v = sd[k]
-      if (!Array.isArray(v) || v.length !== this.groups.length || v.some((x) => typeof x !== 'number')) throw invalidArgument(`stateDict.${k}`, `${this.groups.length} numbers`, v)
+      if (!Array.isArray(v) || v.length !== this.groups.length || v.some((x) => typeof x !== 'number'))
+        throw invalidArgument(`stateDict.${k}`, `${this.groups.length} numbers`, v)
       return (v as number[]).slice()
     }
     if (typeof sd.last_epoch !== 'number') throw invalidArgument('stateDict.last_epoch', 'a number', sd.last_epoch)
@@ -400,12 +420,18 @@ export class CosineAnnealingLR extends LRScheduler {
     const T = this.T_max
     const m = this.eta_min
     if (e === 0) return this.groups.map((g) => g.lr)
-    if (this.stepCount === 1 && e > 0) return this.baseLrs.map((b) => m + ((b - m) * (1 + Math.cos((e * Math.PI) / T))) / 2)
-    if (pyMod(e - 1 - T, 2 * T) === 0) return this.groups.map((g, i) => g.lr + ((this.baseLrs[i] - m) * (1 - Math.cos(Math.PI / T))) / 2)
-    return this.groups.map((g) => ((1 + Math.cos((Math.PI * e) / T)) / (1 + Math.cos((Math.PI * (e - 1)) / T))) * (g.lr - m) + m)
+    if (this.stepCount === 1 && e > 0)
+      return this.baseLrs.map((b) => m + ((b - m) * (1 + Math.cos((e * Math.PI) / T))) / 2)
+    if (pyMod(e - 1 - T, 2 * T) === 0)
+      return this.groups.map((g, i) => g.lr + ((this.baseLrs[i] - m) * (1 - Math.cos(Math.PI / T))) / 2)
+    return this.groups.map(
+      (g) => ((1 + Math.cos((Math.PI * e) / T)) / (1 + Math.cos((Math.PI * (e - 1)) / T))) * (g.lr - m) + m,
+    )
   }
   protected override closedFormLr(): number[] {
-    return this.baseLrs.map((b) => this.eta_min + ((b - this.eta_min) * (1 + Math.cos((Math.PI * this.lastEpoch) / this.T_max))) / 2)
+    return this.baseLrs.map(
+      (b) => this.eta_min + ((b - this.eta_min) * (1 + Math.cos((Math.PI * this.lastEpoch) / this.T_max))) / 2,
+    )
   }
   protected stateKeys(): string[] {
     return ['T_max', 'eta_min']

@@ -3,7 +3,14 @@
  * and written by the lr schedulers), per-parameter state, `zeroGrad()`, and `stateDict()` /
  * `loadStateDict()` checkpoints, all with PyTorch 1.13's semantics.
  */
-import { DeviceError, InvalidArgumentError, invalidArgument, NumericalError, ShapeError, StateError } from '../errors.js'
+import {
+  DeviceError,
+  InvalidArgumentError,
+  invalidArgument,
+  NumericalError,
+  ShapeError,
+  StateError,
+} from '../errors.js'
 import type { DType } from '../runtime/dtype.js'
 import { checkTensor, Tensor } from '../runtime/tensor.js'
 import { isPlainObject } from '../validate.js'
@@ -85,13 +92,19 @@ function cloneHyper(v: unknown): unknown {
 }
 
 function isSavedTensor(v: unknown): v is SavedTensor {
-  return isPlainObject(v) && typeof v.dtype === 'string' && Array.isArray(v.shape) && (v.data instanceof Float32Array || v.data instanceof Float64Array)
+  return (
+    isPlainObject(v) &&
+    typeof v.dtype === 'string' &&
+    Array.isArray(v.shape) &&
+    (v.data instanceof Float32Array || v.data instanceof Float64Array)
+  )
 }
 
 function saveValue(v: StateValue): SavedValue {
   if (v instanceof Tensor) {
     const data = v.toArray()
-    if (!(data instanceof Float32Array) && !(data instanceof Float64Array)) throw new InvalidArgumentError('optimizer state holds a non-float tensor', { param: 'state' })
+    if (!(data instanceof Float32Array) && !(data instanceof Float64Array))
+      throw new InvalidArgumentError('optimizer state holds a non-float tensor', { param: 'state' })
     return { dtype: v.dtype, shape: [...v.shape], data }
   }
   if (v instanceof Float64Array) return v.slice()
@@ -114,8 +127,16 @@ export abstract class Optimizer<H extends object = any> {
 
   protected constructor(params: ParamsArg, opts: unknown, spec: OptimizerSpec<H>) {
     // The base classes are exported for instanceof and subclassing; constructed directly they have no spec.
-    if (!isPlainObject(spec) || typeof spec.name !== 'string' || !isPlainObject(spec.defaults) || typeof spec.validate !== 'function') {
-      throw new StateError(`${new.target?.name ?? 'Optimizer'} is abstract: construct SGD, Adam, ... (or subclass it with a spec)`, { param: 'spec' })
+    if (
+      !isPlainObject(spec) ||
+      typeof spec.name !== 'string' ||
+      !isPlainObject(spec.defaults) ||
+      typeof spec.validate !== 'function'
+    ) {
+      throw new StateError(
+        `${new.target?.name ?? 'Optimizer'} is abstract: construct SGD, Adam, ... (or subclass it with a spec)`,
+        { param: 'spec' },
+      )
     }
     this.spec = spec
     if (opts !== undefined && !isPlainObject(opts)) throw invalidArgument('options', 'an options object', opts)
@@ -144,7 +165,8 @@ export abstract class Optimizer<H extends object = any> {
     return this.nonFiniteMode
   }
   set nonFinite(mode: NonFiniteMode) {
-    if (!NON_FINITE_MODES.includes(mode)) throw invalidArgument('nonFinite', `one of ${NON_FINITE_MODES.map((m) => `'${m}'`).join(', ')}`, mode)
+    if (!NON_FINITE_MODES.includes(mode))
+      throw invalidArgument('nonFinite', `one of ${NON_FINITE_MODES.map((m) => `'${m}'`).join(', ')}`, mode)
     this.nonFiniteMode = mode
   }
 
@@ -226,7 +248,11 @@ export abstract class Optimizer<H extends object = any> {
   private static groupsOf(params: unknown): ParamGroupSpec[] {
     if (params instanceof Parameter) return [{ params: [params] }]
     if (!Array.isArray(params)) {
-      throw invalidArgument('params', 'a Parameter, an array of Parameters, or an array of parameter groups ({ params, ...options })', params)
+      throw invalidArgument(
+        'params',
+        'a Parameter, an array of Parameters, or an array of parameter groups ({ params, ...options })',
+        params,
+      )
     }
     if (params.length === 0) throw invalidArgument('params', 'a non-empty parameter list', params)
     if (params.every((p) => p instanceof Parameter)) return [{ params: params as Parameter[] }]
@@ -234,7 +260,10 @@ export abstract class Optimizer<H extends object = any> {
     if (params.every(isGroup)) return params as ParamGroupSpec[]
     const bad = params.findIndex((p) => !(p instanceof Parameter) && !isGroup(p))
     if (bad >= 0) {
-      const hint = params[bad] instanceof Tensor ? 'a Parameter (wrap tensors with new Parameter(tensor))' : 'a Parameter or a parameter group'
+      const hint =
+        params[bad] instanceof Tensor
+          ? 'a Parameter (wrap tensors with new Parameter(tensor))'
+          : 'a Parameter or a parameter group'
       throw invalidArgument(`params[${bad}]`, hint, params[bad])
     }
     throw invalidArgument('params', 'either Parameters or parameter groups, not a mix', params)
@@ -251,9 +280,15 @@ export abstract class Optimizer<H extends object = any> {
       if (!(p instanceof Parameter)) throw invalidArgument(`paramGroup.params[${i}]`, 'a Parameter', p)
       checkTensor(`paramGroup.params[${i}].data`, p.data)
     })
-    if (new Set(list).size !== list.length) throw invalidArgument('paramGroup.params', 'distinct parameters (this group repeats one)', raw)
+    if (new Set(list).size !== list.length)
+      throw invalidArgument('paramGroup.params', 'distinct parameters (this group repeats one)', raw)
     for (const g of this.paramGroups) {
-      if (g.params.some((p) => list.includes(p))) throw invalidArgument('paramGroup.params', 'parameters that are in no other group (some parameters appear in more than one parameter group)', raw)
+      if (g.params.some((p) => list.includes(p)))
+        throw invalidArgument(
+          'paramGroup.params',
+          'parameters that are in no other group (some parameters appear in more than one parameter group)',
+          raw,
+        )
     }
     const known = Object.keys(this.spec.defaults)
     const out: Record<string, unknown> = {}
@@ -261,7 +296,8 @@ export abstract class Optimizer<H extends object = any> {
       if (k === 'params') continue
       if (!known.includes(k)) throw invalidArgument(k, `a ${this.spec.name} option (${known.join(', ')})`, k)
     }
-    for (const k of known) out[k] = group[k] === undefined ? cloneHyper((this.defaults as Hyper)[k]) : cloneHyper(group[k])
+    for (const k of known)
+      out[k] = group[k] === undefined ? cloneHyper((this.defaults as Hyper)[k]) : cloneHyper(group[k])
     this.spec.validate(out)
     out.params = list.slice()
     this.paramGroups.push(out as ParamGroup<H>)
@@ -292,19 +328,43 @@ export abstract class Optimizer<H extends object = any> {
       const g = p.grad
       if (g === null || g === undefined) return
       if (g instanceof SparseGrad) {
-        if (!allowSparse) throw new InvalidArgumentError(`${this.spec.name} does not support sparse gradients, please consider SparseAdam instead (${what})`, { param: 'grad' })
+        if (!allowSparse)
+          throw new InvalidArgumentError(
+            `${this.spec.name} does not support sparse gradients, please consider SparseAdam instead (${what})`,
+            { param: 'grad' },
+          )
         checkTensor(`${what}.grad.values`, g.values)
-        if (g.values.dtype !== p.data.dtype) throw invalidArgument('grad', `gradient values of dtype ${p.data.dtype} for ${what}`, `${g.values.dtype} tensor`)
-        if (g.values.device !== p.data.device) throw new DeviceError(`the gradient of ${what} is on ${g.values.device} but the parameter is on ${p.data.device}`, { param: 'grad' })
+        if (g.values.dtype !== p.data.dtype)
+          throw invalidArgument(
+            'grad',
+            `gradient values of dtype ${p.data.dtype} for ${what}`,
+            `${g.values.dtype} tensor`,
+          )
+        if (g.values.device !== p.data.device)
+          throw new DeviceError(
+            `the gradient of ${what} is on ${g.values.device} but the parameter is on ${p.data.device}`,
+            { param: 'grad' },
+          )
         return
       }
       if (!(g instanceof Tensor)) throw invalidArgument('grad', `a Tensor, a SparseGrad or null for ${what}.grad`, g)
-      if (!allowDense) throw new InvalidArgumentError(`${this.spec.name} does not support dense gradients, please consider Adam instead (${what})`, { param: 'grad' })
+      if (!allowDense)
+        throw new InvalidArgumentError(
+          `${this.spec.name} does not support dense gradients, please consider Adam instead (${what})`,
+          { param: 'grad' },
+        )
       checkTensor(`${what}.grad`, g)
-      if (g.dtype !== p.data.dtype) throw invalidArgument('grad', `a ${p.data.dtype} gradient for ${what}`, `${g.dtype} tensor`)
-      if (g.device !== p.data.device) throw new DeviceError(`the gradient of ${what} is on ${g.device} but the parameter is on ${p.data.device}`, { param: 'grad' })
+      if (g.dtype !== p.data.dtype)
+        throw invalidArgument('grad', `a ${p.data.dtype} gradient for ${what}`, `${g.dtype} tensor`)
+      if (g.device !== p.data.device)
+        throw new DeviceError(`the gradient of ${what} is on ${g.device} but the parameter is on ${p.data.device}`, {
+          param: 'grad',
+        })
       if (g.shape.length !== p.data.shape.length || g.shape.some((d, k) => d !== p.data.shape[k])) {
-        throw new ShapeError(`Expected gradient shape [${p.data.shape.join(', ')}] for ${what} but received [${g.shape.join(', ')}]`, { param: 'grad' })
+        throw new ShapeError(
+          `Expected gradient shape [${p.data.shape.join(', ')}] for ${what} but received [${g.shape.join(', ')}]`,
+          { param: 'grad' },
+        )
       }
     })
   }
@@ -341,24 +401,42 @@ export abstract class Optimizer<H extends object = any> {
       throw invalidArgument('stateDict', 'an object { state, param_groups } from stateDict()', sd)
     }
     if (sd.param_groups.length !== this.paramGroups.length) {
-      throw new InvalidArgumentError(`loaded state dict has a different number of parameter groups (${sd.param_groups.length}, this optimizer has ${this.paramGroups.length})`, { param: 'stateDict' })
+      throw new InvalidArgumentError(
+        `loaded state dict has a different number of parameter groups (${sd.param_groups.length}, this optimizer has ${this.paramGroups.length})`,
+        { param: 'stateDict' },
+      )
     }
     const params = this.allParams()
     const groups: Array<Record<string, unknown>> = []
     sd.param_groups.forEach((sg, gi) => {
-      if (!isPlainObject(sg) || !Array.isArray(sg.params)) throw invalidArgument(`stateDict.param_groups[${gi}]`, 'a group with a params array', sg)
+      if (!isPlainObject(sg) || !Array.isArray(sg.params))
+        throw invalidArgument(`stateDict.param_groups[${gi}]`, 'a group with a params array', sg)
       if (sg.params.length !== this.paramGroups[gi].params.length) {
-        throw new InvalidArgumentError(`loaded state dict contains a parameter group that doesn't match the size of optimizer's group (group ${gi})`, { param: 'stateDict' })
+        throw new InvalidArgumentError(
+          `loaded state dict contains a parameter group that doesn't match the size of optimizer's group (group ${gi})`,
+          { param: 'stateDict' },
+        )
       }
       const h: Record<string, unknown> = {}
-      for (const k of Object.keys(this.spec.defaults)) h[k] = k in sg ? cloneHyper(sg[k]) : cloneHyper((this.paramGroups[gi] as Hyper)[k])
+      for (const k of Object.keys(this.spec.defaults))
+        h[k] = k in sg ? cloneHyper(sg[k]) : cloneHyper((this.paramGroups[gi] as Hyper)[k])
       this.spec.validate(h)
       // Keys the schedulers add (initial_lr) travel with the group, as in torch.
       for (const k of Object.keys(sg)) {
         if (k === 'params' || k in h) continue
         const v = sg[k]
-        const ok = v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'number'))
-        if (!ok) throw invalidArgument(`stateDict.param_groups[${gi}].${k}`, 'a number, boolean, string, null or number array', v)
+        const ok =
+          v === null ||
+          typeof v === 'number' ||
+          typeof v === 'boolean' ||
+          typeof v === 'string' ||
+          (Array.isArray(v) && v.every((x) => typeof x === 'number'))
+        if (!ok)
+          throw invalidArgument(
+            `stateDict.param_groups[${gi}].${k}`,
+            'a number, boolean, string, null or number array',
+            v,
+          )
         h[k] = cloneHyper(v)
       }
       groups.push(h)
@@ -368,7 +446,8 @@ export abstract class Optimizer<H extends object = any> {
     let at = 0
     sd.param_groups.forEach((sg, gi) => {
       sg.params.forEach((id, k) => {
-        if (typeof id !== 'number' || !Number.isInteger(id)) throw invalidArgument(`stateDict.param_groups[${gi}].params[${k}]`, 'an integer index', id)
+        if (typeof id !== 'number' || !Number.isInteger(id))
+          throw invalidArgument(`stateDict.param_groups[${gi}].params[${k}]`, 'an integer index', id)
         map.set(id, params[at + k])
       })
       at += sg.params.length
@@ -379,7 +458,8 @@ export abstract class Optimizer<H extends object = any> {
       if (!p) throw invalidArgument(`stateDict.state.${key}`, 'the index of a parameter in param_groups', key)
       if (!isPlainObject(s)) throw invalidArgument(`stateDict.state.${key}`, 'an object of state values', s)
       const out: ParamState = {}
-      for (const [k, v] of Object.entries(s)) out[k] = this.restoreValue(v as SavedValue, p, `stateDict.state.${key}.${k}`)
+      for (const [k, v] of Object.entries(s))
+        out[k] = this.restoreValue(v as SavedValue, p, `stateDict.state.${key}.${k}`)
       restored.set(p, out)
     }
     // Everything checked: commit.
@@ -394,8 +474,10 @@ export abstract class Optimizer<H extends object = any> {
     if (Array.isArray(v)) return v.map((x, i) => this.restoreValue(x, p, `${param}[${i}]`))
     if (isSavedTensor(v)) {
       const n = v.shape.reduce((a, b) => a * b, 1)
-      if (n !== v.data.length) throw new ShapeError(`${param}: shape [${v.shape.join(', ')}] does not hold ${v.data.length} values`, { param })
-      if (n !== p.data.numel) throw new ShapeError(`${param}: ${n} values for a parameter of ${p.data.numel}`, { param })
+      if (n !== v.data.length)
+        throw new ShapeError(`${param}: shape [${v.shape.join(', ')}] does not hold ${v.data.length} values`, { param })
+      if (n !== p.data.numel)
+        throw new ShapeError(`${param}: ${n} values for a parameter of ${p.data.numel}`, { param })
       const data = p.data.dtype === 'float32' ? Float32Array.from(v.data) : Float64Array.from(v.data)
       return Tensor.from(data, { shape: p.data.shape, device: p.data.device })
     }
@@ -441,7 +523,9 @@ export function checkPair(h: Hyper, key: string): [number, number] {
 
 export function checkBetas(h: Hyper): [number, number] {
   const [b1, b2] = checkPair(h, 'betas')
-  if (!(b1 >= 0 && b1 < 1)) throw invalidArgument('betas[0]', 'a beta in [0, 1) (Invalid beta parameter at index 0)', b1)
-  if (!(b2 >= 0 && b2 < 1)) throw invalidArgument('betas[1]', 'a beta in [0, 1) (Invalid beta parameter at index 1)', b2)
+  if (!(b1 >= 0 && b1 < 1))
+    throw invalidArgument('betas[0]', 'a beta in [0, 1) (Invalid beta parameter at index 0)', b1)
+  if (!(b2 >= 0 && b2 < 1))
+    throw invalidArgument('betas[1]', 'a beta in [0, 1) (Invalid beta parameter at index 1)', b2)
   return [b1, b2]
 }

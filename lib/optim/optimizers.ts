@@ -14,8 +14,19 @@ import { InvalidArgumentError, invalidArgument } from '../errors.js'
 import { optCheck, optStep, optStepAsync, type OptAlgoName, type OptStepScalars } from '../ops/opt-step.js'
 import { Tensor } from '../runtime/tensor.js'
 import {
-  checkBetas, checkBool, checkFlagOrNull, checkNumber, checkPair, finite, nonNeg, Optimizer,
-  type GuardedStep, type Hyper, type ParamGroup, type ParamsArg, type ParamState,
+  checkBetas,
+  checkBool,
+  checkFlagOrNull,
+  checkNumber,
+  checkPair,
+  finite,
+  nonNeg,
+  Optimizer,
+  type GuardedStep,
+  type Hyper,
+  type ParamGroup,
+  type ParamsArg,
+  type ParamState,
 } from './optimizer.js'
 import { Parameter } from './parameter.js'
 
@@ -35,13 +46,18 @@ export function isThenable(v: unknown): v is PromiseLike<unknown> {
 }
 
 /** The typed error for an async closure given to a sync step; its promise's rejection is handled (not left unhandled). */
-export function refuseThenable(r: PromiseLike<unknown>, message: string, options: { param: string }): InvalidArgumentError {
+export function refuseThenable(
+  r: PromiseLike<unknown>,
+  message: string,
+  options: { param: string },
+): InvalidArgumentError {
   Promise.resolve(r).catch(() => {})
   return new InvalidArgumentError(message, options)
 }
 
 export function checkClosure(closure: unknown): void {
-  if (closure !== undefined && typeof closure !== 'function') throw invalidArgument('closure', 'a function or undefined', closure)
+  if (closure !== undefined && typeof closure !== 'function')
+    throw invalidArgument('closure', 'a function or undefined', closure)
 }
 
 export const zerosLike = (t: Tensor) => Tensor.zeros(t.shape, { dtype: t.dtype, device: t.device })
@@ -49,7 +65,8 @@ const fullLike = (t: Tensor, v: number) => Tensor.full(t.shape, v, { dtype: t.dt
 
 function checkDifferentiable(h: Hyper): void {
   checkBool(h, 'differentiable')
-  if (h.differentiable === true) throw invalidArgument('differentiable', 'false (differentiable optimizer steps are not supported)', true)
+  if (h.differentiable === true)
+    throw invalidArgument('differentiable', 'false (differentiable optimizer steps are not supported)', true)
 }
 
 /** One parameter's kernel call: the algorithm, its scalars and its state buffers. */
@@ -81,7 +98,10 @@ export abstract class ElementwiseOptimizer<H extends object> extends Optimizer<H
     let loss: number | undefined
     if (closure) {
       const r = closure()
-      if (isThenable(r)) throw refuseThenable(r, 'the closure returned a Promise; use stepAsync() for async closures', { param: 'closure' })
+      if (isThenable(r))
+        throw refuseThenable(r, 'the closure returned a Promise; use stepAsync() for async closures', {
+          param: 'closure',
+        })
       loss = lossValue(r)
     }
     this.checkBeforeStep(false)
@@ -113,7 +133,13 @@ export abstract class ElementwiseOptimizer<H extends object> extends Optimizer<H
         if (!(grad instanceof Tensor)) continue
         const restore = this.snapshotState(p)
         const plan = this.plan(g, p, this.stateFor(p))
-        out.push({ param: p, grad, plan, restore, check: () => optCheck(plan.algo, plan.scalars, p.data, grad, plan.state) })
+        out.push({
+          param: p,
+          grad,
+          plan,
+          restore,
+          check: () => optCheck(plan.algo, plan.scalars, p.data, grad, plan.state),
+        })
       }
     }
     return out
@@ -146,7 +172,16 @@ export interface SGDOptions {
 
 const SGD_SPEC = {
   name: 'SGD',
-  defaults: { lr: 1e-3, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false, maximize: false, foreach: null, differentiable: false } as SGDOptions,
+  defaults: {
+    lr: 1e-3,
+    momentum: 0,
+    dampening: 0,
+    weight_decay: 0,
+    nesterov: false,
+    maximize: false,
+    foreach: null,
+    differentiable: false,
+  } as SGDOptions,
   validate(h: Hyper) {
     nonNeg(h, 'lr')
     nonNeg(h, 'momentum')
@@ -157,7 +192,10 @@ const SGD_SPEC = {
     checkFlagOrNull(h, 'foreach')
     checkDifferentiable(h)
     if (h.nesterov && ((h.momentum as number) <= 0 || h.dampening !== 0)) {
-      throw new InvalidArgumentError('Nesterov momentum requires a momentum and zero dampening (nesterov: true needs momentum > 0 and dampening = 0)', { param: 'nesterov' })
+      throw new InvalidArgumentError(
+        'Nesterov momentum requires a momentum and zero dampening (nesterov: true needs momentum > 0 and dampening = 0)',
+        { param: 'nesterov' },
+      )
     }
   },
 }
@@ -179,7 +217,15 @@ export class SGD extends ElementwiseOptimizer<SGDOptions> {
     }
     return {
       algo: 'SGD',
-      scalars: { lr: h.lr, weightDecay: h.weight_decay, momentum: h.momentum, dampeningC: 1 - h.dampening, nesterov: h.nesterov, maximize: h.maximize, initBuffer: init },
+      scalars: {
+        lr: h.lr,
+        weightDecay: h.weight_decay,
+        momentum: h.momentum,
+        dampeningC: 1 - h.dampening,
+        nesterov: h.nesterov,
+        maximize: h.maximize,
+        initBuffer: init,
+      },
       state: [buf],
     }
   }
@@ -224,7 +270,18 @@ function validateAdamLike(h: Hyper): void {
 
 const ADAM_SPEC = {
   name: 'Adam',
-  defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0, amsgrad: false, maximize: false, foreach: null, capturable: false, differentiable: false, fused: false } as AdamOptions,
+  defaults: {
+    lr: 1e-3,
+    betas: [0.9, 0.999],
+    eps: 1e-8,
+    weight_decay: 0,
+    amsgrad: false,
+    maximize: false,
+    foreach: null,
+    capturable: false,
+    differentiable: false,
+    fused: false,
+  } as AdamOptions,
   validate(h: Hyper) {
     validateAdamLike(h)
     checkDifferentiable(h)
@@ -234,7 +291,16 @@ const ADAM_SPEC = {
 
 const ADAMW_SPEC = {
   name: 'AdamW',
-  defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 1e-2, amsgrad: false, foreach: null, maximize: false, capturable: false } as AdamWOptions,
+  defaults: {
+    lr: 1e-3,
+    betas: [0.9, 0.999],
+    eps: 1e-8,
+    weight_decay: 1e-2,
+    amsgrad: false,
+    foreach: null,
+    maximize: false,
+    capturable: false,
+  } as AdamWOptions,
   validate: validateAdamLike,
 }
 
@@ -254,8 +320,18 @@ function adamPlan(h: AdamOptions | AdamWOptions, p: Parameter, st: ParamState, d
   return {
     algo: 'Adam',
     scalars: {
-      maximize: h.maximize, amsgrad: h.amsgrad, decoupled, weightDecay: h.weight_decay, decay: 1 - h.lr * h.weight_decay,
-      beta1, beta1C: 1 - beta1, beta2, beta2C: 1 - beta2, eps: h.eps, biasC2Sqrt: Math.sqrt(biasC2), negStep: -stepSize,
+      maximize: h.maximize,
+      amsgrad: h.amsgrad,
+      decoupled,
+      weightDecay: h.weight_decay,
+      decay: 1 - h.lr * h.weight_decay,
+      beta1,
+      beta1C: 1 - beta1,
+      beta2,
+      beta2C: 1 - beta2,
+      eps: h.eps,
+      biasC2Sqrt: Math.sqrt(biasC2),
+      negStep: -stepSize,
     },
     state: [st.exp_avg as Tensor, st.exp_avg_sq as Tensor, h.amsgrad ? (st.max_exp_avg_sq as Tensor) : null],
   }
@@ -294,7 +370,14 @@ export interface AdamaxOptions {
 
 const ADAMAX_SPEC = {
   name: 'Adamax',
-  defaults: { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0, foreach: null, maximize: false } as AdamaxOptions,
+  defaults: {
+    lr: 2e-3,
+    betas: [0.9, 0.999],
+    eps: 1e-8,
+    weight_decay: 0,
+    foreach: null,
+    maximize: false,
+  } as AdamaxOptions,
   validate(h: Hyper) {
     nonNeg(h, 'lr')
     nonNeg(h, 'eps')
@@ -322,7 +405,15 @@ export class Adamax extends ElementwiseOptimizer<AdamaxOptions> {
     const clr = h.lr / (1 - beta1 ** step)
     return {
       algo: 'Adamax',
-      scalars: { maximize: h.maximize, weightDecay: h.weight_decay, beta1, beta1C: 1 - beta1, beta2, eps: h.eps, negStep: -clr },
+      scalars: {
+        maximize: h.maximize,
+        weightDecay: h.weight_decay,
+        beta1,
+        beta1C: 1 - beta1,
+        beta2,
+        eps: h.eps,
+        negStep: -clr,
+      },
       state: [st.exp_avg as Tensor, st.exp_inf as Tensor],
     }
   }
@@ -342,7 +433,15 @@ export interface ASGDOptions {
 
 const ASGD_SPEC = {
   name: 'ASGD',
-  defaults: { lr: 1e-2, lambd: 1e-4, alpha: 0.75, t0: 1e6, weight_decay: 0, foreach: null, maximize: false } as ASGDOptions,
+  defaults: {
+    lr: 1e-2,
+    lambd: 1e-4,
+    alpha: 0.75,
+    t0: 1e6,
+    weight_decay: 0,
+    foreach: null,
+    maximize: false,
+  } as ASGDOptions,
   validate(h: Hyper) {
     nonNeg(h, 'lr')
     nonNeg(h, 'lambd')
@@ -373,7 +472,13 @@ export class ASGD extends ElementwiseOptimizer<ASGDOptions> {
     st.step = step
     const eta = st.eta as number
     const mu = st.mu as number
-    const scalars: OptStepScalars = { maximize: h.maximize, weightDecay: h.weight_decay, decay: 1 - h.lambd * eta, negEta: -eta, mu }
+    const scalars: OptStepScalars = {
+      maximize: h.maximize,
+      weightDecay: h.weight_decay,
+      decay: 1 - h.lambd * eta,
+      negEta: -eta,
+      mu,
+    }
     st.eta = Math.fround(h.lr / (1 + h.lambd * h.lr * step) ** h.alpha)
     st.mu = Math.fround(1 / Math.max(1, step - h.t0))
     return { algo: 'ASGD', scalars, state: [st.ax as Tensor] }
@@ -418,7 +523,14 @@ export class Adadelta extends ElementwiseOptimizer<AdadeltaOptions> {
     st.step = (st.step as number) + 1
     return {
       algo: 'Adadelta',
-      scalars: { maximize: h.maximize, weightDecay: h.weight_decay, lr: h.lr, beta2: h.rho, beta2C: 1 - h.rho, eps: h.eps },
+      scalars: {
+        maximize: h.maximize,
+        weightDecay: h.weight_decay,
+        lr: h.lr,
+        beta2: h.rho,
+        beta2C: 1 - h.rho,
+        eps: h.eps,
+      },
       state: [st.square_avg as Tensor, st.acc_delta as Tensor],
     }
   }
@@ -438,7 +550,15 @@ export interface AdagradOptions {
 
 const ADAGRAD_SPEC = {
   name: 'Adagrad',
-  defaults: { lr: 1e-2, lr_decay: 0, eps: 1e-10, weight_decay: 0, initial_accumulator_value: 0, foreach: null, maximize: false } as AdagradOptions,
+  defaults: {
+    lr: 1e-2,
+    lr_decay: 0,
+    eps: 1e-10,
+    weight_decay: 0,
+    initial_accumulator_value: 0,
+    foreach: null,
+    maximize: false,
+  } as AdagradOptions,
   validate(h: Hyper) {
     nonNeg(h, 'lr')
     nonNeg(h, 'lr_decay')
@@ -463,7 +583,11 @@ export class Adagrad extends ElementwiseOptimizer<AdagradOptions> {
     const step = (st.step as number) + 1
     st.step = step
     const clr = h.lr / (1 + (step - 1) * h.lr_decay)
-    return { algo: 'Adagrad', scalars: { maximize: h.maximize, weightDecay: h.weight_decay, eps: h.eps, negStep: -clr }, state: [st.sum as Tensor] }
+    return {
+      algo: 'Adagrad',
+      scalars: { maximize: h.maximize, weightDecay: h.weight_decay, eps: h.eps, negStep: -clr },
+      state: [st.sum as Tensor],
+    }
   }
 }
 
@@ -483,7 +607,17 @@ export interface RMSpropOptions {
 
 const RMSPROP_SPEC = {
   name: 'RMSprop',
-  defaults: { lr: 1e-2, momentum: 0, alpha: 0.99, eps: 1e-8, centered: false, weight_decay: 0, foreach: null, maximize: false, differentiable: false } as RMSpropOptions,
+  defaults: {
+    lr: 1e-2,
+    momentum: 0,
+    alpha: 0.99,
+    eps: 1e-8,
+    centered: false,
+    weight_decay: 0,
+    foreach: null,
+    maximize: false,
+    differentiable: false,
+  } as RMSpropOptions,
   validate(h: Hyper) {
     nonNeg(h, 'lr')
     nonNeg(h, 'eps')
@@ -512,8 +646,21 @@ export class RMSprop extends ElementwiseOptimizer<RMSpropOptions> {
     st.step = (st.step as number) + 1
     return {
       algo: 'RMSprop',
-      scalars: { maximize: h.maximize, weightDecay: h.weight_decay, lr: h.lr, beta2: h.alpha, beta2C: 1 - h.alpha, eps: h.eps, momentum: h.momentum, centered: h.centered },
-      state: [st.square_avg as Tensor, h.centered ? (st.grad_avg as Tensor) : null, h.momentum > 0 ? (st.momentum_buffer as Tensor) : null],
+      scalars: {
+        maximize: h.maximize,
+        weightDecay: h.weight_decay,
+        lr: h.lr,
+        beta2: h.alpha,
+        beta2C: 1 - h.alpha,
+        eps: h.eps,
+        momentum: h.momentum,
+        centered: h.centered,
+      },
+      state: [
+        st.square_avg as Tensor,
+        h.centered ? (st.grad_avg as Tensor) : null,
+        h.momentum > 0 ? (st.momentum_buffer as Tensor) : null,
+      ],
     }
   }
 }
@@ -534,9 +681,11 @@ const RPROP_SPEC = {
   validate(h: Hyper) {
     nonNeg(h, 'lr')
     const [em, ep] = checkPair(h, 'etas')
-    if (!(em > 0 && em < 1 && ep > 1)) throw invalidArgument('etas', 'etas with 0 < etaminus < 1 < etaplus (Invalid eta values)', h.etas)
+    if (!(em > 0 && em < 1 && ep > 1))
+      throw invalidArgument('etas', 'etas with 0 < etaminus < 1 < etaplus (Invalid eta values)', h.etas)
     const [smin, smax] = checkPair(h, 'step_sizes')
-    if (!(smin >= 0 && smin <= smax)) throw invalidArgument('step_sizes', 'step sizes with 0 <= min <= max', h.step_sizes)
+    if (!(smin >= 0 && smin <= smax))
+      throw invalidArgument('step_sizes', 'step sizes with 0 <= min <= max', h.step_sizes)
     checkFlagOrNull(h, 'foreach')
     checkBool(h, 'maximize')
   },
@@ -556,7 +705,13 @@ export class Rprop extends ElementwiseOptimizer<RpropOptions> {
     st.step = (st.step as number) + 1
     return {
       algo: 'Rprop',
-      scalars: { maximize: h.maximize, etaminus: h.etas[0], etaplus: h.etas[1], stepMin: h.step_sizes[0], stepMax: h.step_sizes[1] },
+      scalars: {
+        maximize: h.maximize,
+        etaminus: h.etas[0],
+        etaplus: h.etas[1],
+        stepMin: h.step_sizes[0],
+        stepMax: h.step_sizes[1],
+      },
       state: [st.prev as Tensor, st.step_size as Tensor],
     }
   }

@@ -19,16 +19,21 @@ export class SparseGrad {
   readonly indices: Int32Array
   readonly values: Tensor
   constructor(indices: Int32Array | readonly number[], values: Tensor) {
-    if (!(indices instanceof Int32Array) && !Array.isArray(indices)) throw invalidArgument('indices', 'an Int32Array or number[] of row indices', indices)
+    if (!(indices instanceof Int32Array) && !Array.isArray(indices))
+      throw invalidArgument('indices', 'an Int32Array or number[] of row indices', indices)
     const v = checkTensor('values', values)
     if (v.shape.length < 1) throw new ShapeError('values must have a leading nnz axis', { param: 'values' })
     if (v.shape[0] !== indices.length) {
-      throw new ShapeError(`Expected ${indices.length} rows in values (one per index) but received shape [${v.shape.join(', ')}]`, { param: 'values' })
+      throw new ShapeError(
+        `Expected ${indices.length} rows in values (one per index) but received shape [${v.shape.join(', ')}]`,
+        { param: 'values' },
+      )
     }
     const idx = new Int32Array(indices.length)
     for (let k = 0; k < indices.length; k++) {
       const r = indices[k]
-      if (typeof r !== 'number' || !Number.isInteger(r) || r < 0 || r > 2 ** 31 - 1) throw invalidArgument(`indices[${k}]`, 'a non-negative integer row index', r)
+      if (typeof r !== 'number' || !Number.isInteger(r) || r < 0 || r > 2 ** 31 - 1)
+        throw invalidArgument(`indices[${k}]`, 'a non-negative integer row index', r)
       idx[k] = r
     }
     this.indices = idx
@@ -57,7 +62,8 @@ export class Parameter {
     this.name = o.name as string | undefined
     this.grad = null
     if (o.grad !== undefined && o.grad !== null) {
-      if (!(o.grad instanceof Tensor) && !(o.grad instanceof SparseGrad)) throw invalidArgument('options.grad', 'a Tensor, a SparseGrad or null', o.grad)
+      if (!(o.grad instanceof Tensor) && !(o.grad instanceof SparseGrad))
+        throw invalidArgument('options.grad', 'a Tensor, a SparseGrad or null', o.grad)
       this.grad = o.grad
     }
   }
@@ -78,7 +84,8 @@ export class Parameter {
   }
   /** Throws a StateError naming `param` while the parameter is busy. */
   checkIdle(param: string): void {
-    if (this.#busy !== null) throw new StateError(`${param} is in use by ${this.#busy}: await it before changing the parameter`, { param })
+    if (this.#busy !== null)
+      throw new StateError(`${param} is in use by ${this.#busy}: await it before changing the parameter`, { param })
   }
 
   /** Zeroes the dense gradient in place, or drops it (`setToNone`, and always for a sparse gradient). */

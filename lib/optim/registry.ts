@@ -12,13 +12,26 @@ import type { CosineAnnealingWarmRestartsOptions, CyclicLROptions } from './lr-c
 import { ReduceLROnPlateau } from './lr-plateau.js'
 import type { ReduceLROnPlateauOptions } from './lr-plateau.js'
 import { CosineAnnealingLR, ExponentialLR, LambdaLR, MultiStepLR, StepLR } from './lr-scheduler.js'
-import type { CosineAnnealingLROptions, ExponentialLROptions, LambdaLROptions, MultiStepLROptions, StepLROptions } from './lr-scheduler.js'
+import type {
+  CosineAnnealingLROptions,
+  ExponentialLROptions,
+  LambdaLROptions,
+  MultiStepLROptions,
+  StepLROptions,
+} from './lr-scheduler.js'
 import type { LBFGSOptions } from './lbfgs.js'
 import { Optimizer, type NonFiniteMode, type ParamsArg } from './optimizer.js'
 import { Adadelta, Adagrad, Adam, Adamax, AdamW, ASGD, RMSprop, Rprop, SGD } from './optimizers.js'
 import { SparseAdam, type SparseAdamOptions } from './sparse-adam.js'
 import type {
-  AdadeltaOptions, AdagradOptions, AdamaxOptions, AdamOptions, AdamWOptions, ASGDOptions, RMSpropOptions, RpropOptions,
+  AdadeltaOptions,
+  AdagradOptions,
+  AdamaxOptions,
+  AdamOptions,
+  AdamWOptions,
+  ASGDOptions,
+  RMSpropOptions,
+  RpropOptions,
   SGDOptions,
 } from './optimizers.js'
 import type { CanonicalKey, CaseVariants } from '../validate.js'
@@ -36,18 +49,39 @@ export interface LRSchedulerLike {
 
 /** Name -> optimizer class, SPAIC's optim_dict (plus the 'Rprop' alias). */
 export const optimDict: Readonly<Record<string, OptimizerClass>> = Object.freeze({
-  Adam, AdamW, SparseAdam, Adamax, ASGD, LBFGS, RMSprop, Rpop: Rprop, Rprop, SGD, Adadelta, Adagrad,
+  Adam,
+  AdamW,
+  SparseAdam,
+  Adamax,
+  ASGD,
+  LBFGS,
+  RMSprop,
+  Rpop: Rprop,
+  Rprop,
+  SGD,
+  Adadelta,
+  Adagrad,
 })
 
 /** Name -> scheduler class, SPAIC's lr_schedule_dict. */
 export const lrScheduleDict: Readonly<Record<string, LrSchedulerClass>> = Object.freeze({
-  LambdaLR, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, ReduceLROnPlateau, CyclicLR, CosineAnnealingWarmRestarts,
+  LambdaLR,
+  StepLR,
+  MultiStepLR,
+  ExponentialLR,
+  CosineAnnealingLR,
+  ReduceLROnPlateau,
+  CyclicLR,
+  CosineAnnealingWarmRestarts,
 })
 
 /** The optimizer class registered under `optimName`. @throws {InvalidArgumentError} param 'optim_name' */
 export function getOptimizerClass(optimName: string): OptimizerClass {
   if (typeof optimName !== 'string' || !Object.prototype.hasOwnProperty.call(optimDict, optimName)) {
-    throw new InvalidArgumentError(`No optimizer ${describe(optimName)} in optim_dict; valid names: ${Object.keys(optimDict).join(', ')}`, { param: 'optim_name' })
+    throw new InvalidArgumentError(
+      `No optimizer ${describe(optimName)} in optim_dict; valid names: ${Object.keys(optimDict).join(', ')}`,
+      { param: 'optim_name' },
+    )
   }
   return optimDict[optimName]
 }
@@ -55,7 +89,10 @@ export function getOptimizerClass(optimName: string): OptimizerClass {
 /** The scheduler class registered under `name`. @throws {InvalidArgumentError} param 'lr_schedule_name' */
 export function getLrSchedulerClass(lrScheduleName: string): LrSchedulerClass {
   if (typeof lrScheduleName !== 'string' || !Object.prototype.hasOwnProperty.call(lrScheduleDict, lrScheduleName)) {
-    throw new InvalidArgumentError(`No lr schedule ${describe(lrScheduleName)} in lr_schedule_dict; valid names: ${Object.keys(lrScheduleDict).join(', ')}`, { param: 'lr_schedule_name' })
+    throw new InvalidArgumentError(
+      `No lr schedule ${describe(lrScheduleName)} in lr_schedule_dict; valid names: ${Object.keys(lrScheduleDict).join(', ')}`,
+      { param: 'lr_schedule_name' },
+    )
   }
   return lrScheduleDict[lrScheduleName]
 }
@@ -64,18 +101,34 @@ export function getLrSchedulerClass(lrScheduleName: string): LrSchedulerClass {
  * SPAIC's `optim_dict[name](params, lr, **kwargs)`: lr positional, the other hyper-parameters in kwargs.
  * @example createOptimizer('Adam', [w], 1e-3, { betas: [0.9, 0.99] })
  */
-export function createOptimizer(optimName: string, params: ParamsArg, lr: number, kwargs?: Record<string, unknown>): Optimizer<any> {
+export function createOptimizer(
+  optimName: string,
+  params: ParamsArg,
+  lr: number,
+  kwargs?: Record<string, unknown>,
+): Optimizer<any> {
   const C = getOptimizerClass(optimName)
   if (typeof lr !== 'number' || !Number.isFinite(lr)) throw invalidArgument('lr', 'a finite learning rate', lr)
-  if (kwargs !== undefined && !isPlainObject(kwargs)) throw invalidArgument('kwargs', 'an object of hyper-parameters', kwargs)
-  if (kwargs && 'lr' in kwargs) throw invalidArgument('kwargs.lr', 'no lr in kwargs (lr is the positional argument; got multiple values for lr)', kwargs.lr)
+  if (kwargs !== undefined && !isPlainObject(kwargs))
+    throw invalidArgument('kwargs', 'an object of hyper-parameters', kwargs)
+  if (kwargs && 'lr' in kwargs)
+    throw invalidArgument(
+      'kwargs.lr',
+      'no lr in kwargs (lr is the positional argument; got multiple values for lr)',
+      kwargs.lr,
+    )
   return new C(params, { ...(kwargs ?? {}), lr })
 }
 
 /** SPAIC's `lr_schedule_dict[name](optimizer, **kwargs)`. */
-export function createLrScheduler(lrScheduleName: string, optimizer: Optimizer<any>, kwargs?: Record<string, unknown>): LRSchedulerLike {
+export function createLrScheduler(
+  lrScheduleName: string,
+  optimizer: Optimizer<any>,
+  kwargs?: Record<string, unknown>,
+): LRSchedulerLike {
   const C = getLrSchedulerClass(lrScheduleName)
-  if (kwargs !== undefined && !isPlainObject(kwargs)) throw invalidArgument('kwargs', 'an object of scheduler options', kwargs)
+  if (kwargs !== undefined && !isPlainObject(kwargs))
+    throw invalidArgument('kwargs', 'an object of scheduler options', kwargs)
   return new C(optimizer, kwargs ?? {})
 }
 
@@ -224,7 +277,13 @@ const DEFAULT_REJECTED: Record<string, string> = {
  * Canonical name for `name`: exact key, then an alias, then a unique case-insensitive match.
  * Unknown -> InvalidArgumentError naming `param` and listing the valid keys.
  */
-export function resolveName(param: string, name: unknown, keys: readonly string[], what: string, aliases: Record<string, string> = {}): string {
+export function resolveName(
+  param: string,
+  name: unknown,
+  keys: readonly string[],
+  what: string,
+  aliases: Record<string, string> = {},
+): string {
   if (typeof name !== 'string') throw invalidArgument(param, `${what} name (one of ${keys.join(', ')})`, name)
   if (keys.includes(name)) return name
   const alias = aliases[name]
@@ -237,13 +296,16 @@ export function resolveName(param: string, name: unknown, keys: readonly string[
 }
 
 export function resolveOptimizer(name: unknown, reg: OptimRegistry): string {
-  const canon = resolveName('optim_name', name, Object.keys(reg.optimizers), 'optimizer', { ...DEFAULT_ALIASES, ...(reg.aliases ?? {}) })
+  const canon = resolveName('optim_name', name, Object.keys(reg.optimizers), 'optimizer', {
+    ...DEFAULT_ALIASES,
+    ...(reg.aliases ?? {}),
+  })
   const why = (reg.rejected ?? DEFAULT_REJECTED)[canon]
-  if (why !== undefined) throw new InvalidArgumentError(`optimizer ${canon} cannot be used by a learner: ${why}`, { param: 'optim_name' })
+  if (why !== undefined)
+    throw new InvalidArgumentError(`optimizer ${canon} cannot be used by a learner: ${why}`, { param: 'optim_name' })
   return canon
 }
 
 export function resolveScheduler(name: unknown, reg: OptimRegistry): string {
   return resolveName('lr_schedule_name', name, Object.keys(reg.schedulers), 'lr schedule', reg.aliases ?? {})
 }
-

@@ -6,7 +6,15 @@
 import { invalidArgument, ShapeError } from '../errors.js'
 import { sparseAdamCheck, sparseAdamStep, type OptStepScalars } from '../ops/opt-step.js'
 import { Tensor } from '../runtime/tensor.js'
-import { checkBetas, checkBool, checkNumber, Optimizer, type GuardedStep, type Hyper, type ParamsArg } from './optimizer.js'
+import {
+  checkBetas,
+  checkBool,
+  checkNumber,
+  Optimizer,
+  type GuardedStep,
+  type Hyper,
+  type ParamsArg,
+} from './optimizer.js'
 import { checkClosure, isThenable, lossValue, refuseThenable, zerosLike, type Closure } from './optimizers.js'
 import { SparseGrad } from './parameter.js'
 
@@ -39,7 +47,10 @@ export class SparseAdam extends Optimizer<SparseAdamOptions> {
   constructor(params: ParamsArg, options?: Partial<SparseAdamOptions>) {
     super(params, options, SPARSE_ADAM_SPEC)
     this.allParams().forEach((p, i) => {
-      if (p.data.shape.length === 0) throw new ShapeError(`SparseAdam needs parameters with at least one dimension (params[${i}] is a scalar)`, { param: `params[${i}]` })
+      if (p.data.shape.length === 0)
+        throw new ShapeError(`SparseAdam needs parameters with at least one dimension (params[${i}] is a scalar)`, {
+          param: `params[${i}]`,
+        })
     })
   }
 
@@ -48,7 +59,10 @@ export class SparseAdam extends Optimizer<SparseAdamOptions> {
     let loss: number | undefined
     if (closure) {
       const r = closure()
-      if (isThenable(r)) throw refuseThenable(r, 'the closure returned a Promise; SparseAdam.step needs a synchronous closure', { param: 'closure' })
+      if (isThenable(r))
+        throw refuseThenable(r, 'the closure returned a Promise; SparseAdam.step needs a synchronous closure', {
+          param: 'closure',
+        })
       loss = lossValue(r)
     }
     this.checkBeforeStep(true, false)
@@ -57,7 +71,10 @@ export class SparseAdam extends Optimizer<SparseAdamOptions> {
       if (!(g instanceof SparseGrad)) return
       const want = [g.indices.length, ...p.data.shape.slice(1)]
       if (g.values.shape.length !== want.length || g.values.shape.some((d, k) => d !== want[k])) {
-        throw new ShapeError(`Expected gradient values of shape [${want.join(', ')}] for params[${i}] but received [${g.values.shape.join(', ')}]`, { param: 'grad' })
+        throw new ShapeError(
+          `Expected gradient values of shape [${want.join(', ')}] for params[${i}] but received [${g.values.shape.join(', ')}]`,
+          { param: 'grad' },
+        )
       }
       const rows = p.data.shape[0]
       const bad = g.indices.findIndex((r) => r >= rows)
@@ -82,7 +99,13 @@ export class SparseAdam extends Optimizer<SparseAdamOptions> {
         const biasC1 = 1 - beta1 ** step
         const biasC2 = 1 - beta2 ** step
         const stepSize = (h.lr * Math.sqrt(biasC2)) / biasC1
-        const scalars: OptStepScalars = { maximize: h.maximize, beta1C: 1 - beta1, beta2C: 1 - beta2, eps: h.eps, negStep: -stepSize }
+        const scalars: OptStepScalars = {
+          maximize: h.maximize,
+          beta1C: 1 - beta1,
+          beta2C: 1 - beta2,
+          eps: h.eps,
+          negStep: -stepSize,
+        }
         const m = st.exp_avg as Tensor
         const v = st.exp_avg_sq as Tensor
         plans.push({

@@ -111,7 +111,16 @@ function extent(vs: number[]): [number, number] {
  */
 export async function curvesSvg(series: readonly CurveSeries[], opts: CurvesOptions = {}): Promise<string> {
   const lines = curveLines(series)
-  const o = checkOptions('options', opts, ['title', 'xLabel', 'yLabel', 'yDomain', 'percent', 'markers', 'width', 'height'])
+  const o = checkOptions('options', opts, [
+    'title',
+    'xLabel',
+    'yLabel',
+    'yDomain',
+    'percent',
+    'markers',
+    'width',
+    'height',
+  ])
   const title = optionalText('options.title', o.title)
   const xLabel = optionalText('options.xLabel', o.xLabel)
   const yLabel = optionalText('options.yLabel', o.yLabel)
@@ -133,12 +142,17 @@ export async function curvesSvg(series: readonly CurveSeries[], opts: CurvesOpti
   const { line } = await loadShape('series', 'curvesSvg')
   const legendWidth = Math.min(220, 40 + 7 * Math.max(...lines.map((l) => l.name.length)))
   const f: Frame = { width, height, left: 64, right: 16, top: title ? 36 : 16, bottom: 48 }
-  if (width - f.left - f.right < 40 || height - f.top - f.bottom < 40) throw invalidArgument('options.height', 'a picture large enough for its axes', o.height)
+  if (width - f.left - f.right < 40 || height - f.top - f.bottom < 40)
+    throw invalidArgument('options.height', 'a picture large enough for its axes', o.height)
   const finite = lines.flatMap((l) => l.points.filter((p) => p[1] !== null))
   const xs = extent(lines.flatMap((l) => l.points.map((p) => p[0])))
   // the lines keep 8 px off the frame, so that the first and last markers show whole
-  const x = scaleLinear().domain(xs).range([f.left + 8, width - f.right - 8])
-  const y = scaleLinear().domain(yDomain ?? extent(finite.map((p) => p[1]!))).range([height - f.bottom - 8, f.top + 8])
+  const x = scaleLinear()
+    .domain(xs)
+    .range([f.left + 8, width - f.right - 8])
+  const y = scaleLinear()
+    .domain(yDomain ?? extent(finite.map((p) => p[1]!)))
+    .range([height - f.bottom - 8, f.top + 8])
   if (yDomain === null) y.nice()
   const xIntegers = lines.every((l) => l.points.every((p) => Number.isInteger(p[0])))
   const parts: string[] = [axes(x, y, f, { title, xLabel, yLabel, xIntegers, ...(percent ? { yFormat: '.0%' } : {}) })]
@@ -150,17 +164,26 @@ export async function curvesSvg(series: readonly CurveSeries[], opts: CurvesOpti
     const c = PALETTE[i % PALETTE.length]!
     const n = l.points.filter((p) => p[1] !== null).length
     const dots = markers
-      ? l.points.filter((p) => p[1] !== null).map((p) => `<circle class="point" cx="${px(x(p[0]))}" cy="${px(y(p[1]!))}" r="3" fill="${c}"/>`).join('')
+      ? l.points
+          .filter((p) => p[1] !== null)
+          .map((p) => `<circle class="point" cx="${px(x(p[0]))}" cy="${px(y(p[1]!))}" r="3" fill="${c}"/>`)
+          .join('')
       : ''
-    parts.push(`<g class="series" data-name="${esc(l.name)}" data-points="${n}"><path class="line" fill="none" stroke="${c}" stroke-width="1.8" d="${draw(l.points) ?? ''}"/>${dots}</g>`)
+    parts.push(
+      `<g class="series" data-name="${esc(l.name)}" data-points="${n}"><path class="line" fill="none" stroke="${c}" stroke-width="1.8" d="${draw(l.points) ?? ''}"/>${dots}</g>`,
+    )
   })
   // the legend, top right inside the plot
   const lx = width - f.right - legendWidth
-  parts.push(`<g class="legend" font-size="11"><rect x="${px(lx)}" y="${px(f.top + 6)}" width="${px(legendWidth - 6)}" height="${px(8 + 16 * lines.length)}" fill="#fff" fill-opacity="0.85" stroke="#ccc"/>`)
+  parts.push(
+    `<g class="legend" font-size="11"><rect x="${px(lx)}" y="${px(f.top + 6)}" width="${px(legendWidth - 6)}" height="${px(8 + 16 * lines.length)}" fill="#fff" fill-opacity="0.85" stroke="#ccc"/>`,
+  )
   lines.forEach((l, i) => {
     const yy = f.top + 20 + 16 * i
     const c = PALETTE[i % PALETTE.length]!
-    parts.push(`<line x1="${px(lx + 8)}" x2="${px(lx + 26)}" y1="${px(yy - 4)}" y2="${px(yy - 4)}" stroke="${c}" stroke-width="2"/><text x="${px(lx + 32)}" y="${px(yy)}">${esc(l.name)}</text>`)
+    parts.push(
+      `<line x1="${px(lx + 8)}" x2="${px(lx + 26)}" y1="${px(yy - 4)}" y2="${px(yy - 4)}" stroke="${c}" stroke-width="2"/><text x="${px(lx + 32)}" y="${px(yy)}">${esc(l.name)}</text>`,
+    )
   })
   parts.push('</g>')
   return svgDocument(f, parts.join('\n'), { 'data-series': lines.length, 'data-points': finite.length })

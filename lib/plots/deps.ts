@@ -40,10 +40,16 @@ export function importOptional<T>(name: string, load: () => Promise<T>, param: s
   }
   return p.catch((err: unknown) => {
     if (missing(err, name)) {
-      throw new StateError(`${use} needs the optional package '${name}', which is not installed: npm install ${name}`, { param, cause: err })
+      throw new StateError(`${use} needs the optional package '${name}', which is not installed: npm install ${name}`, {
+        param,
+        cause: err,
+      })
     }
     const why = err instanceof Error ? err.message : String(err)
-    throw new StateError(`${use} needs the optional package '${name}', which failed to load: ${why}`, { param, cause: err })
+    throw new StateError(`${use} needs the optional package '${name}', which failed to load: ${why}`, {
+      param,
+      cause: err,
+    })
   })
 }
 
@@ -68,7 +74,8 @@ export function loadShape(param: string, use: string): Promise<ShapeModule> {
  * (its `param` is `param`, default `'plots'`).
  */
 export async function checkPlotPackages(param = 'plots'): Promise<void> {
-  if (typeof param !== 'string' || param.length === 0) throw invalidArgument('param', 'a parameter name (a non-empty string)', param)
+  if (typeof param !== 'string' || param.length === 0)
+    throw invalidArgument('param', 'a parameter name (a non-empty string)', param)
   const use = `${param} (the pictures)`
   await loadPng(param, use)
   await loadScale(param, use)

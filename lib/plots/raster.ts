@@ -48,16 +48,21 @@ export function rasterData(spikes: unknown, opts: unknown): RasterData {
   let B: number
   let N: number
   if (shape !== null) {
-    if (shape.length !== 2 && shape.length !== 3) throw invalidArgument('spikes', 'a [T, N] or [T, B, N] tensor', spikes)
+    if (shape.length !== 2 && shape.length !== 3)
+      throw invalidArgument('spikes', 'a [T, N] or [T, B, N] tensor', spikes)
     T = shape[0]!
     B = shape.length === 3 ? shape[1]! : 1
     N = shape[shape.length - 1]!
     if (T < 1 || B < 1 || N < 1) throw invalidArgument('spikes', 'a non-empty [T, N] or [T, B, N] tensor', spikes)
-    if (steps !== undefined && steps !== T) throw invalidArgument('options.steps', `the tensor's step count ${T} (or nothing)`, steps)
-    if (neurons !== undefined && neurons !== N) throw invalidArgument('options.neurons', `the tensor's neuron count ${N} (or nothing)`, neurons)
+    if (steps !== undefined && steps !== T)
+      throw invalidArgument('options.steps', `the tensor's step count ${T} (or nothing)`, steps)
+    if (neurons !== undefined && neurons !== N)
+      throw invalidArgument('options.neurons', `the tensor's neuron count ${N} (or nothing)`, neurons)
   } else {
-    if (steps === undefined) throw invalidArgument('options.steps', 'the step count T of the array (an integer >= 1)', steps)
-    if (neurons === undefined) throw invalidArgument('options.neurons', 'the neuron count N of the array (an integer >= 1)', neurons)
+    if (steps === undefined)
+      throw invalidArgument('options.steps', 'the step count T of the array (an integer >= 1)', steps)
+    if (neurons === undefined)
+      throw invalidArgument('options.neurons', 'the neuron count N of the array (an integer >= 1)', neurons)
     T = steps
     N = neurons
     if (data.length === 0 || data.length % (T * N) !== 0) {
@@ -102,22 +107,27 @@ export async function spikeRasterSvg(spikes: PlotValues, opts: SpikeRasterOption
   const x1 = width - f.right
   const y0 = f.top
   const y1 = height - f.bottom
-  if (x1 - x0 < 20 || y1 - y0 < 20) throw invalidArgument('options.height', 'a picture large enough for its axes', o.height)
+  if (x1 - x0 < 20 || y1 - y0 < 20)
+    throw invalidArgument('options.height', 'a picture large enough for its axes', o.height)
   const unit = dt ?? 1
-  const x = scaleLinear().domain([0, r.steps * unit]).range([x0, x1])
+  const x = scaleLinear()
+    .domain([0, r.steps * unit])
+    .range([x0, x1])
   const y = scaleLinear().domain([0, r.neurons]).range([y0, y1])
   // a mark spans its step and its neuron's row, but is never thinner than 2 px (1 px a row) so that it shows
   const w = Math.max(2, (x1 - x0) / r.steps)
   const h = Math.max(1, ((y1 - y0) / r.neurons) * 0.9)
   const d: string[] = []
   for (const [t, j] of r.spikes) d.push(`M${px(x(t * unit))},${px(y(j))}h${px(w)}v${px(h)}h${px(-w)}z`)
-  const body = axes(x, y, f, {
-    title,
-    xLabel: dt === undefined ? 'time step' : 'time (ms)',
-    yLabel: 'neuron',
-    xIntegers: dt === undefined,
-    yIntegers: true,
-  }) + `\n<path class="spikes" fill="#111" d="${d.join('')}"/>` +
+  const body =
+    axes(x, y, f, {
+      title,
+      xLabel: dt === undefined ? 'time step' : 'time (ms)',
+      yLabel: 'neuron',
+      xIntegers: dt === undefined,
+      yIntegers: true,
+    }) +
+    `\n<path class="spikes" fill="#111" d="${d.join('')}"/>` +
     `\n<text class="count" x="${px(x1)}" y="${px(y0 - 6)}" font-size="11" text-anchor="end">${esc(`${r.spikes.length} spikes`)}</text>`
   return svgDocument(f, body, {
     'data-spikes': r.spikes.length,

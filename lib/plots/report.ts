@@ -76,7 +76,12 @@ function cell(v: string | number | null): string {
 
 interface CheckedReport {
   title: string
-  sections: Array<{ title: string; file: string; content: string | Uint8Array | undefined; caption: string | undefined }>
+  sections: Array<{
+    title: string
+    file: string
+    content: string | Uint8Array | undefined
+    caption: string | undefined
+  }>
   table: ReportTable | undefined
   notes: string[]
 }
@@ -88,14 +93,18 @@ function checkTable(v: unknown): ReportTable {
     throw invalidArgument('report.table.head', `an array of 1 to ${REPORT_LIMITS.columns} column names`, head)
   }
   head.forEach((h: unknown, i) => {
-    if (typeof h !== 'string' || h.length > 200) throw invalidArgument(`report.table.head[${i}]`, 'a string of at most 200 characters', h)
+    if (typeof h !== 'string' || h.length > 200)
+      throw invalidArgument(`report.table.head[${i}]`, 'a string of at most 200 characters', h)
   })
   const rows = o.rows
-  if (!Array.isArray(rows) || rows.length > REPORT_LIMITS.rows) throw invalidArgument('report.table.rows', `an array of at most ${REPORT_LIMITS.rows} rows`, rows)
+  if (!Array.isArray(rows) || rows.length > REPORT_LIMITS.rows)
+    throw invalidArgument('report.table.rows', `an array of at most ${REPORT_LIMITS.rows} rows`, rows)
   rows.forEach((r: unknown, i) => {
-    if (!Array.isArray(r) || r.length !== head.length) throw invalidArgument(`report.table.rows[${i}]`, `a row of ${head.length} cells`, r)
+    if (!Array.isArray(r) || r.length !== head.length)
+      throw invalidArgument(`report.table.rows[${i}]`, `a row of ${head.length} cells`, r)
     r.forEach((c: unknown, k) => {
-      const ok = c === null || (typeof c === 'string' && c.length <= 200) || (typeof c === 'number' && Number.isFinite(c))
+      const ok =
+        c === null || (typeof c === 'string' && c.length <= 200) || (typeof c === 'number' && Number.isFinite(c))
       if (!ok) throw invalidArgument(`report.table.rows[${i}][${k}]`, 'a string, a finite number or null', c)
     })
   })
@@ -104,13 +113,19 @@ function checkTable(v: unknown): ReportTable {
 
 /** Checks the arguments of writeReport (names the first one at fault). */
 export function checkReport(dir: unknown, report: unknown): CheckedReport {
-  if (typeof dir !== 'string' || dir.length === 0 || dir.includes('\0')) throw invalidArgument('dir', 'a folder path', dir)
+  if (typeof dir !== 'string' || dir.length === 0 || dir.includes('\0'))
+    throw invalidArgument('dir', 'a folder path', dir)
   if (!isPlainObject(report)) throw invalidArgument('report', 'a report { title, sections, table?, notes? }', report)
   const o = checkOptions('report', report, ['title', 'sections', 'table', 'notes'])
   const title = optionalText('report.title', o.title)
-  if (title === undefined || title.length === 0) throw invalidArgument('report.title', 'a non-empty string of at most 200 characters', o.title)
+  if (title === undefined || title.length === 0)
+    throw invalidArgument('report.title', 'a non-empty string of at most 200 characters', o.title)
   if (!Array.isArray(o.sections) || o.sections.length > REPORT_LIMITS.sections) {
-    throw invalidArgument('report.sections', `an array of at most ${REPORT_LIMITS.sections} sections { title, file, content?, caption? }`, o.sections)
+    throw invalidArgument(
+      'report.sections',
+      `an array of at most ${REPORT_LIMITS.sections} sections { title, file, content?, caption? }`,
+      o.sections,
+    )
   }
   const files = new Set<string>()
   const sections = o.sections.map((s: unknown, i) => {
@@ -131,9 +146,11 @@ export function checkReport(dir: unknown, report: unknown): CheckedReport {
     return { title: st, file: so.file, content, caption: optionalText(`${p}.caption`, so.caption, 2000) }
   })
   const notes = o.notes === undefined ? [] : o.notes
-  if (!Array.isArray(notes) || notes.length > REPORT_LIMITS.notes) throw invalidArgument('report.notes', `an array of at most ${REPORT_LIMITS.notes} strings`, notes)
+  if (!Array.isArray(notes) || notes.length > REPORT_LIMITS.notes)
+    throw invalidArgument('report.notes', `an array of at most ${REPORT_LIMITS.notes} strings`, notes)
   notes.forEach((n: unknown, i) => {
-    if (typeof n !== 'string' || n.length > 2000) throw invalidArgument(`report.notes[${i}]`, 'a string of at most 2000 characters', n)
+    if (typeof n !== 'string' || n.length > 2000)
+      throw invalidArgument(`report.notes[${i}]`, 'a string of at most 2000 characters', n)
   })
   const table = o.table === undefined ? undefined : checkTable(o.table)
   return { title, sections, table, notes: notes as string[] }
@@ -199,10 +216,16 @@ export async function writeReport(dir: string, report: ReportOptions): Promise<s
     const file = nodePath.join(abs, s.file)
     if (s.content === undefined) {
       const st = await stat(file).catch(() => null)
-      if (!st?.isFile()) throw invalidArgument(`report.sections[${i}].file`, `a file in ${abs} (or the section's content)`, s.file)
+      if (!st?.isFile())
+        throw invalidArgument(`report.sections[${i}].file`, `a file in ${abs} (or the section's content)`, s.file)
       continue
     }
-    await write(file, typeof s.content === 'string' ? s.content : Buffer.from(s.content.buffer, s.content.byteOffset, s.content.byteLength))
+    await write(
+      file,
+      typeof s.content === 'string'
+        ? s.content
+        : Buffer.from(s.content.buffer, s.content.byteOffset, s.content.byteLength),
+    )
   }
   const index = nodePath.join(abs, 'index.html')
   await write(index, reportHtml(r))

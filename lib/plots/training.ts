@@ -57,10 +57,12 @@ function metric(param: string, v: unknown): number | null {
 type Epoch = { epoch: number } & Record<(typeof METRIC_KEYS)[number], number | null>
 
 function checkEpochs(v: unknown): Epoch[] {
-  if (!Array.isArray(v) || v.length > 1_000_000) throw invalidArgument('run.epochs', 'an array of epochs { epoch, trainLoss?, ... }', v)
+  if (!Array.isArray(v) || v.length > 1_000_000)
+    throw invalidArgument('run.epochs', 'an array of epochs { epoch, trainLoss?, ... }', v)
   return v.map((e: unknown, i) => {
     const p = `run.epochs[${i}]`
-    if (!isPlainObject(e)) throw invalidArgument(p, 'an epoch { epoch, trainLoss?, trainAccuracy?, testAccuracy?, ... }', e)
+    if (!isPlainObject(e))
+      throw invalidArgument(p, 'an epoch { epoch, trainLoss?, trainAccuracy?, testAccuracy?, ... }', e)
     // extra fields (a job's own) are allowed and ignored: the command line's metrics pass through as they are
     const out = { epoch: integer(`${p}.epoch`, e.epoch, 0) } as Epoch
     for (const k of METRIC_KEYS) out[k] = metric(`${p}.${k}`, e[k])
@@ -78,9 +80,14 @@ async function within<T>(prefix: string, data: string, field: string, draw: () =
   } catch (err) {
     if (!(err instanceof InvalidArgumentError) || err.param === undefined) throw err
     const from = err.param
-    const to = from === 'options' ? prefix
-      : from.startsWith('options.') ? `${prefix}.${from.slice('options.'.length)}`
-        : from.startsWith(data) ? `${prefix}.${field}${from.slice(data.length)}` : from
+    const to =
+      from === 'options'
+        ? prefix
+        : from.startsWith('options.')
+          ? `${prefix}.${from.slice('options.'.length)}`
+          : from.startsWith(data)
+            ? `${prefix}.${field}${from.slice(data.length)}`
+            : from
     throw new InvalidArgumentError(err.message.replace(`for ${from} `, `for ${to} `), { param: to, cause: err })
   }
 }
@@ -103,16 +110,19 @@ async function within<T>(prefix: string, data: string, field: string, draw: () =
  * @throws {IOError} the folder or a file cannot be written
  */
 export async function writeTrainingReport(dir: string, run: TrainingReport): Promise<TrainingReportFiles> {
-  if (typeof dir !== 'string' || dir.length === 0 || dir.includes('\0')) throw invalidArgument('dir', 'a folder path', dir)
+  if (typeof dir !== 'string' || dir.length === 0 || dir.includes('\0'))
+    throw invalidArgument('dir', 'a folder path', dir)
   if (!isPlainObject(run)) throw invalidArgument('run', 'a training run { title, epochs, ... }', run)
   const o = checkOptions('run', run, ['title', 'epochs', 'batchLoss', 'firstBatch', 'weights', 'raster', 'notes'])
   const title = optionalText('run.title', o.title)
-  if (title === undefined || title.length === 0) throw invalidArgument('run.title', 'a non-empty string of at most 200 characters', o.title)
+  if (title === undefined || title.length === 0)
+    throw invalidArgument('run.title', 'a non-empty string of at most 200 characters', o.title)
   const epochs = checkEpochs(o.epochs)
   const firstBatch = o.firstBatch === undefined ? 1 : integer('run.firstBatch', o.firstBatch, 0)
   const sections: ReportSection[] = []
   if (o.weights !== undefined) {
-    if (!isPlainObject(o.weights)) throw invalidArgument('run.weights', 'a weight map { values, rows, cols, ... }', o.weights)
+    if (!isPlainObject(o.weights))
+      throw invalidArgument('run.weights', 'a weight map { values, rows, cols, ... }', o.weights)
     const { values, title: wt, caption, ...opts } = o.weights as unknown as NonNullable<TrainingReport['weights']>
     sections.push({
       title: optionalText('run.weights.title', wt) ?? 'Weights',
@@ -127,11 +137,26 @@ export async function writeTrainingReport(dir: string, run: TrainingReport): Pro
     { name: 'test accuracy', values: epochs.map((e) => e.testAccuracy), x },
   ].filter((s) => s.values.some((v) => v !== null))
   if (acc.length > 0) {
-    const svg = await curvesSvg(acc, { title: 'Accuracy per epoch', xLabel: 'epoch', yLabel: 'accuracy', yDomain: [0, 1], percent: true })
-    sections.push({ title: 'Accuracy', file: 'accuracy.svg', content: svg, caption: 'Train and test accuracy after each epoch.' })
+    const svg = await curvesSvg(acc, {
+      title: 'Accuracy per epoch',
+      xLabel: 'epoch',
+      yLabel: 'accuracy',
+      yDomain: [0, 1],
+      percent: true,
+    })
+    sections.push({
+      title: 'Accuracy',
+      file: 'accuracy.svg',
+      content: svg,
+      caption: 'Train and test accuracy after each epoch.',
+    })
   }
   if (epochs.some((e) => e.trainLoss !== null)) {
-    const svg = await curvesSvg([{ name: 'train loss', values: epochs.map((e) => e.trainLoss), x }], { title: 'Loss per epoch', xLabel: 'epoch', yLabel: 'loss' })
+    const svg = await curvesSvg([{ name: 'train loss', values: epochs.map((e) => e.trainLoss), x }], {
+      title: 'Loss per epoch',
+      xLabel: 'epoch',
+      yLabel: 'loss',
+    })
     sections.push({ title: 'Loss', file: 'loss.svg', content: svg, caption: 'Mean training loss of each epoch.' })
   }
   if (o.batchLoss !== undefined) {
@@ -139,17 +164,28 @@ export async function writeTrainingReport(dir: string, run: TrainingReport): Pro
     const ok = Array.isArray(b) || b instanceof Float32Array || b instanceof Float64Array
     if (!ok) throw invalidArgument('run.batchLoss', 'an array of numbers', b)
     const values = Array.from(b as ArrayLike<unknown>).map((v, i) => {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw invalidArgument(`run.batchLoss[${i}]`, 'a finite number', v)
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw invalidArgument(`run.batchLoss[${i}]`, 'a finite number', v)
       return v
     })
     if (values.length > 0) {
       const bx = values.map((_, i) => firstBatch + i)
-      const svg = await curvesSvg([{ name: 'batch loss', values, x: bx }], { title: 'Loss per batch', xLabel: 'batch', yLabel: 'loss' })
-      sections.push({ title: 'Loss per batch', file: 'batch-loss.svg', content: svg, caption: `Training loss of each of ${values.length} batches.` })
+      const svg = await curvesSvg([{ name: 'batch loss', values, x: bx }], {
+        title: 'Loss per batch',
+        xLabel: 'batch',
+        yLabel: 'loss',
+      })
+      sections.push({
+        title: 'Loss per batch',
+        file: 'batch-loss.svg',
+        content: svg,
+        caption: `Training loss of each of ${values.length} batches.`,
+      })
     }
   }
   if (o.raster !== undefined) {
-    if (!isPlainObject(o.raster)) throw invalidArgument('run.raster', 'a spike raster { spikes, steps?, neurons?, dt?, ... }', o.raster)
+    if (!isPlainObject(o.raster))
+      throw invalidArgument('run.raster', 'a spike raster { spikes, steps?, neurons?, dt?, ... }', o.raster)
     const { spikes, caption, ...opts } = o.raster as unknown as NonNullable<TrainingReport['raster']>
     const svg = await within('run.raster', 'spikes', 'spikes', () => spikeRasterSvg(spikes, opts))
     sections.push({
@@ -162,7 +198,14 @@ export async function writeTrainingReport(dir: string, run: TrainingReport): Pro
   const pct = (v: number | null) => (v === null ? null : `${(100 * v).toFixed(2)}%`)
   const table = {
     head: ['epoch', 'train loss', 'train accuracy', 'test accuracy', 'samples/s', 'time (s)'],
-    rows: epochs.map((e) => [e.epoch, e.trainLoss, pct(e.trainAccuracy), pct(e.testAccuracy), e.samplesPerSec === null ? null : Number(e.samplesPerSec.toFixed(1)), e.seconds === null ? null : Number(e.seconds.toFixed(1))]),
+    rows: epochs.map((e) => [
+      e.epoch,
+      e.trainLoss,
+      pct(e.trainAccuracy),
+      pct(e.testAccuracy),
+      e.samplesPerSec === null ? null : Number(e.samplesPerSec.toFixed(1)),
+      e.seconds === null ? null : Number(e.seconds.toFixed(1)),
+    ]),
   }
   const notes = o.notes as string[] | undefined
   const index = await writeReport(dir, { title, sections, table, ...(notes === undefined ? {} : { notes }) })

@@ -57,10 +57,22 @@ export interface WeightMapLayout {
 }
 
 /** Checks the arguments of weightMapPng; the weights (as numbers) and the layout. */
-export function weightMapLayout(weights: unknown, opts: unknown): { data: ArrayLike<number>; layout: WeightMapLayout; normalize: 'tile' | 'shared'; colormap: 'gray' | 'diverging' } {
+export function weightMapLayout(
+  weights: unknown,
+  opts: unknown,
+): { data: ArrayLike<number>; layout: WeightMapLayout; normalize: 'tile' | 'shared'; colormap: 'gray' | 'diverging' } {
   const { data, shape } = readValues('weights', weights)
   if (opts === undefined) throw invalidArgument('options', 'an options object { rows, cols, ... }', opts)
-  const o = checkOptions('options', opts, ['rows', 'cols', 'tiles', 'gridCols', 'scale', 'gap', 'normalize', 'colormap'])
+  const o = checkOptions('options', opts, [
+    'rows',
+    'cols',
+    'tiles',
+    'gridCols',
+    'scale',
+    'gap',
+    'normalize',
+    'colormap',
+  ])
   const rows = integer('options.rows', o.rows, 1, 4096)
   const cols = integer('options.cols', o.cols, 1, 4096)
   const per = rows * cols
@@ -68,23 +80,34 @@ export function weightMapLayout(weights: unknown, opts: unknown): { data: ArrayL
   let tiles: number
   if (o.tiles === undefined) {
     if (data.length === 0 || data.length % per !== 0) {
-      throw invalidArgument('weights', `a whole number of ${rows}x${cols} tiles (a multiple of ${per} values${shape ? `; shape [${shape.join(', ')}]` : ''})`, weights)
+      throw invalidArgument(
+        'weights',
+        `a whole number of ${rows}x${cols} tiles (a multiple of ${per} values${shape ? `; shape [${shape.join(', ')}]` : ''})`,
+        weights,
+      )
     }
     tiles = available
   } else {
     if (available < 1) throw invalidArgument('weights', `at least one ${rows}x${cols} tile (${per} values)`, weights)
     tiles = integer('options.tiles', o.tiles, 1, available)
   }
-  const gridCols = o.gridCols === undefined ? Math.ceil(Math.sqrt(tiles)) : integer('options.gridCols', o.gridCols, 1, tiles)
+  const gridCols =
+    o.gridCols === undefined ? Math.ceil(Math.sqrt(tiles)) : integer('options.gridCols', o.gridCols, 1, tiles)
   const gridRows = Math.ceil(tiles / gridCols)
   const scale = o.scale === undefined ? 2 : integer('options.scale', o.scale, 1, 64)
   const gap = o.gap === undefined ? 1 : integer('options.gap', o.gap, 0, 64)
-  const normalize = o.normalize === undefined ? 'tile' : oneOf('options.normalize', o.normalize, ['tile', 'shared'] as const)
-  const colormap = o.colormap === undefined ? 'gray' : oneOf('options.colormap', o.colormap, ['gray', 'diverging'] as const)
+  const normalize =
+    o.normalize === undefined ? 'tile' : oneOf('options.normalize', o.normalize, ['tile', 'shared'] as const)
+  const colormap =
+    o.colormap === undefined ? 'gray' : oneOf('options.colormap', o.colormap, ['gray', 'diverging'] as const)
   const width = gridCols * cols * scale + (gridCols + 1) * gap
   const height = gridRows * rows * scale + (gridRows + 1) * gap
   if (width * height > MAX_PIXELS) {
-    throw invalidArgument('options.scale', `a layout of at most ${MAX_PIXELS} pixels (this one is ${width}x${height})`, scale)
+    throw invalidArgument(
+      'options.scale',
+      `a layout of at most ${MAX_PIXELS} pixels (this one is ${width}x${height})`,
+      scale,
+    )
   }
   checkFiniteValues('weights', data, tiles * per)
   return { data, layout: { rows, cols, tiles, gridCols, gridRows, scale, gap, width, height }, normalize, colormap }
@@ -115,7 +138,10 @@ function rangeOf(data: ArrayLike<number>, from: number, to: number, colormap: 'g
 }
 
 /** The RGBA pixels of the weight map (row-major, 4 bytes a pixel) and its size. */
-export function weightMapPixels(weights: PlotValues, opts: WeightMapOptions): { width: number; height: number; rgba: Uint8Array; colormap: 'gray' | 'diverging' } {
+export function weightMapPixels(
+  weights: PlotValues,
+  opts: WeightMapOptions,
+): { width: number; height: number; rgba: Uint8Array; colormap: 'gray' | 'diverging' } {
   const { data, layout: L, normalize, colormap } = weightMapLayout(weights, opts)
   const per = L.rows * L.cols
   const rgba = new Uint8Array(L.width * L.height * 4)

@@ -81,13 +81,20 @@ export function resolveDevice(spec: unknown = 'auto', param = 'device'): Device 
     return Device.cpu
   }
   const index = request === 'cuda' ? 0 : Number(request.slice(5))
-  if (!cuda.compiled) throw new DeviceError(`${source} '${request}' is not available: ${cuda.reason}`, { param: source })
-  if (!cuda.available) throw new DeviceError(`${source} '${request}' is not available: ${cuda.reason}`, { param: source })
+  if (!cuda.compiled)
+    throw new DeviceError(`${source} '${request}' is not available: ${cuda.reason}`, { param: source })
+  if (!cuda.available)
+    throw new DeviceError(`${source} '${request}' is not available: ${cuda.reason}`, { param: source })
   if (index >= cuda.deviceCount) {
-    throw new DeviceError(`${source} '${request}' is not available: only ${cuda.deviceCount} CUDA device(s)`, { param: source })
+    throw new DeviceError(`${source} '${request}' is not available: only ${cuda.deviceCount} CUDA device(s)`, {
+      param: source,
+    })
   }
   if (lost[String(index)] !== undefined) {
-    throw new DeviceError(`${source} '${request}' is unusable after a fatal error in this process (${lost[String(index)]}); restart to use it`, { param: source })
+    throw new DeviceError(
+      `${source} '${request}' is unusable after a fatal error in this process (${lost[String(index)]}); restart to use it`,
+      { param: source },
+    )
   }
   return Device.cuda(index)
 }

@@ -23,10 +23,14 @@ export function checkDType(param: string, v: unknown): DType {
 
 export function arrayFor(dtype: DType, n: number): AnyTypedArray {
   switch (dtype) {
-    case 'float32': return new Float32Array(n)
-    case 'float64': return new Float64Array(n)
-    case 'int32': return new Int32Array(n)
-    case 'uint8': return new Uint8Array(n)
+    case 'float32':
+      return new Float32Array(n)
+    case 'float64':
+      return new Float64Array(n)
+    case 'int32':
+      return new Int32Array(n)
+    case 'uint8':
+      return new Uint8Array(n)
   }
 }
 

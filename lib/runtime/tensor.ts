@@ -29,7 +29,8 @@ function readOptions(v: unknown, param = 'options'): { dtype?: DType; device: De
   if (v === undefined) return { device: resolveDevice('cpu') }
   if (!isPlainObject(v)) throw invalidArgument(param, 'an options object', v)
   for (const k of Object.keys(v)) {
-    if (k !== 'dtype' && k !== 'device' && k !== 'shape') throw invalidArgument(`${param}.${k}`, 'dtype, device or shape', k)
+    if (k !== 'dtype' && k !== 'device' && k !== 'shape')
+      throw invalidArgument(`${param}.${k}`, 'dtype, device or shape', k)
   }
   const dtype = v.dtype === undefined ? undefined : checkDType(`${param}.dtype`, v.dtype)
   const device = v.device === undefined ? resolveDevice('cpu') : resolveDevice(v.device, `${param}.device`)
@@ -113,7 +114,10 @@ export class Tensor {
    * @throws {InvalidArgumentError} data of an unsupported type, or a dtype that differs from the array's
    * @throws {ShapeError} a shape whose element count differs from data.length
    */
-  static from(data: AnyTypedArray | readonly number[], options?: TensorOptions & { shape?: readonly number[] }): Tensor {
+  static from(
+    data: AnyTypedArray | readonly number[],
+    options?: TensorOptions & { shape?: readonly number[] },
+  ): Tensor {
     const o = readOptions(options)
     let arr: AnyTypedArray
     let dtype: DType
@@ -127,16 +131,24 @@ export class Tensor {
       }
     } else {
       const d = dtypeOfArray(data)
-      if (!d || data instanceof Uint8ClampedArray) throw invalidArgument('data', 'a Float32Array, Float64Array, Int32Array, Uint8Array or number[]', data)
+      if (!d || data instanceof Uint8ClampedArray)
+        throw invalidArgument('data', 'a Float32Array, Float64Array, Int32Array, Uint8Array or number[]', data)
       if (o.dtype !== undefined && o.dtype !== d) {
-        throw invalidArgument('options.dtype', `'${d}' to match the ${data.constructor.name} data (convert with cast())`, o.dtype)
+        throw invalidArgument(
+          'options.dtype',
+          `'${d}' to match the ${data.constructor.name} data (convert with cast())`,
+          o.dtype,
+        )
       }
       dtype = d
       arr = data as AnyTypedArray
     }
     const shape = options?.shape === undefined ? [arr.length] : shapeArg('options.shape', options.shape)
     if (numelOf(shape) !== arr.length) {
-      throw new ShapeError(`Expected ${numelOf(shape)} elements for data (shape [${shape.join(', ')}]) but received ${arr.length}`, { param: 'data' })
+      throw new ShapeError(
+        `Expected ${numelOf(shape)} elements for data (shape [${shape.join(', ')}]) but received ${arr.length}`,
+        { param: 'data' },
+      )
     }
     const N = native()
     const h = new N.NativeTensor(dtypeCode[dtype], shape, o.device.index, false)
@@ -153,7 +165,10 @@ export class Tensor {
 
   /** The single value of a one-element tensor. */
   item(): number {
-    if (this.numel !== 1) throw new ShapeError(`item() needs a one-element tensor, not shape [${this.shape.join(', ')}]`, { param: 'tensor' })
+    if (this.numel !== 1)
+      throw new ShapeError(`item() needs a one-element tensor, not shape [${this.shape.join(', ')}]`, {
+        param: 'tensor',
+      })
     return this.toArray()[0]
   }
 
@@ -210,10 +225,14 @@ export class Tensor {
    */
   narrow(start: number, length: number): Tensor {
     if (this.shape.length === 0) throw new ShapeError('narrow needs at least one dimension', { param: 'tensor' })
-    for (const [k, v] of [['start', start], ['length', length]] as const) {
+    for (const [k, v] of [
+      ['start', start],
+      ['length', length],
+    ] as const) {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw invalidArgument(k, 'an integer >= 0', v)
     }
-    if (start + length > this.shape[0]) throw invalidArgument('start', `rows within [0, ${this.shape[0]})`, `[${start}, ${start + length})`)
+    if (start + length > this.shape[0])
+      throw invalidArgument('start', `rows within [0, ${this.shape[0]})`, `[${start}, ${start + length})`)
     const s = this.shape.slice()
     s[0] = length
     return new Tensor(this.handle.narrow(start, length), s, this.dtype, this.device)

@@ -38,16 +38,19 @@ Conv2dParams geometry(const Napi::CallbackInfo& info, size_t gi, size_t groups_i
   const i64 groups = int_arg(info, groups_i, "groups");
   SPAIC_CHECK(groups >= 1, InvalidArgument, "groups", "Expected groups >= 1 but received ", groups);
   std::vector<i64> g = shape_arg(info, gi, "geometry");
-  SPAIC_CHECK(g.size() == 6, InvalidArgument, "geometry", "Expected [strideH, strideW, padH, padW, dilationH, dilationW]");
-  SPAIC_CHECK(g[0] >= 1 && g[1] >= 1, InvalidArgument, "stride", "Expected stride >= 1 but received [", g[0], ", ", g[1], "]");
-  SPAIC_CHECK(g[4] >= 1 && g[5] >= 1, InvalidArgument, "dilation", "Expected dilation >= 1 but received [", g[4], ", ", g[5], "]");
+  SPAIC_CHECK(g.size() == 6, InvalidArgument, "geometry",
+              "Expected [strideH, strideW, padH, padW, dilationH, dilationW]");
+  SPAIC_CHECK(g[0] >= 1 && g[1] >= 1, InvalidArgument, "stride", "Expected stride >= 1 but received [", g[0], ", ",
+              g[1], "]");
+  SPAIC_CHECK(g[4] >= 1 && g[5] >= 1, InvalidArgument, "dilation", "Expected dilation >= 1 but received [", g[4], ", ",
+              g[5], "]");
   check_float(x, "x");
   check_dtype(w, x.dtype, "weight");
   check_same_device(x, "x", w, "weight");
   check_4d(x, "x");
   check_4d(w, "weight");
-  SPAIC_CHECK(w.shape[1] * groups == x.shape[1], Shape, "weight", "weight has ", w.shape[1], " input channels per group (",
-              groups, " groups) but x has ", x.shape[1]);
+  SPAIC_CHECK(w.shape[1] * groups == x.shape[1], Shape, "weight", "weight has ", w.shape[1],
+              " input channels per group (", groups, " groups) but x has ", x.shape[1]);
   SPAIC_CHECK(w.shape[0] % groups == 0, Shape, "groups", "groups ", groups, " does not divide the ", w.shape[0],
               " output channels");
   SPAIC_CHECK(w.shape[2] >= 1 && w.shape[3] >= 1, Shape, "weight", "Expected a kernel of at least 1x1 but received ",
@@ -69,8 +72,8 @@ Conv2dParams geometry(const Napi::CallbackInfo& info, size_t gi, size_t groups_i
   p.groups = groups;
   p.h_out = conv_out_size(p.h_in, p.kh, p.stride_h, p.pad_h, p.dil_h);
   p.w_out = conv_out_size(p.w_in, p.kw, p.stride_w, p.pad_w, p.dil_w);
-  SPAIC_CHECK(p.h_out > 0 && p.w_out > 0, Shape, "x", "the dilated kernel ", p.kh, "x", p.kw, " does not fit the padded input ",
-              shape_str(x.shape));
+  SPAIC_CHECK(p.h_out > 0 && p.w_out > 0, Shape, "x", "the dilated kernel ", p.kh, "x", p.kw,
+              " does not fit the padded input ", shape_str(x.shape));
   return p;
 }
 
@@ -135,8 +138,8 @@ void backward_t(const ConvCall& c) {
   T* gx = c.has_gx ? c.gx.ptr<T>() : nullptr;
   T* gw = c.has_gw ? c.gw.ptr<T>() : nullptr;
   T* gb = c.has_gb ? c.gb.ptr<T>() : nullptr;
-  SPAIC_DISPATCH(c.x.device(),
-                 conv2d_backward<T>(c.p, c.x.ptr<T>(), c.w.ptr<T>(), c.gy.ptr<T>(), gx, gw, gb, c.accumulate, col_ptr<T>(c)));
+  SPAIC_DISPATCH(c.x.device(), conv2d_backward<T>(c.p, c.x.ptr<T>(), c.w.ptr<T>(), c.gy.ptr<T>(), gx, gw, gb,
+                                                  c.accumulate, col_ptr<T>(c)));
 }
 
 void run_forward(const ConvCall& c) { c.x.dtype == DType::F32 ? forward_t<float>(c) : forward_t<double>(c); }
@@ -194,8 +197,10 @@ Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info) {
   check_same_device(x, "x", a, "argmax");
   SPAIC_CHECK(a.shape == shape, Shape, "argmax", "Expected shape ", shape_str(shape), " for argmax but received ",
               shape_str(a.shape));
-  if (x.dtype == DType::F32) SPAIC_DISPATCH(x.device(), maxpool2d_forward<float>(p, x.ptr<float>(), y.ptr<float>(), a.ptr<std::int32_t>()));
-  else SPAIC_DISPATCH(x.device(), maxpool2d_forward<double>(p, x.ptr<double>(), y.ptr<double>(), a.ptr<std::int32_t>()));
+  if (x.dtype == DType::F32)
+    SPAIC_DISPATCH(x.device(), maxpool2d_forward<float>(p, x.ptr<float>(), y.ptr<float>(), a.ptr<std::int32_t>()));
+  else
+    SPAIC_DISPATCH(x.device(), maxpool2d_forward<double>(p, x.ptr<double>(), y.ptr<double>(), a.ptr<std::int32_t>()));
   return info.Env().Undefined();
 }
 
@@ -217,7 +222,8 @@ Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info) {
   if (gx.dtype == DType::F32)
     SPAIC_DISPATCH(gx.device(), maxpool2d_backward<float>(p, gy.ptr<float>(), a.ptr<std::int32_t>(), gx.ptr<float>()));
   else
-    SPAIC_DISPATCH(gx.device(), maxpool2d_backward<double>(p, gy.ptr<double>(), a.ptr<std::int32_t>(), gx.ptr<double>()));
+    SPAIC_DISPATCH(gx.device(),
+                   maxpool2d_backward<double>(p, gy.ptr<double>(), a.ptr<std::int32_t>(), gx.ptr<double>()));
   return info.Env().Undefined();
 }
 

@@ -73,9 +73,15 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   if (op == BinaryOp::Div && a.dtype == DType::I32) check_no_zero_divisor(b, "b");
   const i64 n = out.numel();
   switch (a.dtype) {
-    case DType::F32: SPAIC_DISPATCH(a.device(), binary<float>(op, a.ptr<float>(), b.ptr<float>(), out.ptr<float>(), n, pbc)); break;
-    case DType::F64: SPAIC_DISPATCH(a.device(), binary<double>(op, a.ptr<double>(), b.ptr<double>(), out.ptr<double>(), n, pbc)); break;
-    case DType::I32: SPAIC_DISPATCH(a.device(), binary<int32_t>(op, a.ptr<int32_t>(), b.ptr<int32_t>(), out.ptr<int32_t>(), n, pbc)); break;
+    case DType::F32:
+      SPAIC_DISPATCH(a.device(), binary<float>(op, a.ptr<float>(), b.ptr<float>(), out.ptr<float>(), n, pbc));
+      break;
+    case DType::F64:
+      SPAIC_DISPATCH(a.device(), binary<double>(op, a.ptr<double>(), b.ptr<double>(), out.ptr<double>(), n, pbc));
+      break;
+    case DType::I32:
+      SPAIC_DISPATCH(a.device(), binary<int32_t>(op, a.ptr<int32_t>(), b.ptr<int32_t>(), out.ptr<int32_t>(), n, pbc));
+      break;
     default: break;
   }
   return info.Env().Undefined();
@@ -100,9 +106,17 @@ Napi::Value BinaryScalar(const Napi::CallbackInfo& info) {
     if (op == BinaryOp::Div && first) check_no_zero_divisor(a, "a");
   }
   switch (a.dtype) {
-    case DType::F32: SPAIC_DISPATCH(a.device(), binary_scalar<float>(op, a.ptr<float>(), static_cast<float>(s), out.ptr<float>(), n, first)); break;
-    case DType::F64: SPAIC_DISPATCH(a.device(), binary_scalar<double>(op, a.ptr<double>(), s, out.ptr<double>(), n, first)); break;
-    case DType::I32: SPAIC_DISPATCH(a.device(), binary_scalar<int32_t>(op, a.ptr<int32_t>(), static_cast<int32_t>(s), out.ptr<int32_t>(), n, first)); break;
+    case DType::F32:
+      SPAIC_DISPATCH(a.device(),
+                     binary_scalar<float>(op, a.ptr<float>(), static_cast<float>(s), out.ptr<float>(), n, first));
+      break;
+    case DType::F64:
+      SPAIC_DISPATCH(a.device(), binary_scalar<double>(op, a.ptr<double>(), s, out.ptr<double>(), n, first));
+      break;
+    case DType::I32:
+      SPAIC_DISPATCH(a.device(), binary_scalar<int32_t>(op, a.ptr<int32_t>(), static_cast<int32_t>(s),
+                                                        out.ptr<int32_t>(), n, first));
+      break;
     default: SPAIC_FAIL(InvalidArgument, "a", "uint8 tensors hold spikes; cast them before arithmetic");
   }
   return info.Env().Undefined();

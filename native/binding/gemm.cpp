@@ -31,14 +31,18 @@ GemmCall parse(const Napi::CallbackInfo& info) {
   check_dtype(g.c, g.a.dtype, "c");
   check_same_device(g.a, "a", g.b, "b");
   check_same_device(g.a, "a", g.c, "c");
-  SPAIC_CHECK(g.a.shape.size() == 2, Shape, "a", "Expected a 2-D tensor for a but received shape ", shape_str(g.a.shape));
-  SPAIC_CHECK(g.b.shape.size() == 2, Shape, "b", "Expected a 2-D tensor for b but received shape ", shape_str(g.b.shape));
-  SPAIC_CHECK(g.c.shape.size() == 2, Shape, "c", "Expected a 2-D tensor for c but received shape ", shape_str(g.c.shape));
+  SPAIC_CHECK(g.a.shape.size() == 2, Shape, "a", "Expected a 2-D tensor for a but received shape ",
+              shape_str(g.a.shape));
+  SPAIC_CHECK(g.b.shape.size() == 2, Shape, "b", "Expected a 2-D tensor for b but received shape ",
+              shape_str(g.b.shape));
+  SPAIC_CHECK(g.c.shape.size() == 2, Shape, "c", "Expected a 2-D tensor for c but received shape ",
+              shape_str(g.c.shape));
   const i64 m = g.p.trans_a ? g.a.shape[1] : g.a.shape[0];
   const i64 k = g.p.trans_a ? g.a.shape[0] : g.a.shape[1];
   const i64 kb = g.p.trans_b ? g.b.shape[1] : g.b.shape[0];
   const i64 n = g.p.trans_b ? g.b.shape[0] : g.b.shape[1];
-  SPAIC_CHECK(k == kb, Shape, "b", "inner dimensions differ: op(a) is [", m, ", ", k, "] and op(b) is [", kb, ", ", n, "]");
+  SPAIC_CHECK(k == kb, Shape, "b", "inner dimensions differ: op(a) is [", m, ", ", k, "] and op(b) is [", kb, ", ", n,
+              "]");
   SPAIC_CHECK(g.c.shape[0] == m && g.c.shape[1] == n, Shape, "c", "Expected shape [", m, ", ", n,
               "] for c but received ", shape_str(g.c.shape));
   g.p.m = m;
@@ -61,7 +65,8 @@ void execute(const GemmCall& g) {
     if (dev.is_cpu() && g.builtin) cpu::gemm_builtin<float>(g.p, g.a.ptr<float>(), g.b.ptr<float>(), g.c.ptr<float>());
     else SPAIC_DISPATCH(dev, gemm<float>(g.p, g.a.ptr<float>(), g.b.ptr<float>(), g.c.ptr<float>()));
   } else {
-    if (dev.is_cpu() && g.builtin) cpu::gemm_builtin<double>(g.p, g.a.ptr<double>(), g.b.ptr<double>(), g.c.ptr<double>());
+    if (dev.is_cpu() && g.builtin)
+      cpu::gemm_builtin<double>(g.p, g.a.ptr<double>(), g.b.ptr<double>(), g.c.ptr<double>());
     else SPAIC_DISPATCH(dev, gemm<double>(g.p, g.a.ptr<double>(), g.b.ptr<double>(), g.c.ptr<double>()));
   }
 }

@@ -96,7 +96,8 @@ bool ObjectParams::flag(const char* name, bool* v) {
 bool ObjectParams::text(const char* name, const char* const* choices, std::string* v) {
   Napi::Value x = o_.Get(name);
   if (x.IsUndefined()) return false;
-  SPAIC_CHECK(x.IsString(), InvalidArgument, param(name), "Expected ", params::choice_list(choices), " for ", param(name));
+  SPAIC_CHECK(x.IsString(), InvalidArgument, param(name), "Expected ", params::choice_list(choices), " for ",
+              param(name));
   *v = x.As<Napi::String>().Utf8Value();
   return true;
 }
@@ -169,7 +170,9 @@ namespace {
 class Job : public Napi::AsyncWorker {
  public:
   Job(Napi::Env env, std::function<void()> work, std::function<Napi::Value(Napi::Env)> result)
-      : Napi::AsyncWorker(env, "spaic:job"), deferred_(Napi::Promise::Deferred::New(env)), work_(std::move(work)),
+      : Napi::AsyncWorker(env, "spaic:job"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        work_(std::move(work)),
         result_(std::move(result)) {}
   Napi::Promise promise() { return deferred_.Promise(); }
 

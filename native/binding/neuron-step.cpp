@@ -68,19 +68,22 @@ void parse_head(const Napi::CallbackInfo& info, NeuronJob& j) {
   j.p.model = static_cast<NeuronModel>(m);
   read_params(obj_arg(info, 1, "params"), "params.", params::kNeuron, j.p);
   const DiehlCookParams& dc = j.p.dc;
-  SPAIC_CHECK(dc.shift_voltage >= 0 && dc.shift_voltage < 31 && dc.shift_weight_sum_coef >= 0 && dc.shift_weight_sum_coef < 31,
-              InvalidArgument, "params.shift_voltage", "shifts must lie in [0, 30]");
+  SPAIC_CHECK(
+      dc.shift_voltage >= 0 && dc.shift_voltage < 31 && dc.shift_weight_sum_coef >= 0 && dc.shift_weight_sum_coef < 31,
+      InvalidArgument, "params.shift_voltage", "shifts must lie in [0, 30]");
   Napi::Object sg = obj_arg(info, 2, "surrogate");
   const double kind = num_field(sg, "kind", "surrogate");
   SPAIC_CHECK(kind == std::floor(kind) && kind >= kNoSurrogate && kind < kSurrogateCount, InvalidArgument, "surrogate",
               "unknown surrogate code ", kind);
   j.kind = static_cast<int>(kind);
   j.alpha = num_field_or(sg, "alpha", 0.5, "surrogate.alpha");
-  SPAIC_CHECK(std::isfinite(j.alpha), InvalidArgument, "surrogate.alpha", "Expected a finite number for alpha but received ", j.alpha);
+  SPAIC_CHECK(std::isfinite(j.alpha), InvalidArgument, "surrogate.alpha",
+              "Expected a finite number for alpha but received ", j.alpha);
   Napi::Value norm = sg.Get("normalized");
   j.normalized = norm.IsBoolean() && norm.As<Napi::Boolean>().Value();
-  SPAIC_CHECK(!j.normalized || j.kind == static_cast<int>(Surrogate::STCA) || j.kind == static_cast<int>(Surrogate::STBP),
-              InvalidArgument, "surrogate.normalized", "the normalised variant exists for STCA and STBP only");
+  SPAIC_CHECK(
+      !j.normalized || j.kind == static_cast<int>(Surrogate::STCA) || j.kind == static_cast<int>(Surrogate::STBP),
+      InvalidArgument, "surrogate.normalized", "the normalised variant exists for STCA and STBP only");
 }
 
 // Checks a [steps, batch, n] tensor (shape given by `ref`) or a bit tensor of steps*words int32.
@@ -146,9 +149,10 @@ NeuronJob parse_forward(const Napi::CallbackInfo& info) {
     j.has_saved_v = true;
   }
   if (sm) {
-    SPAIC_CHECK(j.kind != kNoSurrogate && surrogate_is_binary(j.kind), InvalidArgument, "save",
-                "the 1-bit mask needs a surrogate whose derivative is a window (STCA, RectangleGrad, GateGrad, ReLUGrad, "
-                "straight_through_estimator)");
+    SPAIC_CHECK(
+        j.kind != kNoSurrogate && surrogate_is_binary(j.kind), InvalidArgument, "save",
+        "the 1-bit mask needs a surrogate whose derivative is a window (STCA, RectangleGrad, GateGrad, ReLUGrad, "
+        "straight_through_estimator)");
     check_bits(*sm, j.input, j.p.steps, bn, "savedMask");
     j.saved_mask = *sm;
     j.has_saved_mask = true;
@@ -220,7 +224,8 @@ void run_forward(const NeuronJob& j) {
 NeuronJob parse_backward(const Napi::CallbackInfo& info) {
   NeuronJob j;
   parse_head(info, j);
-  SPAIC_CHECK(is_bptt_model(j.p.model), InvalidArgument, "model", "backward through time is defined for lif, if and clif only");
+  SPAIC_CHECK(is_bptt_model(j.p.model), InvalidArgument, "model",
+              "backward through time is defined for lif, if and clif only");
   SPAIC_CHECK(j.kind != kNoSurrogate, InvalidArgument, "surrogate", "backward needs a surrogate");
   j.grad_spikes = tensor_arg(info, 4, "gradSpikes");
   set_dims(j, j.grad_spikes, "gradSpikes");

@@ -13,7 +13,8 @@ namespace spaic::binding {
 
 namespace {
 
-const char* const kAlgoNames[kOptAlgoCount] = {"SGD", "Adam", "Adamax", "ASGD", "Adadelta", "Adagrad", "RMSprop", "Rprop"};
+const char* const kAlgoNames[kOptAlgoCount] = {"SGD",      "Adam",    "Adamax",  "ASGD",
+                                               "Adadelta", "Adagrad", "RMSprop", "Rprop"};
 
 bool flag_field(const Napi::Object& o, const char* key) {
   Napi::Value v = o.Get(key);
@@ -68,10 +69,20 @@ void required_buffers(const OptStepParams& p, bool need[3]) {
   need[0] = need[1] = need[2] = false;
   switch (p.algo) {
     case OptAlgo::SGD: need[0] = p.momentum != 0; break;
-    case OptAlgo::Adam: need[0] = need[1] = true; need[2] = p.amsgrad; break;
-    case OptAlgo::Adamax: case OptAlgo::Adadelta: case OptAlgo::Rprop: need[0] = need[1] = true; break;
-    case OptAlgo::ASGD: case OptAlgo::Adagrad: need[0] = true; break;
-    case OptAlgo::RMSprop: need[0] = true; need[1] = p.centered; need[2] = p.momentum != 0; break;  // the kernel's test
+    case OptAlgo::Adam:
+      need[0] = need[1] = true;
+      need[2] = p.amsgrad;
+      break;
+    case OptAlgo::Adamax:
+    case OptAlgo::Adadelta:
+    case OptAlgo::Rprop: need[0] = need[1] = true; break;
+    case OptAlgo::ASGD:
+    case OptAlgo::Adagrad: need[0] = true; break;
+    case OptAlgo::RMSprop:
+      need[0] = true;
+      need[1] = p.centered;
+      need[2] = p.momentum != 0;
+      break;  // the kernel's test
   }
 }
 
@@ -109,11 +120,13 @@ T* state_ptr(const std::optional<Tensor>& t) {
 void execute(const StepCall& c) {
   const i64 n = c.param.numel();
   if (c.param.dtype == DType::F32) {
-    SPAIC_DISPATCH(c.param.device(), opt_step<float>(c.p, c.param.ptr<float>(), c.grad.ptr<float>(), state_ptr<float>(c.s[0]),
-                                                     state_ptr<float>(c.s[1]), state_ptr<float>(c.s[2]), n));
+    SPAIC_DISPATCH(c.param.device(),
+                   opt_step<float>(c.p, c.param.ptr<float>(), c.grad.ptr<float>(), state_ptr<float>(c.s[0]),
+                                   state_ptr<float>(c.s[1]), state_ptr<float>(c.s[2]), n));
   } else {
-    SPAIC_DISPATCH(c.param.device(), opt_step<double>(c.p, c.param.ptr<double>(), c.grad.ptr<double>(), state_ptr<double>(c.s[0]),
-                                                      state_ptr<double>(c.s[1]), state_ptr<double>(c.s[2]), n));
+    SPAIC_DISPATCH(c.param.device(),
+                   opt_step<double>(c.p, c.param.ptr<double>(), c.grad.ptr<double>(), state_ptr<double>(c.s[0]),
+                                    state_ptr<double>(c.s[1]), state_ptr<double>(c.s[2]), n));
   }
 }
 
@@ -128,11 +141,13 @@ i64 check(const StepCall& c) {
   void* sp = scratch.storage ? scratch.raw() : nullptr;
   i64 first = -1;
   if (c.param.dtype == DType::F32) {
-    SPAIC_DISPATCH_TO(c.param.device(), first, opt_check<float>(c.p, c.param.ptr<float>(), c.grad.ptr<float>(), state_ptr<float>(c.s[0]),
-                                                              state_ptr<float>(c.s[1]), state_ptr<float>(c.s[2]), n, sp));
+    SPAIC_DISPATCH_TO(c.param.device(), first,
+                      opt_check<float>(c.p, c.param.ptr<float>(), c.grad.ptr<float>(), state_ptr<float>(c.s[0]),
+                                       state_ptr<float>(c.s[1]), state_ptr<float>(c.s[2]), n, sp));
   } else {
-    SPAIC_DISPATCH_TO(c.param.device(), first, opt_check<double>(c.p, c.param.ptr<double>(), c.grad.ptr<double>(), state_ptr<double>(c.s[0]),
-                                                               state_ptr<double>(c.s[1]), state_ptr<double>(c.s[2]), n, sp));
+    SPAIC_DISPATCH_TO(c.param.device(), first,
+                      opt_check<double>(c.p, c.param.ptr<double>(), c.grad.ptr<double>(), state_ptr<double>(c.s[0]),
+                                        state_ptr<double>(c.s[1]), state_ptr<double>(c.s[2]), n, sp));
   }
   return first;
 }
@@ -211,14 +226,16 @@ SparseCall parse_sparse(const Napi::CallbackInfo& info) {
     const std::int32_t* ro = hr.ptr<std::int32_t>();
     const std::int32_t* od = ho.ptr<std::int32_t>();
     const std::int32_t* of = hf.ptr<std::int32_t>();
-    SPAIC_CHECK(r.nu == 0 || (of[0] == 0 && of[r.nu] == nnz), InvalidArgument, "offsets", "offsets must start at 0 and end at ", nnz);
+    SPAIC_CHECK(r.nu == 0 || (of[0] == 0 && of[r.nu] == nnz), InvalidArgument, "offsets",
+                "offsets must start at 0 and end at ", nnz);
     for (i64 j = 0; j < r.nu; ++j) {
-      SPAIC_CHECK(ro[j] >= 0 && ro[j] < param.shape[0], InvalidArgument, "rows", "row index ", ro[j], " is out of range [0, ",
-                  param.shape[0], ")");
+      SPAIC_CHECK(ro[j] >= 0 && ro[j] < param.shape[0], InvalidArgument, "rows", "row index ", ro[j],
+                  " is out of range [0, ", param.shape[0], ")");
       SPAIC_CHECK(of[j] < of[j + 1], InvalidArgument, "offsets", "offsets must be strictly increasing");
     }
     for (i64 k = 0; k < nnz; ++k) {
-      SPAIC_CHECK(od[k] >= 0 && od[k] < nnz, InvalidArgument, "order", "order entry ", od[k], " is out of range [0, ", nnz, ")");
+      SPAIC_CHECK(od[k] >= 0 && od[k] < nnz, InvalidArgument, "order", "order entry ", od[k], " is out of range [0, ",
+                  nnz, ")");
     }
   }
   r.rows = rows.ptr<std::int32_t>();
@@ -250,11 +267,13 @@ Napi::Value SparseAdamCheck(const Napi::CallbackInfo& info) {
   void* sp = scratch.storage ? scratch.raw() : nullptr;
   i64 first = -1;
   if (param.dtype == DType::F32) {
-    SPAIC_DISPATCH_TO(param.device(), first, sparse_adam_check<float>(c.p, param.ptr<float>(), c.values->ptr<float>(), c.r,
-                                                                    c.m->ptr<float>(), c.v->ptr<float>(), sp));
+    SPAIC_DISPATCH_TO(param.device(), first,
+                      sparse_adam_check<float>(c.p, param.ptr<float>(), c.values->ptr<float>(), c.r, c.m->ptr<float>(),
+                                               c.v->ptr<float>(), sp));
   } else {
-    SPAIC_DISPATCH_TO(param.device(), first, sparse_adam_check<double>(c.p, param.ptr<double>(), c.values->ptr<double>(), c.r,
-                                                                     c.m->ptr<double>(), c.v->ptr<double>(), sp));
+    SPAIC_DISPATCH_TO(param.device(), first,
+                      sparse_adam_check<double>(c.p, param.ptr<double>(), c.values->ptr<double>(), c.r,
+                                                c.m->ptr<double>(), c.v->ptr<double>(), sp));
   }
   return Napi::Number::New(info.Env(), static_cast<double>(first));
 }

@@ -1,8 +1,9 @@
 // binding/program.cpp - the program executor (spaic/program.h) behind a handle:
 //
 //   programCreate(desc, device) -> handle        desc: { dtype, dt, batch, seedLo, seedHi, offset,
-//                                                        slots: [{ name, shape, batched, dtype, kind, init, lo, hi, perStep }],
-//                                                        ops:   [{ type, owner, phase, refs: { role: [slot, cur, mode] },
+//                                                        slots: [{ name, shape, batched, dtype, kind, init, lo, hi,
+//                                                        perStep }], ops:   [{ type, owner, phase, refs: { role: [slot,
+//                                                        cur, mode] },
 //                                                                  num: { k: number }, str: { k: string } }] }
 //   programRun(handle, steps, batch, inputs: [[slot, tensor], ...], skip: boolean[]) -> Promise<void>
 //   programRead(handle, slot) -> tensor (a copy)      programWrite(handle, slot, tensor)
@@ -90,8 +91,8 @@ SlotDesc parse_slot(const Napi::Object& o, size_t i) {
   SPAIC_CHECK(kind == std::floor(kind) && kind >= 0 && kind <= 4, InvalidArgument, s.name, "unknown slot kind ", kind);
   s.kind = static_cast<SlotKind>(static_cast<int>(kind));
   Napi::Value init = o.Get("init");
-  SPAIC_CHECK(init.IsTypedArray() && init.As<Napi::TypedArray>().TypedArrayType() == napi_float64_array, InvalidArgument,
-              s.name, "slot '", s.name, "': init must be a Float64Array");
+  SPAIC_CHECK(init.IsTypedArray() && init.As<Napi::TypedArray>().TypedArrayType() == napi_float64_array,
+              InvalidArgument, s.name, "slot '", s.name, "': init must be a Float64Array");
   Napi::Float64Array f = init.As<Napi::Float64Array>();
   s.init.assign(f.Data(), f.Data() + f.ElementLength());
   Napi::Value lo = o.Get("lo"), hi = o.Get("hi");
@@ -127,12 +128,13 @@ OpDesc parse_op(const Napi::Object& o, size_t i, size_t nslots) {
     Napi::Array a = v.As<Napi::Array>();
     SlotRef r;
     const double slot = a.Get(0u).As<Napi::Number>().DoubleValue();
-    SPAIC_CHECK(slot == std::floor(slot) && slot >= 0 && slot < static_cast<double>(nslots), InvalidArgument, d.owner, where,
-                ".refs.", role, ": bad slot index ", slot);
+    SPAIC_CHECK(slot == std::floor(slot) && slot >= 0 && slot < static_cast<double>(nslots), InvalidArgument, d.owner,
+                where, ".refs.", role, ": bad slot index ", slot);
     r.slot = static_cast<int>(slot);
     r.cur = a.Get(1u).ToBoolean().Value();
     const double mode = a.Get(2u).As<Napi::Number>().DoubleValue();
-    SPAIC_CHECK(mode >= -1 && mode <= 2 && mode == std::floor(mode), InvalidArgument, d.owner, where, ".refs.", role, ": bad mode");
+    SPAIC_CHECK(mode >= -1 && mode <= 2 && mode == std::floor(mode), InvalidArgument, d.owner, where, ".refs.", role,
+                ": bad mode");
     r.mode = static_cast<WriteMode>(static_cast<int>(mode));
     d.refs[role] = r;
   }
@@ -173,7 +175,8 @@ Napi::Value ProgramCreate(const Napi::CallbackInfo& info) {
   d.dtype = dtype_code(field_num(o, "dtype", "spec"), "dtype");
   d.dt = field_num(o, "dt", "spec");
   d.batch = static_cast<i64>(field_num(o, "batch", "spec"));
-  const double lo = field_num(o, "seedLo", "spec"), hi = field_num(o, "seedHi", "spec"), off = field_num(o, "offset", "spec");
+  const double lo = field_num(o, "seedLo", "spec"), hi = field_num(o, "seedHi", "spec"),
+               off = field_num(o, "offset", "spec");
   d.rng.seed = (static_cast<std::uint64_t>(hi) << 32) | static_cast<std::uint64_t>(lo);
   d.rng.offset = static_cast<std::uint64_t>(off);
   Napi::Array slots = field_arr(o, "slots", "spec");
@@ -215,7 +218,8 @@ Napi::Value ProgramRun(const Napi::CallbackInfo& info) {
   for (uint32_t i = 0; i < slots.Length(); ++i) {
     RunInput ri;
     ri.slot = static_cast<int>(slots.Get(i).As<Napi::Number>().Int32Value());
-    SPAIC_CHECK(ri.slot >= 0 && ri.slot < static_cast<int>(p.desc().slots.size()), InvalidArgument, "inputs", "unknown slot ", ri.slot);
+    SPAIC_CHECK(ri.slot >= 0 && ri.slot < static_cast<int>(p.desc().slots.size()), InvalidArgument, "inputs",
+                "unknown slot ", ri.slot);
     ri.data = tensor_arg(info, 5 + i, p.desc().slots[static_cast<std::size_t>(ri.slot)].name.c_str());
     a.inputs.push_back(ri);
   }
@@ -247,8 +251,8 @@ Napi::Value ProgramWrite(const Napi::CallbackInfo& info) {
   Program& p = live(holder_arg(info, 0));
   const int slot = slot_arg(info, 1, p);
   const Tensor& src = tensor_arg(info, 2, "value");
-  SPAIC_CHECK(src.device() == p.device(), Device, "value", "Expected a tensor on ", p.device().name(), " but received one on ",
-              src.device().name());
+  SPAIC_CHECK(src.device() == p.device(), Device, "value", "Expected a tensor on ", p.device().name(),
+              " but received one on ", src.device().name());
   p.assign(slot, src);
   if (p.device().is_cuda()) gpu::synchronize(p.device().index);
   return info.Env().Undefined();
@@ -265,7 +269,8 @@ Napi::Value ProgramShape(const Napi::CallbackInfo& info) {
   Program& p = live(holder_arg(info, 0));
   const std::vector<i64> s = p.runtime_shape(slot_arg(info, 1, p));
   Napi::Array a = Napi::Array::New(info.Env(), s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) a.Set(static_cast<uint32_t>(i), Napi::Number::New(info.Env(), static_cast<double>(s[i])));
+  for (std::size_t i = 0; i < s.size(); ++i)
+    a.Set(static_cast<uint32_t>(i), Napi::Number::New(info.Env(), static_cast<double>(s[i])));
   return a;
 }
 

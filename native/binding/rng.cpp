@@ -61,8 +61,8 @@ RngCall parse(const Napi::CallbackInfo& info, Kind kind) {
       break;
     case Kind::Bits: {
       const i64 bits = int_arg(info, 3, "bits");
-      SPAIC_CHECK(bits >= 0 && bits <= 31, InvalidArgument, "bits", "Expected an integer in [0, 31] for bits but received ",
-                  bits);
+      SPAIC_CHECK(bits >= 0 && bits <= 31, InvalidArgument, "bits",
+                  "Expected an integer in [0, 31] for bits but received ", bits);
       c.bits = static_cast<int>(bits);
       c.out = tensor_arg(info, 4, "out");
       check_dtype(c.out, DType::I32, "out");

@@ -63,7 +63,8 @@ struct OnlineCall {
   Device device() const { return w.device(); }
   template <typename T>
   void run_t() const {
-    online_step<T>(w.device(), p, s_pre.ptr<T>(), s_post.ptr<T>(), x_pre.ptr<T>(), x_post.ptr<T>(), w.ptr<T>(), dw.ptr<T>());
+    online_step<T>(w.device(), p, s_pre.ptr<T>(), s_post.ptr<T>(), x_pre.ptr<T>(), x_post.ptr<T>(), w.ptr<T>(),
+                   dw.ptr<T>());
   }
   void run() const { w.dtype == DType::F32 ? run_t<float>() : run_t<double>(); }
   Napi::Value result(Napi::Env env) const { return env.Undefined(); }
@@ -108,8 +109,8 @@ struct MetaCall {
   Device device() const { return w.device(); }
   template <typename T>
   void run_t() const {
-    meta_step<T>(w.device(), p, s_pre.ptr<T>(), s_post.ptr<T>(), x_pre.ptr<T>(), x_post.ptr<T>(), w.ptr<T>(), w_mean.ptr<T>(),
-                 aw_mean.ptr<T>(), dw.ptr<T>());
+    meta_step<T>(w.device(), p, s_pre.ptr<T>(), s_post.ptr<T>(), x_pre.ptr<T>(), x_post.ptr<T>(), w.ptr<T>(),
+                 w_mean.ptr<T>(), aw_mean.ptr<T>(), dw.ptr<T>());
   }
   void run() const { w.dtype == DType::F32 ? run_t<float>() : run_t<double>(); }
   Napi::Value result(Napi::Env env) const { return env.Undefined(); }
@@ -213,8 +214,9 @@ struct RstdpCall {
   Device device() const { return w.device(); }
   template <typename T>
   void run_t() const {
-    rstdp_step<T>(w.device(), p, s_pre.ptr<T>(), s_post.ptr<T>(), ptr_or_null<T>(r.t), p_plus.ptr<T>(), p_minus.ptr<T>(),
-                  e.ptr<T>(), ptr_or_null<T>(et), w.ptr<T>(), ptr_or_null<T>(s_pre_prev), ptr_or_null<T>(s_post_prev));
+    rstdp_step<T>(w.device(), p, s_pre.ptr<T>(), s_post.ptr<T>(), ptr_or_null<T>(r.t), p_plus.ptr<T>(),
+                  p_minus.ptr<T>(), e.ptr<T>(), ptr_or_null<T>(et), w.ptr<T>(), ptr_or_null<T>(s_pre_prev),
+                  ptr_or_null<T>(s_post_prev));
   }
   void run() const { w.dtype == DType::F32 ? run_t<float>() : run_t<double>(); }
   Napi::Value result(Napi::Env env) const { return env.Undefined(); }
@@ -246,8 +248,8 @@ struct IntStepCall {
     Napi::Object o = obj_arg(info, 7, "options");
     auto int_field = [&](const char* key, const char* param, std::int64_t lo, std::int64_t hi) {
       double v = finite_field(o, key, param);
-      SPAIC_CHECK(v == std::floor(v) && v >= static_cast<double>(lo) && v <= static_cast<double>(hi), InvalidArgument, param,
-                  "Expected an integer in [", lo, ", ", hi, "] for ", param, " but received ", v);
+      SPAIC_CHECK(v == std::floor(v) && v >= static_cast<double>(lo) && v <= static_cast<double>(hi), InvalidArgument,
+                  param, "Expected an integer in [", lo, ", ", hi, "] for ", param, " but received ", v);
       return static_cast<std::int64_t>(v);
     };
     const std::int64_t i32max = 2147483647;
@@ -272,8 +274,8 @@ struct IntStepCall {
   }
   Device device() const { return w.device(); }
   void run() const {
-    int_stdp_step(w.device(), p, s_pre.ptr<i32>(), s_post.ptr<i32>(), thresh.ptr<i32>(), draws ? draws->ptr<i32>() : nullptr,
-                  x_pre.ptr<i32>(), x_post.ptr<i32>(), w.ptr<i32>());
+    int_stdp_step(w.device(), p, s_pre.ptr<i32>(), s_post.ptr<i32>(), thresh.ptr<i32>(),
+                  draws ? draws->ptr<i32>() : nullptr, x_pre.ptr<i32>(), x_post.ptr<i32>(), w.ptr<i32>());
   }
   Napi::Value result(Napi::Env env) const { return env.Undefined(); }
 };

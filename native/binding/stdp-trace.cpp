@@ -64,8 +64,8 @@ void check_like(const Tensor& t, const Tensor& ref, const char* name, const char
 }
 
 void weight_dims(const Tensor& w, const char* name, i64* n_post, i64* n_pre) {
-  SPAIC_CHECK(w.shape.size() == 2, Shape, name, "Expected a 2-D [N_post, N_pre] tensor for ", name, " but received shape ",
-              shape_str(w.shape));
+  SPAIC_CHECK(w.shape.size() == 2, Shape, name, "Expected a 2-D [N_post, N_pre] tensor for ", name,
+              " but received shape ", shape_str(w.shape));
   *n_post = w.shape[0];
   *n_pre = w.shape[1];
 }
@@ -82,7 +82,8 @@ Reward reward_arg(const Napi::CallbackInfo& info, size_t i, const Tensor& like, 
   SPAIC_CHECK(i < info.Length(), InvalidArgument, "reward", "missing argument reward");
   if (info[i].IsNumber()) {
     r.value = info[i].As<Napi::Number>().DoubleValue();
-    SPAIC_CHECK(std::isfinite(r.value), InvalidArgument, "reward", "Expected a finite number for reward but received ", r.value);
+    SPAIC_CHECK(std::isfinite(r.value), InvalidArgument, "reward", "Expected a finite number for reward but received ",
+                r.value);
     return r;
   }
   r.t = tensor_arg(info, i, "reward");
@@ -184,7 +185,8 @@ struct IntTraceCall {
     c.p.decay = int_arg(info, 2, "decay");
     c.p.shift = static_cast<int>(int_arg(info, 3, "shift"));
     c.p.value = static_cast<i32>(int_arg(info, 4, "value"));
-    SPAIC_CHECK(c.p.decay >= 0 && c.p.decay < (std::int64_t(1) << 31), InvalidArgument, "decay", "Expected 0 <= decay < 2^31");
+    SPAIC_CHECK(c.p.decay >= 0 && c.p.decay < (std::int64_t(1) << 31), InvalidArgument, "decay",
+                "Expected 0 <= decay < 2^31");
     SPAIC_CHECK(c.p.shift >= 0 && c.p.shift <= 31, InvalidArgument, "shift", "Expected 0 <= shift <= 31");
     c.p.n = c.x.numel();
     return c;
@@ -204,12 +206,21 @@ struct DwCall {
 
   static void gain_strides(const Tensor& g, const char* name, i64 batch, i64 n_post, i64* sb, i64* sj) {
     const auto& s = g.shape;
-    if (g.numel() == 1) { *sb = 0; *sj = 0; }
-    else if ((s.size() == 1 && s[0] == batch) || (s.size() == 2 && s[0] == batch && s[1] == 1)) { *sb = 1; *sj = 0; }
-    else if ((s.size() == 1 && s[0] == n_post) || (s.size() == 2 && s[0] == 1 && s[1] == n_post)) { *sb = 0; *sj = 1; }
-    else if (s.size() == 2 && s[0] == batch && s[1] == n_post) { *sb = n_post; *sj = 1; }
-    else SPAIC_FAIL(Shape, name, "Expected one element, [B], [B, 1], [N_post], [1, N_post] or [B, N_post] for ", name,
-                    " but received shape ", shape_str(s));
+    if (g.numel() == 1) {
+      *sb = 0;
+      *sj = 0;
+    } else if ((s.size() == 1 && s[0] == batch) || (s.size() == 2 && s[0] == batch && s[1] == 1)) {
+      *sb = 1;
+      *sj = 0;
+    } else if ((s.size() == 1 && s[0] == n_post) || (s.size() == 2 && s[0] == 1 && s[1] == n_post)) {
+      *sb = 0;
+      *sj = 1;
+    } else if (s.size() == 2 && s[0] == batch && s[1] == n_post) {
+      *sb = n_post;
+      *sj = 1;
+    } else
+      SPAIC_FAIL(Shape, name, "Expected one element, [B], [B, 1], [N_post], [1, N_post] or [B, N_post] for ", name,
+                 " but received shape ", shape_str(s));
   }
 
   static DwCall parse(const Napi::CallbackInfo& info) {
@@ -236,7 +247,8 @@ struct DwCall {
       check_like(t, c.dw, names[k], "dw");
       const i64 b = batch_of(t, width[k], names[k]);
       if (c.p.batch < 0) c.p.batch = b;
-      SPAIC_CHECK(b == c.p.batch, Shape, names[k], "batch of ", names[k], " is ", b, " but another input has ", c.p.batch);
+      SPAIC_CHECK(b == c.p.batch, Shape, names[k], "batch of ", names[k], " is ", b, " but another input has ",
+                  c.p.batch);
     }
     if (c.p.batch < 0) c.p.batch = 1;
     c.g_post = opt_tensor(info, 6, "gPost");
@@ -256,12 +268,13 @@ struct DwCall {
   void run_t() {
     const Device dev = dw.device();
     if (dev.is_cpu()) {
-      taken = cpu::stdp_dw<T>(p, ptr_or_null<T>(s_post), ptr_or_null<T>(x_pre), ptr_or_null<T>(x_post), ptr_or_null<T>(s_pre),
-                              ptr_or_null<T>(g_post), ptr_or_null<T>(g_pre), dw.ptr<T>());
+      taken = cpu::stdp_dw<T>(p, ptr_or_null<T>(s_post), ptr_or_null<T>(x_pre), ptr_or_null<T>(x_post),
+                              ptr_or_null<T>(s_pre), ptr_or_null<T>(g_post), ptr_or_null<T>(g_pre), dw.ptr<T>());
     } else {
       use_device(dev);
       SPAIC_CUDA_ONLY(taken = cuda::stdp_dw<T>(p, ptr_or_null<T>(s_post), ptr_or_null<T>(x_pre), ptr_or_null<T>(x_post),
-                                               ptr_or_null<T>(s_pre), ptr_or_null<T>(g_post), ptr_or_null<T>(g_pre), dw.ptr<T>()));
+                                               ptr_or_null<T>(s_pre), ptr_or_null<T>(g_post), ptr_or_null<T>(g_pre),
+                                               dw.ptr<T>()));
     }
   }
   void run() {
@@ -284,8 +297,8 @@ struct ApplyCall {
     c.dw = opt_tensor(info, 1, "dw");
     if (c.dw) {
       check_like(*c.dw, c.w, "dw", "w");
-      SPAIC_CHECK(c.dw->shape == c.w.shape, Shape, "dw", "Expected shape ", shape_str(c.w.shape), " for dw but received ",
-                  shape_str(c.dw->shape));
+      SPAIC_CHECK(c.dw->shape == c.w.shape, Shape, "dw", "Expected shape ", shape_str(c.w.shape),
+                  " for dw but received ", shape_str(c.dw->shape));
     }
     Napi::Object o = obj_arg(info, 2, "options");
     c.p.dw_scale = finite_field_or(o, "dwScale", 1.0, "options.dwScale");
@@ -295,7 +308,8 @@ struct ApplyCall {
     c.p.zero_rows_nan = bool_field_or(o, "zeroRowsNan", false, "options.zeroRowsNan");
     c.p.lo = bound_field(o, "lo", -INFINITY, "options.lo");
     c.p.hi = bound_field(o, "hi", INFINITY, "options.hi");
-    SPAIC_CHECK(c.p.lo <= c.p.hi, InvalidArgument, "options.lo", "Expected lo <= hi but received lo = ", c.p.lo, ", hi = ", c.p.hi);
+    SPAIC_CHECK(c.p.lo <= c.p.hi, InvalidArgument, "options.lo", "Expected lo <= hi but received lo = ", c.p.lo,
+                ", hi = ", c.p.hi);
     c.p.clamp = std::isfinite(c.p.lo) || std::isfinite(c.p.hi);
     return c;
   }
@@ -319,7 +333,8 @@ struct RewardCall {
     weight_dims(c.w, "w", &c.p.n_post, &c.p.n_pre);
     c.e = tensor_arg(info, 1, "e");
     check_like(c.e, c.w, "e", "w");
-    SPAIC_CHECK(c.e.shape == c.w.shape, Shape, "e", "Expected shape ", shape_str(c.w.shape), " for e but received ", shape_str(c.e.shape));
+    SPAIC_CHECK(c.e.shape == c.w.shape, Shape, "e", "Expected shape ", shape_str(c.w.shape), " for e but received ",
+                shape_str(c.e.shape));
     c.r = reward_arg(info, 2, c.w, 1, c.p.n_post, true, false, false);
     c.p.lr = num_arg(info, 3, "lr");
     SPAIC_CHECK(std::isfinite(c.p.lr), InvalidArgument, "lr", "Expected a finite number for lr");
@@ -329,8 +344,10 @@ struct RewardCall {
   }
   Device device() const { return w.device(); }
   void run() const {
-    if (w.dtype == DType::F32) SPAIC_DISPATCH(w.device(), apply_reward<float>(p, w.ptr<float>(), e.ptr<float>(), ptr_or_null<float>(r.t)));
-    else SPAIC_DISPATCH(w.device(), apply_reward<double>(p, w.ptr<double>(), e.ptr<double>(), ptr_or_null<double>(r.t)));
+    if (w.dtype == DType::F32)
+      SPAIC_DISPATCH(w.device(), apply_reward<float>(p, w.ptr<float>(), e.ptr<float>(), ptr_or_null<float>(r.t)));
+    else
+      SPAIC_DISPATCH(w.device(), apply_reward<double>(p, w.ptr<double>(), e.ptr<double>(), ptr_or_null<double>(r.t)));
   }
   Napi::Value result(Napi::Env env) const { return env.Undefined(); }
 };
@@ -348,14 +365,16 @@ struct EtraceCall {
     weight_dims(c.et, "et", &c.p.n_post, &c.p.n_pre);
     c.e = tensor_arg(info, 1, "e");
     check_like(c.e, c.et, "e", "et");
-    SPAIC_CHECK(c.e.shape == c.et.shape, Shape, "e", "Expected shape ", shape_str(c.et.shape), " for e but received ", shape_str(c.e.shape));
+    SPAIC_CHECK(c.e.shape == c.et.shape, Shape, "e", "Expected shape ", shape_str(c.et.shape), " for e but received ",
+                shape_str(c.e.shape));
     Napi::Object o = obj_arg(info, 2, "options");
     c.p.d_e = finite_field(o, "dE", "options.dE");
     c.p.m_e = finite_field(o, "mE", "options.mE");
     c.w = opt_tensor(info, 3, "w");
     if (c.w) {
       check_like(*c.w, c.et, "w", "et");
-      SPAIC_CHECK(c.w->shape == c.et.shape, Shape, "w", "Expected shape ", shape_str(c.et.shape), " for w but received ", shape_str(c.w->shape));
+      SPAIC_CHECK(c.w->shape == c.et.shape, Shape, "w", "Expected shape ", shape_str(c.et.shape),
+                  " for w but received ", shape_str(c.w->shape));
       c.p.apply = true;
       c.r = reward_arg(info, 4, c.et, 1, c.p.n_post, true, false, false);
       c.p.shape = c.r.shape;
@@ -368,9 +387,11 @@ struct EtraceCall {
   Device device() const { return et.device(); }
   void run() const {
     if (et.dtype == DType::F32)
-      SPAIC_DISPATCH(et.device(), eligibility_trace<float>(p, et.ptr<float>(), e.ptr<float>(), ptr_or_null<float>(w), ptr_or_null<float>(r.t)));
+      SPAIC_DISPATCH(et.device(), eligibility_trace<float>(p, et.ptr<float>(), e.ptr<float>(), ptr_or_null<float>(w),
+                                                           ptr_or_null<float>(r.t)));
     else
-      SPAIC_DISPATCH(et.device(), eligibility_trace<double>(p, et.ptr<double>(), e.ptr<double>(), ptr_or_null<double>(w), ptr_or_null<double>(r.t)));
+      SPAIC_DISPATCH(et.device(), eligibility_trace<double>(p, et.ptr<double>(), e.ptr<double>(),
+                                                            ptr_or_null<double>(w), ptr_or_null<double>(r.t)));
   }
   Napi::Value result(Napi::Env env) const { return env.Undefined(); }
 };

@@ -47,23 +47,25 @@ SurrogateJob parse_common(const Napi::CallbackInfo& info, size_t first_param, bo
   j.n = j.x.shape.back();
   j.rows = j.n > 0 ? j.x.numel() / j.n : 0;
   j.alpha = num_arg(info, first_param, "alpha");
-  SPAIC_CHECK(std::isfinite(j.alpha), InvalidArgument, "alpha", "Expected a finite number for alpha but received ", j.alpha);
+  SPAIC_CHECK(std::isfinite(j.alpha), InvalidArgument, "alpha", "Expected a finite number for alpha but received ",
+              j.alpha);
   if (const Tensor* a = opt_tensor(info, first_param + 1, "alpha")) {
     check_vec(*a, j.x, j.n, "alpha");
     j.alpha_vec = *a;
     j.has_alpha_vec = true;
   }
   j.threshold = num_arg(info, first_param + 2, "threshold");
-  SPAIC_CHECK(std::isfinite(j.threshold), InvalidArgument, "threshold", "Expected a finite number for threshold but received ",
-              j.threshold);
+  SPAIC_CHECK(std::isfinite(j.threshold), InvalidArgument, "threshold",
+              "Expected a finite number for threshold but received ", j.threshold);
   if (const Tensor* th = opt_tensor(info, first_param + 3, "threshold")) {
     check_vec(*th, j.x, j.n, "threshold");
     j.threshold_vec = *th;
     j.has_threshold_vec = true;
   }
   j.normalized = bool_arg(info, first_param + 4, "normalized");
-  SPAIC_CHECK(!j.normalized || j.kind == static_cast<int>(Surrogate::STCA) || j.kind == static_cast<int>(Surrogate::STBP),
-              InvalidArgument, "normalized", "the normalised variant exists for STCA and STBP only");
+  SPAIC_CHECK(
+      !j.normalized || j.kind == static_cast<int>(Surrogate::STCA) || j.kind == static_cast<int>(Surrogate::STBP),
+      InvalidArgument, "normalized", "the normalised variant exists for STCA and STBP only");
   (void)backward;
   return j;
 }
@@ -84,18 +86,21 @@ SurrogateCall<T> make_call(const SurrogateJob& j) {
 
 void run_forward(const SurrogateJob& j) {
   const Device dev = j.x.device();
-  if (j.x.dtype == DType::F32) SPAIC_DISPATCH(dev, surrogate_forward<float>(make_call<float>(j), j.x.ptr<float>(), j.out.ptr<float>()));
+  if (j.x.dtype == DType::F32)
+    SPAIC_DISPATCH(dev, surrogate_forward<float>(make_call<float>(j), j.x.ptr<float>(), j.out.ptr<float>()));
   else SPAIC_DISPATCH(dev, surrogate_forward<double>(make_call<double>(j), j.x.ptr<double>(), j.out.ptr<double>()));
 }
 
 void run_backward(const SurrogateJob& j) {
   const Device dev = j.x.device();
   if (j.x.dtype == DType::F32) {
-    SPAIC_DISPATCH(dev, surrogate_backward<float>(make_call<float>(j), j.x.ptr<float>(), j.upstream.ptr<float>(), j.out.ptr<float>(),
-                                                  j.has_grad_alpha ? j.grad_alpha.ptr<float>() : nullptr));
+    SPAIC_DISPATCH(
+        dev, surrogate_backward<float>(make_call<float>(j), j.x.ptr<float>(), j.upstream.ptr<float>(),
+                                       j.out.ptr<float>(), j.has_grad_alpha ? j.grad_alpha.ptr<float>() : nullptr));
   } else {
-    SPAIC_DISPATCH(dev, surrogate_backward<double>(make_call<double>(j), j.x.ptr<double>(), j.upstream.ptr<double>(), j.out.ptr<double>(),
-                                                   j.has_grad_alpha ? j.grad_alpha.ptr<double>() : nullptr));
+    SPAIC_DISPATCH(
+        dev, surrogate_backward<double>(make_call<double>(j), j.x.ptr<double>(), j.upstream.ptr<double>(),
+                                        j.out.ptr<double>(), j.has_grad_alpha ? j.grad_alpha.ptr<double>() : nullptr));
   }
 }
 

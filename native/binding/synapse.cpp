@@ -25,7 +25,8 @@ bool opt_tensor(const Napi::CallbackInfo& info, size_t i, const char* name, Tens
 
 WeightLayout layout_arg(const Napi::CallbackInfo& info, size_t i) {
   const i64 v = int_arg(info, i, "layout");
-  SPAIC_CHECK(v == 0 || v == 1, InvalidArgument, "layout", "Expected layout 0 (post_pre) or 1 (pre_post) but received ", v);
+  SPAIC_CHECK(v == 0 || v == 1, InvalidArgument, "layout", "Expected layout 0 (post_pre) or 1 (pre_post) but received ",
+              v);
   return static_cast<WeightLayout>(v);
 }
 
@@ -72,8 +73,8 @@ Forward parse_forward(const Napi::CallbackInfo& info) {
   f.out = tensor_arg(info, 3, "out");
   f.p.layout = layout_arg(info, 4);
   const i64 mode = int_arg(info, 5, "mode");
-  SPAIC_CHECK(mode >= 0 && mode <= 2, InvalidArgument, "mode", "Expected mode 0 (dense), 1 (event) or 2 (auto) but received ",
-              mode);
+  SPAIC_CHECK(mode >= 0 && mode <= 2, InvalidArgument, "mode",
+              "Expected mode 0 (dense), 1 (event) or 2 (auto) but received ", mode);
   f.p.mode = static_cast<SynapseMode>(mode);
   f.p.crossover = num_arg(info, 6, "crossover");
   SPAIC_CHECK(std::isfinite(f.p.crossover), InvalidArgument, "crossover", "Expected a finite crossover");
@@ -88,8 +89,8 @@ Forward parse_forward(const Napi::CallbackInfo& info) {
   if (f.has_bias) {
     check_dtype(f.bias, f.w.dtype, "bias");
     check_same_device(f.w, "weight", f.bias, "bias");
-    SPAIC_CHECK(f.bias.shape.size() == 1 && f.bias.shape[0] == f.p.n_post, Shape, "bias", "Expected shape [", f.p.n_post,
-                "] for bias but received ", shape_str(f.bias.shape));
+    SPAIC_CHECK(f.bias.shape.size() == 1 && f.bias.shape[0] == f.p.n_post, Shape, "bias", "Expected shape [",
+                f.p.n_post, "] for bias but received ", shape_str(f.bias.shape));
   }
   f.ws_bytes = synapse_forward_workspace(f.p, f.s.dtype == DType::U8, dtype_size(f.w.dtype)).bytes;
   if (f.w.device().is_cuda()) f.ws = make_tensor(DType::U8, {static_cast<i64>(f.ws_bytes)}, f.w.device(), false);
@@ -103,7 +104,8 @@ SynapseMode forward_ts(const Forward& f) {
   if (dev.is_cpu())
     return cpu::synapse_forward<T, S>(f.p, f.s.ptr<S>(), f.w.ptr<T>(), bias, f.out.ptr<T>(), host_scratch(f.ws_bytes));
   use_device(dev);
-  SPAIC_CUDA_ONLY(return cuda::synapse_forward<T, S>(f.p, f.s.ptr<S>(), f.w.ptr<T>(), bias, f.out.ptr<T>(), f.ws.raw()));
+  SPAIC_CUDA_ONLY(
+      return cuda::synapse_forward<T, S>(f.p, f.s.ptr<S>(), f.w.ptr<T>(), bias, f.out.ptr<T>(), f.ws.raw()));
 }
 
 template <typename T>
@@ -152,12 +154,14 @@ Backward parse_backward(const Napi::CallbackInfo& info) {
   b.p.accumulate = bool_arg(info, 7, "accumulate");
   if (info.Length() > 8 && !info[8].IsUndefined()) {
     const i64 mode = int_arg(info, 8, "mode");
-    SPAIC_CHECK(mode >= 0 && mode <= 2, InvalidArgument, "mode", "Expected mode 0 (dense), 1 (event) or 2 (auto) but received ", mode);
+    SPAIC_CHECK(mode >= 0 && mode <= 2, InvalidArgument, "mode",
+                "Expected mode 0 (dense), 1 (event) or 2 (auto) but received ", mode);
     b.p.mode = static_cast<SynapseMode>(mode);
   }
   if (info.Length() > 9 && !info[9].IsUndefined()) {
     b.p.crossover = num_arg(info, 9, "crossover");
-    SPAIC_CHECK(b.p.crossover >= -1.0 && b.p.crossover <= 1.0, InvalidArgument, "crossover", "Expected crossover in [0, 1]");
+    SPAIC_CHECK(b.p.crossover >= -1.0 && b.p.crossover <= 1.0, InvalidArgument, "crossover",
+                "Expected crossover in [0, 1]");
   }
   check_float(b.w, "weight");
   check_spikes(b.s, b.w, "spikes");
@@ -180,8 +184,8 @@ Backward parse_backward(const Napi::CallbackInfo& info) {
   if (b.has_gb) {
     check_dtype(b.gb, b.w.dtype, "gradBias");
     check_same_device(b.w, "weight", b.gb, "gradBias");
-    SPAIC_CHECK(b.gb.shape.size() == 1 && b.gb.shape[0] == b.p.n_post, Shape, "gradBias", "Expected shape [", b.p.n_post,
-                "] for gradBias but received ", shape_str(b.gb.shape));
+    SPAIC_CHECK(b.gb.shape.size() == 1 && b.gb.shape[0] == b.p.n_post, Shape, "gradBias", "Expected shape [",
+                b.p.n_post, "] for gradBias but received ", shape_str(b.gb.shape));
   }
   b.ws_bytes = synapse_backward_workspace(b.p, b.s.dtype == DType::U8, dtype_size(b.w.dtype)).bytes;
   if (b.w.device().is_cuda()) b.ws = make_tensor(DType::U8, {static_cast<i64>(b.ws_bytes)}, b.w.device(), false);
@@ -195,8 +199,8 @@ void backward_t(const Backward& b) {
   T* gb = b.has_gb ? b.gb.ptr<T>() : nullptr;
   void* ws = b.w.device().is_cpu() ? host_scratch(b.ws_bytes) : b.ws.raw();
   if (b.s.dtype == DType::U8)
-    SPAIC_DISPATCH(b.w.device(), synapse_backward<T, std::uint8_t>(b.p, b.g.ptr<T>(), b.s.ptr<std::uint8_t>(), b.w.ptr<T>(),
-                                                                   gw, gs, gb, ws));
+    SPAIC_DISPATCH(b.w.device(), synapse_backward<T, std::uint8_t>(b.p, b.g.ptr<T>(), b.s.ptr<std::uint8_t>(),
+                                                                   b.w.ptr<T>(), gw, gs, gb, ws));
   else
     SPAIC_DISPATCH(b.w.device(), synapse_backward<T, T>(b.p, b.g.ptr<T>(), b.s.ptr<T>(), b.w.ptr<T>(), gw, gs, gb, ws));
 }
@@ -227,8 +231,10 @@ Napi::Value Transpose2d(const Napi::CallbackInfo& info) {
   check_same_device(a, "a", out, "out");
   SPAIC_CHECK(a.shape.size() == 2, Shape, "a", "Expected a 2-D tensor for a but received shape ", shape_str(a.shape));
   const std::vector<i64> want{a.shape[1], a.shape[0]};
-  SPAIC_CHECK(out.shape == want, Shape, "out", "Expected shape ", shape_str(want), " for out but received ", shape_str(out.shape));
-  if (a.dtype == DType::F32) SPAIC_DISPATCH(a.device(), transpose<float>(a.ptr<float>(), out.ptr<float>(), a.shape[0], a.shape[1]));
+  SPAIC_CHECK(out.shape == want, Shape, "out", "Expected shape ", shape_str(want), " for out but received ",
+              shape_str(out.shape));
+  if (a.dtype == DType::F32)
+    SPAIC_DISPATCH(a.device(), transpose<float>(a.ptr<float>(), out.ptr<float>(), a.shape[0], a.shape[1]));
   else SPAIC_DISPATCH(a.device(), transpose<double>(a.ptr<double>(), out.ptr<double>(), a.shape[0], a.shape[1]));
   return info.Env().Undefined();
 }

@@ -15,15 +15,12 @@ namespace {
 class NativeTensor : public Napi::ObjectWrap<NativeTensor> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "NativeTensor",
-                       {InstanceMethod<&NativeTensor::Dispose>("dispose"),
-                        InstanceMethod<&NativeTensor::Write>("write"),
-                        InstanceMethod<&NativeTensor::Read>("read"),
-                        InstanceMethod<&NativeTensor::CopyFrom>("copyFrom"),
-                        InstanceMethod<&NativeTensor::Fill>("fill"),
-                        InstanceMethod<&NativeTensor::Reshape>("reshape"),
-                        InstanceMethod<&NativeTensor::Narrow>("narrow"),
-                        InstanceAccessor<&NativeTensor::Disposed>("disposed")});
+    return DefineClass(
+        env, "NativeTensor",
+        {InstanceMethod<&NativeTensor::Dispose>("dispose"), InstanceMethod<&NativeTensor::Write>("write"),
+         InstanceMethod<&NativeTensor::Read>("read"), InstanceMethod<&NativeTensor::CopyFrom>("copyFrom"),
+         InstanceMethod<&NativeTensor::Fill>("fill"), InstanceMethod<&NativeTensor::Reshape>("reshape"),
+         InstanceMethod<&NativeTensor::Narrow>("narrow"), InstanceAccessor<&NativeTensor::Disposed>("disposed")});
   }
 
   // new NativeTensor(dtype, shape, deviceIndex, zero)
@@ -169,8 +166,8 @@ class NativeTensor : public Napi::ObjectWrap<NativeTensor> {
       SPAIC_CHECK(!t.shape.empty(), Shape, "tensor", "narrow needs at least one dimension");
       const i64 start = int_arg(info, 0, "start");
       const i64 length = int_arg(info, 1, "length");
-      SPAIC_CHECK(start >= 0 && length >= 0 && start + length <= t.shape[0], InvalidArgument, "start",
-                  "rows [", start, ", ", start + length, ") are outside [0, ", t.shape[0], ")");
+      SPAIC_CHECK(start >= 0 && length >= 0 && start + length <= t.shape[0], InvalidArgument, "start", "rows [", start,
+                  ", ", start + length, ") are outside [0, ", t.shape[0], ")");
       const i64 row = t.shape[0] > 0 ? t.numel() / t.shape[0] : 0;
       t.offset += static_cast<std::size_t>(start * row) * dtype_size(t.dtype);
       t.shape[0] = length;

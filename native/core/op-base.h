@@ -51,7 +51,6 @@ inline double host_scalar(const Tensor& t) {
   return 0;
 }
 
-
 struct OpBase : ProgramOp {
   const OpDesc& d;
   Device dev;
@@ -108,13 +107,14 @@ class OpParams final : public params::Source {
   }
   [[noreturn]] void bad(const char* name, params::Check c, double v) override {
     const OpDesc& d = op_.d;
-    const char* what = c == params::Check::Int32 ? " must be an int32, got "
+    const char* what = c == params::Check::Int32   ? " must be an int32, got "
                        : c == params::Check::Bound ? " must be a number or null, got "
-                                                    : " must be a finite number, got ";
+                                                   : " must be a finite number, got ";
     SPAIC_FAIL(InvalidArgument, d.owner, "op '", d.type, "' of ", d.owner, ": ", name, what, v);
   }
   [[noreturn]] void bad_choice(const char* name, const char* const* choices, const std::string& v) override {
-    SPAIC_FAIL(InvalidArgument, op_.d.owner, op_.d.owner, ": ", name, " must be ", params::choice_list(choices), ", got '", v, "'");
+    SPAIC_FAIL(InvalidArgument, op_.d.owner, op_.d.owner, ": ", name, " must be ", params::choice_list(choices),
+               ", got '", v, "'");
   }
 
  private:
@@ -129,8 +129,8 @@ void OpBase::read_params(const params::Row<P> (&rows)[N], P& p) const {
 
 inline void check_slot_dtype(const Program& p, const SlotRef& r, DType want, const OpDesc& d, const char* role) {
   const SlotDesc& s = p.desc().slots[static_cast<std::size_t>(r.slot)];
-  SPAIC_CHECK(s.dtype == want, InvalidArgument, d.owner, "op '", d.type, "' of ", d.owner, ": its ", role, " slot '", s.name,
-              "' is ", dtype_name(s.dtype), ", expected ", dtype_name(want));
+  SPAIC_CHECK(s.dtype == want, InvalidArgument, d.owner, "op '", d.type, "' of ", d.owner, ": its ", role, " slot '",
+              s.name, "' is ", dtype_name(s.dtype), ", expected ", dtype_name(want));
 }
 
 inline i64 per_sample(const Program& p, const SlotRef& r) {

@@ -53,7 +53,8 @@ void fill_host(std::vector<unsigned char>& out, const std::vector<double>& init,
   out.resize(static_cast<std::size_t>(per * reps) * sizeof(H));
   H* h = reinterpret_cast<H*>(out.data());
   for (i64 r = 0; r < reps; ++r)
-    for (i64 k = 0; k < per; ++k) h[r * per + k] = static_cast<H>(init.size() == 1 ? init[0] : init[static_cast<std::size_t>(k)]);
+    for (i64 k = 0; k < per; ++k)
+      h[r * per + k] = static_cast<H>(init.size() == 1 ? init[0] : init[static_cast<std::size_t>(k)]);
 }
 
 // Writes `init` (one fill value, or `per` values repeated `reps` times) into t.
@@ -82,14 +83,16 @@ std::unique_ptr<ProgramOp> make_op(const OpDesc& d, Program& p) {
 // ---- Program
 
 Program::Program(const ProgramDesc& desc) : desc_(desc), rng_(desc.rng) {
-  SPAIC_CHECK(desc_.dtype == DType::F32 || desc_.dtype == DType::F64, InvalidArgument, "dtype", "program dtype must be float32 or float64");
-  SPAIC_CHECK(std::isfinite(desc_.dt) && desc_.dt > 0, InvalidArgument, "dt", "dt must be a finite number > 0, got ", desc_.dt);
+  SPAIC_CHECK(desc_.dtype == DType::F32 || desc_.dtype == DType::F64, InvalidArgument, "dtype",
+              "program dtype must be float32 or float64");
+  SPAIC_CHECK(std::isfinite(desc_.dt) && desc_.dt > 0, InvalidArgument, "dt", "dt must be a finite number > 0, got ",
+              desc_.dt);
   SPAIC_CHECK(desc_.batch >= 1, InvalidArgument, "batch", "batch must be >= 1");
   const int ns = static_cast<int>(desc_.slots.size());
   for (const SlotDesc& s : desc_.slots) {
     const i64 per = numel_of(s.shape);
-    SPAIC_CHECK(s.init.size() == 1 || static_cast<i64>(s.init.size()) == per, Shape, s.name, "slot '", s.name, "': ",
-                s.init.size(), " initial values for ", per, " elements");
+    SPAIC_CHECK(s.init.size() == 1 || static_cast<i64>(s.init.size()) == per, Shape, s.name, "slot '", s.name,
+                "': ", s.init.size(), " initial values for ", per, " elements");
   }
   // Slots written with set/add during the step need a working buffer.
   for (OpDesc& o : desc_.ops) {
@@ -100,8 +103,8 @@ Program::Program(const ProgramDesc& desc) : desc_(desc), rng_(desc.rng) {
         desc_.slots[static_cast<std::size_t>(r.slot)].double_buffer = true;
       if (r.ok() && r.mode != WriteMode::None) {
         const SlotKind k = desc_.slots[static_cast<std::size_t>(r.slot)].kind;
-        SPAIC_CHECK(k != SlotKind::Input && k != SlotKind::Const, InvalidArgument, o.owner, "op '", o.type, "' of ", o.owner,
-                    " writes the ", k == SlotKind::Input ? "input" : "constant", " slot '",
+        SPAIC_CHECK(k != SlotKind::Input && k != SlotKind::Const, InvalidArgument, o.owner, "op '", o.type, "' of ",
+                    o.owner, " writes the ", k == SlotKind::Input ? "input" : "constant", " slot '",
                     desc_.slots[static_cast<std::size_t>(r.slot)].name, "'");
       }
     }
@@ -163,8 +166,12 @@ void Program::reset_slot(int i) {
     switch (t.dtype) {
       case DType::F32: SPAIC_DISPATCH(desc_.device, fill<float>(t.ptr<float>(), static_cast<float>(v), n)); break;
       case DType::F64: SPAIC_DISPATCH(desc_.device, fill<double>(t.ptr<double>(), v, n)); break;
-      case DType::I32: SPAIC_DISPATCH(desc_.device, fill<std::int32_t>(t.ptr<std::int32_t>(), static_cast<std::int32_t>(v), n)); break;
-      case DType::U8: SPAIC_DISPATCH(desc_.device, fill<std::uint8_t>(t.ptr<std::uint8_t>(), static_cast<std::uint8_t>(v), n)); break;
+      case DType::I32:
+        SPAIC_DISPATCH(desc_.device, fill<std::int32_t>(t.ptr<std::int32_t>(), static_cast<std::int32_t>(v), n));
+        break;
+      case DType::U8:
+        SPAIC_DISPATCH(desc_.device, fill<std::uint8_t>(t.ptr<std::uint8_t>(), static_cast<std::uint8_t>(v), n));
+        break;
     }
     return;
   }
@@ -180,8 +187,8 @@ const Tensor& Program::committed(int slot) const {
 
 void Program::assign(int slot, const Tensor& src) {
   const Tensor& dst = committed(slot);
-  SPAIC_CHECK(desc_.slots[static_cast<std::size_t>(slot)].kind != SlotKind::Input, InvalidArgument, "name",
-              "slot '", desc_.slots[static_cast<std::size_t>(slot)].name, "' is an input: pass it to run()");
+  SPAIC_CHECK(desc_.slots[static_cast<std::size_t>(slot)].kind != SlotKind::Input, InvalidArgument, "name", "slot '",
+              desc_.slots[static_cast<std::size_t>(slot)].name, "' is an input: pass it to run()");
   SPAIC_CHECK(src.dtype == dst.dtype, InvalidArgument, "value", "Expected ", dtype_name(dst.dtype), " data for slot '",
               desc_.slots[static_cast<std::size_t>(slot)].name, "' but received ", dtype_name(src.dtype));
   SPAIC_CHECK(src.numel() == dst.numel(), Shape, "value", "Expected ", dst.numel(), " elements for slot '",
@@ -256,19 +263,22 @@ void Program::start_run(const RunArgs& a) {
   SPAIC_CHECK(a.batch >= 1, InvalidArgument, "inputs", "batch must be >= 1");
   SPAIC_CHECK(a.skip.empty() || a.skip.size() == ops_.size(), InvalidArgument, "skip", "one skip flag per op");
   for (const RunInput& in : a.inputs) {
-    SPAIC_CHECK(in.slot >= 0 && in.slot < static_cast<int>(rt_.size()), InvalidArgument, "inputs", "unknown input slot ", in.slot);
+    SPAIC_CHECK(in.slot >= 0 && in.slot < static_cast<int>(rt_.size()), InvalidArgument, "inputs",
+                "unknown input slot ", in.slot);
     const SlotDesc& s = desc_.slots[static_cast<std::size_t>(in.slot)];
     SPAIC_CHECK(s.kind == SlotKind::Input, InvalidArgument, s.name, "slot '", s.name, "' is not an input");
-    SPAIC_CHECK(in.data.device() == desc_.device, Device, s.name, "input '", s.name, "' is on ", in.data.device().name(),
-                ", the program on ", desc_.device.name());
-    SPAIC_CHECK(in.data.dtype == s.dtype, InvalidArgument, s.name, "input '", s.name, "' must be ", dtype_name(s.dtype));
+    SPAIC_CHECK(in.data.device() == desc_.device, Device, s.name, "input '", s.name, "' is on ",
+                in.data.device().name(), ", the program on ", desc_.device.name());
+    SPAIC_CHECK(in.data.dtype == s.dtype, InvalidArgument, s.name, "input '", s.name, "' must be ",
+                dtype_name(s.dtype));
     i64 want = numel_of(s.shape) * (s.batched ? a.batch : 1);
     if (s.per_step) {
       SPAIC_CHECK(in.data.shape.size() >= 2 && in.data.shape[1] >= a.steps, Shape, s.name, "input '", s.name,
                   "' needs [B, T >= ", a.steps, ", ...] frames");
       want *= in.data.shape[1];
     }
-    SPAIC_CHECK(in.data.numel() == want, Shape, s.name, "input '", s.name, "' holds ", in.data.numel(), " values, expected ", want);
+    SPAIC_CHECK(in.data.numel() == want, Shape, s.name, "input '", s.name, "' holds ", in.data.numel(),
+                " values, expected ", want);
   }
   ++clock_;
   if (a.batch != batch_) allocate(a.batch);
@@ -283,11 +293,19 @@ void Program::start_run(const RunArgs& a) {
       r.all_stamp = clock_;
       const Tensor& t = r.buf[r.committed];
       if (desc_.dtype == DType::F32 && s.dtype == DType::F32) {
-        if (s.has_lo) SPAIC_DISPATCH(desc_.device, binary_scalar<float>(BinaryOp::Max, t.ptr<float>(), static_cast<float>(s.lo), t.ptr<float>(), t.numel(), false));
-        if (s.has_hi) SPAIC_DISPATCH(desc_.device, binary_scalar<float>(BinaryOp::Min, t.ptr<float>(), static_cast<float>(s.hi), t.ptr<float>(), t.numel(), false));
+        if (s.has_lo)
+          SPAIC_DISPATCH(desc_.device, binary_scalar<float>(BinaryOp::Max, t.ptr<float>(), static_cast<float>(s.lo),
+                                                            t.ptr<float>(), t.numel(), false));
+        if (s.has_hi)
+          SPAIC_DISPATCH(desc_.device, binary_scalar<float>(BinaryOp::Min, t.ptr<float>(), static_cast<float>(s.hi),
+                                                            t.ptr<float>(), t.numel(), false));
       } else if (s.dtype == DType::F64) {
-        if (s.has_lo) SPAIC_DISPATCH(desc_.device, binary_scalar<double>(BinaryOp::Max, t.ptr<double>(), s.lo, t.ptr<double>(), t.numel(), false));
-        if (s.has_hi) SPAIC_DISPATCH(desc_.device, binary_scalar<double>(BinaryOp::Min, t.ptr<double>(), s.hi, t.ptr<double>(), t.numel(), false));
+        if (s.has_lo)
+          SPAIC_DISPATCH(desc_.device, binary_scalar<double>(BinaryOp::Max, t.ptr<double>(), s.lo, t.ptr<double>(),
+                                                             t.numel(), false));
+        if (s.has_hi)
+          SPAIC_DISPATCH(desc_.device, binary_scalar<double>(BinaryOp::Min, t.ptr<double>(), s.hi, t.ptr<double>(),
+                                                             t.numel(), false));
       }
     }
   }
@@ -302,7 +320,8 @@ void Program::start_run(const RunArgs& a) {
       // only an error when an op reads it
       for (const OpDesc& o : desc_.ops)
         for (auto& [role, r] : o.refs)
-          SPAIC_CHECK(r.slot != static_cast<int>(i) || (!a.skip.empty() && a.skip[static_cast<std::size_t>(&o - desc_.ops.data())]),
+          SPAIC_CHECK(r.slot != static_cast<int>(i) ||
+                          (!a.skip.empty() && a.skip[static_cast<std::size_t>(&o - desc_.ops.data())]),
                       InvalidArgument, s.name, "input '", s.name, "' was not given to run()");
     }
   }

@@ -161,10 +161,10 @@ void int_stdp_step(Device dev, const IntStdpParams& p, const i32* s_pre, const i
   SPAIC_DISPATCH(dev, int_stdp_weights(p, s_pre, s_post, thresh, draws, x_pre, x_post, w));
 }
 
-#define SPAIC_INSTANTIATE(T)                                                                                        \
-  template void online_step<T>(Device, const OnlineParams&, const T*, const T*, T*, T*, T*, T*);                     \
-  template void meta_step<T>(Device, const MetaParams&, const T*, const T*, T*, T*, T*, T*, T*, T*);                 \
-  template void switch_step<T>(Device, const SwitchParams&, const T*, const T*, const T*, T*, T*, T*);               \
+#define SPAIC_INSTANTIATE(T)                                                                           \
+  template void online_step<T>(Device, const OnlineParams&, const T*, const T*, T*, T*, T*, T*);       \
+  template void meta_step<T>(Device, const MetaParams&, const T*, const T*, T*, T*, T*, T*, T*, T*);   \
+  template void switch_step<T>(Device, const SwitchParams&, const T*, const T*, const T*, T*, T*, T*); \
   template void rstdp_step<T>(Device, const RstdpParams&, const T*, const T*, const T*, T*, T*, T*, T*, T*, T*, T*);
 SPAIC_INSTANTIATE(float)
 SPAIC_INSTANTIATE(double)

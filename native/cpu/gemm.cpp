@@ -56,12 +56,15 @@ struct BlasCall {
 #endif
 
 // Register tile: MR rows x NR columns, NR = 2 vectors.
-template <typename T> struct Tile;
-template <> struct Tile<float> {
+template <typename T>
+struct Tile;
+template <>
+struct Tile<float> {
   typedef float vec __attribute__((vector_size(32)));
   static constexpr int VW = 8, MR = 6, NR = 16, KC = 256, MC = 96, NC = 2048;
 };
-template <> struct Tile<double> {
+template <>
+struct Tile<double> {
   typedef double vec __attribute__((vector_size(32)));
   static constexpr int VW = 4, MR = 6, NR = 8, KC = 256, MC = 72, NC = 1024;
 };
@@ -107,12 +110,12 @@ void pack_b(const GemmParams& p, const T* b, i64 k0, i64 kc, i64 j0, i64 nc, T* 
 
 // acc[MR][NR] = sum_k A_panel[k][r] * B_panel[k][c]; then C[r][c] += alpha * acc (valid part only).
 template <typename T>
-void micro_kernel(i64 kc, const T* SPAIC_RESTRICT ap, const T* SPAIC_RESTRICT bp, T* c, i64 ldc, i64 rows,
-                  i64 cols, T alpha) {
+void micro_kernel(i64 kc, const T* SPAIC_RESTRICT ap, const T* SPAIC_RESTRICT bp, T* c, i64 ldc, i64 rows, i64 cols,
+                  T alpha) {
   using V = typename Tile<T>::vec;
   constexpr int MR = Tile<T>::MR, VW = Tile<T>::VW;
   V acc[MR][2];
-  for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = V{} ;
+  for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = V{};
   for (i64 k = 0; k < kc; ++k) {
     V b0, b1;
     std::memcpy(&b0, bp, sizeof(V));
@@ -142,7 +145,8 @@ void scale_c(const GemmParams& p, T* c) {
   for (i64 i = 0; i < p.m; ++i) {
     T* row = c + i * p.ldc;
     if (beta == T(0)) std::fill(row, row + p.n, T(0));  // beta 0 ignores C, NaNs included (BLAS semantics)
-    else for (i64 j = 0; j < p.n; ++j) row[j] *= beta;
+    else
+      for (i64 j = 0; j < p.n; ++j) row[j] *= beta;
   }
 }
 
@@ -180,8 +184,8 @@ void gemm_builtin(const GemmParams& p, const T* a, const T* b, T* c) {
             const T* bp = bpack.data() + (jr / NR) * NR * kc;
             for (i64 ir = 0; ir < mc; ir += MR) {
               const i64 rows = std::min<i64>(MR, mc - ir);
-              micro_kernel<T>(kc, apack.data() + (ir / MR) * MR * kc, bp, c + (ic + ir) * p.ldc + jc + jr, p.ldc,
-                              rows, cols, alpha);
+              micro_kernel<T>(kc, apack.data() + (ir / MR) * MR * kc, bp, c + (ic + ir) * p.ldc + jc + jr, p.ldc, rows,
+                              cols, alpha);
             }
           }
         }
@@ -228,8 +232,7 @@ void gemm(const GemmParams& p, const T* a, const T* b, T* c) {
     if constexpr (std::is_same_v<T, float>)
       cblas_sgemm(CblasRowMajor, ta, tb, p.m, p.n, p.k, static_cast<float>(p.alpha), a, p.lda, b, p.ldb,
                   static_cast<float>(p.beta), c, p.ldc);
-    else
-      cblas_dgemm(CblasRowMajor, ta, tb, p.m, p.n, p.k, p.alpha, a, p.lda, b, p.ldb, p.beta, c, p.ldc);
+    else cblas_dgemm(CblasRowMajor, ta, tb, p.m, p.n, p.k, p.alpha, a, p.lda, b, p.ldb, p.beta, c, p.ldc);
   }
 #else
   gemm_builtin<T>(p, a, b, c);

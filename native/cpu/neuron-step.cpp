@@ -25,7 +25,9 @@ constexpr i64 kChunkWords = kChunk / 32;
 
 // The spike rule as a compile-time constant: '>=' (GE) or '>'.
 template <bool GE>
-constexpr int rule_kind() { return GE ? static_cast<int>(Surrogate::ReLU) : kNoSurrogate; }
+constexpr int rule_kind() {
+  return GE ? static_cast<int>(Surrogate::ReLU) : kNoSurrogate;
+}
 
 // MK: the surrogate whose window bits are saved (a compile-time code), or kNoSurrogate.
 template <typename T, NeuronModel M, bool GE, int MK>
@@ -65,11 +67,14 @@ void forward_float(const NeuronParams& p, const SurrogateArgs<T>& sg, const T* i
         bool o;
         if constexpr (M == NeuronModel::LIF) o = lif_update<T>(v[k], in[k], decay, vth, rule, &pre[k]);
         else if constexpr (M == NeuronModel::IF) o = if_update<T>(v[k], in[k], cdecay, vth, rule, &pre[k]);
-        else if constexpr (M == NeuronModel::CLIF) o = clif_update<T>(m[k], s[k], e[k], in[k], v0, dp, dq, decay, vth, rule, &pre[k]);
-        else if constexpr (M == NeuronModel::LifStdpEx) o = lifstdp_ex_update<T>(v[k], theta[k], vtt[k], in[k], decay, v_rest, decay_th, vth, v_reset, th_inc);
+        else if constexpr (M == NeuronModel::CLIF)
+          o = clif_update<T>(m[k], s[k], e[k], in[k], v0, dp, dq, decay, vth, rule, &pre[k]);
+        else if constexpr (M == NeuronModel::LifStdpEx)
+          o = lifstdp_ex_update<T>(v[k], theta[k], vtt[k], in[k], decay, v_rest, decay_th, vth, v_reset, th_inc);
         else o = lifstdp_ih_update<T>(v[k], in[k], decay, v_rest, vth, v_reset);
         ob[k] = o ? 1 : 0;
-        if constexpr (MK != kNoSurrogate) mb[k] = surrogate_grad<T>(static_cast<Surrogate>(MK), pre[k] - vth, alpha[k], sg.normalized) != T(0);
+        if constexpr (MK != kNoSurrogate)
+          mb[k] = surrogate_grad<T>(static_cast<Surrogate>(MK), pre[k] - vth, alpha[k], sg.normalized) != T(0);
       }
       if (out.spikes) {
         T* SPAIC_RESTRICT sp = out.spikes + t * BN + i0;
@@ -117,13 +122,15 @@ void pack_bits(const int32_t* spikes, uint32_t* bits, i64 steps, i64 BN) {
     const i64 t = r / W, w = r % W;
     const int32_t* s = spikes + t * BN;
     uint32_t word = 0;
-    for (i64 i = w * 32, e = std::min(BN, w * 32 + 32); i < e; ++i) word |= static_cast<uint32_t>(s[i] != 0) << (i & 31);
+    for (i64 i = w * 32, e = std::min(BN, w * 32 + 32); i < e; ++i)
+      word |= static_cast<uint32_t>(s[i] != 0) << (i & 31);
     bits[r] = word;
   }
 }
 
 template <typename T>
-void forward_diehl_cook(const NeuronParams& p, const T* input, const NeuronState<T>& st, const NeuronForwardOut<T>& out) {
+void forward_diehl_cook(const NeuronParams& p, const T* input, const NeuronState<T>& st,
+                        const NeuronForwardOut<T>& out) {
   const i64 B = p.batch, N = p.n, BN = B * N;
   const DiehlCookParams dc = p.dc;
   // thresh is shared by the batch rows of a neuron: one neuron (all rows, all steps) per iteration.
@@ -185,7 +192,8 @@ void backward_impl(const NeuronParams& p, const SurrogateArgs<T>& sg, const Neur
       if constexpr (M == NeuronModel::CLIF) {
         T gis[kChunk];
         for (i64 k = 0; k < len; ++k) {
-          const T sgrad = MASK ? (mb[k] ? height[k] : T(0)) : surrogate_grad<T>(kind, a.saved_v[base + k] - vth, alpha[k], norm);
+          const T sgrad =
+              MASK ? (mb[k] ? height[k] : T(0)) : surrogate_grad<T>(kind, a.saved_v[base + k] - vth, alpha[k], norm);
           gis[k] = clif_backward<T>(g1[k], g2[k], g3[k], go[k], sgrad, vth, bp, bq, bm);
           gi_out[k] = v0 * gis[k];
         }
@@ -195,7 +203,8 @@ void backward_impl(const NeuronParams& p, const SurrogateArgs<T>& sg, const Neur
         }
       } else {
         for (i64 k = 0; k < len; ++k) {
-          const T sgrad = MASK ? (mb[k] ? height[k] : T(0)) : surrogate_grad<T>(kind, a.saved_v[base + k] - vth, alpha[k], norm);
+          const T sgrad =
+              MASK ? (mb[k] ? height[k] : T(0)) : surrogate_grad<T>(kind, a.saved_v[base + k] - vth, alpha[k], norm);
           gi_out[k] = lif_backward<T>(g1[k], go[k], sgrad, ob[k] != 0, decay);
         }
       }
@@ -229,8 +238,12 @@ void neuron_forward(const NeuronParams& p, const SurrogateArgs<T>& sg, const T* 
     case NeuronModel::LIF: run(std::integral_constant<NeuronModel, NeuronModel::LIF>{}); break;
     case NeuronModel::IF: run(std::integral_constant<NeuronModel, NeuronModel::IF>{}); break;
     case NeuronModel::CLIF: run(std::integral_constant<NeuronModel, NeuronModel::CLIF>{}); break;
-    case NeuronModel::LifStdpEx: forward_float<T, NeuronModel::LifStdpEx, false, kNoSurrogate>(p, sg, input, st, out); break;
-    case NeuronModel::LifStdpIh: forward_float<T, NeuronModel::LifStdpIh, false, kNoSurrogate>(p, sg, input, st, out); break;
+    case NeuronModel::LifStdpEx:
+      forward_float<T, NeuronModel::LifStdpEx, false, kNoSurrogate>(p, sg, input, st, out);
+      break;
+    case NeuronModel::LifStdpIh:
+      forward_float<T, NeuronModel::LifStdpIh, false, kNoSurrogate>(p, sg, input, st, out);
+      break;
     case NeuronModel::DiehlAndCook: forward_diehl_cook<T>(p, input, st, out); break;
   }
 }
@@ -258,10 +271,14 @@ void neuron_backward(const NeuronParams& p, const SurrogateArgs<T>& sg, const Ne
   });
 }
 
-template void neuron_forward<float>(const NeuronParams&, const SurrogateArgs<float>&, const float*, const NeuronState<float>&, const NeuronForwardOut<float>&);
-template void neuron_forward<double>(const NeuronParams&, const SurrogateArgs<double>&, const double*, const NeuronState<double>&, const NeuronForwardOut<double>&);
-template void neuron_backward<float>(const NeuronParams&, const SurrogateArgs<float>&, const NeuronBackwardArgs<float>&);
-template void neuron_backward<double>(const NeuronParams&, const SurrogateArgs<double>&, const NeuronBackwardArgs<double>&);
+template void neuron_forward<float>(const NeuronParams&, const SurrogateArgs<float>&, const float*,
+                                    const NeuronState<float>&, const NeuronForwardOut<float>&);
+template void neuron_forward<double>(const NeuronParams&, const SurrogateArgs<double>&, const double*,
+                                     const NeuronState<double>&, const NeuronForwardOut<double>&);
+template void neuron_backward<float>(const NeuronParams&, const SurrogateArgs<float>&,
+                                     const NeuronBackwardArgs<float>&);
+template void neuron_backward<double>(const NeuronParams&, const SurrogateArgs<double>&,
+                                      const NeuronBackwardArgs<double>&);
 
 int64_t count_bits(const uint32_t* words, i64 n, void*) {
   int64_t c = 0;

@@ -35,7 +35,8 @@ i64 check_loop(const OptCoef<T>& c, const T* param, const T* grad, const T* s0, 
 template <typename T>
 T sparse_grad(const T* values, const SparseRows& r, i64 j, i64 col) {
   T g = values[static_cast<i64>(r.order[r.offsets[j]]) * r.row_len + col];
-  for (i64 k = r.offsets[j] + 1; k < r.offsets[j + 1]; ++k) g = g + values[static_cast<i64>(r.order[k]) * r.row_len + col];
+  for (i64 k = r.offsets[j] + 1; k < r.offsets[j + 1]; ++k)
+    g = g + values[static_cast<i64>(r.order[k]) * r.row_len + col];
   return g;
 }
 
@@ -49,8 +50,14 @@ i64 opt_check(const OptStepParams& p, const T* param, const T* grad, const T* s0
 #define SPAIC_CASE(X) \
   case OptAlgo::X: return check_loop<T, OptAlgo::X>(c, param, grad, s0, s1, s2, n);
   switch (p.algo) {
-    SPAIC_CASE(SGD) SPAIC_CASE(Adam) SPAIC_CASE(Adamax) SPAIC_CASE(ASGD)
-    SPAIC_CASE(Adadelta) SPAIC_CASE(Adagrad) SPAIC_CASE(RMSprop) SPAIC_CASE(Rprop)
+    SPAIC_CASE(SGD)
+    SPAIC_CASE(Adam)
+    SPAIC_CASE(Adamax)
+    SPAIC_CASE(ASGD)
+    SPAIC_CASE(Adadelta)
+    SPAIC_CASE(Adagrad)
+    SPAIC_CASE(RMSprop)
+    SPAIC_CASE(Rprop)
   }
 #undef SPAIC_CASE
   return -1;
@@ -91,14 +98,21 @@ void opt_step(const OptStepParams& p, T* param, const T* grad, T* s0, T* s1, T* 
 #define SPAIC_CASE(X) \
   case OptAlgo::X: dense_loop<T, OptAlgo::X>(c, param, grad, s0, s1, s2, n); return;
   switch (p.algo) {
-    SPAIC_CASE(SGD) SPAIC_CASE(Adam) SPAIC_CASE(Adamax) SPAIC_CASE(ASGD)
-    SPAIC_CASE(Adadelta) SPAIC_CASE(Adagrad) SPAIC_CASE(RMSprop) SPAIC_CASE(Rprop)
+    SPAIC_CASE(SGD)
+    SPAIC_CASE(Adam)
+    SPAIC_CASE(Adamax)
+    SPAIC_CASE(ASGD)
+    SPAIC_CASE(Adadelta)
+    SPAIC_CASE(Adagrad)
+    SPAIC_CASE(RMSprop)
+    SPAIC_CASE(Rprop)
   }
 #undef SPAIC_CASE
 }
 
 template <typename T>
-void sparse_adam_step(const OptStepParams& p, T* param, const T* values, const SparseRows& r, T* exp_avg, T* exp_avg_sq) {
+void sparse_adam_step(const OptStepParams& p, T* param, const T* values, const SparseRows& r, T* exp_avg,
+                      T* exp_avg_sq) {
   if (r.nu * r.row_len == 0) return;
   const OptCoef<T> c(p);
   const i64 len = r.row_len;
@@ -107,7 +121,8 @@ void sparse_adam_step(const OptStepParams& p, T* param, const T* values, const S
   for (i64 j = 0; j < r.nu; ++j) {
     const i64 base = static_cast<i64>(r.rows[j]) * len;
     for (i64 col = 0; col < len; ++col) {
-      sparse_adam_elem(c, param[base + col], sparse_grad(values, r, j, col), exp_avg[base + col], exp_avg_sq[base + col]);
+      sparse_adam_elem(c, param[base + col], sparse_grad(values, r, j, col), exp_avg[base + col],
+                       exp_avg_sq[base + col]);
     }
   }
 }

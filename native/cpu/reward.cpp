@@ -15,8 +15,8 @@ void reward_count(const S* s, const T* prev, T* count, i64 n, bool first) {
 }
 
 template <typename T>
-void reward_compute(const RewardNodeParams& p, const T* count, const std::int32_t* label, const T* running_prev, T* running,
-                    T* out, T* scratch) {
+void reward_compute(const RewardNodeParams& p, const T* count, const std::int32_t* label, const T* running_prev,
+                    T* running, T* out, T* scratch) {
   const i64 B = p.batch, npop = reward_npop(p);
   switch (p.coding) {
     case RewardCoding::Global:
@@ -35,8 +35,8 @@ void reward_compute(const RewardNodeParams& p, const T* count, const std::int32_
     case RewardCoding::Classify: {
       for (i64 b = 0; b < B; ++b)
         for (i64 j = 0; j < npop; ++j)
-          running[b * npop + j] =
-              reward_classify_running(running_prev[b * npop + j], reward_pop_count(count + b * p.num, j, p.pop), p.window);
+          running[b * npop + j] = reward_classify_running(running_prev[b * npop + j],
+                                                          reward_pop_count(count + b * p.num, j, p.pop), p.window);
       T mean, sd;
       reward_classify_stats(running, B * npop, &mean, &sd);
       for (i64 b = 0; b < B; ++b) reward_classify_row(npop, running + b * npop, mean, sd, label[b], out + b * npop);

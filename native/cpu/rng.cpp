@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <vector>
 
-
 #include "cpu/parallel.h"
 #include "spaic/rng.h"
 
@@ -14,8 +13,9 @@ namespace spaic::cpu {
 
 namespace {
 
-constexpr i64 kChunk = 4096;                  // elements per chunk
-constexpr i64 kChunkBlocks = kChunk / 2 + 8;  // Philox blocks a chunk may touch (normals read 2 words each), plus a vector pass
+constexpr i64 kChunk = 4096;  // elements per chunk
+constexpr i64 kChunkBlocks =
+    kChunk / 2 + 8;  // Philox blocks a chunk may touch (normals read 2 words each), plus a vector pass
 
 // Philox blocks are computed eight at a time in 64-bit
 // vector lanes (each holding one 32-bit word), so the 32x32->64 multiplies of a round map to SIMD
@@ -106,7 +106,7 @@ void encode_trains(RngState s, const EncodeParams& p, const float* x, O* out, Pr
         i64 drawn;     // gaps drawn so far
         double log_q;  // log(1 - p)
       };
-      std::vector<i64> dense;     // elements drawn every frame (ascending)
+      std::vector<i64> dense;  // elements drawn every frame (ascending)
       std::vector<float> dense_p;
       std::vector<Train> trains;
       // bucket[t]: the trains whose next spike is in frame t (arrays, so a frame's trains load in parallel)
@@ -141,7 +141,8 @@ void encode_trains(RngState s, const EncodeParams& p, const float* x, O* out, Pr
         word_at.push_back(s.offset + static_cast<std::uint64_t>(e));
       }
       draw_words(trains.size());
-      for (std::size_t k = 0; k < trains.size(); ++k) file(static_cast<std::int32_t>(k), spike_gap(word(k), trains[k].log_q));
+      for (std::size_t k = 0; k < trains.size(); ++k)
+        file(static_cast<std::int32_t>(k), spike_gap(word(k), trains[k].log_q));
       std::vector<std::int32_t> due;
       std::vector<std::int64_t> gaps;
       for (i64 t = 0; t < T; ++t) {
@@ -167,7 +168,8 @@ void encode_trains(RngState s, const EncodeParams& p, const float* x, O* out, Pr
             word_at[q] = s.offset + static_cast<std::uint64_t>(tr.drawn * n + tr.e);
           }
           draw_words(m);
-          for (std::size_t q = 0; q < m; ++q) gaps[q] = spike_gap(word(q), trains[static_cast<std::size_t>(due[q])].log_q);
+          for (std::size_t q = 0; q < m; ++q)
+            gaps[q] = spike_gap(word(q), trains[static_cast<std::size_t>(due[q])].log_q);
           for (std::size_t q = 0; q < m; ++q) {
             ++trains[static_cast<std::size_t>(due[q])].drawn;
             file(due[q], t + 1 + gaps[q]);

@@ -27,9 +27,13 @@ double abs_sum(const T* row, i64 n) {
 template <typename T>
 std::vector<T>& scratch_of(std::vector<float>& f, std::vector<double>& d);
 template <>
-std::vector<float>& scratch_of<float>(std::vector<float>& f, std::vector<double>&) { return f; }
+std::vector<float>& scratch_of<float>(std::vector<float>& f, std::vector<double>&) {
+  return f;
+}
 template <>
-std::vector<double>& scratch_of<double>(std::vector<float>&, std::vector<double>& d) { return d; }
+std::vector<double>& scratch_of<double>(std::vector<float>&, std::vector<double>& d) {
+  return d;
+}
 
 }  // namespace
 

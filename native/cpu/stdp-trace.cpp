@@ -77,7 +77,8 @@ void scale_rows(T* dw, i64 n, double beta) {
 }
 
 template <typename T>
-void dw_dense(const DwParams& p, const std::vector<T>& u, const T* x_pre, const std::vector<T>& v, const T* s_pre, T* dw) {
+void dw_dense(const DwParams& p, const std::vector<T>& u, const T* x_pre, const std::vector<T>& v, const T* s_pre,
+              T* dw) {
   const bool t1 = p.a_post != 0, t2 = p.a_pre != 0;
   GemmParams g;
   g.trans_a = true;

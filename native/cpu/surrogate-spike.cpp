@@ -80,7 +80,8 @@ void surrogate_backward(const SurrogateCall<T>& p, const T* x, const T* upstream
     for (i64 r = 0; r < rows; ++r) {
       for (i64 j = 0; j < n; ++j) {
         const i64 i = r * n + j;
-        acc[j] += static_cast<double>(surrogate_alpha_grad<T>(kind, x[i] - threshold_at(p, j), p.sg.alpha_per_neuron[j], upstream[i]));
+        acc[j] += static_cast<double>(
+            surrogate_alpha_grad<T>(kind, x[i] - threshold_at(p, j), p.sg.alpha_per_neuron[j], upstream[i]));
       }
     }
     for (i64 j = 0; j < n; ++j) grad_alpha[j] = static_cast<T>(acc[j]);

@@ -213,8 +213,8 @@ void event_pre_post(const SynapseParams& p, const S* s, const T* wt, const T* bi
 }
 
 template <typename T, typename S>
-void event_post_pre(const SynapseParams& p, const S* s, const T* w, const T* bias, T* out,
-                    const std::int32_t* counts, const std::int32_t* index) {
+void event_post_pre(const SynapseParams& p, const S* s, const T* w, const T* bias, T* out, const std::int32_t* counts,
+                    const std::int32_t* index) {
   i64 events = 0;
   for (i64 r = 0; r < p.rows; ++r) events += counts[r];
   const bool par = events * p.n_post > kEventSerialBelow;
@@ -287,7 +287,8 @@ SynapseMode synapse_forward(const SynapseParams& p, const S* spikes, const T* we
   if (mode == SynapseMode::Auto) {
     const i64 n = p.rows * p.n_pre;
     const double density = pre_post ? active_fraction(spikes, n)
-                           : n > 0 ? static_cast<double>(compact(p, spikes, counts, index)) / static_cast<double>(n) : 0.0;
+                           : n > 0  ? static_cast<double>(compact(p, spikes, counts, index)) / static_cast<double>(n)
+                                    : 0.0;
     const double crossover = p.crossover >= 0 ? p.crossover : synapse_default_crossover(false, p.rows, pre_post);
     mode = density < crossover ? SynapseMode::Event : SynapseMode::Dense;
   } else if (mode == SynapseMode::Event && !pre_post) {
@@ -359,7 +360,6 @@ void grad_weight_event(const SynapseBackwardParams& p, const T* g, const S* s, T
     }
   }
 }
-
 
 }  // namespace
 

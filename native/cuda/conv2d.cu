@@ -170,7 +170,8 @@ void conv2d_backward(const Conv2dParams& p, const T* x, const T* w, const T* gy,
     }
   }
   if (gb && p.c_out > 0) {
-    conv_grad_bias_kernel<T><<<static_cast<unsigned>(p.c_out < 65535 ? p.c_out : 65535), kBlock>>>(p, gy, gb, accumulate);
+    conv_grad_bias_kernel<T>
+        <<<static_cast<unsigned>(p.c_out < 65535 ? p.c_out : 65535), kBlock>>>(p, gy, gb, accumulate);
     SPAIC_CUDA_LAUNCHED();
   }
 }

@@ -31,9 +31,9 @@ namespace {
 struct Pool {
   std::mutex mu;
   std::map<int, std::multimap<std::size_t, void*>> free_blocks;  // per device
-  std::unordered_map<void*, std::size_t> live;                    // every handed-out block's true size
+  std::unordered_map<void*, std::size_t> live;                   // every handed-out block's true size
   std::size_t in_use = 0, cached = 0;
-  std::map<int, std::string> broken;                              // devices lost to a sticky error
+  std::map<int, std::string> broken;  // devices lost to a sticky error
 };
 
 std::atomic<unsigned long long> g_launches{0}, g_host_syncs{0};
@@ -65,10 +65,8 @@ bool is_sticky(cudaError_t e) {
     case cudaErrorECCUncorrectable:
     case cudaErrorLaunchTimeout:
     case cudaErrorContextIsDestroyed:
-    case cudaErrorDevicesUnavailable:
-      return true;
-    default:
-      return false;
+    case cudaErrorDevicesUnavailable: return true;
+    default: return false;
   }
 }
 
@@ -197,8 +195,8 @@ void* alloc(int dev, std::size_t bytes) {
   }
   if (e != cudaSuccess) {
     cudaGetLastError();
-    SPAIC_FAIL(Device, "device", "cudaMalloc of ", bytes, " bytes on cuda:", dev, " failed: ", cudaGetErrorName(e), " (",
-               cudaGetErrorString(e), ")");
+    SPAIC_FAIL(Device, "device", "cudaMalloc of ", bytes, " bytes on cuda:", dev, " failed: ", cudaGetErrorName(e),
+               " (", cudaGetErrorString(e), ")");
   }
   std::lock_guard<std::mutex> lock(p.mu);
   p.in_use += size;
@@ -243,7 +241,8 @@ void empty_cache() {
       fl.clear();
       if (e != cudaSuccess && first_error.empty()) {
         cudaGetLastError();
-        first_error = std::string(cudaGetErrorName(e)) + " (" + cudaGetErrorString(e) + ") on cuda:" + std::to_string(dev);
+        first_error =
+            std::string(cudaGetErrorName(e)) + " (" + cudaGetErrorString(e) + ") on cuda:" + std::to_string(dev);
         if (is_sticky(e) && !p.broken.count(dev)) {
           p.broken[dev] = std::string(cudaGetErrorName(e)) + " in empty_cache";
           g_any_broken.store(true);

@@ -15,7 +15,9 @@ namespace spaic::cuda {
 namespace {
 
 template <bool GE>
-constexpr int rule_kind() { return GE ? static_cast<int>(Surrogate::ReLU) : kNoSurrogate; }
+constexpr int rule_kind() {
+  return GE ? static_cast<int>(Surrogate::ReLU) : kNoSurrogate;
+}
 
 // MK: the surrogate whose window bits are saved (a compile-time code), or kNoSurrogate.
 template <typename T, NeuronModel M, bool GE, int MK>
@@ -52,12 +54,14 @@ __global__ void forward_kernel(NeuronParams p, SurrogateArgs<T> sg, const T* inp
         if constexpr (M == NeuronModel::LIF) o = lif_update<T>(v, in, decay, vth, rule, &pre);
         else if constexpr (M == NeuronModel::IF) o = if_update<T>(v, in, cdecay, vth, rule, &pre);
         else if constexpr (M == NeuronModel::CLIF) o = clif_update<T>(m, s, e, in, v0, dp, dq, decay, vth, rule, &pre);
-        else if constexpr (M == NeuronModel::LifStdpEx) o = lifstdp_ex_update<T>(v, theta, vtt, in, decay, v_rest, decay_th, vth, v_reset, th_inc);
+        else if constexpr (M == NeuronModel::LifStdpEx)
+          o = lifstdp_ex_update<T>(v, theta, vtt, in, decay, v_rest, decay_th, vth, v_reset, th_inc);
         else o = lifstdp_ih_update<T>(v, in, decay, v_rest, vth, v_reset);
         if (out.spikes) out.spikes[t * BN + i] = o ? T(1) : T(0);
         else if (out.spikes_u8) out.spikes_u8[t * BN + i] = o ? 1 : 0;
         if (out.saved_v) out.saved_v[t * BN + i] = pre;
-        if constexpr (MK != kNoSurrogate) mk = surrogate_grad<T>(static_cast<Surrogate>(MK), pre - vth, alpha, sg.normalized) != T(0);
+        if constexpr (MK != kNoSurrogate)
+          mk = surrogate_grad<T>(static_cast<Surrogate>(MK), pre - vth, alpha, sg.normalized) != T(0);
       }
       if (out.spike_bits) {
         const unsigned word = __ballot_sync(0xffffffffu, o);
@@ -163,7 +167,8 @@ void neuron_forward(const NeuronParams& p, const SurrogateArgs<T>& sg, const T* 
       // Window surrogates only (the binding checks): the spike rule follows from the kind.
       with_surrogate(sg.kind, [&](auto K) {
         constexpr int k = decltype(K)::value;
-        if constexpr (k != kNoSurrogate) forward_kernel<T, m, surrogate_fires_at_zero(k), k><<<g, kBlock>>>(p, sg, input, st, out);
+        if constexpr (k != kNoSurrogate)
+          forward_kernel<T, m, surrogate_fires_at_zero(k), k><<<g, kBlock>>>(p, sg, input, st, out);
       });
     } else if (ge) {
       forward_kernel<T, m, true, kNoSurrogate><<<g, kBlock>>>(p, sg, input, st, out);
@@ -175,8 +180,12 @@ void neuron_forward(const NeuronParams& p, const SurrogateArgs<T>& sg, const T* 
     case NeuronModel::LIF: run(std::integral_constant<NeuronModel, NeuronModel::LIF>{}); break;
     case NeuronModel::IF: run(std::integral_constant<NeuronModel, NeuronModel::IF>{}); break;
     case NeuronModel::CLIF: run(std::integral_constant<NeuronModel, NeuronModel::CLIF>{}); break;
-    case NeuronModel::LifStdpEx: forward_kernel<T, NeuronModel::LifStdpEx, false, kNoSurrogate><<<g, kBlock>>>(p, sg, input, st, out); break;
-    case NeuronModel::LifStdpIh: forward_kernel<T, NeuronModel::LifStdpIh, false, kNoSurrogate><<<g, kBlock>>>(p, sg, input, st, out); break;
+    case NeuronModel::LifStdpEx:
+      forward_kernel<T, NeuronModel::LifStdpEx, false, kNoSurrogate><<<g, kBlock>>>(p, sg, input, st, out);
+      break;
+    case NeuronModel::LifStdpIh:
+      forward_kernel<T, NeuronModel::LifStdpIh, false, kNoSurrogate><<<g, kBlock>>>(p, sg, input, st, out);
+      break;
     case NeuronModel::DiehlAndCook:
       diehl_cook_kernel<T><<<grid_for(p.n, 128), 128>>>(p, input, st, out.spikes_i32);
       SPAIC_CUDA_LAUNCHED();
@@ -189,8 +198,8 @@ void neuron_forward(const NeuronParams& p, const SurrogateArgs<T>& sg, const T* 
 template <typename T>
 void neuron_backward(const NeuronParams& p, const SurrogateArgs<T>& sg, const NeuronBackwardArgs<T>& a) {
   const i64 BN = p.batch * p.n;
-  SPAIC_CHECK(p.model == NeuronModel::LIF || p.model == NeuronModel::IF || p.model == NeuronModel::CLIF, InvalidArgument,
-              "model", "backward through time is defined for lif, if and clif only");
+  SPAIC_CHECK(p.model == NeuronModel::LIF || p.model == NeuronModel::IF || p.model == NeuronModel::CLIF,
+              InvalidArgument, "model", "backward through time is defined for lif, if and clif only");
   if (BN == 0 || p.steps == 0) {
     if (a.grad_v0) SPAIC_CUDA_CHECK(cudaMemset(a.grad_v0, 0, sizeof(T)));
     return;
@@ -222,10 +231,14 @@ void neuron_backward(const NeuronParams& p, const SurrogateArgs<T>& sg, const Ne
   });
 }
 
-template void neuron_forward<float>(const NeuronParams&, const SurrogateArgs<float>&, const float*, const NeuronState<float>&, const NeuronForwardOut<float>&);
-template void neuron_forward<double>(const NeuronParams&, const SurrogateArgs<double>&, const double*, const NeuronState<double>&, const NeuronForwardOut<double>&);
-template void neuron_backward<float>(const NeuronParams&, const SurrogateArgs<float>&, const NeuronBackwardArgs<float>&);
-template void neuron_backward<double>(const NeuronParams&, const SurrogateArgs<double>&, const NeuronBackwardArgs<double>&);
+template void neuron_forward<float>(const NeuronParams&, const SurrogateArgs<float>&, const float*,
+                                    const NeuronState<float>&, const NeuronForwardOut<float>&);
+template void neuron_forward<double>(const NeuronParams&, const SurrogateArgs<double>&, const double*,
+                                     const NeuronState<double>&, const NeuronForwardOut<double>&);
+template void neuron_backward<float>(const NeuronParams&, const SurrogateArgs<float>&,
+                                     const NeuronBackwardArgs<float>&);
+template void neuron_backward<double>(const NeuronParams&, const SurrogateArgs<double>&,
+                                      const NeuronBackwardArgs<double>&);
 
 namespace {
 __global__ void count_bits_kernel(const uint32_t* words, i64 n, unsigned long long* total) {

@@ -19,7 +19,8 @@ template <typename T>
 __global__ void sample_kernel(RewardNodeParams p, const T* count, const std::int32_t* label, T* scratch) {
   SPAIC_GRID_STRIDE(b, p.batch) {
     const T* row = count + b * p.num;
-    scratch[b] = p.coding == RewardCoding::Da ? static_cast<T>(reward_da_hit(p, row, label[b])) : reward_sample_value(p, row, label[b]);
+    scratch[b] = p.coding == RewardCoding::Da ? static_cast<T>(reward_da_hit(p, row, label[b]))
+                                              : reward_sample_value(p, row, label[b]);
   }
 }
 
@@ -52,9 +53,11 @@ __global__ void stats_kernel(const T* x, i64 n, T* stats) {
 }
 
 template <typename T>
-__global__ void classify_kernel(RewardNodeParams p, const T* running, const std::int32_t* label, const T* stats, T* out) {
+__global__ void classify_kernel(RewardNodeParams p, const T* running, const std::int32_t* label, const T* stats,
+                                T* out) {
   const i64 npop = reward_npop(p);
-  SPAIC_GRID_STRIDE(b, p.batch) reward_classify_row(npop, running + b * npop, stats[0], stats[1], label[b], out + b * npop);
+  SPAIC_GRID_STRIDE(b, p.batch)
+    reward_classify_row(npop, running + b * npop, stats[0], stats[1], label[b], out + b * npop);
 }
 
 }  // namespace
@@ -67,8 +70,8 @@ void reward_count(const S* s, const T* prev, T* count, i64 n, bool first) {
 }
 
 template <typename T>
-void reward_compute(const RewardNodeParams& p, const T* count, const std::int32_t* label, const T* running_prev, T* running,
-                    T* out, T* scratch) {
+void reward_compute(const RewardNodeParams& p, const T* count, const std::int32_t* label, const T* running_prev,
+                    T* running, T* out, T* scratch) {
   const i64 B = p.batch, npop = reward_npop(p);
   switch (p.coding) {
     case RewardCoding::Global:

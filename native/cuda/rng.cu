@@ -11,10 +11,10 @@ namespace {
 
 constexpr int kPer = 4;
 
-#define SPAIC_RNG_LOOP(n)                                                  \
-  const i64 groups_ = ceil_div((n), kPer);                                 \
-  SPAIC_GRID_STRIDE(g_, groups_)                                           \
-  for (i64 e = g_ * kPer, end_ = e + kPer < (n) ? e + kPer : (n); e < end_; ++e)
+#define SPAIC_RNG_LOOP(n)                  \
+  const i64 groups_ = ceil_div((n), kPer); \
+  SPAIC_GRID_STRIDE(g_, groups_)           \
+    for (i64 e = g_ * kPer, end_ = e + kPer < (n) ? e + kPer : (n); e < end_; ++e)
 
 __global__ void uniform_kernel(RngState s, float* out, i64 n) {
   PhiloxCursor cur(s.seed);

@@ -30,12 +30,16 @@ int current_device() {
 // Device scratch from the caching allocator, returned at scope exit (stream-ordered reuse).
 class Scratch {
  public:
-  explicit Scratch(std::size_t bytes) : dev_(current_device()), bytes_(bytes > 0 ? bytes : 1) { ptr_ = gpu::alloc(dev_, bytes_); }
+  explicit Scratch(std::size_t bytes) : dev_(current_device()), bytes_(bytes > 0 ? bytes : 1) {
+    ptr_ = gpu::alloc(dev_, bytes_);
+  }
   ~Scratch() { gpu::release(dev_, ptr_, bytes_); }
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
   template <typename T>
-  T* as() const { return static_cast<T*>(ptr_); }
+  T* as() const {
+    return static_cast<T*>(ptr_);
+  }
 
  private:
   int dev_;
@@ -78,7 +82,8 @@ __global__ void int_trace_kernel(i32* x, const i32* s, i64 n, std::int64_t decay
 // --- weight change
 
 template <typename T>
-__global__ void row_factor_kernel(DwParams p, const T* s_post, const T* x_post, const T* g_post, const T* g_pre, T* u, T* v) {
+__global__ void row_factor_kernel(DwParams p, const T* s_post, const T* x_post, const T* g_post, const T* g_pre, T* u,
+                                  T* v) {
   SPAIC_GRID_STRIDE(k, p.batch * p.n_post) {
     const i64 b = k / p.n_post, j = k % p.n_post;
     if (u) u[k] = static_cast<T>(p.a_post) * (g_post ? g_post[b * p.gpost_sb + j * p.gpost_sj] : T(1)) * s_post[k];
@@ -257,7 +262,8 @@ __global__ void meta_weight_kernel(i64 n_post, i64 n_pre, T* w, const T* w_mean,
     for (i64 i = threadIdx.x; i < n_pre; i += blockDim.x) part += static_cast<A>(row[i]);
     const T rm = static_cast<T>(block_sum<A>(part, sh) / static_cast<A>(n_pre));
     const T wm = w_mean[j];
-    for (i64 i = threadIdx.x; i < n_pre; i += blockDim.x) row[i] = meta_weight(row[i], wm, rm, dw[j * n_pre + i], w_min, w_max);
+    for (i64 i = threadIdx.x; i < n_pre; i += blockDim.x)
+      row[i] = meta_weight(row[i], wm, rm, dw[j * n_pre + i], w_min, w_max);
   }
 }
 
@@ -274,8 +280,8 @@ __global__ void switch_gain_kernel(SwitchParams p, const T* r, T* g_post, T* g_p
 
 // --- integer STDP
 
-__global__ void int_stdp_kernel(IntStdpParams p, const i32* s_pre, const i32* s_post, const i32* thresh, const i32* draws,
-                                const i32* x_pre, const i32* x_post, i32* w) {
+__global__ void int_stdp_kernel(IntStdpParams p, const i32* s_pre, const i32* s_post, const i32* thresh,
+                                const i32* draws, const i32* x_pre, const i32* x_post, i32* w) {
   const i64 nq = p.n_pre;
   SPAIC_GRID_STRIDE(k, p.n_post * nq) {
     const i64 j = k / nq, i = k % nq;
@@ -291,7 +297,8 @@ void trace_update(const TraceParams& p, T* x, const T* s) {
   const i64 n = p.n;
   if (n == 0) return;
   with_trace_kind(p.kind, [&](auto K) {
-    trace_kernel<T, decltype(K)::value><<<grid_for(n), kBlock>>>(x, s, n, static_cast<T>(p.decay), static_cast<T>(p.amp));
+    trace_kernel<T, decltype(K)::value>
+        <<<grid_for(n), kBlock>>>(x, s, n, static_cast<T>(p.decay), static_cast<T>(p.amp));
   });
   SPAIC_CUDA_LAUNCHED();
 }

@@ -26,8 +26,8 @@ T* at(void* ws, std::size_t off) {
 
 // Block of 256 threads per row; *total receives the total as 64 bits (zeroed before the launch).
 template <typename S>
-__global__ void __launch_bounds__(256) compact_kernel(SynapseParams p, const S* s, std::int32_t* counts,
-                                                     std::int32_t* index, unsigned long long* total) {
+__global__ void __launch_bounds__(256)
+    compact_kernel(SynapseParams p, const S* s, std::int32_t* counts, std::int32_t* index, unsigned long long* total) {
   __shared__ std::int32_t warp_tot[8];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   for (i64 r = blockIdx.x; r < p.rows; r += gridDim.x) {
@@ -60,9 +60,9 @@ __global__ void __launch_bounds__(256) compact_kernel(SynapseParams p, const S* 
 constexpr int kStage = 256;
 
 template <typename T, typename S>
-__global__ void __launch_bounds__(256) event_pre_post_kernel(SynapseParams p, const S* s, const T* wt, const T* bias,
-                                                            T* out, const std::int32_t* counts,
-                                                            const std::int32_t* index) {
+__global__ void __launch_bounds__(256)
+    event_pre_post_kernel(SynapseParams p, const S* s, const T* wt, const T* bias, T* out, const std::int32_t* counts,
+                          const std::int32_t* index) {
   __shared__ std::int32_t sidx[kStage];
   __shared__ T sval[kStage];
   const i64 j = blockIdx.x * (i64)blockDim.x + threadIdx.x;
@@ -199,7 +199,8 @@ SynapseMode synapse_forward(const SynapseParams& p, const S* spikes, const T* we
     if (mode == SynapseMode::Auto) {
       unsigned long long total = 0;
       SPAIC_CUDA_READ_BACK(&total, dtotal, sizeof(total));
-      const double crossover = p.crossover >= 0 ? p.crossover : synapse_default_crossover(true, p.rows, p.layout == WeightLayout::PrePost);
+      const double crossover =
+          p.crossover >= 0 ? p.crossover : synapse_default_crossover(true, p.rows, p.layout == WeightLayout::PrePost);
       const double density = p.n_pre > 0 ? static_cast<double>(total) / static_cast<double>(p.rows * p.n_pre) : 0.0;
       mode = density < crossover ? SynapseMode::Event : SynapseMode::Dense;
     }
@@ -209,7 +210,8 @@ SynapseMode synapse_forward(const SynapseParams& p, const S* spikes, const T* we
       dim3 grid(static_cast<unsigned>(ceil_div(p.n_post, 256)), row_grid(p.rows));
       event_pre_post_kernel<T, S><<<grid, 256>>>(p, spikes, weight, bias, out, counts, index);
     } else {
-      event_post_pre_kernel<T, S><<<grid_for(p.rows * p.n_post * 32), kBlock>>>(p, spikes, weight, bias, out, counts, index);
+      event_post_pre_kernel<T, S>
+          <<<grid_for(p.rows * p.n_post * 32), kBlock>>>(p, spikes, weight, bias, out, counts, index);
     }
     SPAIC_CUDA_LAUNCHED();
   } else {
@@ -226,7 +228,8 @@ namespace {
 // are needed. The block lists the active rows of its input 256 at a time (warp ballots, ascending),
 // then each thread accumulates its post-neurons over the list in registers.
 template <typename T, typename S>
-__global__ void __launch_bounds__(256) grad_weight_event_kernel(SynapseBackwardParams p, const T* g, const S* s, T* gw) {
+__global__ void __launch_bounds__(256)
+    grad_weight_event_kernel(SynapseBackwardParams p, const T* g, const S* s, T* gw) {
   __shared__ std::int32_t rows[256];
   __shared__ T vals[256];
   __shared__ std::int32_t warp_tot[8];

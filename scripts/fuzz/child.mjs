@@ -62,15 +62,22 @@ function origin(e, template) {
 function record(map, key, e, index, template, extra = {}) {
   const f = map[key]
   if (f) f.count++
-  else map[key] = { count: 1, index, template, name: e?.name ?? typeof e, message: String(e?.message ?? e).slice(0,
-    300), ...extra }
+  else
+    map[key] = {
+      count: 1,
+      index,
+      template,
+      name: e?.name ?? typeof e,
+      message: String(e?.message ?? e).slice(0, 300),
+      ...extra,
+    }
 }
 
 function classify(e, index, template) {
   if (e instanceof S.SpaicError) {
     stats.typed++
-    if (e.param === undefined) record(stats.noParam, `${template} | ${e.name}: ${normalise(e.message)}`, e, index,
-      template)
+    if (e.param === undefined)
+      record(stats.noParam, `${template} | ${e.name}: ${normalise(e.message)}`, e, index, template)
     return
   }
   // 'raw init' hands the addon other error classes on purpose: what it throws then is the fuzzer's doing
@@ -80,8 +87,13 @@ function classify(e, index, template) {
   }
   const name = e instanceof Error ? e.constructor.name : `thrown ${typeof e}`
   const where = origin(e, template)
-  record(stats.untyped, `${name}: ${normalise(e?.message ?? e)} @ ${where}`, e, index, template, { origin: where,
-    stack: String(e?.stack ?? '').split('\n').slice(0, 6).join('\n') })
+  record(stats.untyped, `${name}: ${normalise(e?.message ?? e)} @ ${where}`, e, index, template, {
+    origin: where,
+    stack: String(e?.stack ?? '')
+      .split('\n')
+      .slice(0, 6)
+      .join('\n'),
+  })
 }
 
 async function runOne(index) {
@@ -93,15 +105,18 @@ async function runOne(index) {
   try {
     fn = new AsyncFunction('S', 'ops', 'A', 'H', 'TMP', code)
   } catch (e) {
-    record(stats.untyped, `fuzzer bug: generated code does not compile: ${normalise(e.message)}`, e, index, template,
-      { origin: 'fuzzer' })
+    record(stats.untyped, `fuzzer bug: generated code does not compile: ${normalise(e.message)}`, e, index, template, {
+      origin: 'fuzzer',
+    })
     return
   }
   let timer
   const p = fn(S, S.ops, H.A, H, cfg.tmp)
   try {
-    const r = await Promise.race([p, new Promise((resolve) => (timer = setTimeout(() => resolve(TIMEOUT),
-      cfg.timeoutMs)))])
+    const r = await Promise.race([
+      p,
+      new Promise((resolve) => (timer = setTimeout(() => resolve(TIMEOUT), cfg.timeoutMs))),
+    ])
     if (r === TIMEOUT) {
       p.catch(() => {})
       stats.timeouts.push({ index, template })

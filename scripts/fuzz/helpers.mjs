@@ -66,18 +66,32 @@ export function data(dtype, n, seed = 1, fill = 'n') {
   for (let i = 0; i < n; i++) {
     let v
     switch (fill) {
-      case 'u': v = r(); break
-      case 's': v = r() < 0.3 ? 1 : 0; break
-      case 'i': v = Math.floor(r() * 7) - 3; break
+      case 'u':
+        v = r()
+        break
+      case 's':
+        v = r() < 0.3 ? 1 : 0
+        break
+      case 'i':
+        v = Math.floor(r() * 7) - 3
+        break
       case 'x': {
         const list = isInt ? SPECIAL_I : SPECIAL_F
         v = list[Math.floor(r() * list.length)]
         break
       }
-      case 'z': v = 0; break
-      case 'b': v = (r() < 0.5 ? -1 : 1) * (isInt ? 2 ** 30 + Math.floor(r() * 2 ** 30) : 1e30 * r()); break
-      case 'm': v = -1; break
-      case 'p': v = 0.1 + 1.9 * r(); break
+      case 'z':
+        v = 0
+        break
+      case 'b':
+        v = (r() < 0.5 ? -1 : 1) * (isInt ? 2 ** 30 + Math.floor(r() * 2 ** 30) : 1e30 * r())
+        break
+      case 'm':
+        v = -1
+        break
+      case 'p':
+        v = 0.1 + 1.9 * r()
+        break
       default: {
         // Box-Muller, scaled to a typical weight or current
         const u1 = r() || 1e-12
@@ -125,8 +139,10 @@ export function view(dtype, shape, start, len, seed = 1, fill = 'n') {
 
 /** An object whose every property read throws the sentinel. */
 export function getterBomb() {
-  return new Proxy({}, { get: thrower, has: thrower, ownKeys: thrower, getOwnPropertyDescriptor: thrower,
-    getPrototypeOf: thrower })
+  return new Proxy(
+    {},
+    { get: thrower, has: thrower, ownKeys: thrower, getOwnPropertyDescriptor: thrower, getPrototypeOf: thrower },
+  )
 }
 
 /** An object with ordinary-looking keys whose getters throw the sentinel. */
@@ -139,8 +155,18 @@ export function getterObj(keys = ['shape', 'dtype', 'num', 'length', 'seed', 'of
 /** A proxy whose traps all throw the sentinel (typeof 'object'; instanceof checks throw too). */
 export function proxyBomb() {
   const handler = {}
-  for (const trap of ['get', 'set', 'has', 'ownKeys', 'getOwnPropertyDescriptor', 'getPrototypeOf', 'defineProperty',
-    'deleteProperty', 'apply', 'construct']) {
+  for (const trap of [
+    'get',
+    'set',
+    'has',
+    'ownKeys',
+    'getOwnPropertyDescriptor',
+    'getPrototypeOf',
+    'defineProperty',
+    'deleteProperty',
+    'apply',
+    'construct',
+  ]) {
     handler[trap] = thrower
   }
   return new Proxy({}, handler)
@@ -153,8 +179,15 @@ export function proxyOf(x) {
 
 /** An object that looks like a Tensor from outside but is not one. */
 export function fakeTensor() {
-  return { shape: [2, 2], dtype: 'float32', numel: 4, device: S.Device.cpu, disposed: false, handle: {},
-    handleFor: () => ({}) }
+  return {
+    shape: [2, 2],
+    dtype: 'float32',
+    numel: 4,
+    device: S.Device.cpu,
+    disposed: false,
+    handle: {},
+    handleFor: () => ({}),
+  }
 }
 
 /** An object with Tensor's prototype but none of its private state. */
@@ -257,15 +290,56 @@ export async function rawMutate(seed, fn) {
   return `${c.name} ${what}`
 }
 
-const RAW_NUMBERS = [NaN, Infinity, -Infinity, -1, -2, 0, -0, 1, 2, 3, 7, 31, 32, 33, 63, 64, 255, 256, 1.5,
-  2 ** 31 - 1, 2 ** 31, -(2 ** 31), 2 ** 32, 2 ** 53, 1e308, -1e308, 5e-324]
+const RAW_NUMBERS = [
+  NaN,
+  Infinity,
+  -Infinity,
+  -1,
+  -2,
+  0,
+  -0,
+  1,
+  2,
+  3,
+  7,
+  31,
+  32,
+  33,
+  63,
+  64,
+  255,
+  256,
+  1.5,
+  2 ** 31 - 1,
+  2 ** 31,
+  -(2 ** 31),
+  2 ** 32,
+  2 ** 53,
+  1e308,
+  -1e308,
+  5e-324,
+]
 
 /** Another tensor handle near `h`: other dtype, other shape, empty, disposed, a view, or `h` itself. */
 function otherHandle(r) {
   const dtypes = ['float32', 'float64', 'int32', 'uint8']
   const dt = dtypes[Math.floor(r() * 4)]
-  const shapes = [[0], [1], [2], [3], [1, 1], [2, 3], [3, 2], [4, 4], [1, 2, 3], [2, 2, 2, 2], [0, 3], [5], [64], [8,
-    8]]
+  const shapes = [
+    [0],
+    [1],
+    [2],
+    [3],
+    [1, 1],
+    [2, 3],
+    [3, 2],
+    [4, 4],
+    [1, 2, 3],
+    [2, 2, 2, 2],
+    [0, 3],
+    [5],
+    [64],
+    [8, 8],
+  ]
   const sh = shapes[Math.floor(r() * shapes.length)]
   const k = r()
   if (k < 0.1) return deadHandle(dt, sh)
@@ -280,9 +354,31 @@ function randomValue(r, like) {
     if (k < 0.75) return otherHandle(r)
   }
   if (typeof like === 'number' && k < 0.7) return RAW_NUMBERS[Math.floor(r() * RAW_NUMBERS.length)]
-  const pool = [undefined, null, true, false, 0, -1, NaN, 2 ** 31, '', 'x', [], {}, [1, 2], Object.create(null),
-    Symbol('s'), 5n,
-    getterBomb(), getterObj(), () => 0, new Float32Array(2), new Uint8Array(1), S.Tensor.zeros([2]), otherHandle(r)]
+  const pool = [
+    undefined,
+    null,
+    true,
+    false,
+    0,
+    -1,
+    NaN,
+    2 ** 31,
+    '',
+    'x',
+    [],
+    {},
+    [1, 2],
+    Object.create(null),
+    Symbol('s'),
+    5n,
+    getterBomb(),
+    getterObj(),
+    () => 0,
+    new Float32Array(2),
+    new Uint8Array(1),
+    S.Tensor.zeros([2]),
+    otherHandle(r),
+  ]
   return pool[Math.floor(r() * pool.length)]
 }
 
@@ -401,13 +497,25 @@ export function mutateBytes(bytes, seed, mode = 'flip') {
   const n = b.length
   const at = () => Math.floor(r() * Math.max(1, n))
   switch (mode) {
-    case 'flip': for (let i = 0; i < 1 + Math.floor(r() * 4); i++) if (n) b[at()] ^= 1 << Math.floor(r() * 8); break
-    case 'truncate': b = b.subarray(0, at()); break
-    case 'zero': { const s = at(); b.fill(0, s, Math.min(n, s + 1 + Math.floor(r() * 64))); break }
-    case 'header': for (let i = 0; i < 3; i++) if (n) b[Math.floor(r() * Math.min(64,
-      n))] = Math.floor(r() * 256); break
-    case 'extend': b = Buffer.concat([b, Buffer.from(data('uint8', 1 + Math.floor(r() * 100), seed, 'b'))]); break
-    default: break
+    case 'flip':
+      for (let i = 0; i < 1 + Math.floor(r() * 4); i++) if (n) b[at()] ^= 1 << Math.floor(r() * 8)
+      break
+    case 'truncate':
+      b = b.subarray(0, at())
+      break
+    case 'zero': {
+      const s = at()
+      b.fill(0, s, Math.min(n, s + 1 + Math.floor(r() * 64)))
+      break
+    }
+    case 'header':
+      for (let i = 0; i < 3; i++) if (n) b[Math.floor(r() * Math.min(64, n))] = Math.floor(r() * 256)
+      break
+    case 'extend':
+      b = Buffer.concat([b, Buffer.from(data('uint8', 1 + Math.floor(r() * 100), seed, 'b'))])
+      break
+    default:
+      break
   }
   return b
 }
@@ -437,12 +545,25 @@ export function idxBytes(seed, mode = 'valid') {
   dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i))
   let b = Buffer.concat([head, Buffer.from(data('uint8', count, seed, 'b'))])
   switch (mode) {
-    case 'flip': case 'truncate': b = mutateBytes(b, seed, mode); break
-    case 'dims': b.writeUInt32BE([0, 2 ** 31, 65536, 7][Math.floor(r() * 4)], 4); break
-    case 'type': b[2] = [0x09, 0x0b, 0x0c, 0x0d, 0x0e, 0][Math.floor(r() * 6)]; break
-    case 'random': b = Buffer.from(data('uint8', Math.floor(r() * 40), seed, 'b')); break
-    case 'huge': for (let i = 0; i < nd; i++) b.writeUInt32BE(0xffffffff, 4 + 4 * i); b[3] = 4; break
-    default: break
+    case 'flip':
+    case 'truncate':
+      b = mutateBytes(b, seed, mode)
+      break
+    case 'dims':
+      b.writeUInt32BE([0, 2 ** 31, 65536, 7][Math.floor(r() * 4)], 4)
+      break
+    case 'type':
+      b[2] = [0x09, 0x0b, 0x0c, 0x0d, 0x0e, 0][Math.floor(r() * 6)]
+      break
+    case 'random':
+      b = Buffer.from(data('uint8', Math.floor(r() * 40), seed, 'b'))
+      break
+    case 'huge':
+      for (let i = 0; i < nd; i++) b.writeUInt32BE(0xffffffff, 4 + 4 * i)
+      b[3] = 4
+      break
+    default:
+      break
   }
   return b
 }

@@ -35,8 +35,22 @@ const CHILD = path.join(here, 'child.mjs')
 
 function parseArgs(argv) {
   const o = {
-    calls: 100000, seed: 1, start: 0, chunk: 5000, jobs: 1, timeoutMs: 10000, only: null, shrink: true, shrinkS: 90,
-    shrinkTotalS: 300, memMb: 2048, json: null, out: null, top: 20, strict: false, quiet: false,
+    calls: 100000,
+    seed: 1,
+    start: 0,
+    chunk: 5000,
+    jobs: 1,
+    timeoutMs: 10000,
+    only: null,
+    shrink: true,
+    shrinkS: 90,
+    shrinkTotalS: 300,
+    memMb: 2048,
+    json: null,
+    out: null,
+    top: 20,
+    strict: false,
+    quiet: false,
   }
   const num = (flag, v) => {
     const x = Number(v)
@@ -50,28 +64,69 @@ function parseArgs(argv) {
       return argv[++i]
     }
     switch (a) {
-      case '--calls': o.calls = Math.floor(num(a, next())); break
-      case '--seed': o.seed = Math.floor(num(a, next())); break
-      case '--start': o.start = Math.floor(num(a, next())); break
-      case '--chunk': o.chunk = Math.max(1, Math.floor(num(a, next()))); break
-      case '--jobs': o.jobs = Math.max(1, Math.floor(num(a, next()))); break
-      case '--timeout-ms': o.timeoutMs = num(a, next()); break
-      case '--only': o.only = next().split(',').map((s) => s.trim()).filter(Boolean); break
-      case '--no-shrink': o.shrink = false; break
-      case '--shrink-s': o.shrinkS = num(a, next()); break
-      case '--shrink-total-s': o.shrinkTotalS = num(a, next()); break
-      case '--mem-mb': o.memMb = num(a, next()); break
-      case '--json': o.json = next(); break
-      case '--out': o.out = next(); break
-      case '--top': o.top = Math.floor(num(a, next())); break
-      case '--strict': o.strict = true; break
-      case '--quiet': o.quiet = true; break
-      case '-h': case '--help':
-        process.stdout.write(readFileSync(fileURLToPath(import.meta.url),
-          'utf8').split('*/')[0].replace(/^#!.*\n\/\*\*\n/, '').replace(/^ \* ?/gm, '') + '\n')
+      case '--calls':
+        o.calls = Math.floor(num(a, next()))
+        break
+      case '--seed':
+        o.seed = Math.floor(num(a, next()))
+        break
+      case '--start':
+        o.start = Math.floor(num(a, next()))
+        break
+      case '--chunk':
+        o.chunk = Math.max(1, Math.floor(num(a, next())))
+        break
+      case '--jobs':
+        o.jobs = Math.max(1, Math.floor(num(a, next())))
+        break
+      case '--timeout-ms':
+        o.timeoutMs = num(a, next())
+        break
+      case '--only':
+        o.only = next()
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+        break
+      case '--no-shrink':
+        o.shrink = false
+        break
+      case '--shrink-s':
+        o.shrinkS = num(a, next())
+        break
+      case '--shrink-total-s':
+        o.shrinkTotalS = num(a, next())
+        break
+      case '--mem-mb':
+        o.memMb = num(a, next())
+        break
+      case '--json':
+        o.json = next()
+        break
+      case '--out':
+        o.out = next()
+        break
+      case '--top':
+        o.top = Math.floor(num(a, next()))
+        break
+      case '--strict':
+        o.strict = true
+        break
+      case '--quiet':
+        o.quiet = true
+        break
+      case '-h':
+      case '--help':
+        process.stdout.write(
+          readFileSync(fileURLToPath(import.meta.url), 'utf8')
+            .split('*/')[0]
+            .replace(/^#!.*\n\/\*\*\n/, '')
+            .replace(/^ \* ?/gm, '') + '\n',
+        )
         process.exit(0)
         break
-      default: throw new Error(`unknown option ${a} (see --help)`)
+      default:
+        throw new Error(`unknown option ${a} (see --help)`)
     }
   }
   return o
@@ -79,8 +134,15 @@ function parseArgs(argv) {
 
 // ---- one child process -------------------------------------------------------------------------------
 
-const SIGNAL_EXIT = { 132: 'SIGILL', 133: 'SIGTRAP', 134: 'SIGABRT', 135: 'SIGBUS', 136: 'SIGFPE', 137: 'SIGKILL',
-  139: 'SIGSEGV' }
+const SIGNAL_EXIT = {
+  132: 'SIGILL',
+  133: 'SIGTRAP',
+  134: 'SIGABRT',
+  135: 'SIGBUS',
+  136: 'SIGFPE',
+  137: 'SIGKILL',
+  139: 'SIGSEGV',
+}
 
 /**
  * Runs calls in one child. `spec` is { start, end } or { indices }. Resolves with
@@ -91,19 +153,32 @@ function runChild(opts, spec, tmp, id) {
     const progressFile = path.join(tmp, `progress-${id}`)
     const cfgFile = path.join(tmp, `cfg-${id}.json`)
     writeFileSync(progressFile, Buffer.alloc(8))
-    writeFileSync(cfgFile, JSON.stringify({ seed: opts.seed, ...spec, progressFile, tmp, timeoutMs: opts.timeoutMs,
-      only: opts.only }))
+    writeFileSync(
+      cfgFile,
+      JSON.stringify({ seed: opts.seed, ...spec, progressFile, tmp, timeoutMs: opts.timeoutMs, only: opts.only }),
+    )
     // Memory: the address space is limited to twice --mem-mb (ulimit -v), so a huge allocation fails (a
     // typed error) instead of swapping the machine, while a worker's isolate can still reserve its
     // ranges; the JS heap to half of it; the watchdog below kills a child whose RSS passes --mem-mb.
     // exec keeps the pid and the IPC channel.
-    const child = spawn('/bin/sh', ['-c', `ulimit -v ${Math.floor(opts.memMb * 2 * 1024)} 2>/dev/null; exec "$0" "$@"`,
-      process.execPath, '--expose-gc', `--max-old-space-size=${Math.floor(opts.memMb / 2)}`, CHILD, cfgFile], {
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: { ...process.env, FUZZ_VERBOSE: '0' },
-      // calls that write files under relative names (metrics, checkpoints) write them in the scratch folder
-      cwd: tmp,
-    })
+    const child = spawn(
+      '/bin/sh',
+      [
+        '-c',
+        `ulimit -v ${Math.floor(opts.memMb * 2 * 1024)} 2>/dev/null; exec "$0" "$@"`,
+        process.execPath,
+        '--expose-gc',
+        `--max-old-space-size=${Math.floor(opts.memMb / 2)}`,
+        CHILD,
+        cfgFile,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        env: { ...process.env, FUZZ_VERBOSE: '0' },
+        // calls that write files under relative names (metrics, checkpoints) write them in the scratch folder
+        cwd: tmp,
+      },
+    )
     let stats = null
     let stderr = ''
     const keep = (d) => {
@@ -262,12 +337,14 @@ async function main() {
     if (!opts.quiet) process.stdout.write(s + '\n')
   }
   const only = opts.only ? `, only ${opts.only.join(',')}` : ''
-  log(`fuzz: seed ${opts.seed}, calls ${opts.start}..${opts.start + opts.calls - 1}, chunks of ${opts.chunk}, ` +
-    `${opts.jobs} job(s), per-call timeout ${opts.timeoutMs} ms, child memory ${opts.memMb} MiB${only}`)
+  log(
+    `fuzz: seed ${opts.seed}, calls ${opts.start}..${opts.start + opts.calls - 1}, chunks of ${opts.chunk}, ` +
+      `${opts.jobs} job(s), per-call timeout ${opts.timeoutMs} ms, child memory ${opts.memMb} MiB${only}`,
+  )
 
   const queue = []
-  for (let s = opts.start; s < opts.start + opts.calls; s += opts.chunk) queue.push({ start: s,
-    end: Math.min(s + opts.chunk, opts.start + opts.calls) })
+  for (let s = opts.start; s < opts.start + opts.calls; s += opts.chunk)
+    queue.push({ start: s, end: Math.min(s + opts.chunk, opts.start + opts.calls) })
   const total = { calls: 0, ok: 0, typed: 0, sentinel: 0, untyped: {}, noParam: {}, timeouts: [], templates: {} }
   const crashes = []
   let lastLog = Date.now()
@@ -299,13 +376,15 @@ async function main() {
         const idx = r.crash.index
         const template = idx >= 0 ? generate(opts.seed, idx, opts.only).template : '(process exit)'
         // the headline tells crashes of one kind apart (which error went unhandled, which abort)
-        const head = r.crash.headline.replace(/-?\d+(\.\d+)?/g, 'N').replace(/'[^']*'|"[^"]*"/g, "'…'").slice(0, 90)
+        const head = r.crash.headline
+          .replace(/-?\d+(\.\d+)?/g, 'N')
+          .replace(/'[^']*'|"[^"]*"/g, "'…'")
+          .slice(0, 90)
         // an unhandled rejection surfaces in whichever call runs next: its headline, not the template, tells
         // one from another; a signal is told apart by the template of the call that died and the headline
         const exit = r.crash.kind.startsWith('exit')
-        const signature = exit && head
-          ? `${r.crash.kind} (${head})`
-          : `${r.crash.kind} @ ${template}${head ? ` (${head})` : ''}`
+        const signature =
+          exit && head ? `${r.crash.kind} (${head})` : `${r.crash.kind} @ ${template}${head ? ` (${head})` : ''}`
         crashes.push({ ...r.crash, template, start: spec.start, signature })
         log(`  crash: ${r.crash.kind} in call ${idx} (${template})`)
         // go on after the call that crashed (or drop the chunk when the crash came at exit)
@@ -353,20 +432,38 @@ async function main() {
   p(`CRASHES: ${crashes.length} (${dlist.length} distinct)`)
   dlist.forEach((d, i) => {
     p(`${i + 1}. ${d.signature}: first in call ${d.index} (seed ${opts.seed}), seen ${d.count} time(s)`)
-    if (d.stderr) p(d.stderr.split('\n').map((l) => `   | ${l}`).join('\n'))
+    if (d.stderr)
+      p(
+        d.stderr
+          .split('\n')
+          .map((l) => `   | ${l}`)
+          .join('\n'),
+      )
     if (d.minimal) {
       const what = d.minimal.reproduced
         ? 'minimal sequence'
         : 'NOT reproduced in a fresh process; the last calls of its child'
-      p(`   ${what}: ${d.minimal.indices.length} call(s) [${d.minimal.indices.join(', ')}] ` +
-        `after ${d.minimal.runs} shrink run(s); saved as ${d.reproFile}`)
+      p(
+        `   ${what}: ${d.minimal.indices.length} call(s) [${d.minimal.indices.join(', ')}] ` +
+          `after ${d.minimal.runs} shrink run(s); saved as ${d.reproFile}`,
+      )
       p('   ```js')
-      p(d.repro.split('\n').map((l) => `   ${l}`).join('\n'))
+      p(
+        d.repro
+          .split('\n')
+          .map((l) => `   ${l}`)
+          .join('\n'),
+      )
       p('   ```')
     } else {
       const { code, template } = generate(opts.seed, Math.max(0, d.index), opts.only)
       p(`   (not shrunk) the crashing call (${template}):`)
-      p(code.split('\n').map((l) => `     ${l}`).join('\n'))
+      p(
+        code
+          .split('\n')
+          .map((l) => `     ${l}`)
+          .join('\n'),
+      )
     }
   })
   if (total.timeouts.length) {
@@ -380,9 +477,16 @@ async function main() {
   untyped.slice(0, opts.top).forEach(([key, f], i) => {
     p(`${i + 1}. [${f.count}x] ${key}`)
     p(`   first: call ${f.index} (${f.template}); reproducer:`)
-    p(generate(opts.seed, f.index, opts.only).code.split('\n').map((l) => `     ${l}`).join('\n'))
-    writeFileSync(path.join(outDir, `untyped-${i + 1}.mjs`), renderRepro(opts.seed, [{ index: f.index,
-      ...generate(opts.seed, f.index, opts.only) }]))
+    p(
+      generate(opts.seed, f.index, opts.only)
+        .code.split('\n')
+        .map((l) => `     ${l}`)
+        .join('\n'),
+    )
+    writeFileSync(
+      path.join(outDir, `untyped-${i + 1}.mjs`),
+      renderRepro(opts.seed, [{ index: f.index, ...generate(opts.seed, f.index, opts.only) }]),
+    )
   })
   if (untyped.length > opts.top) p(`   ... ${untyped.length - opts.top} more in the JSON report`)
   const noParam = Object.entries(total.noParam).sort((a, b) => b[1].count - a[1].count)
@@ -390,30 +494,53 @@ async function main() {
   p(`TYPED ERRORS WITHOUT param: ${noParam.reduce((a, [, f]) => a + f.count, 0)} (${noParam.length} distinct; first 8)`)
   for (const [key, f] of noParam.slice(0, 8)) p(`  [${f.count}x] ${key} (call ${f.index})`)
   p()
-  p(`outcomes: ${total.ok} returned, ${total.typed} typed errors, ` +
-    `${total.sentinel} sentinel (the fuzzer's own throw passed through), ` +
-    `${untypedTotal()} untyped; reproducer files in ${outDir}`)
+  p(
+    `outcomes: ${total.ok} returned, ${total.typed} typed errors, ` +
+      `${total.sentinel} sentinel (the fuzzer's own throw passed through), ` +
+      `${untypedTotal()} untyped; reproducer files in ${outDir}`,
+  )
   const secs = (Date.now() - t0) / 1000
   const rate = (total.calls / runSeconds).toFixed(0)
-  p(`fuzz: ${total.calls} calls, ${crashes.length} crashes (${dlist.length} distinct), ` +
-    `${untypedTotal()} untyped errors (${untyped.length} distinct) ` +
-    `(seed ${opts.seed}, ${secs.toFixed(0)} s, ${rate} calls/s)`)
+  p(
+    `fuzz: ${total.calls} calls, ${crashes.length} crashes (${dlist.length} distinct), ` +
+      `${untypedTotal()} untyped errors (${untyped.length} distinct) ` +
+      `(seed ${opts.seed}, ${secs.toFixed(0)} s, ${rate} calls/s)`,
+  )
   process.stdout.write(out.join('\n') + '\n')
 
   if (opts.json) {
-    const templates = Object.fromEntries(Object.entries(total.templates).map(([k, [c, ms]]) => [k, { calls: c,
-      msPerCall: +(ms / c).toFixed(3) }]))
-    writeFileSync(opts.json, JSON.stringify({
-      seed: opts.seed, calls: total.calls, seconds: secs, callsPerSecond: total.calls / runSeconds,
-      outcomes: { ok: total.ok, typed: total.typed, sentinel: total.sentinel, untyped: untypedTotal() },
-      crashes: dlist.map((d) => ({ signature: d.signature, kind: d.kind, index: d.index, template: d.template,
-        count: d.count, stderr: d.stderr, minimal: d.minimal, repro: d.repro ?? null })),
-      crashEvents: crashes.map((c) => ({ kind: c.kind, index: c.index, template: c.template })),
-      untyped: untyped.map(([key, f]) => ({ key, ...f, code: generate(opts.seed, f.index, opts.only).code })),
-      typedWithoutParam: noParam.map(([key, f]) => ({ key, ...f })),
-      timeouts: total.timeouts,
-      templates,
-    }, null, 2))
+    const templates = Object.fromEntries(
+      Object.entries(total.templates).map(([k, [c, ms]]) => [k, { calls: c, msPerCall: +(ms / c).toFixed(3) }]),
+    )
+    writeFileSync(
+      opts.json,
+      JSON.stringify(
+        {
+          seed: opts.seed,
+          calls: total.calls,
+          seconds: secs,
+          callsPerSecond: total.calls / runSeconds,
+          outcomes: { ok: total.ok, typed: total.typed, sentinel: total.sentinel, untyped: untypedTotal() },
+          crashes: dlist.map((d) => ({
+            signature: d.signature,
+            kind: d.kind,
+            index: d.index,
+            template: d.template,
+            count: d.count,
+            stderr: d.stderr,
+            minimal: d.minimal,
+            repro: d.repro ?? null,
+          })),
+          crashEvents: crashes.map((c) => ({ kind: c.kind, index: c.index, template: c.template })),
+          untyped: untyped.map(([key, f]) => ({ key, ...f, code: generate(opts.seed, f.index, opts.only).code })),
+          typedWithoutParam: noParam.map(([key, f]) => ({ key, ...f })),
+          timeouts: total.timeouts,
+          templates,
+        },
+        null,
+        2,
+      ),
+    )
   }
   rmSync(tmp, { recursive: true, force: true })
   const failed = crashes.length > 0 || (opts.strict && untyped.length > 0)

@@ -121,7 +121,11 @@ test('BPTT program: N batches straight == N/2, save, fresh build, load, N/2 more
   const first = ffModel()
   await trainFF(first, 0, 3)
   const atSave = ffSnapshot(first)
-  const res = await saveCheckpoint(file, { program: first.prog, learners: [first.learner], extra: { epoch: 3, metrics: { loss: 0.25, best: NaN, worst: -Infinity } } })
+  const res = await saveCheckpoint(file, {
+    program: first.prog,
+    learners: [first.learner],
+    extra: { epoch: 3, metrics: { loss: 0.25, best: NaN, worst: -Infinity } },
+  })
   t.is(res.bytes, readFileSync(file).length)
   t.regex(res.sha256, /^[0-9a-f]{64}$/)
   t.deepEqual(readdirSync(dir), ['ff.ckpt'], 'no temporary file left behind')
@@ -148,7 +152,8 @@ test('step program + nearest_online_stdp: runs straight == half, save, fresh bui
   const file = path.join(dir, 'stdp.ckpt')
   const imgs = syntheticDigits({ n: 6, seed: 4 })
   const run = async (prog: Program, from: number, to: number) => {
-    for (let s = from; s < to; s++) await prog.run({ input: imgs.images.subarray(s * 784, (s + 1) * 784) }, { steps: 64 })
+    for (let s = from; s < to; s++)
+      await prog.run({ input: imgs.images.subarray(s * 784, (s + 1) * 784) }, { steps: 64 })
   }
   const build = async (seed: number) => {
     const dc = diehlCookNetwork({ neurons: 6, seed: 5 })
@@ -165,7 +170,12 @@ test('step program + nearest_online_stdp: runs straight == half, save, fresh bui
   await saveCheckpoint(file, { program: first.prog, extra: { sample: 3 } })
   const ck = await readCheckpoint(file)
   t.is(ck.kind, 'program')
-  t.deepEqual(ck.tensors.map((x) => `${x.kind} ${x.name}`).sort(), Object.keys(atSave.slots).map((n) => `${n.includes('[stay]') ? 'stay' : 'param'} ${n}`).sort())
+  t.deepEqual(
+    ck.tensors.map((x) => `${x.kind} ${x.name}`).sort(),
+    Object.keys(atSave.slots)
+      .map((n) => `${n.includes('[stay]') ? 'stay' : 'param'} ${n}`)
+      .sort(),
+  )
 
   const second = await build(99)
   const loaded = await loadCheckpoint(file, { program: second.prog })
@@ -185,7 +195,11 @@ test('step program + nearest_online_stdp: runs straight == half, save, fresh bui
 test('in memory: checkpointState / restoreCheckpoint, and encode / decode round trip', async (t) => {
   const m = ffModel()
   await trainFF(m, 0, 2)
-  const ck = checkpointState({ program: m.prog, learners: [m.learner], extra: { tag: 'x', arr: new Float64Array([1, 2]), odd: { $num: 'not a marker' } } })
+  const ck = checkpointState({
+    program: m.prog,
+    learners: [m.learner],
+    extra: { tag: 'x', arr: new Float64Array([1, 2]), odd: { $num: 'not a marker' } },
+  })
   const snap = ffSnapshot(m)
   await trainFF(m, 2, 4) // later training does not change the captured state
   t.notDeepEqual(ffSnapshot(m).params, snap.params)
@@ -194,7 +208,10 @@ test('in memory: checkpointState / restoreCheckpoint, and encode / decode round 
   const current = ffSnapshot(m)
   const poisoned = decodeCheckpoint(encodeCheckpoint(ck), 'mem')
   poisoned.tensors[1]!.data[2] = Infinity
-  const err = t.throws(() => restoreCheckpoint(poisoned, { program: m.prog, learners: [m.learner] }), { instanceOf: InvalidArgumentError, message: /checkpoint: parameter .* non-finite/ })
+  const err = t.throws(() => restoreCheckpoint(poisoned, { program: m.prog, learners: [m.learner] }), {
+    instanceOf: InvalidArgumentError,
+    message: /checkpoint: parameter .* non-finite/,
+  })
   t.is(err!.param, poisoned.tensors[1]!.name)
   t.deepEqual(ffSnapshot(m), current, 'a refused restore changes nothing')
   restoreCheckpoint(decoded, { program: m.prog, learners: [m.learner] })
@@ -233,7 +250,11 @@ test('a damaged file (a flipped byte anywhere, truncation) is an IOError naming 
     const f = path.join(dir, `${name.replace(/ /g, '_')}.ckpt`)
     writeFileSync(f, good)
     damage(f)
-    const err = await t.throwsAsync(loadCheckpoint(f, { program: dst.prog, learners: [dst.learner] }), { instanceOf: IOError }, name)
+    const err = await t.throwsAsync(
+      loadCheckpoint(f, { program: dst.prog, learners: [dst.learner] }),
+      { instanceOf: IOError },
+      name,
+    )
     t.regex(err!.message, re, name)
     t.true(err!.message.includes(f), `${name}: the message names the file`)
     t.is((err as IOError).param, 'path')
@@ -255,10 +276,17 @@ test('a foreign, empty or missing file is an IOError naming the path; the model 
   for (const [name, body, re] of files) {
     const f = path.join(dir, name)
     writeFileSync(f, body)
-    const err = await t.throwsAsync(loadCheckpoint(f, { program: dst.prog, learners: [dst.learner] }), { instanceOf: IOError, message: re }, name)
+    const err = await t.throwsAsync(
+      loadCheckpoint(f, { program: dst.prog, learners: [dst.learner] }),
+      { instanceOf: IOError, message: re },
+      name,
+    )
     t.true(err!.message.includes(f))
   }
-  await t.throwsAsync(loadCheckpoint(path.join(dir, 'nope.ckpt'), { program: dst.prog }), { instanceOf: IOError, message: /nope\.ckpt: no such file/ })
+  await t.throwsAsync(loadCheckpoint(path.join(dir, 'nope.ckpt'), { program: dst.prog }), {
+    instanceOf: IOError,
+    message: /nope\.ckpt: no such file/,
+  })
   await t.throwsAsync(loadCheckpoint(dir, { program: dst.prog }), { instanceOf: IOError, message: /directory/ })
   t.deepEqual(ffSnapshot(dst), before)
   dst.prog.dispose()
@@ -269,7 +297,9 @@ test('a checkpoint of another architecture is a ShapeError / InvalidArgumentErro
   // one hidden neuron more: the first weight has another shape
   const wide = ffModel({ hidden: 13 })
   const wideBefore = ffSnapshot(wide)
-  const err = await t.throwsAsync(loadCheckpoint(file, { program: wide.prog, learners: [wide.learner] }), { instanceOf: ShapeError })
+  const err = await t.throwsAsync(loadCheckpoint(file, { program: wide.prog, learners: [wide.learner] }), {
+    instanceOf: ShapeError,
+  })
   t.regex((err as ShapeError).param!, /^c1:.*\{weight\}$/)
   t.regex(err!.message, /\[12, 784\].*\[13, 784\]/)
   t.true(err!.message.includes(file))
@@ -278,7 +308,10 @@ test('a checkpoint of another architecture is a ShapeError / InvalidArgumentErro
   // other connection names: the parameter is missing
   const renamed = ffModel({ names: ['a1', 'a2'] })
   const renamedBefore = ffSnapshot(renamed)
-  const err2 = await t.throwsAsync(loadCheckpoint(file, { program: renamed.prog, learners: [renamed.learner] }), { instanceOf: InvalidArgumentError, message: /has no parameter/ })
+  const err2 = await t.throwsAsync(loadCheckpoint(file, { program: renamed.prog, learners: [renamed.learner] }), {
+    instanceOf: InvalidArgumentError,
+    message: /has no parameter/,
+  })
   t.regex((err2 as InvalidArgumentError).param!, /^a1:/)
   t.deepEqual(ffSnapshot(renamed), renamedBefore)
   renamed.prog.dispose()
@@ -286,26 +319,38 @@ test('a checkpoint of another architecture is a ShapeError / InvalidArgumentErro
   const dc = diehlCookNetwork({ neurons: 4, seed: 1 })
   const prog = await buildProgram(dc.net, { device: 'cpu' })
   const stepBefore = stepSnapshot(prog)
-  await t.throwsAsync(loadCheckpoint(file, { program: prog }), { instanceOf: InvalidArgumentError, message: /FeedForwardProgram/ })
+  await t.throwsAsync(loadCheckpoint(file, { program: prog }), {
+    instanceOf: InvalidArgumentError,
+    message: /FeedForwardProgram/,
+  })
   t.deepEqual(stepSnapshot(prog), stepBefore)
   prog.dispose()
 })
 
 test('learners that do not match are refused before anything changes (count, optimizer; a late refusal rolls back)', async (t) => {
   const { file, dst, before } = await savedModel(t)
-  const e1 = await t.throwsAsync(loadCheckpoint(file, { program: dst.prog }), { instanceOf: InvalidArgumentError, message: /1 learner.*'stca.*0 were given/ })
+  const e1 = await t.throwsAsync(loadCheckpoint(file, { program: dst.prog }), {
+    instanceOf: InvalidArgumentError,
+    message: /1 learner.*'stca.*0 were given/,
+  })
   t.is((e1 as InvalidArgumentError).param, 'learners')
   t.deepEqual(ffSnapshot(dst), before)
   const sgd = ffModel({ optim: 'SGD' })
   const sgdBefore = ffSnapshot(sgd)
-  const e2 = await t.throwsAsync(loadCheckpoint(file, { program: sgd.prog, learners: [sgd.learner] }), { instanceOf: InvalidArgumentError, message: /Adam.*SGD/ })
+  const e2 = await t.throwsAsync(loadCheckpoint(file, { program: sgd.prog, learners: [sgd.learner] }), {
+    instanceOf: InvalidArgumentError,
+    message: /Adam.*SGD/,
+  })
   t.is((e2 as InvalidArgumentError).param, 'learners[0]')
   t.deepEqual(ffSnapshot(sgd), sgdBefore)
   sgd.prog.dispose()
   // the optimizer state loads, then the schedule state is refused: the optimizer is put back
   const ck: Checkpoint = await readCheckpoint(file)
   ck.learners[0]!.scheduler!.state = { last_epoch: 'soon' }
-  const e3 = t.throws(() => restoreCheckpoint(ck, { program: dst.prog, learners: [dst.learner] }), { instanceOf: InvalidArgumentError, message: /lr schedule/ })
+  const e3 = t.throws(() => restoreCheckpoint(ck, { program: dst.prog, learners: [dst.learner] }), {
+    instanceOf: InvalidArgumentError,
+    message: /lr schedule/,
+  })
   t.is((e3 as InvalidArgumentError).param, 'learners[0]')
   t.deepEqual(ffSnapshot(dst), before, 'optimizer rolled back, weights and generator unchanged')
   dst.prog.dispose()
@@ -325,12 +370,18 @@ test('save refuses NaN / Inf weights and optimizer tensors, naming them; no file
   const bad = w.slice()
   bad[3] = NaN
   p.data.write(bad)
-  const err = await t.throwsAsync(saveCheckpoint(file, { program: m.prog, learners: [m.learner] }), { instanceOf: InvalidArgumentError, message: /non-finite.*NaN.*element 3/ })
+  const err = await t.throwsAsync(saveCheckpoint(file, { program: m.prog, learners: [m.learner] }), {
+    instanceOf: InvalidArgumentError,
+    message: /non-finite.*NaN.*element 3/,
+  })
   t.is((err as InvalidArgumentError).param, name)
   t.throws(() => checkpointState({ program: m.prog }), { instanceOf: InvalidArgumentError })
   bad[3] = -Infinity
   p.data.write(bad)
-  await t.throwsAsync(saveCheckpoint(path.join(dir, 'other.ckpt'), { program: m.prog }), { instanceOf: InvalidArgumentError, message: /-Infinity/ })
+  await t.throwsAsync(saveCheckpoint(path.join(dir, 'other.ckpt'), { program: m.prog }), {
+    instanceOf: InvalidArgumentError,
+    message: /-Infinity/,
+  })
   p.data.write(w)
   // a NaN in Adam's moments
   const opt = m.learner.optimizer as unknown as { state: Map<unknown, Record<string, Tensor>> }
@@ -339,7 +390,10 @@ test('save refuses NaN / Inf weights and optimizer tensors, naming them; no file
   const m1bad = m1.slice()
   m1bad[0] = NaN
   st.exp_avg!.write(m1bad)
-  const err2 = await t.throwsAsync(saveCheckpoint(file, { program: m.prog, learners: [m.learner] }), { instanceOf: InvalidArgumentError, message: /non-finite/ })
+  const err2 = await t.throwsAsync(saveCheckpoint(file, { program: m.prog, learners: [m.learner] }), {
+    instanceOf: InvalidArgumentError,
+    message: /non-finite/,
+  })
   t.is((err2 as InvalidArgumentError).param, 'learners[0].optimizer.state.0.exp_avg')
   st.exp_avg!.write(m1)
   t.deepEqual(readdirSync(dir), ['m.ckpt'], 'no new file, no temporary file')
@@ -365,7 +419,10 @@ test('atomic write: success replaces the file in one rename; a failed write leav
   t.true(err!.message.includes(sub))
   t.deepEqual(readdirSync(dir).sort(), ['a.ckpt', 'sub'])
   // a folder that does not exist
-  await t.throwsAsync(saveCheckpoint(path.join(dir, 'missing', 'x.ckpt'), { program: m.prog }), { instanceOf: IOError, message: /missing/ })
+  await t.throwsAsync(saveCheckpoint(path.join(dir, 'missing', 'x.ckpt'), { program: m.prog }), {
+    instanceOf: IOError,
+    message: /missing/,
+  })
   t.false(existsSync(path.join(dir, 'missing')))
   m.prog.dispose()
 })
@@ -450,7 +507,10 @@ test('BAD CALL - save / load arguments are typed errors naming the parameter', a
   }
   const cyc: Record<string, unknown> = {}
   cyc.self = cyc
-  await t.throwsAsync(saveCheckpoint(file, { program: m.prog, extra: cyc }), { instanceOf: InvalidArgumentError, message: /cycle/ })
+  await t.throwsAsync(saveCheckpoint(file, { program: m.prog, extra: cyc }), {
+    instanceOf: InvalidArgumentError,
+    message: /cycle/,
+  })
   t.throws(() => decodeCheckpoint('not bytes' as never), { instanceOf: InvalidArgumentError })
   t.throws(() => restoreCheckpoint({} as never, { program: m.prog }), { instanceOf: InvalidArgumentError })
   t.false(existsSync(file))
@@ -474,7 +534,10 @@ test('Program.setRngState moves the stream and keeps every slot; bad states are 
   t.deepEqual(prog.rngState, { seed: 77n, offset: 1234 })
   t.deepEqual(stepSnapshot(prog).slots, before.slots)
   t.throws(() => prog.setRngState({ seed: -1, offset: 0 }), { instanceOf: InvalidArgumentError, message: /state.seed/ })
-  t.throws(() => prog.setRngState({ seed: 1, offset: 0.5 }), { instanceOf: InvalidArgumentError, message: /state.offset/ })
+  t.throws(() => prog.setRngState({ seed: 1, offset: 0.5 }), {
+    instanceOf: InvalidArgumentError,
+    message: /state.offset/,
+  })
   t.throws(() => prog.setRngState(null as never), { instanceOf: InvalidArgumentError })
   t.deepEqual(prog.rngState, { seed: 77n, offset: 1234 })
   // the moved stream is the one a program built at that position draws

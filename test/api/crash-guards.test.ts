@@ -13,9 +13,44 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import test, { type ExecutionContext } from 'ava'
 
 import {
-  Adadelta, Adagrad, Adam, Adamax, AdamW, ASGD, backends, buildProgram, emptyCache, memoryStats, Connection, crossEntropy, Decoder, Encoder, FeedForwardProgram,
-  DeviceError, ElementwiseOptimizer, InvalidArgumentError, IOError, LBFGS, Learner, lowerProgram, Network, NeuronGroup, NumericalError, ops, Parameter, RMSprop, Rprop, SGD, ShapeError,
-  readIdx, SeededRandom, SparseAdam, SparseGrad, StateError, stepsFor, Tensor,
+  Adadelta,
+  Adagrad,
+  Adam,
+  Adamax,
+  AdamW,
+  ASGD,
+  backends,
+  buildProgram,
+  emptyCache,
+  memoryStats,
+  Connection,
+  crossEntropy,
+  Decoder,
+  Encoder,
+  FeedForwardProgram,
+  DeviceError,
+  ElementwiseOptimizer,
+  InvalidArgumentError,
+  IOError,
+  LBFGS,
+  Learner,
+  lowerProgram,
+  Network,
+  NeuronGroup,
+  NumericalError,
+  ops,
+  Parameter,
+  RMSprop,
+  Rprop,
+  SGD,
+  ShapeError,
+  readIdx,
+  SeededRandom,
+  SparseAdam,
+  SparseGrad,
+  StateError,
+  stepsFor,
+  Tensor,
 } from '../../lib/index.js'
 import type { Optimizer } from '../../lib/optim/index.js'
 
@@ -26,7 +61,11 @@ const distIndex = pathToFileURL(path.join(root, 'dist', 'index.js')).href
 /** Runs an ES module body in a fresh node (sources through tsx); returns its status, signal and output. */
 function child(body: string, timeout = 60_000) {
   const code = `import * as S from ${JSON.stringify(path.join(root, 'lib', 'index.ts'))}\n${body}`
-  const r = spawnSync(process.execPath, ['--import=tsx', '--input-type=module', '-e', code], { cwd: root, encoding: 'utf8', timeout })
+  const r = spawnSync(process.execPath, ['--import=tsx', '--input-type=module', '-e', code], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout,
+  })
   return { status: r.status, signal: r.signal, out: `${r.stdout}${r.stderr}` }
 }
 
@@ -46,11 +85,23 @@ test('int32 division by zero is an InvalidArgumentError naming the divisor, befo
   expectError(t, () => ops.div(i32([1]), 0), InvalidArgumentError, 'scalar')
   expectError(t, () => ops.div(6, i32([2, 0])), InvalidArgumentError, 'a')
   // broadcast divisor
-  expectError(t, () => ops.div(Tensor.from(Int32Array.from([1, 2, 3, 4]), { shape: [2, 2] }), Tensor.from(Int32Array.from([1, 0]), { shape: [1, 2] })), InvalidArgumentError, 'b')
+  expectError(
+    t,
+    () =>
+      ops.div(
+        Tensor.from(Int32Array.from([1, 2, 3, 4]), { shape: [2, 2] }),
+        Tensor.from(Int32Array.from([1, 0]), { shape: [1, 2] }),
+      ),
+    InvalidArgumentError,
+    'b',
+  )
 })
 
 test('int32 division truncates toward zero and INT32_MIN / -1 wraps to INT32_MIN (no trap)', (t) => {
-  t.deepEqual(Array.from(ops.div(i32([7, -7, 7, -2147483648]), i32([2, 2, -2, -1])).toArray()), [3, -3, -3, -2147483648])
+  t.deepEqual(
+    Array.from(ops.div(i32([7, -7, 7, -2147483648]), i32([2, 2, -2, -1])).toArray()),
+    [3, -3, -3, -2147483648],
+  )
   t.deepEqual(Array.from(ops.div(i32([-2147483648, 9]), -1).toArray()), [-2147483648, -9])
   t.deepEqual(Array.from(ops.div(12, i32([5, -4])).toArray()), [2, -3])
 })
@@ -157,8 +208,9 @@ const dense: Array<[string, Make]> = [
 
 function snapshot(opt: Optimizer, params: Parameter[]) {
   const st = opt.stateDict()
-  return JSON.stringify({ data: params.map((p) => Array.from(p.data.toArray())), st: st.state, g: st.param_groups }, (_k, v) =>
-    ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v,
+  return JSON.stringify(
+    { data: params.map((p) => Array.from(p.data.toArray())), st: st.state, g: st.param_groups },
+    (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v),
   )
 }
 
@@ -256,9 +308,14 @@ test('nonFinite is validated and passes through the Learner', (t) => {
   expectError(t, () => new Adam([w], { nonFinite: 'ignore' } as never), InvalidArgumentError, 'nonFinite')
   const opt = new Adam([w], { nonFinite: 'skip' } as never)
   t.is(opt.nonFinite, 'skip')
-  expectError(t, () => {
-    opt.nonFinite = 'x' as never
-  }, InvalidArgumentError, 'nonFinite')
+  expectError(
+    t,
+    () => {
+      opt.nonFinite = 'x' as never
+    },
+    InvalidArgumentError,
+    'nonFinite',
+  )
 })
 
 // ------------------------------------------------------------------------------ FeedForwardProgram
@@ -305,7 +362,10 @@ test('a NaN gradient through backward is refused at the optimizer step; the weig
   learner.optimZeroGrad()
   await prog.backward(Tensor.full([4, 4], NaN))
   t.throws(() => learner.optimStep(), { instanceOf: NumericalError })
-  t.deepEqual([...prog.parameters.values()].map((p) => Array.from(p.data.toArray())), w)
+  t.deepEqual(
+    [...prog.parameters.values()].map((p) => Array.from(p.data.toArray())),
+    w,
+  )
   prog.dispose()
 })
 
@@ -401,9 +461,16 @@ test('fuzzer crash findings are typed errors now', async (t) => {
   const p = Tensor.from(new Float32Array(3))
   const g = Tensor.from(new Float32Array([1, 2, 3]))
   const scalars = { momentum: -1, beta2: 0.99, beta2C: 0.01, eps: 1e-8, lr: 0.01 }
-  expectError(t, () => ops.optStep('RMSprop', scalars, p, g, [Tensor.zeros([3]), null, null]), InvalidArgumentError, 'state[2]')
+  expectError(
+    t,
+    () => ops.optStep('RMSprop', scalars, p, g, [Tensor.zeros([3]), null, null]),
+    InvalidArgumentError,
+    'state[2]',
+  )
   // an allocation failure inside a parallel region reaches the caller (it used to end in std::terminate)
-  const err = t.throws(() => new ops.Generator(1).poisson(Tensor.from(new Float32Array([0.5, 0.5])), { steps: 2 ** 30, dtype: 'uint8' }))
+  const err = t.throws(() =>
+    new ops.Generator(1).poisson(Tensor.from(new Float32Array([0.5, 0.5])), { steps: 2 ** 30, dtype: 'uint8' }),
+  )
   t.true(err instanceof DeviceError || err instanceof ShapeError || err instanceof InvalidArgumentError, String(err))
   // a device file has no size: not read forever
   expectError(t, () => readIdx('/dev/zero'), IOError, 'path')
@@ -438,7 +505,7 @@ test('an async closure, lr_lambda or scale_fn that rejects leaves no unhandled r
   t.regex(r.out, /typed true\ntyped true\nend/)
 })
 
-test('the GPU check\'s fault hook is refused unless SPAIC_ALLOW_CUDA_FAULT=1 (and needs CUDA)', async (t) => {
+test("the GPU check's fault hook is refused unless SPAIC_ALLOW_CUDA_FAULT=1 (and needs CUDA)", async (t) => {
   const { native } = await import('../../lib/native.js')
   const hook = (native() as unknown as { debugCudaFault(d: number): void }).debugCudaFault
   const err = t.throws(() => hook(0))
@@ -460,8 +527,18 @@ test('the exported cli helpers validate their arguments (fuzzer findings)', asyn
   expectError(t, () => cli.summaryTable(0 as never), InvalidArgumentError, 'metrics')
   expectError(t, () => cli.formatNumber({} as never), InvalidArgumentError, 'v')
   expectError(t, () => cli.formatDuration('1' as never), InvalidArgumentError, 'seconds')
-  expectError(t, () => cli.progressText({ label: 'x', done: 1, total: 2, elapsedS: 1, loss: new BigInt64Array(2) } as never), InvalidArgumentError, 'state.loss')
-  expectError(t, () => cli.progressBar({ label: 'x', done: 1, total: 2, elapsedS: 1 }, undefined as never), InvalidArgumentError, 'width')
+  expectError(
+    t,
+    () => cli.progressText({ label: 'x', done: 1, total: 2, elapsedS: 1, loss: new BigInt64Array(2) } as never),
+    InvalidArgumentError,
+    'state.loss',
+  )
+  expectError(
+    t,
+    () => cli.progressBar({ label: 'x', done: 1, total: 2, elapsedS: 1 }, undefined as never),
+    InvalidArgumentError,
+    'width',
+  )
   expectError(t, () => cli.formatTable(undefined as never, []), InvalidArgumentError, 'columns')
   expectError(t, () => cli.foldsSummary(2n as never), InvalidArgumentError, 'results')
   expectError(t, () => cli.foldsTable([{}] as never), InvalidArgumentError, 'results[0]')
@@ -469,7 +546,9 @@ test('the exported cli helpers validate their arguments (fuzzer findings)', asyn
 })
 
 test('abstract optimizer bases and lowerProgram refuse garbage with typed errors', (t) => {
-  t.throws(() => new (ElementwiseOptimizer as never as new (...a: unknown[]) => unknown)([], {}), { instanceOf: StateError })
+  t.throws(() => new (ElementwiseOptimizer as never as new (...a: unknown[]) => unknown)([], {}), {
+    instanceOf: StateError,
+  })
   expectError(t, () => lowerProgram(new Float32Array(4) as never, 0n), InvalidArgumentError, 'spec')
 })
 
@@ -480,7 +559,8 @@ test('a worker thread terminated in the middle of synchronous native calls does 
     const a = S.Tensor.zeros([64, 64])
     parentPort.postMessage('started')
     for (;;) S.ops.add(a, S.ops.mul(a, a)).dispose()`
-  const r = child(`
+  const r = child(
+    `
     import { Worker } from 'node:worker_threads'
     let started = 0
     for (let round = 0; round < 40; round++) {
@@ -491,7 +571,9 @@ test('a worker thread terminated in the middle of synchronous native calls does 
         w.on('error', (e) => { console.log('worker error', e.message); resolve() })
       })
     }
-    console.log('main survived, workers started: ' + started)`, 120_000)
+    console.log('main survived, workers started: ' + started)`,
+    120_000,
+  )
   t.is(r.signal, null, r.out)
   t.is(r.status, 0, r.out)
   t.regex(r.out, /main survived, workers started: 40/)

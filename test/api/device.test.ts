@@ -9,7 +9,8 @@ test('backends() reports the CPU and what was compiled in', (t) => {
   t.true(b.cpu.threads >= 1)
   t.is(typeof b.cuda.compiled, 'boolean')
   t.is(b.cuda.available, b.cuda.deviceCount > 0)
-  if (!b.cuda.available) t.true(typeof b.cuda.reason === 'string' && b.cuda.reason.length > 0, 'a missing CUDA says why')
+  if (!b.cuda.available)
+    t.true(typeof b.cuda.reason === 'string' && b.cuda.reason.length > 0, 'a missing CUDA says why')
 })
 
 test('auto picks CUDA when present, else the CPU, and says why', async (t) => {

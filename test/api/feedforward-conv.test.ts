@@ -11,7 +11,20 @@
  */
 import test, { type ExecutionContext } from 'ava'
 
-import { Connection, crossEntropy, Decoder, Device, Encoder, FeedForwardProgram, InvalidArgumentError, Learner, Network, NeuronGroup, Tensor, type DeviceSpec } from '../../lib/index.js'
+import {
+  Connection,
+  crossEntropy,
+  Decoder,
+  Device,
+  Encoder,
+  FeedForwardProgram,
+  InvalidArgumentError,
+  Learner,
+  Network,
+  NeuronGroup,
+  Tensor,
+  type DeviceSpec,
+} from '../../lib/index.js'
 import { syntheticDigits } from '../../lib/data/index.js'
 import { eachDevice } from '../helpers/backends.js'
 import { Rng } from '../helpers/random.js'
@@ -105,13 +118,20 @@ function refSynBackward(syn: RefSyn, x: Float64Array, gy: Float64Array, argmax: 
 }
 
 function zeroState(model: string, BN: number): Record<string, Float64Array> {
-  return model === 'clif' ? { M: new Float64Array(BN), S: new Float64Array(BN), E: new Float64Array(BN) } : { V: new Float64Array(BN) }
+  return model === 'clif'
+    ? { M: new Float64Array(BN), S: new Float64Array(BN), E: new Float64Array(BN) }
+    : { V: new Float64Array(BN) }
 }
 
 function refRun(layers: RefLayer[], input: Float64Array, T: number, B: number, gradCounts: Float64Array) {
   // forward
   let pre = input // [T, B, nPre]
-  const saved: Array<{ pre: Float64Array; I: Float64Array; fw: ReturnType<typeof refNeuronForward>; argmax: Array<Int32Array | null> }> = []
+  const saved: Array<{
+    pre: Float64Array
+    I: Float64Array
+    fw: ReturnType<typeof refNeuronForward>
+    argmax: Array<Int32Array | null>
+  }> = []
   for (const l of layers) {
     const n = l.syn.n
     const nPre = pre.length / (T * B)
@@ -147,7 +167,13 @@ function refRun(layers: RefLayer[], input: Float64Array, T: number, B: number, g
     const nPre = sv.pre.length / (T * B)
     const gPre = new Float64Array(T * B * nPre)
     for (let t = 1; t < T; t++) {
-      const r = refSynBackward(l.syn, sv.pre.subarray((t - 1) * B * nPre, t * B * nPre), gradInput.subarray(t * B * n, (t + 1) * B * n), sv.argmax[t], B)
+      const r = refSynBackward(
+        l.syn,
+        sv.pre.subarray((t - 1) * B * nPre, t * B * nPre),
+        gradInput.subarray(t * B * n, (t + 1) * B * n),
+        sv.argmax[t],
+        B,
+      )
       for (let i = 0; i < gw.length; i++) gw[i] += r.gw[i]
       gPre.set(r.gx, (t - 1) * B * nPre)
     }
@@ -227,7 +253,9 @@ const VTH = 0.5
 
 function build(c: Case, device: Device, rng: Rng) {
   const net = new Network({ dt: 2, device: dev(device) })
-  const inp = net.add(new Encoder({ num: c.input[0] * c.input[1] * c.input[2], shape: c.input, coding: 'spike_train', name: 'input' }))
+  const inp = net.add(
+    new Encoder({ num: c.input[0] * c.input[1] * c.input[2], shape: c.input, coding: 'spike_train', name: 'input' }),
+  )
   const ref: RefLayer[] = []
   let pre: Encoder | NeuronGroup = inp
   let shape = c.input
@@ -238,17 +266,50 @@ function build(c: Case, device: Device, rng: Rng) {
     const G = cv.groups ?? 1
     const w = dyadic(rng, (cv.out * shape[0] * kernel[0] * kernel[1]) / G, -10, 24)
     const bias = cv.bias ? dyadic(rng, cv.out, -8, 16) : null
-    const g: Geometry = { stride: [cv.stride ?? 1, cv.stride ?? 1], padding: [cv.padding ?? 0, cv.padding ?? 0], dilation: [cv.dilation ?? 1, cv.dilation ?? 1] }
+    const g: Geometry = {
+      stride: [cv.stride ?? 1, cv.stride ?? 1],
+      padding: [cv.padding ?? 0, cv.padding ?? 0],
+      dilation: [cv.dilation ?? 1, cv.dilation ?? 1],
+    }
     const s: ConvShape = { N: 1, C: shape[0], H: shape[1], W: shape[2], O: cv.out, KH: kernel[0], KW: kernel[1], G }
     const [hc, wc] = outHW(s, g)
     const out: [number, number, number] = cv.pool ? [cv.out, Math.floor(hc / 2), Math.floor(wc / 2)] : [cv.out, hc, wc]
-    const grp = net.add(new NeuronGroup({ shape: out, num: out[0] * out[1] * out[2], model, v_th: VTH, ...(model === 'lif' ? { tau_m: 8 } : {}), name: `g${i + 1}` } as never))
-    net.add(new Connection(pre, grp, {
-      link: 'conv', name: `c${i + 1}`, weight: w, kernel_size: kernel, stride: cv.stride, padding: cv.padding, dilation: cv.dilation, groups: cv.groups,
-      ...(bias ? { bias } : {}), ...(cv.pool ? { syn_type: ['conv', 'maxpool'] as const } : {}),
-    } as never))
-    const clifP: RefParams = { v_th: F32(VTH), decay: F32(Math.exp(F32(F32(-2) / F32(20)))), decay_p: F32(Math.exp(F32(F32(-2) / F32(12)))), decay_q: F32(Math.exp(F32(F32(-2) / F32(8)))), v0: F32(6.75) }
-    ref.push({ syn: { kind: 'conv', s, g, pool: cv.pool ?? false, out, w, bias, n: out[0] * out[1] * out[2] }, model, p: model === 'lif' ? lifP : clifP })
+    const grp = net.add(
+      new NeuronGroup({
+        shape: out,
+        num: out[0] * out[1] * out[2],
+        model,
+        v_th: VTH,
+        ...(model === 'lif' ? { tau_m: 8 } : {}),
+        name: `g${i + 1}`,
+      } as never),
+    )
+    net.add(
+      new Connection(pre, grp, {
+        link: 'conv',
+        name: `c${i + 1}`,
+        weight: w,
+        kernel_size: kernel,
+        stride: cv.stride,
+        padding: cv.padding,
+        dilation: cv.dilation,
+        groups: cv.groups,
+        ...(bias ? { bias } : {}),
+        ...(cv.pool ? { syn_type: ['conv', 'maxpool'] as const } : {}),
+      } as never),
+    )
+    const clifP: RefParams = {
+      v_th: F32(VTH),
+      decay: F32(Math.exp(F32(F32(-2) / F32(20)))),
+      decay_p: F32(Math.exp(F32(F32(-2) / F32(12)))),
+      decay_q: F32(Math.exp(F32(F32(-2) / F32(8)))),
+      v0: F32(6.75),
+    }
+    ref.push({
+      syn: { kind: 'conv', s, g, pool: cv.pool ?? false, out, w, bias, n: out[0] * out[1] * out[2] },
+      model,
+      p: model === 'lif' ? lifP : clifP,
+    })
     pre = grp
     shape = out
   })
@@ -256,7 +317,9 @@ function build(c: Case, device: Device, rng: Rng) {
   const o = net.add(new NeuronGroup({ num: c.full.n, model: 'lif', v_th: VTH, tau_m: 8, name: 'out' }))
   const w = dyadic(rng, c.full.n * nPre, -6, 14)
   const bias = c.full.bias ? dyadic(rng, c.full.n, -8, 8) : null
-  net.add(new Connection(pre, o, { link: 'full', name: `c${c.convs.length + 1}`, weight: w, ...(bias ? { bias } : {}) }))
+  net.add(
+    new Connection(pre, o, { link: 'full', name: `c${c.convs.length + 1}`, weight: w, ...(bias ? { bias } : {}) }),
+  )
   ref.push({ syn: { kind: 'full', nPre, w, bias, n: c.full.n }, model: 'lif', p: lifP })
   net.add(new Decoder({ num: c.full.n, dec_target: o, coding: 'spike_counts', name: 'counts' }))
   const learner = new Learner({ algorithm: 'sbp', trainable: net, surrogate_func: 'AtanGrad', alpha: 2 })
@@ -287,7 +350,9 @@ async function checkCase(t: ExecutionContext, c: Case, device: Device, products:
     for (let i = 0; i < x.length; i++) x[i] = rng.next() < c.density ? 1 : 0
     // the reference's input [T, B, N] from SPAIC's [B, T, N]
     const tb = new Float64Array(x.length)
-    for (let b = 0; b < c.B; b++) for (let s = 0; s < c.T; s++) for (let i = 0; i < nIn; i++) tb[(s * c.B + b) * nIn + i] = x[(b * c.T + s) * nIn + i]
+    for (let b = 0; b < c.B; b++)
+      for (let s = 0; s < c.T; s++)
+        for (let i = 0; i < nIn; i++) tb[(s * c.B + b) * nIn + i] = x[(b * c.T + s) * nIn + i]
     const gc = Float64Array.from({ length: c.B * total }, () => F32(rng.next() - 0.4))
     const r = refRun(ref, tb, c.T, c.B, gc)
     const counts = await prog.run(Tensor.from(x, { shape: [c.B, c.T, nIn], device: dev(device) }))
@@ -301,7 +366,11 @@ async function checkCase(t: ExecutionContext, c: Case, device: Device, products:
     })
     await prog.backward(Tensor.from(Float32Array.from(gc), { shape: [c.B, total], device: dev(device) }))
     r.grads.forEach((g, i) => {
-      const acc = refGrads[i] ?? { w: new Float64Array(g.w.length), bias: g.bias ? new Float64Array(g.bias.length) : null, v0: 0 }
+      const acc = refGrads[i] ?? {
+        w: new Float64Array(g.w.length),
+        bias: g.bias ? new Float64Array(g.bias.length) : null,
+        v0: 0,
+      }
       for (let k = 0; k < g.w.length; k++) acc.w[k] += g.w[k]
       if (g.bias) for (let k = 0; k < g.bias.length; k++) acc.bias![k] += g.bias[k]
       acc.v0 += g.v0
@@ -311,7 +380,10 @@ async function checkCase(t: ExecutionContext, c: Case, device: Device, products:
       const conn = `c${i + 1}`
       const what = `${c.name} (${products}) after batch ${batch}: ${conn}`
       const gw = (param(prog, conn, 'weight')!.grad as Tensor).toArray()
-      t.true(g.w.some((v) => v !== 0), `${what}: a non-zero reference weight gradient`)
+      t.true(
+        g.w.some((v) => v !== 0),
+        `${what}: a non-zero reference weight gradient`,
+      )
       assertClose(t, gw, g.w, gradTol(g.w), `${what} dL/dW`)
       const pb = param(prog, conn, 'bias')
       t.is(pb !== undefined, g.bias !== null, `${what}: bias parameter`)
@@ -321,7 +393,13 @@ async function checkCase(t: ExecutionContext, c: Case, device: Device, products:
       if (cv.model !== 'clif') return
       const k = [...prog.parameters.keys()].find((x) => x.startsWith(`g${i + 1}:`) && x.endsWith('{V0}'))!
       const v0 = prog.parameters.get(k)!
-      assertClose(t, (v0.grad as Tensor).toArray(), [refGrads[i].v0], { rtol: 1e-3, atol: 1e-4 }, `${c.name}: dL/dV0 of g${i + 1}`)
+      assertClose(
+        t,
+        (v0.grad as Tensor).toArray(),
+        [refGrads[i].v0],
+        { rtol: 1e-3, atol: 1e-4 },
+        `${c.name}: dL/dV0 of g${i + 1}`,
+      )
     })
   }
   prog.dispose()
@@ -342,11 +420,15 @@ test('conv BPTT == plain reference with the flatten/full products event-driven',
 /** SPAIC's Conv_test_main network (ALGORITHMS.md §3.9). */
 function convExample(device: DeviceSpec) {
   const net = new Network({ dt: 2, device })
-  const inp = net.add(new Encoder({ num: 784, shape: [1, 28, 28], coding: 'poisson', unit_conversion: 1, name: 'input' }))
+  const inp = net.add(
+    new Encoder({ num: 784, shape: [1, 28, 28], coding: 'poisson', unit_conversion: 1, name: 'input' }),
+  )
   const l1 = net.add(new NeuronGroup({ num: 4 * 13 * 13, shape: [4, 13, 13], model: 'lif', v_th: 0.5, name: 'layer1' }))
   const l2 = net.add(new NeuronGroup({ num: 8 * 11 * 11, shape: [8, 11, 11], model: 'lif', name: 'layer2' }))
   const l3 = net.add(new NeuronGroup({ num: 10, model: 'lif', name: 'layer3' }))
-  net.add(new Connection(inp, l1, { link: 'conv', name: 'conn1', syn_type: ['conv', 'maxpool'], kernel_size: 3, seed: 1 }))
+  net.add(
+    new Connection(inp, l1, { link: 'conv', name: 'conn1', syn_type: ['conv', 'maxpool'], kernel_size: 3, seed: 1 }),
+  )
   net.add(new Connection(l1, l2, { link: 'conv', name: 'conn2', kernel_size: 3, seed: 2 }))
   net.add(new Connection(l2, l3, { link: 'full', name: 'conn3', syn_type: 'flatten', seed: 3 }))
   net.add(new Decoder({ num: 10, dec_target: l3, coding: 'spike_counts', name: 'counts' }))
@@ -355,45 +437,48 @@ function convExample(device: DeviceSpec) {
   return { net, learner }
 }
 
-eachDevice("SPAIC's conv example (sbp, AtanGrad, Adam 1e-3, batch 100) learns the built-in digits", async (t, device) => {
-  const data = syntheticDigits({ n: 1200, seed: 4 })
-  const { net, learner } = convExample(dev(device))
-  const prog = FeedForwardProgram.build(net, { seed: 9, device: dev(device) })
-  const B = 100
-  const losses: number[] = []
-  for (let epoch = 0; epoch < 2; epoch++) {
-    for (let b = 0; b + B <= 1000; b += B) {
-      const x = Tensor.from(data.images.subarray(b * 784, (b + B) * 784), { shape: [B, 784], device: dev(device) })
-      const counts = await prog.run(x, { runtime: 26 })
-      t.deepEqual([...counts.shape], [B, 10])
-      // plain cross-entropy on the counts, as the example
-      const { loss, grad } = crossEntropy(counts, data.labels.subarray(b, b + B))
-      learner.optimZeroGrad()
-      await prog.backward(grad)
-      learner.optimStep()
-      losses.push(loss)
-      for (const q of [x, counts, grad]) q.dispose()
+eachDevice(
+  "SPAIC's conv example (sbp, AtanGrad, Adam 1e-3, batch 100) learns the built-in digits",
+  async (t, device) => {
+    const data = syntheticDigits({ n: 1200, seed: 4 })
+    const { net, learner } = convExample(dev(device))
+    const prog = FeedForwardProgram.build(net, { seed: 9, device: dev(device) })
+    const B = 100
+    const losses: number[] = []
+    for (let epoch = 0; epoch < 2; epoch++) {
+      for (let b = 0; b + B <= 1000; b += B) {
+        const x = Tensor.from(data.images.subarray(b * 784, (b + B) * 784), { shape: [B, 784], device: dev(device) })
+        const counts = await prog.run(x, { runtime: 26 })
+        t.deepEqual([...counts.shape], [B, 10])
+        // plain cross-entropy on the counts, as the example
+        const { loss, grad } = crossEntropy(counts, data.labels.subarray(b, b + B))
+        learner.optimZeroGrad()
+        await prog.backward(grad)
+        learner.optimStep()
+        losses.push(loss)
+        for (const q of [x, counts, grad]) q.dispose()
+      }
     }
-  }
-  // held-out accuracy on the last 200 samples
-  const x = Tensor.from(data.images.subarray(1000 * 784, 1200 * 784), { shape: [200, 784], device: dev(device) })
-  const counts = await prog.run(x, { runtime: 26, train: false })
-  const c = counts.toArray()
-  let correct = 0
-  for (let i = 0; i < 200; i++) {
-    let best = 0
-    for (let j = 1; j < 10; j++) if (c[i * 10 + j] > c[i * 10 + best]) best = j
-    if (best === data.labels[1000 + i]) correct++
-  }
-  const first = losses.slice(0, 3).reduce((a, b) => a + b, 0) / 3
-  const last = losses.slice(-3).reduce((a, b) => a + b, 0) / 3
-  t.log(`losses ${losses.map((l) => l.toFixed(3)).join(' ')}; held-out accuracy ${correct / 200}`)
-  t.true(last < first * 0.85, `loss falls: ${first.toFixed(3)} -> ${last.toFixed(3)}`)
-  t.true(correct / 200 >= 0.25, `held-out accuracy ${correct / 200} (chance 0.1)`)
-  x.dispose()
-  counts.dispose()
-  prog.dispose()
-})
+    // held-out accuracy on the last 200 samples
+    const x = Tensor.from(data.images.subarray(1000 * 784, 1200 * 784), { shape: [200, 784], device: dev(device) })
+    const counts = await prog.run(x, { runtime: 26, train: false })
+    const c = counts.toArray()
+    let correct = 0
+    for (let i = 0; i < 200; i++) {
+      let best = 0
+      for (let j = 1; j < 10; j++) if (c[i * 10 + j] > c[i * 10 + best]) best = j
+      if (best === data.labels[1000 + i]) correct++
+    }
+    const first = losses.slice(0, 3).reduce((a, b) => a + b, 0) / 3
+    const last = losses.slice(-3).reduce((a, b) => a + b, 0) / 3
+    t.log(`losses ${losses.map((l) => l.toFixed(3)).join(' ')}; held-out accuracy ${correct / 200}`)
+    t.true(last < first * 0.85, `loss falls: ${first.toFixed(3)} -> ${last.toFixed(3)}`)
+    t.true(correct / 200 >= 0.25, `held-out accuracy ${correct / 200} (chance 0.1)`)
+    x.dispose()
+    counts.dispose()
+    prog.dispose()
+  },
+)
 
 // ---------------------------------------------------------------------------------------------------
 
@@ -408,7 +493,16 @@ test('BAD CALL - pools the BPTT path does not run name the connection', (t) => {
     const net = new Network({ dt: 1 })
     const inp = net.add(new Encoder({ num: 2 * 8 * 8, shape: [2, 8, 8], coding: 'poisson', name: 'input' }))
     const g = net.add(new NeuronGroup({ num, model: 'lif', name: 'g' }))
-    net.add(new Connection(inp, g, { link: 'conv', name: 'convA', out_channels: 3, kernel_size: 3, syn_type: ['conv', 'maxpool'], ...extra } as never))
+    net.add(
+      new Connection(inp, g, {
+        link: 'conv',
+        name: 'convA',
+        out_channels: 3,
+        kernel_size: 3,
+        syn_type: ['conv', 'maxpool'],
+        ...extra,
+      } as never),
+    )
     net.add(new Decoder({ num: g.num, dec_target: g, coding: 'spike_counts', name: 'counts' }))
     new Learner({ algorithm: 'sbp', trainable: net })
     const e = t.throws(() => FeedForwardProgram.build(net), { instanceOf: InvalidArgumentError }, what)
@@ -426,7 +520,10 @@ test('BAD CALL - a conv layer fed by two connections, and a conv run with the wr
   net.add(new Connection(inp, g, { link: 'conv', name: 'cb', kernel_size: 3 }))
   net.add(new Decoder({ num: g.num, dec_target: g, coding: 'spike_counts', name: 'counts' }))
   new Learner({ algorithm: 'stca', trainable: net })
-  t.throws(() => FeedForwardProgram.build(net), { instanceOf: InvalidArgumentError, message: /group g: .*one input connection/ })
+  t.throws(() => FeedForwardProgram.build(net), {
+    instanceOf: InvalidArgumentError,
+    message: /group g: .*one input connection/,
+  })
 
   const { net: ok } = convExample('cpu')
   const prog = FeedForwardProgram.build(ok)

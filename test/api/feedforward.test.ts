@@ -1,11 +1,27 @@
 /** The BPTT executor and the surrogate learners: bad calls, learning on real data, async behaviour. */
 import test from 'ava'
 
-import { buildProgram, Connection, crossEntropy, Decoder, Encoder, FeedForwardProgram, InvalidArgumentError, Learner, Network, NeuronGroup, ShapeError, StateError, Tensor } from '../../lib/index.js'
+import {
+  buildProgram,
+  Connection,
+  crossEntropy,
+  Decoder,
+  Encoder,
+  FeedForwardProgram,
+  InvalidArgumentError,
+  Learner,
+  Network,
+  NeuronGroup,
+  ShapeError,
+  StateError,
+  Tensor,
+} from '../../lib/index.js'
 import { syntheticDigits } from '../../lib/data/index.js'
 import { twoLayerNet } from '../helpers/nets.js'
 
-function chain(opts: { hidden?: number; model?: string; coding?: 'poisson' | 'spike_train'; algorithm?: string | null } = {}) {
+function chain(
+  opts: { hidden?: number; model?: string; coding?: 'poisson' | 'spike_train'; algorithm?: string | null } = {},
+) {
   const net = new Network({ dt: 1, device: 'cpu' })
   const inp = net.add(new Encoder({ num: 20, coding: opts.coding ?? 'poisson', name: 'input' }))
   const h = net.add(new NeuronGroup({ num: opts.hidden ?? 16, model: (opts.model ?? 'lif') as 'lif', name: 'h' }))
@@ -21,9 +37,18 @@ test('BAD CALL - run inputs: wrong shape, NaN, bad runtime', async (t) => {
   const { net } = chain()
   const prog = FeedForwardProgram.build(net)
   await t.throwsAsync(prog.run(Tensor.zeros([3, 21]), { steps: 5 }), { instanceOf: ShapeError, message: /input/ })
-  await t.throwsAsync(prog.run(Tensor.from(new Float32Array(20).fill(NaN), { shape: [1, 20] }), { steps: 5 }), { instanceOf: InvalidArgumentError, message: /input/ })
-  await t.throwsAsync(prog.run(Tensor.zeros([1, 20]), { runtime: -1 }), { instanceOf: InvalidArgumentError, message: /runtime/ })
-  await t.throwsAsync(prog.run(Tensor.zeros([1, 20]), { steps: 1.5 }), { instanceOf: InvalidArgumentError, message: /steps/ })
+  await t.throwsAsync(prog.run(Tensor.from(new Float32Array(20).fill(NaN), { shape: [1, 20] }), { steps: 5 }), {
+    instanceOf: InvalidArgumentError,
+    message: /input/,
+  })
+  await t.throwsAsync(prog.run(Tensor.zeros([1, 20]), { runtime: -1 }), {
+    instanceOf: InvalidArgumentError,
+    message: /runtime/,
+  })
+  await t.throwsAsync(prog.run(Tensor.zeros([1, 20]), { steps: 1.5 }), {
+    instanceOf: InvalidArgumentError,
+    message: /steps/,
+  })
   await t.throwsAsync(prog.run(Tensor.zeros([1, 20]), { bogus: 1 } as any), { instanceOf: InvalidArgumentError })
   await t.throwsAsync(prog.backward(Tensor.zeros([1, 4])), { instanceOf: StateError })
   const counts = await prog.run(Tensor.full([2, 20], 0.5), { steps: 5 })
@@ -41,9 +66,18 @@ test('BAD CALL - networks the BPTT path cannot run say why', (t) => {
   const g = net2.add(new NeuronGroup({ num: 2, model: 'lif', name: 'g' }))
   net2.add(new Connection(a, g, { link: 'full', name: 'c' }))
   t.throws(() => FeedForwardProgram.build(net2), { instanceOf: InvalidArgumentError, message: /decoder/ })
-  t.throws(() => new Learner({ algorithm: 'stca', trainable: net2, alpha: -1 }), { instanceOf: InvalidArgumentError, message: /alpha/ })
-  t.throws(() => new Learner({ algorithm: 'sbp', trainable: net2, surrogate_func: 'Nope' as never }), { instanceOf: InvalidArgumentError, message: /surrogate_func/ })
-  t.throws(() => new Learner({ algorithm: 'stca', trainable: net2, alpah: 1 } as never), { instanceOf: InvalidArgumentError, message: /alpah/ })
+  t.throws(() => new Learner({ algorithm: 'stca', trainable: net2, alpha: -1 }), {
+    instanceOf: InvalidArgumentError,
+    message: /alpha/,
+  })
+  t.throws(() => new Learner({ algorithm: 'sbp', trainable: net2, surrogate_func: 'Nope' as never }), {
+    instanceOf: InvalidArgumentError,
+    message: /surrogate_func/,
+  })
+  t.throws(() => new Learner({ algorithm: 'stca', trainable: net2, alpah: 1 } as never), {
+    instanceOf: InvalidArgumentError,
+    message: /alpah/,
+  })
 })
 
 test('backward without a surrogate learner is a StateError', async (t) => {
@@ -109,7 +143,10 @@ test('event-driven and dense synaptic products give the same counts and gradient
       const x = Tensor.full([3, 20], p)
       const counts = await prog.run(x, { steps: T })
       await prog.backward(Tensor.full([3, 4], 0.1))
-      results.push({ counts: counts.toArray() as Float32Array, grads: [...prog.parameters.values()].map((q) => (q.grad as Tensor).toArray() as Float32Array) })
+      results.push({
+        counts: counts.toArray() as Float32Array,
+        grads: [...prog.parameters.values()].map((q) => (q.grad as Tensor).toArray() as Float32Array),
+      })
     }
     t.deepEqual([...results[0].counts], [...results[1].counts], `counts at density ${p}`)
     for (let k = 0; k < results[0].grads.length; k++) {
@@ -127,7 +164,13 @@ test('both executors draw the same Poisson spikes for the same seed: equal spike
     const n = new Network({ dt: 0.5 })
     const inp = n.add(new Encoder({ num: 40, coding: 'poisson', name: 'input' }))
     const g = n.add(new NeuronGroup({ num: 7, model: 'lif', name: 'g' }))
-    n.add(new Connection(inp, g, { link: 'full', name: 'c', weight: Float32Array.from({ length: 280 }, (_, i) => ((i * 37) % 11) / 20) }))
+    n.add(
+      new Connection(inp, g, {
+        link: 'full',
+        name: 'c',
+        weight: Float32Array.from({ length: 280 }, (_, i) => ((i * 37) % 11) / 20),
+      }),
+    )
     n.add(new Decoder({ num: 7, dec_target: g, coding: 'spike_counts', name: 'out' }))
     return n
   }

@@ -17,7 +17,10 @@ test('child processes spawned during training: training and the children finish'
   // dense products: every step of the run goes through the GEMM
   const prog = FeedForwardProgram.build(net, { seed: 3, products: 'dense' })
   const B = 64
-  const x = Tensor.from(Float32Array.from({ length: B * 300 }, (_, i) => ((i * 7919) % 97) / 97), { shape: [B, 300] })
+  const x = Tensor.from(
+    Float32Array.from({ length: B * 300 }, (_, i) => ((i * 7919) % 97) / 97),
+    { shape: [B, 300] },
+  )
   const labels = Int32Array.from({ length: B }, (_, i) => i % 10)
   let batches = 0
   let stop = false

@@ -64,7 +64,14 @@ function hostileValues(): Array<[string, unknown]> {
     ['a revoked function proxy', revokedFn.proxy],
     ['a proxy whose traps throw', new Proxy({}, traps)],
     ['a function proxy whose traps throw', new Proxy(function f() {}, traps)],
-    ['an object whose constructor getter throws', { get constructor() { return boom() } }],
+    [
+      'an object whose constructor getter throws',
+      {
+        get constructor() {
+          return boom()
+        },
+      },
+    ],
     ['an object whose toString and valueOf throw', { toString: boom, valueOf: boom, [Symbol.toPrimitive]: boom }],
     ['an object whose constructor has a throwing name', { constructor: namedBoom }],
     ['an array whose length is hostile', weirdArray],

@@ -5,7 +5,14 @@
 import test from 'ava'
 
 import { InvalidArgumentError, StateError } from '../../lib/errors.js'
-import { Learner, configureOptimRegistry, learningAlgorithms, type LearnerOptions, type OptimRegistry, type Role } from '../../lib/learning/index.js'
+import {
+  Learner,
+  configureOptimRegistry,
+  learningAlgorithms,
+  type LearnerOptions,
+  type OptimRegistry,
+  type Role,
+} from '../../lib/learning/index.js'
 import {
   Assembly,
   Connection,
@@ -42,7 +49,13 @@ const fakeOptimizer = (name: string) => (params: unknown[], lr: number, opts: Re
   }
 }
 const fakeRegistry: OptimRegistry = {
-  optimizers: { Adam: fakeOptimizer('Adam'), SGD: fakeOptimizer('SGD'), Rpop: fakeOptimizer('Rpop'), SparseAdam: fakeOptimizer('SparseAdam'), LBFGS: fakeOptimizer('LBFGS') },
+  optimizers: {
+    Adam: fakeOptimizer('Adam'),
+    SGD: fakeOptimizer('SGD'),
+    Rpop: fakeOptimizer('Rpop'),
+    SparseAdam: fakeOptimizer('SparseAdam'),
+    LBFGS: fakeOptimizer('LBFGS'),
+  },
   schedulers: {
     StepLR: (opt, opts) => {
       calls.push({ kind: 'new StepLR', args: [opt, opts] })
@@ -78,7 +91,15 @@ class HookRule extends Learner {
   }
   override connectionRule(conn: Connection, ctx: LearnerBuildContext, role: Role): void {
     hookLog.push(`${this.name}:conn:${conn.name}:${role}`)
-    const trace = ctx.addSlot({ name: this.connVarname(conn, 'trace'), var: 'trace', shape: conn.pre.shape.slice(), batched: true, dtype: 'float32', kind: 'state', init: { fill: 0 } })
+    const trace = ctx.addSlot({
+      name: this.connVarname(conn, 'trace'),
+      var: 'trace',
+      shape: conn.pre.shape.slice(),
+      batched: true,
+      dtype: 'float32',
+      kind: 'state',
+      init: { fill: 0 },
+    })
     ctx.addOp({
       type: 'hook_update',
       reads: [
@@ -87,7 +108,10 @@ class HookRule extends Learner {
         { slot: trace, at: 'prev' },
         { slot: this.getVarname('trace_decay'), at: 'prev' },
       ],
-      writes: [{ slot: trace, mode: 'set' }, { slot: ctx.slotName(conn, 'weight'), mode: 'update' }],
+      writes: [
+        { slot: trace, mode: 'set' },
+        { slot: ctx.slotName(conn, 'weight'), mode: 'update' },
+      ],
       params: { role },
     })
   }
@@ -122,9 +146,21 @@ function smallNet() {
 test('register lowercases; duplicates and non-Learner classes are rejected', (t) => {
   t.is(learningAlgorithms.get('counting_rule'), CountingRule)
   t.false(learningAlgorithms.has('Counting_Rule'))
-  throwsParam(t, () => Learner.register('COUNTING_RULE', CountingRule), InvalidArgumentError, 'name', /already registered/)
+  throwsParam(
+    t,
+    () => Learner.register('COUNTING_RULE', CountingRule),
+    InvalidArgumentError,
+    'name',
+    /already registered/,
+  )
   class NotALearner {}
-  throwsParam(t, () => Learner.register('x1', NotALearner as never), InvalidArgumentError, 'cls', /does not seem to be a valid algorithm/)
+  throwsParam(
+    t,
+    () => Learner.register('x1', NotALearner as never),
+    InvalidArgumentError,
+    'cls',
+    /does not seem to be a valid algorithm/,
+  )
   throwsParam(t, () => Learner.register('x2', (() => 1) as never), InvalidArgumentError, 'cls', /valid algorithm/)
   throwsParam(t, () => Learner.register('x3', {} as never), InvalidArgumentError, 'cls', /valid algorithm/)
   throwsParam(t, () => Learner.register('x4', Learner), InvalidArgumentError, 'cls')
@@ -136,7 +172,14 @@ test('register lowercases; duplicates and non-Learner classes are rejected', (t)
 test('dispatch constructs the registered class once, honouring every base option', (t) => {
   const { net, c1, hid } = smallNet()
   const before = ruleCtorCalls
-  const l = new Learner({ algorithm: 'COUNTING_rule', trainable: c1, pathway: hid, name: 'mine', param_run_update: true, alpha: 0.3 })
+  const l = new Learner({
+    algorithm: 'COUNTING_rule',
+    trainable: c1,
+    pathway: hid,
+    name: 'mine',
+    param_run_update: true,
+    alpha: 0.3,
+  })
   t.true(l instanceof CountingRule)
   t.is(ruleCtorCalls - before, 1)
   t.is(l.algorithm, 'counting_rule')
@@ -158,20 +201,42 @@ test('dispatch constructs the registered class once, honouring every base option
 })
 
 test('unknown or malformed algorithms give typed errors', (t) => {
-  throwsParam(t, () => new Learner({ algorithm: 'nope' }), InvalidArgumentError, 'algorithm', /^No algorithm nope in algorithm list \(registered: .*counting_rule/)
+  throwsParam(
+    t,
+    () => new Learner({ algorithm: 'nope' }),
+    InvalidArgumentError,
+    'algorithm',
+    /^No algorithm nope in algorithm list \(registered: .*counting_rule/,
+  )
   throwsParam(t, () => new Learner({ algorithm: 7 as never }), InvalidArgumentError, 'algorithm')
   throwsParam(t, () => new CountingRule({ algorithm: 'hook_rule' }), InvalidArgumentError, 'algorithm')
   throwsParam(t, () => new Learner({ name: 'bad name' }), InvalidArgumentError, 'name')
   throwsParam(t, () => new Learner({ param_run_update: 'yes' as never }), InvalidArgumentError, 'param_run_update')
-  throwsParam(t, () => new Learner({ trainable: [new NeuronGroup({ num: 1, model: 'lif' }), 'x' as never] }), InvalidArgumentError, 'trainable[1]')
+  throwsParam(
+    t,
+    () => new Learner({ trainable: [new NeuronGroup({ num: 1, model: 'lif' }), 'x' as never] }),
+    InvalidArgumentError,
+    'trainable[1]',
+  )
   throwsParam(t, () => new Learner({ pathway: 5 as never }), InvalidArgumentError, 'pathway')
   throwsParam(t, () => new Learner(null as never), InvalidArgumentError, 'options')
-  throwsParam(t, () => new Learner({ algorithm: 'hook_rule', tua: 3 }), InvalidArgumentError, 'tua', /known options: tau, Apost, local/)
+  throwsParam(
+    t,
+    () => new Learner({ algorithm: 'hook_rule', tua: 3 }),
+    InvalidArgumentError,
+    'tua',
+    /known options: tau, Apost, local/,
+  )
 })
 
 test('a learner whose constructor throws is not left attached to the network', (t) => {
   const { net, c1 } = smallNet()
-  throwsParam(t, () => new Learner({ algorithm: 'throwing_rule', trainable: c1, alpha: -1 }), InvalidArgumentError, 'alpha')
+  throwsParam(
+    t,
+    () => new Learner({ algorithm: 'throwing_rule', trainable: c1, alpha: -1 }),
+    InvalidArgumentError,
+    'alpha',
+  )
   t.deepEqual(net.learners, [])
 })
 
@@ -210,7 +275,10 @@ test('the constructor trainable is expanded at build, so later additions count',
   net.add(new Connection(out, extra, { name: 'c3' }))
   t.deepEqual(l.trainableGroups, [])
   compileNetwork(net)
-  t.deepEqual(l.trainableGroups.map((g) => g.name), ['hid', 'out', 'late'])
+  t.deepEqual(
+    l.trainableGroups.map((g) => g.name),
+    ['hid', 'out', 'late'],
+  )
   t.true(l.trainableConnections.includes(c2))
 })
 
@@ -231,7 +299,13 @@ test('overridden hooks run at build and append namespaced ops after the neurons'
   t.false(new Learner({}).isOverridden('connectionRule'))
   t.false(l.isOverridden('buildOptimizer'))
   const spec = compileNetwork(net, { batch: 2 })
-  t.deepEqual(hookLog, [`${l.name}:custom:2`, `${l.name}:conn:c1:trainable`, `${l.name}:conn:c2:pathway`, `${l.name}:neuron:hid:trainable`, `${l.name}:neuron:out:pathway`])
+  t.deepEqual(hookLog, [
+    `${l.name}:custom:2`,
+    `${l.name}:conn:c1:trainable`,
+    `${l.name}:conn:c2:pathway`,
+    `${l.name}:neuron:hid:trainable`,
+    `${l.name}:neuron:out:pathway`,
+  ])
   const learnerOps = spec.ops.filter((o) => o.stage === 'learner')
   t.is(learnerOps.length, 2)
   t.true(learnerOps.every((o) => o.learner === l.name && o.owner === l.name))
@@ -248,7 +322,10 @@ test('overridden hooks run at build and append namespaced ops after the neurons'
   t.deepEqual(slot(`${l.name}:{m}`).init, { fill: 0.25 })
   t.deepEqual([slot(`${l.name}:{pair}`).shape, slot(`${l.name}:{pair}`).kind], [[3], 'const'])
   t.deepEqual([slot(`${l.name}:{counter}`).kind, slot(`${l.name}:{counter}`).shape], ['state', []])
-  t.deepEqual(l.getVarNames().sort(), [`${l.name}:{Apost}`, `${l.name}:{counter}`, `${l.name}:{m}`, `${l.name}:{pair}`, `${l.name}:{trace_decay}`].sort())
+  t.deepEqual(
+    l.getVarNames().sort(),
+    [`${l.name}:{Apost}`, `${l.name}:{counter}`, `${l.name}:{m}`, `${l.name}:{pair}`, `${l.name}:{trace_decay}`].sort(),
+  )
   t.true(spec.slots.some((s) => s.name === `${l.name}:c1:hid<-inp:{trace}`))
   t.is(l.getVarname('x'), `${l.name}:{x}`)
   t.is(l.connVarname(c1, 'x'), `${l.name}:c1:hid<-inp:{x}`)
@@ -269,7 +346,10 @@ test('two learners of one class get distinct names and separate variables', (t) 
   t.true(spec.slots.some((s) => s.name === `${b.name}:{Apost}`))
   // not gradient based: no op marked
   t.false(spec.ops.some((o) => o.requiresGrad))
-  t.deepEqual(spec.learners.map((l) => l.name), [a.name, b.name])
+  t.deepEqual(
+    spec.learners.map((l) => l.name),
+    [a.name, b.name],
+  )
   const n2 = smallNet()
   new Learner({ algorithm: 'hook_rule', trainable: n2.c1, name: 'same' })
   new Learner({ algorithm: 'hook_rule', trainable: n2.c2, name: 'same' })
@@ -293,7 +373,10 @@ test('getParam: own parameters in program order, others left untouched (Q4)', (t
   const s2 = compileNetwork(n2)
   t.deepEqual(first.trainingParamNames, ['c1:hid<-inp:{weight}'])
   t.deepEqual(second.trainingParamNames, ['c2:out<-hid:{weight}', 'c2:out<-hid:{bias}'])
-  t.deepEqual(s2.slots.filter((s) => s.requiresGrad).map((s) => s.name), ['c1:hid<-inp:{weight}', 'c2:out<-hid:{weight}', 'c2:out<-hid:{bias}'])
+  t.deepEqual(
+    s2.slots.filter((s) => s.requiresGrad).map((s) => s.name),
+    ['c1:hid<-inp:{weight}', 'c2:out<-hid:{weight}', 'c2:out<-hid:{bias}'],
+  )
   void c2
 })
 
@@ -316,7 +399,10 @@ test.serial('active/deactive: a deactivated learner skips optimStep and optimSch
   l.active()
   l.optimStep()
   l.optimSchedule()
-  t.deepEqual(calls.map((c) => c.kind), ['SGD.step', 'StepLR.step'])
+  t.deepEqual(
+    calls.map((c) => c.kind),
+    ['SGD.step', 'StepLR.step'],
+  )
 })
 
 // ---- optimizer / schedule ---------------------------------------------------------------------
@@ -335,8 +421,20 @@ test.serial('setOptimizer/setSchedule validate names against the registry, listi
   t.is(l.optimName, 'Rpop')
   l.setOptimizer('rprop', 1e-2)
   t.is(l.optimName, 'Rpop')
-  throwsParam(t, () => l.setOptimizer('Adamx' as never, 1e-3), InvalidArgumentError, 'optim_name', /valid names: Adam, SGD, Rpop, SparseAdam, LBFGS/)
-  throwsParam(t, () => l.setOptimizer('SparseAdam' as never, 1e-3), InvalidArgumentError, 'optim_name', /sparse gradients/)
+  throwsParam(
+    t,
+    () => l.setOptimizer('Adamx' as never, 1e-3),
+    InvalidArgumentError,
+    'optim_name',
+    /valid names: Adam, SGD, Rpop, SparseAdam, LBFGS/,
+  )
+  throwsParam(
+    t,
+    () => l.setOptimizer('SparseAdam' as never, 1e-3),
+    InvalidArgumentError,
+    'optim_name',
+    /sparse gradients/,
+  )
   throwsParam(t, () => l.setOptimizer(undefined as never, 1e-3), InvalidArgumentError, 'optim_name')
   throwsParam(t, () => l.setOptimizer('Adam', NaN), InvalidArgumentError, 'optim_lr')
   throwsParam(t, () => l.setOptimizer('Adam', -1), InvalidArgumentError, 'optim_lr')
@@ -344,38 +442,58 @@ test.serial('setOptimizer/setSchedule validate names against the registry, listi
   throwsParam(t, () => l.setOptimizer('Adam', 1, 5 as never), InvalidArgumentError, 'options')
   l.setSchedule('steplr', { step_size: 3 })
   t.is(l.lrScheduleName, 'StepLR')
-  throwsParam(t, () => l.setSchedule('StepLr2' as never), InvalidArgumentError, 'lr_schedule_name', /valid names: StepLR, ReduceLROnPlateau/)
+  throwsParam(
+    t,
+    () => l.setSchedule('StepLr2' as never),
+    InvalidArgumentError,
+    'lr_schedule_name',
+    /valid names: StepLR, ReduceLROnPlateau/,
+  )
   throwsParam(t, () => l.setSchedule('StepLR', 0.01 as never), InvalidArgumentError, 'options')
-  throwsParam(t, () => configureOptimRegistry({ optimizers: { A: 3 }, schedulers: {} } as never), InvalidArgumentError, 'registry.A')
+  throwsParam(
+    t,
+    () => configureOptimRegistry({ optimizers: { A: 3 }, schedulers: {} } as never),
+    InvalidArgumentError,
+    'registry.A',
+  )
   throwsParam(t, () => configureOptimRegistry(7 as never), InvalidArgumentError, 'registry')
 })
 
-test.serial('build constructs optimizer and schedule from the executor parameters; step/zeroGrad/schedule pass through', async (t) => {
-  configureOptimRegistry(fakeRegistry)
-  const { net, c1, hid } = smallNet()
-  const l = new Learner({ trainable: [c1, hid], param_run_update: true })
-  l.setOptimizer('LBFGS', 0.5, { history_size: 3 })
-  l.setSchedule('ReduceLROnPlateau', { patience: 1 })
-  t.is(l.optimizer, null)
-  throwsParam(t, () => l.optimSchedule(), StateError, 'lr_schedule_name', /not built/)
-  calls.length = 0
-  compileNetwork(net, { resolveParams: (names) => names.map((n) => `P(${n})`) })
-  t.deepEqual(calls[0], { kind: 'new LBFGS', args: [['P(c1:hid<-inp:{weight})', 'P(hid:{V0})'], 0.5, { history_size: 3 }] })
-  t.truthy(l.lrScheduler)
-  const synced: string[][] = []
-  l.attachRuntime({ syncParams: (names) => void synced.push([...names]) })
-  t.is(await l.optimStep(async () => 1.25), 1.25)
-  t.deepEqual(synced, [['c1:hid<-inp:{weight}', 'hid:{V0}']])
-  l.optimZeroGrad()
-  l.optimSchedule(0.7)
-  t.deepEqual(calls.slice(1).map((c) => c.kind), ['LBFGS.step', 'LBFGS.zeroGrad', 'Plateau.step'])
-  t.is(calls[3]!.args[0], 0.7)
-  throwsParam(t, () => l.optimSchedule(NaN), InvalidArgumentError, 'metric')
-  throwsParam(t, () => l.optimStep(3 as never), InvalidArgumentError, 'closure')
-  throwsParam(t, () => l.attachRuntime({} as never), InvalidArgumentError, 'runtime')
-  throwsParam(t, () => l.setOptimizer('Adam', 1), StateError, 'optim_name', /before the network is built/)
-  throwsParam(t, () => l.setSchedule('StepLR'), StateError, 'lr_schedule_name')
-})
+test.serial(
+  'build constructs optimizer and schedule from the executor parameters; step/zeroGrad/schedule pass through',
+  async (t) => {
+    configureOptimRegistry(fakeRegistry)
+    const { net, c1, hid } = smallNet()
+    const l = new Learner({ trainable: [c1, hid], param_run_update: true })
+    l.setOptimizer('LBFGS', 0.5, { history_size: 3 })
+    l.setSchedule('ReduceLROnPlateau', { patience: 1 })
+    t.is(l.optimizer, null)
+    throwsParam(t, () => l.optimSchedule(), StateError, 'lr_schedule_name', /not built/)
+    calls.length = 0
+    compileNetwork(net, { resolveParams: (names) => names.map((n) => `P(${n})`) })
+    t.deepEqual(calls[0], {
+      kind: 'new LBFGS',
+      args: [['P(c1:hid<-inp:{weight})', 'P(hid:{V0})'], 0.5, { history_size: 3 }],
+    })
+    t.truthy(l.lrScheduler)
+    const synced: string[][] = []
+    l.attachRuntime({ syncParams: (names) => void synced.push([...names]) })
+    t.is(await l.optimStep(async () => 1.25), 1.25)
+    t.deepEqual(synced, [['c1:hid<-inp:{weight}', 'hid:{V0}']])
+    l.optimZeroGrad()
+    l.optimSchedule(0.7)
+    t.deepEqual(
+      calls.slice(1).map((c) => c.kind),
+      ['LBFGS.step', 'LBFGS.zeroGrad', 'Plateau.step'],
+    )
+    t.is(calls[3]!.args[0], 0.7)
+    throwsParam(t, () => l.optimSchedule(NaN), InvalidArgumentError, 'metric')
+    throwsParam(t, () => l.optimStep(3 as never), InvalidArgumentError, 'closure')
+    throwsParam(t, () => l.attachRuntime({} as never), InvalidArgumentError, 'runtime')
+    throwsParam(t, () => l.setOptimizer('Adam', 1), StateError, 'optim_name', /before the network is built/)
+    throwsParam(t, () => l.setSchedule('StepLR'), StateError, 'lr_schedule_name')
+  },
+)
 
 test.serial('a schedule without an optimizer fails at build; no optimizer: zeroGrad is a no-op', (t) => {
   configureOptimRegistry(fakeRegistry)

@@ -7,9 +7,33 @@
 import test, { type ExecutionContext } from 'ava'
 
 import {
-  Adam, Adagrad, createLrScheduler, createOptimizer, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, ExponentialLR,
-  getLrSchedulerClass, getOptimizerClass, InvalidArgumentError, LambdaLR, LBFGS, lrScheduleDict, MultiStepLR, optimDict, Parameter,
-  ReduceLROnPlateau, Rpop, Rprop, SGD, ShapeError, SparseAdam, SparseGrad, StateError, StepLR, Tensor,
+  Adam,
+  Adagrad,
+  createLrScheduler,
+  createOptimizer,
+  CosineAnnealingLR,
+  CosineAnnealingWarmRestarts,
+  CyclicLR,
+  ExponentialLR,
+  getLrSchedulerClass,
+  getOptimizerClass,
+  InvalidArgumentError,
+  LambdaLR,
+  LBFGS,
+  lrScheduleDict,
+  MultiStepLR,
+  optimDict,
+  Parameter,
+  ReduceLROnPlateau,
+  Rpop,
+  Rprop,
+  SGD,
+  ShapeError,
+  SparseAdam,
+  SparseGrad,
+  StateError,
+  StepLR,
+  Tensor,
 } from '../../lib/index.js'
 import type { LRSchedulerLike, Optimizer } from '../../lib/optim/index.js'
 import { Rng } from '../helpers/random.js'
@@ -17,7 +41,12 @@ import { Rng } from '../helpers/random.js'
 const f64 = (a: ArrayLike<number>, shape?: number[]) => Tensor.from(Float64Array.from(a), shape ? { shape } : undefined)
 const param = (n = 6, seed = 1) => new Parameter(f64(new Rng(seed).uniformArray(n)))
 
-function expectBad(t: ExecutionContext, fn: () => unknown, param: string, cls: new (...a: never[]) => Error = InvalidArgumentError): void {
+function expectBad(
+  t: ExecutionContext,
+  fn: () => unknown,
+  param: string,
+  cls: new (...a: never[]) => Error = InvalidArgumentError,
+): void {
   const err = t.throws(fn, { instanceOf: cls }, `expected ${cls.name} for ${param}`)
   t.is((err as { param?: string } | undefined)?.param, param, err?.message)
 }
@@ -25,7 +54,20 @@ function expectBad(t: ExecutionContext, fn: () => unknown, param: string, cls: n
 // -------------------------------------------------------------------------------------- registries
 
 test('optimDict holds SPAIC keys (Rpop, plus the Rprop alias); unknown names list the valid ones', (t) => {
-  t.deepEqual(Object.keys(optimDict).sort(), ['ASGD', 'Adadelta', 'Adagrad', 'Adam', 'AdamW', 'Adamax', 'LBFGS', 'RMSprop', 'Rpop', 'Rprop', 'SGD', 'SparseAdam'])
+  t.deepEqual(Object.keys(optimDict).sort(), [
+    'ASGD',
+    'Adadelta',
+    'Adagrad',
+    'Adam',
+    'AdamW',
+    'Adamax',
+    'LBFGS',
+    'RMSprop',
+    'Rpop',
+    'Rprop',
+    'SGD',
+    'SparseAdam',
+  ])
   t.is(optimDict.Rpop, Rprop)
   t.is(Rpop, Rprop)
   t.is(getOptimizerClass('Adam'), Adam)
@@ -38,7 +80,16 @@ test('optimDict holds SPAIC keys (Rpop, plus the Rprop alias); unknown names lis
 })
 
 test('lrScheduleDict holds the 8 SPAIC keys; unknown names throw naming lr_schedule_name', (t) => {
-  t.deepEqual(Object.keys(lrScheduleDict).sort(), ['CosineAnnealingLR', 'CosineAnnealingWarmRestarts', 'CyclicLR', 'ExponentialLR', 'LambdaLR', 'MultiStepLR', 'ReduceLROnPlateau', 'StepLR'])
+  t.deepEqual(Object.keys(lrScheduleDict).sort(), [
+    'CosineAnnealingLR',
+    'CosineAnnealingWarmRestarts',
+    'CyclicLR',
+    'ExponentialLR',
+    'LambdaLR',
+    'MultiStepLR',
+    'ReduceLROnPlateau',
+    'StepLR',
+  ])
   t.is(getLrSchedulerClass('StepLR'), StepLR)
   const err = t.throws(() => getLrSchedulerClass('steplr'), { instanceOf: InvalidArgumentError })
   t.is(err?.param, 'lr_schedule_name')
@@ -62,17 +113,105 @@ test('createOptimizer: SPAIC style, lr positional; lr in kwargs and bad kwargs t
 
 /** For each optimizer: [option, bad value, param named by the error]. */
 const BAD_OPTIONS: Record<string, Array<[string, unknown, string?]>> = {
-  SGD: [['lr', -0.1], ['lr', NaN], ['momentum', -0.5], ['weight_decay', -1], ['dampening', Infinity], ['nesterov', 1], ['maximize', 'yes'], ['foreach', 3], ['differentiable', true]],
-  Adam: [['lr', -1], ['betas', [0.9]], ['betas', [1.0, 0.999], 'betas[0]'], ['betas', [0.9, -0.1], 'betas[1]'], ['eps', -1e-8], ['weight_decay', -0.1], ['amsgrad', 0], ['maximize', null], ['capturable', null], ['fused', 'x'], ['differentiable', true]],
-  AdamW: [['lr', Infinity], ['betas', [0.9, 1.5], 'betas[1]'], ['eps', -1], ['weight_decay', -0.01], ['amsgrad', 'no'], ['maximize', 1]],
-  Adamax: [['lr', -2e-3], ['betas', 'x'], ['betas', [-0.1, 0.9], 'betas[0]'], ['eps', NaN], ['weight_decay', -1], ['maximize', 0]],
-  ASGD: [['lr', -0.01], ['lambd', -1], ['alpha', NaN], ['t0', Infinity], ['weight_decay', -1], ['maximize', 'x']],
-  Adadelta: [['lr', -1], ['rho', 1.5], ['rho', -0.1], ['eps', -1], ['weight_decay', -1], ['maximize', 2]],
-  Adagrad: [['lr', -1], ['lr_decay', -0.1], ['eps', -1], ['weight_decay', -1], ['initial_accumulator_value', -1], ['maximize', null]],
-  RMSprop: [['lr', -1], ['alpha', -0.5], ['eps', -1], ['momentum', -0.9], ['weight_decay', -1], ['centered', 1], ['differentiable', true]],
-  Rpop: [['lr', -1], ['etas', [1.5, 1.2]], ['etas', [0.5, 0.9]], ['etas', [0.5]], ['step_sizes', [1, 0.5]], ['step_sizes', [-1, 5]], ['maximize', 'x']],
-  SparseAdam: [['lr', 0], ['lr', -1], ['eps', 0], ['betas', [0.9, 1.0], 'betas[1]'], ['maximize', 1]],
-  LBFGS: [['lr', -1], ['max_iter', 0], ['max_iter', 2.5], ['max_eval', 0], ['tolerance_grad', -1], ['tolerance_change', NaN], ['history_size', 0], ['line_search_fn', 'backtracking']],
+  SGD: [
+    ['lr', -0.1],
+    ['lr', NaN],
+    ['momentum', -0.5],
+    ['weight_decay', -1],
+    ['dampening', Infinity],
+    ['nesterov', 1],
+    ['maximize', 'yes'],
+    ['foreach', 3],
+    ['differentiable', true],
+  ],
+  Adam: [
+    ['lr', -1],
+    ['betas', [0.9]],
+    ['betas', [1.0, 0.999], 'betas[0]'],
+    ['betas', [0.9, -0.1], 'betas[1]'],
+    ['eps', -1e-8],
+    ['weight_decay', -0.1],
+    ['amsgrad', 0],
+    ['maximize', null],
+    ['capturable', null],
+    ['fused', 'x'],
+    ['differentiable', true],
+  ],
+  AdamW: [
+    ['lr', Infinity],
+    ['betas', [0.9, 1.5], 'betas[1]'],
+    ['eps', -1],
+    ['weight_decay', -0.01],
+    ['amsgrad', 'no'],
+    ['maximize', 1],
+  ],
+  Adamax: [
+    ['lr', -2e-3],
+    ['betas', 'x'],
+    ['betas', [-0.1, 0.9], 'betas[0]'],
+    ['eps', NaN],
+    ['weight_decay', -1],
+    ['maximize', 0],
+  ],
+  ASGD: [
+    ['lr', -0.01],
+    ['lambd', -1],
+    ['alpha', NaN],
+    ['t0', Infinity],
+    ['weight_decay', -1],
+    ['maximize', 'x'],
+  ],
+  Adadelta: [
+    ['lr', -1],
+    ['rho', 1.5],
+    ['rho', -0.1],
+    ['eps', -1],
+    ['weight_decay', -1],
+    ['maximize', 2],
+  ],
+  Adagrad: [
+    ['lr', -1],
+    ['lr_decay', -0.1],
+    ['eps', -1],
+    ['weight_decay', -1],
+    ['initial_accumulator_value', -1],
+    ['maximize', null],
+  ],
+  RMSprop: [
+    ['lr', -1],
+    ['alpha', -0.5],
+    ['eps', -1],
+    ['momentum', -0.9],
+    ['weight_decay', -1],
+    ['centered', 1],
+    ['differentiable', true],
+  ],
+  Rpop: [
+    ['lr', -1],
+    ['etas', [1.5, 1.2]],
+    ['etas', [0.5, 0.9]],
+    ['etas', [0.5]],
+    ['step_sizes', [1, 0.5]],
+    ['step_sizes', [-1, 5]],
+    ['maximize', 'x'],
+  ],
+  SparseAdam: [
+    ['lr', 0],
+    ['lr', -1],
+    ['eps', 0],
+    ['betas', [0.9, 1.0], 'betas[1]'],
+    ['maximize', 1],
+  ],
+  LBFGS: [
+    ['lr', -1],
+    ['max_iter', 0],
+    ['max_iter', 2.5],
+    ['max_eval', 0],
+    ['tolerance_grad', -1],
+    ['tolerance_change', NaN],
+    ['history_size', 0],
+    ['line_search_fn', 'backtracking'],
+  ],
 }
 
 for (const [name, cases] of Object.entries(BAD_OPTIONS)) {
@@ -139,7 +278,10 @@ test('BAD CALL step: gradient shape, dtype, disposal, sparse vs dense, closures'
   expectBad(t, () => opt.step(5 as never), 'closure')
   expectBad(t, () => opt.step((() => Promise.resolve(1)) as never), 'closure')
   expectBad(t, () => opt.step((() => 'x') as never), 'closure')
-  t.is(opt.step(() => 2.5), 2.5)
+  t.is(
+    opt.step(() => 2.5),
+    2.5,
+  )
   t.is(await opt.stepAsync(async () => 1.5), 1.5)
   const lb = new LBFGS([param()])
   t.throws(() => lb.step(undefined as never), { instanceOf: InvalidArgumentError }) // synchronously: no promise to leave unhandled
@@ -210,7 +352,10 @@ async function drive(opt: Optimizer<any>, params: Parameter[], steps: number, se
         let loss = 0
         for (const p of params) {
           const x = p.data.toArray()
-          p.grad = f64(x.map((v, i) => (i + 1) * (v - 0.3)), [...p.data.shape])
+          p.grad = f64(
+            x.map((v, i) => (i + 1) * (v - 0.3)),
+            [...p.data.shape],
+          )
           x.forEach((v, i) => (loss += 0.5 * (i + 1) * (v - 0.3) ** 2))
         }
         return loss
@@ -230,14 +375,25 @@ async function drive(opt: Optimizer<any>, params: Parameter[], steps: number, se
 }
 
 const OPTIONS: Record<string, Record<string, unknown>> = {
-  SGD: { lr: 0.1, momentum: 0.9, nesterov: true }, Adam: { lr: 0.05, amsgrad: true }, AdamW: { lr: 0.05 }, Adamax: {}, ASGD: { t0: 2, lr: 0.05 },
-  Adadelta: { weight_decay: 0.1 }, Adagrad: { lr_decay: 0.1 }, RMSprop: { centered: true, momentum: 0.5 }, Rpop: {}, SparseAdam: { lr: 0.1 },
+  SGD: { lr: 0.1, momentum: 0.9, nesterov: true },
+  Adam: { lr: 0.05, amsgrad: true },
+  AdamW: { lr: 0.05 },
+  Adamax: {},
+  ASGD: { t0: 2, lr: 0.05 },
+  Adadelta: { weight_decay: 0.1 },
+  Adagrad: { lr_decay: 0.1 },
+  RMSprop: { centered: true, momentum: 0.5 },
+  Rpop: {},
+  SparseAdam: { lr: 0.1 },
   LBFGS: { history_size: 2, max_iter: 3 },
 }
 
 for (const name of Object.keys(OPTIONS)) {
   test(`save / restore / continue is bit-identical: ${name}`, async (t) => {
-    const mkParams = () => [new Parameter(f64(new Rng(9).uniformArray(6), [3, 2])), new Parameter(f64(new Rng(10).uniformArray(6), [3, 2]))]
+    const mkParams = () => [
+      new Parameter(f64(new Rng(9).uniformArray(6), [3, 2])),
+      new Parameter(f64(new Rng(10).uniformArray(6), [3, 2])),
+    ]
     const C = optimDict[name]
     const pa = mkParams()
     const groups = name === 'LBFGS' ? pa : [{ params: [pa[0]] }, { params: [pa[1]], lr: 0.02 }]
@@ -247,9 +403,15 @@ for (const name of Object.keys(OPTIONS)) {
     t.true(Object.keys(saved.state).length > 0, 'state was saved')
     // A fresh optimizer on copies of the current params.
     const pb = pa.map((p) => new Parameter(p.data.clone()))
-    const b = new C((name === 'LBFGS' ? pb : [{ params: [pb[0]] }, { params: [pb[1]], lr: 0.5 }]) as never, OPTIONS[name])
+    const b = new C(
+      (name === 'LBFGS' ? pb : [{ params: [pb[0]] }, { params: [pb[1]], lr: 0.5 }]) as never,
+      OPTIONS[name],
+    )
     b.loadStateDict(saved)
-    t.deepEqual(b.paramGroups.map((g) => g.lr), a.paramGroups.map((g) => g.lr))
+    t.deepEqual(
+      b.paramGroups.map((g) => g.lr),
+      a.paramGroups.map((g) => g.lr),
+    )
     await drive(a, pa, 3, 2)
     await drive(b, pb, 3, 2)
     pa.forEach((p, i) => t.deepEqual(pb[i].data.toArray(), p.data.toArray(), `param ${i} after continuing`))
@@ -290,7 +452,8 @@ const SCHEDS: Record<string, () => Record<string, unknown>> = {
 }
 
 const metric = (k: number) => [5, 4, 4.5, 4.4, 4.6, 3, 3.2, 3.1, 3.3, 3.4, 2, 2.1, 2.2, 2.3][k % 14]
-const stepSched = (s: LRSchedulerLike, k: number, name: string) => (name === 'ReduceLROnPlateau' ? s.step(metric(k)) : s.step())
+const stepSched = (s: LRSchedulerLike, k: number, name: string) =>
+  name === 'ReduceLROnPlateau' ? s.step(metric(k)) : s.step()
 
 for (const name of Object.keys(SCHEDS)) {
   test(`save / restore / continue a schedule exactly (JSON round trip): ${name}`, (t) => {
@@ -298,7 +461,9 @@ for (const name of Object.keys(SCHEDS)) {
     const oa = mk()
     const a = createLrScheduler(name, oa, SCHEDS[name]())
     for (let k = 0; k < 7; k++) stepSched(a, k, name)
-    const json = JSON.stringify({ opt: oa.stateDict(), sched: a.stateDict() }, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v))
+    const json = JSON.stringify({ opt: oa.stateDict(), sched: a.stateDict() }, (_k, v) =>
+      ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v,
+    )
     const saved = JSON.parse(json)
     const ob = mk()
     ob.loadStateDict({ ...saved.opt, state: {} })
@@ -320,19 +485,72 @@ for (const name of Object.keys(SCHEDS)) {
 
 /** For each scheduler: [options, param named by the error]. */
 const BAD_SCHED: Record<string, Array<[Record<string, unknown>, string]>> = {
-  LambdaLR: [[{}, 'lr_lambda'], [{ lr_lambda: 5 }, 'lr_lambda'], [{ lr_lambda: [() => 1, () => 1] }, 'lr_lambda'], [{ lr_lambda: () => 1, last_epoch: -2 }, 'last_epoch'], [{ lr_lambda: () => 1, last_epoch: 3 }, 'last_epoch']],
-  StepLR: [[{}, 'step_size'], [{ step_size: 0 }, 'step_size'], [{ step_size: 1.5 }, 'step_size'], [{ step_size: 2, gamma: NaN }, 'gamma'], [{ step_size: 2, foo: 1 }, 'foo'], [{ step_size: 2, verbose: 1 }, 'verbose']],
-  MultiStepLR: [[{}, 'milestones'], [{ milestones: [1.5] }, 'milestones'], [{ milestones: [1], gamma: Infinity }, 'gamma']],
-  ExponentialLR: [[{}, 'gamma'], [{ gamma: 'x' }, 'gamma']],
-  CosineAnnealingLR: [[{}, 'T_max'], [{ T_max: 0 }, 'T_max'], [{ T_max: 5, eta_min: NaN }, 'eta_min']],
-  ReduceLROnPlateau: [[{ mode: 'avg' }, 'mode'], [{ factor: 1 }, 'factor'], [{ factor: -0.5 }, 'factor'], [{ patience: -1 }, 'patience'], [{ threshold: -1 }, 'threshold'], [{ threshold_mode: 'x' }, 'threshold_mode'], [{ cooldown: 0.5 }, 'cooldown'], [{ min_lr: [0, 0] }, 'min_lr'], [{ min_lr: -1 }, 'min_lr'], [{ eps: -1 }, 'eps']],
-  CyclicLR: [[{ max_lr: 0.1 }, 'base_lr'], [{ base_lr: 0.01 }, 'max_lr'], [{ base_lr: 0.01, max_lr: 0.1, mode: 'sine' }, 'mode'], [{ base_lr: 0.01, max_lr: 0.1, step_size_up: 0 }, 'step_size_up'], [{ base_lr: 0.01, max_lr: 0.1, step_size_down: -1 }, 'step_size_down'], [{ base_lr: 0.01, max_lr: 0.1, scale_fn: 3 }, 'scale_fn'], [{ base_lr: 0.01, max_lr: 0.1, scale_mode: 'x' }, 'scale_mode'], [{ base_lr: [0.01, 0.02], max_lr: 0.1 }, 'base_lr'], [{ base_lr: 0.01, max_lr: 0.1, base_momentum: NaN }, 'base_momentum'], [{ base_lr: 0.01, max_lr: 0.1, gamma: NaN }, 'gamma']],
-  CosineAnnealingWarmRestarts: [[{}, 'T_0'], [{ T_0: 0 }, 'T_0'], [{ T_0: 2.5 }, 'T_0'], [{ T_0: 2, T_mult: 0 }, 'T_mult'], [{ T_0: 2, eta_min: NaN }, 'eta_min']],
+  LambdaLR: [
+    [{}, 'lr_lambda'],
+    [{ lr_lambda: 5 }, 'lr_lambda'],
+    [{ lr_lambda: [() => 1, () => 1] }, 'lr_lambda'],
+    [{ lr_lambda: () => 1, last_epoch: -2 }, 'last_epoch'],
+    [{ lr_lambda: () => 1, last_epoch: 3 }, 'last_epoch'],
+  ],
+  StepLR: [
+    [{}, 'step_size'],
+    [{ step_size: 0 }, 'step_size'],
+    [{ step_size: 1.5 }, 'step_size'],
+    [{ step_size: 2, gamma: NaN }, 'gamma'],
+    [{ step_size: 2, foo: 1 }, 'foo'],
+    [{ step_size: 2, verbose: 1 }, 'verbose'],
+  ],
+  MultiStepLR: [
+    [{}, 'milestones'],
+    [{ milestones: [1.5] }, 'milestones'],
+    [{ milestones: [1], gamma: Infinity }, 'gamma'],
+  ],
+  ExponentialLR: [
+    [{}, 'gamma'],
+    [{ gamma: 'x' }, 'gamma'],
+  ],
+  CosineAnnealingLR: [
+    [{}, 'T_max'],
+    [{ T_max: 0 }, 'T_max'],
+    [{ T_max: 5, eta_min: NaN }, 'eta_min'],
+  ],
+  ReduceLROnPlateau: [
+    [{ mode: 'avg' }, 'mode'],
+    [{ factor: 1 }, 'factor'],
+    [{ factor: -0.5 }, 'factor'],
+    [{ patience: -1 }, 'patience'],
+    [{ threshold: -1 }, 'threshold'],
+    [{ threshold_mode: 'x' }, 'threshold_mode'],
+    [{ cooldown: 0.5 }, 'cooldown'],
+    [{ min_lr: [0, 0] }, 'min_lr'],
+    [{ min_lr: -1 }, 'min_lr'],
+    [{ eps: -1 }, 'eps'],
+  ],
+  CyclicLR: [
+    [{ max_lr: 0.1 }, 'base_lr'],
+    [{ base_lr: 0.01 }, 'max_lr'],
+    [{ base_lr: 0.01, max_lr: 0.1, mode: 'sine' }, 'mode'],
+    [{ base_lr: 0.01, max_lr: 0.1, step_size_up: 0 }, 'step_size_up'],
+    [{ base_lr: 0.01, max_lr: 0.1, step_size_down: -1 }, 'step_size_down'],
+    [{ base_lr: 0.01, max_lr: 0.1, scale_fn: 3 }, 'scale_fn'],
+    [{ base_lr: 0.01, max_lr: 0.1, scale_mode: 'x' }, 'scale_mode'],
+    [{ base_lr: [0.01, 0.02], max_lr: 0.1 }, 'base_lr'],
+    [{ base_lr: 0.01, max_lr: 0.1, base_momentum: NaN }, 'base_momentum'],
+    [{ base_lr: 0.01, max_lr: 0.1, gamma: NaN }, 'gamma'],
+  ],
+  CosineAnnealingWarmRestarts: [
+    [{}, 'T_0'],
+    [{ T_0: 0 }, 'T_0'],
+    [{ T_0: 2.5 }, 'T_0'],
+    [{ T_0: 2, T_mult: 0 }, 'T_mult'],
+    [{ T_0: 2, eta_min: NaN }, 'eta_min'],
+  ],
 }
 
 for (const [name, cases] of Object.entries(BAD_SCHED)) {
   test(`BAD CALL ${name}: every option is checked and named`, (t) => {
-    for (const [o, named] of cases) expectBad(t, () => createLrScheduler(name, new SGD([param()], { lr: 0.1, momentum: 0.9 }), o), named)
+    for (const [o, named] of cases)
+      expectBad(t, () => createLrScheduler(name, new SGD([param()], { lr: 0.1, momentum: 0.9 }), o), named)
     const C = lrScheduleDict[name]
     expectBad(t, () => new C({} as never, {}), 'optimizer')
     expectBad(t, () => new C(new SGD([param()], { lr: 0.1 }), 7 as never), 'options')
@@ -352,7 +570,11 @@ test('BAD CALL scheduler steps: epochs and metrics', (t) => {
   expectBad(t, () => r.step(1, 1.5), 'epoch')
   const c = new CyclicLR(new Adagrad([param()], { lr: 0.1 }), { base_lr: 0.01, max_lr: 0.1, cycle_momentum: false })
   t.is(c.getLastLr()[0], 0.01)
-  expectBad(t, () => new CyclicLR(new Adagrad([param()], { lr: 0.1 }), { base_lr: 0.01, max_lr: 0.1 }), 'cycle_momentum')
+  expectBad(
+    t,
+    () => new CyclicLR(new Adagrad([param()], { lr: 0.1 }), { base_lr: 0.01, max_lr: 0.1 }),
+    'cycle_momentum',
+  )
   expectBad(t, () => new LambdaLR(opt, { lr_lambda: () => 'x' as never }), 'lr_lambda')
 })
 
@@ -377,7 +599,7 @@ test('chained schedulers multiply (recursive forms), and step(epoch) uses the cl
   t.true(Math.abs(o3.paramGroups[0].lr - 0.5) < 1e-15)
 })
 
-test('MultiStepLR takes milestones in any order and applies gamma once per repeat, as torch\'s Counter', (t) => {
+test("MultiStepLR takes milestones in any order and applies gamma once per repeat, as torch's Counter", (t) => {
   const opt = new SGD([param()], { lr: 1 })
   const m = new MultiStepLR(opt, { milestones: [4, 2, 2], gamma: 0.5 })
   const lrs: number[] = []
@@ -392,7 +614,7 @@ test('MultiStepLR takes milestones in any order and applies gamma once per repea
   t.is(o2.paramGroups[0].lr, 0.25)
 })
 
-test('CyclicLR cycles Adam\'s betas[0]; warm restarts accept a fractional epoch', (t) => {
+test("CyclicLR cycles Adam's betas[0]; warm restarts accept a fractional epoch", (t) => {
   const opt = new Adam([param()], { lr: 0.5 })
   const c = new CyclicLR(opt, { base_lr: 0.01, max_lr: 0.1, step_size_up: 2 })
   t.deepEqual(opt.paramGroups[0].betas, [0.9, 0.999])
@@ -409,7 +631,15 @@ test('CyclicLR cycles Adam\'s betas[0]; warm restarts accept a fractional epoch'
 
 test('ReduceLROnPlateau: max mode with abs threshold, cooldown and min_lr', (t) => {
   const opt = new SGD([param()], { lr: 1 })
-  const r = new ReduceLROnPlateau(opt, { mode: 'max', threshold_mode: 'abs', threshold: 0.5, patience: 0, cooldown: 1, factor: 0.5, min_lr: 0.3 })
+  const r = new ReduceLROnPlateau(opt, {
+    mode: 'max',
+    threshold_mode: 'abs',
+    threshold: 0.5,
+    patience: 0,
+    cooldown: 1,
+    factor: 0.5,
+    min_lr: 0.3,
+  })
   const lrs: number[] = []
   for (const m of [1, 1.2, 2, 2.1, 2.2, 2.3]) {
     r.step(m)
@@ -423,7 +653,10 @@ test('ReduceLROnPlateau: max mode with abs threshold, cooldown and min_lr', (t) 
 
 test.serial('stepAsync matches step for every elementwise optimizer', async (t) => {
   for (const name of ['SGD', 'Adam', 'AdamW', 'Adamax', 'ASGD', 'Adadelta', 'Adagrad', 'RMSprop', 'Rpop']) {
-    const C = optimDict[name] as unknown as new (p: Parameter[], o: object) => Optimizer<any> & { stepAsync(): Promise<unknown> }
+    const C = optimDict[name] as unknown as new (
+      p: Parameter[],
+      o: object,
+    ) => Optimizer<any> & { stepAsync(): Promise<unknown> }
     const a = param(1001, 4)
     const b = param(1001, 4)
     const oa = new C([a], OPTIONS[name])

@@ -44,15 +44,19 @@ test('require("spaic-learning") from another folder (the CommonJS entry), and sp
     symlinkSync(root, path.join(dir, 'node_modules', 'spaic-learning'), 'dir')
     const script = [
       "const m = require('spaic-learning')",
-      "const t = m.Tensor.from(new Float32Array([1, 2, 3]))",
-      "let typed = false",
-      "try { m.ops.div(m.Tensor.from(new Int32Array([1])), 0) } catch (e) { typed = e instanceof m.InvalidArgumentError }",
+      'const t = m.Tensor.from(new Float32Array([1, 2, 3]))',
+      'let typed = false',
+      'try { m.ops.div(m.Tensor.from(new Int32Array([1])), 0) } catch (e) { typed = e instanceof m.InvalidArgumentError }',
       "console.log(JSON.stringify({ sum: m.ops.sum(t).item(), typed, version: require('spaic-learning/package.json').version }))",
     ].join('\n')
     const r = spawnSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8' })
     t.is(r.status, 0, r.stderr)
     const out = JSON.parse(r.stdout.trim())
-    t.deepEqual(out, { sum: 6, typed: true, version: JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version })
+    t.deepEqual(out, {
+      sum: 6,
+      typed: true,
+      version: JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version,
+    })
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

@@ -28,8 +28,17 @@ import { onCuda } from '../helpers/backends.js'
 import { Rng } from '../helpers/random.js'
 import { refNormaliseClamp, refRun, type RefStdp } from '../reference/program.js'
 
-async function rejectsParam(t: ExecutionContext, p: Promise<unknown> | (() => unknown), cls: Function, param: string, msg?: RegExp) {
-  const e = typeof p === 'function' ? t.throws(p, { instanceOf: cls as new (...a: any[]) => Error }) : await t.throwsAsync(p, { instanceOf: cls as new (...a: any[]) => Error })
+async function rejectsParam(
+  t: ExecutionContext,
+  p: Promise<unknown> | (() => unknown),
+  cls: Function,
+  param: string,
+  msg?: RegExp,
+) {
+  const e =
+    typeof p === 'function'
+      ? t.throws(p, { instanceOf: cls as new (...a: any[]) => Error })
+      : await t.throwsAsync(p, { instanceOf: cls as new (...a: any[]) => Error })
   t.is((e as InvalidArgumentError | undefined)?.param, param, e?.message)
   if (msg && e) t.regex(e.message, msg)
 }
@@ -71,7 +80,10 @@ test('stepsFor follows SPAIC (smallest n with round(n*dt, 2) >= runtime)', (t) =
 
 test('a run matches a plain reference of the lif layer with SPAIC one-step delay, and the decoder sums the monitored spikes', async (t) => {
   const { net, conn, dec } = smallNet()
-  const B = 2, T = 13, nPre = 7, nPost = 5
+  const B = 2,
+    T = 13,
+    nPre = 7,
+    nPost = 5
   const prog = await buildProgram(net, { device: 'cpu', batch: B })
   const x = spikeTrain(new Rng(9), B, T, nPre, 0.4)
   await prog.run({ input: x }, { steps: T })
@@ -108,13 +120,17 @@ test('a run matches a plain reference of the lif layer with SPAIC one-step delay
       for (let k = 0; k < T; k++) s += O[(k * B + b) * nPost + j]!
       t.is(counts[b * nPost + j], s)
     }
-  t.true(Array.from(O).some((v) => v === 1), 'the test drives some spikes')
+  t.true(
+    Array.from(O).some((v) => v === 1),
+    'the test drives some spikes',
+  )
   prog.dispose()
 })
 
 test('batch > 1 gives each sample the result it gets alone', async (t) => {
   const { net } = smallNet(11, 6, 3)
-  const B = 3, T = 17
+  const B = 3,
+    T = 17
   const x = spikeTrain(new Rng(4), B, T, 11, 0.5)
   const xs = x.toArray()
   const prog = await buildProgram(net, { device: 'cpu' })
@@ -122,7 +138,10 @@ test('batch > 1 gives each sample the result it gets alone', async (t) => {
   t.is(prog.batch, B)
   const all = prog.monitor('mV').toArray()
   for (let b = 0; b < B; b++) {
-    await prog.run({ input: Tensor.from(xs.slice(b * T * 11, (b + 1) * T * 11) as Float32Array, { shape: [1, T, 11] }) }, { steps: T })
+    await prog.run(
+      { input: Tensor.from(xs.slice(b * T * 11, (b + 1) * T * 11) as Float32Array, { shape: [1, T, 11] }) },
+      { steps: T },
+    )
     const one = prog.monitor('mV').toArray()
     for (let k = 0; k < T; k++) for (let j = 0; j < 6; j++) t.is(one[k * 6 + j], all[(k * B + b) * 6 + j])
   }
@@ -143,7 +162,8 @@ test('run start: state resets, [stay] persists, parameters keep their value', as
   await prog.run({ in: zeros }, { steps: 4 })
   const th = prog.monitor('mTheta').toArray()
   const dth = Math.fround(Math.exp(-1 / 1e7))
-  for (let j = 0; j < 4; j++) t.is(th[j], Math.fround(dth * (j + 1)), '[stay] theta kept its value across the run start')
+  for (let j = 0; j < 4; j++)
+    t.is(th[j], Math.fround(dth * (j + 1)), '[stay] theta kept its value across the run start')
   const v = prog.monitor('mV').toArray()
   for (let j = 0; j < 4; j++) t.is(v[j], -65, 'V was reset to v_rest at the run start')
   const end = prog.slot(ex, 'theta[stay]').toArray()
@@ -176,8 +196,19 @@ test('bad calls: typed errors naming the parameter, and nothing changes on failu
   await rejectsParam(t, prog.run({ input: Tensor.zeros([1, 5, 7]) }, { steps: 6 }), ShapeError, 'input')
   const nan = new Float32Array(42).fill(0)
   nan[17] = Number.NaN
-  await rejectsParam(t, prog.run({ input: Tensor.from(nan, { shape: [1, 6, 7] }) }, { steps: 6 }), InvalidArgumentError, 'input', /non-finite/)
-  await rejectsParam(t, prog.run({ input: Tensor.zeros([1, 6, 7], { dtype: 'float64' }) }, { steps: 6 }), InvalidArgumentError, 'input')
+  await rejectsParam(
+    t,
+    prog.run({ input: Tensor.from(nan, { shape: [1, 6, 7] }) }, { steps: 6 }),
+    InvalidArgumentError,
+    'input',
+    /non-finite/,
+  )
+  await rejectsParam(
+    t,
+    prog.run({ input: Tensor.zeros([1, 6, 7], { dtype: 'float64' }) }, { steps: 6 }),
+    InvalidArgumentError,
+    'input',
+  )
   await rejectsParam(t, prog.run({ nope: good }, { steps: 6 }), InvalidArgumentError, 'nope')
   await rejectsParam(t, prog.run({}, { steps: 6 }), InvalidArgumentError, 'input', /missing/)
   await rejectsParam(t, prog.run({ input: good }, { steps: 0 }), InvalidArgumentError, 'steps')
@@ -190,7 +221,12 @@ test('bad calls: typed errors naming the parameter, and nothing changes on failu
   t.is(prog.lastSteps, 0)
   await rejectsParam(t, () => prog.slot('nope:{V}'), InvalidArgumentError, 'name')
   await rejectsParam(t, () => prog.setSlot(conn, 'weight', [1, 2]), ShapeError, 'value')
-  await rejectsParam(t, () => prog.setSlot(conn, 'weight', new Array(35).fill(Number.NaN)), InvalidArgumentError, 'value')
+  await rejectsParam(
+    t,
+    () => prog.setSlot(conn, 'weight', new Array(35).fill(Number.NaN)),
+    InvalidArgumentError,
+    'value',
+  )
   await rejectsParam(t, () => prog.monitor('nope'), InvalidArgumentError, 'monitor')
   await rejectsParam(t, () => prog.recorded('conn:{weight}'), InvalidArgumentError, 'name')
 
@@ -212,13 +248,43 @@ test('bad builds: unknown model, unknown op type, bad options', async (t) => {
   spec.ops[1]!.type = 'synapse_bogus'
   await rejectsParam(t, () => new Program(spec, Device.cpu, 0n, []), InvalidArgumentError, 'conn', /synapse_bogus/)
   await rejectsParam(t, buildProgram(smallNet().net, { device: 'cpu', seed: -1 }), InvalidArgumentError, 'seed')
-  await rejectsParam(t, buildProgram(smallNet().net, { device: 'cpu', record: ['nope'] }), InvalidArgumentError, 'record')
+  await rejectsParam(
+    t,
+    buildProgram(smallNet().net, { device: 'cpu', record: ['nope'] }),
+    InvalidArgumentError,
+    'record',
+  )
   await rejectsParam(t, buildProgram({} as Network), InvalidArgumentError, 'net')
-  await rejectsParam(t, () => new Learner({ algorithm: 'nearest_online_stdp', spike: 2 }), InvalidArgumentError, 'spike')
-  await rejectsParam(t, () => new Learner({ algorithm: 'nearest_online_stdp', Apost: Number.NaN }), InvalidArgumentError, 'Apost')
-  await rejectsParam(t, () => new Learner({ algorithm: 'full_online_STDP', w_min: 1, w_max: 0 }), InvalidArgumentError, 'w_max')
-  await rejectsParam(t, () => new Learner({ algorithm: 'full_online_STDP', normalise: 'always' as never }), InvalidArgumentError, 'normalise')
-  await rejectsParam(t, () => new Learner({ algorithm: 'full_online_STDP', trace_pre: 0.5 } as never), InvalidArgumentError, 'trace_pre')
+  await rejectsParam(
+    t,
+    () => new Learner({ algorithm: 'nearest_online_stdp', spike: 2 }),
+    InvalidArgumentError,
+    'spike',
+  )
+  await rejectsParam(
+    t,
+    () => new Learner({ algorithm: 'nearest_online_stdp', Apost: Number.NaN }),
+    InvalidArgumentError,
+    'Apost',
+  )
+  await rejectsParam(
+    t,
+    () => new Learner({ algorithm: 'full_online_STDP', w_min: 1, w_max: 0 }),
+    InvalidArgumentError,
+    'w_max',
+  )
+  await rejectsParam(
+    t,
+    () => new Learner({ algorithm: 'full_online_STDP', normalise: 'always' as never }),
+    InvalidArgumentError,
+    'normalise',
+  )
+  await rejectsParam(
+    t,
+    () => new Learner({ algorithm: 'full_online_STDP', trace_pre: 0.5 } as never),
+    InvalidArgumentError,
+    'trace_pre',
+  )
 })
 
 test('a deactivated learner is skipped; active again, it learns', async (t) => {
@@ -227,7 +293,8 @@ test('a deactivated learner is skipped; active again, it learns', async (t) => {
   const prog = await buildProgram(net, { device: 'cpu' })
   const w0 = prog.slot(conn, 'weight').toArray()
   // the dry run normalised every row to 3 (and clamped to [0, 1])
-  for (let j = 0; j < 4; j++) t.true(Math.abs(Array.from(w0.slice(j * 9, j * 9 + 9)).reduce((a, b) => a + b, 0) - 3) < 1e-5)
+  for (let j = 0; j < 4; j++)
+    t.true(Math.abs(Array.from(w0.slice(j * 9, j * 9 + 9)).reduce((a, b) => a + b, 0) - 3) < 1e-5)
   const x = spikeTrain(new Rng(6), 1, 30, 9, 0.6)
   l.deactive()
   await prog.run({ input: x }, { steps: 30 })
@@ -247,9 +314,14 @@ test('full_online_STDP normalises on the last step of each run, whatever its len
     const x = spikeTrain(new Rng(12), 1, steps, 8, 0.7)
     await prog.run({ input: x }, { steps })
     const rec = prog.recorded(wName).toArray()
-    const rowSum = (k: number, j: number) => Array.from(rec.slice(k * 32 + j * 8, k * 32 + j * 8 + 8)).reduce((a, b) => a + b, 0)
-    for (let j = 0; j < 4; j++) t.true(Math.abs(rowSum(steps - 1, j) - 2) < 1e-5, `row ${j} sums to w_norm after the last step`)
-    t.true([0, 1, 2, 3].some((j) => Math.abs(rowSum(steps - 2, j) - 2) > 1e-4), 'but not before it')
+    const rowSum = (k: number, j: number) =>
+      Array.from(rec.slice(k * 32 + j * 8, k * 32 + j * 8 + 8)).reduce((a, b) => a + b, 0)
+    for (let j = 0; j < 4; j++)
+      t.true(Math.abs(rowSum(steps - 1, j) - 2) < 1e-5, `row ${j} sums to w_norm after the last step`)
+    t.true(
+      [0, 1, 2, 3].some((j) => Math.abs(rowSum(steps - 2, j) - 2) > 1e-4),
+      'but not before it',
+    )
     prog.dispose()
   }
 })
@@ -268,7 +340,9 @@ test('poisson encoder: seeded, reproducible, the stream advances across runs', a
   const b = await buildProgram(make(), { device: 'cpu', seed: 42 })
   const c = await buildProgram(make(), { device: 'cpu', seed: 43 })
   for (const p of [a, b, c]) await p.run({ e: src }, { steps: 40 })
-  const sa = a.monitor('m').toArray(), sb = b.monitor('m').toArray(), sc = c.monitor('m').toArray()
+  const sa = a.monitor('m').toArray(),
+    sb = b.monitor('m').toArray(),
+    sc = c.monitor('m').toArray()
   t.deepEqual(Array.from(sa), Array.from(sb))
   t.notDeepEqual(Array.from(sa), Array.from(sc))
   t.is(a.rngState.offset, 40 * 50)
@@ -303,13 +377,18 @@ onCuda('program on CUDA == CPU (lif + nearest_online_stdp, batch 3)', async (t, 
     const { net, conn } = smallNet(13, 6, 21)
     new Learner({ algorithm: 'nearest_online_stdp', trainable: conn, w_norm: 4 })
     const prog = await buildProgram(net, { device: dev, record: [conn.varKey('weight')] })
-    await prog.run({ input: spikeTrain(new Rng(22), 3, 25, 13, 0.5).to(dev === 'cpu' ? Device.cpu : device) }, { steps: 25 })
+    await prog.run(
+      { input: spikeTrain(new Rng(22), 3, 25, 13, 0.5).to(dev === 'cpu' ? Device.cpu : device) },
+      { steps: 25 },
+    )
     const out = [prog.monitor('mV').toArray(), prog.recorded(conn.varKey('weight')).toArray()]
     prog.dispose()
     return out
   }
   const [c, g] = [await run('cpu'), await run('cuda')]
-  for (let k = 0; k < 2; k++) for (let i = 0; i < c[k]!.length; i++) t.true(Math.abs(c[k]![i]! - g[k]![i]!) <= 1e-5 * Math.max(1, Math.abs(c[k]![i]!)))
+  for (let k = 0; k < 2; k++)
+    for (let i = 0; i < c[k]!.length; i++)
+      t.true(Math.abs(c[k]![i]! - g[k]![i]!) <= 1e-5 * Math.max(1, Math.abs(c[k]![i]!)))
 })
 
 test('the sparse CPU STDP step gives the numbers of the dense fused kernel (nearest and full, batch 1 and 2, many runs)', async (t) => {
@@ -336,7 +415,8 @@ test('the sparse CPU STDP step gives the numbers of the dense fused kernel (near
       let changed = false
       for (let k = 0; k < a.length; k++) {
         for (let i = 0; i < a[k]!.length; i++) {
-          const x = a[k]![i]!, y = b[k]![i]!
+          const x = a[k]![i]!,
+            y = b[k]![i]!
           if (Math.abs(x - y) > 1e-6 * Math.max(1, Math.abs(y))) {
             t.fail(`${algorithm} B=${B}: record ${k} element ${i}: sparse ${x} vs dense ${y}`)
             return
@@ -376,10 +456,14 @@ test('the CPU synapse with a lazily synced W^T copy == synapse_forward, while ST
   const [a, b] = results as [Float32Array[], Float32Array[]]
   for (let k = 0; k < a.length; k++) {
     let worst = 0
-    for (let i = 0; i < a[k]!.length; i++) worst = Math.max(worst, Math.abs(a[k]![i]! - b[k]![i]!) / Math.max(1, Math.abs(b[k]![i]!)))
+    for (let i = 0; i < a[k]!.length; i++)
+      worst = Math.max(worst, Math.abs(a[k]![i]! - b[k]![i]!) / Math.max(1, Math.abs(b[k]![i]!)))
     t.true(worst <= 1e-5, `record ${k}: relative difference ${worst}`)
   }
-  t.true(a[0]!.some((v) => v !== 0), 'the synapse carried input')
+  t.true(
+    a[0]!.some((v) => v !== 0),
+    'the synapse carried input',
+  )
 })
 
 test('a trained run matches the plain reference of the executor (lif + nearest/full online STDP, batch 2, two runs)', async (t) => {

@@ -5,7 +5,15 @@
  */
 import test from 'ava'
 
-import { Connection, Encoder, InvalidArgumentError, Learner, Network, NeuronGroup, learningAlgorithms } from '../../lib/index.js'
+import {
+  Connection,
+  Encoder,
+  InvalidArgumentError,
+  Learner,
+  Network,
+  NeuronGroup,
+  learningAlgorithms,
+} from '../../lib/index.js'
 import { readRuleParams, type RuleDescriptor } from '../../lib/learning/rules/descriptor.js'
 import { FULL_ONLINE_STDP, NEAREST_ONLINE_STDP } from '../../lib/learning/rules/stdp-online.js'
 import { SBP_RULE, STBP_RULE, STCA_RULE } from '../../lib/learning/rules/surrogate.js'
@@ -16,17 +24,24 @@ const RULES: readonly RuleDescriptor[] = [STCA_RULE, STBP_RULE, SBP_RULE, NEARES
 test('every built-in rule has one descriptor, registered under its name', (t) => {
   t.deepEqual([...learningAlgorithms.keys()].sort(), RULES.map((d) => d.name.toLowerCase()).sort())
   t.is(new Set(RULES.map((d) => d.name)).size, RULES.length)
-  for (const d of RULES) t.is(new Set(d.params.map((p) => p.name)).size, d.params.length, `${d.name}: an option listed twice`)
+  for (const d of RULES)
+    t.is(new Set(d.params.map((p) => p.name)).size, d.params.length, `${d.name}: an option listed twice`)
 })
 
 test('a descriptor accepts its defaults, and a bad value of each option is an error naming it', (t) => {
   for (const d of RULES) {
     t.notThrows(() => new Learner({ algorithm: d.name }), d.name)
-    const err = t.throws(() => new Learner({ algorithm: d.name, not_an_option: 1 }), { instanceOf: InvalidArgumentError })
+    const err = t.throws(() => new Learner({ algorithm: d.name, not_an_option: 1 }), {
+      instanceOf: InvalidArgumentError,
+    })
     t.is(err?.param, 'not_an_option', d.name)
     for (const p of d.params) {
       const bad = p.type === 'number' ? 'x' : p.type === 'boolean' ? 3 : 'no such value'
-      const e = t.throws(() => readRuleParams(d, { [p.name]: bad }), { instanceOf: InvalidArgumentError }, `${d.name}.${p.name}`)
+      const e = t.throws(
+        () => readRuleParams(d, { [p.name]: bad }),
+        { instanceOf: InvalidArgumentError },
+        `${d.name}.${p.name}`,
+      )
       t.is(e?.param, p.name, `${d.name}.${p.name}`)
       if (p.type === 'number') {
         const n = t.throws(() => readRuleParams(d, { [p.name]: NaN }), { instanceOf: InvalidArgumentError })
@@ -53,16 +68,35 @@ test('readRuleParams applies defaults and maps every option with a kernel name t
   t.is(full.kernel.lo, null)
 })
 
-test('the online STDP op carries the descriptor\'s kernel names and the user\'s values', (t) => {
+test("the online STDP op carries the descriptor's kernel names and the user's values", (t) => {
   const net = new Network({ name: 'descriptor', dt: 1 })
   const a = net.add(new Encoder({ num: 4, coding: 'spike_train', name: 'a' }))
   const b = net.add(new NeuronGroup({ num: 3, model: 'if', name: 'b' }))
   const c = net.add(new Connection(a, b, { link: 'full', name: 'c' }))
-  new Learner({ algorithm: 'nearest_online_stdp', trainable: c, trace_pre: 0.25, trace_post: 0.5, w_min: -1, w_max: null, Apost: 0.3 })
+  new Learner({
+    algorithm: 'nearest_online_stdp',
+    trainable: c,
+    trace_pre: 0.25,
+    trace_post: 0.5,
+    w_min: -1,
+    w_max: null,
+    Apost: 0.3,
+  })
   const spec = compileNetwork(net)
   const op = spec.ops.find((o) => o.type === NEAREST_ONLINE_STDP.op)
   t.truthy(op)
   const p = op!.params as Record<string, unknown>
-  t.like(p, { trace: 'nearest', pre_decay: 0.25, post_decay: 0.5, lo: -1, hi: null, Apost: 0.3, Apre: 1e-4, w_norm: 78.4, normalise: 'step', immediate: false })
+  t.like(p, {
+    trace: 'nearest',
+    pre_decay: 0.25,
+    post_decay: 0.5,
+    lo: -1,
+    hi: null,
+    Apost: 0.3,
+    Apre: 1e-4,
+    w_norm: 78.4,
+    normalise: 'step',
+    immediate: false,
+  })
   t.false('lr' in p || 'spike' in p || 'run_time' in p, 'options SPAIC reads but does not use stay out of the op')
 })

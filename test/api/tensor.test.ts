@@ -1,7 +1,16 @@
 /** Tensor API, including the BAD CALL cases: each must throw a typed error naming the parameter. */
 import test from 'ava'
 
-import { DeviceError, InvalidArgumentError, ops, ShapeError, SpaicError, StateError, Tensor, backends } from '../../lib/index.js'
+import {
+  DeviceError,
+  InvalidArgumentError,
+  ops,
+  ShapeError,
+  SpaicError,
+  StateError,
+  Tensor,
+  backends,
+} from '../../lib/index.js'
 import { cudaTest } from '../helpers/backends.js'
 
 function throwsTyped(t: any, fn: () => unknown, cls: Function, param: string) {
@@ -33,7 +42,16 @@ test('BAD CALL - wrong dtype', (t) => {
   const a = Tensor.from([1, 2])
   throwsTyped(t, () => a.write(Float64Array.of(1, 2)), InvalidArgumentError, 'data')
   throwsTyped(t, () => ops.add(a, Tensor.from(Float64Array.of(1, 2))), InvalidArgumentError, 'b')
-  throwsTyped(t, () => ops.matmulSync(Tensor.from(Int32Array.of(1), { shape: [1, 1] }), Tensor.from(Int32Array.of(1), { shape: [1, 1] })), InvalidArgumentError, 'a')
+  throwsTyped(
+    t,
+    () =>
+      ops.matmulSync(
+        Tensor.from(Int32Array.of(1), { shape: [1, 1] }),
+        Tensor.from(Int32Array.of(1), { shape: [1, 1] }),
+      ),
+    InvalidArgumentError,
+    'a',
+  )
 })
 
 test('BAD CALL - wrong shape or length', (t) => {
@@ -46,7 +64,12 @@ test('BAD CALL - wrong shape or length', (t) => {
   throwsTyped(t, () => a.reshape([2, 2]), ShapeError, 'shape')
   throwsTyped(t, () => ops.add(a, Tensor.from([1, 2])), ShapeError, 'b')
   throwsTyped(t, () => ops.matmulSync(Tensor.zeros([2, 3]), Tensor.zeros([2, 3])), ShapeError, 'b')
-  throwsTyped(t, () => ops.matmulSync(Tensor.zeros([2, 3]), Tensor.zeros([3, 2]), { out: Tensor.zeros([3, 3]) }), ShapeError, 'options.out')
+  throwsTyped(
+    t,
+    () => ops.matmulSync(Tensor.zeros([2, 3]), Tensor.zeros([3, 2]), { out: Tensor.zeros([3, 3]) }),
+    ShapeError,
+    'options.out',
+  )
   throwsTyped(t, () => ops.sum(a, 3), InvalidArgumentError, 'axis')
   throwsTyped(t, () => a.item(), ShapeError, 'tensor')
 })
@@ -83,7 +106,12 @@ if (!cuda.available) {
   })
 } else {
   test('BAD CALL - a CUDA device index past the last gives a DeviceError', (t) => {
-    throwsTyped(t, () => Tensor.zeros([2], { device: `cuda:${cuda.deviceCount}` as any }), DeviceError, 'options.device')
+    throwsTyped(
+      t,
+      () => Tensor.zeros([2], { device: `cuda:${cuda.deviceCount}` as any }),
+      DeviceError,
+      'options.device',
+    )
   })
 }
 

@@ -56,15 +56,67 @@ test('parseArgs: commands, defaults, both flag spellings', (t) => {
   t.deepEqual(parseArgs(['--help']), { command: 'help' })
   t.deepEqual(parseArgs(['train', '-h']), { command: 'help' })
   t.deepEqual(parseArgs(['train']), { command: 'train', options: { ...TRAIN_DEFAULTS } })
-  const p = parseArgs(['train', '--algorithm', 'nearest_online_stdp', '--data=/tmp/m', '--epochs', '3', '--batch=64', '--runtime', '25.6', '--dt', '0.1', '--device', 'cuda:1', '--seed', '42', '--json', 'out.json', '--quiet'])
+  const p = parseArgs([
+    'train',
+    '--algorithm',
+    'nearest_online_stdp',
+    '--data=/tmp/m',
+    '--epochs',
+    '3',
+    '--batch=64',
+    '--runtime',
+    '25.6',
+    '--dt',
+    '0.1',
+    '--device',
+    'cuda:1',
+    '--seed',
+    '42',
+    '--json',
+    'out.json',
+    '--quiet',
+  ])
   t.deepEqual(p, {
     command: 'train',
-    options: { algorithm: 'nearest_online_stdp', data: '/tmp/m', epochs: 3, batch: 64, runtime: 25.6, dt: 0.1, device: 'cuda:1', seed: 42, json: 'out.json', quiet: true, hidden: null, arch: 'fc', lr: null, limit: 0, checkpoint: null, resume: null },
+    options: {
+      algorithm: 'nearest_online_stdp',
+      data: '/tmp/m',
+      epochs: 3,
+      batch: 64,
+      runtime: 25.6,
+      dt: 0.1,
+      device: 'cuda:1',
+      seed: 42,
+      json: 'out.json',
+      quiet: true,
+      hidden: null,
+      arch: 'fc',
+      lr: null,
+      limit: 0,
+      checkpoint: null,
+      resume: null,
+    },
   })
   const q = parseArgs(['train', '--hidden', '784,100', '--lr', '0.01', '--limit', '500'])
-  t.deepEqual([q.command === 'train' && q.options.hidden, q.command === 'train' && q.options.lr, q.command === 'train' && q.options.limit], [[784, 100], 0.01, 500])
-  t.deepEqual(parseArgs(['train', '--hidden', '0']).command === 'train' && (parseArgs(['train', '--hidden', '0']) as any).options.hidden, [])
-  for (const bad of [['--hidden', 'x'], ['--hidden', '10,,2'], ['--lr', '-1'], ['--limit', '1.5']]) {
+  t.deepEqual(
+    [
+      q.command === 'train' && q.options.hidden,
+      q.command === 'train' && q.options.lr,
+      q.command === 'train' && q.options.limit,
+    ],
+    [[784, 100], 0.01, 500],
+  )
+  t.deepEqual(
+    parseArgs(['train', '--hidden', '0']).command === 'train' &&
+      (parseArgs(['train', '--hidden', '0']) as any).options.hidden,
+    [],
+  )
+  for (const bad of [
+    ['--hidden', 'x'],
+    ['--hidden', '10,,2'],
+    ['--lr', '-1'],
+    ['--limit', '1.5'],
+  ]) {
     const err = t.throws(() => parseArgs(['train', ...bad]))
     t.is((err as any).param, bad[0])
   }
@@ -136,14 +188,23 @@ test('durations, numbers and tables', (t) => {
   t.is(formatNumber(0.5), '0.5')
   t.is(formatNumber(1e-5), '1.000e-5')
   t.is(formatNumber(null), '-')
-  const table = formatTable(['epoch', 'name', 'acc'], [[1, 'stca', '91.5%'], [10, 'stdp', '8.0%']])
+  const table = formatTable(
+    ['epoch', 'name', 'acc'],
+    [
+      [1, 'stca', '91.5%'],
+      [10, 'stdp', '8.0%'],
+    ],
+  )
   t.is(table, ['epoch  name    acc', '-----  ----  -----', '    1  stca  91.5%', '   10  stdp   8.0%', ''].join('\n'))
 })
 
 test('progress text: rate, loss, accuracy and ETA; the bar fits the width', (t) => {
   const s = { label: 'epoch 1/2', done: 250, total: 1000, elapsedS: 2.5, loss: 0.6931, accuracy: 0.875 }
   t.is(progressText(s), 'epoch 1/2  25% 250/1000 | 100.0 samples/s | loss 0.6931 | acc 87.5% | ETA 0:08')
-  t.is(progressText({ ...s, done: 1000, elapsedS: 10 }), 'epoch 1/2 100% 1000/1000 | 100.0 samples/s | loss 0.6931 | acc 87.5% | done in 0:10')
+  t.is(
+    progressText({ ...s, done: 1000, elapsedS: 10 }),
+    'epoch 1/2 100% 1000/1000 | 100.0 samples/s | loss 0.6931 | acc 87.5% | done in 0:10',
+  )
   t.is(progressText({ label: 'x', done: 0, total: 5, elapsedS: 0 }), 'x   0% 0/5 | - samples/s | ETA --:--')
   const bar = progressBar(s, 120)
   t.true(bar.length <= 120)
@@ -258,7 +319,10 @@ test.serial('main: runs the registered job, prints the summary and writes --json
     const out = new Sink()
     const err = new Sink()
     const file = path.join(dir, 'm.json')
-    const code = await main(['train', '--algorithm', 'FIXTURE', '--epochs', '2', '--json', file], { stdout: out, stderr: err })
+    const code = await main(['train', '--algorithm', 'FIXTURE', '--epochs', '2', '--json', file], {
+      stdout: out,
+      stderr: err,
+    })
     t.is(code, 0, err.text)
     t.is(seen[seen.length - 1]!.epochs, 2)
     t.true(out.text.startsWith('fixture on cpu'))
@@ -292,7 +356,13 @@ test.serial('main: usage errors exit 2, job failures exit 1', async (t) => {
   t.is(await main(['train', '--epochs', 'x'], { stdout: new Sink(), stderr: e2 }), 2)
   t.regex(e2.text, /--epochs/)
   const e3 = new Sink()
-  t.is(await main(['train', '--algorithm', 'fixture', '--data', '/definitely/not/here'], { stdout: new Sink(), stderr: e3 }), 2)
+  t.is(
+    await main(['train', '--algorithm', 'fixture', '--data', '/definitely/not/here'], {
+      stdout: new Sink(),
+      stderr: e3,
+    }),
+    2,
+  )
   const e4 = new Sink()
   t.is(await main(['train', '--algorithm', 'broken', '--quiet'], { stdout: new Sink(), stderr: e4 }), 1)
   t.regex(e4.text, /training failed: kernel exploded/)
@@ -326,7 +396,7 @@ test.serial('main: a diverged run (NumericalError) stops with one line, exit 1; 
   t.notRegex(err.text, /\n\s+at /)
 })
 
-test.serial('main: a job\'s own checks run before training and are usage errors (exit 2)', async (t) => {
+test.serial("main: a job's own checks run before training and are usage errors (exit 2)", async (t) => {
   const r = await cli(['train', '--algorithm', 'checked', '--hidden', '11'])
   t.is(r.code, 2)
   t.regex(r.err, /^spaic-learning: --hidden: at most 10 here\nRun 'spaic-learning --help'/)
@@ -342,7 +412,7 @@ test.serial('main: a job\'s own checks run before training and are usage errors 
   t.is(e?.param, 'job.validate')
 })
 
-test.serial('main: unwritable --checkpoint: exit 2 before training; dead writers\' temporaries removed', async (t) => {
+test.serial("main: unwritable --checkpoint: exit 2 before training; dead writers' temporaries removed", async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'spaic-cli-out-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const runs = seen.length
@@ -381,18 +451,31 @@ test.serial('main: unwritable --checkpoint: exit 2 before training; dead writers
   writeFileSync(path.join(dir, stale), 'half')
   writeFileSync(path.join(dir, busy), 'half')
   t.is((await cli(['train', '--algorithm', 'fixture', '--quiet', '--checkpoint', path.join(dir, 'x.ckpt')])).code, 0)
-  t.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [busy])
+  t.deepEqual(
+    readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+    [busy],
+  )
 })
 
 test('the executable runs when invoked directly', (t) => {
-  const r = spawnSync(process.execPath, ['--import=tsx', path.join(root, 'lib', 'cli', 'main.ts'), '--help'], { cwd: root, encoding: 'utf8' })
+  const r = spawnSync(process.execPath, ['--import=tsx', path.join(root, 'lib', 'cli', 'main.ts'), '--help'], {
+    cwd: root,
+    encoding: 'utf8',
+  })
   t.is(r.status, 0, r.stderr)
   t.regex(r.stdout, /Usage: spaic-learning <command>/)
-  const bad = spawnSync(process.execPath, ['--import=tsx', path.join(root, 'lib', 'cli', 'main.ts'), 'train', '--epochs', '0'], { cwd: root, encoding: 'utf8' })
+  const bad = spawnSync(
+    process.execPath,
+    ['--import=tsx', path.join(root, 'lib', 'cli', 'main.ts'), 'train', '--epochs', '0'],
+    { cwd: root, encoding: 'utf8' },
+  )
   t.is(bad.status, 2)
   t.regex(bad.stderr, /--epochs/)
   // sizes that used to end deep inside ("Invalid typed array length", an internal parameter name)
-  for (const [flag, value] of [['--hidden', '100000,100000'], ['--lr', '1e308']]) {
+  for (const [flag, value] of [
+    ['--hidden', '100000,100000'],
+    ['--lr', '1e308'],
+  ]) {
     const argv = ['--import=tsx', path.join(root, 'lib', 'cli', 'main.ts'), 'train', flag!, value!]
     const r = spawnSync(process.execPath, argv, { cwd: root, encoding: 'utf8' })
     t.is(r.status, 2, r.stderr)
@@ -402,71 +485,140 @@ test('the executable runs when invoked directly', (t) => {
   t.true(readFileSync(path.join(root, 'lib', 'cli', 'main.ts'), 'utf8').startsWith('#!/usr/bin/env node\n'))
 })
 
-test.serial("main: train --arch conv runs SPAIC's conv example (sbp) on the synthetic digits; conv with --hidden, or for STDP, fails cleanly", async (t) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'spaic-cli-conv-'))
-  try {
-    const file = path.join(dir, 'm.json')
-    const err = new Sink()
-    const code = await main(['train', '--algorithm', 'sbp', '--arch', 'conv', '--limit', '100', '--batch', '50', '--device', 'cpu', '--json', file], { stdout: new Sink(), stderr: err })
-    t.is(code, 0, err.text)
-    // the example's 13 steps of 2 ms unless --dt/--runtime are given
-    t.regex(err.text, /conv example: dt 2 ms, runtime 26 ms \(13 steps\)/)
-    // the header says what runs: the example's steps, not the command line's generic 20 of 1 ms
-    t.regex(err.text, /^train: sbp, data synthetic, 1 epoch\(s\), batch 50, 13 steps of 2 ms, device cpu/m)
-    // progress in both phases; the train line's samples/s is the figure of the table
-    t.regex(err.text, /epoch 1\/1 train 100% 100\/100 \| [\d.]+ samples\/s/)
-    t.regex(err.text, /epoch 1\/1 test 100% 1000\/1000 \| [\d.]+ samples\/s \| acc/)
-    t.regex(err.text, /network: conv 1x28x28 -> 4x13x13 \(max pool\) -> 8x11x11 -> 10 lif, 13 steps of 2 ms, sbp on cpu/)
-    const json = JSON.parse(readFileSync(file, 'utf8'))
-    t.is(json.options.arch, 'conv')
-    t.is(json.metrics.extra.steps, 13)
-    t.is(json.metrics.epochs.length, 1)
-    const e = json.metrics.epochs[0]
-    t.true(Number.isFinite(e.trainLoss) && e.trainLoss > 0, `train loss ${e.trainLoss}`)
-    t.true(e.testAccuracy >= 0 && e.testAccuracy <= 1)
-    const e1 = new Sink()
-    t.is(await main(['train', '--algorithm', 'stca', '--arch', 'conv', '--hidden', '10', '--quiet'], { stdout: new Sink(), stderr: e1 }), 1)
-    t.regex(e1.text, /--hidden applies to --arch fc/)
-    const e2 = new Sink()
-    t.is(await main(['train', '--algorithm', 'nearest_online_stdp', '--arch', 'conv', '--quiet'], { stdout: new Sink(), stderr: e2 }), 1)
-    t.regex(e2.text, /--arch conv applies to stca, stbp and sbp/)
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-})
+test.serial(
+  "main: train --arch conv runs SPAIC's conv example (sbp) on the synthetic digits; conv with --hidden, or for STDP, fails cleanly",
+  async (t) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'spaic-cli-conv-'))
+    try {
+      const file = path.join(dir, 'm.json')
+      const err = new Sink()
+      const code = await main(
+        [
+          'train',
+          '--algorithm',
+          'sbp',
+          '--arch',
+          'conv',
+          '--limit',
+          '100',
+          '--batch',
+          '50',
+          '--device',
+          'cpu',
+          '--json',
+          file,
+        ],
+        { stdout: new Sink(), stderr: err },
+      )
+      t.is(code, 0, err.text)
+      // the example's 13 steps of 2 ms unless --dt/--runtime are given
+      t.regex(err.text, /conv example: dt 2 ms, runtime 26 ms \(13 steps\)/)
+      // the header says what runs: the example's steps, not the command line's generic 20 of 1 ms
+      t.regex(err.text, /^train: sbp, data synthetic, 1 epoch\(s\), batch 50, 13 steps of 2 ms, device cpu/m)
+      // progress in both phases; the train line's samples/s is the figure of the table
+      t.regex(err.text, /epoch 1\/1 train 100% 100\/100 \| [\d.]+ samples\/s/)
+      t.regex(err.text, /epoch 1\/1 test 100% 1000\/1000 \| [\d.]+ samples\/s \| acc/)
+      t.regex(
+        err.text,
+        /network: conv 1x28x28 -> 4x13x13 \(max pool\) -> 8x11x11 -> 10 lif, 13 steps of 2 ms, sbp on cpu/,
+      )
+      const json = JSON.parse(readFileSync(file, 'utf8'))
+      t.is(json.options.arch, 'conv')
+      t.is(json.metrics.extra.steps, 13)
+      t.is(json.metrics.epochs.length, 1)
+      const e = json.metrics.epochs[0]
+      t.true(Number.isFinite(e.trainLoss) && e.trainLoss > 0, `train loss ${e.trainLoss}`)
+      t.true(e.testAccuracy >= 0 && e.testAccuracy <= 1)
+      const e1 = new Sink()
+      t.is(
+        await main(['train', '--algorithm', 'stca', '--arch', 'conv', '--hidden', '10', '--quiet'], {
+          stdout: new Sink(),
+          stderr: e1,
+        }),
+        1,
+      )
+      t.regex(e1.text, /--hidden applies to --arch fc/)
+      const e2 = new Sink()
+      t.is(
+        await main(['train', '--algorithm', 'nearest_online_stdp', '--arch', 'conv', '--quiet'], {
+          stdout: new Sink(),
+          stderr: e2,
+        }),
+        1,
+      )
+      t.regex(e2.text, /--arch conv applies to stca, stbp and sbp/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  },
+)
 
-test.serial('main: train --algorithm full_online_stdp runs the Diehl & Cook job with full_online_STDP; the header says its batch and steps', async (t) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'spaic-cli-full-'))
-  try {
-    const file = path.join(dir, 'm.json')
-    const err = new Sink()
-    const code = await main(['train', '--algorithm', 'full_online_stdp', '--hidden', '4', '--limit', '6', '--device', 'cpu', '--json', file], { stdout: new Sink(), stderr: err })
-    t.is(code, 0, err.text)
-    t.regex(err.text, /^train: full_online_stdp, data synthetic, 1 epoch\(s\), batch 1, 256 steps of 0.1 ms/m)
-    t.regex(err.text, /learns one sample at a time: batch 32 ignored/)
-    const json = JSON.parse(readFileSync(file, 'utf8'))
-    t.is(json.metrics.algorithm, 'full_online_STDP')
-    t.is(json.metrics.extra.steps, 256)
-    t.true(json.metrics.finalTestAccuracy >= 0 && json.metrics.finalTestAccuracy <= 1)
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-})
+test.serial(
+  'main: train --algorithm full_online_stdp runs the Diehl & Cook job with full_online_STDP; the header says its batch and steps',
+  async (t) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'spaic-cli-full-'))
+    try {
+      const file = path.join(dir, 'm.json')
+      const err = new Sink()
+      const code = await main(
+        [
+          'train',
+          '--algorithm',
+          'full_online_stdp',
+          '--hidden',
+          '4',
+          '--limit',
+          '6',
+          '--device',
+          'cpu',
+          '--json',
+          file,
+        ],
+        { stdout: new Sink(), stderr: err },
+      )
+      t.is(code, 0, err.text)
+      t.regex(err.text, /^train: full_online_stdp, data synthetic, 1 epoch\(s\), batch 1, 256 steps of 0.1 ms/m)
+      t.regex(err.text, /learns one sample at a time: batch 32 ignored/)
+      const json = JSON.parse(readFileSync(file, 'utf8'))
+      t.is(json.metrics.algorithm, 'full_online_STDP')
+      t.is(json.metrics.extra.steps, 256)
+      t.true(json.metrics.finalTestAccuracy >= 0 && json.metrics.finalTestAccuracy <= 1)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  },
+)
 
-test.serial('main: --weights writes the trained weights as safetensors after every epoch; not with --folds all', async (t) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'spaic-cli-weights-'))
-  try {
-    const file = path.join(dir, 'w.safetensors')
-    const err = new Sink()
-    t.is(await main(['train', '--algorithm', 'stca', '--hidden', '8', '--limit', '40', '--device', 'cpu', '--weights', file], { stdout: new Sink(), stderr: err }), 0, err.text)
-    t.regex(err.text, /weights: epoch 1 written to .*w\.safetensors \(safetensors\)/)
-    const { tensors, metadata } = await readSafetensors(file)
-    t.like(metadata, { algorithm: 'stca', epoch: '1', producer: 'spaic-learning' })
-    t.deepEqual(tensors.map((x) => [x.name, x.shape]), [['conn1:hidden1<-input:{weight}', [8, 784]], ['conn2:output<-hidden1:{weight}', [10, 8]]])
-    const e2 = new Sink()
-    t.is(await main(['train', '--folds', 'all', '--weights', file], { stdout: new Sink(), stderr: e2 }), 2)
-    t.regex(e2.text, /--weights cannot be combined with --folds all/)
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-})
+test.serial(
+  'main: --weights writes the trained weights as safetensors after every epoch; not with --folds all',
+  async (t) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'spaic-cli-weights-'))
+    try {
+      const file = path.join(dir, 'w.safetensors')
+      const err = new Sink()
+      t.is(
+        await main(
+          ['train', '--algorithm', 'stca', '--hidden', '8', '--limit', '40', '--device', 'cpu', '--weights', file],
+          { stdout: new Sink(), stderr: err },
+        ),
+        0,
+        err.text,
+      )
+      t.regex(err.text, /weights: epoch 1 written to .*w\.safetensors \(safetensors\)/)
+      const { tensors, metadata } = await readSafetensors(file)
+      t.like(metadata, { algorithm: 'stca', epoch: '1', producer: 'spaic-learning' })
+      t.deepEqual(
+        tensors.map((x) => [x.name, x.shape]),
+        [
+          ['conn1:hidden1<-input:{weight}', [8, 784]],
+          ['conn2:output<-hidden1:{weight}', [10, 8]],
+        ],
+      )
+      const e2 = new Sink()
+      t.is(await main(['train', '--folds', 'all', '--weights', file], { stdout: new Sink(), stderr: e2 }), 2)
+      t.regex(e2.text, /--weights cannot be combined with --folds all/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  },
+)

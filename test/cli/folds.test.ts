@@ -19,8 +19,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const mnistDir = process.env.SPAIC_MNIST_DIR
   ? path.resolve(process.env.SPAIC_MNIST_DIR)
   : path.resolve(root, '..', 'shared', 'datasets', 'mnist')
-const haveMnist = ['t10k-images-idx3-ubyte.gz', 't10k-images-idx3-ubyte']
-  .some((f) => existsSync(path.join(mnistDir, f)))
+const haveMnist = ['t10k-images-idx3-ubyte.gz', 't10k-images-idx3-ubyte'].some((f) =>
+  existsSync(path.join(mnistDir, f)),
+)
 
 class Sink {
   text = ''
@@ -45,7 +46,11 @@ function tmpDir(t: { teardown(f: () => void): void }): string {
 
 /** The rows of a --folds all table: [fold, test images, train acc, test acc, time] (blank cells dropped). */
 function tableRows(out: string): string[][] {
-  return out.split('\n').slice(3).filter((l) => l.trim()).map((l) => l.trim().split(/\s+/))
+  return out
+    .split('\n')
+    .slice(3)
+    .filter((l) => l.trim())
+    .map((l) => l.trim().split(/\s+/))
 }
 
 // a job that reports the fold it was given: final test accuracy 0.5 + fold/20 (fold 3: run 2 of 2 epochs)
@@ -55,8 +60,12 @@ registerTrainJob('foldfixture', {
     runs.push(opts)
     const k = opts.fold ?? -1
     const epochs = [1, 2].map((epoch) => ({
-      epoch, trainLoss: 1 / epoch, trainAccuracy: 0.4 + k / 100, testAccuracy: (0.5 + k / 20) / (3 - epoch),
-      samplesPerSec: 100, seconds: 1,
+      epoch,
+      trainLoss: 1 / epoch,
+      trainAccuracy: 0.4 + k / 100,
+      testAccuracy: (0.5 + k / 20) / (3 - epoch),
+      samplesPerSec: 100,
+      seconds: 1,
     }))
     const extra = { fold: { fold: k, folds: 5, testFirst: 10 * k + 1, testLast: 10 * k + 10, trainImages: 40 } }
     const finalTestAccuracy = epochs[1]!.testAccuracy
@@ -121,7 +130,10 @@ test.serial('main: --folds all runs each fold, prints five rows, mean and minimu
   const r = await cli(['train', '--algorithm', 'foldfixture', '--folds', 'all', '--limit', '40', '--json', file])
   t.is(r.code, 0, r.err)
   const given = runs.slice(before).map((o) => [o.fold, 'folds' in o, o.limit])
-  t.deepEqual(given, [0, 1, 2, 3, 4].map((k) => [k, false, 40]))
+  t.deepEqual(
+    given,
+    [0, 1, 2, 3, 4].map((k) => [k, false, 40]),
+  )
   t.regex(r.err, /seed 0, all 5 folds\n/)
   t.regex(r.err, /fold 0 \(1\/5\)\n[^]*fold 4 \(5\/5\)\n/)
   const lines = r.out.split('\n')
@@ -131,23 +143,35 @@ test.serial('main: --folds all runs each fold, prints five rows, mean and minimu
   t.regex(lines[1]!, /^fold +test images +train acc +test acc +time$/)
   const rows = tableRows(r.out)
   t.is(rows.length, 7)
-  t.deepEqual(rows.slice(0, 5).map((c) => c.slice(0, 4)), [
-    ['0', '1-10', '40.0%', '50.0%'],
-    ['1', '11-20', '41.0%', '55.0%'],
-    ['2', '21-30', '42.0%', '60.0%'],
-    ['3', '31-40', '43.0%', '65.0%'],
-    ['4', '41-50', '44.0%', '70.0%'],
-  ])
-  t.true(rows.slice(0, 5).every((c) => /^\d+:\d\d$/.test(c[4]!)), 'a time per fold')
+  t.deepEqual(
+    rows.slice(0, 5).map((c) => c.slice(0, 4)),
+    [
+      ['0', '1-10', '40.0%', '50.0%'],
+      ['1', '11-20', '41.0%', '55.0%'],
+      ['2', '21-30', '42.0%', '60.0%'],
+      ['3', '31-40', '43.0%', '65.0%'],
+      ['4', '41-50', '44.0%', '70.0%'],
+    ],
+  )
+  t.true(
+    rows.slice(0, 5).every((c) => /^\d+:\d\d$/.test(c[4]!)),
+    'a time per fold',
+  )
   t.deepEqual(rows[5]!.slice(0, 3), ['mean', '42.0%', '60.0%'])
   t.deepEqual(rows[6], ['min', '40.0%', '50.0%', '-'])
   const json = JSON.parse(readFileSync(file, 'utf8'))
   t.is(json.format, 'spaic-folds/1')
   t.is(json.options.folds, 'all')
-  t.deepEqual(json.folds.map((f: any) => f.fold), [0, 1, 2, 3, 4])
+  t.deepEqual(
+    json.folds.map((f: any) => f.fold),
+    [0, 1, 2, 3, 4],
+  )
   for (const f of json.folds) {
     t.is(f.metrics.epochs.length, 2, 'the whole curve: every epoch')
-    t.deepEqual(f.metrics.epochs.map((e: any) => e.epoch), [1, 2])
+    t.deepEqual(
+      f.metrics.epochs.map((e: any) => e.epoch),
+      [1, 2],
+    )
     t.true(f.seconds >= 0)
   }
   t.deepEqual(json.summary.finalTestAccuracy, [0.5, 0.55, 0.6, 0.65, 0.7])
@@ -178,9 +202,10 @@ test.serial('main: a fold that fails ends the run with one line naming the fold 
 
 const tiny: Array<[string, string[]]> = [
   ['stca', ['--algorithm', 'stca', '--hidden', '4', '--limit', '20', '--batch', '20', '--runtime', '3', '--lr', '.01']],
-  ['nearest_online_stdp', [
-    '--algorithm', 'nearest_online_stdp', '--hidden', '3', '--limit', '4', '--runtime', '1', '--dt', '0.5',
-  ]],
+  [
+    'nearest_online_stdp',
+    ['--algorithm', 'nearest_online_stdp', '--hidden', '3', '--limit', '4', '--runtime', '1', '--dt', '0.5'],
+  ],
 ]
 
 for (const [name, flags] of tiny) {
@@ -195,7 +220,10 @@ for (const [name, flags] of tiny) {
     // synthetic pools: stca its 4000 train + 1000 test digits (1000 a fold), the STDP job its 1000 (200 a fold)
     const size = name === 'stca' ? 1000 : 200
     const where = [0, 1, 2, 3, 4].map((k) => [String(k), `${size * k + 1}-${size * k + size}`])
-    t.deepEqual(rows.slice(0, 5).map((c) => c.slice(0, 2)), where)
+    t.deepEqual(
+      rows.slice(0, 5).map((c) => c.slice(0, 2)),
+      where,
+    )
     t.deepEqual([rows[5]![0], rows[6]![0]], ['mean', 'min'])
     const json = JSON.parse(readFileSync(file, 'utf8'))
     t.is(json.folds.length, 5)

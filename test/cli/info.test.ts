@@ -15,7 +15,10 @@ const version = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')
 async function run(argv: string[]) {
   let out = ''
   let err = ''
-  const code = await cli.main(argv, { stdout: { write: (s: string) => ((out += s), true) }, stderr: { write: (s: string) => ((err += s), true) } })
+  const code = await cli.main(argv, {
+    stdout: { write: (s: string) => ((out += s), true) },
+    stderr: { write: (s: string) => ((err += s), true) },
+  })
   return { code, out, err }
 }
 

@@ -35,23 +35,37 @@ test('the network: 784 poisson -> N lifstdp_ex (learned) -> N lifstdp_ih (22.5 I
   const data = syntheticDigits({ n: 6, seed: 2 })
   const counts = await spikeCounts(prog, dc, data, 64)
   t.is(counts.length, 6 * 12)
-  t.true(counts.some((c) => c > 0), 'the excitatory neurons fire')
+  t.true(
+    counts.some((c) => c > 0),
+    'the excitatory neurons fire',
+  )
   const after = prog.slot(dc.conn, 'weight').toArray()
   t.notDeepEqual(Array.from(after), Array.from(w), 'learning changed the weights')
   dc.learner.deactive()
   await spikeCounts(prog, dc, subset(data, 0, 2), 64)
   t.deepEqual(Array.from(prog.slot(dc.conn, 'weight').toArray()), Array.from(after), 'frozen: no change')
-  await t.throwsAsync(spikeCounts(prog, dc, { ...data, rows: 27, cols: 29, images: data.images.subarray(0, 6 * 27 * 29) }, 8), { instanceOf: InvalidArgumentError })
+  await t.throwsAsync(
+    spikeCounts(prog, dc, { ...data, rows: 27, cols: 29, images: data.images.subarray(0, 6 * 27 * 29) }, 8),
+    { instanceOf: InvalidArgumentError },
+  )
   prog.dispose()
 })
 
 test('label assignment by the highest mean count per class; prediction by the mean count of the assigned neurons', (t) => {
   // 3 neurons, 4 samples of classes 0, 1, 0, 2
   const counts = Float32Array.from([
-    5, 0, 1, // class 0
-    0, 4, 0, // class 1
-    3, 1, 0, // class 0
-    1, 0, 6, // class 2
+    5,
+    0,
+    1, // class 0
+    0,
+    4,
+    0, // class 1
+    3,
+    1,
+    0, // class 0
+    1,
+    0,
+    6, // class 2
   ])
   const labels = Uint8Array.from([0, 1, 0, 2])
   const a = assignLabels(counts, labels, 3, 3)

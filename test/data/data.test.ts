@@ -22,7 +22,9 @@ import {
 } from '../../lib/data/index.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
-const mnistDir = process.env.SPAIC_MNIST_DIR ? path.resolve(process.env.SPAIC_MNIST_DIR) : path.resolve(root, '..', 'shared', 'datasets', 'mnist')
+const mnistDir = process.env.SPAIC_MNIST_DIR
+  ? path.resolve(process.env.SPAIC_MNIST_DIR)
+  : path.resolve(root, '..', 'shared', 'datasets', 'mnist')
 
 function throwsParam(t: import('ava').ExecutionContext, fn: () => unknown, cls: Function, param: string, msg?: RegExp) {
   const e = t.throws(fn, { instanceOf: cls as new (...a: any[]) => Error })
@@ -44,7 +46,9 @@ function tmpDir(): string {
 
 // ---- the real MNIST test set -------------------------------------------------------------------
 
-const haveMnist = existsSync(path.join(mnistDir, 't10k-images-idx3-ubyte.gz')) || existsSync(path.join(mnistDir, 't10k-images-idx3-ubyte'))
+const haveMnist =
+  existsSync(path.join(mnistDir, 't10k-images-idx3-ubyte.gz')) ||
+  existsSync(path.join(mnistDir, 't10k-images-idx3-ubyte'))
 const mnistTest = haveMnist ? test : test.skip
 if (!haveMnist) test.skip(`MNIST folder absent (${mnistDir}; set SPAIC_MNIST_DIR)`, () => {})
 
@@ -56,11 +60,14 @@ mnistTest('reads the MNIST t10k set and splits it 8000/2000', (t) => {
   t.deepEqual(Array.from(m.labels.subarray(0, 5)), [7, 2, 1, 0, 4])
   let lo = Infinity
   let hi = -Infinity
-  for (const v of m.images) (lo = Math.min(lo, v)), (hi = Math.max(hi, v))
+  for (const v of m.images) ((lo = Math.min(lo, v)), (hi = Math.max(hi, v)))
   t.deepEqual([lo, hi], [0, 1])
   const counts = new Array(10).fill(0)
   for (const l of m.labels) counts[l]++
-  t.true(counts.every((c) => c > 850 && c < 1200), counts.join(','))
+  t.true(
+    counts.every((c) => c > 850 && c < 1200),
+    counts.join(','),
+  )
   const { train, test: held } = split(m, { trainCount: 8000 })
   t.deepEqual([train.n, held.n], [8000, 2000])
   t.is(held.labels[0], m.labels[8000])
@@ -91,7 +98,16 @@ test('reads raw and gzip IDX files of another size', (t) => {
 test('damaged or foreign files fail with an IOError naming the path', (t) => {
   const cases: Array<[string, Buffer, Buffer, RegExp]> = [
     ['bad magic', Buffer.from('PK\x03\x04 not idx at all'), idx([1], [1]), /bad magic/],
-    ['wrong type', (() => { const b = idx([1, 1, 1], [1]); b[2] = 0x0d; return b })(), idx([1], [1]), /not supported/],
+    [
+      'wrong type',
+      (() => {
+        const b = idx([1, 1, 1], [1])
+        b[2] = 0x0d
+        return b
+      })(),
+      idx([1], [1]),
+      /not supported/,
+    ],
     ['truncated', idx([2, 2, 2], [1, 2, 3]), idx([2], [1, 1]), /truncated/],
     ['trailing', idx([1, 2, 2], [1, 2, 3, 4, 5]), idx([1], [1]), /trailing/],
     ['count mismatch', idx([2, 1, 1], [1, 2]), idx([3], [1, 1, 1]), /3 labels but/],
@@ -223,7 +239,7 @@ function softmaxAccuracy(train: Dataset, test: Dataset): number {
       score(train, i)
       const m = Math.max(...z)
       let se = 0
-      for (let k = 0; k < 10; k++) se += (z[k] = Math.exp(z[k]! - m))
+      for (let k = 0; k < 10; k++) se += z[k] = Math.exp(z[k]! - m)
       for (let k = 0; k < 10; k++) {
         const g = z[k]! / se - (k === train.labels[i] ? 1 : 0)
         b[k]! -= 0.05 * g
@@ -283,18 +299,33 @@ test('split and subset are views; bad calls', (t) => {
 test('batches: seeded shuffle per epoch, every sample once, dropLast', (t) => {
   const d = syntheticDigits({ n: 23, seed: 2 })
   const e0 = [...batches(d, { batchSize: 5, seed: 4 })]
-  t.deepEqual(e0.map((b) => b.size), [5, 5, 5, 5, 3])
+  t.deepEqual(
+    e0.map((b) => b.size),
+    [5, 5, 5, 5, 3],
+  )
   const seen = e0.flatMap((b) => Array.from(b.indices)).sort((a, b) => a - b)
-  t.deepEqual(seen, Array.from({ length: 23 }, (_, i) => i))
+  t.deepEqual(
+    seen,
+    Array.from({ length: 23 }, (_, i) => i),
+  )
   const again = [...batches(d, { batchSize: 5, seed: 4 })]
-  t.deepEqual(again.map((b) => Array.from(b.indices)), e0.map((b) => Array.from(b.indices)))
+  t.deepEqual(
+    again.map((b) => Array.from(b.indices)),
+    e0.map((b) => Array.from(b.indices)),
+  )
   const e1 = [...batches(d, { batchSize: 5, seed: 4, epoch: 1 })]
-  t.notDeepEqual(e1.map((b) => Array.from(b.indices)), e0.map((b) => Array.from(b.indices)))
+  t.notDeepEqual(
+    e1.map((b) => Array.from(b.indices)),
+    e0.map((b) => Array.from(b.indices)),
+  )
   const b0 = e0[0]!
   const i = b0.indices[2]!
   t.deepEqual(b0.images.subarray(2 * 784, 3 * 784), d.images.subarray(i * 784, (i + 1) * 784))
   t.is(b0.labels[2], d.labels[i])
-  t.deepEqual([...batches(d, { batchSize: 5, shuffle: false, dropLast: true })].map((b) => b.indices[0]), [0, 5, 10, 15])
+  t.deepEqual(
+    [...batches(d, { batchSize: 5, shuffle: false, dropLast: true })].map((b) => b.indices[0]),
+    [0, 5, 10, 15],
+  )
   throwsParam(t, () => [...batches(d, { batchSize: 0 })], InvalidArgumentError, 'batchSize')
   throwsParam(t, () => [...batches(d, { batchSize: 2, shuffle: 'yes' as never })], InvalidArgumentError, 'shuffle')
   throwsParam(t, () => [...batches(d, { batchSize: 2, epoch: -1 })], InvalidArgumentError, 'epoch')

@@ -17,8 +17,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const mnistDir = process.env.SPAIC_MNIST_DIR
   ? path.resolve(process.env.SPAIC_MNIST_DIR)
   : path.resolve(root, '..', 'shared', 'datasets', 'mnist')
-const haveMnist = ['t10k-images-idx3-ubyte.gz', 't10k-images-idx3-ubyte']
-  .some((f) => existsSync(path.join(mnistDir, f)))
+const haveMnist = ['t10k-images-idx3-ubyte.gz', 't10k-images-idx3-ubyte'].some((f) =>
+  existsSync(path.join(mnistDir, f)),
+)
 
 function throwsParam(t: import('ava').ExecutionContext, fn: () => unknown, param: string, msg?: RegExp) {
   const e = t.throws(fn, { instanceOf: InvalidArgumentError })
@@ -94,7 +95,14 @@ else {
 }
 
 test('every sample is in exactly one test part, in order; uneven sizes differ by at most one', (t) => {
-  for (const [n, folds] of [[7, 5], [5, 5], [10, 5], [13, 2], [100, 10], [11, 3]] as const) {
+  for (const [n, folds] of [
+    [7, 5],
+    [5, 5],
+    [10, 5],
+    [13, 2],
+    [100, 10],
+    [11, 3],
+  ] as const) {
     const d = numbered(n)
     const tested: number[] = []
     for (let k = 0; k < folds; k++) {
@@ -102,8 +110,15 @@ test('every sample is in exactly one test part, in order; uneven sizes differ by
       const test = [...f.test.labels]
       const train = [...f.train.labels]
       tested.push(...test)
-      t.deepEqual(test, Array.from({ length: f.testEnd - f.testStart }, (_, i) => f.testStart + i))
-      t.deepEqual(train, [...Array(n).keys()].filter((i) => i < f.testStart || i >= f.testEnd), `n ${n}, fold ${k}`)
+      t.deepEqual(
+        test,
+        Array.from({ length: f.testEnd - f.testStart }, (_, i) => f.testStart + i),
+      )
+      t.deepEqual(
+        train,
+        [...Array(n).keys()].filter((i) => i < f.testStart || i >= f.testEnd),
+        `n ${n}, fold ${k}`,
+      )
       t.true(f.test.n === Math.floor(n / folds) || f.test.n === Math.ceil(n / folds))
       t.is(f.train.images[0], train[0], 'the images travel with their labels')
       t.is(f.train.images[f.train.images.length - 1], train[train.length - 1])

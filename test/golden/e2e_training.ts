@@ -81,10 +81,19 @@ async function run(t: ExecutionContext, g: GoldenFile): Promise<void> {
     t.is(weightKeys[i - 1], `conn${i}:${name}<-${preName}:{weight}`, 'weight key names the connection')
     const grp = net.add(new NeuronGroup({ num: sizes[i], model: nrn.model, tau_m, v_th, v_reset, name }))
     const w = g.inputs.weight_init[weightKeys[i - 1]] as GTensor
-    conns.push(net.add(new Connection(i === 1 ? inp : groups[i - 2], grp, { link: 'full', weight: w.data, name: `conn${i}` })))
+    conns.push(
+      net.add(new Connection(i === 1 ? inp : groups[i - 2], grp, { link: 'full', weight: w.data, name: `conn${i}` })),
+    )
     groups.push(grp)
   }
-  net.add(new Decoder({ num: sizes[sizes.length - 1], dec_target: groups[groups.length - 1], coding: 'spike_counts', name: 'output' }))
+  net.add(
+    new Decoder({
+      num: sizes[sizes.length - 1],
+      dec_target: groups[groups.length - 1],
+      coding: 'spike_counts',
+      name: 'output',
+    }),
+  )
   const learner = new Learner({ algorithm: 'stca', trainable: net, alpha: g.params.alpha })
   learner.setOptimizer(nw.learner.optimizer.name, g.params.lr)
   const prog = FeedForwardProgram.build(net, { device: 'cpu' })
@@ -138,12 +147,24 @@ async function run(t: ExecutionContext, g: GoldenFile): Promise<void> {
     for (let i = 0; i < conns.length; i++) {
       const p = prog.parameters.get(wName(i))!
       const key = weightKeys[i]
-      assertClose(t, (p.grad as Tensor).toArray(), arr(exp.grad_before_step[key]), tol(g.tolerance.grad), `step ${k} grad ${key}`)
+      assertClose(
+        t,
+        (p.grad as Tensor).toArray(),
+        arr(exp.grad_before_step[key]),
+        tol(g.tolerance.grad),
+        `step ${k} grad ${key}`,
+      )
     }
     learner.optimStep()
     for (let i = 0; i < conns.length; i++) {
       const key = weightKeys[i]
-      assertClose(t, prog.parameters.get(wName(i))!.data.toArray(), arr(exp.weight_after_step[key]), tol(g.tolerance.weight), `step ${k} weight ${key}`)
+      assertClose(
+        t,
+        prog.parameters.get(wName(i))!.data.toArray(),
+        arr(exp.weight_after_step[key]),
+        tol(g.tolerance.weight),
+        `step ${k} weight ${key}`,
+      )
     }
   }
   prog.dispose()

@@ -6,7 +6,14 @@
  */
 import type { ExecutionContext } from 'ava'
 
-import { createLrScheduler, createOptimizer, InvalidArgumentError, Parameter, ReduceLROnPlateau, Tensor } from '../../lib/index.js'
+import {
+  createLrScheduler,
+  createOptimizer,
+  InvalidArgumentError,
+  Parameter,
+  ReduceLROnPlateau,
+  Tensor,
+} from '../../lib/index.js'
 import { plain, tol, waive, type GoldenFile } from '../helpers/golden.js'
 import { translateLambda } from '../helpers/py-lambda.js'
 import { assertClose } from '../helpers/tolerance.js'
@@ -26,14 +33,24 @@ function build(t: ExecutionContext, g: GoldenFile) {
 }
 
 export const lrSchedulerHandler: GoldenHandler = {
-  algorithms: ['LambdaLR', 'StepLR', 'MultiStepLR', 'ExponentialLR', 'CosineAnnealingLR', 'ReduceLROnPlateau', 'CyclicLR', 'CosineAnnealingWarmRestarts'],
+  algorithms: [
+    'LambdaLR',
+    'StepLR',
+    'MultiStepLR',
+    'ExponentialLR',
+    'CosineAnnealingLR',
+    'ReduceLROnPlateau',
+    'CyclicLR',
+    'CosineAnnealingWarmRestarts',
+  ],
   run(t, g) {
     const tl = tol(g.tolerance)
     const e = g.expected
     const { opt, sched } = build(t, g)
     const group = opt.paramGroups[0] as Record<string, unknown> & { lr: number }
     assertClose(t, [group.lr], [e.lr_before_first_step], tl, 'lr before the first step')
-    if (e.momentum_before_first_step !== undefined) assertClose(t, [group.momentum as number], [e.momentum_before_first_step], tl, 'momentum before the first step')
+    if (e.momentum_before_first_step !== undefined)
+      assertClose(t, [group.momentum as number], [e.momentum_before_first_step], tl, 'momentum before the first step')
     const steps: number = g.params.steps
     t.is(e.lr_after_step.length, steps)
     for (let k = 0; k < steps; k++) {
@@ -41,8 +58,10 @@ export const lrSchedulerHandler: GoldenHandler = {
       if (g.algorithm === 'ReduceLROnPlateau') sched.step(g.inputs.metrics[k])
       else sched.step()
       assertClose(t, [group.lr], [e.lr_after_step[k]], tl, `lr after step ${k}`)
-      if (e.get_last_lr_after_step) assertClose(t, sched.getLastLr(), [e.get_last_lr_after_step[k]], tl, `getLastLr() after step ${k}`)
-      if (e.momentum_after_step) assertClose(t, [group.momentum as number], [e.momentum_after_step[k]], tl, `momentum after step ${k}`)
+      if (e.get_last_lr_after_step)
+        assertClose(t, sched.getLastLr(), [e.get_last_lr_after_step[k]], tl, `getLastLr() after step ${k}`)
+      if (e.momentum_after_step)
+        assertClose(t, [group.momentum as number], [e.momentum_after_step[k]], tl, `momentum after step ${k}`)
     }
     if (e.spaic_optim_schedule_call) {
       // SPAIC's Learner.optim_schedule() calls step() with no metric; torch raises a TypeError.
@@ -52,7 +71,10 @@ export const lrSchedulerHandler: GoldenHandler = {
       const lrBefore = group.lr
       const err = t.throws(() => (sched as ReduceLROnPlateau).step(), { instanceOf: InvalidArgumentError })
       t.is(err?.param, 'metrics')
-      t.true(err?.message.includes("missing 1 required positional argument: 'metrics'"), `"${err?.message}" reports the missing metric (torch: ${want})`)
+      t.true(
+        err?.message.includes("missing 1 required positional argument: 'metrics'"),
+        `"${err?.message}" reports the missing metric (torch: ${want})`,
+      )
       t.is(group.lr, lrBefore, 'a failed step changes nothing')
     }
   },

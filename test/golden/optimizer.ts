@@ -29,7 +29,14 @@ function checkHyper(t: ExecutionContext, opt: Optimizer<any>, g: GoldenFile): vo
   t.deepEqual(group, want, 'hyper-parameters after defaults')
 }
 
-function checkState(t: ExecutionContext, opt: Optimizer<any>, p: Parameter, want: Record<string, unknown>, tl: Tol, what: string): void {
+function checkState(
+  t: ExecutionContext,
+  opt: Optimizer<any>,
+  p: Parameter,
+  want: Record<string, unknown>,
+  tl: Tol,
+  what: string,
+): void {
   const st = opt.state.get(p) ?? {}
   t.deepEqual(Object.keys(st).sort(), Object.keys(want).sort(), `${what}: state keys`)
   for (const [k, v] of Object.entries(want)) {
@@ -78,7 +85,13 @@ function runElementwise(t: ExecutionContext, g: GoldenFile): void {
         assertClose(t, gv, arr(exp.grad_at_step[k]), tl, `${traj} step ${k}: gradient`)
         let loss = 0
         for (let i = 0; i < gv.length; i++) loss += 0.5 * c![i] * (pv[i] - target![i]) ** 2
-        assertClose(t, [loss], [exp.loss_before_step[k]], dtype === 'float32' ? { rtol: 1e-5, atol: 1e-6 } : tl, `${traj} step ${k}: loss`)
+        assertClose(
+          t,
+          [loss],
+          [exp.loss_before_step[k]],
+          dtype === 'float32' ? { rtol: 1e-5, atol: 1e-6 } : tl,
+          `${traj} step ${k}: loss`,
+        )
         grad = Tensor.from(dtype === 'float32' ? Float32Array.from(gv) : gv, { shape: p.data.shape })
       }
       if (p.grad instanceof Tensor) p.grad.dispose()
@@ -98,9 +111,18 @@ function runSparseAdam(t: ExecutionContext, g: GoldenFile): void {
     waive(g.expected.error, 'type', "torch's exception class; the library's typed error is checked instead")
     p.grad = mk(g.inputs.dense_grad, 'float64')
     const err = t.throws(() => opt.step(), { instanceOf: InvalidArgumentError })
-    t.truthy(err?.message.includes(g.expected.error.message), `message "${err?.message}" contains "${g.expected.error.message}"`)
+    t.truthy(
+      err?.message.includes(g.expected.error.message),
+      `message "${err?.message}" contains "${g.expected.error.message}"`,
+    )
     t.is(err?.param, 'grad')
-    assertClose(t, p.data.toArray(), arr(g.expected.params_after), { rtol: 0, atol: 0 }, 'params unchanged after the error')
+    assertClose(
+      t,
+      p.data.toArray(),
+      arr(g.expected.params_after),
+      { rtol: 0, atol: 0 },
+      'params unchanged after the error',
+    )
     return
   }
   checkHyper(t, opt, g)
@@ -126,16 +148,18 @@ function problemOf(g: GoldenFile): { f: (x: Float64Array) => number; grad: (x: F
     const Q = arr(pr.Q)
     const b = arr(pr.b)
     const n = b.length
-    const Qx = (x: Float64Array) => Float64Array.from({ length: n }, (_, i) => {
-      let s = 0
-      for (let j = 0; j < n; j++) s += Q[i * n + j] * x[j]
-      return s
-    })
-    const QTx = (x: Float64Array) => Float64Array.from({ length: n }, (_, j) => {
-      let s = 0
-      for (let i = 0; i < n; i++) s += Q[i * n + j] * x[i]
-      return s
-    })
+    const Qx = (x: Float64Array) =>
+      Float64Array.from({ length: n }, (_, i) => {
+        let s = 0
+        for (let j = 0; j < n; j++) s += Q[i * n + j] * x[j]
+        return s
+      })
+    const QTx = (x: Float64Array) =>
+      Float64Array.from({ length: n }, (_, j) => {
+        let s = 0
+        for (let i = 0; i < n; i++) s += Q[i * n + j] * x[i]
+        return s
+      })
     return {
       f: (x) => {
         const q = Qx(x)
@@ -181,11 +205,29 @@ async function runLBFGS(t: ExecutionContext, g: GoldenFile): Promise<void> {
     t.is(opt.counters.n_iter, e.state_n_iter[k], `step ${k}: n_iter`)
     t.is(opt.counters.func_evals, e.state_func_evals[k], `step ${k}: func_evals`)
   }
-  assertClose(t, [f(p.data.toArray() as Float64Array)], [e.final_loss], { rtol: tl.rtol, atol: Math.max(tl.atol, 1e-15) }, 'final loss')
+  assertClose(
+    t,
+    [f(p.data.toArray() as Float64Array)],
+    [e.final_loss],
+    { rtol: tl.rtol, atol: Math.max(tl.atol, 1e-15) },
+    'final loss',
+  )
 }
 
 export const optimizerHandler: GoldenHandler = {
-  algorithms: ['SGD', 'Adam', 'AdamW', 'Adamax', 'ASGD', 'Adadelta', 'Adagrad', 'RMSprop', 'Rpop', 'SparseAdam', 'LBFGS'],
+  algorithms: [
+    'SGD',
+    'Adam',
+    'AdamW',
+    'Adamax',
+    'ASGD',
+    'Adadelta',
+    'Adagrad',
+    'RMSprop',
+    'Rpop',
+    'SparseAdam',
+    'LBFGS',
+  ],
   async run(t, g) {
     if (g.algorithm === 'LBFGS') return runLBFGS(t, g)
     if (g.algorithm === 'SparseAdam') return runSparseAdam(t, g)

@@ -46,8 +46,14 @@ function compare(t: ExecutionContext, actual: Tensor, expected: GTensor, step: n
 function checkTraceInit(t: ExecutionContext, g: GoldenFile, st: { xPre: Tensor; xPost: Tensor }): void {
   t.is(g.inputs.input_trace_init, 'zeros[B,pre]')
   t.is(g.inputs.output_trace_init, 'zeros[B,post]')
-  t.true(st.xPre.toArray().every((v) => v === 0), 'the input trace starts at zero')
-  t.true(st.xPost.toArray().every((v) => v === 0), 'the output trace starts at zero')
+  t.true(
+    st.xPre.toArray().every((v) => v === 0),
+    'the input trace starts at zero',
+  )
+  t.true(
+    st.xPost.toArray().every((v) => v === 0),
+    'the output trace starts at zero',
+  )
 }
 
 /** SPAIC's constructor kwargs of the file: each must be the value the handler applies from `params`. */
@@ -96,7 +102,14 @@ function runMeta(t: ExecutionContext, g: GoldenFile): void {
   for (let k = 0; k < p.T; k++) {
     const sPre = Tensor.from(Float32Array.from(slice(pre, k)), { shape: [B, p.n_pre] })
     const sPost = Tensor.from(Float32Array.from(slice(post, k)), { shape: [B, p.n_post] })
-    ops.metaStep(st, sPre, sPost, w, { Apost: p.Apost, Apre: p.Apre, pre_decay: p.pre_decay, post_decay: p.post_decay, w_min: p.w_min, w_max: p.w_max })
+    ops.metaStep(st, sPre, sPost, w, {
+      Apost: p.Apost,
+      Apre: p.Apre,
+      pre_decay: p.pre_decay,
+      post_decay: p.post_decay,
+      w_min: p.w_min,
+      w_max: p.w_max,
+    })
     compare(t, st.xPre, field(g.expected, 'input_trace'), k, 'input_trace', tol)
     compare(t, st.xPost, field(g.expected, 'output_trace'), k, 'output_trace', tol)
     compare(t, st.wMean, field(g.expected, 'w_mean'), k, 'w_mean', tol)
@@ -154,12 +167,18 @@ function runReward(t: ExecutionContext, g: GoldenFile): void {
   if (!et) t.is(p.dt, null, 'RSTDP.weight_update takes no dt')
   const lr = et ? p.lr * p.dt : p.lr
   const last = slice(expected, p.T - 1)
-  const aliased = Array.from({ length: p.T }, (_, k) => slice(expected, k)).every((s) => s.every((v, i) => v === last[i]))
-  if (aliased) t.log('per-step weights in this file are all the final weight (in-place aliasing): comparing after the last step')
+  const aliased = Array.from({ length: p.T }, (_, k) => slice(expected, k)).every((s) =>
+    s.every((v, i) => v === last[i]),
+  )
+  if (aliased)
+    t.log('per-step weights in this file are all the final weight (in-place aliasing): comparing after the last step')
   for (let k = 0; k < p.T; k++) {
     const ek = Tensor.from(Float32Array.from(slice(e, k)), { shape: w.shape })
     const rk = slice(reward, k)
-    const r = p.reward_kind === 'per_post' ? Tensor.from(Float32Array.from(rk), { shape: [1, nPost] }) : Tensor.from(Float32Array.from(rk), { shape: [rk.length] })
+    const r =
+      p.reward_kind === 'per_post'
+        ? Tensor.from(Float32Array.from(rk), { shape: [1, nPost] })
+        : Tensor.from(Float32Array.from(rk), { shape: [rk.length] })
     t.is(r.numel, p.reward_kind === 'per_post' ? nPost : 1)
     ops.applyReward(w, ek, r, lr)
     ek.dispose()
@@ -211,7 +230,11 @@ function runInt(t: ExecutionContext, g: GoldenFile): void {
     t.deepEqual(draws[0].shape, [B, nPost, nPre], 'SPAIC draws one value per (sample, post, pre), as draws[] here')
     waive(draws, 0, 'the draw before SPAIC failed; the batched run replays the built-in counter-based draws')
     const seed = g.seed ?? 0
-    let ref: { xPre: Int32Array; xPost: Int32Array; w: Int32Array } = { xPre: new Int32Array(B * nPre), xPost: new Int32Array(B * nPost), w: Int32Array.from(w0.data) }
+    let ref: { xPre: Int32Array; xPost: Int32Array; w: Int32Array } = {
+      xPre: new Int32Array(B * nPre),
+      xPost: new Int32Array(B * nPost),
+      w: Int32Array.from(w0.data),
+    }
     for (let k = 0; k < p.T; k++) {
       const s = spikes(k)
       const counter = st.step

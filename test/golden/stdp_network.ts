@@ -134,7 +134,13 @@ async function run(t: ExecutionContext, g: GoldenFile): Promise<void> {
     check('dw', prog.recorded(dw), field(g.expected, 'dw'))
     check('weight', prog.recorded(wName), field(g.expected, 'weight'))
     const wEnd = prog.slot(conn, 'weight')
-    assertClose(t, wEnd.toArray(), field(g.expected, 'weight').data.slice((T - 1) * nPost * nPre), tol, 'weight after the run')
+    assertClose(
+      t,
+      wEnd.toArray(),
+      field(g.expected, 'weight').data.slice((T - 1) * nPost * nPre),
+      tol,
+      'weight after the run',
+    )
     wEnd.dispose()
   } finally {
     prog.dispose()

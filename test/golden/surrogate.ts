@@ -72,6 +72,16 @@ function run(t: ExecutionContext, g: GoldenFile): void {
 }
 
 export const surrogateHandler: GoldenHandler = {
-  algorithms: ['STCA', 'STBP', 'SigmoidGrad', 'AtanGrad', 'RectangleGrad', 'GateGrad', 'QGateGrad', 'ReLUGrad', 'straight_through_estimator'],
+  algorithms: [
+    'STCA',
+    'STBP',
+    'SigmoidGrad',
+    'AtanGrad',
+    'RectangleGrad',
+    'GateGrad',
+    'QGateGrad',
+    'ReLUGrad',
+    'straight_through_estimator',
+  ],
   run,
 }

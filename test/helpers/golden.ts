@@ -7,7 +7,9 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
-export const goldenDir = process.env.SPAIC_GOLDEN_DIR ? path.resolve(process.env.SPAIC_GOLDEN_DIR) : path.resolve(root, '..', 'shared', 'golden')
+export const goldenDir = process.env.SPAIC_GOLDEN_DIR
+  ? path.resolve(process.env.SPAIC_GOLDEN_DIR)
+  : path.resolve(root, '..', 'shared', 'golden')
 
 export interface GTensor {
   shape: number[]

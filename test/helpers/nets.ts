@@ -5,7 +5,12 @@ import { Connection, Decoder, Encoder, Network, NeuronGroup } from '../../lib/in
  * poisson(nIn) -> lif(nHidden) 'h' -> lif(nOut) 'o' -> spike_counts 'out', connections 'c1' and 'c2'
  * (initial weights from seeds 1 and 2).
  */
-export function twoLayerNet(nIn: number, nHidden: number, nOut: number, opts: { dt?: number; device?: string } = {}): Network {
+export function twoLayerNet(
+  nIn: number,
+  nHidden: number,
+  nOut: number,
+  opts: { dt?: number; device?: string } = {},
+): Network {
   const net = new Network({ dt: opts.dt ?? 1, ...(opts.device ? { device: opts.device } : {}) })
   const inp = net.add(new Encoder({ num: nIn, coding: 'poisson', name: 'input' }))
   const h = net.add(new NeuronGroup({ num: nHidden, model: 'lif', name: 'h' }))

@@ -81,7 +81,7 @@ export function pyFloorDiv(a: number, b: number): number {
   const mod = a % b
   let div = (a - mod) / b
   if (mod !== 0 && b < 0 !== mod < 0) div -= 1
-  if (div === 0) return (a / b < 0 ? -0 : 0)
+  if (div === 0) return a / b < 0 ? -0 : 0
   let fl = Math.floor(div)
   if (div - fl > 0.5) fl += 1
   return fl

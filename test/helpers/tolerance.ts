@@ -25,7 +25,13 @@ export function firstMismatch(actual: ArrayLike<number>, expected: ArrayLike<num
   return undefined
 }
 
-export function assertClose(t: ExecutionContext, actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tol, what = 'values'): void {
+export function assertClose(
+  t: ExecutionContext,
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: Tol,
+  what = 'values',
+): void {
   const m = firstMismatch(actual, expected, tol)
   if (m === undefined) {
     t.pass()
@@ -35,6 +41,11 @@ export function assertClose(t: ExecutionContext, actual: ArrayLike<number>, expe
   else t.fail(`${what}: element ${m.index} is ${m.actual}, expected ${m.expected} (rtol ${tol.rtol}, atol ${tol.atol})`)
 }
 
-export function assertExact(t: ExecutionContext, actual: ArrayLike<number>, expected: ArrayLike<number>, what = 'values'): void {
+export function assertExact(
+  t: ExecutionContext,
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  what = 'values',
+): void {
   assertClose(t, actual, expected, { rtol: 0, atol: 0 }, what)
 }

@@ -51,20 +51,42 @@ test('neuron models carry SPAIC defaults', (t) => {
 })
 
 test('neuron group bad calls', (t) => {
-  throwsParam(t, () => new NeuronGroup({ num: 2, model: 'lfi' as never }), InvalidArgumentError, 'model', /known models: lif, if, clif/)
+  throwsParam(
+    t,
+    () => new NeuronGroup({ num: 2, model: 'lfi' as never }),
+    InvalidArgumentError,
+    'model',
+    /known models: lif, if, clif/,
+  )
   throwsParam(t, () => new NeuronGroup({ num: 2, model: 3 as unknown as string }), InvalidArgumentError, 'model')
   throwsParam(t, () => new NeuronGroup({ num: 0, model: 'lif' }), InvalidArgumentError, 'num')
   throwsParam(t, () => new NeuronGroup({ num: 2.5, model: 'lif' }), InvalidArgumentError, 'num')
   throwsParam(t, () => new NeuronGroup({ num: 2, model: 'lif', tau_m: NaN }), InvalidArgumentError, 'tau_m')
   throwsParam(t, () => new NeuronGroup({ num: 2, model: 'lif', tau_m: -1 }), InvalidArgumentError, 'tau_m')
   throwsParam(t, () => new NeuronGroup({ num: 2, model: 'lif', v_th: Infinity }), InvalidArgumentError, 'v_th')
-  throwsParam(t, () => new NeuronGroup({ num: 2, model: 'lif', tau_p: 3 } as never), InvalidArgumentError, 'tau_p', /parameters are tau_m, v_th, v_reset/)
+  throwsParam(
+    t,
+    () => new NeuronGroup({ num: 2, model: 'lif', tau_p: 3 } as never),
+    InvalidArgumentError,
+    'tau_p',
+    /parameters are tau_m, v_th, v_reset/,
+  )
   throwsParam(t, () => new NeuronGroup({ num: 2, model: 'clif', tau_p: 8, tau_q: 8 }), InvalidArgumentError, 'tau_p')
   throwsParam(t, () => new NeuronGroup({ num: 2, model: 'diehlAndCook', decay: 1.5 }), InvalidArgumentError, 'decay')
-  throwsParam(t, () => new NeuronGroup({ num: 2, model: 'diehlAndCook', shift_voltage: 40 }), InvalidArgumentError, 'shift_voltage')
+  throwsParam(
+    t,
+    () => new NeuronGroup({ num: 2, model: 'diehlAndCook', shift_voltage: 40 }),
+    InvalidArgumentError,
+    'shift_voltage',
+  )
   throwsParam(t, () => new NeuronGroup({ num: 6, model: 'lif', shape: [2, 2] }), ShapeError, 'shape')
   throwsParam(t, () => new NeuronGroup({ num: 6, model: 'lif', shape: [2, -3] }), InvalidArgumentError, 'shape')
-  throwsParam(t, () => new NeuronGroup({ num: 2, model: 'lif', parameter_variables: ['W'] }), InvalidArgumentError, 'parameter_variables')
+  throwsParam(
+    t,
+    () => new NeuronGroup({ num: 2, model: 'lif', parameter_variables: ['W'] }),
+    InvalidArgumentError,
+    'parameter_variables',
+  )
   throwsParam(t, () => new NeuronGroup({ num: 2, model: 'lif', name: 'a:b' }), InvalidArgumentError, 'name')
   throwsParam(t, () => new NeuronGroup(null as never), InvalidArgumentError, 'options')
 })
@@ -81,7 +103,10 @@ test('encoder, decoder and reward defaults', (t) => {
   t.is(d.coding, 'spike_counts')
   t.deepEqual([d.pop_size, d.bias, d.scale], [1, 0, 1])
   const r = new Reward({ num: 6, dec_target: g, pop_size: 2 })
-  t.deepEqual([r.coding, r.reward_signal, r.punish_signal, r.dec_sample_step, r.populations], ['global_reward', 1, -1, 1, 3])
+  t.deepEqual(
+    [r.coding, r.reward_signal, r.punish_signal, r.dec_sample_step, r.populations],
+    ['global_reward', 1, -1, 1, 3],
+  )
   t.deepEqual(r.reward_shape, [1])
   const da = new Reward({ num: 6, dec_target: g, coding_method: 'da_reward' })
   t.deepEqual([da.reward_signal, da.punish_signal], [1, 0])
@@ -89,24 +114,66 @@ test('encoder, decoder and reward defaults', (t) => {
 
 test('node bad calls', (t) => {
   const g = new NeuronGroup({ num: 6, model: 'lif' })
-  throwsParam(t, () => new Encoder({ num: 4, coding: 'posson' as never }), InvalidArgumentError, 'coding', /known codings: poisson, bernoulli, spike_train, constant_current/)
+  throwsParam(
+    t,
+    () => new Encoder({ num: 4, coding: 'posson' as never }),
+    InvalidArgumentError,
+    'coding',
+    /known codings: poisson, bernoulli, spike_train, constant_current/,
+  )
   throwsParam(t, () => new Encoder({ num: 4 } as never), InvalidArgumentError, 'coding_method')
-  throwsParam(t, () => new Encoder({ num: 4, coding: 'poisson', coding_method: 'bernoulli' }), InvalidArgumentError, 'coding')
+  throwsParam(
+    t,
+    () => new Encoder({ num: 4, coding: 'poisson', coding_method: 'bernoulli' }),
+    InvalidArgumentError,
+    'coding',
+  )
   throwsParam(t, () => new Encoder({ num: 4, coding: 'bernoulli', max_prob: 1.5 }), InvalidArgumentError, 'max_prob')
-  throwsParam(t, () => new Encoder({ num: 4, coding: 'poisson', unit_conversion: -1 }), InvalidArgumentError, 'unit_conversion')
-  throwsParam(t, () => new Encoder({ num: 4, coding: 'poisson', start_time: 5, end_time: 2 }), InvalidArgumentError, 'end_time')
+  throwsParam(
+    t,
+    () => new Encoder({ num: 4, coding: 'poisson', unit_conversion: -1 }),
+    InvalidArgumentError,
+    'unit_conversion',
+  )
+  throwsParam(
+    t,
+    () => new Encoder({ num: 4, coding: 'poisson', start_time: 5, end_time: 2 }),
+    InvalidArgumentError,
+    'end_time',
+  )
   throwsParam(t, () => new Encoder({ num: 4, coding: 'poisson', shape: [3] }), ShapeError, 'shape')
   throwsParam(t, () => new Encoder({ num: 4, coding: 'poisson', gain: 2 } as never), InvalidArgumentError, 'gain')
   throwsParam(t, () => new Decoder({ num: 5, dec_target: g }), ShapeError, 'num')
   throwsParam(t, () => new Decoder({ num: 6, dec_target: g, pop_size: 4 }), ShapeError, 'pop_size')
   throwsParam(t, () => new Decoder({ num: 6, dec_target: 'g' as never }), InvalidArgumentError, 'dec_target')
   throwsParam(t, () => new Decoder({ num: 6, dec_target: g, coding: 'rate' as never }), InvalidArgumentError, 'coding')
-  throwsParam(t, () => new Decoder({ num: 4, dec_target: new Encoder({ num: 4, coding: 'poisson' }), coding: 'voltage' }), InvalidArgumentError, 'dec_target')
+  throwsParam(
+    t,
+    () => new Decoder({ num: 4, dec_target: new Encoder({ num: 4, coding: 'poisson' }), coding: 'voltage' }),
+    InvalidArgumentError,
+    'dec_target',
+  )
   throwsParam(t, () => new Decoder({ num: 6, dec_target: g, scale: NaN }), InvalidArgumentError, 'scale')
-  throwsParam(t, () => new Reward({ num: 6, dec_target: g, dec_sample_step: 0 }), InvalidArgumentError, 'dec_sample_step')
-  throwsParam(t, () => new Reward({ num: 6, dec_target: g, reward_signal: Infinity }), InvalidArgumentError, 'reward_signal')
+  throwsParam(
+    t,
+    () => new Reward({ num: 6, dec_target: g, dec_sample_step: 0 }),
+    InvalidArgumentError,
+    'dec_sample_step',
+  )
+  throwsParam(
+    t,
+    () => new Reward({ num: 6, dec_target: g, reward_signal: Infinity }),
+    InvalidArgumentError,
+    'reward_signal',
+  )
   throwsParam(t, () => new Reward({ num: 6, dec_target: g, reward_shape: [0] }), InvalidArgumentError, 'reward_shape')
-  throwsParam(t, () => new Reward({ num: 6, dec_target: g, coding_method: 'best_reward' as never }), InvalidArgumentError, 'coding_method', /global_reward/)
+  throwsParam(
+    t,
+    () => new Reward({ num: 6, dec_target: g, coding_method: 'best_reward' as never }),
+    InvalidArgumentError,
+    'coding_method',
+    /global_reward/,
+  )
   throwsParam(t, () => new Monitor(g, { var_name: '' }), InvalidArgumentError, 'var_name')
   throwsParam(t, () => new Monitor(new Network() as never), InvalidArgumentError, 'target')
 })
@@ -155,13 +222,32 @@ test('seeded generator: uniform range, normal moments, unbiased below()', (t) =>
 test('full connection: explicit weights and bad calls', (t) => {
   const pre = new Encoder({ num: 3, coding: 'poisson' })
   const post = new NeuronGroup({ num: 2, model: 'lif' })
-  const c = new Connection(pre, post, { weight: [[1, 2, 3], [4, 5, 6]], bias: 0.5, w_min: 0, w_max: 5 })
+  const c = new Connection(pre, post, {
+    weight: [
+      [1, 2, 3],
+      [4, 5, 6],
+    ],
+    bias: 0.5,
+    w_min: 0,
+    w_max: 5,
+  })
   t.deepEqual(Array.from(c.weight), [1, 2, 3, 4, 5, 6])
   t.deepEqual(Array.from(c.bias!), [0.5, 0.5])
   t.is(c.id, `${c.name}:${post.name}<-${pre.name}`)
   throwsParam(t, () => new Connection(pre, post, { weight: [1, 2, 3] }), ShapeError, 'weight')
   throwsParam(t, () => new Connection(pre, post, { weight: [1, 2, 3, 4, 5, NaN] }), InvalidArgumentError, 'weight')
-  throwsParam(t, () => new Connection(pre, post, { weight: [[1, 2], [3, 4, 5]] }), ShapeError, 'weight')
+  throwsParam(
+    t,
+    () =>
+      new Connection(pre, post, {
+        weight: [
+          [1, 2],
+          [3, 4, 5],
+        ],
+      }),
+    ShapeError,
+    'weight',
+  )
   throwsParam(t, () => new Connection(pre, post, { bias: [1, 2, 3] }), ShapeError, 'bias')
   throwsParam(t, () => new Connection(pre, post, { w_min: 1, w_max: 0 }), InvalidArgumentError, 'w_max')
   throwsParam(t, () => new Connection(pre, post, { w_std: -1 }), InvalidArgumentError, 'w_std')
@@ -172,14 +258,25 @@ test('full connection: explicit weights and bad calls', (t) => {
   throwsParam(t, () => new Connection(pre, post, { syn_type: 'conv' }), InvalidArgumentError, 'syn_type')
   throwsParam(t, () => new Connection(pre, post, { weight: [1, 2, 3, 4, 5, 6], seed: 1 }), InvalidArgumentError, 'seed')
   throwsParam(t, () => new Connection(pre, post, { wieght: 1 } as never), InvalidArgumentError, 'wieght')
-  throwsParam(t, () => new Connection(post as never, new Decoder({ num: 2, dec_target: post }) as never), InvalidArgumentError, 'post')
+  throwsParam(
+    t,
+    () => new Connection(post as never, new Decoder({ num: 2, dec_target: post }) as never),
+    InvalidArgumentError,
+    'post',
+  )
   throwsParam(t, () => new Connection({} as never, post), InvalidArgumentError, 'pre')
 })
 
 test('conv connection: geometry, pooling, post shape adopted or checked', (t) => {
   const img = new Encoder({ num: 1 * 28 * 28, coding: 'poisson', shape: [1, 28, 28] })
   const l1 = new NeuronGroup({ num: 4 * 13 * 13, model: 'lif' })
-  const c1 = new Connection(img, l1, { link: 'conv', out_channels: 4, kernel_size: [3, 3], syn_type: ['conv', 'maxpool'], seed: 1 })
+  const c1 = new Connection(img, l1, {
+    link: 'conv',
+    out_channels: 4,
+    kernel_size: [3, 3],
+    syn_type: ['conv', 'maxpool'],
+    seed: 1,
+  })
   t.deepEqual(l1.shape, [4, 13, 13])
   t.deepEqual(c1.weightShape, [4, 1, 3, 3])
   t.deepEqual(c1.conv!.conv_shape, [4, 26, 26])
@@ -189,15 +286,43 @@ test('conv connection: geometry, pooling, post shape adopted or checked', (t) =>
   const c2 = new Connection(l1, l2, { link: 'conv', kernel_size: 3 })
   t.deepEqual(c2.weightShape, [8, 4, 3, 3])
   const l4 = new NeuronGroup({ num: 8 * 7 * 7, model: 'lif', shape: [8, 7, 7] })
-  t.deepEqual(new Connection(l1, l4, { link: 'conv', kernel_size: 3, stride: 2, padding: 1 }).conv!.out_shape, [8, 7, 7])
+  t.deepEqual(
+    new Connection(l1, l4, { link: 'conv', kernel_size: 3, stride: 2, padding: 1 }).conv!.out_shape,
+    [8, 7, 7],
+  )
   const l3 = new NeuronGroup({ num: 8 * 6 * 6, model: 'lif', shape: [8, 6, 6] })
   throwsParam(t, () => new Connection(l1, l3, { link: 'conv', kernel_size: 3 }), ShapeError, 'post', /does not fit/)
-  throwsParam(t, () => new Connection(new Encoder({ num: 9, coding: 'poisson' }), l2, { link: 'conv' }), ShapeError, 'pre')
-  throwsParam(t, () => new Connection(img, new NeuronGroup({ num: 10, model: 'lif' }), { link: 'conv' }), InvalidArgumentError, 'out_channels')
+  throwsParam(
+    t,
+    () => new Connection(new Encoder({ num: 9, coding: 'poisson' }), l2, { link: 'conv' }),
+    ShapeError,
+    'pre',
+  )
+  throwsParam(
+    t,
+    () => new Connection(img, new NeuronGroup({ num: 10, model: 'lif' }), { link: 'conv' }),
+    InvalidArgumentError,
+    'out_channels',
+  )
   throwsParam(t, () => new Connection(img, l1, { link: 'conv', out_channels: 4, groups: 3 }), ShapeError, 'groups')
-  throwsParam(t, () => new Connection(img, l1, { link: 'conv', out_channels: 4, kernel_size: 40 }), ShapeError, 'kernel_size')
-  throwsParam(t, () => new Connection(img, l1, { link: 'conv', out_channels: 4, pool_stride: 2 }), InvalidArgumentError, 'pool_stride')
-  throwsParam(t, () => new Connection(img, l1, { link: 'conv', out_channels: 4, stride: 0 }), InvalidArgumentError, 'stride')
+  throwsParam(
+    t,
+    () => new Connection(img, l1, { link: 'conv', out_channels: 4, kernel_size: 40 }),
+    ShapeError,
+    'kernel_size',
+  )
+  throwsParam(
+    t,
+    () => new Connection(img, l1, { link: 'conv', out_channels: 4, pool_stride: 2 }),
+    InvalidArgumentError,
+    'pool_stride',
+  )
+  throwsParam(
+    t,
+    () => new Connection(img, l1, { link: 'conv', out_channels: 4, stride: 0 }),
+    InvalidArgumentError,
+    'stride',
+  )
 })
 
 // ---- assemblies -----------------------------------------------------------------------------
@@ -232,20 +357,32 @@ test('compile: slots, kinds and SPAIC order', (t) => {
   t.is(spec.format, 'spaic-program/1')
   t.is(spec.dt, 1)
   t.is(spec.batch, 4)
-  t.deepEqual(spec.ops.map((o) => `${o.phase}:${o.type}:${o.owner}`), [
-    'push:encode_poisson:in',
-    'graph:synapse_full:c1',
-    'graph:synapse_full:c2',
-    'graph:neuron_lif:h',
-    'graph:neuron_lif:out',
-  ])
+  t.deepEqual(
+    spec.ops.map((o) => `${o.phase}:${o.type}:${o.owner}`),
+    [
+      'push:encode_poisson:in',
+      'graph:synapse_full:c1',
+      'graph:synapse_full:c2',
+      'graph:neuron_lif:h',
+      'graph:neuron_lif:out',
+    ],
+  )
   // parameters come first, in connection order (SPAIC's parameter dictionary order)
-  t.deepEqual(spec.slots.filter((s) => s.kind === 'param').map((s) => s.name), ['c1:h<-in:{weight}', 'c2:out<-h:{weight}'])
+  t.deepEqual(
+    spec.slots.filter((s) => s.kind === 'param').map((s) => s.name),
+    ['c1:h<-in:{weight}', 'c2:out<-h:{weight}'],
+  )
   t.deepEqual(spec.slots.find((s) => s.name === 'c1:h<-in:{weight}')!.shape, [5, 7])
   t.is(spec.slots.find((s) => s.name === 'in:{source}')!.kind, 'input')
   // every synapse reads its pre's previous spikes (one step of delay, encoder included)
   t.deepEqual(spec.ops[2]!.reads[0], { slot: 'h:{O}', at: 'prev' })
-  t.deepEqual(spec.layers!.map((l) => [l.group, l.depth, l.inputs.map((i) => i.delay)]), [['h', 1, [1]], ['out', 2, [1]]])
+  t.deepEqual(
+    spec.layers!.map((l) => [l.group, l.depth, l.inputs.map((i) => i.delay)]),
+    [
+      ['h', 1, [1]],
+      ['out', 2, [1]],
+    ],
+  )
   t.is(spec.layers![1]!.neuronOp, 4)
   t.deepEqual(JSON.parse(JSON.stringify(spec)), spec)
 })
@@ -258,13 +395,25 @@ test('compile: strategy 1 is topological with zero delay', (t) => {
   net.add(new Connection(h, out, { name: 'c2' }))
   net.add(new Connection(inp, h, { name: 'c1' }))
   const spec = compileNetwork(net, { strategy: 1 })
-  t.deepEqual(spec.ops.map((o) => o.owner), ['in', 'c1', 'h', 'c2', 'out'])
+  t.deepEqual(
+    spec.ops.map((o) => o.owner),
+    ['in', 'c1', 'h', 'c2', 'out'],
+  )
   t.deepEqual(spec.ops[3]!.reads[0], { slot: 'h:{O}', at: 'cur' })
   t.deepEqual(spec.ops[1]!.reads[0], { slot: 'in:{O}', at: 'cur' })
-  t.deepEqual(spec.layers!.map((l) => l.inputs[0]!.delay), [0, 0])
+  t.deepEqual(
+    spec.layers!.map((l) => l.inputs[0]!.delay),
+    [0, 0],
+  )
   const s0 = compileNetwork(net)
-  t.deepEqual(s0.ops.map((o) => o.owner), ['in', 'c2', 'c1', 'out', 'h'])
-  t.deepEqual(s0.layers!.map((l) => l.group), ['h', 'out'])
+  t.deepEqual(
+    s0.ops.map((o) => o.owner),
+    ['in', 'c2', 'c1', 'out', 'h'],
+  )
+  t.deepEqual(
+    s0.layers!.map((l) => l.group),
+    ['h', 'out'],
+  )
 })
 
 test('compile: several connections into one group sum into Isyn', (t) => {
@@ -276,7 +425,10 @@ test('compile: several connections into one group sum into Isyn', (t) => {
   net.add(new Connection(b, g, { bias: [0.1, 0.2] }))
   const spec = compileNetwork(net)
   const syn = spec.ops.filter((o) => o.type === 'synapse_full')
-  t.deepEqual(syn.map((o) => o.writes[0]!.mode), ['set', 'add'])
+  t.deepEqual(
+    syn.map((o) => o.writes[0]!.mode),
+    ['set', 'add'],
+  )
   t.is(syn[1]!.reads.length, 3)
   const neuron = spec.ops.find((o) => o.type === 'neuron_clif')!
   t.deepEqual(neuron.reads[0], { slot: g.varKey('Isyn'), at: 'cur' })
@@ -304,14 +456,20 @@ test('compile: state kinds (stay, int32, clamp, non-parameter weight), monitors 
   t.is(slot(dc.varKey('V')).dtype, 'int32')
   t.deepEqual([slot(dc.varKey('thresh')).batched, slot(dc.varKey('thresh')).init], [false, { fill: 213 }])
   const weights = spec.slots.filter((s) => s.var === 'weight')
-  t.deepEqual(weights.map((s) => s.kind), ['param', 'state', 'param', 'param'])
+  t.deepEqual(
+    weights.map((s) => s.kind),
+    ['param', 'state', 'param', 'param'],
+  )
   t.deepEqual(weights[0]!.clamp, [0, 1])
   t.true(slot(inp.varKey('source')).perStep)
   t.deepEqual(slot(dec.varKey('predict')).init, { fill: -1 })
   t.false(spec.feedForward)
   t.is(spec.layers, null)
   const fetch = spec.ops.filter((o) => o.phase === 'fetch')
-  t.deepEqual(fetch.map((o) => o.type), ['decode_first_spike', 'monitor'])
+  t.deepEqual(
+    fetch.map((o) => o.type),
+    ['decode_first_spike', 'monitor'],
+  )
   t.is(spec.ops[spec.ops.length - 1]!.type, 'monitor')
 })
 
@@ -359,7 +517,7 @@ test('compile: validation errors name the object or option', (t) => {
   const { net: n7, out: out7 } = chain()
   n7.add(new Monitor(out7, { var_name: 'theta', name: 'mv' }))
   throwsParam(t, () => compileNetwork(n7), InvalidArgumentError, 'mv.var_name', /has no variable 'theta'/)
-  void d, out, out6, h
+  ;(void d, out, out6, h)
 })
 
 test('compile: cycles are fine step by step but not for strategy 1 or the fast path', (t) => {
@@ -368,7 +526,13 @@ test('compile: cycles are fine step by step but not for strategy 1 or the fast p
   const spec = compileNetwork(net)
   t.false(spec.feedForward)
   t.is(spec.layers, null)
-  throwsParam(t, () => compileNetwork(net, { strategy: 1 }), InvalidArgumentError, 'strategy', /h -> out -> h|out -> h -> out/)
+  throwsParam(
+    t,
+    () => compileNetwork(net, { strategy: 1 }),
+    InvalidArgumentError,
+    'strategy',
+    /h -> out -> h|out -> h -> out/,
+  )
   throwsParam(t, () => compileNetwork(net, { fastPath: true }), InvalidArgumentError, 'fastPath')
   const { net: n2, h: h2 } = chain()
   n2.add(new Connection(h2, h2, { name: 'self' }))
@@ -395,7 +559,15 @@ test('compile: reward codings give their slot shapes', (t) => {
   for (const coding of ['global_reward', 'da_reward', 'xor_reward', 'environment_reward', 'classify_reward'] as const) {
     const { net, out } = chain()
     // xor_reward reads one population: pop_size = num
-    const r = net.add(new Reward({ num: 3, dec_target: out, coding_method: coding, reward_shape: [1], ...(coding === 'xor_reward' ? { pop_size: 3 } : {}) }))
+    const r = net.add(
+      new Reward({
+        num: 3,
+        dec_target: out,
+        coding_method: coding,
+        reward_shape: [1],
+        ...(coding === 'xor_reward' ? { pop_size: 3 } : {}),
+      }),
+    )
     const spec = compileNetwork(net)
     const s = spec.slots.find((x) => x.name === r.varKey('Output_Reward'))!
     shapes[coding] = [s.shape, s.batched]

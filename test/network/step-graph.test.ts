@@ -9,7 +9,17 @@
  */
 import test from 'ava'
 
-import { Connection, Decoder, Encoder, Network, NeuronGroup, Reward, compileNetwork, type OpSpec, type ProgramSpec } from '../../lib/network/index.js'
+import {
+  Connection,
+  Decoder,
+  Encoder,
+  Network,
+  NeuronGroup,
+  Reward,
+  compileNetwork,
+  type OpSpec,
+  type ProgramSpec,
+} from '../../lib/network/index.js'
 import { Learner, type LearnerOptions } from '../../lib/learning/index.js'
 import type { LearnerBuildContext } from '../../lib/network/program.js'
 import { listGoldenFiles, loadGolden, type GoldenFile } from '../helpers/golden.js'
@@ -64,8 +74,8 @@ function goldenBlocks(lines: string[], groupNames: Set<string>, mapName: (n: str
   const ops = lines.map((line) => {
     let body = line
     let kind = 'graph'
-    if (body.startsWith('push: ')) (kind = 'push'), (body = body.slice(6))
-    else if (body.startsWith('fetch: ')) (kind = 'fetch'), (body = body.slice(7))
+    if (body.startsWith('push: ')) ((kind = 'push'), (body = body.slice(6)))
+    else if (body.startsWith('fetch: ')) ((kind = 'fetch'), (body = body.slice(7)))
     const eq = body.indexOf(' = ')
     const lhs = eq >= 0 ? body.slice(0, eq) : ''
     const rhs = eq >= 0 ? body.slice(eq + 3) : body
@@ -76,14 +86,18 @@ function goldenBlocks(lines: string[], groupNames: Set<string>, mapName: (n: str
     const fn = m[1]!
     let role: Role
     let owner: string
-    if (kind === 'push') (role = 'encoder'), (owner = outs[0]!.name.split(':')[0]!)
-    else if (kind === 'fetch') (role = 'decoder'), (owner = 'decoder')
-    else if (fn === 'mat_mult_weight') (role = 'synapse'), (owner = ins.find((r) => r.name.endsWith('{weight}'))!.name.split(':')[0]!)
-    else if (fn === 'get_reward') (role = 'reward'), (owner = 'reward')
-    else if (NEURON_FNS.has(fn) && outs.every((o) => /^(\w+):\{(\w+)\}$/.test(o.name) && groupNames.has(o.name.split(':')[0]!))) {
+    if (kind === 'push') ((role = 'encoder'), (owner = outs[0]!.name.split(':')[0]!))
+    else if (kind === 'fetch') ((role = 'decoder'), (owner = 'decoder'))
+    else if (fn === 'mat_mult_weight')
+      ((role = 'synapse'), (owner = ins.find((r) => r.name.endsWith('{weight}'))!.name.split(':')[0]!))
+    else if (fn === 'get_reward') ((role = 'reward'), (owner = 'reward'))
+    else if (
+      NEURON_FNS.has(fn) &&
+      outs.every((o) => /^(\w+):\{(\w+)\}$/.test(o.name) && groupNames.has(o.name.split(':')[0]!))
+    ) {
       role = 'neuron'
       owner = outs[0]!.name.split(':')[0]!
-    } else (role = 'learner'), (owner = 'learner')
+    } else ((role = 'learner'), (owner = 'learner'))
     return { role, owner, outs, ins }
   })
   const blocks: Array<Block & { written: Set<string>; readSet: Set<string> }> = []
@@ -107,12 +121,17 @@ function specBlocks(spec: ProgramSpec): Block[] {
   const kinds = new Map(spec.slots.map((s) => [s.name, s.kind]))
   return spec.ops.map((op: OpSpec) => {
     const role: Role =
-      op.stage === 'encoder' ? 'encoder'
-      : op.stage === 'connection' ? 'synapse'
-      : op.stage === 'learner' ? 'learner'
-      : op.stage === 'decoder' ? 'decoder'
-      : op.type.startsWith('reward_') ? 'reward'
-      : 'neuron'
+      op.stage === 'encoder'
+        ? 'encoder'
+        : op.stage === 'connection'
+          ? 'synapse'
+          : op.stage === 'learner'
+            ? 'learner'
+            : op.stage === 'decoder'
+              ? 'decoder'
+              : op.type.startsWith('reward_')
+                ? 'reward'
+                : 'neuron'
     const owner = role === 'learner' ? 'learner' : op.owner
     // network variables only: inputs (data) and a node's own bookkeeping state are not in SPAIC's graph
     const own = role === 'reward' || role === 'decoder'
@@ -127,18 +146,36 @@ function specBlocks(spec: ProgramSpec): Block[] {
 function comparePhases(t: import('ava').ExecutionContext, got: Block[], want: Block[]): void {
   // SPAIC's phases come in order
   const phases = want.map((b) => PHASE[b.role])
-  t.deepEqual(phases, phases.slice().sort((a, b) => a - b), 'golden blocks are phase-ordered')
-  t.deepEqual(got.map((b) => PHASE[b.role]), got.map((b) => PHASE[b.role]).sort((a, b) => a - b), 'compiled blocks are phase-ordered')
+  t.deepEqual(
+    phases,
+    phases.slice().sort((a, b) => a - b),
+    'golden blocks are phase-ordered',
+  )
+  t.deepEqual(
+    got.map((b) => PHASE[b.role]),
+    got.map((b) => PHASE[b.role]).sort((a, b) => a - b),
+    'compiled blocks are phase-ordered',
+  )
   for (let p = 0; p <= 4; p++) {
     const key = (b: Block) => `${b.role} ${b.owner} [${b.reads.join(', ')}]`
-    const g = got.filter((b) => PHASE[b.role] === p).map(key).sort()
-    const w = want.filter((b) => PHASE[b.role] === p).map(key).sort()
+    const g = got
+      .filter((b) => PHASE[b.role] === p)
+      .map(key)
+      .sort()
+    const w = want
+      .filter((b) => PHASE[b.role] === p)
+      .map(key)
+      .sort()
     t.deepEqual(g, w, `phase ${p}`)
   }
 }
 
 // ---- rebuild each golden network --------------------------------------------------------------
-function buildGolden(g: GoldenFile): { spec: ProgramSpec; groupNames: Set<string>; mapName: (n: string) => string | null } {
+function buildGolden(g: GoldenFile): {
+  spec: ProgramSpec
+  groupNames: Set<string>
+  mapName: (n: string) => string | null
+} {
   const n = g.network
   const net = new Network({ dt: n.dt })
   const groupNames = new Set<string>()
@@ -147,7 +184,15 @@ function buildGolden(g: GoldenFile): { spec: ProgramSpec; groupNames: Set<string
     let pre: Encoder | NeuronGroup = net.add(new Encoder({ num: sizes[0]!, coding: 'spike_train', name: 'input' }))
     let last!: NeuronGroup
     for (let i = 1; i < sizes.length; i++) {
-      last = net.add(new NeuronGroup({ num: sizes[i]!, model: n.neuron.model, tau_m: n.neuron.tau_m, v_th: n.neuron.v_th, name: `layer${i}` }))
+      last = net.add(
+        new NeuronGroup({
+          num: sizes[i]!,
+          model: n.neuron.model,
+          tau_m: n.neuron.tau_m,
+          v_th: n.neuron.v_th,
+          name: `layer${i}`,
+        }),
+      )
       groupNames.add(last.name)
       net.add(new Connection(pre, last, { link: 'full', name: `conn${i}` }))
       pre = last
@@ -160,8 +205,10 @@ function buildGolden(g: GoldenFile): { spec: ProgramSpec; groupNames: Set<string
     const layer = net.add(new NeuronGroup({ num: n.neuron.num, model: n.neuron.model, ...np, name: 'layer' }))
     groupNames.add('layer')
     const conn = net.add(new Connection(inp, layer, { link: 'full', name: 'conn' }))
-    if (n.reward) net.add(new Reward({ num: layer.num, dec_target: layer, coding_method: n.reward.coding_method, name: 'reward' }))
-    if (n.decoder) net.add(new Decoder({ num: layer.num, dec_target: layer, coding: n.decoder.coding_method, name: 'decoder' }))
+    if (n.reward)
+      net.add(new Reward({ num: layer.num, dec_target: layer, coding_method: n.reward.coding_method, name: 'reward' }))
+    if (n.decoder)
+      net.add(new Decoder({ num: layer.num, dec_target: layer, coding: n.decoder.coding_method, name: 'decoder' }))
     const reads: FixtureReads = {}
     if (g.algorithm === 'Tempotron') reads.postV = 'cur'
     if (n.reward) reads.reward = true
@@ -176,7 +223,9 @@ function buildGolden(g: GoldenFile): { spec: ProgramSpec; groupNames: Set<string
   return { spec, groupNames, mapName }
 }
 
-const files = listGoldenFiles().map(loadGolden).filter((g) => Array.isArray(g.spaic_step_graph))
+const files = listGoldenFiles()
+  .map(loadGolden)
+  .filter((g) => Array.isArray(g.spaic_step_graph))
 
 test('golden files with a step graph exist', (t) => {
   t.true(files.length >= 10, `found ${files.length}`)
@@ -200,7 +249,9 @@ test('a learner placed before the neurons would read prev values: the comparison
   const g = files.find((f) => f.algorithm === 'RSTDP')!
   const { spec, groupNames, mapName } = buildGolden(g)
   const want = goldenBlocks(g.spaic_step_graph, groupNames, mapName)
-  const got = specBlocks(spec).map((b) => (b.role === 'learner' ? { ...b, reads: b.reads.map((r) => r.replace('@cur', '@prev')) } : b))
+  const got = specBlocks(spec).map((b) =>
+    b.role === 'learner' ? { ...b, reads: b.reads.map((r) => r.replace('@cur', '@prev')) } : b,
+  )
   const key = (b: Block) => `${b.role} ${b.owner} [${b.reads.join(', ')}]`
   t.notDeepEqual(got.filter((b) => b.role === 'learner').map(key), want.filter((b) => b.role === 'learner').map(key))
 })

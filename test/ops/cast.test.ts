@@ -8,13 +8,33 @@
 import { ops, Tensor } from '../../lib/index.js'
 import { eachDevice } from '../helpers/backends.js'
 
-const special = [NaN, Infinity, -Infinity, 3e9, -3e9, 2147483520, -2147483648, 255.9, 256, -0.9, -1.5, 0.5, 1e-30, 127.5, -0]
+const special = [
+  NaN,
+  Infinity,
+  -Infinity,
+  3e9,
+  -3e9,
+  2147483520,
+  -2147483648,
+  255.9,
+  256,
+  -0.9,
+  -1.5,
+  0.5,
+  1e-30,
+  127.5,
+  -0,
+]
 
 eachDevice('cast float32/float64 -> int32 saturates and maps NaN to 0', (t, device) => {
   for (const dtype of ['float32', 'float64'] as const) {
     const x = Tensor.from(dtype === 'float32' ? Float32Array.from(special) : Float64Array.from(special), { device })
     const got = Array.from(ops.cast(x, 'int32').toArray())
-    t.deepEqual(got, [0, 2147483647, -2147483648, 2147483647, -2147483648, 2147483520, -2147483648, 255, 256, 0, -1, 0, 0, 127, 0], dtype)
+    t.deepEqual(
+      got,
+      [0, 2147483647, -2147483648, 2147483647, -2147483648, 2147483520, -2147483648, 255, 256, 0, -1, 0, 0, 127, 0],
+      dtype,
+    )
   }
 })
 

@@ -26,23 +26,53 @@ for (const dtype of ['float32', 'float64'] as const) {
         const na = sa.reduce((x, y) => x * y, 1)
         const nb = sb.reduce((x, y) => x * y, 1)
         // pow needs a positive base; comparisons get repeated values to hit equality.
-        const av = op === 'pow' ? rng.uniformArray(na, 0.1, 3) : rng.uniformArray(na, -2, 2).map((x) => (op === 'eq' ? Math.round(x) : x))
-        const bv = op === 'div' ? rng.uniformArray(nb, 0.5, 2) : rng.uniformArray(nb, -2, 2).map((x) => (op === 'eq' ? Math.round(x) : x))
-        const A = Tensor.from(dtype === 'float32' ? Float32Array.from(av) : Float64Array.from(av), { shape: sa, device })
-        const B = Tensor.from(dtype === 'float32' ? Float32Array.from(bv) : Float64Array.from(bv), { shape: sb, device })
+        const av =
+          op === 'pow'
+            ? rng.uniformArray(na, 0.1, 3)
+            : rng.uniformArray(na, -2, 2).map((x) => (op === 'eq' ? Math.round(x) : x))
+        const bv =
+          op === 'div'
+            ? rng.uniformArray(nb, 0.5, 2)
+            : rng.uniformArray(nb, -2, 2).map((x) => (op === 'eq' ? Math.round(x) : x))
+        const A = Tensor.from(dtype === 'float32' ? Float32Array.from(av) : Float64Array.from(av), {
+          shape: sa,
+          device,
+        })
+        const B = Tensor.from(dtype === 'float32' ? Float32Array.from(bv) : Float64Array.from(bv), {
+          shape: sb,
+          device,
+        })
         const out = ops.binary(op, A, B)
         const so = ops.broadcastShapes(sa, sb)
         t.deepEqual([...out.shape], so)
         const ra = A.toArray()
         const rb = B.toArray()
         const expect = refBroadcast(refBinary[op], ra, sa, rb, sb, so)
-        assertClose(t, dtype === 'float32' ? Float32Array.from(out.toArray()) : out.toArray(), dtype === 'float32' ? Float32Array.from(expect) : expect, TOL[dtype], `${op} ${sa}x${sb}`)
+        assertClose(
+          t,
+          dtype === 'float32' ? Float32Array.from(out.toArray()) : out.toArray(),
+          dtype === 'float32' ? Float32Array.from(expect) : expect,
+          TOL[dtype],
+          `${op} ${sa}x${sb}`,
+        )
         // Scalar forms, both sides.
         const s = op === 'pow' ? 1.5 : 0.75
         const o1 = ops.binary(op, A, s)
-        assertClose(t, o1.toArray(), Array.from(ra, (x) => (dtype === 'float32' ? Math.fround(refBinary[op](x, s)) : refBinary[op](x, s))), TOL[dtype], `${op} scalar`)
+        assertClose(
+          t,
+          o1.toArray(),
+          Array.from(ra, (x) => (dtype === 'float32' ? Math.fround(refBinary[op](x, s)) : refBinary[op](x, s))),
+          TOL[dtype],
+          `${op} scalar`,
+        )
         const o2 = ops.binary(op, s, B)
-        assertClose(t, o2.toArray(), Array.from(rb, (x) => (dtype === 'float32' ? Math.fround(refBinary[op](s, x)) : refBinary[op](s, x))), TOL[dtype], `scalar ${op}`)
+        assertClose(
+          t,
+          o2.toArray(),
+          Array.from(rb, (x) => (dtype === 'float32' ? Math.fround(refBinary[op](s, x)) : refBinary[op](s, x))),
+          TOL[dtype],
+          `scalar ${op}`,
+        )
         for (const x of [A, B, out, o1, o2]) x.dispose()
       }
     })
@@ -57,7 +87,13 @@ for (const dtype of ['float32', 'float64'] as const) {
       const out = ops.unary(op, A)
       const ra = A.toArray()
       const expect = Array.from(ra, (x) => refUnary[op](x))
-      assertClose(t, out.toArray(), dtype === 'float32' ? Float32Array.from(expect) : expect, dtype === 'float32' ? { rtol: 2e-6, atol: 1e-6 } : TOL.float64, op)
+      assertClose(
+        t,
+        out.toArray(),
+        dtype === 'float32' ? Float32Array.from(expect) : expect,
+        dtype === 'float32' ? { rtol: 2e-6, atol: 1e-6 } : TOL.float64,
+        op,
+      )
       A.dispose()
       out.dispose()
     })

@@ -31,11 +31,23 @@ function refParams(model: string, params: Record<string, number>, dtype: DType):
   const r = dtype === 'float32' ? Math.fround : (x: number) => x
   const dec = (tau: number) => (dtype === 'float32' ? f32exp(p.dt, tau) : Math.exp(-p.dt / tau))
   switch (model) {
-    case 'lif': return { v_th: r(p.v_th), decay: dec(p.tau_m) }
-    case 'if': return { v_th: r(p.v_th), constant_decay: r(p.ConstantDecay) }
-    case 'clif': return { v_th: r(p.v_th), decay: dec(p.tau_m), decay_p: dec(p.tau_p), decay_q: dec(p.tau_q), v0: r(p.V0) }
-    case 'lifstdp_ex': return { v_th: r(p.v_th), v_reset: r(p.v_reset), v_rest: r(p.v_rest), th_inc: r(p.th_inc), decay_th: r(p.decay_th), decay: r(p.decay_v) }
-    default: return { v_th: r(p.v_th), v_reset: r(p.v_reset), v_rest: r(p.v_rest), decay: r(p.decay_v) }
+    case 'lif':
+      return { v_th: r(p.v_th), decay: dec(p.tau_m) }
+    case 'if':
+      return { v_th: r(p.v_th), constant_decay: r(p.ConstantDecay) }
+    case 'clif':
+      return { v_th: r(p.v_th), decay: dec(p.tau_m), decay_p: dec(p.tau_p), decay_q: dec(p.tau_q), v0: r(p.V0) }
+    case 'lifstdp_ex':
+      return {
+        v_th: r(p.v_th),
+        v_reset: r(p.v_reset),
+        v_rest: r(p.v_rest),
+        th_inc: r(p.th_inc),
+        decay_th: r(p.decay_th),
+        decay: r(p.decay_v),
+      }
+    default:
+      return { v_th: r(p.v_th), v_reset: r(p.v_reset), v_rest: r(p.v_rest), decay: r(p.decay_v) }
   }
 }
 
@@ -66,7 +78,13 @@ const SIZES: Array<[number, number, number]> = [
   [5, 7, 301],
 ]
 
-const BPTT_CASES: Array<{ kind: SurrogateName; save: 'membrane' | 'mask'; alpha?: number; perNeuron?: boolean; normalized?: boolean }> = [
+const BPTT_CASES: Array<{
+  kind: SurrogateName
+  save: 'membrane' | 'mask'
+  alpha?: number
+  perNeuron?: boolean
+  normalized?: boolean
+}> = [
   { kind: 'STCA', save: 'mask', alpha: 0.5 },
   { kind: 'STCA', save: 'membrane', alpha: 0.5 },
   { kind: 'STCA', save: 'mask', alpha: 0.7, normalized: true },
@@ -116,31 +134,78 @@ for (const model of ['lif', 'if', 'clif'] as const) {
             }
             const what = `${model} ${T}x${B}x${N} density ${density} ${c.kind} save=${c.save}`
             const trace = ops.neuronForward(model, input, state, { params, surrogate, save: c.save })
-            const ref = refNeuronForward(model, rp, { kind: c.kind, alpha: refAlpha, normalized: c.normalized ?? false }, cur, T, BN, init, r)
+            const ref = refNeuronForward(
+              model,
+              rp,
+              { kind: c.kind, alpha: refAlpha, normalized: c.normalized ?? false },
+              cur,
+              T,
+              BN,
+              init,
+              r,
+            )
             assertExact(t, trace.spikes.toArray(), ref.spikes, `${what}: spikes`)
             assertExact(t, unpack(trace.spikeBits!.toArray(), T, BN), ref.spikes, `${what}: spike bits`)
-            for (const k of ops.STATE_KEYS[model]) assertClose(t, state[k].toArray(), ref.state[k], TOL[dtype], `${what}: state ${k}`)
-            if (c.save === 'membrane') assertClose(t, trace.saved!.toArray(), ref.pre, TOL[dtype], `${what}: saved membrane`)
+            for (const k of ops.STATE_KEYS[model])
+              assertClose(t, state[k].toArray(), ref.state[k], TOL[dtype], `${what}: state ${k}`)
+            if (c.save === 'membrane')
+              assertClose(t, trace.saved!.toArray(), ref.pre, TOL[dtype], `${what}: saved membrane`)
             else {
-              const mask = ref.pre.map((v, i) => (ops.surrogateBackward(c.kind, tensorOf(dtype, [v], [1], Device.cpu), tensorOf(dtype, [1], [1], Device.cpu), { alpha: typeof refAlpha === 'number' ? refAlpha : refAlpha[i % N], threshold: rp.v_th, normalized: c.normalized }).gradX.toArray()[0] !== 0 ? 1 : 0))
+              const mask = ref.pre.map((v, i) =>
+                ops
+                  .surrogateBackward(
+                    c.kind,
+                    tensorOf(dtype, [v], [1], Device.cpu),
+                    tensorOf(dtype, [1], [1], Device.cpu),
+                    {
+                      alpha: typeof refAlpha === 'number' ? refAlpha : refAlpha[i % N],
+                      threshold: rp.v_th,
+                      normalized: c.normalized,
+                    },
+                  )
+                  .gradX.toArray()[0] !== 0
+                  ? 1
+                  : 0,
+              )
               assertExact(t, unpack(trace.saved!.toArray(), T, BN), mask, `${what}: saved mask`)
             }
             const gs = rng.normalArray(T * BN).map(r)
             const grad = tensorOf(dtype, gs, [T, B, N], device)
             const { gradInput, gradV0 } = ops.neuronBackward(trace, grad, { gradV0: model === 'clif' })
-            const rb = refNeuronBackward(model, rp, { kind: c.kind, alpha: refAlpha, normalized: c.normalized ?? false }, cur, ref, gs, T, BN, N, r)
+            const rb = refNeuronBackward(
+              model,
+              rp,
+              { kind: c.kind, alpha: refAlpha, normalized: c.normalized ?? false },
+              cur,
+              ref,
+              gs,
+              T,
+              BN,
+              N,
+              r,
+            )
             const gtol = dtype === 'float32' ? { rtol: 1e-5, atol: 1e-5 } : { rtol: 1e-11, atol: 1e-12 }
             assertClose(t, gradInput.toArray(), rb.gradInput, gtol, `${what}: dL/dI`)
-            if (model === 'clif') assertClose(t, gradV0!.toArray(), [rb.gradV0], dtype === 'float32' ? { rtol: 1e-4, atol: 1e-4 } : { rtol: 1e-10, atol: 1e-10 }, `${what}: dL/dV0`)
+            if (model === 'clif')
+              assertClose(
+                t,
+                gradV0!.toArray(),
+                [rb.gradV0],
+                dtype === 'float32' ? { rtol: 1e-4, atol: 1e-4 } : { rtol: 1e-10, atol: 1e-10 },
+                `${what}: dL/dV0`,
+              )
             else t.is(gradV0, null)
             measured.set(density, ref.spikes.reduce((a, b) => a + b, 0) / ref.spikes.length)
             trace.dispose()
-            for (const v of [grad, gradInput, gradV0, ...Object.values(state), alpha]) if (v instanceof Tensor) v.dispose()
+            for (const v of [grad, gradInput, gradV0, ...Object.values(state), alpha])
+              if (v instanceof Tensor) v.dispose()
           }
           input.dispose()
         }
       }
-      t.log(`spike densities, requested -> measured (last size): ${[...measured].map(([d, m]) => `${d} -> ${m.toFixed(3)}`).join(', ')}`)
+      t.log(
+        `spike densities, requested -> measured (last size): ${[...measured].map(([d, m]) => `${d} -> ${m.toFixed(3)}`).join(', ')}`,
+      )
     })
   }
 }
@@ -156,9 +221,23 @@ const PRIMS: Record<string, (x: number, a: number) => number> = {
   AtanGrad: (x, a) => Math.atan((Math.PI / 2) * a * x) / Math.PI + 0.5,
 }
 
-function smoothLoss(model: string, p: RefParams, kind: string, alpha: number, I: Float64Array, T: number, BN: number, w: Float64Array, xBase: Float64Array | null, record?: Float64Array): { loss: number; flips: boolean; hard: Float64Array } {
+function smoothLoss(
+  model: string,
+  p: RefParams,
+  kind: string,
+  alpha: number,
+  I: Float64Array,
+  T: number,
+  BN: number,
+  w: Float64Array,
+  xBase: Float64Array | null,
+  record?: Float64Array,
+): { loss: number; flips: boolean; hard: Float64Array } {
   const P = PRIMS[kind]
-  const V = new Float64Array(BN), M = new Float64Array(BN), S = new Float64Array(BN), E = new Float64Array(BN)
+  const V = new Float64Array(BN),
+    M = new Float64Array(BN),
+    S = new Float64Array(BN),
+    E = new Float64Array(BN)
   const hard = new Float64Array(T * BN)
   let loss = 0
   for (let t = 0; t < T; t++) {
@@ -203,18 +282,24 @@ for (const model of ['lif', 'if', 'clif'] as const) {
         smoothLoss(model, rp, kind, alpha, I, T, BN, w, null, xBase)
         if (xBase.every((x) => Math.abs(x) > 0.05)) break
       }
-      t.true(xBase.every((x) => Math.abs(x) > 0.05), 'found inputs away from the threshold')
+      t.true(
+        xBase.every((x) => Math.abs(x) > 0.05),
+        'found inputs away from the threshold',
+      )
       const input = Tensor.from(Float64Array.from(I), { shape: [T, B, N] })
       const state: NeuronState = {}
       for (const k of ops.STATE_KEYS[model]) state[k] = Tensor.zeros([B, N], { dtype: 'float64' })
       const trace = ops.neuronForward(model, input, state, { params, surrogate: { kind, alpha } })
-      const { gradInput, gradV0 } = ops.neuronBackward(trace, Tensor.from(Float64Array.from(w), { shape: [T, B, N] }), { gradV0: model === 'clif' })
+      const { gradInput, gradV0 } = ops.neuronBackward(trace, Tensor.from(Float64Array.from(w), { shape: [T, B, N] }), {
+        gradV0: model === 'clif',
+      })
       const base = smoothLoss(model, rp, kind, alpha, I, T, BN, w, xBase)
       assertExact(t, trace.spikes.toArray(), base.hard, 'hard spikes of the smooth loss == kernel spikes')
       const h = 1e-6
       const fd = new Float64Array(T * BN)
       for (let k = 0; k < I.length; k++) {
-        const Ip = I.slice(), Im = I.slice()
+        const Ip = I.slice(),
+          Im = I.slice()
         Ip[k] += h
         Im[k] -= h
         const lp = smoothLoss(model, rp, kind, alpha, Ip, T, BN, w, xBase)
@@ -239,7 +324,9 @@ for (const model of ['lifstdp_ex', 'lifstdp_ih'] as const) {
     const BN = B * N
     const rp = refParams(model, {}, 'float32')
     for (const density of DENSITIES) {
-      const cur = Float64Array.from({ length: T * BN }, () => (rng.next() < density ? 8 + 20 * rng.next() : rng.next() * 2)).map(F32)
+      const cur = Float64Array.from({ length: T * BN }, () =>
+        rng.next() < density ? 8 + 20 * rng.next() : rng.next() * 2,
+      ).map(F32)
       const input = tensorOf('float32', cur, [T, B, N], device)
       const state = ops.neuronState(model, B, N, { device })
       const init: Record<string, Float64Array> = {}
@@ -253,55 +340,83 @@ for (const model of ['lifstdp_ex', 'lifstdp_ih'] as const) {
       // The same through the single-step API, state carried by the caller.
       const s1 = ops.neuronState(model, B, N, { device })
       const stepSpikes: number[] = []
-      for (let k = 0; k < T; k++) stepSpikes.push(...ops.neuronStep(model, tensorOf('float32', cur.subarray(k * BN, (k + 1) * BN), [B, N], device), s1).toArray())
+      for (let k = 0; k < T; k++)
+        stepSpikes.push(
+          ...ops
+            .neuronStep(model, tensorOf('float32', cur.subarray(k * BN, (k + 1) * BN), [B, N], device), s1)
+            .toArray(),
+        )
       assertExact(t, stepSpikes, ref.spikes, 'single steps')
-      for (const k of ops.STATE_KEYS[model]) assertExact(t, s1[k].toArray(), state[k].toArray(), `single-step state ${k}`)
+      for (const k of ops.STATE_KEYS[model])
+        assertExact(t, s1[k].toArray(), state[k].toArray(), `single-step state ${k}`)
     }
   })
 }
 
-eachDevice('diehlAndCook (int32) == reference; thresh adapts with the batch; T steps == T single steps', (t, device) => {
-  const rng = new Rng(77)
-  const [T, B, N] = [31, 4, 37]
-  const BN = B * N
-  const dc = { ...SPAIC_NEURON_DEFAULTS.diehlAndCook } as any
-  for (const density of DENSITIES) {
-    const cur = Float64Array.from({ length: T * BN }, () => (rng.next() < density ? 1500 + 60000 * rng.next() : -3000 + 4000 * rng.next())).map(F32)
-    cur[0] = NaN
-    cur[1] = 1e9
-    cur[2] = -1e9
-    const input = tensorOf('float32', cur, [T, B, N], device)
-    const state = ops.neuronState('diehlAndCook', B, N, { device })
-    t.deepEqual([...new Set(state.thresh.toArray())], [213])
-    // Start some thresholds above max_threshold so the halving runs.
-    const th0 = Int32Array.from({ length: N }, (_, j) => (j % 5 === 0 ? 6000 + j : 213))
-    state.thresh.write(th0)
-    const trace = ops.neuronForward('diehlAndCook', input, state)
-    t.is(trace.spikes.dtype, 'int32')
-    const ref = refDiehlCook(dc, cur, T, B, N, new Int32Array(BN), new Int32Array(BN), th0)
-    assertExact(t, trace.spikes.toArray(), ref.spikes, `density ${density}: spikes`)
-    assertExact(t, unpack(trace.spikeBits!.toArray(), T, BN), ref.spikes, 'spike bits')
-    assertExact(t, state.V.toArray(), ref.V, 'V')
-    assertExact(t, state.refrac.toArray(), ref.refrac, 'refrac')
-    assertExact(t, state.thresh.toArray(), ref.thresh, 'thresh')
-    const s1 = ops.neuronState('diehlAndCook', B, N, { device })
-    s1.thresh.write(th0)
-    const stepSpikes: number[] = []
-    for (let k = 0; k < T; k++) stepSpikes.push(...ops.neuronStep('diehlAndCook', tensorOf('float32', cur.subarray(k * BN, (k + 1) * BN), [B, N], device), s1).toArray())
-    assertExact(t, stepSpikes, ref.spikes, 'single steps')
-    assertExact(t, s1.thresh.toArray(), ref.thresh, 'single-step thresh')
-  }
-})
+eachDevice(
+  'diehlAndCook (int32) == reference; thresh adapts with the batch; T steps == T single steps',
+  (t, device) => {
+    const rng = new Rng(77)
+    const [T, B, N] = [31, 4, 37]
+    const BN = B * N
+    const dc = { ...SPAIC_NEURON_DEFAULTS.diehlAndCook } as any
+    for (const density of DENSITIES) {
+      const cur = Float64Array.from({ length: T * BN }, () =>
+        rng.next() < density ? 1500 + 60000 * rng.next() : -3000 + 4000 * rng.next(),
+      ).map(F32)
+      cur[0] = NaN
+      cur[1] = 1e9
+      cur[2] = -1e9
+      const input = tensorOf('float32', cur, [T, B, N], device)
+      const state = ops.neuronState('diehlAndCook', B, N, { device })
+      t.deepEqual([...new Set(state.thresh.toArray())], [213])
+      // Start some thresholds above max_threshold so the halving runs.
+      const th0 = Int32Array.from({ length: N }, (_, j) => (j % 5 === 0 ? 6000 + j : 213))
+      state.thresh.write(th0)
+      const trace = ops.neuronForward('diehlAndCook', input, state)
+      t.is(trace.spikes.dtype, 'int32')
+      const ref = refDiehlCook(dc, cur, T, B, N, new Int32Array(BN), new Int32Array(BN), th0)
+      assertExact(t, trace.spikes.toArray(), ref.spikes, `density ${density}: spikes`)
+      assertExact(t, unpack(trace.spikeBits!.toArray(), T, BN), ref.spikes, 'spike bits')
+      assertExact(t, state.V.toArray(), ref.V, 'V')
+      assertExact(t, state.refrac.toArray(), ref.refrac, 'refrac')
+      assertExact(t, state.thresh.toArray(), ref.thresh, 'thresh')
+      const s1 = ops.neuronState('diehlAndCook', B, N, { device })
+      s1.thresh.write(th0)
+      const stepSpikes: number[] = []
+      for (let k = 0; k < T; k++)
+        stepSpikes.push(
+          ...ops
+            .neuronStep('diehlAndCook', tensorOf('float32', cur.subarray(k * BN, (k + 1) * BN), [B, N], device), s1)
+            .toArray(),
+        )
+      assertExact(t, stepSpikes, ref.spikes, 'single steps')
+      assertExact(t, s1.thresh.toArray(), ref.thresh, 'single-step thresh')
+    }
+  },
+)
 
 eachDevice('state persists across calls: two runs of T == one run of 2T (clif, async)', async (t, device) => {
   const rng = new Rng(8)
   const [T, B, N] = [9, 2, 45]
   const cur = rng.uniformArray(2 * T * B * N, -0.2, 0.8).map(F32)
   const whole = ops.neuronState('clif', B, N, { device })
-  const tw = await ops.neuronForwardAsync('clif', tensorOf('float32', cur, [2 * T, B, N], device), whole, { params: { dt: 1 } })
+  const tw = await ops.neuronForwardAsync('clif', tensorOf('float32', cur, [2 * T, B, N], device), whole, {
+    params: { dt: 1 },
+  })
   const split = ops.neuronState('clif', B, N, { device })
-  const a = await ops.neuronForwardAsync('clif', tensorOf('float32', cur.subarray(0, T * B * N), [T, B, N], device), split, { params: { dt: 1 } })
-  const b = await ops.neuronForwardAsync('clif', tensorOf('float32', cur.subarray(T * B * N), [T, B, N], device), split, { params: { dt: 1 } })
+  const a = await ops.neuronForwardAsync(
+    'clif',
+    tensorOf('float32', cur.subarray(0, T * B * N), [T, B, N], device),
+    split,
+    { params: { dt: 1 } },
+  )
+  const b = await ops.neuronForwardAsync(
+    'clif',
+    tensorOf('float32', cur.subarray(T * B * N), [T, B, N], device),
+    split,
+    { params: { dt: 1 } },
+  )
   assertExact(t, [...a.spikes.toArray(), ...b.spikes.toArray()], tw.spikes.toArray(), 'spikes')
   for (const k of ['M', 'S', 'E']) assertExact(t, split[k].toArray(), whole[k].toArray(), k)
 })
@@ -310,8 +425,14 @@ eachDevice('async backward == sync backward', async (t, device) => {
   const rng = new Rng(12)
   const [T, B, N] = [20, 8, 77]
   const input = tensorOf('float32', rng.uniformArray(T * B * N, -0.5, 1.5), [T, B, N], device)
-  for (const [model, kind] of [['lif', 'STCA'], ['clif', 'AtanGrad']] as const) {
-    const trace = await ops.neuronForwardAsync(model, input, ops.neuronState(model, B, N, { device }), { params: { dt: 1 }, surrogate: kind })
+  for (const [model, kind] of [
+    ['lif', 'STCA'],
+    ['clif', 'AtanGrad'],
+  ] as const) {
+    const trace = await ops.neuronForwardAsync(model, input, ops.neuronState(model, B, N, { device }), {
+      params: { dt: 1 },
+      surrogate: kind,
+    })
     const g = tensorOf('float32', rng.normalArray(T * B * N), [T, B, N], device)
     const s = ops.neuronBackward(trace, g, { gradV0: model === 'clif' })
     const a = await ops.neuronBackwardAsync(trace, g, { gradV0: model === 'clif' })
@@ -337,45 +458,61 @@ eachDevice('reuse / out: buffers reused across calls give the same results', (t,
   const r = ops.neuronBackward(reused, g, { out })
   t.is(r.gradInput, out)
   assertExact(t, out.toArray(), ops.neuronBackward(fresh, g).gradInput.toArray(), 'dL/dI into out')
-  const err = t.throws(() => ops.neuronForward('lif', b, ops.neuronState('lif', B, N, { device }), { params: { dt: 1 }, surrogate: 'SigmoidGrad', reuse: first }))
+  const err = t.throws(() =>
+    ops.neuronForward('lif', b, ops.neuronState('lif', B, N, { device }), {
+      params: { dt: 1 },
+      surrogate: 'SigmoidGrad',
+      reuse: first,
+    }),
+  )
   t.is((err as any).param, 'options.reuse')
   const err2 = t.throws(() => ops.neuronBackward(fresh, g, { out: Tensor.zeros([T, B, N + 1], { device }) }))
   t.is(err2?.name, 'ShapeError')
   t.is((err2 as any).param, 'options.out')
 })
 
-eachDevice('uint8 spikes == float spikes (every model but diehlAndCook); spikeCount() == their sum; backward unchanged', (t, device) => {
-  const rng = new Rng(23)
-  const [T, B, N] = [7, 3, 45]
-  for (const model of ['lif', 'if', 'clif', 'lifstdp_ex', 'lifstdp_ih'] as const) {
-    const x = tensorOf('float32', rng.uniformArray(T * B * N, -0.5, 2.5), [T, B, N], device)
-    const bptt = model === 'lif' || model === 'if' || model === 'clif'
-    const opts = { params: { dt: 1 }, ...(bptt ? { surrogate: 'STCA' as const } : {}) }
-    const f = ops.neuronForward(model, x, ops.neuronState(model, B, N, { device }), opts)
-    const u = ops.neuronForward(model, x, ops.neuronState(model, B, N, { device }), { ...opts, spikeDtype: 'uint8' })
-    t.is(u.spikes.dtype, 'uint8')
-    const fv = f.spikes.toArray()
-    assertExact(t, u.spikes.toArray(), fv, `${model} spikes`)
-    let sum = 0
-    for (const v of fv) sum += v
-    t.is(u.spikeCount(), sum, `${model} spikeCount`)
-    if (bptt) {
-      const g = tensorOf('float32', rng.normalArray(T * B * N), [T, B, N], device)
-      assertExact(t, ops.neuronBackward(u, g).gradInput.toArray(), ops.neuronBackward(f, g).gradInput.toArray(), `${model} dL/dI`)
+eachDevice(
+  'uint8 spikes == float spikes (every model but diehlAndCook); spikeCount() == their sum; backward unchanged',
+  (t, device) => {
+    const rng = new Rng(23)
+    const [T, B, N] = [7, 3, 45]
+    for (const model of ['lif', 'if', 'clif', 'lifstdp_ex', 'lifstdp_ih'] as const) {
+      const x = tensorOf('float32', rng.uniformArray(T * B * N, -0.5, 2.5), [T, B, N], device)
+      const bptt = model === 'lif' || model === 'if' || model === 'clif'
+      const opts = { params: { dt: 1 }, ...(bptt ? { surrogate: 'STCA' as const } : {}) }
+      const f = ops.neuronForward(model, x, ops.neuronState(model, B, N, { device }), opts)
+      const u = ops.neuronForward(model, x, ops.neuronState(model, B, N, { device }), { ...opts, spikeDtype: 'uint8' })
+      t.is(u.spikes.dtype, 'uint8')
+      const fv = f.spikes.toArray()
+      assertExact(t, u.spikes.toArray(), fv, `${model} spikes`)
+      let sum = 0
+      for (const v of fv) sum += v
+      t.is(u.spikeCount(), sum, `${model} spikeCount`)
+      if (bptt) {
+        const g = tensorOf('float32', rng.normalArray(T * B * N), [T, B, N], device)
+        assertExact(
+          t,
+          ops.neuronBackward(u, g).gradInput.toArray(),
+          ops.neuronBackward(f, g).gradInput.toArray(),
+          `${model} dL/dI`,
+        )
+      }
     }
-  }
-  const x = tensorOf('float32', rng.uniformArray(T * B * N), [T, B, N], device)
-  const bad = (opts: object, param: string) => {
-    const e = t.throws(() => ops.neuronForward('lif', x, ops.neuronState('lif', B, N, { device }), opts as never))
-    t.is((e as any).param, param)
-  }
-  bad({ spikeDtype: 'int32' }, 'options.spikeDtype')
-  bad({ spikeDtype: 'float64' }, 'options.spikeDtype')
-  const noBits = ops.neuronForward('lif', x, ops.neuronState('lif', B, N, { device }), { bits: false })
-  t.is((t.throws(() => noBits.spikeCount()) as any).param, 'trace')
-  const e = t.throws(() => ops.neuronForward('diehlAndCook', x, ops.neuronState('diehlAndCook', B, N, { device }), { spikeDtype: 'uint8' }))
-  t.is((e as any).param, 'options.spikeDtype')
-})
+    const x = tensorOf('float32', rng.uniformArray(T * B * N), [T, B, N], device)
+    const bad = (opts: object, param: string) => {
+      const e = t.throws(() => ops.neuronForward('lif', x, ops.neuronState('lif', B, N, { device }), opts as never))
+      t.is((e as any).param, param)
+    }
+    bad({ spikeDtype: 'int32' }, 'options.spikeDtype')
+    bad({ spikeDtype: 'float64' }, 'options.spikeDtype')
+    const noBits = ops.neuronForward('lif', x, ops.neuronState('lif', B, N, { device }), { bits: false })
+    t.is((t.throws(() => noBits.spikeCount()) as any).param, 'trace')
+    const e = t.throws(() =>
+      ops.neuronForward('diehlAndCook', x, ops.neuronState('diehlAndCook', B, N, { device }), { spikeDtype: 'uint8' }),
+    )
+    t.is((e as any).param, 'options.spikeDtype')
+  },
+)
 
 test('saved state for backward: 1 bit per spike plus 1 bit (window surrogate) or one float (membrane)', (t) => {
   const [T, B, N] = [20, 64, 500]
@@ -394,11 +531,12 @@ test('saved state for backward: 1 bit per spike plus 1 bit (window surrogate) or
 function matmulNT(a: ArrayLike<number>, w: ArrayLike<number>, rows: number, inner: number, outN: number): Float64Array {
   // a [rows, inner] · w[outN, inner]^T, accumulated in double, rounded to float32.
   const out = new Float64Array(rows * outN)
-  for (let r = 0; r < rows; r++) for (let o = 0; o < outN; o++) {
-    let s = 0
-    for (let k = 0; k < inner; k++) s += a[r * inner + k] * w[o * inner + k]
-    out[r * outN + o] = Math.fround(s)
-  }
+  for (let r = 0; r < rows; r++)
+    for (let o = 0; o < outN; o++) {
+      let s = 0
+      for (let k = 0; k < inner; k++) s += a[r * inner + k] * w[o * inner + k]
+      out[r * outN + o] = Math.fround(s)
+    }
   return out
 }
 
@@ -413,7 +551,9 @@ function e2eStep0(t: ExecutionContext, file: string) {
   // O_0,t [T, B, in] from [B, T, in].
   const nin = sizes[0]
   let prev = new Float64Array(T * B * nin)
-  for (let b = 0; b < B; b++) for (let k = 0; k < T; k++) for (let i = 0; i < nin; i++) prev[(k * B + b) * nin + i] = spikesIn[(b * T + k) * nin + i]
+  for (let b = 0; b < B; b++)
+    for (let k = 0; k < T; k++)
+      for (let i = 0; i < nin; i++) prev[(k * B + b) * nin + i] = spikesIn[(b * T + k) * nin + i]
   const layerIn: Float64Array[] = []
   const traces: NeuronTrace[] = []
   for (let l = 0; l < W.length; l++) {
@@ -423,10 +563,15 @@ function e2eStep0(t: ExecutionContext, file: string) {
     delayed.set(prev.subarray(0, (T - 1) * B * nIn), B * nIn)
     layerIn.push(delayed)
     const I = matmulNT(delayed, W[l], T * B, nIn, nOut)
-    const trace = ops.neuronForward('lif', Tensor.from(Float32Array.from(I), { shape: [T, B, nOut] }), ops.neuronState('lif', B, nOut), {
-      params: { dt: g.network.dt, tau_m: g.network.neuron.tau_m, v_th: g.network.neuron.v_th },
-      surrogate: { kind: 'STCA', alpha },
-    })
+    const trace = ops.neuronForward(
+      'lif',
+      Tensor.from(Float32Array.from(I), { shape: [T, B, nOut] }),
+      ops.neuronState('lif', B, nOut),
+      {
+        params: { dt: g.network.dt, tau_m: g.network.neuron.tau_m, v_th: g.network.neuron.v_th },
+        surrogate: { kind: 'STCA', alpha },
+      },
+    )
     traces.push(trace)
     prev = Float64Array.from(trace.spikes.toArray())
   }
@@ -463,22 +608,31 @@ function e2eStep0(t: ExecutionContext, file: string) {
     // dL/dW = sum_t gI_t^T · O_{l-1, t-1}; dL/dO_{l-1, t-1} = gI_t · W.
     const gW = new Float64Array(nO * nI)
     const gPrev = new Float64Array(T * B * nI)
-    for (let r = 0; r < T * B; r++) for (let o = 0; o < nO; o++) {
-      const gv = gI[r * nO + o]
-      if (gv === 0) continue
-      for (let i = 0; i < nI; i++) {
-        gW[o * nI + i] += gv * layerIn[l][r * nI + i]
-        if (r >= B) gPrev[(r - B) * nI + i] += gv * W[l][o * nI + i]
+    for (let r = 0; r < T * B; r++)
+      for (let o = 0; o < nO; o++) {
+        const gv = gI[r * nO + o]
+        if (gv === 0) continue
+        for (let i = 0; i < nI; i++) {
+          gW[o * nI + i] += gv * layerIn[l][r * nI + i]
+          if (r >= B) gPrev[(r - B) * nI + i] += gv * W[l][o * nI + i]
+        }
       }
-    }
     const expected = step.grad_before_step[names[l]].data
-    assertClose(t, gW, expected, { rtol: g.tolerance.grad.rtol, atol: g.tolerance.grad.atol }, `${names[l]} gradient vs SPAIC`)
+    assertClose(
+      t,
+      gW,
+      expected,
+      { rtol: g.tolerance.grad.rtol, atol: g.tolerance.grad.atol },
+      `${names[l]} gradient vs SPAIC`,
+    )
     gO = gPrev.map(Math.fround)
   }
 }
 
-test('SPAIC parity: e2e 1-layer STCA step 0 (lif forward trace, BPTT weight gradient)', (t) => e2eStep0(t, 'e2e_stca_1layer_ce_counts_adam1e-3.json'))
-test('SPAIC parity: e2e 2-layer STCA step 0 (gradient through the spikes of the hidden layer)', (t) => e2eStep0(t, 'e2e_stca_2layer_ce_normalised_adam1e-3.json'))
+test('SPAIC parity: e2e 1-layer STCA step 0 (lif forward trace, BPTT weight gradient)', (t) =>
+  e2eStep0(t, 'e2e_stca_1layer_ce_counts_adam1e-3.json'))
+test('SPAIC parity: e2e 2-layer STCA step 0 (gradient through the spikes of the hidden layer)', (t) =>
+  e2eStep0(t, 'e2e_stca_2layer_ce_normalised_adam1e-3.json'))
 
 /** The next representable value after x (x != 0) towards +inf (dir 1) or -inf (dir -1), in dtype. */
 function nextAfter(x: number, dir: 1 | -1, dtype: 'float32' | 'float64'): number {
@@ -509,7 +663,12 @@ for (const dtype of ['float32', 'float64'] as const) {
         if (model === 'clif') {
           // With no input M = S = 0, so V = (M - S) - E = -E exactly.
           state.E.dispose()
-          state.E = tensorOf(dtype, v.map((x) => -x), [1, 3], device)
+          state.E = tensorOf(
+            dtype,
+            v.map((x) => -x),
+            [1, 3],
+            device,
+          )
           input = tensorOf(dtype, [0, 0, 0], [1, 1, 3], device)
         } else {
           input = tensorOf(dtype, v, [1, 1, 3], device) // V starts at 0: Vtemp = I exactly
@@ -537,10 +696,16 @@ for (const dtype of ['float32', 'float64'] as const) {
     for (const c of cases) {
       for (const save of ['mask', 'membrane'] as const) {
         // I - Vth = +edge, -edge, and just inside both (ReLUGrad: 0 and just above).
-        const xs = c.kind === 'ReLUGrad'
-          ? [0, 0, nextAfter(vth, 1, dtype) - vth, 0.25]
-          : [c.edge, -c.edge, nextAfter(vth + c.edge, -1, dtype) - vth, nextAfter(vth - c.edge, 1, dtype) - vth]
-        const input = tensorOf(dtype, xs.map((x) => vth + x), [1, 1, 4], device)
+        const xs =
+          c.kind === 'ReLUGrad'
+            ? [0, 0, nextAfter(vth, 1, dtype) - vth, 0.25]
+            : [c.edge, -c.edge, nextAfter(vth + c.edge, -1, dtype) - vth, nextAfter(vth - c.edge, 1, dtype) - vth]
+        const input = tensorOf(
+          dtype,
+          xs.map((x) => vth + x),
+          [1, 1, 4],
+          device,
+        )
         const state = ops.neuronState('lif', 1, 4, { dtype, device })
         const surrogate = { kind: c.kind, alpha: c.alpha }
         const trace = ops.neuronForward('lif', input, state, { params: { dt: 1, v_th: vth }, surrogate, save })
@@ -565,7 +730,11 @@ eachDevice('threshold ties: lifstdp_ex, lifstdp_ih and diehlAndCook spike only a
   const exTrace = ops.neuronForward('lifstdp_ex', exIn, ex)
   t.deepEqual(Array.from(exTrace.spikes.toArray()), [0, 1, 0], 'lifstdp_ex: Vtemp == Vth_theta, above it, below it')
   // lifstdp_ih: V = v_rest = -60, I = 20 -> Vtemp = -40 exactly, against v_th.
-  for (const [vth, want] of [[-40, 0], [below(-40), 1], [above(-40), 0]] as const) {
+  for (const [vth, want] of [
+    [-40, 0],
+    [below(-40), 1],
+    [above(-40), 0],
+  ] as const) {
     const ih = ops.neuronState('lifstdp_ih', 1, 1, { device })
     const ihIn = tensorOf('float32', [20], [1, 1, 1], device)
     const tr = ops.neuronForward('lifstdp_ih', ihIn, ih, { params: { v_th: vth } })
@@ -604,9 +773,17 @@ test('bad calls: typed errors that name the parameter', (t) => {
   const cases: Array<[() => unknown, string, string]> = [
     [() => ops.neuronForward('izh' as any, input, st()), 'InvalidArgumentError', 'model'],
     [() => ops.neuronForward('lif', Tensor.zeros([4, 6]), st()), 'ShapeError', 'input'],
-    [() => ops.neuronForward('lif', Tensor.zeros([4, 2, 3], { dtype: 'int32' }), st()), 'InvalidArgumentError', 'input'],
+    [
+      () => ops.neuronForward('lif', Tensor.zeros([4, 2, 3], { dtype: 'int32' }), st()),
+      'InvalidArgumentError',
+      'input',
+    ],
     [() => ops.neuronForward('lif', input, { V: Tensor.zeros([2, 4]) }), 'ShapeError', 'state.V'],
-    [() => ops.neuronForward('lif', input, { V: Tensor.zeros([2, 3], { dtype: 'float64' }) }), 'InvalidArgumentError', 'state.V'],
+    [
+      () => ops.neuronForward('lif', input, { V: Tensor.zeros([2, 3], { dtype: 'float64' }) }),
+      'InvalidArgumentError',
+      'state.V',
+    ],
     [() => ops.neuronForward('lif', input, {}), 'InvalidArgumentError', 'state.V'],
     [() => ops.neuronForward('clif', input, st()), 'InvalidArgumentError', 'state.V'],
     [() => ops.neuronForward('lif', input, st(), { params: { tau_m: NaN } }), 'InvalidArgumentError', 'params.tau_m'],
@@ -614,19 +791,55 @@ test('bad calls: typed errors that name the parameter', (t) => {
     [() => ops.neuronForward('lif', input, st(), { params: { dt: Infinity } }), 'InvalidArgumentError', 'params.dt'],
     [() => ops.neuronForward('lif', input, st(), { params: { v_th: NaN } }), 'InvalidArgumentError', 'params.v_th'],
     [() => ops.neuronForward('lif', input, st(), { params: { tau_p: 3 } }), 'InvalidArgumentError', 'params.tau_p'],
-    [() => ops.neuronForward('clif', input, ops.neuronState('clif', 2, 3), { params: { tau_p: 8, tau_q: 8 } }), 'InvalidArgumentError', 'params.tau_p'],
-    [() => ops.neuronForward('lif', input, st(), { surrogate: 'Nope' as any }), 'InvalidArgumentError', 'options.surrogate.kind'],
-    [() => ops.neuronForward('lif', input, st(), { surrogate: { kind: 'STCA', alpha: NaN } }), 'InvalidArgumentError', 'options.surrogate.alpha'],
-    [() => ops.neuronForward('lif', input, st(), { surrogate: { kind: 'STCA', alpha: Tensor.zeros([5]) } }), 'ShapeError', 'options.surrogate.alpha'],
-    [() => ops.neuronForward('lif', input, st(), { surrogate: 'AtanGrad', save: 'mask' }), 'InvalidArgumentError', 'options.save'],
+    [
+      () => ops.neuronForward('clif', input, ops.neuronState('clif', 2, 3), { params: { tau_p: 8, tau_q: 8 } }),
+      'InvalidArgumentError',
+      'params.tau_p',
+    ],
+    [
+      () => ops.neuronForward('lif', input, st(), { surrogate: 'Nope' as any }),
+      'InvalidArgumentError',
+      'options.surrogate.kind',
+    ],
+    [
+      () => ops.neuronForward('lif', input, st(), { surrogate: { kind: 'STCA', alpha: NaN } }),
+      'InvalidArgumentError',
+      'options.surrogate.alpha',
+    ],
+    [
+      () => ops.neuronForward('lif', input, st(), { surrogate: { kind: 'STCA', alpha: Tensor.zeros([5]) } }),
+      'ShapeError',
+      'options.surrogate.alpha',
+    ],
+    [
+      () => ops.neuronForward('lif', input, st(), { surrogate: 'AtanGrad', save: 'mask' }),
+      'InvalidArgumentError',
+      'options.save',
+    ],
     [() => ops.neuronForward('lif', input, st(), { save: 'membrane' }), 'InvalidArgumentError', 'options.surrogate'],
-    [() => ops.neuronForward('lifstdp_ih', input, ops.neuronState('lifstdp_ih', 2, 3), { surrogate: 'STCA' }), 'InvalidArgumentError', 'options.surrogate'],
-    [() => ops.neuronForward('lif', input, st(), { surrogate: 'STCA', bits: false }), 'InvalidArgumentError', 'options.bits'],
-    [() => ops.neuronForward('diehlAndCook', input, ops.neuronState('diehlAndCook', 2, 3), { params: { decay: 1.5 } }), 'InvalidArgumentError', 'params.decay'],
+    [
+      () => ops.neuronForward('lifstdp_ih', input, ops.neuronState('lifstdp_ih', 2, 3), { surrogate: 'STCA' }),
+      'InvalidArgumentError',
+      'options.surrogate',
+    ],
+    [
+      () => ops.neuronForward('lif', input, st(), { surrogate: 'STCA', bits: false }),
+      'InvalidArgumentError',
+      'options.bits',
+    ],
+    [
+      () => ops.neuronForward('diehlAndCook', input, ops.neuronState('diehlAndCook', 2, 3), { params: { decay: 1.5 } }),
+      'InvalidArgumentError',
+      'params.decay',
+    ],
     [() => ops.neuronState('lif', -1, 3), 'InvalidArgumentError', 'batch'],
     [() => ops.neuronStep('lif', input, st()), 'ShapeError', 'input'],
     [() => ops.neuronBackward(trace, Tensor.zeros([4, 2, 4])), 'ShapeError', 'gradSpikes'],
-    [() => ops.neuronBackward(trace, Tensor.zeros([4, 2, 3], { dtype: 'float64' })), 'InvalidArgumentError', 'gradSpikes'],
+    [
+      () => ops.neuronBackward(trace, Tensor.zeros([4, 2, 3], { dtype: 'float64' })),
+      'InvalidArgumentError',
+      'gradSpikes',
+    ],
     [() => ops.neuronBackward(trace, input, { gradV0: true }), 'InvalidArgumentError', 'options.gradV0'],
     [() => ops.neuronBackward(plain, input), 'InvalidArgumentError', 'trace'],
     [() => ops.neuronBackward({} as any, input), 'InvalidArgumentError', 'trace'],
@@ -657,15 +870,102 @@ test('native re-checks of the neuron binding', (t) => {
     t.is(err?.name, name, err?.message)
     t.is((err as any)?.param, param, err?.message)
   }
-  check(() => N.neuronForward(9, {}, { kind: -1 }, null, input.handle, spikes.handle, bits.handle, null, null, v.handle), 'InvalidArgumentError', 'model')
-  check(() => N.neuronForward(0, { decay: NaN }, { kind: -1 }, null, input.handle, spikes.handle, bits.handle, null, null, v.handle), 'InvalidArgumentError', 'params.decay')
-  check(() => N.neuronForward(0, {}, { kind: 12 }, null, input.handle, spikes.handle, bits.handle, null, null, v.handle), 'InvalidArgumentError', 'surrogate')
-  check(() => N.neuronForward(0, {}, { kind: -1 }, null, input.handle, spikes.handle, Tensor.zeros([2, 1], { dtype: 'int32' }).handle, null, null, v.handle), 'ShapeError', 'spikeBits')
-  check(() => N.neuronForward(0, {}, { kind: 2 }, null, input.handle, spikes.handle, bits.handle, null, bits.handle, v.handle), 'InvalidArgumentError', 'save')
-  check(() => N.neuronForward(0, {}, { kind: -1 }, null, input.handle, spikes.handle, bits.handle, null, null), 'InvalidArgumentError', 'state')
-  check(() => N.neuronBackward(0, {}, { kind: -1 }, null, input.handle, bits.handle, spikes.handle, null, null, spikes.handle, null), 'InvalidArgumentError', 'surrogate')
-  check(() => N.neuronBackward(3, {}, { kind: 0 }, null, input.handle, bits.handle, spikes.handle, null, null, spikes.handle, null), 'InvalidArgumentError', 'model')
-  check(() => N.neuronBackward(0, {}, { kind: 0 }, null, input.handle, bits.handle, null, null, null, spikes.handle, null), 'InvalidArgumentError', 'saved')
+  check(
+    () => N.neuronForward(9, {}, { kind: -1 }, null, input.handle, spikes.handle, bits.handle, null, null, v.handle),
+    'InvalidArgumentError',
+    'model',
+  )
+  check(
+    () =>
+      N.neuronForward(
+        0,
+        { decay: NaN },
+        { kind: -1 },
+        null,
+        input.handle,
+        spikes.handle,
+        bits.handle,
+        null,
+        null,
+        v.handle,
+      ),
+    'InvalidArgumentError',
+    'params.decay',
+  )
+  check(
+    () => N.neuronForward(0, {}, { kind: 12 }, null, input.handle, spikes.handle, bits.handle, null, null, v.handle),
+    'InvalidArgumentError',
+    'surrogate',
+  )
+  check(
+    () =>
+      N.neuronForward(
+        0,
+        {},
+        { kind: -1 },
+        null,
+        input.handle,
+        spikes.handle,
+        Tensor.zeros([2, 1], { dtype: 'int32' }).handle,
+        null,
+        null,
+        v.handle,
+      ),
+    'ShapeError',
+    'spikeBits',
+  )
+  check(
+    () =>
+      N.neuronForward(0, {}, { kind: 2 }, null, input.handle, spikes.handle, bits.handle, null, bits.handle, v.handle),
+    'InvalidArgumentError',
+    'save',
+  )
+  check(
+    () => N.neuronForward(0, {}, { kind: -1 }, null, input.handle, spikes.handle, bits.handle, null, null),
+    'InvalidArgumentError',
+    'state',
+  )
+  check(
+    () =>
+      N.neuronBackward(
+        0,
+        {},
+        { kind: -1 },
+        null,
+        input.handle,
+        bits.handle,
+        spikes.handle,
+        null,
+        null,
+        spikes.handle,
+        null,
+      ),
+    'InvalidArgumentError',
+    'surrogate',
+  )
+  check(
+    () =>
+      N.neuronBackward(
+        3,
+        {},
+        { kind: 0 },
+        null,
+        input.handle,
+        bits.handle,
+        spikes.handle,
+        null,
+        null,
+        spikes.handle,
+        null,
+      ),
+    'InvalidArgumentError',
+    'model',
+  )
+  check(
+    () => N.neuronBackward(0, {}, { kind: 0 }, null, input.handle, bits.handle, null, null, null, spikes.handle, null),
+    'InvalidArgumentError',
+    'saved',
+  )
 })
 
 // CUDA == CPU: the neuron-step parity table (bench/parity/neuron-step.mjs), which bench/gpu-check.mjs runs too.

@@ -27,35 +27,122 @@ interface Case {
   init?: Array<number | undefined>
 }
 
-const adam = (o: { lr?: number; b1?: number; b2?: number; eps?: number; wd?: number; amsgrad?: boolean; maximize?: boolean; decoupled?: boolean }) => (t: number): OptStepScalars => {
-  const lr = o.lr ?? 1e-2, b1 = o.b1 ?? 0.9, b2 = o.b2 ?? 0.999, wd = o.wd ?? 0
-  return {
-    beta1: b1, beta1C: 1 - b1, beta2: b2, beta2C: 1 - b2, eps: o.eps ?? 1e-8, weightDecay: wd, decay: 1 - lr * wd, amsgrad: o.amsgrad ?? false,
-    maximize: o.maximize ?? false, decoupled: o.decoupled ?? false, biasC2Sqrt: Math.sqrt(1 - b2 ** t), negStep: -(lr / (1 - b1 ** t)),
+const adam =
+  (o: {
+    lr?: number
+    b1?: number
+    b2?: number
+    eps?: number
+    wd?: number
+    amsgrad?: boolean
+    maximize?: boolean
+    decoupled?: boolean
+  }) =>
+  (t: number): OptStepScalars => {
+    const lr = o.lr ?? 1e-2,
+      b1 = o.b1 ?? 0.9,
+      b2 = o.b2 ?? 0.999,
+      wd = o.wd ?? 0
+    return {
+      beta1: b1,
+      beta1C: 1 - b1,
+      beta2: b2,
+      beta2C: 1 - b2,
+      eps: o.eps ?? 1e-8,
+      weightDecay: wd,
+      decay: 1 - lr * wd,
+      amsgrad: o.amsgrad ?? false,
+      maximize: o.maximize ?? false,
+      decoupled: o.decoupled ?? false,
+      biasC2Sqrt: Math.sqrt(1 - b2 ** t),
+      negStep: -(lr / (1 - b1 ** t)),
+    }
   }
-}
 
 const CASES: Case[] = [
   { name: 'SGD plain', algo: 'SGD', scalars: () => ({ lr: 0.1 }) },
-  { name: 'SGD momentum+dampening+wd', algo: 'SGD', scalars: (t) => ({ lr: 0.1, momentum: 0.9, dampeningC: 1 - 0.1, weightDecay: 0.01, initBuffer: t === 1 }) },
-  { name: 'SGD nesterov+maximize', algo: 'SGD', scalars: (t) => ({ lr: 0.05, momentum: 0.8, dampeningC: 1, nesterov: true, maximize: true, initBuffer: t === 1 }) },
+  {
+    name: 'SGD momentum+dampening+wd',
+    algo: 'SGD',
+    scalars: (t) => ({ lr: 0.1, momentum: 0.9, dampeningC: 1 - 0.1, weightDecay: 0.01, initBuffer: t === 1 }),
+  },
+  {
+    name: 'SGD nesterov+maximize',
+    algo: 'SGD',
+    scalars: (t) => ({ lr: 0.05, momentum: 0.8, dampeningC: 1, nesterov: true, maximize: true, initBuffer: t === 1 }),
+  },
   { name: 'Adam', algo: 'Adam', scalars: adam({}) },
   { name: 'Adam amsgrad+wd', algo: 'Adam', scalars: adam({ amsgrad: true, wd: 0.1, b1: 0.8, b2: 0.9 }) },
   { name: 'Adam maximize', algo: 'Adam', scalars: adam({ maximize: true, lr: 0.05 }) },
   { name: 'AdamW', algo: 'Adam', scalars: adam({ decoupled: true, wd: 0.01, lr: 1e-3 }) },
   { name: 'AdamW amsgrad', algo: 'Adam', scalars: adam({ decoupled: true, wd: 0.1, lr: 0.05, amsgrad: true }) },
-  { name: 'Adamax', algo: 'Adamax', scalars: (t) => ({ beta1: 0.9, beta1C: 0.1, beta2: 0.999, eps: 1e-8, negStep: -(2e-3 / (1 - 0.9 ** t)) }) },
-  { name: 'Adamax wd+maximize', algo: 'Adamax', scalars: (t) => ({ beta1: 0.8, beta1C: 1 - 0.8, beta2: 0.95, eps: 1e-6, weightDecay: 0.05, maximize: true, negStep: -(0.05 / (1 - 0.8 ** t)) }) },
-  { name: 'ASGD (mu = 1)', algo: 'ASGD', scalars: () => ({ decay: 1 - 1e-4 * Math.fround(0.01), negEta: -Math.fround(0.01), mu: 1 }) },
-  { name: 'ASGD averaging+wd', algo: 'ASGD', scalars: (t) => ({ decay: 1 - 0.01 * 0.05, negEta: -0.05, mu: Math.fround(1 / t), weightDecay: 0.1 }) },
+  {
+    name: 'Adamax',
+    algo: 'Adamax',
+    scalars: (t) => ({ beta1: 0.9, beta1C: 0.1, beta2: 0.999, eps: 1e-8, negStep: -(2e-3 / (1 - 0.9 ** t)) }),
+  },
+  {
+    name: 'Adamax wd+maximize',
+    algo: 'Adamax',
+    scalars: (t) => ({
+      beta1: 0.8,
+      beta1C: 1 - 0.8,
+      beta2: 0.95,
+      eps: 1e-6,
+      weightDecay: 0.05,
+      maximize: true,
+      negStep: -(0.05 / (1 - 0.8 ** t)),
+    }),
+  },
+  {
+    name: 'ASGD (mu = 1)',
+    algo: 'ASGD',
+    scalars: () => ({ decay: 1 - 1e-4 * Math.fround(0.01), negEta: -Math.fround(0.01), mu: 1 }),
+  },
+  {
+    name: 'ASGD averaging+wd',
+    algo: 'ASGD',
+    scalars: (t) => ({ decay: 1 - 0.01 * 0.05, negEta: -0.05, mu: Math.fround(1 / t), weightDecay: 0.1 }),
+  },
   { name: 'Adadelta', algo: 'Adadelta', scalars: () => ({ lr: 1, beta2: 0.9, beta2C: 1 - 0.9, eps: 1e-6 }) },
-  { name: 'Adadelta wd+maximize', algo: 'Adadelta', scalars: () => ({ lr: 0.1, beta2: 0.8, beta2C: 1 - 0.8, eps: 1e-6, weightDecay: 0.1, maximize: true }) },
-  { name: 'Adagrad', algo: 'Adagrad', scalars: (t) => ({ eps: 1e-10, negStep: -(0.1 / (1 + (t - 1) * 0.01)) }), init: [0.1] },
+  {
+    name: 'Adadelta wd+maximize',
+    algo: 'Adadelta',
+    scalars: () => ({ lr: 0.1, beta2: 0.8, beta2C: 1 - 0.8, eps: 1e-6, weightDecay: 0.1, maximize: true }),
+  },
+  {
+    name: 'Adagrad',
+    algo: 'Adagrad',
+    scalars: (t) => ({ eps: 1e-10, negStep: -(0.1 / (1 + (t - 1) * 0.01)) }),
+    init: [0.1],
+  },
   { name: 'Adagrad wd', algo: 'Adagrad', scalars: () => ({ eps: 1e-10, negStep: -0.01, weightDecay: 0.05 }) },
   { name: 'RMSprop', algo: 'RMSprop', scalars: () => ({ lr: 0.01, beta2: 0.99, beta2C: 1 - 0.99, eps: 1e-8 }) },
-  { name: 'RMSprop centered+momentum+wd', algo: 'RMSprop', scalars: () => ({ lr: 0.01, beta2: 0.9, beta2C: 1 - 0.9, eps: 1e-8, centered: true, momentum: 0.9, weightDecay: 0.01 }) },
-  { name: 'Rprop', algo: 'Rprop', scalars: () => ({ etaminus: 0.5, etaplus: 1.2, stepMin: 1e-6, stepMax: 50 }), init: [undefined, 0.01] },
-  { name: 'Rprop maximize, tight bounds', algo: 'Rprop', scalars: () => ({ etaminus: 0.3, etaplus: 1.5, stepMin: 0.005, stepMax: 0.02, maximize: true }), init: [undefined, 0.01] },
+  {
+    name: 'RMSprop centered+momentum+wd',
+    algo: 'RMSprop',
+    scalars: () => ({
+      lr: 0.01,
+      beta2: 0.9,
+      beta2C: 1 - 0.9,
+      eps: 1e-8,
+      centered: true,
+      momentum: 0.9,
+      weightDecay: 0.01,
+    }),
+  },
+  {
+    name: 'Rprop',
+    algo: 'Rprop',
+    scalars: () => ({ etaminus: 0.5, etaplus: 1.2, stepMin: 1e-6, stepMax: 50 }),
+    init: [undefined, 0.01],
+  },
+  {
+    name: 'Rprop maximize, tight bounds',
+    algo: 'Rprop',
+    scalars: () => ({ etaminus: 0.3, etaplus: 1.5, stepMin: 0.005, stepMax: 0.02, maximize: true }),
+    init: [undefined, 0.01],
+  },
 ]
 
 function cast(a: Float64Array, dtype: DT): Float64Array {
@@ -116,7 +203,11 @@ for (const dtype of ['float32', 'float64'] as const) {
 for (const dtype of ['float32', 'float64'] as const) {
   eachDevice(`sparseAdamStep with repeated rows (${dtype})`, (t, device) => {
     const rng = new Rng(5)
-    for (const [rows, rowLen, nnz] of [[6, 3, 4], [1001, 7, 300], [50, 1, 49]] as const) {
+    for (const [rows, rowLen, nnz] of [
+      [6, 3, 4],
+      [1001, 7, 300],
+      [50, 1, 49],
+    ] as const) {
       const n = rows * rowLen
       const p0 = cast(rng.uniformArray(n), dtype)
       const idx = Array.from({ length: nnz }, () => Math.floor(rng.next() * rows))
@@ -130,8 +221,17 @@ for (const dtype of ['float32', 'float64'] as const) {
       const V = Tensor.zeros([rows, rowLen], { dtype, device })
       const Pm = P.reshape([rows, rowLen])
       for (let step = 1; step <= 2; step++) {
-        const s: OptStepScalars = { beta1C: 0.1, beta2C: 0.001, eps: 1e-8, negStep: -(0.01 * Math.sqrt(1 - 0.999 ** step)) / (1 - 0.9 ** step), maximize: step === 2 }
-        const values = Tensor.from(dtype === 'float32' ? Float32Array.from(vals) : vals.slice(), { shape: [nnz, rowLen], device })
+        const s: OptStepScalars = {
+          beta1C: 0.1,
+          beta2C: 0.001,
+          eps: 1e-8,
+          negStep: -(0.01 * Math.sqrt(1 - 0.999 ** step)) / (1 - 0.9 ** step),
+          maximize: step === 2,
+        }
+        const values = Tensor.from(dtype === 'float32' ? Float32Array.from(vals) : vals.slice(), {
+          shape: [nnz, rowLen],
+          device,
+        })
         ops.sparseAdamStep(s, Pm, idx, values, M, V)
         refSparseAdam(s, dtype, refP, rowLen, idx, vals, refM, refV)
       }
@@ -177,19 +277,63 @@ test('BAD CALL optStep: algo, scalars, dtypes, shapes, missing state, disposed t
   const g = Tensor.zeros([5], { dtype: 'float64' })
   const s0 = Tensor.zeros([5], { dtype: 'float64' })
   const s1 = Tensor.zeros([5], { dtype: 'float64' })
-  t.is(t.throws(() => ops.optStep('Nope' as OptAlgoName, {}, p, g, []), { instanceOf: InvalidArgumentError })?.param, 'algo')
-  t.is(t.throws(() => ops.optStep('SGD', { lr: NaN }, p, g, []), { instanceOf: InvalidArgumentError })?.param, 'scalars.lr')
-  t.is(t.throws(() => ops.optStep('SGD', { lr: Infinity }, p, g, []), { instanceOf: InvalidArgumentError })?.param, 'scalars.lr')
-  t.is(t.throws(() => ops.optStep('SGD', { nesterov: 1 as unknown as boolean }, p, g, []), { instanceOf: InvalidArgumentError })?.param, 'scalars.nesterov')
-  t.is(t.throws(() => ops.optStep('SGD', { foo: 1 } as OptStepScalars, p, g, []), { instanceOf: InvalidArgumentError })?.param, 'scalars.foo')
-  t.is(t.throws(() => ops.optStep('SGD', {}, p, Tensor.zeros([5]), []), { instanceOf: InvalidArgumentError })?.param, 'grad')
-  t.is(t.throws(() => ops.optStep('SGD', {}, p, Tensor.zeros([6], { dtype: 'float64' }), []), { instanceOf: ShapeError })?.param, 'grad')
-  t.is(t.throws(() => ops.optStep('SGD', {}, Tensor.zeros([5], { dtype: 'int32' }), g, []), { instanceOf: InvalidArgumentError })?.param, 'param')
+  t.is(
+    t.throws(() => ops.optStep('Nope' as OptAlgoName, {}, p, g, []), { instanceOf: InvalidArgumentError })?.param,
+    'algo',
+  )
+  t.is(
+    t.throws(() => ops.optStep('SGD', { lr: NaN }, p, g, []), { instanceOf: InvalidArgumentError })?.param,
+    'scalars.lr',
+  )
+  t.is(
+    t.throws(() => ops.optStep('SGD', { lr: Infinity }, p, g, []), { instanceOf: InvalidArgumentError })?.param,
+    'scalars.lr',
+  )
+  t.is(
+    t.throws(() => ops.optStep('SGD', { nesterov: 1 as unknown as boolean }, p, g, []), {
+      instanceOf: InvalidArgumentError,
+    })?.param,
+    'scalars.nesterov',
+  )
+  t.is(
+    t.throws(() => ops.optStep('SGD', { foo: 1 } as OptStepScalars, p, g, []), { instanceOf: InvalidArgumentError })
+      ?.param,
+    'scalars.foo',
+  )
+  t.is(
+    t.throws(() => ops.optStep('SGD', {}, p, Tensor.zeros([5]), []), { instanceOf: InvalidArgumentError })?.param,
+    'grad',
+  )
+  t.is(
+    t.throws(() => ops.optStep('SGD', {}, p, Tensor.zeros([6], { dtype: 'float64' }), []), { instanceOf: ShapeError })
+      ?.param,
+    'grad',
+  )
+  t.is(
+    t.throws(() => ops.optStep('SGD', {}, Tensor.zeros([5], { dtype: 'int32' }), g, []), {
+      instanceOf: InvalidArgumentError,
+    })?.param,
+    'param',
+  )
   t.is(t.throws(() => ops.optStep('Adam', {}, p, g, [s0]), { instanceOf: InvalidArgumentError })?.param, 'state[1]')
-  t.is(t.throws(() => ops.optStep('SGD', { momentum: 0.9 }, p, g, []), { instanceOf: InvalidArgumentError })?.param, 'state[0]')
-  t.is(t.throws(() => ops.optStep('Adam', {}, p, g, [s0, Tensor.zeros([4], { dtype: 'float64' })]), { instanceOf: ShapeError })?.param, 'state[1]')
-  t.is(t.throws(() => ops.optStep('Adam', {}, p, g, [s0, Tensor.zeros([5])]), { instanceOf: InvalidArgumentError })?.param, 'state[1]')
-  t.is(t.throws(() => ops.optStep('Adam', {}, p, g, 'x' as never), { instanceOf: InvalidArgumentError })?.param, 'state')
+  t.is(
+    t.throws(() => ops.optStep('SGD', { momentum: 0.9 }, p, g, []), { instanceOf: InvalidArgumentError })?.param,
+    'state[0]',
+  )
+  t.is(
+    t.throws(() => ops.optStep('Adam', {}, p, g, [s0, Tensor.zeros([4], { dtype: 'float64' })]), {
+      instanceOf: ShapeError,
+    })?.param,
+    'state[1]',
+  )
+  t.is(
+    t.throws(() => ops.optStep('Adam', {}, p, g, [s0, Tensor.zeros([5])]), { instanceOf: InvalidArgumentError })?.param,
+    'state[1]',
+  )
+  t.is(
+    t.throws(() => ops.optStep('Adam', {}, p, g, 'x' as never), { instanceOf: InvalidArgumentError })?.param,
+    'state',
+  )
   const d = Tensor.zeros([5], { dtype: 'float64' })
   d.dispose()
   t.is(t.throws(() => ops.optStep('Adam', {}, p, g, [s0, d]), { instanceOf: StateError })?.param, 'state[1]')
@@ -203,12 +347,31 @@ test('BAD CALL sparseAdamStep: indices, values shape, dtype', (t) => {
   const m = Tensor.zeros([4, 3], { dtype: 'float64' })
   const v = Tensor.zeros([4, 3], { dtype: 'float64' })
   const vals = Tensor.zeros([2, 3], { dtype: 'float64' })
-  t.is(t.throws(() => ops.sparseAdamStep({}, p, [0, 4], vals, m, v), { instanceOf: InvalidArgumentError })?.param, 'indices[1]')
+  t.is(
+    t.throws(() => ops.sparseAdamStep({}, p, [0, 4], vals, m, v), { instanceOf: InvalidArgumentError })?.param,
+    'indices[1]',
+  )
   t.is(t.throws(() => ops.sparseAdamStep({}, p, [0], vals, m, v), { instanceOf: ShapeError })?.param, 'values')
-  t.is(t.throws(() => ops.sparseAdamStep({}, p, [0, 1], Tensor.zeros([2, 3]), m, v), { instanceOf: InvalidArgumentError })?.param, 'values')
-  t.is(t.throws(() => ops.sparseAdamStep({}, p, [0, 1], vals, Tensor.zeros([3, 3], { dtype: 'float64' }), v), { instanceOf: ShapeError })?.param, 'expAvg')
-  t.is(t.throws(() => ops.sparseAdamStep({}, Tensor.zeros([], { dtype: 'float64' }), [], vals, m, v), { instanceOf: ShapeError })?.param, 'param')
-  t.notThrows(() => ops.sparseAdamStep({ beta1C: 0.1, beta2C: 0.001, eps: 1e-8, negStep: -0.01 }, p, [3, 3], vals, m, v))
+  t.is(
+    t.throws(() => ops.sparseAdamStep({}, p, [0, 1], Tensor.zeros([2, 3]), m, v), { instanceOf: InvalidArgumentError })
+      ?.param,
+    'values',
+  )
+  t.is(
+    t.throws(() => ops.sparseAdamStep({}, p, [0, 1], vals, Tensor.zeros([3, 3], { dtype: 'float64' }), v), {
+      instanceOf: ShapeError,
+    })?.param,
+    'expAvg',
+  )
+  t.is(
+    t.throws(() => ops.sparseAdamStep({}, Tensor.zeros([], { dtype: 'float64' }), [], vals, m, v), {
+      instanceOf: ShapeError,
+    })?.param,
+    'param',
+  )
+  t.notThrows(() =>
+    ops.sparseAdamStep({ beta1C: 0.1, beta2C: 0.001, eps: 1e-8, negStep: -0.01 }, p, [3, 3], vals, m, v),
+  )
 })
 
 onCuda('optStep rejects tensors on different devices', (t, device) => {
@@ -222,16 +385,40 @@ test('BAD CALL the native layer re-checks its arguments (typed errors, no crash)
   const p = Tensor.zeros([5], { dtype: 'float64' })
   const g = Tensor.zeros([5], { dtype: 'float64' })
   const s0 = Tensor.zeros([5], { dtype: 'float64' })
-  t.is(t.throws(() => N.optStep(1, {}, p.handle, g.handle, s0.handle, null, null), { instanceOf: InvalidArgumentError })?.param, 's1')
-  t.is(t.throws(() => N.optStep(99, {}, p.handle, g.handle, null, null, null), { instanceOf: InvalidArgumentError })?.param, 'algo')
-  t.is(t.throws(() => N.optStep(0, { lr: 'x' }, p.handle, g.handle, null, null, null), { instanceOf: InvalidArgumentError })?.param, 'scalars')
-  t.is(t.throws(() => N.optStep(0, {}, p.handle, Tensor.zeros([4], { dtype: 'float64' }).handle, null, null, null), { instanceOf: ShapeError })?.param, 'grad')
+  t.is(
+    t.throws(() => N.optStep(1, {}, p.handle, g.handle, s0.handle, null, null), { instanceOf: InvalidArgumentError })
+      ?.param,
+    's1',
+  )
+  t.is(
+    t.throws(() => N.optStep(99, {}, p.handle, g.handle, null, null, null), { instanceOf: InvalidArgumentError })
+      ?.param,
+    'algo',
+  )
+  t.is(
+    t.throws(() => N.optStep(0, { lr: 'x' }, p.handle, g.handle, null, null, null), {
+      instanceOf: InvalidArgumentError,
+    })?.param,
+    'scalars',
+  )
+  t.is(
+    t.throws(() => N.optStep(0, {}, p.handle, Tensor.zeros([4], { dtype: 'float64' }).handle, null, null, null), {
+      instanceOf: ShapeError,
+    })?.param,
+    'grad',
+  )
   const rows = Tensor.from(Int32Array.of(7))
   const order = Tensor.from(Int32Array.of(0))
   const offsets = Tensor.from(Int32Array.of(0, 1))
   const P = Tensor.zeros([5, 1], { dtype: 'float64' })
   const vals = Tensor.zeros([1, 1], { dtype: 'float64' })
-  t.is(t.throws(() => N.sparseAdamStep({}, P.handle, vals.handle, rows.handle, order.handle, offsets.handle, s0.handle, g.handle), { instanceOf: InvalidArgumentError })?.param, 'rows')
+  t.is(
+    t.throws(
+      () => N.sparseAdamStep({}, P.handle, vals.handle, rows.handle, order.handle, offsets.handle, s0.handle, g.handle),
+      { instanceOf: InvalidArgumentError },
+    )?.param,
+    'rows',
+  )
 })
 
 // CUDA == CPU: the opt-step parity table (bench/parity/opt-step.mjs), which bench/gpu-check.mjs runs too.

@@ -47,19 +47,40 @@ function weights(rng: Rng, shape: number[]): Tensor {
 function onlineSteps(options: Record<string, unknown>): number[][] {
   const N = native() as unknown as Native
   const rng = new Rng(3)
-  const B = 2, nPre = 11, nPost = 5
+  const B = 2,
+    nPre = 11,
+    nPost = 5
   const w = weights(rng, [nPost, nPre])
-  const xPre = Tensor.zeros([B, nPre]), xPost = Tensor.zeros([B, nPost]), dw = Tensor.zeros([nPost, nPre])
+  const xPre = Tensor.zeros([B, nPre]),
+    xPost = Tensor.zeros([B, nPost]),
+    dw = Tensor.zeros([nPost, nPre])
   for (let k = 0; k < 3; k++) {
-    N.stdpOnlineStep(spikes(rng, [B, nPre], 0.4).handle, spikes(rng, [B, nPost], 0.4).handle, xPre.handle, xPost.handle, w.handle, dw.handle, options)
+    N.stdpOnlineStep(
+      spikes(rng, [B, nPre], 0.4).handle,
+      spikes(rng, [B, nPost], 0.4).handle,
+      xPre.handle,
+      xPost.handle,
+      w.handle,
+      dw.handle,
+      options,
+    )
   }
   return [w, xPre, xPost, dw].map((x) => Array.from(x.toArray()))
 }
 
 test('online STDP binding: an option left out takes the table default', (t) => {
   const defaults = {
-    trace: 'nearest', preDecay: 1, postDecay: 1, Apost: 0.01, Apre: 1e-4, immediate: false, wNorm: null, zeroRowsNan: false,
-    lo: null, hi: null, path: 'auto',
+    trace: 'nearest',
+    preDecay: 1,
+    postDecay: 1,
+    Apost: 0.01,
+    Apre: 1e-4,
+    immediate: false,
+    wNorm: null,
+    zeroRowsNan: false,
+    lo: null,
+    hi: null,
+    path: 'auto',
   }
   t.deepEqual(onlineSteps({}), onlineSteps(defaults))
   t.deepEqual(onlineSteps({ Apost: 0.5, wNorm: 3, lo: 0 }), onlineSteps({ ...defaults, Apost: 0.5, wNorm: 3, lo: 0 }))
@@ -68,10 +89,26 @@ test('online STDP binding: an option left out takes the table default', (t) => {
 
 test('online STDP binding: each check names the JS option', (t) => {
   const N = native() as unknown as Native
-  const w = Tensor.zeros([3, 7]), sPre = Tensor.zeros([2, 7]), sPost = Tensor.zeros([2, 3])
+  const w = Tensor.zeros([3, 7]),
+    sPre = Tensor.zeros([2, 7]),
+    sPost = Tensor.zeros([2, 3])
   const step = (o: Record<string, unknown>) => () =>
-    N.stdpOnlineStep(sPre.handle, sPost.handle, Tensor.zeros([2, 7]).handle, Tensor.zeros([2, 3]).handle, w.handle, Tensor.zeros([3, 7]).handle, o)
-  bad(t, step({ preDecay: Number.NaN }), 'InvalidArgumentError', 'options.preDecay', /finite number for options\.preDecay/)
+    N.stdpOnlineStep(
+      sPre.handle,
+      sPost.handle,
+      Tensor.zeros([2, 7]).handle,
+      Tensor.zeros([2, 3]).handle,
+      w.handle,
+      Tensor.zeros([3, 7]).handle,
+      o,
+    )
+  bad(
+    t,
+    step({ preDecay: Number.NaN }),
+    'InvalidArgumentError',
+    'options.preDecay',
+    /finite number for options\.preDecay/,
+  )
   bad(t, step({ Apre: Number.POSITIVE_INFINITY }), 'InvalidArgumentError', 'options.Apre', /finite number/)
   bad(t, step({ postDecay: 'x' }), 'InvalidArgumentError', 'options.postDecay', /Expected a number/)
   bad(t, step({ wNorm: Number.NaN }), 'InvalidArgumentError', 'options.wNorm', /finite number/)
@@ -80,9 +117,21 @@ test('online STDP binding: each check names the JS option', (t) => {
   bad(t, step({ lo: Number.NaN }), 'InvalidArgumentError', 'options.lo', /number or null/)
   bad(t, step({ hi: 'x' }), 'InvalidArgumentError', 'options.hi', /number or null/)
   bad(t, step({ lo: 1, hi: 0 }), 'InvalidArgumentError', 'options.lo', /lo <= hi/)
-  bad(t, step({ trace: 'meta' }), 'InvalidArgumentError', 'options.trace', /'nearest' or 'full' for options\.trace but received 'meta'/)
+  bad(
+    t,
+    step({ trace: 'meta' }),
+    'InvalidArgumentError',
+    'options.trace',
+    /'nearest' or 'full' for options\.trace but received 'meta'/,
+  )
   bad(t, step({ trace: 1 }), 'InvalidArgumentError', 'options.trace', /'nearest' or 'full'/)
-  bad(t, step({ path: 'gpu' }), 'InvalidArgumentError', 'options.path', /'auto', 'dense' or 'event' for options\.path but received 'gpu'/)
+  bad(
+    t,
+    step({ path: 'gpu' }),
+    'InvalidArgumentError',
+    'options.path',
+    /'auto', 'dense' or 'event' for options\.path but received 'gpu'/,
+  )
 })
 
 function stdpSpec() {
@@ -90,7 +139,9 @@ function stdpSpec() {
   const net = new Network({ name: 'tables', dt: 1 })
   const input = net.add(new Encoder({ num: 9, coding: 'spike_train', name: 'input' }))
   const layer = net.add(new NeuronGroup({ num: 4, model: 'lif', tau_m: 4, v_th: 0.5, name: 'layer' }))
-  const conn = net.add(new Connection(input, layer, { weight: Float32Array.from({ length: 36 }, () => rng.next()), name: 'conn' }))
+  const conn = net.add(
+    new Connection(input, layer, { weight: Float32Array.from({ length: 36 }, () => rng.next()), name: 'conn' }),
+  )
   const l = new Learner({ algorithm: 'nearest_online_stdp', trainable: conn, w_norm: 2 })
   return { spec: compileNetwork(net), l }
 }
@@ -117,9 +168,24 @@ test('neuron parameters: the binding and the neuron ops check the diehlAndCook i
   const N = native() as unknown as Native
   const input = Tensor.zeros([2, 1, 5])
   const sp = Tensor.zeros([2, 1, 5], { dtype: 'int32' })
-  const state = [Tensor.zeros([1, 5], { dtype: 'int32' }), Tensor.zeros([1, 5], { dtype: 'int32' }), Tensor.zeros([5], { dtype: 'int32' })]
+  const state = [
+    Tensor.zeros([1, 5], { dtype: 'int32' }),
+    Tensor.zeros([1, 5], { dtype: 'int32' }),
+    Tensor.zeros([5], { dtype: 'int32' }),
+  ]
   const fwd = (params: Record<string, unknown>) => () =>
-    N.neuronForward(3, params, { kind: -1 }, null, input.handle, sp.handle, null, null, null, ...state.map((s) => s.handle))
+    N.neuronForward(
+      3,
+      params,
+      { kind: -1 },
+      null,
+      input.handle,
+      sp.handle,
+      null,
+      null,
+      null,
+      ...state.map((s) => s.handle),
+    )
   t.notThrows(fwd({ max_threshold: 5000, lbound: -7 }))
   bad(t, fwd({ max_threshold: 1.5 }), 'InvalidArgumentError', 'params.max_threshold', /int32 for params\.max_threshold/)
   bad(t, fwd({ lbound: 2 ** 31 }), 'InvalidArgumentError', 'params.lbound', /int32/)

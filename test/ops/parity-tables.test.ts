@@ -9,7 +9,16 @@ import { fileURLToPath } from 'node:url'
 
 import test from 'ava'
 
-import { compare, firstMismatch, missingCases, Rand, runRow, tableOf, TABLES, ulpDistance } from '../../bench/parity/index.mjs'
+import {
+  compare,
+  firstMismatch,
+  missingCases,
+  Rand,
+  runRow,
+  tableOf,
+  TABLES,
+  ulpDistance,
+} from '../../bench/parity/index.mjs'
 import * as lib from '../../lib/index.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -66,9 +75,13 @@ test('compare: exact, rtol/atol, ulp and per-output tolerances; NaN matches NaN;
   t.false(compare(Float32Array.of(Math.fround(next + 2 ** -23)), Float32Array.of(1), { ulp: 1 }).ok)
   t.is(firstMismatch(Float64Array.of(1, 1 + 2 ** -52, 1 + 2 ** -50), Float64Array.of(1, 1, 1), { ulp: 1 }), 2)
   const tol = { x: 0, y: { rtol: 0.1, atol: 0 } }
-  t.true(compare({ x: Int32Array.of(3), y: Float32Array.of(1.05) }, { x: Int32Array.of(3), y: Float32Array.of(1) }, tol).ok)
+  t.true(
+    compare({ x: Int32Array.of(3), y: Float32Array.of(1.05) }, { x: Int32Array.of(3), y: Float32Array.of(1) }, tol).ok,
+  )
   t.false(compare({ x: Int32Array.of(3) }, { x: Int32Array.of(3), y: Float32Array.of(1) }, tol).ok)
-  t.throws(() => compare({ z: Float32Array.of(1) }, { z: Float32Array.of(1) }, tol), { message: /no tolerance for output 'z'/ })
+  t.throws(() => compare({ z: Float32Array.of(1) }, { z: Float32Array.of(1) }, tol), {
+    message: /no tolerance for output 'z'/,
+  })
 })
 
 test('runRow: both sides of a row from one draw of its inputs, compared within its tolerance', async (t) => {

@@ -17,20 +17,40 @@ for (const dtype of ['float32', 'float64', 'int32'] as DType[]) {
       for (const shape of SHAPES) {
         const n = shape.reduce((x, y) => x * y, 1)
         const raw = rng.uniformArray(n, -3, 3)
-        const data = dtype === 'float32' ? Float32Array.from(raw) : dtype === 'float64' ? Float64Array.from(raw) : Int32Array.from(raw, (x) => Math.round(x * 10))
+        const data =
+          dtype === 'float32'
+            ? Float32Array.from(raw)
+            : dtype === 'float64'
+              ? Float64Array.from(raw)
+              : Int32Array.from(raw, (x) => Math.round(x * 10))
         const A = Tensor.from(data, { shape, device })
         const tol = dtype === 'float32' ? { rtol: 1e-6, atol: 1e-5 } : { rtol: 1e-10, atol: 1e-9 }
         const all = ops.reduce(op, A)
         t.deepEqual([...all.shape], [])
         const expAll = refReduce(op, data, 1, n, 1)
-        assertClose(t, all.toArray(), dtype === 'float32' ? Float32Array.from(expAll) : expAll, tol, `${op} all ${shape}`)
+        assertClose(
+          t,
+          all.toArray(),
+          dtype === 'float32' ? Float32Array.from(expAll) : expAll,
+          tol,
+          `${op} all ${shape}`,
+        )
         for (let axis = 0; axis < shape.length; axis++) {
           const outer = shape.slice(0, axis).reduce((x, y) => x * y, 1)
           const inner = shape.slice(axis + 1).reduce((x, y) => x * y, 1)
           const r = ops.reduce(op, A, axis)
-          t.deepEqual([...r.shape], shape.filter((_, i) => i !== axis))
+          t.deepEqual(
+            [...r.shape],
+            shape.filter((_, i) => i !== axis),
+          )
           const exp = refReduce(op, data, outer, shape[axis], inner)
-          assertClose(t, r.toArray(), dtype === 'float32' ? Float32Array.from(exp) : exp, tol, `${op} axis ${axis} of ${shape}`)
+          assertClose(
+            t,
+            r.toArray(),
+            dtype === 'float32' ? Float32Array.from(exp) : exp,
+            tol,
+            `${op} axis ${axis} of ${shape}`,
+          )
           r.dispose()
         }
         A.dispose()

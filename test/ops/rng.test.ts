@@ -27,14 +27,23 @@ const hex = (ws: number[]) => ws.map((w) => (w >>> 0).toString(16).padStart(8, '
 
 test('reference Philox4x32-10 matches the Random123 known-answer vectors', (t) => {
   t.is(hex(philox4x32_10([0, 0, 0, 0], [0, 0])), '6627e8d5 e169c58d bc57ac4c 9b00dbd8')
-  t.is(hex(philox4x32_10([0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff])), '408f276d 41c83b0e a20bc7c6 6d5451fd')
-  t.is(hex(philox4x32_10([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0])), 'd16cfe09 94fdcceb 5001e420 24126ea1')
+  t.is(
+    hex(philox4x32_10([0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff])),
+    '408f276d 41c83b0e a20bc7c6 6d5451fd',
+  )
+  t.is(
+    hex(philox4x32_10([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0])),
+    'd16cfe09 94fdcceb 5001e420 24126ea1',
+  )
 })
 
 eachDevice('native stream starts with the known-answer block (seed 0, counter 0)', (t, device) => {
   // randomBits(31) exposes the top 31 bits of each word: the KAT words shifted right by one.
   const b = new Generator(0).randomBits([4], 31, { device })
-  t.deepEqual(Array.from(b.toArray()), [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8].map((w) => w >>> 1))
+  t.deepEqual(
+    Array.from(b.toArray()),
+    [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8].map((w) => w >>> 1),
+  )
 })
 
 // Seeds that exercise both key words; offsets that start mid-block; sizes that end mid-block.
@@ -70,7 +79,13 @@ eachDevice('normal == reference (float32 rounding of exact Box-Muller)', (t, dev
       const z = g.normal([n], { device, mean: 0.5, std: 2 })
       t.is(g.offset, offset + 2 * n)
       // The native log/cos are IEEE-exact polynomials; Math.log/cos may differ by an ulp before rounding.
-      assertClose(t, z.toArray(), refNormal(seed, offset, n, 0.5, 2), { rtol: 3e-7, atol: 1e-6 }, `normal seed=${seed} offset=${offset}`)
+      assertClose(
+        t,
+        z.toArray(),
+        refNormal(seed, offset, n, 0.5, 2),
+        { rtol: 3e-7, atol: 1e-6 },
+        `normal seed=${seed} offset=${offset}`,
+      )
     }
   }
 })
@@ -93,7 +108,11 @@ eachDevice('the result does not depend on how the draw is split', (t, device) =>
 eachDevice('poisson and bernoulli frames == reference at every density', async (t, device) => {
   const rng = new Rng(21)
   for (const density of DENSITIES) {
-    for (const [B, N] of [[1, 1], [3, 37], [2, 785]]) {
+    for (const [B, N] of [
+      [1, 1],
+      [3, 37],
+      [2, 785],
+    ]) {
       const xv = Float32Array.from(rng.uniformArray(B * N, 0, 2 * density))
       const x = Tensor.from(xv, { shape: [B, N], device })
       for (const dtype of ['float32', 'uint8'] as const) {
@@ -226,42 +245,45 @@ test('statistics: Poisson rate matches x·dt within a binomial tolerance; Bernou
   }
 })
 
-eachDevice('one frame: p >= 1/8 fires iff u <= p (SPAIC), sparser p iff (w + 1)/2^32 > 1 - p (first gap 0); p = 0 never, p >= 1 always; out= writes in place', (t, device) => {
-  // A one-frame draw reads word offset + e. Dense elements compare u = top24(w)/2^24 with p; sparse ones
-  // fire iff their first gap is 0, i.e. log(u') > log(1 - p) with u' = (w + 1)/2^32.
-  const n = 4099
-  // the top 31 bits of each word: u is exact; u' misses the low bit (2^-32, inside the margin below)
-  const bits31 = new Generator(77, 5).randomBits([n], 31, { device }).toArray()
-  const p = Float32Array.from({ length: n }, (_, i) => ((i * 7919) % 1000) / 1000)
-  const fire = new Generator(77, 5).poisson(Tensor.from(p, { device }), { dtype: 'uint8' }).toArray()
-  const bern = new Generator(77, 5).bernoulli(Tensor.from(p, { device }), { dtype: 'uint8' }).toArray()
-  let checked = 0
-  let dense = 0
-  for (let i = 0; i < n; i++) {
-    if (p[i] === 0) t.is(fire[i], 0, `p = 0 fired at ${i}`)
-    else if (p[i] >= FRAME_DRAW_FROM) {
-      const u = (bits31[i] >>> 7) * 2 ** -24
-      t.is(fire[i], u <= p[i] ? 1 : 0, `element ${i}: u ${u} p ${p[i]}`)
-      checked++
-      dense++
-    } else {
-      const u = (bits31[i] * 2 + 1) * 2 ** -32
-      if (Math.abs(u - (1 - p[i])) > 1e-9) {
-        t.is(fire[i], u > 1 - p[i] ? 1 : 0, `element ${i}: u' ${u} p ${p[i]}`)
+eachDevice(
+  'one frame: p >= 1/8 fires iff u <= p (SPAIC), sparser p iff (w + 1)/2^32 > 1 - p (first gap 0); p = 0 never, p >= 1 always; out= writes in place',
+  (t, device) => {
+    // A one-frame draw reads word offset + e. Dense elements compare u = top24(w)/2^24 with p; sparse ones
+    // fire iff their first gap is 0, i.e. log(u') > log(1 - p) with u' = (w + 1)/2^32.
+    const n = 4099
+    // the top 31 bits of each word: u is exact; u' misses the low bit (2^-32, inside the margin below)
+    const bits31 = new Generator(77, 5).randomBits([n], 31, { device }).toArray()
+    const p = Float32Array.from({ length: n }, (_, i) => ((i * 7919) % 1000) / 1000)
+    const fire = new Generator(77, 5).poisson(Tensor.from(p, { device }), { dtype: 'uint8' }).toArray()
+    const bern = new Generator(77, 5).bernoulli(Tensor.from(p, { device }), { dtype: 'uint8' }).toArray()
+    let checked = 0
+    let dense = 0
+    for (let i = 0; i < n; i++) {
+      if (p[i] === 0) t.is(fire[i], 0, `p = 0 fired at ${i}`)
+      else if (p[i] >= FRAME_DRAW_FROM) {
+        const u = (bits31[i] >>> 7) * 2 ** -24
+        t.is(fire[i], u <= p[i] ? 1 : 0, `element ${i}: u ${u} p ${p[i]}`)
         checked++
+        dense++
+      } else {
+        const u = (bits31[i] * 2 + 1) * 2 ** -32
+        if (Math.abs(u - (1 - p[i])) > 1e-9) {
+          t.is(fire[i], u > 1 - p[i] ? 1 : 0, `element ${i}: u' ${u} p ${p[i]}`)
+          checked++
+        }
       }
+      t.is(bern[i], fire[i], `bernoulli and poisson read the same word (${i})`)
     }
-    t.is(bern[i], fire[i], `bernoulli and poisson read the same word (${i})`)
-  }
-  t.true(dense > n / 2 && dense < n)
-  t.true(checked > n * 0.9)
-  const x = Tensor.from(Float32Array.from([1, 2, 0.5]), { shape: [3], device })
-  const out = Tensor.zeros([4, 3], { dtype: 'uint8', device })
-  const r = new Generator(1).poisson(x, { steps: 4, dtype: 'uint8', out })
-  t.is(r, out)
-  const v = out.toArray()
-  for (let k = 0; k < 4; k++) t.true(v[k * 3] === 1 && v[k * 3 + 1] === 1)
-})
+    t.true(dense > n / 2 && dense < n)
+    t.true(checked > n * 0.9)
+    const x = Tensor.from(Float32Array.from([1, 2, 0.5]), { shape: [3], device })
+    const out = Tensor.zeros([4, 3], { dtype: 'uint8', device })
+    const r = new Generator(1).poisson(x, { steps: 4, dtype: 'uint8', out })
+    t.is(r, out)
+    const v = out.toArray()
+    for (let k = 0; k < 4; k++) t.true(v[k * 3] === 1 && v[k * 3 + 1] === 1)
+  },
+)
 
 /** The float32 just below x (x > 0). */
 function f32Below(x: number): number {
@@ -287,14 +309,33 @@ eachDevice('ties: p == the draw u fires (u <= p), the float32 below does not; p 
     return poisson
   }
   // p == u (exactly representable: u has 24 bits) fires; one float32 below does not.
-  t.deepEqual(run(u.map((v, i) => (dense[i] ? v : 0))), dense.map((d) => (d ? 1 : 0)), 'p == u fires')
-  t.deepEqual(run(u.map((v, i) => (dense[i] ? f32Below(v) : 0))), dense.map(() => 0), 'p just below u does not fire')
+  t.deepEqual(
+    run(u.map((v, i) => (dense[i] ? v : 0))),
+    dense.map((d) => (d ? 1 : 0)),
+    'p == u fires',
+  )
+  t.deepEqual(
+    run(u.map((v, i) => (dense[i] ? f32Below(v) : 0))),
+    dense.map(() => 0),
+    'p just below u does not fire',
+  )
   // p = 1/8 exactly draws per frame (u <= p fires for u < 1/8); just below, the gap draw fires only if u' > 1 - p.
   const at = u.map((_, i) => (dense[i] ? 0 : FRAME_DRAW_FROM))
-  t.deepEqual(run(at), dense.map((d) => (d ? 0 : 1)), 'p = 1/8: per-frame draw, u <= 1/8 fires')
+  t.deepEqual(
+    run(at),
+    dense.map((d) => (d ? 0 : 1)),
+    'p = 1/8: per-frame draw, u <= 1/8 fires',
+  )
   const below = u.map((_, i) => (dense[i] ? 0 : f32Below(FRAME_DRAW_FROM)))
-  t.true(u.every((v, i) => dense[i] || v < 0.5), "the sparse elements' u' is far below 1 - p")
-  t.deepEqual(run(below), dense.map(() => 0), 'p just below 1/8: the gap draw')
+  t.true(
+    u.every((v, i) => dense[i] || v < 0.5),
+    "the sparse elements' u' is far below 1 - p",
+  )
+  t.deepEqual(
+    run(below),
+    dense.map(() => 0),
+    'p just below 1/8: the gap draw',
+  )
   assertExact(t, run(at), refPoisson(seed, offset, at, 1, 1, 1), 'reference agrees at p = 1/8')
   const exact = u.map((v, i) => (dense[i] ? v : 0))
   assertExact(t, run(exact), refPoisson(seed, offset, exact, 1, 1, 1), 'reference agrees at p == u')
@@ -342,7 +383,11 @@ test('BAD CALLS: seeds, offsets, shapes, dtypes, options, disposed tensors', (t)
   bad(() => g.poisson(x, { steps: 1.5 }), InvalidArgumentError, 'options.steps')
   bad(() => g.poisson(x, { dtype: 'int32' as never }), InvalidArgumentError, 'options.dtype')
   bad(() => g.poisson(x, { steps: 2, out: Tensor.zeros([2, 3]) }), ShapeError, 'options.out')
-  bad(() => g.poisson(x, { steps: 2, out: Tensor.zeros([2, 2], { dtype: 'uint8' }) }), InvalidArgumentError, 'options.out')
+  bad(
+    () => g.poisson(x, { steps: 2, out: Tensor.zeros([2, 2], { dtype: 'uint8' }) }),
+    InvalidArgumentError,
+    'options.out',
+  )
   bad(() => g.bernoulli(x, { maxProb: 1.5 }), InvalidArgumentError, 'options.maxProb')
   bad(() => g.bernoulli(x, { maxProb: Number.NaN }), InvalidArgumentError, 'options.maxProb')
   const before = g.offset

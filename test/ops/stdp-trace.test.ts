@@ -29,17 +29,30 @@ type FDType = 'float32' | 'float64'
 const DTYPES: FDType[] = ['float32', 'float64']
 
 function T(data: ArrayLike<number>, shape: number[], dtype: FDType | 'int32', device: Device): Tensor {
-  const a = dtype === 'float32' ? Float32Array.from(data) : dtype === 'float64' ? Float64Array.from(data) : Int32Array.from(data)
+  const a =
+    dtype === 'float32'
+      ? Float32Array.from(data)
+      : dtype === 'float64'
+        ? Float64Array.from(data)
+        : Int32Array.from(data)
   return Tensor.from(a, { shape, device })
 }
 
 /** Values as the tensor's dtype stores them (so the reference starts from the same numbers). */
-const stored = (data: ArrayLike<number>, dtype: FDType) => (dtype === 'float32' ? Float64Array.from(Float32Array.from(data)) : Float64Array.from(data))
+const stored = (data: ArrayLike<number>, dtype: FDType) =>
+  dtype === 'float32' ? Float64Array.from(Float32Array.from(data)) : Float64Array.from(data)
 
 /** Looser for float32: sums of B products and multi-term updates. */
 const tolFor = (dtype: FDType): Tol => (dtype === 'float32' ? { rtol: 2e-5, atol: 2e-6 } : { rtol: 1e-11, atol: 1e-13 })
 
-function close(t: ExecutionContext, x: Tensor, expect: ArrayLike<number>, dtype: FDType, what: string, tol = tolFor(dtype)) {
+function close(
+  t: ExecutionContext,
+  x: Tensor,
+  expect: ArrayLike<number>,
+  dtype: FDType,
+  what: string,
+  tol = tolFor(dtype),
+) {
   assertClose(t, x.toArray(), expect, tol, what)
 }
 
@@ -70,7 +83,14 @@ for (const dtype of DTYPES) {
         for (let i = 0; i < k; i++) ops.traceUpdate(kind, a, zero, { decay: 0.9512, amp: 2 })
         ops.traceDecay(b, { decay: 0.9512, steps: k })
         // float32: k roundings against one; float64 to ~k ulps.
-        close(t, b, a.toArray(), dtype, `${kind} k=${k}`, dtype === 'float32' ? { rtol: 4e-6 * (k + 1), atol: 1e-7 } : { rtol: 1e-14 * (k + 1), atol: 1e-15 })
+        close(
+          t,
+          b,
+          a.toArray(),
+          dtype,
+          `${kind} k=${k}`,
+          dtype === 'float32' ? { rtol: 4e-6 * (k + 1), atol: 1e-7 } : { rtol: 1e-14 * (k + 1), atol: 1e-15 },
+        )
       }
     }
   })
@@ -127,7 +147,13 @@ for (const dtype of DTYPES) {
         xPost: T(v.xPost, [c.B, c.nPost], dtype, device),
         sPre: T(v.sPre, [c.B, c.nPre], dtype, device),
       }
-      const expect = refWeightChange({ batch: c.B, nPost: c.nPost, nPre: c.nPre, aPost: 0.01, aPre: -1e-4 }, v.sPost, v.xPre, v.xPost, v.sPre)
+      const expect = refWeightChange(
+        { batch: c.B, nPost: c.nPost, nPre: c.nPre, aPost: 0.01, aPre: -1e-4 },
+        v.sPost,
+        v.xPre,
+        v.xPost,
+        v.sPre,
+      )
       const what = `B=${c.B} ${c.nPost}x${c.nPre} p=${c.p}`
       const dense = ops.stdpWeightChange(inputs, { aPost: 0.01, aPre: -1e-4, path: 'dense' })
       const event = ops.stdpWeightChange(inputs, { aPost: 0.01, aPre: -1e-4, path: 'event' })
@@ -144,26 +170,58 @@ for (const dtype of DTYPES) {
       for (const path of ['dense', 'event'] as const) {
         const out = T(w0, [c.nPost, c.nPre], dtype, device)
         ops.stdpWeightChange(inputs, { aPost: 0.5, aPre: 0.25, reduce: 'mean', out, beta: 0.75, path })
-        close(t, out, refWeightChange({ batch: c.B, nPost: c.nPost, nPre: c.nPre, aPost: 0.5, aPre: 0.25, alpha: 1 / c.B, beta: 0.75 }, v.sPost, v.xPre, v.xPost, v.sPre, w0), dtype, `${path} beta/mean ${what}`)
+        close(
+          t,
+          out,
+          refWeightChange(
+            { batch: c.B, nPost: c.nPost, nPre: c.nPre, aPost: 0.5, aPre: 0.25, alpha: 1 / c.B, beta: 0.75 },
+            v.sPost,
+            v.xPre,
+            v.xPost,
+            v.sPre,
+            w0,
+          ),
+          dtype,
+          `${path} beta/mean ${what}`,
+        )
         const only = T(w0, [c.nPost, c.nPre], dtype, device)
         ops.stdpWeightChange({ xPost: inputs.xPost, sPre: inputs.sPre }, { aPost: 0, aPre: 2, out: only, path })
-        close(t, only, refWeightChange({ batch: c.B, nPost: c.nPost, nPre: c.nPre, aPost: 0, aPre: 2, beta: 1 }, null, null, v.xPost, v.sPre, w0), dtype, `${path} LTD term only ${what}`)
+        close(
+          t,
+          only,
+          refWeightChange(
+            { batch: c.B, nPost: c.nPost, nPre: c.nPre, aPost: 0, aPre: 2, beta: 1 },
+            null,
+            null,
+            v.xPost,
+            v.sPre,
+            w0,
+          ),
+          dtype,
+          `${path} LTD term only ${what}`,
+        )
       }
     }
   })
 
-  eachDevice(`stdpWeightChange: auto takes the event path with no spikes and the dense path with all (${dtype})`, (t, device) => {
-    const B = 2
-    const nPost = 9
-    const nPre = 40
-    for (const [p, want] of [[0, 'event'], [1, 'dense']] as const) {
-      const s = (n: number) => T(new Array(B * n).fill(p), [B, n], dtype, device)
-      const x = (n: number) => T(new Array(B * n).fill(0.5), [B, n], dtype, device)
-      const r = ops.stdpWeightChange({ sPost: s(nPost), xPre: x(nPre), xPost: x(nPost), sPre: s(nPre) })
-      t.is(r.path, want, `density ${p}`)
-      close(t, r.dw, new Array(nPost * nPre).fill(2 * B * 0.5 * p), dtype, `dw at density ${p}`)
-    }
-  })
+  eachDevice(
+    `stdpWeightChange: auto takes the event path with no spikes and the dense path with all (${dtype})`,
+    (t, device) => {
+      const B = 2
+      const nPost = 9
+      const nPre = 40
+      for (const [p, want] of [
+        [0, 'event'],
+        [1, 'dense'],
+      ] as const) {
+        const s = (n: number) => T(new Array(B * n).fill(p), [B, n], dtype, device)
+        const x = (n: number) => T(new Array(B * n).fill(0.5), [B, n], dtype, device)
+        const r = ops.stdpWeightChange({ sPost: s(nPost), xPre: x(nPre), xPost: x(nPost), sPre: s(nPre) })
+        t.is(r.path, want, `density ${p}`)
+        close(t, r.dw, new Array(nPost * nPre).fill(2 * B * 0.5 * p), dtype, `dw at density ${p}`)
+      }
+    },
+  )
 
   eachDevice(`stdpWeightChange: gains per sample, per post and per (sample, post) (${dtype})`, (t, device) => {
     const rng = new Rng(5)
@@ -188,46 +246,64 @@ for (const dtype of DTYPES) {
       const g1 = stored(rng.uniformArray(n, -1, 1), dtype)
       const g2 = stored(rng.uniformArray(n, -1, 1), dtype)
       const expect = refWeightChange(
-        { batch: c.B, nPost: c.nPost, nPre: c.nPre, aPost: 1, aPre: 1, gPost: { data: g1, sb: s.sb, sj: s.sj }, gPre: { data: g2, sb: s.sb, sj: s.sj } },
-        v.sPost, v.xPre, v.xPost, v.sPre,
+        {
+          batch: c.B,
+          nPost: c.nPost,
+          nPre: c.nPre,
+          aPost: 1,
+          aPre: 1,
+          gPost: { data: g1, sb: s.sb, sj: s.sj },
+          gPre: { data: g2, sb: s.sb, sj: s.sj },
+        },
+        v.sPost,
+        v.xPre,
+        v.xPost,
+        v.sPre,
       )
       for (const path of ['dense', 'event'] as const) {
-        const r = ops.stdpWeightChange(inputs, { gPost: T(g1, s.shape, dtype, device), gPre: T(g2, s.shape, dtype, device), path })
+        const r = ops.stdpWeightChange(inputs, {
+          gPost: T(g1, s.shape, dtype, device),
+          gPre: T(g2, s.shape, dtype, device),
+          path,
+        })
         close(t, r.dw, expect, dtype, `gains ${JSON.stringify(s.shape)} ${path}`)
       }
     }
   })
 
-  eachDevice(`applyWeightChange / normaliseRows / clampWeights == reference, zero rows kept or NaN (${dtype})`, (t, device) => {
-    const rng = new Rng(6)
-    const nPost = 9
-    const nPre = 71
-    const w0 = stored(rng.uniformArray(nPost * nPre, -0.2, 1), dtype)
-    const dw = stored(rng.uniformArray(nPost * nPre, -0.1, 0.1), dtype)
-    for (let i = 0; i < nPre; i++) w0[2 * nPre + i] = 0 // an all-zero row (dw is zero there too)
-    for (let i = 0; i < nPre; i++) dw[2 * nPre + i] = 0
-    const cases = [
-      { dwScale: 1, wNorm: 78.4, lo: 0, hi: 1 },
-      { dwScale: 0.5, wNorm: 2, lo: null, hi: 0.3 },
-      { dwScale: 1, wNorm: null, lo: -0.05, hi: null },
-      { dwScale: -2, wNorm: 5, lo: null, hi: null },
-    ]
-    for (const o of cases) {
-      const w = T(w0, [nPost, nPre], dtype, device)
-      ops.applyWeightChange(w, T(dw, [nPost, nPre], dtype, device), o)
-      const e = refApply(w0, dw, nPost, nPre, o)
-      close(t, w, e, dtype, JSON.stringify(o))
-      t.true([...w.toArray()].every(Number.isFinite), 'zero row stays finite by default')
-    }
-    const wn = T(w0, [nPost, nPre], dtype, device)
-    ops.normaliseRows(wn, 3, { zeroRows: 'nan' })
-    const arr = wn.toArray()
-    t.true(Number.isNaN(arr[2 * nPre]), "zeroRows: 'nan' reproduces SPAIC's 0/0")
-    close(t, wn, refApply(w0, null, nPost, nPre, { wNorm: 3, zeroRowsNan: true }), dtype, 'normaliseRows nan')
-    const wc = T(w0, [nPost, nPre], dtype, device)
-    ops.clampWeights(wc, 0.1, 0.5)
-    close(t, wc, refApply(w0, null, nPost, nPre, { lo: 0.1, hi: 0.5 }), dtype, 'clampWeights')
-  })
+  eachDevice(
+    `applyWeightChange / normaliseRows / clampWeights == reference, zero rows kept or NaN (${dtype})`,
+    (t, device) => {
+      const rng = new Rng(6)
+      const nPost = 9
+      const nPre = 71
+      const w0 = stored(rng.uniformArray(nPost * nPre, -0.2, 1), dtype)
+      const dw = stored(rng.uniformArray(nPost * nPre, -0.1, 0.1), dtype)
+      for (let i = 0; i < nPre; i++) w0[2 * nPre + i] = 0 // an all-zero row (dw is zero there too)
+      for (let i = 0; i < nPre; i++) dw[2 * nPre + i] = 0
+      const cases = [
+        { dwScale: 1, wNorm: 78.4, lo: 0, hi: 1 },
+        { dwScale: 0.5, wNorm: 2, lo: null, hi: 0.3 },
+        { dwScale: 1, wNorm: null, lo: -0.05, hi: null },
+        { dwScale: -2, wNorm: 5, lo: null, hi: null },
+      ]
+      for (const o of cases) {
+        const w = T(w0, [nPost, nPre], dtype, device)
+        ops.applyWeightChange(w, T(dw, [nPost, nPre], dtype, device), o)
+        const e = refApply(w0, dw, nPost, nPre, o)
+        close(t, w, e, dtype, JSON.stringify(o))
+        t.true([...w.toArray()].every(Number.isFinite), 'zero row stays finite by default')
+      }
+      const wn = T(w0, [nPost, nPre], dtype, device)
+      ops.normaliseRows(wn, 3, { zeroRows: 'nan' })
+      const arr = wn.toArray()
+      t.true(Number.isNaN(arr[2 * nPre]), "zeroRows: 'nan' reproduces SPAIC's 0/0")
+      close(t, wn, refApply(w0, null, nPost, nPre, { wNorm: 3, zeroRowsNan: true }), dtype, 'normaliseRows nan')
+      const wc = T(w0, [nPost, nPre], dtype, device)
+      ops.clampWeights(wc, 0.1, 0.5)
+      close(t, wc, refApply(w0, null, nPost, nPre, { lo: 0.1, hi: 0.5 }), dtype, 'clampWeights')
+    },
+  )
 
   eachDevice(`applyReward and eligibilityTraceUpdate == reference (${dtype})`, (t, device) => {
     const rng = new Rng(7)
@@ -244,17 +320,39 @@ for (const dtype of DTYPES) {
     ] as Array<[number[] | Float64Array, number | Tensor]>) {
       const w = T(w0, [nPost, nPre], dtype, device)
       ops.applyReward(w, T(e0, [nPost, nPre], dtype, device), rt, 0.25)
-      close(t, w, refApplyReward(w0, e0, stored(r, dtype), 0.25, nPost, nPre), dtype, `reward ${typeof rt === 'number' ? 'number' : JSON.stringify(rt.shape)}`)
+      close(
+        t,
+        w,
+        refApplyReward(w0, e0, stored(r, dtype), 0.25, nPost, nPre),
+        dtype,
+        `reward ${typeof rt === 'number' ? 'number' : JSON.stringify(rt.shape)}`,
+      )
     }
     const et0 = stored(rng.normalArray(nPost * nPre), dtype)
     const et = T(et0, [nPost, nPre], dtype, device)
     ops.eligibilityTraceUpdate(et, T(e0, [nPost, nPre], dtype, device), { dE: 0.96, mE: 0.04 })
-    close(t, et, Float64Array.from(et0, (v, k) => 0.96 * v + 0.04 * e0[k]), dtype, 'ET update')
+    close(
+      t,
+      et,
+      Float64Array.from(et0, (v, k) => 0.96 * v + 0.04 * e0[k]),
+      dtype,
+      'ET update',
+    )
     const et2 = T(et0, [nPost, nPre], dtype, device)
     const w = T(w0, [nPost, nPre], dtype, device)
-    ops.eligibilityTraceUpdate(et2, T(e0, [nPost, nPre], dtype, device), { dE: 0.96, mE: 0.04, apply: { w, reward: T(rPost, [nPost], dtype, device), lr: 0.1 } })
+    ops.eligibilityTraceUpdate(et2, T(e0, [nPost, nPre], dtype, device), {
+      dE: 0.96,
+      mE: 0.04,
+      apply: { w, reward: T(rPost, [nPost], dtype, device), lr: 0.1 },
+    })
     close(t, w, refApplyReward(w0, et0, stored(rPost, dtype), 0.1, nPost, nPre), dtype, 'W += lr r ET_prev')
-    close(t, et2, Float64Array.from(et0, (v, k) => 0.96 * v + 0.04 * e0[k]), dtype, 'ET after apply')
+    close(
+      t,
+      et2,
+      Float64Array.from(et0, (v, k) => 0.96 * v + 0.04 * e0[k]),
+      dtype,
+      'ET after apply',
+    )
   })
 }
 
@@ -265,33 +363,70 @@ const STEPS = 6
 for (const dtype of DTYPES) {
   for (const kind of ['nearest', 'full'] as const) {
     for (const immediate of [false, true]) {
-      eachDevice(`${kind}OnlineStep == reference over ${STEPS} steps (${dtype}, immediate=${immediate})`, (t, device) => {
-        const rng = new Rng(8)
-        const B = 3
-        const nPre = 41
-        const nPost = 7
-        const w = T(rng.uniformArray(nPost * nPre, 0, 0.6), [nPost, nPre], dtype, device)
-        const st = ops.createOnlineState(B, nPre, nPost, { dtype, device })
-        for (let k = 0; k < STEPS; k++) {
-          const p = DENSITIES[k % DENSITIES.length]
-          const sPre = rng.spikes(B * nPre, p)
-          const sPost = rng.spikes(B * nPost, p)
-          const last = k === STEPS - 1
-          const normalise = kind === 'nearest' || last
-          const prev = { xPre: st.xPre.toArray(), xPost: st.xPost.toArray(), w: w.toArray(), dw: st.dw.toArray() }
-          const params = { Apost: 0.05, Apre: 0.02, wNorm: 9, immediate, normalise, path: k % 2 ? ('event' as const) : ('dense' as const) }
-          if (kind === 'nearest') ops.nearestOnlineStep(st, T(sPre, [B, nPre], dtype, device), T(sPost, [B, nPost], dtype, device), w, { ...params, trace_pre: 0.9, trace_post: 0.8 })
-          else ops.fullOnlineStep(st, T(sPre, [B, nPre], dtype, device), T(sPost, [B, nPost], dtype, device), w, { ...params, trace_decay: 0.9 })
-          const r = refOnlineStep(
-            { kind, batch: B, nPost, nPre, preDecay: 0.9, postDecay: kind === 'nearest' ? 0.8 : 0.9, Apost: 0.05, Apre: 0.02, immediate, wNorm: normalise ? 9 : null, lo: 0, hi: 1 },
-            sPre, sPost, prev.xPre, prev.xPost, prev.w, prev.dw,
-          )
-          close(t, st.xPre, r.xPre, dtype, `xPre step ${k}`)
-          close(t, st.xPost, r.xPost, dtype, `xPost step ${k}`)
-          close(t, st.dw, r.dw, dtype, `dw step ${k}`)
-          close(t, w, r.w, dtype, `w step ${k}`)
-        }
-      })
+      eachDevice(
+        `${kind}OnlineStep == reference over ${STEPS} steps (${dtype}, immediate=${immediate})`,
+        (t, device) => {
+          const rng = new Rng(8)
+          const B = 3
+          const nPre = 41
+          const nPost = 7
+          const w = T(rng.uniformArray(nPost * nPre, 0, 0.6), [nPost, nPre], dtype, device)
+          const st = ops.createOnlineState(B, nPre, nPost, { dtype, device })
+          for (let k = 0; k < STEPS; k++) {
+            const p = DENSITIES[k % DENSITIES.length]
+            const sPre = rng.spikes(B * nPre, p)
+            const sPost = rng.spikes(B * nPost, p)
+            const last = k === STEPS - 1
+            const normalise = kind === 'nearest' || last
+            const prev = { xPre: st.xPre.toArray(), xPost: st.xPost.toArray(), w: w.toArray(), dw: st.dw.toArray() }
+            const params = {
+              Apost: 0.05,
+              Apre: 0.02,
+              wNorm: 9,
+              immediate,
+              normalise,
+              path: k % 2 ? ('event' as const) : ('dense' as const),
+            }
+            if (kind === 'nearest')
+              ops.nearestOnlineStep(st, T(sPre, [B, nPre], dtype, device), T(sPost, [B, nPost], dtype, device), w, {
+                ...params,
+                trace_pre: 0.9,
+                trace_post: 0.8,
+              })
+            else
+              ops.fullOnlineStep(st, T(sPre, [B, nPre], dtype, device), T(sPost, [B, nPost], dtype, device), w, {
+                ...params,
+                trace_decay: 0.9,
+              })
+            const r = refOnlineStep(
+              {
+                kind,
+                batch: B,
+                nPost,
+                nPre,
+                preDecay: 0.9,
+                postDecay: kind === 'nearest' ? 0.8 : 0.9,
+                Apost: 0.05,
+                Apre: 0.02,
+                immediate,
+                wNorm: normalise ? 9 : null,
+                lo: 0,
+                hi: 1,
+              },
+              sPre,
+              sPost,
+              prev.xPre,
+              prev.xPost,
+              prev.w,
+              prev.dw,
+            )
+            close(t, st.xPre, r.xPre, dtype, `xPre step ${k}`)
+            close(t, st.xPost, r.xPost, dtype, `xPost step ${k}`)
+            close(t, st.dw, r.dw, dtype, `dw step ${k}`)
+            close(t, w, r.w, dtype, `w step ${k}`)
+          }
+        },
+      )
     }
   }
 
@@ -308,9 +443,30 @@ for (const dtype of DTYPES) {
       const sPre = rng.spikes(B * nPre, p)
       const sPost = rng.spikes(B * nPost, p)
       const init = !st.initialised
-      const prev = { xPre: st.xPre.toArray(), xPost: st.xPost.toArray(), w: w.toArray(), wMean: st.wMean.toArray(), aw: st.awMean.toArray()[0] }
-      ops.metaStep(st, T(sPre, [B, nPre], dtype, device), T(sPost, [B, nPost], dtype, device), w, { Apost: 0.03, Apre: 0.02, pre_decay: 0.95, post_decay: 0.99, path: k % 2 ? 'event' : 'dense' })
-      const r = refMetaStep(mp, sPre, sPost, prev.xPre, prev.xPost, prev.w, init ? null : prev.wMean, init ? null : prev.aw)
+      const prev = {
+        xPre: st.xPre.toArray(),
+        xPost: st.xPost.toArray(),
+        w: w.toArray(),
+        wMean: st.wMean.toArray(),
+        aw: st.awMean.toArray()[0],
+      }
+      ops.metaStep(st, T(sPre, [B, nPre], dtype, device), T(sPost, [B, nPost], dtype, device), w, {
+        Apost: 0.03,
+        Apre: 0.02,
+        pre_decay: 0.95,
+        post_decay: 0.99,
+        path: k % 2 ? 'event' : 'dense',
+      })
+      const r = refMetaStep(
+        mp,
+        sPre,
+        sPost,
+        prev.xPre,
+        prev.xPost,
+        prev.w,
+        init ? null : prev.wMean,
+        init ? null : prev.aw,
+      )
       close(t, st.xPost, r.xPost, dtype, `xPost step ${k}`)
       close(t, st.dw, r.dw, dtype, `dw step ${k}`)
       close(t, st.wMean, r.wMean, dtype, `wMean step ${k}`)
@@ -334,10 +490,33 @@ for (const dtype of DTYPES) {
       const rewards = [[1, 0, -1], [0.5], [-2, 3, 0]][k % 3]
       const reward = k % 4 === 3 ? rewards[0] : T(rewards, rewards.length === 1 ? [1] : [B, 1], dtype, device)
       const prev = { xPre: st.xPre.toArray(), xPost: st.xPost.toArray(), w: w.toArray() }
-      ops.switchStep(st, T(sPre, [B, nPre], dtype, device), T(sPost, [B, nPost], dtype, device), reward, w, { pre_decay: 0.9, post_decay: 0.85, w_min: 0, w_max: 0.08, path: k % 2 ? 'event' : 'dense' })
+      ops.switchStep(st, T(sPre, [B, nPre], dtype, device), T(sPost, [B, nPost], dtype, device), reward, w, {
+        pre_decay: 0.9,
+        post_decay: 0.85,
+        w_min: 0,
+        w_max: 0.08,
+        path: k % 2 ? 'event' : 'dense',
+      })
       const r = refSwitchStep(
-        { batch: B, nPost, nPre, preDecay: 0.9, postDecay: 0.85, ApostPos: 5e-3, ApostNeg: -5e-3, AprePos: -4e-3, ApreNeg: 4e-3, lo: 0, hi: 0.08 },
-        sPre, sPost, typeof reward === 'number' ? [reward] : rewards, prev.xPre, prev.xPost, prev.w,
+        {
+          batch: B,
+          nPost,
+          nPre,
+          preDecay: 0.9,
+          postDecay: 0.85,
+          ApostPos: 5e-3,
+          ApostNeg: -5e-3,
+          AprePos: -4e-3,
+          ApreNeg: 4e-3,
+          lo: 0,
+          hi: 0.08,
+        },
+        sPre,
+        sPost,
+        typeof reward === 'number' ? [reward] : rewards,
+        prev.xPre,
+        prev.xPost,
+        prev.w,
       )
       close(t, st.xPre, r.xPre, dtype, `xPre step ${k}`)
       close(t, st.xPost, r.xPost, dtype, `xPost step ${k}`)
@@ -354,7 +533,16 @@ for (const dtype of DTYPES) {
       const w = T(rng.uniformArray(nPost * nPre, -0.5, 0.5), [nPost, nPre], dtype, device)
       const perSample = shape === 'sample' || shape === 'samplePost'
       const st = ops.createRstdpState(B, nPre, nPost, { dtype, device, perSampleReward: perSample })
-      const rp = { batch: B, nPost, nPre, dPlus: Math.exp(-1 / 20), dMinus: Math.exp(-1 / 10), Aplus: 0.5, Aminus: -0.25, lr: 0.2 }
+      const rp = {
+        batch: B,
+        nPost,
+        nPre,
+        dPlus: Math.exp(-1 / 20),
+        dMinus: Math.exp(-1 / 10),
+        Aplus: 0.5,
+        Aminus: -0.25,
+        lr: 0.2,
+      }
       for (let k = 0; k < STEPS; k++) {
         const p = DENSITIES[k % DENSITIES.length] || 0.5
         const sPre = rng.spikes(B * nPre, p)
@@ -370,7 +558,14 @@ for (const dtype of DTYPES) {
           sPostPrev: st.sPostPrev?.toArray(),
           w: w.toArray(),
         }
-        ops.rstdpStep(st, T(sPre, [B, nPre], dtype, device), T(sPost, [B, nPost], dtype, device), T(rv, rShape, dtype, device), w, { lr: 0.2, tau_plus: 20, tau_minus: 10, A_plus: 0.5, A_minus: -0.25, path: k % 2 ? 'event' : 'dense' })
+        ops.rstdpStep(
+          st,
+          T(sPre, [B, nPre], dtype, device),
+          T(sPost, [B, nPost], dtype, device),
+          T(rv, rShape, dtype, device),
+          w,
+          { lr: 0.2, tau_plus: 20, tau_minus: 10, A_plus: 0.5, A_minus: -0.25, path: k % 2 ? 'event' : 'dense' },
+        )
         const r = refRstdpStep(rp, sPre, sPost, rv, shape, prev, prev.w)
         close(t, st.pPlus, r.pPlus, dtype, `pPlus step ${k}`)
         close(t, st.pMinus, r.pMinus, dtype, `pMinus step ${k}`)
@@ -388,13 +583,36 @@ for (const dtype of DTYPES) {
       const w = T(rng.uniformArray(nPost * nPre, -0.5, 0.5), [nPost, nPre], dtype, device)
       const st = ops.createRstdpState(B, nPre, nPost, { dtype, device, eligibilityTrace: true })
       const dt = 0.5
-      const rp = { batch: B, nPost, nPre, dPlus: Math.exp(-dt / 20), dMinus: Math.exp(-dt / 20), Aplus: 1, Aminus: -1, lr: 0.3 * dt, et: { dE: Math.exp(-dt / 25), mE: dt / 25 } }
+      const rp = {
+        batch: B,
+        nPost,
+        nPre,
+        dPlus: Math.exp(-dt / 20),
+        dMinus: Math.exp(-dt / 20),
+        Aplus: 1,
+        Aminus: -1,
+        lr: 0.3 * dt,
+        et: { dE: Math.exp(-dt / 25), mE: dt / 25 },
+      }
       for (let k = 0; k < STEPS; k++) {
         const sPre = rng.spikes(B * nPre, 0.3)
         const sPost = rng.spikes(B * nPost, 0.3)
         const rv = stored(rng.uniformArray(nPost, -1, 1), dtype)
-        const prev = { pPlus: st.pPlus.toArray(), pMinus: st.pMinus.toArray(), e: st.e.toArray(), et: st.et!.toArray(), w: w.toArray() }
-        ops.rstdpetStep(st, T(sPre, [B, nPre], dtype, device), T(sPost, [B, nPost], dtype, device), T(rv, [1, nPost], dtype, device), w, { lr: 0.3, dt })
+        const prev = {
+          pPlus: st.pPlus.toArray(),
+          pMinus: st.pMinus.toArray(),
+          e: st.e.toArray(),
+          et: st.et!.toArray(),
+          w: w.toArray(),
+        }
+        ops.rstdpetStep(
+          st,
+          T(sPre, [B, nPre], dtype, device),
+          T(sPost, [B, nPost], dtype, device),
+          T(rv, [1, nPost], dtype, device),
+          w,
+          { lr: 0.3, dt },
+        )
         const r = refRstdpStep(rp, sPre, sPost, rv, 'post', prev, prev.w)
         close(t, st.e, r.e, dtype, `B=${B} e step ${k}`)
         close(t, st.et!, r.et!, dtype, `B=${B} et step ${k}`)
@@ -413,7 +631,21 @@ eachDevice('intStdpStep == reference: replayed draws and counter draws, B=1 and 
       const w = T(Array.from(rng.uniformArray(nPost * nPre, 0, 110), Math.floor), [nPost, nPre], 'int32', device)
       const thresh = T([4000, 5000, 4915, 6000, 4916], [nPost], 'int32', device)
       const st = ops.createIntStdpState(B, nPre, nPost, { device })
-      const base = { batch: B, nPre, nPost, trace_decay: 31169, shift_spike_trace: 15, trace_scale: 127, max_threshold: 4915, shift: 14, nu0: 14, nu1: 141, preSign, w_min: 0, w_max: 109 }
+      const base = {
+        batch: B,
+        nPre,
+        nPost,
+        trace_decay: 31169,
+        shift_spike_trace: 15,
+        trace_scale: 127,
+        max_threshold: 4915,
+        shift: 14,
+        nu0: 14,
+        nu1: 141,
+        preSign,
+        w_min: 0,
+        w_max: 109,
+      }
       for (let k = 0; k < STEPS; k++) {
         const sPre = rng.spikes(B * nPre, 0.3)
         const sPost = rng.spikes(B * nPost, 0.3)
@@ -421,7 +653,11 @@ eachDevice('intStdpStep == reference: replayed draws and counter draws, B=1 and 
         const replay = k % 2 === 0
         const draws = Array.from(rng.uniformArray(2 * B * nPost * nPre, 0, 2 ** 14), Math.floor)
         const counter = st.step
-        ops.intStdpStep(st, T(sPre, [B, nPre], 'int32', device), T(sPost, [B, nPost], 'int32', device), thresh, w, { preSign, seed: 77, ...(replay ? { draws: T(draws, [2, B, nPost, nPre], 'int32', device) } : {}) })
+        ops.intStdpStep(st, T(sPre, [B, nPre], 'int32', device), T(sPost, [B, nPost], 'int32', device), thresh, w, {
+          preSign,
+          seed: 77,
+          ...(replay ? { draws: T(draws, [2, B, nPost, nPre], 'int32', device) } : {}),
+        })
         const u = replay ? draws : (stream: number, e: number) => refCounterUniform(77, counter, stream, e, 14)
         const r = refIntStdpStep(base, sPre, sPost, [4000, 5000, 4915, 6000, 4916], u, prev.xPre, prev.xPost, prev.w)
         assertExact(t, st.xPre.toArray(), r.xPre, `B=${B} sign=${preSign} xPre step ${k}`)
@@ -486,15 +722,52 @@ test('bad calls: traces', (t) => {
   const s = Tensor.zeros([2, 5])
   bad(t, () => ops.traceUpdate('nope' as never, x, s, { decay: 0.9 }), 'InvalidArgumentError', 'kind', 'unknown kind')
   bad(t, () => ops.traceUpdate('full', x, Tensor.zeros([2, 4]), { decay: 0.9 }), 'ShapeError', 's', 'shape mismatch')
-  bad(t, () => ops.traceUpdate('full', x, Tensor.zeros([2, 5], { dtype: 'float64' }), { decay: 0.9 }), 'InvalidArgumentError', 's', 'dtype mismatch')
-  bad(t, () => ops.traceUpdate('full', Tensor.zeros([2, 5], { dtype: 'int32' }), s, { decay: 0.9 }), 'InvalidArgumentError', 'x', 'int trace in a float op')
+  bad(
+    t,
+    () => ops.traceUpdate('full', x, Tensor.zeros([2, 5], { dtype: 'float64' }), { decay: 0.9 }),
+    'InvalidArgumentError',
+    's',
+    'dtype mismatch',
+  )
+  bad(
+    t,
+    () => ops.traceUpdate('full', Tensor.zeros([2, 5], { dtype: 'int32' }), s, { decay: 0.9 }),
+    'InvalidArgumentError',
+    'x',
+    'int trace in a float op',
+  )
   bad(t, () => ops.traceUpdate('full', x, s, { decay: NaN }), 'InvalidArgumentError', 'options.decay', 'NaN decay')
-  bad(t, () => ops.traceUpdate('scaled', x, s, { decay: 0.9, amp: Infinity }), 'InvalidArgumentError', 'options.amp', 'infinite amp')
-  bad(t, () => ops.traceUpdate('full', x, s, { decay: 0.9, bogus: 1 } as never), 'InvalidArgumentError', 'options.bogus', 'unknown option')
+  bad(
+    t,
+    () => ops.traceUpdate('scaled', x, s, { decay: 0.9, amp: Infinity }),
+    'InvalidArgumentError',
+    'options.amp',
+    'infinite amp',
+  )
+  bad(
+    t,
+    () => ops.traceUpdate('full', x, s, { decay: 0.9, bogus: 1 } as never),
+    'InvalidArgumentError',
+    'options.bogus',
+    'unknown option',
+  )
   bad(t, () => ops.traceDecay(x, { decay: 0.9, steps: -1 }), 'InvalidArgumentError', 'options.steps', 'negative steps')
-  bad(t, () => ops.traceDecay(x, { decay: 0.9, steps: 1.5 }), 'InvalidArgumentError', 'options.steps', 'fractional steps')
+  bad(
+    t,
+    () => ops.traceDecay(x, { decay: 0.9, steps: 1.5 }),
+    'InvalidArgumentError',
+    'options.steps',
+    'fractional steps',
+  )
   bad(t, () => ops.intTraceUpdate(x, s), 'InvalidArgumentError', 'x', 'float tensor in the int trace')
-  bad(t, () => ops.intTraceUpdate(Tensor.zeros([3], { dtype: 'int32' }), Tensor.zeros([3], { dtype: 'int32' }), { shift: 40 }), 'InvalidArgumentError', 'options.shift', 'shift out of range')
+  bad(
+    t,
+    () =>
+      ops.intTraceUpdate(Tensor.zeros([3], { dtype: 'int32' }), Tensor.zeros([3], { dtype: 'int32' }), { shift: 40 }),
+    'InvalidArgumentError',
+    'options.shift',
+    'shift out of range',
+  )
   const gone = Tensor.zeros([2, 5])
   gone.dispose()
   bad(t, () => ops.traceUpdate('full', gone, s, { decay: 0.9 }), 'StateError', 'x', 'disposed x')
@@ -502,30 +775,106 @@ test('bad calls: traces', (t) => {
 })
 
 test('bad calls: weight change, apply, reward', (t) => {
-  const inputs = { sPost: Tensor.zeros([2, 3]), xPre: Tensor.zeros([2, 7]), xPost: Tensor.zeros([2, 3]), sPre: Tensor.zeros([2, 7]) }
-  bad(t, () => ops.stdpWeightChange({ ...inputs, xPre: Tensor.zeros([3, 7]) }), 'ShapeError', 'inputs.xPre', 'batch mismatch')
-  bad(t, () => ops.stdpWeightChange({ ...inputs, xPost: Tensor.zeros([2, 4]) }), 'ShapeError', 'inputs.xPost', 'post width mismatch')
-  bad(t, () => ops.stdpWeightChange({ ...inputs, sPre: Tensor.zeros([2, 7], { dtype: 'float64' }) }), 'InvalidArgumentError', 'inputs.sPre', 'dtype mismatch')
-  bad(t, () => ops.stdpWeightChange({ sPost: inputs.sPost, xPre: inputs.xPre }), 'InvalidArgumentError', 'inputs.xPost', 'missing term input')
+  const inputs = {
+    sPost: Tensor.zeros([2, 3]),
+    xPre: Tensor.zeros([2, 7]),
+    xPost: Tensor.zeros([2, 3]),
+    sPre: Tensor.zeros([2, 7]),
+  }
+  bad(
+    t,
+    () => ops.stdpWeightChange({ ...inputs, xPre: Tensor.zeros([3, 7]) }),
+    'ShapeError',
+    'inputs.xPre',
+    'batch mismatch',
+  )
+  bad(
+    t,
+    () => ops.stdpWeightChange({ ...inputs, xPost: Tensor.zeros([2, 4]) }),
+    'ShapeError',
+    'inputs.xPost',
+    'post width mismatch',
+  )
+  bad(
+    t,
+    () => ops.stdpWeightChange({ ...inputs, sPre: Tensor.zeros([2, 7], { dtype: 'float64' }) }),
+    'InvalidArgumentError',
+    'inputs.sPre',
+    'dtype mismatch',
+  )
+  bad(
+    t,
+    () => ops.stdpWeightChange({ sPost: inputs.sPost, xPre: inputs.xPre }),
+    'InvalidArgumentError',
+    'inputs.xPost',
+    'missing term input',
+  )
   bad(t, () => ops.stdpWeightChange(inputs, { aPost: NaN }), 'InvalidArgumentError', 'options.aPost', 'NaN amplitude')
-  bad(t, () => ops.stdpWeightChange(inputs, { path: 'fast' as never }), 'InvalidArgumentError', 'options.path', 'unknown path')
-  bad(t, () => ops.stdpWeightChange(inputs, { out: Tensor.zeros([7, 3]) }), 'ShapeError', 'options.out', 'transposed out')
+  bad(
+    t,
+    () => ops.stdpWeightChange(inputs, { path: 'fast' as never }),
+    'InvalidArgumentError',
+    'options.path',
+    'unknown path',
+  )
+  bad(
+    t,
+    () => ops.stdpWeightChange(inputs, { out: Tensor.zeros([7, 3]) }),
+    'ShapeError',
+    'options.out',
+    'transposed out',
+  )
   bad(t, () => ops.stdpWeightChange(inputs, { gPost: Tensor.zeros([5]) }), 'ShapeError', 'options.gPost', 'gain shape')
-  bad(t, () => ops.stdpWeightChange(inputs, { reduce: 'max' as never }), 'InvalidArgumentError', 'options.reduce', 'unknown reduce')
+  bad(
+    t,
+    () => ops.stdpWeightChange(inputs, { reduce: 'max' as never }),
+    'InvalidArgumentError',
+    'options.reduce',
+    'unknown reduce',
+  )
   const w = Tensor.zeros([3, 7])
   bad(t, () => ops.applyWeightChange(w, Tensor.zeros([7, 3])), 'ShapeError', 'dw', 'dw shape')
   bad(t, () => ops.applyWeightChange(Tensor.zeros([21]), null), 'ShapeError', 'w', '1-D weight')
-  bad(t, () => ops.applyWeightChange(w, null, { wNorm: Infinity }), 'InvalidArgumentError', 'options.wNorm', 'infinite wNorm')
+  bad(
+    t,
+    () => ops.applyWeightChange(w, null, { wNorm: Infinity }),
+    'InvalidArgumentError',
+    'options.wNorm',
+    'infinite wNorm',
+  )
   bad(t, () => ops.applyWeightChange(w, null, { lo: 1, hi: 0 }), 'InvalidArgumentError', 'options.lo', 'lo > hi')
   bad(t, () => ops.applyWeightChange(w, null, { lo: NaN }), 'InvalidArgumentError', 'options.lo', 'NaN bound')
   bad(t, () => ops.normaliseRows(w, NaN), 'InvalidArgumentError', 'wNorm', 'NaN wNorm')
   bad(t, () => ops.clampWeights(w, 2, 1), 'InvalidArgumentError', 'lo', 'clamp lo > hi')
-  bad(t, () => ops.applyReward(w, Tensor.zeros([3, 7]), Tensor.zeros([7]), 0.1), 'ShapeError', 'reward', 'reward per pre neuron')
+  bad(
+    t,
+    () => ops.applyReward(w, Tensor.zeros([3, 7]), Tensor.zeros([7]), 0.1),
+    'ShapeError',
+    'reward',
+    'reward per pre neuron',
+  )
   bad(t, () => ops.applyReward(w, Tensor.zeros([3, 7]), NaN, 0.1), 'InvalidArgumentError', 'reward', 'NaN reward')
   bad(t, () => ops.applyReward(w, Tensor.zeros([3, 7]), 1, Infinity), 'InvalidArgumentError', 'lr', 'infinite lr')
   bad(t, () => ops.applyReward(w, Tensor.zeros([3, 6]), 1, 0.1), 'ShapeError', 'e', 'eligibility shape')
-  bad(t, () => ops.eligibilityTraceUpdate(w, Tensor.zeros([3, 7]), { dE: 0.9, mE: NaN }), 'InvalidArgumentError', 'options.mE', 'NaN mE')
-  bad(t, () => ops.eligibilityTraceUpdate(w, Tensor.zeros([3, 7]), { dE: 0.9, mE: 0.1, apply: { w: Tensor.zeros([3, 6]), reward: 1, lr: 0.1 } }), 'ShapeError', 'options.apply.w', 'apply weight shape')
+  bad(
+    t,
+    () => ops.eligibilityTraceUpdate(w, Tensor.zeros([3, 7]), { dE: 0.9, mE: NaN }),
+    'InvalidArgumentError',
+    'options.mE',
+    'NaN mE',
+  )
+  bad(
+    t,
+    () =>
+      ops.eligibilityTraceUpdate(w, Tensor.zeros([3, 7]), {
+        dE: 0.9,
+        mE: 0.1,
+        apply: { w: Tensor.zeros([3, 6]), reward: 1, lr: 0.1 },
+      }),
+    'ShapeError',
+    'options.apply.w',
+    'apply weight shape',
+  )
 })
 
 test('bad calls: fused steps', (t) => {
@@ -538,36 +887,159 @@ test('bad calls: fused steps', (t) => {
   const on = ops.createOnlineState(B, nPre, nPost)
   bad(t, () => ops.nearestOnlineStep(on, Tensor.zeros([B, nPre + 1]), sPost, w), 'ShapeError', 'sPre', 'pre width')
   bad(t, () => ops.nearestOnlineStep(on, sPre, Tensor.zeros([B + 1, nPost]), w), 'ShapeError', 'sPost', 'post batch')
-  bad(t, () => ops.nearestOnlineStep(ops.createOnlineState(B + 1, nPre, nPost), sPre, sPost, w), 'ShapeError', 'state.xPre', 'state batch')
-  bad(t, () => ops.nearestOnlineStep(on, sPre, sPost, w, { Apost: Infinity }), 'InvalidArgumentError', 'params.Apost', 'infinite Apost')
-  bad(t, () => ops.nearestOnlineStep(on, sPre, sPost, w, { trace_decay: 0.9 } as never), 'InvalidArgumentError', 'params.trace_decay', 'full-online option on nearest')
-  bad(t, () => ops.fullOnlineStep(on, sPre, sPost, w, { normalise: 1 as never }), 'InvalidArgumentError', 'params.normalise', 'non-boolean normalise')
-  bad(t, () => ops.nearestOnlineStep(on, sPre, sPost, Tensor.zeros([nPost, nPre], { dtype: 'float64' })), 'InvalidArgumentError', 'sPre', 'dtype mismatch with w')
+  bad(
+    t,
+    () => ops.nearestOnlineStep(ops.createOnlineState(B + 1, nPre, nPost), sPre, sPost, w),
+    'ShapeError',
+    'state.xPre',
+    'state batch',
+  )
+  bad(
+    t,
+    () => ops.nearestOnlineStep(on, sPre, sPost, w, { Apost: Infinity }),
+    'InvalidArgumentError',
+    'params.Apost',
+    'infinite Apost',
+  )
+  bad(
+    t,
+    () => ops.nearestOnlineStep(on, sPre, sPost, w, { trace_decay: 0.9 } as never),
+    'InvalidArgumentError',
+    'params.trace_decay',
+    'full-online option on nearest',
+  )
+  bad(
+    t,
+    () => ops.fullOnlineStep(on, sPre, sPost, w, { normalise: 1 as never }),
+    'InvalidArgumentError',
+    'params.normalise',
+    'non-boolean normalise',
+  )
+  bad(
+    t,
+    () => ops.nearestOnlineStep(on, sPre, sPost, Tensor.zeros([nPost, nPre], { dtype: 'float64' })),
+    'InvalidArgumentError',
+    'sPre',
+    'dtype mismatch with w',
+  )
   const meta = ops.createMetaState(B, nPre, nPost)
-  bad(t, () => ops.metaStep(meta, sPre, sPost, w, { w_min: 1, w_max: 0 }), 'InvalidArgumentError', 'params.w_min', 'meta bounds')
-  bad(t, () => ops.metaStep(meta, sPre, sPost, w, { pre_decay: NaN }), 'InvalidArgumentError', 'params.pre_decay', 'NaN decay')
+  bad(
+    t,
+    () => ops.metaStep(meta, sPre, sPost, w, { w_min: 1, w_max: 0 }),
+    'InvalidArgumentError',
+    'params.w_min',
+    'meta bounds',
+  )
+  bad(
+    t,
+    () => ops.metaStep(meta, sPre, sPost, w, { pre_decay: NaN }),
+    'InvalidArgumentError',
+    'params.pre_decay',
+    'NaN decay',
+  )
   const sw = ops.createSwitchState(B, nPre, nPost)
-  bad(t, () => ops.switchStep(sw, sPre, sPost, Tensor.zeros([nPost]), w), 'ShapeError', 'reward', 'per-post reward in switch')
+  bad(
+    t,
+    () => ops.switchStep(sw, sPre, sPost, Tensor.zeros([nPost]), w),
+    'ShapeError',
+    'reward',
+    'per-post reward in switch',
+  )
   bad(t, () => ops.switchStep(sw, sPre, sPost, NaN, w), 'InvalidArgumentError', 'reward', 'NaN reward')
   const rs = ops.createRstdpState(B, nPre, nPost)
-  bad(t, () => ops.rstdpStep(rs, sPre, sPost, Tensor.zeros([B, 1]), w), 'InvalidArgumentError', 'state.sPrePrev', 'per-sample reward without prev spikes')
-  bad(t, () => ops.rstdpStep(rs, sPre, sPost, 1, w, { tau_plus: 0 }), 'InvalidArgumentError', 'params.tau_plus', 'zero tau')
-  bad(t, () => ops.rstdpetStep(rs, sPre, sPost, 1, w, { lr: 0.1 }), 'InvalidArgumentError', 'state.et', 'rstdpet without ET state')
-  bad(t, () => ops.rstdpetStep(ops.createRstdpState(B, nPre, nPost, { eligibilityTrace: true }), sPre, sPost, 1, w, {} as never), 'InvalidArgumentError', 'params.lr', 'rstdpet lr is required')
-  bad(t, () => ops.rstdpetStep(ops.createRstdpState(B, nPre, nPost, { eligibilityTrace: true }), sPre, sPost, Tensor.zeros([B, 1]), w, { lr: 0.1 }), 'ShapeError', 'reward', 'per-sample reward in rstdpet')
+  bad(
+    t,
+    () => ops.rstdpStep(rs, sPre, sPost, Tensor.zeros([B, 1]), w),
+    'InvalidArgumentError',
+    'state.sPrePrev',
+    'per-sample reward without prev spikes',
+  )
+  bad(
+    t,
+    () => ops.rstdpStep(rs, sPre, sPost, 1, w, { tau_plus: 0 }),
+    'InvalidArgumentError',
+    'params.tau_plus',
+    'zero tau',
+  )
+  bad(
+    t,
+    () => ops.rstdpetStep(rs, sPre, sPost, 1, w, { lr: 0.1 }),
+    'InvalidArgumentError',
+    'state.et',
+    'rstdpet without ET state',
+  )
+  bad(
+    t,
+    () =>
+      ops.rstdpetStep(ops.createRstdpState(B, nPre, nPost, { eligibilityTrace: true }), sPre, sPost, 1, w, {} as never),
+    'InvalidArgumentError',
+    'params.lr',
+    'rstdpet lr is required',
+  )
+  bad(
+    t,
+    () =>
+      ops.rstdpetStep(
+        ops.createRstdpState(B, nPre, nPost, { eligibilityTrace: true }),
+        sPre,
+        sPost,
+        Tensor.zeros([B, 1]),
+        w,
+        { lr: 0.1 },
+      ),
+    'ShapeError',
+    'reward',
+    'per-sample reward in rstdpet',
+  )
   const wi = Tensor.zeros([nPost, nPre], { dtype: 'int32' })
   const si = Tensor.zeros([B, nPre], { dtype: 'int32' })
   const so = Tensor.zeros([B, nPost], { dtype: 'int32' })
   const th = Tensor.zeros([nPost], { dtype: 'int32' })
   const ist = ops.createIntStdpState(B, nPre, nPost)
   bad(t, () => ops.intStdpStep(ist, si, so, th, w), 'InvalidArgumentError', 'w', 'float weight in the int rule')
-  bad(t, () => ops.intStdpStep(ist, si, so, Tensor.zeros([nPost + 1], { dtype: 'int32' }), wi), 'ShapeError', 'thresh', 'thresh length')
-  bad(t, () => ops.intStdpStep(ist, si, so, th, wi, { draws: Tensor.zeros([1, B, nPost, nPre], { dtype: 'int32' }) }), 'ShapeError', 'params.draws', 'one draw plane')
-  bad(t, () => ops.intStdpStep(ist, si, so, th, wi, { preSign: 2 as never }), 'InvalidArgumentError', 'params.preSign', 'bad sign')
-  bad(t, () => ops.intStdpStep(ist, si, so, th, wi, { nu0: 1.5 }), 'InvalidArgumentError', 'params.nu0', 'fractional nu0')
-  bad(t, () => ops.intStdpStep(ist, si, so, th, wi, { shift: 31 }), 'InvalidArgumentError', 'params.shift', 'shift too large')
+  bad(
+    t,
+    () => ops.intStdpStep(ist, si, so, Tensor.zeros([nPost + 1], { dtype: 'int32' }), wi),
+    'ShapeError',
+    'thresh',
+    'thresh length',
+  )
+  bad(
+    t,
+    () => ops.intStdpStep(ist, si, so, th, wi, { draws: Tensor.zeros([1, B, nPost, nPre], { dtype: 'int32' }) }),
+    'ShapeError',
+    'params.draws',
+    'one draw plane',
+  )
+  bad(
+    t,
+    () => ops.intStdpStep(ist, si, so, th, wi, { preSign: 2 as never }),
+    'InvalidArgumentError',
+    'params.preSign',
+    'bad sign',
+  )
+  bad(
+    t,
+    () => ops.intStdpStep(ist, si, so, th, wi, { nu0: 1.5 }),
+    'InvalidArgumentError',
+    'params.nu0',
+    'fractional nu0',
+  )
+  bad(
+    t,
+    () => ops.intStdpStep(ist, si, so, th, wi, { shift: 31 }),
+    'InvalidArgumentError',
+    'params.shift',
+    'shift too large',
+  )
   bad(t, () => ops.createOnlineState(0, nPre, nPost), 'InvalidArgumentError', 'batch', 'zero batch')
-  bad(t, () => ops.createRstdpState(B, nPre, nPost, { dtype: 'int32' as never }), 'InvalidArgumentError', 'options.dtype', 'int state dtype')
+  bad(
+    t,
+    () => ops.createRstdpState(B, nPre, nPost, { dtype: 'int32' as never }),
+    'InvalidArgumentError',
+    'options.dtype',
+    'int state dtype',
+  )
   const gone = Tensor.zeros([nPost, nPre])
   gone.dispose()
   bad(t, () => ops.nearestOnlineStep(on, sPre, sPost, gone), 'StateError', 'w', 'disposed weight')
@@ -585,14 +1057,47 @@ test('the binding re-checks what the kernels rely on and names the parameter', (
   nat(() => N.stdpApply(w.handle, null, { lo: 1, hi: 0 }), 'InvalidArgumentError', 'options.lo', 'lo > hi')
   nat(() => N.stdpApply(w.handle, Tensor.zeros([7, 3]).handle, {}), 'ShapeError', 'dw', 'dw shape')
   nat(
-    () => N.stdpOnlineStep(sPre.handle, sPost.handle, Tensor.zeros([2, 6]).handle, Tensor.zeros([2, 3]).handle, w.handle, Tensor.zeros([3, 7]).handle, { trace: 'nearest', preDecay: 0.9, postDecay: 0.9, Apost: 1, Apre: 1 }),
-    'ShapeError', 'xPre', 'state size',
+    () =>
+      N.stdpOnlineStep(
+        sPre.handle,
+        sPost.handle,
+        Tensor.zeros([2, 6]).handle,
+        Tensor.zeros([2, 3]).handle,
+        w.handle,
+        Tensor.zeros([3, 7]).handle,
+        { trace: 'nearest', preDecay: 0.9, postDecay: 0.9, Apost: 1, Apre: 1 },
+      ),
+    'ShapeError',
+    'xPre',
+    'state size',
   )
   nat(
-    () => N.stdpOnlineStep(sPre.handle, sPost.handle, Tensor.zeros([2, 7]).handle, Tensor.zeros([2, 3]).handle, w.handle, Tensor.zeros([3, 7]).handle, { trace: 'meta', preDecay: 0.9, postDecay: 0.9, Apost: 1, Apre: 1 }),
-    'InvalidArgumentError', 'options.trace', 'unknown trace',
+    () =>
+      N.stdpOnlineStep(
+        sPre.handle,
+        sPost.handle,
+        Tensor.zeros([2, 7]).handle,
+        Tensor.zeros([2, 3]).handle,
+        w.handle,
+        Tensor.zeros([3, 7]).handle,
+        { trace: 'meta', preDecay: 0.9, postDecay: 0.9, Apost: 1, Apre: 1 },
+      ),
+    'InvalidArgumentError',
+    'options.trace',
+    'unknown trace',
   )
   nat(() => N.stdpTraceUpdate(9, w.handle, w.handle, 0.9, 1), 'InvalidArgumentError', 'kind', 'unknown kind code')
-  nat(() => N.stdpWeightChange(sPost.handle, sPre.handle, sPost.handle, sPre.handle, w.handle, { path: 'gpu' }, null, null), 'InvalidArgumentError', 'options.path', 'unknown path')
-  nat(() => N.stdpApplyReward(w.handle, w.handle, Tensor.zeros([5]).handle, 0.1), 'ShapeError', 'reward', 'reward shape')
+  nat(
+    () =>
+      N.stdpWeightChange(sPost.handle, sPre.handle, sPost.handle, sPre.handle, w.handle, { path: 'gpu' }, null, null),
+    'InvalidArgumentError',
+    'options.path',
+    'unknown path',
+  )
+  nat(
+    () => N.stdpApplyReward(w.handle, w.handle, Tensor.zeros([5]).handle, 0.1),
+    'ShapeError',
+    'reward',
+    'reward shape',
+  )
 })

@@ -50,11 +50,24 @@ for (const dtype of ['float32', 'float64'] as const) {
             const what = `${kind} ${shape} perNeuron=${perNeuron} normalized=${normalized}`
             assertExact(t, ops.surrogateForward(kind, x, opts).toArray(), ref.spikes, `${what}: spikes`)
             const { gradX, gradAlpha } = ops.surrogateBackward(kind, x, g, { ...opts, alphaGrad: true })
-            assertClose(t, gradX.toArray(), ref.gradX, dtype === 'float32' ? { rtol: 2e-6, atol: 1e-7 } : TOL.float64, `${what}: gradX`)
+            assertClose(
+              t,
+              gradX.toArray(),
+              ref.gradX,
+              dtype === 'float32' ? { rtol: 2e-6, atol: 1e-7 } : TOL.float64,
+              `${what}: gradX`,
+            )
             if (SURROGATES_WITH_ALPHA_GRAD.includes(kind)) {
               t.deepEqual([...gradAlpha!.shape], [perNeuron ? n : 1])
-              const tolA = dtype === 'float32' ? { rtol: 1e-5, atol: 1e-5 * Math.sqrt(numel) } : { rtol: 1e-10, atol: 1e-10 }
-              assertClose(t, gradAlpha!.toArray(), dtype === 'float32' ? Float32Array.from(ref.gradAlpha) : ref.gradAlpha, tolA, `${what}: gradAlpha`)
+              const tolA =
+                dtype === 'float32' ? { rtol: 1e-5, atol: 1e-5 * Math.sqrt(numel) } : { rtol: 1e-10, atol: 1e-10 }
+              assertClose(
+                t,
+                gradAlpha!.toArray(),
+                dtype === 'float32' ? Float32Array.from(ref.gradAlpha) : ref.gradAlpha,
+                tolA,
+                `${what}: gradAlpha`,
+              )
             } else {
               t.is(gradAlpha, null, `${what}: no alpha gradient`)
             }
@@ -86,7 +99,7 @@ eachDevice('surrogate async variants == sync', async (t, device) => {
   }
 })
 
-test('forward is exactly the Heaviside step with each surrogate\'s comparison', (t) => {
+test("forward is exactly the Heaviside step with each surrogate's comparison", (t) => {
   const th = 0.5
   const values = [th, th + 1e-12, th - 1e-12, Number.MIN_VALUE, -Number.MIN_VALUE, 0, 1e300, -1e300]
   const x = Tensor.from(Float64Array.from(values))
@@ -95,7 +108,11 @@ test('forward is exactly the Heaviside step with each surrogate\'s comparison', 
     const want = values.map((v) => (refFires(kind, v, th) ? 1 : 0))
     t.deepEqual(got, want, kind)
     // x == threshold spikes only for >= surrogates.
-    t.is(got[0], kind === 'SigmoidGrad' || kind === 'ReLUGrad' || kind === 'straight_through_estimator' ? 1 : 0, `${kind} at V == Vth`)
+    t.is(
+      got[0],
+      kind === 'SigmoidGrad' || kind === 'ReLUGrad' || kind === 'straight_through_estimator' ? 1 : 0,
+      `${kind} at V == Vth`,
+    )
   }
 })
 
@@ -140,11 +157,19 @@ for (const dtype of ['float32', 'float64'] as const) {
         const what = `${kind} ${perNeuron ? 'per-neuron' : 'scalar'}`
         const d = grid.map((v, i) => v - thOf(i % n))
         const spikes = Array.from(ops.surrogateForward(kind, xin, { alpha, threshold }).toArray())
-        t.deepEqual(spikes, d.map((v) => (v > 0 || (v === 0 && fireAtVth.has(kind)) ? 1 : 0)), `${what}: spikes`)
+        t.deepEqual(
+          spikes,
+          d.map((v) => (v > 0 || (v === 0 && fireAtVth.has(kind)) ? 1 : 0)),
+          `${what}: spikes`,
+        )
         const g = windows[kind]
         if (g) {
           const gradX = Array.from(ops.surrogateBackward(kind, xin, up, { alpha, threshold }).gradX.toArray())
-          t.deepEqual(gradX, d.map((v, i) => g(v, aOf(i % n))), `${what}: window`)
+          t.deepEqual(
+            gradX,
+            d.map((v, i) => g(v, aOf(i % n))),
+            `${what}: window`,
+          )
         }
         for (const v of [alpha, threshold]) if (v instanceof Tensor) v.dispose()
         if (xin !== x) xin.dispose()
@@ -162,7 +187,9 @@ const PRIMITIVES: Partial<Record<SurrogateName, { p: (x: number, a: number) => n
   ReLUGrad: { p: (x, a) => a * Math.max(x, 0), alphaGrad: true },
 }
 
-for (const [kind, prim] of Object.entries(PRIMITIVES) as Array<[SurrogateName, { p: (x: number, a: number) => number; alphaGrad: boolean }]>) {
+for (const [kind, prim] of Object.entries(PRIMITIVES) as Array<
+  [SurrogateName, { p: (x: number, a: number) => number; alphaGrad: boolean }]
+>) {
   test(`${kind} backward == finite difference of its primitive (float64)`, (t) => {
     const rng = new Rng(17)
     const n = 257
@@ -193,16 +220,32 @@ test('bad calls: typed errors that name the parameter', (t) => {
     [() => ops.surrogateForward('STCA', x, { alpha: -1 }), 'InvalidArgumentError', 'options.alpha'],
     [() => ops.surrogateForward('STCA', x, { threshold: NaN }), 'InvalidArgumentError', 'options.threshold'],
     [() => ops.surrogateForward('STCA', x, { alpha: Tensor.from(new Float32Array(4)) }), 'ShapeError', 'options.alpha'],
-    [() => ops.surrogateForward('STCA', x, { alpha: Tensor.from(new Float64Array(3)) }), 'InvalidArgumentError', 'options.alpha'],
+    [
+      () => ops.surrogateForward('STCA', x, { alpha: Tensor.from(new Float64Array(3)) }),
+      'InvalidArgumentError',
+      'options.alpha',
+    ],
     [() => ops.surrogateForward('AtanGrad', x, { normalized: true }), 'InvalidArgumentError', 'options.normalized'],
     [() => ops.surrogateForward('STCA', x, { bogus: 1 } as any), 'InvalidArgumentError', 'options.bogus'],
     [() => ops.surrogateForward('STCA', Tensor.from(new Int32Array(3))), 'InvalidArgumentError', 'x'],
     [() => ops.surrogateForward('STCA', [1, 2] as any), 'InvalidArgumentError', 'x'],
     [() => ops.surrogateBackward('STCA', x, Tensor.from(new Float32Array(6))), 'ShapeError', 'upstream'],
-    [() => ops.surrogateBackward('STCA', x, Tensor.from(new Float64Array(6), { shape: [2, 3] })), 'InvalidArgumentError', 'upstream'],
-    [() => ops.surrogateBackward('AtanGrad', x, g, { alphaGrad: 1 as any }), 'InvalidArgumentError', 'options.alphaGrad'],
+    [
+      () => ops.surrogateBackward('STCA', x, Tensor.from(new Float64Array(6), { shape: [2, 3] })),
+      'InvalidArgumentError',
+      'upstream',
+    ],
+    [
+      () => ops.surrogateBackward('AtanGrad', x, g, { alphaGrad: 1 as any }),
+      'InvalidArgumentError',
+      'options.alphaGrad',
+    ],
     [() => ops.surrogateForward('STCA', x, { out: Tensor.zeros([7]) }), 'ShapeError', 'options.out'],
-    [() => ops.surrogateBackward('STCA', x, g, { out: Tensor.zeros([2, 3], { dtype: 'float64' }) }), 'InvalidArgumentError', 'options.out'],
+    [
+      () => ops.surrogateBackward('STCA', x, g, { out: Tensor.zeros([2, 3], { dtype: 'float64' }) }),
+      'InvalidArgumentError',
+      'options.out',
+    ],
   ]
   for (const [f, name, param] of cases) {
     const err = t.throws(f)
@@ -230,8 +273,16 @@ test('native re-checks: kind code, non-finite alpha and a gradAlpha buffer for a
   }
   check(() => N.surrogateForward(42, x.handle, out.handle, 1, null, 0, null, false), 'InvalidArgumentError', 'kind')
   check(() => N.surrogateForward(0, x.handle, out.handle, NaN, null, 0, null, false), 'InvalidArgumentError', 'alpha')
-  check(() => N.surrogateBackward(0, x.handle, x.handle, out.handle, ga.handle, 1, null, 0, null, false), 'InvalidArgumentError', 'alphaGrad')
-  check(() => N.surrogateBackward(3, x.handle, x.handle, out.handle, Tensor.zeros([2]).handle, 1, null, 0, null, false), 'ShapeError', 'gradAlpha')
+  check(
+    () => N.surrogateBackward(0, x.handle, x.handle, out.handle, ga.handle, 1, null, 0, null, false),
+    'InvalidArgumentError',
+    'alphaGrad',
+  )
+  check(
+    () => N.surrogateBackward(3, x.handle, x.handle, out.handle, Tensor.zeros([2]).handle, 1, null, 0, null, false),
+    'ShapeError',
+    'gradAlpha',
+  )
 })
 
 // CUDA == CPU: the surrogate-spike parity table (bench/parity/surrogate-spike.mjs), which bench/gpu-check.mjs runs too.

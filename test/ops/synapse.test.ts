@@ -61,7 +61,8 @@ for (const dtype of ['float32', 'float64'] as const) {
                 const opts = { layout, mode, bias: withBias ? bias : undefined }
                 const w = layout === 'post_pre' ? W : WT
                 const what = `${dtype} ${sdtype} [${lead}]x${nPre}->${nPost} d=${density} ${layout} ${mode} bias=${withBias}`
-                const { out, path } = mode === 'auto' ? await ops.synapseForwardAsync(S, w, opts) : ops.synapseForward(S, w, opts)
+                const { out, path } =
+                  mode === 'auto' ? await ops.synapseForwardAsync(S, w, opts) : ops.synapseForward(S, w, opts)
                 t.deepEqual([...out.shape], [...lead, nPost])
                 if (mode !== 'auto') t.is(path, mode, what)
                 assertClose(t, out.toArray(), exp, tolFor(dtype, nPre), what)
@@ -140,21 +141,43 @@ for (const dtype of ['float32', 'float64'] as const) {
         for (const layout of ['post_pre', 'pre_post'] as WeightLayout[]) {
           const wl = layout === 'post_pre' ? wv : transposeHost(wv, nPost, nPre)
           const ref = refSynapseBackward(gv, sv, wl, rows, nPre, nPost, layout)
-          const W = Tensor.from(typed(dtype, wl), { shape: layout === 'post_pre' ? [nPost, nPre] : [nPre, nPost], device })
+          const W = Tensor.from(typed(dtype, wl), {
+            shape: layout === 'post_pre' ? [nPost, nPre] : [nPre, nPost],
+            device,
+          })
           const G = Tensor.from(typed(dtype, gv), { shape: [...lead, nPost], device })
           for (const sdtype of [dtype, 'uint8'] as const) {
             const S = Tensor.from(typed(sdtype, sv), { shape: [...lead, nPre], device })
             const opts = { layout, gradBias: true }
-            const grads = sdtype === 'uint8' ? await ops.synapseBackwardAsync(G, S, W, opts) : ops.synapseBackward(G, S, W, opts)
+            const grads =
+              sdtype === 'uint8' ? await ops.synapseBackwardAsync(G, S, W, opts) : ops.synapseBackward(G, S, W, opts)
             const what = `${dtype} ${sdtype} [${lead}]x${nPre}->${nPost} d=${density} ${layout}`
             assertClose(t, grads.gradWeight!.toArray(), ref.gradWeight, tolFor(dtype, rows), `dW ${what}`)
             assertClose(t, grads.gradSpikes!.toArray(), ref.gradSpikes, tolFor(dtype, nPost), `ds ${what}`)
             assertClose(t, grads.gradBias!.toArray(), ref.gradBias, tolFor(dtype, rows), `db ${what}`)
             t.deepEqual([...grads.gradSpikes!.shape], [...lead, nPre])
             // Accumulating a second time doubles every gradient.
-            ops.synapseBackward(G, S, W, { layout, gradWeight: grads.gradWeight, gradSpikes: grads.gradSpikes, gradBias: grads.gradBias, accumulate: true })
-            assertClose(t, grads.gradWeight!.toArray(), ref.gradWeight.map((v) => 2 * v), tolFor(dtype, rows), `2dW ${what}`)
-            assertClose(t, grads.gradBias!.toArray(), ref.gradBias.map((v) => 2 * v), tolFor(dtype, rows), `2db ${what}`)
+            ops.synapseBackward(G, S, W, {
+              layout,
+              gradWeight: grads.gradWeight,
+              gradSpikes: grads.gradSpikes,
+              gradBias: grads.gradBias,
+              accumulate: true,
+            })
+            assertClose(
+              t,
+              grads.gradWeight!.toArray(),
+              ref.gradWeight.map((v) => 2 * v),
+              tolFor(dtype, rows),
+              `2dW ${what}`,
+            )
+            assertClose(
+              t,
+              grads.gradBias!.toArray(),
+              ref.gradBias.map((v) => 2 * v),
+              tolFor(dtype, rows),
+              `2db ${what}`,
+            )
             S.dispose()
           }
           W.dispose()
@@ -174,7 +197,12 @@ eachDevice('backward can skip outputs; transpose == host transpose', (t, device)
   t.truthy(only.gradWeight)
   t.is(only.gradSpikes, undefined)
   t.is(only.gradBias, undefined)
-  for (const [r, c] of [[1, 1], [7, 5], [33, 65], [100, 3]]) {
+  for (const [r, c] of [
+    [1, 1],
+    [7, 5],
+    [33, 65],
+    [100, 3],
+  ]) {
     const a = Float64Array.from(rng.uniformArray(r * c))
     const A = Tensor.from(a, { shape: [r, c], device })
     const AT = ops.transpose(A)
@@ -210,7 +238,11 @@ test('BAD CALLS: shapes, dtypes, options, devices, disposed tensors', (t) => {
   bad(() => ops.synapse(S, W, { device: 'cuda' } as never), InvalidArgumentError, 'options.device')
   bad(() => ops.synapseBackward(Tensor.zeros([2, 5]), S, W), ShapeError, 'gradOut')
   bad(() => ops.synapseBackward(G, S, W, { gradWeight: Tensor.zeros([6, 4]) }), ShapeError, 'options.gradWeight')
-  bad(() => ops.synapseBackward(G, S, W, { gradSpikes: Tensor.zeros([2, 6], { dtype: 'uint8' }) }), InvalidArgumentError, 'options.gradSpikes')
+  bad(
+    () => ops.synapseBackward(G, S, W, { gradSpikes: Tensor.zeros([2, 6], { dtype: 'uint8' }) }),
+    InvalidArgumentError,
+    'options.gradSpikes',
+  )
   bad(() => ops.synapseBackward(G, S, W, { gradBias: 3 as never }), InvalidArgumentError, 'options.gradBias')
   bad(() => ops.synapseBackward(G, S, W, { accumulate: true }), InvalidArgumentError, 'options.gradWeight')
   bad(() => ops.transpose(Tensor.zeros([2, 3, 4])), ShapeError, 'a')
@@ -235,9 +267,20 @@ test('native synapse entry points re-check shapes, codes and dtypes', (t) => {
   bad(() => N.synapseForward(S.handle, W.handle, null, O.handle, 0, 3, -1, false), 'mode')
   bad(() => N.synapseForward(S.handle, W.handle, null, O.handle, 0, 0, Number.NaN, false), 'crossover')
   bad(() => N.synapseForward(S.handle, W.handle, null, Tensor.zeros([2, 5]).handle, 0, 0, -1, false), 'out', ShapeError)
-  bad(() => N.synapseForward(S.handle, W.handle, Tensor.zeros([3]).handle, O.handle, 0, 0, -1, false), 'bias', ShapeError)
-  bad(() => N.synapseForward(Tensor.zeros([2, 6], { dtype: 'int32' }).handle, W.handle, null, O.handle, 0, 0, -1, false), 'spikes')
-  bad(() => N.synapseBackward(O.handle, S.handle, W.handle, Tensor.zeros([4, 5]).handle, null, null, 0, false), 'gradWeight', ShapeError)
+  bad(
+    () => N.synapseForward(S.handle, W.handle, Tensor.zeros([3]).handle, O.handle, 0, 0, -1, false),
+    'bias',
+    ShapeError,
+  )
+  bad(
+    () => N.synapseForward(Tensor.zeros([2, 6], { dtype: 'int32' }).handle, W.handle, null, O.handle, 0, 0, -1, false),
+    'spikes',
+  )
+  bad(
+    () => N.synapseBackward(O.handle, S.handle, W.handle, Tensor.zeros([4, 5]).handle, null, null, 0, false),
+    'gradWeight',
+    ShapeError,
+  )
   bad(() => N.transpose2d(W.handle, W.handle), 'out', ShapeError)
 })
 
@@ -246,9 +289,14 @@ for (const layout of ['post_pre', 'pre_post'] as const) {
   eachDevice(`synapse backward: event weight gradient == dense (${layout})`, (t, device) => {
     const rng = new Rng(91)
     for (const density of DENSITIES) {
-      const rows = 37, nPre = 29, nPost = 23
+      const rows = 37,
+        nPre = 29,
+        nPost = 23
       const s = Tensor.from(Float32Array.from(rng.spikes(rows * nPre, density)), { shape: [rows, nPre], device })
-      const w = Tensor.from(Float32Array.from(rng.uniformArray(nPre * nPost)), { shape: layout === 'post_pre' ? [nPost, nPre] : [nPre, nPost], device })
+      const w = Tensor.from(Float32Array.from(rng.uniformArray(nPre * nPost)), {
+        shape: layout === 'post_pre' ? [nPost, nPre] : [nPre, nPost],
+        device,
+      })
       const g = Tensor.from(Float32Array.from(rng.uniformArray(rows * nPost)), { shape: [rows, nPost], device })
       const base = Float32Array.from(rng.uniformArray(nPre * nPost))
       const gwDense = Tensor.from(base.slice(), { shape: w.shape, device })
@@ -261,9 +309,22 @@ for (const layout of ['post_pre', 'pre_post'] as const) {
       assertClose(t, gwAuto.toArray(), gwDense.toArray(), { rtol: 1e-5, atol: 1e-5 }, `auto, density ${density}`)
       const fresh = ops.synapseBackward(g, s, w, { layout, gradSpikes: false, mode: 'event' }).gradWeight!
       const fresh2 = ops.synapseBackward(g, s, w, { layout, gradSpikes: false, mode: 'dense' }).gradWeight!
-      assertClose(t, fresh.toArray(), fresh2.toArray(), { rtol: 1e-5, atol: 1e-5 }, `event without accumulate, density ${density}`)
+      assertClose(
+        t,
+        fresh.toArray(),
+        fresh2.toArray(),
+        { rtol: 1e-5, atol: 1e-5 },
+        `event without accumulate, density ${density}`,
+      )
     }
-    const err = t.throws(() => ops.synapseBackward(Tensor.zeros([1, 2], { device }), Tensor.zeros([1, 2], { device }), Tensor.zeros([2, 2], { device }), { mode: 'sparse' as any }))
+    const err = t.throws(() =>
+      ops.synapseBackward(
+        Tensor.zeros([1, 2], { device }),
+        Tensor.zeros([1, 2], { device }),
+        Tensor.zeros([2, 2], { device }),
+        { mode: 'sparse' as any },
+      ),
+    )
     t.is((err as any).param, 'options.mode')
   })
 }

@@ -21,11 +21,17 @@ test('the packages are installed here and load', async (t) => {
 
 test('a missing package: StateError naming the parameter and the package to install', async (t) => {
   const name = 'spaic-no-such-package'
-  const e = await t.throwsAsync(importOptional(name, () => import(name), 'weights', 'weightMapPng'), { instanceOf: StateError })
+  const e = await t.throwsAsync(
+    importOptional(name, () => import(name), 'weights', 'weightMapPng'),
+    { instanceOf: StateError },
+  )
   t.is(e?.param, 'weights')
   t.is(e?.message, `weightMapPng needs the optional package '${name}', which is not installed: npm install ${name}`)
   // a package that fails to load for another reason says so
-  const f = await t.throwsAsync(importOptional('spaic-broken', () => Promise.reject(new Error('boom')), 'series', 'curvesSvg'), { instanceOf: StateError })
+  const f = await t.throwsAsync(
+    importOptional('spaic-broken', () => Promise.reject(new Error('boom')), 'series', 'curvesSvg'),
+    { instanceOf: StateError },
+  )
   t.is(f?.param, 'series')
   t.regex(f?.message ?? '', /failed to load: boom/)
 })
@@ -60,12 +66,24 @@ console.log(JSON.stringify(out))
 `
 
 test('without the packages: the package loads, each call and train --plots say what to install', (t) => {
-  const r = spawnSync(process.execPath, ['--import=tsx', '--input-type=module', '-e', `${HIDE}\n${SCRIPT}`], { cwd: root, encoding: 'utf8', timeout: 60_000 })
+  const r = spawnSync(process.execPath, ['--import=tsx', '--input-type=module', '-e', `${HIDE}\n${SCRIPT}`], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
   t.is(r.status, 0, r.stderr)
   const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!)
   t.true(out.loaded)
-  t.deepEqual(out.png, ['StateError', 'weights', "weightMapPng needs the optional package 'pngjs', which is not installed: npm install pngjs"])
-  t.deepEqual(out.raster, ['StateError', 'spikes', "spikeRasterSvg needs the optional package 'd3-scale', which is not installed: npm install d3-scale"])
+  t.deepEqual(out.png, [
+    'StateError',
+    'weights',
+    "weightMapPng needs the optional package 'pngjs', which is not installed: npm install pngjs",
+  ])
+  t.deepEqual(out.raster, [
+    'StateError',
+    'spikes',
+    "spikeRasterSvg needs the optional package 'd3-scale', which is not installed: npm install d3-scale",
+  ])
   t.deepEqual(out.curves.slice(0, 2), ['StateError', 'series'])
   t.regex(out.curves[2], /npm install d3-scale/)
   t.is(out.cli[0], 2, 'a usage error, before any training')

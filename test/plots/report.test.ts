@@ -28,7 +28,14 @@ test('writeReport: writes the pictures and index.html (created folder, escaped t
       { title: 'Chart', file: 'c.svg', content: SVG, caption: 'x < y' },
       { title: 'Image', file: 'i.png', content: Buffer.from([1, 2, 3]) },
     ],
-    table: { head: ['epoch', 'acc'], rows: [[1, 0.123456], [2, null], [3, 'n/a']] },
+    table: {
+      head: ['epoch', 'acc'],
+      rows: [
+        [1, 0.123456],
+        [2, null],
+        [3, 'n/a'],
+      ],
+    },
   })
   t.is(index, path.join(path.resolve(dir), 'index.html'))
   t.is(readFileSync(path.join(dir, 'c.svg'), 'utf8'), SVG)
@@ -51,12 +58,20 @@ test('writeReport: writes the pictures and index.html (created folder, escaped t
 test('writeReport: a section without content shows a file already there; an empty report is a page', async (t) => {
   const dir = tmp(t)
   writeFileSync(path.join(dir, 'old.svg'), SVG)
-  const html = readFileSync(await writeReport(dir, { title: 't', sections: [{ title: 'Old', file: 'old.svg' }] }), 'utf8')
+  const html = readFileSync(
+    await writeReport(dir, { title: 't', sections: [{ title: 'Old', file: 'old.svg' }] }),
+    'utf8',
+  )
   t.regex(html, /src="old.svg"/)
   t.regex(readFileSync(await writeReport(dir, { title: 'empty', sections: [] }), 'utf8'), /<h1>empty<\/h1>/)
 })
 
-async function throwsParam(t: Ctx, p: Promise<unknown>, param: string, cls: new (...a: any[]) => Error = InvalidArgumentError): Promise<void> {
+async function throwsParam(
+  t: Ctx,
+  p: Promise<unknown>,
+  param: string,
+  cls: new (...a: any[]) => Error = InvalidArgumentError,
+): Promise<void> {
   const e = await t.throwsAsync(p, { instanceOf: cls })
   t.is((e as SpaicError | undefined)?.param, param, `${param}: ${e?.message}`)
 }
@@ -111,7 +126,15 @@ test('writeReport: every bad argument is a typed error naming the parameter; an 
 test('writeTrainingReport: the pictures of a run, as files the report shows', async (t) => {
   const dir = tmp(t)
   const epochs = [
-    { epoch: 1, trainLoss: 2.1, trainAccuracy: 0.4, testAccuracy: 0.5, samplesPerSec: 100, seconds: 2, extra: 'ignored' },
+    {
+      epoch: 1,
+      trainLoss: 2.1,
+      trainAccuracy: 0.4,
+      testAccuracy: 0.5,
+      samplesPerSec: 100,
+      seconds: 2,
+      extra: 'ignored',
+    },
     { epoch: 2, trainLoss: 1.5, trainAccuracy: 0.6, testAccuracy: 0.62, samplesPerSec: 110, seconds: 1.8 },
   ]
   const out = await writeTrainingReport(dir, {
@@ -119,12 +142,22 @@ test('writeTrainingReport: the pictures of a run, as files the report shows', as
     epochs,
     batchLoss: [3, 2.5, 2, 1.8],
     firstBatch: 5,
-    weights: { values: new Float32Array(4 * 784).map((_, i) => i % 7), rows: 28, cols: 28, gridCols: 2, scale: 1, caption: 'fields' },
+    weights: {
+      values: new Float32Array(4 * 784).map((_, i) => i % 7),
+      rows: 28,
+      cols: 28,
+      gridCols: 2,
+      scale: 1,
+      caption: 'fields',
+    },
     raster: { spikes: Uint8Array.from([1, 0, 0, 1, 1, 1]), steps: 3, neurons: 2, dt: 1, caption: 'spikes' },
     notes: ['a note'],
   })
   const names = ['weights.png', 'accuracy.svg', 'loss.svg', 'batch-loss.svg', 'raster.svg']
-  t.deepEqual(out.files, names.map((n) => path.join(path.resolve(dir), n)))
+  t.deepEqual(
+    out.files,
+    names.map((n) => path.join(path.resolve(dir), n)),
+  )
   t.is(out.index, path.join(path.resolve(dir), 'index.html'))
   const png = PNG.sync.read(readFileSync(out.files[0]!))
   t.deepEqual([png.width, png.height], [2 * 28 + 3, 2 * 28 + 3])
@@ -141,8 +174,15 @@ test('writeTrainingReport: the pictures of a run, as files the report shows', as
   t.regex(html, /<figcaption>fields<\/figcaption>/)
   // no loss measured (STDP) and no batches: no loss pictures
   const dir2 = tmp(t)
-  const out2 = await writeTrainingReport(dir2, { title: 'stdp', epochs: [{ epoch: 1, trainLoss: null, trainAccuracy: 0.3, testAccuracy: 0.2 }], batchLoss: [] })
-  t.deepEqual(out2.files.map((f) => path.basename(f)), ['accuracy.svg'])
+  const out2 = await writeTrainingReport(dir2, {
+    title: 'stdp',
+    epochs: [{ epoch: 1, trainLoss: null, trainAccuracy: 0.3, testAccuracy: 0.2 }],
+    batchLoss: [],
+  })
+  t.deepEqual(
+    out2.files.map((f) => path.basename(f)),
+    ['accuracy.svg'],
+  )
 })
 
 test('writeTrainingReport: every bad argument is a typed error naming the parameter', async (t) => {

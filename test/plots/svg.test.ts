@@ -14,7 +14,13 @@ function spikePath(svg: string): string {
 test('raster of [T, N]: one mark per spike, counts on the root, well-formed', async (t) => {
   // T = 5 steps, N = 4 neurons; spikes at (0, 0), (1, 3), (4, 2), (4, 3)
   const s = new Uint8Array(20)
-  for (const [step, j] of [[0, 0], [1, 3], [4, 2], [4, 3]]) s[step * 4 + j] = 1
+  for (const [step, j] of [
+    [0, 0],
+    [1, 3],
+    [4, 2],
+    [4, 3],
+  ])
+    s[step * 4 + j] = 1
   const svg = await spikeRasterSvg(s, { steps: 5, neurons: 4, title: 'a <raster> & more' })
   t.is(xmlProblem(svg), null)
   t.true(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'))
@@ -52,10 +58,13 @@ test('raster of [T, B, N]: sample 0 by default, another on request; a Tensor giv
 })
 
 test('curves: one line per series, one dot per finite point, gaps for nulls, legend, well-formed', async (t) => {
-  const svg = await curvesSvg([
-    { name: 'train accuracy', values: [0.5, 0.7, null, 0.9] },
-    { name: 'test accuracy', values: [0.4, 0.6, 0.75, 0.8] },
-  ], { title: 'Accuracy', xLabel: 'epoch', yLabel: 'accuracy', yDomain: [0, 1], percent: true })
+  const svg = await curvesSvg(
+    [
+      { name: 'train accuracy', values: [0.5, 0.7, null, 0.9] },
+      { name: 'test accuracy', values: [0.4, 0.6, 0.75, 0.8] },
+    ],
+    { title: 'Accuracy', xLabel: 'epoch', yLabel: 'accuracy', yDomain: [0, 1], percent: true },
+  )
   t.is(xmlProblem(svg), null)
   t.regex(svg, /data-series="2" data-points="7"/)
   t.is(count(svg, /<g class="series"/g), 2)
@@ -70,21 +79,35 @@ test('curves: one line per series, one dot per finite point, gaps for nulls, leg
   t.regex(svg, />train accuracy<\/text>/)
   // integer x values: integer ticks only
   const xTicks = [...svg.matchAll(/<g class="x-axis".*?<\/g>/gs)][0]![0]
-  t.deepEqual([...xTicks.matchAll(/>([^<]+)<\/text>/g)].map((m) => m[1]), ['1', '2', '3', '4'])
+  t.deepEqual(
+    [...xTicks.matchAll(/>([^<]+)<\/text>/g)].map((m) => m[1]),
+    ['1', '2', '3', '4'],
+  )
 })
 
 test('curves: x values, one point, many points without dots, explicit markers', async (t) => {
   const one = await curvesSvg([{ name: 'loss', values: [0.25] }])
   t.is(xmlProblem(one), null)
   t.is(count(one, /<circle class="point"/g), 1)
-  const many = await curvesSvg([{ name: 'batch loss', values: Array.from({ length: 500 }, (_, i) => 1 / (i + 1)), x: Array.from({ length: 500 }, (_, i) => i + 11) }])
+  const many = await curvesSvg([
+    {
+      name: 'batch loss',
+      values: Array.from({ length: 500 }, (_, i) => 1 / (i + 1)),
+      x: Array.from({ length: 500 }, (_, i) => i + 11),
+    },
+  ])
   t.regex(many, /data-points="500"/)
   t.is(count(many, /<circle/g), 0)
   t.is(count(await curvesSvg([{ name: 'a', values: Float64Array.from([1, 2, 3]) }], { markers: false }), /<circle/g), 0)
   t.is(count(await curvesSvg([{ name: 'a', values: new Array(150).fill(1) }], { markers: true }), /<circle/g), 150)
 })
 
-async function throwsParam(t: Ctx, p: Promise<unknown>, param: string, cls: new (...a: any[]) => Error = InvalidArgumentError): Promise<void> {
+async function throwsParam(
+  t: Ctx,
+  p: Promise<unknown>,
+  param: string,
+  cls: new (...a: any[]) => Error = InvalidArgumentError,
+): Promise<void> {
   const e = await t.throwsAsync(p, { instanceOf: cls })
   t.is((e as SpaicError | undefined)?.param, param, `${param}: ${e?.message}`)
 }

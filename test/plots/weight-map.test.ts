@@ -28,17 +28,27 @@ test('two 2x3 tiles, per-tile scaling: size, gap and every pixel', async (t) => 
   const expect = [0, 51, 102, 153, 204, 255]
   for (const tile of [0, 1]) {
     for (let r = 0; r < 2; r++) {
-      for (let c = 0; c < 3; c++) t.deepEqual(rgb(png, 1 + tile * 4 + c, 1 + r), grey(expect[r * 3 + c]!), `tile ${tile} (${r}, ${c})`)
+      for (let c = 0; c < 3; c++)
+        t.deepEqual(rgb(png, 1 + tile * 4 + c, 1 + r), grey(expect[r * 3 + c]!), `tile ${tile} (${r}, ${c})`)
     }
   }
   // the gap: the frame and the column between the tiles
-  for (const [x, y] of [[0, 0], [4, 1], [8, 3], [3, 0], [5, 3]] as const) t.deepEqual(rgb(png, x, y), grey(96), `gap at (${x}, ${y})`)
+  for (const [x, y] of [
+    [0, 0],
+    [4, 1],
+    [8, 3],
+    [3, 0],
+    [5, 3],
+  ] as const)
+    t.deepEqual(rgb(png, x, y), grey(96), `gap at (${x}, ${y})`)
   for (let i = 3; i < png.data.length; i += 4) if (png.data[i] !== 255) return t.fail('opaque')
 })
 
 test('shared scaling, scale, gridCols and tiles', async (t) => {
   const w = [0, 5, 10, 15, 99, 99, 99, 99]
-  const png = PNG.sync.read(await weightMapPng(w, { rows: 1, cols: 2, tiles: 2, gridCols: 1, scale: 3, gap: 0, normalize: 'shared' }))
+  const png = PNG.sync.read(
+    await weightMapPng(w, { rows: 1, cols: 2, tiles: 2, gridCols: 1, scale: 3, gap: 0, normalize: 'shared' }),
+  )
   // one column of two 1x2 tiles, 3x3 pixels per weight, no gap; the third and fourth tile are not drawn
   t.is(png.width, 6)
   t.is(png.height, 6)
@@ -54,7 +64,16 @@ test('shared scaling, scale, gridCols and tiles', async (t) => {
 })
 
 test('diverging colour map: white at 0, blue below, red above, symmetric; constant tiles', async (t) => {
-  const png = PNG.sync.read(await weightMapPng([-2, 0, 1, 2, 7, 7, 7, 7], { rows: 2, cols: 2, gap: 0, scale: 1, gridCols: 2, colormap: 'diverging' }))
+  const png = PNG.sync.read(
+    await weightMapPng([-2, 0, 1, 2, 7, 7, 7, 7], {
+      rows: 2,
+      cols: 2,
+      gap: 0,
+      scale: 1,
+      gridCols: 2,
+      colormap: 'diverging',
+    }),
+  )
   t.is(png.colorType, 2, 'an RGB PNG')
   t.deepEqual(rgb(png, 0, 0), [0, 0, 255])
   t.deepEqual(rgb(png, 1, 0), [255, 255, 255])
@@ -63,11 +82,17 @@ test('diverging colour map: white at 0, blue below, red above, symmetric; consta
   // a constant tile of 7s: each scaled to ±7, so full red
   t.deepEqual(rgb(png, 2, 0), [255, 0, 0])
   // grey: a constant tile is mid grey; an all-zero diverging tile is white
-  t.deepEqual(rgb(PNG.sync.read(await weightMapPng([3, 3, 3, 3], { rows: 2, cols: 2, gap: 0, scale: 1 })), 1, 1), grey(128))
-  t.deepEqual(rgb(PNG.sync.read(await weightMapPng([0, 0], { rows: 1, cols: 2, gap: 0, scale: 1, colormap: 'diverging' })), 0, 0), [255, 255, 255])
+  t.deepEqual(
+    rgb(PNG.sync.read(await weightMapPng([3, 3, 3, 3], { rows: 2, cols: 2, gap: 0, scale: 1 })), 1, 1),
+    grey(128),
+  )
+  t.deepEqual(
+    rgb(PNG.sync.read(await weightMapPng([0, 0], { rows: 1, cols: 2, gap: 0, scale: 1, colormap: 'diverging' })), 0, 0),
+    [255, 255, 255],
+  )
 })
 
-test('a Tensor [N, rows·cols] (a full connection\'s weight), 10 to a row: a 10x10 grid of 28x28 tiles', async (t) => {
+test("a Tensor [N, rows·cols] (a full connection's weight), 10 to a row: a 10x10 grid of 28x28 tiles", async (t) => {
   const n = 100
   const data = new Float32Array(n * 784)
   for (let j = 0; j < n; j++) data[j * 784 + j] = 1 // tile j: one white pixel at (j / 28, j % 28)
@@ -122,7 +147,8 @@ test('every bad argument is a typed error naming the parameter', async (t) => {
     [w, { ...ok, colormap: 'jet' }, 'options.colormap'],
     [new Float32Array(1024 * 1024), { rows: 1024, cols: 1024, scale: 64 }, 'options.scale'],
   ]
-  for (const [weights, opts, param] of bad) await throwsParam(t, weightMapPng(weights as never, opts as never), InvalidArgumentError, param)
+  for (const [weights, opts, param] of bad)
+    await throwsParam(t, weightMapPng(weights as never, opts as never), InvalidArgumentError, param)
   const gone = Tensor.from(new Float32Array(4), { shape: [1, 4] })
   gone.dispose()
   await throwsParam(t, weightMapPng(gone, ok), StateError, 'weights')

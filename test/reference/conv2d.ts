@@ -18,8 +18,12 @@ export interface ConvShape {
 }
 
 export function outHW(s: ConvShape, g: Geometry): [number, number] {
-  const f = (n: number, k: number, st: number, p: number, d: number) => Math.floor((n + 2 * p - d * (k - 1) - 1) / st) + 1
-  return [f(s.H, s.KH, g.stride[0], g.padding[0], g.dilation[0]), f(s.W, s.KW, g.stride[1], g.padding[1], g.dilation[1])]
+  const f = (n: number, k: number, st: number, p: number, d: number) =>
+    Math.floor((n + 2 * p - d * (k - 1) - 1) / st) + 1
+  return [
+    f(s.H, s.KH, g.stride[0], g.padding[0], g.dilation[0]),
+    f(s.W, s.KW, g.stride[1], g.padding[1], g.dilation[1]),
+  ]
 }
 
 /** Calls f(n, o, oh, ow, c, ki, kj, xIndex) for every product term x·w of the convolution. */
@@ -45,7 +49,13 @@ function eachTerm(s: ConvShape, g: Geometry, f: (yi: number, wi: number, xi: num
         }
 }
 
-export function refConv2d(x: ArrayLike<number>, w: ArrayLike<number>, bias: ArrayLike<number> | undefined, s: ConvShape, g: Geometry): Float64Array {
+export function refConv2d(
+  x: ArrayLike<number>,
+  w: ArrayLike<number>,
+  bias: ArrayLike<number> | undefined,
+  s: ConvShape,
+  g: Geometry,
+): Float64Array {
   const [HO, WO] = outHW(s, g)
   const y = new Float64Array(s.N * s.O * HO * WO)
   if (bias) for (let i = 0; i < y.length; i++) y[i] = bias[Math.floor(i / (HO * WO)) % s.O]
@@ -53,7 +63,13 @@ export function refConv2d(x: ArrayLike<number>, w: ArrayLike<number>, bias: Arra
   return y
 }
 
-export function refConv2dBackward(x: ArrayLike<number>, w: ArrayLike<number>, gy: ArrayLike<number>, s: ConvShape, g: Geometry) {
+export function refConv2dBackward(
+  x: ArrayLike<number>,
+  w: ArrayLike<number>,
+  gy: ArrayLike<number>,
+  s: ConvShape,
+  g: Geometry,
+) {
   const gx = new Float64Array(s.N * s.C * s.H * s.W)
   const gw = new Float64Array((s.O * s.C * s.KH * s.KW) / (s.G ?? 1))
   const gb = new Float64Array(s.O)

@@ -30,7 +30,14 @@ export const refUnary: Record<string, (x: number) => number> = {
 }
 
 /** out[i] = f(a[ia], b[ib]) with NumPy broadcasting. */
-export function refBroadcast(f: (a: number, b: number) => number, a: ArrayLike<number>, sa: number[], b: ArrayLike<number>, sb: number[], so: number[]): Float64Array {
+export function refBroadcast(
+  f: (a: number, b: number) => number,
+  a: ArrayLike<number>,
+  sa: number[],
+  b: ArrayLike<number>,
+  sb: number[],
+  so: number[],
+): Float64Array {
   const n = so.reduce((x, y) => x * y, 1)
   const out = new Float64Array(n)
   const nd = so.length
@@ -80,7 +87,18 @@ export function refReduce(op: string, a: ArrayLike<number>, outer: number, len: 
 }
 
 /** C = alpha op(A) op(B) + beta C, row-major, in float64. */
-export function refGemm(a: ArrayLike<number>, b: ArrayLike<number>, c: ArrayLike<number> | undefined, m: number, n: number, k: number, transA: boolean, transB: boolean, alpha: number, beta: number): Float64Array {
+export function refGemm(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  c: ArrayLike<number> | undefined,
+  m: number,
+  n: number,
+  k: number,
+  transA: boolean,
+  transB: boolean,
+  alpha: number,
+  beta: number,
+): Float64Array {
   const out = new Float64Array(m * n)
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {

@@ -32,7 +32,16 @@ export interface RefForward {
 }
 
 /** Forward over T steps; `state` arrays ([B*N]) are copied, not modified. */
-export function refNeuronForward(model: string, p: RefParams, sg: RefSurrogate, input: ArrayLike<number>, T: number, BN: number, state0: Record<string, ArrayLike<number>>, r: Round): RefForward {
+export function refNeuronForward(
+  model: string,
+  p: RefParams,
+  sg: RefSurrogate,
+  input: ArrayLike<number>,
+  T: number,
+  BN: number,
+  state0: Record<string, ArrayLike<number>>,
+  r: Round,
+): RefForward {
   const st: Record<string, Float64Array> = {}
   for (const [k, v] of Object.entries(state0)) st[k] = Float64Array.from(v)
   const spikes = new Float64Array(T * BN)
@@ -91,7 +100,16 @@ export interface RefDiehlCook {
 }
 
 /** diehlAndCook (§3.4): integer maths, thresh [N] shared by the batch. */
-export function refDiehlCook(p: RefDiehlCook, input: ArrayLike<number>, T: number, B: number, N: number, V0: ArrayLike<number>, refrac0: ArrayLike<number>, thresh0: ArrayLike<number>) {
+export function refDiehlCook(
+  p: RefDiehlCook,
+  input: ArrayLike<number>,
+  T: number,
+  B: number,
+  N: number,
+  V0: ArrayLike<number>,
+  refrac0: ArrayLike<number>,
+  thresh0: ArrayLike<number>,
+) {
   const V = Int32Array.from(V0)
   const refrac = Int32Array.from(refrac0)
   const thresh = Int32Array.from(thresh0)
@@ -103,7 +121,9 @@ export function refDiehlCook(p: RefDiehlCook, input: ArrayLike<number>, T: numbe
       for (let j = 0; j < N; j++) {
         const i = b * N + j
         const raw = input[t * B * N + i]
-        const x = Number.isNaN(raw) ? p.weight_sum_min : Math.min(p.weight_sum_max, Math.max(p.weight_sum_min, Math.trunc(raw)))
+        const x = Number.isNaN(raw)
+          ? p.weight_sum_min
+          : Math.min(p.weight_sum_max, Math.max(p.weight_sum_min, Math.trunc(raw)))
         V[i] = ((Math.imul(p.decay, V[i] - p.v_rest) >> p.shift_voltage) + p.v_rest) | 0
         if (refrac[i] <= 0) V[i] = (V[i] + (Math.imul(x, p.weight_sum_coef) >> p.shift_weight_sum_coef)) | 0
         refrac[i] -= 1
@@ -126,7 +146,18 @@ export function refDiehlCook(p: RefDiehlCook, input: ArrayLike<number>, T: numbe
  * BPTT through the unrolled graph of lif / if / clif. gradSpikes [T*B*N]; fw from refNeuronForward.
  * Returns dL/dI [T*B*N] and, for clif, dL/dV0 (summed in double).
  */
-export function refNeuronBackward(model: string, p: RefParams, sg: RefSurrogate, input: ArrayLike<number>, fw: RefForward, gradSpikes: ArrayLike<number>, T: number, BN: number, N: number, r: Round) {
+export function refNeuronBackward(
+  model: string,
+  p: RefParams,
+  sg: RefSurrogate,
+  input: ArrayLike<number>,
+  fw: RefForward,
+  gradSpikes: ArrayLike<number>,
+  T: number,
+  BN: number,
+  N: number,
+  r: Round,
+) {
   const gradInput = new Float64Array(T * BN)
   let gradV0 = 0
   const vth = p.v_th

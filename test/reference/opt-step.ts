@@ -12,14 +12,35 @@ const id: R = (x) => x
 const nanMax = (a: number, b: number) => (Number.isNaN(a) ? a : Number.isNaN(b) ? b : a > b ? a : b)
 
 /** One dense step in place: param, and state[0..2] as documented in lib/ops/opt-step.ts. */
-export function refOptStep(algo: OptAlgoName, s: OptStepScalars, dtype: 'float32' | 'float64', param: Arr, grad: ArrayLike<number>, state: Array<Arr | null>): void {
+export function refOptStep(
+  algo: OptAlgoName,
+  s: OptStepScalars,
+  dtype: 'float32' | 'float64',
+  param: Arr,
+  grad: ArrayLike<number>,
+  state: Array<Arr | null>,
+): void {
   const r: R = dtype === 'float32' ? Math.fround : id
   const c = (x: number | undefined, d: number) => r(x ?? d)
-  const lr = c(s.lr, 0), negLr = c(s.lr === undefined ? undefined : -s.lr, 0), wd = c(s.weightDecay, 0)
-  const mom = c(s.momentum, 0), dampC = c(s.dampeningC, 1)
-  const b1 = c(s.beta1, 0), b1c = c(s.beta1C, 1), b2 = c(s.beta2, 0), b2c = c(s.beta2C, 1), eps = c(s.eps, 0)
-  const bc2s = c(s.biasC2Sqrt, 1), negStep = c(s.negStep, 0), decay = c(s.decay, 1), negEta = c(s.negEta, 0), mu = c(s.mu, 1)
-  const em = c(s.etaminus, 0.5), ep = c(s.etaplus, 1.2), smin = c(s.stepMin, 1e-6), smax = c(s.stepMax, 50)
+  const lr = c(s.lr, 0),
+    negLr = c(s.lr === undefined ? undefined : -s.lr, 0),
+    wd = c(s.weightDecay, 0)
+  const mom = c(s.momentum, 0),
+    dampC = c(s.dampeningC, 1)
+  const b1 = c(s.beta1, 0),
+    b1c = c(s.beta1C, 1),
+    b2 = c(s.beta2, 0),
+    b2c = c(s.beta2C, 1),
+    eps = c(s.eps, 0)
+  const bc2s = c(s.biasC2Sqrt, 1),
+    negStep = c(s.negStep, 0),
+    decay = c(s.decay, 1),
+    negEta = c(s.negEta, 0),
+    mu = c(s.mu, 1)
+  const em = c(s.etaminus, 0.5),
+    ep = c(s.etaplus, 1.2),
+    smin = c(s.stepMin, 1e-6),
+    smax = c(s.stepMax, 50)
   void lr
   const sqrt = (x: number) => r(Math.sqrt(x))
   for (let i = 0; i < param.length; i++) {
@@ -117,9 +138,21 @@ export function refOptStep(algo: OptAlgoName, s: OptStepScalars, dtype: 'float32
 }
 
 /** SparseAdam on the rows in `indices` (duplicates summed in order of appearance, rows ascending). */
-export function refSparseAdam(s: OptStepScalars, dtype: 'float32' | 'float64', param: Arr, rowLen: number, indices: number[], values: ArrayLike<number>, m: Arr, v: Arr): void {
+export function refSparseAdam(
+  s: OptStepScalars,
+  dtype: 'float32' | 'float64',
+  param: Arr,
+  rowLen: number,
+  indices: number[],
+  values: ArrayLike<number>,
+  m: Arr,
+  v: Arr,
+): void {
   const r: R = dtype === 'float32' ? Math.fround : id
-  const b1c = r(s.beta1C ?? 1), b2c = r(s.beta2C ?? 1), eps = r(s.eps ?? 0), negStep = r(s.negStep ?? 0)
+  const b1c = r(s.beta1C ?? 1),
+    b2c = r(s.beta2C ?? 1),
+    eps = r(s.eps ?? 0),
+    negStep = r(s.negStep ?? 0)
   const rows = [...new Set(indices)].sort((a, b) => a - b)
   for (const row of rows) {
     for (let col = 0; col < rowLen; col++) {

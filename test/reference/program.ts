@@ -30,7 +30,14 @@ export interface RefRunResult {
 }
 
 /** Normalise rows to wNorm (sum of |w| in float64, rounded to float32) and clamp, in place. */
-export function refNormaliseClamp(w: Float32Array, nPost: number, nPre: number, wNorm: number | null, lo: number, hi: number): void {
+export function refNormaliseClamp(
+  w: Float32Array,
+  nPost: number,
+  nPre: number,
+  wNorm: number | null,
+  lo: number,
+  hi: number,
+): void {
   for (let j = 0; j < nPost; j++) {
     if (wNorm !== null) {
       let s = 0
@@ -46,7 +53,17 @@ export function refNormaliseClamp(w: Float32Array, nPost: number, nPre: number, 
  * One run of T steps. `x` is [B, T, nPre] spikes, `w` [nPost, nPre] the weight at the run start (modified
  * in place when a learner is given; apply the build-time dry run yourself with refNormaliseClamp).
  */
-export function refRun(x: ArrayLike<number>, w: Float32Array, B: number, T: number, nPre: number, nPost: number, decay: number, vth: number, stdp?: RefStdp): RefRunResult {
+export function refRun(
+  x: ArrayLike<number>,
+  w: Float32Array,
+  B: number,
+  T: number,
+  nPre: number,
+  nPost: number,
+  decay: number,
+  vth: number,
+  stdp?: RefStdp,
+): RefRunResult {
   const O = new Float32Array(T * B * nPost)
   const V = new Float32Array(T * B * nPost)
   const Wrec = new Float32Array(T * nPost * nPre)
@@ -64,7 +81,8 @@ export function refRun(x: ArrayLike<number>, w: Float32Array, B: number, T: numb
     for (let b = 0; b < B; b++)
       for (let j = 0; j < nPost; j++) {
         let isyn = 0
-        for (let i = 0; i < nPre; i++) if (prevPre[b * nPre + i] !== 0) isyn = f(isyn + f(prevPre[b * nPre + i]! * w[j * nPre + i]!))
+        for (let i = 0; i < nPre; i++)
+          if (prevPre[b * nPre + i] !== 0) isyn = f(isyn + f(prevPre[b * nPre + i]! * w[j * nPre + i]!))
         const vt = f(f(d * v[b * nPost + j]!) + isyn)
         const fire = vt > vth
         o[b * nPost + j] = fire ? 1 : 0
@@ -72,7 +90,8 @@ export function refRun(x: ArrayLike<number>, w: Float32Array, B: number, T: numb
       }
     if (stdp) {
       const dq = f(stdp.decay)
-      const tr = (xv: number, s: number) => (stdp.trace === 'nearest' ? f(f(f(1 - s) * f(dq * xv)) + s) : f(f(dq * xv) + s))
+      const tr = (xv: number, s: number) =>
+        stdp.trace === 'nearest' ? f(f(f(1 - s) * f(dq * xv)) + s) : f(f(dq * xv) + s)
       for (let k2 = 0; k2 < B * nPre; k2++) xPre[k2] = tr(xPre[k2]!, prevPre[k2]!)
       for (let k2 = 0; k2 < B * nPost; k2++) xPost[k2] = tr(xPost[k2]!, prevO[k2]!)
       for (let n = 0; n < w.length; n++) w[n] = f(w[n]! + dw[n]!)
@@ -83,7 +102,8 @@ export function refRun(x: ArrayLike<number>, w: Float32Array, B: number, T: numb
         for (let i = 0; i < nPre; i++) {
           let acc = 0
           for (let b = 0; b < B; b++) acc = f(acc + f(f(f(stdp.Apost) * prevO[b * nPost + j]!) * xPre[b * nPre + i]!))
-          for (let b = 0; b < B; b++) acc = f(acc + f(f(f(-stdp.Apre) * xPost[b * nPost + j]!) * prevPre[b * nPre + i]!))
+          for (let b = 0; b < B; b++)
+            acc = f(acc + f(f(f(-stdp.Apre) * xPost[b * nPost + j]!) * prevPre[b * nPre + i]!))
           next[j * nPre + i] = acc
         }
       dw = next

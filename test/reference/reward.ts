@@ -35,7 +35,13 @@ export interface RefRewardOptions {
  * or B·npop (classify). `seen` [T, B, num] is what the node reads at each step (its target's O of the
  * previous step; zeros at step 0).
  */
-export function refReward(seen: ArrayLike<number>, T: number, B: number, labels: ArrayLike<number>, o: RefRewardOptions): Float64Array[] {
+export function refReward(
+  seen: ArrayLike<number>,
+  T: number,
+  B: number,
+  labels: ArrayLike<number>,
+  o: RefRewardOptions,
+): Float64Array[] {
   const npop = o.num / o.pop
   const outLen = o.coding === 'da_reward' ? o.num : o.coding === 'classify_reward' ? B * npop : o.nOut
   const count = new Float64Array(B * o.num)
@@ -76,14 +82,17 @@ export function refReward(seen: ArrayLike<number>, T: number, B: number, labels:
       case 'da_reward':
         for (let b = 0; b < B; b++) {
           const pred = predict(b)
-          for (let i = 0; i < o.num; i++) r[i]! += pred === labels[b] && Math.floor(i / o.pop) === pred ? o.reward : o.punish
+          for (let i = 0; i < o.num; i++)
+            r[i]! += pred === labels[b] && Math.floor(i / o.pop) === pred ? o.reward : o.punish
         }
         break
       case 'environment_reward':
         for (let i = 0; i < outLen; i++) r[i] = o.source![i]!
         break
       case 'classify_reward': {
-        for (let b = 0; b < B; b++) for (let j = 0; j < npop; j++) running[b * npop + j] = 0.99 * running[b * npop + j]! + popCount(b, j) / o.window
+        for (let b = 0; b < B; b++)
+          for (let j = 0; j < npop; j++)
+            running[b * npop + j] = 0.99 * running[b * npop + j]! + popCount(b, j) / o.window
         const n = B * npop
         const mean = running.reduce((a, v) => a + v, 0) / n
         const sd = n > 1 ? Math.sqrt(running.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0

@@ -119,7 +119,14 @@ export function refTrains(seed: bigint, offset: number, p: ArrayLike<number>, st
 }
 
 /** Poisson frames [steps, n]: p = x·uc·dt in float32 arithmetic, spikes by refTrains. */
-export function refPoisson(seed: bigint, offset: number, x: ArrayLike<number>, steps: number, uc: number, dt: number): Float64Array {
+export function refPoisson(
+  seed: bigint,
+  offset: number,
+  x: ArrayLike<number>,
+  steps: number,
+  uc: number,
+  dt: number,
+): Float64Array {
   const ucf = Math.fround(uc)
   const dtf = Math.fround(dt)
   const p = Array.from(x, (v) => Math.fround(Math.fround(Math.fround(v) * ucf) * dtf))
@@ -127,7 +134,13 @@ export function refPoisson(seed: bigint, offset: number, x: ArrayLike<number>, s
 }
 
 /** Bernoulli frames [steps, n]: p = maxProb·x/norm (norm = max(x) when it exceeds 1), spikes by refTrains. */
-export function refBernoulli(seed: bigint, offset: number, x: ArrayLike<number>, steps: number, maxProb: number): Float64Array {
+export function refBernoulli(
+  seed: bigint,
+  offset: number,
+  x: ArrayLike<number>,
+  steps: number,
+  maxProb: number,
+): Float64Array {
   let mx = -Infinity
   for (let i = 0; i < x.length; i++) mx = Math.max(mx, Math.fround(x[i]))
   const mp = Math.fround(maxProb)

@@ -41,7 +41,13 @@ function mix64(z: bigint): bigint {
   return z ^ (z >> 31n)
 }
 /** The built-in counter-based draw for (seed, counter, stream, element), uniform over [0, 2^shift). */
-export function refCounterUniform(seed: number, counter: number, stream: number, element: number, shift: number): number {
+export function refCounterUniform(
+  seed: number,
+  counter: number,
+  stream: number,
+  element: number,
+  shift: number,
+): number {
   let k = mix64(BigInt(seed) ^ mix64((BigInt(counter) * 2n + BigInt(stream)) & M64))
   k = mix64(k ^ BigInt(element))
   return Number(k & ((1n << BigInt(shift)) - 1n))
@@ -61,7 +67,14 @@ export interface RefDw {
 }
 
 /** dw = beta*dw + alpha*sum_b (aPost g1[b,j] sPost[b,j] xPre[b,i] + aPre g2[b,j] xPost[b,j] sPre[b,i]). */
-export function refWeightChange(p: RefDw, sPost: Arr | null, xPre: Arr | null, xPost: Arr | null, sPre: Arr | null, dw?: Arr): Float64Array {
+export function refWeightChange(
+  p: RefDw,
+  sPost: Arr | null,
+  xPre: Arr | null,
+  xPost: Arr | null,
+  sPre: Arr | null,
+  dw?: Arr,
+): Float64Array {
   const { batch: B, nPost, nPre } = p
   const alpha = p.alpha ?? 1
   const beta = p.beta ?? 0
@@ -137,7 +150,13 @@ export interface OnlineStepRef {
 export function refOnlineStep(p: OnlineStepRef, sPre: Arr, sPost: Arr, xPre: Arr, xPost: Arr, w: Arr, dw: Arr) {
   const nxPre = refTrace(p.kind, xPre, sPre, p.preDecay)
   const nxPost = refTrace(p.kind, xPost, sPost, p.postDecay)
-  const dwNew = refWeightChange({ batch: p.batch, nPost: p.nPost, nPre: p.nPre, aPost: p.Apost, aPre: -p.Apre }, sPost, nxPre, nxPost, sPre)
+  const dwNew = refWeightChange(
+    { batch: p.batch, nPost: p.nPost, nPre: p.nPre, aPost: p.Apost, aPre: -p.Apre },
+    sPost,
+    nxPre,
+    nxPost,
+    sPre,
+  )
   const nw = refApply(w, p.immediate ? dwNew : dw, p.nPost, p.nPre, { wNorm: p.wNorm, lo: p.lo, hi: p.hi })
   return { xPre: nxPre, xPost: nxPost, w: nw, dw: dwNew }
 }
@@ -154,7 +173,16 @@ export interface MetaStepRef {
   wMax: number
 }
 
-export function refMetaStep(p: MetaStepRef, sPre: Arr, sPost: Arr, xPre: Arr, xPost: Arr, w: Arr, wMeanIn: Arr | null, awMeanIn: number | null) {
+export function refMetaStep(
+  p: MetaStepRef,
+  sPre: Arr,
+  sPost: Arr,
+  xPre: Arr,
+  xPost: Arr,
+  w: Arr,
+  wMeanIn: Arr | null,
+  awMeanIn: number | null,
+) {
   const { batch: B, nPost, nPre } = p
   const rowMean = (m: Arr, j: number) => {
     let s = 0
@@ -181,7 +209,9 @@ export function refMetaStep(p: MetaStepRef, sPre: Arr, sPost: Arr, xPre: Arr, xP
       const k = j * nPre + i
       const d = dw[k]
       const x = w[k]
-      const c = (d < 0 ? Math.exp(-0.2 / Math.max(x - p.wMin, 1e-4)) : 0) + (d > 0 ? Math.exp(-0.2 / Math.max(p.wMax - x, 1e-4)) : 0)
+      const c =
+        (d < 0 ? Math.exp(-0.2 / Math.max(x - p.wMin, 1e-4)) : 0) +
+        (d > 0 ? Math.exp(-0.2 / Math.max(p.wMax - x, 1e-4)) : 0)
       nw[k] = (x * wMean[j]) / rm + d * c
     }
   }
@@ -210,7 +240,22 @@ export function refSwitchStep(p: SwitchStepRef, sPre: Arr, sPost: Arr, r: Arr, x
   const rb = (b: number) => (r.length === 1 ? r[0] : r[b])
   const g1 = Float64Array.from({ length: B }, (_, b) => (rb(b) > 0 ? p.ApostPos : p.ApostNeg))
   const g2 = Float64Array.from({ length: B }, (_, b) => (rb(b) > 0 ? p.AprePos : p.ApreNeg))
-  const dw = refWeightChange({ batch: B, nPost, nPre, aPost: 1, aPre: 1, alpha: 1 / B, gPost: { data: g1, sb: 1, sj: 0 }, gPre: { data: g2, sb: 1, sj: 0 } }, sPost, nxPre, nxPost, sPre)
+  const dw = refWeightChange(
+    {
+      batch: B,
+      nPost,
+      nPre,
+      aPost: 1,
+      aPre: 1,
+      alpha: 1 / B,
+      gPost: { data: g1, sb: 1, sj: 0 },
+      gPre: { data: g2, sb: 1, sj: 0 },
+    },
+    sPost,
+    nxPre,
+    nxPost,
+    sPre,
+  )
   const nw = refApply(w, dw, nPost, nPre, { lo: p.lo, hi: p.hi })
   return { xPre: nxPre, xPost: nxPost, w: nw }
 }
@@ -250,7 +295,10 @@ export function refRstdpStep(
           let acc = 0
           for (let b = 0; b < B; b++) {
             const rb = rShape === 'sample' ? r[b] : r[b * nPost + j]
-            acc += rb * (st.sPostPrev![b * nPost + j] * st.pPlus[b * nPre + i] + st.pMinus[b * nPost + j] * st.sPrePrev![b * nPre + i])
+            acc +=
+              rb *
+              (st.sPostPrev![b * nPost + j] * st.pPlus[b * nPre + i] +
+                st.pMinus[b * nPost + j] * st.sPrePrev![b * nPre + i])
           }
           nw[j * nPre + i] += p.lr * acc
         }
@@ -286,7 +334,16 @@ export interface IntStepRef {
 }
 
 /** postpreintstdp step (batch-summed). draws: [2, B, N_post, N_pre], or a function (stream, element) -> u. */
-export function refIntStdpStep(p: IntStepRef, sPre: Arr, sPost: Arr, thresh: Arr, draws: Arr | ((stream: number, e: number) => number), xPre: Arr, xPost: Arr, w: Arr) {
+export function refIntStdpStep(
+  p: IntStepRef,
+  sPre: Arr,
+  sPost: Arr,
+  thresh: Arr,
+  draws: Arr | ((stream: number, e: number) => number),
+  xPre: Arr,
+  xPost: Arr,
+  w: Arr,
+) {
   const { batch: B, nPre, nPost } = p
   const nxPre = refIntTrace(xPre, sPre, p.trace_decay, p.shift_spike_trace, p.trace_scale)
   const nxPost = refIntTrace(xPost, sPost, p.trace_decay, p.shift_spike_trace, p.trace_scale)
@@ -298,8 +355,10 @@ export function refIntStdpStep(p: IntStepRef, sPre: Arr, sPost: Arr, thresh: Arr
       let v = w[j * nPre + i]
       for (let b = 0; b < B; b++) {
         const e = (b * nPost + j) * nPre + i
-        if (sPre[b * nPre + i] !== 0) v += p.preSign * refStochasticRound(p.nu0 * nxPost[b * nPost + j], p.shift, u(0, e)) * sPre[b * nPre + i]
-        if (sPost[b * nPost + j] !== 0) v += sPost[b * nPost + j] * refStochasticRound(p.nu1 * nxPre[b * nPre + i], p.shift, u(1, e))
+        if (sPre[b * nPre + i] !== 0)
+          v += p.preSign * refStochasticRound(p.nu0 * nxPost[b * nPost + j], p.shift, u(0, e)) * sPre[b * nPre + i]
+        if (sPost[b * nPost + j] !== 0)
+          v += sPost[b * nPost + j] * refStochasticRound(p.nu1 * nxPre[b * nPre + i], p.shift, u(1, e))
       }
       if (thresh[j] > p.max_threshold) v = v >> 1
       if (p.w_min !== null) v = Math.max(v, p.w_min)

@@ -7,7 +7,17 @@ export type Round = (x: number) => number
 export const F32: Round = Math.fround
 export const F64: Round = (x) => x
 
-export const REF_SURROGATES = ['STCA', 'STBP', 'SigmoidGrad', 'AtanGrad', 'RectangleGrad', 'GateGrad', 'QGateGrad', 'ReLUGrad', 'straight_through_estimator'] as const
+export const REF_SURROGATES = [
+  'STCA',
+  'STBP',
+  'SigmoidGrad',
+  'AtanGrad',
+  'RectangleGrad',
+  'GateGrad',
+  'QGateGrad',
+  'ReLUGrad',
+  'straight_through_estimator',
+] as const
 
 /** Spikes at x == 0? */
 export function refFiresAtZero(kind: string): boolean {

@@ -2,8 +2,13 @@
 
 /** Isyn[r, j] = Σ_i s[r, i]·W[j, i] (+ bias[j]); W is [nPost, nPre] ('post_pre') or [nPre, nPost] ('pre_post'). */
 export function refSynapse(
-  s: ArrayLike<number>, w: ArrayLike<number>, bias: ArrayLike<number> | undefined,
-  rows: number, nPre: number, nPost: number, layout: 'post_pre' | 'pre_post' = 'post_pre',
+  s: ArrayLike<number>,
+  w: ArrayLike<number>,
+  bias: ArrayLike<number> | undefined,
+  rows: number,
+  nPre: number,
+  nPost: number,
+  layout: 'post_pre' | 'pre_post' = 'post_pre',
 ): Float64Array {
   const out = new Float64Array(rows * nPost)
   for (let r = 0; r < rows; r++) {
@@ -21,8 +26,13 @@ export function refSynapse(
 
 /** dL/dW (layout-shaped), dL/ds [rows, nPre], dL/dbias [nPost], each summed over the rows. */
 export function refSynapseBackward(
-  g: ArrayLike<number>, s: ArrayLike<number>, w: ArrayLike<number>,
-  rows: number, nPre: number, nPost: number, layout: 'post_pre' | 'pre_post' = 'post_pre',
+  g: ArrayLike<number>,
+  s: ArrayLike<number>,
+  w: ArrayLike<number>,
+  rows: number,
+  nPre: number,
+  nPost: number,
+  layout: 'post_pre' | 'pre_post' = 'post_pre',
 ): { gradWeight: Float64Array; gradSpikes: Float64Array; gradBias: Float64Array } {
   const gw = new Float64Array(nPre * nPost)
   const gs = new Float64Array(rows * nPre)

@@ -5,7 +5,14 @@
  * Nothing here runs.
  */
 import {
-  Connection, Decoder, Encoder, Learner, Network, NeuronGroup, type LearnerOptionsMap, type NeuronGroupOptions,
+  Connection,
+  Decoder,
+  Encoder,
+  Learner,
+  Network,
+  NeuronGroup,
+  type LearnerOptionsMap,
+  type NeuronGroupOptions,
 } from '../../lib/index.js'
 
 export function typos(net: Network, learner: Learner): void {

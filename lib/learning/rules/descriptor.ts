@@ -71,10 +71,17 @@ export const paramNames = (d: RuleDescriptor): string[] => d.params.map((p) => p
 export function readRuleParams(
   d: RuleDescriptor,
   kwargs: Readonly<Record<string, unknown>>,
-): { values: Record<string, number | string | boolean | null>; kernel: Record<string, number | string | boolean | null> } {
+): {
+  values: Record<string, number | string | boolean | null>
+  kernel: Record<string, number | string | boolean | null>
+} {
   const known = paramNames(d)
   for (const k of Object.keys(kwargs)) {
-    if (!known.includes(k)) throw new InvalidArgumentError(`Unknown option ${JSON.stringify(k)} for algorithm '${d.name}'; known options: ${known.join(', ')}`, { param: k })
+    if (!known.includes(k))
+      throw new InvalidArgumentError(
+        `Unknown option ${JSON.stringify(k)} for algorithm '${d.name}'; known options: ${known.join(', ')}`,
+        { param: k },
+      )
   }
   const values: Record<string, number | string | boolean | null> = {}
   const kernel: Record<string, number | string | boolean | null> = { ...(d.fixed ?? {}) }
@@ -84,7 +91,13 @@ export function readRuleParams(
     if (p.type === 'number') {
       if (v === undefined) out = p.default
       else if (v === null && p.nullable) out = null
-      else out = p.check === 'positive' ? positive(p.name, v) : p.check === 'nonNegative' ? nonNegative(p.name, v) : finiteNumber(p.name, v)
+      else
+        out =
+          p.check === 'positive'
+            ? positive(p.name, v)
+            : p.check === 'nonNegative'
+              ? nonNegative(p.name, v)
+              : finiteNumber(p.name, v)
       if (p.only !== undefined && out !== p.only) throw invalidArgument(p.name, `${p.only} (${p.doc})`, out)
     } else if (p.type === 'boolean') {
       out = v === undefined ? p.default : boolean(p.name, v)

@@ -28,12 +28,52 @@ const shared = (normalise: 'step' | 'run', Apost: number) =>
     { name: 'Apost', type: 'number', default: Apost, kernel: 'Apost', doc: 'potentiation amplitude' },
     { name: 'Apre', type: 'number', default: 1e-4, kernel: 'Apre', doc: 'depression amplitude' },
     { name: 'lr', type: 'number', default: 0.01, doc: 'read and unused, as in SPAIC' },
-    { name: 'w_norm', type: 'number', default: 78.4, check: 'positive', kernel: 'w_norm', doc: 'target L1 norm of each weight row' },
-    { name: 'w_min', type: 'number', default: 0, nullable: true, kernel: 'lo', doc: 'lower weight bound (null: unbounded)' },
-    { name: 'w_max', type: 'number', default: 1, nullable: true, kernel: 'hi', doc: 'upper weight bound (null: unbounded)' },
-    { name: 'normalise', type: 'enum', values: NORMALISE, default: normalise, kernel: 'normalise', doc: "'step' (every step), 'run' (last step of each run) or 'none'" },
-    { name: 'immediate', type: 'boolean', default: false, kernel: 'immediate', doc: "true: apply this step's dw instead of the previous step's" },
-    { name: 'run_time', type: 'number', default: 0, check: 'nonNegative', doc: 'accepted for SPAIC compatibility, unused' },
+    {
+      name: 'w_norm',
+      type: 'number',
+      default: 78.4,
+      check: 'positive',
+      kernel: 'w_norm',
+      doc: 'target L1 norm of each weight row',
+    },
+    {
+      name: 'w_min',
+      type: 'number',
+      default: 0,
+      nullable: true,
+      kernel: 'lo',
+      doc: 'lower weight bound (null: unbounded)',
+    },
+    {
+      name: 'w_max',
+      type: 'number',
+      default: 1,
+      nullable: true,
+      kernel: 'hi',
+      doc: 'upper weight bound (null: unbounded)',
+    },
+    {
+      name: 'normalise',
+      type: 'enum',
+      values: NORMALISE,
+      default: normalise,
+      kernel: 'normalise',
+      doc: "'step' (every step), 'run' (last step of each run) or 'none'",
+    },
+    {
+      name: 'immediate',
+      type: 'boolean',
+      default: false,
+      kernel: 'immediate',
+      doc: "true: apply this step's dw instead of the previous step's",
+    },
+    {
+      name: 'run_time',
+      type: 'number',
+      default: 0,
+      check: 'nonNegative',
+      doc: 'accepted for SPAIC compatibility, unused',
+    },
   ] as const satisfies readonly RuleParam[]
 
 /** nearest_online_stdp (§2.2.1): SPAIC's names and defaults; normalise every step. */
@@ -45,9 +85,27 @@ export const NEAREST_ONLINE_STDP = {
   fixed: { trace: 'nearest' },
   params: [
     ...shared('step', 1e-2),
-    { name: 'trace_pre', type: 'number', default: DEFAULT_DECAY, kernel: 'pre_decay', doc: 'per-step decay factor of the presynaptic trace' },
-    { name: 'trace_post', type: 'number', default: DEFAULT_DECAY, kernel: 'post_decay', doc: 'per-step decay factor of the postsynaptic trace' },
-    { name: 'spike', type: 'number', default: 1, only: 1, doc: 'the spike value (the nearest trace is reset to 1 on a spike)' },
+    {
+      name: 'trace_pre',
+      type: 'number',
+      default: DEFAULT_DECAY,
+      kernel: 'pre_decay',
+      doc: 'per-step decay factor of the presynaptic trace',
+    },
+    {
+      name: 'trace_post',
+      type: 'number',
+      default: DEFAULT_DECAY,
+      kernel: 'post_decay',
+      doc: 'per-step decay factor of the postsynaptic trace',
+    },
+    {
+      name: 'spike',
+      type: 'number',
+      default: 1,
+      only: 1,
+      doc: 'the spike value (the nearest trace is reset to 1 on a spike)',
+    },
   ],
 } as const satisfies RuleDescriptor
 
@@ -60,7 +118,13 @@ export const FULL_ONLINE_STDP = {
   fixed: { trace: 'full' },
   params: [
     ...shared('run', 0.01),
-    { name: 'trace_decay', type: 'number', default: DEFAULT_DECAY, kernel: ['pre_decay', 'post_decay'], doc: 'per-step decay factor of both traces' },
+    {
+      name: 'trace_decay',
+      type: 'number',
+      default: DEFAULT_DECAY,
+      kernel: ['pre_decay', 'post_decay'],
+      doc: 'per-step decay factor of both traces',
+    },
   ],
 } as const satisfies RuleDescriptor
 
@@ -68,11 +132,17 @@ export const FULL_ONLINE_STDP = {
 type Names<D extends { params: readonly { name: string }[] }> = D['params'][number]['name']
 type Own<O> = Exclude<keyof O, keyof LearnerBaseOptions>
 type Same<A, B> = [Exclude<A, B>, Exclude<B, A>] extends [never, never] ? true : never
-const typed: [Same<Names<typeof NEAREST_ONLINE_STDP>, Own<NearestOnlineSTDPOptions>>, Same<Names<typeof FULL_ONLINE_STDP>, Own<FullOnlineSTDPOptions>>] = [true, true]
+const typed: [
+  Same<Names<typeof NEAREST_ONLINE_STDP>, Own<NearestOnlineSTDPOptions>>,
+  Same<Names<typeof FULL_ONLINE_STDP>, Own<FullOnlineSTDPOptions>>,
+] = [true, true]
 void typed
 
 /** The `stdp_online` op's parameters, kernel-keyed, from a learner's options. */
-function configOf(d: RuleDescriptor, kwargs: Readonly<Record<string, unknown>>): Record<string, number | string | boolean | null> {
+function configOf(
+  d: RuleDescriptor,
+  kwargs: Readonly<Record<string, unknown>>,
+): Record<string, number | string | boolean | null> {
   const { kernel } = readRuleParams(d, kwargs)
   const lo = kernel.lo as number | null
   const hi = kernel.hi as number | null
@@ -91,15 +161,42 @@ abstract class OnlineSTDP extends Learner {
   override connectionRule(conn: Connection, ctx: LearnerBuildContext, role: Role): void {
     if (role !== 'trainable') return
     if (conn.link !== 'full') {
-      throw new InvalidArgumentError(`${this.algorithm} trains full connections; ${conn} is a ${conn.link} connection`, { param: 'trainable' })
+      throw new InvalidArgumentError(
+        `${this.algorithm} trains full connections; ${conn} is a ${conn.link} connection`,
+        { param: 'trainable' },
+      )
     }
     const preO = ctx.slotName(conn.pre, 'O')
     const postO = ctx.slotName(conn.post, 'O')
     const weight = ctx.slotName(conn, 'weight')
     const dtype = ctx.spec.dtype
-    const xPre = ctx.addSlot({ name: this.connVarname(conn, 'input_trace'), var: 'input_trace', shape: conn.pre.shape.slice(), batched: true, dtype, kind: 'state', init: { fill: 0 } })
-    const xPost = ctx.addSlot({ name: this.connVarname(conn, 'output_trace'), var: 'output_trace', shape: conn.post.shape.slice(), batched: true, dtype, kind: 'state', init: { fill: 0 } })
-    const dw = ctx.addSlot({ name: this.connVarname(conn, 'dw'), var: 'dw', shape: [conn.post.num, conn.pre.num], batched: false, dtype, kind: 'state', init: { fill: 0 } })
+    const xPre = ctx.addSlot({
+      name: this.connVarname(conn, 'input_trace'),
+      var: 'input_trace',
+      shape: conn.pre.shape.slice(),
+      batched: true,
+      dtype,
+      kind: 'state',
+      init: { fill: 0 },
+    })
+    const xPost = ctx.addSlot({
+      name: this.connVarname(conn, 'output_trace'),
+      var: 'output_trace',
+      shape: conn.post.shape.slice(),
+      batched: true,
+      dtype,
+      kind: 'state',
+      init: { fill: 0 },
+    })
+    const dw = ctx.addSlot({
+      name: this.connVarname(conn, 'dw'),
+      var: 'dw',
+      shape: [conn.post.num, conn.pre.num],
+      batched: false,
+      dtype,
+      kind: 'state',
+      init: { fill: 0 },
+    })
     ctx.addOp({
       type: this.descriptor.op,
       reads: [

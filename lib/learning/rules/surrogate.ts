@@ -34,8 +34,21 @@ export const STCA_RULE = {
   op: 'surrogate',
   fixed: { kind: 'STCA' },
   params: [
-    { name: 'alpha', type: 'number', default: 0.5, check: 'positive', kernel: 'alpha', doc: 'half-width of the window' },
-    { name: 'normalized', type: 'boolean', default: false, kernel: 'normalized', doc: 'true: height 1/alpha (unit area)' },
+    {
+      name: 'alpha',
+      type: 'number',
+      default: 0.5,
+      check: 'positive',
+      kernel: 'alpha',
+      doc: 'half-width of the window',
+    },
+    {
+      name: 'normalized',
+      type: 'boolean',
+      default: false,
+      kernel: 'normalized',
+      doc: 'true: height 1/alpha (unit area)',
+    },
   ],
 } as const satisfies RuleDescriptor
 
@@ -47,8 +60,21 @@ export const STBP_RULE = {
   op: 'surrogate',
   fixed: { kind: 'STBP' },
   params: [
-    { name: 'alpha', type: 'number', default: 0.5, check: 'positive', kernel: 'alpha', doc: 'variance of the gaussian' },
-    { name: 'normalized', type: 'boolean', default: false, kernel: 'normalized', doc: 'true: scale 1/sqrt(2 pi alpha)' },
+    {
+      name: 'alpha',
+      type: 'number',
+      default: 0.5,
+      check: 'positive',
+      kernel: 'alpha',
+      doc: 'variance of the gaussian',
+    },
+    {
+      name: 'normalized',
+      type: 'boolean',
+      default: false,
+      kernel: 'normalized',
+      doc: 'true: scale 1/sqrt(2 pi alpha)',
+    },
   ],
 } as const satisfies RuleDescriptor
 
@@ -60,8 +86,23 @@ export const SBP_RULE = {
   op: 'surrogate',
   fixed: { normalized: false },
   params: [
-    { name: 'alpha', type: 'number', default: 2, check: 'positive', kernel: 'alpha', doc: 'surrogate alpha (overrides the class default)' },
-    { name: 'surrogate_func', type: 'enum', values: SBP_FUNCTIONS, default: 'AtanGrad', byName: true, kernel: 'kind', doc: 'the surrogate class, by name' },
+    {
+      name: 'alpha',
+      type: 'number',
+      default: 2,
+      check: 'positive',
+      kernel: 'alpha',
+      doc: 'surrogate alpha (overrides the class default)',
+    },
+    {
+      name: 'surrogate_func',
+      type: 'enum',
+      values: SBP_FUNCTIONS,
+      default: 'AtanGrad',
+      byName: true,
+      kernel: 'kind',
+      doc: 'the surrogate class, by name',
+    },
   ],
 } as const satisfies RuleDescriptor
 
@@ -69,7 +110,11 @@ export const SBP_RULE = {
 type Names<D extends { params: readonly { name: string }[] }> = D['params'][number]['name']
 type Own<O> = Exclude<keyof O, keyof LearnerBaseOptions>
 type Same<A, B> = [Exclude<A, B>, Exclude<B, A>] extends [never, never] ? true : never
-const typed: [Same<Names<typeof STCA_RULE>, Own<STCAOptions>>, Same<Names<typeof STBP_RULE>, Own<STBPOptions>>, Same<Names<typeof SBP_RULE>, Own<SurrogateBPOptions>>] = [true, true, true]
+const typed: [
+  Same<Names<typeof STCA_RULE>, Own<STCAOptions>>,
+  Same<Names<typeof STBP_RULE>, Own<STBPOptions>>,
+  Same<Names<typeof SBP_RULE>, Own<SurrogateBPOptions>>,
+] = [true, true, true]
 void typed
 
 abstract class SurrogateLearner extends Learner {

@@ -17,7 +17,8 @@ struct DecodeOp : OpBase {
   i64 pop, n;
   T bias, scale;
   Tensor acc;
-  DecodeOp(const OpDesc& od, Program& p, DecodeKind k) : OpBase(od, p.device()), kind(k), target(ref("target")), predict(ref("predict")) {
+  DecodeOp(const OpDesc& od, Program& p, DecodeKind k)
+      : OpBase(od, p.device()), kind(k), target(ref("target")), predict(ref("predict")) {
     check_slot_dtype(p, target, p.dtype(), d, "target");
     check_slot_dtype(p, predict, p.dtype(), d, "predict");
     pop = static_cast<i64>(finite("pop_size", 1));
@@ -33,7 +34,8 @@ struct DecodeOp : OpBase {
   }
   void step(Program& p) override {
     const Tensor& s = p.read(target);
-    if (kind == First) SPAIC_DISPATCH(dev, first_spike<T>(s.ptr<T>(), acc.ptr<T>(), acc.numel(), static_cast<T>(p.step())));
+    if (kind == First)
+      SPAIC_DISPATCH(dev, first_spike<T>(s.ptr<T>(), acc.ptr<T>(), acc.numel(), static_cast<T>(p.step())));
     else SPAIC_DISPATCH(dev, binary<T>(BinaryOp::Add, acc.ptr<T>(), s.ptr<T>(), acc.ptr<T>(), acc.numel(), nullptr));
   }
   void finish(Program& p) override {
@@ -51,7 +53,8 @@ struct DecodeOp : OpBase {
     rp.op = kind == Voltage ? ReduceOp::Mean : ReduceOp::Sum;
     SPAIC_DISPATCH(dev, reduce<T>(rp, acc.ptr<T>(), out.ptr<T>()));
     if (kind == Voltage) {
-      SPAIC_DISPATCH(dev, binary_scalar<T>(BinaryOp::Div, out.ptr<T>(), static_cast<T>(p.steps()), out.ptr<T>(), out.numel(), false));
+      SPAIC_DISPATCH(dev, binary_scalar<T>(BinaryOp::Div, out.ptr<T>(), static_cast<T>(p.steps()), out.ptr<T>(),
+                                           out.numel(), false));
       return;
     }
     SPAIC_DISPATCH(dev, binary_scalar<T>(BinaryOp::Add, out.ptr<T>(), bias, out.ptr<T>(), out.numel(), false));

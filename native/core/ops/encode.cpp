@@ -35,7 +35,8 @@ struct EncodeRandom : OpBase {
   float uc, max_prob;
   double start_time, end_time;
   Tensor xf, xmax, frames;
-  EncodeRandom(const OpDesc& od, Program& p, bool bern) : OpBase(od, p.device()), src(ref("source")), out(ref("O")), bernoulli(bern) {
+  EncodeRandom(const OpDesc& od, Program& p, bool bern)
+      : OpBase(od, p.device()), src(ref("source")), out(ref("O")), bernoulli(bern) {
     check_slot_dtype(p, src, p.dtype(), d, "source");
     check_slot_dtype(p, out, p.dtype(), d, "O");
     uc = static_cast<float>(finite("unit_conversion", 1.0));
@@ -62,7 +63,8 @@ struct EncodeRandom : OpBase {
       SPAIC_DISPATCH(dev, reduce<float>(rp, xf.ptr<float>(), xmax.ptr<float>()));
     }
     const i64 steps = p.steps();
-    if (!frames.storage || frames.numel() != steps * n || !(frames.device() == dev)) frames = make_tensor(DType::U8, {steps, n}, dev, false);
+    if (!frames.storage || frames.numel() != steps * n || !(frames.device() == dev))
+      frames = make_tensor(DType::U8, {steps, n}, dev, false);
     if (steps == 0 || n == 0) return;
     EncodeParams ep;
     ep.n = n;
@@ -71,7 +73,9 @@ struct EncodeRandom : OpBase {
     ep.dt = static_cast<float>(p.dt());
     ep.max_prob = max_prob;
     RngState s = p.take_rng(rng_words(RngDraw::Uniform, n * steps));
-    if (bernoulli) SPAIC_DISPATCH(dev, encode_bernoulli<std::uint8_t>(s, ep, xf.ptr<float>(), xmax.ptr<float>(), frames.ptr<std::uint8_t>()));
+    if (bernoulli)
+      SPAIC_DISPATCH(
+          dev, encode_bernoulli<std::uint8_t>(s, ep, xf.ptr<float>(), xmax.ptr<float>(), frames.ptr<std::uint8_t>()));
     else SPAIC_DISPATCH(dev, encode_poisson<std::uint8_t>(s, ep, xf.ptr<float>(), frames.ptr<std::uint8_t>()));
   }
   void step(Program& p) override {

@@ -16,7 +16,8 @@ struct MonitorOp : OpBase {
   }
   void step(Program& p) override {
     const Tensor& s = p.read(target);
-    dcopy(dev, static_cast<unsigned char*>(rec.raw()) + static_cast<std::size_t>(p.step()) * s.bytes(), s.raw(), s.bytes());
+    dcopy(dev, static_cast<unsigned char*>(rec.raw()) + static_cast<std::size_t>(p.step()) * s.bytes(), s.raw(),
+          s.bytes());
   }
   bool has_record() const override { return rec.storage != nullptr; }
   Tensor record() const override { return rec; }

@@ -1,4 +1,5 @@
-// core/ops/neuron.cpp - the neuron steps (neuron_lif, neuron_if, neuron_clif, neuron_lifstdp_ex/_ih, neuron_diehl_and_cook).
+// core/ops/neuron.cpp - the neuron steps (neuron_lif, neuron_if, neuron_clif, neuron_lifstdp_ex/_ih,
+// neuron_diehl_and_cook).
 #include <string>
 #include <utility>
 
@@ -18,7 +19,8 @@ struct NeuronOp : OpBase {
   SlotRef in, out_o, out_v, out_i, v0ref;
   std::vector<std::pair<std::string, SlotRef>> states;  // kernel order
   double v0 = 1.0;
-  NeuronOp(const OpDesc& od, Program& p, NeuronModel m) : OpBase(od, p.device()), model(m), in(ref("Isyn")), out_o(ref("O")) {
+  NeuronOp(const OpDesc& od, Program& p, NeuronModel m)
+      : OpBase(od, p.device()), model(m), in(ref("Isyn")), out_o(ref("O")) {
     check_slot_dtype(p, in, p.dtype(), d, "Isyn");
     const bool dc = m == NeuronModel::DiehlAndCook;
     check_slot_dtype(p, out_o, dc ? DType::I32 : p.dtype(), d, "O");
@@ -89,7 +91,8 @@ struct NeuronOp : OpBase {
     SPAIC_DISPATCH(dev, neuron_forward<T>(np, sg, x.ptr<T>(), st, o));
     if (out_i.ok()) {
       const Tensor& iw = p.write(out_i);
-      SPAIC_DISPATCH(dev, binary_scalar<T>(BinaryOp::Mul, x.ptr<T>(), static_cast<T>(v0), iw.ptr<T>(), iw.numel(), true));
+      SPAIC_DISPATCH(dev,
+                     binary_scalar<T>(BinaryOp::Mul, x.ptr<T>(), static_cast<T>(v0), iw.ptr<T>(), iw.numel(), true));
     }
   }
 };

@@ -23,16 +23,17 @@ struct RewardOp : OpBase {
   i64 index = 0;
   Tensor scratch;
   i64 scratch_batch = -1;
-  RewardOp(const OpDesc& od, Program& p, RewardKind k) : OpBase(od, p.device()), kind(k), target(ref("target")), count(ref("count")), out(ref("reward")) {
+  RewardOp(const OpDesc& od, Program& p, RewardKind k)
+      : OpBase(od, p.device()), kind(k), target(ref("target")), count(ref("count")), out(ref("reward")) {
     target_dtype = p.desc().slots[static_cast<std::size_t>(target.slot)].dtype;
-    SPAIC_CHECK(target_dtype == p.dtype() || target_dtype == DType::I32, InvalidArgument, d.owner, "reward node ", d.owner,
-                ": its target's spikes must be ", dtype_name(p.dtype()), " or int32");
+    SPAIC_CHECK(target_dtype == p.dtype() || target_dtype == DType::I32, InvalidArgument, d.owner, "reward node ",
+                d.owner, ": its target's spikes must be ", dtype_name(p.dtype()), " or int32");
     check_slot_dtype(p, count, p.dtype(), d, "spike_count");
     check_slot_dtype(p, out, p.dtype(), d, "Output_Reward");
     const auto integer = [&](const char* key, double fallback, i64 lo) {
       const double v = finite(key, fallback);
-      SPAIC_CHECK(v == std::floor(v) && v >= static_cast<double>(lo), InvalidArgument, d.owner, "reward node ", d.owner, ": ", key,
-                  " must be an integer >= ", lo, ", got ", v);
+      SPAIC_CHECK(v == std::floor(v) && v >= static_cast<double>(lo), InvalidArgument, d.owner, "reward node ", d.owner,
+                  ": ", key, " must be an integer >= ", lo, ", got ", v);
       return static_cast<i64>(v);
     };
     rp.num = per_sample(p, target);
@@ -40,10 +41,10 @@ struct RewardOp : OpBase {
     rp.window = integer("dec_sample_step", 1, 1);
     rp.reward_signal = finite("reward_signal", 1.0);
     rp.punish_signal = finite("punish_signal", k == Da ? 0.0 : -1.0);
-    SPAIC_CHECK(rp.num % rp.pop == 0, Shape, d.owner, "reward node ", d.owner, ": pop_size ", rp.pop, " does not divide its ",
-                rp.num, " target neurons");
-    SPAIC_CHECK(per_sample(p, count) == rp.num && p.desc().slots[static_cast<std::size_t>(count.slot)].batched, Shape, d.owner,
-                "reward node ", d.owner, ": spike_count must hold [B, ", rp.num, "]");
+    SPAIC_CHECK(rp.num % rp.pop == 0, Shape, d.owner, "reward node ", d.owner, ": pop_size ", rp.pop,
+                " does not divide its ", rp.num, " target neurons");
+    SPAIC_CHECK(per_sample(p, count) == rp.num && p.desc().slots[static_cast<std::size_t>(count.slot)].batched, Shape,
+                d.owner, "reward node ", d.owner, ": spike_count must hold [B, ", rp.num, "]");
     const i64 npop = reward_npop(rp);
     const SlotDesc& os = p.desc().slots[static_cast<std::size_t>(out.slot)];
     rp.n_out = numel_of(os.shape);
@@ -56,8 +57,8 @@ struct RewardOp : OpBase {
         break;
       case Da:
         rp.coding = RewardCoding::Da;
-        SPAIC_CHECK(!os.batched && rp.n_out == rp.num, Shape, d.owner, "reward node ", d.owner, ": da_reward's Output_Reward must hold [",
-                    rp.num, "]");
+        SPAIC_CHECK(!os.batched && rp.n_out == rp.num, Shape, d.owner, "reward node ", d.owner,
+                    ": da_reward's Output_Reward must hold [", rp.num, "]");
         break;
       case Classify:
         rp.coding = RewardCoding::Classify;
@@ -65,21 +66,25 @@ struct RewardOp : OpBase {
         check_slot_dtype(p, running, p.dtype(), d, "running");
         SPAIC_CHECK(os.batched && rp.n_out == npop && per_sample(p, running) == npop &&
                         p.desc().slots[static_cast<std::size_t>(running.slot)].batched,
-                    Shape, d.owner, "reward node ", d.owner, ": classify_reward's Output_Reward and running state must hold [B, ", npop, "]");
+                    Shape, d.owner, "reward node ", d.owner,
+                    ": classify_reward's Output_Reward and running state must hold [B, ", npop, "]");
         break;
       case Environment: break;
     }
-    SPAIC_CHECK(kind == Classify || !os.batched, Shape, d.owner, "reward node ", d.owner, ": Output_Reward must not be batched");
+    SPAIC_CHECK(kind == Classify || !os.batched, Shape, d.owner, "reward node ", d.owner,
+                ": Output_Reward must not be batched");
     if (kind == Environment) {
       source = ref("source");
       check_slot_dtype(p, source, p.dtype(), d, "source");
-      SPAIC_CHECK(per_sample(p, source) == rp.n_out && !p.desc().slots[static_cast<std::size_t>(source.slot)].batched, Shape, d.owner,
-                  "reward node ", d.owner, ": environment_reward's source must hold the ", rp.n_out, " values of Output_Reward");
+      SPAIC_CHECK(per_sample(p, source) == rp.n_out && !p.desc().slots[static_cast<std::size_t>(source.slot)].batched,
+                  Shape, d.owner, "reward node ", d.owner, ": environment_reward's source must hold the ", rp.n_out,
+                  " values of Output_Reward");
     } else {
       label = ref("label");
       check_slot_dtype(p, label, DType::I32, d, "label");
       const SlotDesc& ls = p.desc().slots[static_cast<std::size_t>(label.slot)];
-      SPAIC_CHECK(ls.batched && numel_of(ls.shape) == 1, Shape, d.owner, "reward node ", d.owner, ": label must hold one value per sample");
+      SPAIC_CHECK(ls.batched && numel_of(ls.shape) == 1, Shape, d.owner, "reward node ", d.owner,
+                  ": label must hold one value per sample");
     }
   }
   void start(Program& p) override {
@@ -99,7 +104,8 @@ struct RewardOp : OpBase {
     const T* cp = first ? nullptr : p.read(prev).template ptr<T>();
     const Tensor& cw = p.write(count);
     const i64 n = rp.batch * rp.num;
-    if (target_dtype == DType::I32) SPAIC_DISPATCH(dev, reward_count<T, std::int32_t>(s.ptr<std::int32_t>(), cp, cw.ptr<T>(), n, first));
+    if (target_dtype == DType::I32)
+      SPAIC_DISPATCH(dev, reward_count<T, std::int32_t>(s.ptr<std::int32_t>(), cp, cw.ptr<T>(), n, first));
     else SPAIC_DISPATCH(dev, reward_count<T, T>(s.ptr<T>(), cp, cw.ptr<T>(), n, first));
     ++index;
     const bool full = index >= rp.window;

@@ -15,18 +15,24 @@ template <typename T>
 struct StdpOnline : OpBase {
   SlotRef pre, post, x_pre, x_post, dw, w;
   OnlineParams op;
-  int normalise = 1;  // 0 never, 1 every step, 2 last step of each run
+  int normalise = 1;    // 0 never, 1 every step, 2 last step of each run
   bool sparse = false;  // CPU: cpu::online_step_sparse (same numbers, touches only what changes)
   cpu::OnlineSparseState sst;
   StdpOnline(const OpDesc& od, Program& p)
-      : OpBase(od, p.device()), pre(ref("pre")), post(ref("post")), x_pre(ref("x_pre")), x_post(ref("x_post")), dw(ref("dw")),
+      : OpBase(od, p.device()),
+        pre(ref("pre")),
+        post(ref("post")),
+        x_pre(ref("x_pre")),
+        x_post(ref("x_post")),
+        dw(ref("dw")),
         w(ref("weight")) {
-    const std::pair<SlotRef, const char*> all[] = {{pre, "pre"}, {post, "post"}, {x_pre, "x_pre"}, {x_post, "x_post"}, {dw, "dw"}, {w, "weight"}};
+    const std::pair<SlotRef, const char*> all[] = {{pre, "pre"},       {post, "post"}, {x_pre, "x_pre"},
+                                                   {x_post, "x_post"}, {dw, "dw"},     {w, "weight"}};
     for (const auto& [r, nm] : all) check_slot_dtype(p, r, p.dtype(), d, nm);
     op.n_pre = per_sample(p, pre);
     op.n_post = per_sample(p, post);
-    SPAIC_CHECK(p.slot_numel(w.slot) == op.n_pre * op.n_post && p.slot_numel(dw.slot) == op.n_pre * op.n_post, Shape, d.owner,
-                d.owner, ": weight/dw must hold ", op.n_post, " x ", op.n_pre, " values");
+    SPAIC_CHECK(p.slot_numel(w.slot) == op.n_pre * op.n_post && p.slot_numel(dw.slot) == op.n_pre * op.n_post, Shape,
+                d.owner, d.owner, ": weight/dw must hold ", op.n_post, " x ", op.n_pre, " values");
     SPAIC_CHECK(per_sample(p, x_pre) == op.n_pre && per_sample(p, x_post) == op.n_post, Shape, d.owner, d.owner,
                 ": traces must match the pre and post groups");
     read_params(params::kOnline, op);
@@ -36,7 +42,8 @@ struct StdpOnline : OpBase {
                 ": normalise must be 'step', 'run' or 'none', got '", nz, "'");
     normalise = nz == "none" ? 0 : nz == "step" ? 1 : 2;
     const std::string kernel = str("kernel", "auto");
-    SPAIC_CHECK(kernel == "auto" || kernel == "dense", InvalidArgument, d.owner, d.owner, ": kernel must be 'auto' or 'dense'");
+    SPAIC_CHECK(kernel == "auto" || kernel == "dense", InvalidArgument, d.owner, d.owner,
+                ": kernel must be 'auto' or 'dense'");
     // The sparse step keeps track of which weight rows changed: only when this op is the weight's only writer.
     int writers = 0;
     for (const OpDesc& o : p.desc().ops)

@@ -36,11 +36,12 @@ struct SynapseConv : OpBase {
                 " needs a [C, H, W] pre, a [C_out, C_in/groups, kh, kw] weight and a [C_out, H, W] post");
     const auto integer = [&](const char* key, double fallback, i64 lo) {
       const double v = finite(key, fallback);
-      SPAIC_CHECK(v == std::floor(v) && v >= static_cast<double>(lo), InvalidArgument, d.owner, "conv connection ", d.owner,
-                  ": ", key, " must be an integer >= ", lo, ", got ", v);
+      SPAIC_CHECK(v == std::floor(v) && v >= static_cast<double>(lo), InvalidArgument, d.owner, "conv connection ",
+                  d.owner, ": ", key, " must be an integer >= ", lo, ", got ", v);
       return static_cast<i64>(v);
     };
-    const i64 stride = integer("stride", 1, 1), padding = integer("padding", 0, 0), dilation = integer("dilation", 1, 1);
+    const i64 stride = integer("stride", 1, 1), padding = integer("padding", 0, 0),
+              dilation = integer("dilation", 1, 1);
     const i64 groups = integer("groups", 1, 1);
     cp.c_in = xs[0];
     cp.h_in = xs[1];
@@ -52,12 +53,13 @@ struct SynapseConv : OpBase {
     cp.pad_h = cp.pad_w = padding;
     cp.dil_h = cp.dil_w = dilation;
     cp.groups = groups;
-    SPAIC_CHECK(cp.c_in % groups == 0 && cp.c_out % groups == 0 && ws[1] * groups == cp.c_in, Shape, d.owner, "conv connection ",
-                d.owner, ": weight [", ws[0], ", ", ws[1], ", ", ws[2], ", ", ws[3], "] with groups ", groups, " does not fit ",
-                cp.c_in, " input channels");
+    SPAIC_CHECK(cp.c_in % groups == 0 && cp.c_out % groups == 0 && ws[1] * groups == cp.c_in, Shape, d.owner,
+                "conv connection ", d.owner, ": weight [", ws[0], ", ", ws[1], ", ", ws[2], ", ", ws[3],
+                "] with groups ", groups, " does not fit ", cp.c_in, " input channels");
     cp.h_out = conv_out_size(cp.h_in, cp.kh, cp.stride_h, cp.pad_h, cp.dil_h);
     cp.w_out = conv_out_size(cp.w_in, cp.kw, cp.stride_w, cp.pad_w, cp.dil_w);
-    SPAIC_CHECK(cp.h_out > 0 && cp.w_out > 0, Shape, d.owner, "conv connection ", d.owner, ": the kernel does not fit the input");
+    SPAIC_CHECK(cp.h_out > 0 && cp.w_out > 0, Shape, d.owner, "conv connection ", d.owner,
+                ": the kernel does not fit the input");
     conv_elems = cp.c_out * cp.h_out * cp.w_out;
     pool = num("maxpool", 0) != 0;
     i64 hy = cp.h_out, wy = cp.w_out;
@@ -65,8 +67,10 @@ struct SynapseConv : OpBase {
       const i64 kh = integer("pool_kernel_h", 2, 1), kw = integer("pool_kernel_w", 2, 1);
       const i64 ps = integer("pool_stride", 2, 1), pad = integer("pool_padding", 0, 0);
       SPAIC_CHECK(kh == kw && ps == kh && pad == 0, InvalidArgument, d.owner, "conv connection ", d.owner,
-                  ": the executor's max pool is non-overlapping (a square kernel equal to its stride, no padding, as SPAIC's 2x2 "
-                  "stride 2); got pool_kernel_size [", kh, ", ", kw, "], pool_stride ", ps, ", pool_padding ", pad);
+                  ": the executor's max pool is non-overlapping (a square kernel equal to its stride, no padding, as "
+                  "SPAIC's 2x2 "
+                  "stride 2); got pool_kernel_size [",
+                  kh, ", ", kw, "], pool_stride ", ps, ", pool_padding ", pad);
       pp.k = kh;
       pp.h_in = cp.h_out;
       pp.w_in = cp.w_out;
@@ -75,12 +79,13 @@ struct SynapseConv : OpBase {
       hy = pp.h_out;
       wy = pp.w_out;
     }
-    SPAIC_CHECK(ys[0] == cp.c_out && ys[1] == hy && ys[2] == wy, Shape, d.owner, "conv connection ", d.owner, ": its output [",
-                cp.c_out, ", ", hy, ", ", wy, "] does not fit the post shape [", ys[0], ", ", ys[1], ", ", ys[2], "]");
+    SPAIC_CHECK(ys[0] == cp.c_out && ys[1] == hy && ys[2] == wy, Shape, d.owner, "conv connection ", d.owner,
+                ": its output [", cp.c_out, ", ", hy, ", ", wy, "] does not fit the post shape [", ys[0], ", ", ys[1],
+                ", ", ys[2], "]");
     if (bias.ok()) {
       check_slot_dtype(p, bias, p.dtype(), d, "bias");
-      SPAIC_CHECK(p.slot_numel(bias.slot) == cp.c_out, Shape, d.owner, "bias of ", d.owner, " holds ", p.slot_numel(bias.slot),
-                  " values, expected ", cp.c_out);
+      SPAIC_CHECK(p.slot_numel(bias.slot) == cp.c_out, Shape, d.owner, "bias of ", d.owner, " holds ",
+                  p.slot_numel(bias.slot), " values, expected ", cp.c_out);
     }
   }
   void start(Program& p) override {

@@ -20,15 +20,13 @@ struct SynapseFull : OpBase {
     n_pre = per_sample(p, pre);
     n_post = per_sample(p, out);
     use_wt = num("transposed_copy", 1) != 0;
-    SPAIC_CHECK(p.slot_numel(w.slot) == n_pre * n_post, Shape, d.owner, "weight of ", d.owner, " holds ", p.slot_numel(w.slot),
-                " values, expected ", n_post, " x ", n_pre);
+    SPAIC_CHECK(p.slot_numel(w.slot) == n_pre * n_post, Shape, d.owner, "weight of ", d.owner, " holds ",
+                p.slot_numel(w.slot), " values, expected ", n_post, " x ", n_pre);
   }
   // The CPU measures the input density each step (auto: no cost there). On a GPU, auto would read the
   // count back every step: the dense product is taken instead (a small GEMM per step).
   static SynapseMode mode_on(const Device& d) { return d.is_cpu() ? SynapseMode::Auto : SynapseMode::Dense; }
-  int host_syncs_per_step(bool cuda) const override {
-    return cuda && mode_on(Device{0}) == SynapseMode::Auto ? 1 : 0;
-  }
+  int host_syncs_per_step(bool cuda) const override { return cuda && mode_on(Device{0}) == SynapseMode::Auto ? 1 : 0; }
   SynapseParams params(const Program& p, bool acc) const {
     SynapseParams sp;
     sp.rows = p.batch();

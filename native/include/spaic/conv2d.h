@@ -65,10 +65,10 @@ inline GemmParams conv_grad_input_gemm(const Conv2dParams& p, i64 cols) {
   template <typename T>                                                                                     \
   void conv2d_backward(const Conv2dParams& p, const T* x, const T* w, const T* gy, T* gx, T* gw, T* gb,     \
                        bool accumulate, T* col);                                                            \
-  /* y, argmax [planes, h_out, w_out]; argmax is the flat index in the input plane. */                    \
+  /* y, argmax [planes, h_out, w_out]; argmax is the flat index in the input plane. */                      \
   template <typename T>                                                                                     \
-  void maxpool2d_forward(const Pool2dParams& p, const T* x, T* y, std::int32_t* argmax);                   \
-  /* gx [planes, h_in, w_in] = gy routed to each window's argmax (0 elsewhere). */                         \
+  void maxpool2d_forward(const Pool2dParams& p, const T* x, T* y, std::int32_t* argmax);                    \
+  /* gx [planes, h_in, w_in] = gy routed to each window's argmax (0 elsewhere). */                          \
   template <typename T>                                                                                     \
   void maxpool2d_backward(const Pool2dParams& p, const T* gy, const std::int32_t* argmax, T* gx);
 

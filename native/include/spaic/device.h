@@ -12,10 +12,10 @@
 namespace spaic::gpu {
 
 struct Info {
-  bool compiled = false;   // built with CUDA
-  int device_count = 0;    // devices usable at run time
-  int status = 0;          // cudaError_t of the probe (0 = fine)
-  std::string message;     // why CUDA is unavailable, quoting the runtime/driver
+  bool compiled = false;  // built with CUDA
+  int device_count = 0;   // devices usable at run time
+  int status = 0;         // cudaError_t of the probe (0 = fine)
+  std::string message;    // why CUDA is unavailable, quoting the runtime/driver
   int runtime_version = 0;
   int driver_version = 0;
   std::map<int, std::string> unusable;  // devices lost to a sticky error, with its first cause

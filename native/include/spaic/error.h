@@ -36,8 +36,8 @@ std::string str(Args&&... args) {
 }  // namespace spaic
 
 // SPAIC_CHECK(cond, Shape, "weight", "expected ", n, " rows") throws Error(kind, param, message) when cond fails.
-#define SPAIC_CHECK(cond, kind, param, ...)                                                   \
-  do {                                                                                        \
+#define SPAIC_CHECK(cond, kind, param, ...)                                                          \
+  do {                                                                                               \
     if (!(cond)) throw ::spaic::Error(::spaic::ErrorKind::kind, (param), ::spaic::str(__VA_ARGS__)); \
   } while (0)
 

@@ -80,14 +80,14 @@ struct NeuronBackwardArgs {
   T* grad_v0 = nullptr;  // [1]
 };
 
-#define SPAIC_DECLARE_NEURON_OPS                                                                           \
-  template <typename T>                                                                                    \
+#define SPAIC_DECLARE_NEURON_OPS                                                                                      \
+  template <typename T>                                                                                               \
   void neuron_forward(const NeuronParams& p, const SurrogateArgs<T>& sg, const T* input, const NeuronState<T>& state, \
-                      const NeuronForwardOut<T>& out);                                                     \
-  template <typename T>                                                                                    \
-  void neuron_backward(const NeuronParams& p, const SurrogateArgs<T>& sg, const NeuronBackwardArgs<T>& a); \
-  /* The number of set bits of words[0..n) (spike bits: how many spikes a forward produced); CUDA adds */ \
-  /* into `scratch` (8 device bytes), the CPU ignores it. */                                              \
+                      const NeuronForwardOut<T>& out);                                                                \
+  template <typename T>                                                                                               \
+  void neuron_backward(const NeuronParams& p, const SurrogateArgs<T>& sg, const NeuronBackwardArgs<T>& a);            \
+  /* The number of set bits of words[0..n) (spike bits: how many spikes a forward produced); CUDA adds */             \
+  /* into `scratch` (8 device bytes), the CPU ignores it. */                                                          \
   int64_t count_bits(const uint32_t* words, i64 n, void* scratch);
 
 namespace cpu {

@@ -29,42 +29,42 @@ struct ReduceParams {
   i64 outer = 1, len = 1, inner = 1;
 };
 
-#define SPAIC_DECLARE_BACKEND_OPS                                                                       \
-  template <typename T>                                                                                 \
-  void binary(BinaryOp op, const T* a, const T* b, T* out, i64 n, const Broadcast* bc);                 \
-  template <typename T>                                                                                 \
-  void binary_scalar(BinaryOp op, const T* a, T s, T* out, i64 n, bool scalar_first);                   \
-  template <typename T>                                                                                 \
-  void unary(UnaryOp op, const T* a, T* out, i64 n);                                                    \
-  template <typename T>                                                                                 \
-  void fill(T* out, T value, i64 n);                                                                    \
-  template <typename T>                                                                                 \
-  void reduce(const ReduceParams& p, const T* a, T* out);                                               \
-  template <typename T>                                                                                 \
-  void gemm(const GemmParams& p, const T* a, const T* b, T* c);                                         \
-  template <typename To, typename Ti>                                                                   \
+#define SPAIC_DECLARE_BACKEND_OPS                                                       \
+  template <typename T>                                                                 \
+  void binary(BinaryOp op, const T* a, const T* b, T* out, i64 n, const Broadcast* bc); \
+  template <typename T>                                                                 \
+  void binary_scalar(BinaryOp op, const T* a, T s, T* out, i64 n, bool scalar_first);   \
+  template <typename T>                                                                 \
+  void unary(UnaryOp op, const T* a, T* out, i64 n);                                    \
+  template <typename T>                                                                 \
+  void fill(T* out, T value, i64 n);                                                    \
+  template <typename T>                                                                 \
+  void reduce(const ReduceParams& p, const T* a, T* out);                               \
+  template <typename T>                                                                 \
+  void gemm(const GemmParams& p, const T* a, const T* b, T* c);                         \
+  template <typename To, typename Ti>                                                   \
   void cast(const Ti* a, To* out, i64 n);
 
 // The explicit instantiations of the elementwise templates above (cpu/elementwise.cpp and
 // cuda/elementwise.cu expand it once each).
-#define SPAIC_INSTANTIATE_ELEMENTWISE_FOR(T)                                              \
-  template void binary<T>(BinaryOp, const T*, const T*, T*, i64, const Broadcast*);       \
-  template void binary_scalar<T>(BinaryOp, const T*, T, T*, i64, bool);                   \
-  template void unary<T>(UnaryOp, const T*, T*, i64);                                     \
+#define SPAIC_INSTANTIATE_ELEMENTWISE_FOR(T)                                        \
+  template void binary<T>(BinaryOp, const T*, const T*, T*, i64, const Broadcast*); \
+  template void binary_scalar<T>(BinaryOp, const T*, T, T*, i64, bool);             \
+  template void unary<T>(UnaryOp, const T*, T*, i64);                               \
   template void fill<T>(T*, T, i64);
-#define SPAIC_INSTANTIATE_CAST_FROM(Ti)                                    \
-  template void cast<float, Ti>(const Ti*, float*, i64);                   \
-  template void cast<double, Ti>(const Ti*, double*, i64);                 \
-  template void cast<std::int32_t, Ti>(const Ti*, std::int32_t*, i64);     \
+#define SPAIC_INSTANTIATE_CAST_FROM(Ti)                                \
+  template void cast<float, Ti>(const Ti*, float*, i64);               \
+  template void cast<double, Ti>(const Ti*, double*, i64);             \
+  template void cast<std::int32_t, Ti>(const Ti*, std::int32_t*, i64); \
   template void cast<std::uint8_t, Ti>(const Ti*, std::uint8_t*, i64);
-#define SPAIC_INSTANTIATE_ELEMENTWISE_OPS                          \
-  SPAIC_INSTANTIATE_ELEMENTWISE_FOR(float)                         \
-  SPAIC_INSTANTIATE_ELEMENTWISE_FOR(double)                        \
-  SPAIC_INSTANTIATE_ELEMENTWISE_FOR(std::int32_t)                  \
+#define SPAIC_INSTANTIATE_ELEMENTWISE_OPS                             \
+  SPAIC_INSTANTIATE_ELEMENTWISE_FOR(float)                            \
+  SPAIC_INSTANTIATE_ELEMENTWISE_FOR(double)                           \
+  SPAIC_INSTANTIATE_ELEMENTWISE_FOR(std::int32_t)                     \
   template void fill<std::uint8_t>(std::uint8_t*, std::uint8_t, i64); \
-  SPAIC_INSTANTIATE_CAST_FROM(float)                               \
-  SPAIC_INSTANTIATE_CAST_FROM(double)                              \
-  SPAIC_INSTANTIATE_CAST_FROM(std::int32_t)                        \
+  SPAIC_INSTANTIATE_CAST_FROM(float)                                  \
+  SPAIC_INSTANTIATE_CAST_FROM(double)                                 \
+  SPAIC_INSTANTIATE_CAST_FROM(std::int32_t)                           \
   SPAIC_INSTANTIATE_CAST_FROM(std::uint8_t)
 
 namespace cpu {

@@ -36,18 +36,18 @@ namespace spaic {
 //   gather_step:      out[b, i] = src[(b*steps + t)*n + i]        (frame t of a [B, T, n] input)
 //   first_spike:      first[k] = step where first[k] < 0 and s[k] > 0
 //   first_spike_done: first[k] = steps where first[k] < 0 (never fired)
-#define SPAIC_DECLARE_PROGRAM_OPS                                                        \
-  template <typename T>                                                                  \
-  void gather_step(const T* src, T* out, i64 batch, i64 steps, i64 n, i64 t);           \
-  template <typename T>                                                                  \
-  void first_spike(const T* s, T* first, i64 n, T step);                                \
-  template <typename T>                                                                  \
+#define SPAIC_DECLARE_PROGRAM_OPS                                             \
+  template <typename T>                                                       \
+  void gather_step(const T* src, T* out, i64 batch, i64 steps, i64 n, i64 t); \
+  template <typename T>                                                       \
+  void first_spike(const T* s, T* first, i64 n, T step);                      \
+  template <typename T>                                                       \
   void first_spike_done(T* first, i64 n, T steps);
 
 // The explicit instantiations, for one element type (cpu/program.cpp and cuda/program.cu expand it).
-#define SPAIC_INSTANTIATE_PROGRAM_OPS(T)                              \
-  template void gather_step<T>(const T*, T*, i64, i64, i64, i64);    \
-  template void first_spike<T>(const T*, T*, i64, T);                \
+#define SPAIC_INSTANTIATE_PROGRAM_OPS(T)                          \
+  template void gather_step<T>(const T*, T*, i64, i64, i64, i64); \
+  template void first_spike<T>(const T*, T*, i64, T);             \
   template void first_spike_done<T>(T*, i64, T);
 
 namespace cpu {
@@ -73,8 +73,8 @@ struct SlotDesc {
   SlotKind kind = SlotKind::State;
   std::vector<double> init;  // one value: a fill; else numel values
   bool has_lo = false, has_hi = false;
-  double lo = 0, hi = 0;   // params: clamp at run start
-  bool per_step = false;   // inputs given as [B, T, ...shape]
+  double lo = 0, hi = 0;       // params: clamp at run start
+  bool per_step = false;       // inputs given as [B, T, ...shape]
   bool double_buffer = false;  // written with set/add during the step (needs a working buffer)
 };
 
@@ -210,10 +210,10 @@ class Program {
 class ProgramOp {
  public:
   virtual ~ProgramOp() = default;
-  virtual void build(Program&) {}            // once, after allocation (the dry-run hooks)
-  virtual void start(Program&) {}            // at every run start, after the slots are reset
-  virtual void step(Program&) = 0;           // once per step
-  virtual void finish(Program&) {}           // after the last step
+  virtual void build(Program&) {}   // once, after allocation (the dry-run hooks)
+  virtual void start(Program&) {}   // at every run start, after the slots are reset
+  virtual void step(Program&) = 0;  // once per step
+  virtual void finish(Program&) {}  // after the last step
   virtual bool has_record() const { return false; }
   virtual Tensor record() const { return Tensor{}; }
   // Device-to-host reads the op's step() makes on a CUDA device (`cuda`) or on the CPU. The step loop

@@ -16,17 +16,17 @@
 
 namespace spaic {
 
-#define SPAIC_DECLARE_REWARD_OPS                                                                          \
-  template <typename T, typename S>                                                                       \
-  void reward_count(const S* s, const T* prev, T* count, i64 n, bool first);                              \
-  template <typename T>                                                                                   \
+#define SPAIC_DECLARE_REWARD_OPS                                                                                   \
+  template <typename T, typename S>                                                                                \
+  void reward_count(const S* s, const T* prev, T* count, i64 n, bool first);                                       \
+  template <typename T>                                                                                            \
   void reward_compute(const RewardNodeParams& p, const T* count, const std::int32_t* label, const T* running_prev, \
                       T* running, T* out, T* scratch);
 
 // The explicit instantiations, for one element type (cpu/reward.cpp and cuda/reward.cu expand it).
-#define SPAIC_INSTANTIATE_REWARD_OPS(T)                                                                           \
-  template void reward_count<T, T>(const T*, const T*, T*, i64, bool);                                            \
-  template void reward_count<T, std::int32_t>(const std::int32_t*, const T*, T*, i64, bool);                      \
+#define SPAIC_INSTANTIATE_REWARD_OPS(T)                                                      \
+  template void reward_count<T, T>(const T*, const T*, T*, i64, bool);                       \
+  template void reward_count<T, std::int32_t>(const std::int32_t*, const T*, T*, i64, bool); \
   template void reward_compute<T>(const RewardNodeParams&, const T*, const std::int32_t*, const T*, T*, T*, T*);
 
 namespace cpu {

@@ -29,19 +29,19 @@ inline std::uint64_t rng_words(RngDraw kind, i64 n) {
 // norm = max(x) when max(x) > 1 (read from `x_max`, a one-element array on the same device, so the
 // GPU path needs no host round trip), else 1.
 struct EncodeParams {
-  i64 n = 0;       // elements of one frame (B * N)
-  i64 steps = 1;   // T frames
+  i64 n = 0;                                // elements of one frame (B * N)
+  i64 steps = 1;                            // T frames
   float unit_conversion = 1.0f, dt = 1.0f;  // poisson
   float max_prob = 1.0f;                    // bernoulli
 };
 
-#define SPAIC_DECLARE_RNG_OPS                                                                        \
-  void rng_uniform(RngState s, float* out, i64 n);                                                   \
-  void rng_bits(RngState s, int bits, std::int32_t* out, i64 n);                                     \
-  void rng_normal(RngState s, float mean, float std, float* out, i64 n);                             \
-  template <typename O>                                                                              \
-  void encode_poisson(RngState s, const EncodeParams& p, const float* x, O* out);                    \
-  template <typename O>                                                                              \
+#define SPAIC_DECLARE_RNG_OPS                                                     \
+  void rng_uniform(RngState s, float* out, i64 n);                                \
+  void rng_bits(RngState s, int bits, std::int32_t* out, i64 n);                  \
+  void rng_normal(RngState s, float mean, float std, float* out, i64 n);          \
+  template <typename O>                                                           \
+  void encode_poisson(RngState s, const EncodeParams& p, const float* x, O* out); \
+  template <typename O>                                                           \
   void encode_bernoulli(RngState s, const EncodeParams& p, const float* x, const float* x_max, O* out);
 
 namespace cpu {

@@ -45,7 +45,8 @@ inline double stdp_event_fraction(i64 nnz_post, i64 nnz_pre, i64 batch, i64 n_po
   const double dense = 2.0 * static_cast<double>(batch) * static_cast<double>(n_post) * static_cast<double>(n_pre);
   if (dense <= 0) return 0.0;
   return (static_cast<double>(nnz_post) * static_cast<double>(n_pre) +
-          static_cast<double>(nnz_pre) * static_cast<double>(n_post)) / dense;
+          static_cast<double>(nnz_pre) * static_cast<double>(n_post)) /
+         dense;
 }
 
 // x <- trace_step(kind, x, s, decay, amp) over n elements (in place).
@@ -153,7 +154,8 @@ struct SwitchParams {
 // One step of rstdp (§2.3.1) or, with `et` set, rstdpet (§2.3.2). Scaled traces p_plus [B,N_pre] (A_plus)
 // and p_minus [B,N_post] (A_minus); eligibility E = BO(s_post, p_plus) + BO(p_minus, s_pre) [N_post,N_pre].
 //   rstdp, reward Value/Scalar/PerPost:   W += (lr*r~) (.) E_prev; traces; E <- E_new.
-//   rstdp, reward PerSample/PerSamplePost: W += lr * sum_b r~[b,j] (s_post'[b,j] p_plus'[b,i] + p_minus'[b,j] s_pre'[b,i])
+//   rstdp, reward PerSample/PerSamplePost: W += lr * sum_b r~[b,j] (s_post'[b,j] p_plus'[b,i] + p_minus'[b,j]
+//   s_pre'[b,i])
 //          with the previous step's spikes (s_pre_prev/s_post_prev, updated here) and traces; then as above.
 //   rstdpet: traces; E <- E_new; W += (lr*r~) (.) ET_prev; ET <- d_e*ET + m_e*E (lr here is lr*dt).
 struct RstdpParams {
@@ -168,8 +170,8 @@ struct RstdpParams {
 };
 
 // One step of postpreintstdp (§2.2.4), int32 everywhere, any batch (sums over the batch):
-//   traces (int), then W[j,i] += pre_sign * sum_b SR(nu0*x_post[b,j]) s_pre[b,i] + sum_b s_post[b,j] SR(nu1*x_pre[b,i]),
-//   rows with thresh[j] > max_threshold halved (>> 1), clamp to the finite bounds.
+//   traces (int), then W[j,i] += pre_sign * sum_b SR(nu0*x_post[b,j]) s_pre[b,i] + sum_b s_post[b,j]
+//   SR(nu1*x_pre[b,i]), rows with thresh[j] > max_threshold halved (>> 1), clamp to the finite bounds.
 // Uniform draws: `draws` [2, B, N_post, N_pre] (replayed, e.g. recorded torch.randint values; [0] for
 // the pre-synaptic term, [1] for the post-synaptic one), or, when null, counter_uniform(seed, counter, ...).
 struct IntStdpParams {
@@ -191,46 +193,46 @@ struct IntStdpParams {
 // meta_homeostasis (the w_mean update from x_post), meta_apply (W from w_mean, dw), switch_gains (the
 // per-sample amplitudes by the reward's sign) and int_stdp_weights (the integer rule's weight update
 // after its traces).
-#define SPAIC_DECLARE_STDP_OPS                                                                                     \
-  template <typename T>                                                                                            \
-  void trace_update(const TraceParams& p, T* x, const T* s);                                                       \
-  /* k silent steps at once: x <- decay^k * x (the closed form of Nearest/Full/Switch/Scaled with s = 0) */        \
-  template <typename T>                                                                                            \
-  void trace_decay(T* x, i64 n, double decay, i64 steps);                                                          \
-  void int_trace_update(const IntTraceParams& p, std::int32_t* x, const std::int32_t* s);                          \
-  /* returns the path taken (never Auto) */                                                                        \
-  template <typename T>                                                                                            \
-  DwPath stdp_dw(const DwParams& p, const T* s_post, const T* x_pre, const T* x_post, const T* s_pre,             \
-                 const T* g_post, const T* g_pre, T* dw);                                                          \
-  template <typename T>                                                                                            \
-  void apply_dw(const ApplyParams& p, T* w, const T* dw);                                                          \
-  template <typename T>                                                                                            \
-  void apply_reward(const RewardParams& p, T* w, const T* e, const T* r);                                          \
-  template <typename T>                                                                                            \
-  void eligibility_trace(const EtraceParams& p, T* et, const T* e, T* w, const T* r);                             \
-  template <typename T>                                                                                            \
-  void meta_init(const MetaParams& p, const T* w, T* w_mean, T* aw_mean);                                          \
-  template <typename T>                                                                                            \
-  void meta_homeostasis(const MetaParams& p, const T* x_post, T* w_mean, const T* aw_mean);                        \
-  template <typename T>                                                                                            \
-  void meta_apply(const MetaParams& p, T* w, const T* w_mean, const T* dw);                                        \
-  template <typename T>                                                                                            \
-  void switch_gains(const SwitchParams& p, const T* r, T* g_post, T* g_pre);                                       \
-  void int_stdp_weights(const IntStdpParams& p, const std::int32_t* s_pre, const std::int32_t* s_post,            \
-                        const std::int32_t* thresh, const std::int32_t* draws, const std::int32_t* x_pre,          \
+#define SPAIC_DECLARE_STDP_OPS                                                                                         \
+  template <typename T>                                                                                                \
+  void trace_update(const TraceParams& p, T* x, const T* s);                                                           \
+  /* k silent steps at once: x <- decay^k * x (the closed form of Nearest/Full/Switch/Scaled with s = 0) */            \
+  template <typename T>                                                                                                \
+  void trace_decay(T* x, i64 n, double decay, i64 steps);                                                              \
+  void int_trace_update(const IntTraceParams& p, std::int32_t* x, const std::int32_t* s);                              \
+  /* returns the path taken (never Auto) */                                                                            \
+  template <typename T>                                                                                                \
+  DwPath stdp_dw(const DwParams& p, const T* s_post, const T* x_pre, const T* x_post, const T* s_pre, const T* g_post, \
+                 const T* g_pre, T* dw);                                                                               \
+  template <typename T>                                                                                                \
+  void apply_dw(const ApplyParams& p, T* w, const T* dw);                                                              \
+  template <typename T>                                                                                                \
+  void apply_reward(const RewardParams& p, T* w, const T* e, const T* r);                                              \
+  template <typename T>                                                                                                \
+  void eligibility_trace(const EtraceParams& p, T* et, const T* e, T* w, const T* r);                                  \
+  template <typename T>                                                                                                \
+  void meta_init(const MetaParams& p, const T* w, T* w_mean, T* aw_mean);                                              \
+  template <typename T>                                                                                                \
+  void meta_homeostasis(const MetaParams& p, const T* x_post, T* w_mean, const T* aw_mean);                            \
+  template <typename T>                                                                                                \
+  void meta_apply(const MetaParams& p, T* w, const T* w_mean, const T* dw);                                            \
+  template <typename T>                                                                                                \
+  void switch_gains(const SwitchParams& p, const T* r, T* g_post, T* g_pre);                                           \
+  void int_stdp_weights(const IntStdpParams& p, const std::int32_t* s_pre, const std::int32_t* s_post,                 \
+                        const std::int32_t* thresh, const std::int32_t* draws, const std::int32_t* x_pre,              \
                         const std::int32_t* x_post, std::int32_t* w);
 
 // The explicit instantiations of the templates above, for one element type (cpu/ and cuda/ expand it).
-#define SPAIC_INSTANTIATE_STDP_OPS(T)                                                                              \
-  template void trace_update<T>(const TraceParams&, T*, const T*);                                                 \
-  template void trace_decay<T>(T*, i64, double, i64);                                                              \
-  template DwPath stdp_dw<T>(const DwParams&, const T*, const T*, const T*, const T*, const T*, const T*, T*);     \
-  template void apply_dw<T>(const ApplyParams&, T*, const T*);                                                     \
-  template void apply_reward<T>(const RewardParams&, T*, const T*, const T*);                                      \
-  template void eligibility_trace<T>(const EtraceParams&, T*, const T*, T*, const T*);                             \
-  template void meta_init<T>(const MetaParams&, const T*, T*, T*);                                                 \
-  template void meta_homeostasis<T>(const MetaParams&, const T*, T*, const T*);                                    \
-  template void meta_apply<T>(const MetaParams&, T*, const T*, const T*);                                          \
+#define SPAIC_INSTANTIATE_STDP_OPS(T)                                                                          \
+  template void trace_update<T>(const TraceParams&, T*, const T*);                                             \
+  template void trace_decay<T>(T*, i64, double, i64);                                                          \
+  template DwPath stdp_dw<T>(const DwParams&, const T*, const T*, const T*, const T*, const T*, const T*, T*); \
+  template void apply_dw<T>(const ApplyParams&, T*, const T*);                                                 \
+  template void apply_reward<T>(const RewardParams&, T*, const T*, const T*);                                  \
+  template void eligibility_trace<T>(const EtraceParams&, T*, const T*, T*, const T*);                         \
+  template void meta_init<T>(const MetaParams&, const T*, T*, T*);                                             \
+  template void meta_homeostasis<T>(const MetaParams&, const T*, T*, const T*);                                \
+  template void meta_apply<T>(const MetaParams&, T*, const T*, const T*);                                      \
   template void switch_gains<T>(const SwitchParams&, const T*, T*, T*);
 
 namespace cpu {

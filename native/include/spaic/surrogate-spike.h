@@ -20,12 +20,12 @@ struct SurrogateCall {
   i64 rows = 0, n = 0;
 };
 
-#define SPAIC_DECLARE_SURROGATE_OPS                                                                       \
-  /* spikes[rows, n] = fires(x - threshold) as 0/1 */                                                     \
-  template <typename T>                                                                                   \
-  void surrogate_forward(const SurrogateCall<T>& p, const T* x, T* spikes);                               \
-  /* grad_x = upstream * dO/dx; grad_alpha (may be null): [1] when alpha is a scalar, else [n] */         \
-  template <typename T>                                                                                   \
+#define SPAIC_DECLARE_SURROGATE_OPS                                                               \
+  /* spikes[rows, n] = fires(x - threshold) as 0/1 */                                             \
+  template <typename T>                                                                           \
+  void surrogate_forward(const SurrogateCall<T>& p, const T* x, T* spikes);                       \
+  /* grad_x = upstream * dO/dx; grad_alpha (may be null): [1] when alpha is a scalar, else [n] */ \
+  template <typename T>                                                                           \
   void surrogate_backward(const SurrogateCall<T>& p, const T* x, const T* upstream, T* grad_x, T* grad_alpha);
 
 namespace cpu {

@@ -79,7 +79,8 @@ inline SynapseWorkspace synapse_forward_workspace(const SynapseParams& p, bool s
 
 // Backward: `spikes` (uint8 spikes widened for the GEMM) at 0, then `counts`: 16 bytes where the auto
 // mode's device count of active inputs lands (no allocation per call).
-inline SynapseWorkspace synapse_backward_workspace(const SynapseBackwardParams& p, bool spikes_u8, std::size_t elem_size) {
+inline SynapseWorkspace synapse_backward_workspace(const SynapseBackwardParams& p, bool spikes_u8,
+                                                   std::size_t elem_size) {
   SynapseWorkspace w;
   std::size_t at = 0;
   if (spikes_u8) at = align16(elem_size * static_cast<std::size_t>(p.rows * p.n_pre));
@@ -137,27 +138,27 @@ inline GemmParams synapse_grad_spikes_gemm(const SynapseBackwardParams& p) {
   return g;
 }
 
-#define SPAIC_DECLARE_SYNAPSE_OPS                                                                         \
-  /* Returns the path taken (Dense or Event). */                                                          \
-  template <typename T, typename S>                                                                       \
-  SynapseMode synapse_forward(const SynapseParams& p, const S* spikes, const T* weight, const T* bias,    \
-                              T* out, void* workspace);                                                   \
-  template <typename T, typename S>                                                                       \
-  void synapse_backward(const SynapseBackwardParams& p, const T* grad_out, const S* spikes, const T* weight, \
-                        T* grad_weight, T* grad_spikes, T* grad_bias, void* workspace);                   \
-  /* out[c, r] = a[r, c] for a [rows, cols]: keeps a W^T copy in step with W. */                          \
-  template <typename T>                                                                                   \
+#define SPAIC_DECLARE_SYNAPSE_OPS                                                                              \
+  /* Returns the path taken (Dense or Event). */                                                               \
+  template <typename T, typename S>                                                                            \
+  SynapseMode synapse_forward(const SynapseParams& p, const S* spikes, const T* weight, const T* bias, T* out, \
+                              void* workspace);                                                                \
+  template <typename T, typename S>                                                                            \
+  void synapse_backward(const SynapseBackwardParams& p, const T* grad_out, const S* spikes, const T* weight,   \
+                        T* grad_weight, T* grad_spikes, T* grad_bias, void* workspace);                        \
+  /* out[c, r] = a[r, c] for a [rows, cols]: keeps a W^T copy in step with W. */                               \
+  template <typename T>                                                                                        \
   void transpose(const T* a, T* out, i64 rows, i64 cols);
 
 // The explicit instantiations (cpu/synapse.cpp and cuda/synapse.cu expand them).
-#define SPAIC_INSTANTIATE_SYNAPSE_FOR(T, S)                                                                      \
-  template SynapseMode synapse_forward<T, S>(const SynapseParams&, const S*, const T*, const T*, T*, void*);     \
+#define SPAIC_INSTANTIATE_SYNAPSE_FOR(T, S)                                                                  \
+  template SynapseMode synapse_forward<T, S>(const SynapseParams&, const S*, const T*, const T*, T*, void*); \
   template void synapse_backward<T, S>(const SynapseBackwardParams&, const T*, const S*, const T*, T*, T*, T*, void*);
-#define SPAIC_INSTANTIATE_SYNAPSE_OPS                              \
-  SPAIC_INSTANTIATE_SYNAPSE_FOR(float, float)                      \
-  SPAIC_INSTANTIATE_SYNAPSE_FOR(float, std::uint8_t)               \
-  SPAIC_INSTANTIATE_SYNAPSE_FOR(double, double)                    \
-  SPAIC_INSTANTIATE_SYNAPSE_FOR(double, std::uint8_t)              \
+#define SPAIC_INSTANTIATE_SYNAPSE_OPS                             \
+  SPAIC_INSTANTIATE_SYNAPSE_FOR(float, float)                     \
+  SPAIC_INSTANTIATE_SYNAPSE_FOR(float, std::uint8_t)              \
+  SPAIC_INSTANTIATE_SYNAPSE_FOR(double, double)                   \
+  SPAIC_INSTANTIATE_SYNAPSE_FOR(double, std::uint8_t)             \
   template void transpose<float>(const float*, float*, i64, i64); \
   template void transpose<double>(const double*, double*, i64, i64);
 

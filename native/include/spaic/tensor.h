@@ -41,7 +41,9 @@ struct Tensor {
   Device device() const { return storage ? storage->device() : Device{}; }
   std::size_t bytes() const { return static_cast<std::size_t>(numel()) * dtype_size(dtype); }
   template <typename T>
-  T* ptr() const { return reinterpret_cast<T*>(static_cast<char*>(storage->data()) + offset); }
+  T* ptr() const {
+    return reinterpret_cast<T*>(static_cast<char*>(storage->data()) + offset);
+  }
   void* raw() const { return static_cast<char*>(storage->data()) + offset; }
 };
 

@@ -84,7 +84,8 @@ SPAIC_HD T col2im_value(const Conv2dParams& p, const T* col, i64 ld, i64 c, i64 
 }
 
 // Max over the window of output (oh, ow) of one plane, PyTorch's rule: the first maximum in row-major
-// window order wins, and a NaN wins over any number (the last NaN, as PyTorch's `v > max || isnan(v)`). `*arg` is the flat index h*w_in + w in the plane.
+// window order wins, and a NaN wins over any number (the last NaN, as PyTorch's `v > max || isnan(v)`). `*arg` is the
+// flat index h*w_in + w in the plane.
 template <typename T>
 SPAIC_HD T pool_window_max(const Pool2dParams& p, const T* plane, i64 oh, i64 ow, std::int32_t* arg) {
   const i64 h0 = oh * p.k, w0 = ow * p.k;

@@ -11,8 +11,34 @@
 namespace spaic {
 
 // Codes shared with lib/ops/elementwise.ts.
-enum class BinaryOp : int { Add = 0, Sub = 1, Mul = 2, Div = 3, Max = 4, Min = 5, Pow = 6, Gt = 7, Ge = 8, Lt = 9, Le = 10, Eq = 11 };
-enum class UnaryOp : int { Neg = 0, Abs = 1, Exp = 2, Log = 3, Sqrt = 4, Relu = 5, Sigmoid = 6, Tanh = 7, Square = 8, Sign = 9, Heaviside = 10, Reciprocal = 11 };
+enum class BinaryOp : int {
+  Add = 0,
+  Sub = 1,
+  Mul = 2,
+  Div = 3,
+  Max = 4,
+  Min = 5,
+  Pow = 6,
+  Gt = 7,
+  Ge = 8,
+  Lt = 9,
+  Le = 10,
+  Eq = 11
+};
+enum class UnaryOp : int {
+  Neg = 0,
+  Abs = 1,
+  Exp = 2,
+  Log = 3,
+  Sqrt = 4,
+  Relu = 5,
+  Sigmoid = 6,
+  Tanh = 7,
+  Square = 8,
+  Sign = 9,
+  Heaviside = 10,
+  Reciprocal = 11
+};
 enum class ReduceOp : int { Sum = 0, Mean = 1, Max = 2, Min = 3 };
 
 // Division. Floats follow IEEE. int32 truncates toward zero, as C and torch's trunc mode; the one

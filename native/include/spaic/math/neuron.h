@@ -95,7 +95,8 @@ struct DiehlCookParams {
 // x = clamp(int(Isyn), weight_sum_min, weight_sum_max); int() truncates toward zero.
 template <typename T>
 SPAIC_HD int32_t dc_input(T isyn, const DiehlCookParams& p) {
-  if (!(isyn < T(p.weight_sum_max))) return isyn != isyn ? p.weight_sum_min : p.weight_sum_max;  // NaN: INT_MIN, clamped
+  if (!(isyn < T(p.weight_sum_max)))
+    return isyn != isyn ? p.weight_sum_min : p.weight_sum_max;  // NaN: INT_MIN, clamped
   if (!(isyn > T(p.weight_sum_min))) return p.weight_sum_min;
   return static_cast<int32_t>(isyn);
 }

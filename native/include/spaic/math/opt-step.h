@@ -26,15 +26,15 @@ constexpr int kOptAlgoCount = 8;
 struct OptStepParams {
   OptAlgo algo = OptAlgo::SGD;
   bool maximize = false;
-  bool amsgrad = false;     // Adam/AdamW: keep the running max of exp_avg_sq
-  bool decoupled = false;   // AdamW: param *= decay before the Adam update, no L2 term
-  bool nesterov = false;    // SGD
-  bool init_buffer = false; // SGD with momentum: the first step copies the gradient into the buffer
-  bool centered = false;    // RMSprop
-  double lr = 0;            // SGD, Adadelta, RMSprop: param += -lr * update
-  double weight_decay = 0;  // L2 term g += wd * param (not AdamW)
-  double momentum = 0;      // SGD, RMSprop
-  double dampening_c = 1;   // SGD: 1 - dampening
+  bool amsgrad = false;           // Adam/AdamW: keep the running max of exp_avg_sq
+  bool decoupled = false;         // AdamW: param *= decay before the Adam update, no L2 term
+  bool nesterov = false;          // SGD
+  bool init_buffer = false;       // SGD with momentum: the first step copies the gradient into the buffer
+  bool centered = false;          // RMSprop
+  double lr = 0;                  // SGD, Adadelta, RMSprop: param += -lr * update
+  double weight_decay = 0;        // L2 term g += wd * param (not AdamW)
+  double momentum = 0;            // SGD, RMSprop
+  double dampening_c = 1;         // SGD: 1 - dampening
   double beta1 = 0, beta1_c = 1;  // Adam family: beta1 and 1 - beta1
   double beta2 = 0, beta2_c = 1;  // Adam family: beta2 and 1 - beta2; RMSprop/Adadelta: alpha/rho
   double eps = 0;
@@ -50,20 +50,39 @@ struct OptStepParams {
 template <typename T>
 struct OptCoef {
   bool maximize, amsgrad, decoupled, nesterov, init_buffer, centered, has_wd, has_momentum, mu_is_one;
-  T lr, neg_lr, wd, momentum, dampening_c, beta1, beta1_c, beta2, beta2_c, eps, bias_c2_sqrt, neg_step, decay, neg_eta, mu;
+  T lr, neg_lr, wd, momentum, dampening_c, beta1, beta1_c, beta2, beta2_c, eps, bias_c2_sqrt, neg_step, decay, neg_eta,
+      mu;
   T etaminus, etaplus, step_min, step_max;
 
   explicit OptCoef(const OptStepParams& p)
-      : maximize(p.maximize), amsgrad(p.amsgrad), decoupled(p.decoupled), nesterov(p.nesterov),
-        init_buffer(p.init_buffer), centered(p.centered), has_wd(p.weight_decay != 0),
-        has_momentum(p.momentum != 0), mu_is_one(p.mu == 1),
-        lr(static_cast<T>(p.lr)), neg_lr(static_cast<T>(-p.lr)), wd(static_cast<T>(p.weight_decay)),
-        momentum(static_cast<T>(p.momentum)), dampening_c(static_cast<T>(p.dampening_c)),
-        beta1(static_cast<T>(p.beta1)), beta1_c(static_cast<T>(p.beta1_c)), beta2(static_cast<T>(p.beta2)),
-        beta2_c(static_cast<T>(p.beta2_c)), eps(static_cast<T>(p.eps)), bias_c2_sqrt(static_cast<T>(p.bias_c2_sqrt)),
-        neg_step(static_cast<T>(p.neg_step)), decay(static_cast<T>(p.decay)), neg_eta(static_cast<T>(p.neg_eta)),
-        mu(static_cast<T>(p.mu)), etaminus(static_cast<T>(p.etaminus)), etaplus(static_cast<T>(p.etaplus)),
-        step_min(static_cast<T>(p.step_min)), step_max(static_cast<T>(p.step_max)) {}
+      : maximize(p.maximize),
+        amsgrad(p.amsgrad),
+        decoupled(p.decoupled),
+        nesterov(p.nesterov),
+        init_buffer(p.init_buffer),
+        centered(p.centered),
+        has_wd(p.weight_decay != 0),
+        has_momentum(p.momentum != 0),
+        mu_is_one(p.mu == 1),
+        lr(static_cast<T>(p.lr)),
+        neg_lr(static_cast<T>(-p.lr)),
+        wd(static_cast<T>(p.weight_decay)),
+        momentum(static_cast<T>(p.momentum)),
+        dampening_c(static_cast<T>(p.dampening_c)),
+        beta1(static_cast<T>(p.beta1)),
+        beta1_c(static_cast<T>(p.beta1_c)),
+        beta2(static_cast<T>(p.beta2)),
+        beta2_c(static_cast<T>(p.beta2_c)),
+        eps(static_cast<T>(p.eps)),
+        bias_c2_sqrt(static_cast<T>(p.bias_c2_sqrt)),
+        neg_step(static_cast<T>(p.neg_step)),
+        decay(static_cast<T>(p.decay)),
+        neg_eta(static_cast<T>(p.neg_eta)),
+        mu(static_cast<T>(p.mu)),
+        etaminus(static_cast<T>(p.etaminus)),
+        etaplus(static_cast<T>(p.etaplus)),
+        step_min(static_cast<T>(p.step_min)),
+        step_max(static_cast<T>(p.step_max)) {}
 };
 
 // torch.maximum / amax: NaN wins.
@@ -209,7 +228,8 @@ SPAIC_HD void sparse_adam_elem(const OptCoef<T>& c, T& p, T g, T& m, T& v) {
 // One element of a dense step. s0/s1/s2 are the algorithm's state buffers (see lib/ops/opt-step.ts for
 // which buffer is which); unused ones may be null.
 template <typename T, OptAlgo A>
-SPAIC_HD void opt_elem(const OptCoef<T>& c, T* SPAIC_RESTRICT param, const T* SPAIC_RESTRICT grad, T* s0, T* s1, T* s2, i64 i) {
+SPAIC_HD void opt_elem(const OptCoef<T>& c, T* SPAIC_RESTRICT param, const T* SPAIC_RESTRICT grad, T* s0, T* s1, T* s2,
+                       i64 i) {
   T p = param[i];
   const T g = grad[i];
   switch (A) {

@@ -9,19 +9,48 @@
 
 namespace spaic {
 
-template <typename T> SPAIC_HD T lowest_value();
-template <> SPAIC_HD float lowest_value<float>() { return -FLT_MAX; }
-template <> SPAIC_HD double lowest_value<double>() { return -DBL_MAX; }
-template <> SPAIC_HD int lowest_value<int>() { return INT_MIN; }
-template <typename T> SPAIC_HD T highest_value();
-template <> SPAIC_HD float highest_value<float>() { return FLT_MAX; }
-template <> SPAIC_HD double highest_value<double>() { return DBL_MAX; }
-template <> SPAIC_HD int highest_value<int>() { return INT_MAX; }
+template <typename T>
+SPAIC_HD T lowest_value();
+template <>
+SPAIC_HD float lowest_value<float>() {
+  return -FLT_MAX;
+}
+template <>
+SPAIC_HD double lowest_value<double>() {
+  return -DBL_MAX;
+}
+template <>
+SPAIC_HD int lowest_value<int>() {
+  return INT_MIN;
+}
+template <typename T>
+SPAIC_HD T highest_value();
+template <>
+SPAIC_HD float highest_value<float>() {
+  return FLT_MAX;
+}
+template <>
+SPAIC_HD double highest_value<double>() {
+  return DBL_MAX;
+}
+template <>
+SPAIC_HD int highest_value<int>() {
+  return INT_MAX;
+}
 
 // Accumulate float sums in double on the CPU: reductions are checked to rtol 1e-6 at any size.
-template <typename T> struct AccType { using type = T; };
-template <> struct AccType<float> { using type = double; };
-template <> struct AccType<int> { using type = long long; };
+template <typename T>
+struct AccType {
+  using type = T;
+};
+template <>
+struct AccType<float> {
+  using type = double;
+};
+template <>
+struct AccType<int> {
+  using type = long long;
+};
 
 template <typename T>
 SPAIC_HD T reduce_identity(ReduceOp op) {

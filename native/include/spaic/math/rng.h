@@ -66,9 +66,7 @@ SPAIC_HD Philox4 philox_block(std::uint64_t seed, std::uint64_t block) {
 }
 
 // Word `w` of the stream (computes a whole block; loops that need consecutive words use philox_block).
-SPAIC_HD std::uint32_t philox_word(std::uint64_t seed, std::uint64_t w) {
-  return philox_block(seed, w >> 2).v[w & 3u];
-}
+SPAIC_HD std::uint32_t philox_word(std::uint64_t seed, std::uint64_t w) { return philox_block(seed, w >> 2).v[w & 3u]; }
 
 // Reads consecutive (or nearby) words, computing each Philox block once.
 struct PhiloxCursor {
@@ -138,23 +136,23 @@ SPAIC_HD double exact_log_unit(double x) {
 // sin and cos of theta in [0, pi/4] by their Taylor series (error < 1e-17).
 SPAIC_HD void exact_sincos_small(double t, double* s, double* c) {
   const double t2 = t * t;
-  double ps = -1.0 / 1307674368000.0;        // -1/15!
-  ps = fma(ps, t2, 1.0 / 6227020800.0);      // 1/13!
-  ps = fma(ps, t2, -1.0 / 39916800.0);       // -1/11!
-  ps = fma(ps, t2, 1.0 / 362880.0);          // 1/9!
-  ps = fma(ps, t2, -1.0 / 5040.0);           // -1/7!
-  ps = fma(ps, t2, 1.0 / 120.0);             // 1/5!
-  ps = fma(ps, t2, -1.0 / 6.0);              // -1/3!
+  double ps = -1.0 / 1307674368000.0;    // -1/15!
+  ps = fma(ps, t2, 1.0 / 6227020800.0);  // 1/13!
+  ps = fma(ps, t2, -1.0 / 39916800.0);   // -1/11!
+  ps = fma(ps, t2, 1.0 / 362880.0);      // 1/9!
+  ps = fma(ps, t2, -1.0 / 5040.0);       // -1/7!
+  ps = fma(ps, t2, 1.0 / 120.0);         // 1/5!
+  ps = fma(ps, t2, -1.0 / 6.0);          // -1/3!
   const double t3 = t2 * t;
   *s = fma(ps, t3, t);
-  double pc = 1.0 / 20922789888000.0;        // 1/16!
-  pc = fma(pc, t2, -1.0 / 87178291200.0);    // -1/14!
-  pc = fma(pc, t2, 1.0 / 479001600.0);       // 1/12!
-  pc = fma(pc, t2, -1.0 / 3628800.0);        // -1/10!
-  pc = fma(pc, t2, 1.0 / 40320.0);           // 1/8!
-  pc = fma(pc, t2, -1.0 / 720.0);            // -1/6!
-  pc = fma(pc, t2, 1.0 / 24.0);              // 1/4!
-  pc = fma(pc, t2, -0.5);                    // -1/2!
+  double pc = 1.0 / 20922789888000.0;      // 1/16!
+  pc = fma(pc, t2, -1.0 / 87178291200.0);  // -1/14!
+  pc = fma(pc, t2, 1.0 / 479001600.0);     // 1/12!
+  pc = fma(pc, t2, -1.0 / 3628800.0);      // -1/10!
+  pc = fma(pc, t2, 1.0 / 40320.0);         // 1/8!
+  pc = fma(pc, t2, -1.0 / 720.0);          // -1/6!
+  pc = fma(pc, t2, 1.0 / 24.0);            // 1/4!
+  pc = fma(pc, t2, -0.5);                  // -1/2!
   *c = fma(pc, t2, 1.0);
 }
 
@@ -172,13 +170,13 @@ SPAIC_HD double exact_cos_turns(double u) {
   // cos(q*pi/4 + phi) for the octant q, with phi = theta (even q) or pi/4 - theta (odd q).
   switch (q) {
     case 0: return c;
-    case 1: return s;    // cos(pi/2 - theta)
-    case 2: return -s;   // cos(pi/2 + theta)
-    case 3: return -c;   // cos(pi - theta)
-    case 4: return -c;   // cos(pi + theta)
-    case 5: return -s;   // cos(3pi/2 - theta)
-    case 6: return s;    // cos(3pi/2 + theta)
-    default: return c;   // cos(2pi - theta)
+    case 1: return s;   // cos(pi/2 - theta)
+    case 2: return -s;  // cos(pi/2 + theta)
+    case 3: return -c;  // cos(pi - theta)
+    case 4: return -c;  // cos(pi + theta)
+    case 5: return -s;  // cos(3pi/2 - theta)
+    case 6: return s;   // cos(3pi/2 + theta)
+    default: return c;  // cos(2pi - theta)
   }
 }
 

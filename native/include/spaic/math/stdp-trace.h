@@ -60,7 +60,8 @@ void with_trace_kind(TraceKind kind, F&& f) {
 }
 
 // Integer trace (postpreintstdp): x = floor(decay * x / 2^shift); on a spike x = value.
-SPAIC_HD std::int32_t int_trace_step(std::int32_t x, std::int32_t s, std::int64_t decay, int shift, std::int32_t value) {
+SPAIC_HD std::int32_t int_trace_step(std::int32_t x, std::int32_t s, std::int64_t decay, int shift,
+                                     std::int32_t value) {
   if (s != 0) return value;
   return static_cast<std::int32_t>((decay * static_cast<std::int64_t>(x)) >> shift);
 }

@@ -29,7 +29,10 @@ constexpr int kSurrogateCount = 9;
 // The plain threshold op (no surrogate installed): forward '>', no backward.
 constexpr int kNoSurrogate = -1;
 
-template <typename T> SPAIC_HD T pi_t() { return T(3.14159265358979323846); }
+template <typename T>
+SPAIC_HD T pi_t() {
+  return T(3.14159265358979323846);
+}
 
 // Does the surrogate spike at x = V - Vth? SigmoidGrad, ReLUGrad and the straight-through estimator
 // spike at x == 0 (V == Vth); every other surrogate, and the plain threshold, needs x > 0.
@@ -114,8 +117,8 @@ SPAIC_HD T surrogate_height(Surrogate kind, T alpha, bool normalized) {
 // The surrogate a kernel runs with, read from per-neuron arrays when given (index n), else the scalars.
 template <typename T>
 struct SurrogateArgs {
-  int kind = kNoSurrogate;     // a Surrogate code, or kNoSurrogate (plain '>' threshold)
-  bool normalized = false;     // STCA 1/alpha height, STBP 1/sqrt(2 pi alpha) normaliser
+  int kind = kNoSurrogate;  // a Surrogate code, or kNoSurrogate (plain '>' threshold)
+  bool normalized = false;  // STCA 1/alpha height, STBP 1/sqrt(2 pi alpha) normaliser
   T alpha = T(0.5);
   const T* alpha_per_neuron = nullptr;  // [N] or null
   SPAIC_HD T alpha_at(i64 n) const { return alpha_per_neuron ? alpha_per_neuron[n] : alpha; }
@@ -128,8 +131,15 @@ void with_surrogate(int kind, F&& f) {
 #define SPAIC_CASE(K) \
   case K: f(std::integral_constant<int, K>{}); return;
   switch (kind) {
-    SPAIC_CASE(0) SPAIC_CASE(1) SPAIC_CASE(2) SPAIC_CASE(3) SPAIC_CASE(4) SPAIC_CASE(5) SPAIC_CASE(6)
-    SPAIC_CASE(7) SPAIC_CASE(8)
+    SPAIC_CASE(0)
+    SPAIC_CASE(1)
+    SPAIC_CASE(2)
+    SPAIC_CASE(3)
+    SPAIC_CASE(4)
+    SPAIC_CASE(5)
+    SPAIC_CASE(6)
+    SPAIC_CASE(7)
+    SPAIC_CASE(8)
     default: f(std::integral_constant<int, kNoSurrogate>{}); return;
   }
 #undef SPAIC_CASE

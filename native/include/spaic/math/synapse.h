@@ -11,10 +11,14 @@ namespace spaic {
 
 // A presynaptic element is an event when it is non-zero (binary spikes, or graded values).
 template <typename S>
-SPAIC_HD bool spike_active(S s) { return s != S(0); }
+SPAIC_HD bool spike_active(S s) {
+  return s != S(0);
+}
 
 template <typename T, typename S>
-SPAIC_HD T spike_value(S s) { return static_cast<T>(s); }
+SPAIC_HD T spike_value(S s) {
+  return static_cast<T>(s);
+}
 
 // out = acc (+ bias) (+ previous out when accumulating), always in this order so that every path of
 // every backend finishes a row the same way.

@@ -17,7 +17,11 @@ inline constexpr const char* kPathChoices[] = {"auto", "dense", "event", nullptr
 // program op chooses the path from its device).
 template <class P>
 constexpr Row<P> path_row() {
-  return {nullptr, "path", 0, Check::Choice, [](P& p, double v, bool) { p.path = static_cast<DwPath>(static_cast<int>(v)); },
+  return {nullptr,
+          "path",
+          0,
+          Check::Choice,
+          [](P& p, double v, bool) { p.path = static_cast<DwPath>(static_cast<int>(v)); },
           kPathChoices};
 }
 
