@@ -15,15 +15,19 @@
 import { InvalidArgumentError, invalidArgument, ShapeError, StateError } from '../errors.js'
 import { compileNetwork, type LayerSpec, type OpSpec, type ProgramSpec, type SlotSpec } from '../network/index.js'
 import type { Network } from '../network/base.js'
-import { convBackward, convForward, convLayerOf, type ConvLayer, type ConvPassContext } from './bptt-conv.js'
-import { add, binary } from '../ops/elementwise.js'
 import {
-  neuronBackwardAsync,
-  neuronForwardAsync,
-  neuronState,
-  type NeuronModelName,
-  type NeuronTrace,
-} from '../ops/neuron-step.js'
+  BPTT_MODELS,
+  EVENT_FORWARD_BELOW,
+  EVENT_GRAD_BELOW,
+  NARROW_UP_TO,
+  EVENT_NARROW_BELOW,
+  neuronParamsFor,
+  type Layer,
+} from './bptt-layer.js'
+import { encodeInput, runSteps, sameShape, type EncoderSpec } from './bptt-input.js'
+import { convBackward, convForward, convLayerOf, type ConvPassContext } from './bptt-conv.js'
+import { add, binary } from '../ops/elementwise.js'
+import { neuronBackwardAsync, neuronForwardAsync, neuronState, type NeuronModelName } from '../ops/neuron-step.js'
 import { reduce } from '../ops/reduce.js'
 import { Generator } from '../ops/rng.js'
 import type { SurrogateName } from '../ops/surrogate-spike.js'
@@ -58,55 +62,6 @@ export interface FeedForwardRunOptions {
   train?: boolean
 }
 
-const BPTT_MODELS = new Set(['lif', 'if', 'clif'])
-
-/**
- * Active-input fractions below which the event-driven products win on the CPU (784x500..784x784 layers,
- * 1200-50000 rows; measured with bench/ops/synapse.bench.ts and bench/e2e/stca.bench.ts): forward with a
- * W^T copy, and the weight gradient.
- */
-const EVENT_FORWARD_BELOW = 0.05
-const EVENT_GRAD_BELOW = 0.04
-/**
- * Layers this narrow (a few output classes) take the event-driven products up to a higher density: each
- * event costs a few multiply-adds, while the dense GEMM first widens the uint8 spikes to floats (measured
- * on the 784-784-10 configurations: event wins at 4% hidden density, the GEMM at 31%).
- */
-const NARROW_UP_TO = 32
-const EVENT_NARROW_BELOW = 0.15
-
-interface Layer {
-  group: string
-  /** Set for a conv connection (null: full). */
-  conv: ConvLayer | null
-  /** The spikes feed a conv connection: float32 (the conv kernel's input), else uint8 for hidden layers. */
-  floatSpikes: boolean
-  model: NeuronModelName
-  n: number
-  params: Record<string, number>
-  surrogate: { kind: SurrogateName; alpha?: number; normalized?: boolean } | undefined
-  conn: string
-  weight: Parameter
-  bias: Parameter | null
-  /** clif's V0, a parameter in SPAIC (trained when the group is trainable: Q15). */
-  v0: Parameter | null
-  delay: 0 | 1
-  nPre: number
-  // per run
-  /** W^T [N_pre, N_post]: active inputs then read contiguous rows (event-driven product). */
-  wt?: Tensor
-  input?: Tensor
-  trace?: NeuronTrace
-  // Buffers kept between batches of the same shape (no fresh page-faulted allocations per batch).
-  traces: { train?: NeuronTrace; eval?: NeuronTrace }
-  gradIn?: Tensor
-  gradPre?: Tensor
-  gwt?: Tensor
-  gw?: Tensor
-  /** Fraction of active inputs in the last run (picks the event-driven or the dense product). */
-  density: number
-}
-
 export { stepsFor }
 
 /**
@@ -130,14 +85,7 @@ export class FeedForwardProgram {
   /** Parameters by slot name (weights, biases), shared with the learners' optimizers. */
   readonly parameters: ReadonlyMap<string, Parameter>
   readonly #layers: Layer[]
-  readonly #encoder: {
-    name: string
-    coding: string
-    n: number
-    params: Record<string, unknown>
-    sourceSlot: string
-    floatSpikes: boolean
-  }
+  readonly #encoder: EncoderSpec
   readonly #gen: Generator
   #inputSpikes: Tensor | null = null
   #steps = 0
@@ -366,93 +314,18 @@ export class FeedForwardProgram {
     const o = checkOptions('options', opts, ['runtime', 'steps', 'train'])
     if (!(input instanceof Tensor)) throw invalidArgument('input', 'a Tensor', input)
     const enc = this.#encoder
-    let T: number
-    if (o.steps !== undefined) {
-      if (typeof o.steps !== 'number' || !Number.isInteger(o.steps) || o.steps < 1)
-        throw invalidArgument('options.steps', 'an integer >= 1', o.steps)
-      T = o.steps
-    } else if (o.runtime !== undefined) {
-      if (typeof o.runtime !== 'number' || !(o.runtime > 0) || !Number.isFinite(o.runtime))
-        throw invalidArgument('options.runtime', 'a finite number > 0', o.runtime)
-      T = stepsFor(o.runtime, this.dt)
-    } else if (enc.coding === 'spike_train') {
-      T = input.shape[1] ?? 0
-    } else throw invalidArgument('options.runtime', 'a run duration (or options.steps)', undefined)
+    const T = runSteps(o, enc, input, this.dt)
     const train = o.train ?? true
     // --- the encoder's spikes [T, B, N]
-    let spikes: Tensor
-    let B: number
-    let inputDensity: number
-    if (enc.coding === 'spike_train') {
-      if (input.shape.length !== 3 || input.shape[2] !== enc.n || input.shape[1] !== T) {
-        throw new ShapeError(`Expected input spikes [B, ${T}, ${enc.n}] but received [${input.shape.join(', ')}]`, {
-          param: 'input',
-        })
-      }
-      B = input.shape[0]
-      const host = Float32Array.from(input.toArray())
-      checkFinite(host)
-      let active = 0
-      for (let i = 0; i < host.length; i++) if (host[i] !== 0) active++
-      inputDensity = host.length ? active / host.length : 0
-      const tb = new Float32Array(host.length)
-      for (let b = 0; b < B; b++)
-        for (let t = 0; t < T; t++)
-          tb.set(host.subarray((b * T + t) * enc.n, (b * T + t + 1) * enc.n), (t * B + b) * enc.n)
-      spikes = Tensor.from(tb, { shape: [T, B, enc.n], device: this.device })
-    } else {
-      if (input.shape.length !== 2 || input.shape[1] !== enc.n)
-        throw new ShapeError(`Expected input [B, ${enc.n}] but received [${input.shape.join(', ')}]`, {
-          param: 'input',
-        })
-      B = input.shape[0]
-      const x =
-        input.device === this.device && input.dtype === 'float32'
-          ? input
-          : Tensor.from(Float32Array.from(input.toArray()), { shape: input.shape, device: this.device })
-      const xs = x.toArray()
-      checkFinite(xs)
-      let sum = 0
-      let mx = 0
-      for (let i = 0; i < xs.length; i++) {
-        sum += xs[i]
-        if (xs[i] > mx) mx = xs[i]
-      }
-      const mean = xs.length ? sum / xs.length : 0
-      inputDensity =
-        enc.coding === 'poisson'
-          ? Math.min(1, mean * Number(enc.params.unit_conversion ?? 1) * Number(enc.params.dt ?? this.dt))
-          : Math.min(1, (mean * Number(enc.params.max_prob ?? 1)) / (mx > 1 ? mx : 1))
-      // the previous batch's spike buffer is overwritten when the shape matches (no fresh pages per batch)
-      const prev = this.#inputSpikes
-      // uint8 spikes: a quarter of the memory traffic for the synapse scans of forward and backward
-      // (float32 when a conv connection reads them)
-      const dtype = enc.floatSpikes ? 'float32' : 'uint8'
-      const reuse =
-        prev &&
-        !prev.disposed &&
-        prev.dtype === dtype &&
-        prev.device === this.device &&
-        sameShape(prev.shape, [T, B, enc.n])
-          ? { out: prev }
-          : {}
-      if (enc.coding === 'poisson') {
-        spikes = await this.#timed('encoder', () =>
-          this.#gen.poissonAsync(x, {
-            steps: T,
-            dt: Number(enc.params.dt ?? this.dt),
-            unitConversion: Number(enc.params.unit_conversion ?? 1),
-            dtype,
-            ...reuse,
-          }),
-        )
-      } else {
-        spikes = await this.#timed('encoder', () =>
-          this.#gen.bernoulliAsync(x, { steps: T, maxProb: Number(enc.params.max_prob ?? 1), dtype, ...reuse }),
-        )
-      }
-      if (x !== input) x.dispose()
-    }
+    const {
+      spikes,
+      B,
+      density: inputDensity,
+    } = await encodeInput(
+      { enc, device: this.device, dt: this.dt, gen: this.#gen, prev: this.#inputSpikes, timed: this.#timed.bind(this) },
+      input,
+      T,
+    )
     if (this.#inputSpikes !== spikes) this.#inputSpikes?.dispose()
     this.#inputSpikes = spikes
     let density = inputDensity
@@ -717,25 +590,4 @@ export class FeedForwardProgram {
       if (p.grad instanceof Tensor) p.grad.dispose()
     }
   }
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i])
-}
-
-function checkFinite(a: ArrayLike<number>): void {
-  for (let i = 0; i < a.length; i++)
-    if (!Number.isFinite(a[i])) throw invalidArgument('input', 'finite values', `a non-finite value at element ${i}`)
-}
-
-/** Maps the compiled neuron op's parameters to the neuron kernel's parameter names. */
-function neuronParamsFor(model: NeuronModelName, p: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = { dt: p.dt }
-  const keys: Record<string, string[]> = {
-    lif: ['tau_m', 'v_th', 'v_reset'],
-    if: ['v_th', 'ConstantDecay'],
-    clif: ['tau_m', 'tau_p', 'tau_q', 'v_th', 'V0'],
-  }
-  for (const k of keys[model] ?? []) if (p[k] !== undefined) out[k] = p[k]
-  return out
 }

@@ -14,12 +14,13 @@
  * - A deactivated learner keeps its ops in the program (marked with its name) but the executor skips
  *   them, and `optimStep` does nothing.
  */
-import { describe, InvalidArgumentError, StateError, invalidArgument } from '../errors.js'
+import { InvalidArgumentError, StateError, invalidArgument } from '../errors.js'
 import { boolean, finiteNumber, isPlainObject, nonNegative, positive } from '../validate.js'
-import { Assembly, Network, NetObject, type Category } from '../network/base.js'
+import { Network, NetObject } from '../network/base.js'
 import type { Connection } from '../network/connection.js'
 import type { NeuronGroup } from '../network/group.js'
 import type { CompilableLearner, LearnerBuildContext, SlotSpec } from '../network/program.js'
+import { describeCls, lookupAlgorithm, registry, uniqueName } from './algorithms.js'
 import {
   getOptimRegistry,
   resolveOptimizer,
@@ -28,6 +29,14 @@ import {
   type SchedulerLike,
 } from '../optim/registry.js'
 import type { LearnerOptions, LearnerOptionsFor } from './options.js'
+import {
+  checkSpec,
+  emptyContainers,
+  expandInto,
+  flattenSpec,
+  type Containers,
+  type TrainableSpec,
+} from './trainable.js'
 import type {
   LearnerOptimizerName,
   LearnerOptimizerOptionsFor,
@@ -35,8 +44,7 @@ import type {
   LrScheduleOptionsFor,
 } from '../optim/registry.js'
 
-/** A network object, or a (nested) list of them. */
-export type TrainableSpec = NetObject | readonly TrainableSpec[]
+export type { TrainableSpec } from './trainable.js'
 
 export type { LearnerOptions } from './options.js'
 /** A literal optimizer name as given when the types know it, the known names otherwise; a `string` passes. */
@@ -54,74 +62,12 @@ export interface LearnerRuntime {
   syncParams(names: readonly string[]): void
 }
 
-const registry = new Map<string, LearnerClass>()
 let attachLog: Array<[Network, Learner]> | null = null
 /** name -> class of every registered algorithm (SPAIC's `learning_algorithms`). */
 export const learningAlgorithms: ReadonlyMap<string, LearnerClass> = registry
 
 const BASE_KWARGS = ['algorithm', 'trainable', 'pathway', 'name', 'param_run_update']
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/
-const nameCounters = new Map<string, number>()
-
-function uniqueName(base: string): string {
-  const n = nameCounters.get(base) ?? 0
-  nameCounters.set(base, n + 1)
-  return n === 0 ? base : `${base}_${n}`
-}
-
-function registeredNames(): string {
-  return registry.size ? [...registry.keys()].join(', ') : '(none registered)'
-}
-
-function lookupAlgorithm(algorithm: unknown): LearnerClass {
-  if (typeof algorithm !== 'string')
-    throw invalidArgument('algorithm', `an algorithm name (registered: ${registeredNames()})`, algorithm)
-  const cls = registry.get(algorithm.toLowerCase())
-  if (!cls)
-    throw new InvalidArgumentError(`No algorithm ${algorithm} in algorithm list (registered: ${registeredNames()})`, {
-      param: 'algorithm',
-    })
-  return cls
-}
-
-function checkSpec(param: string, v: unknown): void {
-  if (v === undefined || v === null) return
-  if (Array.isArray(v)) {
-    v.forEach((x, i) => checkSpec(`${param}[${i}]`, x))
-    return
-  }
-  if (!(v instanceof NetObject)) {
-    throw invalidArgument(
-      param,
-      'a neuron group, node, connection, module, assembly, network or projection (or a list of them)',
-      v,
-    )
-  }
-}
-
-function flattenSpec(v: TrainableSpec | undefined | null, out: NetObject[] = []): NetObject[] {
-  if (v === undefined || v === null) return out
-  if (Array.isArray(v)) for (const x of v) flattenSpec(x as TrainableSpec, out)
-  else out.push(v as NetObject)
-  return out
-}
-
-interface Containers {
-  groups: Map<NetObject, NetObject>
-  connections: Map<NetObject, NetObject>
-  nodes: Map<NetObject, NetObject>
-  modules: Map<NetObject, NetObject>
-  others: Map<NetObject, NetObject>
-}
-
-const emptyContainers = (): Containers => ({
-  groups: new Map(),
-  connections: new Map(),
-  nodes: new Map(),
-  modules: new Map(),
-  others: new Map(),
-})
-
 /**
  * A learning rule attached to a network: `new Learner({ algorithm, trainable, ...options })` constructs the
  * registered algorithm (stca, stbp, sbp, nearest_online_stdp, full_online_STDP, or one added with
@@ -620,10 +566,6 @@ export class Learner<A extends string = string> implements CompilableLearner {
   }
 }
 
-function describeCls(cls: unknown): string {
-  return typeof cls === 'function' ? `class ${describe(cls).replace(/^function /, '')}` : describe(cls)
-}
-
 function algorithmOf(cls: LearnerClass): string {
   for (const [k, c] of registry) if (c === cls) return k
   return cls === (Learner as unknown) ? 'learner' : cls.name.toLowerCase()
@@ -633,26 +575,4 @@ function requireRegistry(param: string) {
   const reg = getOptimRegistry()
   if (!reg) throw new StateError('no optimizer registry is configured (configureOptimRegistry)', { param })
   return reg
-}
-
-const CLASSIFY: Partial<Record<Category, keyof Containers>> = {
-  group: 'groups',
-  connection: 'connections',
-  node: 'nodes',
-  module: 'modules',
-  monitor: 'others',
-}
-
-/** SPAIC's add_trainable expansion (§1.3): classify, expand containers, store each object once. */
-function expandInto(c: Containers, items: NetObject[]): void {
-  const work = items.slice()
-  for (let i = 0; i < work.length; i++) {
-    const ob = work[i]!
-    const slot = CLASSIFY[ob.category]
-    if (slot) c[slot].set(ob, ob)
-    else if (ob instanceof Assembly) work.push(...ob.leafGroups(), ...ob.allConnections())
-    else if (ob.category === 'projection')
-      work.push(...(ob as unknown as { connections: readonly NetObject[] }).connections)
-    else c.others.set(ob, ob)
-  }
 }

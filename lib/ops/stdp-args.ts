@@ -4,8 +4,10 @@
  */
 import { DeviceError, invalidArgument, ShapeError } from '../errors.js'
 import { native, type NativeTensor } from '../native.js'
+import type { Device, DeviceSpec } from '../runtime/device.js'
+import type { DType } from '../runtime/dtype.js'
 import { checkTensor, Tensor } from '../runtime/tensor.js'
-import { finiteNumber, oneOf } from '../validate.js'
+import { finiteNumber, integer, oneOf, options as checkOptions } from '../validate.js'
 
 /** How the weight change is computed: `dense` (GEMM), `event` (only spiking rows/columns), `auto` (by spike density). */
 export type DwPath = 'auto' | 'dense' | 'event'
@@ -164,3 +166,36 @@ export const isPerSample = (r: Reward, batch: number, nPost: number) =>
     (r.shape.length === 1 && r.shape[0] === nPost) ||
     (r.shape.length === 2 && r.shape[0] === 1 && r.shape[1] === nPost)
   )
+
+export function dims(batch: unknown, nPre: unknown, nPost: unknown) {
+  return { batch: integer('batch', batch, 1), nPre: integer('nPre', nPre, 0), nPost: integer('nPost', nPost, 0) }
+}
+
+export function floatStateOpts(o: StateOptions | undefined) {
+  const v = checkOptions('options', o, ['dtype', 'device']) as StateOptions
+  const dtype = v.dtype === undefined ? 'float32' : oneOf('options.dtype', v.dtype, ['float32', 'float64'] as const)
+  return { dtype: dtype as DType, device: v.device }
+}
+
+export const DEFAULT_DECAY_20 = Math.exp(-1 / 20)
+
+export function checkStep(w: Tensor, sPre: Tensor, sPost: Tensor) {
+  const tw = floatTensor('w', w)
+  const { nPost, nPre } = weight2d('w', tw)
+  const tsPre = like('sPre', sPre, tw, 'w')
+  const batch = batchOf('sPre', tsPre, nPre)
+  const tsPost = like('sPost', sPost, tw, 'w')
+  expectShape('sPost', tsPost, [batch, nPost])
+  return { tw, tsPre, tsPost, batch, nPost, nPre }
+}
+
+export function stateTensor(param: string, t: unknown, ref: Tensor, shape: readonly number[]): NativeTensor {
+  const x = like(param, t, ref, 'w')
+  expectShape(param, x, shape)
+  return x.handle
+}
+
+export interface StateOptions {
+  dtype?: 'float32' | 'float64'
+  device?: DeviceSpec | Device
+}

@@ -14,34 +14,18 @@ export type {
   SavedValue,
   StateValue,
 } from './optimizer.js'
-export {
-  Adadelta,
-  Adagrad,
-  Adam,
-  Adamax,
-  AdamW,
-  ASGD,
-  ElementwiseOptimizer,
-  RMSprop,
-  Rprop,
-  Rprop as Rpop,
-  SGD,
-} from './optimizers.js'
+export { Adam, Adamax, AdamW, ElementwiseOptimizer, SGD } from './optimizers.js'
+export { Adadelta, Adagrad, ASGD, RMSprop, Rprop, Rprop as Rpop } from './optimizers-adaptive.js'
 export { SparseAdam } from './sparse-adam.js'
 export type { SparseAdamOptions } from './sparse-adam.js'
+export type { AdamaxOptions, AdamOptions, AdamWOptions, AsyncClosure, Closure, SGDOptions } from './optimizers.js'
 export type {
   AdadeltaOptions,
   AdagradOptions,
-  AdamaxOptions,
-  AdamOptions,
-  AdamWOptions,
   ASGDOptions,
-  AsyncClosure,
-  Closure,
   RMSpropOptions,
   RpropOptions,
-  SGDOptions,
-} from './optimizers.js'
+} from './optimizers-adaptive.js'
 export { LBFGS } from './lbfgs.js'
 export type { LBFGSOptions } from './lbfgs.js'
 export { CosineAnnealingLR, ExponentialLR, LambdaLR, LRScheduler, MultiStepLR, StepLR } from './lr-scheduler.js'

@@ -21,19 +21,17 @@ import type {
 } from './lr-scheduler.js'
 import type { LBFGSOptions } from './lbfgs.js'
 import { Optimizer, type NonFiniteMode, type ParamsArg } from './optimizer.js'
-import { Adadelta, Adagrad, Adam, Adamax, AdamW, ASGD, RMSprop, Rprop, SGD } from './optimizers.js'
+import { Adam, Adamax, AdamW, SGD } from './optimizers.js'
+import { Adadelta, Adagrad, ASGD, RMSprop, Rprop } from './optimizers-adaptive.js'
 import { SparseAdam, type SparseAdamOptions } from './sparse-adam.js'
+import type { AdamaxOptions, AdamOptions, AdamWOptions, SGDOptions } from './optimizers.js'
 import type {
   AdadeltaOptions,
   AdagradOptions,
-  AdamaxOptions,
-  AdamOptions,
-  AdamWOptions,
   ASGDOptions,
   RMSpropOptions,
   RpropOptions,
-  SGDOptions,
-} from './optimizers.js'
+} from './optimizers-adaptive.js'
 import type { CanonicalKey, CaseVariants } from '../validate.js'
 
 export type OptimizerClass = new (params: ParamsArg, options?: any) => Optimizer<any>
