@@ -423,7 +423,7 @@ bool transposed_gather(TransposedCache<T>& c, const T* s, i64 rows, i64 nq) {
     }
   }
   c.off[rows] = cnt;
-  return !(static_cast<double>(cnt) > 0.05 * static_cast<double>(rows * nq));
+  return !(static_cast<double>(cnt) > kTransposedDenseAbove * static_cast<double>(rows * nq));
 }
 
 template <typename T>

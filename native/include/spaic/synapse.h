@@ -175,7 +175,12 @@ struct TransposedCache {
   std::vector<std::int32_t> idx;
   std::vector<i64> off;
 };
-// Gathers the active inputs of each of `rows` rows; false (take the dense product) above 5% active.
+// Above this fraction of active inputs the step executor's full synapse op leaves its W^T path for the
+// dense product. It is the executor's own choice between two of its paths, not the 'auto' crossover of
+// the kernels (synapse_default_crossover in spaic/math/synapse.h), which picks among the family's paths.
+inline constexpr double kTransposedDenseAbove = 0.05;
+// Gathers the active inputs of each of `rows` rows; false (take the dense product) above
+// kTransposedDenseAbove active.
 template <typename T>
 bool transposed_gather(TransposedCache<T>& c, const T* s, i64 rows, i64 n_pre);
 // After transposed_gather: refreshes the W^T rows of the active inputs whose weight changed since their
