@@ -7,6 +7,7 @@
 //   group, strategy 1); the full synapse's per-step auto mode;
 // - the Diehl & Cook network with nearest_online_stdp (batch 1 and > 1, float64), full_online_STDP and the
 //   learner options, a deactivated learner, recorded slots; a short nearest_online_stdp run with no host syncs;
+//   the Diehl & Cook network with meta_nearest_online_stdp (batch 1 and > 1, float64, deactivated);
 // - setSlot, setRngState and checkpoints restored on the device.
 //
 // Every input is drawn once, at registration, so both sides see the same data; programs are built with an
@@ -459,6 +460,50 @@ export async function register({ addCheck, lib, rand }) {
           }
         })
       }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // step executor: meta_nearest_online_stdp (op stdp_meta) in the Diehl & Cook network, batch 1 and > 1, float64,
+  // two runs: the weights, the per-connection w_mean/aw_mean set by the build and moved by learning, the [stay]
+  // x_post; and a deactivated learner (nothing of the rule moves). Row means are sums in another order: SUM.
+
+  {
+    const [nIn, N, steps] = [196, 16, 40]
+    const wIn = uni(N * nIn, 0, 0.3, 'float64')
+    for (const [B, dtype, off] of [
+      [1, 'float32', false],
+      [3, 'float32', false],
+      [2, 'float64', false],
+      [2, 'float32', true],
+    ]) {
+      const imgs = [uni(B * nIn, 0, 1), uni(B * nIn, 0, 1)]
+      const tol = tolBy({ w: SUM[dtype], wMean: SUM[dtype], awMean: SUM[dtype], xPost: SUM[dtype], theta: ELEM[dtype] })
+      const name =
+        `program Diehl & Cook meta_nearest_online_stdp ${dtype}${off ? ' deactivated' : ''}: poisson ${nIn} -> ` +
+        `lifstdp_ex ${N} <-> lifstdp_ih ${N}, dt 0.5, B=${B} T=${steps}, 2 runs: weights, w_mean, aw_mean, x_post, spikes`
+      programCheck(name, tol, { batch: B, dtype }, (device, T) => {
+        const d = dcNet(device, nIn, N, wIn, { algorithm: 'meta_nearest_online_stdp' })
+        if (off) d.learner.deactive()
+        const [xPost, wMean, awMean] = ['output_trace[stay]', 'w_mean', 'aw_mean'].map((k) =>
+          d.learner.connVarname(d.conn, k),
+        )
+        return {
+          net: d.net,
+          steps,
+          runs: imgs.map((x) => ({ input: T(as(x, dtype), [B, nIn]) })),
+          out: (prog) => ({
+            exc: active(read(prog.monitor('mE')), 'excitatory spikes'),
+            counts: read(prog.slot(d.counts, 'predict')),
+            w: read(prog.slot(d.conn, 'weight')),
+            wMean: read(prog.slot(wMean)),
+            awMean: read(prog.slot(awMean)),
+            xPost: off ? read(prog.slot(xPost)) : active(read(prog.slot(xPost)), 'the post trace', true),
+            theta: read(prog.slot(d.exc, 'theta[stay]')),
+            syncs: syncs(prog),
+          }),
+        }
+      })
     }
   }
 

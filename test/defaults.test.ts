@@ -26,6 +26,8 @@ import {
   type STCA,
   type SurrogateBP,
 } from '../lib/index.js'
+import { readRuleParams } from '../lib/learning/rules/descriptor.js'
+import { META_NEAREST_ONLINE_STDP } from '../lib/learning/rules/stdp-meta.js'
 import type { NeuronModelName } from '../lib/ops/neuron-step.js'
 import { SURROGATES, type SurrogateName } from '../lib/ops/surrogate-spike.js'
 import { Rng } from './helpers/random.js'
@@ -210,6 +212,29 @@ test("online STDP ops: nearest and full defaults are SPAIC's", (t) => {
   pin(t, 'nearestOnlineStep', run('nearest'), {}, nearest)
   pin(t, 'fullOnlineStep', run('full'), {}, { ...common, trace_decay: E20, normalise: false })
   pin(t, 'fullOnlineStep (normalising)', run('full'), { normalise: true }, { wNorm: 78.4 })
+})
+
+test("meta_nearest_online_stdp learner: SPAIC's Apost 1e-2, Apre 1e-4, decays exp(-1/30) and exp(-1/200), bounds [0, 1]; w_norm 1.2 and lr 0.01 unused", async (t) => {
+  const net = new Network({ name: 'n', dt: 1 })
+  const inp = net.add(new Encoder({ num: 4, coding: 'spike_train', name: 'in' }))
+  const grp = net.add(new NeuronGroup({ num: 3, model: 'lif', name: 'g' }))
+  const conn = net.add(new Connection(inp, grp, { link: 'full', name: 'c', weight: new Float32Array(12).fill(0.5) }))
+  const l = new Learner({ algorithm: 'meta_nearest_online_stdp', trainable: conn })
+  const prog = await buildProgram(net, { batch: 1, device: 'cpu' })
+  const op = prog.spec.ops.find((o) => o.type === 'stdp_meta')
+  prog.dispose()
+  t.deepEqual(Object.fromEntries(Object.entries(op?.params ?? {}).filter(([k]) => !/Roles$|^connection$/.test(k))), {
+    Apost: 0.01,
+    Apre: 1e-4,
+    pre_decay: Math.exp(-1 / 30),
+    post_decay: Math.exp(-1 / 200),
+    w_min: 0,
+    w_max: 1,
+  })
+  const { values } = readRuleParams(META_NEAREST_ONLINE_STDP, {})
+  t.is(values.w_norm, 1.2, "SPAIC's hard-coded w_norm attribute (unused)")
+  t.is(values.lr, 0.01, "SPAIC's lr (read, unused)")
+  t.is(l.paramRunUpdate, false, 'no optimStep sync needed: the weight is updated in place')
 })
 
 test('meta_nearest_online_stdp op: Apost 1e-2, Apre 1e-4, decays exp(-1/30) and exp(-1/200), bounds [0, 1]', (t) => {

@@ -1,7 +1,7 @@
 /**
  * The Diehl & Cook unsupervised job (ALGORITHMS.md §3.9, SPAIC's Stdp_test_main.py), registered as the
- * training job of `nearest_online_stdp` (SPAIC's example) and of `full_online_STDP` (the same network and
- * schedule with the other online rule, at its SPAIC defaults):
+ * training job of `nearest_online_stdp` (SPAIC's example) and of `full_online_STDP` and
+ * `meta_nearest_online_stdp` (the same network and schedule with another online rule, at its SPAIC defaults):
  *
  *   784 poisson inputs (unit_conversion 0.6375) -> N lifstdp_ex (weights 0.3·U[0,1), the online rule)
  *   -> N lifstdp_ih (22.5·I) -> back to the excitatory group (−120·(1 − I)); dt 0.1, 256 steps, batch 1.
@@ -38,7 +38,7 @@ import { registerTrainJob, type EpochMetrics, type Metrics, type RunSettings } f
 import type { ProgressReporter } from './progress.js'
 
 /** The rules the Diehl & Cook job trains with. */
-export const ONLINE_RULES = ['nearest_online_stdp', 'full_online_STDP'] as const
+export const ONLINE_RULES = ['nearest_online_stdp', 'full_online_STDP', 'meta_nearest_online_stdp'] as const
 export type OnlineRule = (typeof ONLINE_RULES)[number]
 
 export interface DiehlCookOptions {
@@ -46,7 +46,7 @@ export interface DiehlCookOptions {
   neurons?: number
   dt?: number
   seed?: number
-  /** The online STDP rule: 'nearest_online_stdp' (default, SPAIC's example) or 'full_online_STDP'. */
+  /** The online STDP rule: 'nearest_online_stdp' (default, SPAIC's example), or another of ONLINE_RULES. */
   algorithm?: OnlineRule
   /** Learner options passed to the rule. */
   learner?: Record<string, unknown>
@@ -453,3 +453,4 @@ export const diehlCookJob = diehlCookJobFor('nearest_online_stdp')
 
 registerTrainJob('nearest_online_stdp', diehlCookJob)
 registerTrainJob('full_online_STDP', diehlCookJobFor('full_online_STDP'))
+registerTrainJob('meta_nearest_online_stdp', diehlCookJobFor('meta_nearest_online_stdp'))

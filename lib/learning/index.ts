@@ -7,6 +7,7 @@ export type {
   LearnerBaseOptions,
   LearnerOptionsFor,
   LearnerOptionsMap,
+  MetaNearestOnlineSTDPOptions,
   NearestOnlineSTDPOptions,
   OnlineSTDPOptions,
   STBPOptions,
@@ -15,6 +16,7 @@ export type {
   SurrogateBPOptions,
 } from './options.js'
 export { FullOnlineSTDP, NearestOnlineSTDP } from './rules/stdp-online.js'
+export { MetaNearestOnlineSTDP } from './rules/stdp-meta.js'
 export { configureOptimRegistry, getOptimRegistry, registryFromClasses } from '../optim/registry.js'
 export type {
   OptimRegistry,

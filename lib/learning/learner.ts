@@ -70,8 +70,8 @@ const BASE_KWARGS = ['algorithm', 'trainable', 'pathway', 'name', 'param_run_upd
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/
 /**
  * A learning rule attached to a network: `new Learner({ algorithm, trainable, ...options })` constructs the
- * registered algorithm (stca, stbp, sbp, nearest_online_stdp, full_online_STDP, or one added with
- * `Learner.register`), names case-insensitive. With a literal algorithm name the options are typed per
+ * registered algorithm (stca, stbp, sbp, nearest_online_stdp, full_online_STDP, meta_nearest_online_stdp, or one
+ * added with `Learner.register`), names case-insensitive. With a literal algorithm name the options are typed per
  * algorithm ({@link LearnerOptionsMap}): a misspelt option does not compile. Gradient learners then take
  * an optimizer (`setOptimizer`) and an lr schedule (`setSchedule`) before the network is built.
  *

@@ -87,6 +87,26 @@ export interface FullOnlineSTDPOptions extends OnlineSTDPOptions {
   trace_decay?: number
 }
 
+/** `meta_nearest_online_stdp` options (SPAIC's kwargs; the rule has no other). */
+export interface MetaNearestOnlineSTDPOptions extends LearnerBaseOptions {
+  /** Potentiation amplitude; default 1e-2. */
+  Apost?: number
+  /** Depression amplitude (also the rate of the homeostatic targets, 0.1·Apre); default 1e-4. */
+  Apre?: number
+  /** Per-step decay factor of the presynaptic trace; default exp(-1/30). */
+  pre_decay?: number
+  /** Per-step decay factor of the postsynaptic trace; default exp(-1/200). */
+  post_decay?: number
+  /** Lower soft bound of the weights (finite); default 0. */
+  w_min?: number
+  /** Upper soft bound of the weights (finite, >= w_min); default 1. */
+  w_max?: number
+  /** Read and unused, as in SPAIC; default 1.2. */
+  w_norm?: number
+  /** Read and unused, as in SPAIC; default 0.01. */
+  lr?: number
+}
+
 /**
  * Algorithm name -> its options, for `new Learner({ algorithm, ...options })`. Keys are SPAIC's names; the
  * types also accept their all-lower and all-upper case spellings (the registry is case-insensitive).
@@ -100,6 +120,7 @@ export interface LearnerOptionsMap {
   sbp: SurrogateBPOptions
   nearest_online_stdp: NearestOnlineSTDPOptions
   full_online_STDP: FullOnlineSTDPOptions
+  meta_nearest_online_stdp: MetaNearestOnlineSTDPOptions
 }
 
 /** A declared algorithm name in the spellings the types accept ('stca', 'STCA', 'full_online_stdp', ...). */

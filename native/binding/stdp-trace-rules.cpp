@@ -1,7 +1,7 @@
 // binding/stdp-trace-rules.cpp - the STDP family's rule steps (spaic/stdp-trace.h: online, meta, switch,
 // rstdp/rstdpet, the integer rule): argument checks and exports, as binding/stdp-trace.cpp does for the
-// kernels. Online STDP's options are read through their table (spaic/params/stdp-trace.h), which the
-// program op stdp_online reads too.
+// kernels. Online and meta STDP's options are read through their tables (spaic/params/stdp-trace.h), which
+// the program ops stdp_online and stdp_meta read too.
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -95,15 +95,8 @@ struct MetaCall {
     c.p.batch = d.batch;
     c.p.n_post = d.n_post;
     c.p.n_pre = d.n_pre;
-    Napi::Object o = obj_arg(info, 8, "options");
-    c.p.a_post = finite_field(o, "Apost", "options.Apost");
-    c.p.a_pre = finite_field(o, "Apre", "options.Apre");
-    c.p.pre_decay = finite_field(o, "preDecay", "options.preDecay");
-    c.p.post_decay = finite_field(o, "postDecay", "options.postDecay");
-    c.p.w_min = finite_field(o, "wMin", "options.wMin");
-    c.p.w_max = finite_field(o, "wMax", "options.wMax");
-    c.p.init = bool_field_or(o, "init", false, "options.init");
-    c.p.path = path_field(o);
+    read_params(obj_arg(info, 8, "options"), "options.", params::kMeta, c.p);
+    SPAIC_CHECK(params::bounds_ordered(c.p), InvalidArgument, "options.wMin", "Expected wMin <= wMax");
     return c;
   }
   Device device() const { return w.device(); }

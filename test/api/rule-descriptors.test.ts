@@ -15,11 +15,19 @@ import {
   learningAlgorithms,
 } from '../../lib/index.js'
 import { readRuleParams, type RuleDescriptor } from '../../lib/learning/rules/descriptor.js'
+import { META_NEAREST_ONLINE_STDP } from '../../lib/learning/rules/stdp-meta.js'
 import { FULL_ONLINE_STDP, NEAREST_ONLINE_STDP } from '../../lib/learning/rules/stdp-online.js'
 import { SBP_RULE, STBP_RULE, STCA_RULE } from '../../lib/learning/rules/surrogate.js'
 import { compileNetwork } from '../../lib/network/index.js'
 
-const RULES: readonly RuleDescriptor[] = [STCA_RULE, STBP_RULE, SBP_RULE, NEAREST_ONLINE_STDP, FULL_ONLINE_STDP]
+const RULES: readonly RuleDescriptor[] = [
+  STCA_RULE,
+  STBP_RULE,
+  SBP_RULE,
+  NEAREST_ONLINE_STDP,
+  FULL_ONLINE_STDP,
+  META_NEAREST_ONLINE_STDP,
+]
 
 test('every built-in rule has one descriptor, registered under its name', (t) => {
   t.deepEqual([...learningAlgorithms.keys()].sort(), RULES.map((d) => d.name.toLowerCase()).sort())
@@ -99,4 +107,37 @@ test("the online STDP op carries the descriptor's kernel names and the user's va
     immediate: false,
   })
   t.false('lr' in p || 'spike' in p || 'run_time' in p, 'options SPAIC reads but does not use stay out of the op')
+})
+
+test("the meta STDP op carries the descriptor's kernel names and the user's values, not the unused ones", (t) => {
+  const net = new Network({ name: 'descriptor', dt: 1 })
+  const a = net.add(new Encoder({ num: 4, coding: 'spike_train', name: 'a' }))
+  const b = net.add(new NeuronGroup({ num: 3, model: 'if', name: 'b' }))
+  const c = net.add(new Connection(a, b, { link: 'full', name: 'c' }))
+  new Learner({
+    algorithm: 'Meta_nearest_online_STDP',
+    trainable: c,
+    pre_decay: 0.25,
+    post_decay: 0.5,
+    w_min: -1,
+    w_max: 2,
+    Apost: 0.3,
+    w_norm: 5,
+    lr: 0.5,
+  })
+  const spec = compileNetwork(net)
+  const op = spec.ops.find((o) => o.type === META_NEAREST_ONLINE_STDP.op)
+  t.truthy(op)
+  const p = op!.params as Record<string, unknown>
+  t.like(p, { pre_decay: 0.25, post_decay: 0.5, w_min: -1, w_max: 2, Apost: 0.3, Apre: 1e-4, connection: 'c' })
+  t.false('lr' in p || 'w_norm' in p, 'options SPAIC reads but does not use stay out of the op')
+  t.deepEqual(
+    spec.slots.filter((s) => s.owner === op!.owner).map((s) => [s.var, s.kind, s.batched, s.shape]),
+    [
+      ['input_trace', 'state', true, [4]],
+      ['output_trace[stay]', 'stay', true, [3]],
+      ['w_mean', 'stay', false, [3]],
+      ['aw_mean', 'stay', false, [1]],
+    ],
+  )
 })

@@ -2,14 +2,20 @@
  * The Diehl & Cook job's pieces: the network (SPAIC's STDP example), per-sample spike counts through the
  * program with learning on and frozen, label assignment and prediction, and its registration.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
 import test from 'ava'
 
-import { assignLabels, diehlCookNetwork, predictLabels, spikeCounts } from '../../lib/cli/jobs-stdp.js'
+import { main } from '../../lib/cli/index.js'
+import { assignLabels, diehlCookNetwork, ONLINE_RULES, predictLabels, spikeCounts } from '../../lib/cli/jobs-stdp.js'
 import { trainJobs } from '../../lib/cli/jobs.js'
 import { buildProgram, InvalidArgumentError, subset, syntheticDigits } from '../../lib/index.js'
 
-test('registered as the training job of nearest_online_stdp', (t) => {
-  t.truthy(trainJobs.get('nearest_online_stdp'))
+test('registered as the training job of nearest_online_stdp, full_online_STDP and meta_nearest_online_stdp', (t) => {
+  for (const rule of ONLINE_RULES) t.truthy(trainJobs.get(rule.toLowerCase()), rule)
+  t.true(ONLINE_RULES.includes('meta_nearest_online_stdp'))
 })
 
 test('the network: 784 poisson -> N lifstdp_ex (learned) -> N lifstdp_ih (22.5 I) -> exc (-120 (1 - I))', async (t) => {
@@ -104,3 +110,57 @@ test('BAD CALL - diehlCookNetwork: typed errors naming the option (hostile value
     t.is(e?.param, param)
   }
 })
+
+test('meta_nearest_online_stdp: the network learns with it, in place; frozen it changes nothing', async (t) => {
+  const dc = diehlCookNetwork({ neurons: 8, seed: 5, algorithm: 'meta_nearest_online_stdp' })
+  t.is(dc.learner.algorithm, 'meta_nearest_online_stdp')
+  const prog = await buildProgram(dc.net, { device: 'cpu', seed: 1 })
+  const w0 = Array.from(prog.slot(dc.conn, 'weight').toArray())
+  t.deepEqual(w0, Array.from(dc.conn.weight), "the build leaves the weight (SPAIC's dry run only caches w_mean)")
+  const data = syntheticDigits({ n: 4, seed: 2 })
+  const counts = await spikeCounts(prog, dc, data, 64)
+  t.true(
+    counts.some((c) => c > 0),
+    'the excitatory neurons fire',
+  )
+  const after = Array.from(prog.slot(dc.conn, 'weight').toArray())
+  t.notDeepEqual(after, w0, 'learning changed the weights')
+  const xPost = dc.learner.connVarname(dc.conn, 'output_trace[stay]')
+  const trace = Array.from(prog.slot(xPost).toArray())
+  dc.learner.deactive()
+  await spikeCounts(prog, dc, subset(data, 0, 2), 64, undefined, true)
+  t.deepEqual(Array.from(prog.slot(dc.conn, 'weight').toArray()), after, 'frozen: the weight stays')
+  t.deepEqual(Array.from(prog.slot(xPost).toArray()), trace, 'frozen: the [stay] trace stays')
+  prog.dispose()
+})
+
+class Sink {
+  text = ''
+  isTTY = false
+  columns = 100
+  write(s: string) {
+    this.text += s
+    return true
+  }
+}
+
+test.serial(
+  'main: train --algorithm meta_nearest_online_stdp runs the Diehl & Cook job with the meta rule',
+  async (t) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'spaic-cli-meta-'))
+    try {
+      const file = path.join(dir, 'm.json')
+      const err = new Sink()
+      const argv = ['train', '--algorithm', 'Meta_Nearest_Online_STDP', '--hidden', '4', '--limit', '6', '--json', file]
+      const code = await main([...argv, '--device', 'cpu'], { stdout: new Sink(), stderr: err })
+      t.is(code, 0, err.text)
+      t.regex(err.text, /^train: Meta_Nearest_Online_STDP, data synthetic, 1 epoch\(s\), batch 1, 256 steps of 0.1 ms/m)
+      const json = JSON.parse(readFileSync(file, 'utf8'))
+      t.is(json.metrics.algorithm, 'meta_nearest_online_stdp')
+      t.is(json.metrics.extra.neurons, 4)
+      t.true(json.metrics.finalTestAccuracy >= 0 && json.metrics.finalTestAccuracy <= 1)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  },
+)

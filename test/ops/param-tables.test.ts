@@ -1,5 +1,5 @@
 /**
- * One parameter table per params struct (native/include/spaic/params/): online STDP's options and the
+ * One parameter table per params struct (native/include/spaic/params/): online and meta STDP's options and the
  * neuron parameters are read by the binding (JS names) and by the program ops (the ops' names) through the
  * same rows, so both take the same defaults and apply the same checks; each side names the parameter as
  * its callers know it.
@@ -132,6 +132,68 @@ test('online STDP binding: each check names the JS option', (t) => {
     'options.path',
     /'auto', 'dense' or 'event' for options\.path but received 'gpu'/,
   )
+})
+
+/** Runs three native meta steps from the same start with `options` and returns [w, xPre, xPost, wMean]. */
+function metaSteps(options: Record<string, unknown>): number[][] {
+  const N = native() as unknown as Native
+  const rng = new Rng(4)
+  const B = 2,
+    nPre = 9,
+    nPost = 4
+  const w = weights(rng, [nPost, nPre])
+  const st = [Tensor.zeros([B, nPre]), Tensor.zeros([B, nPost])]
+  const wMean = Tensor.zeros([nPost]),
+    awMean = Tensor.zeros([1]),
+    dw = Tensor.zeros([nPost, nPre])
+  for (let k = 0; k < 3; k++) {
+    N.stdpMetaStep(
+      spikes(rng, [B, nPre], 0.4).handle,
+      spikes(rng, [B, nPost], 0.4).handle,
+      st[0]!.handle,
+      st[1]!.handle,
+      w.handle,
+      wMean.handle,
+      awMean.handle,
+      dw.handle,
+      { ...options, init: k === 0 },
+    )
+  }
+  return [w, st[0]!, st[1]!, wMean].map((x) => Array.from(x.toArray()))
+}
+
+test("meta STDP binding: an option left out takes the table default (SPAIC's), and each check names the JS option", (t) => {
+  const defaults = {
+    Apost: 0.01,
+    Apre: 1e-4,
+    preDecay: Math.exp(-1 / 30),
+    postDecay: Math.exp(-1 / 200),
+    wMin: 0,
+    wMax: 1,
+    path: 'auto',
+  }
+  t.deepEqual(metaSteps({}), metaSteps(defaults))
+  t.notDeepEqual(metaSteps({ Apost: 0.5 }), metaSteps({}))
+  const N = native() as unknown as Native
+  const w = Tensor.zeros([3, 7])
+  const step = (o: Record<string, unknown>) => () =>
+    N.stdpMetaStep(
+      Tensor.zeros([2, 7]).handle,
+      Tensor.zeros([2, 3]).handle,
+      Tensor.zeros([2, 7]).handle,
+      Tensor.zeros([2, 3]).handle,
+      w.handle,
+      Tensor.zeros([3]).handle,
+      Tensor.zeros([1]).handle,
+      Tensor.zeros([3, 7]).handle,
+      o,
+    )
+  bad(t, step({ preDecay: Number.NaN }), 'InvalidArgumentError', 'options.preDecay', /finite number/)
+  bad(t, step({ Apost: 'x' }), 'InvalidArgumentError', 'options.Apost', /Expected a number/)
+  bad(t, step({ wMin: Number.NEGATIVE_INFINITY }), 'InvalidArgumentError', 'options.wMin', /finite number/)
+  bad(t, step({ wMin: 1, wMax: 0 }), 'InvalidArgumentError', 'options.wMin', /wMin <= wMax/)
+  bad(t, step({ init: 1 }), 'InvalidArgumentError', 'options.init', /boolean/)
+  bad(t, step({ path: 'gpu' }), 'InvalidArgumentError', 'options.path', /'auto', 'dense' or 'event'/)
 })
 
 function stdpSpec() {

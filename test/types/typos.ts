@@ -43,6 +43,10 @@ export function typos(net: Network, learner: Learner): void {
   new Learner({ algorithm: 'sbp', surrogate_func: 'AtanGard' })
   // @ts-expect-error alpha is an stca option, not an stdp one
   new Learner({ algorithm: 'nearest_online_stdp', alpha: 0.5 })
+  // @ts-expect-error the meta rule's decays are pre_decay / post_decay
+  new Learner({ algorithm: 'meta_nearest_online_stdp', trace_pre: 0.5 })
+  // @ts-expect-error the meta rule's soft bounds are finite numbers
+  new Learner({ algorithm: 'META_NEAREST_ONLINE_STDP', w_max: null })
   // @ts-expect-error SparseAdam cannot train network parameters
   learner.setOptimizer('SparseAdam', 1e-3)
   // @ts-expect-error lr is the positional argument
@@ -101,6 +105,7 @@ export function typos(net: Network, learner: Learner): void {
   new Learner({ algorithm: 'nearest_online_stdp', trainable: n2, Apost: 1e-2, w_max: null, normalise: 'run' })
   new Learner({ algorithm: 'full_online_STDP', trainable: n2, trace_decay: 0.95, immediate: true })
   new Learner({ algorithm: 'full_online_stdp', trainable: n2 })
+  new Learner({ algorithm: 'meta_nearest_online_stdp', trainable: n2, pre_decay: 0.9, w_max: 0.5, lr: 0.01 })
   new Learner({ trainable: n2 })
   new Learner()
 

@@ -1,6 +1,6 @@
 // spaic/params/stdp-trace.h - the named parameters of the STDP family's structs (spaic/params.h): one row a
-// field, read by the binding (binding/stdp-trace-rules.cpp, JS names) and by the program op
-// (core/ops/stdp-online.cpp, the op's names). No N-API here.
+// field, read by the binding (binding/stdp-trace-rules.cpp, JS names) and by the program ops
+// (core/ops/stdp-online.cpp, core/ops/stdp-meta.cpp, the ops' names). No N-API here.
 #pragma once
 
 #include <cmath>
@@ -58,5 +58,21 @@ inline const Row<OnlineParams> kOnline[] = {
 
 // The bounds' order, which no single row can check (each reader words its own error).
 inline bool bounds_ordered(const OnlineParams& p) { return p.lo <= p.hi; }
+
+// MetaParams (meta_nearest_online_stdp), defaults SPAIC's. Not here: the sizes, and `init` (SPAIC's first
+// call sets w_mean from W: the binding's flag; the program op does it in its build-time hook). The soft
+// bounds are exp(-0.2/gap) with gap >= 1e-4, so both must be finite.
+inline const Row<MetaParams> kMeta[] = {
+    {"Apost", "Apost", 0.01, Check::Finite, SPAIC_PARAM_FIELD(MetaParams, a_post)},
+    {"Apre", "Apre", 1e-4, Check::Finite, SPAIC_PARAM_FIELD(MetaParams, a_pre)},
+    {"pre_decay", "preDecay", std::exp(-1.0 / 30), Check::Finite, SPAIC_PARAM_FIELD(MetaParams, pre_decay)},
+    {"post_decay", "postDecay", std::exp(-1.0 / 200), Check::Finite, SPAIC_PARAM_FIELD(MetaParams, post_decay)},
+    {"w_min", "wMin", 0.0, Check::Finite, SPAIC_PARAM_FIELD(MetaParams, w_min)},
+    {"w_max", "wMax", 1.0, Check::Finite, SPAIC_PARAM_FIELD(MetaParams, w_max)},
+    {nullptr, "init", 0, Check::Flag, SPAIC_PARAM_FIELD(MetaParams, init)},
+    path_row<MetaParams>(),
+};
+
+inline bool bounds_ordered(const MetaParams& p) { return p.w_min <= p.w_max; }
 
 }  // namespace spaic::params
