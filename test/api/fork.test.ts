@@ -37,8 +37,10 @@ test('child processes spawned during training: training and the children finish'
     }
   })()
   let children = 0
+  // at least 1.5 s and at least six children, so that a loaded machine (slow process start-up) still spawns
+  // several while the training runs
   const until = Date.now() + 1500
-  while (Date.now() < until) {
+  while (Date.now() < until || children < 6) {
     const r = spawnSync(process.execPath, ['-e', ''], { timeout: 30_000 })
     t.is(r.status, 0)
     children++
@@ -53,6 +55,6 @@ test('child processes spawned during training: training and the children finish'
   stop = true
   await training
   prog.dispose()
-  t.true(children > 2)
+  t.true(children >= 6)
   t.true(batches > 0)
 })
