@@ -31,7 +31,6 @@ import { translateLambda } from './helpers/py-lambda.js'
  */
 const TODO: Record<string, string> = {
   'stdp_network:Meta_nearest_online_STDP': 'learner not implemented yet (next learner issue)',
-  'stdp_network:PostPreIntSTDP': 'learner not implemented yet (next learner issue)',
   'stdp_network:RSTDP': 'learner not implemented yet (next learner issue)',
   'stdp_network:RSTDPET': 'learner not implemented yet (next learner issue)',
   'stdp_network:RewardSwitchSTDP': 'learner not implemented yet (next learner issue)',

@@ -9,12 +9,14 @@ export type {
   LearnerOptionsMap,
   NearestOnlineSTDPOptions,
   OnlineSTDPOptions,
+  PostPreIntSTDPOptions,
   STBPOptions,
   STCAOptions,
   SurrogateBPFunction,
   SurrogateBPOptions,
 } from './options.js'
 export { FullOnlineSTDP, NearestOnlineSTDP } from './rules/stdp-online.js'
+export { PostPreIntSTDP } from './rules/stdp-int.js'
 export { configureOptimRegistry, getOptimRegistry, registryFromClasses } from '../optim/registry.js'
 export type {
   OptimRegistry,

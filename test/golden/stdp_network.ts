@@ -1,5 +1,6 @@
 /**
- * Golden handler for kind `stdp_network`, algorithms nearest_online_STDP and full_online_STDP: SPAIC's
+ * Golden handler for kind `stdp_network`, algorithms nearest_online_STDP and full_online_STDP (and
+ * PostPreIntSTDP, which SPAIC cannot run in a network: stdp_network_int.ts): SPAIC's
  * smallest network for the rule (spike-train encoder -> full connection -> lif group, one learner on the
  * connection) is declared through the public API, built (the build reproduces SPAIC's dry run: the
  * weight after build is compared), run for T steps in one native call, and every per-step record
@@ -13,6 +14,7 @@ import { Connection, Encoder, Learner, Network, NeuronGroup, Monitor, Tensor, bu
 import { plain, type GoldenFile, type GTensor } from '../helpers/golden.js'
 import { assertClose, assertExact, type Tol } from '../helpers/tolerance.js'
 import type { GoldenHandler } from './index.js'
+import { runPostPreInt } from './stdp_network_int.js'
 
 function field(o: Record<string, unknown>, prefix: string): GTensor {
   const k = Object.keys(o).find((key) => key === prefix || key.startsWith(`${prefix}[`))
@@ -148,6 +150,6 @@ async function run(t: ExecutionContext, g: GoldenFile): Promise<void> {
 }
 
 export const stdpNetwork: GoldenHandler = {
-  algorithms: ['nearest_online_STDP', 'full_online_STDP'],
-  run,
+  algorithms: ['nearest_online_STDP', 'full_online_STDP', 'PostPreIntSTDP'],
+  run: (t, g) => (g.algorithm === 'PostPreIntSTDP' ? runPostPreInt(t, g) : run(t, g)),
 }
