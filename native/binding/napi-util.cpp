@@ -108,10 +108,11 @@ void ObjectParams::bad(const char* name, params::Check c, double v, double lo, d
     case params::Check::Bound: SPAIC_FAIL(InvalidArgument, p, "Expected a number or null for ", p, " but received NaN");
     case params::Check::Int32:
       if (params::int32_range(lo, hi)) SPAIC_FAIL(InvalidArgument, p, "Expected an int32 for ", p, " but received ", v);
-      SPAIC_FAIL(InvalidArgument, p, "Expected an integer in [", lo, ", ", hi, "] for ", p, " but received ", v);
+      SPAIC_FAIL(InvalidArgument, p, "Expected an integer in [", static_cast<long long>(lo), ", ",
+                 static_cast<long long>(hi), "] for ", p, " but received ", v);
     case params::Check::IntBound:
-      SPAIC_FAIL(InvalidArgument, p, "Expected an integer in [", lo, ", ", hi, "], +-Infinity or null for ", p,
-                 " but received ", v);
+      SPAIC_FAIL(InvalidArgument, p, "Expected an integer in [", static_cast<long long>(lo), ", ",
+                 static_cast<long long>(hi), "], +-Infinity or null for ", p, " but received ", v);
     default: SPAIC_FAIL(InvalidArgument, p, "Expected a finite number for ", p, " but received ", v);
   }
 }

@@ -108,8 +108,9 @@ class OpParams final : public params::Source {
   [[noreturn]] void bad(const char* name, params::Check c, double v, double lo, double hi) override {
     const OpDesc& d = op_.d;
     if ((c == params::Check::Int32 && !params::int32_range(lo, hi)) || c == params::Check::IntBound)
-      SPAIC_FAIL(InvalidArgument, d.owner, "op '", d.type, "' of ", d.owner, ": ", name, " must be an integer in [", lo,
-                 ", ", hi, "]", c == params::Check::IntBound ? " or none" : "", ", got ", v);
+      SPAIC_FAIL(InvalidArgument, d.owner, "op '", d.type, "' of ", d.owner, ": ", name, " must be an integer in [",
+                 static_cast<long long>(lo), ", ", static_cast<long long>(hi), "]",
+                 c == params::Check::IntBound ? " or none" : "", ", got ", v);
     const char* what = c == params::Check::Int32   ? " must be an int32, got "
                        : c == params::Check::Bound ? " must be a number or null, got "
                                                    : " must be a finite number, got ";
