@@ -152,8 +152,9 @@ test("the postpreintstdp op carries the descriptor's kernel names; a bad call le
   const a = net.add(new Encoder({ num: 4, coding: 'spike_train', name: 'a' }))
   const b = net.add(new NeuronGroup({ num: 3, model: 'diehlAndCook', name: 'b' }))
   const c = net.add(new Connection(a, b, { link: 'full', name: 'c', weight: new Float32Array(12).fill(7) }))
-  for (const kw of [{ nu0: 0.5 }, { w_min: 3, w_max: 2 }, { pre_term: 'none' }, { lr: 0.1 }]) {
-    t.throws(() => new Learner({ algorithm: 'postpreintstdp', trainable: c, ...kw }), {
+  const bad: Record<string, unknown>[] = [{ nu0: 0.5 }, { w_min: 3, w_max: 2 }, { pre_term: 'none' }, { lr: 0.1 }]
+  for (const kw of bad) {
+    t.throws(() => new Learner({ algorithm: 'postpreintstdp' as string, trainable: c, ...kw }), {
       instanceOf: InvalidArgumentError,
     })
     t.is(net.learners.length, 0, `${JSON.stringify(kw)}: no learner attached`)
