@@ -205,6 +205,26 @@ test('a deactivated learner leaves the weight alone; the connection bounds clamp
   t.deepEqual(Array.from(prog.slot(conn, 'weight').toArray()), before)
   prog.dispose()
 
+  // a weight written from outside (setSlot) is brought within the rule's bounds at the next step, every row
+  // of it (also rows of neurons that do not fire, which the CPU's row-sparse step leaves alone otherwise)
+  const e = intNet('in', { w_min: 5, w_max: 60 })
+  const pe = await buildProgram(e.net, { batch: 2 })
+  const n = e.conn.pre.num * e.post.num
+  await pe.run({ in: Tensor.from(new Float32Array(2 * 5 * e.nIn).fill(1), { shape: [2, 5, e.nIn] }) })
+  pe.setSlot(
+    e.conn,
+    'weight',
+    Int32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 500 : i % 3 === 1 ? -7 : 30)),
+  )
+  await pe.run({ in: Tensor.zeros([2, 3, e.nIn]) })
+  const we = Array.from(pe.slot(e.conn, 'weight').toArray())
+  t.deepEqual(
+    we,
+    we.map((_, i) => (i % 3 === 0 ? 60 : i % 3 === 1 ? 5 : 30)),
+    'clamped to [5, 60], no spike',
+  )
+  pe.dispose()
+
   const net = new Network({ name: 'bounds', dt: 1 })
   const a = net.add(new Encoder({ num: 4, coding: 'spike_train', name: 'a' }))
   const g = net.add(new NeuronGroup({ num: 2, model: 'diehlAndCook', name: 'g' }))

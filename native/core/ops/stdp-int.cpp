@@ -1,6 +1,7 @@
 // core/ops/stdp-int.cpp - postpreintstdp (ALGORITHMS.md §2.2.4): op stdp_int, one fused int_stdp_step per step.
 #include <cstdint>
 #include <utility>
+#include <vector>
 
 #include "core/op-base.h"
 #include "spaic/ops.h"
@@ -27,6 +28,12 @@ struct StdpInt : OpBase {
   IntStdpParams ip;
   bool pre_int = true;
   Tensor pre_cast;  // [B, N_pre] int32: float pre spikes cast each step
+  // CPU, when this op is the weight's only writer: cpu::int_stdp_rows updates and marks only the rows that can
+  // change (same numbers); after any other write of the weight (setSlot, the run-start clamp) one full step
+  // first brings every row within the bounds.
+  bool sparse = false;
+  i64 full_clock = -1;  // the clock of this op's last full write of the weight
+  std::vector<i64> rows;
   StdpInt(const OpDesc& od, Program& p)
       : OpBase(od, p.device()),
         pre(ref("pre")),
@@ -53,6 +60,11 @@ struct StdpInt : OpBase {
     read_params(params::kIntStdp, ip);
     const params::Fault f = params::int_stdp_fault(ip);
     SPAIC_CHECK(f.key == nullptr, InvalidArgument, d.owner, d.owner, ": ", f.key, " must be ", f.expected);
+    int writers = 0;
+    for (const OpDesc& o : p.desc().ops)
+      for (auto& [role, r] : o.refs)
+        if (r.slot == w.slot && r.mode != WriteMode::None) ++writers;
+    sparse = dev.is_cpu() && writers == 1 && str("kernel", "auto") == "auto";
   }
   const i32* pre_spikes(Program& p) {
     const Tensor& s = p.read(pre);
@@ -81,8 +93,25 @@ struct StdpInt : OpBase {
     const RngState r = p.take_rng(rng_words(RngDraw::Bits, 2 * s.batch * s.n_post * s.n_pre));
     s.seed = r.seed;
     s.counter = r.offset;
-    int_stdp_step(dev, s, sp, p.read(post).ptr<i32>(), p.read(thresh).ptr<i32>(), nullptr, p.write(x_pre).ptr<i32>(),
-                  p.write(x_post).ptr<i32>(), p.write(w).ptr<i32>());
+    const i32* so = p.read(post).ptr<i32>();
+    const i32* th = p.read(thresh).ptr<i32>();
+    i32* xq = p.write(x_pre).ptr<i32>();
+    i32* xp = p.write(x_post).ptr<i32>();
+    if (!sparse || p.stamp_all(w.slot) > full_clock) {
+      int_stdp_step(dev, s, sp, so, th, nullptr, xq, xp, p.write(w).ptr<i32>());
+      full_clock = p.clock();
+      return;
+    }
+    IntTraceParams tp;
+    tp.decay = s.trace_decay;
+    tp.shift = s.shift_trace;
+    tp.value = s.trace_scale;
+    tp.n = s.batch * s.n_pre;
+    cpu::int_trace_update(tp, xq, sp);
+    tp.n = s.batch * s.n_post;
+    cpu::int_trace_update(tp, xp, so);
+    cpu::int_stdp_rows(s, sp, so, th, xq, xp, p.write_rows(w).ptr<i32>(), rows);
+    for (i64 j : rows) p.mark_row(w.slot, j, s.n_post);
   }
 };
 

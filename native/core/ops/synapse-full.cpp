@@ -64,15 +64,20 @@ struct SynapseFull : OpBase {
     SPAIC_DISPATCH(dev, cast<T, std::int32_t>(s.ptr<std::int32_t>(), pre_f.ptr<T>(), s.numel()));
     return pre_f.ptr<T>();
   }
+  // The float copy of an int32 weight: cast whole after a whole-weight write, else the rows marked changed.
   const T* weight(Program& p) {
     const Tensor& W = p.read(w);
     if (!w_int) return W.ptr<T>();
-    bool changed = w_f.numel() != W.numel() || p.stamp_all(w.slot) >= w_f_clock;
-    const i64* rs = p.row_stamps(w.slot, n_post);
-    for (i64 j = 0; j < n_post && !changed; ++j) changed = rs[j] >= w_f_clock;
-    if (!changed) return w_f.ptr<T>();
-    if (w_f.numel() != W.numel()) w_f = make_tensor(p.dtype(), {W.numel()}, dev, false);
-    SPAIC_DISPATCH(dev, cast<T, std::int32_t>(W.ptr<std::int32_t>(), w_f.ptr<T>(), W.numel()));
+    const std::int32_t* wi = W.ptr<std::int32_t>();
+    if (w_f.numel() != W.numel() || p.stamp_all(w.slot) >= w_f_clock) {
+      if (w_f.numel() != W.numel()) w_f = make_tensor(p.dtype(), {W.numel()}, dev, false);
+      SPAIC_DISPATCH(dev, cast<T, std::int32_t>(wi, w_f.ptr<T>(), W.numel()));
+    } else {
+      const i64* rs = p.row_stamps(w.slot, n_post);
+      for (i64 j = 0; j < n_post; ++j)
+        if (rs[j] >= w_f_clock)
+          SPAIC_DISPATCH(dev, cast<T, std::int32_t>(wi + j * n_pre, w_f.ptr<T>() + j * n_pre, n_pre));
+    }
     w_f_clock = p.clock();
     return w_f.ptr<T>();
   }
