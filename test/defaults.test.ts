@@ -345,6 +345,53 @@ test("postpreintstdp op: SPAIC's integer constants and its `+` on the nu0 term (
   pin(t, 'intStdpStep', run, {}, literal, { preSign: -1, w_min: 1 })
 })
 
+test("postpreintstdp learner: SPAIC's integer defaults in its op, and the results they give (Q9: `+`)", async (t) => {
+  const literal = {
+    trace_decay: 31169,
+    shift_spike_trace: 15,
+    trace_scale: 127,
+    max_threshold: 4915,
+    shift: 14,
+    nu0: 14,
+    nu1: 141,
+    w_min: 0,
+    w_max: 109,
+    pre_term: 'add',
+  }
+  const [nPre, nPost, T] = [64, 8, 30]
+  const build = (kw: Params) => {
+    const net = new Network({ name: 'n', dt: 1 })
+    const inp = net.add(new Encoder({ num: nPre, coding: 'spike_train', name: 'in' }))
+    const grp = net.add(new NeuronGroup({ num: nPost, model: 'diehlAndCook', name: 'g' }))
+    // weights around both bounds; the neurons fire every few steps
+    const w = Float32Array.from({ length: nPost * nPre }, (_, i) => (i % 5 === 0 ? -3 : 100 + (i % 12)))
+    const conn = net.add(new Connection(inp, grp, { link: 'full', name: 'c', weight: w }))
+    new Learner({ algorithm: 'postpreintstdp', trainable: conn, ...kw })
+    return { net, conn }
+  }
+  const { net } = build({})
+  const prog = await buildProgram(net, { batch: 1, device: 'cpu' })
+  t.like(prog.spec.ops.find((o) => o.type === 'stdp_int')?.params, literal)
+  prog.dispose()
+  const rng = new Rng(63)
+  const x = Float32Array.from(spikes(rng, T * nPre, 0.5))
+  const run = async (kw: Params) => {
+    const { net, conn } = build(kw)
+    const p = await buildProgram(net, { batch: 1, device: 'cpu', seed: 5 })
+    await p.run({ in: Tensor.from(x, { shape: [1, T, nPre] }) })
+    const w = Array.from(p.slot(conn, 'weight').toArray())
+    p.dispose()
+    return w
+  }
+  const base = await run({})
+  assertExact(t, base, await run(literal), 'the defaults are these values')
+  const alt: Params = { max_threshold: 300, w_min: 1, pre_term: 'subtract' }
+  for (const [k, v] of Object.entries(literal)) {
+    const other = k in alt ? alt[k]! : (v as number) + Math.max(1, Math.round(Math.abs(v as number) * 0.05))
+    t.notDeepEqual(await run({ ...literal, [k]: other }), base, `${k} = ${other} instead of ${v} changes the weights`)
+  }
+})
+
 test('encoders: poisson unit_conversion 1 (and dt 1 for a bare generator), bernoulli max_prob 1 (§3.6)', (t) => {
   const x = f32(new Rng(71).uniformArray(300, 0, 1), [300])
   const poisson = (p: Params) => new ops.Generator(7).poisson(x, { steps: 4, dtype: 'uint8', ...p } as never).toArray()

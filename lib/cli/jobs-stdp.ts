@@ -6,6 +6,9 @@
  *   784 poisson inputs (unit_conversion 0.6375) -> N lifstdp_ex (weights 0.3·U[0,1), the online rule)
  *   -> N lifstdp_ih (22.5·I) -> back to the excitatory group (−120·(1 − I)); dt 0.1, 256 steps, batch 1.
  *
+ * and of `postpreintstdp` with SPAIC's integer network (eth_mnist_int.py; jobs-stdp-int.ts): integer
+ * diehlAndCook neurons, int32 weights, dt 1, 250 steps.
+ *
  * 1. training: each sample is one run of the program (all 256 steps in one native call);
  * 2. label assignment, learning frozen (the learner is deactivated and the adaptive thresholds are held
  *    at their trained values): each excitatory neuron is assigned the class for which its mean spike
@@ -36,9 +39,15 @@ import { checkpointEpoch, dataSetting, resumeJob, type JobSettings } from './che
 import { foldData, mnistFoldPool, type FoldInfo } from './folds.js'
 import { registerTrainJob, type EpochMetrics, type Metrics, type RunSettings } from './jobs.js'
 import type { ProgressReporter } from './progress.js'
+import { diehlCookIntNetwork, INT_DIEHL_COOK } from './jobs-stdp-int.js'
 
-/** The rules the Diehl & Cook job trains with. */
-export const ONLINE_RULES = ['nearest_online_stdp', 'full_online_STDP', 'meta_nearest_online_stdp'] as const
+/** The rules the Diehl & Cook job trains with (postpreintstdp: the integer network). */
+export const ONLINE_RULES = [
+  'nearest_online_stdp',
+  'full_online_STDP',
+  'meta_nearest_online_stdp',
+  'postpreintstdp',
+] as const
 export type OnlineRule = (typeof ONLINE_RULES)[number]
 
 export interface DiehlCookOptions {
@@ -46,7 +55,10 @@ export interface DiehlCookOptions {
   neurons?: number
   dt?: number
   seed?: number
-  /** The online STDP rule: 'nearest_online_stdp' (default, SPAIC's example), or another of ONLINE_RULES. */
+  /**
+   * The online STDP rule: 'nearest_online_stdp' (default, SPAIC's example), 'full_online_STDP',
+   * 'meta_nearest_online_stdp', or 'postpreintstdp' (the integer network of SPAIC's eth_mnist_int.py).
+   */
   algorithm?: OnlineRule
   /** Learner options passed to the rule. */
   learner?: Record<string, unknown>
@@ -80,6 +92,14 @@ export function diehlCookNetwork(opts: DiehlCookOptions = {}): DiehlCookNetwork 
   if (o.learner !== undefined && !isPlainObject(o.learner)) {
     throw invalidArgument('learner', `an options object for ${algorithm}`, o.learner)
   }
+  const learnerOptions = (o.learner as Record<string, unknown> | undefined) ?? {}
+  if (algorithm === 'postpreintstdp')
+    return diehlCookIntNetwork(
+      N,
+      (o.dt as number | undefined) ?? 1,
+      (o.seed as number | undefined) ?? 0,
+      learnerOptions,
+    )
   const rng = new SeededRandom((o.seed as number | undefined) ?? 0)
   const net = new Network({ name: 'diehl_cook', dt: (o.dt as number | undefined) ?? 0.1 })
   const input = net.add(new Encoder({ num: 784, coding: 'poisson', unit_conversion: 0.6375, name: 'input' }))
@@ -98,7 +118,6 @@ export function diehlCookNetwork(opts: DiehlCookOptions = {}): DiehlCookNetwork 
   const excInh = net.add(new Connection(exc, inh, { weight: eye, name: 'exc_inh' }))
   const inhExc = net.add(new Connection(inh, exc, { weight: anti, name: 'inh_exc' }))
   const counts = net.add(new Decoder({ num: N, dec_target: exc, name: 'counts' }))
-  const learnerOptions = (o.learner as Record<string, unknown> | undefined) ?? {}
   const learner = new Learner({ algorithm, trainable: conn, name: 'stdp', ...learnerOptions })
   return { net, input, exc, inh, conn, excInh, inhExc, learner, counts }
 }
@@ -124,15 +143,18 @@ export async function spikeCounts(
       { param: 'data' },
     )
   const out = new Float32Array(data.n * N)
-  const theta = frozen ? prog.slot(dc.exc, 'theta[stay]') : null
-  const thetaValues = theta ? Float32Array.from(theta.toArray()) : null
+  // the adaptive threshold: lifstdp_ex's theta[stay], or the integer neuron's thresh made a parameter
+  const adaptive = dc.exc.model.name === 'lifstdp_ex' ? 'theta[stay]' : 'thresh'
+  const held = frozen && (adaptive !== 'thresh' || dc.exc.parameterVariables.includes('thresh'))
+  const theta = held ? prog.slot(dc.exc, adaptive) : null
+  const thetaValues = theta ? theta.toArray().slice() : null
   theta?.dispose()
   for (let s = 0; s < data.n; s++) {
     await prog.run({ input: data.images.subarray(s * px, (s + 1) * px) }, { steps })
     const c = prog.slot(dc.counts, 'predict')
     out.set(c.toArray() as Float32Array, s * N)
     c.dispose()
-    if (thetaValues) prog.setSlot(dc.exc, 'theta[stay]', thetaValues)
+    if (thetaValues) prog.setSlot(dc.exc, adaptive, thetaValues)
     onSample?.(s + 1)
   }
   return out
@@ -320,18 +342,26 @@ async function diehlCookPlots(dir: string, r: PlotRun): Promise<{ report: string
   }
 }
 
-/** SPAIC's example runs 256 steps of 0.1 ms, one sample at a time (the command line's generic defaults are not its own). */
-function diehlCookSettings(opts: TrainOptions): RunSettings {
+/**
+ * SPAIC's example runs 256 steps of 0.1 ms (its integer example 250 steps of 1 ms), one sample at a time
+ * (the command line's generic defaults are not its own).
+ */
+function diehlCookSettings(opts: TrainOptions, algorithm: OnlineRule): RunSettings {
   const generic = opts.dt === TRAIN_DEFAULTS.dt && opts.runtime === TRAIN_DEFAULTS.runtime
+  const int = algorithm === 'postpreintstdp'
+  const [dt, runtime] = int ? [INT_DIEHL_COOK.dt, INT_DIEHL_COOK.runtime] : [0.1, 25.6]
+  const steps = Math.round(runtime / dt)
   const notes = [
     ...(generic
-      ? ['Diehl & Cook: dt 0.1 ms, runtime 25.6 ms (256 steps), as in SPAIC (pass --dt/--runtime to change)']
+      ? [
+          `Diehl & Cook: dt ${dt} ms, runtime ${runtime} ms (${steps} steps), as in SPAIC (pass --dt/--runtime to change)`,
+        ]
       : []),
     ...(opts.batch !== 1 ? [`Diehl & Cook learns one sample at a time: batch ${opts.batch} ignored, using 1`] : []),
   ]
   return {
-    dt: generic ? 0.1 : opts.dt,
-    runtime: generic ? 25.6 : opts.runtime,
+    dt: generic ? dt : opts.dt,
+    runtime: generic ? runtime : opts.runtime,
     batch: 1,
     ...(notes.length ? { note: notes.join('\n') } : {}),
   }
@@ -339,8 +369,11 @@ function diehlCookSettings(opts: TrainOptions): RunSettings {
 
 /** The Diehl & Cook job, learning with one of the online STDP rules. */
 export const diehlCookJobFor = (algorithm: OnlineRule) => ({
-  description: `Diehl & Cook unsupervised STDP (SPAIC's Stdp_test_main.py) with ${algorithm}: 100 exc + 100 inh, dt 0.1, 256 steps, batch 1`,
-  settings: diehlCookSettings,
+  description:
+    algorithm === 'postpreintstdp'
+      ? `Integer Diehl & Cook STDP (SPAIC's eth_mnist_int.py) with ${algorithm}: 100 diehlAndCook exc + 100 inh, int32 weights, dt 1, 250 steps, batch 1`
+      : `Diehl & Cook unsupervised STDP (SPAIC's Stdp_test_main.py) with ${algorithm}: 100 exc + 100 inh, dt 0.1, 256 steps, batch 1`,
+  settings: (opts: TrainOptions) => diehlCookSettings(opts, algorithm),
   validate(opts: TrainOptions): void {
     if (opts.hidden !== null && opts.hidden.length === 1) {
       const N = opts.hidden[0]!
@@ -348,7 +381,7 @@ export const diehlCookJobFor = (algorithm: OnlineRule) => ({
     }
   },
   async run(opts: TrainOptions, progress: ProgressReporter): Promise<Metrics> {
-    const { dt, runtime } = diehlCookSettings(opts)
+    const { dt, runtime } = diehlCookSettings(opts, algorithm)
     const data = loadData(opts)
     const test = data.test
     let train = data.train
@@ -454,3 +487,4 @@ export const diehlCookJob = diehlCookJobFor('nearest_online_stdp')
 registerTrainJob('nearest_online_stdp', diehlCookJob)
 registerTrainJob('full_online_STDP', diehlCookJobFor('full_online_STDP'))
 registerTrainJob('meta_nearest_online_stdp', diehlCookJobFor('meta_nearest_online_stdp'))
+registerTrainJob('postpreintstdp', diehlCookJobFor('postpreintstdp'))

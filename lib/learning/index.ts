@@ -10,6 +10,7 @@ export type {
   MetaNearestOnlineSTDPOptions,
   NearestOnlineSTDPOptions,
   OnlineSTDPOptions,
+  PostPreIntSTDPOptions,
   STBPOptions,
   STCAOptions,
   SurrogateBPFunction,
@@ -17,6 +18,7 @@ export type {
 } from './options.js'
 export { FullOnlineSTDP, NearestOnlineSTDP } from './rules/stdp-online.js'
 export { MetaNearestOnlineSTDP } from './rules/stdp-meta.js'
+export { PostPreIntSTDP } from './rules/stdp-int.js'
 export { configureOptimRegistry, getOptimRegistry, registryFromClasses } from '../optim/registry.js'
 export type {
   OptimRegistry,

@@ -107,6 +107,30 @@ export interface MetaNearestOnlineSTDPOptions extends LearnerBaseOptions {
   lr?: number
 }
 
+/** `postpreintstdp` options: SPAIC's integer constants (every number an integer). */
+export interface PostPreIntSTDPOptions extends LearnerBaseOptions {
+  /** Trace decay numerator, x = (trace_decay·x) >> shift_spike_trace (>= 0); default 31169. */
+  trace_decay?: number
+  /** Trace decay shift, in [0, 31]; default 15 (31169/2^15 ≈ exp(-1/20)). */
+  shift_spike_trace?: number
+  /** The trace value written on a spike; default 127. */
+  trace_scale?: number
+  /** Rows of post neurons whose threshold exceeds it are halved; default 4915. */
+  max_threshold?: number
+  /** Stochastic-rounding shift, in [0, 30]; default 14. */
+  shift?: number
+  /** Gain of the post-trace term applied at pre spikes, in [0, 2^20]; default 14. */
+  nu0?: number
+  /** Gain of the pre-trace term applied at post spikes, in [0, 2^20]; default 141. */
+  nu1?: number
+  /** Lower integer weight bound (null: unbounded); default 0. */
+  w_min?: number | null
+  /** Upper integer weight bound (null: unbounded, >= w_min); default 109. */
+  w_max?: number | null
+  /** The nu0 term: 'add' (SPAIC's code, default) or 'subtract' (depression, as SPAIC's docstring says). */
+  pre_term?: 'add' | 'subtract'
+}
+
 /**
  * Algorithm name -> its options, for `new Learner({ algorithm, ...options })`. Keys are SPAIC's names; the
  * types also accept their all-lower and all-upper case spellings (the registry is case-insensitive).
@@ -121,6 +145,7 @@ export interface LearnerOptionsMap {
   nearest_online_stdp: NearestOnlineSTDPOptions
   full_online_STDP: FullOnlineSTDPOptions
   meta_nearest_online_stdp: MetaNearestOnlineSTDPOptions
+  postpreintstdp: PostPreIntSTDPOptions
 }
 
 /** A declared algorithm name in the spellings the types accept ('stca', 'STCA', 'full_online_stdp', ...). */

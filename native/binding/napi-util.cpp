@@ -74,9 +74,9 @@ double num_field_or(const Napi::Object& o, const char* key, double fallback, con
 
 bool ObjectParams::number(const char* name, params::Check c, double* v) {
   Napi::Value x = o_.Get(name);
-  const bool nullable = c == params::Check::FiniteOrNone || c == params::Check::Bound;
+  const bool nullable = c == params::Check::FiniteOrNone || c == params::Check::Bound || c == params::Check::IntBound;
   if (x.IsUndefined() || (nullable && x.IsNull())) return false;
-  if (c == params::Check::Bound) {
+  if (c == params::Check::Bound || c == params::Check::IntBound) {
     SPAIC_CHECK(x.IsNumber(), InvalidArgument, param(name), "Expected a number or null for ", param(name));
   } else {
     SPAIC_CHECK(x.IsNumber(), InvalidArgument, param(name), "Expected a number for ", param(name), ".", name);
@@ -102,11 +102,17 @@ bool ObjectParams::text(const char* name, const char* const* choices, std::strin
   return true;
 }
 
-void ObjectParams::bad(const char* name, params::Check c, double v) {
+void ObjectParams::bad(const char* name, params::Check c, double v, double lo, double hi) {
   const std::string p = param(name);
   switch (c) {
     case params::Check::Bound: SPAIC_FAIL(InvalidArgument, p, "Expected a number or null for ", p, " but received NaN");
-    case params::Check::Int32: SPAIC_FAIL(InvalidArgument, p, "Expected an int32 for ", p, " but received ", v);
+    case params::Check::Int32:
+      if (params::int32_range(lo, hi)) SPAIC_FAIL(InvalidArgument, p, "Expected an int32 for ", p, " but received ", v);
+      SPAIC_FAIL(InvalidArgument, p, "Expected an integer in [", static_cast<long long>(lo), ", ",
+                 static_cast<long long>(hi), "] for ", p, " but received ", v);
+    case params::Check::IntBound:
+      SPAIC_FAIL(InvalidArgument, p, "Expected an integer in [", static_cast<long long>(lo), ", ",
+                 static_cast<long long>(hi), "], +-Infinity or null for ", p, " but received ", v);
     default: SPAIC_FAIL(InvalidArgument, p, "Expected a finite number for ", p, " but received ", v);
   }
 }

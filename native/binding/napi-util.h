@@ -59,7 +59,7 @@ class ObjectParams final : public params::Source {
   bool number(const char* name, params::Check c, double* v) override;
   bool flag(const char* name, bool* v) override;
   bool text(const char* name, const char* const* choices, std::string* v) override;
-  [[noreturn]] void bad(const char* name, params::Check c, double v) override;
+  [[noreturn]] void bad(const char* name, params::Check c, double v, double lo, double hi) override;
   [[noreturn]] void bad_choice(const char* name, const char* const* choices, const std::string& v) override;
 
  private:

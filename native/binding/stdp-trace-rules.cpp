@@ -238,31 +238,12 @@ struct IntStepCall {
     c.p.batch = d.batch;
     c.p.n_post = d.n_post;
     c.p.n_pre = d.n_pre;
-    Napi::Object o = obj_arg(info, 7, "options");
-    auto int_field = [&](const char* key, const char* param, std::int64_t lo, std::int64_t hi) {
-      double v = finite_field(o, key, param);
-      SPAIC_CHECK(v == std::floor(v) && v >= static_cast<double>(lo) && v <= static_cast<double>(hi), InvalidArgument,
-                  param, "Expected an integer in [", lo, ", ", hi, "] for ", param, " but received ", v);
-      return static_cast<std::int64_t>(v);
-    };
-    const std::int64_t i32max = 2147483647;
-    c.p.trace_decay = int_field("trace_decay", "options.trace_decay", 0, i32max);
-    c.p.shift_trace = static_cast<int>(int_field("shift_spike_trace", "options.shift_spike_trace", 0, 31));
-    c.p.trace_scale = static_cast<i32>(int_field("trace_scale", "options.trace_scale", -i32max, i32max));
-    c.p.max_threshold = int_field("max_threshold", "options.max_threshold", -i32max, i32max);
-    c.p.shift = static_cast<int>(int_field("shift", "options.shift", 0, 30));
-    c.p.nu0 = int_field("nu0", "options.nu0", 0, 1 << 20);
-    c.p.nu1 = int_field("nu1", "options.nu1", 0, 1 << 20);
-    c.p.pre_sign = static_cast<int>(int_field("preSign", "options.preSign", -1, 1));
-    SPAIC_CHECK(c.p.pre_sign != 0, InvalidArgument, "options.preSign", "Expected 1 or -1 for options.preSign");
-    const double lo = bound_field(o, "w_min", -INFINITY, "options.w_min");
-    const double hi = bound_field(o, "w_max", INFINITY, "options.w_max");
-    c.p.has_lo = std::isfinite(lo);
-    c.p.has_hi = std::isfinite(hi);
-    if (c.p.has_lo) c.p.w_min = static_cast<i32>(int_field("w_min", "options.w_min", -i32max, i32max));
-    if (c.p.has_hi) c.p.w_max = static_cast<i32>(int_field("w_max", "options.w_max", -i32max, i32max));
-    c.p.seed = static_cast<std::uint64_t>(int_field("seed", "options.seed", 0, (std::int64_t(1) << 53) - 1));
-    c.p.counter = static_cast<std::uint64_t>(int_field("counter", "options.counter", 0, (std::int64_t(1) << 53) - 1));
+    read_params(obj_arg(info, 7, "options"), "options.", params::kIntStdp, c.p);
+    const params::Fault f = params::int_stdp_fault(c.p);
+    if (f.js) {
+      const std::string name = std::string("options.") + f.js;
+      SPAIC_FAIL(InvalidArgument, name, "Expected ", f.expected, " for ", name);
+    }
     return c;
   }
   Device device() const { return w.device(); }

@@ -105,8 +105,12 @@ class OpParams final : public params::Source {
     *v = it->second;
     return true;
   }
-  [[noreturn]] void bad(const char* name, params::Check c, double v) override {
+  [[noreturn]] void bad(const char* name, params::Check c, double v, double lo, double hi) override {
     const OpDesc& d = op_.d;
+    if ((c == params::Check::Int32 && !params::int32_range(lo, hi)) || c == params::Check::IntBound)
+      SPAIC_FAIL(InvalidArgument, d.owner, "op '", d.type, "' of ", d.owner, ": ", name, " must be an integer in [",
+                 static_cast<long long>(lo), ", ", static_cast<long long>(hi), "]",
+                 c == params::Check::IntBound ? " or none" : "", ", got ", v);
     const char* what = c == params::Check::Int32   ? " must be an int32, got "
                        : c == params::Check::Bound ? " must be a number or null, got "
                                                    : " must be a finite number, got ";

@@ -306,6 +306,16 @@ void Program::start_run(const RunArgs& a) {
         if (s.has_hi)
           SPAIC_DISPATCH(desc_.device, binary_scalar<double>(BinaryOp::Min, t.ptr<double>(), s.hi, t.ptr<double>(),
                                                              t.numel(), false));
+      } else if (s.dtype == DType::I32) {  // an integer weight (postpreintstdp): the integers within the bounds
+        using i32 = std::int32_t;
+        const double lim = std::numeric_limits<i32>::max();
+        const auto to_i32 = [&](double v) { return static_cast<i32>(std::fmin(std::fmax(v, -lim), lim)); };
+        if (s.has_lo)
+          SPAIC_DISPATCH(desc_.device, binary_scalar<i32>(BinaryOp::Max, t.ptr<i32>(), to_i32(std::ceil(s.lo)),
+                                                          t.ptr<i32>(), t.numel(), false));
+        if (s.has_hi)
+          SPAIC_DISPATCH(desc_.device, binary_scalar<i32>(BinaryOp::Min, t.ptr<i32>(), to_i32(std::floor(s.hi)),
+                                                          t.ptr<i32>(), t.numel(), false));
       }
     }
   }

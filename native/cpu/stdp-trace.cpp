@@ -357,6 +357,25 @@ void int_stdp_weights(const IntStdpParams& p, const i32* s_pre, const i32* s_pos
   }
 }
 
+void int_stdp_rows(const IntStdpParams& p, const i32* s_pre, const i32* s_post, const i32* thresh, const i32* x_pre,
+                   const i32* x_post, i32* w, std::vector<i64>& rows) {
+  const i64 np = p.n_post, nq = p.n_pre;
+  rows.clear();
+  for (i64 j = 0; j < np; ++j) {
+    bool moves = static_cast<std::int64_t>(thresh[j]) > p.max_threshold;
+    for (i64 b = 0; b < p.batch && !moves; ++b) moves = x_post[b * np + j] != 0 || s_post[b * np + j] != 0;
+    if (moves) rows.push_back(j);
+  }
+  const i64 nr = static_cast<i64>(rows.size());
+  SPAIC_OMP_FOR(nr * nq * p.batch)
+  for (i64 r = 0; r < nr; ++r) {
+    const i64 j = rows[static_cast<std::size_t>(r)];
+    const bool halve = static_cast<std::int64_t>(thresh[j]) > p.max_threshold;
+    for (i64 i = 0; i < nq; ++i)
+      w[j * nq + i] = int_stdp_weight(p, j, i, w[j * nq + i], halve, s_pre, s_post, nullptr, x_pre, x_post);
+  }
+}
+
 SPAIC_INSTANTIATE_STDP_OPS(float)
 SPAIC_INSTANTIATE_STDP_OPS(double)
 

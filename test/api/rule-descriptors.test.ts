@@ -16,6 +16,7 @@ import {
 } from '../../lib/index.js'
 import { readRuleParams, type RuleDescriptor } from '../../lib/learning/rules/descriptor.js'
 import { META_NEAREST_ONLINE_STDP } from '../../lib/learning/rules/stdp-meta.js'
+import { POST_PRE_INT_STDP } from '../../lib/learning/rules/stdp-int.js'
 import { FULL_ONLINE_STDP, NEAREST_ONLINE_STDP } from '../../lib/learning/rules/stdp-online.js'
 import { SBP_RULE, STBP_RULE, STCA_RULE } from '../../lib/learning/rules/surrogate.js'
 import { compileNetwork } from '../../lib/network/index.js'
@@ -27,6 +28,7 @@ const RULES: readonly RuleDescriptor[] = [
   NEAREST_ONLINE_STDP,
   FULL_ONLINE_STDP,
   META_NEAREST_ONLINE_STDP,
+  POST_PRE_INT_STDP,
 ]
 
 test('every built-in rule has one descriptor, registered under its name', (t) => {
@@ -140,4 +142,81 @@ test("the meta STDP op carries the descriptor's kernel names and the user's valu
       ['aw_mean', 'stay', false, [1]],
     ],
   )
+})
+
+test('postpreintstdp: integer options, their ranges and the pre_term choice, each bad value naming its option', (t) => {
+  const ints = POST_PRE_INT_STDP.params.filter((p) => p.type === 'number')
+  for (const p of ints) {
+    t.is(p.check, 'integer', p.name)
+    for (const bad of [1.5, 2 ** 31, -(2 ** 31), Infinity]) {
+      const e = t.throws(() => new Learner({ algorithm: 'postpreintstdp', [p.name]: bad }), {
+        instanceOf: InvalidArgumentError,
+      })
+      t.is(e?.param, p.name, `${p.name} = ${bad}`)
+    }
+  }
+  const range: Array<[string, number, number]> = [
+    ['trace_decay', -1, 0],
+    ['shift_spike_trace', 32, 31],
+    ['shift', 31, 30],
+    ['shift', -1, 0],
+    ['nu0', 2 ** 20 + 1, 2 ** 20],
+    ['nu1', -1, 0],
+  ]
+  for (const [name, bad, good] of range) {
+    const e = t.throws(() => new Learner({ algorithm: 'postpreintstdp', [name]: bad }), {
+      instanceOf: InvalidArgumentError,
+    })
+    t.is(e?.param, name, `${name} = ${bad}`)
+    t.notThrows(() => new Learner({ algorithm: 'PostPreIntSTDP', [name]: good }))
+  }
+  const order = t.throws(() => new Learner({ algorithm: 'postpreintstdp', w_min: 5, w_max: 4 }), {
+    instanceOf: InvalidArgumentError,
+  })
+  t.is(order?.param, 'w_max')
+  const term = t.throws(() => new Learner({ algorithm: 'postpreintstdp', pre_term: 'minus' as never }), {
+    instanceOf: InvalidArgumentError,
+  })
+  t.is(term?.param, 'pre_term')
+  t.regex(term?.message ?? '', /'add', 'subtract'/)
+  t.notThrows(() => new Learner({ algorithm: 'postpreintstdp', w_min: null, w_max: null, pre_term: 'subtract' }))
+})
+
+test("the postpreintstdp op carries the descriptor's kernel names; a bad call leaves the network unchanged", (t) => {
+  const net = new Network({ name: 'int', dt: 1 })
+  const a = net.add(new Encoder({ num: 4, coding: 'spike_train', name: 'a' }))
+  const b = net.add(new NeuronGroup({ num: 3, model: 'diehlAndCook', name: 'b' }))
+  const c = net.add(new Connection(a, b, { link: 'full', name: 'c', weight: new Float32Array(12).fill(7) }))
+  const bad: Record<string, unknown>[] = [{ nu0: 0.5 }, { w_min: 3, w_max: 2 }, { pre_term: 'none' }, { lr: 0.1 }]
+  for (const kw of bad) {
+    t.throws(() => new Learner({ algorithm: 'postpreintstdp' as string, trainable: c, ...kw }), {
+      instanceOf: InvalidArgumentError,
+    })
+    t.is(net.learners.length, 0, `${JSON.stringify(kw)}: no learner attached`)
+  }
+  new Learner({ algorithm: 'postpreintstdp', trainable: c, nu1: 100, w_max: null, pre_term: 'subtract' })
+  const spec = compileNetwork(net)
+  const op = spec.ops.find((o) => o.type === POST_PRE_INT_STDP.op)
+  t.truthy(op)
+  t.like(op!.params as Record<string, unknown>, {
+    trace_decay: 31169,
+    shift_spike_trace: 15,
+    trace_scale: 127,
+    max_threshold: 4915,
+    shift: 14,
+    nu0: 14,
+    nu1: 100,
+    w_min: 0,
+    w_max: null,
+    pre_term: 'subtract',
+  })
+  t.deepEqual(
+    op!.reads.map((r) => r.at),
+    ['cur', 'cur', 'cur', 'prev', 'prev', 'prev'],
+    "this step's spikes and threshold (SPAIC's [updated]); the traces and weight in place",
+  )
+  const slot = (n: string) => spec.slots.find((s) => s.name === n)!
+  t.is(slot(c.varKey('weight')).dtype, 'int32', 'the trained weight is int32')
+  t.is(slot(c.varKey('weight')).kind, 'param')
+  t.deepEqual(Array.from(c.weight), new Array(12).fill(7), 'the connection keeps its declared weight')
 })

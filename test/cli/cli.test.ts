@@ -590,6 +590,27 @@ test.serial(
 )
 
 test.serial(
+  'main: train --algorithm postpreintstdp runs the integer Diehl & Cook job: 250 steps of 1 ms, batch 1',
+  async (t) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'spaic-cli-int-'))
+    try {
+      const file = path.join(dir, 'm.json')
+      const err = new Sink()
+      const argv = ['train', '--algorithm', 'postpreintstdp', '--hidden', '4', '--limit', '6', '--device', 'cpu']
+      const code = await main([...argv, '--json', file], { stdout: new Sink(), stderr: err })
+      t.is(code, 0, err.text)
+      t.regex(err.text, /^train: postpreintstdp, data synthetic, 1 epoch\(s\), batch 1, 250 steps of 1 ms/m)
+      const json = JSON.parse(readFileSync(file, 'utf8'))
+      t.is(json.metrics.algorithm, 'postpreintstdp')
+      t.is(json.metrics.extra.steps, 250)
+      t.true(json.metrics.finalTestAccuracy >= 0 && json.metrics.finalTestAccuracy <= 1)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  },
+)
+
+test.serial(
   'main: --weights writes the trained weights as safetensors after every epoch; not with --folds all',
   async (t) => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'spaic-cli-weights-'))

@@ -164,3 +164,44 @@ test.serial(
     }
   },
 )
+
+test("postpreintstdp's job: SPAIC's integer network (eth_mnist_int.py), int32 weights, the threshold kept and held", async (t) => {
+  t.truthy(trainJobs.get('postpreintstdp'))
+  const dc = diehlCookNetwork({ neurons: 10, seed: 5, algorithm: 'postpreintstdp' })
+  t.is(dc.exc.model.name, 'diehlAndCook')
+  t.deepEqual([...dc.exc.parameterVariables], ['thresh'], 'the adaptive threshold persists across samples')
+  t.is(dc.inh.model.name, 'if')
+  t.is(dc.input.coding, 'bernoulli')
+  t.is(dc.input.max_prob, 0.128)
+  t.is(dc.learner.algorithm, 'postpreintstdp')
+  t.true(Array.from(dc.conn.weight).every((w) => Number.isInteger(w) && w >= 0 && w <= 32))
+  const prog = await buildProgram(dc.net, { device: 'cpu', seed: 1 })
+  const ei = prog.slot(dc.excInh, 'weight').toArray()
+  const ie = prog.slot(dc.inhExc, 'weight').toArray()
+  for (let j = 0; j < 10; j++)
+    for (let i = 0; i < 10; i++) {
+      t.is(ei[j * 10 + i], j === i ? 2 : 0)
+      t.is(ie[j * 10 + i], j === i ? 0 : -32767)
+    }
+  const w0 = prog.slot(dc.conn, 'weight')
+  t.is(w0.dtype, 'int32')
+  const data = syntheticDigits({ n: 8, seed: 2 })
+  const counts = await spikeCounts(prog, dc, data, 250)
+  t.true(
+    counts.some((c) => c > 0),
+    'the excitatory neurons fire',
+  )
+  const w = prog.slot(dc.conn, 'weight').toArray()
+  t.true(w.every((v) => Number.isInteger(v) && v >= 0 && v <= 109))
+  t.notDeepEqual(Array.from(w), Array.from(w0.toArray()), 'learning changed the weights')
+  const th = Array.from(prog.slot(dc.exc, 'thresh').toArray())
+  t.true(
+    th.some((v) => v !== 213),
+    'training moved the thresholds, and they persist',
+  )
+  dc.learner.deactive()
+  await spikeCounts(prog, dc, subset(data, 0, 3), 250, undefined, true)
+  t.deepEqual(Array.from(prog.slot(dc.exc, 'thresh').toArray()), th, 'frozen: the thresholds are held')
+  t.deepEqual(Array.from(prog.slot(dc.conn, 'weight').toArray()), Array.from(w), 'frozen: no weight change')
+  prog.dispose()
+})

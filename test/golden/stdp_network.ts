@@ -1,6 +1,6 @@
 /**
  * Golden handler for kind `stdp_network`, algorithms nearest_online_STDP, full_online_STDP and
- * Meta_nearest_online_STDP: SPAIC's smallest network for the rule (spike-train encoder -> full connection ->
+ * Meta_nearest_online_STDP (and PostPreIntSTDP, which SPAIC cannot run in a network: stdp_network_int.ts): SPAIC's smallest network for the rule (spike-train encoder -> full connection ->
  * lif group, one learner on the connection) is declared through the public API, built (the build reproduces
  * SPAIC's dry run: the weight after build is compared), run for T steps in one native call, and every
  * per-step record (O, V, input/output traces, dw, weight) is compared within the file's tolerance; spikes
@@ -28,6 +28,7 @@ import {
 import { plain, type GoldenFile, type GTensor } from '../helpers/golden.js'
 import { assertClose, assertExact, type Tol } from '../helpers/tolerance.js'
 import type { GoldenHandler } from './index.js'
+import { runPostPreInt } from './stdp_network_int.js'
 
 function field(o: Record<string, unknown>, prefix: string): GTensor {
   const k = Object.keys(o).find((key) => key === prefix || key.startsWith(`${prefix}[`))
@@ -252,6 +253,11 @@ async function runMeta(t: ExecutionContext, g: GoldenFile): Promise<void> {
 }
 
 export const stdpNetwork: GoldenHandler = {
-  algorithms: ['nearest_online_STDP', 'full_online_STDP', 'Meta_nearest_online_STDP'],
-  run: (t, g) => (g.algorithm === 'Meta_nearest_online_STDP' ? runMeta(t, g) : run(t, g)),
+  algorithms: ['nearest_online_STDP', 'full_online_STDP', 'Meta_nearest_online_STDP', 'PostPreIntSTDP'],
+  run: (t, g) =>
+    g.algorithm === 'Meta_nearest_online_STDP'
+      ? runMeta(t, g)
+      : g.algorithm === 'PostPreIntSTDP'
+        ? runPostPreInt(t, g)
+        : run(t, g),
 }

@@ -270,3 +270,87 @@ test('neuron parameters: the binding and the neuron ops check the diehlAndCook i
   bad(t, edit('lbound', 2 ** 31), 'InvalidArgumentError', 'layer', /lbound must be an int32/)
   bad(t, edit('v_th', Number.NaN), 'InvalidArgumentError', 'layer', /v_th must be a finite number/)
 })
+
+/** Three native integer STDP steps from the same start with `options`; returns [w, xPre, xPost]. */
+function intSteps(options: Record<string, unknown>): number[][] {
+  const N = native() as unknown as Native
+  const rng = new Rng(7)
+  const [B, nPre, nPost] = [2, 10, 4]
+  const int = (shape: number[], f: () => number) =>
+    Tensor.from(Int32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, f), { shape })
+  const w = int([nPost, nPre], () => Math.floor(rng.next() * 140) - 10)
+  const xPre = int([B, nPre], () => 0)
+  const xPost = int([B, nPost], () => 0)
+  const thresh = Tensor.from(Int32Array.of(213, 5000, 4915, 4916))
+  for (let k = 0; k < 3; k++) {
+    const s = (n: number) => int([B, n], () => (rng.next() < 0.5 ? 1 : 0))
+    N.stdpIntStep(s(nPre).handle, s(nPost).handle, thresh.handle, null, xPre.handle, xPost.handle, w.handle, options)
+  }
+  return [w, xPre, xPost].map((x) => Array.from(x.toArray()))
+}
+
+test('integer STDP binding: an option left out takes the table default (no bounds, seed and counter 0)', (t) => {
+  const defaults = {
+    trace_decay: 31169,
+    shift_spike_trace: 15,
+    trace_scale: 127,
+    max_threshold: 4915,
+    shift: 14,
+    nu0: 14,
+    nu1: 141,
+    preSign: 1,
+    w_min: null,
+    w_max: null,
+    seed: 0,
+    counter: 0,
+  }
+  t.deepEqual(intSteps({}), intSteps(defaults))
+  t.deepEqual(intSteps({ w_min: -Infinity, w_max: Infinity }), intSteps({}))
+  t.deepEqual(intSteps({ nu1: 1000, w_min: 0 }), intSteps({ ...defaults, nu1: 1000, w_min: 0 }))
+  t.notDeepEqual(intSteps({ w_min: 0, w_max: 109 }), intSteps({}))
+  t.notDeepEqual(intSteps({ preSign: -1 }), intSteps({}))
+})
+
+test('integer STDP binding: each check names the JS option, with its range', (t) => {
+  const step = (o: Record<string, unknown>) => () => intSteps(o)
+  bad(t, step({ shift: 31 }), 'InvalidArgumentError', 'options.shift', /integer in \[0, 30\] for options\.shift/)
+  bad(t, step({ shift_spike_trace: -1 }), 'InvalidArgumentError', 'options.shift_spike_trace', /\[0, 31\]/)
+  bad(t, step({ nu0: 1.5 }), 'InvalidArgumentError', 'options.nu0', /integer in \[0, 1048576\]/)
+  bad(t, step({ trace_decay: -1 }), 'InvalidArgumentError', 'options.trace_decay', /integer in \[0, 2147483647\]/)
+  bad(t, step({ trace_scale: 2 ** 31 }), 'InvalidArgumentError', 'options.trace_scale', /int32 for/)
+  bad(t, step({ nu1: 'x' }), 'InvalidArgumentError', 'options.nu1', /Expected a number/)
+  bad(t, step({ preSign: 0 }), 'InvalidArgumentError', 'options.preSign', /1 or -1/)
+  bad(t, step({ preSign: 2 }), 'InvalidArgumentError', 'options.preSign', /\[-1, 1\]/)
+  bad(t, step({ w_min: 0.5 }), 'InvalidArgumentError', 'options.w_min', /Infinity or null/)
+  bad(t, step({ w_max: Number.NaN }), 'InvalidArgumentError', 'options.w_max', /Infinity or null/)
+  bad(t, step({ w_min: 5, w_max: 4 }), 'InvalidArgumentError', 'options.w_max', /w_max >= w_min|>= w_min/)
+  bad(t, step({ seed: -1 }), 'InvalidArgumentError', 'options.seed', /integer in \[0, /)
+  bad(t, step({ counter: 0.5 }), 'InvalidArgumentError', 'options.counter', /integer in \[0, /)
+})
+
+function intSpec() {
+  const net = new Network({ name: 'tables', dt: 1 })
+  const input = net.add(new Encoder({ num: 6, coding: 'spike_train', name: 'input' }))
+  const layer = net.add(new NeuronGroup({ num: 3, model: 'diehlAndCook', name: 'layer' }))
+  const conn = net.add(new Connection(input, layer, { weight: new Float32Array(18).fill(40), name: 'conn' }))
+  const l = new Learner({ algorithm: 'postpreintstdp', trainable: conn })
+  return { spec: compileNetwork(net), l }
+}
+
+test('stdp_int program op: the same checks, naming the op and its parameter', (t) => {
+  const edit = (key: string, value: unknown, msg: RegExp) => {
+    const { spec, l } = intSpec()
+    const op = spec.ops.find((o) => o.type === 'stdp_int')!
+    op.params[key] = value as never
+    bad(t, () => new Program(spec, Device.cpu, 0n, [l]), 'InvalidArgumentError', op.owner, msg)
+  }
+  edit('shift', 31, /shift must be an integer in \[0, 30\], got 31/)
+  edit('nu0', 0.5, /nu0 must be an integer in \[0, 1048576\]/)
+  edit('trace_scale', 2 ** 31, /trace_scale must be an int32/)
+  edit('w_min', 0.5, /w_min must be an integer in \[-2147483647, 2147483647\] or none/)
+  edit('w_min', 200, /w_max must be a bound >= w_min/)
+  edit('pre_term', 'minus', /pre_term must be 'add' or 'subtract', got 'minus'/)
+  const { spec, l } = intSpec()
+  spec.ops.find((o) => o.type === 'stdp_int')!.params.pre_term = 'subtract'
+  t.notThrows(() => new Program(spec, Device.cpu, 0n, [l]).dispose())
+})

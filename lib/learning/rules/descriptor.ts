@@ -6,10 +6,12 @@
  * is written once, here in the descriptor, and nowhere else in lib/.
  */
 import { InvalidArgumentError, invalidArgument } from '../../errors.js'
-import { boolean, finiteNumber, nonNegative, positive } from '../../validate.js'
+import { boolean, finiteNumber, integer, nonNegative, positive } from '../../validate.js'
 
-/** How a numeric option is checked. */
-export type NumberCheck = 'finite' | 'positive' | 'nonNegative'
+/** How a numeric option is checked ('integer': an integer in [min, max], by default the int32 range). */
+export type NumberCheck = 'finite' | 'positive' | 'nonNegative' | 'integer'
+
+const I32 = 2 ** 31 - 1
 
 /** One SPAIC keyword argument of a rule. */
 export type RuleParam =
@@ -24,6 +26,9 @@ export type RuleParam =
       readonly kernel?: string | readonly string[]
       /** The only value accepted, when the kernels assume it. */
       readonly only?: number
+      /** 'integer' options: the accepted range; default the int32 range [-(2^31 - 1), 2^31 - 1]. */
+      readonly min?: number
+      readonly max?: number
       readonly doc: string
     }
   | {
@@ -97,7 +102,9 @@ export function readRuleParams(
             ? positive(p.name, v)
             : p.check === 'nonNegative'
               ? nonNegative(p.name, v)
-              : finiteNumber(p.name, v)
+              : p.check === 'integer'
+                ? integer(p.name, v, p.min ?? -I32, p.max ?? I32)
+                : finiteNumber(p.name, v)
       if (p.only !== undefined && out !== p.only) throw invalidArgument(p.name, `${p.only} (${p.doc})`, out)
     } else if (p.type === 'boolean') {
       out = v === undefined ? p.default : boolean(p.name, v)

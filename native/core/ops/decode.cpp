@@ -1,4 +1,7 @@
 // core/ops/decode.cpp - the decoders (decode_spike_counts, decode_first_spike, decode_voltage; fetch phase).
+// The target of an integer group (diehlAndCook: int32 spikes and V) is cast to the program's float type.
+#include <cstdint>
+
 #include "core/op-base.h"
 #include "spaic/ops.h"
 
@@ -17,9 +20,12 @@ struct DecodeOp : OpBase {
   i64 pop, n;
   T bias, scale;
   Tensor acc;
+  bool target_int = false;
+  Tensor target_f;  // int32 targets: this step's values in T
   DecodeOp(const OpDesc& od, Program& p, DecodeKind k)
       : OpBase(od, p.device()), kind(k), target(ref("target")), predict(ref("predict")) {
-    check_slot_dtype(p, target, p.dtype(), d, "target");
+    target_int = p.desc().slots[static_cast<std::size_t>(target.slot)].dtype == DType::I32;
+    if (!target_int) check_slot_dtype(p, target, p.dtype(), d, "target");
     check_slot_dtype(p, predict, p.dtype(), d, "predict");
     pop = static_cast<i64>(finite("pop_size", 1));
     n = per_sample(p, target);
@@ -32,11 +38,17 @@ struct DecodeOp : OpBase {
     acc = make_tensor(p.dtype(), {p.batch(), n}, dev, true);
     if (kind == First) SPAIC_DISPATCH(dev, fill<T>(acc.ptr<T>(), T(-1), acc.numel()));
   }
-  void step(Program& p) override {
+  const T* values(Program& p) {
     const Tensor& s = p.read(target);
-    if (kind == First)
-      SPAIC_DISPATCH(dev, first_spike<T>(s.ptr<T>(), acc.ptr<T>(), acc.numel(), static_cast<T>(p.step())));
-    else SPAIC_DISPATCH(dev, binary<T>(BinaryOp::Add, acc.ptr<T>(), s.ptr<T>(), acc.ptr<T>(), acc.numel(), nullptr));
+    if (!target_int) return s.ptr<T>();
+    if (target_f.numel() != s.numel()) target_f = make_tensor(p.dtype(), {s.numel()}, dev, false);
+    SPAIC_DISPATCH(dev, cast<T, std::int32_t>(s.ptr<std::int32_t>(), target_f.ptr<T>(), s.numel()));
+    return target_f.ptr<T>();
+  }
+  void step(Program& p) override {
+    const T* s = values(p);
+    if (kind == First) SPAIC_DISPATCH(dev, first_spike<T>(s, acc.ptr<T>(), acc.numel(), static_cast<T>(p.step())));
+    else SPAIC_DISPATCH(dev, binary<T>(BinaryOp::Add, acc.ptr<T>(), s, acc.ptr<T>(), acc.numel(), nullptr));
   }
   void finish(Program& p) override {
     const Tensor& out = p.write(predict);

@@ -17,7 +17,8 @@ enum class Check : unsigned char {
   Finite,        // a finite number
   FiniteOrNone,  // a finite number, or none (absent; null from JS): the default, and the row is not given
   Bound,         // a number, +-Infinity allowed but not NaN, or none (absent; null from JS): the default
-  Int32,         // an integer with |v| <= 2^31 - 1
+  Int32,         // an integer in the row's [lo, hi] (by default the int32 range, |v| <= 2^31 - 1)
+  IntBound,      // an integer in the row's [lo, hi], +-Infinity, or none (absent; null from JS): the default
   Flag,          // a boolean (a program op passes 0 or 1)
   Choice,        // one of the row's choices (a string); the field gets its index
 };
@@ -31,23 +32,30 @@ struct Row {
   // Writes the field: v is the value read or the default (Flag: 0/1, Choice: the index); given says
   // which, for fields that switch something on by being there (an optional norm).
   void (*set)(P& p, double v, bool given);
-  const char* const* choices = nullptr;  // Choice: the accepted strings, null-terminated
+  const char* const* choices = nullptr;          // Choice: the accepted strings, null-terminated
+  double lo = -2147483647.0, hi = 2147483647.0;  // Int32, IntBound: the accepted range
 };
 
 // Writes field `f` of P from the value read (bool: nonzero; integers: the checked value).
 #define SPAIC_PARAM_FIELD(P, f) [](P& p, double v, bool) { p.f = static_cast<decltype(p.f)>(v); }
 
-inline bool passes(Check c, double v) {
+inline bool passes(Check c, double v, double lo = -2147483647.0, double hi = 2147483647.0) {
   switch (c) {
     case Check::Finite:
     case Check::FiniteOrNone: return std::isfinite(v);
     case Check::Bound: return !std::isnan(v);
-    case Check::Int32: return std::isfinite(v) && v == std::floor(v) && std::fabs(v) <= 2147483647.0;
+    case Check::IntBound:
+      if (std::isinf(v)) return true;
+      [[fallthrough]];
+    case Check::Int32: return std::isfinite(v) && v == std::floor(v) && v >= lo && v <= hi;
     case Check::Flag:
     case Check::Choice: return true;
   }
   return true;
 }
+
+// Whether [lo, hi] is the whole int32 range (the default of an Int32 row): errors then say "an int32".
+inline bool int32_range(double lo, double hi) { return lo == -2147483647.0 && hi == 2147483647.0; }
 
 // "'a', 'b' or 'c'"
 inline std::string choice_list(const char* const* choices) {
@@ -62,8 +70,9 @@ inline std::string choice_list(const char* const* choices) {
 }
 
 // What a reader supplies. number/flag/text give the value under `name` and return true, or return false
-// when it is absent (or, for FiniteOrNone and Bound, null: none); they throw on a value of the wrong
-// type. bad/bad_choice throw the reader's error for a value that fails the row's check.
+// when it is absent (or, for FiniteOrNone, Bound and IntBound, null: none); they throw on a value of the
+// wrong type. bad/bad_choice throw the reader's error for a value that fails the row's check ([lo, hi]:
+// the row's range, for Int32 and IntBound).
 class Source {
  public:
   explicit Source(bool binding) : binding_(binding) {}
@@ -71,7 +80,7 @@ class Source {
   virtual bool number(const char* name, Check c, double* v) = 0;
   virtual bool flag(const char* name, bool* v) = 0;
   virtual bool text(const char* name, const char* const* choices, std::string* v) = 0;
-  [[noreturn]] virtual void bad(const char* name, Check c, double v) = 0;
+  [[noreturn]] virtual void bad(const char* name, Check c, double v, double lo, double hi) = 0;
   [[noreturn]] virtual void bad_choice(const char* name, const char* const* choices, const std::string& v) = 0;
 
  protected:
@@ -105,7 +114,7 @@ void read(const Row<P> (&rows)[N], Source& src, P& p) {
     } else {
       given = src.number(name, r.check, &v);
       if (!given) v = r.def;
-      else if (!passes(r.check, v)) src.bad(name, r.check, v);
+      else if (!passes(r.check, v, r.lo, r.hi)) src.bad(name, r.check, v, r.lo, r.hi);
     }
     r.set(p, v, given);
   }

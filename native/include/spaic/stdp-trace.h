@@ -266,6 +266,15 @@ struct OnlineSparseState {
 template <typename T>
 void online_step_sparse(const OnlineParams& p, const T* s_pre, const T* s_post, T* x_pre, T* x_post, T* w, T* dw,
                         OnlineSparseState& st);
+
+// The program executor's form of int_stdp_weights on the CPU (core/ops/stdp-int.cpp), after the traces of this
+// step: only the rows that can change are updated, those of post neurons with a nonzero trace or a spike in
+// some sample (the nu0 term of a zero trace rounds to 0; the nu1 term needs a post spike) or a threshold past
+// max_threshold; `rows` receives them. Every other row is left as it is, which is what the full update does
+// to a row within the bounds (the caller makes sure that every row is: a full update after any other write).
+void int_stdp_rows(const IntStdpParams& p, const std::int32_t* s_pre, const std::int32_t* s_post,
+                   const std::int32_t* thresh, const std::int32_t* x_pre, const std::int32_t* x_post, std::int32_t* w,
+                   std::vector<i64>& rows);
 }  // namespace cpu
 
 namespace cuda {

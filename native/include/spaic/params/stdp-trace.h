@@ -1,6 +1,6 @@
 // spaic/params/stdp-trace.h - the named parameters of the STDP family's structs (spaic/params.h): one row a
 // field, read by the binding (binding/stdp-trace-rules.cpp, JS names) and by the program ops
-// (core/ops/stdp-online.cpp, core/ops/stdp-meta.cpp, the ops' names). No N-API here.
+// (core/ops/stdp-online.cpp, core/ops/stdp-meta.cpp, core/ops/stdp-int.cpp, the ops' names). No N-API here.
 #pragma once
 
 #include <cmath>
@@ -11,6 +11,7 @@
 namespace spaic::params {
 
 inline constexpr const char* kTraceChoices[] = {"nearest", "full", nullptr};
+inline constexpr const char* kPreTermChoices[] = {"add", "subtract", nullptr};      // pre_sign +1, -1
 inline constexpr const char* kPathChoices[] = {"auto", "dense", "event", nullptr};  // DwPath's order
 
 // The dense/event choice of the weight change, for any struct with a DwPath `path` (bindings only: a
@@ -74,5 +75,63 @@ inline const Row<MetaParams> kMeta[] = {
 };
 
 inline bool bounds_ordered(const MetaParams& p) { return p.w_min <= p.w_max; }
+
+namespace detail {
+inline constexpr IntStdpParams kIntStdp{};
+inline constexpr double kI32 = 2147483647.0;
+template <int IsLo>
+void set_int_bound(IntStdpParams& p, double v, bool) {
+  const bool finite = std::isfinite(v);
+  if (IsLo) {
+    p.has_lo = finite;
+    p.w_min = finite ? static_cast<std::int32_t>(v) : 0;
+  } else {
+    p.has_hi = finite;
+    p.w_max = finite ? static_cast<std::int32_t>(v) : 0;
+  }
+}
+}  // namespace detail
+
+// IntStdpParams (postpreintstdp, §2.2.4), SPAIC's integer constants by default. Not here: the sizes (from
+// the tensors or slots). The sign of the nu0 term is the op's pre_term ('add': +1, SPAIC's code;
+// 'subtract': -1) and the binding's preSign (+-1). The draws' seed and counter are read by the binding
+// only: a program op takes them from the program's random stream. A bound that is absent, null or
+// infinite is no bound. What no row checks alone is in int_stdp_fault.
+inline const Row<IntStdpParams> kIntStdp[] = {
+    {"trace_decay", "trace_decay", static_cast<double>(detail::kIntStdp.trace_decay), Check::Int32,
+     SPAIC_PARAM_FIELD(IntStdpParams, trace_decay), nullptr, 0, detail::kI32},
+    {"shift_spike_trace", "shift_spike_trace", detail::kIntStdp.shift_trace, Check::Int32,
+     SPAIC_PARAM_FIELD(IntStdpParams, shift_trace), nullptr, 0, 31},
+    {"trace_scale", "trace_scale", detail::kIntStdp.trace_scale, Check::Int32,
+     SPAIC_PARAM_FIELD(IntStdpParams, trace_scale)},
+    {"max_threshold", "max_threshold", static_cast<double>(detail::kIntStdp.max_threshold), Check::Int32,
+     SPAIC_PARAM_FIELD(IntStdpParams, max_threshold)},
+    {"shift", "shift", detail::kIntStdp.shift, Check::Int32, SPAIC_PARAM_FIELD(IntStdpParams, shift), nullptr, 0, 30},
+    {"nu0", "nu0", static_cast<double>(detail::kIntStdp.nu0), Check::Int32, SPAIC_PARAM_FIELD(IntStdpParams, nu0),
+     nullptr, 0, 1 << 20},
+    {"nu1", "nu1", static_cast<double>(detail::kIntStdp.nu1), Check::Int32, SPAIC_PARAM_FIELD(IntStdpParams, nu1),
+     nullptr, 0, 1 << 20},
+    {"pre_term", nullptr, 0, Check::Choice, [](IntStdpParams& p, double v, bool) { p.pre_sign = v == 0 ? 1 : -1; },
+     kPreTermChoices},
+    {nullptr, "preSign", detail::kIntStdp.pre_sign, Check::Int32, SPAIC_PARAM_FIELD(IntStdpParams, pre_sign), nullptr,
+     -1, 1},
+    {"w_min", "w_min", -INFINITY, Check::IntBound, detail::set_int_bound<1>, nullptr, -detail::kI32, detail::kI32},
+    {"w_max", "w_max", INFINITY, Check::IntBound, detail::set_int_bound<0>, nullptr, -detail::kI32, detail::kI32},
+    {nullptr, "seed", 0, Check::Int32, SPAIC_PARAM_FIELD(IntStdpParams, seed), nullptr, 0, 9007199254740991.0},
+    {nullptr, "counter", 0, Check::Int32, SPAIC_PARAM_FIELD(IntStdpParams, counter), nullptr, 0, 9007199254740991.0},
+};
+
+// What no single row of kIntStdp can check: the sign is +-1 and the bounds are ordered. The first value at
+// fault, by its op and JS names, and what was expected; all null when there is none.
+struct Fault {
+  const char* key = nullptr;
+  const char* js = nullptr;
+  const char* expected = nullptr;
+};
+inline Fault int_stdp_fault(const IntStdpParams& p) {
+  if (p.pre_sign == 0) return {"pre_term", "preSign", "1 or -1"};
+  if (p.has_lo && p.has_hi && p.w_min > p.w_max) return {"w_max", "w_max", "a bound >= w_min"};
+  return {};
+}
 
 }  // namespace spaic::params
