@@ -6,6 +6,7 @@
  * is written once, here in the descriptor, and nowhere else in lib/.
  */
 import { InvalidArgumentError, invalidArgument } from '../../errors.js'
+import { Reward } from '../../network/nodes.js'
 import { boolean, finiteNumber, integer, nonNegative, positive } from '../../validate.js'
 
 /** How a numeric option is checked ('integer': an integer in [min, max], by default the int32 range). */
@@ -46,6 +47,15 @@ export type RuleParam =
       /** A function or class is read by its name (SPAIC passes surrogate classes). */
       readonly byName?: boolean
       readonly kernel?: string
+      readonly doc: string
+    }
+  | {
+      /** The reward node a reward-modulated rule reads: a `Reward` or its name; null: the network's only one. */
+      readonly name: string
+      readonly type: 'reward'
+      readonly default: null
+      /** Never carried into the op: the learner resolves the node and wires its slot. */
+      readonly kernel?: undefined
       readonly doc: string
     }
 
@@ -108,6 +118,11 @@ export function readRuleParams(
       if (p.only !== undefined && out !== p.only) throw invalidArgument(p.name, `${p.only} (${p.doc})`, out)
     } else if (p.type === 'boolean') {
       out = v === undefined ? p.default : boolean(p.name, v)
+    } else if (p.type === 'reward') {
+      if (v === undefined || v === null) out = null
+      else if (v instanceof Reward) out = v.name
+      else if (typeof v === 'string' && v.length > 0) out = v
+      else throw invalidArgument(p.name, `a Reward node or its name (${p.doc})`, v)
     } else {
       const named = p.byName && typeof v === 'function' ? (v as { name: unknown }).name : v
       if (v === undefined) out = p.default
