@@ -30,9 +30,6 @@ import { translateLambda } from './helpers/py-lambda.js'
  * Shrinks as they land.
  */
 const TODO: Record<string, string> = {
-  'stdp_network:RSTDP': 'learner not implemented yet (next learner issue)',
-  'stdp_network:RSTDPET': 'learner not implemented yet (next learner issue)',
-  'stdp_network:RewardSwitchSTDP': 'learner not implemented yet (next learner issue)',
   'stdp_network:Tempotron': 'learner not implemented yet (next learner issue)',
 }
 

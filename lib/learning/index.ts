@@ -11,6 +11,10 @@ export type {
   NearestOnlineSTDPOptions,
   OnlineSTDPOptions,
   PostPreIntSTDPOptions,
+  RewardLearnerOptions,
+  RewardSwitchSTDPOptions,
+  RSTDPETOptions,
+  RSTDPOptions,
   STBPOptions,
   STCAOptions,
   SurrogateBPFunction,
@@ -19,6 +23,7 @@ export type {
 export { FullOnlineSTDP, NearestOnlineSTDP } from './rules/stdp-online.js'
 export { MetaNearestOnlineSTDP } from './rules/stdp-meta.js'
 export { PostPreIntSTDP } from './rules/stdp-int.js'
+export { RewardSwitchSTDP, RSTDP, RSTDPET } from './rules/stdp-reward.js'
 export { configureOptimRegistry, getOptimRegistry, registryFromClasses } from '../optim/registry.js'
 export type {
   OptimRegistry,

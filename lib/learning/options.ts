@@ -3,6 +3,7 @@
  * SPAIC keyword arguments of each built-in algorithm, keyed by algorithm name in `LearnerOptionsMap`.
  * Types only: the learners check their options at run time as well (unknown keys throw).
  */
+import type { Reward } from '../network/nodes.js'
 import type { SurrogateName } from '../ops/surrogate-spike.js'
 import type { CanonicalKey, CaseVariants } from '../validate.js'
 import type { TrainableSpec } from './learner.js'
@@ -131,6 +132,71 @@ export interface PostPreIntSTDPOptions extends LearnerBaseOptions {
   pre_term?: 'add' | 'subtract'
 }
 
+/** The reward binding every reward-modulated learner takes. */
+export interface RewardLearnerOptions extends LearnerBaseOptions {
+  /**
+   * The reward node whose Output_Reward the rule reads (a `Reward` or its name). Default: the network's only
+   * reward node; with none or several the build throws an error naming them.
+   */
+  reward?: Reward | string | null
+}
+
+/** `rstdp` options (reward-modulated STDP, no eligibility trace). */
+export interface RSTDPOptions extends RewardLearnerOptions {
+  /** Learning rate; default 0.1. */
+  lr?: number
+  /** Time constant of the presynaptic trace p_plus (ms, non-zero); default 20. */
+  tau_plus?: number
+  /** Time constant of the postsynaptic trace p_minus (ms, non-zero); default 20. */
+  tau_minus?: number
+  /** Amplitude of the presynaptic trace; default 1. */
+  A_plus?: number
+  /** Amplitude of the postsynaptic trace (its sign is the term's); default -1. */
+  A_minus?: number
+}
+
+/** `rstdpet` options (reward-modulated STDP with an eligibility trace). `lr` is required, as in SPAIC. */
+export interface RSTDPETOptions extends RSTDPOptions {
+  /** Learning rate (required; the update uses lr·dt). */
+  lr: number
+  /** Time constant of the eligibility trace's decay (ms, non-zero); default 25. */
+  tau_e_trace?: number
+  /** The eligibility's input factor is dt/tau_e (non-zero); default 25. */
+  tau_e?: number
+}
+
+/** `switch_rstdp` options (RewardSwitchSTDP: amplitudes switched by the reward's sign). */
+export interface RewardSwitchSTDPOptions extends RewardLearnerOptions {
+  /** Post-spike amplitude when the reward is > 0; default 5e-3. */
+  Apost_pos?: number
+  /** Post-spike amplitude when the reward is <= 0; default -5e-3. */
+  Apost_neg?: number
+  /** Pre-spike amplitude when the reward is > 0; default -4e-3. */
+  Apre_pos?: number
+  /** Pre-spike amplitude when the reward is <= 0; default 4e-3. */
+  Apre_neg?: number
+  /** Per-step decay factor of the presynaptic trace; default exp(-1/20). */
+  pre_decay?: number
+  /** Per-step decay factor of the postsynaptic trace; default exp(-1/20). */
+  post_decay?: number
+  /** Which reward: this step's ('Output_Reward[updated]', default) or the previous step's ('Output_Reward'). */
+  reward_name?: 'Output_Reward[updated]' | 'Output_Reward'
+  /** Lower weight bound when legacy_clamp is false; default 0. */
+  w_min?: number
+  /** Upper weight bound when legacy_clamp is false; default 0.5. */
+  w_max?: number
+  /** true (default, SPAIC's code): clamp to [0, 0.1] whatever w_min/w_max say; false: clamp to [w_min, w_max]. */
+  legacy_clamp?: boolean
+  /** Read and unused, as in SPAIC; default 1e-10. */
+  homoestatic?: number
+  /** Read and unused, as in SPAIC; default 20. */
+  m_rate?: number
+  /** Read and unused, as in SPAIC; default 1.2. */
+  w_norm?: number
+  /** Read and unused, as in SPAIC; default 0.1. */
+  lr?: number
+}
+
 /**
  * Algorithm name -> its options, for `new Learner({ algorithm, ...options })`. Keys are SPAIC's names; the
  * types also accept their all-lower and all-upper case spellings (the registry is case-insensitive).
@@ -146,6 +212,9 @@ export interface LearnerOptionsMap {
   full_online_STDP: FullOnlineSTDPOptions
   meta_nearest_online_stdp: MetaNearestOnlineSTDPOptions
   postpreintstdp: PostPreIntSTDPOptions
+  rstdp: RSTDPOptions
+  rstdpet: RSTDPETOptions
+  switch_rstdp: RewardSwitchSTDPOptions
 }
 
 /** A declared algorithm name in the spellings the types accept ('stca', 'STCA', 'full_online_stdp', ...). */

@@ -131,17 +131,8 @@ struct SwitchCall {
     c.p.n_pre = d.n_pre;
     c.p.shape = c.r.shape;
     c.p.reward_value = c.r.value;
-    Napi::Object o = obj_arg(info, 6, "options");
-    c.p.pre_decay = finite_field(o, "preDecay", "options.preDecay");
-    c.p.post_decay = finite_field(o, "postDecay", "options.postDecay");
-    c.p.apost_pos = finite_field(o, "Apost_pos", "options.Apost_pos");
-    c.p.apost_neg = finite_field(o, "Apost_neg", "options.Apost_neg");
-    c.p.apre_pos = finite_field(o, "Apre_pos", "options.Apre_pos");
-    c.p.apre_neg = finite_field(o, "Apre_neg", "options.Apre_neg");
-    c.p.lo = bound_field(o, "lo", -INFINITY, "options.lo");
-    c.p.hi = bound_field(o, "hi", INFINITY, "options.hi");
-    SPAIC_CHECK(c.p.lo <= c.p.hi, InvalidArgument, "options.lo", "Expected lo <= hi");
-    c.p.path = path_field(o);
+    read_params(obj_arg(info, 6, "options"), "options.", params::kSwitch, c.p);
+    SPAIC_CHECK(params::bounds_ordered(c.p), InvalidArgument, "options.lo", "Expected lo <= hi");
     return c;
   }
   Device device() const { return w.device(); }
@@ -191,17 +182,7 @@ struct RstdpCall {
     c.p.n_pre = d.n_pre;
     c.p.shape = c.r.shape;
     c.p.reward_value = c.r.value;
-    Napi::Object o = obj_arg(info, 10, "options");
-    c.p.d_plus = finite_field(o, "dPlus", "options.dPlus");
-    c.p.d_minus = finite_field(o, "dMinus", "options.dMinus");
-    c.p.a_plus = finite_field(o, "A_plus", "options.A_plus");
-    c.p.a_minus = finite_field(o, "A_minus", "options.A_minus");
-    c.p.lr = finite_field(o, "lr", "options.lr");
-    if (c.et) {
-      c.p.d_e = finite_field(o, "dE", "options.dE");
-      c.p.m_e = finite_field(o, "mE", "options.mE");
-    }
-    c.p.path = path_field(o);
+    read_params(obj_arg(info, 10, "options"), "options.", params::kRstdp, c.p);
     return c;
   }
   Device device() const { return w.device(); }

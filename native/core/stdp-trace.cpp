@@ -129,6 +129,29 @@ void rstdp_step(Device dev, const RstdpParams& p, const T* s_pre, const T* s_pos
   }
   trace(dev, TraceKind::Scaled, p_plus, s_pre, B * nq, p.d_plus, p.a_plus);
   trace(dev, TraceKind::Scaled, p_minus, s_post, B * np, p.d_minus, p.a_minus);
+  if (p.eligibility_trace && per_sample) {
+    // rstdpet with a reward per sample: each sample keeps its own E and ET ([B, N_post, N_pre]), and its
+    // reward multiplies its own trace: W += lr * sum_b r~[b] (.) ET_b(previous step).
+    const i64 plane = np * nq;
+    DwParams one = elig;
+    one.batch = 1;
+    EtraceParams ep;
+    ep.n_post = np;
+    ep.n_pre = nq;
+    ep.d_e = p.d_e;
+    ep.m_e = p.m_e;
+    ep.apply = true;
+    ep.lr = p.lr;
+    ep.shape = p.shape == RewardShape::PerSamplePost ? RewardShape::PerPost : RewardShape::Scalar;
+    for (i64 b = 0; b < B; ++b) {
+      T* eb = e + b * plane;
+      SPAIC_DISPATCH(dev, stdp_dw<T>(one, s_post + b * np, p_plus + b * nq, p_minus + b * np, s_pre + b * nq, nullptr,
+                                     nullptr, eb));
+      const T* rb = r + (p.shape == RewardShape::PerSamplePost ? b * np : b);
+      SPAIC_DISPATCH(dev, eligibility_trace<T>(ep, et + b * plane, eb, w, rb));
+    }
+    return;
+  }
   SPAIC_DISPATCH(dev, stdp_dw<T>(elig, s_post, p_plus, p_minus, s_pre, nullptr, nullptr, e));
   if (p.eligibility_trace) {
     EtraceParams ep;

@@ -1,6 +1,7 @@
 /**
  * Golden handler for kind `stdp_network`, algorithms nearest_online_STDP, full_online_STDP and
- * Meta_nearest_online_STDP (and PostPreIntSTDP, which SPAIC cannot run in a network: stdp_network_int.ts): SPAIC's smallest network for the rule (spike-train encoder -> full connection ->
+ * Meta_nearest_online_STDP (PostPreIntSTDP, which SPAIC cannot run in a network: stdp_network_int.ts; the
+ * reward-modulated rules: stdp_network_reward.ts): SPAIC's smallest network for the rule (spike-train encoder -> full connection ->
  * lif group, one learner on the connection) is declared through the public API, built (the build reproduces
  * SPAIC's dry run: the weight after build is compared), run for T steps in one native call, and every
  * per-step record (O, V, input/output traces, dw, weight) is compared within the file's tolerance; spikes
@@ -29,6 +30,7 @@ import { plain, type GoldenFile, type GTensor } from '../helpers/golden.js'
 import { assertClose, assertExact, type Tol } from '../helpers/tolerance.js'
 import type { GoldenHandler } from './index.js'
 import { runPostPreInt } from './stdp_network_int.js'
+import { runRewardRule } from './stdp_network_reward.js'
 
 function field(o: Record<string, unknown>, prefix: string): GTensor {
   const k = Object.keys(o).find((key) => key === prefix || key.startsWith(`${prefix}[`))
@@ -253,11 +255,21 @@ async function runMeta(t: ExecutionContext, g: GoldenFile): Promise<void> {
 }
 
 export const stdpNetwork: GoldenHandler = {
-  algorithms: ['nearest_online_STDP', 'full_online_STDP', 'Meta_nearest_online_STDP', 'PostPreIntSTDP'],
+  algorithms: [
+    'nearest_online_STDP',
+    'full_online_STDP',
+    'Meta_nearest_online_STDP',
+    'PostPreIntSTDP',
+    'RSTDP',
+    'RSTDPET',
+    'RewardSwitchSTDP',
+  ],
   run: (t, g) =>
     g.algorithm === 'Meta_nearest_online_STDP'
       ? runMeta(t, g)
       : g.algorithm === 'PostPreIntSTDP'
         ? runPostPreInt(t, g)
-        : run(t, g),
+        : ['RSTDP', 'RSTDPET', 'RewardSwitchSTDP'].includes(g.algorithm)
+          ? runRewardRule(t, g)
+          : run(t, g),
 }

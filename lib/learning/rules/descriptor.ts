@@ -27,6 +27,8 @@ export type RuleParam =
       readonly kernel?: string | readonly string[]
       /** The only value accepted, when the kernels assume it. */
       readonly only?: number
+      /** SPAIC has no default: the option must be given (`default` is then NaN and never used). */
+      readonly required?: boolean
       /** 'integer' options: the accepted range; default the int32 range [-(2^31 - 1), 2^31 - 1]. */
       readonly min?: number
       readonly max?: number
@@ -104,6 +106,7 @@ export function readRuleParams(
     const v = kwargs[p.name]
     let out: number | string | boolean | null
     if (p.type === 'number') {
+      if (v === undefined && p.required) throw invalidArgument(p.name, `a number (required: ${p.doc})`, v)
       if (v === undefined) out = p.default
       else if (v === null && p.nullable) out = null
       else

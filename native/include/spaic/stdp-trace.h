@@ -158,6 +158,8 @@ struct SwitchParams {
 //   s_pre'[b,i])
 //          with the previous step's spikes (s_pre_prev/s_post_prev, updated here) and traces; then as above.
 //   rstdpet: traces; E <- E_new; W += (lr*r~) (.) ET_prev; ET <- d_e*ET + m_e*E (lr here is lr*dt).
+//   rstdpet, reward PerSample/PerSamplePost: the same per sample, with e and et [B, N_post, N_pre] (each
+//          sample's reward multiplies its own trace; s_pre_prev/s_post_prev unused).
 struct RstdpParams {
   i64 batch = 1, n_post = 0, n_pre = 0;
   double d_plus = 1.0, d_minus = 1.0, a_plus = 1.0, a_minus = -1.0;

@@ -134,4 +134,35 @@ inline Fault int_stdp_fault(const IntStdpParams& p) {
   return {};
 }
 
+// RstdpParams (rstdp, rstdpet): the decays exp(-dt/tau) and rstdpet's factors (d_e = exp(-dt/tau_e_trace),
+// m_e = dt/tau_e, lr here is lr*dt) come computed from the rule's options. Not here: the sizes, the
+// reward's shape (from the reward tensor or slot) and `eligibility_trace` (the binding: an `et` tensor
+// given; the op: its rule).
+inline const Row<RstdpParams> kRstdp[] = {
+    {"d_plus", "dPlus", 1.0, Check::Finite, SPAIC_PARAM_FIELD(RstdpParams, d_plus)},
+    {"d_minus", "dMinus", 1.0, Check::Finite, SPAIC_PARAM_FIELD(RstdpParams, d_minus)},
+    {"A_plus", "A_plus", 1.0, Check::Finite, SPAIC_PARAM_FIELD(RstdpParams, a_plus)},
+    {"A_minus", "A_minus", -1.0, Check::Finite, SPAIC_PARAM_FIELD(RstdpParams, a_minus)},
+    {"lr", "lr", 0.1, Check::Finite, SPAIC_PARAM_FIELD(RstdpParams, lr)},
+    {"d_e", "dE", 1.0, Check::Finite, SPAIC_PARAM_FIELD(RstdpParams, d_e)},
+    {"m_e", "mE", 0.0, Check::Finite, SPAIC_PARAM_FIELD(RstdpParams, m_e)},
+    path_row<RstdpParams>(),
+};
+
+// SwitchParams (switch_rstdp). The bounds: absent or null is no bound (the rule's options choose SPAIC's
+// [0, 0.1] or [w_min, w_max] and always give them).
+inline const Row<SwitchParams> kSwitch[] = {
+    {"pre_decay", "preDecay", std::exp(-1.0 / 20), Check::Finite, SPAIC_PARAM_FIELD(SwitchParams, pre_decay)},
+    {"post_decay", "postDecay", std::exp(-1.0 / 20), Check::Finite, SPAIC_PARAM_FIELD(SwitchParams, post_decay)},
+    {"Apost_pos", "Apost_pos", 5e-3, Check::Finite, SPAIC_PARAM_FIELD(SwitchParams, apost_pos)},
+    {"Apost_neg", "Apost_neg", -5e-3, Check::Finite, SPAIC_PARAM_FIELD(SwitchParams, apost_neg)},
+    {"Apre_pos", "Apre_pos", -4e-3, Check::Finite, SPAIC_PARAM_FIELD(SwitchParams, apre_pos)},
+    {"Apre_neg", "Apre_neg", 4e-3, Check::Finite, SPAIC_PARAM_FIELD(SwitchParams, apre_neg)},
+    {"lo", "lo", -INFINITY, Check::Bound, SPAIC_PARAM_FIELD(SwitchParams, lo)},
+    {"hi", "hi", INFINITY, Check::Bound, SPAIC_PARAM_FIELD(SwitchParams, hi)},
+    path_row<SwitchParams>(),
+};
+
+inline bool bounds_ordered(const SwitchParams& p) { return p.lo <= p.hi; }
+
 }  // namespace spaic::params
