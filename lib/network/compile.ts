@@ -212,7 +212,10 @@ export function compileNetwork(net: Network, opts: CompileOptions = {}): Program
       else if (ob.coding === 'classify_reward') {
         shape = [npop]
         batched = true
-      } else shape = ob.reward_shape.slice()
+      } else {
+        shape = ob.reward_shape.slice()
+        batched = ob.per_sample
+      }
       own(ob, 'Output_Reward', { shape, batched, dtype: fdt, kind: 'state', init: { fill: 0 } })
       own(ob, 'spike_count', { shape: [ob.num], batched: true, dtype: fdt, kind: 'state', init: { fill: 0 } })
       if (ob.coding === 'classify_reward')
@@ -357,6 +360,7 @@ export function compileNetwork(net: Network, opts: CompileOptions = {}): Program
         reward_signal: rw.reward_signal,
         punish_signal: rw.punish_signal,
         reward_shape: rw.reward_shape.slice(),
+        per_sample: rw.per_sample,
         readRoles,
         writeRoles,
       },

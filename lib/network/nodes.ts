@@ -5,7 +5,7 @@
  * is accepted as well.
  */
 import { InvalidArgumentError, ShapeError, describe, invalidArgument } from '../errors.js'
-import { finiteNumber, inRange, integer, isPlainObject, nonNegative } from '../validate.js'
+import { boolean, finiteNumber, inRange, integer, isPlainObject, nonNegative } from '../validate.js'
 import { NetObject, isPopulation, type Category, type Population } from './base.js'
 import { checkShape, NeuronGroup } from './group.js'
 
@@ -203,6 +203,11 @@ export interface RewardOptions {
   punish_signal?: number
   /** Shape of the reward (global/xor/environment codings); default [1]. */
   reward_shape?: number[]
+  /**
+   * global_reward / xor_reward: each sample's own reward, Output_Reward [B, ...reward_shape], instead of
+   * SPAIC's batch mean. Default false.
+   */
+  per_sample?: boolean
   name?: string
 }
 
@@ -217,6 +222,8 @@ export class Reward extends Node {
   readonly reward_signal: number
   readonly punish_signal: number
   readonly reward_shape: readonly number[]
+  /** Each sample's own reward (global_reward, xor_reward), not the batch mean. */
+  readonly per_sample: boolean
 
   constructor(opts: RewardOptions) {
     if (!isPlainObject(opts)) throw invalidArgument('options', 'an options object with num and dec_target', opts)
@@ -233,6 +240,7 @@ export class Reward extends Node {
         'reward_signal',
         'punish_signal',
         'reward_shape',
+        'per_sample',
         'name',
       ],
       rewardCodings,
@@ -266,6 +274,13 @@ export class Reward extends Node {
       throw invalidArgument('reward_shape', 'a non-empty array of positive integers', rs)
     }
     this.reward_shape = Object.freeze(rs.slice())
+    this.per_sample = opts.per_sample === undefined ? false : boolean('per_sample', opts.per_sample)
+    if (this.per_sample && this.coding !== 'global_reward' && this.coding !== 'xor_reward') {
+      throw new InvalidArgumentError(
+        `per_sample is an option of global_reward and xor_reward (${this.coding} has its own shape)`,
+        { param: 'per_sample' },
+      )
+    }
   }
 
   /** Number of populations (num / pop_size). */

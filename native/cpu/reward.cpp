@@ -21,6 +21,13 @@ void reward_compute(const RewardNodeParams& p, const T* count, const std::int32_
   switch (p.coding) {
     case RewardCoding::Global:
     case RewardCoding::Xor: {
+      if (p.per_sample) {
+        for (i64 b = 0; b < B; ++b) {
+          const T v = reward_sample_value(p, count + b * p.num, label[b]);
+          for (i64 k = 0; k < p.n_out; ++k) out[b * p.n_out + k] = v;
+        }
+        return;
+      }
       T sum = T(0);
       for (i64 b = 0; b < B; ++b) sum += reward_sample_value(p, count + b * p.num, label[b]);
       const T v = B > 1 ? sum / static_cast<T>(B) : sum;

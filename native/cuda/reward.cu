@@ -34,6 +34,11 @@ __global__ void mean_fill_kernel(RewardNodeParams p, const T* scratch, T* out) {
 }
 
 template <typename T>
+__global__ void sample_fill_kernel(RewardNodeParams p, const T* scratch, T* out) {
+  SPAIC_GRID_STRIDE(e, p.batch * p.n_out) out[e] = scratch[e / p.n_out];
+}
+
+template <typename T>
 __global__ void da_kernel(RewardNodeParams p, const T* hits, T* out) {
   SPAIC_GRID_STRIDE(i, p.num) out[i] = reward_da_value(p, hits, i);
 }
@@ -78,6 +83,11 @@ void reward_compute(const RewardNodeParams& p, const T* count, const std::int32_
     case RewardCoding::Xor:
       sample_kernel<T><<<grid_for(B), kBlock>>>(p, count, label, scratch);
       SPAIC_CUDA_LAUNCHED();
+      if (p.per_sample) {
+        sample_fill_kernel<T><<<grid_for(B * p.n_out), kBlock>>>(p, scratch, out);
+        SPAIC_CUDA_LAUNCHED();
+        return;
+      }
       mean_fill_kernel<T><<<1, 1>>>(p, scratch, out);
       SPAIC_CUDA_LAUNCHED();
       return;

@@ -359,6 +359,7 @@ interface RewardCase {
   reward_signal?: number
   punish_signal?: number
   reward_shape?: number[]
+  per_sample?: boolean
 }
 
 const DEFAULTS: Record<RewardCodingName, [number, number]> = {
@@ -387,6 +388,7 @@ function rewardNet(c: RewardCase, dtype: 'float32' | 'float64' = 'float32') {
       ...(c.reward_signal !== undefined ? { reward_signal: c.reward_signal } : {}),
       ...(c.punish_signal !== undefined ? { punish_signal: c.punish_signal } : {}),
       ...(c.reward_shape ? { reward_shape: c.reward_shape } : {}),
+      ...(c.per_sample ? { per_sample: true } : {}),
     }),
   )
   net.add(new Monitor(rw, { var_name: 'Output_Reward', name: 'mR' }))
@@ -405,6 +407,8 @@ const REWARD_CASES: RewardCase[] = [
   { coding: 'global_reward', num: 6, pop: 1, window: 1 },
   { coding: 'global_reward', num: 6, pop: 2, window: 3, reward_shape: [2] },
   { coding: 'global_reward', num: 9, pop: 3, window: 2, reward_signal: 2.5, punish_signal: -0.5 },
+  { coding: 'global_reward', num: 6, pop: 2, window: 2, per_sample: true },
+  { coding: 'xor_reward', num: 4, pop: 4, window: 1, reward_shape: [2], per_sample: true },
   { coding: 'da_reward', num: 6, pop: 1, window: 1 },
   { coding: 'da_reward', num: 8, pop: 2, window: 4, punish_signal: -0.25 },
   { coding: 'xor_reward', num: 1, pop: 1, window: 1 },
@@ -450,6 +454,7 @@ for (const dtype of ['float32', 'float64'] as const) {
               punish: c.punish_signal ?? q,
               nOut,
               ...(source ? { source } : {}),
+              ...(c.per_sample ? { perSample: true } : {}),
             })
             const got = prog.monitor('mR').toArray()
             const per = ref[0]!.length

@@ -18,6 +18,7 @@ import { readRuleParams, type RuleDescriptor } from '../../lib/learning/rules/de
 import { META_NEAREST_ONLINE_STDP } from '../../lib/learning/rules/stdp-meta.js'
 import { POST_PRE_INT_STDP } from '../../lib/learning/rules/stdp-int.js'
 import { FULL_ONLINE_STDP, NEAREST_ONLINE_STDP } from '../../lib/learning/rules/stdp-online.js'
+import { RSTDP_RULE, RSTDPET_RULE, SWITCH_RSTDP_RULE } from '../../lib/learning/rules/stdp-reward.js'
 import { SBP_RULE, STBP_RULE, STCA_RULE } from '../../lib/learning/rules/surrogate.js'
 import { compileNetwork } from '../../lib/network/index.js'
 
@@ -29,7 +30,14 @@ const RULES: readonly RuleDescriptor[] = [
   FULL_ONLINE_STDP,
   META_NEAREST_ONLINE_STDP,
   POST_PRE_INT_STDP,
+  RSTDP_RULE,
+  RSTDPET_RULE,
+  SWITCH_RSTDP_RULE,
 ]
+
+/** The options a rule cannot be built without (SPAIC has no default for them). */
+const required = (d: RuleDescriptor): Record<string, number> =>
+  Object.fromEntries(d.params.filter((p) => p.type === 'number' && p.required).map((p) => [p.name, 0.5]))
 
 test('every built-in rule has one descriptor, registered under its name', (t) => {
   t.deepEqual([...learningAlgorithms.keys()].sort(), RULES.map((d) => d.name.toLowerCase()).sort())
@@ -40,23 +48,31 @@ test('every built-in rule has one descriptor, registered under its name', (t) =>
 
 test('a descriptor accepts its defaults, and a bad value of each option is an error naming it', (t) => {
   for (const d of RULES) {
-    t.notThrows(() => new Learner({ algorithm: d.name }), d.name)
-    const err = t.throws(() => new Learner({ algorithm: d.name, not_an_option: 1 }), {
+    const req = required(d)
+    t.notThrows(() => new Learner({ algorithm: d.name, ...req }), d.name)
+    for (const name of Object.keys(req)) {
+      const e = t.throws(() => new Learner({ algorithm: d.name }), { instanceOf: InvalidArgumentError })
+      t.is(e?.param, name, `${d.name}: ${name} is required`)
+    }
+    const err = t.throws(() => new Learner({ algorithm: d.name, ...req, not_an_option: 1 }), {
       instanceOf: InvalidArgumentError,
     })
     t.is(err?.param, 'not_an_option', d.name)
     for (const p of d.params) {
-      const bad = p.type === 'number' ? 'x' : p.type === 'boolean' ? 3 : 'no such value'
+      const bad = p.type === 'number' ? 'x' : p.type === 'boolean' || p.type === 'reward' ? 3 : 'no such value'
       const e = t.throws(
-        () => readRuleParams(d, { [p.name]: bad }),
+        () => readRuleParams(d, { ...required(d), [p.name]: bad }),
         { instanceOf: InvalidArgumentError },
         `${d.name}.${p.name}`,
       )
       t.is(e?.param, p.name, `${d.name}.${p.name}`)
       if (p.type === 'number') {
-        const n = t.throws(() => readRuleParams(d, { [p.name]: NaN }), { instanceOf: InvalidArgumentError })
+        const n = t.throws(() => readRuleParams(d, { ...required(d), [p.name]: NaN }), {
+          instanceOf: InvalidArgumentError,
+        })
         t.is(n?.param, p.name)
-        if (!p.nullable) t.throws(() => readRuleParams(d, { [p.name]: null }), { instanceOf: InvalidArgumentError })
+        if (!p.nullable)
+          t.throws(() => readRuleParams(d, { ...required(d), [p.name]: null }), { instanceOf: InvalidArgumentError })
       }
     }
   }
@@ -64,11 +80,13 @@ test('a descriptor accepts its defaults, and a bad value of each option is an er
 
 test('readRuleParams applies defaults and maps every option with a kernel name to it', (t) => {
   for (const d of RULES) {
-    const { values, kernel } = readRuleParams(d, {})
+    const req = required(d)
+    const { values, kernel } = readRuleParams(d, req)
     for (const p of d.params) {
-      t.is(values[p.name], p.default, `${d.name}.${p.name}`)
+      const want = req[p.name] ?? p.default
+      t.is(values[p.name], want, `${d.name}.${p.name}`)
       const keys = p.kernel === undefined ? [] : typeof p.kernel === 'string' ? [p.kernel] : p.kernel
-      for (const k of keys) t.is(kernel[k], p.default, `${d.name}.${p.name} -> ${k}`)
+      for (const k of keys) t.is(kernel[k], want, `${d.name}.${p.name} -> ${k}`)
     }
     for (const [k, v] of Object.entries(d.fixed ?? {})) t.is(kernel[k], v)
   }

@@ -5,7 +5,7 @@
  * that fills the window it outputs the coding's reward, on the other steps zeros.
  *
  *   global_reward: argmax of the population spike counts (first maximum) == label ? reward : punish;
- *                  B > 1: the batch mean, broadcast over reward_shape.
+ *                  B > 1: the batch mean, broadcast over reward_shape (per sample: each sample's own).
  *   da_reward:     [num] filled with punish; a correctly predicted population's neurons get reward;
  *                  summed over the batch.
  *   xor_reward:    reward when the label is 1 and the (single) population spiked, else punish (SPAIC's
@@ -28,6 +28,8 @@ export interface RefRewardOptions {
   nOut: number
   /** environment: the source. */
   source?: ArrayLike<number>
+  /** global / xor: each sample's reward ([B, nOut]), not the batch mean. */
+  perSample?: boolean
 }
 
 /**
@@ -43,7 +45,8 @@ export function refReward(
   o: RefRewardOptions,
 ): Float64Array[] {
   const npop = o.num / o.pop
-  const outLen = o.coding === 'da_reward' ? o.num : o.coding === 'classify_reward' ? B * npop : o.nOut
+  const outLen =
+    o.coding === 'da_reward' ? o.num : o.coding === 'classify_reward' ? B * npop : o.perSample ? B * o.nOut : o.nOut
   const count = new Float64Array(B * o.num)
   const running = new Float64Array(B * npop)
   const popCount = (b: number, j: number) => {
@@ -75,8 +78,9 @@ export function refReward(
         for (let b = 0; b < B; b++) {
           const ok = o.coding === 'global_reward' ? predict(b) === labels[b] : labels[b] === 1 && popCount(b, 0) > 0
           sum += ok ? o.reward : o.punish
+          if (o.perSample) r.fill(ok ? o.reward : o.punish, b * o.nOut, (b + 1) * o.nOut)
         }
-        r.fill(B > 1 ? sum / B : sum)
+        if (!o.perSample) r.fill(B > 1 ? sum / B : sum)
         break
       }
       case 'da_reward':

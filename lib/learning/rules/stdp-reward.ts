@@ -67,7 +67,13 @@ export const SWITCH_RSTDP_RULE = {
   op: 'stdp_switch',
   params: [
     { name: 'Apost_pos', type: 'number', default: 5e-3, kernel: 'Apost_pos', doc: 'post-spike amplitude, reward > 0' },
-    { name: 'Apost_neg', type: 'number', default: -5e-3, kernel: 'Apost_neg', doc: 'post-spike amplitude, reward <= 0' },
+    {
+      name: 'Apost_neg',
+      type: 'number',
+      default: -5e-3,
+      kernel: 'Apost_neg',
+      doc: 'post-spike amplitude, reward <= 0',
+    },
     { name: 'Apre_pos', type: 'number', default: -4e-3, kernel: 'Apre_pos', doc: 'pre-spike amplitude, reward > 0' },
     { name: 'Apre_neg', type: 'number', default: 4e-3, kernel: 'Apre_neg', doc: 'pre-spike amplitude, reward <= 0' },
     {

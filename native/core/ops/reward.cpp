@@ -41,6 +41,9 @@ struct RewardOp : OpBase {
     rp.window = integer("dec_sample_step", 1, 1);
     rp.reward_signal = finite("reward_signal", 1.0);
     rp.punish_signal = finite("punish_signal", k == Da ? 0.0 : -1.0);
+    rp.per_sample = num("per_sample", 0) != 0;
+    SPAIC_CHECK(!rp.per_sample || k == Global || k == Xor, InvalidArgument, d.owner, "reward node ", d.owner,
+                ": per_sample is an option of global_reward and xor_reward");
     SPAIC_CHECK(rp.num % rp.pop == 0, Shape, d.owner, "reward node ", d.owner, ": pop_size ", rp.pop,
                 " does not divide its ", rp.num, " target neurons");
     SPAIC_CHECK(per_sample(p, count) == rp.num && p.desc().slots[static_cast<std::size_t>(count.slot)].batched, Shape,
@@ -71,8 +74,8 @@ struct RewardOp : OpBase {
         break;
       case Environment: break;
     }
-    SPAIC_CHECK(kind == Classify || !os.batched, Shape, d.owner, "reward node ", d.owner,
-                ": Output_Reward must not be batched");
+    SPAIC_CHECK(kind == Classify || os.batched == rp.per_sample, Shape, d.owner, "reward node ", d.owner,
+                rp.per_sample ? ": a per-sample Output_Reward must be batched" : ": Output_Reward must not be batched");
     if (kind == Environment) {
       source = ref("source");
       check_slot_dtype(p, source, p.dtype(), d, "source");

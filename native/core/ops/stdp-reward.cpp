@@ -26,10 +26,10 @@ RewardShape reward_shape_of(const Program& p, const SlotRef& r, i64 n_post, bool
   const SlotDesc& s = p.desc().slots[static_cast<std::size_t>(r.slot)];
   const i64 n = numel_of(s.shape);
   if (n == 1) return s.batched ? RewardShape::PerSample : RewardShape::Scalar;
-  SPAIC_CHECK(per_post_ok && n == n_post, Shape, d.owner, d.owner, ": its reward '", s.name, "' holds ", n,
-              " values", s.batched ? " per sample" : "", "; expected one",
-              per_post_ok ? " or one per post neuron (" : "", per_post_ok ? std::to_string(n_post) : std::string(),
-              per_post_ok ? ")" : "", s.batched ? " per sample" : " (or one per sample)");
+  SPAIC_CHECK(per_post_ok && n == n_post, Shape, d.owner, d.owner, ": its reward '", s.name, "' holds ", n, " values",
+              s.batched ? " per sample" : "", "; expected one", per_post_ok ? " or one per post neuron (" : "",
+              per_post_ok ? std::to_string(n_post) : std::string(), per_post_ok ? ")" : "",
+              s.batched ? " per sample" : " (or one per sample)");
   return s.batched ? RewardShape::PerSamplePost : RewardShape::PerPost;
 }
 
@@ -51,15 +51,15 @@ struct StdpRstdp : OpBase {
         et(ref("eligibility_trace", false)),
         w(ref("weight")) {
     rp.eligibility_trace = et.ok();
-    const std::pair<SlotRef, const char*> all[] = {{pre, "pre"},         {post, "post"},         {reward, "reward"},
-                                                   {p_plus, "p_plus"},   {p_minus, "p_minus"},   {e, "eligibility"},
+    const std::pair<SlotRef, const char*> all[] = {{pre, "pre"},       {post, "post"},       {reward, "reward"},
+                                                   {p_plus, "p_plus"}, {p_minus, "p_minus"}, {e, "eligibility"},
                                                    {w, "weight"}};
     for (const auto& [r, nm] : all) check_slot_dtype(p, r, p.dtype(), d, nm);
     if (rp.eligibility_trace) check_slot_dtype(p, et, p.dtype(), d, "eligibility_trace");
     rp.n_pre = per_sample(p, pre);
     rp.n_post = per_sample(p, post);
-    SPAIC_CHECK(rp.n_pre > 0 && rp.n_post > 0 && p.slot_numel(w.slot) == rp.n_pre * rp.n_post, Shape, d.owner,
-                d.owner, ": weight must hold ", rp.n_post, " x ", rp.n_pre, " values");
+    SPAIC_CHECK(rp.n_pre > 0 && rp.n_post > 0 && p.slot_numel(w.slot) == rp.n_pre * rp.n_post, Shape, d.owner, d.owner,
+                ": weight must hold ", rp.n_post, " x ", rp.n_pre, " values");
     SPAIC_CHECK(per_sample(p, p_plus) == rp.n_pre && per_sample(p, p_minus) == rp.n_post, Shape, d.owner, d.owner,
                 ": p_plus and p_minus must match the pre and post groups");
     rp.shape = reward_shape_of(p, reward, rp.n_post, true, d);
@@ -69,8 +69,8 @@ struct StdpRstdp : OpBase {
     for (const auto& [r, nm] : {std::pair<SlotRef, const char*>{e, "eligibility"}, {et, "eligibility_trace"}}) {
       if (!r.ok()) continue;
       const SlotDesc& s = p.desc().slots[static_cast<std::size_t>(r.slot)];
-      SPAIC_CHECK(numel_of(s.shape) == rp.n_post * rp.n_pre && s.batched == per_sample_traces, Shape, d.owner,
-                  d.owner, ": ", nm, " must hold ", per_sample_traces ? "[B, " : "[", rp.n_post, ", ", rp.n_pre, "]",
+      SPAIC_CHECK(numel_of(s.shape) == rp.n_post * rp.n_pre && s.batched == per_sample_traces, Shape, d.owner, d.owner,
+                  ": ", nm, " must hold ", per_sample_traces ? "[B, " : "[", rp.n_post, ", ", rp.n_pre, "]",
                   per_sample_traces ? " (a per-sample reward)" : "");
     }
     read_params(params::kRstdp, rp);
@@ -91,8 +91,8 @@ struct StdpRstdp : OpBase {
     T* sp = prev_batch > 0 ? prev.ptr<T>() : nullptr;
     T* et_ptr = rp.eligibility_trace ? p.write(et).template ptr<T>() : nullptr;
     rstdp_step<T>(dev, s, p.read(pre).ptr<T>(), p.read(post).ptr<T>(), p.read(reward).ptr<T>(),
-                  p.write(p_plus).ptr<T>(), p.write(p_minus).ptr<T>(), p.write(e).ptr<T>(), et_ptr,
-                  p.write(w).ptr<T>(), sp, sp ? sp + s.batch * rp.n_pre : nullptr);
+                  p.write(p_plus).ptr<T>(), p.write(p_minus).ptr<T>(), p.write(e).ptr<T>(), et_ptr, p.write(w).ptr<T>(),
+                  sp, sp ? sp + s.batch * rp.n_pre : nullptr);
   }
 };
 
@@ -113,8 +113,8 @@ struct StdpSwitch : OpBase {
     for (const auto& [r, nm] : all) check_slot_dtype(p, r, p.dtype(), d, nm);
     sp.n_pre = per_sample(p, pre);
     sp.n_post = per_sample(p, post);
-    SPAIC_CHECK(sp.n_pre > 0 && sp.n_post > 0 && p.slot_numel(w.slot) == sp.n_pre * sp.n_post, Shape, d.owner,
-                d.owner, ": weight must hold ", sp.n_post, " x ", sp.n_pre, " values");
+    SPAIC_CHECK(sp.n_pre > 0 && sp.n_post > 0 && p.slot_numel(w.slot) == sp.n_pre * sp.n_post, Shape, d.owner, d.owner,
+                ": weight must hold ", sp.n_post, " x ", sp.n_pre, " values");
     SPAIC_CHECK(per_sample(p, x_pre) == sp.n_pre && per_sample(p, x_post) == sp.n_post, Shape, d.owner, d.owner,
                 ": traces must match the pre and post groups");
     sp.shape = reward_shape_of(p, reward, sp.n_post, false, d);

@@ -3,7 +3,8 @@
 //
 //   reward_count:   count[k] = (first ? 0 : prev[k]) + s[k]      the window's spike count [B, num]
 //   reward_compute: the reward of a full window, from count [B, num] and label [B]:
-//     global / xor: out[0 .. n_out) = the sample's reward (B = 1) or the batch mean (B > 1);
+//     global / xor: out[0 .. n_out) = the sample's reward (B = 1) or the batch mean (B > 1); with
+//                   per_sample, out[b, 0 .. n_out) = sample b's reward;
 //     da:           out[num] = per-neuron reward, summed over the batch;
 //     classify:     running [B, npop] <- 0.99*running_prev + window mean; out [B, npop] = its reward.
 //   `scratch` holds reward_scratch_elems(p) elements of T on the kernel's device.

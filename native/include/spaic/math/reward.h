@@ -20,7 +20,8 @@ struct RewardNodeParams {
   i64 num = 1;     // neurons of the target
   i64 pop = 1;     // pop_size: neurons per population (divides num)
   i64 window = 1;  // dec_sample_step
-  i64 n_out = 1;   // elements of Output_Reward (global / xor: reward_shape, broadcast)
+  i64 n_out = 1;   // elements of Output_Reward (global / xor: reward_shape, broadcast; per sample with per_sample)
+  bool per_sample = false;  // global / xor: each sample's own reward, Output_Reward [B, n_out] (no batch mean)
   double reward_signal = 1.0;
   double punish_signal = -1.0;
 };
