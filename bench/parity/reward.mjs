@@ -11,6 +11,8 @@ const cases = [
   { coding: 'global_reward', pop: 16, window: 1, target: 'input', opts: { reward_signal: 2.5, punish_signal: -1 } },
   { coding: 'da_reward', pop: 3, window: 3, opts: { punish_signal: -0.25 } },
   { coding: 'xor_reward', pop: nG, window: 2, opts: {} },
+  { coding: 'global_reward', pop: 2, window: 2, opts: { per_sample: true, reward_shape: [2] } },
+  { coding: 'xor_reward', pop: nG, window: 1, opts: { per_sample: true } },
   { coding: 'environment_reward', pop: 1, window: 3, opts: { reward_shape: [3] } },
   { coding: 'classify_reward', pop: 2, window: 2, opts: {} },
 ]
