@@ -216,7 +216,11 @@ function accuracy(pred: Uint8Array, labels: Uint8Array): number {
   return pred.length ? ok / pred.length : 0
 }
 
-function loadData(opts: TrainOptions): { train: Dataset; test: Dataset; fold?: { info: FoldInfo; text: string } } {
+export function loadData(opts: TrainOptions): {
+  train: Dataset
+  test: Dataset
+  fold?: { info: FoldInfo; text: string }
+} {
   if (opts.fold !== undefined) {
     // fold k of the same images (synthetic: all 1000; MNIST: the first 10,000): fold 4 is the split below
     const pool =

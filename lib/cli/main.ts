@@ -22,6 +22,7 @@ import { formatDuration, formatNumber, formatPercent, formatTable } from './form
 import { trainJobs, writeMetricsJson, type Metrics } from './jobs.js'
 import './jobs-surrogate.js'
 import './jobs-stdp.js'
+import './jobs-reward.js'
 import { Progress, silentProgress, type TextStream } from './progress.js'
 
 export interface MainIO {

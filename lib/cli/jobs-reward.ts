@@ -1,0 +1,245 @@
+/**
+ * The reward-driven classification job of the reward-modulated rules (`train --algorithm rstdp | rstdpet |
+ * switch_rstdp`): a spiking readout of the image learns from a reward alone; no label reaches a weight but
+ * through the reward node.
+ *
+ *   784 poisson inputs (unit_conversion 0.5: p = pixel/2 per step) -> 10 lif outputs (tau_m 10, v_th 1), the
+ *   readout trained by the rule (weights 0.003·U[0,1)), with a bias current of 0.1 per step, which alone
+ *   brings an output to its threshold, so that every output spikes and can be credited, and lateral
+ *   inhibition −1·(1 − I) among the outputs; a reward node on the outputs; dt 1, 50 steps, batch 32.
+ *
+ * The reward: classify_reward (every step, from the outputs' running spike counts: 1 − p at the label, −p
+ * elsewhere, p the softmax of the normalised counts) for the rules that take a reward per output neuron
+ * (rstdp, rstdpet), each sample's own; switch_rstdp takes one value per sample: a per-sample global_reward
+ * (+1 when the most active output of the step is the label, −1 otherwise). Each rule runs with the job's
+ * recipe (REWARD_RECIPES; its SPAIC defaults are for other networks), the test with learning frozen: the
+ * predicted class is the output with the most spikes.
+ */
+import { InvalidArgumentError } from '../errors.js'
+import type { Dataset } from '../data/dataset.js'
+import { subset } from '../data/dataset.js'
+import { Learner } from '../learning/learner.js'
+import '../learning/index.js'
+import { Network } from '../network/base.js'
+import { Connection } from '../network/connection.js'
+import { NeuronGroup } from '../network/group.js'
+import { Decoder, Encoder, Reward } from '../network/nodes.js'
+import { SeededRandom } from '../network/rng.js'
+import { buildProgram, type Program } from '../executors/step.js'
+import { TRAIN_DEFAULTS, type TrainOptions } from './args.js'
+import { checkpointEpoch, dataSetting, resumeJob, type JobSettings } from './checkpoint.js'
+import { registerTrainJob, type EpochMetrics, type Metrics, type RunSettings } from './jobs.js'
+import { loadData } from './jobs-stdp.js'
+import type { ProgressReporter } from './progress.js'
+
+/** The rules the job trains with. */
+export const REWARD_RULES = ['rstdp', 'rstdpet', 'switch_rstdp'] as const
+export type RewardRule = (typeof REWARD_RULES)[number]
+
+/** The network's constants (see the file comment). */
+export const REWARD_NET = {
+  unitConversion: 0.5,
+  tauM: 10,
+  vTh: 1,
+  bias: 0.1,
+  lateral: -1,
+  w0: 0.003,
+  dt: 1,
+  runtime: 50,
+  batch: 32,
+} as const
+
+/**
+ * Each rule's options in this job and the reward it reads. The learning rates are per sample: the rules sum
+ * each sample's change over the batch. A_minus 0: with rate-coded inputs the two STDP terms of rstdp's
+ * eligibility cancel on average (equal time constants), leaving only the causal part; without it the
+ * eligibility is the Hebbian product of the output's spikes and the input traces.
+ */
+export const REWARD_RECIPES: Record<
+  RewardRule,
+  { learner: Record<string, unknown>; reward: 'classify_reward' | 'global_reward' }
+> = {
+  rstdp: { learner: { lr: 3e-6, A_minus: 0 }, reward: 'classify_reward' },
+  rstdpet: { learner: { lr: 3e-6, A_minus: 0 }, reward: 'classify_reward' },
+  switch_rstdp: {
+    learner: { Apost_pos: 1e-4, Apost_neg: -1e-4, Apre_pos: -8e-5, Apre_neg: 8e-5 },
+    reward: 'global_reward',
+  },
+}
+
+export interface RewardNetwork {
+  net: Network
+  input: Encoder
+  out: NeuronGroup
+  readout: Connection
+  reward: Reward
+  counts: Decoder
+  learner: Learner
+}
+
+/** The job's network for `rule` (weights drawn from `seed`). */
+export function rewardNetwork(rule: RewardRule, seed: number, dt: number = REWARD_NET.dt): RewardNetwork {
+  const c = REWARD_NET
+  const recipe = REWARD_RECIPES[rule]
+  const rng = new SeededRandom(seed)
+  const net = new Network({ name: 'reward_readout', dt })
+  const input = net.add(new Encoder({ num: 784, coding: 'poisson', unit_conversion: c.unitConversion, name: 'input' }))
+  const out = net.add(new NeuronGroup({ num: 10, model: 'lif', tau_m: c.tauM, v_th: c.vTh, name: 'out' }))
+  const w = new Float32Array(10 * 784)
+  for (let i = 0; i < w.length; i++) w[i] = c.w0 * rng.uniform()
+  const readout = net.add(new Connection(input, out, { weight: w, bias: c.bias, name: 'readout' }))
+  const lat = new Float32Array(100)
+  for (let j = 0; j < 10; j++) for (let i = 0; i < 10; i++) lat[j * 10 + i] = i === j ? 0 : c.lateral
+  net.add(new Connection(out, out, { weight: lat, name: 'lateral' }))
+  const reward = net.add(
+    new Reward({
+      num: 10,
+      dec_target: out,
+      coding_method: recipe.reward,
+      ...(recipe.reward === 'global_reward' ? { per_sample: true } : {}),
+      name: 'reward',
+    }),
+  )
+  const counts = net.add(new Decoder({ num: 10, dec_target: out, name: 'counts' }))
+  const learner = new Learner({ algorithm: rule as string, trainable: readout, name: 'rule', ...recipe.learner })
+  return { net, input, out, readout, reward, counts, learner }
+}
+
+/**
+ * Runs `data` through the program in batches of `batch` (the last one smaller), the labels to the reward
+ * node; returns the number of samples whose most active output is their label.
+ */
+export async function rewardPass(
+  prog: Program,
+  rn: RewardNetwork,
+  data: Dataset,
+  batch: number,
+  steps: number,
+  onBatch?: (done: number, correct: number) => void,
+): Promise<number> {
+  const px = data.rows * data.cols
+  if (px !== 784)
+    throw new InvalidArgumentError(`the readout reads 28x28 images, the data has ${data.rows}x${data.cols}`, {
+      param: 'data',
+    })
+  let correct = 0
+  for (let s = 0; s < data.n; s += batch) {
+    const B = Math.min(batch, data.n - s)
+    const labels = Array.from(data.labels.subarray(s, s + B))
+    await prog.run({ input: data.images.subarray(s * px, (s + B) * px), reward: labels }, { steps })
+    const c = prog.slot(rn.counts, 'predict')
+    const counts = c.toArray()
+    c.dispose()
+    for (let b = 0; b < B; b++) {
+      let best = 0
+      for (let j = 1; j < 10; j++) if (counts[b * 10 + j]! > counts[b * 10 + best]!) best = j
+      if (best === labels[b]) correct++
+    }
+    onBatch?.(s + B, correct)
+  }
+  return correct
+}
+
+/** The job's dt, run time and batch unless the command line gives others. */
+function rewardSettings(opts: TrainOptions): RunSettings {
+  const c = REWARD_NET
+  const generic = opts.dt === TRAIN_DEFAULTS.dt && opts.runtime === TRAIN_DEFAULTS.runtime
+  const batch = opts.batch === TRAIN_DEFAULTS.batch ? c.batch : opts.batch
+  const notes = [
+    ...(generic ? [`reward readout: dt ${c.dt} ms, runtime ${c.runtime} ms (pass --dt/--runtime to change)`] : []),
+    ...(batch !== opts.batch ? [`reward readout: batch ${c.batch} (pass --batch to change)`] : []),
+  ]
+  return {
+    dt: generic ? c.dt : opts.dt,
+    runtime: generic ? c.runtime : opts.runtime,
+    batch,
+    ...(notes.length ? { note: notes.join('\n') } : {}),
+  }
+}
+
+/** The job of one reward-modulated rule. */
+export const rewardJobFor = (rule: RewardRule) => ({
+  description: `Reward-trained spiking readout of MNIST with ${rule}: 784 poisson -> 10 lif (bias, lateral inhibition) + ${REWARD_RECIPES[rule].reward}, dt 1, 50 steps, batch 32`,
+  settings: rewardSettings,
+  validate(opts: TrainOptions): void {
+    if (opts.hidden !== null)
+      throw new InvalidArgumentError(`the ${rule} readout has no hidden layer: drop --hidden`, { param: '--hidden' })
+    if (opts.arch !== 'fc')
+      throw new InvalidArgumentError(`the ${rule} readout has no '${opts.arch}' network`, { param: '--arch' })
+  },
+  async run(opts: TrainOptions, progress: ProgressReporter): Promise<Metrics> {
+    const { dt, runtime, batch } = rewardSettings(opts)
+    const data = loadData(opts)
+    const test = data.test
+    let train = data.train
+    if (opts.limit > 0 && opts.limit < train.n) train = subset(train, 0, opts.limit)
+    if (data.fold) progress.log(`data: ${data.fold.text}`)
+    const rn = rewardNetwork(rule, opts.seed, dt)
+    const prog = await buildProgram(rn.net, { batch, device: opts.device as never, seed: opts.seed })
+    const steps = Math.max(1, Math.round(runtime / dt))
+    const settings: JobSettings = {
+      algorithm: rule,
+      data: dataSetting(opts.data),
+      fold: opts.fold ?? null,
+      limit: opts.limit,
+      seed: opts.seed,
+      hidden: [],
+      runtime,
+      dt,
+      batch,
+    }
+    try {
+      const resumed = await resumeJob(opts, settings, prog, [rn.learner], progress)
+      const epochs: EpochMetrics[] = resumed.epochs
+      let finalTest: number | null = epochs.at(-1)?.testAccuracy ?? null
+      for (let e = resumed.epochsDone + 1; e <= opts.epochs; e++) {
+        const t0 = performance.now()
+        rn.learner.training = true
+        progress.start(train.n, `epoch ${e}/${opts.epochs} train`)
+        const trainOk = await rewardPass(prog, rn, train, batch, steps, (done, ok) =>
+          progress.update({ done, accuracy: ok / done }),
+        )
+        const trainAcc = trainOk / train.n
+        progress.finish({ accuracy: trainAcc })
+        const trainSec = (performance.now() - t0) / 1000
+        rn.learner.training = false
+        progress.start(test.n, `epoch ${e}/${opts.epochs} test`)
+        const testOk = await rewardPass(prog, rn, test, batch, steps, (done, ok) =>
+          progress.update({ done, accuracy: ok / done }),
+        )
+        finalTest = testOk / test.n
+        progress.finish({ accuracy: finalTest })
+        epochs.push({
+          epoch: e,
+          trainLoss: null,
+          trainAccuracy: trainAcc,
+          testAccuracy: finalTest,
+          samplesPerSec: train.n / trainSec,
+          seconds: (performance.now() - t0) / 1000,
+        })
+        await checkpointEpoch(opts, settings, prog, [rn.learner], epochs, progress)
+      }
+      return {
+        algorithm: rule,
+        device: prog.device.toString(),
+        epochs,
+        finalTestAccuracy: finalTest,
+        extra: {
+          steps,
+          dt,
+          batch,
+          reward: REWARD_RECIPES[rule].reward,
+          learner: REWARD_RECIPES[rule].learner,
+          trainSamples: train.n,
+          testSamples: test.n,
+          ...(data.fold ? { fold: data.fold.info } : {}),
+        },
+      }
+    } finally {
+      rn.learner.training = true
+      prog.dispose()
+    }
+  },
+})
+
+for (const rule of REWARD_RULES) registerTrainJob(rule, rewardJobFor(rule))
