@@ -10,6 +10,7 @@
 //   the Diehl & Cook network with meta_nearest_online_stdp (batch 1 and > 1, float64, deactivated);
 // - rstdp, rstdpet and switch_rstdp bound to a reward node, every reward shape, batch 1 and > 1;
 // - SPAIC's integer Diehl & Cook network with postpreintstdp (int32 spikes, weights and traces, bit for bit);
+// - bp_rstdp and bp_rstdpet (gpu-checks-coverage-bp.mjs, registered last);
 // - setSlot, setRngState and checkpoints restored on the device.
 //
 // Every input is drawn once, at registration, so both sides see the same data; programs are built with an
@@ -18,6 +19,7 @@
 // every synaptic sum is then exact in any order, so spikes, counts and currents must match exactly. Learned
 // weights and other sums taken in another order on the device get a tolerance. Every program check also makes
 // sure that what it compares is not trivial (some spikes, not all).
+import { register as registerBp } from './gpu-checks-coverage-bp.mjs'
 import { active, convOutShape, ELEM, EXACT, helpers, numel, read, SUM, tolBy } from './gpu-checks-helpers.mjs'
 
 export async function register({ addCheck, lib, rand }) {
@@ -731,4 +733,6 @@ export async function register({ addCheck, lib, rand }) {
       },
     )
   }
+
+  await registerBp({ addCheck, lib, rand })
 }

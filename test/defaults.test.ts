@@ -16,8 +16,10 @@ import {
   Network,
   NeuronGroup,
   Parameter,
+  Reward,
   Tensor,
   buildProgram,
+  compileNetwork,
   createLrScheduler,
   createOptimizer,
   neuronModels,
@@ -27,6 +29,7 @@ import {
   type SurrogateBP,
 } from '../lib/index.js'
 import { readRuleParams } from '../lib/learning/rules/descriptor.js'
+import { BP_RSTDP, BP_RSTDPET } from '../lib/learning/rules/stdp-bp.js'
 import { META_NEAREST_ONLINE_STDP } from '../lib/learning/rules/stdp-meta.js'
 import type { NeuronModelName } from '../lib/ops/neuron-step.js'
 import { SURROGATES, type SurrogateName } from '../lib/ops/surrogate-spike.js'
@@ -235,6 +238,51 @@ test("meta_nearest_online_stdp learner: SPAIC's Apost 1e-2, Apre 1e-4, decays ex
   t.is(values.w_norm, 1.2, "SPAIC's hard-coded w_norm attribute (unused)")
   t.is(values.lr, 0.01, "SPAIC's lr (read, unused)")
   t.is(l.paramRunUpdate, false, 'no optimStep sync needed: the weight is updated in place')
+})
+
+test("bp_rstdp / bp_rstdpet learners: SPAIC's lr 0.1, hs_r 0.01, reward clip [-10, 10], taus 5/12 and 4/10 (tau_et 5), A_plus 1, A_minus -0.4 / -0.5", (t) => {
+  const net = new Network({ name: 'n', dt: 0.5 })
+  const inp = net.add(new Encoder({ num: 4, coding: 'spike_train', name: 'in' }))
+  const g1 = net.add(new NeuronGroup({ num: 3, model: 'lif', name: 'g1' }))
+  const g2 = net.add(new NeuronGroup({ num: 3, model: 'lif', name: 'g2' }))
+  const c1 = net.add(new Connection(inp, g1, { name: 'c1' }))
+  const c2 = net.add(new Connection(g1, g2, { name: 'c2' }))
+  net.add(new Reward({ num: 3, dec_target: g2, name: 'rw' }))
+  new Learner({ algorithm: 'bp_rstdp', trainable: c1, name: 'a' })
+  new Learner({ algorithm: 'bp_rstdpet', trainable: c2, name: 'b' })
+  const spec = compileNetwork(net)
+  const params = (type: string) => {
+    const op = spec.ops.find((o) => o.type === type)
+    return Object.fromEntries(Object.entries(op?.params ?? {}).filter(([k]) => !/Roles$|^connection$|^reward$/.test(k)))
+  }
+  t.deepEqual(params('stdp_bp'), { lr: 0.1, hs_r: 0.01, A_plus: 1, A_minus: -0.4 })
+  t.deepEqual(params('stdp_bp_et'), { lr: 0.1, hs_r: 0.01, A_plus: 1, et_decay: Math.exp(-0.5 / 5) })
+  // in: pre of bp_rstdp (tau_pre 5); g1: post of bp_rstdp (tau_post 12), first; g2: post of bp_rstdpet (tau_post 10)
+  t.deepEqual(
+    spec.ops.filter((o) => o.type === 'bp_trace').map((o) => [o.params.group, o.params.decay]),
+    [
+      ['in', Math.exp(-0.5 / 5)],
+      ['g1', Math.exp(-0.5 / 12)],
+      ['g2', Math.exp(-0.5 / 10)],
+    ],
+  )
+  for (const d of [BP_RSTDP, BP_RSTDPET]) {
+    const { values } = readRuleParams(d, {})
+    const et = d === BP_RSTDPET
+    t.like(values, {
+      reward_vars: 'Output_Reward',
+      reward_wegith_min: -10,
+      reward_wegith_max: 10,
+      reward_weight_min: -10,
+      reward_weight_max: 10,
+      tau_pre: et ? 4 : 5,
+      tau_post: et ? 10 : 12,
+      A_minus: et ? -0.5 : -0.4,
+    })
+    if (et) t.is(values.tau_et, 5)
+  }
+  const g = spec.slots.find((s) => s.name === 'a:c1:g1<-in:{G[stay]}')
+  t.deepEqual(g?.shape, [3, 1], 'G [N_post, R]: the global reward is one value')
 })
 
 test('meta_nearest_online_stdp op: Apost 1e-2, Apre 1e-4, decays exp(-1/30) and exp(-1/200), bounds [0, 1]', (t) => {

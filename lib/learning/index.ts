@@ -2,6 +2,9 @@
 export { Learner, learningAlgorithms } from './learner.js'
 export type { LearnerClass, LearnerOptions, LearnerRuntime, Role, TrainableSpec } from './learner.js'
 export type {
+  BackpropRSTDPCommonOptions,
+  BpRSTDPETOptions,
+  BpRSTDPOptions,
   FullOnlineSTDPOptions,
   LearnerAlgorithm,
   LearnerBaseOptions,
@@ -24,6 +27,7 @@ export { FullOnlineSTDP, NearestOnlineSTDP } from './rules/stdp-online.js'
 export { MetaNearestOnlineSTDP } from './rules/stdp-meta.js'
 export { PostPreIntSTDP } from './rules/stdp-int.js'
 export { RewardSwitchSTDP, RSTDP, RSTDPET } from './rules/stdp-reward.js'
+export { BackpropRSTDP, BackpropRSTDPET } from './rules/stdp-bp.js'
 export { configureOptimRegistry, getOptimRegistry, registryFromClasses } from '../optim/registry.js'
 export type {
   OptimRegistry,

@@ -197,6 +197,55 @@ export interface RewardSwitchSTDPOptions extends RewardLearnerOptions {
   lr?: number
 }
 
+/** The options bp_rstdp and bp_rstdpet share (SPAIC's kwargs, and the reward binding and G's seed). */
+export interface BackpropRSTDPCommonOptions extends RewardLearnerOptions {
+  /** Learning rate of the reward-modulated term; default 0.1. */
+  lr?: number
+  /** Rate of the homeostatic term; default 0.01. */
+  hs_r?: number
+  /**
+   * SPAIC's reward variable: 'Output_Reward' (default), or a list of it with one entry per trainable
+   * connection. Compatibility only: the reward node is chosen by `reward`.
+   */
+  reward_vars?: 'Output_Reward' | readonly 'Output_Reward'[]
+  /** Lower clip of the feedback matrix G (SPAIC's spelling); default -10. */
+  reward_wegith_min?: number
+  /** Upper clip of G (SPAIC's spelling, >= the lower clip); default 10. */
+  reward_wegith_max?: number
+  /** reward_wegith_min, spelt right (give one of the two). */
+  reward_weight_min?: number
+  /** reward_wegith_max, spelt right (give one of the two). */
+  reward_weight_max?: number
+  /** Seed of the feedback matrices G, an integer in [0, 2^53); default 0. */
+  seed?: number
+}
+
+/** `bp_rstdp` options (SPAIC's Backprop_RSTDP). */
+export interface BpRSTDPOptions extends BackpropRSTDPCommonOptions {
+  /** Time constant of a group trace first used as pre (decay exp(-dt/tau_pre)); default 5. */
+  tau_pre?: number
+  /** Time constant of a group trace first used as post; default 12. */
+  tau_post?: number
+  /** Amplitude of the post-spike (potentiation) term; default 1. */
+  A_plus?: number
+  /** Amplitude of the pre-spike term (the sign is carried here); default -0.4. */
+  A_minus?: number
+}
+
+/** `bp_rstdpet` options (SPAIC's Backprop_RSTDPET). */
+export interface BpRSTDPETOptions extends BackpropRSTDPCommonOptions {
+  /** Time constant of a group trace first used as pre; default 4. */
+  tau_pre?: number
+  /** Time constant of a group trace first used as post; default 10. */
+  tau_post?: number
+  /** Time constant of the eligibility trace (decay exp(-dt/tau_et)); default 5. */
+  tau_et?: number
+  /** Amplitude of the eligibility (post-spike term); default 1. */
+  A_plus?: number
+  /** Read and unused, as in SPAIC; default -0.5. */
+  A_minus?: number
+}
+
 /**
  * Algorithm name -> its options, for `new Learner({ algorithm, ...options })`. Keys are SPAIC's names; the
  * types also accept their all-lower and all-upper case spellings (the registry is case-insensitive).
@@ -215,6 +264,8 @@ export interface LearnerOptionsMap {
   rstdp: RSTDPOptions
   rstdpet: RSTDPETOptions
   switch_rstdp: RewardSwitchSTDPOptions
+  bp_rstdp: BpRSTDPOptions
+  bp_rstdpet: BpRSTDPETOptions
 }
 
 /** A declared algorithm name in the spellings the types accept ('stca', 'STCA', 'full_online_stdp', ...). */

@@ -193,4 +193,88 @@ SPAIC_INSTANTIATE(float)
 SPAIC_INSTANTIATE(double)
 #undef SPAIC_INSTANTIATE
 
+// ---- bp_rstdp / bp_rstdpet (ALGORITHMS.md §2.3.6)
+
+template <typename T>
+void bp_trace_step(Device dev, i64 n, double beta, const T* s, const T* x_prev, T* x_out) {
+  if (x_out != x_prev) SPAIC_DISPATCH(dev, cast<T, T>(x_prev, x_out, n));
+  trace(dev, TraceKind::Scaled, x_out, s, n, beta, 1.0 - beta);
+}
+
+template <typename T>
+void bp_rstdp_step(Device dev, const BpParams& p, const T* s_pre, const T* s_post, const T* x_pre, const T* x_post,
+                   const T* r, const T* g, T* w, T* et, T* rho, T* h) {
+  const i64 B = p.batch, np = p.n_post, nq = p.n_pre;
+  const double inv_b = 1.0 / static_cast<double>(B);
+  // rho = r G^T: [Br, R] x [R, N_post]
+  GemmParams rg;
+  rg.trans_b = true;
+  rg.m = p.r_batched ? B : 1;
+  rg.n = np;
+  rg.k = p.r_width;
+  rg.lda = p.r_width;
+  rg.ldb = p.r_width;
+  rg.ldc = np;
+  SPAIC_DISPATCH(dev, gemm<T>(rg, r, g, rho));
+  const i64 rho_sb = p.r_batched ? np : 0;
+  if (!p.et) {
+    // W += (lr/B) sum_b rho[b,j] (a_plus s_post[b,j] x_pre[b,i] + a_minus x_post[b,j] s_pre[b,i])
+    DwParams dp = step_dw(B, np, nq, p.path);
+    dp.a_post = p.a_plus;
+    dp.a_pre = p.a_minus;
+    dp.alpha = p.lr * inv_b;
+    dp.beta = 1.0;
+    dp.gpost_sb = dp.gpre_sb = rho_sb;
+    dp.gpost_sj = dp.gpre_sj = 1;
+    SPAIC_DISPATCH(dev, stdp_dw<T>(dp, s_post, x_pre, x_post, s_pre, rho, rho, w));
+    // W -= (hs_r/B) (x_post - 0.1)^T x_pre: a dense product (neither factor is sparse)
+    SPAIC_DISPATCH(dev, binary_scalar<T>(BinaryOp::Sub, x_post, static_cast<T>(0.1), h, B * np, false));
+    GemmParams hg;
+    hg.trans_a = true;
+    hg.m = np;
+    hg.n = nq;
+    hg.k = B;
+    hg.lda = np;
+    hg.ldb = nq;
+    hg.ldc = nq;
+    hg.alpha = -p.hs_r * inv_b;
+    hg.beta = 1.0;
+    SPAIC_DISPATCH(dev, gemm<T>(hg, h, x_pre, w));
+    return;
+  }
+  // Each sample's trace ET[b] <- et_decay*ET[b] + a_plus s_post[b] x_pre[b]^T, then W += (lr/B) rho[b] (.) ET[b].
+  for (i64 b = 0; b < B; ++b) {
+    T* etb = et + b * np * nq;
+    DwParams dp = step_dw(1, np, nq, p.path);
+    dp.a_post = p.a_plus;
+    dp.a_pre = 0.0;
+    dp.beta = p.et_decay;
+    SPAIC_DISPATCH(dev, stdp_dw<T>(dp, s_post + b * np, x_pre + b * nq, nullptr, nullptr, nullptr, nullptr, etb));
+    RewardParams rp;
+    rp.n_post = np;
+    rp.n_pre = nq;
+    rp.lr = p.lr * inv_b;
+    rp.shape = RewardShape::PerPost;
+    SPAIC_DISPATCH(dev, apply_reward<T>(rp, w, etb, rho + b * rho_sb));
+  }
+  // W -= (hs_r/B) sum_b (x_post[b,j] - 0.2) x_post[b,j] s_pre[b,i]: the pre term of stdp_dw with the gain x_post - 0.2
+  SPAIC_DISPATCH(dev, binary_scalar<T>(BinaryOp::Sub, x_post, static_cast<T>(0.2), h, B * np, false));
+  DwParams hp = step_dw(B, np, nq, p.path);
+  hp.a_post = 0.0;
+  hp.a_pre = -p.hs_r;
+  hp.alpha = inv_b;
+  hp.beta = 1.0;
+  hp.gpre_sb = np;
+  hp.gpre_sj = 1;
+  SPAIC_DISPATCH(dev, stdp_dw<T>(hp, nullptr, nullptr, x_post, s_pre, nullptr, h, w));
+}
+
+#define SPAIC_INSTANTIATE(T)                                                                                          \
+  template void bp_trace_step<T>(Device, i64, double, const T*, const T*, T*);                                        \
+  template void bp_rstdp_step<T>(Device, const BpParams&, const T*, const T*, const T*, const T*, const T*, const T*, \
+                                 T*, T*, T*, T*);
+SPAIC_INSTANTIATE(float)
+SPAIC_INSTANTIATE(double)
+#undef SPAIC_INSTANTIATE
+
 }  // namespace spaic

@@ -12,6 +12,7 @@ import {
   Learner,
   Network,
   NeuronGroup,
+  Reward,
   learningAlgorithms,
 } from '../../lib/index.js'
 import { readRuleParams, type RuleDescriptor } from '../../lib/learning/rules/descriptor.js'
@@ -19,6 +20,7 @@ import { META_NEAREST_ONLINE_STDP } from '../../lib/learning/rules/stdp-meta.js'
 import { POST_PRE_INT_STDP } from '../../lib/learning/rules/stdp-int.js'
 import { FULL_ONLINE_STDP, NEAREST_ONLINE_STDP } from '../../lib/learning/rules/stdp-online.js'
 import { RSTDP_RULE, RSTDPET_RULE, SWITCH_RSTDP_RULE } from '../../lib/learning/rules/stdp-reward.js'
+import { BP_RSTDP, BP_RSTDPET } from '../../lib/learning/rules/stdp-bp.js'
 import { SBP_RULE, STBP_RULE, STCA_RULE } from '../../lib/learning/rules/surrogate.js'
 import { compileNetwork } from '../../lib/network/index.js'
 
@@ -33,6 +35,8 @@ const RULES: readonly RuleDescriptor[] = [
   RSTDP_RULE,
   RSTDPET_RULE,
   SWITCH_RSTDP_RULE,
+  BP_RSTDP,
+  BP_RSTDPET,
 ]
 
 /** The options a rule cannot be built without (SPAIC has no default for them). */
@@ -237,4 +241,37 @@ test("the postpreintstdp op carries the descriptor's kernel names; a bad call le
   t.is(slot(c.varKey('weight')).dtype, 'int32', 'the trained weight is int32')
   t.is(slot(c.varKey('weight')).kind, 'param')
   t.deepEqual(Array.from(c.weight), new Array(12).fill(7), 'the connection keeps its declared weight')
+})
+
+test("the bp ops carry the descriptor's kernel names and the user's values, not the unused ones", (t) => {
+  const net = new Network({ name: 'descriptor', dt: 0.5 })
+  const a = net.add(new Encoder({ num: 4, coding: 'spike_train', name: 'a' }))
+  const b = net.add(new NeuronGroup({ num: 3, model: 'if', name: 'b' }))
+  const c = net.add(new Connection(a, b, { link: 'full', name: 'c' }))
+  net.add(new Reward({ num: 3, dec_target: b, coding_method: 'classify_reward', name: 'rw' }))
+  const kw = { lr: 0.3, hs_r: 0.02, tau_pre: 2, tau_post: 3, A_plus: 0.7, A_minus: -0.1 }
+  new Learner({ algorithm: 'bp_rstdp', trainable: c, name: 'p', ...kw })
+  new Learner({ algorithm: 'bp_rstdpet', trainable: c, name: 'q', ...kw, tau_et: 4, reward: 'rw' })
+  const spec = compileNetwork(net)
+  const p = spec.ops.find((o) => o.type === BP_RSTDP.op)!.params as Record<string, unknown>
+  t.like(p, { lr: 0.3, hs_r: 0.02, A_plus: 0.7, A_minus: -0.1, connection: 'c', reward: 'rw' })
+  const q = spec.ops.find((o) => o.type === BP_RSTDPET.op)!.params as Record<string, unknown>
+  t.like(q, { lr: 0.3, hs_r: 0.02, A_plus: 0.7, et_decay: Math.exp(-0.5 / 4) })
+  for (const k of ['tau_pre', 'tau_post', 'reward_vars', 'reward_wegith_min', 'reward_weight_max', 'seed'])
+    t.false(k in p || k in q, `${k} stays out of the ops`)
+  t.false('A_minus' in q, "bp_rstdpet's A_minus is read and unused")
+  t.deepEqual(
+    spec.slots.filter((s) => s.owner === 'q').map((s) => [s.name, s.kind, s.batched, s.shape]),
+    [
+      ['q:c:b<-a:{G[stay]}', 'stay', false, [3, 3]],
+      ['q:c:b<-a:{et}', 'state', true, [3, 4]],
+    ],
+  )
+  t.deepEqual(
+    spec.ops.filter((o) => o.type === 'bp_trace').map((o) => [o.params.group, o.params.decay]),
+    [
+      ['a', Math.exp(-0.5 / 2)],
+      ['b', Math.exp(-0.5 / 3)],
+    ],
+  )
 })

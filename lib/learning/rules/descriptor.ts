@@ -52,6 +52,18 @@ export type RuleParam =
       readonly doc: string
     }
   | {
+      /**
+       * A variable name or a list of names, each one of `values` (SPAIC's `reward_vars`: one name, or one per
+       * trainable connection); read and checked, the rule maps it.
+       */
+      readonly name: string
+      readonly type: 'names'
+      readonly values: readonly string[]
+      readonly default: string
+      readonly kernel?: undefined
+      readonly doc: string
+    }
+  | {
       /** The reward node a reward-modulated rule reads: a `Reward` or its name; null: the network's only one. */
       readonly name: string
       readonly type: 'reward'
@@ -77,6 +89,9 @@ export interface RuleDescriptor {
   readonly params: readonly RuleParam[]
 }
 
+/** One option's value as read: a list only for 'names' options. */
+export type RuleValue = number | string | boolean | null | readonly string[]
+
 /** The options accepted by a descriptor, in order. */
 export const paramNames = (d: RuleDescriptor): string[] => d.params.map((p) => p.name)
 
@@ -89,7 +104,7 @@ export function readRuleParams(
   d: RuleDescriptor,
   kwargs: Readonly<Record<string, unknown>>,
 ): {
-  values: Record<string, number | string | boolean | null>
+  values: Record<string, RuleValue>
   kernel: Record<string, number | string | boolean | null>
 } {
   const known = paramNames(d)
@@ -100,11 +115,11 @@ export function readRuleParams(
         { param: k },
       )
   }
-  const values: Record<string, number | string | boolean | null> = {}
+  const values: Record<string, RuleValue> = {}
   const kernel: Record<string, number | string | boolean | null> = { ...(d.fixed ?? {}) }
   for (const p of d.params) {
     const v = kwargs[p.name]
-    let out: number | string | boolean | null
+    let out: RuleValue
     if (p.type === 'number') {
       if (v === undefined && p.required) throw invalidArgument(p.name, `a number (required: ${p.doc})`, v)
       if (v === undefined) out = p.default
@@ -121,6 +136,13 @@ export function readRuleParams(
       if (p.only !== undefined && out !== p.only) throw invalidArgument(p.name, `${p.only} (${p.doc})`, out)
     } else if (p.type === 'boolean') {
       out = v === undefined ? p.default : boolean(p.name, v)
+    } else if (p.type === 'names') {
+      const one = (x: unknown) => typeof x === 'string' && p.values.includes(x)
+      const expected = `${p.values.map((s) => `'${s}'`).join(' or ')}, or a non-empty list of them (${p.doc})`
+      if (v === undefined) out = p.default
+      else if (one(v)) out = v as string
+      else if (Array.isArray(v) && v.length > 0 && v.every(one)) out = Object.freeze(v.slice() as string[])
+      else throw invalidArgument(p.name, expected, v)
     } else if (p.type === 'reward') {
       if (v === undefined || v === null) out = null
       else if (v instanceof Reward) out = v.name
@@ -133,7 +155,8 @@ export function readRuleParams(
       else throw invalidArgument(p.name, `one of ${p.values.map((s) => `'${s}'`).join(', ')} (${p.doc})`, v)
     }
     values[p.name] = out
-    for (const k of p.kernel === undefined ? [] : typeof p.kernel === 'string' ? [p.kernel] : p.kernel) kernel[k] = out
+    for (const k of p.kernel === undefined ? [] : typeof p.kernel === 'string' ? [p.kernel] : p.kernel)
+      kernel[k] = out as number | string | boolean | null
   }
   return { values, kernel }
 }

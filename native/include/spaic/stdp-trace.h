@@ -307,4 +307,37 @@ void int_stdp_step(Device dev, const IntStdpParams& p, const std::int32_t* s_pre
                    const std::int32_t* thresh, const std::int32_t* draws, std::int32_t* x_pre, std::int32_t* x_post,
                    std::int32_t* w);
 
+// ---- bp_rstdp / bp_rstdpet (ALGORITHMS.md §2.3.6), the rule steps (core/stdp-trace.cpp)
+
+// The shared per-group trace: x_out <- beta*x_prev + (1 - beta)*s over n elements (a normalised moving
+// average: TraceKind::Scaled with decay beta and amplitude 1 - beta). x_prev is the value committed at the
+// previous step and x_out the slot's buffer for this step, so every weight step of this step still reads
+// x_prev; they may be the same buffer.
+template <typename T>
+void bp_trace_step(Device dev, i64 n, double beta, const T* s, const T* x_prev, T* x_out);
+
+// One weight step of bp_rstdp (et = false) or bp_rstdpet (et = true), per sample b of the batch B, with the
+// spikes s_pre [B, N_pre], s_post [B, N_post] and the traces x_pre, x_post of the previous step:
+//   rho = r G^T: r [Br, R] (Br = B when the reward is per sample, r_batched, else 1), G [N_post, R];
+//   bp_rstdp:   W += (1/B) sum_b lr*rho[b,j]*(a_plus*s_post[b,j]*x_pre[b,i] + a_minus*x_post[b,j]*s_pre[b,i])
+//                  - hs_r*(1/B) sum_b (x_post[b,j] - 0.1)*x_pre[b,i];
+//   bp_rstdpet: ET[b] <- et_decay*ET[b] + a_plus*s_post[b,j]*x_pre[b,i]  (ET [B, N_post, N_pre]);
+//               W += (1/B) sum_b lr*rho[b,j]*ET[b][j,i] - hs_r*(1/B) sum_b x_post[b,j]*(x_post[b,j] - 0.2)*s_pre[b,i].
+// At B = 1 both are SPAIC's; for B > 1 each sample's reward multiplies its own eligibility (SPAIC averages the
+// eligibility over the batch first: Q13b). Scratch: rho and h, [B, N_post] each.
+struct BpParams {
+  i64 batch = 1, n_post = 0, n_pre = 0;
+  i64 r_width = 1;         // R, the reward's last dimension
+  bool r_batched = false;  // the reward is [B, R] (per sample), else [R] shared by the batch
+  bool et = false;         // bp_rstdpet
+  double lr = 0.1, hs_r = 0.01;
+  double a_plus = 1.0, a_minus = -0.4;  // a_minus: bp_rstdp only
+  double et_decay = 1.0;                // bp_rstdpet only: exp(-dt/tau_et)
+  DwPath path = DwPath::Auto;
+};
+
+template <typename T>
+void bp_rstdp_step(Device dev, const BpParams& p, const T* s_pre, const T* s_post, const T* x_pre, const T* x_post,
+                   const T* r, const T* g, T* w, T* et, T* rho, T* h);
+
 }  // namespace spaic

@@ -165,4 +165,23 @@ inline const Row<SwitchParams> kSwitch[] = {
 
 inline bool bounds_ordered(const SwitchParams& p) { return p.lo <= p.hi; }
 
+// BpParams (bp_rstdp, bp_rstdpet; §2.3.6), read by the program ops of core/ops/stdp-bp.cpp only (no binding
+// reads them). Defaults SPAIC's bp_rstdp values; bp_rstdpet's op carries its own. Not here: the sizes and
+// the reward's layout (from the slots), `et` (the op's type) and the path (from the device).
+inline const Row<BpParams> kBp[] = {
+    {"lr", nullptr, 0.1, Check::Finite, SPAIC_PARAM_FIELD(BpParams, lr)},
+    {"hs_r", nullptr, 0.01, Check::Finite, SPAIC_PARAM_FIELD(BpParams, hs_r)},
+    {"A_plus", nullptr, 1.0, Check::Finite, SPAIC_PARAM_FIELD(BpParams, a_plus)},
+    {"A_minus", nullptr, -0.4, Check::Finite, SPAIC_PARAM_FIELD(BpParams, a_minus)},
+    {"et_decay", nullptr, 1.0, Check::Finite, SPAIC_PARAM_FIELD(BpParams, et_decay)},
+};
+
+// The shared group trace of the bp rules: its decay beta (the op's `decay`), x <- beta*x + (1 - beta)*s.
+struct BpTraceParams {
+  double decay = 1.0;
+};
+inline const Row<BpTraceParams> kBpTrace[] = {
+    {"decay", nullptr, 1.0, Check::Finite, SPAIC_PARAM_FIELD(BpTraceParams, decay)},
+};
+
 }  // namespace spaic::params
