@@ -10,6 +10,7 @@
  * `param` is the flag (e.g. '--epochs').
  */
 import { InvalidArgumentError } from '../errors.js'
+import { isPlainObject } from '../validate.js'
 
 export interface TrainOptions {
   algorithm: string
@@ -49,6 +50,8 @@ export interface TrainOptions {
   folds?: 'all'
   /** --weights <file>: write the trained parameters as safetensors after every epoch (optional, like `fold`). */
   weights?: string
+  /** --learner <json>: the rule's options, over the job's own (optional, like `fold`; checked by the rule). */
+  learner?: Record<string, unknown>
   /**
    * --plots <dir>: after training, write pictures of the run (weight map, spike raster, loss and accuracy
    * curves) and an HTML report page showing them into this folder (optional, like `fold`).
@@ -98,6 +101,7 @@ const VALUE_FLAGS = [
   'folds',
   'weights',
   'plots',
+  'learner',
 ] as const
 
 /** Folds of `--fold k` / `--folds all`: k = 0 … FOLDS − 1. */
@@ -141,6 +145,8 @@ Options (train, demo):
                        order; fold 4 is the default split
   --folds all          run the five folds one after another; prints each fold's final test
                        accuracy, their mean and minimum (--json: every fold's metrics)
+  --learner <json>     the learning rule's options, over the job's own (e.g. '{"lr":1e-5}' or
+                       '{"A_minus":-0.5}'); checked by the rule
   --plots <dir>        after training, write pictures to <dir>: weight map (PNG), spike raster,
                        loss and accuracy curves (SVG) and index.html showing them (needs the
                        optional packages pngjs, d3-scale and d3-shape)
@@ -366,6 +372,17 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
         if (v.length === 0 || v.includes('\0')) throw bad(flag, 'a folder path', v)
         o.plots = v
         break
+      case 'learner': {
+        let parsed: unknown
+        try {
+          parsed = JSON.parse(v)
+        } catch {
+          throw bad(flag, "a JSON object of the rule's options, e.g. '{\"lr\":1e-5}'", v)
+        }
+        if (!isPlainObject(parsed)) throw bad(flag, "a JSON object of the rule's options", v)
+        o.learner = parsed
+        break
+      }
       case 'fold':
         o.fold = intFlag(flag, v, 0, FOLDS - 1)
         break

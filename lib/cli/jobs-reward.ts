@@ -33,7 +33,7 @@ import { loadData } from './jobs-stdp.js'
 import type { ProgressReporter } from './progress.js'
 
 /** The rules the job trains with. */
-export const REWARD_RULES = ['rstdp', 'rstdpet', 'switch_rstdp'] as const
+export const REWARD_RULES = ['rstdp', 'rstdpet', 'switch_rstdp', 'bp_rstdp', 'bp_rstdpet'] as const
 export type RewardRule = (typeof REWARD_RULES)[number]
 
 /** The network's constants (see the file comment). */
@@ -59,12 +59,14 @@ export const REWARD_RECIPES: Record<
   RewardRule,
   { learner: Record<string, unknown>; reward: 'classify_reward' | 'global_reward' }
 > = {
-  rstdp: { learner: { lr: 3e-6, A_minus: 0 }, reward: 'classify_reward' },
+  rstdp: { learner: { lr: 2e-6, A_minus: 0 }, reward: 'classify_reward' },
   rstdpet: { learner: { lr: 3e-6, A_minus: 0 }, reward: 'classify_reward' },
   switch_rstdp: {
     learner: { Apost_pos: 1e-4, Apost_neg: -1e-4, Apre_pos: -8e-5, Apre_neg: 8e-5 },
     reward: 'global_reward',
   },
+  bp_rstdp: { learner: { lr: 3e-5, A_minus: 0 }, reward: 'classify_reward' },
+  bp_rstdpet: { learner: { lr: 3e-6 }, reward: 'classify_reward' },
 }
 
 export interface RewardNetwork {
@@ -77,8 +79,19 @@ export interface RewardNetwork {
   learner: Learner
 }
 
-/** The job's network for `rule` (weights drawn from `seed`). */
-export function rewardNetwork(rule: RewardRule, seed: number, dt: number = REWARD_NET.dt): RewardNetwork {
+/** The rule's options in the job: its recipe, then --lr (rules with an `lr`), then --learner. */
+export function rewardLearnerOptions(rule: RewardRule, opts: Pick<TrainOptions, 'lr' | 'learner'>) {
+  const own = REWARD_RECIPES[rule].learner
+  return { ...own, ...(opts.lr !== null && 'lr' in own ? { lr: opts.lr } : {}), ...opts.learner }
+}
+
+/** The job's network for `rule` (weights drawn from `seed`; `learner`: the rule's options, default its recipe's). */
+export function rewardNetwork(
+  rule: RewardRule,
+  seed: number,
+  dt: number = REWARD_NET.dt,
+  learner: Record<string, unknown> = REWARD_RECIPES[rule].learner,
+): RewardNetwork {
   const c = REWARD_NET
   const recipe = REWARD_RECIPES[rule]
   const rng = new SeededRandom(seed)
@@ -101,8 +114,8 @@ export function rewardNetwork(rule: RewardRule, seed: number, dt: number = REWAR
     }),
   )
   const counts = net.add(new Decoder({ num: 10, dec_target: out, name: 'counts' }))
-  const learner = new Learner({ algorithm: rule as string, trainable: readout, name: 'rule', ...recipe.learner })
-  return { net, input, out, readout, reward, counts, learner }
+  const rule_ = new Learner({ algorithm: rule as string, trainable: readout, name: 'rule', ...learner })
+  return { net, input, out, readout, reward, counts, learner: rule_ }
 }
 
 /**
@@ -174,7 +187,8 @@ export const rewardJobFor = (rule: RewardRule) => ({
     let train = data.train
     if (opts.limit > 0 && opts.limit < train.n) train = subset(train, 0, opts.limit)
     if (data.fold) progress.log(`data: ${data.fold.text}`)
-    const rn = rewardNetwork(rule, opts.seed, dt)
+    const learnerOpts = rewardLearnerOptions(rule, opts)
+    const rn = rewardNetwork(rule, opts.seed, dt, learnerOpts)
     const prog = await buildProgram(rn.net, { batch, device: opts.device as never, seed: opts.seed })
     const steps = Math.max(1, Math.round(runtime / dt))
     const settings: JobSettings = {
@@ -187,6 +201,7 @@ export const rewardJobFor = (rule: RewardRule) => ({
       runtime,
       dt,
       batch,
+      learner: JSON.stringify(learnerOpts),
     }
     try {
       const resumed = await resumeJob(opts, settings, prog, [rn.learner], progress)
@@ -229,7 +244,7 @@ export const rewardJobFor = (rule: RewardRule) => ({
           dt,
           batch,
           reward: REWARD_RECIPES[rule].reward,
-          learner: REWARD_RECIPES[rule].learner,
+          learner: learnerOpts,
           trainSamples: train.n,
           testSamples: test.n,
           ...(data.fold ? { fold: data.fold.info } : {}),

@@ -251,6 +251,7 @@ interface PlotRun {
   seed: number
   epochs: EpochMetrics[]
   foldText: string | null
+  learner?: Record<string, unknown>
 }
 
 /**
@@ -263,7 +264,13 @@ async function excitatorySpikes(
   image: Float32Array,
 ): Promise<{ spikes: Float32Array; steps: number; neurons: number }> {
   const N = r.dc.exc.num
-  const twin = diehlCookNetwork({ dt: r.dt, seed: r.seed, neurons: N, algorithm: r.algorithm })
+  const twin = diehlCookNetwork({
+    dt: r.dt,
+    seed: r.seed,
+    neurons: N,
+    algorithm: r.algorithm,
+    ...(r.learner ? { learner: r.learner } : {}),
+  })
   const spikesSlot = twin.exc.varKey('O')
   const rec = await buildProgram(twin.net, {
     batch: 1,
@@ -402,7 +409,13 @@ export const diehlCookJobFor = (algorithm: OnlineRule) => ({
     if (opts.limit > 0 && opts.limit < train.n) train = subset(train, 0, opts.limit)
     if (data.fold) progress.log(`data: ${data.fold.text}`)
     progress.log(`Diehl & Cook: ${neurons} excitatory + ${neurons} inhibitory neurons, ${train.n} training images`)
-    const dc = diehlCookNetwork({ dt, seed: opts.seed, neurons, algorithm })
+    const dc = diehlCookNetwork({
+      dt,
+      seed: opts.seed,
+      neurons,
+      algorithm,
+      ...(opts.learner ? { learner: opts.learner } : {}),
+    })
     const prog = await buildProgram(dc.net, { batch: 1, device: opts.device as never, seed: opts.seed })
     const steps = Math.max(1, Math.round(runtime / dt))
     // what the numbers depend on: a resumed run must match these (the batch is always 1)
@@ -463,6 +476,7 @@ export const diehlCookJobFor = (algorithm: OnlineRule) => ({
               seed: opts.seed,
               epochs,
               foldText: data.fold?.text ?? null,
+              ...(opts.learner ? { learner: opts.learner } : {}),
             })
       return {
         algorithm,

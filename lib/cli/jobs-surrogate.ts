@@ -270,7 +270,7 @@ function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: num
       const hidden = opts.hidden ?? [500]
       if (!conv) checkWeights(hidden, chainWeights(px, hidden, 10), `full layers ${[px, ...hidden, 10].join('-')}`)
       const { net, name } = conv ? convNetwork(opts, dt, train.rows, train.cols) : fcNetwork(opts, dt, px, hidden)
-      const learner = new Learner({ algorithm, trainable: net, alpha: defaults.alpha })
+      const learner = new Learner({ algorithm, trainable: net, alpha: defaults.alpha, ...opts.learner })
       const lr = opts.lr ?? 1e-3
       learner.setOptimizer('Adam', lr)
       const prog = FeedForwardProgram.build(net, { seed: opts.seed })

@@ -28,8 +28,7 @@ template <typename T>
 void im2col_group(const Conv2dParams& p, const T* x, i64 n0, i64 nb, T* col) {
   const i64 K = conv_col_rows(p), HW = conv_col_cols(p), ld = nb * HW;
   const i64 x_img = p.c_in * p.h_in * p.w_in;
-  SPAIC_OMP_FOR(K * ld)
-  for (i64 task = 0; task < nb * K; ++task) {
+  parallel_for(nb * K, K * ld, [&](i64 task) {
     const i64 g = task / K, q = task % K;
     const i64 kj = q % p.kw, ki = (q / p.kw) % p.kh, c = q / (p.kw * p.kh);
     const T* plane = x + (n0 + g) * x_img + c * p.h_in * p.w_in;
@@ -40,7 +39,7 @@ void im2col_group(const Conv2dParams& p, const T* x, i64 n0, i64 nb, T* col) {
         dst[oh * p.w_out + ow] = im2col_source(p, ki, kj, oh, ow, &h, &w) ? plane[h * p.w_in + w] : T(0);
       }
     }
-  }
+  });
 }
 
 }  // namespace
@@ -64,8 +63,7 @@ void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias
       for (i64 gr = 0; gr < p.groups; ++gr)  // prod rows of group gr = w_gr [Og, Kg] . col rows of group gr
         gemm<T>(g, w + gr * Og * Kg, col + gr * Kg * ld, prod + gr * Og * ld);
     }
-    SPAIC_OMP_FOR(nb * y_img)
-    for (i64 plane = 0; plane < nb * p.c_out; ++plane) {
+    parallel_for(nb * p.c_out, nb * y_img, [&](i64 plane) {
       const i64 gi = plane / p.c_out, c = plane % p.c_out;
       const T* src = prod + c * ld + gi * HW;
       T* dst = y + (n0 + gi) * y_img + c * HW;
@@ -74,7 +72,7 @@ void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias
         const T v = K > 0 ? src[o] : T(0);
         dst[o] = bias ? v + b : v;
       }
-    }
+    });
   }
 }
 
@@ -88,13 +86,12 @@ void conv2d_backward(const Conv2dParams& p, const T* x, const T* w, const T* gy,
     const i64 nb = std::min(G, p.batch - n0), ld = nb * HW;
     T* col = ws;
     T* gyg = ws + K * ld;  // the group's gy as [C_out, nb*HW]
-    SPAIC_OMP_FOR(nb * y_img)
-    for (i64 plane = 0; plane < nb * p.c_out; ++plane) {
+    parallel_for(nb * p.c_out, nb * y_img, [&](i64 plane) {
       const i64 gi = plane / p.c_out, c = plane % p.c_out;
       const T* src = gy + (n0 + gi) * y_img + c * HW;
       T* dst = gyg + c * ld + gi * HW;
       for (i64 o = 0; o < HW; ++o) dst[o] = src[o];
-    }
+    });
     const i64 Kg = conv_group_rows(p), Og = conv_group_out(p);
     if (gw && K > 0 && ld > 0) {  // per group: gw_g [Og, Kg] += gy_g [Og, nb*HW] . col_g^T [nb*HW, Kg]
       im2col_group(p, x, n0, nb, col);
@@ -107,8 +104,7 @@ void conv2d_backward(const Conv2dParams& p, const T* x, const T* w, const T* gy,
         const GemmParams g = conv_grad_input_gemm(p, ld);
         for (i64 gr = 0; gr < p.groups; ++gr) gemm<T>(g, w + gr * Og * Kg, gyg + gr * Og * ld, col + gr * Kg * ld);
       }
-      SPAIC_OMP_FOR(nb * x_img * p.kh * p.kw)
-      for (i64 plane = 0; plane < nb * p.c_in; ++plane) {
+      parallel_for(nb * p.c_in, nb * x_img * p.kh * p.kw, [&](i64 plane) {
         const i64 gi = plane / p.c_in, c = plane % p.c_in;
         T* dst = gx + (n0 + gi) * x_img + c * p.h_in * p.w_in;
         for (i64 h = 0; h < p.h_in; ++h) {
@@ -118,34 +114,32 @@ void conv2d_backward(const Conv2dParams& p, const T* x, const T* w, const T* gy,
             *d = accumulate ? *d + v : v;
           }
         }
-      }
+      });
     }
   }
   if (gb) {
-    SPAIC_OMP_FOR(p.batch * y_img)
-    for (i64 c = 0; c < p.c_out; ++c) {
+    parallel_for(p.c_out, p.batch * y_img, [&](i64 c) {
       T acc = T(0);
       for (i64 n = 0; n < p.batch; ++n) {
         const T* g = gy + n * y_img + c * HW;
         for (i64 o = 0; o < HW; ++o) acc += g[o];
       }
       gb[c] = accumulate ? gb[c] + acc : acc;
-    }
+    });
   }
 }
 
 template <typename T>
 void maxpool2d_forward(const Pool2dParams& p, const T* x, T* y, std::int32_t* argmax) {
   const i64 per = p.h_out * p.w_out;
-  SPAIC_OMP_FOR(p.planes * per * p.k * p.k)
-  for (i64 pl = 0; pl < p.planes; ++pl) {
+  parallel_for(p.planes, p.planes * per * p.k * p.k, [&](i64 pl) {
     const T* plane = x + pl * p.h_in * p.w_in;
     for (i64 oh = 0; oh < p.h_out; ++oh)
       for (i64 ow = 0; ow < p.w_out; ++ow) {
         const i64 e = pl * per + oh * p.w_out + ow;
         y[e] = pool_window_max(p, plane, oh, ow, argmax + e);
       }
-  }
+  });
 }
 
 // The windows do not overlap, so each plane is zeroed and every window's gradient written to its argmax
@@ -153,8 +147,7 @@ void maxpool2d_forward(const Pool2dParams& p, const T* x, T* y, std::int32_t* ar
 template <typename T>
 void maxpool2d_backward(const Pool2dParams& p, const T* gy, const std::int32_t* argmax, T* gx) {
   const i64 per_in = p.h_in * p.w_in, per_out = p.h_out * p.w_out;
-  SPAIC_OMP_FOR(p.planes * per_in)
-  for (i64 pl = 0; pl < p.planes; ++pl) {
+  parallel_for(p.planes, p.planes * per_in, [&](i64 pl) {
     const T* g = gy + pl * per_out;
     const std::int32_t* a = argmax + pl * per_out;
     T* dst = gx + pl * per_in;
@@ -172,7 +165,7 @@ void maxpool2d_backward(const Pool2dParams& p, const T* gy, const std::int32_t* 
         }
       }
     }
-  }
+  });
 }
 
 SPAIC_INSTANTIATE_CONV2D_OPS(float)

@@ -12,15 +12,13 @@ template <typename T>
 void binary(BinaryOp op, const T* a, const T* b, T* out, i64 n, const Broadcast* bc) {
   with_binary_op(op, [&](auto OP) {
     if (!bc) {
-      SPAIC_OMP_FOR(n)
-      for (i64 i = 0; i < n; ++i) out[i] = apply_binary<T>(OP, a[i], b[i]);
+      parallel_for(n, n, [&](i64 i) { out[i] = apply_binary<T>(OP, a[i], b[i]); });
     } else {
-      SPAIC_OMP_FOR(n)
-      for (i64 i = 0; i < n; ++i) {
+      parallel_for(n, n, [&](i64 i) {
         i64 oa, ob;
         broadcast_offsets(*bc, i, &oa, &ob);
         out[i] = apply_binary<T>(OP, a[oa], b[ob]);
-      }
+      });
     }
   });
 }
@@ -29,33 +27,26 @@ template <typename T>
 void binary_scalar(BinaryOp op, const T* a, T s, T* out, i64 n, bool scalar_first) {
   with_binary_op(op, [&](auto OP) {
     if (scalar_first) {
-      SPAIC_OMP_FOR(n)
-      for (i64 i = 0; i < n; ++i) out[i] = apply_binary<T>(OP, s, a[i]);
+      parallel_for(n, n, [&](i64 i) { out[i] = apply_binary<T>(OP, s, a[i]); });
     } else {
-      SPAIC_OMP_FOR(n)
-      for (i64 i = 0; i < n; ++i) out[i] = apply_binary<T>(OP, a[i], s);
+      parallel_for(n, n, [&](i64 i) { out[i] = apply_binary<T>(OP, a[i], s); });
     }
   });
 }
 
 template <typename T>
 void unary(UnaryOp op, const T* a, T* out, i64 n) {
-  with_unary_op(op, [&](auto OP) {
-    SPAIC_OMP_FOR(n)
-    for (i64 i = 0; i < n; ++i) out[i] = apply_unary<T>(OP, a[i]);
-  });
+  with_unary_op(op, [&](auto OP) { parallel_for(n, n, [&](i64 i) { out[i] = apply_unary<T>(OP, a[i]); }); });
 }
 
 template <typename T>
 void fill(T* out, T value, i64 n) {
-  SPAIC_OMP_FOR(n)
-  for (i64 i = 0; i < n; ++i) out[i] = value;
+  parallel_for(n, n, [&](i64 i) { out[i] = value; });
 }
 
 template <typename To, typename Ti>
 void cast(const Ti* a, To* out, i64 n) {
-  SPAIC_OMP_FOR(n)
-  for (i64 i = 0; i < n; ++i) out[i] = convert<To, Ti>(a[i]);
+  parallel_for(n, n, [&](i64 i) { out[i] = convert<To, Ti>(a[i]); });
 }
 
 SPAIC_INSTANTIATE_ELEMENTWISE_OPS

@@ -137,16 +137,58 @@ void micro_kernel(i64 kc, const T* SPAIC_RESTRICT ap, const T* SPAIC_RESTRICT bp
     for (i64 j = 0; j < cols; ++j) c[r * ldc + j] += alpha * tmp[r][j];
 }
 
+// A growing buffer of this thread (Slot tells the B and A packs apart), reused from call to call.
+template <typename T, int Slot>
+T* scratch(std::size_t n) {
+  thread_local std::vector<T> buf;
+  if (buf.size() < n) buf.resize(n);
+  return buf.data();
+}
+
 template <typename T>
 void scale_c(const GemmParams& p, T* c) {
   const T beta = static_cast<T>(p.beta);
   if (beta == T(1)) return;
-  SPAIC_OMP_FOR(p.m * p.n)
-  for (i64 i = 0; i < p.m; ++i) {
+  parallel_for(p.m, p.m * p.n, [&](i64 i) {
     T* row = c + i * p.ldc;
     if (beta == T(0)) std::fill(row, row + p.n, T(0));  // beta 0 ignores C, NaNs included (BLAS semantics)
     else
       for (i64 j = 0; j < p.n; ++j) row[j] *= beta;
+  });
+}
+
+// A few rows of op(A) (a batch of one to a few samples through a layer): no packing, each element of B read
+// once per row. The arithmetic is the packed path's: each element of C sums its products in k order, K in
+// KC-long chunks, and each chunk's sum is added to C times alpha. Output columns go NR at a time.
+template <typename T>
+void gemm_few_rows(const GemmParams& p, const T* a, const T* b, T* c, T alpha) {
+  constexpr int KC = Tile<T>::KC, NR = Tile<T>::NR;
+  T* acc = scratch<T, 2>(static_cast<std::size_t>(p.n));
+  for (i64 i = 0; i < p.m; ++i) {
+    T* crow = c + i * p.ldc;
+    for (i64 pc = 0; pc < p.k; pc += KC) {
+      const i64 kc = std::min<i64>(KC, p.k - pc);
+      std::fill(acc, acc + p.n, T(0));
+      if (p.trans_b) {
+        for (i64 j0 = 0; j0 < p.n; j0 += NR) {
+          const i64 cols = std::min<i64>(NR, p.n - j0);
+          T part[NR] = {};
+          for (i64 kk = 0; kk < kc; ++kk) {
+            const T av = load_a(p, a, i, pc + kk);
+            const T* bk = b + j0 * p.ldb + pc + kk;
+            for (i64 jj = 0; jj < cols; ++jj) part[jj] += av * bk[jj * p.ldb];
+          }
+          for (i64 jj = 0; jj < cols; ++jj) acc[j0 + jj] = part[jj];
+        }
+      } else {
+        for (i64 kk = 0; kk < kc; ++kk) {
+          const T av = load_a(p, a, i, pc + kk);
+          const T* brow = b + (pc + kk) * p.ldb;
+          for (i64 j = 0; j < p.n; ++j) acc[j] += av * brow[j];
+        }
+      }
+      for (i64 j = 0; j < p.n; ++j) crow[j] += alpha * acc[j];
+    }
   }
 }
 
@@ -158,38 +200,38 @@ void gemm_builtin(const GemmParams& p, const T* a, const T* b, T* c) {
   scale_c(p, c);
   if (p.m == 0 || p.n == 0 || p.k == 0 || p.alpha == 0.0) return;
   const T alpha = static_cast<T>(p.alpha);
-  std::vector<T> bpack(static_cast<std::size_t>(KC) * (NC + NR));
+  if (p.m < Tile<T>::MR) {
+    gemm_few_rows(p, a, b, c, alpha);
+    return;
+  }
+  // Packing buffers sized to this product (a small product must not pay for the largest blocks) and kept
+  // per thread between calls: every element read is written by pack_a/pack_b first, so no clearing.
+  const i64 kc_max = std::min<i64>(KC, p.k);
+  const i64 nc_max = std::min<i64>(NC, p.n);
+  T* bpack = scratch<T, 0>(static_cast<std::size_t>(kc_max * (ceil_div(nc_max, NR) * NR)));
   for (i64 jc = 0; jc < p.n; jc += NC) {
     const i64 nc = std::min<i64>(NC, p.n - jc);
     for (i64 pc = 0; pc < p.k; pc += KC) {
       const i64 kc = std::min<i64>(KC, p.k - pc);
-      pack_b(p, b, pc, kc, jc, nc, bpack.data());
+      pack_b(p, b, pc, kc, jc, nc, bpack);
       const i64 mblocks = ceil_div(p.m, MC);
       const bool par = p.m * nc * kc > 64 * 64 * 64 && mblocks > 1;
-      (void)par;
-#if defined(_OPENMP)
-#pragma omp parallel if (par)
-#endif
-      {
-        std::vector<T> apack(static_cast<std::size_t>(MC + MR) * KC);
-#if defined(_OPENMP)
-#pragma omp for schedule(dynamic, 1)
-#endif
-        for (i64 blk = 0; blk < mblocks; ++blk) {
-          const i64 ic = blk * MC;
-          const i64 mc = std::min<i64>(MC, p.m - ic);
-          pack_a(p, a, ic, mc, pc, kc, apack.data());
-          for (i64 jr = 0; jr < nc; jr += NR) {
-            const i64 cols = std::min<i64>(NR, nc - jr);
-            const T* bp = bpack.data() + (jr / NR) * NR * kc;
-            for (i64 ir = 0; ir < mc; ir += MR) {
-              const i64 rows = std::min<i64>(MR, mc - ir);
-              micro_kernel<T>(kc, apack.data() + (ir / MR) * MR * kc, bp, c + (ic + ir) * p.ldc + jc + jr, p.ldc, rows,
-                              cols, alpha);
-            }
+      const std::size_t apack_n = static_cast<std::size_t>((ceil_div(std::min<i64>(MC, p.m), MR) * MR) * kc_max);
+      parallel_for_dynamic(mblocks, par, [&](i64 blk) {
+        T* apack = scratch<T, 1>(apack_n);  // this thread's
+        const i64 ic = blk * MC;
+        const i64 mc = std::min<i64>(MC, p.m - ic);
+        pack_a(p, a, ic, mc, pc, kc, apack);
+        for (i64 jr = 0; jr < nc; jr += NR) {
+          const i64 cols = std::min<i64>(NR, nc - jr);
+          const T* bp = bpack + (jr / NR) * NR * kc;
+          for (i64 ir = 0; ir < mc; ir += MR) {
+            const i64 rows = std::min<i64>(MR, mc - ir);
+            micro_kernel<T>(kc, apack + (ir / MR) * MR * kc, bp, c + (ic + ir) * p.ldc + jc + jr, p.ldc, rows, cols,
+                            alpha);
           }
         }
-      }
+      });
     }
   }
 }

@@ -38,8 +38,7 @@ void forward_float(const NeuronParams& p, const SurrogateArgs<T>& sg, const T* i
   const T cdecay = T(p.constant_decay), v_reset = T(p.v_reset), v_rest = T(p.v_rest), th_inc = T(p.th_inc),
           decay_th = T(p.decay_th);
   constexpr int rule = rule_kind<GE>();
-  SPAIC_OMP_CHUNKS(BN * p.steps)
-  for (i64 c = 0; c < chunks; ++c) {
+  parallel_for(chunks, BN * p.steps, [&](i64 c) {
     const i64 i0 = c * kChunk, len = std::min(BN, i0 + kChunk) - i0;
     const i64 w0 = c * kChunkWords, nw = std::min(W - w0, kChunkWords);
     // The chunk's state in local arrays (no aliasing with the inputs and outputs: the loops vectorise).
@@ -112,20 +111,19 @@ void forward_float(const NeuronParams& p, const SurrogateArgs<T>& sg, const T* i
         st.vth_theta[i] = vtt[k];
       }
     }
-  }
+  });
 }
 
 void pack_bits(const int32_t* spikes, uint32_t* bits, i64 steps, i64 BN) {
   const i64 W = bit_words(BN);
-  SPAIC_OMP_FOR(steps * BN)
-  for (i64 r = 0; r < steps * W; ++r) {
+  parallel_for(steps * W, steps * BN, [&](i64 r) {
     const i64 t = r / W, w = r % W;
     const int32_t* s = spikes + t * BN;
     uint32_t word = 0;
     for (i64 i = w * 32, e = std::min(BN, w * 32 + 32); i < e; ++i)
       word |= static_cast<uint32_t>(s[i] != 0) << (i & 31);
     bits[r] = word;
-  }
+  });
 }
 
 template <typename T>
@@ -134,8 +132,7 @@ void forward_diehl_cook(const NeuronParams& p, const T* input, const NeuronState
   const i64 B = p.batch, N = p.n, BN = B * N;
   const DiehlCookParams dc = p.dc;
   // thresh is shared by the batch rows of a neuron: one neuron (all rows, all steps) per iteration.
-  SPAIC_OMP_FOR(BN * p.steps)
-  for (i64 j = 0; j < N; ++j) {
+  parallel_for(N, BN * p.steps, [&](i64 j) {
     int32_t th = st.thresh[j];
     for (i64 t = 0; t < p.steps; ++t) {
       th = dc_thresh_before(th, dc);
@@ -149,7 +146,7 @@ void forward_diehl_cook(const NeuronParams& p, const T* input, const NeuronState
       th += dc.thresh_plus * count;
     }
     st.thresh[j] = th;
-  }
+  });
   if (out.spike_bits) pack_bits(out.spikes_i32, out.spike_bits, p.steps, BN);
 }
 

@@ -11,8 +11,7 @@ namespace {
 
 template <typename T, OptAlgo A>
 void dense_loop(const OptCoef<T>& c, T* param, const T* grad, T* s0, T* s1, T* s2, i64 n) {
-  SPAIC_OMP_FOR(n)
-  for (i64 i = 0; i < n; ++i) opt_elem<T, A>(c, param, grad, s0, s1, s2, i);
+  parallel_for(n, n, [&](i64 i) { opt_elem<T, A>(c, param, grad, s0, s1, s2, i); });
 }
 
 // Counts the elements the step would leave non-finite (a vectorisable reduction); the rare failing
@@ -117,14 +116,13 @@ void sparse_adam_step(const OptStepParams& p, T* param, const T* values, const S
   const OptCoef<T> c(p);
   const i64 len = r.row_len;
   // Parallel over the unique rows (each row is written by one thread); the columns are contiguous.
-  SPAIC_OMP_FOR(r.nu * len)
-  for (i64 j = 0; j < r.nu; ++j) {
+  parallel_for(r.nu, r.nu * len, [&](i64 j) {
     const i64 base = static_cast<i64>(r.rows[j]) * len;
     for (i64 col = 0; col < len; ++col) {
       sparse_adam_elem(c, param[base + col], sparse_grad(values, r, j, col), exp_avg[base + col],
                        exp_avg_sq[base + col]);
     }
-  }
+  });
 }
 
 SPAIC_INSTANTIATE_OPT_STEP_OPS(float)

@@ -32,6 +32,56 @@ constexpr i64 kSerialBelow = 1 << 15;
 #define SPAIC_OMP_FOR(n)
 #endif
 
+// for (i64 i = 0; i < n; ++i) body(i): on the thread team (static schedule) when `work` > kSerialBelow,
+// otherwise on this thread without entering OpenMP at all. The step executor runs many small loops every
+// time step, and an OpenMP region that the `if` clause keeps on one thread still costs a runtime call and,
+// with libgomp, a futex system call at its closing barrier: about a microsecond, more than the loop.
+// The body must not rely on thread_local objects of the calling thread (bind them to references first).
+template <class F>
+inline void parallel_for(i64 n, i64 work, F&& body) {
+#if defined(_OPENMP)
+  if (work > kSerialBelow) {
+#pragma omp parallel for schedule(static)
+    for (i64 i = 0; i < n; ++i) body(i);
+    return;
+  }
+#else
+  (void)work;
+#endif
+  for (i64 i = 0; i < n; ++i) body(i);
+}
+
+// As parallel_for, with a dynamic schedule of single iterations (uneven blocks) when `par`.
+template <class F>
+inline void parallel_for_dynamic(i64 n, bool par, F&& body) {
+#if defined(_OPENMP)
+  if (par) {
+#pragma omp parallel for schedule(dynamic, 1)
+    for (i64 i = 0; i < n; ++i) body(i);
+    return;
+  }
+#else
+  (void)par;
+#endif
+  for (i64 i = 0; i < n; ++i) body(i);
+}
+
+// body() once per thread of a team when `par` (omp_get_num_threads / omp_get_thread_num tell them apart),
+// else once on this thread, outside OpenMP (those calls then give 1 and 0).
+template <class F>
+inline void parallel_region(bool par, F&& body) {
+#if defined(_OPENMP)
+  if (par) {
+#pragma omp parallel
+    body();
+    return;
+  }
+#else
+  (void)par;
+#endif
+  body();
+}
+
 // An exception must not leave an OpenMP region (std::terminate). A region whose body may throw (it
 // allocates by the size of its data) runs the body through a trap, which keeps the first exception, and
 // rethrows it on the calling thread after the region. The body must not contain barriers.

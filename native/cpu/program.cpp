@@ -9,20 +9,17 @@ namespace spaic::cpu {
 template <typename T>
 void gather_step(const T* src, T* out, i64 batch, i64 steps, i64 n, i64 t) {
   const i64 total = batch * n;
-  SPAIC_OMP_FOR(total)
-  for (i64 k = 0; k < total; ++k) out[k] = src[gather_index(k, steps, n, t)];
+  parallel_for(total, total, [&](i64 k) { out[k] = src[gather_index(k, steps, n, t)]; });
 }
 
 template <typename T>
 void first_spike(const T* s, T* first, i64 n, T step) {
-  SPAIC_OMP_FOR(n)
-  for (i64 k = 0; k < n; ++k) first[k] = first_spike_update(first[k], s[k], step);
+  parallel_for(n, n, [&](i64 k) { first[k] = first_spike_update(first[k], s[k], step); });
 }
 
 template <typename T>
 void first_spike_done(T* first, i64 n, T steps) {
-  SPAIC_OMP_FOR(n)
-  for (i64 k = 0; k < n; ++k) first[k] = first_spike_final(first[k], steps);
+  parallel_for(n, n, [&](i64 k) { first[k] = first_spike_final(first[k], steps); });
 }
 
 SPAIC_INSTANTIATE_PROGRAM_OPS(float)

@@ -10,8 +10,7 @@ namespace spaic::cpu {
 
 template <typename T, typename S>
 void reward_count(const S* s, const T* prev, T* count, i64 n, bool first) {
-  SPAIC_OMP_FOR(n)
-  for (i64 k = 0; k < n; ++k) count[k] = (first ? T(0) : prev[k]) + static_cast<T>(s[k]);
+  parallel_for(n, n, [&](i64 k) { count[k] = (first ? T(0) : prev[k]) + static_cast<T>(s[k]); });
 }
 
 template <typename T>

@@ -69,13 +69,12 @@ const std::uint32_t* fill_words(std::uint64_t seed, std::uint64_t w0, i64 m, Phi
 template <typename F>
 void for_each_chunk(RngState s, i64 n, int wpe, F&& f) {
   const i64 chunks = ceil_div(n, kChunk);
-  SPAIC_OMP_FOR(n * 4)
-  for (i64 c = 0; c < chunks; ++c) {
+  parallel_for(chunks, n * 4, [&](i64 c) {
     Philox4 blk[kChunkBlocks];
     const i64 e0 = c * kChunk;
     const i64 m = e0 + kChunk < n ? kChunk : n - e0;
     f(fill_words(s.seed, s.offset + static_cast<std::uint64_t>(e0) * wpe, m * wpe, blk), e0, m);
-  }
+  });
 }
 
 // Encoders: frames [steps, n] of independent Bernoulli(prob(x[e])) spikes (spaic/math/rng.h): elements
@@ -89,10 +88,7 @@ void encode_trains(RngState s, const EncodeParams& p, const float* x, O* out, Pr
   const i64 n = p.n, T = p.steps;
   if (n == 0 || T == 0) return;
   OmpTrap trap;  // the per-thread lists grow with the data: an allocation failure must not escape the region
-#if defined(_OPENMP)
-#pragma omp parallel if (n * T > kSerialBelow)
-#endif
-  {
+  parallel_region(n * T > kSerialBelow, [&] {
     trap.run([&] {
 #if defined(_OPENMP)
       const i64 nt = omp_get_num_threads(), tid = omp_get_thread_num();
@@ -178,7 +174,7 @@ void encode_trains(RngState s, const EncodeParams& p, const float* x, O* out, Pr
         due.clear();
       }
     });
-  }
+  });
   trap.rethrow();
 }
 

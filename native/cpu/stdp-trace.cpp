@@ -25,9 +25,10 @@ struct SpikeList {
   i64 nnz() const { return static_cast<i64>(idx.size()); }
 };
 
+// Fills `l` (its buffers are reused from call to call: a rule step runs every time step).
 template <typename T>
-SpikeList spike_list(const T* s, i64 batch, i64 n) {
-  SpikeList l;
+void spike_list(const T* s, i64 batch, i64 n, SpikeList& l) {
+  l.idx.clear();
   l.off.resize(static_cast<size_t>(batch) + 1);
   for (i64 b = 0; b < batch; ++b) {
     l.off[b] = static_cast<i64>(l.idx.size());
@@ -36,7 +37,6 @@ SpikeList spike_list(const T* s, i64 batch, i64 n) {
       if (row[i] != T(0)) l.idx.push_back(i);
   }
   l.off[batch] = static_cast<i64>(l.idx.size());
-  return l;
 }
 
 template <typename T>
@@ -107,24 +107,30 @@ void dw_event(const DwParams& p, const std::vector<T>& u, const T* x_pre, const 
   const bool t1 = p.a_post != 0, t2 = p.a_pre != 0;
   const i64 np = p.n_post, nq = p.n_pre, B = p.batch;
   const T alpha = static_cast<T>(p.alpha);
-  // Which rows have a post spike: per row, the samples where it spiked.
-  std::vector<i64> row_off(static_cast<size_t>(np) + 1, 0), row_b;
+  // Which rows have a post spike: per row, the samples where it spiked. The buffers are this thread's,
+  // reused from step to step.
+  thread_local std::vector<i64> tl_row_off, tl_row_b, tl_cnt, tl_fill;
+  // (named references: the loop body below may run on other threads, which must see these, not their own)
+  std::vector<i64>&row_off = tl_row_off, &row_b = tl_row_b, &cnt = tl_cnt, &fill = tl_fill;
+  row_off.assign(static_cast<size_t>(np) + 1, 0);
   if (t1) {
-    std::vector<i64> cnt(static_cast<size_t>(np), 0);
+    cnt.assign(static_cast<size_t>(np), 0);
     for (i64 b = 0; b < B; ++b)
       for (i64 k = post.off[b]; k < post.off[b + 1]; ++k) ++cnt[post.idx[k]];
     for (i64 j = 0; j < np; ++j) row_off[j + 1] = row_off[j] + cnt[j];
     row_b.resize(static_cast<size_t>(row_off[np]));
-    std::vector<i64> fill(row_off.begin(), row_off.end() - 1);
+    fill.assign(row_off.begin(), row_off.end() - 1);
     for (i64 b = 0; b < B; ++b)
       for (i64 k = post.off[b]; k < post.off[b + 1]; ++k) row_b[fill[post.idx[k]]++] = b;
   }
   // Clearing a row is cheap next to the scatter: a thread team only pays off for many events.
   const i64 work = (t1 ? post.nnz() * nq : 0) + (t2 ? pre.nnz() * np : 0) + np * nq / 32;
   // One accumulator row per thread.
-  std::vector<T> acc_all(static_cast<size_t>(t1 ? nq * num_threads() : 0));
-  SPAIC_OMP_FOR(work)
-  for (i64 j = 0; j < np; ++j) {
+  thread_local std::vector<T> tl_acc;
+  std::vector<T>& acc_all = tl_acc;
+  if (t1 && acc_all.size() < static_cast<size_t>(nq * num_threads()))
+    acc_all.resize(static_cast<size_t>(nq * num_threads()));
+  parallel_for(np, work, [&](i64 j) {
     T* row = dw + j * nq;
     const bool has_row = t1 && row_off[j + 1] > row_off[j];
     if (has_row) {
@@ -171,7 +177,7 @@ void dw_event(const DwParams& p, const std::vector<T>& u, const T* x_pre, const 
         }
       }
     }
-  }
+  });
 }
 
 template <typename T>
@@ -195,33 +201,35 @@ void trace_update(const TraceParams& p, T* x, const T* s) {
   const T d = static_cast<T>(p.decay), a = static_cast<T>(p.amp);
   const i64 n = p.n;
   with_trace_kind(p.kind, [&](auto K) {
-    SPAIC_OMP_FOR(n)
-    for (i64 i = 0; i < n; ++i) x[i] = trace_step<T>(decltype(K)::value, x[i], s[i], d, a);
+    parallel_for(n, n, [&](i64 i) { x[i] = trace_step<T>(decltype(K)::value, x[i], s[i], d, a); });
   });
 }
 
 template <typename T>
 void trace_decay(T* x, i64 n, double decay, i64 steps) {
   const T f = static_cast<T>(std::pow(decay, static_cast<double>(steps)));
-  SPAIC_OMP_FOR(n)
-  for (i64 i = 0; i < n; ++i) x[i] = f * x[i];
+  parallel_for(n, n, [&](i64 i) { x[i] = f * x[i]; });
 }
 
 void int_trace_update(const IntTraceParams& p, i32* x, const i32* s) {
-  SPAIC_OMP_FOR(p.n)
-  for (i64 i = 0; i < p.n; ++i) x[i] = int_trace_step(x[i], s[i], p.decay, p.shift, p.value);
+  parallel_for(p.n, p.n, [&](i64 i) { x[i] = int_trace_step(x[i], s[i], p.decay, p.shift, p.value); });
 }
 
 template <typename T>
 DwPath stdp_dw(const DwParams& p, const T* s_post, const T* x_pre, const T* x_post, const T* s_pre, const T* g_post,
                const T* g_pre, T* dw) {
-  std::vector<T> u, v;
+  // this thread's buffers, reused from step to step (a rule step calls this every time step)
+  thread_local std::vector<T> u, v;
+  thread_local SpikeList post, pre;
   row_factors(p, s_post, x_post, g_post, g_pre, u, v);
   DwPath path = p.path;
-  SpikeList post, pre;
+  post.off.clear();
+  post.idx.clear();
+  pre.off.clear();
+  pre.idx.clear();
   if (path != DwPath::Dense) {
-    if (p.a_post != 0) post = spike_list(s_post, p.batch, p.n_post);
-    if (p.a_pre != 0) pre = spike_list(s_pre, p.batch, p.n_pre);
+    if (p.a_post != 0) spike_list(s_post, p.batch, p.n_post, post);
+    if (p.a_pre != 0) spike_list(s_pre, p.batch, p.n_pre, pre);
     if (path == DwPath::Auto) {
       const double f = stdp_event_fraction(post.nnz(), pre.nnz(), p.batch, p.n_post, p.n_pre);
       path = f < stdp_event_crossover_cpu(p.batch) ? DwPath::Event : DwPath::Dense;
@@ -243,8 +251,7 @@ void apply_dw(const ApplyParams& p, T* w, const T* dw) {
   const bool add = dw != nullptr && p.dw_scale != 0.0;
   const T scale = static_cast<T>(p.dw_scale), w_norm = static_cast<T>(p.w_norm);
   const T lo = static_cast<T>(p.lo), hi = static_cast<T>(p.hi);
-  SPAIC_OMP_FOR(np * nq)
-  for (i64 j = 0; j < np; ++j) {
+  parallel_for(np, np * nq, [&](i64 j) {
     T* row = w + j * nq;
     if (add) {
       const T* d = dw + j * nq;
@@ -259,28 +266,26 @@ void apply_dw(const ApplyParams& p, T* w, const T* dw) {
     }
     if (p.clamp)
       for (i64 i = 0; i < nq; ++i) row[i] = clamp_value(row[i], lo, hi);
-  }
+  });
 }
 
 template <typename T>
 void apply_reward(const RewardParams& p, T* w, const T* e, const T* r) {
   const i64 np = p.n_post, nq = p.n_pre;
   const T lr = static_cast<T>(p.lr);
-  SPAIC_OMP_FOR(np * nq)
-  for (i64 j = 0; j < np; ++j) {
+  parallel_for(np, np * nq, [&](i64 j) {
     const T c = lr * reward_at<T>(p.shape, r, p.reward_value, 0, j, np);
     T* row = w + j * nq;
     const T* er = e + j * nq;
     for (i64 i = 0; i < nq; ++i) row[i] += c * er[i];
-  }
+  });
 }
 
 template <typename T>
 void eligibility_trace(const EtraceParams& p, T* et, const T* e, T* w, const T* r) {
   const i64 np = p.n_post, nq = p.n_pre;
   const T d_e = static_cast<T>(p.d_e), m_e = static_cast<T>(p.m_e), lr = static_cast<T>(p.lr);
-  SPAIC_OMP_FOR(np * nq)
-  for (i64 j = 0; j < np; ++j) {
+  parallel_for(np, np * nq, [&](i64 j) {
     T* etr = et + j * nq;
     const T* er = e + j * nq;
     if (p.apply) {
@@ -289,7 +294,7 @@ void eligibility_trace(const EtraceParams& p, T* et, const T* e, T* w, const T* 
       for (i64 i = 0; i < nq; ++i) wr[i] += c * etr[i];
     }
     for (i64 i = 0; i < nq; ++i) etr[i] = eligibility_trace_step(etr[i], er[i], d_e, m_e);
-  }
+  });
 }
 
 template <typename T>
@@ -328,13 +333,12 @@ template <typename T>
 void meta_apply(const MetaParams& p, T* w, const T* w_mean, const T* dw) {
   const i64 np = p.n_post, nq = p.n_pre;
   const T w_min = static_cast<T>(p.w_min), w_max = static_cast<T>(p.w_max);
-  SPAIC_OMP_FOR(np * nq)
-  for (i64 j = 0; j < np; ++j) {
+  parallel_for(np, np * nq, [&](i64 j) {
     T* row = w + j * nq;
     const T* d = dw + j * nq;
     const T rm = static_cast<T>(row_sum(row, nq) / static_cast<double>(nq));
     for (i64 i = 0; i < nq; ++i) row[i] = meta_weight(row[i], w_mean[j], rm, d[i], w_min, w_max);
-  }
+  });
 }
 
 template <typename T>
@@ -349,12 +353,11 @@ void switch_gains(const SwitchParams& p, const T* r, T* g_post, T* g_pre) {
 void int_stdp_weights(const IntStdpParams& p, const i32* s_pre, const i32* s_post, const i32* thresh, const i32* draws,
                       const i32* x_pre, const i32* x_post, i32* w) {
   const i64 np = p.n_post, nq = p.n_pre;
-  SPAIC_OMP_FOR(np * nq * p.batch)
-  for (i64 j = 0; j < np; ++j) {
+  parallel_for(np, np * nq * p.batch, [&](i64 j) {
     const bool halve = static_cast<std::int64_t>(thresh[j]) > p.max_threshold;
     for (i64 i = 0; i < nq; ++i)
       w[j * nq + i] = int_stdp_weight(p, j, i, w[j * nq + i], halve, s_pre, s_post, draws, x_pre, x_post);
-  }
+  });
 }
 
 void int_stdp_rows(const IntStdpParams& p, const i32* s_pre, const i32* s_post, const i32* thresh, const i32* x_pre,
@@ -367,13 +370,12 @@ void int_stdp_rows(const IntStdpParams& p, const i32* s_pre, const i32* s_post, 
     if (moves) rows.push_back(j);
   }
   const i64 nr = static_cast<i64>(rows.size());
-  SPAIC_OMP_FOR(nr * nq * p.batch)
-  for (i64 r = 0; r < nr; ++r) {
+  parallel_for(nr, nr * nq * p.batch, [&](i64 r) {
     const i64 j = rows[static_cast<std::size_t>(r)];
     const bool halve = static_cast<std::int64_t>(thresh[j]) > p.max_threshold;
     for (i64 i = 0; i < nq; ++i)
       w[j * nq + i] = int_stdp_weight(p, j, i, w[j * nq + i], halve, s_pre, s_post, nullptr, x_pre, x_post);
-  }
+  });
 }
 
 SPAIC_INSTANTIATE_STDP_OPS(float)

@@ -23,21 +23,18 @@ void surrogate_forward(const SurrogateCall<T>& p, const T* x, T* spikes) {
   if (!p.threshold_per_neuron) {
     const T th = p.threshold;
     if (ge) {
-      SPAIC_OMP_FOR(total)
-      for (i64 i = 0; i < total; ++i) spikes[i] = x[i] >= th ? T(1) : T(0);
+      parallel_for(total, total, [&](i64 i) { spikes[i] = x[i] >= th ? T(1) : T(0); });
     } else {
-      SPAIC_OMP_FOR(total)
-      for (i64 i = 0; i < total; ++i) spikes[i] = x[i] > th ? T(1) : T(0);
+      parallel_for(total, total, [&](i64 i) { spikes[i] = x[i] > th ? T(1) : T(0); });
     }
     return;
   }
-  SPAIC_OMP_FOR(total)
-  for (i64 r = 0; r < p.rows; ++r) {
+  parallel_for(p.rows, total, [&](i64 r) {
     for (i64 j = 0; j < p.n; ++j) {
       const i64 i = r * p.n + j;
       spikes[i] = surrogate_fires(kind, x[i], p.threshold_per_neuron[j]) ? T(1) : T(0);
     }
-  }
+  });
 }
 
 template <typename T>
@@ -48,16 +45,14 @@ void surrogate_backward(const SurrogateCall<T>& p, const T* x, const T* upstream
     const bool norm = p.sg.normalized;
     if (!p.threshold_per_neuron && !p.sg.alpha_per_neuron) {
       const T th = p.threshold, a = p.sg.alpha;
-      SPAIC_OMP_FOR(total)
-      for (i64 i = 0; i < total; ++i) grad_x[i] = upstream[i] * surrogate_grad<T>(kind, x[i] - th, a, norm);
+      parallel_for(total, total, [&](i64 i) { grad_x[i] = upstream[i] * surrogate_grad<T>(kind, x[i] - th, a, norm); });
     } else {
-      SPAIC_OMP_FOR(total)
-      for (i64 r = 0; r < rows; ++r) {
+      parallel_for(rows, total, [&](i64 r) {
         for (i64 j = 0; j < n; ++j) {
           const i64 i = r * n + j;
           grad_x[i] = upstream[i] * surrogate_grad<T>(kind, x[i] - threshold_at(p, j), p.sg.alpha_at(j), norm);
         }
-      }
+      });
     }
     if (!grad_alpha) return;
     if (!p.sg.alpha_per_neuron) {

@@ -79,14 +79,18 @@ std::int32_t row_fill(const S* row, i64 n_pre, std::int32_t* idx) {
 template <typename S>
 i64 compact(const SynapseParams& p, const S* s, std::int32_t* counts, std::int32_t* index) {
   i64 total = 0;
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(static) reduction(+ : total) if (p.rows * p.n_pre > kEventSerialBelow)
-#endif
-  for (i64 r = 0; r < p.rows; ++r) {
-    const S* row = s + r * p.n_pre;
-    const std::int32_t c = row_fill(row, p.n_pre, index + r * p.n_pre);
+  auto fill_row = [&](i64 r) -> i64 {
+    const std::int32_t c = row_fill(s + r * p.n_pre, p.n_pre, index + r * p.n_pre);
     counts[r] = c;
-    total += c;
+    return c;
+  };
+  if (p.rows * p.n_pre > kEventSerialBelow) {  // (a one-thread OpenMP region costs more than a small row)
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) reduction(+ : total)
+#endif
+    for (i64 r = 0; r < p.rows; ++r) total += fill_row(r);
+  } else {
+    for (i64 r = 0; r < p.rows; ++r) total += fill_row(r);
   }
   counts[p.rows] = static_cast<std::int32_t>(total > INT32_MAX ? INT32_MAX : total);
   return total;
@@ -247,8 +251,7 @@ const T* widen(const S* s, i64 n, void* ws, std::size_t off) {
     return s;
   } else {
     T* d = at<T>(ws, off);
-    SPAIC_OMP_FOR(n)
-    for (i64 i = 0; i < n; ++i) d[i] = spike_value<T>(s[i]);
+    parallel_for(n, n, [&](i64 i) { d[i] = spike_value<T>(s[i]); });
     return d;
   }
 }
@@ -259,11 +262,10 @@ void dense(const SynapseParams& p, const T* s, const T* w, const T* bias, T* out
   const i64 n = p.rows * p.n_post;
   double beta = p.accumulate ? 1.0 : 0.0;
   if (bias) {
-    SPAIC_OMP_FOR(n)
-    for (i64 e = 0; e < n; ++e) {
+    parallel_for(n, n, [&](i64 e) {
       const i64 j = e % p.n_post;
       out[e] = p.accumulate ? out[e] + bias[j] : bias[j];
-    }
+    });
     beta = 1.0;
   }
   gemm<T>(synapse_forward_gemm(p, beta), s, w, out);
@@ -381,12 +383,11 @@ void synapse_backward(const SynapseBackwardParams& p, const T* grad_out, const S
   }
   if (grad_spikes && p.rows > 0 && p.n_pre > 0) gemm<T>(synapse_grad_spikes_gemm(p), grad_out, weight, grad_spikes);
   if (grad_bias) {
-    SPAIC_OMP_FOR(p.rows * p.n_post)
-    for (i64 j = 0; j < p.n_post; ++j) {
+    parallel_for(p.n_post, p.rows * p.n_post, [&](i64 j) {
       T acc = T(0);
       for (i64 r = 0; r < p.rows; ++r) acc += grad_out[r * p.n_post + j];
       grad_bias[j] = p.accumulate ? grad_bias[j] + acc : acc;
-    }
+    });
   }
 }
 
@@ -394,13 +395,12 @@ template <typename T>
 void transpose(const T* a, T* out, i64 rows, i64 cols) {
   constexpr i64 B = 32;
   const i64 tr = ceil_div(rows, B), tc = ceil_div(cols, B);
-  SPAIC_OMP_FOR(rows * cols)
-  for (i64 t = 0; t < tr * tc; ++t) {
+  parallel_for(tr * tc, rows * cols, [&](i64 t) {
     const i64 r0 = (t / tc) * B, c0 = (t % tc) * B;
     const i64 r1 = std::min(rows, r0 + B), c1 = std::min(cols, c0 + B);
     for (i64 r = r0; r < r1; ++r)
       for (i64 c = c0; c < c1; ++c) out[c * rows + r] = a[r * cols + c];
-  }
+  });
 }
 
 // The program executor's sparse-input shortcut for a full synapse (core/ops/synapse-full.cpp).
@@ -423,7 +423,7 @@ bool transposed_gather(TransposedCache<T>& c, const T* s, i64 rows, i64 nq) {
     }
   }
   c.off[rows] = cnt;
-  return !(static_cast<double>(cnt) > kTransposedDenseAbove * static_cast<double>(rows * nq));
+  return !(static_cast<double>(cnt) > transposed_dense_above(rows) * static_cast<double>(rows * nq));
 }
 
 template <typename T>
@@ -434,10 +434,14 @@ void transposed_forward(TransposedCache<T>& c, const T* s, const T* W, const T* 
     c.wt.assign(static_cast<std::size_t>(nq * np), T(0));
     c.col_stamp.assign(static_cast<std::size_t>(nq), -1);
   }
+  // the latest change of any weight row: a W^T row refreshed after it is still current
+  i64 newest = all;
+  if (rs)
+    for (i64 j = 0; j < np; ++j) newest = std::max(newest, rs[j]);
   for (i64 k = 0; k < cnt; ++k) {
     const std::int32_t i = c.idx[static_cast<std::size_t>(k)];
     i64& cs = c.col_stamp[static_cast<std::size_t>(i)];
-    if (cs == now) continue;
+    if (cs == now || (cs >= 0 && newest < cs)) continue;
     T* wr = c.wt.data() + static_cast<i64>(i) * np;
     if (all >= cs) {
       for (i64 j = 0; j < np; ++j) wr[j] = W[j * nq + i];
