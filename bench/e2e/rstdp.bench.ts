@@ -199,12 +199,12 @@ for (const [label, o, B] of rows) {
   const stepsPerSec = (STEPS / med.median) * 1e3
   const sampleRate = 1e3 / med.median
   console.log(
-    `${label}: ${B === 1 ? `${fmt(stepsPerSec / 1e3, 1)}k steps/s` : `${fmt(sampleRate, 0)} samples/s (${fmt((stepsPerSec * B) / 1e3, 0)}k sample-steps/s)`}` +
+    `${label}: ${B === 1 ? `${fmt(stepsPerSec / 1e3, 1)}k steps/s` : `${fmt(sampleRate, 0)} samples/s (${fmt((sampleRate * STEPS) / 1e3, 0)}k sample-steps/s)`}` +
       ` (per sample median ${fmt(med.median, 3)} ms, min ${fmt(med.min, 3)}, max ${fmt(med.max, 3)}); ` +
       (B === 1
         ? `${fmt(stepsPerSec / SPAIC[1]!, 0)}-${fmt(stepsPerSec / SPAIC[0]!, 0)}x SPAIC's ${SPAIC[0]}-${SPAIC[1]} steps/s; target 100k: ${fmt(stepsPerSec / 1e3, 0)}%; `
         : '') +
-      `${fmt(B === 1 ? (100 * floorMs) / med.median : (100 * floorMs) / (med.median * B), 0)}% of the floor's ${B === 1 ? 'time' : 'per-step time at batch 1'}; ` +
+      (B === 1 ? `${fmt((100 * floorMs) / med.median, 0)}% of the floor's time; ` : '') +
       `${fmt((r.perSample.length * B) / r.cpu, 0)} samples per CPU-second`,
   )
   prog.dispose()

@@ -65,8 +65,8 @@ export const REWARD_RECIPES: Record<
     learner: { Apost_pos: 1e-4, Apost_neg: -1e-4, Apre_pos: -8e-5, Apre_neg: 8e-5 },
     reward: 'global_reward',
   },
-  bp_rstdp: { learner: { lr: 3e-5, A_minus: 0 }, reward: 'classify_reward' },
-  bp_rstdpet: { learner: { lr: 3e-6 }, reward: 'classify_reward' },
+  bp_rstdp: { learner: { lr: 6e-4, A_minus: 0, hs_r: 0 }, reward: 'classify_reward' },
+  bp_rstdpet: { learner: { lr: 5e-5, hs_r: 0, tau_et: 20 }, reward: 'classify_reward' },
 }
 
 export interface RewardNetwork {
@@ -178,7 +178,10 @@ export const rewardJobFor = (rule: RewardRule) => ({
     if (opts.hidden !== null)
       throw new InvalidArgumentError(`the ${rule} readout has no hidden layer: drop --hidden`, { param: '--hidden' })
     if (opts.arch !== 'fc')
-      throw new InvalidArgumentError(`the ${rule} readout has no '${opts.arch}' network`, { param: '--arch' })
+      throw new InvalidArgumentError(
+        `the ${rule} readout has no '${opts.arch}' network: --arch conv applies to stca, stbp and sbp`,
+        { param: '--arch' },
+      )
   },
   async run(opts: TrainOptions, progress: ProgressReporter): Promise<Metrics> {
     const { dt, runtime, batch } = rewardSettings(opts)
