@@ -8,7 +8,8 @@
 // - the Diehl & Cook network with nearest_online_stdp (batch 1 and > 1, float64), full_online_STDP and the
 //   learner options, a deactivated learner, recorded slots; a short nearest_online_stdp run with no host syncs;
 //   the Diehl & Cook network with meta_nearest_online_stdp (batch 1 and > 1, float64, deactivated);
-// - rstdp, rstdpet and switch_rstdp bound to a reward node, every reward shape, batch 1 and > 1;
+// - rstdp, rstdpet and switch_rstdp bound to a reward node, every reward shape, batch 1 and > 1
+//   (gpu-checks-coverage-reward.mjs, registered in its place in the order below);
 // - SPAIC's integer Diehl & Cook network with postpreintstdp (int32 spikes, weights and traces, bit for bit);
 // - bp_rstdp and bp_rstdpet (gpu-checks-coverage-bp.mjs, registered last);
 // - setSlot, setRngState and checkpoints restored on the device.
@@ -20,80 +21,18 @@
 // weights and other sums taken in another order on the device get a tolerance. Every program check also makes
 // sure that what it compares is not trivial (some spikes, not all).
 import { register as registerBp } from './gpu-checks-coverage-bp.mjs'
+import { register as registerInt } from './gpu-checks-coverage-int.mjs'
+import { register as registerModels } from './gpu-checks-coverage-models.mjs'
+import { register as registerReward } from './gpu-checks-coverage-reward.mjs'
 import { active, convOutShape, ELEM, EXACT, helpers, numel, read, SUM, tolBy } from './gpu-checks-helpers.mjs'
 
 export async function register({ addCheck, lib, rand }) {
-  const { ops, Network, NeuronGroup, Connection, Encoder, Decoder, Reward, Monitor, Learner, buildProgram } = lib
-  const { uni, ints, dyadic, frames, as, syncs, check, programCheck, spaicConvNet } = helpers({ addCheck, lib, rand })
+  const { Network, NeuronGroup, Connection, Encoder, Decoder, Monitor, Learner, buildProgram } = lib
+  const h = helpers({ addCheck, lib, rand })
+  const { uni, dyadic, frames, as, syncs, check, programCheck, spaicConvNet } = h
 
-  // ---------------------------------------------------------------------------------------------
-  // step executor: every neuron model (float32 and float64), poisson 128 -> model 48 -> lif 12
-
-  {
-    const [B, nIn, nHid, nOut, steps] = [4, 128, 48, 12, 30]
-    const rates = uni(B * nIn, 0, 0.3)
-    const models = {
-      lif: { w: [-1 / 32, 3 / 32], params: { tau_m: 8 }, state: [] },
-      if: { w: [-1 / 32, 1 / 16], params: { v_th: 1.5 }, state: [] },
-      clif: { w: [-1 / 64, 1 / 32], params: {}, state: ['M', 'S', 'E'] },
-      lifstdp_ex: { w: [0, 1 / 8], params: {}, state: ['theta[stay]', 'Vth_theta'] },
-      lifstdp_ih: { w: [0, 3 / 8], params: {}, state: [] },
-      diehlAndCook: { w: [0, 256], params: {}, state: ['refrac', 'thresh'] },
-    }
-    for (const model of ops.NEURON_MODELS) {
-      const m = models[model]
-      if (!m) throw new Error(`gpu-checks-coverage: no program case for the neuron model ${model}`)
-      const dc = model === 'diehlAndCook'
-      const w1 = dyadic(nHid * nIn, m.w[0], m.w[1], dc ? 0 : 8)
-      const w2 = dyadic(nOut * nHid, -3 / 16, 1 / 4)
-      const labels = [ints(B, 0, 4), ints(B, 0, 4)]
-      for (const dtype of ['float32', 'float64']) {
-        const f = dc ? EXACT : ELEM[dtype]
-        const tol = tolBy({ hV: f, ...Object.fromEntries(m.state.map((k) => [k, f])), reward: ELEM[dtype] })
-        const tail = dc ? '+ global reward on it' : `-> lif ${nOut}, spike_counts`
-        const name = `program ${model} ${dtype}: poisson ${nIn} -> ${model} ${nHid} ${tail}, B=${B} T=${steps}, 2 runs`
-        programCheck(name, tol, { batch: B, dtype }, (device, T) => {
-          const net = new Network({ dt: 1, device })
-          const input = net.add(new Encoder({ num: nIn, coding: 'poisson', name: 'input' }))
-          const hid = net.add(new NeuronGroup({ num: nHid, model, name: 'hid', ...m.params }))
-          net.add(new Connection(input, hid, { weight: w1, name: 'c1' }))
-          net.add(new Monitor(hid, { name: 'mO' }))
-          net.add(new Monitor(hid, { var_name: 'V', name: 'mV' }))
-          let rw
-          let dec
-          if (dc) {
-            rw = net.add(new Reward({ num: nHid, dec_target: hid, pop_size: 12, dec_sample_step: 5, name: 'rw' }))
-            net.add(new Monitor(rw, { var_name: 'Output_Reward', name: 'mR' }))
-          } else {
-            const out = net.add(new NeuronGroup({ num: nOut, model: 'lif', tau_m: 4, v_th: 0.5, name: 'out' }))
-            net.add(new Connection(hid, out, { weight: w2, name: 'c2' }))
-            dec = net.add(new Decoder({ num: nOut, dec_target: out, name: 'dec' }))
-            net.add(new Monitor(out, { name: 'mO2' }))
-          }
-          const x = T(as(rates, dtype), [B, nIn])
-          return {
-            net,
-            steps,
-            runs: [0, 1].map((k) => ({ input: x, ...(dc ? { rw: labels[k] } : {}) })),
-            out: (prog) => {
-              const o = {
-                hO: active(read(prog.monitor('mO')), `${model} spikes`),
-                hV: read(prog.monitor('mV')),
-                syncs: syncs(prog),
-              }
-              for (const k of m.state) o[k] = read(prog.slot(hid, k))
-              if (dc) o.reward = read(prog.monitor('mR'))
-              else {
-                o.oO = active(read(prog.monitor('mO2')), 'lif output spikes')
-                o.counts = read(prog.slot(dec, 'predict'))
-              }
-              return o
-            },
-          }
-        })
-      }
-    }
-  }
+  // every neuron model (gpu-checks-coverage-models.mjs)
+  registerModels({ lib, h })
 
   // ---------------------------------------------------------------------------------------------
   // step executor: the encoders (bernoulli, constant_current, poisson with a time window) and the decoders
@@ -511,138 +450,11 @@ export async function register({ addCheck, lib, rand }) {
     }
   }
 
-  // ---------------------------------------------------------------------------------------------
-  // step executor: the reward-modulated rules (ops stdp_rstdp, stdp_switch) with a reward node on the trained
-  // group: each reward shape (one value, per post neuron, per sample, per sample and post neuron), batch 1 and
-  // > 1, float32 and float64, two runs: weights, the rule's traces, spikes, rewards, 0 host syncs per step.
+  // the reward-modulated rules (gpu-checks-coverage-reward.mjs)
+  await registerReward({ addCheck, lib, rand })
 
-  {
-    const [nIn, N, steps] = [96, 10, 40]
-    const cases = [
-      { algorithm: 'rstdp', B: 1, dtype: 'float32', reward: { coding_method: 'global_reward' }, opts: { lr: 0.05 } },
-      { algorithm: 'rstdp', B: 3, dtype: 'float32', reward: { coding_method: 'classify_reward' }, opts: {} },
-      { algorithm: 'rstdp', B: 2, dtype: 'float64', reward: { coding_method: 'da_reward' }, opts: { A_minus: -0.5 } },
-      { algorithm: 'rstdpet', B: 2, dtype: 'float32', reward: { coding_method: 'global_reward' }, opts: { lr: 0.005 } },
-      {
-        algorithm: 'rstdpet',
-        B: 3,
-        dtype: 'float64',
-        reward: { coding_method: 'global_reward', per_sample: true },
-        opts: { lr: 0.1, tau_e_trace: 10 },
-      },
-      { algorithm: 'switch_rstdp', B: 2, dtype: 'float32', reward: { coding_method: 'global_reward' }, opts: {} },
-      {
-        algorithm: 'switch_rstdp',
-        B: 3,
-        dtype: 'float64',
-        reward: { coding_method: 'global_reward', per_sample: true },
-        opts: { legacy_clamp: false },
-      },
-    ]
-    for (const c of cases) {
-      const imgs = [uni(c.B * nIn, 0, 0.5), uni(c.B * nIn, 0, 0.5)]
-      const labels = [0, 1].map(() => ints(c.B, 0, N, 'float64').map((v) => Math.floor(v)))
-      const keys =
-        c.algorithm === 'switch_rstdp'
-          ? ['input_trace', 'output_trace[stay]']
-          : ['p_plus', 'p_minus', 'eligibility', ...(c.algorithm === 'rstdpet' ? ['eligibility_trace'] : [])]
-      const tol = tolBy({
-        w: SUM[c.dtype],
-        r: ELEM[c.dtype],
-        ...Object.fromEntries(keys.map((k) => [k, SUM[c.dtype]])),
-      })
-      const desc = JSON.stringify({ ...c.reward, ...c.opts })
-        .replace(/"/g, '')
-        .replace(/,/g, ', ')
-      const name =
-        `program ${c.algorithm} ${desc} ${c.dtype}: poisson ${nIn} -> lif ${N} (seeded weights) + reward node, ` +
-        `B=${c.B} T=${steps}, 2 runs: weights, traces, rewards, spikes, 0 host syncs per step`
-      programCheck(name, tol, { batch: c.B, dtype: c.dtype }, (device, T) => {
-        const net = new Network({ dt: 1, device })
-        const input = net.add(new Encoder({ num: nIn, coding: 'poisson', name: 'input' }))
-        const g = net.add(new NeuronGroup({ num: N, model: 'lif', tau_m: 8, v_th: 0.5, name: 'g' }))
-        const conn = net.add(new Connection(input, g, { seed: 31, name: 'c' }))
-        const rw = net.add(new Reward({ num: N, dec_target: g, name: 'rw', ...c.reward }))
-        net.add(new Monitor(g, { name: 'mO' }))
-        const learner = new Learner({ algorithm: c.algorithm, trainable: conn, ...c.opts })
-        const rec = keys.map((k) => learner.connVarname(conn, k))
-        return {
-          net,
-          steps,
-          runs: imgs.map((x, k) => ({ input: T(as(x, c.dtype), [c.B, nIn]), rw: labels[k] })),
-          out: (prog) => ({
-            O: active(read(prog.monitor('mO')), 'lif spikes'),
-            w: read(prog.slot(conn, 'weight')),
-            r: read(prog.slot(rw, 'Output_Reward')),
-            ...Object.fromEntries(keys.map((k, i) => [k, read(prog.slot(rec[i]))])),
-            syncs: syncs(prog),
-          }),
-        }
-      })
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // step executor: postpreintstdp on SPAIC's integer Diehl & Cook network (eth_mnist_int.py, the
-  // `train --algorithm postpreintstdp` network at a small size): bernoulli -> diehlAndCook <-> if relays.
-  // Everything is an integer (int32 weights and traces, the counter-keyed stochastic rounding, integer sums
-  // in the float synapses): bit for bit, in float32 and float64 programs, with and without the threshold
-  // kept across runs, and with the nu0 term subtracted.
-
-  {
-    const [nIn, N, steps] = [196, 16, 60]
-    const wIn = ints(N * nIn, 0, 90, 'float64')
-    const cases = [
-      { B: 1, dtype: 'float32', learner: {}, keep: true },
-      { B: 3, dtype: 'float32', learner: { pre_term: 'subtract', max_threshold: 1300 }, keep: false },
-      { B: 2, dtype: 'float64', learner: { nu1: 400, w_max: 70 }, keep: true },
-    ]
-    for (const c of cases) {
-      const imgs = [uni(c.B * nIn, 0, 1), uni(c.B * nIn, 0, 1)]
-      const opts = JSON.stringify(c.learner).replace(/"/g, '').replace(/,/g, ', ')
-      const name =
-        `program postpreintstdp ${opts} ${c.dtype}: bernoulli ${nIn} -> diehlAndCook ${N}` +
-        `${c.keep ? ' (thresh a parameter)' : ''} <-> if ${N}, B=${c.B} T=${steps}, 2 runs: ` +
-        `int32 weights, thresholds, spikes, counts bit for bit, 0 host syncs per step`
-      programCheck(name, EXACT, { batch: c.B, dtype: c.dtype }, (device, T) => {
-        const net = new Network({ dt: 1, device })
-        const input = net.add(new Encoder({ num: nIn, coding: 'bernoulli', max_prob: 0.3, name: 'input' }))
-        const exc = net.add(
-          new NeuronGroup({
-            num: N,
-            model: 'diehlAndCook',
-            name: 'exc',
-            ...(c.keep ? { parameter_variables: ['thresh'] } : {}),
-          }),
-        )
-        const inh = net.add(new NeuronGroup({ num: N, model: 'if', v_th: 1, name: 'inh' }))
-        const eye = new Float64Array(N * N)
-        const anti = new Float64Array(N * N)
-        for (let j = 0; j < N; j++)
-          for (let i = 0; i < N; i++) [eye[j * N + i], anti[j * N + i]] = j === i ? [2, 0] : [0, -32767]
-        const conn = net.add(new Connection(input, exc, { weight: wIn, w_min: 0, w_max: 109, name: 'input_exc' }))
-        net.add(new Connection(exc, inh, { weight: eye, name: 'exc_inh' }))
-        net.add(new Connection(inh, exc, { weight: anti, name: 'inh_exc' }))
-        const counts = net.add(new Decoder({ num: N, dec_target: exc, name: 'counts' }))
-        net.add(new Monitor(exc, { name: 'mE' }))
-        net.add(new Monitor(inh, { name: 'mI' }))
-        new Learner({ algorithm: 'postpreintstdp', trainable: conn, ...c.learner })
-        return {
-          net,
-          steps,
-          runs: imgs.map((x) => ({ input: T(as(x, c.dtype), [c.B, nIn]) })),
-          out: (prog) => ({
-            exc: active(read(prog.monitor('mE')), 'excitatory spikes'),
-            inh: active(read(prog.monitor('mI')), 'inhibitory spikes'),
-            counts: read(prog.slot(counts, 'predict')),
-            w: read(prog.slot(conn, 'weight')),
-            thresh: read(prog.slot(exc, 'thresh')),
-            syncs: syncs(prog),
-          }),
-        }
-      })
-    }
-  }
+  // postpreintstdp on SPAIC's integer Diehl & Cook network (gpu-checks-coverage-int.mjs)
+  await registerInt({ addCheck, lib, rand })
 
   // ---------------------------------------------------------------------------------------------
   // step executor on the device: setSlot, setRngState (the run replayed from a saved stream position) and a
