@@ -14,6 +14,7 @@
 #include "spaic/error.h"
 #include "spaic/params.h"
 #include "spaic/program.h"
+#include "spaic/math/stdp-trace.h"
 #include "spaic/tensor.h"
 
 namespace spaic::ops {
@@ -140,6 +141,19 @@ inline void check_slot_dtype(const Program& p, const SlotRef& r, DType want, con
 inline i64 per_sample(const Program& p, const SlotRef& r) {
   const SlotDesc& s = p.desc().slots[static_cast<std::size_t>(r.slot)];
   return numel_of(s.shape);
+}
+
+// How a reward-modulated rule applies its reward, from the reward slot (core/ops/stdp-rstdp.cpp says the
+// four cases), or a ShapeError naming the op's owner. `per_post_ok`: the rule takes a reward per post neuron.
+inline RewardShape reward_shape_of(const Program& p, const SlotRef& r, i64 n_post, bool per_post_ok, const OpDesc& d) {
+  const SlotDesc& s = p.desc().slots[static_cast<std::size_t>(r.slot)];
+  const i64 n = numel_of(s.shape);
+  if (n == 1) return s.batched ? RewardShape::PerSample : RewardShape::Scalar;
+  SPAIC_CHECK(per_post_ok && n == n_post, Shape, d.owner, d.owner, ": its reward '", s.name, "' holds ", n, " values",
+              s.batched ? " per sample" : "", "; expected one", per_post_ok ? " or one per post neuron (" : "",
+              per_post_ok ? std::to_string(n_post) : std::string(), per_post_ok ? ")" : "",
+              s.batched ? " per sample" : " (or one per sample)");
+  return s.batched ? RewardShape::PerSamplePost : RewardShape::PerPost;
 }
 
 // ---- the registry: each op file registers its type names with a static OpRegistrar, e.g.

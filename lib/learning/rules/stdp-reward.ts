@@ -1,7 +1,8 @@
 /**
  * The reward-modulated STDP rules of SPAIC's RSTDP.py (ALGORITHMS.md §2.3): `rstdp` (§2.3.1), `rstdpet`
  * (§2.3.2) and `switch_rstdp` (RewardSwitchSTDP, §2.3.3), each a descriptor and a Learner that adds one
- * fused per-step op per trainable full connection (`stdp_rstdp`, `stdp_switch`; core/ops/stdp-reward.cpp).
+ * fused per-step op per trainable full connection (`stdp_rstdp`, core/ops/stdp-rstdp.cpp; `stdp_switch`,
+ * core/ops/stdp-switch.cpp).
  *
  * Each learner binds to one reward node (`reward` option; default the network's only one, see
  * reward-source.ts) and reads its Output_Reward of this step, as SPAIC's `Output_Reward[updated]`

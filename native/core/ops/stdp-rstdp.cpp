@@ -1,9 +1,10 @@
-// core/ops/stdp-reward.cpp - the reward-modulated STDP rules in the step executor (ALGORITHMS.md §2.3):
-// op stdp_rstdp (rstdp, §2.3.1; rstdpet, §2.3.2, with an `et` slot) and op stdp_switch (switch_rstdp,
-// §2.3.3), each one fused rule step (core/stdp-trace.cpp) per connection and step.
+// core/ops/stdp-rstdp.cpp - rstdp (ALGORITHMS.md §2.3.1) and rstdpet (§2.3.2) in the step executor: op
+// stdp_rstdp, one fused rule step (core/stdp-trace.cpp) per connection and step; rstdpet is the op with an
+// `eligibility_trace` slot.
 //
 // The reward is the bound reward node's Output_Reward of this step (read at 'cur': reward nodes run in
-// the groups' phase, before the learners). Its slot's shape sets how it is applied:
+// the groups' phase, before the learners). Its slot's shape sets how it is applied (reward_shape_of,
+// core/op-base.h):
 //   unbatched, one value          -> one reward for the whole batch (SPAIC's global_reward: the batch mean)
 //   unbatched, N_post values      -> one reward per post neuron (da_reward)
 //   batched, one value per sample -> each sample's reward multiplies its own eligibility
@@ -20,18 +21,6 @@
 namespace spaic::ops {
 
 namespace {
-
-// The reward's shape from its slot (see the file comment), or a ShapeError naming the op's owner.
-RewardShape reward_shape_of(const Program& p, const SlotRef& r, i64 n_post, bool per_post_ok, const OpDesc& d) {
-  const SlotDesc& s = p.desc().slots[static_cast<std::size_t>(r.slot)];
-  const i64 n = numel_of(s.shape);
-  if (n == 1) return s.batched ? RewardShape::PerSample : RewardShape::Scalar;
-  SPAIC_CHECK(per_post_ok && n == n_post, Shape, d.owner, d.owner, ": its reward '", s.name, "' holds ", n, " values",
-              s.batched ? " per sample" : "", "; expected one", per_post_ok ? " or one per post neuron (" : "",
-              per_post_ok ? std::to_string(n_post) : std::string(), per_post_ok ? ")" : "",
-              s.batched ? " per sample" : " (or one per sample)");
-  return s.batched ? RewardShape::PerSamplePost : RewardShape::PerPost;
-}
 
 template <typename T>
 struct StdpRstdp : OpBase {
@@ -96,43 +85,8 @@ struct StdpRstdp : OpBase {
   }
 };
 
-template <typename T>
-struct StdpSwitch : OpBase {
-  SlotRef pre, post, reward, x_pre, x_post, w;
-  SwitchParams sp;
-  StdpSwitch(const OpDesc& od, Program& p)
-      : OpBase(od, p.device()),
-        pre(ref("pre")),
-        post(ref("post")),
-        reward(ref("reward")),
-        x_pre(ref("x_pre")),
-        x_post(ref("x_post")),
-        w(ref("weight")) {
-    const std::pair<SlotRef, const char*> all[] = {{pre, "pre"},     {post, "post"},     {reward, "reward"},
-                                                   {x_pre, "x_pre"}, {x_post, "x_post"}, {w, "weight"}};
-    for (const auto& [r, nm] : all) check_slot_dtype(p, r, p.dtype(), d, nm);
-    sp.n_pre = per_sample(p, pre);
-    sp.n_post = per_sample(p, post);
-    SPAIC_CHECK(sp.n_pre > 0 && sp.n_post > 0 && p.slot_numel(w.slot) == sp.n_pre * sp.n_post, Shape, d.owner, d.owner,
-                ": weight must hold ", sp.n_post, " x ", sp.n_pre, " values");
-    SPAIC_CHECK(per_sample(p, x_pre) == sp.n_pre && per_sample(p, x_post) == sp.n_post, Shape, d.owner, d.owner,
-                ": traces must match the pre and post groups");
-    sp.shape = reward_shape_of(p, reward, sp.n_post, false, d);
-    read_params(params::kSwitch, sp);
-    SPAIC_CHECK(params::bounds_ordered(sp), InvalidArgument, d.owner, d.owner, ": bounds lo > hi");
-    sp.path = dev.is_cpu() ? DwPath::Auto : DwPath::Event;
-  }
-  void step(Program& p) override {
-    SwitchParams s = sp;
-    s.batch = p.batch();
-    switch_step<T>(dev, s, p.read(pre).ptr<T>(), p.read(post).ptr<T>(), p.read(reward).ptr<T>(),
-                   p.write(x_pre).ptr<T>(), p.write(x_post).ptr<T>(), p.write(w).ptr<T>());
-  }
-};
-
 const OpRegistrar kRegistered[] = {
     {"stdp_rstdp", [](const OpDesc& d, Program& p) -> OpPtr { return make_typed<StdpRstdp>(d, p); }},
-    {"stdp_switch", [](const OpDesc& d, Program& p) -> OpPtr { return make_typed<StdpSwitch>(d, p); }},
 };
 
 }  // namespace
