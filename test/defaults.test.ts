@@ -31,6 +31,7 @@ import {
 import { readRuleParams } from '../lib/learning/rules/descriptor.js'
 import { BP_RSTDP, BP_RSTDPET } from '../lib/learning/rules/stdp-bp.js'
 import { META_NEAREST_ONLINE_STDP } from '../lib/learning/rules/stdp-meta.js'
+import { SWITCH_RSTDP_RULE } from '../lib/learning/rules/stdp-reward.js'
 import type { NeuronModelName } from '../lib/ops/neuron-step.js'
 import { SURROGATES, type SurrogateName } from '../lib/ops/surrogate-spike.js'
 import { Rng } from './helpers/random.js'
@@ -283,6 +284,45 @@ test("bp_rstdp / bp_rstdpet learners: SPAIC's lr 0.1, hs_r 0.01, reward clip [-1
   }
   const g = spec.slots.find((s) => s.name === 'a:c1:g1<-in:{G[stay]}')
   t.deepEqual(g?.shape, [3, 1], 'G [N_post, R]: the global reward is one value')
+})
+
+test("rstdp / rstdpet / switch_rstdp learners: SPAIC's lr 0.1 (rstdpet: required, lr·dt), taus 20/20 (25/25), A_plus 1, A_minus -1; switch's amplitudes ±5e-3/∓4e-3, decays exp(-1/20), [0, 0.1]", (t) => {
+  const dt = 0.5
+  const build = (algorithm: string, opts: Record<string, unknown> = {}) => {
+    const net = new Network({ name: 'n', dt })
+    const inp = net.add(new Encoder({ num: 4, coding: 'spike_train', name: 'in' }))
+    const g = net.add(new NeuronGroup({ num: 3, model: 'lif', name: 'g' }))
+    const c = net.add(new Connection(inp, g, { name: 'c' }))
+    net.add(new Reward({ num: 3, dec_target: g, name: 'rw' }))
+    new Learner({ algorithm, trainable: c, name: 'r', ...opts })
+    const op = compileNetwork(net).ops.find((o) => o.owner === 'r')
+    return Object.fromEntries(Object.entries(op?.params ?? {}).filter(([k]) => !/Roles$|^connection$/.test(k)))
+  }
+  const d20 = Math.exp(-dt / 20)
+  t.deepEqual(build('rstdp'), { lr: 0.1, A_plus: 1, A_minus: -1, d_plus: d20, d_minus: d20 })
+  t.deepEqual(build('rstdpet', { lr: 0.3 }), {
+    lr: 0.3 * dt,
+    A_plus: 1,
+    A_minus: -1,
+    d_plus: d20,
+    d_minus: d20,
+    d_e: Math.exp(-dt / 25),
+    m_e: dt / 25,
+  })
+  // switch_rstdp's decays are per step (not taus), as SPAIC's; its bounds SPAIC's hard-coded [0, 0.1]
+  t.deepEqual(build('switch_rstdp'), {
+    Apost_pos: 5e-3,
+    Apost_neg: -5e-3,
+    Apre_pos: -4e-3,
+    Apre_neg: 4e-3,
+    pre_decay: Math.exp(-1 / 20),
+    post_decay: Math.exp(-1 / 20),
+    lo: 0,
+    hi: 0.1,
+  })
+  t.like(build('switch_rstdp', { legacy_clamp: false }), { lo: 0, hi: 0.5 })
+  const { values } = readRuleParams(SWITCH_RSTDP_RULE, {})
+  t.like(values, { homoestatic: 1e-10, m_rate: 20, w_norm: 1.2, lr: 0.1, reward_name: 'Output_Reward[updated]' })
 })
 
 test('meta_nearest_online_stdp op: Apost 1e-2, Apre 1e-4, decays exp(-1/30) and exp(-1/200), bounds [0, 1]', (t) => {
