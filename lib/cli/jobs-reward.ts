@@ -50,8 +50,9 @@ export const REWARD_NET = {
 } as const
 
 /**
- * Each rule's options in this job and the reward it reads. The learning rates are per sample: the rules sum
- * each sample's change over the batch. A_minus 0: with rate-coded inputs the two STDP terms of rstdp's
+ * Each rule's options in this job and the reward it reads. rstdp and rstdpet sum each sample's change over the
+ * batch, the bp rules average it (their learning rates are per batch). The bp rules' homeostatic term (SPAIC's
+ * hs_r 0.01) is kept small: at 0.01 it drives every output to its target rate and the readout saturates. A_minus 0: with rate-coded inputs the two STDP terms of rstdp's
  * eligibility cancel on average (equal time constants), leaving only the causal part; without it the
  * eligibility is the Hebbian product of the output's spikes and the input traces.
  */
@@ -65,8 +66,8 @@ export const REWARD_RECIPES: Record<
     learner: { Apost_pos: 1e-4, Apost_neg: -1e-4, Apre_pos: -8e-5, Apre_neg: 8e-5 },
     reward: 'global_reward',
   },
-  bp_rstdp: { learner: { lr: 6e-4, A_minus: 0, hs_r: 0 }, reward: 'classify_reward' },
-  bp_rstdpet: { learner: { lr: 5e-5, hs_r: 0, tau_et: 20 }, reward: 'classify_reward' },
+  bp_rstdp: { learner: { lr: 6e-4, A_minus: 0, hs_r: 1e-4 }, reward: 'classify_reward' },
+  bp_rstdpet: { learner: { lr: 5e-5, hs_r: 1e-5, tau_et: 20 }, reward: 'classify_reward' },
 }
 
 export interface RewardNetwork {
