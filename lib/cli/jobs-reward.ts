@@ -61,7 +61,7 @@ export const REWARD_RECIPES: Record<
   { learner: Record<string, unknown>; reward: 'classify_reward' | 'global_reward' }
 > = {
   rstdp: { learner: { lr: 2e-6, A_minus: 0 }, reward: 'classify_reward' },
-  rstdpet: { learner: { lr: 3e-6, A_minus: 0 }, reward: 'classify_reward' },
+  rstdpet: { learner: { lr: 3e-6, A_minus: 0, tau_e_trace: 50, tau_e: 50 }, reward: 'classify_reward' },
   switch_rstdp: {
     learner: { Apost_pos: 1e-4, Apost_neg: -1e-4, Apre_pos: -8e-5, Apre_neg: 8e-5 },
     reward: 'global_reward',
