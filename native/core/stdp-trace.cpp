@@ -129,19 +129,22 @@ void rstdp_step(Device dev, const RstdpParams& p, const T* s_pre, const T* s_pos
   }
   trace(dev, TraceKind::Scaled, p_plus, s_pre, B * nq, p.d_plus, p.a_plus);
   trace(dev, TraceKind::Scaled, p_minus, s_post, B * np, p.d_minus, p.a_minus);
+  // rstdpet: W += (lr*r~) (.) ET (before this step), then ET <- d_e*ET + m_e*E
+  EtraceParams ep;
+  ep.n_post = np;
+  ep.n_pre = nq;
+  ep.d_e = p.d_e;
+  ep.m_e = p.m_e;
+  ep.apply = true;
+  ep.lr = p.lr;
+  ep.shape = p.shape;
+  ep.reward_value = p.reward_value;
   if (p.eligibility_trace && per_sample) {
     // rstdpet with a reward per sample: each sample keeps its own E and ET ([B, N_post, N_pre]), and its
     // reward multiplies its own trace: W += lr * sum_b r~[b] (.) ET_b(previous step).
     const i64 plane = np * nq;
     DwParams one = elig;
     one.batch = 1;
-    EtraceParams ep;
-    ep.n_post = np;
-    ep.n_pre = nq;
-    ep.d_e = p.d_e;
-    ep.m_e = p.m_e;
-    ep.apply = true;
-    ep.lr = p.lr;
     ep.shape = p.shape == RewardShape::PerSamplePost ? RewardShape::PerPost : RewardShape::Scalar;
     for (i64 b = 0; b < B; ++b) {
       T* eb = e + b * plane;
@@ -154,15 +157,6 @@ void rstdp_step(Device dev, const RstdpParams& p, const T* s_pre, const T* s_pos
   }
   SPAIC_DISPATCH(dev, stdp_dw<T>(elig, s_post, p_plus, p_minus, s_pre, nullptr, nullptr, e));
   if (p.eligibility_trace) {
-    EtraceParams ep;
-    ep.n_post = np;
-    ep.n_pre = nq;
-    ep.d_e = p.d_e;
-    ep.m_e = p.m_e;
-    ep.apply = true;
-    ep.lr = p.lr;
-    ep.shape = p.shape;
-    ep.reward_value = p.reward_value;
     SPAIC_DISPATCH(dev, eligibility_trace<T>(ep, et, e, w, r));
   } else if (per_sample) {
     // keep this step's spikes for the next step's reward (a plain copy: the cast to the same type)
@@ -183,15 +177,6 @@ void int_stdp_step(Device dev, const IntStdpParams& p, const i32* s_pre, const i
   SPAIC_DISPATCH(dev, int_trace_update(tp, x_post, s_post));
   SPAIC_DISPATCH(dev, int_stdp_weights(p, s_pre, s_post, thresh, draws, x_pre, x_post, w));
 }
-
-#define SPAIC_INSTANTIATE(T)                                                                           \
-  template void online_step<T>(Device, const OnlineParams&, const T*, const T*, T*, T*, T*, T*);       \
-  template void meta_step<T>(Device, const MetaParams&, const T*, const T*, T*, T*, T*, T*, T*, T*);   \
-  template void switch_step<T>(Device, const SwitchParams&, const T*, const T*, const T*, T*, T*, T*); \
-  template void rstdp_step<T>(Device, const RstdpParams&, const T*, const T*, const T*, T*, T*, T*, T*, T*, T*, T*);
-SPAIC_INSTANTIATE(float)
-SPAIC_INSTANTIATE(double)
-#undef SPAIC_INSTANTIATE
 
 // ---- bp_rstdp / bp_rstdpet (ALGORITHMS.md §2.3.6)
 
@@ -229,17 +214,7 @@ void bp_rstdp_step(Device dev, const BpParams& p, const T* s_pre, const T* s_pos
     SPAIC_DISPATCH(dev, stdp_dw<T>(dp, s_post, x_pre, x_post, s_pre, rho, rho, w));
     // W -= (hs_r/B) (x_post - 0.1)^T x_pre: a dense product (neither factor is sparse)
     SPAIC_DISPATCH(dev, binary_scalar<T>(BinaryOp::Sub, x_post, static_cast<T>(0.1), h, B * np, false));
-    GemmParams hg;
-    hg.trans_a = true;
-    hg.m = np;
-    hg.n = nq;
-    hg.k = B;
-    hg.lda = np;
-    hg.ldb = nq;
-    hg.ldc = nq;
-    hg.alpha = -p.hs_r * inv_b;
-    hg.beta = 1.0;
-    SPAIC_DISPATCH(dev, gemm<T>(hg, h, x_pre, w));
+    SPAIC_DISPATCH(dev, gemm<T>(stdp_batch_outer_gemm(B, np, nq, -p.hs_r * inv_b, 1.0), h, x_pre, w));
     return;
   }
   // Each sample's trace ET[b] <- et_decay*ET[b] + a_plus s_post[b] x_pre[b]^T, then W += (lr/B) rho[b] (.) ET[b].
@@ -269,7 +244,12 @@ void bp_rstdp_step(Device dev, const BpParams& p, const T* s_pre, const T* s_pos
   SPAIC_DISPATCH(dev, stdp_dw<T>(hp, nullptr, nullptr, x_post, s_pre, nullptr, h, w));
 }
 
+// Every rule step's instantiations, for one element type.
 #define SPAIC_INSTANTIATE(T)                                                                                          \
+  template void online_step<T>(Device, const OnlineParams&, const T*, const T*, T*, T*, T*, T*);                      \
+  template void meta_step<T>(Device, const MetaParams&, const T*, const T*, T*, T*, T*, T*, T*, T*);                  \
+  template void switch_step<T>(Device, const SwitchParams&, const T*, const T*, const T*, T*, T*, T*);                \
+  template void rstdp_step<T>(Device, const RstdpParams&, const T*, const T*, const T*, T*, T*, T*, T*, T*, T*, T*);  \
   template void bp_trace_step<T>(Device, i64, double, const T*, const T*, T*);                                        \
   template void bp_rstdp_step<T>(Device, const BpParams&, const T*, const T*, const T*, const T*, const T*, const T*, \
                                  T*, T*, T*, T*);

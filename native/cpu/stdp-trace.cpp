@@ -80,16 +80,7 @@ template <typename T>
 void dw_dense(const DwParams& p, const std::vector<T>& u, const T* x_pre, const std::vector<T>& v, const T* s_pre,
               T* dw) {
   const bool t1 = p.a_post != 0, t2 = p.a_pre != 0;
-  GemmParams g;
-  g.trans_a = true;
-  g.m = p.n_post;
-  g.n = p.n_pre;
-  g.k = p.batch;
-  g.lda = p.n_post;
-  g.ldb = p.n_pre;
-  g.ldc = p.n_pre;
-  g.alpha = p.alpha;
-  g.beta = p.beta;
+  GemmParams g = stdp_batch_outer_gemm(p.batch, p.n_post, p.n_pre, p.alpha, p.beta);
   if (t1) gemm<T>(g, u.data(), x_pre, dw);
   if (t2) {
     if (t1) g.beta = 1.0;

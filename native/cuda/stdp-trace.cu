@@ -351,16 +351,7 @@ DwPath stdp_dw(const DwParams& p, const T* s_post, const T* x_pre, const T* x_po
     path = f < stdp_event_crossover_cuda(B) ? DwPath::Event : DwPath::Dense;
   }
   if (path == DwPath::Dense) {
-    GemmParams g;
-    g.trans_a = true;
-    g.m = np;
-    g.n = nq;
-    g.k = B;
-    g.lda = np;
-    g.ldb = nq;
-    g.ldc = nq;
-    g.alpha = p.alpha;
-    g.beta = p.beta;
+    GemmParams g = stdp_batch_outer_gemm(B, np, nq, p.alpha, p.beta);
     if (t1) gemm<T>(g, u, x_pre, dw);
     if (t2) {
       if (t1) g.beta = 1.0;

@@ -14,16 +14,9 @@ import test from 'ava'
 
 import { main, parseArgs, type TrainOptions } from '../../lib/cli/index.js'
 import { InvalidArgumentError, readCheckpoint, type Checkpoint } from '../../lib/index.js'
+import { Sink } from '../helpers/cli.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
-
-class Sink {
-  text = ''
-  write(s: string) {
-    this.text += s
-    return true
-  }
-}
 
 function tmpDir(t: { teardown(f: () => void): void }): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'spaic-cli-ckpt-'))

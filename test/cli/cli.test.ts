@@ -26,21 +26,9 @@ import {
   type Metrics,
   type TrainOptions,
 } from '../../lib/cli/index.js'
+import { Sink } from '../helpers/cli.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
-
-class Sink {
-  text = ''
-  isTTY: boolean
-  columns = 100
-  constructor(tty = false) {
-    this.isTTY = tty
-  }
-  write(s: string) {
-    this.text += s
-    return true
-  }
-}
 
 /** Runs main(); its exit code and what it wrote to stderr. */
 async function cli(argv: string[]): Promise<{ code: number; err: string }> {

@@ -14,6 +14,7 @@ import test from 'ava'
 import { InvalidArgumentError } from '../../lib/errors.js'
 import { main, parseArgs, registerTrainJob, TRAIN_DEFAULTS } from '../../lib/cli/index.js'
 import type { Metrics, TrainOptions } from '../../lib/cli/index.js'
+import { Sink } from '../helpers/cli.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const mnistDir = process.env.SPAIC_MNIST_DIR
@@ -22,14 +23,6 @@ const mnistDir = process.env.SPAIC_MNIST_DIR
 const haveMnist = ['t10k-images-idx3-ubyte.gz', 't10k-images-idx3-ubyte'].some((f) =>
   existsSync(path.join(mnistDir, f)),
 )
-
-class Sink {
-  text = ''
-  write(s: string) {
-    this.text += s
-    return true
-  }
-}
 
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out = new Sink()

@@ -22,14 +22,7 @@ import {
 } from '../../lib/cli/jobs-reward.js'
 import { trainJobs } from '../../lib/cli/jobs.js'
 import { buildProgram, InvalidArgumentError, subset, syntheticDigits } from '../../lib/index.js'
-
-class Sink {
-  text = ''
-  write(s: string) {
-    this.text += s
-    return true
-  }
-}
+import { Sink } from '../helpers/cli.js'
 
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out = new Sink()

@@ -12,6 +12,7 @@ import { main } from '../../lib/cli/index.js'
 import { assignLabels, diehlCookNetwork, ONLINE_RULES, predictLabels, spikeCounts } from '../../lib/cli/jobs-stdp.js'
 import { trainJobs } from '../../lib/cli/jobs.js'
 import { buildProgram, InvalidArgumentError, subset, syntheticDigits } from '../../lib/index.js'
+import { Sink } from '../helpers/cli.js'
 
 test('registered as the training job of nearest_online_stdp, full_online_STDP and meta_nearest_online_stdp', (t) => {
   for (const rule of ONLINE_RULES) t.truthy(trainJobs.get(rule.toLowerCase()), rule)
@@ -133,16 +134,6 @@ test('meta_nearest_online_stdp: the network learns with it, in place; frozen it 
   t.deepEqual(Array.from(prog.slot(xPost).toArray()), trace, 'frozen: the [stay] trace stays')
   prog.dispose()
 })
-
-class Sink {
-  text = ''
-  isTTY = false
-  columns = 100
-  write(s: string) {
-    this.text += s
-    return true
-  }
-}
 
 test.serial(
   'main: train --algorithm meta_nearest_online_stdp runs the Diehl & Cook job with the meta rule',

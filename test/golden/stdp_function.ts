@@ -6,18 +6,12 @@
 import type { ExecutionContext } from 'ava'
 
 import { ops, Tensor } from '../../lib/index.js'
-import { waive, type GoldenFile, type GTensor } from '../helpers/golden.js'
+import { field, waive, type GoldenFile, type GTensor } from '../helpers/golden.js'
 import { assertClose, type Tol } from '../helpers/tolerance.js'
 import { refCounterUniform, refIntStdpStep } from '../reference/stdp-trace.js'
 import type { GoldenHandler } from './index.js'
 
 /** The value of the first key of `o` that starts with `prefix` (keys carry their layout, e.g. `weight[T,post,pre]`). */
-function field(o: Record<string, unknown>, prefix: string): GTensor {
-  const k = Object.keys(o).find((key) => key === prefix || key.startsWith(`${prefix}[`))
-  if (k === undefined) throw new Error(`no field ${prefix} in ${Object.keys(o).join(', ')}`)
-  return o[k] as GTensor
-}
-
 function f32(t: GTensor, shape?: number[]): Tensor {
   return Tensor.from(Float32Array.from(t.data), { shape: shape ?? t.shape })
 }

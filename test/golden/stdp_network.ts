@@ -26,17 +26,11 @@ import {
   buildProgram,
   type Program,
 } from '../../lib/index.js'
-import { plain, type GoldenFile, type GTensor } from '../helpers/golden.js'
+import { field, plain, type GoldenFile, type GTensor } from '../helpers/golden.js'
 import { assertClose, assertExact, type Tol } from '../helpers/tolerance.js'
 import type { GoldenHandler } from './index.js'
 import { runPostPreInt } from './stdp_network_int.js'
 import { runRewardRule } from './stdp_network_reward.js'
-
-function field(o: Record<string, unknown>, prefix: string): GTensor {
-  const k = Object.keys(o).find((key) => key === prefix || key.startsWith(`${prefix}[`))
-  if (k === undefined) throw new Error(`no field ${prefix} in ${Object.keys(o).join(', ')}`)
-  return o[k] as GTensor
-}
 
 type OpLike = { params: Record<string, unknown> }
 

@@ -25,15 +25,9 @@ import {
   Tensor,
   buildProgram,
 } from '../../lib/index.js'
-import type { GoldenFile, GTensor } from '../helpers/golden.js'
+import { field, type GoldenFile } from '../helpers/golden.js'
 import { assertExact } from '../helpers/tolerance.js'
 import { refCounterUniform, refIntStdpStep } from '../reference/stdp-trace.js'
-
-function field(o: Record<string, unknown>, prefix: string): GTensor {
-  const k = Object.keys(o).find((key) => key === prefix || key.startsWith(`${prefix}[`))
-  if (k === undefined) throw new Error(`no field ${prefix} in ${Object.keys(o).join(', ')}`)
-  return o[k] as GTensor
-}
 
 /** SPAIC's exception class -> this package's typed error. */
 const ERROR_CLASS: Record<string, typeof InvalidArgumentError> = { ValueError: InvalidArgumentError }

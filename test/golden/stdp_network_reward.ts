@@ -20,14 +20,8 @@ import {
   Tensor,
   buildProgram,
 } from '../../lib/index.js'
-import { plain, type GoldenFile, type GTensor } from '../helpers/golden.js'
+import { field, plain, tol, type GoldenFile, type GTensor } from '../helpers/golden.js'
 import { assertClose, assertExact, type Tol } from '../helpers/tolerance.js'
-
-function field(o: Record<string, unknown>, prefix: string): GTensor {
-  const k = Object.keys(o).find((key) => key === prefix || key.startsWith(`${prefix}[`))
-  if (k === undefined) throw new Error(`no field ${prefix} in ${Object.keys(o).join(', ')}`)
-  return o[k] as GTensor
-}
 
 /** SPAIC's class names -> the registered names (the files of class-built learners name the class). */
 const CLASS_NAME: Record<string, string> = { RSTDP: 'rstdp', RSTDPET: 'rstdpet', RewardSwitchSTDP: 'switch_rstdp' }
@@ -72,12 +66,8 @@ function checkParams(t: ExecutionContext, g: GoldenFile, op: { params: Record<st
   }
 }
 
-function tolOf(g: GoldenFile): Tol {
-  return { rtol: g.tolerance.rtol, atol: g.tolerance.atol ?? 0 }
-}
-
 /** A recorded [T, ...] tensor against the file's, per step (the file may drop a batch axis of 1). */
-function checkSteps(t: ExecutionContext, tol: Tol, T: number, what: string, got: Tensor, exp: GTensor, exact: boolean) {
+function checkSteps(t: ExecutionContext, tl: Tol, T: number, what: string, got: Tensor, exp: GTensor, exact: boolean) {
   const a = got.toArray()
   got.dispose()
   t.is(a.length, exp.data.length, `${what}: ${a.length} values recorded, the file has ${exp.data.length}`)
@@ -87,12 +77,12 @@ function checkSteps(t: ExecutionContext, tol: Tol, T: number, what: string, got:
     const ga = Array.from(a.subarray(k * per, (k + 1) * per))
     const ea = exp.data.slice(k * per, (k + 1) * per)
     if (exact) assertExact(t, ga, ea, `${what} after step ${k}`)
-    else assertClose(t, ga, ea, tol, `${what} after step ${k}`)
+    else assertClose(t, ga, ea, tl, `${what} after step ${k}`)
   }
 }
 
 export async function runRewardRule(t: ExecutionContext, g: GoldenFile): Promise<void> {
-  const tol = tolOf(g)
+  const tolerance = tol(g.tolerance)
   const n = g.network
   const spikes = field(g.inputs, 'spikes')
   const [B, T, nPre] = spikes.shape as [number, number, number]
@@ -166,7 +156,7 @@ export async function runRewardRule(t: ExecutionContext, g: GoldenFile): Promise
     w.dispose()
     assertClose(t, wb, w0.data, { rtol: 0, atol: 0 }, 'the build changes no weight')
     if (Object.keys(g.expected).some((k) => k.startsWith('weight_after_build')))
-      assertClose(t, wb, field(g.expected, 'weight_after_build').data, tol, 'weight after build')
+      assertClose(t, wb, field(g.expected, 'weight_after_build').data, tolerance, 'weight after build')
 
     const x = Tensor.from(Float32Array.from(spikes.data), { shape: [B, T, nPre] })
     await prog.run({ input: x, rw: labels }, { steps: T })
@@ -185,7 +175,7 @@ export async function runRewardRule(t: ExecutionContext, g: GoldenFile): Promise
               : base === 'reward'
                 ? prog.monitor('mR')
                 : prog.recorded(recorded.get(base)!)
-      checkSteps(t, tol, T, k, got, g.expected[k] as GTensor, base === 'O' && g.tolerance.spikes === 'exact')
+      checkSteps(t, tolerance, T, k, got, g.expected[k] as GTensor, base === 'O' && g.tolerance.spikes === 'exact')
     }
   } finally {
     prog.dispose()

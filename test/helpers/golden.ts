@@ -238,3 +238,10 @@ export function trackGolden(g: GoldenFile, tracker: FieldTracker): GoldenFile {
   }
   return out
 }
+
+/** The tensor field of `o` named `prefix`, or `prefix[...]` (the files name a field with its axes). */
+export function field(o: Record<string, unknown>, prefix: string): GTensor {
+  const k = Object.keys(o).find((key) => key === prefix || key.startsWith(`${prefix}[`))
+  if (k === undefined) throw new Error(`no field ${prefix} in ${Object.keys(o).join(', ')}`)
+  return o[k] as GTensor
+}

@@ -24,6 +24,16 @@ import { REWARD_PARAM, rewardSource } from './reward-source.js'
 const TAU = <N extends string>(name: N, def: number, doc: string) =>
   ({ name, type: 'number', default: def, check: 'positive', doc }) as const
 
+/** The rows rstdp and rstdpet share: the two traces and their amplitudes. */
+const TRACE_ROWS = [
+  TAU('tau_plus', 20, 'time constant (ms) of the presynaptic trace p_plus'),
+  TAU('tau_minus', 20, 'time constant (ms) of the postsynaptic trace p_minus'),
+] as const
+const AMPLITUDE_ROWS = [
+  { name: 'A_plus', type: 'number', default: 1, kernel: 'A_plus', doc: 'amplitude of the presynaptic trace' },
+  { name: 'A_minus', type: 'number', default: -1, kernel: 'A_minus', doc: 'amplitude of the postsynaptic trace' },
+] as const
+
 /** rstdp (§2.3.1): SPAIC's keyword arguments and defaults (the taus become the op's decays exp(-dt/tau)). */
 export const RSTDP_RULE = {
   name: 'rstdp',
@@ -32,10 +42,8 @@ export const RSTDP_RULE = {
   op: 'stdp_rstdp',
   params: [
     { name: 'lr', type: 'number', default: 0.1, kernel: 'lr', doc: 'learning rate' },
-    TAU('tau_plus', 20, 'time constant (ms) of the presynaptic trace p_plus'),
-    TAU('tau_minus', 20, 'time constant (ms) of the postsynaptic trace p_minus'),
-    { name: 'A_plus', type: 'number', default: 1, kernel: 'A_plus', doc: 'amplitude of the presynaptic trace' },
-    { name: 'A_minus', type: 'number', default: -1, kernel: 'A_minus', doc: 'amplitude of the postsynaptic trace' },
+    ...TRACE_ROWS,
+    ...AMPLITUDE_ROWS,
     REWARD_PARAM,
   ],
 } as const satisfies RuleDescriptor
@@ -48,12 +56,10 @@ export const RSTDPET_RULE = {
   op: 'stdp_rstdp',
   params: [
     { name: 'lr', type: 'number', default: NaN, required: true, doc: 'learning rate (the update uses lr·dt)' },
-    TAU('tau_plus', 20, 'time constant (ms) of the presynaptic trace p_plus'),
-    TAU('tau_minus', 20, 'time constant (ms) of the postsynaptic trace p_minus'),
+    ...TRACE_ROWS,
     TAU('tau_e_trace', 25, "time constant (ms) of the eligibility trace's decay"),
     TAU('tau_e', 25, "the eligibility's input factor is dt/tau_e"),
-    { name: 'A_plus', type: 'number', default: 1, kernel: 'A_plus', doc: 'amplitude of the presynaptic trace' },
-    { name: 'A_minus', type: 'number', default: -1, kernel: 'A_minus', doc: 'amplitude of the postsynaptic trace' },
+    ...AMPLITUDE_ROWS,
     REWARD_PARAM,
   ],
 } as const satisfies RuleDescriptor
@@ -220,11 +226,14 @@ abstract class RewardStdpLearner extends Learner {
  * A_minus·s_post; E = BO(s_post, p_plus) + BO(p_minus, s_pre). The table: `RSTDP_RULE`.
  */
 export class RSTDP extends RewardStdpLearner {
-  protected readonly eligibilityTrace: boolean = false
+  /** rstdpet: an eligibility trace (a getter, so that the base constructor already sees the subclass's). */
+  protected get eligibilityTrace(): boolean {
+    return false
+  }
 
   constructor(opts: LearnerOptions = {}) {
     super(opts)
-    rstdpConfig(this.constructor === RSTDPET, this.parameters, 1)
+    rstdpConfig(this.eligibilityTrace, this.parameters, 1)
   }
 
   override connectionRule(conn: Connection, ctx: LearnerBuildContext, role: Role): void {
@@ -270,7 +279,9 @@ export class RSTDP extends RewardStdpLearner {
  * only; here any batch (E and ET batch sums, or per sample with a per-sample reward). The table: `RSTDPET_RULE`.
  */
 export class RSTDPET extends RSTDP {
-  protected override readonly eligibilityTrace: boolean = true
+  protected override get eligibilityTrace(): boolean {
+    return true
+  }
 }
 
 /**

@@ -19,6 +19,7 @@
 #include "spaic/common.h"
 #include "spaic/dtype.h"
 #include "spaic/math/stdp-trace.h"
+#include "spaic/ops.h"
 
 namespace spaic {
 
@@ -78,6 +79,22 @@ struct DwParams {
   i64 gpost_sb = 0, gpost_sj = 0, gpre_sb = 0, gpre_sj = 0;
   DwPath path = DwPath::Auto;
 };
+
+// The dense path's GEMM, the same on both devices and for every rule that needs it:
+//   out [n_post, n_pre] = beta*out + alpha * sum_b a[b, :]^T x[b, :]   (a [B, n_post], x [B, n_pre])
+inline GemmParams stdp_batch_outer_gemm(i64 batch, i64 n_post, i64 n_pre, double alpha, double beta) {
+  GemmParams g;
+  g.trans_a = true;
+  g.m = n_post;
+  g.n = n_pre;
+  g.k = batch;
+  g.lda = n_post;
+  g.ldb = n_pre;
+  g.ldc = n_pre;
+  g.alpha = alpha;
+  g.beta = beta;
+  return g;
+}
 
 // W <- W + dw_scale*dw (skipped when dw is null or dw_scale == 0); then, if normalise, each row
 // W[j,:] <- w_norm*W[j,:]/sum_i|W[j,i]| (zero rows kept, or NaN when zero_rows_nan: SPAIC's 0/0); then,
