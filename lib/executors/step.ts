@@ -329,7 +329,7 @@ export class Program {
       for (const r of op.reads) {
         const i = this.#slotIndex.get(r.slot)!
         const s = this.spec.slots[i]!
-        if (s.kind === 'input' && !s.optional && !byKey.has(i)) {
+        if (s.kind === 'input' && (!s.optional || r.required) && !byKey.has(i)) {
           throw new InvalidArgumentError(
             `input '${s.owner}' (${s.name}) is missing: op '${op.type}' of ${op.owner} reads it`,
             { param: s.owner },

@@ -22,12 +22,14 @@ export type {
   STCAOptions,
   SurrogateBPFunction,
   SurrogateBPOptions,
+  TempotronOptions,
 } from './options.js'
 export { FullOnlineSTDP, NearestOnlineSTDP } from './rules/stdp-online.js'
 export { MetaNearestOnlineSTDP } from './rules/stdp-meta.js'
 export { PostPreIntSTDP } from './rules/stdp-int.js'
 export { RewardSwitchSTDP, RSTDP, RSTDPET } from './rules/stdp-reward.js'
 export { BackpropRSTDP, BackpropRSTDPET } from './rules/stdp-bp.js'
+export { Tempotron } from './rules/tempotron.js'
 export { configureOptimRegistry, getOptimRegistry, registryFromClasses } from '../optim/registry.js'
 export type {
   OptimRegistry,

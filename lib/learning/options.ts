@@ -3,7 +3,7 @@
  * SPAIC keyword arguments of each built-in algorithm, keyed by algorithm name in `LearnerOptionsMap`.
  * Types only: the learners check their options at run time as well (unknown keys throw).
  */
-import type { Reward } from '../network/nodes.js'
+import type { Decoder, Reward } from '../network/nodes.js'
 import type { SurrogateName } from '../ops/surrogate-spike.js'
 import type { CanonicalKey, CaseVariants } from '../validate.js'
 import type { TrainableSpec } from './learner.js'
@@ -247,6 +247,41 @@ export interface BpRSTDPETOptions extends BackpropRSTDPCommonOptions {
 }
 
 /**
+ * `Tempotron` options (SPAIC's kwargs `lr` and `required_grad`; the rest are this package's options for the
+ * constants SPAIC hard-codes and the fixes ALGORITHMS.md §2.5 recommends; their defaults are SPAIC's).
+ * `trainable` is `[connection, decoder]` as in SPAIC (the decoder's `label` input gives one label per sample),
+ * or the connection with `labels: decoder`.
+ */
+export interface TempotronOptions extends LearnerBaseOptions {
+  /** Learning rate; default 0.01. */
+  lr?: number
+  /** SPAIC's switch: only `false` clamps the weights to [0, 2] after each update; default null (no clamp). */
+  required_grad?: boolean | null
+  /** The decoder (or its name) whose labels the rule reads; default the decoder among the trainables. */
+  labels?: Decoder | string | null
+  /** Decay time of the PSP kernel; default 20 (in steps, as SPAIC, unless `time_unit` is 'ms'). */
+  tau?: number
+  /** Rise time of the PSP kernel; default 5. */
+  tau_s?: number
+  /** Unit of tau and tau_s: 'step' (SPAIC: dt is ignored) or 'ms' (divided by dt); default 'step'. */
+  time_unit?: 'step' | 'ms'
+  /** The rule's firing threshold (SPAIC: 10, independent of the neuron's Vth); default 10. */
+  v_th?: number
+  /** Lower weight bound after each update (null: none); default null, 0 with required_grad false. */
+  w_min?: number | null
+  /** Upper weight bound after each update (null: none); default null, 2 with required_grad false. */
+  w_max?: number | null
+  /** The potential the rule reads: SPAIC's 'post_reset' V, or 'pre_reset' (lif/if: Vtemp); default 'post_reset'. */
+  potential?: 'post_reset' | 'pre_reset'
+  /** The sign per output: SPAIC's 'carry' (kept from the previous sample of the batch) or 'per_sample'. */
+  beta?: 'carry' | 'per_sample'
+  /** PSP index: SPAIC's 'spaic' (K[t* - 1 - t], t < t*) or 'canonical' (K[t* - t]); default 'spaic'. */
+  kernel_index?: 'spaic' | 'canonical'
+  /** Batch mean: SPAIC's 'spaic' (its first entry aliased, B >= 2) or 'mean' (the plain mean); default 'spaic'. */
+  batch_update?: 'spaic' | 'mean'
+}
+
+/**
  * Algorithm name -> its options, for `new Learner({ algorithm, ...options })`. Keys are SPAIC's names; the
  * types also accept their all-lower and all-upper case spellings (the registry is case-insensitive).
  * A learner registered with `Learner.register` may be declared here too (module augmentation), e.g.
@@ -266,6 +301,7 @@ export interface LearnerOptionsMap {
   switch_rstdp: RewardSwitchSTDPOptions
   bp_rstdp: BpRSTDPOptions
   bp_rstdpet: BpRSTDPETOptions
+  Tempotron: TempotronOptions
 }
 
 /** A declared algorithm name in the spellings the types accept ('stca', 'STCA', 'full_online_stdp', ...). */

@@ -55,6 +55,8 @@ export interface SlotSpec {
 export interface SlotRef {
   slot: string
   at: 'prev' | 'cur'
+  /** An optional input that this op needs: a run that leaves it unset is an error naming it. */
+  required?: boolean
 }
 
 export interface SlotWrite {

@@ -31,6 +31,7 @@ import { assertClose, assertExact, type Tol } from '../helpers/tolerance.js'
 import type { GoldenHandler } from './index.js'
 import { runPostPreInt } from './stdp_network_int.js'
 import { runRewardRule } from './stdp_network_reward.js'
+import { runTempotron } from './stdp_network_tempotron.js'
 
 type OpLike = { params: Record<string, unknown> }
 
@@ -257,6 +258,7 @@ export const stdpNetwork: GoldenHandler = {
     'RSTDP',
     'RSTDPET',
     'RewardSwitchSTDP',
+    'Tempotron',
   ],
   run: (t, g) =>
     g.algorithm === 'Meta_nearest_online_STDP'
@@ -265,5 +267,7 @@ export const stdpNetwork: GoldenHandler = {
         ? runPostPreInt(t, g)
         : ['RSTDP', 'RSTDPET', 'RewardSwitchSTDP'].includes(g.algorithm)
           ? runRewardRule(t, g)
-          : run(t, g),
+          : g.algorithm === 'Tempotron'
+            ? runTempotron(t, g)
+            : run(t, g),
 }

@@ -6,7 +6,7 @@
  * is written once, here in the descriptor, and nowhere else in lib/.
  */
 import { InvalidArgumentError, invalidArgument } from '../../errors.js'
-import { Reward } from '../../network/nodes.js'
+import { Decoder, Reward } from '../../network/nodes.js'
 import { boolean, finiteNumber, integer, nonNegative, positive } from '../../validate.js'
 
 /** How a numeric option is checked ('integer': an integer in [min, max], by default the int32 range). */
@@ -19,7 +19,8 @@ export type RuleParam =
   | {
       readonly name: string
       readonly type: 'number'
-      readonly default: number
+      /** null only with `nullable` (absent by default: an unbounded bound). */
+      readonly default: number | null
       readonly check?: NumberCheck
       /** null is accepted (an absent bound: unbounded). */
       readonly nullable?: boolean
@@ -37,7 +38,10 @@ export type RuleParam =
   | {
       readonly name: string
       readonly type: 'boolean'
-      readonly default: boolean
+      /** null only with `nullable` (SPAIC's keyword left at None). */
+      readonly default: boolean | null
+      /** null is accepted (SPAIC tests the value by identity, so None differs from False). */
+      readonly nullable?: boolean
       readonly kernel?: string
       readonly doc: string
     }
@@ -69,6 +73,14 @@ export type RuleParam =
       readonly type: 'reward'
       readonly default: null
       /** Never carried into the op: the learner resolves the node and wires its slot. */
+      readonly kernel?: undefined
+      readonly doc: string
+    }
+  | {
+      /** The decoder whose labels (its `label` input, one int32 per sample) a supervised rule reads; null: the trainable one. */
+      readonly name: string
+      readonly type: 'decoder'
+      readonly default: null
       readonly kernel?: undefined
       readonly doc: string
     }
@@ -135,7 +147,7 @@ export function readRuleParams(
                 : finiteNumber(p.name, v)
       if (p.only !== undefined && out !== p.only) throw invalidArgument(p.name, `${p.only} (${p.doc})`, out)
     } else if (p.type === 'boolean') {
-      out = v === undefined ? p.default : boolean(p.name, v)
+      out = v === undefined ? p.default : v === null && p.nullable ? null : boolean(p.name, v)
     } else if (p.type === 'names') {
       const one = (x: unknown) => typeof x === 'string' && p.values.includes(x)
       const expected = `${p.values.map((s) => `'${s}'`).join(' or ')}, or a non-empty list of them (${p.doc})`
@@ -143,6 +155,11 @@ export function readRuleParams(
       else if (one(v)) out = v as string
       else if (Array.isArray(v) && v.length > 0 && v.every(one)) out = Object.freeze(v.slice() as string[])
       else throw invalidArgument(p.name, expected, v)
+    } else if (p.type === 'decoder') {
+      if (v === undefined || v === null) out = null
+      else if (v instanceof Decoder) out = v.name
+      else if (typeof v === 'string' && v.length > 0) out = v
+      else throw invalidArgument(p.name, `a Decoder node or its name (${p.doc})`, v)
     } else if (p.type === 'reward') {
       if (v === undefined || v === null) out = null
       else if (v instanceof Reward) out = v.name

@@ -42,6 +42,11 @@ struct NeuronOp : OpBase {
       out_v = ref("V", false);
       out_i = ref("I", false);
       v0ref = ref("V0");
+    } else if (m == NeuronModel::LIF || m == NeuronModel::IF) {
+      // optional: the pre-reset potential Vtemp, the value the threshold compared (a learner that reads it,
+      // such as tempotron with potential 'pre_reset', adds this write)
+      out_v = ref("Vtemp", false);
+      if (out_v.ok()) check_slot_dtype(p, out_v, p.dtype(), d, "Vtemp");
     }
   }
   void start(Program& p) override {

@@ -1,0 +1,93 @@
+/**
+ * Plain-TypeScript reference of the tempotron update (ALGORITHMS.md §2.5), written from the specification, with
+ * SPAIC's element types: `f` rounds to the program's float type (Math.fround for float32, identity for
+ * float64) where SPAIC's tensors are of that type; the PSP kernel and the window sums are float64, as SPAIC's
+ * float64 kernel makes them.
+ */
+
+export interface TempotronRefOptions {
+  lr: number
+  vTh: number
+  /** taus in steps */
+  tau: number
+  tauS: number
+  canonical: boolean
+  betaPerSample: boolean
+  spaicAlias: boolean
+  lo: number | null
+  hi: number | null
+}
+
+export const TEMPOTRON_SPAIC: TempotronRefOptions = {
+  lr: 0.01,
+  vTh: 10,
+  tau: 20,
+  tauS: 5,
+  canonical: false,
+  betaPerSample: false,
+  spaicAlias: true,
+  lo: null,
+  hi: null,
+}
+
+/**
+ * The weight after one run. `x[t]` [B·nPre]: the presynaptic spikes the rule saw at step t; `v[t]` [B·nPost]:
+ * the potential it read; `labels` [B]; `w` [nPost·nPre]. Returns the new weight.
+ */
+export function refTempotronRun(
+  o: TempotronRefOptions,
+  x: readonly ArrayLike<number>[],
+  v: readonly ArrayLike<number>[],
+  labels: readonly number[],
+  w: ArrayLike<number>,
+  nPre: number,
+  nPost: number,
+  f: (x: number) => number,
+): number[] {
+  const T = x.length
+  const B = labels.length
+  const K = Array.from({ length: T }, (_, s) => Math.exp(-s / o.tau) - Math.exp(-s / o.tauS))
+  // argmax over t (the first maximum)
+  const tmax: number[] = []
+  const vmax: number[] = []
+  for (let k = 0; k < B * nPost; k++) {
+    let best = 0
+    for (let t = 1; t < T; t++) if (v[t]![k]! > v[best]![k]!) best = t
+    tmax.push(best)
+    vmax.push(v[best]![k]!)
+  }
+  const D = (b: number, q: number, i: number): number => {
+    const tm = tmax[b * nPost + q]!
+    const last = o.canonical ? tm : tm - 1
+    let acc = 0
+    for (let t = 0; t <= last; t++) acc += x[t]![b * nPre + i]! * K[last - t]!
+    return f(acc)
+  }
+  // the signs, sample by sample
+  const coef: number[][] = []
+  const beta = new Array<number>(nPost).fill(0)
+  for (let b = 0; b < B; b++) {
+    if (o.betaPerSample) beta.fill(0)
+    for (let q = 0; q < nPost; q++) {
+      const vm = vmax[b * nPost + q]!
+      if (labels[b] === q && vm < o.vTh) beta[q] = 1
+      else if (labels[b] !== q && vm >= o.vTh) beta[q] = -1
+    }
+    coef.push(beta.map((s) => f(f(o.lr) * s)))
+  }
+  const out: number[] = []
+  for (let q = 0; q < nPost; q++) {
+    for (let i = 0; i < nPre; i++) {
+      let sum = 0
+      for (let e = 0; e < B; e++) {
+        const term = o.spaicAlias && B >= 2 && e === 0 ? D(1, q, i) : f(coef[e]![q]! * D(e, q, i))
+        sum = f(sum + term)
+      }
+      let nw = f(w[q * nPre + i]! + f(sum / B))
+      if (o.lo !== null && nw < o.lo) nw = f(o.lo)
+      if (o.hi !== null && nw > o.hi) nw = f(o.hi)
+      out.push(nw)
+    }
+  }
+  return out
+}
