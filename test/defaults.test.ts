@@ -11,6 +11,7 @@ import test, { type ExecutionContext } from 'ava'
 
 import {
   Connection,
+  Decoder,
   Encoder,
   Learner,
   Network,
@@ -32,6 +33,7 @@ import { readRuleParams } from '../lib/learning/rules/descriptor.js'
 import { BP_RSTDP, BP_RSTDPET } from '../lib/learning/rules/stdp-bp.js'
 import { META_NEAREST_ONLINE_STDP } from '../lib/learning/rules/stdp-meta.js'
 import { SWITCH_RSTDP_RULE } from '../lib/learning/rules/stdp-reward.js'
+import { TEMPOTRON } from '../lib/learning/rules/tempotron.js'
 import type { NeuronModelName } from '../lib/ops/neuron-step.js'
 import { SURROGATES, type SurrogateName } from '../lib/ops/surrogate-spike.js'
 import { Rng } from './helpers/random.js'
@@ -239,6 +241,43 @@ test("meta_nearest_online_stdp learner: SPAIC's Apost 1e-2, Apre 1e-4, decays ex
   t.is(values.w_norm, 1.2, "SPAIC's hard-coded w_norm attribute (unused)")
   t.is(values.lr, 0.01, "SPAIC's lr (read, unused)")
   t.is(l.paramRunUpdate, false, 'no optimStep sync needed: the weight is updated in place')
+})
+
+test("Tempotron learner: SPAIC's lr 0.01, hard-coded tau 20 and tau_s 5 (steps), v_th 10, no clamp unless required_grad is false; SPAIC's quirks by default", async (t) => {
+  const net = new Network({ name: 'n', dt: 0.5 })
+  const inp = net.add(new Encoder({ num: 4, coding: 'spike_train', name: 'in' }))
+  const grp = net.add(new NeuronGroup({ num: 3, model: 'lif', name: 'g' }))
+  const conn = net.add(new Connection(inp, grp, { link: 'full', name: 'c' }))
+  const dec = net.add(new Decoder({ num: 3, dec_target: grp, name: 'd' }))
+  new Learner({ algorithm: 'Tempotron', trainable: [conn, dec], name: 'tp' })
+  const params = (spec: { ops: { owner: string; params: Record<string, unknown> }[] }) =>
+    Object.fromEntries(
+      Object.entries(spec.ops.find((o) => o.owner === 'tp')?.params ?? {}).filter(
+        ([k]) => !/Roles$|^connection$/.test(k),
+      ),
+    )
+  t.deepEqual(params(compileNetwork(net)), {
+    lr: 0.01,
+    v_th: 10,
+    tau: 20,
+    tau_s: 5,
+    canonical: false,
+    beta_per_sample: false,
+    spaic_alias: true,
+  })
+  const { values } = readRuleParams(TEMPOTRON, {})
+  t.is(values.required_grad, null, "SPAIC's required_grad default None")
+  t.is(values.time_unit, 'step', "SPAIC's taus are in steps (dt 0.5 leaves them)")
+  t.is(values.potential, 'post_reset')
+  const net2 = new Network({ name: 'n2', dt: 1 })
+  const i2 = net2.add(new Encoder({ num: 4, coding: 'spike_train', name: 'in' }))
+  const g2 = net2.add(new NeuronGroup({ num: 3, model: 'lif', name: 'g' }))
+  const c2 = net2.add(new Connection(i2, g2, { link: 'full', name: 'c' }))
+  const d2 = net2.add(new Decoder({ num: 3, dec_target: g2, name: 'd' }))
+  new Learner({ algorithm: 'tempotron', trainable: [c2, d2], required_grad: false, name: 'tp' })
+  const p2 = params(compileNetwork(net2))
+  t.is(p2.w_min, 0, 'required_grad false clamps at 0')
+  t.is(p2.w_max, 2, 'and at 2')
 })
 
 test("bp_rstdp / bp_rstdpet learners: SPAIC's lr 0.1, hs_r 0.01, reward clip [-10, 10], taus 5/12 and 4/10 (tau_et 5), A_plus 1, A_minus -0.4 / -0.5", (t) => {

@@ -12,6 +12,7 @@ import rng from './rng.mjs'
 import stdpTrace, { TRACE_KINDS } from './stdp-trace.mjs'
 import surrogateSpike, { SURROGATES } from './surrogate-spike.mjs'
 import synapse from './synapse.mjs'
+import tempotron from './tempotron.mjs'
 
 /** Every table, in the order the GPU check runs them. */
 export const TABLES = [
@@ -26,6 +27,7 @@ export const TABLES = [
   rng,
   optStep,
   reward,
+  tempotron,
 ]
 
 /** The table of `family`. @throws Error for a family without one */

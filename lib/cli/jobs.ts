@@ -41,6 +41,8 @@ export interface TrainJob {
    * the job runs with them. Absent: the options' own.
    */
   settings?(opts: TrainOptions): RunSettings
+  /** Values of --data the job makes itself (besides 'synthetic' and an MNIST folder), e.g. a generated task. */
+  builtinData?: readonly string[]
   run(opts: TrainOptions, progress: ProgressReporter): Promise<Metrics>
 }
 
@@ -65,6 +67,11 @@ export function registerTrainJob(algorithm: string, job: TrainJob): void {
     if (job[k] !== undefined && typeof job[k] !== 'function')
       throw invalidArgument(`job.${k}`, 'a function of the options', job[k])
   }
+  if (
+    job.builtinData !== undefined &&
+    !(Array.isArray(job.builtinData) && job.builtinData.every((d) => typeof d === 'string' && d.length > 0))
+  )
+    throw invalidArgument('job.builtinData', 'a list of data names', job.builtinData)
   const key = algorithm.toLowerCase()
   if (jobs.has(key))
     throw new InvalidArgumentError(`a training job for '${key}' is already registered`, { param: 'algorithm' })

@@ -23,6 +23,7 @@ import { trainJobs, writeMetricsJson, type Metrics } from './jobs.js'
 import './jobs-surrogate.js'
 import './jobs-stdp.js'
 import './jobs-reward.js'
+import './jobs-tempotron.js'
 import { Progress, silentProgress, type TextStream } from './progress.js'
 
 export interface MainIO {
@@ -153,8 +154,14 @@ export async function main(
       `no training job for algorithm '${opts.algorithm}'; available: ${names.length ? names.join(', ') : '(none registered in this build)'}`,
     )
   }
-  if (opts.data !== 'synthetic' && !(existsSync(opts.data) && statSync(opts.data).isDirectory())) {
-    return usageError(io, `--data ${opts.data} is not a directory (pass an MNIST folder or 'synthetic')`)
+  const builtin = job.builtinData ?? []
+  if (
+    opts.data !== 'synthetic' &&
+    !builtin.includes(opts.data) &&
+    !(existsSync(opts.data) && statSync(opts.data).isDirectory())
+  ) {
+    const more = builtin.map((d) => `, '${d}'`).join('')
+    return usageError(io, `--data ${opts.data} is not a directory (pass an MNIST folder or 'synthetic'${more})`)
   }
   if (opts.resume !== null && !(existsSync(opts.resume) && statSync(opts.resume).isFile())) {
     return usageError(io, `--resume ${opts.resume}: ${existsSync(opts.resume) ? 'not a file' : 'no such file'}`)

@@ -279,6 +279,11 @@ export interface TempotronOptions extends LearnerBaseOptions {
   kernel_index?: 'spaic' | 'canonical'
   /** Batch mean: SPAIC's 'spaic' (its first entry aliased, B >= 2) or 'mean' (the plain mean); default 'spaic'. */
   batch_update?: 'spaic' | 'mean'
+  /**
+   * Momentum of the weight step, in [0, 1): v = momentum·v + step, W += v, with v kept across runs (a [stay]
+   * slot, saved by checkpoints). Not in SPAIC; default 0 (its plain step).
+   */
+  momentum?: number
 }
 
 /**

@@ -33,8 +33,9 @@ __global__ void signs_kernel(TempotronParams p, const T* vmax, const std::int32_
 }
 
 template <typename T>
-__global__ void apply_kernel(TempotronParams p, const T* D, const T* coef, T* w) {
-  SPAIC_GRID_STRIDE(k, p.n_post * p.n_pre) w[k] = tempotron_apply(p, k / p.n_pre, k % p.n_pre, D, coef, w[k]);
+__global__ void apply_kernel(TempotronParams p, const T* D, const T* coef, T* w, T* vel) {
+  SPAIC_GRID_STRIDE(k, p.n_post * p.n_pre)
+    w[k] = tempotron_apply(p, k / p.n_pre, k % p.n_pre, D, coef, w[k], vel != nullptr ? vel + k : nullptr);
 }
 
 }  // namespace
@@ -49,14 +50,14 @@ void tempotron_record(const TempotronParams& p, i64 t, const T* x, const T* v, T
 
 template <typename T>
 void tempotron_update(const TempotronParams& p, const T* hist, const T* vmax, const std::int32_t* tmax,
-                      const std::int32_t* label, const double* K, T* D, T* coef, T* w) {
+                      const std::int32_t* label, const double* K, T* D, T* coef, T* w, T* vel) {
   const i64 nd = p.batch * p.n_post * p.n_pre, nw = p.n_post * p.n_pre;
   if (nw == 0) return;
   window_kernel<T><<<grid_for(nd), kBlock>>>(p, hist, tmax, K, D);
   SPAIC_CUDA_LAUNCHED();
   signs_kernel<T><<<grid_for(p.n_post), kBlock>>>(p, vmax, label, coef);
   SPAIC_CUDA_LAUNCHED();
-  apply_kernel<T><<<grid_for(nw), kBlock>>>(p, D, coef, w);
+  apply_kernel<T><<<grid_for(nw), kBlock>>>(p, D, coef, w, vel);
   SPAIC_CUDA_LAUNCHED();
 }
 

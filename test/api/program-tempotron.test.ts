@@ -72,6 +72,7 @@ async function check(t: ExecutionContext, c: Case, seed = 3) {
   })
   try {
     const ro: TempotronRefOptions = { ...TEMPOTRON_SPAIC, ...(c.ref ?? {}) }
+    const vel = new Array<number>(N_POST * N_PRE).fill(0)
     for (let run = 0; run < 2; run++) {
       const w = prog.slot(m.conn, 'weight')
       const before = w.toArray()
@@ -90,7 +91,7 @@ async function check(t: ExecutionContext, c: Case, seed = 3) {
       for (const r of [inRec, vRec, wRec]) r.dispose()
       // the rule sees the previous step's input spikes (none at the first step)
       const seen = [new Float64Array(c.B * N_PRE), ...ins.slice(0, T - 1)]
-      const want = refTempotronRun(ro, seen, vs, labels, before, N_PRE, N_POST, f)
+      const want = refTempotronRun(ro, seen, vs, labels, before, N_PRE, N_POST, f, vel)
       for (let k = 0; k < T - 1; k++)
         t.deepEqual(Array.from(ws[k]!), Array.from(before), `run ${run}: the weight is unchanged until the last step`)
       const got = Array.from(ws[T - 1]!)
@@ -133,6 +134,13 @@ test("time_unit 'ms': the taus divided by dt (dt 0.5)", (t) =>
     dt: 0.5,
     opts: { time_unit: 'ms', tau: 10, tau_s: 2.5, lr: 0.1 },
     ref: { tau: 20, tauS: 5, lr: 0.1 },
+  }))
+
+test('momentum: the step through a velocity kept across runs (a [stay] slot)', (t) =>
+  check(t, {
+    B: 2,
+    opts: { momentum: 0.9, lr: 0.1, batch_update: 'mean', beta: 'per_sample' },
+    ref: { momentum: 0.9, lr: 0.1, spaicAlias: false, betaPerSample: true },
   }))
 
 test('a frozen learner (training = false or deactive()) leaves the weight', async (t) => {
@@ -196,6 +204,8 @@ test('bad options and trainables are typed errors naming them', (t) => {
     [{ beta: 'reset' }, 'beta'],
     [{ kernel_index: 1 }, 'kernel_index'],
     [{ batch_update: 'sum' }, 'batch_update'],
+    [{ momentum: 1 }, 'momentum'],
+    [{ momentum: -0.1 }, 'momentum'],
     [{ labels: 3 }, 'labels'],
     [{ alpha: 1 }, 'alpha'],
   ]

@@ -22,6 +22,7 @@ import { FULL_ONLINE_STDP, NEAREST_ONLINE_STDP } from '../../lib/learning/rules/
 import { RSTDP_RULE, RSTDPET_RULE, SWITCH_RSTDP_RULE } from '../../lib/learning/rules/stdp-reward.js'
 import { BP_RSTDP, BP_RSTDPET } from '../../lib/learning/rules/stdp-bp.js'
 import { SBP_RULE, STBP_RULE, STCA_RULE } from '../../lib/learning/rules/surrogate.js'
+import { TEMPOTRON } from '../../lib/learning/rules/tempotron.js'
 import { compileNetwork } from '../../lib/network/index.js'
 
 const RULES: readonly RuleDescriptor[] = [
@@ -37,6 +38,7 @@ const RULES: readonly RuleDescriptor[] = [
   SWITCH_RSTDP_RULE,
   BP_RSTDP,
   BP_RSTDPET,
+  TEMPOTRON,
 ]
 
 /** The options a rule cannot be built without (SPAIC has no default for them). */
@@ -63,7 +65,12 @@ test('a descriptor accepts its defaults, and a bad value of each option is an er
     })
     t.is(err?.param, 'not_an_option', d.name)
     for (const p of d.params) {
-      const bad = p.type === 'number' ? 'x' : p.type === 'boolean' || p.type === 'reward' ? 3 : 'no such value'
+      const bad =
+        p.type === 'number'
+          ? 'x'
+          : p.type === 'boolean' || p.type === 'reward' || p.type === 'decoder'
+            ? 3
+            : 'no such value'
       const e = t.throws(
         () => readRuleParams(d, { ...required(d), [p.name]: bad }),
         { instanceOf: InvalidArgumentError },

@@ -16,6 +16,8 @@ export interface TempotronRefOptions {
   spaicAlias: boolean
   lo: number | null
   hi: number | null
+  /** 0: no velocity */
+  momentum: number
 }
 
 export const TEMPOTRON_SPAIC: TempotronRefOptions = {
@@ -28,11 +30,13 @@ export const TEMPOTRON_SPAIC: TempotronRefOptions = {
   spaicAlias: true,
   lo: null,
   hi: null,
+  momentum: 0,
 }
 
 /**
  * The weight after one run. `x[t]` [B·nPre]: the presynaptic spikes the rule saw at step t; `v[t]` [B·nPost]:
- * the potential it read; `labels` [B]; `w` [nPost·nPre]. Returns the new weight.
+ * the potential it read; `labels` [B]; `w` [nPost·nPre]; `vel` [nPost·nPre], the velocity (with momentum;
+ * updated in place). Returns the new weight.
  */
 export function refTempotronRun(
   o: TempotronRefOptions,
@@ -43,6 +47,7 @@ export function refTempotronRun(
   nPre: number,
   nPost: number,
   f: (x: number) => number,
+  vel?: number[],
 ): number[] {
   const T = x.length
   const B = labels.length
@@ -83,7 +88,13 @@ export function refTempotronRun(
         const term = o.spaicAlias && B >= 2 && e === 0 ? D(1, q, i) : f(coef[e]![q]! * D(e, q, i))
         sum = f(sum + term)
       }
-      let nw = f(w[q * nPre + i]! + f(sum / B))
+      let step = f(sum / B)
+      if (o.momentum > 0) {
+        const k = q * nPre + i
+        step = f(f(f(o.momentum) * vel![k]!) + step)
+        vel![k] = step
+      }
+      let nw = f(w[q * nPre + i]! + step)
       if (o.lo !== null && nw < o.lo) nw = f(o.lo)
       if (o.hi !== null && nw > o.hi) nw = f(o.hi)
       out.push(nw)

@@ -92,6 +92,14 @@ export const TEMPOTRON = {
       doc: "PSP index: SPAIC's K[t* - 1 - t] (t < t*) or the canonical K[t* - t]",
     },
     {
+      name: 'momentum',
+      type: 'number',
+      default: 0,
+      check: 'nonNegative',
+      kernel: 'momentum',
+      doc: 'momentum of the weight step, in [0, 1) (not in SPAIC; 0: its plain step)',
+    },
+    {
       name: 'batch_update',
       type: 'enum',
       values: ['spaic', 'mean'],
@@ -117,6 +125,7 @@ function tempotronConfig(kwargs: Readonly<Record<string, unknown>>) {
   const lo = (values.w_min as number | null) ?? (clampDefault ? 0 : null)
   const hi = (values.w_max as number | null) ?? (clampDefault ? 2 : null)
   if (lo !== null && hi !== null && lo > hi) throw invalidArgument('w_max', `a bound >= w_min (${lo})`, hi)
+  if ((values.momentum as number) >= 1) throw invalidArgument('momentum', 'a number in [0, 1)', values.momentum)
   const op: Kernel = {
     ...kernel,
     canonical: values.kernel_index === 'canonical',
@@ -139,7 +148,7 @@ function tempotronConfig(kwargs: Readonly<Record<string, unknown>>) {
  * Tempotron (§2.5). Options: lr 0.01, required_grad null (SPAIC: only false clamps to [0, 2]), labels (the
  * decoder; default the trainable one), tau 20 and tau_s 5 (steps unless time_unit 'ms'), v_th 10, w_min/w_max
  * (null), potential 'post_reset' | 'pre_reset', beta 'carry' | 'per_sample', kernel_index 'spaic' | 'canonical',
- * batch_update 'spaic' | 'mean'. The table: `TEMPOTRON`. `training = false` (or `deactive()`) skips its op.
+ * batch_update 'spaic' | 'mean', momentum 0 (not in SPAIC: the step through a velocity kept across runs). The table: `TEMPOTRON`. `training = false` (or `deactive()`) skips its op.
  */
 export class Tempotron extends Learner {
   override gradientBased = false
@@ -206,18 +215,33 @@ export class Tempotron extends Learner {
     if (cfg.preReset) potential = this.#preResetSlot(ctx, post)
     const dt = ctx.dt
     const prev = (slot: string): SlotRef => ({ slot, at: 'prev' })
+    const weight = ctx.slotName(conn, 'weight')
+    // with momentum, the velocity: a [stay] slot per connection, kept across runs and saved by checkpoints
+    const velocity =
+      (cfg.op.momentum as number) > 0
+        ? ctx.addSlot({
+            name: this.connVarname(conn, 'velocity[stay]'),
+            var: 'velocity[stay]',
+            shape: [post.num, conn.pre.num],
+            batched: false,
+            dtype: ctx.spec.dtype,
+            kind: 'stay',
+            init: { fill: 0 },
+          })
+        : null
     ctx.addOp({
       type: TEMPOTRON.op,
       reads: [
         prev(ctx.slotName(conn.pre, 'O')),
         { slot: potential, at: 'cur' },
         { slot: ctx.slotName(labels, 'label'), at: 'cur', required: true },
-        prev(ctx.slotName(conn, 'weight')),
+        prev(weight),
+        ...(velocity ? [prev(velocity)] : []),
       ],
-      writes: [{ slot: ctx.slotName(conn, 'weight'), mode: 'update' }],
+      writes: [{ slot: weight, mode: 'update' }, ...(velocity ? [{ slot: velocity, mode: 'update' as const }] : [])],
       params: {
-        readRoles: ['pre', 'v', 'label', 'weight'],
-        writeRoles: ['weight'],
+        readRoles: ['pre', 'v', 'label', 'weight', ...(velocity ? ['velocity'] : [])],
+        writeRoles: ['weight', ...(velocity ? ['velocity'] : [])],
         connection: conn.name,
         ...cfg.op,
         tau: cfg.inMs ? cfg.tau / dt : cfg.tau,

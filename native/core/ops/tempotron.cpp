@@ -5,6 +5,7 @@
 // potential slot is the post group's V of this step: SPAIC's post-reset value, or its pre-reset Vtemp when the
 // learner asks for it). The last step of the run computes the update from the labels (an int32 input, one per
 // sample) and applies it to the weight in place: no value is read back to the host, per step or per run.
+// With momentum (an option; SPAIC has none) the step goes through a velocity slot ([stay]: kept across runs).
 // SPAIC's first call, the build-time dry run, changes nothing (its `fake` counter swallows it): no build hook.
 #include <cmath>
 #include <vector>
@@ -18,7 +19,7 @@ namespace {
 
 template <typename T>
 struct TempotronOp : OpBase {
-  SlotRef pre, v, label, w;
+  SlotRef pre, v, label, w, vel;
   TempotronParams tp;
   double tau = 20.0, tau_s = 5.0;  // in steps
   Tensor hist, vmax, tmax, kern, dmat, coef;
@@ -28,6 +29,7 @@ struct TempotronOp : OpBase {
     check_slot_dtype(p, v, p.dtype(), d, "potential");
     check_slot_dtype(p, w, p.dtype(), d, "weight");
     check_slot_dtype(p, label, DType::I32, d, "label");
+    vel = ref("velocity", false);
     tp.n_pre = per_sample(p, pre);
     tp.n_post = per_sample(p, v);
     SPAIC_CHECK(tp.n_pre > 0 && tp.n_post > 0 && p.slot_numel(w.slot) == tp.n_pre * tp.n_post, Shape, d.owner, d.owner,
@@ -47,6 +49,15 @@ struct TempotronOp : OpBase {
     tp.hi = tp.has_hi ? finite("w_max", 0.0) : 0.0;
     SPAIC_CHECK(!(tp.has_lo && tp.has_hi) || tp.lo <= tp.hi, InvalidArgument, d.owner, d.owner,
                 ": bounds w_min > w_max");
+    tp.momentum = finite("momentum", 0.0);
+    SPAIC_CHECK(tp.momentum >= 0 && tp.momentum < 1, InvalidArgument, d.owner, d.owner,
+                ": momentum must be in [0, 1), got ", tp.momentum);
+    SPAIC_CHECK(tp.momentum == 0 || vel.ok(), InvalidArgument, d.owner, d.owner, ": momentum needs a 'velocity' slot");
+    if (vel.ok()) {
+      check_slot_dtype(p, vel, p.dtype(), d, "velocity");
+      SPAIC_CHECK(p.slot_numel(vel.slot) == tp.n_pre * tp.n_post, Shape, d.owner, d.owner, ": velocity must hold ",
+                  tp.n_post, " x ", tp.n_pre, " values");
+    }
   }
   // A run of T steps: the history for T steps of this batch, the PSP kernel for T steps (on the device).
   void start(Program& p) override {
@@ -73,9 +84,10 @@ struct TempotronOp : OpBase {
     SPAIC_DISPATCH(dev, tempotron_record<T>(tp, t, p.read(pre).ptr<T>(), p.read(v).ptr<T>(), hist.ptr<T>(),
                                             vmax.ptr<T>(), tmax.ptr<std::int32_t>()));
     if (t + 1 < tp.steps) return;
-    SPAIC_DISPATCH(dev, tempotron_update<T>(tp, hist.ptr<T>(), vmax.ptr<T>(), tmax.ptr<std::int32_t>(),
-                                            p.read(label).ptr<std::int32_t>(), kern.ptr<double>(), dmat.ptr<T>(),
-                                            coef.ptr<T>(), p.write(w).ptr<T>()));
+    SPAIC_DISPATCH(
+        dev, tempotron_update<T>(tp, hist.ptr<T>(), vmax.ptr<T>(), tmax.ptr<std::int32_t>(),
+                                 p.read(label).ptr<std::int32_t>(), kern.ptr<double>(), dmat.ptr<T>(), coef.ptr<T>(),
+                                 p.write(w).ptr<T>(), vel.ok() ? p.write(vel).ptr<T>() : nullptr));
   }
 };
 

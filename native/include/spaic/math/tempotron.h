@@ -10,8 +10,9 @@
 // and a sign beta[b, o]: +1 when o is the sample's label and vmax < v_th (a miss), -1 when o is not the label
 // and vmax >= v_th (a false alarm), otherwise 0 with `beta_per_sample`, or (SPAIC) the value left by the
 // previous sample of the batch (the sign vector starts at 0 once per update). The update is the batch mean of
-// lr * beta[b, o] * D[b, o, :]; SPAIC's batch quirk (`spaic_alias`, B >= 2) replaces the first entry of that
-// mean by the second sample's unscaled D (its update list aliases the buffer the next sample overwrites).
+// lr * beta[b, o] * D[b, o, :] (optionally through a momentum velocity); SPAIC's batch quirk (`spaic_alias`, B >= 2)
+// replaces the first entry of that mean by the second sample's unscaled D (its update list aliases the buffer the next
+// sample overwrites).
 #pragma once
 
 #include <cmath>
@@ -33,6 +34,7 @@ struct TempotronParams {
   bool spaic_alias = true;       // SPAIC's batch quirk (B >= 2; see above)
   bool has_lo = false, has_hi = false;  // clamp the weight after the update
   double lo = 0.0, hi = 0.0;
+  double momentum = 0.0;  // velocity v = momentum*v + the batch mean, W += v (0: SPAIC's plain step, no velocity)
 };
 
 // K[s] for s in steps: the difference of two exponentials, with taus in steps.
@@ -76,9 +78,10 @@ SPAIC_HD void tempotron_signs(const TempotronParams& p, i64 o, const T* vmax, co
 }
 
 // The update of one weight W[o, i] from D and the signs: the mean over the batch's entries (SPAIC's order of
-// the sum), then the clamp when bounds are set.
+// the sum), through the velocity `vel` (when momentum is used: vel = momentum*vel + mean), then the clamp when
+// bounds are set.
 template <typename T>
-SPAIC_HD T tempotron_apply(const TempotronParams& p, i64 o, i64 i, const T* D, const T* coef, T w) {
+SPAIC_HD T tempotron_apply(const TempotronParams& p, i64 o, i64 i, const T* D, const T* coef, T w, T* vel) {
   const i64 per = p.n_post * p.n_pre;
   const bool alias = p.spaic_alias && p.batch >= 2;
   T sum = T(0);
@@ -86,7 +89,12 @@ SPAIC_HD T tempotron_apply(const TempotronParams& p, i64 o, i64 i, const T* D, c
     if (alias && e == 0) sum += D[1 * per + o * p.n_pre + i];
     else sum += coef[e * p.n_post + o] * D[e * per + o * p.n_pre + i];
   }
-  T out = w + sum / static_cast<T>(p.batch);
+  T step = sum / static_cast<T>(p.batch);
+  if (vel != nullptr) {
+    step = static_cast<T>(p.momentum) * *vel + step;
+    *vel = step;
+  }
+  T out = w + step;
   if (p.has_lo && out < static_cast<T>(p.lo)) out = static_cast<T>(p.lo);
   if (p.has_hi && out > static_cast<T>(p.hi)) out = static_cast<T>(p.hi);
   return out;
