@@ -449,9 +449,12 @@ registerTrainJob('tempotron', {
         param: '--arch',
       })
     if (isCapacity(opts) && (opts.fold !== undefined || opts.folds !== undefined))
-      throw new InvalidArgumentError('the capacity task has no folds: it trains and tests on the same patterns', {
-        param: opts.fold !== undefined ? '--fold' : '--folds',
-      })
+      throw new InvalidArgumentError(
+        `the capacity task has no folds (it trains and tests on the same patterns): drop ${opts.fold !== undefined ? '--fold' : '--folds'}`,
+        {
+          param: opts.fold !== undefined ? '--fold' : '--folds',
+        },
+      )
     if (isCapacity(opts))
       for (const flag of ['checkpoint', 'resume', 'weights'] as const)
         if ((opts[flag] ?? null) !== null)
