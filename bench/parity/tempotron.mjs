@@ -22,7 +22,7 @@ const cases = [
       w_min: 0,
       w_max: 0.5,
     },
-    what: 'every fix, bounds',
+    what: 'every fix, bounds, momentum',
   },
   {
     B: 3,
@@ -33,7 +33,15 @@ const cases = [
     opts: { lr: 0.01, v_th: 1.5, potential: 'pre_reset', required_grad: false, batch_update: 'mean' },
     what: 'pre-reset potential, SPAIC clamp',
   },
-  { B: 16, nIn: 784, nOut: 10, steps: 50, dtype: 'float32', opts: { lr: 0.01, v_th: 1 }, what: 'MNIST-sized' },
+  {
+    B: 16,
+    nIn: 784,
+    nOut: 10,
+    steps: 50,
+    dtype: 'float32',
+    opts: { lr: 0.01, v_th: 1, batch_update: 'mean' },
+    what: 'MNIST-sized',
+  },
 ]
 
 const rows = cases.map((c) => ({
