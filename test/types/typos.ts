@@ -47,6 +47,10 @@ export function typos(net: Network, learner: Learner): void {
   new Learner({ algorithm: 'meta_nearest_online_stdp', trace_pre: 0.5 })
   // @ts-expect-error the meta rule's soft bounds are finite numbers
   new Learner({ algorithm: 'META_NEAREST_ONLINE_STDP', w_max: null })
+  // @ts-expect-error Tempotron's kernel index is 'spaic' | 'canonical'
+  new Learner({ algorithm: 'Tempotron', kernel_index: 'canonicle' })
+  // @ts-expect-error Tempotron's decay time is tau (tau_m is a neuron's)
+  new Learner({ algorithm: 'tempotron', tau_m: 20 })
   // @ts-expect-error SparseAdam cannot train network parameters
   learner.setOptimizer('SparseAdam', 1e-3)
   // @ts-expect-error lr is the positional argument
