@@ -14,6 +14,7 @@ export type {
   NearestOnlineSTDPOptions,
   OnlineSTDPOptions,
   PostPreIntSTDPOptions,
+  RateModulateOptions,
   RewardLearnerOptions,
   RewardSwitchSTDPOptions,
   RSTDPETOptions,
@@ -40,3 +41,5 @@ export { STCA, STBP, SurrogateBP } from './rules/surrogate.js'
 export type { SurrogateChoice } from './rules/surrogate.js'
 export { crossEntropy } from './loss.js'
 export type { CrossEntropyOptions, LossResult } from './loss.js'
+export { RateModulate } from './rules/rate-modulate.js'
+export type { RateTerm } from './rules/rate-modulate.js'

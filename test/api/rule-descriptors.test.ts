@@ -22,6 +22,7 @@ import { FULL_ONLINE_STDP, NEAREST_ONLINE_STDP } from '../../lib/learning/rules/
 import { RSTDP_RULE, RSTDPET_RULE, SWITCH_RSTDP_RULE } from '../../lib/learning/rules/stdp-reward.js'
 import { BP_RSTDP, BP_RSTDPET } from '../../lib/learning/rules/stdp-bp.js'
 import { SBP_RULE, STBP_RULE, STCA_RULE } from '../../lib/learning/rules/surrogate.js'
+import { RATE_MODULATE_RULE } from '../../lib/learning/rules/rate-modulate.js'
 import { compileNetwork } from '../../lib/network/index.js'
 
 const RULES: readonly RuleDescriptor[] = [
@@ -37,11 +38,14 @@ const RULES: readonly RuleDescriptor[] = [
   SWITCH_RSTDP_RULE,
   BP_RSTDP,
   BP_RSTDPET,
+  RATE_MODULATE_RULE,
 ]
 
 /** The options a rule cannot be built without (SPAIC has no default for them). */
 const required = (d: RuleDescriptor): Record<string, number> =>
-  Object.fromEntries(d.params.filter((p) => p.type === 'number' && p.required).map((p) => [p.name, 0.5]))
+  Object.fromEntries(
+    d.params.filter((p) => (p.type === 'number' || p.type === 'numbers') && p.required).map((p) => [p.name, 0.5]),
+  )
 
 test('every built-in rule has one descriptor, registered under its name', (t) => {
   t.deepEqual([...learningAlgorithms.keys()].sort(), RULES.map((d) => d.name.toLowerCase()).sort())
@@ -63,19 +67,25 @@ test('a descriptor accepts its defaults, and a bad value of each option is an er
     })
     t.is(err?.param, 'not_an_option', d.name)
     for (const p of d.params) {
-      const bad = p.type === 'number' ? 'x' : p.type === 'boolean' || p.type === 'reward' ? 3 : 'no such value'
+      const anyName = p.type === 'names' && p.values.length === 0
+      const bad =
+        p.type === 'number' || p.type === 'numbers'
+          ? 'x'
+          : p.type === 'boolean' || p.type === 'reward' || anyName
+            ? 3
+            : 'no such value'
       const e = t.throws(
         () => readRuleParams(d, { ...required(d), [p.name]: bad }),
         { instanceOf: InvalidArgumentError },
         `${d.name}.${p.name}`,
       )
       t.is(e?.param, p.name, `${d.name}.${p.name}`)
-      if (p.type === 'number') {
+      if (p.type === 'number' || p.type === 'numbers') {
         const n = t.throws(() => readRuleParams(d, { ...required(d), [p.name]: NaN }), {
           instanceOf: InvalidArgumentError,
         })
         t.is(n?.param, p.name)
-        if (!p.nullable)
+        if (p.type === 'numbers' || !p.nullable)
           t.throws(() => readRuleParams(d, { ...required(d), [p.name]: null }), { instanceOf: InvalidArgumentError })
       }
     }
