@@ -7,6 +7,7 @@
 import test, { type ExecutionContext } from 'ava'
 
 import {
+  buildProgram,
   Connection,
   crossEntropy,
   Decoder,
@@ -442,4 +443,14 @@ test('with stca on the built-in digits, the output counts move to m_r', async (t
   t.log(`mean output count per neuron: alpha 0 ${free.toFixed(2)}, alpha 5 ${held.toFixed(2)} (m_r 3)`)
   t.true(Math.abs(held - 3) < Math.abs(free - 3), 'closer to m_r with the term')
   t.true(Math.abs(held - 3) < 0.6, `within 20% of m_r: ${held}`)
+})
+
+test('the step executor runs no op for it: rateLoss stays null there', async (t) => {
+  const { net, conns } = chainNet('cpu', [8, 6, 4], null)
+  const rate = new Learner({ algorithm: 'rate_modulate', trainable: conns, m_r: 1 }) as RateModulate
+  const prog = await buildProgram(net, { batch: 2, device: 'cpu' })
+  t.false(prog.spec.ops.some((o) => o.learner === rate.name))
+  await prog.run({ input: Tensor.full([2, 5, 8], 1) }, { steps: 5 })
+  t.is(rate.rateLoss, null)
+  prog.dispose()
 })
