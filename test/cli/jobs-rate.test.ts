@@ -1,7 +1,8 @@
 /**
  * The rate_modulate job (`train --algorithm rate_modulate`): the stca fc job with a rate_modulate loss on the
  * output connection. A short run through the command line with its JSON metrics (the output counts against
- * m_r per epoch), alpha 0 giving the stca job's run exactly, --learner errors, and the flags it refuses.
+ * m_r per epoch), alpha 0 giving the stca job's run exactly, lists regularising every connection, --learner
+ * errors, and the flags it refuses.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
@@ -27,7 +28,11 @@ interface MetricsFile {
   metrics: {
     algorithm: string
     epochs: Array<{ testAccuracy: number; trainLoss: number }>
-    extra: { m_r: number; alpha: number; outputCounts: Array<{ epoch: number; train: number; test: number }> }
+    extra: {
+      m_r: number | number[]
+      alpha: number | number[]
+      counts: Array<{ epoch: number; group: string; m_r: number; train: number; test: number }>
+    }
   }
 }
 
@@ -47,10 +52,13 @@ test('a short run: metrics with the output counts per epoch; alpha 0 is the stca
     t.is(m.extra.m_r, 2)
     t.is(m.extra.alpha, 0.01)
     t.deepEqual(
-      m.extra.outputCounts.map((c) => c.epoch),
-      [1, 2],
+      m.extra.counts.map((c) => [c.epoch, c.group, c.m_r]),
+      [
+        [1, 'output', 2],
+        [2, 'output', 2],
+      ],
     )
-    for (const c of m.extra.outputCounts) t.true(c.train >= 0 && c.test >= 0)
+    for (const c of m.extra.counts) t.true(c.train >= 0 && c.test >= 0)
     const off = await cli([
       'train',
       '--algorithm',
@@ -73,6 +81,40 @@ test('a short run: metrics with the output counts per epoch; alpha 0 is the stca
       m.epochs.map((e) => e.trainLoss),
       read('off.json').metrics.epochs.map((e) => e.trainLoss),
     )
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('lists in --learner regularise every connection of the chain, first to last', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rate-job-'))
+  try {
+    const r = await cli([
+      'train',
+      '--algorithm',
+      'rate_modulate',
+      ...SMALL,
+      '--learner',
+      '{"m_r":[1,3],"alpha":[0.01,0]}',
+      '--json',
+      path.join(dir, 'l.json'),
+    ])
+    t.is(r.code, 0, r.err)
+    const m = (JSON.parse(readFileSync(path.join(dir, 'l.json'), 'utf8')) as MetricsFile).metrics
+    t.deepEqual(m.extra.m_r, [1, 3])
+    t.deepEqual(m.extra.alpha, [0.01, 0])
+    t.deepEqual(
+      m.extra.counts.map((c) => [c.epoch, c.group, c.m_r]),
+      [
+        [1, 'hidden1', 1],
+        [1, 'output', 3],
+        [2, 'hidden1', 1],
+        [2, 'output', 3],
+      ],
+    )
+    const wrong = await cli(['train', '--algorithm', 'rate_modulate', ...SMALL, '--learner', '{"m_r":[1,2,3]}'])
+    t.not(wrong.code, 0)
+    t.regex(wrong.err, /m_r/)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
