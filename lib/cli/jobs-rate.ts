@@ -2,9 +2,9 @@
  * The rate_modulate training job: the stca job's fc network (Poisson -> lif layers -> 10 lif, spike counts,
  * SPAIC's normalised cross-entropy, Adam, BPTT) with a rate_modulate learner on the output connection whose
  * loss alpha·‖R − m_r‖ joins the task loss (ALGORITHMS.md §2.4; backward with `rateLoss: true`). Its options
- * come from --learner <json> over the job's own (m_r 2, alpha 0.01): e.g. --learner '{"m_r":3,"alpha":0.02}';
+ * come from --learner <json> over the job's own (m_r 2, SPAIC's alpha 0.001): e.g. --learner '{"m_r":3,"alpha":0.003}';
  * alpha 0 gives the stca job's run. An option given as a list (SPAIC's one value per trainable connection)
- * regularises every connection of the chain, first to last: '{"m_r":[1,2],"alpha":[0.01,0]}' holds the hidden
+ * regularises every connection of the chain, first to last: '{"m_r":[3,2],"alpha":[0.01,0]}' holds the hidden
  * group of 784-784-10 only. Each epoch reports, for every regularised group, the mean spike count per neuron
  * and sample on the training batches and on the test images, against its m_r.
  */
@@ -22,7 +22,7 @@ import { fcNetwork, loadData } from './jobs-surrogate.js'
 import type { ProgressReporter } from './progress.js'
 
 /** The job's rate_modulate options when --learner gives none. */
-export const RATE_JOB_DEFAULTS = Object.freeze({ m_r: 2, alpha: 0.01 })
+export const RATE_JOB_DEFAULTS = Object.freeze({ m_r: 2, alpha: 0.001 })
 
 /** The spikes of `group` in the last run, summed (one native reduction). */
 function spikeTotal(prog: FeedForwardProgram, group: string): number {
@@ -71,7 +71,7 @@ async function evaluateCounts(
 
 const rateJob: TrainJob = {
   description:
-    'rate_modulate: the stca fc job with a rate_modulate loss alpha·‖R − m_r‖ on the output counts (--learner \'{"m_r":2,"alpha":0.01}\')',
+    'rate_modulate: the stca fc job with a rate_modulate loss alpha·‖R − m_r‖ on the output counts (--learner \'{"m_r":3,"alpha":0.003}\'; lists: one per connection)',
   validate(opts: TrainOptions): void {
     if (opts.arch !== 'fc')
       throw new InvalidArgumentError('the rate_modulate job runs the fc network (--arch fc)', { param: '--arch' })

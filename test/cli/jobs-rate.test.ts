@@ -36,9 +36,9 @@ interface MetricsFile {
   }
 }
 
-test('registered, with its defaults m_r 2 and alpha 0.01', (t) => {
+test("registered, with its defaults m_r 2 and SPAIC's alpha 0.001", (t) => {
   t.truthy(trainJobs.get('rate_modulate'))
-  t.deepEqual({ ...RATE_JOB_DEFAULTS }, { m_r: 2, alpha: 0.01 })
+  t.deepEqual({ ...RATE_JOB_DEFAULTS }, { m_r: 2, alpha: 0.001 })
 })
 
 test('a short run: metrics with the output counts per epoch; alpha 0 is the stca run', async (t) => {
@@ -50,7 +50,7 @@ test('a short run: metrics with the output counts per epoch; alpha 0 is the stca
     const m = read('r.json').metrics
     t.is(m.algorithm, 'rate_modulate')
     t.is(m.extra.m_r, 2)
-    t.is(m.extra.alpha, 0.01)
+    t.is(m.extra.alpha, 0.001)
     t.deepEqual(
       m.extra.counts.map((c) => [c.epoch, c.group, c.m_r]),
       [
