@@ -1,7 +1,9 @@
 /**
  * What rate_modulate costs on top of STCA training (forward + BPTT backward + Adam step): 784-784-10 lif,
  * dt 1, 20 steps, MNIST batches; STCA alone, with a rate_modulate term on the output connection, and on both
- * connections (the hidden group's counts are then reduced from its uint8 spikes as well).
+ * connections (the hidden group's counts are then reduced from its uint8 spikes as well). The program's
+ * profile gives the time of the term itself (counts, norm, gradient: the phase 'rate_modulate counts') per batch
+ * and as a share of all profiled phases, which a loaded machine disturbs less than the throughput.
  * Run: node --import=tsx bench/e2e/rate-modulate.bench.ts [--mnist <dir>] [--batches N] [--device cpu]
  * Accuracy and the counts against m_r are measured by the CLI (`spaic-learning train --algorithm rate_modulate`).
  */
@@ -33,7 +35,10 @@ const mnist = readMnist(dir)
 type Variant = 'stca' | 'output' | 'both'
 
 /** Samples per second of one training batch (the first one warms up): median, min and max. */
-async function bench(variant: Variant, batch: number): Promise<{ median: number; min: number; max: number }> {
+async function bench(
+  variant: Variant,
+  batch: number,
+): Promise<{ median: number; min: number; max: number; share: number; countsMs: number }> {
   const net = new Network({ dt: 1, device })
   const inp = net.add(new Encoder({ num: 784, coding: 'poisson', name: 'input' }))
   const h = net.add(new NeuronGroup({ num: 784, model: 'lif', name: 'h' }))
@@ -47,6 +52,7 @@ async function bench(variant: Variant, batch: number): Promise<{ median: number;
   if (variant === 'both')
     new Learner({ algorithm: 'rate_modulate', trainable: [c1, c2], m_r: [1, 2], alpha: [0.001, 0.01] })
   const prog = FeedForwardProgram.build(net, { seed: 1 })
+  prog.setProfiling(true)
   const rateLoss = variant !== 'stca'
   let k = 0
   const t = await time(
@@ -65,8 +71,17 @@ async function bench(variant: Variant, batch: number): Promise<{ median: number;
     },
     { device: prog.device, warmup: 1, minRuns: nBatches, maxRuns: nBatches, minMs: 0 },
   )
+  const phases = prog.profile()
+  const total = Object.values(phases).reduce((a, b) => a + b, 0)
+  const counts = phases['rate_modulate counts'] ?? 0
   prog.dispose()
-  return { median: (1e3 * batch) / t.median, min: (1e3 * batch) / t.max, max: (1e3 * batch) / t.min }
+  return {
+    median: (1e3 * batch) / t.median,
+    min: (1e3 * batch) / t.max,
+    max: (1e3 * batch) / t.min,
+    share: total > 0 ? counts / total : 0,
+    countsMs: counts / (nBatches + 1),
+  }
 }
 
 console.log(
@@ -78,7 +93,13 @@ for (const batch of [32, 100]) {
     const r = await bench(variant, batch)
     const what =
       variant === 'stca' ? 'stca alone' : variant === 'output' ? '+ rate_modulate on c2' : '+ rate_modulate on c1, c2'
-    rows.push([`B ${batch}, ${what}`, fmt(r.median, 0), `${fmt(r.min, 0)}-${fmt(r.max, 0)}`])
+    rows.push([
+      `B ${batch}, ${what}`,
+      fmt(r.median, 0),
+      `${fmt(r.min, 0)}-${fmt(r.max, 0)}`,
+      fmt(r.countsMs, 2),
+      `${fmt(100 * r.share, 1)}%`,
+    ])
   }
 }
-table(['configuration', 'samples/s (median)', 'min-max'], rows)
+table(['configuration', 'samples/s (median)', 'min-max', 'counts + loss ms/batch', 'share of profiled time'], rows)

@@ -4,14 +4,19 @@
  * anyway), each term's alpha·‖R − m_r‖ reported to its learner, and the gradient alpha·(R − m_r)/‖R − m_r‖
  * kept per layer (the sum of the terms on one group; nothing where the norm is 0). Backward adds it to dL/dO
  * of that layer at every step. Native ops on whole tensors, once per regularised layer and run; one number
- * (the squared norm) is read back per term.
+ * (the squared norm) is read back per term. Two GEMMs with a ones [T, 1] column do the work over the T steps:
+ * the counts are the dense weight gradient of a ones output gradient (Σ_t 1·s_t, read straight from the uint8
+ * spikes of a hidden layer: no float copy of all T·B·N spikes), and backward adds the kept gradient to every
+ * step as the outer product ones·g with beta 1.
  */
 import { InvalidArgumentError } from '../errors.js'
 import { RateModulate, type RateTerm } from '../learning/rules/rate-modulate.js'
 import type { Network } from '../network/base.js'
-import { add, binary, cast, unary } from '../ops/elementwise.js'
+import { add, binary, unary } from '../ops/elementwise.js'
+import { matmulSync } from '../ops/gemm.js'
 import { reduce } from '../ops/reduce.js'
-import type { Tensor } from '../runtime/tensor.js'
+import { synapseBackward } from '../ops/synapse.js'
+import { Tensor } from '../runtime/tensor.js'
 
 interface Bound {
   learner: RateModulate
@@ -21,8 +26,10 @@ interface Bound {
 /** The rate_modulate learners of one BPTT program, bound to its layers. */
 export class RateTerms {
   readonly #bound: Bound[]
-  /** Layer index -> the summed gradient [B, N] of its terms, from the last run. */
+  /** Layer index -> the summed gradient [1, B·N] of its terms, from the last run. */
   readonly #grads = new Map<number, Tensor>()
+  /** A ones [T, 1] column and a zero [1, B·N] stand-in weight per shape (kept between runs). */
+  readonly #aux = new Map<string, { ones: Tensor; weight: Tensor }>()
 
   private constructor(bound: Bound[]) {
     this.#bound = bound
@@ -67,9 +74,16 @@ export class RateTerms {
       let R = counts.get(i)
       if (!R) {
         const s = spikes(i)
-        const f = s.dtype === 'float32' ? s : cast(s, 'float32')
-        R = reduce('sum', f, 0)
-        if (f !== s) f.dispose()
+        const T = s.shape[0]!
+        const n = s.numel / T
+        const { ones, weight } = this.#columns(T, n, s)
+        R = Tensor.empty([1, n], { device: s.device })
+        synapseBackward(ones, s.reshape([T, n]), weight, {
+          layout: 'post_pre',
+          mode: 'dense',
+          gradWeight: R,
+          gradSpikes: false,
+        })
         counts.set(i, R)
       }
       return R
@@ -107,7 +121,23 @@ export class RateTerms {
   /** Backward: adds layer i's kept gradient to its dL/dO [T, B, N] at every step. */
   addGrad(i: number, gradSpikes: Tensor): void {
     const g = this.#grads.get(i)
-    if (g) add(gradSpikes, g.reshape([1, ...gradSpikes.shape.slice(1)]), gradSpikes)
+    if (!g) return
+    const T = gradSpikes.shape[0]!
+    const n = gradSpikes.numel / T
+    matmulSync(this.#columns(T, n, gradSpikes).ones, g, { out: gradSpikes.reshape([T, n]), beta: 1 })
+  }
+
+  #columns(T: number, n: number, like: Tensor): { ones: Tensor; weight: Tensor } {
+    const key = `${T}:${n}:${like.device}`
+    let c = this.#aux.get(key)
+    if (!c) {
+      c = {
+        ones: Tensor.full([T, 1], 1, { device: like.device }),
+        weight: Tensor.zeros([1, n], { device: like.device }),
+      }
+      this.#aux.set(key, c)
+    }
+    return c
   }
 
   #clear(): void {
@@ -117,5 +147,7 @@ export class RateTerms {
 
   dispose(): void {
     this.#clear()
+    for (const c of this.#aux.values()) for (const t of [c.ones, c.weight]) t.dispose()
+    this.#aux.clear()
   }
 }

@@ -379,7 +379,8 @@ export class FeedForwardProgram {
       pre = l.trace.spikes
       if (!isLast) density = pre.numel ? l.trace.spikeCount() / pre.numel : 0
     }
-    this.#rate?.record((i) => this.#layers[i].trace!.spikes)
+    if (this.#rate)
+      await this.#timed('rate_modulate counts', () => this.#rate!.record((i) => this.#layers[i].trace!.spikes))
     return reduce('sum', pre, 0)
   }
 
