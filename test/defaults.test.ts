@@ -26,6 +26,7 @@ import {
   neuronModels,
   ops,
   optimDict,
+  type RateModulate,
   type STCA,
   type SurrogateBP,
 } from '../lib/index.js'
@@ -264,6 +265,7 @@ test("Tempotron learner: SPAIC's lr 0.01, hard-coded tau 20 and tau_s 5 (steps),
     canonical: false,
     beta_per_sample: false,
     spaic_alias: true,
+    momentum: 0,
   })
   const { values } = readRuleParams(TEMPOTRON, {})
   t.is(values.required_grad, null, "SPAIC's required_grad default None")
@@ -633,4 +635,27 @@ test("lr schedulers: torch 1.13's defaults for every lr_schedule_dict entry", (t
   t.like(plateau, { mode: 'min', factor: 0.1, patience: 10, threshold: 1e-4, threshold_mode: 'rel' })
   t.like(plateau, { cooldown: 0, eps: 1e-8, verbose: false })
   t.deepEqual(plateau.min_lrs, [0], 'ReduceLROnPlateau min_lr 0')
+})
+
+// ---- rate_modulate (§2.4) ---------------------------------------------------------------------------------
+
+test("rate_modulate learner: SPAIC's alpha 0.001 and post_var_name 'O' for every trainable connection; m_r required", (t) => {
+  const net = new Network({ name: 'n', dt: 1 })
+  const inp = net.add(new Encoder({ num: 3, coding: 'spike_train', name: 'in' }))
+  const g1 = net.add(new NeuronGroup({ num: 2, model: 'lif', name: 'g1' }))
+  const g2 = net.add(new NeuronGroup({ num: 2, model: 'lif', name: 'g2' }))
+  net.add(new Connection(inp, g1, { link: 'full', name: 'c1' }))
+  net.add(new Connection(g1, g2, { link: 'full', name: 'c2' }))
+  const l = new Learner({ algorithm: 'rate_modulate', trainable: net, m_r: 4 }) as RateModulate
+  compileNetwork(net, { batch: 1 })
+  t.deepEqual(
+    l.terms.map((x) => ({ ...x })),
+    [
+      { connection: 'c1', group: 'g1', variable: 'O', m_r: 4, alpha: 0.001 },
+      { connection: 'c2', group: 'g2', variable: 'O', m_r: 4, alpha: 0.001 },
+    ],
+  )
+  t.is(l.rateLoss, null, "SPAIC's None before any run")
+  t.is(l.paramRunUpdate, false)
+  t.throws(() => new Learner({ algorithm: 'rate_modulate', trainable: net } as never), { message: /m_r/ })
 })

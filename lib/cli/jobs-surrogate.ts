@@ -89,7 +89,12 @@ async function evaluate(
 }
 
 /** The fc network: Poisson -> full lif layers -> 10 lif -> spike counts. */
-function fcNetwork(opts: TrainOptions, dt: number, px: number, hidden: number[]): { net: Network; name: string } {
+export function fcNetwork(
+  opts: TrainOptions,
+  dt: number,
+  px: number,
+  hidden: number[],
+): { net: Network; name: string } {
   const net = new Network({ dt, device: opts.device })
   const inp = net.add(new Encoder({ num: px, coding: 'poisson', name: 'input' }))
   let pre: Encoder | NeuronGroup = inp

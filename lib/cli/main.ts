@@ -21,6 +21,7 @@ import { foldOptions, foldsSummary, foldsTable, writeFoldsJson, type FoldResult 
 import { formatDuration, formatNumber, formatPercent, formatTable } from './format.js'
 import { trainJobs, writeMetricsJson, type Metrics } from './jobs.js'
 import './jobs-surrogate.js'
+import './jobs-rate.js'
 import './jobs-stdp.js'
 import './jobs-reward.js'
 import './jobs-tempotron.js'

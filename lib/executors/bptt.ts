@@ -26,6 +26,7 @@ import {
 } from './bptt-layer.js'
 import { encodeInput, runSteps, sameShape, type EncoderSpec } from './bptt-input.js'
 import { convBackward, convForward, convLayerOf, type ConvPassContext } from './bptt-conv.js'
+import { RateTerms } from './bptt-rate.js'
 import { add, binary } from '../ops/elementwise.js'
 import { neuronBackwardAsync, neuronForwardAsync, neuronState, type NeuronModelName } from '../ops/neuron-step.js'
 import { reduce } from '../ops/reduce.js'
@@ -33,34 +34,13 @@ import { Generator } from '../ops/rng.js'
 import type { SurrogateName } from '../ops/surrogate-spike.js'
 import { synapseAsync, synapseBackwardAsync, transpose } from '../ops/synapse.js'
 import { Parameter } from '../optim/parameter.js'
-import { oneOf, options as checkOptions } from '../validate.js'
+import { boolean, oneOf, options as checkOptions } from '../validate.js'
 import { resolveDevice, type Device } from '../runtime/device.js'
 import { stepsFor } from './step.js'
 import { Tensor } from '../runtime/tensor.js'
 
-/** `FeedForwardProgram.build(net, options)`. */
-export interface FeedForwardBuildOptions {
-  /** Time step; default the network's. */
-  dt?: number
-  /** 'auto' | 'cpu' | 'cuda' | 'cuda:N'; default the network's device. */
-  device?: string
-  /** Seed of the Poisson/Bernoulli encoder stream. */
-  seed?: number
-  /** 0: SPAIC's one-step delay per connection (default); 1: no delay. */
-  strategy?: 0 | 1
-  /** Synaptic products: 'auto' (by measured input density, default), or always 'dense' / 'event'. */
-  products?: 'auto' | 'dense' | 'event'
-}
-
-/** `prog.run(input, options)`: give `runtime` or `steps`. */
-export interface FeedForwardRunOptions {
-  /** Run duration in the network's time unit (SPAIC's run(runtime)); T = ceil(runtime/dt). */
-  runtime?: number
-  /** The number of steps directly (instead of runtime). */
-  steps?: number
-  /** Keep what backward needs (default true when a surrogate is installed). */
-  train?: boolean
-}
+import type { FeedForwardBackwardOptions, FeedForwardBuildOptions, FeedForwardRunOptions } from './bptt-options.js'
+export type { FeedForwardBackwardOptions, FeedForwardBuildOptions, FeedForwardRunOptions } from './bptt-options.js'
 
 export { stepsFor }
 
@@ -93,6 +73,8 @@ export class FeedForwardProgram {
   #disposed = false
   #busy: 'run' | 'backward' | null = null
   #products: 'auto' | 'dense' | 'event' = 'auto'
+  /** The rate_modulate learners' terms (null: none attached). */
+  #rate: RateTerms | null = null
   /** Milliseconds per phase since profiling was turned on (null: off). */
   #profile: Map<string, number> | null = null
 
@@ -261,6 +243,7 @@ export class FeedForwardProgram {
     const seed = o.seed === undefined ? 0 : Number(o.seed)
     const prog = new FeedForwardProgram(spec, device, params, seed)
     prog.#products = products
+    prog.#rate = RateTerms.of(net, prog.#layers)
     return prog
   }
 
@@ -396,23 +379,32 @@ export class FeedForwardProgram {
       pre = l.trace.spikes
       if (!isLast) density = pre.numel ? l.trace.spikeCount() / pre.numel : 0
     }
+    if (this.#rate)
+      await this.#timed('rate_modulate counts', () => this.#rate!.record((i) => this.#layers[i].trace!.spikes))
     return reduce('sum', pre, 0)
   }
 
   /**
    * Backpropagates dL/dcounts [B, N_out] of the last run through time, adding dL/dW (and dL/dbias) into
-   * each trainable parameter's `.grad` (created on first use), as PyTorch's backward accumulates.
+   * each trainable parameter's `.grad` (created on first use), as PyTorch's backward accumulates. With
+   * `rateLoss: true`, the gradient of the rate_modulate learners' loss joins at every regularised layer.
    */
-  async backward(gradCounts: Tensor): Promise<void> {
+  async backward(gradCounts: Tensor, opts: FeedForwardBackwardOptions = {}): Promise<void> {
     this.#enter('backward')
     try {
-      await this.#backward(gradCounts)
+      await this.#backward(gradCounts, opts)
     } finally {
       this.#leave()
     }
   }
 
-  async #backward(gradCounts: Tensor): Promise<void> {
+  async #backward(gradCounts: Tensor, opts: FeedForwardBackwardOptions): Promise<void> {
+    const o = checkOptions('options', opts, ['rateLoss'])
+    const rate = o.rateLoss === undefined ? false : boolean('options.rateLoss', o.rateLoss)
+    if (rate && !this.#rate)
+      throw new InvalidArgumentError('options.rateLoss needs a rate_modulate learner attached to the network', {
+        param: 'options.rateLoss',
+      })
     const T = this.#steps
     const B = this.#batch
     const last = this.#layers[this.#layers.length - 1]
@@ -444,6 +436,7 @@ export class FeedForwardProgram {
       const l = this.#layers[i]
       const wantV0 = l.v0 !== null && l.v0.data !== undefined
       l.gradIn = this.#kept(l.gradIn, [T, B, l.n], 'float32')
+      if (rate) this.#rate!.addGrad(i, gradSpikes) // d(rate_loss)/dO at every step
       const { gradInput, gradV0 } = await this.#timed(`${l.group} neuron backward`, () =>
         neuronBackwardAsync(l.trace!, gradSpikes, { gradV0: wantV0, out: l.gradIn }),
       )
@@ -569,6 +562,7 @@ export class FeedForwardProgram {
       throw new StateError(`the program is busy: await its ${this.#busy}() before dispose()`, { param: 'program' })
     this.#disposed = true
     this.#inputSpikes?.dispose()
+    this.#rate?.dispose()
     for (const l of this.#layers) {
       for (const t of [
         l.input,

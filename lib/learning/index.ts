@@ -14,6 +14,7 @@ export type {
   NearestOnlineSTDPOptions,
   OnlineSTDPOptions,
   PostPreIntSTDPOptions,
+  RateModulateOptions,
   RewardLearnerOptions,
   RewardSwitchSTDPOptions,
   RSTDPETOptions,
@@ -42,3 +43,5 @@ export { STCA, STBP, SurrogateBP } from './rules/surrogate.js'
 export type { SurrogateChoice } from './rules/surrogate.js'
 export { crossEntropy } from './loss.js'
 export type { CrossEntropyOptions, LossResult } from './loss.js'
+export { RateModulate } from './rules/rate-modulate.js'
+export type { RateTerm } from './rules/rate-modulate.js'

@@ -287,6 +287,20 @@ export interface TempotronOptions extends LearnerBaseOptions {
 }
 
 /**
+ * `rate_modulate` options: a regularisation loss alpha·‖R − m_r‖ on the spike counts R [B, N_post] of each
+ * trainable connection's post group (counts over the run, not rates). A list gives one value per trainable
+ * connection, in the learner's order of its trainable connections.
+ */
+export interface RateModulateOptions extends LearnerBaseOptions {
+  /** Target spike count per neuron over the run (>= 0); required (SPAIC has no default). */
+  m_r: number | readonly number[]
+  /** Weight of each connection's term (>= 0); default 0.001. */
+  alpha?: number | readonly number[]
+  /** The post group's variable that is counted; default 'O' (the BPTT executor counts spikes only). */
+  post_var_name?: string | readonly string[]
+}
+
+/**
  * Algorithm name -> its options, for `new Learner({ algorithm, ...options })`. Keys are SPAIC's names; the
  * types also accept their all-lower and all-upper case spellings (the registry is case-insensitive).
  * A learner registered with `Learner.register` may be declared here too (module augmentation), e.g.
@@ -307,6 +321,7 @@ export interface LearnerOptionsMap {
   bp_rstdp: BpRSTDPOptions
   bp_rstdpet: BpRSTDPETOptions
   Tempotron: TempotronOptions
+  rate_modulate: RateModulateOptions
 }
 
 /** A declared algorithm name in the spellings the types accept ('stca', 'STCA', 'full_online_stdp', ...). */

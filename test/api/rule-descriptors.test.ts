@@ -23,6 +23,7 @@ import { RSTDP_RULE, RSTDPET_RULE, SWITCH_RSTDP_RULE } from '../../lib/learning/
 import { BP_RSTDP, BP_RSTDPET } from '../../lib/learning/rules/stdp-bp.js'
 import { SBP_RULE, STBP_RULE, STCA_RULE } from '../../lib/learning/rules/surrogate.js'
 import { TEMPOTRON } from '../../lib/learning/rules/tempotron.js'
+import { RATE_MODULATE_RULE } from '../../lib/learning/rules/rate-modulate.js'
 import { compileNetwork } from '../../lib/network/index.js'
 
 const RULES: readonly RuleDescriptor[] = [
@@ -39,11 +40,14 @@ const RULES: readonly RuleDescriptor[] = [
   BP_RSTDP,
   BP_RSTDPET,
   TEMPOTRON,
+  RATE_MODULATE_RULE,
 ]
 
 /** The options a rule cannot be built without (SPAIC has no default for them). */
 const required = (d: RuleDescriptor): Record<string, number> =>
-  Object.fromEntries(d.params.filter((p) => p.type === 'number' && p.required).map((p) => [p.name, 0.5]))
+  Object.fromEntries(
+    d.params.filter((p) => (p.type === 'number' || p.type === 'numbers') && p.required).map((p) => [p.name, 0.5]),
+  )
 
 test('every built-in rule has one descriptor, registered under its name', (t) => {
   t.deepEqual([...learningAlgorithms.keys()].sort(), RULES.map((d) => d.name.toLowerCase()).sort())
@@ -65,10 +69,11 @@ test('a descriptor accepts its defaults, and a bad value of each option is an er
     })
     t.is(err?.param, 'not_an_option', d.name)
     for (const p of d.params) {
+      const anyName = p.type === 'names' && p.values.length === 0
       const bad =
-        p.type === 'number'
+        p.type === 'number' || p.type === 'numbers'
           ? 'x'
-          : p.type === 'boolean' || p.type === 'reward' || p.type === 'decoder'
+          : p.type === 'boolean' || p.type === 'reward' || p.type === 'decoder' || anyName
             ? 3
             : 'no such value'
       const e = t.throws(
@@ -77,12 +82,12 @@ test('a descriptor accepts its defaults, and a bad value of each option is an er
         `${d.name}.${p.name}`,
       )
       t.is(e?.param, p.name, `${d.name}.${p.name}`)
-      if (p.type === 'number') {
+      if (p.type === 'number' || p.type === 'numbers') {
         const n = t.throws(() => readRuleParams(d, { ...required(d), [p.name]: NaN }), {
           instanceOf: InvalidArgumentError,
         })
         t.is(n?.param, p.name)
-        if (!p.nullable)
+        if (p.type === 'numbers' || !p.nullable)
           t.throws(() => readRuleParams(d, { ...required(d), [p.name]: null }), { instanceOf: InvalidArgumentError })
       }
     }

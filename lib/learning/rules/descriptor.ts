@@ -58,12 +58,26 @@ export type RuleParam =
   | {
       /**
        * A variable name or a list of names, each one of `values` (SPAIC's `reward_vars`: one name, or one per
-       * trainable connection); read and checked, the rule maps it.
+       * trainable connection); read and checked, the rule maps it. Empty `values`: any variable name (the
+       * rule checks that the variable exists when it is built).
        */
       readonly name: string
       readonly type: 'names'
       readonly values: readonly string[]
       readonly default: string
+      readonly kernel?: undefined
+      readonly doc: string
+    }
+  | {
+      /**
+       * A number, or a non-empty list of numbers (one per trainable connection: the rule checks the length
+       * when it is built); read and checked, the rule maps it.
+       */
+      readonly name: string
+      readonly type: 'numbers'
+      readonly default: number
+      readonly check?: 'finite' | 'positive' | 'nonNegative'
+      readonly required?: boolean
       readonly kernel?: undefined
       readonly doc: string
     }
@@ -102,7 +116,7 @@ export interface RuleDescriptor {
 }
 
 /** One option's value as read: a list only for 'names' options. */
-export type RuleValue = number | string | boolean | null | readonly string[]
+export type RuleValue = number | string | boolean | null | readonly string[] | readonly number[]
 
 /** The options accepted by a descriptor, in order. */
 export const paramNames = (d: RuleDescriptor): string[] => d.params.map((p) => p.name)
@@ -149,8 +163,10 @@ export function readRuleParams(
     } else if (p.type === 'boolean') {
       out = v === undefined ? p.default : v === null && p.nullable ? null : boolean(p.name, v)
     } else if (p.type === 'names') {
-      const one = (x: unknown) => typeof x === 'string' && p.values.includes(x)
-      const expected = `${p.values.map((s) => `'${s}'`).join(' or ')}, or a non-empty list of them (${p.doc})`
+      const any = p.values.length === 0
+      const one = (x: unknown) => typeof x === 'string' && (any ? /^[A-Za-z_][^\s]*$/.test(x) : p.values.includes(x))
+      const names = any ? 'a variable name' : p.values.map((s) => `'${s}'`).join(' or ')
+      const expected = `${names}, or a non-empty list of them (${p.doc})`
       if (v === undefined) out = p.default
       else if (one(v)) out = v as string
       else if (Array.isArray(v) && v.length > 0 && v.every(one)) out = Object.freeze(v.slice() as string[])
@@ -160,6 +176,20 @@ export function readRuleParams(
       else if (v instanceof Decoder) out = v.name
       else if (typeof v === 'string' && v.length > 0) out = v
       else throw invalidArgument(p.name, `a Decoder node or its name (${p.doc})`, v)
+    } else if (p.type === 'numbers') {
+      const check = (name: string, x: unknown) =>
+        p.check === 'positive'
+          ? positive(name, x)
+          : p.check === 'nonNegative'
+            ? nonNegative(name, x)
+            : finiteNumber(name, x)
+      if (v === undefined && p.required)
+        throw invalidArgument(p.name, `a number or a list of numbers (required: ${p.doc})`, v)
+      if (v === undefined) out = p.default
+      else if (Array.isArray(v)) {
+        if (v.length === 0) throw invalidArgument(p.name, `a number or a non-empty list of numbers (${p.doc})`, v)
+        out = Object.freeze(v.map((x) => check(p.name, x)))
+      } else out = check(p.name, v)
     } else if (p.type === 'reward') {
       if (v === undefined || v === null) out = null
       else if (v instanceof Reward) out = v.name
