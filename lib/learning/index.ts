@@ -1,6 +1,7 @@
 /** Learner base class, the algorithm registry, the rules; the optimizer registry's hook is re-exported from lib/optim. */
 export { Learner, learningAlgorithms } from './learner.js'
 export type { LearnerClass, LearnerOptions, LearnerRuntime, Role, TrainableSpec } from './learner.js'
+export type { Conv2dRSTDPOptions, Conv2dRuleExtraOptions, Conv2dSTDPOptions } from './options.js'
 export type {
   BackpropRSTDPCommonOptions,
   BpRSTDPETOptions,
@@ -40,3 +41,4 @@ export { STCA, STBP, SurrogateBP } from './rules/surrogate.js'
 export type { SurrogateChoice } from './rules/surrogate.js'
 export { crossEntropy } from './loss.js'
 export type { CrossEntropyOptions, LossResult } from './loss.js'
+export { Conv2dRSTDP, Conv2dSTDP } from './rules/stdp-conv.js'

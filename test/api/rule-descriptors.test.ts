@@ -22,6 +22,7 @@ import { FULL_ONLINE_STDP, NEAREST_ONLINE_STDP } from '../../lib/learning/rules/
 import { RSTDP_RULE, RSTDPET_RULE, SWITCH_RSTDP_RULE } from '../../lib/learning/rules/stdp-reward.js'
 import { BP_RSTDP, BP_RSTDPET } from '../../lib/learning/rules/stdp-bp.js'
 import { SBP_RULE, STBP_RULE, STCA_RULE } from '../../lib/learning/rules/surrogate.js'
+import { CONV2D_RSTDP_RULE, CONV2D_STDP_RULE } from '../../lib/learning/rules/stdp-conv.js'
 import { compileNetwork } from '../../lib/network/index.js'
 
 const RULES: readonly RuleDescriptor[] = [
@@ -37,6 +38,8 @@ const RULES: readonly RuleDescriptor[] = [
   SWITCH_RSTDP_RULE,
   BP_RSTDP,
   BP_RSTDPET,
+  CONV2D_STDP_RULE,
+  CONV2D_RSTDP_RULE,
 ]
 
 /** The options a rule cannot be built without (SPAIC has no default for them). */
