@@ -23,6 +23,7 @@ import { trainJobs, writeMetricsJson, type Metrics } from './jobs.js'
 import './jobs-surrogate.js'
 import './jobs-stdp.js'
 import './jobs-reward.js'
+import './jobs-conv.js'
 import { Progress, silentProgress, type TextStream } from './progress.js'
 
 export interface MainIO {
