@@ -46,7 +46,7 @@ export const CONV_DECISION = {
   runtime: 50,
   /** Training samples per block: the reward and punish signals follow the hit rate of the previous block. */
   block: 500,
-  learner: { lr: 3e-5, A_minus: 0, immediate: true, lateral_inhibition: true },
+  learner: { lr: 1e-4, A_minus: 0, immediate: true, lateral_inhibition: true },
 } as const
 
 /** The job's dt, run time and batch of the feature layer unless the command line gives others. */
