@@ -12,6 +12,7 @@
 //   (gpu-checks-coverage-reward.mjs, registered in its place in the order below);
 // - SPAIC's integer Diehl & Cook network with postpreintstdp (int32 spikes, weights and traces, bit for bit);
 // - bp_rstdp and bp_rstdpet (gpu-checks-coverage-bp.mjs, registered last);
+// - conv2d_stdp and conv2d_rstdp (gpu-checks-coverage-conv.mjs, registered after bp);
 // - setSlot, setRngState and checkpoints restored on the device.
 //
 // Every input is drawn once, at registration, so both sides see the same data; programs are built with an
@@ -21,6 +22,7 @@
 // weights and other sums taken in another order on the device get a tolerance. Every program check also makes
 // sure that what it compares is not trivial (some spikes, not all).
 import { register as registerBp } from './gpu-checks-coverage-bp.mjs'
+import { register as registerConv } from './gpu-checks-coverage-conv.mjs'
 import { register as registerInt } from './gpu-checks-coverage-int.mjs'
 import { register as registerModels } from './gpu-checks-coverage-models.mjs'
 import { register as registerReward } from './gpu-checks-coverage-reward.mjs'
@@ -547,4 +549,5 @@ export async function register({ addCheck, lib, rand }) {
   }
 
   await registerBp({ addCheck, lib, rand })
+  await registerConv({ addCheck, lib, rand })
 }

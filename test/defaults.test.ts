@@ -35,6 +35,7 @@ import { BP_RSTDP, BP_RSTDPET } from '../lib/learning/rules/stdp-bp.js'
 import { META_NEAREST_ONLINE_STDP } from '../lib/learning/rules/stdp-meta.js'
 import { SWITCH_RSTDP_RULE } from '../lib/learning/rules/stdp-reward.js'
 import { TEMPOTRON } from '../lib/learning/rules/tempotron.js'
+import { CONV2D_STDP_RULE } from '../lib/learning/rules/stdp-conv.js'
 import type { NeuronModelName } from '../lib/ops/neuron-step.js'
 import { SURROGATES, type SurrogateName } from '../lib/ops/surrogate-spike.js'
 import { Rng } from './helpers/random.js'
@@ -658,4 +659,37 @@ test("rate_modulate learner: SPAIC's alpha 0.001 and post_var_name 'O' for every
   t.is(l.rateLoss, null, "SPAIC's None before any run")
   t.is(l.paramRunUpdate, false)
   t.throws(() => new Learner({ algorithm: 'rate_modulate', trainable: net } as never), { message: /m_r/ })
+})
+
+test("conv2d_stdp / conv2d_rstdp learners: SPAIC's lr 0.1, taus 20/20 (decays exp(-dt/20)), A_plus 1, A_minus -1, spike 1; the extensions off", (t) => {
+  const dt = 0.5
+  const build = (algorithm: string, opts: Record<string, unknown> = {}) => {
+    const net = new Network({ name: 'n', dt })
+    const inp = net.add(new Encoder({ num: 2 * 5 * 5, coding: 'spike_train', shape: [2, 5, 5], name: 'in' }))
+    const g = net.add(new NeuronGroup({ num: 3 * 3 * 3, model: 'lif', name: 'g' }))
+    const c = net.add(new Connection(inp, g, { link: 'conv', out_channels: 3, kernel_size: 3, name: 'c' }))
+    net.add(new Reward({ num: 27, dec_target: g, name: 'rw' }))
+    new Learner({ algorithm, trainable: c, name: 'r', ...opts })
+    const op = compileNetwork(net).ops.find((o) => o.owner === 'r')
+    return Object.fromEntries(Object.entries(op?.params ?? {}).filter(([k]) => !/Roles$|^connection$/.test(k)))
+  }
+  const d20 = Math.exp(-dt / 20)
+  const want = {
+    lr: 0.1,
+    A_plus: 1,
+    A_minus: -1,
+    d_plus: d20,
+    d_minus: d20,
+    immediate: false,
+    lateral_inhibition: false,
+    wta: false,
+    stride: 1,
+    padding: 0,
+    dilation: 1,
+    groups: 1,
+  }
+  t.deepEqual(build('conv2d_stdp'), want)
+  t.deepEqual(build('conv2d_rstdp'), want)
+  t.like(build('conv2d_stdp', { w_min: 0, w_max: 1 }), { lo: 0, hi: 1 })
+  t.like(readRuleParams(CONV2D_STDP_RULE, {}).values, { spike: 1, w_min: -Infinity, w_max: Infinity })
 })

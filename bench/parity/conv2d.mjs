@@ -136,4 +136,18 @@ for (const geo of geoms) {
   })
 }
 
+// the unfolded input (im2col) that conv2d_stdp / conv2d_rstdp's traces live on: a copy, bit for bit
+for (const geo of geoms) {
+  for (const dtype of geo === geoms[0] ? ['float32', 'float64'] : ['float32']) {
+    row(`conv2dIm2col ${geo.name} ${dtype}`, 3, data(geo, dtype), EXACT, ({ ops }, device, h, T) => {
+      const x = T(h.x, geo.x)
+      const w = T(h.w, geo.w)
+      return fresh(
+        () => ops.conv2dIm2col(x, w, geo.o),
+        (r) => r.toArray(),
+      )
+    })
+  }
+}
+
 export default table('conv2d', rows)

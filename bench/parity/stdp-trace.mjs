@@ -280,4 +280,30 @@ for (const b of [2, 32]) {
   }
 }
 
+// conv2d_stdp / conv2d_rstdp's filter of the post spikes (lateral inhibition across maps, winner-take-all):
+// a selection of 0/1 values, bit for bit
+for (const [inhibit, wta] of [
+  [true, false],
+  [false, true],
+  [true, true],
+]) {
+  const shape = [5, 12, 9, 11]
+  const n = shape.reduce((a, b) => a * b, 1)
+  for (const dtype of ['float32', 'float64']) {
+    row(
+      `convLearnMask lateralInhibition ${inhibit} wta ${wta} [${shape}] ${dtype}`,
+      8,
+      (r) => ({ s: r.spikes(n, 0.15, dtype) }),
+      EXACT,
+      ({ ops }, device, h, T) => {
+        const s = T(h.s, shape)
+        return fresh(
+          () => ops.convLearnMask(s, { lateralInhibition: inhibit, wta }),
+          (r) => r.toArray(),
+        )
+      },
+    )
+  }
+}
+
 export default table('stdp-trace', [...rows, ...ruleRows])

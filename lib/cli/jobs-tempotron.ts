@@ -50,7 +50,7 @@ export const TEMPOTRON_RECIPES = {
     batch_update: 'mean',
   },
   capacity: {
-    lr: 3e-3,
+    lr: 1e-3,
     v_th: 1,
     tau: 15,
     tau_s: 3.75,
@@ -58,7 +58,7 @@ export const TEMPOTRON_RECIPES = {
     kernel_index: 'canonical',
     beta: 'per_sample',
     batch_update: 'mean',
-    momentum: 0.9,
+    momentum: 0.99,
   },
 } as const
 

@@ -25,6 +25,7 @@ import './jobs-rate.js'
 import './jobs-stdp.js'
 import './jobs-reward.js'
 import './jobs-tempotron.js'
+import './jobs-conv.js'
 import { Progress, silentProgress, type TextStream } from './progress.js'
 
 export interface MainIO {

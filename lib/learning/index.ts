@@ -1,6 +1,7 @@
 /** Learner base class, the algorithm registry, the rules; the optimizer registry's hook is re-exported from lib/optim. */
 export { Learner, learningAlgorithms } from './learner.js'
 export type { LearnerClass, LearnerOptions, LearnerRuntime, Role, TrainableSpec } from './learner.js'
+export type { Conv2dRSTDPOptions, Conv2dRuleExtraOptions, Conv2dSTDPOptions } from './options.js'
 export type {
   BackpropRSTDPCommonOptions,
   BpRSTDPETOptions,
@@ -45,3 +46,4 @@ export { crossEntropy } from './loss.js'
 export type { CrossEntropyOptions, LossResult } from './loss.js'
 export { RateModulate } from './rules/rate-modulate.js'
 export type { RateTerm } from './rules/rate-modulate.js'
+export { Conv2dRSTDP, Conv2dSTDP } from './rules/stdp-conv.js'

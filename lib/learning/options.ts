@@ -322,6 +322,8 @@ export interface LearnerOptionsMap {
   bp_rstdpet: BpRSTDPETOptions
   Tempotron: TempotronOptions
   rate_modulate: RateModulateOptions
+  conv2d_stdp: Conv2dSTDPOptions
+  conv2d_rstdp: Conv2dRSTDPOptions
 }
 
 /** A declared algorithm name in the spellings the types accept ('stca', 'STCA', 'full_online_stdp', ...). */
@@ -353,3 +355,47 @@ export type LearnerOptionsFor<A extends string> = [A] extends [never]
           A
         >]
       : LearnerOptions & { algorithm: A }
+
+/** What conv2d_stdp and conv2d_rstdp share beyond SPAIC's options (extensions; the defaults are SPAIC's). */
+export interface Conv2dRuleExtraOptions {
+  /** true: apply this step's eligibility instead of the previous step's (SPAIC's); default false. */
+  immediate?: boolean
+  /** Lower weight bound after each update (null: none, SPAIC's); default null. */
+  w_min?: number | null
+  /** Upper weight bound after each update (null: none, SPAIC's); default null. */
+  w_max?: number | null
+  /** Lateral inhibition across feature maps: at each position only the lowest-indexed spiking map learns; default false. */
+  lateral_inhibition?: boolean
+  /** Winner-take-all: each sample's feature map learns through its first spike in raster order only; default false. */
+  wta?: boolean
+}
+
+/** `conv2d_stdp` options (nearest-trace STDP on a conv connection). */
+export interface Conv2dSTDPOptions extends LearnerBaseOptions, Conv2dRuleExtraOptions {
+  /** Learning rate; default 0.1. */
+  lr?: number
+  /** Time constant of the presynaptic (unfolded input) trace (ms, positive); default 20. */
+  tau_plus?: number
+  /** Time constant of the postsynaptic trace (ms, positive); default 20. */
+  tau_minus?: number
+  /** Amplitude of the potentiation term; default 1. */
+  A_plus?: number
+  /** Amplitude of the depression term (its sign is the term's); default -1. */
+  A_minus?: number
+  /** The spike value (only 1). */
+  spike?: number
+}
+
+/** `conv2d_rstdp` options (reward-modulated STDP on a conv connection, one global reward). */
+export interface Conv2dRSTDPOptions extends RewardLearnerOptions, Conv2dRuleExtraOptions {
+  /** Learning rate; default 0.1. */
+  lr?: number
+  /** Time constant of the presynaptic trace (ms, positive); default 20. */
+  tau_plus?: number
+  /** Time constant of the postsynaptic trace (ms, positive); default 20. */
+  tau_minus?: number
+  /** Amplitude of the presynaptic trace; default 1. */
+  A_plus?: number
+  /** Amplitude of the postsynaptic trace; default -1. */
+  A_minus?: number
+}

@@ -45,6 +45,7 @@ interface Conv2dBinding {
     groups: number,
     accumulate: boolean,
   ): Promise<void>
+  conv2dIm2col(x: H, w: H, col: H, geometry: number[], groups: number): void
   maxPool2dForward(x: H, y: H, argmax: H, k: number): void
   maxPool2dBackward(gy: H, argmax: H, gx: H, k: number): void
 }
@@ -220,6 +221,20 @@ export function conv2d(x: Tensor, weight: Tensor, opts?: Conv2dOptions): Tensor 
   r.conv?.dispose()
   r.argmax?.dispose()
   return r.out
+}
+
+/**
+ * The unfolded input of the convolution of `x` by `weight` (torch's unfold): [N, C_in·kh·kw, H_out·W_out],
+ * padding read as 0; the rows of every input channel, whatever the groups. The columns conv2d_stdp's traces
+ * live on.
+ */
+export function conv2dIm2col(x: Tensor, weight: Tensor, opts?: Conv2dGeometry): Tensor {
+  const o = checkOptions('options', opts, ['stride', 'padding', 'dilation', 'groups']) as Conv2dGeometry
+  const { tx, tw, geometry, groups, convShape } = resolve(x, weight, o)
+  const rows = tx.shape[1]! * tw.shape[2]! * tw.shape[3]!
+  const col = Tensor.empty([tx.shape[0]!, rows, convShape[2]! * convShape[3]!], { dtype: tx.dtype, device: tx.device })
+  bind().conv2dIm2col(tx.handle, tw.handle, col.handle, geometry, groups)
+  return col
 }
 
 /** Non-overlapping max pool (kernel = stride = `kernel`, default 2) over NCHW; returns values and argmax. */

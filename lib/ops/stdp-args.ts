@@ -20,6 +20,7 @@ interface StdpBinding {
   stdpTraceUpdate(kind: number, x: NativeTensor, s: NativeTensor, decay: number, amp: number): void
   stdpTraceDecay(x: NativeTensor, decay: number, steps: number): void
   stdpIntTraceUpdate(x: NativeTensor, s: NativeTensor, decay: number, shift: number, value: number): void
+  stdpConvLearnMask(s: NativeTensor, out: NativeTensor, inhibit: boolean, wta: boolean): void
   stdpWeightChange(
     sPost: NativeTensor | null,
     xPre: NativeTensor | null,

@@ -20,7 +20,7 @@
 import { invalidArgument, ShapeError } from '../errors.js'
 import { type NativeTensor } from '../native.js'
 import { Tensor } from '../runtime/tensor.js'
-import { finiteNumber, integer, oneOf, options as checkOptions } from '../validate.js'
+import { boolean, finiteNumber, integer, oneOf, options as checkOptions } from '../validate.js'
 import {
   bind,
   shapeStr,
@@ -74,6 +74,29 @@ export function traceDecay(x: Tensor, opts: { decay: number; steps: number }): T
   const steps = integer('options.steps', o.steps, 0)
   bind().stdpTraceDecay(tx.handle, decay, steps)
   return tx
+}
+
+export interface ConvLearnMaskOptions {
+  /** At each sample and position, keep only the lowest-indexed spiking map's spike; default false. */
+  lateralInhibition?: boolean
+  /** Then keep only each sample's map's first spike in raster order; default false. */
+  wta?: boolean
+}
+
+/**
+ * The post spikes [B, C, H, W] that drive conv2d_stdp / conv2d_rstdp with their `lateral_inhibition` and `wta`
+ * options (a new tensor; with neither, a copy).
+ */
+export function convLearnMask(s: Tensor, opts: ConvLearnMaskOptions = {}): Tensor {
+  const ts = floatTensor('s', s)
+  if (ts.shape.length !== 4)
+    throw new ShapeError(`Expected a 4-D [B, C, H, W] tensor for s but received ${shapeStr(ts.shape)}`, { param: 's' })
+  const o = checkOptions('options', opts, ['lateralInhibition', 'wta'])
+  const inhibit = o.lateralInhibition === undefined ? false : boolean('options.lateralInhibition', o.lateralInhibition)
+  const wta = o.wta === undefined ? false : boolean('options.wta', o.wta)
+  const out = Tensor.empty(ts.shape, { dtype: ts.dtype, device: ts.device })
+  bind().stdpConvLearnMask(ts.handle, out.handle, inhibit, wta)
+  return out
 }
 
 export interface IntTraceOptions {

@@ -3,6 +3,7 @@
 //   conv2dForward(x, w, bias|null, y, geometry, groups)            geometry = [sH, sW, pH, pW, dH, dW]
 //   conv2dBackward(x, w, gy, gx|null, gw|null, gb|null, geometry, groups, accumulate)
 //   maxPool2dForward(x, y, argmax, k)      maxPool2dBackward(gy, argmax, gx, k)     (kernel = stride = k)
+//   conv2dIm2col(x, w, col, geometry, groups)   col [N, C_in*kh*kw, H_out*W_out] (the unfold conv STDP reads)
 // plus conv2dForwardAsync / conv2dBackwardAsync (Promises).
 #include <cstdint>
 
@@ -171,6 +172,19 @@ Napi::Value Conv2dBackwardAsync(const Napi::CallbackInfo& info) {
   });
 }
 
+// conv2dIm2col(x, w, col, geometry, groups): the weight gives the kernel's size (and checks the geometry as
+// the forward does); every input channel's rows are written, whatever the groups.
+Napi::Value Conv2dIm2col(const Napi::CallbackInfo& info) {
+  const Tensor& x = tensor_arg(info, 0, "x");
+  const Tensor& w = tensor_arg(info, 1, "weight");
+  const Tensor& col = tensor_arg(info, 2, "out");
+  const Conv2dParams p = geometry(info, 3, 4, x, w);
+  check_like(col, x, {p.batch, conv_col_rows(p), conv_col_cols(p)}, "out");
+  if (x.dtype == DType::F32) SPAIC_DISPATCH(x.device(), conv2d_im2col<float>(p, x.ptr<float>(), col.ptr<float>()));
+  else SPAIC_DISPATCH(x.device(), conv2d_im2col<double>(p, x.ptr<double>(), col.ptr<double>()));
+  return info.Env().Undefined();
+}
+
 Pool2dParams pool_params(const Tensor& x, i64 k) {
   SPAIC_CHECK(k >= 1, InvalidArgument, "kernel", "Expected a pool kernel >= 1 but received ", k);
   check_float(x, "x");
@@ -234,6 +248,7 @@ void register_conv2d(Napi::Object exports) {
   SPAIC_EXPORT(exports, "conv2dForwardAsync", Conv2dForwardAsync);
   SPAIC_EXPORT(exports, "conv2dBackward", Conv2dBackward);
   SPAIC_EXPORT(exports, "conv2dBackwardAsync", Conv2dBackwardAsync);
+  SPAIC_EXPORT(exports, "conv2dIm2col", Conv2dIm2col);
   SPAIC_EXPORT(exports, "maxPool2dForward", MaxPool2dForward);
   SPAIC_EXPORT(exports, "maxPool2dBackward", MaxPool2dBackward);
 }

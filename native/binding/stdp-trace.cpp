@@ -3,6 +3,7 @@
 // params, then run on the tensors' device, either now (sync) or on a worker thread (the *Async exports
 // return a Promise). lib/ops/stdp-trace.ts validates first; the checks here re-state the invariants the
 // kernels rely on and name the parameter.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -167,6 +168,37 @@ struct DecayCall {
   void run() const {
     if (x.dtype == DType::F32) SPAIC_DISPATCH(x.device(), trace_decay<float>(x.ptr<float>(), x.numel(), decay, steps));
     else SPAIC_DISPATCH(x.device(), trace_decay<double>(x.ptr<double>(), x.numel(), decay, steps));
+  }
+  Napi::Value result(Napi::Env env) const { return env.Undefined(); }
+};
+
+// --- convLearnMask(s, out, inhibit, wta): s and out [B, C, H, W] (conv2d_stdp / conv2d_rstdp's filter)
+struct ConvMaskCall {
+  Tensor s, out, tmp;
+  ConvMaskParams p;
+  static ConvMaskCall parse(const Napi::CallbackInfo& info) {
+    ConvMaskCall c;
+    c.s = tensor_arg(info, 0, "s");
+    c.out = tensor_arg(info, 1, "out");
+    check_float(c.s, "s");
+    check_like(c.out, c.s, "out", "s");
+    SPAIC_CHECK(c.s.shape.size() == 4, Shape, "s", "Expected a 4-D [B, C, H, W] tensor for s but received ",
+                shape_str(c.s.shape));
+    SPAIC_CHECK(c.out.shape == c.s.shape, Shape, "out", "Expected shape ", shape_str(c.s.shape),
+                " for out but received ", shape_str(c.out.shape));
+    c.p.batch = c.s.shape[0];
+    c.p.maps = c.s.shape[1];
+    c.p.positions = c.s.shape[2] * c.s.shape[3];
+    c.p.inhibit = bool_arg(info, 2, "inhibit");
+    c.p.wta = bool_arg(info, 3, "wta");
+    c.tmp = make_tensor(c.s.dtype, {std::max<i64>(1, c.s.numel())}, c.s.device(), false);
+    return c;
+  }
+  Device device() const { return s.device(); }
+  void run() const {
+    if (s.dtype == DType::F32)
+      SPAIC_DISPATCH(s.device(), conv_learn_mask<float>(p, s.ptr<float>(), out.ptr<float>(), tmp.ptr<float>()));
+    else SPAIC_DISPATCH(s.device(), conv_learn_mask<double>(p, s.ptr<double>(), out.ptr<double>(), tmp.ptr<double>()));
   }
   Napi::Value result(Napi::Env env) const { return env.Undefined(); }
 };
@@ -402,6 +434,7 @@ void register_stdp_trace(Napi::Object exports) {
   SPAIC_EXPORT(exports, "stdpTraceUpdate", run_sync<TraceCall>);
   SPAIC_EXPORT(exports, "stdpTraceDecay", run_sync<DecayCall>);
   SPAIC_EXPORT(exports, "stdpIntTraceUpdate", run_sync<IntTraceCall>);
+  SPAIC_EXPORT(exports, "stdpConvLearnMask", run_sync<ConvMaskCall>);
   SPAIC_EXPORT(exports, "stdpWeightChange", run_sync<DwCall>);
   SPAIC_EXPORT(exports, "stdpWeightChangeAsync", run_async_call<DwCall>);
   SPAIC_EXPORT(exports, "stdpApply", run_sync<ApplyCall>);

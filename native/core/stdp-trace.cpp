@@ -3,6 +3,7 @@
 // the kernels (cpu/stdp-trace.cpp, cuda/stdp-trace.cu) have twins. No N-API here.
 #include <cstdint>
 
+#include "spaic/conv2d.h"
 #include "spaic/dispatch.h"
 #include "spaic/ops.h"
 #include "spaic/stdp-trace.h"
@@ -165,6 +166,67 @@ void rstdp_step(Device dev, const RstdpParams& p, const T* s_pre, const T* s_pos
   }
 }
 
+// ---- conv2d_stdp / conv2d_rstdp (ALGORITHMS.md §2.3.4, §2.3.5)
+
+template <typename T>
+void conv_stdp_step(Device dev, const ConvStdpParams& p, const T* s_pre, const T* s_post, const T* r, T* p_plus,
+                    T* p_minus, T* e, T* w, T* col, T* y) {
+  const Conv2dParams& cp = p.conv;
+  const i64 B = cp.batch, K = conv_col_rows(cp), L = conv_col_cols(cp), Co = cp.c_out;
+  const i64 Kg = conv_group_rows(cp), Og = conv_group_out(cp);
+  // W += lr*E (conv2d_rstdp: lr*r*E), E of the previous step (or, immediate, of this one), then the bounds
+  const auto apply = [&] {
+    if (p.reward) {
+      RewardParams rp;
+      rp.n_post = Co;
+      rp.n_pre = Kg;
+      rp.lr = p.lr;
+      rp.shape = RewardShape::Scalar;
+      SPAIC_DISPATCH(dev, apply_reward<T>(rp, w, e, r));
+    }
+    ApplyParams ap;
+    ap.n_post = Co;
+    ap.n_pre = Kg;
+    ap.dw_scale = p.reward ? 0.0 : p.lr;
+    ap.clamp = p.clamp;
+    ap.lo = p.lo;
+    ap.hi = p.hi;
+    if (!p.reward || p.clamp) SPAIC_DISPATCH(dev, apply_dw<T>(ap, w, p.reward ? nullptr : e));
+  };
+  if (!p.immediate) apply();
+  SPAIC_DISPATCH(dev, conv2d_im2col<T>(cp, s_pre, col));
+  const T* ys = s_post;
+  if (p.inhibit || p.wta) {
+    ConvMaskParams mp;
+    mp.batch = B;
+    mp.maps = Co;
+    mp.positions = L;
+    mp.inhibit = p.inhibit;
+    mp.wta = p.wta;
+    SPAIC_DISPATCH(dev, conv_learn_mask<T>(mp, s_post, y, y + B * Co * L));
+    ys = y;
+  }
+  // conv2d_stdp: nearest traces, the amplitudes on the products; conv2d_rstdp: the amplitudes in the traces
+  const TraceKind kind = p.reward ? TraceKind::Scaled : TraceKind::Nearest;
+  trace(dev, kind, p_plus, col, B * K * L, p.d_plus, p.a_plus);
+  trace(dev, kind, p_minus, ys, B * Co * L, p.d_minus, p.a_minus);
+  // E_g [Og, Kg] = sum_b a_plus*Y_g[b] [Og, L] . p_plus_g[b]^T + a_minus*p_minus_g[b] [Og, L] . U_g[b]^T
+  for (i64 b = 0; b < B; ++b) {
+    for (i64 g = 0; g < cp.groups; ++g) {
+      GemmParams ltp = conv_grad_weight_gemm(cp, L, b == 0 ? 0.0 : 1.0);
+      ltp.alpha = p.reward ? 1.0 : p.a_plus;
+      GemmParams ltd = conv_grad_weight_gemm(cp, L, 1.0);
+      ltd.alpha = p.reward ? 1.0 : p.a_minus;
+      const i64 yo = (b * Co + g * Og) * L, xo = (b * K + g * Kg) * L;
+      T* eg = e + g * Og * Kg;
+      SPAIC_DISPATCH(dev, gemm<T>(ltp, ys + yo, p_plus + xo, eg));
+      SPAIC_DISPATCH(dev, gemm<T>(ltd, p_minus + yo, col + xo, eg));
+    }
+  }
+  if (B == 0) SPAIC_DISPATCH(dev, fill<T>(e, T(0), Co * Kg));
+  if (p.immediate) apply();
+}
+
 void int_stdp_step(Device dev, const IntStdpParams& p, const i32* s_pre, const i32* s_post, const i32* thresh,
                    const i32* draws, i32* x_pre, i32* x_post, i32* w) {
   IntTraceParams tp;
@@ -251,6 +313,8 @@ void bp_rstdp_step(Device dev, const BpParams& p, const T* s_pre, const T* s_pos
   template void switch_step<T>(Device, const SwitchParams&, const T*, const T*, const T*, T*, T*, T*);                \
   template void rstdp_step<T>(Device, const RstdpParams&, const T*, const T*, const T*, T*, T*, T*, T*, T*, T*, T*);  \
   template void bp_trace_step<T>(Device, i64, double, const T*, const T*, T*);                                        \
+  template void conv_stdp_step<T>(Device, const ConvStdpParams&, const T*, const T*, const T*, T*, T*, T*, T*, T*,    \
+                                  T*);                                                                                \
   template void bp_rstdp_step<T>(Device, const BpParams&, const T*, const T*, const T*, const T*, const T*, const T*, \
                                  T*, T*, T*, T*);
 SPAIC_INSTANTIATE(float)

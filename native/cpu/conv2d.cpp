@@ -23,6 +23,19 @@ i64 group_size(const Conv2dParams& p) {
   return std::max<i64>(1, std::min<i64>(p.batch, kGroupElems / per));
 }
 
+// Row q of one image's im2col matrix (HW values) into dst; xn is the image [C_in, H, W].
+template <typename T>
+void im2col_row(const Conv2dParams& p, const T* xn, i64 q, T* dst) {
+  const i64 kj = q % p.kw, ki = (q / p.kw) % p.kh, c = q / (p.kw * p.kh);
+  const T* plane = xn + c * p.h_in * p.w_in;
+  for (i64 oh = 0; oh < p.h_out; ++oh) {
+    for (i64 ow = 0; ow < p.w_out; ++ow) {
+      i64 h, w;
+      dst[oh * p.w_out + ow] = im2col_source(p, ki, kj, oh, ow, &h, &w) ? plane[h * p.w_in + w] : T(0);
+    }
+  }
+}
+
 // col[q, g*HW + o] for images n0 .. n0+nb-1: one (image, q) row segment per task.
 template <typename T>
 void im2col_group(const Conv2dParams& p, const T* x, i64 n0, i64 nb, T* col) {
@@ -30,19 +43,23 @@ void im2col_group(const Conv2dParams& p, const T* x, i64 n0, i64 nb, T* col) {
   const i64 x_img = p.c_in * p.h_in * p.w_in;
   parallel_for(nb * K, K * ld, [&](i64 task) {
     const i64 g = task / K, q = task % K;
-    const i64 kj = q % p.kw, ki = (q / p.kw) % p.kh, c = q / (p.kw * p.kh);
-    const T* plane = x + (n0 + g) * x_img + c * p.h_in * p.w_in;
-    T* dst = col + q * ld + g * HW;
-    for (i64 oh = 0; oh < p.h_out; ++oh) {
-      for (i64 ow = 0; ow < p.w_out; ++ow) {
-        i64 h, w;
-        dst[oh * p.w_out + ow] = im2col_source(p, ki, kj, oh, ow, &h, &w) ? plane[h * p.w_in + w] : T(0);
-      }
-    }
+    im2col_row(p, x + (n0 + g) * x_img, q, col + q * ld + g * HW);
   });
 }
 
 }  // namespace
+
+// Image by image: col[n, q, o], the layout of torch's unfold.
+template <typename T>
+void conv2d_im2col(const Conv2dParams& p, const T* x, T* col) {
+  const i64 K = conv_col_rows(p), HW = conv_col_cols(p), x_img = p.c_in * p.h_in * p.w_in;
+  parallel_for(p.batch * K, p.batch * K * HW, [&](i64 task) {
+    const i64 n = task / K, q = task % K;
+    im2col_row(p, x + n * x_img, q, col + task * HW);
+  });
+}
+
+namespace {}  // namespace
 
 i64 conv2d_workspace_elems(const Conv2dParams& p) {
   return group_size(p) * (conv_col_rows(p) + p.c_out) * conv_col_cols(p);

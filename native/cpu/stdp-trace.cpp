@@ -369,6 +369,25 @@ void int_stdp_rows(const IntStdpParams& p, const i32* s_pre, const i32* s_post, 
   });
 }
 
+template <typename T>
+void conv_learn_mask(const ConvMaskParams& p, const T* s, T* out, T* tmp) {
+  const i64 L = p.positions, plane = p.maps * L, n = p.batch * plane;
+  const T* src = s;
+  if (p.inhibit) {
+    T* dst = p.wta ? tmp : out;
+    parallel_for(p.batch * p.maps, n * (p.maps + 1) / 2, [&](i64 row) {
+      const i64 b = row / p.maps, c = row % p.maps;
+      for (i64 l = 0; l < L; ++l) dst[row * L + l] = conv_inhibited(s + b * plane, c, l, L);
+    });
+    src = dst;
+  }
+  if (p.wta) {
+    parallel_for(p.batch * p.maps, n, [&](i64 row) { conv_first_spike(src + row * L, out + row * L, L); });
+  } else if (!p.inhibit) {
+    for (i64 e = 0; e < n; ++e) out[e] = s[e];
+  }
+}
+
 SPAIC_INSTANTIATE_STDP_OPS(float)
 SPAIC_INSTANTIATE_STDP_OPS(double)
 

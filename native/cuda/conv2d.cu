@@ -108,6 +108,12 @@ i64 chunk_images(const Conv2dParams& p) {
 
 }  // namespace
 
+// Image by image: col[n, q, o], the layout of torch's unfold (the chunks' layout, over the whole batch).
+template <typename T>
+void conv2d_im2col(const Conv2dParams& p, const T* x, T* col) {
+  im2col(p, x, col, p.batch);
+}
+
 // A chunk of images: their columns, then the per-image weight-gradient partials.
 i64 conv2d_workspace_elems(const Conv2dParams& p) {
   const i64 nb = chunk_images(p);

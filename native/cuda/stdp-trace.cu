@@ -280,6 +280,24 @@ __global__ void switch_gain_kernel(SwitchParams p, const T* r, T* g_post, T* g_p
 
 // --- integer STDP
 
+template <typename T>
+__global__ void conv_inhibit_kernel(const T* s, T* out, i64 maps, i64 positions, i64 n) {
+  SPAIC_GRID_STRIDE(e, n) {
+    const i64 plane = maps * positions, b = e / plane, r = e % plane;
+    out[e] = conv_inhibited(s + b * plane, r / positions, r % positions, positions);
+  }
+}
+
+template <typename T>
+__global__ void conv_copy_kernel(const T* s, T* out, i64 n) {
+  SPAIC_GRID_STRIDE(e, n) out[e] = s[e];
+}
+
+template <typename T>
+__global__ void conv_wta_kernel(const T* s, T* out, i64 positions, i64 rows) {
+  SPAIC_GRID_STRIDE(row, rows) conv_first_spike(s + row * positions, out + row * positions, positions);
+}
+
 __global__ void int_stdp_kernel(IntStdpParams p, const i32* s_pre, const i32* s_post, const i32* thresh,
                                 const i32* draws, const i32* x_pre, const i32* x_post, i32* w) {
   const i64 nq = p.n_pre;
@@ -413,6 +431,26 @@ template <typename T>
 void switch_gains(const SwitchParams& p, const T* r, T* g_post, T* g_pre) {
   switch_gain_kernel<T><<<grid_for(p.batch), kBlock>>>(p, r, g_post, g_pre);
   SPAIC_CUDA_LAUNCHED();
+}
+
+template <typename T>
+void conv_learn_mask(const ConvMaskParams& p, const T* s, T* out, T* tmp) {
+  const i64 L = p.positions, rows = p.batch * p.maps, n = rows * L;
+  if (n == 0) return;
+  const T* src = s;
+  if (p.inhibit) {
+    T* dst = p.wta ? tmp : out;
+    conv_inhibit_kernel<T><<<grid_for(n), kBlock>>>(s, dst, p.maps, L, n);
+    SPAIC_CUDA_LAUNCHED();
+    src = dst;
+  }
+  if (p.wta) {
+    conv_wta_kernel<T><<<grid_for(rows), kBlock>>>(src, out, L, rows);
+    SPAIC_CUDA_LAUNCHED();
+  } else if (!p.inhibit) {
+    conv_copy_kernel<T><<<grid_for(n), kBlock>>>(s, out, n);
+    SPAIC_CUDA_LAUNCHED();
+  }
 }
 
 void int_stdp_weights(const IntStdpParams& p, const i32* s_pre, const i32* s_post, const i32* thresh, const i32* draws,

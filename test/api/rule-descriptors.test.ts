@@ -24,6 +24,7 @@ import { BP_RSTDP, BP_RSTDPET } from '../../lib/learning/rules/stdp-bp.js'
 import { SBP_RULE, STBP_RULE, STCA_RULE } from '../../lib/learning/rules/surrogate.js'
 import { TEMPOTRON } from '../../lib/learning/rules/tempotron.js'
 import { RATE_MODULATE_RULE } from '../../lib/learning/rules/rate-modulate.js'
+import { CONV2D_RSTDP_RULE, CONV2D_STDP_RULE } from '../../lib/learning/rules/stdp-conv.js'
 import { compileNetwork } from '../../lib/network/index.js'
 
 const RULES: readonly RuleDescriptor[] = [
@@ -41,6 +42,8 @@ const RULES: readonly RuleDescriptor[] = [
   BP_RSTDPET,
   TEMPOTRON,
   RATE_MODULATE_RULE,
+  CONV2D_STDP_RULE,
+  CONV2D_RSTDP_RULE,
 ]
 
 /** The options a rule cannot be built without (SPAIC has no default for them). */

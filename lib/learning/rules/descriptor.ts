@@ -106,7 +106,7 @@ export interface RuleDescriptor {
   /** 'gradient': trained by BPTT and an optimizer; 'local': a per-step program op updates the weights. */
   readonly kind: 'gradient' | 'local'
   /** What the rule acts on among the learner's trainable objects ('pathway' objects only pass gradients). */
-  readonly trains: 'neuron groups' | 'full connections'
+  readonly trains: 'neuron groups' | 'full connections' | 'conv connections'
   /** The program op the rule lowers to (local rules), or the op parameter it sets (gradient rules). */
   readonly op: string
   /** Values the rule fixes in its op (not options). */

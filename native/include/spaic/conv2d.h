@@ -58,6 +58,9 @@ inline GemmParams conv_grad_input_gemm(const Conv2dParams& p, i64 cols) {
 
 #define SPAIC_DECLARE_CONV2D_OPS                                                                            \
   i64 conv2d_workspace_elems(const Conv2dParams& p);                                                        \
+  /* col [N, C_in*kh*kw, H_out*W_out]: each image's im2col matrix (torch's unfold), padding read as 0 */    \
+  template <typename T>                                                                                     \
+  void conv2d_im2col(const Conv2dParams& p, const T* x, T* col);                                            \
   /* y [N, C_out, H_out, W_out] = conv(x, w) (+ bias) */                                                    \
   template <typename T>                                                                                     \
   void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y, T* col);          \
@@ -74,6 +77,7 @@ inline GemmParams conv_grad_input_gemm(const Conv2dParams& p, i64 cols) {
 
 // The explicit instantiations, for one element type (cpu/conv2d.cpp and cuda/conv2d.cu expand it).
 #define SPAIC_INSTANTIATE_CONV2D_OPS(T)                                                                      \
+  template void conv2d_im2col<T>(const Conv2dParams&, const T*, T*);                                         \
   template void conv2d_forward<T>(const Conv2dParams&, const T*, const T*, const T*, T*, T*);                \
   template void conv2d_backward<T>(const Conv2dParams&, const T*, const T*, const T*, T*, T*, T*, bool, T*); \
   template void maxpool2d_forward<T>(const Pool2dParams&, const T*, T*, std::int32_t*);                      \

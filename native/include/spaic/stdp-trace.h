@@ -18,6 +18,7 @@
 
 #include "spaic/common.h"
 #include "spaic/dtype.h"
+#include "spaic/math/conv2d.h"
 #include "spaic/math/stdp-trace.h"
 #include "spaic/ops.h"
 
@@ -207,6 +208,35 @@ struct IntStdpParams {
   std::uint64_t seed = 0, counter = 0;
 };
 
+// Which post spikes of a conv layer [B, C_out, L] (L = H_out*W_out) drive its learning (conv2d_stdp,
+// conv2d_rstdp): with `inhibit`, at each sample and position only the lowest-indexed spiking map keeps its
+// spike (lateral inhibition across feature maps); then with `wta`, each sample's map keeps only its first
+// spike in raster order (winner-take-all). `tmp` is scratch of B*C_out*L elements (used with both on).
+struct ConvMaskParams {
+  i64 batch = 1, maps = 0, positions = 0;
+  bool inhibit = false, wta = false;
+};
+
+// One step of conv2d_stdp (§2.3.4) or, with `reward`, conv2d_rstdp (§2.3.5). U = im2col(s_pre) [B, K, L]
+// (K = C_in/groups*kh*kw per group), Y = s_post [B, C_out, L] (filtered by ConvMaskParams when asked);
+// traces p_plus [B, K, L], p_minus [B, C_out, L]:
+//   conv2d_stdp:  Nearest traces; E = sum_b A_plus*Y[b] p_plus[b]^T + A_minus*p_minus[b] U[b]^T;
+//                 W += lr*E(previous step)
+//   conv2d_rstdp: Scaled traces (A_plus, A_minus); E = sum_b Y[b] p_plus[b]^T + p_minus[b] U[b]^T;
+//                 W += lr*r*E(previous step), r the one global reward r[0]
+// per group (rows of group g of E pair with the rows of group g of U and p_plus). `immediate` applies this
+// step's E instead; `clamp` bounds W to [lo, hi] after the update.
+struct ConvStdpParams {
+  Conv2dParams conv;  // its batch is the step's
+  bool reward = false;
+  double d_plus = 1.0, d_minus = 1.0, a_plus = 1.0, a_minus = -1.0;
+  double lr = 0.1;
+  bool immediate = false;
+  bool clamp = false;
+  double lo = 0.0, hi = 1.0;
+  bool inhibit = false, wta = false;
+};
+
 // The kernels, twins in spaic::cpu and spaic::cuda. Besides the family's general pieces, the parts of
 // one rule step that are not general: meta_init (w_mean <- rowmean(W), aw_mean <- mean(w_mean)),
 // meta_homeostasis (the w_mean update from x_post), meta_apply (W from w_mean, dw), switch_gains (the
@@ -237,6 +267,8 @@ struct IntStdpParams {
   void meta_apply(const MetaParams& p, T* w, const T* w_mean, const T* dw);                                            \
   template <typename T>                                                                                                \
   void switch_gains(const SwitchParams& p, const T* r, T* g_post, T* g_pre);                                           \
+  template <typename T>                                                                                                \
+  void conv_learn_mask(const ConvMaskParams& p, const T* s, T* out, T* tmp);                                           \
   void int_stdp_weights(const IntStdpParams& p, const std::int32_t* s_pre, const std::int32_t* s_post,                 \
                         const std::int32_t* thresh, const std::int32_t* draws, const std::int32_t* x_pre,              \
                         const std::int32_t* x_post, std::int32_t* w);
@@ -252,7 +284,8 @@ struct IntStdpParams {
   template void meta_init<T>(const MetaParams&, const T*, T*, T*);                                             \
   template void meta_homeostasis<T>(const MetaParams&, const T*, T*, const T*);                                \
   template void meta_apply<T>(const MetaParams&, T*, const T*, const T*);                                      \
-  template void switch_gains<T>(const SwitchParams&, const T*, T*, T*);
+  template void switch_gains<T>(const SwitchParams&, const T*, T*, T*);                                        \
+  template void conv_learn_mask<T>(const ConvMaskParams&, const T*, T*, T*);
 
 namespace cpu {
 SPAIC_DECLARE_STDP_OPS
@@ -319,6 +352,11 @@ void switch_step(Device dev, const SwitchParams& p, const T* s_pre, const T* s_p
 template <typename T>
 void rstdp_step(Device dev, const RstdpParams& p, const T* s_pre, const T* s_post, const T* r, T* p_plus, T* p_minus,
                 T* e, T* et, T* w, T* s_pre_prev, T* s_post_prev);
+// conv2d_stdp / conv2d_rstdp (ConvStdpParams). r: the reward (conv2d_rstdp; one value). Scratch: col
+// [B, K_all, L] (K_all = C_in*kh*kw), y [2, B, C_out, L] (with inhibit or wta).
+template <typename T>
+void conv_stdp_step(Device dev, const ConvStdpParams& p, const T* s_pre, const T* s_post, const T* r, T* p_plus,
+                    T* p_minus, T* e, T* w, T* col, T* y);
 // postpreintstdp (IntStdpParams).
 void int_stdp_step(Device dev, const IntStdpParams& p, const std::int32_t* s_pre, const std::int32_t* s_post,
                    const std::int32_t* thresh, const std::int32_t* draws, std::int32_t* x_pre, std::int32_t* x_post,

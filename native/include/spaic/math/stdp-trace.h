@@ -165,4 +165,26 @@ SPAIC_HD T eligibility_trace_step(T et, T e, T d_e, T m_e) {
   return d_e * et + m_e * e;
 }
 
+// Lateral inhibition across the feature maps of a conv layer: spike s[b, c, l] of sb = s + b*maps*L is
+// kept when no lower-indexed map spiked at position l.
+template <typename T>
+SPAIC_HD T conv_inhibited(const T* sb, i64 c, i64 l, i64 positions) {
+  const T v = sb[c * positions + l];
+  if (v <= T(0)) return T(0);
+  for (i64 k = 0; k < c; ++k)
+    if (sb[k * positions + l] > T(0)) return T(0);
+  return v;
+}
+
+// Winner-take-all within one feature map's row of L positions: out keeps only the first spike.
+template <typename T>
+SPAIC_HD void conv_first_spike(const T* row, T* out, i64 positions) {
+  bool found = false;
+  for (i64 l = 0; l < positions; ++l) {
+    const bool keep = !found && row[l] > T(0);
+    out[l] = keep ? row[l] : T(0);
+    found = found || keep;
+  }
+}
+
 }  // namespace spaic

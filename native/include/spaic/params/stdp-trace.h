@@ -184,4 +184,31 @@ inline const Row<BpTraceParams> kBpTrace[] = {
     {"decay", nullptr, 1.0, Check::Finite, SPAIC_PARAM_FIELD(BpTraceParams, decay)},
 };
 
+// ConvStdpParams (conv2d_stdp, conv2d_rstdp; §2.3.4, §2.3.5), read by the program op of
+// core/ops/stdp-conv.cpp only. The decays exp(-dt/tau) come computed from the rule's options. Not here: the
+// conv geometry and sizes (from the connection and the slots) and `reward` (the op has a reward slot).
+// Clamping is on when a bound is finite.
+inline const Row<ConvStdpParams> kConvStdp[] = {
+    {"d_plus", nullptr, 1.0, Check::Finite, SPAIC_PARAM_FIELD(ConvStdpParams, d_plus)},
+    {"d_minus", nullptr, 1.0, Check::Finite, SPAIC_PARAM_FIELD(ConvStdpParams, d_minus)},
+    {"A_plus", nullptr, 1.0, Check::Finite, SPAIC_PARAM_FIELD(ConvStdpParams, a_plus)},
+    {"A_minus", nullptr, -1.0, Check::Finite, SPAIC_PARAM_FIELD(ConvStdpParams, a_minus)},
+    {"lr", nullptr, 0.1, Check::Finite, SPAIC_PARAM_FIELD(ConvStdpParams, lr)},
+    {"immediate", nullptr, 0, Check::Flag, SPAIC_PARAM_FIELD(ConvStdpParams, immediate)},
+    {"lo", nullptr, -INFINITY, Check::Bound,
+     [](ConvStdpParams& p, double v, bool) {
+       p.lo = v;
+       p.clamp = std::isfinite(p.lo) || std::isfinite(p.hi);
+     }},
+    {"hi", nullptr, INFINITY, Check::Bound,
+     [](ConvStdpParams& p, double v, bool) {
+       p.hi = v;
+       p.clamp = std::isfinite(p.lo) || std::isfinite(p.hi);
+     }},
+    {"lateral_inhibition", nullptr, 0, Check::Flag, SPAIC_PARAM_FIELD(ConvStdpParams, inhibit)},
+    {"wta", nullptr, 0, Check::Flag, SPAIC_PARAM_FIELD(ConvStdpParams, wta)},
+};
+
+inline bool bounds_ordered(const ConvStdpParams& p) { return p.lo <= p.hi; }
+
 }  // namespace spaic::params
