@@ -7,6 +7,7 @@
  */
 import { InvalidArgumentError, invalidArgument } from '../../errors.js'
 import { Decoder, Reward } from '../../network/nodes.js'
+import type { LearnerBaseOptions } from '../options.js'
 import { boolean, finiteNumber, integer, nonNegative, positive } from '../../validate.js'
 
 /** How a numeric option is checked ('integer': an integer in [min, max], by default the int32 range). */
@@ -207,3 +208,15 @@ export function readRuleParams(
   }
   return { values, kernel }
 }
+
+/**
+ * `true` when a rule's descriptor `D` and its typed options `O` (less the base options every learner takes) list
+ * the same option names, else `never`: each rule file writes `const typed: OptionsMatch<typeof RULE, RuleOptions>
+ * = true`, so that an option missing from either side does not compile.
+ */
+export type OptionsMatch<D extends { params: readonly { name: string }[] }, O> = [
+  Exclude<D['params'][number]['name'], Exclude<keyof O, keyof LearnerBaseOptions>>,
+  Exclude<Exclude<keyof O, keyof LearnerBaseOptions>, D['params'][number]['name']>,
+] extends [never, never]
+  ? true
+  : never

@@ -24,9 +24,9 @@ import { InvalidArgumentError, invalidArgument, SpaicError } from '../../errors.
 import { Assembly, NetObject } from '../../network/base.js'
 import type { LearnerBuildContext } from '../../network/program.js'
 import { Learner, type LearnerOptions } from '../learner.js'
-import type { LearnerBaseOptions, RateModulateOptions } from '../options.js'
+import type { RateModulateOptions } from '../options.js'
 import { flattenSpec } from '../trainable.js'
-import { readRuleParams, type RuleDescriptor, type RuleValue } from './descriptor.js'
+import { readRuleParams, type RuleDescriptor, type RuleValue, type OptionsMatch } from './descriptor.js'
 
 /** rate_modulate (§2.4): SPAIC's keyword arguments and defaults (no op: the executor records the counts). */
 export const RATE_MODULATE_RULE = {
@@ -61,10 +61,7 @@ export const RATE_MODULATE_RULE = {
 } as const satisfies RuleDescriptor
 
 // Every descriptor option is a typed option of the rule, and every typed option is in the descriptor.
-type Names<D extends { params: readonly { name: string }[] }> = D['params'][number]['name']
-type Own<O> = Exclude<keyof O, keyof LearnerBaseOptions>
-type Same<A, B> = [Exclude<A, B>, Exclude<B, A>] extends [never, never] ? true : never
-const typed: Same<Names<typeof RATE_MODULATE_RULE>, Own<RateModulateOptions>> = true
+const typed: OptionsMatch<typeof RATE_MODULATE_RULE, RateModulateOptions> = true
 void typed
 
 /** One regularised connection, resolved when the network is built. */

@@ -34,7 +34,7 @@ import type { LearnerBuildContext } from '../../network/program.js'
 import { SeededRandom, deriveSeed } from '../../network/rng.js'
 import { Learner, type LearnerOptions, type Role } from '../learner.js'
 import type { BpRSTDPETOptions, BpRSTDPOptions, LearnerBaseOptions } from '../options.js'
-import { readRuleParams, type RuleDescriptor, type RuleValue } from './descriptor.js'
+import { readRuleParams, type RuleDescriptor, type RuleValue, type OptionsMatch } from './descriptor.js'
 import { REWARD_PARAM, rewardSource } from './reward-source.js'
 
 /** The options the two rules share, before their time constants. */
@@ -112,13 +112,10 @@ export const BP_RSTDPET = {
 } as const satisfies RuleDescriptor
 
 // Every descriptor option is a typed option of the rule, and every typed option is in the descriptor.
-type Names<D extends { params: readonly { name: string }[] }> = D['params'][number]['name']
-type Own<O> = Exclude<keyof O, keyof LearnerBaseOptions>
-type Same<A, B> = [Exclude<A, B>, Exclude<B, A>] extends [never, never] ? true : never
-const typed: [
-  Same<Names<typeof BP_RSTDP>, Own<BpRSTDPOptions>>,
-  Same<Names<typeof BP_RSTDPET>, Own<BpRSTDPETOptions>>,
-] = [true, true]
+const typed: [OptionsMatch<typeof BP_RSTDP, BpRSTDPOptions>, OptionsMatch<typeof BP_RSTDPET, BpRSTDPETOptions>] = [
+  true,
+  true,
+]
 void typed
 
 /** A rule's options as read: the op's kernel values and what the build needs besides. */

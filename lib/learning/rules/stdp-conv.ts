@@ -22,7 +22,7 @@ import type { Connection } from '../../network/connection.js'
 import type { LearnerBuildContext, SlotRef } from '../../network/program.js'
 import { Learner, type LearnerOptions, type Role } from '../learner.js'
 import type { Conv2dRSTDPOptions, Conv2dSTDPOptions, LearnerBaseOptions } from '../options.js'
-import { readRuleParams, type RuleDescriptor } from './descriptor.js'
+import { readRuleParams, type RuleDescriptor, type OptionsMatch } from './descriptor.js'
 import { REWARD_PARAM, rewardSource } from './reward-source.js'
 
 const SPAIC_ROWS = [
@@ -96,12 +96,9 @@ export const CONV2D_RSTDP_RULE = {
 } as const satisfies RuleDescriptor
 
 // Every descriptor option is a typed option of its rule, and every typed option is in the descriptor.
-type Names<D extends { params: readonly { name: string }[] }> = D['params'][number]['name']
-type Own<O> = Exclude<keyof O, keyof LearnerBaseOptions>
-type Same<A, B> = [Exclude<A, B>, Exclude<B, A>] extends [never, never] ? true : never
 const typed: [
-  Same<Names<typeof CONV2D_STDP_RULE>, Own<Conv2dSTDPOptions>>,
-  Same<Names<typeof CONV2D_RSTDP_RULE>, Own<Conv2dRSTDPOptions>>,
+  OptionsMatch<typeof CONV2D_STDP_RULE, Conv2dSTDPOptions>,
+  OptionsMatch<typeof CONV2D_RSTDP_RULE, Conv2dRSTDPOptions>,
 ] = [true, true]
 void typed
 

@@ -19,8 +19,8 @@ import { InvalidArgumentError, invalidArgument } from '../../errors.js'
 import type { Connection } from '../../network/connection.js'
 import type { LearnerBuildContext } from '../../network/program.js'
 import { Learner, type LearnerOptions, type Role } from '../learner.js'
-import type { LearnerBaseOptions, PostPreIntSTDPOptions } from '../options.js'
-import { readRuleParams, type RuleDescriptor } from './descriptor.js'
+import type { PostPreIntSTDPOptions } from '../options.js'
+import { readRuleParams, type RuleDescriptor, type OptionsMatch } from './descriptor.js'
 
 const I32 = 2 ** 31 - 1
 
@@ -126,10 +126,7 @@ export const POST_PRE_INT_STDP = {
 } as const satisfies RuleDescriptor
 
 // Every descriptor option is a typed option of the rule, and every typed option is in the descriptor.
-type Names<D extends { params: readonly { name: string }[] }> = D['params'][number]['name']
-type Own<O> = Exclude<keyof O, keyof LearnerBaseOptions>
-type Same<A, B> = [Exclude<A, B>, Exclude<B, A>] extends [never, never] ? true : never
-const typed: Same<Names<typeof POST_PRE_INT_STDP>, Own<PostPreIntSTDPOptions>> = true
+const typed: OptionsMatch<typeof POST_PRE_INT_STDP, PostPreIntSTDPOptions> = true
 void typed
 
 /** The `stdp_int` op's parameters, kernel-keyed, from a learner's options. */

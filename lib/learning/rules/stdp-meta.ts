@@ -22,8 +22,8 @@ import { InvalidArgumentError, invalidArgument } from '../../errors.js'
 import type { Connection } from '../../network/connection.js'
 import type { LearnerBuildContext } from '../../network/program.js'
 import { Learner, type LearnerOptions, type Role } from '../learner.js'
-import type { LearnerBaseOptions, MetaNearestOnlineSTDPOptions } from '../options.js'
-import { readRuleParams, type RuleDescriptor } from './descriptor.js'
+import type { MetaNearestOnlineSTDPOptions } from '../options.js'
+import { readRuleParams, type RuleDescriptor, type OptionsMatch } from './descriptor.js'
 
 /** meta_nearest_online_stdp (§2.2.3): SPAIC's keyword arguments and defaults (kernel keys: the `stdp_meta` op). */
 export const META_NEAREST_ONLINE_STDP = {
@@ -56,10 +56,7 @@ export const META_NEAREST_ONLINE_STDP = {
 } as const satisfies RuleDescriptor
 
 // Every descriptor option is a typed option of the rule, and every typed option is in the descriptor.
-type Names<D extends { params: readonly { name: string }[] }> = D['params'][number]['name']
-type Own<O> = Exclude<keyof O, keyof LearnerBaseOptions>
-type Same<A, B> = [Exclude<A, B>, Exclude<B, A>] extends [never, never] ? true : never
-const typed: Same<Names<typeof META_NEAREST_ONLINE_STDP>, Own<MetaNearestOnlineSTDPOptions>> = true
+const typed: OptionsMatch<typeof META_NEAREST_ONLINE_STDP, MetaNearestOnlineSTDPOptions> = true
 void typed
 
 /** The `stdp_meta` op's parameters, kernel-keyed, from a learner's options. */

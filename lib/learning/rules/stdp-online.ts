@@ -16,8 +16,8 @@ import { InvalidArgumentError, invalidArgument } from '../../errors.js'
 import type { Connection } from '../../network/connection.js'
 import type { LearnerBuildContext } from '../../network/program.js'
 import { Learner, type LearnerOptions, type Role } from '../learner.js'
-import type { FullOnlineSTDPOptions, LearnerBaseOptions, NearestOnlineSTDPOptions } from '../options.js'
-import { readRuleParams, type RuleDescriptor, type RuleParam } from './descriptor.js'
+import type { FullOnlineSTDPOptions, NearestOnlineSTDPOptions } from '../options.js'
+import { readRuleParams, type RuleDescriptor, type RuleParam, type OptionsMatch } from './descriptor.js'
 
 const DEFAULT_DECAY = Math.exp(-1 / 20)
 const NORMALISE = ['step', 'run', 'none'] as const
@@ -129,12 +129,9 @@ export const FULL_ONLINE_STDP = {
 } as const satisfies RuleDescriptor
 
 // Every descriptor option is a typed option of the rule, and every typed option is in the descriptor.
-type Names<D extends { params: readonly { name: string }[] }> = D['params'][number]['name']
-type Own<O> = Exclude<keyof O, keyof LearnerBaseOptions>
-type Same<A, B> = [Exclude<A, B>, Exclude<B, A>] extends [never, never] ? true : never
 const typed: [
-  Same<Names<typeof NEAREST_ONLINE_STDP>, Own<NearestOnlineSTDPOptions>>,
-  Same<Names<typeof FULL_ONLINE_STDP>, Own<FullOnlineSTDPOptions>>,
+  OptionsMatch<typeof NEAREST_ONLINE_STDP, NearestOnlineSTDPOptions>,
+  OptionsMatch<typeof FULL_ONLINE_STDP, FullOnlineSTDPOptions>,
 ] = [true, true]
 void typed
 

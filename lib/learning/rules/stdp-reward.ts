@@ -17,8 +17,8 @@ import { InvalidArgumentError, invalidArgument } from '../../errors.js'
 import type { Connection } from '../../network/connection.js'
 import type { LearnerBuildContext, SlotRef, SlotWrite } from '../../network/program.js'
 import { Learner, type LearnerOptions, type Role } from '../learner.js'
-import type { LearnerBaseOptions, RewardSwitchSTDPOptions, RSTDPETOptions, RSTDPOptions } from '../options.js'
-import { readRuleParams, type RuleDescriptor } from './descriptor.js'
+import type { RewardSwitchSTDPOptions, RSTDPETOptions, RSTDPOptions } from '../options.js'
+import { readRuleParams, type RuleDescriptor, type OptionsMatch } from './descriptor.js'
 import { REWARD_PARAM, rewardSource } from './reward-source.js'
 
 const TAU = <N extends string>(name: N, def: number, doc: string) =>
@@ -121,13 +121,10 @@ export const SWITCH_RSTDP_RULE = {
 } as const satisfies RuleDescriptor
 
 // Every descriptor option is a typed option of its rule, and every typed option is in the descriptor.
-type Names<D extends { params: readonly { name: string }[] }> = D['params'][number]['name']
-type Own<O> = Exclude<keyof O, keyof LearnerBaseOptions>
-type Same<A, B> = [Exclude<A, B>, Exclude<B, A>] extends [never, never] ? true : never
 const typed: [
-  Same<Names<typeof RSTDP_RULE>, Own<RSTDPOptions>>,
-  Same<Names<typeof RSTDPET_RULE>, Own<RSTDPETOptions>>,
-  Same<Names<typeof SWITCH_RSTDP_RULE>, Own<RewardSwitchSTDPOptions>>,
+  OptionsMatch<typeof RSTDP_RULE, RSTDPOptions>,
+  OptionsMatch<typeof RSTDPET_RULE, RSTDPETOptions>,
+  OptionsMatch<typeof SWITCH_RSTDP_RULE, RewardSwitchSTDPOptions>,
 ] = [true, true, true]
 void typed
 

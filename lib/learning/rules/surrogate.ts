@@ -14,8 +14,8 @@ import type { NeuronGroup } from '../../network/group.js'
 import type { LearnerBuildContext } from '../../network/program.js'
 import { SURROGATES, type SurrogateName } from '../../ops/surrogate-spike.js'
 import { Learner, type LearnerOptions, type Role } from '../learner.js'
-import type { LearnerBaseOptions, STBPOptions, STCAOptions, SurrogateBPOptions } from '../options.js'
-import { readRuleParams, type RuleDescriptor } from './descriptor.js'
+import type { STBPOptions, STCAOptions, SurrogateBPOptions } from '../options.js'
+import { readRuleParams, type RuleDescriptor, type OptionsMatch } from './descriptor.js'
 
 export interface SurrogateChoice {
   kind: SurrogateName
@@ -107,13 +107,10 @@ export const SBP_RULE = {
 } as const satisfies RuleDescriptor
 
 // Every descriptor option is a typed option of the rule, and every typed option is in the descriptor.
-type Names<D extends { params: readonly { name: string }[] }> = D['params'][number]['name']
-type Own<O> = Exclude<keyof O, keyof LearnerBaseOptions>
-type Same<A, B> = [Exclude<A, B>, Exclude<B, A>] extends [never, never] ? true : never
 const typed: [
-  Same<Names<typeof STCA_RULE>, Own<STCAOptions>>,
-  Same<Names<typeof STBP_RULE>, Own<STBPOptions>>,
-  Same<Names<typeof SBP_RULE>, Own<SurrogateBPOptions>>,
+  OptionsMatch<typeof STCA_RULE, STCAOptions>,
+  OptionsMatch<typeof STBP_RULE, STBPOptions>,
+  OptionsMatch<typeof SBP_RULE, SurrogateBPOptions>,
 ] = [true, true, true]
 void typed
 

@@ -22,8 +22,8 @@ import { NeuronGroup } from '../../network/group.js'
 import { Decoder } from '../../network/nodes.js'
 import type { LearnerBuildContext, SlotRef } from '../../network/program.js'
 import { Learner, type LearnerOptions, type Role } from '../learner.js'
-import type { LearnerBaseOptions, TempotronOptions } from '../options.js'
-import { readRuleParams, type RuleDescriptor } from './descriptor.js'
+import type { TempotronOptions } from '../options.js'
+import { readRuleParams, type RuleDescriptor, type OptionsMatch } from './descriptor.js'
 
 /** Tempotron (§2.5): SPAIC's keyword arguments, its constants as options, and the fixes (defaults: SPAIC's). */
 export const TEMPOTRON = {
@@ -110,10 +110,7 @@ export const TEMPOTRON = {
 } as const satisfies RuleDescriptor
 
 // Every descriptor option is a typed option of the rule, and every typed option is in the descriptor.
-type Names<D extends { params: readonly { name: string }[] }> = D['params'][number]['name']
-type Own<O> = Exclude<keyof O, keyof LearnerBaseOptions>
-type Same<A, B> = [Exclude<A, B>, Exclude<B, A>] extends [never, never] ? true : never
-const typed: Same<Names<typeof TEMPOTRON>, Own<TempotronOptions>> = true
+const typed: OptionsMatch<typeof TEMPOTRON, TempotronOptions> = true
 void typed
 
 type Kernel = Record<string, number | string | boolean | null>
