@@ -33,7 +33,7 @@ import type { Population } from '../../network/base.js'
 import type { LearnerBuildContext } from '../../network/program.js'
 import { SeededRandom, deriveSeed } from '../../network/rng.js'
 import { Learner, type LearnerOptions, type Role } from '../learner.js'
-import type { BpRSTDPETOptions, BpRSTDPOptions, LearnerBaseOptions } from '../options.js'
+import type { BpRSTDPETOptions, BpRSTDPOptions } from '../options.js'
 import { readRuleParams, type RuleDescriptor, type RuleValue, type OptionsMatch } from './descriptor.js'
 import { REWARD_PARAM, rewardSource } from './reward-source.js'
 

@@ -21,7 +21,7 @@ import { InvalidArgumentError, invalidArgument } from '../../errors.js'
 import type { Connection } from '../../network/connection.js'
 import type { LearnerBuildContext, SlotRef } from '../../network/program.js'
 import { Learner, type LearnerOptions, type Role } from '../learner.js'
-import type { Conv2dRSTDPOptions, Conv2dSTDPOptions, LearnerBaseOptions } from '../options.js'
+import type { Conv2dRSTDPOptions, Conv2dSTDPOptions } from '../options.js'
 import { readRuleParams, type RuleDescriptor, type OptionsMatch } from './descriptor.js'
 import { REWARD_PARAM, rewardSource } from './reward-source.js'
 
