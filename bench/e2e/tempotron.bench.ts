@@ -26,15 +26,14 @@ import {
   TEMPOTRON_CAPACITY,
   TEMPOTRON_MNIST,
   TEMPOTRON_RECIPES,
+  capacityNetwork,
   capacityTask,
   firstSpikeFrames,
   tempotronMnistNetwork,
 } from '../../lib/cli/jobs-tempotron.js'
-import { Connection } from '../../lib/network/connection.js'
-import { Network } from '../../lib/network/base.js'
-import { NeuronGroup } from '../../lib/network/group.js'
-import { Decoder, Encoder } from '../../lib/network/nodes.js'
-import { Learner } from '../../lib/learning/learner.js'
+import type { Connection } from '../../lib/network/connection.js'
+import type { Encoder } from '../../lib/network/nodes.js'
+import { SeededRandom } from '../../lib/network/rng.js'
 import { refTempotronRun, TEMPOTRON_SPAIC } from '../../test/reference/tempotron.js'
 import { benchDevice, fmt, machine, summarise } from '../harness.js'
 
@@ -143,14 +142,7 @@ async function timeRuns(prog: Program, n: number, run: (s: number) => Promise<vo
 {
   const c = TEMPOTRON_CAPACITY
   const task = capacityTask(1, 64)
-  const net = new Network({ name: 'cap', dt: c.dt })
-  const input = net.add(new Encoder({ num: c.afferents, coding: 'spike_train', name: 'input' }))
-  const out = net.add(
-    new NeuronGroup({ num: 1, model: 'clif', tau_p: 15, tau_q: 3.75, tau_m: 15, v_th: 1, name: 'out' }),
-  )
-  const conn = net.add(new Connection(input, out, { weight: new Float32Array(c.afferents).fill(1e-3), name: 'w' }))
-  const dec = net.add(new Decoder({ num: 1, dec_target: out, name: 'labels' }))
-  const rule = new Learner({ algorithm: 'Tempotron', trainable: [conn, dec], ...TEMPOTRON_RECIPES.capacity })
+  const { net, learner: rule } = capacityNetwork(new SeededRandom(1), { ...TEMPOTRON_RECIPES.capacity })
   const prog = await buildProgram(net, { batch: 1, device: device as never })
   const xs = Array.from({ length: 64 }, (_, p) => {
     const f = new Float32Array(c.steps * c.afferents)

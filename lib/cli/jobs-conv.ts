@@ -29,9 +29,9 @@ import { NeuronGroup } from '../network/group.js'
 import { Decoder, Encoder, Reward } from '../network/nodes.js'
 import { SeededRandom } from '../network/rng.js'
 import { buildProgram, type Program } from '../executors/step.js'
-import { TRAIN_DEFAULTS, type TrainOptions } from './args.js'
+import type { TrainOptions } from './args.js'
 import { CONV_FEATURES, convFeatureNetwork, featurePass, READOUT, trainReadout } from './jobs-conv-features.js'
-import { registerTrainJob, type EpochMetrics, type Metrics, type RunSettings } from './jobs.js'
+import { jobSettings, registerTrainJob, type EpochMetrics, type Metrics, type RunSettings } from './jobs.js'
 import { loadData } from './jobs-stdp.js'
 import type { ProgressReporter } from './progress.js'
 
@@ -51,19 +51,7 @@ export const CONV_DECISION = {
 
 /** The job's dt, run time and batch of the feature layer unless the command line gives others. */
 function convSettings(opts: TrainOptions): RunSettings {
-  const c = CONV_FEATURES
-  const generic = opts.dt === TRAIN_DEFAULTS.dt && opts.runtime === TRAIN_DEFAULTS.runtime
-  const batch = opts.batch === TRAIN_DEFAULTS.batch ? c.batch : opts.batch
-  const notes = [
-    ...(generic ? [`conv STDP features: dt ${c.dt} ms, runtime ${c.runtime} ms (pass --dt/--runtime to change)`] : []),
-    ...(batch !== opts.batch ? [`conv STDP features: batch ${c.batch} (pass --batch to change)`] : []),
-  ]
-  return {
-    dt: generic ? c.dt : opts.dt,
-    runtime: generic ? c.runtime : opts.runtime,
-    batch,
-    ...(notes.length ? { note: notes.join('\n') } : {}),
-  }
+  return jobSettings(opts, CONV_FEATURES, 'conv STDP features')
 }
 
 function validateConv(rule: string, opts: TrainOptions): void {

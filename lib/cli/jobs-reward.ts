@@ -26,9 +26,9 @@ import { NeuronGroup } from '../network/group.js'
 import { Decoder, Encoder, Reward } from '../network/nodes.js'
 import { SeededRandom } from '../network/rng.js'
 import { buildProgram, type Program } from '../executors/step.js'
-import { TRAIN_DEFAULTS, type TrainOptions } from './args.js'
+import type { TrainOptions } from './args.js'
 import { checkpointEpoch, dataSetting, resumeJob, type JobSettings } from './checkpoint.js'
-import { registerTrainJob, type EpochMetrics, type Metrics, type RunSettings } from './jobs.js'
+import { jobSettings, registerTrainJob, type EpochMetrics, type Metrics, type RunSettings } from './jobs.js'
 import { loadData } from './jobs-stdp.js'
 import type { ProgressReporter } from './progress.js'
 
@@ -156,19 +156,7 @@ export async function rewardPass(
 
 /** The job's dt, run time and batch unless the command line gives others. */
 function rewardSettings(opts: TrainOptions): RunSettings {
-  const c = REWARD_NET
-  const generic = opts.dt === TRAIN_DEFAULTS.dt && opts.runtime === TRAIN_DEFAULTS.runtime
-  const batch = opts.batch === TRAIN_DEFAULTS.batch ? c.batch : opts.batch
-  const notes = [
-    ...(generic ? [`reward readout: dt ${c.dt} ms, runtime ${c.runtime} ms (pass --dt/--runtime to change)`] : []),
-    ...(batch !== opts.batch ? [`reward readout: batch ${c.batch} (pass --batch to change)`] : []),
-  ]
-  return {
-    dt: generic ? c.dt : opts.dt,
-    runtime: generic ? c.runtime : opts.runtime,
-    batch,
-    ...(notes.length ? { note: notes.join('\n') } : {}),
-  }
+  return jobSettings(opts, REWARD_NET, 'reward readout')
 }
 
 /** The job of one reward-modulated rule. */

@@ -33,7 +33,7 @@ import { buildProgram, type Program } from '../executors/step.js'
 import { Tensor } from '../runtime/tensor.js'
 import { TRAIN_DEFAULTS, type TrainOptions } from './args.js'
 import { checkpointEpoch, dataSetting, resumeJob, type JobSettings } from './checkpoint.js'
-import { registerTrainJob, type EpochMetrics, type Metrics, type RunSettings } from './jobs.js'
+import { jobSettings, registerTrainJob, type EpochMetrics, type Metrics, type RunSettings } from './jobs.js'
 import { loadData } from './jobs-stdp.js'
 import type { ProgressReporter } from './progress.js'
 
@@ -212,6 +212,30 @@ export function capacityTask(seed: number, patterns: number = TEMPOTRON_CAPACITY
   return { times, labels }
 }
 
+export interface CapacityNet {
+  net: Network
+  labels: Decoder
+  learner: Learner
+}
+
+/** The capacity task's network: 500 afferents -> one clif tempotron (weights w0·N(0, 1) from `rng`), one learner. */
+export function capacityNetwork(rng: SeededRandom, learner: Record<string, unknown>): CapacityNet {
+  const c = TEMPOTRON_CAPACITY
+  const net = new Network({ name: 'tempotron_capacity', dt: c.dt })
+  const input = net.add(new Encoder({ num: c.afferents, coding: 'spike_train', name: 'input' }))
+  const tau = Number(learner.tau ?? TEMPOTRON_RECIPES.capacity.tau)
+  const tauS = Number(learner.tau_s ?? TEMPOTRON_RECIPES.capacity.tau_s)
+  const out = net.add(
+    new NeuronGroup({ num: 1, model: 'clif', tau_p: tau, tau_q: tauS, tau_m: tau, v_th: 1, name: 'out' }),
+  )
+  const w = new Float32Array(c.afferents)
+  for (let i = 0; i < w.length; i++) w[i] = c.w0 * rng.normal()
+  const conn = net.add(new Connection(input, out, { weight: w, name: 'w' }))
+  const labels = net.add(new Decoder({ num: 1, dec_target: out, name: 'labels' }))
+  const rule = new Learner({ algorithm: 'Tempotron', trainable: [conn, labels], name: 'tempotron', ...learner })
+  return { net, labels, learner: rule }
+}
+
 async function capacityPass(
   prog: Program,
   task: CapacityTask,
@@ -254,21 +278,9 @@ async function capacityPass(
 const isCapacity = (opts: TrainOptions) => opts.data === 'capacity'
 
 function tempotronSettings(opts: TrainOptions): RunSettings {
-  const cap = isCapacity(opts)
-  const c = cap ? TEMPOTRON_CAPACITY : TEMPOTRON_MNIST
-  const generic = opts.dt === TRAIN_DEFAULTS.dt && opts.runtime === TRAIN_DEFAULTS.runtime
-  const batch = opts.batch === TRAIN_DEFAULTS.batch ? c.batch : opts.batch
-  const task = cap ? 'capacity task' : 'tempotron first-spike code'
-  const notes = [
-    ...(generic ? [`${task}: dt ${c.dt} ms, runtime ${c.steps * c.dt} ms`] : []),
-    ...(batch !== opts.batch ? [`${task}: batch ${c.batch} (pass --batch to change)`] : []),
-  ]
-  return {
-    dt: generic ? c.dt : opts.dt,
-    runtime: generic ? c.steps * c.dt : opts.runtime,
-    batch,
-    ...(notes.length ? { note: notes.join('\n') } : {}),
-  }
+  const c = isCapacity(opts) ? TEMPOTRON_CAPACITY : TEMPOTRON_MNIST
+  const what = isCapacity(opts) ? 'capacity task' : 'tempotron first-spike code'
+  return jobSettings(opts, { dt: c.dt, runtime: c.steps * c.dt, batch: c.batch }, what)
 }
 
 async function runMnist(opts: TrainOptions, progress: ProgressReporter): Promise<Metrics> {
@@ -359,18 +371,7 @@ async function runCapacity(opts: TrainOptions, progress: ProgressReporter): Prom
   const task = capacityTask(opts.seed, patterns)
   const learner = learnerOptions('capacity', opts)
   const rng = new SeededRandom(opts.seed + 1)
-  const net = new Network({ name: 'tempotron_capacity', dt: c.dt })
-  const input = net.add(new Encoder({ num: c.afferents, coding: 'spike_train', name: 'input' }))
-  const tau = Number(learner.tau ?? TEMPOTRON_RECIPES.capacity.tau)
-  const tauS = Number(learner.tau_s ?? TEMPOTRON_RECIPES.capacity.tau_s)
-  const out = net.add(
-    new NeuronGroup({ num: 1, model: 'clif', tau_p: tau, tau_q: tauS, tau_m: tau, v_th: 1, name: 'out' }),
-  )
-  const w = new Float32Array(c.afferents)
-  for (let i = 0; i < w.length; i++) w[i] = c.w0 * rng.normal()
-  const conn = net.add(new Connection(input, out, { weight: w, name: 'w' }))
-  const labelsNode = net.add(new Decoder({ num: 1, dec_target: out, name: 'labels' }))
-  const rule = new Learner({ algorithm: 'Tempotron', trainable: [conn, labelsNode], name: 'tempotron', ...learner })
+  const { net, labels: labelsNode, learner: rule } = capacityNetwork(rng, learner)
   const prog = await buildProgram(net, { batch, device: opts.device as never, seed: opts.seed })
   try {
     const epochs: EpochMetrics[] = []

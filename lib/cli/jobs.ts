@@ -5,7 +5,7 @@
 import { writeFileAtomic } from '../checkpoint/atomic-file.js'
 
 import { IOError, InvalidArgumentError, invalidArgument } from '../errors.js'
-import type { TrainOptions } from './args.js'
+import { TRAIN_DEFAULTS, type TrainOptions } from './args.js'
 import type { ProgressReporter } from './progress.js'
 
 export interface EpochMetrics {
@@ -52,6 +52,29 @@ export interface RunSettings {
   batch: number
   /** Why they differ from the options, when they do (printed under the header). */
   note?: string
+}
+
+/**
+ * A job's own time step, run time and batch (`own`), each used unless the command line gives another one (dt and
+ * run time go together); the note says which of the job's own were used, for the header. `what` names the job.
+ */
+export function jobSettings(
+  opts: TrainOptions,
+  own: { readonly dt: number; readonly runtime: number; readonly batch: number },
+  what: string,
+): RunSettings {
+  const generic = opts.dt === TRAIN_DEFAULTS.dt && opts.runtime === TRAIN_DEFAULTS.runtime
+  const batch = opts.batch === TRAIN_DEFAULTS.batch ? own.batch : opts.batch
+  const notes = [
+    ...(generic ? [`${what}: dt ${own.dt} ms, runtime ${own.runtime} ms (pass --dt/--runtime to change)`] : []),
+    ...(batch !== opts.batch ? [`${what}: batch ${own.batch} (pass --batch to change)`] : []),
+  ]
+  return {
+    dt: generic ? own.dt : opts.dt,
+    runtime: generic ? own.runtime : opts.runtime,
+    batch,
+    ...(notes.length ? { note: notes.join('\n') } : {}),
+  }
 }
 
 const jobs = new Map<string, TrainJob>()
