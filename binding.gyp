@@ -18,7 +18,13 @@
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++14", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-O3", "-fopenmp", "-ffp-contract=off"],
-      "ldflags": ["-fopenmp"]
+      "ldflags": ["-fopenmp"],
+      "conditions": [
+        ["target_arch=='x64'", {
+          "cflags_cc": ["<!(node -p \"(l => l === 'none' ? '-mtune=generic' : '-march=' + l)(process.env.SPAIC_CPU || 'x86-64-v2')\")"],
+          "defines": ["SPAIC_CPU_NAME=<!(node -p \"process.env.SPAIC_CPU || 'x86-64-v2'\")"]
+        }]
+      ]
     }
   ]
 }

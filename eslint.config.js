@@ -6,7 +6,7 @@ import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/', 'build/', 'node_modules/', '.gpu/', 'docs/api/'] },
+  { ignores: ['dist/', 'build/', 'build-prebuild/', 'prebuilds/', 'node_modules/', '.gpu/', 'docs/api/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

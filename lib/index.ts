@@ -12,6 +12,8 @@ export {
   memoryStats,
 } from './runtime/device.js'
 export type { DeviceSpec, Backends } from './runtime/device.js'
+export { addonFile } from './native.js'
+export type { AddonFile } from './native.js'
 export { Tensor, checkTensor } from './runtime/tensor.js'
 export type { TensorOptions } from './runtime/tensor.js'
 export { Program, buildProgram, lowerProgram, stepsFor } from './executors/step.js'

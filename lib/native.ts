@@ -1,12 +1,16 @@
 /**
- * The only module that loads the compiled addon (build/Release/spaic.node). Everything else in lib/
- * reaches native code through `native()`.
+ * The only module that loads the compiled addon. Everything else in lib/ reaches native code through
+ * `native()`. The file is, in this order: SPAIC_ADDON_PATH; a build from source (build/Release/spaic.node,
+ * then build/Debug); the prebuilt CPU addon of the best x86-64 level this CPU has (prebuilds/). A build
+ * for a level the CPU lacks is passed over with its reason instead of being loaded (it would die on an
+ * illegal instruction). SPAIC_CPU=x86-64-v2|v3|v4 caps the level picked among the prebuilt files.
  */
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+import { type CpuLevel, CPU_LEVELS, isCpuLevel, machineLevels } from './cpu-level.js'
 import { DeviceError, InvalidArgumentError, IOError, ShapeError, SpaicError, StateError } from './errors.js'
 
 /** A native tensor handle (binding/tensor.cpp). */
@@ -43,6 +47,10 @@ export interface CpuInfo {
   threads: number
   blas: string
   openmp: boolean
+  /** The instruction-set level the CPU code was compiled for: 'x86-64-v2'..'x86-64-v4', 'native' or 'none'. */
+  target: string
+  /** The widest vector extension that level lets the compiled code use ('avx512', 'avx2', 'sse4.2', ...). */
+  vector: string
 }
 
 /** Every native export, typed. Kernel families add their entries here. */
@@ -87,36 +95,120 @@ export const packageRoot = path.resolve(here, '..')
 
 let cached: Binding | undefined
 let loadError: SpaicError | undefined
+let loadedFrom: AddonFile | undefined
+
+/** Which addon file was loaded, and why that one. */
+export interface AddonFile {
+  path: string
+  /** 'env' (SPAIC_ADDON_PATH), 'source' (a build from source) or 'prebuilt'. */
+  kind: 'env' | 'source' | 'prebuilt'
+  /** The CPU level the file was built for, where its metadata says ('native' and 'none' included). */
+  cpu: string | null
+  /** Files that exist but were passed over before it, each with the reason. */
+  skipped: string[]
+}
+
+interface Candidate {
+  path: string
+  kind: AddonFile['kind']
+  cpu: string | null
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'))
+  } catch {
+    return null
+  }
+}
+
+/** The candidate files in order, with the CPU level each was built for (from its metadata). */
+function candidates(): Candidate[] {
+  const out: Candidate[] = []
+  const env = process.env.SPAIC_ADDON_PATH
+  if (env) out.push({ path: env, kind: 'env', cpu: null })
+  for (const flavour of ['Release', 'Debug']) {
+    const file = path.join(packageRoot, 'build', flavour, 'spaic.node')
+    const meta = readJson(path.join(packageRoot, 'build', flavour, 'spaic.json')) as { cpu?: unknown } | null
+    out.push({ path: file, kind: 'source', cpu: typeof meta?.cpu === 'string' ? meta.cpu : null })
+  }
+  const dir = path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`)
+  const manifest = readJson(path.join(dir, 'manifest.json')) as { variants?: unknown } | null
+  const variants = Array.isArray(manifest?.variants) ? (manifest.variants as { file?: unknown; cpu?: unknown }[]) : []
+  const rank = (l: unknown) => CPU_LEVELS.findIndex(([name]) => name === l)
+  for (const v of [...variants].sort((a, b) => rank(b.cpu) - rank(a.cpu))) {
+    if (typeof v.file === 'string' && isCpuLevel(v.cpu))
+      out.push({ path: path.join(dir, v.file), kind: 'prebuilt', cpu: v.cpu })
+  }
+  return out
+}
+
+const rankOf = (l: CpuLevel) => CPU_LEVELS.findIndex(([name]) => name === l)
+
+/**
+ * Why a file built for `cpu` is passed over on a CPU with the levels `have` (null: unknown), or null when
+ * it can be loaded. `cap` (SPAIC_CPU) limits the level picked among prebuilt files. Exported for tests.
+ * @internal
+ */
+export function cpuMismatch(
+  cpu: string | null,
+  kind: AddonFile['kind'],
+  have: readonly CpuLevel[] | null,
+  cap: string | undefined = process.env.SPAIC_CPU,
+): string | null {
+  if (!isCpuLevel(cpu) || have === null) return null
+  if (!have.includes(cpu)) {
+    return `built for ${cpu}; this CPU has ${have.length ? have[have.length - 1] : 'less than x86-64-v2'}`
+  }
+  if (kind === 'prebuilt' && isCpuLevel(cap) && rankOf(cpu) > rankOf(cap)) return `above SPAIC_CPU=${cap}`
+  return null
+}
 
 function load(): Binding {
-  const candidates = [
-    process.env.SPAIC_ADDON_PATH,
-    path.join(packageRoot, 'build', 'Release', 'spaic.node'),
-    path.join(packageRoot, 'build', 'Debug', 'spaic.node'),
-  ].filter((p): p is string => typeof p === 'string' && p.length > 0)
   const require = createRequire(import.meta.url)
   // OpenMP threads that spin between the many short per-step kernels steal the core that the next
   // kernel (or libuv) needs on small machines; libgomp reads this when the addon is loaded.
   if (process.env.OMP_WAIT_POLICY === undefined) process.env.OMP_WAIT_POLICY = 'passive'
+  const have = machineLevels()
   const tried: string[] = []
-  for (const file of candidates) {
-    if (!existsSync(file)) {
-      tried.push(`${file}: not found`)
+  const passed: string[] = []
+  for (const c of candidates()) {
+    if (!existsSync(c.path)) {
+      if (c.kind !== 'prebuilt') tried.push(`${c.path}: not found`)
+      continue
+    }
+    const mismatch = cpuMismatch(c.cpu, c.kind, have)
+    if (mismatch) {
+      tried.push(`${c.path}: ${mismatch}`)
+      passed.push(tried[tried.length - 1]!)
       continue
     }
     try {
-      const b = require(file) as Binding
+      const b = require(c.path) as Binding
       b.init({ InvalidArgumentError, ShapeError, DeviceError, StateError, IOError, SpaicError })
+      loadedFrom = { path: c.path, kind: c.kind, cpu: c.cpu, skipped: passed }
       return b
     } catch (err) {
-      tried.push(`${file}: ${(err as Error).message}`)
+      tried.push(`${c.path}: ${(err as Error).message}`)
+      passed.push(tried[tried.length - 1]!)
     }
   }
   throw new StateError(
-    'The spaic-learning native addon could not be loaded. Build it with `npm run build:native` in the package ' +
-      'folder (it needs a C++17 compiler and CMake, or node-gyp; CUDA is optional), or reinstall the package.\n' +
+    'The spaic-learning native addon could not be loaded. Reinstall the package (it uses a prebuilt addon where ' +
+      'one fits, and compiles otherwise), or build it with `npm run build:native` in the package folder (a ' +
+      'C++17 compiler and CMake, or node-gyp; CUDA is optional).\n' +
       tried.map((t) => `  - ${t}`).join('\n'),
   )
+}
+
+/** The addon file in use (loading it if needed), or null when it cannot be loaded. */
+export function addonFile(): AddonFile | null {
+  try {
+    native()
+  } catch {
+    return null
+  }
+  return loadedFrom ?? null
 }
 
 /** The loaded addon. Throws one `StateError` that says how to fix a missing or broken build. */

@@ -34,6 +34,30 @@ Napi::Value Backends(const Napi::CallbackInfo& info) {
   cpuo.Set("available", true);
   cpuo.Set("threads", cpu::num_threads());
   cpuo.Set("blas", cpu::blas_name());
+  // The instruction-set level the CPU code was compiled for (CMake's SPAIC_CPU) and the widest vector
+  // extension that level lets the compiler use, read from the compiler's own predefined macros.
+#define SPAIC_STRINGIFY2(x) #x
+#define SPAIC_STRINGIFY(x) SPAIC_STRINGIFY2(x)
+#if defined(SPAIC_CPU_TARGET)
+  cpuo.Set("target", SPAIC_CPU_TARGET);
+#elif defined(SPAIC_CPU_NAME)  // node-gyp passes the level unquoted
+  cpuo.Set("target", SPAIC_STRINGIFY(SPAIC_CPU_NAME));
+#else
+  cpuo.Set("target", "none");
+#endif
+#if defined(__AVX512F__)
+  cpuo.Set("vector", "avx512");
+#elif defined(__AVX2__)
+  cpuo.Set("vector", "avx2");
+#elif defined(__AVX__)
+  cpuo.Set("vector", "avx");
+#elif defined(__SSE4_2__)
+  cpuo.Set("vector", "sse4.2");
+#elif defined(__ARM_NEON)
+  cpuo.Set("vector", "neon");
+#else
+  cpuo.Set("vector", "baseline");
+#endif
 #if defined(_OPENMP)
   cpuo.Set("openmp", true);
 #else
