@@ -1,14 +1,17 @@
 /**
- * Command-line parsing for `spaic-learning`, without dependencies:
- *   spaic-learning train --algorithm <name> [--data <dir>|synthetic] [--epochs N] [--batch N]
- *                        [--runtime ms] [--dt ms] [--device auto|cpu|cuda|cuda:N] [--seed N] [--json <file>] [--quiet]
- *                        [--arch fc|conv] [--checkpoint <file>] [--resume <file>] [--weights <file>]
- *                        [--fold k | --folds all] [--plots <dir>]
+ * Command-line parsing for `spaic-learning`, on Node's util.parseArgs (no dependencies):
+ *   spaic-learning train -a|--algorithm <name> [-d|--data <dir>|synthetic] [-e|--epochs N] [-b|--batch N]
+ *                        [--runtime ms] [--dt ms] [--device auto|cpu|cuda|cuda:N] [-s|--seed N]
+ *                        [-o|--json <file>] [-q|--quiet] [--arch fc|conv] [--checkpoint <file>]
+ *                        [--resume <file>] [--weights <file>] [--fold k | --folds all] [--plots <dir>]
  *   spaic-learning demo [same flags]
- *   spaic-learning --help
- * Flags take `--flag value` or `--flag=value`. Every bad flag is an InvalidArgumentError whose
- * `param` is the flag (e.g. '--epochs').
+ *   spaic-learning info | -h|--help|help | -V|--version|version
+ * Flags take `--flag value` or `--flag=value`; short ones `-e 3` or `-e3`, and group: `-qe 3` is -q -e 3. A value
+ * that starts with - is written `--flag=-value` (`--epochs --batch 3` is --epochs without a value). Every bad flag
+ * is an InvalidArgumentError whose `param` is the flag (e.g. '--epochs', also when it was spelt -e).
  */
+import { parseArgs as nodeParseArgs, type ParseArgsConfig } from 'node:util'
+
 import { InvalidArgumentError } from '../errors.js'
 import { isPlainObject } from '../validate.js'
 
@@ -111,47 +114,51 @@ const BOOL_FLAGS = ['quiet', 'help'] as const
 export const USAGE = `Usage: spaic-learning <command> [options]
 
 Commands:
-  train         train a spiking network with a learning rule
-  demo          train on the built-in synthetic digits (no download needed)
-  info          version, addon, build, CPU features, BLAS, threads, CUDA devices (and why CUDA
-                is or is not usable)
-  help          show this help
-  --version     print the version
+  train          train a spiking network with a learning rule
+  demo           train on the built-in synthetic digits (no download needed)
+  info           version, addon, build, CPU features, BLAS, threads, CUDA devices (and why CUDA
+                 is or is not usable)
+  help           show this help (also -h, --help)
+  -V, --version  print the version
 
 Options (train, demo):
-  --algorithm <name>   learning rule (default ${TRAIN_DEFAULTS.algorithm})
-  --data <dir>         MNIST directory (IDX files, raw or .gz) or 'synthetic' (default)
-  --epochs <n>         passes over the training set (default ${TRAIN_DEFAULTS.epochs})
-  --batch <n>          samples per batch (default ${TRAIN_DEFAULTS.batch})
-  --runtime <ms>       simulated time per sample (default ${TRAIN_DEFAULTS.runtime})
-  --dt <ms>            time step (default ${TRAIN_DEFAULTS.dt})
-  --device <d>         auto | cpu | cuda | cuda:N (default auto)
-  --seed <n>           seed for initialisation, shuffling and encoding (default 0)
-  --hidden <n,...>     hidden layer sizes, comma separated; 0 for none (default: the job's)
-  --arch <fc|conv>     stca/stbp/sbp network: fc (full lif layers, default) or conv
-                       (SPAIC's conv example: conv 1->4 3x3 + max pool -> conv 4->8 3x3 ->
-                       flatten/full 10; plain cross-entropy on the counts)
-  --lr <x>             learning rate (default: the job's)
-  --limit <n>          use at most n training samples (default: all)
-  --json <file>        also write the metrics to <file> as JSON
-  --checkpoint <file>  write a checkpoint to <file> after every epoch (atomically: an
-                       interrupted run keeps the last complete one)
-  --resume <file>      continue from a checkpoint: its epoch count, weights, optimizer
-                       and random stream (run with the same settings and a larger --epochs)
-  --weights <file>     write the trained weights as safetensors (readable by PyTorch) after
-                       every epoch
-  --fold <k>           cross-validation fold k (0-4): test on the k-th fifth of the data (MNIST:
-                       images 2000k+1 .. 2000k+2000 of the first 10000), train on the rest in
-                       order; fold 4 is the default split
-  --folds all          run the five folds one after another; prints each fold's final test
-                       accuracy, their mean and minimum (--json: every fold's metrics)
-  --learner <json>     the learning rule's options, over the job's own (e.g. '{"lr":1e-5}' or
-                       '{"A_minus":-0.5}'); checked by the rule
-  --plots <dir>        after training, write pictures to <dir>: weight map (PNG), spike raster,
-                       loss and accuracy curves (SVG) and index.html showing them (needs the
-                       optional packages pngjs, d3-scale and d3-shape)
-  --quiet              no progress output
-  -h, --help           show this help
+  -a, --algorithm <name>   learning rule (default ${TRAIN_DEFAULTS.algorithm})
+  -d, --data <dir>         MNIST directory (IDX files, raw or .gz) or 'synthetic' (default)
+  -e, --epochs <n>         passes over the training set (default ${TRAIN_DEFAULTS.epochs})
+  -b, --batch <n>          samples per batch (default ${TRAIN_DEFAULTS.batch})
+      --runtime <ms>       simulated time per sample (default ${TRAIN_DEFAULTS.runtime})
+      --dt <ms>            time step (default ${TRAIN_DEFAULTS.dt})
+      --device <d>         auto | cpu | cuda | cuda:N (default auto)
+  -s, --seed <n>           seed for initialisation, shuffling and encoding (default 0)
+      --hidden <n,...>     hidden layer sizes, comma separated; 0 for none (default: the job's)
+      --arch <fc|conv>     stca/stbp/sbp network: fc (full lif layers, default) or conv
+                           (SPAIC's conv example: conv 1->4 3x3 + max pool -> conv 4->8 3x3 ->
+                           flatten/full 10; plain cross-entropy on the counts)
+      --lr <x>             learning rate (default: the job's)
+      --limit <n>          use at most n training samples (default: all)
+  -o, --json <file>        also write the metrics to <file> as JSON
+      --checkpoint <file>  write a checkpoint to <file> after every epoch (atomically: an
+                           interrupted run keeps the last complete one)
+      --resume <file>      continue from a checkpoint: its epoch count, weights, optimizer
+                           and random stream (run with the same settings and a larger --epochs)
+      --weights <file>     write the trained weights as safetensors (readable by PyTorch) after
+                           every epoch
+      --fold <k>           cross-validation fold k (0-4): test on the k-th fifth of the data
+                           (MNIST: images 2000k+1 .. 2000k+2000 of the first 10000), train on
+                           the rest in order; fold 4 is the default split
+      --folds all          run the five folds one after another; prints each fold's final
+                           test accuracy, their mean and minimum (--json: every fold's metrics)
+      --learner <json>     the learning rule's options, over the job's own (e.g. '{"lr":1e-5}'
+                           or '{"A_minus":-0.5}'); checked by the rule
+      --plots <dir>        after training, write pictures to <dir>: weight map (PNG), spike
+                           raster, loss and accuracy curves (SVG) and index.html showing them
+                           (needs the optional packages pngjs, d3-scale and d3-shape)
+  -q, --quiet              no progress output
+  -h, --help               show this help
+
+A value goes after its flag or after '=': --epochs 3, --epochs=3; short flags also take it
+attached (-e3) and can be grouped (-qe 3 is -q -e 3). A value starting with - needs the '='
+form (--data=-dir). A flag with a value may be given once.
 `
 
 /** The closest of `names` to `word` (edit distance at most 2, and less than half its length), or null. */
@@ -247,6 +254,144 @@ export function checkWeights(hidden: readonly number[], weights: number, layout:
   }
 }
 
+/** Every flag of train and demo, long names. */
+const FLAG_NAMES: readonly string[] = [...VALUE_FLAGS, ...BOOL_FLAGS]
+
+/** The one-letter spellings of the common flags: -e 3 is --epochs 3. */
+const SHORT_FLAGS: Readonly<Record<string, string>> = Object.freeze({
+  algorithm: 'a',
+  data: 'd',
+  epochs: 'e',
+  batch: 'b',
+  seed: 's',
+  json: 'o',
+  quiet: 'q',
+  help: 'h',
+})
+
+/** The flags as util.parseArgs declares them. */
+const NODE_OPTIONS: NonNullable<ParseArgsConfig['options']> = Object.fromEntries(
+  FLAG_NAMES.map((name) => {
+    const type = (BOOL_FLAGS as readonly string[]).includes(name) ? ('boolean' as const) : ('string' as const)
+    const short = SHORT_FLAGS[name]
+    return [name, short === undefined ? { type } : { type, short }]
+  }),
+)
+
+/** A token of util.parseArgs (`tokens: true`); `index` is the argument it came from. */
+type Token =
+  | {
+      kind: 'option'
+      index: number
+      /** The long name, whichever spelling was used. */
+      name: string
+      /** As written: '--epochs' or '-e'. */
+      rawName: string
+      value: string | undefined
+      /** Whether the value was in the same argument (--epochs=3, -e3). */
+      inlineValue: boolean | undefined
+    }
+  | { kind: 'positional'; index: number; value: string }
+  | { kind: 'option-terminator'; index: number }
+
+/**
+ * The tokens of the arguments after the command, as util.parseArgs reads them: `-qe 2` is -q then -e 2, `-e3` is
+ * -e 3, and a string flag takes the next argument as its value whatever it is. Strict parsing decides whether
+ * anything is malformed. When it is, the same tokens read without strictness go back to parseArgs, whose walk
+ * meets the bad one (`problem`) and names its flag; an error of util.parseArgs that `problem` cannot place is
+ * still turned into an InvalidArgumentError.
+ */
+function tokensOf(args: string[]): Token[] {
+  const read = (strict: boolean): Token[] =>
+    nodeParseArgs({ args, options: NODE_OPTIONS, strict, allowPositionals: !strict, tokens: true }).tokens
+  try {
+    return read(true)
+  } catch (err) {
+    let loose: Token[] | null = null
+    try {
+      loose = read(false)
+    } catch {
+      // no tokens to look at: the error itself is all there is
+    }
+    if (loose !== null && loose.some((t) => problem(t, args) !== null)) return loose
+    throw refused(err)
+  }
+}
+
+/** What is wrong with one token by itself (an unknown flag, a missing or stray value, a positional), or null. */
+function problem(t: Token, args: readonly string[]): InvalidArgumentError | null {
+  if (t.kind === 'option-terminator') return null
+  if (t.kind === 'positional') {
+    return new InvalidArgumentError(`Unexpected argument ${JSON.stringify(t.value)} (options start with - or --)`, {
+      param: t.value,
+    })
+  }
+  const raw = args[t.index] ?? t.rawName
+  if (!t.rawName.startsWith('--') && raw.length > 2) {
+    // -data /x reads as -d with the value 'ata', -epochs as -e 'pochs': a long name with one dash is refused
+    const word = raw.slice(1).split('=')[0]!
+    if (FLAG_NAMES.includes(word)) {
+      const why = `-${word} is not an option (long options start with --); did you mean --${word}?`
+      return new InvalidArgumentError(why, { param: `-${word}` })
+    }
+  }
+  if (!FLAG_NAMES.includes(t.name)) return unknownFlag(t, raw)
+  const flag = `--${t.name}`
+  if ((BOOL_FLAGS as readonly string[]).includes(t.name))
+    return t.value === undefined ? null : bad(flag, 'no value', t.value)
+  if (t.value === undefined) return bad(flag, 'a value', undefined)
+  // `--epochs --batch 3`: the next flag is not --epochs' value (util.parseArgs' rule: it starts with - and is not -)
+  if (!t.inlineValue && t.value.length > 1 && t.value.startsWith('-')) {
+    const why =
+      `Expected a value for ${flag} but received nothing (${JSON.stringify(t.value)} reads as an option; ` +
+      `write ${flag}=${t.value} if it is the value)`
+    return new InvalidArgumentError(why, { param: flag })
+  }
+  return null
+}
+
+/** An unknown flag, with the flag it may have meant and the list of options. */
+function unknownFlag(t: Token & { kind: 'option' }, raw: string): InvalidArgumentError {
+  const options = `options: ${FLAG_NAMES.map((f) => `--${f}`).join(', ')}`
+  let hint: string | null
+  let where = ''
+  if (t.rawName.startsWith('--')) {
+    const long = suggest(t.name, FLAG_NAMES)
+    hint = long && `--${long}`
+  } else {
+    // a short flag: a long name written with one dash (-quite: -q then the unknown -u), or a letter in the
+    // wrong case (-E)
+    const word = raw.slice(1).split('=')[0]!
+    const long = word.length > 2 ? suggest(word, FLAG_NAMES) : null
+    const letter = Object.values(SHORT_FLAGS).find((s) => s.toLowerCase() === t.name.toLowerCase())
+    hint = long ? `--${long}` : letter ? `-${letter}` : null
+    if (raw !== t.rawName) where = ` (in ${JSON.stringify(raw)})`
+  }
+  return new InvalidArgumentError(
+    `Unknown option ${t.rawName}${where};${hint ? ` did you mean ${hint}?` : ''} ${options}`,
+    { param: t.rawName },
+  )
+}
+
+/** An error of util.parseArgs that `problem` did not place, as an InvalidArgumentError naming the flag it quotes. */
+function refused(err: unknown): InvalidArgumentError {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined
+  const text = (err instanceof Error ? err.message : String(err)).split('\n')[0]!
+  // "Unknown option '-x'", "Option '-e, --epochs <value>' argument missing", "Unexpected argument 'x'. ..."
+  const quoted = /'([^']*)'/.exec(text)?.[1] ?? ''
+  const param = quoted.match(/-{1,2}[^\s,<>]+/g)?.pop() ?? (quoted || 'argv')
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+    return new InvalidArgumentError(`Unknown option ${param}; options: ${FLAG_NAMES.map((f) => `--${f}`).join(', ')}`, {
+      param,
+    })
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+    return new InvalidArgumentError(`Unexpected argument ${JSON.stringify(param)} (options start with - or --)`, {
+      param,
+    })
+  // ERR_PARSE_ARGS_INVALID_OPTION_VALUE, or anything else
+  return new InvalidArgumentError(`${param}: ${text}`, { param })
+}
+
 export function parseArgs(argv: readonly string[]): ParsedCommand {
   if (!Array.isArray(argv) || argv.some((a) => typeof a !== 'string'))
     throw new InvalidArgumentError('argv must be an array of strings', { param: 'argv' })
@@ -268,38 +413,28 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
     )
   }
   const o: TrainOptions = { ...TRAIN_DEFAULTS }
-  const seen = new Set<string>()
-  for (let i = 1; i < args.length; i++) {
-    const a = args[i]!
-    if (a === '-h') return { command: 'help' }
-    if (!a.startsWith('--'))
-      throw new InvalidArgumentError(`Unexpected argument ${JSON.stringify(a)} (options start with --)`, { param: a })
-    const eq = a.indexOf('=')
-    const name = eq >= 0 ? a.slice(2, eq) : a.slice(2)
-    const flag = `--${name}`
-    if ((BOOL_FLAGS as readonly string[]).includes(name)) {
-      if (eq >= 0) throw bad(flag, 'no value', a.slice(eq + 1))
-      if (name === 'help') return { command: 'help' }
+  /** The spelling each value flag was given in (--epochs or -e), to refuse a second one. */
+  const seen = new Map<string, string>()
+  const rest = args.slice(1)
+  // in order, as before: the first bad flag is the one reported, and -h before it still shows the help
+  for (const t of tokensOf(rest)) {
+    const wrong = problem(t, rest)
+    if (wrong) throw wrong
+    if (t.kind !== 'option') continue // `--`, the end of the options (nothing may follow it)
+    if (t.name === 'help') return { command: 'help' }
+    if (t.name === 'quiet') {
       o.quiet = true
       continue
     }
-    if (!(VALUE_FLAGS as readonly string[]).includes(name)) {
-      const hint = suggest(name, [...VALUE_FLAGS, ...BOOL_FLAGS])
-      throw new InvalidArgumentError(
-        `Unknown option ${flag};${hint ? ` did you mean --${hint}?` : ''} options: ${[...VALUE_FLAGS, ...BOOL_FLAGS].map((f) => `--${f}`).join(', ')}`,
-        { param: flag },
-      )
+    const name = t.name
+    const flag = `--${name}`
+    const before = seen.get(name)
+    if (before !== undefined) {
+      const as = before === t.rawName ? '' : ` (as ${before} and ${t.rawName})`
+      throw new InvalidArgumentError(`${flag} was given twice${as}`, { param: flag })
     }
-    if (seen.has(name)) throw new InvalidArgumentError(`${flag} was given twice`, { param: flag })
-    seen.add(name)
-    let v: string
-    if (eq >= 0) v = a.slice(eq + 1)
-    else {
-      const next = args[i + 1]
-      if (next === undefined || next.startsWith('--')) throw bad(flag, 'a value', undefined)
-      v = next
-      i++
-    }
+    seen.set(name, t.rawName)
+    const v = t.value!
     switch (name as (typeof VALUE_FLAGS)[number]) {
       case 'algorithm':
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) throw bad(flag, 'an algorithm name', v)

@@ -13,6 +13,7 @@ import { readSafetensors } from '../../lib/checkpoint/index.js'
 import {
   Progress,
   TRAIN_DEFAULTS,
+  USAGE,
   formatDuration,
   formatNumber,
   formatTable,
@@ -27,6 +28,7 @@ import {
   type TrainOptions,
 } from '../../lib/cli/index.js'
 import { Sink } from '../helpers/cli.js'
+import { Rng } from '../helpers/random.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -162,6 +164,171 @@ test('parseArgs: every bad flag is a typed error naming the flag', (t) => {
     if (re && e) t.regex(e.message, re)
   }
   t.throws(() => parseArgs([3] as never), { instanceOf: InvalidArgumentError })
+})
+
+test('parseArgs: short flags, values attached or next, grouped; USAGE shows them', (t) => {
+  const o = (argv: string[]) => (parseArgs(['train', ...argv]) as { options: TrainOptions }).options
+  const long = ['--algorithm', 'stdp', '--data', '/tmp/m', '--epochs', '3', '--batch', '8', '--seed', '7']
+  const short = ['-a', 'stdp', '-d', '/tmp/m', '-e', '3', '-b', '8', '-s', '7']
+  t.deepEqual(o([...short, '-o', 'm.json', '-q']), o([...long, '--json', 'm.json', '--quiet']))
+  t.like(o([...short, '-o', 'm.json', '-q']), { algorithm: 'stdp', epochs: 3, batch: 8, seed: 7, json: 'm.json' })
+  // util.parseArgs: a short flag's value may be attached (-e3), and one-letter flags group (-qe 2 is -q -e 2)
+  t.like(o(['-e3', '-b16']), { epochs: 3, batch: 16, quiet: false })
+  t.like(o(['-qe', '2']), { epochs: 2, quiet: true })
+  t.like(o(['-qe2']), { epochs: 2, quiet: true })
+  t.like(o(['-qs', '5', '-astdp']), { quiet: true, seed: 5, algorithm: 'stdp' })
+  // attached, a value may start with -; detached it needs the '=' form
+  t.is(o(['-d-dir']).data, '-dir')
+  t.is(o(['--data=-dir']).data, '-dir')
+  t.is(o(['--data', '-']).data, '-', "a lone '-' is a value")
+  // a quiet flag twice is harmless, as before; `--` ends the options (nothing may follow)
+  t.true(o(['-q', '--quiet', '-qq']).quiet)
+  t.deepEqual(o(['--']), { ...TRAIN_DEFAULTS })
+  // -h anywhere before the first bad flag shows the help
+  for (const argv of [['-h'], ['-qh'], ['-e', '2', '-h', '--zzz'], ['--help', '-x']]) {
+    t.deepEqual(parseArgs(['train', ...argv]), { command: 'help' }, argv.join(' '))
+  }
+  t.is(parseArgs(['demo', '-qe', '2']).command, 'demo')
+  for (const line of [
+    /^ {2}-a, --algorithm <name> +learning rule/m,
+    /^ {2}-d, --data <dir> +MNIST directory/m,
+    /^ {2}-e, --epochs <n> +passes/m,
+    /^ {2}-b, --batch <n> +samples per batch/m,
+    /^ {2}-s, --seed <n> +seed/m,
+    /^ {2}-o, --json <file> +also write the metrics/m,
+    /^ {2}-q, --quiet +no progress output/m,
+    /^ {2}-h, --help +show this help/m,
+    /^ {2}-V, --version +print the version/m,
+    /^ {6}--runtime <ms> +simulated time/m,
+  ]) {
+    t.regex(USAGE, line)
+  }
+})
+
+test('parseArgs: short flags are the same flags: repeats, missing and bad values name the long flag', (t) => {
+  const cases: Array<[string[], string, RegExp]> = [
+    [['-e', '2', '--epochs', '3'], '--epochs', /^--epochs was given twice \(as -e and --epochs\)$/],
+    [['--batch=4', '-b', '5'], '--batch', /--batch was given twice \(as --batch and -b\)/],
+    [['-s1', '-s', '2'], '--seed', /^--seed was given twice$/],
+    [['-qe2', '-e3'], '--epochs', /given twice/],
+    [['-o', 'a.json', '--json=b.json'], '--json', /given twice/],
+    [['-e'], '--epochs', /^Expected a value for --epochs but received nothing$/],
+    [['-qe'], '--epochs', /a value for --epochs/],
+    [['-e', '0'], '--epochs', /integer in \[1, 100000\] for --epochs but received "0"/],
+    [['-b', 'x'], '--batch', /--batch but received "x"/],
+    [['-a', 'a b'], '--algorithm', /an algorithm name for --algorithm/],
+    [
+      ['-s', '-1'],
+      '--seed',
+      /^Expected a value for --seed but received nothing \("-1" reads as an option; write --seed=-1/,
+    ],
+    [['--seed=-1'], '--seed', /integer in \[0, 4294967295\] for --seed but received "-1"/],
+    [['-d', '-q'], '--data', /a value for --data/],
+    [['-o', ''], '--json', /a file path for --json/],
+    // what util.parseArgs makes of these: -e=3 is -e with the value '=3', -eq is -e with 'q'
+    [['-e=3'], '--epochs', /received "=3"/],
+    [['-eq'], '--epochs', /received "q"/],
+    [['-q=1'], '-=', /Unknown option -= \(in "-q=1"\)/],
+    [['-x'], '-x', /^Unknown option -x; options: --algorithm/],
+    [['-V'], '-V', /^Unknown option -V; options:/],
+    [['--', 'x'], 'x', /Unexpected argument "x"/],
+    [['-', '-e', '2'], '-', /Unexpected argument "-"/],
+  ]
+  for (const [argv, param, re] of cases) {
+    const e = t.throws(() => parseArgs(['train', ...argv]), { instanceOf: InvalidArgumentError }, argv.join(' '))
+    t.is(e?.param, param, argv.join(' '))
+    t.regex(e?.message ?? '', re, argv.join(' '))
+  }
+  const demo = t.throws(() => parseArgs(['demo', '-d', '/tmp']), { instanceOf: InvalidArgumentError })
+  t.is(demo?.param, '--data')
+  t.regex(demo?.message ?? '', /built-in synthetic digits/)
+})
+
+test('parseArgs: a mistyped short flag gets a suggestion where one makes sense', (t) => {
+  const cases: Array<[string[], string, RegExp]> = [
+    // the letter in the other case
+    [['-E', '2'], '-E', /^Unknown option -E; did you mean -e\? options: --algorithm/],
+    [['-qB', '2'], '-B', /^Unknown option -B \(in "-qB"\); did you mean -b\?/],
+    // a long name with one dash: it would read as -d 'ata' or -e 'pochs', so it is refused with the long flag
+    [['-data', '/tmp/m'], '-data', /^-data is not an option \(long options start with --\); did you mean --data\?$/],
+    [['-epochs', '3'], '-epochs', /did you mean --epochs\?/],
+    [['-dt', '0.5'], '-dt', /did you mean --dt\?/],
+    [['-seed=3'], '-seed', /did you mean --seed\?/],
+    [['-quiet'], '-quiet', /did you mean --quiet\?/],
+    [['-help'], '-help', /did you mean --help\?/],
+    // ... or nearly one: -quiett is -q then the unknown -u
+    [['-quiett'], '-u', /^Unknown option -u \(in "-quiett"\); did you mean --quiet\?/],
+    [['-Epochs', '3'], '-E', /did you mean --epochs\?/],
+    // no good guess: no suggestion, the list of options
+    [['-z'], '-z', /^Unknown option -z; options: --algorithm/],
+    [['-qz'], '-z', /^Unknown option -z \(in "-qz"\); options:/],
+  ]
+  for (const [argv, param, re] of cases) {
+    const e = t.throws(() => parseArgs(['train', ...argv]), { instanceOf: InvalidArgumentError }, argv.join(' '))
+    t.is(e?.param, param, argv.join(' '))
+    t.regex(e?.message ?? '', re, argv.join(' '))
+  }
+})
+
+test('parseArgs: random argv arrays of strings give a ParsedCommand or an InvalidArgumentError naming a param', (t) => {
+  const rng = new Rng(20240611)
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rng.next() * xs.length)]!
+  const words = [
+    ...['train', 'demo', 'info', 'help', 'version', '-', '--', '---', '=', '', '\0', 'é', '\u{1F600}', 'all'],
+    ...[
+      '-h',
+      '-V',
+      '--help',
+      '--version',
+      '--help=1',
+      '-e',
+      '-q',
+      '-qe',
+      '-eq',
+      '-e3',
+      '-qe3',
+      '-E',
+      '-x',
+      '-=',
+      '-h3',
+    ],
+    ...['-a', '-d', '-b', '-s', '-o', '-data', '-dt', '-quiet', '-q=1', '-e=2', '--=', '--=3', '--__proto__'],
+    ...['--constructor', '-_', '--epochs', '--epochs=', '--epochs=2', '--quiet', '--quiet=yes', '--data', '--json'],
+    ...['--fold', '--folds', '--hidden', '--lr', '--learner', '--arch', '--plots', '--weights', '--checkpoint'],
+    ...['--resume', '--runtime', '--dt', '--device', '--limit', '--seed', '--algorithm', '--epoch', '--Epochs'],
+    ...['0', '1', '2', '-1', '1e9', 'NaN', '0.5', '{}', '{"lr":1}', '[]', 'null', 'conv', 'cuda:1', 'stca', 'x'],
+  ]
+  const randomWord = () => {
+    let w = rng.next() < 0.5 ? pick(['-', '--', '']) : ''
+    for (let n = Math.floor(rng.next() * 6); n > 0; n--) {
+      w += String.fromCharCode(rng.next() < 0.8 ? 32 + Math.floor(rng.next() * 95) : Math.floor(rng.next() * 0x3000))
+    }
+    return w
+  }
+  const commands = new Set(['help', 'version', 'info', 'train', 'demo'])
+  const wrong: string[] = []
+  let parsed = 0
+  for (let i = 0; i < 20000; i++) {
+    const argv: string[] = []
+    if (rng.next() < 0.6) argv.push(pick(['train', 'demo']))
+    for (let n = Math.floor(rng.next() * 7); n > 0; n--) argv.push(rng.next() < 0.2 ? randomWord() : pick(words))
+    try {
+      const r = parseArgs(argv)
+      if (!commands.has(r.command) || 'options' in r !== (r.command === 'train' || r.command === 'demo')) {
+        wrong.push(`${JSON.stringify(argv)} -> ${JSON.stringify(r)}`)
+      }
+      parsed++
+    } catch (e) {
+      const ok =
+        e instanceof InvalidArgumentError &&
+        typeof e.param === 'string' &&
+        (e.param !== '' || argv.includes('')) &&
+        !/ERR_PARSE_ARGS|ambiguous|positional arguments/.test(e.message)
+      if (!ok) wrong.push(`${JSON.stringify(argv)} threw ${String(e)}`)
+    }
+  }
+  t.deepEqual(wrong.slice(0, 5), [])
+  t.true(parsed > 1000, `${parsed} parsed`)
 })
 
 // ---- formatting -------------------------------------------------------------------------------
@@ -360,6 +527,19 @@ test.serial('main: usage errors exit 2, job failures exit 1', async (t) => {
   t.regex(help.text, /Algorithms: (.+, )?fixture, broken\b/)
   t.throws(() => registerTrainJob('fixture', { run: async () => metrics }), { instanceOf: InvalidArgumentError })
   t.throws(() => registerTrainJob('x', {} as never), { instanceOf: InvalidArgumentError })
+})
+
+test.serial('main: short flags reach the job; a bad one is a usage error naming the flag (exit 2)', async (t) => {
+  const err = new Sink()
+  t.is(await main(['demo', '-a', 'fixture', '-qe', '3', '-b8', '-s', '9'], { stdout: new Sink(), stderr: err }), 0)
+  t.is(err.text, '', '-q: no progress output')
+  t.like(seen[seen.length - 1], { algorithm: 'fixture', epochs: 3, batch: 8, seed: 9, quiet: true })
+  const twice = await cli(['train', '-a', 'fixture', '-e', '2', '--epochs', '3'])
+  t.is(twice.code, 2)
+  t.regex(twice.err, /^spaic-learning: --epochs was given twice \(as -e and --epochs\)\nRun 'spaic-learning --help'/)
+  const typo = await cli(['train', '-a', 'fixture', '-E', '2'])
+  t.is(typo.code, 2)
+  t.regex(typo.err, /^spaic-learning: Unknown option -E; did you mean -e\?/)
 })
 
 test.serial('main: a diverged run (NumericalError) stops with one line, exit 1; any failed job too', async (t) => {
