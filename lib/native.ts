@@ -1,7 +1,8 @@
 /**
  * The only module that loads the compiled addon. Everything else in lib/ reaches native code through
  * `native()`. The file is, in this order: SPAIC_ADDON_PATH; a build from source (build/Release/spaic.node,
- * then build/Debug); the prebuilt CPU addon of the best x86-64 level this CPU has (prebuilds/). A build
+ * then build/Debug); the CUDA package's addon (spaic-learning-linux-x64-cuda, when installed, of this
+ * version); the prebuilt CPU addon of the best x86-64 level this CPU has (prebuilds/). A build
  * for a level the CPU lacks is passed over with its reason instead of being loaded (it would die on an
  * illegal instruction). SPAIC_CPU=x86-64-v2|v3|v4 caps the level picked among the prebuilt files.
  */
@@ -100,8 +101,11 @@ let loadedFrom: AddonFile | undefined
 /** Which addon file was loaded, and why that one. */
 export interface AddonFile {
   path: string
-  /** 'env' (SPAIC_ADDON_PATH), 'source' (a build from source) or 'prebuilt'. */
-  kind: 'env' | 'source' | 'prebuilt'
+  /**
+   * 'env' (SPAIC_ADDON_PATH), 'source' (a build from source), 'cuda-package' (the prebuilt CUDA build of
+   * spaic-learning-linux-x64-cuda) or 'prebuilt' (a prebuilt CPU file of this package).
+   */
+  kind: 'env' | 'source' | 'cuda-package' | 'prebuilt'
   /** The CPU level the file was built for, where its metadata says ('native' and 'none' included). */
   cpu: string | null
   /** Files that exist but were passed over before it, each with the reason. */
@@ -112,6 +116,47 @@ interface Candidate {
   path: string
   kind: AddonFile['kind']
   cpu: string | null
+  /** Why the file cannot be used whatever the CPU (another version's file), or undefined. */
+  refuse?: string
+  /** The CUDA package's driver requirement, for the warning when CUDA is not usable. */
+  driver?: string
+}
+
+/** The optional package with the prebuilt CUDA build. */
+export const CUDA_PACKAGE = 'spaic-learning-linux-x64-cuda'
+
+function packageVersionOf(root: string): string | null {
+  const v = (readJson(path.join(root, 'package.json')) as { version?: unknown } | null)?.version
+  return typeof v === 'string' ? v : null
+}
+
+/** The CUDA package's candidate, when it is installed where this package can resolve it. */
+function cudaPackage(): Candidate | null {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return null
+  let manifestFile: string
+  try {
+    manifestFile = createRequire(import.meta.url).resolve(`${CUDA_PACKAGE}/manifest.json`)
+  } catch {
+    return null
+  }
+  const m = readJson(manifestFile) as {
+    file?: unknown
+    cpu?: unknown
+    version?: unknown
+    driver?: { cuda?: unknown; minimumLinux?: unknown }
+  } | null
+  if (!m || typeof m.file !== 'string') return null
+  const c: Candidate = {
+    path: path.join(path.dirname(manifestFile), m.file),
+    kind: 'cuda-package',
+    cpu: typeof m.cpu === 'string' ? m.cpu : null,
+  }
+  const mine = packageVersionOf(packageRoot)
+  if (m.version !== mine) c.refuse = `${CUDA_PACKAGE} is version ${String(m.version)}, spaic-learning ${mine}`
+  if (typeof m.driver?.cuda === 'string') {
+    c.driver = `an NVIDIA driver for CUDA ${m.driver.cuda}${typeof m.driver.minimumLinux === 'string' ? ` (Linux R${m.driver.minimumLinux} or newer)` : ''}`
+  }
+  return c
 }
 
 function readJson(file: string): unknown {
@@ -132,6 +177,8 @@ function candidates(): Candidate[] {
     const meta = readJson(path.join(packageRoot, 'build', flavour, 'spaic.json')) as { cpu?: unknown } | null
     out.push({ path: file, kind: 'source', cpu: typeof meta?.cpu === 'string' ? meta.cpu : null })
   }
+  const cuda = cudaPackage()
+  if (cuda) out.push(cuda)
   const dir = path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`)
   const manifest = readJson(path.join(dir, 'manifest.json')) as { variants?: unknown } | null
   const variants = Array.isArray(manifest?.variants) ? (manifest.variants as { file?: unknown; cpu?: unknown }[]) : []
@@ -164,6 +211,17 @@ export function cpuMismatch(
   return null
 }
 
+/** One warning when the CUDA package's file is in use but CUDA is not usable (the CPU kernels still are). */
+function warnWithoutCuda(b: Binding, driver: string | undefined): void {
+  const cuda = b.backends().cuda
+  if (cuda.available) return
+  process.emitWarning(
+    `${CUDA_PACKAGE} is installed but CUDA is not usable: ${cuda.reason ?? 'no device'}. It needs ` +
+      `${driver ?? 'an NVIDIA driver for its CUDA version'}; the CPU kernels work as usual.`,
+    { code: 'SPAIC_CUDA_UNUSABLE' },
+  )
+}
+
 function load(): Binding {
   const require = createRequire(import.meta.url)
   // OpenMP threads that spin between the many short per-step kernels steal the core that the next
@@ -177,7 +235,7 @@ function load(): Binding {
       if (c.kind !== 'prebuilt') tried.push(`${c.path}: not found`)
       continue
     }
-    const mismatch = cpuMismatch(c.cpu, c.kind, have)
+    const mismatch = c.refuse ?? cpuMismatch(c.cpu, c.kind, have)
     if (mismatch) {
       tried.push(`${c.path}: ${mismatch}`)
       passed.push(tried[tried.length - 1]!)
@@ -187,6 +245,7 @@ function load(): Binding {
       const b = require(c.path) as Binding
       b.init({ InvalidArgumentError, ShapeError, DeviceError, StateError, IOError, SpaicError })
       loadedFrom = { path: c.path, kind: c.kind, cpu: c.cpu, skipped: passed }
+      if (c.kind === 'cuda-package') warnWithoutCuda(b, c.driver)
       return b
     } catch (err) {
       tried.push(`${c.path}: ${(err as Error).message}`)

@@ -4,12 +4,14 @@
 // (scripts/build-native.mjs) otherwise:
 //   - in a git checkout of the package (development and CI build what they test);
 //   - on request: SPAIC_BUILD_FROM_SOURCE=1, or `npm install --build-from-source`;
-//   - where a GPU and nvcc are both present and SPAIC_CUDA is not OFF (the prebuilt addons are CPU only;
-//     the CUDA kernels are compiled for the GPUs present). Should that build fail, the prebuilt is kept;
+//   - where a GPU and nvcc are both present, SPAIC_CUDA is not OFF and the CUDA package
+//     (spaic-learning-linux-x64-cuda) is not installed (the prebuilt addons here are CPU only; the CUDA
+//     kernels are compiled for the GPUs present). Should that build fail, the prebuilt is kept;
 //   - where no prebuilt fits: another OS or processor, a CPU below x86-64-v2, an older glibc, or a file
 //     that does not load (a missing shared library, for example).
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -59,8 +61,19 @@ function loads(file) {
   return r.status === 0 ? null : (r.stderr || `exit ${r.status ?? r.signal}`).trim().split('\n')[0]
 }
 
+/** The CUDA package (spaic-learning-linux-x64-cuda) of this version is installed beside this one. */
+function cudaPackageInstalled() {
+  try {
+    const require = createRequire(path.join(root, 'package.json'))
+    const m = JSON.parse(readFileSync(require.resolve('spaic-learning-linux-x64-cuda/manifest.json'), 'utf8'))
+    return m.version === JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).version
+  } catch {
+    return false
+  }
+}
+
 function wantsGpuBuild() {
-  if (process.env.SPAIC_CUDA === 'OFF') return false
+  if (process.env.SPAIC_CUDA === 'OFF' || cudaPackageInstalled()) return false
   const nvcc = spawnSync('nvcc', ['--version'], { stdio: 'ignore' })
   if (nvcc.error || nvcc.status !== 0) return false
   const smi = spawnSync('nvidia-smi', ['-L'], { encoding: 'utf8' })

@@ -64,10 +64,15 @@ export function infoText(): string {
   lines.push(`node ${process.version} on ${os.platform()}-${os.arch()}`)
   const file = addonFile()
   if (file) {
-    const why = { env: 'SPAIC_ADDON_PATH', source: 'built from source', prebuilt: 'prebuilt' }[file.kind]
+    const why = {
+      env: 'SPAIC_ADDON_PATH',
+      source: 'built from source',
+      'cuda-package': 'prebuilt, CUDA package',
+      prebuilt: 'prebuilt',
+    }[file.kind]
     lines.push(`addon: ${file.path} (${why})`)
     for (const s of file.skipped) lines.push(`  passed over: ${s}`)
-    const meta = path.join(path.dirname(file.path), file.kind === 'prebuilt' ? 'manifest.json' : 'spaic.json')
+    const meta = path.join(path.dirname(file.path), file.kind.endsWith('package') || file.kind === 'prebuilt' ? 'manifest.json' : 'spaic.json')
     const build = buildLine(meta, path.basename(file.path))
     if (build) lines.push(`build: ${build}`)
   }

@@ -27,6 +27,8 @@ import { fileURLToPath } from 'node:url'
 
 import test from 'ava'
 
+import { buildToolsOnPath, installInto, npmAvailable, pack, runCmd, strippedEnv } from '../helpers/install.js'
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 const dir = path.join(root, 'prebuilds', 'linux-x64')
 const manifestFile = path.join(dir, 'manifest.json')
@@ -38,7 +40,6 @@ const fileOf = (cpu: string) => {
   return v && existsSync(path.join(dir, v.file)) ? path.join(dir, v.file) : null
 }
 const objdump = spawnSync('objdump', ['--version']).status === 0
-const npmCli = path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js')
 
 function gated(ok: boolean, why: string) {
   return {
@@ -97,87 +98,36 @@ wide.run(wide.title('the x86-64-v4 prebuilt file uses AVX-512'), async (t) => {
   t.log(`${zmm} instructions on zmm registers`)
 })
 
-/** Runs a command to its end; resolves with its exit code and output. */
-function runCmd(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv) {
-  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 1 << 26 })
-  return { code: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}` }
-}
-
-const packable = !!manifest && existsSync(path.join(root, 'dist', 'index.js')) && existsSync(npmCli)
-const pack = gated(
+const packable = !!manifest && existsSync(path.join(root, 'dist', 'index.js')) && npmAvailable
+const packed = gated(
   packable,
-  !manifest
-    ? 'no prebuilt addon: run `npm run build:prebuilt`'
-    : !existsSync(npmCli)
-      ? 'npm is not beside node'
-      : 'dist/ is not built',
+  !manifest ? 'no prebuilt addon: run `npm run build:prebuilt`' : !npmAvailable ? 'npm is not beside node' : 'dist/ is not built',
 )
-pack.run(pack.title('the packed package installs with no compiler on the PATH and loads its prebuilt addon'), (t) => {
+packed.run(packed.title('the packed package installs with no compiler on the PATH and loads its prebuilt addon'), (t) => {
   t.timeout(600_000)
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'spaic-install-'))
   try {
-    // Inherited npm_* settings (this test may run under `npm test`) would steer the inner npm.
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|INIT_CWD$)/i.test(k)))
-    const packed = runCmd(
-      process.execPath,
-      [npmCli, 'pack', '--ignore-scripts', '--pack-destination', tmp],
-      root,
-      clean,
-    )
-    t.is(packed.code, 0, packed.out)
-    const tgz = readdirSync(tmp).find((f) => f.endsWith('.tgz'))
-    t.truthy(tgz, packed.out)
-
-    // A PATH that holds node and sh and nothing else: no cc, c++, cmake, make, python3 or nvcc.
-    const bin = path.join(tmp, 'bin')
-    mkdirSync(bin)
-    symlinkSync(process.execPath, path.join(bin, 'node'))
-    symlinkSync('/bin/sh', path.join(bin, 'sh')) // npm runs package scripts through sh
-    const env = { ...clean, PATH: bin }
-    const which = runCmd(
-      '/bin/sh',
-      ['-c', 'for c in cc gcc c++ g++ cmake make python3 nvcc node-gyp; do command -v $c; done; true'],
-      tmp,
-      env,
-    )
-    t.is(which.out.trim(), '', 'build tools are reachable on the stripped PATH')
-
-    const proj = path.join(tmp, 'project')
-    mkdirSync(proj)
-    writeFileSync(path.join(proj, 'package.json'), JSON.stringify({ name: 'probe', version: '1.0.0', private: true }))
-    const t0 = process.hrtime.bigint()
-    const inst = runCmd(
-      process.execPath,
-      [npmCli, 'install', path.join(tmp, tgz!), '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts'],
-      proj,
-      env,
-    )
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+    const tgz = pack(root, tmp)
+    const env = strippedEnv(tmp)
+    t.is(buildToolsOnPath(env, tmp), '', 'build tools are reachable on the stripped PATH')
+    const inst = installInto(tmp, [tgz], env)
     t.is(inst.code, 0, inst.out)
     t.regex(inst.out, /using the prebuilt CPU addon prebuilds\/linux-x64\/spaic\.x86-64-v\d\.node/)
-    t.log(`npm install of the packed package: ${seconds.toFixed(1)} s, nothing compiled`)
+    t.log(`npm install of the packed package: ${inst.seconds.toFixed(1)} s, nothing compiled`)
+    const proj = inst.proj
     const pkg = path.join(proj, 'node_modules', 'spaic-learning')
     t.false(existsSync(path.join(pkg, 'build')), 'a build folder was left in the installed package')
 
     const esm = runCmd(
       process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        "import { backends } from 'spaic-learning'; console.log(JSON.stringify(backends().cpu))",
-      ],
+      ['--input-type=module', '-e', "import { backends } from 'spaic-learning'; console.log(JSON.stringify(backends().cpu))"],
       proj,
       env,
     )
     t.is(esm.code, 0, esm.out)
     const cpu = JSON.parse(esm.out) as { target: string; vector: string }
     t.regex(cpu.target, /^x86-64-v[234]$/)
-    const cjs = runCmd(
-      process.execPath,
-      ['-e', "console.log(require('spaic-learning').backends().cpu.target)"],
-      proj,
-      env,
-    )
+    const cjs = runCmd(process.execPath, ['-e', "console.log(require('spaic-learning').backends().cpu.target)"], proj, env)
     t.is(cjs.code, 0, cjs.out)
     t.is(cjs.out.trim(), cpu.target)
 
