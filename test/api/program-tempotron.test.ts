@@ -19,7 +19,9 @@ import {
   NeuronGroup,
   Tensor,
   buildProgram,
+  checkpointState,
   compileNetwork,
+  restoreCheckpoint,
 } from '../../lib/index.js'
 import { Rng } from '../helpers/random.js'
 import { refTempotronRun, TEMPOTRON_SPAIC, type TempotronRefOptions } from '../reference/tempotron.js'
@@ -196,6 +198,51 @@ test('lr_decay: the count is a [stay] int32 slot; a frozen run does not count', 
     x.dispose()
   } finally {
     prog.dispose()
+  }
+})
+
+test('checkpoints save the count and the velocity; restored into a fresh program, it trains on bit for bit', async (t) => {
+  const opts = { lr_decay: 0.5, momentum: 0.8, lr: 0.2, beta: 'per_sample', batch_update: 'mean' }
+  const a = net({ B: 2, opts }, 11)
+  const b = net({ B: 2, opts }, 11)
+  const pa = await buildProgram(a.n, { batch: 2, device: 'cpu' })
+  const pb = await buildProgram(b.n, { batch: 2, device: 'cpu' })
+  try {
+    const read = (p: typeof pa, name: string) => {
+      const x = p.slot(name)
+      const v = Array.from(x.toArray())
+      x.dispose()
+      return v
+    }
+    const keys = ['count[stay]', 'velocity[stay]'].map((k) => a.learner.connVarname(a.conn, k))
+    const weight = a.conn.varKey('weight')
+    const xs = [0, 1, 2, 3].map(() =>
+      Tensor.from(Float32Array.from(a.rng.spikes(2 * T * N_PRE, 0.4)), { shape: [2, T, N_PRE] }),
+    )
+    const labels = [
+      [0, 1],
+      [2, 0],
+      [1, 1],
+      [0, 2],
+    ]
+    for (let k = 0; k < 2; k++) await pa.run({ input: xs[k]!, dec: labels[k]! }, { steps: T })
+    const ck = checkpointState({ program: pa })
+    const saved = Object.fromEntries(ck.tensors.map((x) => [x.name, x]))
+    for (const k of keys) t.is(saved[k]?.kind, 'stay', `${k} is saved as [stay] state`)
+    t.is(saved[keys[0]!]?.dtype, 'int32')
+    t.deepEqual(read(pa, keys[0]!), [2])
+    restoreCheckpoint(ck, { program: pb })
+    for (const k of [...keys, weight]) t.deepEqual(read(pb, k), read(pa, k), `${k} restored exactly`)
+    for (let k = 2; k < 4; k++) {
+      await pa.run({ input: xs[k]!, dec: labels[k]! }, { steps: T })
+      await pb.run({ input: xs[k]!, dec: labels[k]! }, { steps: T })
+    }
+    t.deepEqual(read(pb, keys[0]!), [4])
+    for (const k of [...keys, weight]) t.deepEqual(read(pb, k), read(pa, k), `${k} after two more runs`)
+    for (const x of xs) x.dispose()
+  } finally {
+    pa.dispose()
+    pb.dispose()
   }
 })
 
