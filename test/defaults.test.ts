@@ -267,6 +267,8 @@ test("Tempotron learner: SPAIC's lr 0.01, hard-coded tau 20 and tau_s 5 (steps),
     beta_per_sample: false,
     spaic_alias: true,
     momentum: 0,
+    margin: 0,
+    lr_decay: 0,
   })
   const { values } = readRuleParams(TEMPOTRON, {})
   t.is(values.required_grad, null, "SPAIC's required_grad default None")

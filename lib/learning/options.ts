@@ -284,6 +284,16 @@ export interface TempotronOptions extends LearnerBaseOptions {
    * slot, saved by checkpoints). Not in SPAIC; default 0 (its plain step).
    */
   momentum?: number
+  /**
+   * Learning margin κ >= 0: the rule trains the label's output to a maximum potential of v_th + κ and the other
+   * outputs to below v_th − κ, so it also corrects outputs that are right by less than κ. Not in SPAIC; default 0.
+   */
+  margin?: number
+  /**
+   * Decay of the learning rate, >= 0: the n-th update (n = 0, 1, ...: the rule's training runs, counted across
+   * runs in a [stay] slot that checkpoints save) uses lr / (1 + lr_decay·n). Not in SPAIC; default 0 (a fixed lr).
+   */
+  lr_decay?: number
 }
 
 /**

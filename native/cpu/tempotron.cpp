@@ -19,7 +19,7 @@ void tempotron_record(const TempotronParams& p, i64 t, const T* x, const T* v, T
 
 template <typename T>
 void tempotron_update(const TempotronParams& p, const T* hist, const T* vmax, const std::int32_t* tmax,
-                      const std::int32_t* label, const double* K, T* D, T* coef, T* w, T* vel) {
+                      const std::int32_t* label, const double* K, T* D, T* coef, T* w, T* vel, std::int32_t* count) {
   constexpr i64 kBlockI = 256;
   const i64 rows = p.batch * p.n_post, stride = p.batch * p.n_pre;
   parallel_for(rows, rows * p.n_pre * (p.steps / 2 + 1), [&](i64 r) {
@@ -38,11 +38,12 @@ void tempotron_update(const TempotronParams& p, const T* hist, const T* vmax, co
       for (i64 i = 0; i < n; ++i) out[i] = static_cast<T>(acc[i]);
     }
   });
-  for (i64 o = 0; o < p.n_post; ++o) tempotron_signs(p, o, vmax, label, coef);
+  for (i64 o = 0; o < p.n_post; ++o) tempotron_signs(p, o, vmax, label, count, coef);
   const i64 nw = p.n_post * p.n_pre;
   parallel_for(nw, nw * p.batch, [&](i64 k) {
     w[k] = tempotron_apply(p, k / p.n_pre, k % p.n_pre, D, coef, w[k], vel != nullptr ? vel + k : nullptr);
   });
+  tempotron_count(count);
 }
 
 SPAIC_INSTANTIATE_TEMPOTRON_OPS(float)

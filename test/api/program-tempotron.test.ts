@@ -19,7 +19,9 @@ import {
   NeuronGroup,
   Tensor,
   buildProgram,
+  checkpointState,
   compileNetwork,
+  restoreCheckpoint,
 } from '../../lib/index.js'
 import { Rng } from '../helpers/random.js'
 import { refTempotronRun, TEMPOTRON_SPAIC, type TempotronRefOptions } from '../reference/tempotron.js'
@@ -32,6 +34,8 @@ interface Case {
   dt?: number
   opts?: Record<string, unknown>
   ref?: Partial<TempotronRefOptions>
+  /** runs in a row (default 2) */
+  runs?: number
 }
 
 /** spike_train (10) -> full -> lif (3, threshold 12: potentials around the rule's v_th 10), a decoder. */
@@ -73,7 +77,8 @@ async function check(t: ExecutionContext, c: Case, seed = 3) {
   try {
     const ro: TempotronRefOptions = { ...TEMPOTRON_SPAIC, ...(c.ref ?? {}) }
     const vel = new Array<number>(N_POST * N_PRE).fill(0)
-    for (let run = 0; run < 2; run++) {
+    const count = { n: 0 }
+    for (let run = 0; run < (c.runs ?? 2); run++) {
       const w = prog.slot(m.conn, 'weight')
       const before = w.toArray()
       w.dispose()
@@ -91,7 +96,7 @@ async function check(t: ExecutionContext, c: Case, seed = 3) {
       for (const r of [inRec, vRec, wRec]) r.dispose()
       // the rule sees the previous step's input spikes (none at the first step)
       const seen = [new Float64Array(c.B * N_PRE), ...ins.slice(0, T - 1)]
-      const want = refTempotronRun(ro, seen, vs, labels, before, N_PRE, N_POST, f, vel)
+      const want = refTempotronRun(ro, seen, vs, labels, before, N_PRE, N_POST, f, vel, count)
       for (let k = 0; k < T - 1; k++)
         t.deepEqual(Array.from(ws[k]!), Array.from(before), `run ${run}: the weight is unchanged until the last step`)
       const got = Array.from(ws[T - 1]!)
@@ -142,6 +147,104 @@ test('momentum: the step through a velocity kept across runs (a [stay] slot)', (
     opts: { momentum: 0.9, lr: 0.1, batch_update: 'mean', beta: 'per_sample' },
     ref: { momentum: 0.9, lr: 0.1, spaicAlias: false, betaPerSample: true },
   }))
+
+test('margin: the training thresholds v_th + margin for the label, v_th − margin for the others', (t) =>
+  check(t, {
+    B: 3,
+    opts: { margin: 2.5, lr: 0.2, beta: 'per_sample', batch_update: 'mean' },
+    ref: { margin: 2.5, lr: 0.2, betaPerSample: true, spaicAlias: false },
+  }))
+
+test("margin with SPAIC's carried sign and aliased mean, float64", (t) =>
+  check(t, { B: 3, dtype: 'float64', opts: { margin: 1.5, lr: 0.1 }, ref: { margin: 1.5, lr: 0.1 } }))
+
+test('lr_decay: lr / (1 + lr_decay·n) at the n-th update, the count kept across runs (a [stay] slot)', (t) =>
+  check(t, {
+    B: 2,
+    runs: 4,
+    opts: { lr_decay: 0.75, lr: 0.3, momentum: 0.5, beta: 'per_sample', batch_update: 'mean' },
+    ref: { lrDecay: 0.75, lr: 0.3, momentum: 0.5, betaPerSample: true, spaicAlias: false },
+  }))
+
+test('lr_decay and margin, float64, with bounds', (t) =>
+  check(t, {
+    B: 3,
+    dtype: 'float64',
+    runs: 3,
+    opts: { lr_decay: 2, margin: 1, lr: 0.5, w_min: 0, w_max: 3 },
+    ref: { lrDecay: 2, margin: 1, lr: 0.5, lo: 0, hi: 3 },
+  }))
+
+test('lr_decay: the count is a [stay] int32 slot; a frozen run does not count', async (t) => {
+  const m = net({ B: 1, opts: { lr_decay: 0.1 } }, 9)
+  const prog = await buildProgram(m.n, { batch: 1, device: 'cpu' })
+  try {
+    const name = m.learner.connVarname(m.conn, 'count[stay]')
+    const read = () => {
+      const c = prog.slot(name)
+      const v = Array.from(c.toArray())
+      t.is(c.dtype, 'int32')
+      c.dispose()
+      return v
+    }
+    t.deepEqual(read(), [0])
+    const x = Tensor.from(Float32Array.from(m.rng.spikes(T * N_PRE, 0.5)), { shape: [1, T, N_PRE] })
+    await prog.run({ input: x, dec: [0] }, { steps: T })
+    await prog.run({ input: x, dec: [1] }, { steps: T })
+    t.deepEqual(read(), [2], 'one per training run')
+    m.learner.training = false
+    await prog.run({ input: x }, { steps: T })
+    t.deepEqual(read(), [2], 'a frozen run leaves it')
+    x.dispose()
+  } finally {
+    prog.dispose()
+  }
+})
+
+test('checkpoints save the count and the velocity; restored into a fresh program, it trains on bit for bit', async (t) => {
+  const opts = { lr_decay: 0.5, momentum: 0.8, lr: 0.2, beta: 'per_sample', batch_update: 'mean' }
+  const a = net({ B: 2, opts }, 11)
+  const b = net({ B: 2, opts }, 11)
+  const pa = await buildProgram(a.n, { batch: 2, device: 'cpu' })
+  const pb = await buildProgram(b.n, { batch: 2, device: 'cpu' })
+  try {
+    const read = (p: typeof pa, name: string) => {
+      const x = p.slot(name)
+      const v = Array.from(x.toArray())
+      x.dispose()
+      return v
+    }
+    const keys = ['count[stay]', 'velocity[stay]'].map((k) => a.learner.connVarname(a.conn, k))
+    const weight = a.conn.varKey('weight')
+    const xs = [0, 1, 2, 3].map(() =>
+      Tensor.from(Float32Array.from(a.rng.spikes(2 * T * N_PRE, 0.4)), { shape: [2, T, N_PRE] }),
+    )
+    const labels = [
+      [0, 1],
+      [2, 0],
+      [1, 1],
+      [0, 2],
+    ]
+    for (let k = 0; k < 2; k++) await pa.run({ input: xs[k]!, dec: labels[k]! }, { steps: T })
+    const ck = checkpointState({ program: pa })
+    const saved = Object.fromEntries(ck.tensors.map((x) => [x.name, x]))
+    for (const k of keys) t.is(saved[k]?.kind, 'stay', `${k} is saved as [stay] state`)
+    t.is(saved[keys[0]!]?.dtype, 'int32')
+    t.deepEqual(read(pa, keys[0]!), [2])
+    restoreCheckpoint(ck, { program: pb })
+    for (const k of [...keys, weight]) t.deepEqual(read(pb, k), read(pa, k), `${k} restored exactly`)
+    for (let k = 2; k < 4; k++) {
+      await pa.run({ input: xs[k]!, dec: labels[k]! }, { steps: T })
+      await pb.run({ input: xs[k]!, dec: labels[k]! }, { steps: T })
+    }
+    t.deepEqual(read(pb, keys[0]!), [4])
+    for (const k of [...keys, weight]) t.deepEqual(read(pb, k), read(pa, k), `${k} after two more runs`)
+    for (const x of xs) x.dispose()
+  } finally {
+    pa.dispose()
+    pb.dispose()
+  }
+})
 
 test('a frozen learner (training = false or deactive()) leaves the weight', async (t) => {
   for (const freeze of ['training', 'deactive'] as const) {
@@ -206,6 +309,10 @@ test('bad options and trainables are typed errors naming them', (t) => {
     [{ batch_update: 'sum' }, 'batch_update'],
     [{ momentum: 1 }, 'momentum'],
     [{ momentum: -0.1 }, 'momentum'],
+    [{ margin: -0.5 }, 'margin'],
+    [{ margin: Number.NaN }, 'margin'],
+    [{ lr_decay: -1e-4 }, 'lr_decay'],
+    [{ lr_decay: 'fast' }, 'lr_decay'],
     [{ labels: 3 }, 'labels'],
     [{ alpha: 1 }, 'alpha'],
   ]

@@ -18,6 +18,10 @@ export interface TempotronRefOptions {
   hi: number | null
   /** 0: no velocity */
   momentum: number
+  /** the training thresholds vTh + margin (the label's output) and vTh − margin (the others) */
+  margin: number
+  /** lr / (1 + lrDecay·n) at the n-th update (0: a fixed lr) */
+  lrDecay: number
 }
 
 export const TEMPOTRON_SPAIC: TempotronRefOptions = {
@@ -31,12 +35,15 @@ export const TEMPOTRON_SPAIC: TempotronRefOptions = {
   lo: null,
   hi: null,
   momentum: 0,
+  margin: 0,
+  lrDecay: 0,
 }
 
 /**
  * The weight after one run. `x[t]` [B·nPre]: the presynaptic spikes the rule saw at step t; `v[t]` [B·nPost]:
  * the potential it read; `labels` [B]; `w` [nPost·nPre]; `vel` [nPost·nPre], the velocity (with momentum;
- * updated in place). Returns the new weight.
+ * updated in place); `count.n`, the updates done before this one (with lrDecay; one up after it). Returns the
+ * new weight.
  */
 export function refTempotronRun(
   o: TempotronRefOptions,
@@ -48,6 +55,7 @@ export function refTempotronRun(
   nPost: number,
   f: (x: number) => number,
   vel?: number[],
+  count?: { n: number },
 ): number[] {
   const T = x.length
   const B = labels.length
@@ -71,14 +79,16 @@ export function refTempotronRun(
   // the signs, sample by sample
   const coef: number[][] = []
   const beta = new Array<number>(nPost).fill(0)
+  const lr = o.lrDecay > 0 ? o.lr / (1 + o.lrDecay * count!.n) : o.lr
+  if (o.lrDecay > 0) count!.n++
   for (let b = 0; b < B; b++) {
     if (o.betaPerSample) beta.fill(0)
     for (let q = 0; q < nPost; q++) {
       const vm = vmax[b * nPost + q]!
-      if (labels[b] === q && vm < o.vTh) beta[q] = 1
-      else if (labels[b] !== q && vm >= o.vTh) beta[q] = -1
+      if (labels[b] === q && vm < f(o.vTh + o.margin)) beta[q] = 1
+      else if (labels[b] !== q && vm >= f(o.vTh - o.margin)) beta[q] = -1
     }
-    coef.push(beta.map((s) => f(f(o.lr) * s)))
+    coef.push(beta.map((s) => f(f(lr) * s)))
   }
   const out: number[] = []
   for (let q = 0; q < nPost; q++) {

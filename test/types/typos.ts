@@ -51,6 +51,10 @@ export function typos(net: Network, learner: Learner): void {
   new Learner({ algorithm: 'Tempotron', kernel_index: 'canonicle' })
   // @ts-expect-error Tempotron's decay time is tau (tau_m is a neuron's)
   new Learner({ algorithm: 'tempotron', tau_m: 20 })
+  // @ts-expect-error Tempotron's margin is a number (the threshold's distance), not a flag
+  new Learner({ algorithm: 'Tempotron', margin: true })
+  // @ts-expect-error Tempotron's rate decay is lr_decay (lr / (1 + lr_decay·n))
+  new Learner({ algorithm: 'Tempotron', decay: 1e-4 })
   // @ts-expect-error SparseAdam cannot train network parameters
   learner.setOptimizer('SparseAdam', 1e-3)
   // @ts-expect-error lr is the positional argument

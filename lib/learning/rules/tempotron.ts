@@ -6,9 +6,11 @@
  * the presynaptic spikes the rule sees (the pre group's output of the previous step) and tracks each output's
  * maximum potential over the run; at the last step of the run it applies, for every sample b and output o with
  * its label y_b:
- *   beta = +1 if o = y_b and max V < v_th; -1 if o != y_b and max V >= v_th; else SPAIC's carried value
+ *   beta = +1 if o = y_b and max V < v_th + κ; -1 if o != y_b and max V >= v_th − κ; else SPAIC's carried value
  *   D[o, i] = sum_{t < t*} x_t[i] K[t* - 1 - t],  K[s] = exp(-s/tau) - exp(-s/tau_s)   (t* = argmax_t V_t[o])
- *   W += mean_b lr·beta·D   (then the clamp: SPAIC clamps to [0, 2] only when required_grad is false)
+ *   W += mean_b lr_n·beta·D   (then the clamp: SPAIC clamps to [0, 2] only when required_grad is false)
+ * with SPAIC's margin κ = 0 and lr_n = lr; the options `margin` (κ) and `lr_decay` (lr_n = lr / (1 + lr_decay·n)
+ * at the n-th update, counted across runs) are not in SPAIC, nor is `momentum`.
  * The labels are a run input: the `label` input of the decoder given as SPAIC's `trainable: [conn, decoder]`
  * (or as `labels`), one integer per sample: `prog.run({ input: x, decoder: labels })`. A run without them is an
  * error naming the decoder. Defaults are SPAIC's, quirks included (the taus in steps, v_th 10, the post-reset
@@ -100,6 +102,22 @@ export const TEMPOTRON = {
       doc: 'momentum of the weight step, in [0, 1) (not in SPAIC; 0: its plain step)',
     },
     {
+      name: 'margin',
+      type: 'number',
+      default: 0,
+      check: 'nonNegative',
+      kernel: 'margin',
+      doc: "learning margin: train to v_th + margin for the label's output, v_th - margin for the others (not in SPAIC)",
+    },
+    {
+      name: 'lr_decay',
+      type: 'number',
+      default: 0,
+      check: 'nonNegative',
+      kernel: 'lr_decay',
+      doc: 'the rate of the n-th update is lr / (1 + lr_decay·n), n counted across runs (not in SPAIC; 0: fixed lr)',
+    },
+    {
       name: 'batch_update',
       type: 'enum',
       values: ['spaic', 'mean'],
@@ -145,7 +163,9 @@ function tempotronConfig(kwargs: Readonly<Record<string, unknown>>) {
  * Tempotron (§2.5). Options: lr 0.01, required_grad null (SPAIC: only false clamps to [0, 2]), labels (the
  * decoder; default the trainable one), tau 20 and tau_s 5 (steps unless time_unit 'ms'), v_th 10, w_min/w_max
  * (null), potential 'post_reset' | 'pre_reset', beta 'carry' | 'per_sample', kernel_index 'spaic' | 'canonical',
- * batch_update 'spaic' | 'mean', momentum 0 (not in SPAIC: the step through a velocity kept across runs). The table: `TEMPOTRON`. `training = false` (or `deactive()`) skips its op.
+ * batch_update 'spaic' | 'mean'; not in SPAIC: momentum 0 (the step through a velocity kept across runs), margin 0
+ * (the training thresholds v_th ± margin) and lr_decay 0 (lr / (1 + lr_decay·n) at the n-th update, n kept
+ * across runs). The table: `TEMPOTRON`. `training = false` (or `deactive()`) skips its op.
  */
 export class Tempotron extends Learner {
   override gradientBased = false
@@ -226,6 +246,21 @@ export class Tempotron extends Learner {
             init: { fill: 0 },
           })
         : null
+    // with a decaying rate, the count of updates done: an int32 [stay] slot per connection (kept across runs,
+    // saved by checkpoints), read and moved on by the op
+    const count =
+      (cfg.op.lr_decay as number) > 0
+        ? ctx.addSlot({
+            name: this.connVarname(conn, 'count[stay]'),
+            var: 'count[stay]',
+            shape: [1],
+            batched: false,
+            dtype: 'int32',
+            kind: 'stay',
+            init: { fill: 0 },
+          })
+        : null
+    const update = (slot: string | null) => (slot ? [{ slot, mode: 'update' as const }] : [])
     ctx.addOp({
       type: TEMPOTRON.op,
       reads: [
@@ -234,11 +269,12 @@ export class Tempotron extends Learner {
         { slot: ctx.slotName(labels, 'label'), at: 'cur', required: true },
         prev(weight),
         ...(velocity ? [prev(velocity)] : []),
+        ...(count ? [prev(count)] : []),
       ],
-      writes: [{ slot: weight, mode: 'update' }, ...(velocity ? [{ slot: velocity, mode: 'update' as const }] : [])],
+      writes: [{ slot: weight, mode: 'update' }, ...update(velocity), ...update(count)],
       params: {
-        readRoles: ['pre', 'v', 'label', 'weight', ...(velocity ? ['velocity'] : [])],
-        writeRoles: ['weight', ...(velocity ? ['velocity'] : [])],
+        readRoles: ['pre', 'v', 'label', 'weight', ...(velocity ? ['velocity'] : []), ...(count ? ['count'] : [])],
+        writeRoles: ['weight', ...(velocity ? ['velocity'] : []), ...(count ? ['count'] : [])],
         connection: conn.name,
         ...cfg.op,
         tau: cfg.inMs ? cfg.tau / dt : cfg.tau,

@@ -6,6 +6,9 @@
 // learner asks for it). The last step of the run computes the update from the labels (an int32 input, one per
 // sample) and applies it to the weight in place: no value is read back to the host, per step or per run.
 // With momentum (an option; SPAIC has none) the step goes through a velocity slot ([stay]: kept across runs).
+// Two more options SPAIC lacks: a margin (the training thresholds v_th + margin for the label's output and
+// v_th - margin for the others), and lr_decay (lr / (1 + lr_decay * n) at the n-th update, n kept in an int32
+// `count` slot, [stay] too, so that the decay goes on across runs and checkpoints).
 // SPAIC's first call, the build-time dry run, changes nothing (its `fake` counter swallows it): no build hook.
 #include <cmath>
 #include <vector>
@@ -19,7 +22,7 @@ namespace {
 
 template <typename T>
 struct TempotronOp : OpBase {
-  SlotRef pre, v, label, w, vel;
+  SlotRef pre, v, label, w, vel, count;
   TempotronParams tp;
   double tau = 20.0, tau_s = 5.0;  // in steps
   Tensor hist, vmax, tmax, kern, dmat, coef;
@@ -30,6 +33,7 @@ struct TempotronOp : OpBase {
     check_slot_dtype(p, w, p.dtype(), d, "weight");
     check_slot_dtype(p, label, DType::I32, d, "label");
     vel = ref("velocity", false);
+    count = ref("count", false);
     tp.n_pre = per_sample(p, pre);
     tp.n_post = per_sample(p, v);
     SPAIC_CHECK(tp.n_pre > 0 && tp.n_post > 0 && p.slot_numel(w.slot) == tp.n_pre * tp.n_post, Shape, d.owner, d.owner,
@@ -57,6 +61,15 @@ struct TempotronOp : OpBase {
       check_slot_dtype(p, vel, p.dtype(), d, "velocity");
       SPAIC_CHECK(p.slot_numel(vel.slot) == tp.n_pre * tp.n_post, Shape, d.owner, d.owner, ": velocity must hold ",
                   tp.n_post, " x ", tp.n_pre, " values");
+    }
+    tp.margin = finite("margin", 0.0);
+    SPAIC_CHECK(tp.margin >= 0, InvalidArgument, d.owner, d.owner, ": margin must be >= 0, got ", tp.margin);
+    tp.lr_decay = finite("lr_decay", 0.0);
+    SPAIC_CHECK(tp.lr_decay >= 0, InvalidArgument, d.owner, d.owner, ": lr_decay must be >= 0, got ", tp.lr_decay);
+    SPAIC_CHECK(tp.lr_decay == 0 || count.ok(), InvalidArgument, d.owner, d.owner, ": lr_decay needs a 'count' slot");
+    if (count.ok()) {
+      check_slot_dtype(p, count, DType::I32, d, "count");
+      SPAIC_CHECK(p.slot_numel(count.slot) == 1, Shape, d.owner, d.owner, ": count must hold one value");
     }
   }
   // A run of T steps: the history for T steps of this batch, the PSP kernel for T steps (on the device).
@@ -87,7 +100,8 @@ struct TempotronOp : OpBase {
     SPAIC_DISPATCH(
         dev, tempotron_update<T>(tp, hist.ptr<T>(), vmax.ptr<T>(), tmax.ptr<std::int32_t>(),
                                  p.read(label).ptr<std::int32_t>(), kern.ptr<double>(), dmat.ptr<T>(), coef.ptr<T>(),
-                                 p.write(w).ptr<T>(), vel.ok() ? p.write(vel).ptr<T>() : nullptr));
+                                 p.write(w).ptr<T>(), vel.ok() ? p.write(vel).ptr<T>() : nullptr,
+                                 count.ok() ? p.write(count).ptr<std::int32_t>() : nullptr));
   }
 };
 

@@ -7,12 +7,14 @@
 //   D[b, o, i] = sum_{t < tmax} x[t, b, i] * K[tmax - 1 - t]       (SPAIC's index: K[0] = 0 for the last input)
 //   D[b, o, i] = sum_{t <= tmax} x[t, b, i] * K[tmax - t]          (the canonical tempotron, `canonical`)
 // with the PSP kernel K[s] = exp(-s/tau) - exp(-s/tau_s) (s in steps; summed in double, as SPAIC's float64 K),
-// and a sign beta[b, o]: +1 when o is the sample's label and vmax < v_th (a miss), -1 when o is not the label
-// and vmax >= v_th (a false alarm), otherwise 0 with `beta_per_sample`, or (SPAIC) the value left by the
-// previous sample of the batch (the sign vector starts at 0 once per update). The update is the batch mean of
-// lr * beta[b, o] * D[b, o, :] (optionally through a momentum velocity); SPAIC's batch quirk (`spaic_alias`, B >= 2)
-// replaces the first entry of that mean by the second sample's unscaled D (its update list aliases the buffer the next
-// sample overwrites).
+// and a sign beta[b, o]: +1 when o is the sample's label and vmax < v_th + margin (a miss), -1 when o is not the
+// label and vmax >= v_th - margin (a false alarm), otherwise 0 with `beta_per_sample`, or (SPAIC) the value left
+// by the previous sample of the batch (the sign vector starts at 0 once per update). SPAIC's margin is 0; a margin
+// > 0 also corrects the outputs that are right by less than it. The update is the batch mean of
+// lr_n * beta[b, o] * D[b, o, :] (optionally through a momentum velocity), with lr_n = lr / (1 + lr_decay * n) at
+// the n-th update (n counted from 0 in a [stay] slot; SPAIC: lr_decay 0, lr_n = lr); SPAIC's batch quirk
+// (`spaic_alias`, B >= 2) replaces the first entry of that mean by the second sample's unscaled D (its update list
+// aliases the buffer the next sample overwrites).
 #pragma once
 
 #include <cmath>
@@ -35,7 +37,21 @@ struct TempotronParams {
   bool has_lo = false, has_hi = false;  // clamp the weight after the update
   double lo = 0.0, hi = 0.0;
   double momentum = 0.0;  // velocity v = momentum*v + the batch mean, W += v (0: SPAIC's plain step, no velocity)
+  double margin = 0.0;    // training thresholds v_th + margin (the label's output) and v_th - margin (the others)
+  double lr_decay = 0.0;  // lr / (1 + lr_decay * n) at the n-th update (0: SPAIC's fixed lr, no counter)
 };
+
+// The learning rate of an update: lr, or with a decay lr / (1 + lr_decay * n) where n (>= 0) is the count of the
+// updates before this one (`count`: the rule's counter slot; null without a decay).
+SPAIC_HD double tempotron_rate(const TempotronParams& p, const std::int32_t* count) {
+  if (count == nullptr) return p.lr;
+  return p.lr / (1.0 + p.lr_decay * static_cast<double>(*count));
+}
+
+// After an update: the counter one up (it stops at the int32 maximum).
+SPAIC_HD void tempotron_count(std::int32_t* count) {
+  if (count != nullptr && *count < INT32_MAX) *count += 1;
+}
 
 // K[s] for s in steps: the difference of two exponentials, with taus in steps.
 SPAIC_HD double tempotron_kernel(double s, double tau, double tau_s) {
@@ -62,18 +78,22 @@ SPAIC_HD T tempotron_window(const TempotronParams& p, const T* hist, i64 b, i64 
   return static_cast<T>(acc);
 }
 
-// The signs of one output o over the batch, in sample order: coef[b * n_post + o] = lr * beta after sample b.
+// The signs of one output o over the batch, in sample order: coef[b * n_post + o] = lr_n * beta after sample b
+// (lr_n: tempotron_rate, read from the counter before this update).
 template <typename T>
-SPAIC_HD void tempotron_signs(const TempotronParams& p, i64 o, const T* vmax, const std::int32_t* label, T* coef) {
-  const T th = static_cast<T>(p.v_th);
+SPAIC_HD void tempotron_signs(const TempotronParams& p, i64 o, const T* vmax, const std::int32_t* label,
+                              const std::int32_t* count, T* coef) {
+  const T th_hit = static_cast<T>(p.v_th + p.margin);   // the label's output: a miss below it
+  const T th_miss = static_cast<T>(p.v_th - p.margin);  // the others: a false alarm at or above it
+  const T lr = static_cast<T>(tempotron_rate(p, count));
   T beta = T(0);
   for (i64 b = 0; b < p.batch; ++b) {
     if (p.beta_per_sample) beta = T(0);
     const T v = vmax[b * p.n_post + o];
     const bool target = static_cast<i64>(label[b]) == o;
-    if (target && v < th) beta = T(1);
-    else if (!target && v >= th) beta = T(-1);
-    coef[b * p.n_post + o] = static_cast<T>(p.lr) * beta;
+    if (target && v < th_hit) beta = T(1);
+    else if (!target && v >= th_miss) beta = T(-1);
+    coef[b * p.n_post + o] = lr * beta;
   }
 }
 
