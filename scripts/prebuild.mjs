@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the prebuilt CPU addons that the package carries: one per x86-64 level (x86-64-v2, the portable
-// baseline; x86-64-v3 with AVX2/FMA; x86-64-v4 with AVX-512), CPU only, with the built-in GEMM (no system
-// BLAS to depend on), stripped, into prebuilds/linux-x64/spaic.<level>.node, and a manifest.json that
+// baseline; x86-64-v3 with AVX2/FMA; x86-64-v4 with AVX-512), CPU only, linking no BLAS (the system's
+// OpenBLAS is used when it is found at run time, the built-in GEMM otherwise), stripped, into prebuilds/linux-x64/spaic.<level>.node, and a manifest.json that
 // names each file, its level, its build line and the newest glibc symbol version it needs. At load the
 // package picks the best level the CPU has (lib/native.ts); the install script (scripts/install.mjs) uses
 // them instead of compiling when one fits.
@@ -86,7 +86,7 @@ for (const level of levels) {
     continue
   }
   const out = path.join('build-prebuild', level)
-  const env = { ...process.env, SPAIC_CPU: level, SPAIC_CUDA: 'OFF', SPAIC_BLAS: 'OFF', SPAIC_OPENMP: 'ON' }
+  const env = { ...process.env, SPAIC_CPU: level, SPAIC_CUDA: 'OFF', SPAIC_BLAS: 'RUNTIME', SPAIC_OPENMP: 'ON' }
   delete env.SPAIC_BUILDER
   delete env.SPAIC_NATIVE_ARCH
   const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-native.mjs'), '--out', out], {
@@ -130,7 +130,7 @@ function buildCuda() {
   const archs = cudaArchitectures()
   const level = 'x86-64-v3'
   const out = path.join('build-prebuild', 'cuda')
-  const env = { ...process.env, SPAIC_CPU: level, SPAIC_CUDA: 'ON', SPAIC_CUDA_ARCHS: archs, SPAIC_BLAS: 'OFF' }
+  const env = { ...process.env, SPAIC_CPU: level, SPAIC_CUDA: 'ON', SPAIC_CUDA_ARCHS: archs, SPAIC_BLAS: 'RUNTIME' }
   delete env.SPAIC_BUILDER
   delete env.SPAIC_NATIVE_ARCH
   const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-native.mjs'), '--out', out], {
@@ -144,7 +144,8 @@ function buildCuda() {
   const target = path.join(pkgDir, 'spaic.node')
   copyFileSync(path.join(root, out, 'Release', 'spaic.node'), target)
   const s = spawnSync('strip', ['--strip-unneeded', target], { stdio: 'inherit' })
-  if (s.error || s.status !== 0) console.log('spaic-learning prebuild: strip is not available; the file keeps its symbols')
+  if (s.error || s.status !== 0)
+    console.log('spaic-learning prebuild: strip is not available; the file keeps its symbols')
   const pkgVersion = JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8')).version
   if (pkgVersion !== version) fail(`packages/linux-x64-cuda is version ${pkgVersion}, the package ${version}`)
   const manifest = {
@@ -163,5 +164,7 @@ function buildCuda() {
     commit: commit(),
   }
   writeFileSync(path.join(pkgDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n')
-  console.log(`spaic-learning prebuild: ${path.relative(root, target)} (${(manifest.bytes / 1e6).toFixed(1)} MB, ${archs})`)
+  console.log(
+    `spaic-learning prebuild: ${path.relative(root, target)} (${(manifest.bytes / 1e6).toFixed(1)} MB, ${archs})`,
+  )
 }

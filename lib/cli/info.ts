@@ -72,7 +72,10 @@ export function infoText(): string {
     }[file.kind]
     lines.push(`addon: ${file.path} (${why})`)
     for (const s of file.skipped) lines.push(`  passed over: ${s}`)
-    const meta = path.join(path.dirname(file.path), file.kind.endsWith('package') || file.kind === 'prebuilt' ? 'manifest.json' : 'spaic.json')
+    const meta = path.join(
+      path.dirname(file.path),
+      file.kind.endsWith('package') || file.kind === 'prebuilt' ? 'manifest.json' : 'spaic.json',
+    )
     const build = buildLine(meta, path.basename(file.path))
     if (build) lines.push(`build: ${build}`)
   }

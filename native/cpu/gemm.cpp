@@ -1,8 +1,9 @@
 // cpu/gemm.cpp - dense C = alpha*op(A)*op(B) + beta*C, row-major.
 //
-// Two paths: the system BLAS (cblas_?gemm) when CMake found OpenBLAS, and a built-in blocked kernel
-// that is always compiled (and tested) so the package works without one. The built-in kernel follows
-// the usual Goto/BLIS structure: pack a KC x NC panel of B and an MC x KC block of A into contiguous
+// Two paths: the system BLAS (cblas_?gemm) when CMake found OpenBLAS (or, in a build with
+// SPAIC_BLAS_RUNTIME, as the prebuilt addons are, when the system's OpenBLAS is found at run time), and a
+// built-in blocked kernel that is always compiled (and tested) so the package works without one. The built-in kernel
+// follows the usual Goto/BLIS structure: pack a KC x NC panel of B and an MC x KC block of A into contiguous
 // micro-panels, then run an MR x NR register-tiled micro-kernel written with GCC vector extensions
 // (the compiler maps them to AVX2/AVX-512 under -march=native).
 #include <algorithm>
@@ -15,18 +16,30 @@
 #include "spaic/error.h"
 #include "spaic/ops.h"
 
+#if defined(SPAIC_HAVE_BLAS) || defined(SPAIC_BLAS_RUNTIME)
+#define SPAIC_ANY_BLAS 1
+#endif
 #if defined(SPAIC_HAVE_BLAS)
 #include <cblas.h>
+#endif
+#if defined(SPAIC_ANY_BLAS)
 #include <pthread.h>
 
 #include <mutex>
+#endif
+#if defined(SPAIC_BLAS_RUNTIME)
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <initializer_list>
+#include <string>
 #endif
 
 namespace spaic::cpu {
 
 namespace {
 
-#if defined(SPAIC_HAVE_BLAS)
+#if defined(SPAIC_ANY_BLAS)
 // OpenBLAS (pthreads build) shuts its thread pool down in a fork handler; if another thread is inside a
 // BLAS call at that moment (a kernel on a worker thread while the main thread spawns a child process),
 // the shutdown waits for threads that never finish and the process hangs. Every BLAS call holds this
@@ -53,6 +66,45 @@ struct BlasCall {
     hold_blas_across_fork();
   }
 };
+#endif
+
+#if defined(SPAIC_BLAS_RUNTIME)
+// A build with no link-time BLAS looks for the system's OpenBLAS when the first product runs, and keeps
+// the built-in kernel when there is none or when SPAIC_BLAS=OFF (or 0) is set. CBLAS's constants and the
+// two entry points are declared here, as the header is not needed to call them.
+enum { kRowMajor = 101, kNoTrans = 111, kTrans = 112 };
+using SgemmFn = void (*)(int, int, int, int, int, int, float, const float*, int, const float*, int, float, float*, int);
+using DgemmFn = void (*)(int, int, int, int, int, int, double, const double*, int, const double*, int, double, double*,
+                         int);
+struct RuntimeBlas {
+  SgemmFn sgemm = nullptr;
+  DgemmFn dgemm = nullptr;
+};
+
+const RuntimeBlas& runtime_blas() {
+  static const RuntimeBlas found = [] {
+    RuntimeBlas r;
+    const char* env = std::getenv("SPAIC_BLAS");
+    if (env != nullptr) {
+      const std::string v(env);
+      if (v == "OFF" || v == "off" || v == "0") return r;
+    }
+    for (const char* lib : {"libopenblas.so.0", "libopenblas.so"}) {
+      void* h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+      if (h == nullptr) continue;
+      auto s = reinterpret_cast<SgemmFn>(dlsym(h, "cblas_sgemm"));
+      auto d = reinterpret_cast<DgemmFn>(dlsym(h, "cblas_dgemm"));
+      if (s != nullptr && d != nullptr) {
+        r.sgemm = s;
+        r.dgemm = d;
+        return r;  // the library stays loaded for the life of the process
+      }
+      dlclose(h);
+    }
+    return r;
+  }();
+  return found;
+}
 #endif
 
 // Register tile: MR rows x NR columns, NR = 2 vectors.
@@ -239,6 +291,8 @@ void gemm_builtin(const GemmParams& p, const T* a, const T* b, T* c) {
 bool have_blas() {
 #if defined(SPAIC_HAVE_BLAS)
   return true;
+#elif defined(SPAIC_BLAS_RUNTIME)
+  return runtime_blas().sgemm != nullptr;
 #else
   return false;
 #endif
@@ -247,6 +301,8 @@ bool have_blas() {
 std::string blas_name() {
 #if defined(SPAIC_HAVE_BLAS)
   return "OpenBLAS";
+#elif defined(SPAIC_BLAS_RUNTIME)
+  return have_blas() ? "OpenBLAS" : "none";
 #else
   return "none";
 #endif
@@ -275,6 +331,27 @@ void gemm(const GemmParams& p, const T* a, const T* b, T* c) {
       cblas_sgemm(CblasRowMajor, ta, tb, p.m, p.n, p.k, static_cast<float>(p.alpha), a, p.lda, b, p.ldb,
                   static_cast<float>(p.beta), c, p.ldc);
     else cblas_dgemm(CblasRowMajor, ta, tb, p.m, p.n, p.k, p.alpha, a, p.lda, b, p.ldb, p.beta, c, p.ldc);
+  }
+#elif defined(SPAIC_BLAS_RUNTIME)
+  const RuntimeBlas& rb = runtime_blas();
+  if (rb.sgemm == nullptr) {
+    gemm_builtin<T>(p, a, b, c);
+    return;
+  }
+  if (p.m > 0 && p.n > 0) {
+    if (p.k == 0) {
+      scale_c(p, c);
+      return;
+    }
+    const int ta = p.trans_a ? kTrans : kNoTrans;
+    const int tb = p.trans_b ? kTrans : kNoTrans;
+    const auto m = static_cast<int>(p.m), n = static_cast<int>(p.n), k = static_cast<int>(p.k);
+    const auto lda = static_cast<int>(p.lda), ldb = static_cast<int>(p.ldb), ldc = static_cast<int>(p.ldc);
+    const BlasCall guard;
+    if constexpr (std::is_same_v<T, float>)
+      rb.sgemm(kRowMajor, ta, tb, m, n, k, static_cast<float>(p.alpha), a, lda, b, ldb, static_cast<float>(p.beta), c,
+               ldc);
+    else rb.dgemm(kRowMajor, ta, tb, m, n, k, p.alpha, a, lda, b, ldb, p.beta, c, ldc);
   }
 #else
   gemm_builtin<T>(p, a, b, c);

@@ -10,16 +10,7 @@
  * these tests).
  */
 import { spawn, spawnSync } from 'node:child_process'
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
@@ -101,53 +92,69 @@ wide.run(wide.title('the x86-64-v4 prebuilt file uses AVX-512'), async (t) => {
 const packable = !!manifest && existsSync(path.join(root, 'dist', 'index.js')) && npmAvailable
 const packed = gated(
   packable,
-  !manifest ? 'no prebuilt addon: run `npm run build:prebuilt`' : !npmAvailable ? 'npm is not beside node' : 'dist/ is not built',
+  !manifest
+    ? 'no prebuilt addon: run `npm run build:prebuilt`'
+    : !npmAvailable
+      ? 'npm is not beside node'
+      : 'dist/ is not built',
 )
-packed.run(packed.title('the packed package installs with no compiler on the PATH and loads its prebuilt addon'), (t) => {
-  t.timeout(600_000)
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'spaic-install-'))
-  try {
-    const tgz = pack(root, tmp)
-    const env = strippedEnv(tmp)
-    t.is(buildToolsOnPath(env, tmp), '', 'build tools are reachable on the stripped PATH')
-    const inst = installInto(tmp, [tgz], env)
-    t.is(inst.code, 0, inst.out)
-    t.regex(inst.out, /using the prebuilt CPU addon prebuilds\/linux-x64\/spaic\.x86-64-v\d\.node/)
-    t.log(`npm install of the packed package: ${inst.seconds.toFixed(1)} s, nothing compiled`)
-    const proj = inst.proj
-    const pkg = path.join(proj, 'node_modules', 'spaic-learning')
-    t.false(existsSync(path.join(pkg, 'build')), 'a build folder was left in the installed package')
+packed.run(
+  packed.title('the packed package installs with no compiler on the PATH and loads its prebuilt addon'),
+  (t) => {
+    t.timeout(600_000)
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'spaic-install-'))
+    try {
+      const tgz = pack(root, tmp)
+      const env = strippedEnv(tmp)
+      t.is(buildToolsOnPath(env, tmp), '', 'build tools are reachable on the stripped PATH')
+      const inst = installInto(tmp, [tgz], env)
+      t.is(inst.code, 0, inst.out)
+      t.regex(inst.out, /using the prebuilt CPU addon prebuilds\/linux-x64\/spaic\.x86-64-v\d\.node/)
+      t.log(`npm install of the packed package: ${inst.seconds.toFixed(1)} s, nothing compiled`)
+      const proj = inst.proj
+      const pkg = path.join(proj, 'node_modules', 'spaic-learning')
+      t.false(existsSync(path.join(pkg, 'build')), 'a build folder was left in the installed package')
 
-    const esm = runCmd(
-      process.execPath,
-      ['--input-type=module', '-e', "import { backends } from 'spaic-learning'; console.log(JSON.stringify(backends().cpu))"],
-      proj,
-      env,
-    )
-    t.is(esm.code, 0, esm.out)
-    const cpu = JSON.parse(esm.out) as { target: string; vector: string }
-    t.regex(cpu.target, /^x86-64-v[234]$/)
-    const cjs = runCmd(process.execPath, ['-e', "console.log(require('spaic-learning').backends().cpu.target)"], proj, env)
-    t.is(cjs.code, 0, cjs.out)
-    t.is(cjs.out.trim(), cpu.target)
+      const esm = runCmd(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          "import { backends } from 'spaic-learning'; console.log(JSON.stringify(backends().cpu))",
+        ],
+        proj,
+        env,
+      )
+      t.is(esm.code, 0, esm.out)
+      const cpu = JSON.parse(esm.out) as { target: string; vector: string }
+      t.regex(cpu.target, /^x86-64-v[234]$/)
+      const cjs = runCmd(
+        process.execPath,
+        ['-e', "console.log(require('spaic-learning').backends().cpu.target)"],
+        proj,
+        env,
+      )
+      t.is(cjs.code, 0, cjs.out)
+      t.is(cjs.out.trim(), cpu.target)
 
-    const info = runCmd(process.execPath, [path.join(pkg, 'dist', 'cli', 'main.js'), 'info'], proj, env)
-    t.is(info.code, 0, info.out)
-    t.regex(info.out, /addon: .*prebuilds\/linux-x64\/spaic\.x86-64-v\d\.node \(prebuilt\)/)
-    t.regex(info.out, /cpu kernels: compiled for x86-64-v\d \(vector code: /)
-    // SPAIC_CPU caps the level: the baseline file is picked on any machine.
-    if (fileOf('x86-64-v2')) {
-      const capped = runCmd(process.execPath, [path.join(pkg, 'dist', 'cli', 'main.js'), 'info'], proj, {
-        ...env,
-        SPAIC_CPU: 'x86-64-v2',
-      })
-      t.regex(capped.out, /addon: .*spaic\.x86-64-v2\.node \(prebuilt\)/, capped.out)
-      t.regex(capped.out, /compiled for x86-64-v2 \(vector code: sse4\.2\)/)
+      const info = runCmd(process.execPath, [path.join(pkg, 'dist', 'cli', 'main.js'), 'info'], proj, env)
+      t.is(info.code, 0, info.out)
+      t.regex(info.out, /addon: .*prebuilds\/linux-x64\/spaic\.x86-64-v\d\.node \(prebuilt\)/)
+      t.regex(info.out, /cpu kernels: compiled for x86-64-v\d \(vector code: /)
+      // SPAIC_CPU caps the level: the baseline file is picked on any machine.
+      if (fileOf('x86-64-v2')) {
+        const capped = runCmd(process.execPath, [path.join(pkg, 'dist', 'cli', 'main.js'), 'info'], proj, {
+          ...env,
+          SPAIC_CPU: 'x86-64-v2',
+        })
+        t.regex(capped.out, /addon: .*spaic\.x86-64-v2\.node \(prebuilt\)/, capped.out)
+        t.regex(capped.out, /compiled for x86-64-v2 \(vector code: sse4\.2\)/)
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true })
     }
-  } finally {
-    rmSync(tmp, { recursive: true, force: true })
-  }
-})
+  },
+)
 
 /** qemu's user-mode emulator, when installed (Debian's qemu-user). */
 const qemu = ['/usr/bin/qemu-x86_64', '/usr/bin/qemu-x86_64-static'].find((p) => existsSync(p)) ?? null
@@ -172,7 +179,9 @@ const emu = gated(
 )
 emu.run(emu.title('on an emulated x86-64-v2 CPU (Nehalem) the baseline file trains, bit for bit as natively'), (t) => {
   t.timeout(300_000)
-  const env = { ...process.env, SPAIC_ADDON_PATH: v2! }
+  // The built-in GEMM: the system's OpenBLAS, when found, picks its own kernels by CPU, which is not what
+  // this check is about.
+  const env = { ...process.env, SPAIC_ADDON_PATH: v2!, SPAIC_BLAS: 'OFF' }
   const native = runCmd(process.execPath, [workload, distIndex], root, env)
   t.is(native.code, 0, native.out)
   t.regex(native.out, /^spikes [1-9]\d* hash [0-9a-f]+$/m)
@@ -189,3 +198,52 @@ emu.run(emu.title('on an emulated x86-64-v2 CPU (Nehalem) the baseline file trai
     t.not(r.status, 0, `${path.basename(wide)} loaded on the emulated x86-64-v2 CPU`)
   }
 })
+
+/** Whether the dynamic loader knows the system's OpenBLAS (ldconfig's cache). */
+function systemOpenBlas(): boolean {
+  const r = spawnSync('/sbin/ldconfig', ['-p'], { encoding: 'utf8' })
+  return r.status === 0 && /libopenblas\.so\.0\b/.test(r.stdout)
+}
+const blasProbe = `
+const lib = await import(process.argv[1])
+const b = lib.backends().cpu
+const m = 37, n = 29, k = 53
+const a = lib.Tensor.from(Float32Array.from({ length: m * k }, (_, i) => Math.sin(i)), { shape: [m, k] })
+const w = lib.Tensor.from(Float32Array.from({ length: k * n }, (_, i) => Math.cos(i)), { shape: [k, n] })
+const out = {}
+for (const path of b.blas === 'none' ? ['builtin'] : ['builtin', 'blas']) {
+  out[path] = Array.from(lib.ops.matmulSync(a, w, { path }).toArray())
+}
+console.log(JSON.stringify({ blas: b.blas, out }))
+`
+const blas = gated(
+  !!v2 && systemOpenBlas() && existsSync(distIndex),
+  !v2
+    ? 'no x86-64-v2 prebuilt file'
+    : !existsSync(distIndex)
+      ? 'dist/ is not built'
+      : "the system has no OpenBLAS (Debian's libopenblas0)",
+)
+blas.run(
+  blas.title("a prebuilt file uses the system's OpenBLAS found at run time, and not with SPAIC_BLAS=OFF"),
+  (t) => {
+    const run = (extra: NodeJS.ProcessEnv) => {
+      const r = runCmd(process.execPath, ['--input-type=module', '-e', blasProbe, distIndex], root, {
+        ...process.env,
+        SPAIC_ADDON_PATH: v2!,
+        ...extra,
+      })
+      t.is(r.code, 0, r.out)
+      return JSON.parse(r.stdout) as { blas: string; out: Record<string, number[]> }
+    }
+    const on = run({})
+    t.is(on.blas, 'OpenBLAS')
+    const { builtin, blas: viaBlas } = on.out
+    t.is(viaBlas!.length, builtin!.length)
+    const worst = Math.max(...builtin!.map((x, i) => Math.abs(x - viaBlas![i]!) / (1 + Math.abs(x))))
+    t.true(worst < 1e-5, `OpenBLAS and the built-in GEMM differ by ${worst}`)
+    const off = run({ SPAIC_BLAS: 'OFF' })
+    t.is(off.blas, 'none')
+    t.deepEqual(off.out.builtin, builtin)
+  },
+)
