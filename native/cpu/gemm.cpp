@@ -5,7 +5,7 @@
 // built-in blocked kernel that is always compiled (and tested) so the package works without one. The built-in kernel
 // follows the usual Goto/BLIS structure: pack a KC x NC panel of B and an MC x KC block of A into contiguous
 // micro-panels, then run an MR x NR register-tiled micro-kernel written with GCC vector extensions
-// (the compiler maps them to AVX2/AVX-512 under -march=native).
+// (the compiler maps them to SSE, AVX2 or AVX-512 registers by the CPU level it compiles for).
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -107,18 +107,25 @@ const RuntimeBlas& runtime_blas() {
 }
 #endif
 
-// Register tile: MR rows x NR columns, NR = 2 vectors.
+// Register tile: MR rows x NR columns, NR = 2 vectors. The vector is the widest the CPU level has
+// registers for: 32 bytes where AVX exists (x86-64-v3 and up), else 16 (SSE at x86-64-v2). A 32-byte
+// vector type at the SSE level is lowered element by element, a tenth of the speed.
+#if defined(__AVX__)
+constexpr int kVecBytes = 32;
+#else
+constexpr int kVecBytes = 16;
+#endif
 template <typename T>
 struct Tile;
 template <>
 struct Tile<float> {
-  typedef float vec __attribute__((vector_size(32)));
-  static constexpr int VW = 8, MR = 6, NR = 16, KC = 256, MC = 96, NC = 2048;
+  typedef float vec __attribute__((vector_size(kVecBytes)));
+  static constexpr int VW = kVecBytes / 4, MR = 6, NR = 2 * VW, KC = 256, MC = 96, NC = 2048;
 };
 template <>
 struct Tile<double> {
-  typedef double vec __attribute__((vector_size(32)));
-  static constexpr int VW = 4, MR = 6, NR = 8, KC = 256, MC = 72, NC = 1024;
+  typedef double vec __attribute__((vector_size(kVecBytes)));
+  static constexpr int VW = kVecBytes / 8, MR = 6, NR = 2 * VW, KC = 256, MC = 72, NC = 1024;
 };
 
 template <typename T>
