@@ -1,0 +1,117 @@
+/**
+ * The one timing routine and the one ceiling measurement of every benchmark: `spaic-learning bench` (lib/bench),
+ * the scripts under bench/ (bench/harness.ts imports this file) and bench/gpu-check.mjs (plain node against the
+ * compiled package, through bench/timing.mjs) all use these. `sync` (when given) waits for the device, so a timed
+ * call includes its kernels and not only their launch.
+ */
+import { native } from '../native.js'
+import { matmulSync } from '../ops/gemm.js'
+import type { Device } from '../runtime/device.js'
+import { Tensor } from '../runtime/tensor.js'
+
+/** Median, min and max of a set of samples (ms), and how many there were. */
+export interface Timing {
+  /** Milliseconds. */
+  median: number
+  min: number
+  max: number
+  runs: number
+}
+
+export interface TimeOptions {
+  /** Untimed calls first (default 2). */
+  warmup?: number
+  /** Timed calls at least (default 5) ... */
+  minRuns?: number
+  /** ... and at most (default 1000). */
+  maxRuns?: number
+  /** Keep timing until this many ms have passed (default 200), within minRuns..maxRuns. */
+  minMs?: number
+  /** Runs after every call, inside the timed span (waits for the device). */
+  sync?: () => void
+}
+
+/** Median, min and max (ms) of `samples`, and how many there were. */
+export function summarise(samples: readonly number[]): Timing {
+  if (samples.length === 0) throw new Error('summarise: no samples')
+  const s = samples.slice().sort((a, b) => a - b)
+  return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s[s.length - 1]!, runs: s.length }
+}
+
+/**
+ * Times `fn` (which may return a promise): `warmup` untimed calls, then calls until at least `minRuns` were timed
+ * and `minMs` has passed, at most `maxRuns`. `sync()` runs after every call, inside the timed span.
+ */
+export async function time(fn: () => unknown, opts: TimeOptions = {}): Promise<Timing> {
+  const { warmup = 2, minRuns = 5, maxRuns = 1000, minMs = 200, sync } = opts
+  for (let i = 0; i < warmup; i++) {
+    await fn()
+    sync?.()
+  }
+  const samples: number[] = []
+  const start = performance.now()
+  while (samples.length < maxRuns && (samples.length < minRuns || performance.now() - start < minMs)) {
+    const t0 = performance.now()
+    await fn()
+    sync?.()
+    samples.push(performance.now() - t0)
+  }
+  return summarise(samples)
+}
+
+/** A wait for `device` (undefined on the CPU, where every call has finished when it returns). */
+export function syncOf(device?: Device): (() => void) | undefined {
+  return device?.isCuda ? () => native().synchronize(device.index) : undefined
+}
+
+const ceilings = new Map<string, number>()
+async function cached(key: string, measure: () => Promise<number>): Promise<number> {
+  if (!ceilings.has(key)) ceilings.set(key, await measure())
+  return ceilings.get(key)!
+}
+
+/** Sizes of the ceiling measurements: the default ones, or small ones for a quick run. */
+export interface CeilingOptions {
+  /** Bytes of the copied tensor (default 256 MiB). */
+  copyBytes?: number
+  /** n of the n^3 GEMM (default 1024). */
+  gemmN?: number
+}
+
+/**
+ * The bandwidth ceiling of `device`: GB/s (bytes read + written) of a float32 tensor copy (256 MiB unless
+ * `copyBytes` says otherwise), the median of at least 9 runs. Measured once per device, size and process.
+ */
+export function copyCeiling(device: Device, sync = syncOf(device), opts: CeilingOptions = {}): Promise<number> {
+  const bytes = opts.copyBytes ?? 256 << 20
+  return cached(`copy:${String(device)}:${bytes}`, async () => {
+    const src = Tensor.full([bytes / 4], 1, { device })
+    const dst = Tensor.empty([bytes / 4], { device })
+    try {
+      const t = await time(() => dst.copyFrom(src), { warmup: 2, minRuns: 9, minMs: 300, sync })
+      return (2 * bytes) / (t.median * 1e6)
+    } finally {
+      src.dispose()
+      dst.dispose()
+    }
+  })
+}
+
+/**
+ * The compute ceiling of `device`: GFLOP/s of a float32 n^3 GEMM (n = 1024 unless `gemmN` says otherwise) on the
+ * best path (BLAS when the addon has it), the median of at least 7 runs. Measured once per device, size and process.
+ */
+export function gemmCeiling(device: Device, sync = syncOf(device), opts: CeilingOptions = {}): Promise<number> {
+  const n = opts.gemmN ?? 1024
+  return cached(`gemm:${String(device)}:${n}`, async () => {
+    const a = Tensor.full([n, n], 0.5, { device })
+    const b = Tensor.full([n, n], 0.25, { device })
+    const c = Tensor.empty([n, n], { device })
+    try {
+      const t = await time(() => matmulSync(a, b, { out: c }), { warmup: 2, minRuns: 7, minMs: 300, sync })
+      return (2 * n ** 3) / (t.median * 1e6)
+    } finally {
+      for (const x of [a, b, c]) x.dispose()
+    }
+  })
+}
