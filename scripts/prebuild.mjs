@@ -144,7 +144,8 @@ function buildCuda() {
   const target = path.join(pkgDir, 'spaic.node')
   copyFileSync(path.join(root, out, 'Release', 'spaic.node'), target)
   const s = spawnSync('strip', ['--strip-unneeded', target], { stdio: 'inherit' })
-  if (s.error || s.status !== 0) console.log('spaic-learning prebuild: strip is not available; the file keeps its symbols')
+  if (s.error || s.status !== 0)
+    console.log('spaic-learning prebuild: strip is not available; the file keeps its symbols')
   const pkgVersion = JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8')).version
   if (pkgVersion !== version) fail(`packages/linux-x64-cuda is version ${pkgVersion}, the package ${version}`)
   const manifest = {
@@ -163,5 +164,7 @@ function buildCuda() {
     commit: commit(),
   }
   writeFileSync(path.join(pkgDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n')
-  console.log(`spaic-learning prebuild: ${path.relative(root, target)} (${(manifest.bytes / 1e6).toFixed(1)} MB, ${archs})`)
+  console.log(
+    `spaic-learning prebuild: ${path.relative(root, target)} (${(manifest.bytes / 1e6).toFixed(1)} MB, ${archs})`,
+  )
 }

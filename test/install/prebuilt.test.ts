@@ -101,53 +101,69 @@ wide.run(wide.title('the x86-64-v4 prebuilt file uses AVX-512'), async (t) => {
 const packable = !!manifest && existsSync(path.join(root, 'dist', 'index.js')) && npmAvailable
 const packed = gated(
   packable,
-  !manifest ? 'no prebuilt addon: run `npm run build:prebuilt`' : !npmAvailable ? 'npm is not beside node' : 'dist/ is not built',
+  !manifest
+    ? 'no prebuilt addon: run `npm run build:prebuilt`'
+    : !npmAvailable
+      ? 'npm is not beside node'
+      : 'dist/ is not built',
 )
-packed.run(packed.title('the packed package installs with no compiler on the PATH and loads its prebuilt addon'), (t) => {
-  t.timeout(600_000)
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'spaic-install-'))
-  try {
-    const tgz = pack(root, tmp)
-    const env = strippedEnv(tmp)
-    t.is(buildToolsOnPath(env, tmp), '', 'build tools are reachable on the stripped PATH')
-    const inst = installInto(tmp, [tgz], env)
-    t.is(inst.code, 0, inst.out)
-    t.regex(inst.out, /using the prebuilt CPU addon prebuilds\/linux-x64\/spaic\.x86-64-v\d\.node/)
-    t.log(`npm install of the packed package: ${inst.seconds.toFixed(1)} s, nothing compiled`)
-    const proj = inst.proj
-    const pkg = path.join(proj, 'node_modules', 'spaic-learning')
-    t.false(existsSync(path.join(pkg, 'build')), 'a build folder was left in the installed package')
+packed.run(
+  packed.title('the packed package installs with no compiler on the PATH and loads its prebuilt addon'),
+  (t) => {
+    t.timeout(600_000)
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'spaic-install-'))
+    try {
+      const tgz = pack(root, tmp)
+      const env = strippedEnv(tmp)
+      t.is(buildToolsOnPath(env, tmp), '', 'build tools are reachable on the stripped PATH')
+      const inst = installInto(tmp, [tgz], env)
+      t.is(inst.code, 0, inst.out)
+      t.regex(inst.out, /using the prebuilt CPU addon prebuilds\/linux-x64\/spaic\.x86-64-v\d\.node/)
+      t.log(`npm install of the packed package: ${inst.seconds.toFixed(1)} s, nothing compiled`)
+      const proj = inst.proj
+      const pkg = path.join(proj, 'node_modules', 'spaic-learning')
+      t.false(existsSync(path.join(pkg, 'build')), 'a build folder was left in the installed package')
 
-    const esm = runCmd(
-      process.execPath,
-      ['--input-type=module', '-e', "import { backends } from 'spaic-learning'; console.log(JSON.stringify(backends().cpu))"],
-      proj,
-      env,
-    )
-    t.is(esm.code, 0, esm.out)
-    const cpu = JSON.parse(esm.out) as { target: string; vector: string }
-    t.regex(cpu.target, /^x86-64-v[234]$/)
-    const cjs = runCmd(process.execPath, ['-e', "console.log(require('spaic-learning').backends().cpu.target)"], proj, env)
-    t.is(cjs.code, 0, cjs.out)
-    t.is(cjs.out.trim(), cpu.target)
+      const esm = runCmd(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          "import { backends } from 'spaic-learning'; console.log(JSON.stringify(backends().cpu))",
+        ],
+        proj,
+        env,
+      )
+      t.is(esm.code, 0, esm.out)
+      const cpu = JSON.parse(esm.out) as { target: string; vector: string }
+      t.regex(cpu.target, /^x86-64-v[234]$/)
+      const cjs = runCmd(
+        process.execPath,
+        ['-e', "console.log(require('spaic-learning').backends().cpu.target)"],
+        proj,
+        env,
+      )
+      t.is(cjs.code, 0, cjs.out)
+      t.is(cjs.out.trim(), cpu.target)
 
-    const info = runCmd(process.execPath, [path.join(pkg, 'dist', 'cli', 'main.js'), 'info'], proj, env)
-    t.is(info.code, 0, info.out)
-    t.regex(info.out, /addon: .*prebuilds\/linux-x64\/spaic\.x86-64-v\d\.node \(prebuilt\)/)
-    t.regex(info.out, /cpu kernels: compiled for x86-64-v\d \(vector code: /)
-    // SPAIC_CPU caps the level: the baseline file is picked on any machine.
-    if (fileOf('x86-64-v2')) {
-      const capped = runCmd(process.execPath, [path.join(pkg, 'dist', 'cli', 'main.js'), 'info'], proj, {
-        ...env,
-        SPAIC_CPU: 'x86-64-v2',
-      })
-      t.regex(capped.out, /addon: .*spaic\.x86-64-v2\.node \(prebuilt\)/, capped.out)
-      t.regex(capped.out, /compiled for x86-64-v2 \(vector code: sse4\.2\)/)
+      const info = runCmd(process.execPath, [path.join(pkg, 'dist', 'cli', 'main.js'), 'info'], proj, env)
+      t.is(info.code, 0, info.out)
+      t.regex(info.out, /addon: .*prebuilds\/linux-x64\/spaic\.x86-64-v\d\.node \(prebuilt\)/)
+      t.regex(info.out, /cpu kernels: compiled for x86-64-v\d \(vector code: /)
+      // SPAIC_CPU caps the level: the baseline file is picked on any machine.
+      if (fileOf('x86-64-v2')) {
+        const capped = runCmd(process.execPath, [path.join(pkg, 'dist', 'cli', 'main.js'), 'info'], proj, {
+          ...env,
+          SPAIC_CPU: 'x86-64-v2',
+        })
+        t.regex(capped.out, /addon: .*spaic\.x86-64-v2\.node \(prebuilt\)/, capped.out)
+        t.regex(capped.out, /compiled for x86-64-v2 \(vector code: sse4\.2\)/)
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true })
     }
-  } finally {
-    rmSync(tmp, { recursive: true, force: true })
-  }
-})
+  },
+)
 
 /** qemu's user-mode emulator, when installed (Debian's qemu-user). */
 const qemu = ['/usr/bin/qemu-x86_64', '/usr/bin/qemu-x86_64-static'].find((p) => existsSync(p)) ?? null
