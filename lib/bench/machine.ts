@@ -73,7 +73,11 @@ export function addonMetaFile(file: string, kind: string): string {
 export function gitCommit(): string | null {
   if (!existsSync(path.join(packageRoot, '.git'))) return null
   const git = (...args: string[]) =>
-    execFileSync('git', ['-C', packageRoot, ...args], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] })
+    execFileSync('git', ['-C', packageRoot, ...args], {
+      encoding: 'utf8',
+      timeout: 5000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
   try {
     const head = git('rev-parse', '--short', 'HEAD').trim()
     let dirty = false
@@ -136,7 +140,11 @@ export function machineInfo(): MachineInfo {
     target: b.cpu.target,
     vector: b.cpu.vector,
     addon: file
-      ? { path: file.path, kind: file.kind, build: buildLine(addonMetaFile(file.path, file.kind), path.basename(file.path)) }
+      ? {
+          path: file.path,
+          kind: file.kind,
+          build: buildLine(addonMetaFile(file.path, file.kind), path.basename(file.path)),
+        }
       : null,
     cuda: b.cuda.available ? b.cuda.devices.slice() : [],
     node: process.version,
