@@ -1,17 +1,18 @@
 /**
  * The harness of `spaic-learning bench`: what a row is, the checks rows validate with, and the run itself.
  *
- * A run measures this machine's ceilings once (copy bandwidth: a large tensor copy; dense FLOP/s: a float32 GEMM
- * 1024^3 on the best path), then sets up and validates every row (a row that fails its validation is reported as
- * failed and never timed), warms each row up and sizes its samples (a sample is enough back-to-back calls to last
- * `sampleMs`; its time is the mean per call), and then takes the samples round-robin: one sample of every row per
- * round, for `repeats` rounds, starting each round at the next row. Load from other processes then shows as
- * spread in every row rather than as a fast or slow row. Each row's lower time bound is
- * max(FLOPs / peak FLOP/s, bytes / bandwidth) from the measured ceilings, and its fraction is bound / median.
+ * A run sets up and validates every row (a row that fails its validation is reported as failed and never timed),
+ * warms each row up and sizes its samples (a sample is enough back-to-back calls to last `sampleMs`; its time is
+ * the mean per call), and then takes the samples round-robin: one sample of every row per round, for `repeats`
+ * rounds, starting each round at the next row. The machine's two ceilings are measured once per run, in the same
+ * rounds: copy bandwidth (one copy of a 256 MiB float32 tensor) and dense FLOP/s (one float32 1024^3 GEMM on the
+ * best path), each the median of its samples. Load from other processes then shows as spread in every row and in
+ * the ceilings alike, rather than as a fast or slow row or a false fraction. Each row's lower time bound is
+ * max(FLOPs / peak FLOP/s, bytes / bandwidth) from the ceilings, and its fraction is bound / median.
  */
 import { Device, resolveDevice } from '../runtime/device.js'
-import { copyCeiling, gemmCeiling, summarise, syncOf } from './timing.js'
 import { machineInfo, type MachineInfo } from './machine.js'
+import { ceilingKernels, summarise, syncOf } from './timing.js'
 
 /** What a row's setup is given. */
 export interface RowContext {
@@ -116,12 +117,15 @@ export function randomSpikes(n: number, seed: number, p: number): Float32Array {
 
 /** The measured ceilings a run's bounds are computed from. */
 export interface Ceilings {
-  /** GB/s (bytes read + written) of a float32 tensor copy of `copyBytes`. */
+  /** GB/s (bytes read + written) of a float32 tensor copy of `copyBytes`: the median of its samples. */
   copyGBs: number
   copyBytes: number
-  /** GFLOP/s of a float32 gemmN^3 GEMM on the best path (BLAS when present), every thread. */
+  /** GFLOP/s of a float32 gemmN^3 GEMM on the best path (BLAS when present), every thread: the median of its samples. */
   gemmGFLOPs: number
   gemmN: number
+  /** ms per copy and per GEMM, one sample per round (taken in the rounds with the rows). */
+  copySamples: number[]
+  gemmSamples: number[]
   /** Logical cores of the machine and OpenMP threads of the addon (the ceilings use all threads). */
   cores: number
   threads: number
@@ -161,6 +165,7 @@ export interface RunOptions {
   sampleMs: number
   /** Progress lines (stderr in the CLI). */
   log: (line: string) => void
+  machine: Pick<MachineInfo, 'cores' | 'threads'>
 }
 
 /** The lower time bound of a row (ms) from the ceilings: max(FLOPs / peak, bytes / bandwidth). */
@@ -174,18 +179,18 @@ export function boundOf(row: Pick<BenchRow, 'flops' | 'bytes' | 'bound'>, c: Cei
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ')
 
-/** Measures the ceilings of `device` (small sizes when `quick`). */
-export async function measureCeilings(device: Device, quick: boolean, machine: MachineInfo): Promise<Ceilings> {
-  const copyBytes = quick ? 32 << 20 : 256 << 20
-  const gemmN = quick ? 256 : 1024
-  const sync = syncOf(device)
-  const copyGBs = await copyCeiling(device, sync, { copyBytes })
-  const gemmGFLOPs = await gemmCeiling(device, sync, { gemmN })
-  return { copyGBs, copyBytes, gemmGFLOPs, gemmN, cores: machine.cores, threads: machine.threads }
+/** A timed computation of the round-robin: a row's, or a ceiling's. */
+interface Timed {
+  run(): unknown
+  samples: number[]
+  calls: number
 }
 
-/** Validates, warms up and times `rows` interleaved; the results in the rows' order. */
-export async function runRows(opts: RunOptions, ceilings: Ceilings): Promise<RowResult[]> {
+/**
+ * Validates the rows, then warms up and times them interleaved with the two ceiling measurements; the results in
+ * the rows' order and the ceilings their bounds were computed from.
+ */
+export async function runRows(opts: RunOptions): Promise<{ rows: RowResult[]; ceilings: Ceilings }> {
   const { device, log } = opts
   const sync = syncOf(device) ?? (() => {})
   const ctxFor = (name: string): RowContext => ({
@@ -197,7 +202,14 @@ export async function runRows(opts: RunOptions, ceilings: Ceilings): Promise<Row
     },
   })
   const results: RowResult[] = []
-  const live: Array<{ result: RowResult; inst: RowInstance }> = []
+  const pending: Array<{ row: BenchRow; result: RowResult }> = []
+  const live: Array<{ result: RowResult; inst: RowInstance; timed: Timed }> = []
+  // the ceilings (lib/bench/timing.ts): a 256 MiB copy and a 1024^3 GEMM (32 MiB and 256^3 with quick)
+  const kernels = ceilingKernels(device, opts.quick ? { copyBytes: 32 << 20, gemmN: 256 } : {})
+  const ceil = {
+    copy: { run: kernels.copy, samples: [] as number[], calls: 1 },
+    gemm: { run: kernels.gemm, samples: [] as number[], calls: 1 },
+  }
   try {
     for (const row of opts.rows) {
       const result: RowResult = {
@@ -214,18 +226,19 @@ export async function runRows(opts: RunOptions, ceilings: Ceilings): Promise<Row
         min: null,
         max: null,
         spread: null,
-        bound: boundOf(row, ceilings),
+        bound: { ms: NaN, by: 'flops', how: row.bound },
         fraction: null,
         peer: null,
       }
       results.push(result)
+      pending.push({ row, result })
       let inst: RowInstance | null = null
       try {
         inst = await row.setup(ctxFor(row.name))
         result.validation.detail = await inst.validate()
         result.validation.ok = true
         log(`${row.name}: validated (${result.validation.detail})`)
-        live.push({ result, inst })
+        live.push({ result, inst, timed: { run: inst.run, samples: result.samples, calls: 1 } })
       } catch (err) {
         result.validation.detail = err instanceof ValidationFailure ? message(err) : `could not run: ${message(err)}`
         log(`${row.name}: FAILED validation, not timed: ${result.validation.detail}`)
@@ -236,39 +249,53 @@ export async function runRows(opts: RunOptions, ceilings: Ceilings): Promise<Row
         }
       }
     }
-    // warm up, and size each row's sample to about sampleMs
-    for (const { result, inst } of live) {
-      for (let i = 0; i < 2; i++) {
-        await inst.run()
+    const timed: Timed[] = [ceil.copy, ceil.gemm, ...live.map((l) => l.timed)]
+    // warm up, and size each sample to about sampleMs
+    for (const x of timed) {
+      for (let k = 0; k < 2; k++) {
+        await x.run()
         sync()
       }
       const t0 = performance.now()
-      await inst.run()
+      await x.run()
       sync()
       const one = Math.max(performance.now() - t0, 1e-3)
-      result.callsPerSample = Math.max(1, Math.min(10_000, Math.round(opts.sampleMs / one)))
+      x.calls = Math.max(1, Math.min(10_000, Math.round(opts.sampleMs / one)))
     }
     for (let round = 0; round < opts.repeats; round++) {
-      for (let k = 0; k < live.length; k++) {
-        const { result, inst } = live[(round + k) % live.length]!
-        const n = result.callsPerSample
+      for (let k = 0; k < timed.length; k++) {
+        const x = timed[(round + k) % timed.length]!
         const t0 = performance.now()
-        for (let i = 0; i < n; i++) await inst.run()
+        for (let i = 0; i < x.calls; i++) await x.run()
         sync()
-        result.samples.push((performance.now() - t0) / n)
+        x.samples.push((performance.now() - t0) / x.calls)
       }
-      if (live.length) log(`round ${round + 1}/${opts.repeats} done`)
+      log(`round ${round + 1}/${opts.repeats} done`)
     }
-    for (const { result } of live) {
+    const ceilings: Ceilings = {
+      copyGBs: (2 * kernels.copyBytes) / (summarise(ceil.copy.samples).median * 1e6),
+      copyBytes: kernels.copyBytes,
+      gemmGFLOPs: (2 * kernels.gemmN ** 3) / (summarise(ceil.gemm.samples).median * 1e6),
+      gemmN: kernels.gemmN,
+      copySamples: ceil.copy.samples,
+      gemmSamples: ceil.gemm.samples,
+      cores: opts.machine.cores,
+      threads: opts.machine.threads,
+    }
+    for (const { row, result } of pending) result.bound = boundOf(row, ceilings)
+    for (const { result, timed: x } of live) {
       const t = summarise(result.samples)
       result.status = 'ok'
+      result.callsPerSample = x.calls
       result.median = t.median
       result.min = t.min
       result.max = t.max
       result.spread = (t.max - t.min) / t.median
       result.fraction = result.bound.ms / t.median
     }
+    return { rows: results, ceilings }
   } finally {
+    kernels.dispose()
     for (const { inst } of live) {
       try {
         inst.dispose()
@@ -277,7 +304,6 @@ export async function runRows(opts: RunOptions, ceilings: Ceilings): Promise<Row
       }
     }
   }
-  return results
 }
 
 /** The device a run uses, from a spec ('cpu', 'cuda', 'cuda:N', 'auto') or a Device. */

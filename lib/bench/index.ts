@@ -6,7 +6,7 @@
 import { InvalidArgumentError, invalidArgument } from '../errors.js'
 import type { Device } from '../runtime/device.js'
 import { integer, options as checkOptions } from '../validate.js'
-import { benchDevice, measureCeilings, runRows, type BenchRow } from './harness.js'
+import { benchDevice, runRows, type BenchRow } from './harness.js'
 import { machineInfo } from './machine.js'
 import { findPeers, runPeer } from './peers.js'
 import type { BenchReport } from './report.js'
@@ -68,7 +68,7 @@ export interface BenchOptions {
 }
 
 /**
- * Measures this machine's ceilings, then validates and times the selected rows, interleaved; runs the PyTorch
+ * Validates the selected rows, then times them interleaved with this machine's ceilings; runs the PyTorch
  * peers of the timed rows when torch and the peers folder are there. A row whose validation fails is reported
  * with status 'failed' and never timed.
  */
@@ -89,9 +89,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   const sampleMs = quick ? 5 : 100
   const t0 = performance.now()
   const machine = machineInfo()
-  log(`measuring the ceilings of ${device}`)
-  const ceilings = await measureCeilings(device, quick, machine)
-  const results = await runRows({ rows, device, quick, repeats, sampleMs, log }, ceilings)
+  const { rows: results, ceilings } = await runRows({ rows, device, quick, repeats, sampleMs, log, machine })
   let peers = findPeers(o.peers as string | null | undefined)
   if (quick && peers.available)
     peers = {

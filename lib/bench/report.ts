@@ -32,18 +32,24 @@ const count = (x: number) =>
         ? `${(x / 1e3).toPrecision(3)} k`
         : String(x)
 
+const spreadOf = (samples: readonly number[]) => {
+  const s = samples.slice().sort((a, b) => a - b)
+  return s.length ? pct((s[s.length - 1]! - s[0]!) / s[Math.floor(s.length / 2)]!) : ''
+}
+
 /** The line about the ceilings. */
 export function ceilingLine(r: BenchReport): string {
   const c = r.ceilings
   return (
-    `ceilings on ${r.options.device}: copy ${c.copyGBs.toFixed(1)} GB/s (float32 copy of ${c.copyBytes >> 20} MiB, read + ` +
-    `write); GEMM ${c.gemmGFLOPs.toFixed(1)} GFLOP/s (float32 ${c.gemmN}^3, best path, ${c.threads} threads on ` +
-    `${c.cores} cores)`
+    `ceilings on ${r.options.device} (medians of the rounds): copy ${c.copyGBs.toFixed(1)} GB/s (float32 copy of ` +
+    `${c.copyBytes >> 20} MiB, read + write; ${spreadOf(c.copySamples)} spread); GEMM ${c.gemmGFLOPs.toFixed(1)} ` +
+    `GFLOP/s (float32 ${c.gemmN}^3, best path, ${c.threads} threads on ${c.cores} cores; ` +
+    `${spreadOf(c.gemmSamples)} spread)`
   )
 }
 
 const samplesLine = (r: BenchReport) =>
-  `${r.options.repeats} interleaved rounds, one sample of each row per round (a sample: back-to-back calls ` +
+  `${r.options.repeats} interleaved rounds, one sample of each row and ceiling per round (a sample: back-to-back calls ` +
   `lasting about ${r.options.sampleMs} ms; ms per call)` +
   (r.options.quick ? "; --quick: small sizes that fit in cache, so the fractions are not this machine's" : '')
 

@@ -1,7 +1,8 @@
 /**
- * The one timing routine and the one ceiling measurement of every benchmark: `spaic-learning bench` (lib/bench),
- * the scripts under bench/ (bench/harness.ts imports this file) and bench/gpu-check.mjs (plain node against the
- * compiled package, through bench/timing.mjs) all use these. `sync` (when given) waits for the device, so a timed
+ * The one timing routine and the one definition of the ceilings of every benchmark: `spaic-learning bench`
+ * (lib/bench/harness.ts, which samples `ceilingKernels` in its rounds), the scripts under bench/ (bench/harness.ts
+ * imports this file) and bench/gpu-check.mjs (plain node against the compiled package, through bench/timing.mjs)
+ * all use these. `sync` (when given) waits for the device, so a timed
  * call includes its kernels and not only their launch.
  */
 import { native } from '../native.js'
@@ -78,6 +79,35 @@ export interface CeilingOptions {
   gemmN?: number
 }
 
+/** The two computations that define a device's ceilings, on buffers allocated once; dispose() frees them. */
+export interface CeilingKernels {
+  /** One float32 tensor copy of `copyBytes` (2·copyBytes bytes moved). */
+  copy: () => unknown
+  copyBytes: number
+  /** One float32 gemmN^3 GEMM on the best path (2·gemmN^3 FLOPs). */
+  gemm: () => unknown
+  gemmN: number
+  dispose(): void
+}
+
+/** The ceiling computations of `device` (256 MiB copy, 1024^3 GEMM unless `opts` says otherwise). */
+export function ceilingKernels(device: Device, opts: CeilingOptions = {}): CeilingKernels {
+  const copyBytes = opts.copyBytes ?? 256 << 20
+  const n = opts.gemmN ?? 1024
+  const src = Tensor.full([copyBytes / 4], 1, { device })
+  const dst = Tensor.empty([copyBytes / 4], { device })
+  const a = Tensor.full([n, n], 0.5, { device })
+  const b = Tensor.full([n, n], 0.25, { device })
+  const c = Tensor.empty([n, n], { device })
+  return {
+    copy: () => dst.copyFrom(src),
+    copyBytes,
+    gemm: () => matmulSync(a, b, { out: c }),
+    gemmN: n,
+    dispose: () => [src, dst, a, b, c].forEach((t) => t.dispose()),
+  }
+}
+
 /**
  * The bandwidth ceiling of `device`: GB/s (bytes read + written) of a float32 tensor copy (256 MiB unless
  * `copyBytes` says otherwise), the median of at least 9 runs. Measured once per device, size and process.
@@ -85,14 +115,12 @@ export interface CeilingOptions {
 export function copyCeiling(device: Device, sync = syncOf(device), opts: CeilingOptions = {}): Promise<number> {
   const bytes = opts.copyBytes ?? 256 << 20
   return cached(`copy:${String(device)}:${bytes}`, async () => {
-    const src = Tensor.full([bytes / 4], 1, { device })
-    const dst = Tensor.empty([bytes / 4], { device })
+    const k = ceilingKernels(device, { copyBytes: bytes, gemmN: 1 })
     try {
-      const t = await time(() => dst.copyFrom(src), { warmup: 2, minRuns: 9, minMs: 300, sync })
+      const t = await time(k.copy, { warmup: 2, minRuns: 9, minMs: 300, sync })
       return (2 * bytes) / (t.median * 1e6)
     } finally {
-      src.dispose()
-      dst.dispose()
+      k.dispose()
     }
   })
 }
@@ -104,14 +132,12 @@ export function copyCeiling(device: Device, sync = syncOf(device), opts: Ceiling
 export function gemmCeiling(device: Device, sync = syncOf(device), opts: CeilingOptions = {}): Promise<number> {
   const n = opts.gemmN ?? 1024
   return cached(`gemm:${String(device)}:${n}`, async () => {
-    const a = Tensor.full([n, n], 0.5, { device })
-    const b = Tensor.full([n, n], 0.25, { device })
-    const c = Tensor.empty([n, n], { device })
+    const k = ceilingKernels(device, { copyBytes: 4, gemmN: n })
     try {
-      const t = await time(() => matmulSync(a, b, { out: c }), { warmup: 2, minRuns: 7, minMs: 300, sync })
+      const t = await time(k.gemm, { warmup: 2, minRuns: 7, minMs: 300, sync })
       return (2 * n ** 3) / (t.median * 1e6)
     } finally {
-      for (const x of [a, b, c]) x.dispose()
+      k.dispose()
     }
   })
 }
