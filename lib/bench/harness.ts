@@ -6,8 +6,9 @@
  * the mean per call), and then takes the samples round-robin: one sample of every row per round, for `repeats`
  * rounds, starting each round at the next row. The machine's two ceilings are measured once per run, in the same
  * rounds: copy bandwidth (one copy of a 256 MiB float32 tensor) and dense FLOP/s (one float32 1024^3 GEMM on the
- * best path), each the median of its samples. Load from other processes then shows as spread in every row and in
- * the ceilings alike, rather than as a fast or slow row or a false fraction. Each row's lower time bound is
+ * best path). Load from other processes then shows as spread in every row and in the ceilings alike, rather than
+ * as a fast or slow row. A ceiling is its best sample (what the machine reached at least once in this run) and a
+ * row its median, so load can understate a row's fraction but not inflate it. Each row's lower time bound is
  * max(FLOPs / peak FLOP/s, bytes / bandwidth) from the ceilings, and its fraction is bound / median.
  */
 import { Device, resolveDevice } from '../runtime/device.js'
@@ -117,10 +118,10 @@ export function randomSpikes(n: number, seed: number, p: number): Float32Array {
 
 /** The measured ceilings a run's bounds are computed from. */
 export interface Ceilings {
-  /** GB/s (bytes read + written) of a float32 tensor copy of `copyBytes`: the median of its samples. */
+  /** GB/s (bytes read + written) of a float32 tensor copy of `copyBytes`: its best sample. */
   copyGBs: number
   copyBytes: number
-  /** GFLOP/s of a float32 gemmN^3 GEMM on the best path (BLAS when present), every thread: the median of its samples. */
+  /** GFLOP/s of a float32 gemmN^3 GEMM on the best path (BLAS when present), every thread: its best sample. */
   gemmGFLOPs: number
   gemmN: number
   /** ms per copy and per GEMM, one sample per round (taken in the rounds with the rows). */
@@ -273,9 +274,9 @@ export async function runRows(opts: RunOptions): Promise<{ rows: RowResult[]; ce
       log(`round ${round + 1}/${opts.repeats} done`)
     }
     const ceilings: Ceilings = {
-      copyGBs: (2 * kernels.copyBytes) / (summarise(ceil.copy.samples).median * 1e6),
+      copyGBs: (2 * kernels.copyBytes) / (summarise(ceil.copy.samples).min * 1e6),
       copyBytes: kernels.copyBytes,
-      gemmGFLOPs: (2 * kernels.gemmN ** 3) / (summarise(ceil.gemm.samples).median * 1e6),
+      gemmGFLOPs: (2 * kernels.gemmN ** 3) / (summarise(ceil.gemm.samples).min * 1e6),
       gemmN: kernels.gemmN,
       copySamples: ceil.copy.samples,
       gemmSamples: ceil.gemm.samples,
