@@ -155,13 +155,19 @@ export function machineInfo(): MachineInfo {
   }
 }
 
+/** `file` relative to the package when it lies inside it (the addon of a checkout: build/Release/spaic.node). */
+const shortPath = (file: string) => {
+  const rel = path.relative(packageRoot, file)
+  return rel.startsWith('..') || path.isAbsolute(rel) ? file : rel
+}
+
 /** The machine block as lines of text (the same lines head the Markdown output). */
 export function machineLines(m: MachineInfo): string[] {
   const features = m.features === null ? 'unknown' : m.features.length ? m.features.join(' ') : 'none'
   const lines = [
     `machine: ${m.cpu}, ${m.cores} logical cores (${features}), ${m.memoryGiB} GiB, ${m.platform}`,
     `addon: compiled for ${m.target} (vector code ${m.vector}), BLAS ${m.blas}, ` +
-      `OpenMP ${m.openmp ? `${m.threads} threads` : 'off'}${m.addon ? `, ${m.addon.kind} ${m.addon.path}` : ''}`,
+      `OpenMP ${m.openmp ? `${m.threads} threads` : 'off'}${m.addon ? `, ${m.addon.kind} ${shortPath(m.addon.path)}` : ''}`,
   ]
   if (m.addon?.build) lines.push(`build: ${m.addon.build}`)
   lines.push(`cuda: ${m.cuda.length ? m.cuda.map((d, i) => `cuda:${i} ${d}`).join(', ') : 'none usable'}`)
