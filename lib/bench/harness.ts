@@ -5,8 +5,8 @@
  * warms each row up and sizes its samples (a sample is enough back-to-back calls to last `sampleMs`; its time is
  * the mean per call), and then takes the samples round-robin: one sample of every row per round, for `repeats`
  * rounds, starting each round at the next row. The machine's two ceilings are measured once per run, in the same
- * rounds: copy bandwidth (one copy of a 256 MiB float32 tensor) and dense FLOP/s (one float32 1024^3 GEMM on the
- * best path). Load from other processes then shows as spread in every row and in the ceilings alike, rather than
+ * rounds: copy bandwidth (a 256 MiB float32 copy, by the tensor copy and by the threaded elementwise kernel) and
+ * dense FLOP/s (one float32 1024^3 GEMM on the best path). Load from other processes then shows as spread in every row and in the ceilings alike, rather than
  * as a fast or slow row. A ceiling is its best sample (what the machine reached at least once in this run) and a
  * row its median, so load can understate a row's fraction but not inflate it. Each row's lower time bound is
  * max(FLOPs / peak FLOP/s, bytes / bandwidth) from the ceilings, and its fraction is bound / median.
@@ -118,13 +118,15 @@ export function randomSpikes(n: number, seed: number, p: number): Float32Array {
 
 /** The measured ceilings a run's bounds are computed from. */
 export interface Ceilings {
-  /** GB/s (bytes read + written) of a float32 tensor copy of `copyBytes`: its best sample. */
+  /** GB/s (bytes read + written) of a float32 copy of `copyBytes`: the best sample of either copy (timing.ts). */
   copyGBs: number
   copyBytes: number
+  /** Which copy was the faster: the tensor copy or the threaded elementwise x·1. */
+  copyPath: 'copyFrom' | 'threaded x·1'
   /** GFLOP/s of a float32 gemmN^3 GEMM on the best path (BLAS when present), every thread: its best sample. */
   gemmGFLOPs: number
   gemmN: number
-  /** ms per copy and per GEMM, one sample per round (taken in the rounds with the rows). */
+  /** ms per copy (the faster one) and per GEMM, one sample per round. */
   copySamples: number[]
   gemmSamples: number[]
   /** Logical cores of the machine and OpenMP threads of the addon (the ceilings use all threads). */
@@ -208,7 +210,7 @@ export async function runRows(opts: RunOptions): Promise<{ rows: RowResult[]; ce
   // the ceilings (lib/bench/timing.ts): a 256 MiB copy and a 1024^3 GEMM (32 MiB and 256^3 with quick)
   const kernels = ceilingKernels(device, opts.quick ? { copyBytes: 32 << 20, gemmN: 256 } : {})
   const ceil = {
-    copy: { run: kernels.copy, samples: [] as number[], calls: 1 },
+    copies: kernels.copies.map((run) => ({ run, samples: [] as number[], calls: 1 })),
     gemm: { run: kernels.gemm, samples: [] as number[], calls: 1 },
   }
   try {
@@ -250,7 +252,7 @@ export async function runRows(opts: RunOptions): Promise<{ rows: RowResult[]; ce
         }
       }
     }
-    const timed: Timed[] = [ceil.copy, ceil.gemm, ...live.map((l) => l.timed)]
+    const timed: Timed[] = [...ceil.copies, ceil.gemm, ...live.map((l) => l.timed)]
     // warm up, and size each sample to about sampleMs
     for (const x of timed) {
       for (let k = 0; k < 2; k++) {
@@ -273,12 +275,15 @@ export async function runRows(opts: RunOptions): Promise<{ rows: RowResult[]; ce
       }
       log(`round ${round + 1}/${opts.repeats} done`)
     }
+    const fastest = (i: number) => summarise(ceil.copies[i]!.samples).min
+    const copyPath = fastest(1) < fastest(0) ? 1 : 0
     const ceilings: Ceilings = {
-      copyGBs: (2 * kernels.copyBytes) / (summarise(ceil.copy.samples).min * 1e6),
+      copyGBs: (2 * kernels.copyBytes) / (fastest(copyPath) * 1e6),
+      copyPath: copyPath === 0 ? 'copyFrom' : 'threaded x·1',
       copyBytes: kernels.copyBytes,
       gemmGFLOPs: (2 * kernels.gemmN ** 3) / (summarise(ceil.gemm.samples).min * 1e6),
       gemmN: kernels.gemmN,
-      copySamples: ceil.copy.samples,
+      copySamples: ceil.copies[copyPath]!.samples,
       gemmSamples: ceil.gemm.samples,
       cores: opts.machine.cores,
       threads: opts.machine.threads,

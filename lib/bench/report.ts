@@ -42,7 +42,7 @@ export function ceilingLine(r: BenchReport): string {
   const c = r.ceilings
   return (
     `ceilings on ${r.options.device} (best sample of the rounds): copy ${c.copyGBs.toFixed(1)} GB/s (float32 copy of ` +
-    `${c.copyBytes >> 20} MiB, read + write; ${spreadOf(c.copySamples)} spread); GEMM ${c.gemmGFLOPs.toFixed(1)} ` +
+    `${c.copyBytes >> 20} MiB, read + write, by ${c.copyPath}, the faster; ${spreadOf(c.copySamples)} spread); GEMM ${c.gemmGFLOPs.toFixed(1)} ` +
     `GFLOP/s (float32 ${c.gemmN}^3, best path, ${c.threads} threads on ${c.cores} cores; ` +
     `${spreadOf(c.gemmSamples)} spread)`
   )
