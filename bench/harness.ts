@@ -1,7 +1,8 @@
 /**
  * The benches' harness: validate first, warm up, then time repeats and report the median with min and max
- * (`time`, from bench/timing.mjs, which bench/gpu-check.mjs uses too), against this machine's measured
- * ceilings: copy bandwidth (a 256 MiB tensor copy) and dense FLOP/s (a float32 1024^3 GEMM on the best path).
+ * (`time`, from lib/bench/timing.ts: the one timing routine, which `spaic-learning bench` and bench/gpu-check.mjs
+ * use too), against this machine's measured ceilings: copy bandwidth (a 256 MiB tensor copy) and dense FLOP/s (a
+ * float32 1024^3 GEMM on the best path).
  * Device choice, the machine line and table printing live here as well, so every bench reads alike.
  *
  * A bench picks its device with `--device cpu|cuda|cuda:N|auto` or SPAIC_BENCH_DEVICE (SPAIC_DEVICE overrides
@@ -9,11 +10,10 @@
  */
 import os from 'node:os'
 
-import * as lib from '../lib/index.js'
 import { backends, Device, resolveDevice } from '../lib/index.js'
+import * as timing from '../lib/bench/timing.js'
+import type { Timing } from '../lib/bench/timing.js'
 import { native } from '../lib/native.js'
-import * as timing from './timing.mjs'
-import type { Timing } from './timing.mjs'
 
 export type { Timing }
 
@@ -22,7 +22,7 @@ export function sync(device: Device): void {
   if (device.isCuda) native().synchronize(device.index)
 }
 
-const syncOf = (device?: Device) => (device?.isCuda ? () => sync(device) : undefined)
+const syncOf = timing.syncOf
 
 /**
  * Times `fn` (ms): `warmup` untimed calls (default 2), then at least `minRuns` (5) calls and at least `minMs`
@@ -37,12 +37,12 @@ export const summarise = timing.summarise
 
 /** Copy bandwidth ceiling of `device` in GB/s (bytes read + written), measured once per device. */
 export function copyCeiling(device: Device = Device.cpu): Promise<number> {
-  return timing.copyCeiling(lib, device, syncOf(device))
+  return timing.copyCeiling(device, syncOf(device))
 }
 
 /** Dense FLOP ceiling of `device` in GFLOP/s (float32 GEMM 1024^3, BLAS when present), measured once per device. */
 export function gemmCeiling(device: Device = Device.cpu): Promise<number> {
-  return timing.gemmCeiling(lib, device, syncOf(device))
+  return timing.gemmCeiling(device, syncOf(device))
 }
 
 function argDevice(): string | undefined {

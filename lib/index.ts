@@ -24,6 +24,25 @@ export * from './network/index.js'
 export * from './learning/index.js'
 export * from './data/index.js'
 export * as cli from './cli/index.js'
+export {
+  BENCH_FAMILIES,
+  BENCH_ROW_NAMES,
+  benchJson,
+  benchMarkdown,
+  benchRows,
+  benchText,
+  runBench,
+  selectRows,
+} from './bench/index.js'
+export type {
+  BenchOptions,
+  BenchReport,
+  BenchRow,
+  Ceilings,
+  MachineInfo,
+  PeersStatus,
+  RowResult,
+} from './bench/index.js'
 export * from './optim/index.js'
 export { FeedForwardProgram } from './executors/bptt.js'
 export type { FeedForwardBuildOptions, FeedForwardRunOptions } from './executors/bptt.js'

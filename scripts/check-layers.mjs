@@ -20,6 +20,7 @@ export const LAYERS = [
   ['executors'],
   ['checkpoint'],
   ['plots'],
+  ['bench'],
   ['cli'],
   ['(index)'],
 ]

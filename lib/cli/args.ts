@@ -5,6 +5,8 @@
  *                        [-o|--json <file>] [-q|--quiet] [--arch fc|conv] [--checkpoint <file>]
  *                        [--resume <file>] [--weights <file>] [--fold k | --folds all] [--plots <dir>]
  *   spaic-learning demo [same flags]
+ *   spaic-learning bench [--rows <name,...>] [--device auto|cpu|cuda|cuda:N] [-o|--json <file>] [--md <file>]
+ *                        [--quick] [--repeats N] [--peers <dir>] [-q|--quiet]
  *   spaic-learning info | -h|--help|help | -V|--version|version
  * Flags take `--flag value` or `--flag=value`; short ones `-e 3` or `-e3`, and group: `-qe 3` is -q -e 3. A value
  * that starts with - is written `--flag=-value` (`--epochs --batch 3` is --epochs without a value). Every bad flag
@@ -12,6 +14,7 @@
  */
 import { parseArgs as nodeParseArgs, type ParseArgsConfig } from 'node:util'
 
+import { BENCH_FAMILIES, BENCH_ROW_NAMES } from '../bench/index.js'
 import { InvalidArgumentError } from '../errors.js'
 import { isPlainObject } from '../validate.js'
 
@@ -62,8 +65,40 @@ export interface TrainOptions {
   plots?: string
 }
 
+/** The options of `spaic-learning bench`. */
+export interface BenchCliOptions {
+  /** Row or family names (lib/bench); empty: every row. */
+  rows: string[]
+  device: string
+  /** Where to write every row as JSON, or null. */
+  json: string | null
+  /** Where to write the Markdown table, or null. */
+  md: string | null
+  /** Small sizes and few rounds. */
+  quick: boolean
+  /** Rounds of interleaved samples; null: the default (9, or 3 with --quick). */
+  repeats: number | null
+  /** The PyTorch peers' folder; null: $SPAIC_PEERS_DIR or none. */
+  peers: string | null
+  quiet: boolean
+}
+
 export type ParsedCommand =
-  { command: 'help' | 'version' | 'info' } | { command: 'train' | 'demo'; options: TrainOptions }
+  | { command: 'help' | 'version' | 'info' }
+  | { command: 'train' | 'demo'; options: TrainOptions }
+  /** (`bench` rather than `options`: code that asks `'options' in parsed` means train and demo.) */
+  | { command: 'bench'; bench: BenchCliOptions }
+
+export const BENCH_DEFAULTS: Readonly<BenchCliOptions> = Object.freeze({
+  rows: [],
+  device: 'auto',
+  json: null,
+  md: null,
+  quick: false,
+  repeats: null,
+  peers: null,
+  quiet: false,
+})
 
 export const TRAIN_DEFAULTS: Readonly<TrainOptions> = Object.freeze({
   algorithm: 'stca',
@@ -116,6 +151,8 @@ export const USAGE = `Usage: spaic-learning <command> [options]
 Commands:
   train          train a spiking network with a learning rule
   demo           train on the built-in synthetic digits (no download needed)
+  bench          validate and time the benchmark rows on this machine, against its measured
+                 copy bandwidth and GEMM FLOP/s (options below)
   info           version, addon, build, CPU features, BLAS, threads, CUDA devices (and why CUDA
                  is or is not usable)
   help           show this help (also -h, --help)
@@ -155,6 +192,19 @@ Options (train, demo):
                            (needs the optional packages pngjs, d3-scale and d3-shape)
   -q, --quiet              no progress output
   -h, --help               show this help
+
+Options (bench):
+      --rows <name,...>    rows or families to run (default all): ${BENCH_ROW_NAMES.join(', ')};
+                           families: ${BENCH_FAMILIES.join(', ')}
+      --device <d>         auto | cpu | cuda | cuda:N (default auto)
+  -o, --json <file>        write every row (samples, median, spread, bound, validation) and the
+                           machine as JSON
+      --md <file>          write the table as Markdown, the machine named
+      --quick              small sizes and 3 rounds (seconds; the fractions are not the machine's)
+      --repeats <n>        rounds of interleaved samples (default 9)
+      --peers <dir>        folder of the PyTorch peers (bench_torch.py; default $SPAIC_PEERS_DIR):
+                           timed in the same sitting where python3 can import torch
+  -q, --quiet              no progress lines
 
 A value goes after its flag or after '=': --epochs 3, --epochs=3; short flags also take it
 attached (-e3) and can be grouped (-qe 3 is -q -e 3). A value starting with - needs the '='
@@ -254,11 +304,29 @@ export function checkWeights(hidden: readonly number[], weights: number, layout:
   }
 }
 
-/** Every flag of train and demo, long names. */
-const FLAG_NAMES: readonly string[] = [...VALUE_FLAGS, ...BOOL_FLAGS]
+/** The flags of a command: long names, which of them take no value, their one-letter spellings. */
+interface FlagSet {
+  names: readonly string[]
+  bools: readonly string[]
+  short: Readonly<Record<string, string>>
+  /** The flags as util.parseArgs declares them. */
+  node: NonNullable<ParseArgsConfig['options']>
+}
 
-/** The one-letter spellings of the common flags: -e 3 is --epochs 3. */
-const SHORT_FLAGS: Readonly<Record<string, string>> = Object.freeze({
+function flagSet(values: readonly string[], bools: readonly string[], short: Record<string, string>): FlagSet {
+  const names = [...values, ...bools]
+  const node: NonNullable<ParseArgsConfig['options']> = Object.fromEntries(
+    names.map((name) => {
+      const type = bools.includes(name) ? ('boolean' as const) : ('string' as const)
+      const s = short[name]
+      return [name, s === undefined ? { type } : { type, short: s }]
+    }),
+  )
+  return { names, bools, short: Object.freeze(short), node }
+}
+
+/** The flags of train and demo; the one-letter spellings of the common ones: -e 3 is --epochs 3. */
+const TRAIN_FLAGS = flagSet(VALUE_FLAGS, BOOL_FLAGS, {
   algorithm: 'a',
   data: 'd',
   epochs: 'e',
@@ -269,14 +337,9 @@ const SHORT_FLAGS: Readonly<Record<string, string>> = Object.freeze({
   help: 'h',
 })
 
-/** The flags as util.parseArgs declares them. */
-const NODE_OPTIONS: NonNullable<ParseArgsConfig['options']> = Object.fromEntries(
-  FLAG_NAMES.map((name) => {
-    const type = (BOOL_FLAGS as readonly string[]).includes(name) ? ('boolean' as const) : ('string' as const)
-    const short = SHORT_FLAGS[name]
-    return [name, short === undefined ? { type } : { type, short }]
-  }),
-)
+const BENCH_VALUE_FLAGS = ['rows', 'device', 'json', 'md', 'repeats', 'peers'] as const
+/** The flags of bench (the spellings it shares with train mean the same). */
+const BENCH_FLAGS = flagSet(BENCH_VALUE_FLAGS, ['quick', 'quiet', 'help'], { json: 'o', quiet: 'q', help: 'h' })
 
 /** A token of util.parseArgs (`tokens: true`); `index` is the argument it came from. */
 type Token =
@@ -301,9 +364,9 @@ type Token =
  * meets the bad one (`problem`) and names its flag; an error of util.parseArgs that `problem` cannot place is
  * still turned into an InvalidArgumentError.
  */
-function tokensOf(args: string[]): Token[] {
+function tokensOf(args: string[], flags: FlagSet): Token[] {
   const read = (strict: boolean): Token[] =>
-    nodeParseArgs({ args, options: NODE_OPTIONS, strict, allowPositionals: !strict, tokens: true }).tokens
+    nodeParseArgs({ args, options: flags.node, strict, allowPositionals: !strict, tokens: true }).tokens
   try {
     return read(true)
   } catch (err) {
@@ -313,13 +376,13 @@ function tokensOf(args: string[]): Token[] {
     } catch {
       // no tokens to look at: the error itself is all there is
     }
-    if (loose !== null && loose.some((t) => problem(t, args) !== null)) return loose
-    throw refused(err)
+    if (loose !== null && loose.some((t) => problem(t, args, flags) !== null)) return loose
+    throw refused(err, flags)
   }
 }
 
 /** What is wrong with one token by itself (an unknown flag, a missing or stray value, a positional), or null. */
-function problem(t: Token, args: readonly string[]): InvalidArgumentError | null {
+function problem(t: Token, args: readonly string[], flags: FlagSet): InvalidArgumentError | null {
   if (t.kind === 'option-terminator') return null
   if (t.kind === 'positional') {
     return new InvalidArgumentError(`Unexpected argument ${JSON.stringify(t.value)} (options start with - or --)`, {
@@ -330,15 +393,14 @@ function problem(t: Token, args: readonly string[]): InvalidArgumentError | null
   if (!t.rawName.startsWith('--') && raw.length > 2) {
     // -data /x reads as -d with the value 'ata', -epochs as -e 'pochs': a long name with one dash is refused
     const word = raw.slice(1).split('=')[0]!
-    if (FLAG_NAMES.includes(word)) {
+    if (flags.names.includes(word)) {
       const why = `-${word} is not an option (long options start with --); did you mean --${word}?`
       return new InvalidArgumentError(why, { param: `-${word}` })
     }
   }
-  if (!FLAG_NAMES.includes(t.name)) return unknownFlag(t, raw)
+  if (!flags.names.includes(t.name)) return unknownFlag(t, raw, flags)
   const flag = `--${t.name}`
-  if ((BOOL_FLAGS as readonly string[]).includes(t.name))
-    return t.value === undefined ? null : bad(flag, 'no value', t.value)
+  if (flags.bools.includes(t.name)) return t.value === undefined ? null : bad(flag, 'no value', t.value)
   if (t.value === undefined) return bad(flag, 'a value', undefined)
   // `--epochs --batch 3`: the next flag is not --epochs' value (util.parseArgs' rule: it starts with - and is not -)
   if (!t.inlineValue && t.value.length > 1 && t.value.startsWith('-')) {
@@ -351,19 +413,19 @@ function problem(t: Token, args: readonly string[]): InvalidArgumentError | null
 }
 
 /** An unknown flag, with the flag it may have meant and the list of options. */
-function unknownFlag(t: Token & { kind: 'option' }, raw: string): InvalidArgumentError {
-  const options = `options: ${FLAG_NAMES.map((f) => `--${f}`).join(', ')}`
+function unknownFlag(t: Token & { kind: 'option' }, raw: string, flags: FlagSet): InvalidArgumentError {
+  const options = `options: ${flags.names.map((f) => `--${f}`).join(', ')}`
   let hint: string | null
   let where = ''
   if (t.rawName.startsWith('--')) {
-    const long = suggest(t.name, FLAG_NAMES)
+    const long = suggest(t.name, flags.names)
     hint = long && `--${long}`
   } else {
     // a short flag: a long name written with one dash (-quite: -q then the unknown -u), or a letter in the
     // wrong case (-E)
     const word = raw.slice(1).split('=')[0]!
-    const long = word.length > 2 ? suggest(word, FLAG_NAMES) : null
-    const letter = Object.values(SHORT_FLAGS).find((s) => s.toLowerCase() === t.name.toLowerCase())
+    const long = word.length > 2 ? suggest(word, flags.names) : null
+    const letter = Object.values(flags.short).find((s) => s.toLowerCase() === t.name.toLowerCase())
     hint = long ? `--${long}` : letter ? `-${letter}` : null
     if (raw !== t.rawName) where = ` (in ${JSON.stringify(raw)})`
   }
@@ -374,16 +436,19 @@ function unknownFlag(t: Token & { kind: 'option' }, raw: string): InvalidArgumen
 }
 
 /** An error of util.parseArgs that `problem` did not place, as an InvalidArgumentError naming the flag it quotes. */
-function refused(err: unknown): InvalidArgumentError {
+function refused(err: unknown, flags: FlagSet): InvalidArgumentError {
   const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined
   const text = (err instanceof Error ? err.message : String(err)).split('\n')[0]!
   // "Unknown option '-x'", "Option '-e, --epochs <value>' argument missing", "Unexpected argument 'x'. ..."
   const quoted = /'([^']*)'/.exec(text)?.[1] ?? ''
   const param = quoted.match(/-{1,2}[^\s,<>]+/g)?.pop() ?? (quoted || 'argv')
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
-    return new InvalidArgumentError(`Unknown option ${param}; options: ${FLAG_NAMES.map((f) => `--${f}`).join(', ')}`, {
-      param,
-    })
+    return new InvalidArgumentError(
+      `Unknown option ${param}; options: ${flags.names.map((f) => `--${f}`).join(', ')}`,
+      {
+        param,
+      },
+    )
   if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
     return new InvalidArgumentError(`Unexpected argument ${JSON.stringify(param)} (options start with - or --)`, {
       param,
@@ -405,10 +470,11 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
       throw new InvalidArgumentError(`info takes no options (received ${JSON.stringify(args[1])})`, { param: args[1]! })
     return { command: 'info' }
   }
+  if (first === 'bench') return parseBench(args.slice(1))
   if (first !== 'train' && first !== 'demo') {
-    const hint = suggest(first, ['train', 'demo', 'info', 'help'])
+    const hint = suggest(first, ['train', 'demo', 'bench', 'info', 'help'])
     throw new InvalidArgumentError(
-      `Unknown command ${JSON.stringify(first)}${hint ? `; did you mean '${hint}'?` : ''}; commands: train, demo, info, help`,
+      `Unknown command ${JSON.stringify(first)}${hint ? `; did you mean '${hint}'?` : ''}; commands: train, demo, bench, info, help`,
       { param: 'command' },
     )
   }
@@ -417,8 +483,8 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
   const seen = new Map<string, string>()
   const rest = args.slice(1)
   // in order, as before: the first bad flag is the one reported, and -h before it still shows the help
-  for (const t of tokensOf(rest)) {
-    const wrong = problem(t, rest)
+  for (const t of tokensOf(rest, TRAIN_FLAGS)) {
+    const wrong = problem(t, rest, TRAIN_FLAGS)
     if (wrong) throw wrong
     if (t.kind !== 'option') continue // `--`, the end of the options (nothing may follow it)
     if (t.name === 'help') return { command: 'help' }
@@ -565,4 +631,62 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
 /** Time steps per sample: the integer step count SPAIC's rounding effectively gives (ceil(runtime/dt)). */
 export function stepsOf(runtime: number, dt: number): number {
   return Math.max(1, Math.ceil(runtime / dt - 1e-9))
+}
+
+/** The flags of `bench` (after the command word). */
+function parseBench(rest: string[]): ParsedCommand {
+  const o: BenchCliOptions = { ...BENCH_DEFAULTS, rows: [] }
+  const seen = new Map<string, string>()
+  for (const t of tokensOf(rest, BENCH_FLAGS)) {
+    const wrong = problem(t, rest, BENCH_FLAGS)
+    if (wrong) throw wrong
+    if (t.kind !== 'option') continue
+    if (t.name === 'help') return { command: 'help' }
+    if (t.name === 'quiet' || t.name === 'quick') {
+      o[t.name] = true
+      continue
+    }
+    const flag = `--${t.name}`
+    const before = seen.get(t.name)
+    if (before !== undefined) {
+      const as = before === t.rawName ? '' : ` (as ${before} and ${t.rawName})`
+      throw new InvalidArgumentError(`${flag} was given twice${as}`, { param: flag })
+    }
+    seen.set(t.name, t.rawName)
+    const v = t.value!
+    switch (t.name as (typeof BENCH_VALUE_FLAGS)[number]) {
+      case 'rows': {
+        const names = v.split(',').map((x) => x.trim())
+        if (names.some((x) => x === '')) throw bad(flag, 'comma-separated row names', v)
+        for (const n of names) {
+          if (BENCH_ROW_NAMES.includes(n) || BENCH_FAMILIES.includes(n)) continue
+          const hint = suggest(n, [...BENCH_ROW_NAMES, ...BENCH_FAMILIES])
+          throw new InvalidArgumentError(
+            `Unknown row ${JSON.stringify(n)} for ${flag}${hint ? `; did you mean '${hint}'?` : ''}; ` +
+              `rows: ${BENCH_ROW_NAMES.join(', ')}; families: ${BENCH_FAMILIES.join(', ')}`,
+            { param: flag },
+          )
+        }
+        o.rows = [...new Set(names)]
+        break
+      }
+      case 'device':
+        if (!/^(auto|cpu|cuda|cuda:\d+)$/.test(v)) throw bad(flag, 'auto, cpu, cuda or cuda:N', v)
+        o.device = v
+        break
+      case 'json':
+      case 'md':
+        if (v.length === 0 || v.includes('\0')) throw bad(flag, 'a file path', v)
+        o[t.name as 'json' | 'md'] = v
+        break
+      case 'repeats':
+        o.repeats = intFlag(flag, v, 1, 1000)
+        break
+      case 'peers':
+        if (v.length === 0 || v.includes('\0')) throw bad(flag, 'a folder path', v)
+        o.peers = v
+        break
+    }
+  }
+  return { command: 'bench', bench: o }
 }

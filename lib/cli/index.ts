@@ -1,6 +1,6 @@
 /** The command line's building blocks (the executable is lib/cli/main.ts -> dist/cli/main.js). */
-export { FOLDS, parseArgs, stepsOf, TRAIN_DEFAULTS, USAGE } from './args.js'
-export type { ParsedCommand, TrainOptions } from './args.js'
+export { BENCH_DEFAULTS, FOLDS, parseArgs, stepsOf, TRAIN_DEFAULTS, USAGE } from './args.js'
+export type { BenchCliOptions, ParsedCommand, TrainOptions } from './args.js'
 export { formatDuration, formatNumber, formatPercent, formatTable, progressBar, progressText } from './format.js'
 export type { ProgressState } from './format.js'
 export { Progress, silentProgress } from './progress.js'

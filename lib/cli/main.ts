@@ -3,20 +3,24 @@
  * `spaic-learning`: the command line. Parses and validates the flags, runs the registered training
  * job for the algorithm with a progress display, prints a summary table and optionally writes the
  * metrics as JSON (with --folds all: runs the job once per fold, lib/cli/folds.ts, and summarises the folds);
- * with --plots, says where the job's report of pictures is (lib/plots/).
- * Exit codes: 0 success, 1 the job failed (or stopped: a diverged run), 2 a usage error.
+ * with --plots, says where the job's report of pictures is (lib/plots/). `bench` runs the benchmark suite
+ * (lib/bench/): the table on stdout, progress on stderr, --json / --md files.
+ * Exit codes: 0 success, 1 the job failed (or stopped: a diverged run; for bench: a row failed its validation,
+ * after every output is written), 2 a usage error.
  * A failure is one line on stderr (a usage error adds a pointer to --help), never a stack trace.
  */
 import { accessSync, constants as fsConstants, existsSync, realpathSync, statSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+import { benchJson, benchMarkdown, benchText, runBench } from '../bench/index.js'
 import { removeStaleTemporaries } from '../checkpoint/atomic-file.js'
 import { checkPlotPackages } from '../plots/index.js'
 import { infoText, packageVersion } from './info.js'
 import { describe, invalidArgument, NumericalError, SpaicError } from '../errors.js'
 import { isPlainObject } from '../validate.js'
-import { FOLDS, parseArgs, stepsOf, USAGE, type TrainOptions } from './args.js'
+import { FOLDS, parseArgs, stepsOf, USAGE, type BenchCliOptions, type TrainOptions } from './args.js'
 import { foldOptions, foldsSummary, foldsTable, writeFoldsJson, type FoldResult } from './folds.js'
 import { formatDuration, formatNumber, formatPercent, formatTable } from './format.js'
 import { trainJobs, writeMetricsJson, type Metrics } from './jobs.js'
@@ -114,6 +118,46 @@ function unwritableDir(flag: string, dir: string): string | null {
   return null
 }
 
+/** `spaic-learning bench`: runs the suite, prints the table, writes --json and --md. */
+async function bench(io: MainIO, o: BenchCliOptions): Promise<number> {
+  for (const [flag, file] of [
+    ['--json', o.json],
+    ['--md', o.md],
+  ] as const) {
+    const why = file === null ? null : unwritable(flag, file)
+    if (why !== null) return usageError(io, why)
+  }
+  let report
+  try {
+    report = await runBench({
+      rows: o.rows,
+      device: o.device,
+      quick: o.quick,
+      ...(o.repeats === null ? {} : { repeats: o.repeats }),
+      peers: o.peers,
+      log: o.quiet ? () => {} : (line) => io.stderr.write(`bench: ${line}\n`),
+    })
+  } catch (err) {
+    io.stderr.write(`spaic-learning: bench failed: ${oneLine(err)}\n`)
+    return 1
+  }
+  io.stdout.write(benchText(report))
+  try {
+    if (o.json !== null) await writeFile(o.json, benchJson(report))
+    if (o.md !== null) await writeFile(o.md, benchMarkdown(report))
+  } catch (err) {
+    io.stderr.write(`spaic-learning: ${oneLine(err)}\n`)
+    return 1
+  }
+  if (!o.quiet) for (const f of [o.json, o.md]) if (f !== null) io.stderr.write(`written to ${f}\n`)
+  const failed = report.rows.filter((r) => r.status !== 'ok').map((r) => r.name)
+  if (failed.length) {
+    io.stderr.write(`spaic-learning: bench: ${failed.join(', ')} failed validation (not timed)\n`)
+    return 1
+  }
+  return 0
+}
+
 export async function main(
   argv: readonly string[],
   io: MainIO = { stdout: process.stdout, stderr: process.stderr },
@@ -142,6 +186,7 @@ export async function main(
     io.stdout.write(infoText())
     return 0
   }
+  if (parsed.command === 'bench') return bench(io, parsed.bench)
   if (!('options' in parsed)) {
     const names = [...trainJobs.keys()]
     io.stdout.write(USAGE + `\nAlgorithms: ${names.length ? names.join(', ') : '(none registered in this build)'}\n`)

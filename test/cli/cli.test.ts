@@ -121,7 +121,7 @@ test('parseArgs: commands, defaults, both flag spellings', (t) => {
 
 test('parseArgs: every bad flag is a typed error naming the flag', (t) => {
   const cases: Array<[string[], string, RegExp?]> = [
-    [['fly'], 'command', /commands: train, demo, info, help/],
+    [['fly'], 'command', /commands: train, demo, bench, info, help/],
     [['train', '--epochs', '0'], '--epochs'],
     [['train', '--epochs', '1.5'], '--epochs'],
     [['train', '--epochs'], '--epochs', /received nothing/],

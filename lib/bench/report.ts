@@ -1,0 +1,138 @@
+/**
+ * The outputs of `spaic-learning bench`: a text table for the terminal, a Markdown section (the machine named,
+ * then the table with each row's work, bound and validation), and the JSON of everything (`BenchReport`).
+ */
+import type { Ceilings, RowResult } from './harness.js'
+import { machineLines, type MachineInfo } from './machine.js'
+import type { PeersStatus } from './peers.js'
+
+/** Everything one run measured. */
+export interface BenchReport {
+  /** 'spaic-learning bench'. */
+  tool: string
+  options: { rows: string[]; device: string; quick: boolean; repeats: number; sampleMs: number }
+  machine: MachineInfo
+  ceilings: Ceilings
+  peers: PeersStatus
+  rows: RowResult[]
+  /** Wall time of the whole run, seconds. */
+  seconds: number
+}
+
+const sig = (x: number | null | undefined, d = 3) =>
+  x === null || x === undefined || !Number.isFinite(x) ? '' : x.toPrecision(d)
+const pct = (x: number | null) => (x === null ? '' : `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`)
+const ratio = (x: number | null | undefined) => (x === null || x === undefined ? '' : `${x.toFixed(2)}x`)
+const count = (x: number) =>
+  x >= 1e9
+    ? `${(x / 1e9).toPrecision(3)} G`
+    : x >= 1e6
+      ? `${(x / 1e6).toPrecision(3)} M`
+      : x >= 1e3
+        ? `${(x / 1e3).toPrecision(3)} k`
+        : String(x)
+
+const spreadOf = (samples: readonly number[]) => {
+  const s = samples.slice().sort((a, b) => a - b)
+  return s.length ? pct((s[s.length - 1]! - s[0]!) / s[Math.floor(s.length / 2)]!) : ''
+}
+
+/** The line about the ceilings. */
+export function ceilingLine(r: BenchReport): string {
+  const c = r.ceilings
+  return (
+    `ceilings on ${r.options.device} (best sample of the rounds): copy ${c.copyGBs.toFixed(1)} GB/s (float32 copy of ` +
+    `${c.copyBytes >> 20} MiB, read + write, by ${c.copyPath}, the faster; ${spreadOf(c.copySamples)} spread); GEMM ${c.gemmGFLOPs.toFixed(1)} ` +
+    `GFLOP/s (float32 ${c.gemmN}^3, best path, ${c.threads} threads on ${c.cores} cores; ` +
+    `${spreadOf(c.gemmSamples)} spread)`
+  )
+}
+
+const samplesLine = (r: BenchReport) =>
+  `${r.options.repeats} interleaved rounds, one sample of each row and ceiling per round (a sample: back-to-back calls ` +
+  `lasting about ${r.options.sampleMs} ms; ms per call)` +
+  (r.options.quick ? "; --quick: small sizes that fit in cache, so the fractions are not this machine's" : '')
+
+function cells(row: RowResult): string[] {
+  const ok = row.status === 'ok'
+  return [
+    row.name,
+    ok ? sig(row.median) : '',
+    ok ? `${sig(row.min)}–${sig(row.max)}` : '',
+    ok ? pct(row.spread) : '',
+    `${sig(row.bound.ms)} (${row.bound.by})`,
+    ok ? pct(row.fraction) : '',
+    sig(row.peer?.medianMs),
+    ratio(row.peer?.ratio),
+    ok ? 'ok' : 'FAILED validation',
+  ]
+}
+
+const HEAD = ['row', 'median ms', 'min–max ms', 'spread', 'bound ms', 'of bound', 'torch ms', 'torch/ours', 'status']
+
+/** The terminal output: machine, ceilings, peers, the table, then each failed row's reason. */
+export function benchText(r: BenchReport): string {
+  const rows = [HEAD, ...r.rows.map(cells)]
+  const w = HEAD.map((_, i) => Math.max(...rows.map((c) => c[i]!.length)))
+  const line = (c: string[]) =>
+    c
+      .map((x, i) => (i === 0 ? x.padEnd(w[i]!) : x.padStart(w[i]!)))
+      .join('  ')
+      .trimEnd()
+  const out = [...machineLines(r.machine), ceilingLine(r), `peers: ${r.peers.note}`, samplesLine(r), '']
+  out.push(line(rows[0]!), w.map((x) => '-'.repeat(x)).join('  '))
+  for (const c of rows.slice(1)) out.push(line(c))
+  const failed = r.rows.filter((x) => x.status !== 'ok')
+  if (failed.length) out.push('', ...failed.map((x) => `${x.name}: validation failed: ${x.validation.detail}`))
+  out.push('', 'bound = max(FLOPs / GEMM ceiling, bytes / copy ceiling); "of bound" = bound / median')
+  return out.join('\n') + '\n'
+}
+
+const md = (s: string) => s.replace(/\|/g, '\\|')
+
+/** A Markdown section: the machine, the ceilings, the table (with each row's work, bound and validation). */
+export function benchMarkdown(r: BenchReport): string {
+  const m = r.machine
+  const out = [
+    `### spaic-learning bench on ${m.cpu} (${m.cores} cores), ${m.date.slice(0, 10)}`,
+    '',
+    ...machineLines(m).map((l) => `- ${md(l)}`),
+    `- ${md(ceilingLine(r))}`,
+    `- peers: ${md(r.peers.note)}`,
+    `- ${samplesLine(r)}; run took ${r.seconds.toFixed(0)} s`,
+    '',
+    '| row | what | FLOPs | bytes | median ms | min–max ms | bound ms | of bound | torch ms | torch/ours | how the bound is computed | validation |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|',
+  ]
+  for (const x of r.rows) {
+    const ok = x.status === 'ok'
+    out.push(
+      '| ' +
+        [
+          `\`${x.name}\``,
+          md(x.what),
+          count(x.flops),
+          `${count(x.bytes)}B`,
+          ok ? sig(x.median) : '—',
+          ok ? `${sig(x.min)}–${sig(x.max)}` : '—',
+          `${sig(x.bound.ms)} (${x.bound.by})`,
+          ok ? pct(x.fraction) : '—',
+          sig(x.peer?.medianMs),
+          ratio(x.peer?.ratio),
+          md(x.bound.how),
+          ok ? md(`ok: ${x.validation.detail}`) : md(`**FAILED** (not timed): ${x.validation.detail}`),
+        ].join(' | ') +
+        ' |',
+    )
+  }
+  out.push(
+    '',
+    'bound = max(FLOPs / GEMM ceiling, bytes / copy ceiling); "of bound" = bound / median (100% is the ceiling).',
+  )
+  return out.join('\n') + '\n'
+}
+
+/** The JSON of a report (every row with its samples, the machine, ceilings and peers). */
+export function benchJson(r: BenchReport): string {
+  return JSON.stringify(r, null, 2) + '\n'
+}
