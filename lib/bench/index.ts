@@ -24,7 +24,8 @@ export type { MachineInfo } from './machine.js'
 export type { PeersStatus } from './peers.js'
 
 /** Every row, in the order they run (sizes for a full run, or small ones for `quick`). */
-export function benchRows(quick = false): BenchRow[] {
+export function benchRows(quick: boolean = false): BenchRow[] {
+  if (typeof quick !== 'boolean') throw invalidArgument('quick', 'a boolean', quick)
   return [
     ...gemmRows(quick),
     ...elementwiseRows(quick),
@@ -41,7 +42,11 @@ export const BENCH_ROW_NAMES: readonly string[] = Object.freeze(benchRows(true).
 export const BENCH_FAMILIES: readonly string[] = Object.freeze([...new Set(benchRows(true).map((r) => r.family))])
 
 /** The rows `names` select (row or family names; all when empty), in the suite's order. */
-export function selectRows(names: readonly string[], quick = false, param = 'rows'): BenchRow[] {
+export function selectRows(names: readonly string[], quick: boolean = false, param: string = 'rows'): BenchRow[] {
+  if (typeof param !== 'string') throw invalidArgument('param', 'a string', param)
+  if (!Array.isArray(names) || names.some((n) => typeof n !== 'string'))
+    throw invalidArgument(param, 'an array of row or family names', names)
+  if (typeof quick !== 'boolean') throw invalidArgument('quick', 'a boolean', quick)
   const all = benchRows(quick)
   for (const n of names)
     if (!BENCH_ROW_NAMES.includes(n) && !BENCH_FAMILIES.includes(n))

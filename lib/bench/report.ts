@@ -2,6 +2,8 @@
  * The outputs of `spaic-learning bench`: a text table for the terminal, a Markdown section (the machine named,
  * then the table with each row's work, bound and validation), and the JSON of everything (`BenchReport`).
  */
+import { InvalidArgumentError } from '../errors.js'
+import { isPlainObject } from '../validate.js'
 import type { Ceilings, RowResult } from './harness.js'
 import { machineLines, type MachineInfo } from './machine.js'
 import type { PeersStatus } from './peers.js'
@@ -70,8 +72,45 @@ function cells(row: RowResult): string[] {
 
 const HEAD = ['row', 'median ms', 'min–max ms', 'spread', 'bound ms', 'of bound', 'torch ms', 'torch/ours', 'status']
 
+const NOT_A_REPORT = 'a report returned by runBench'
+
+/**
+ * Formats `r` with `format` after checking that it has a report's parts; a report whose fields were altered
+ * so that formatting fails is the same typed error, never a TypeError from inside.
+ */
+function formatReport(r: unknown, format: (r: BenchReport) => string): string {
+  const ok =
+    isPlainObject(r) &&
+    r.tool === 'spaic-learning bench' &&
+    Array.isArray(r.rows) &&
+    r.rows.every((x) => isPlainObject(x)) &&
+    ['machine', 'ceilings', 'peers', 'options'].every((k) => isPlainObject(r[k]))
+  const bad = () => new InvalidArgumentError(`Expected ${NOT_A_REPORT} for report`, { param: 'report' })
+  if (!ok) throw bad()
+  try {
+    return format(r as unknown as BenchReport)
+  } catch (err) {
+    if (err instanceof TypeError || err instanceof RangeError) throw bad()
+    throw err
+  }
+}
+
 /** The terminal output: machine, ceilings, peers, the table, then each failed row's reason. */
-export function benchText(r: BenchReport): string {
+export function benchText(report: BenchReport): string {
+  return formatReport(report, textOf)
+}
+
+/** A Markdown section: the machine, the ceilings, the table (with each row's work, bound and validation). */
+export function benchMarkdown(report: BenchReport): string {
+  return formatReport(report, markdownOf)
+}
+
+/** The JSON of a report (every row with its samples, the machine, ceilings and peers). */
+export function benchJson(report: BenchReport): string {
+  return formatReport(report, (r) => JSON.stringify(r, null, 2) + '\n')
+}
+
+function textOf(r: BenchReport): string {
   const rows = [HEAD, ...r.rows.map(cells)]
   const w = HEAD.map((_, i) => Math.max(...rows.map((c) => c[i]!.length)))
   const line = (c: string[]) =>
@@ -90,8 +129,7 @@ export function benchText(r: BenchReport): string {
 
 const md = (s: string) => s.replace(/\|/g, '\\|')
 
-/** A Markdown section: the machine, the ceilings, the table (with each row's work, bound and validation). */
-export function benchMarkdown(r: BenchReport): string {
+function markdownOf(r: BenchReport): string {
   const m = r.machine
   const out = [
     `### spaic-learning bench on ${m.cpu} (${m.cores} cores), ${m.date.slice(0, 10)}`,
@@ -130,9 +168,4 @@ export function benchMarkdown(r: BenchReport): string {
     'bound = max(FLOPs / GEMM ceiling, bytes / copy ceiling); "of bound" = bound / median (100% is the ceiling).',
   )
   return out.join('\n') + '\n'
-}
-
-/** The JSON of a report (every row with its samples, the machine, ceilings and peers). */
-export function benchJson(r: BenchReport): string {
-  return JSON.stringify(r, null, 2) + '\n'
 }

@@ -2507,6 +2507,8 @@ function tMisc(g) {
 /** 'S.x' / 'ops.x' / 'S.cli.x' paths of every exported function and class. */
 const FUNCS = []
 const CLASSES = []
+/** Exports that run for a long time at their defaults: only their own templates call them (tBench). */
+const BOUNDED_ONLY = new Set(['S.runBench'])
 for (const [prefix, ns] of [
   ['S', S],
   ['ops', S.ops],
@@ -2517,7 +2519,7 @@ for (const [prefix, ns] of [
     if (typeof v !== 'function') continue
     // classes are called with new (calling one without is the engine's TypeError, not the package's)
     if (/^class\b/.test(Function.prototype.toString.call(v))) CLASSES.push(`${prefix}.${k}`)
-    else FUNCS.push(`${prefix}.${k}`)
+    else if (!BOUNDED_ONLY.has(`${prefix}.${k}`)) FUNCS.push(`${prefix}.${k}`)
   }
 }
 /** Instances to call methods on: [expression building one, its class]. */
@@ -2570,6 +2572,31 @@ function randomArgs(g, max = 4) {
     )
   }
   return args.join(', ')
+}
+
+// The benchmark suite, bounded: a default runBench times every row for a while, so it is called here with
+// quick sizes, one round and one cheap row (or a bad option), and left out of the generic calls.
+function tBench(g) {
+  const rows = g.pick([['add'], ['adam'], ['gemm-64x784x784'], ['lif'], ['stdp'], ['nope'], [1], 'add', ['add', '']])
+  const opts = `{ quick: ${g.ml(true, 'bool')}, repeats: ${g.ml(1, 'int')}, rows: ${lit(rows)}, device: ${g.ml(
+    'cpu',
+    'str',
+  )} }`
+  switch (g.int(0, 4)) {
+    case 0:
+      return `return await S.runBench(${g.chance(g.pm / 3) ? g.evil('opts') : opts})`
+    case 1:
+      return `return S.selectRows(${g.m(lit(rows), 'arr')}, ${g.ml(true, 'bool')}, ${g.ml('rows', 'str')})`
+    case 2:
+      return `return S.benchRows(${g.ml(true, 'bool')}).length`
+    case 3:
+      return [
+        "const r = await S.runBench({ quick: true, repeats: 1, rows: ['add'] })",
+        `return [S.benchText(${g.m('r', 'opts')}), S.benchMarkdown(${g.m('r', 'opts')}), S.benchJson(${g.m('r', 'opts')})]`,
+      ].join('\n')
+    default:
+      return `return S.${g.pick(['benchText', 'benchMarkdown', 'benchJson'])}(${g.evil('any')})`
+  }
 }
 
 function tGeneric(g) {
@@ -2870,6 +2897,7 @@ export const TEMPLATES = [
   [1.5, 'cli', tCli],
   [3, 'misc', tMisc],
   [9, 'generic', tGeneric],
+  [1, 'bench', tBench],
   [6, 'raw', tRawGeneric],
   [2, 'raw tensor', tRawTensor],
   [0.5, 'raw init', tRawInit],
