@@ -1,7 +1,8 @@
 // The BPTT executor (FeedForwardProgram) on the device against the CPU, loaded by bench/gpu-check.mjs
 // (`--self-test` runs both sides on the CPU). Plain JS, no dependencies: SPAIC's conv example with stca, stbp and
 // sbp, a conv geometry with bias and groups, every surrogate over lif / if / clif, forced products, strategy 1,
-// bias, an SGD step, evaluation runs, the bernoulli encoder, and a 196-100-10 stca batch end to end.
+// bias, an SGD step, evaluation runs, the bernoulli encoder, explicit spike trains, and a 196-100-10 stca batch
+// end to end.
 import { active, convOutShape, EXACT, helpers, numel, SUM, tolOf } from './gpu-checks-helpers.mjs'
 
 export async function register({ addCheck, lib, rand }) {
@@ -222,6 +223,18 @@ export async function register({ addCheck, lib, rand }) {
         build,
       })
     }
+    // explicit spike trains into full layers: the input stage checks, measures and reorders them on the device
+    // (ops.reduceStats, ops.transpose01), the second run into the first run's buffer
+    const train = frames(B, steps, nIn, (k) => 0.3 + 0.05 * (k % 4))
+    ffCheck(`FeedForwardProgram stca lif spike_train: ${fcWhat}`, {
+      setup: (device) => fc(device, 'lif', { algorithm: 'stca', alpha: 0.5 }, { coding: 'spike_train' }),
+      input: train,
+      shape: [B, steps, nIn],
+      steps,
+      labels,
+      normalise: true,
+      mode: 'grad',
+    })
     ffCheck(
       `FeedForwardProgram sbp SigmoidGrad clif +bias, an SGD step (momentum 0.9): ${nIn} -> ${nHid} -> 10, ` +
         `B=${B} T=${steps}: counts, spikes, gradients, weights, biases and V0 after`,

@@ -66,7 +66,9 @@ export interface Binding {
   binaryScalar(op: number, a: NativeTensor, scalar: number, out: NativeTensor, scalarFirst: boolean): void
   unary(op: number, a: NativeTensor, out: NativeTensor): void
   cast(a: NativeTensor, out: NativeTensor): void
+  transpose01(a: NativeTensor, out: NativeTensor): void
   reduce(op: number, a: NativeTensor, axis: number, out: NativeTensor): void
+  reduceStats(a: NativeTensor): { nonFinite: number; firstNonFinite: number; nonZero: number; sum: number; max: number }
   gemm(
     a: NativeTensor,
     b: NativeTensor,

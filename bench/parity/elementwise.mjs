@@ -1,5 +1,6 @@
 // elementwise parity: binary (tensor-tensor with broadcasting, tensor-scalar, scalar-tensor), unary and cast,
-// on float32, float64, int32 and uint8, edge values included (±0, NaN, ±Inf, denormals, INT32_MIN/MAX).
+// on float32, float64, int32 and uint8, edge values included (±0, NaN, ±Inf, denormals, INT32_MIN/MAX), and
+// transpose01 (a copy: bit for bit).
 import { ELEM, EXACT, freshOut, numel, rel, table, throwsCode } from './common.mjs'
 
 export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow', 'gt', 'ge', 'lt', 'le', 'eq']
@@ -297,6 +298,39 @@ const row = (name, seed, inputs, tol, make) => rows.push({ name, seed, inputs, t
     const a = T(h.s)
     return freshOut(() => ({ sub: ops.sub(2, a), div: ops.div(3, a) }))
   })
+}
+
+// ---------------------------------------------------------------------------- transpose01
+{
+  // the BPTT input stage's reorder of a spike train [B, T, N] -> [T, B, N], into a reused out; and other dtypes
+  const [B, T, N] = [16, 500, 784]
+  row(
+    `transpose01 float32 spike train [${B},${T},${N}] into out`,
+    8,
+    (r) => ({ a: r.spikes(B * T * N, 0.05) }),
+    EXACT,
+    ({ ops }, device, h, T_) => {
+      const a = T_(h.a, [B, T, N])
+      const out = T_(new Float32Array(B * T * N), [T, B, N])
+      return { run: () => ops.transpose01(a, out), out: () => out.toArray() }
+    },
+  )
+  row(
+    'transpose01 uint8 [64,37,100], int32 [129,67] and float64 [3,5,7,11]',
+    9,
+    (r) => ({
+      u: r.ints(64 * 37 * 100, 0, 256, 'uint8'),
+      i: r.ints(129 * 67, -1e9, 1e9),
+      d: Float64Array.from([NaN, -0, Infinity, 5e-324, ...r.uniform(3 * 5 * 7 * 11 - 4, -1, 1, 'float64')]),
+    }),
+    EXACT,
+    ({ ops }, device, h, T_) => {
+      const u = T_(h.u, [64, 37, 100])
+      const i = T_(h.i, [129, 67])
+      const d = T_(h.d, [3, 5, 7, 11])
+      return freshOut(() => ({ u: ops.transpose01(u), i: ops.transpose01(i), d: ops.transpose01(d) }))
+    },
+  )
 }
 
 export default table('elementwise', rows)

@@ -1,9 +1,13 @@
 /**
  * The BPTT executor's input stage (bptt.ts): a batch in, the encoder's spikes [T, B, N] out, with the input's
  * active fraction that picks the first layer's product. Explicit spike trains [B, T, N] (SPAIC's layout) are
- * checked and reordered; features [B, N] are Poisson- or Bernoulli-coded by the program's generator.
+ * checked and reordered; features [B, N] are Poisson- or Bernoulli-coded by the program's generator. Both are
+ * checked and measured on their device in one pass (ops.reduceStats) and never copied to the host; a spike train
+ * is reordered there too (ops.transpose01), into the previous batch's buffer when its shape matches.
  */
 import { invalidArgument, ShapeError } from '../errors.js'
+import { transpose01 } from '../ops/elementwise.js'
+import { reduceStats, type TensorStats } from '../ops/reduce.js'
 import type { Generator } from '../ops/rng.js'
 import type { Device } from '../runtime/device.js'
 import { Tensor } from '../runtime/tensor.js'
@@ -47,35 +51,41 @@ export async function encodeInput(
       })
     }
     B = input.shape[0]
-    const host = Float32Array.from(input.toArray())
-    checkFinite(host)
-    let active = 0
-    for (let i = 0; i < host.length; i++) if (host[i] !== 0) active++
-    inputDensity = host.length ? active / host.length : 0
-    const tb = new Float32Array(host.length)
-    for (let b = 0; b < B; b++)
-      for (let t = 0; t < T; t++)
-        tb.set(host.subarray((b * T + t) * enc.n, (b * T + t + 1) * enc.n), (t * B + b) * enc.n)
-    spikes = Tensor.from(tb, { shape: [T, B, enc.n], device: ctx.device })
+    const x = onDevice(input, ctx.device)
+    try {
+      // checked and measured in the caller's layout [B, T, N] (a non-finite value's index is the caller's)
+      const st = checkedStats(x)
+      inputDensity = st.count ? st.nonZero / st.count : 0
+      const prev = ctx.prev
+      const reuse =
+        prev &&
+        prev !== input &&
+        !prev.disposed &&
+        prev.dtype === 'float32' &&
+        prev.device === ctx.device &&
+        sameShape(prev.shape, [T, B, enc.n])
+          ? prev
+          : undefined
+      spikes = transpose01(x, reuse)
+    } finally {
+      if (x !== input) x.dispose()
+    }
   } else {
     if (input.shape.length !== 2 || input.shape[1] !== enc.n)
       throw new ShapeError(`Expected input [B, ${enc.n}] but received [${input.shape.join(', ')}]`, {
         param: 'input',
       })
     B = input.shape[0]
-    const x =
-      input.device === ctx.device && input.dtype === 'float32'
-        ? input
-        : Tensor.from(Float32Array.from(input.toArray()), { shape: input.shape, device: ctx.device })
-    const xs = x.toArray()
-    checkFinite(xs)
-    let sum = 0
-    let mx = 0
-    for (let i = 0; i < xs.length; i++) {
-      sum += xs[i]
-      if (xs[i] > mx) mx = xs[i]
+    const x = onDevice(input, ctx.device)
+    let st: TensorStats
+    try {
+      st = checkedStats(x)
+    } catch (e) {
+      if (x !== input) x.dispose()
+      throw e
     }
-    const mean = xs.length ? sum / xs.length : 0
+    const mean = st.count ? st.sum / st.count : 0
+    const mx = st.max
     inputDensity =
       enc.coding === 'poisson'
         ? Math.min(1, mean * Number(enc.params.unit_conversion ?? 1) * Number(enc.params.dt ?? ctx.dt))
@@ -117,9 +127,24 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i])
 }
 
-function checkFinite(a: ArrayLike<number>): void {
-  for (let i = 0; i < a.length; i++)
-    if (!Number.isFinite(a[i])) throw invalidArgument('input', 'finite values', `a non-finite value at element ${i}`)
+/**
+ * `input` as float32 on `device`: itself when it already is; a device copy of a float32 tensor on another device;
+ * any other dtype converted through the host, as Float32Array.from rounds it.
+ */
+function onDevice(input: Tensor, device: Device): Tensor {
+  if (input.dtype === 'float32') return input.device === device ? input : input.to(device)
+  return Tensor.from(Float32Array.from(input.toArray()), { shape: input.shape, device })
+}
+
+/**
+ * The input's stats from one pass on its device (ops.reduceStats: exact counts and first index, the sum in double).
+ * @throws {InvalidArgumentError} naming 'input' at the first non-finite element (row-major index in x's layout)
+ */
+function checkedStats(x: Tensor): TensorStats {
+  const st = reduceStats(x)
+  if (st.nonFinite > 0)
+    throw invalidArgument('input', 'finite values', `a non-finite value at element ${st.firstNonFinite}`)
+  return st
 }
 
 /** The run's number of steps: `options.steps`, or `options.runtime` / dt, or a spike train's own length. */

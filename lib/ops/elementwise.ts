@@ -128,3 +128,21 @@ export function cast(a: Tensor, dtype: DType): Tensor {
   native().cast(t.handle, o.handle)
   return o
 }
+
+/**
+ * `a` with its leading two axes swapped, `[d0, d1, ...rest] -> [d1, d0, ...rest]` (e.g. SPAIC's spike trains
+ * `[B, T, N]` to the executor's `[T, B, N]`), on `a`'s device, any dtype. Writes into `out` when given (same
+ * dtype and device, shape `[d1, d0, ...rest]`, not overlapping `a`), so a buffer can be reused.
+ * @throws {ShapeError} `a` has fewer than two axes, or `out` has the wrong shape
+ * @throws {InvalidArgumentError} `out` has another dtype or shares memory with `a`
+ * @throws {DeviceError} `out` is on another device
+ */
+export function transpose01(a: Tensor, out?: Tensor): Tensor {
+  const t = checkTensor('a', a)
+  if (t.shape.length < 2)
+    throw new ShapeError(`Expected at least 2 dimensions for a but received [${t.shape.join(', ')}]`, { param: 'a' })
+  const shape = [t.shape[1], t.shape[0], ...t.shape.slice(2)]
+  const o = out === undefined ? Tensor.empty(shape, { dtype: t.dtype, device: t.device }) : checkOut(out, shape, t)
+  native().transpose01(t.handle, o.handle)
+  return o
+}

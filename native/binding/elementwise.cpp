@@ -1,6 +1,9 @@
-// binding/elementwise.cpp - binary (broadcasting), scalar, unary, cast.
+// binding/elementwise.cpp - binary (broadcasting), scalar, unary, cast, transpose01.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "binding/napi-util.h"
 #include "spaic/ops.h"
@@ -175,6 +178,42 @@ Napi::Value Cast(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// transpose01(a, out): out[j, i, ...] = a[i, j, ...]; out is [d1, d0, ...rest], same dtype and device, and
+// shares no memory with a.
+Napi::Value Transpose01(const Napi::CallbackInfo& info) {
+  const Tensor& a = tensor_arg(info, 0, "a");
+  const Tensor& out = tensor_arg(info, 1, "out");
+  check_same_device(a, "a", out, "out");
+  check_dtype(out, a.dtype, "out");
+  SPAIC_CHECK(a.shape.size() >= 2, Shape, "a", "Expected at least 2 dimensions for a but received ",
+              shape_str(a.shape));
+  std::vector<i64> want = a.shape;
+  std::swap(want[0], want[1]);
+  SPAIC_CHECK(out.shape == want, Shape, "out", "Expected shape ", shape_str(want), " for out but received ",
+              shape_str(out.shape));
+  const i64 d0 = a.shape[0], d1 = a.shape[1], inner = a.numel() / std::max<i64>(1, d0 * d1);
+  if (a.numel() == 0) return info.Env().Undefined();
+  const auto* pa = static_cast<const char*>(a.raw());
+  const auto* po = static_cast<const char*>(out.raw());
+  SPAIC_CHECK(po + out.bytes() <= pa || pa + a.bytes() <= po, InvalidArgument, "out",
+              "out shares memory with a (transpose01 cannot work in place)");
+  switch (a.dtype) {
+    case DType::F32:
+      SPAIC_DISPATCH(a.device(), transpose01<float>(a.ptr<float>(), out.ptr<float>(), d0, d1, inner));
+      break;
+    case DType::F64:
+      SPAIC_DISPATCH(a.device(), transpose01<double>(a.ptr<double>(), out.ptr<double>(), d0, d1, inner));
+      break;
+    case DType::I32:
+      SPAIC_DISPATCH(a.device(), transpose01<int32_t>(a.ptr<int32_t>(), out.ptr<int32_t>(), d0, d1, inner));
+      break;
+    case DType::U8:
+      SPAIC_DISPATCH(a.device(), transpose01<uint8_t>(a.ptr<uint8_t>(), out.ptr<uint8_t>(), d0, d1, inner));
+      break;
+  }
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void register_elementwise(Napi::Object exports) {
@@ -182,6 +221,7 @@ void register_elementwise(Napi::Object exports) {
   SPAIC_EXPORT(exports, "binaryScalar", BinaryScalar);
   SPAIC_EXPORT(exports, "unary", Unary);
   SPAIC_EXPORT(exports, "cast", Cast);
+  SPAIC_EXPORT(exports, "transpose01", Transpose01);
 }
 
 }  // namespace spaic::binding

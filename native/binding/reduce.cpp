@@ -1,4 +1,5 @@
-// binding/reduce.cpp - reduce(op, a, axis, out): axis -1 reduces everything to one element.
+// binding/reduce.cpp - reduce(op, a, axis, out): axis -1 reduces everything to one element;
+// reduceStats(a): { nonFinite, firstNonFinite, nonZero, sum, max } of a float tensor, on its device.
 #include <cstdint>
 
 #include "binding/napi-util.h"
@@ -43,8 +44,27 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value ReduceStatsOf(const Napi::CallbackInfo& info) {
+  const Tensor& a = tensor_arg(info, 0, "a");
+  check_float(a, "a");
+  ReduceStats st;
+  if (a.dtype == DType::F32) SPAIC_DISPATCH_TO(a.device(), st, reduce_stats<float>(a.ptr<float>(), a.numel()));
+  else SPAIC_DISPATCH_TO(a.device(), st, reduce_stats<double>(a.ptr<double>(), a.numel()));
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("nonFinite", Napi::Number::New(env, static_cast<double>(st.non_finite)));
+  o.Set("firstNonFinite", Napi::Number::New(env, static_cast<double>(st.first_non_finite)));
+  o.Set("nonZero", Napi::Number::New(env, static_cast<double>(st.non_zero)));
+  o.Set("sum", Napi::Number::New(env, st.sum));
+  o.Set("max", Napi::Number::New(env, st.max));
+  return o;
+}
+
 }  // namespace
 
-void register_reduce(Napi::Object exports) { SPAIC_EXPORT(exports, "reduce", Reduce); }
+void register_reduce(Napi::Object exports) {
+  SPAIC_EXPORT(exports, "reduce", Reduce);
+  SPAIC_EXPORT(exports, "reduceStats", ReduceStatsOf);
+}
 
 }  // namespace spaic::binding

@@ -1,5 +1,7 @@
 // cpu/reduce.cpp - sum/mean/max/min of a [outer, len, inner] view along the middle axis.
 // NaN propagates through sum and mean; max/min follow the comparison (a NaN input is skipped).
+// reduce_stats: the input stage's summary of a whole tensor (spaic/math/reduce.h).
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -76,5 +78,73 @@ void reduce(const ReduceParams& p, const T* a, T* out) {
 template void reduce<float>(const ReduceParams&, const float*, float*);
 template void reduce<double>(const ReduceParams&, const double*, double*);
 template void reduce<std::int32_t>(const ReduceParams&, const std::int32_t*, std::int32_t*);
+
+namespace {
+
+// The stats of a[lo..hi): kStatsLanes interleaved lanes (no dependency from one element to the next, so
+// the loop vectorises), merged in lane order, then the tail element by element. A chunk with a non-finite
+// value is scanned again for the first one.
+template <typename T>
+ReduceStats chunk_stats(const T* a, i64 lo, i64 hi) {
+  constexpr int L = kStatsLanes;
+  double sum[L], mx[L];
+  i64 nz[L], bad[L];
+  for (int k = 0; k < L; ++k) {
+    sum[k] = 0;
+    mx[k] = -static_cast<double>(INFINITY);
+    nz[k] = 0;
+    bad[k] = 0;
+  }
+  i64 i = lo;
+  for (; i + L <= hi; i += L) {
+    SPAIC_SIMD
+    for (int k = 0; k < L; ++k) {
+      const double d = static_cast<double>(a[i + k]);
+      const bool fin = d - d == 0.0;
+      bad[k] += !fin;
+      nz[k] += d != 0.0;
+      sum[k] += fin ? d : 0.0;
+      mx[k] = fin && d > mx[k] ? d : mx[k];
+    }
+  }
+  ReduceStats s = stats_identity();
+  for (int k = 0; k < L; ++k) {
+    s.non_finite += bad[k];
+    s.non_zero += nz[k];
+    s.sum += sum[k];
+    if (mx[k] > s.max) s.max = mx[k];
+  }
+  for (; i < hi; ++i) stats_add(s, a[i], i);
+  if (s.non_finite > 0) {
+    for (i64 j = lo; j < hi; ++j) {
+      const double d = static_cast<double>(a[j]);
+      if (!(d - d == 0.0)) {
+        s.first_non_finite = j;
+        break;
+      }
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+// Chunks of kStatsChunk elements on the thread team, merged in chunk order: the result does not depend on
+// the number of threads, nor on the vector width the build targets.
+template <typename T>
+ReduceStats reduce_stats(const T* a, i64 n) {
+  const i64 chunks = ceil_div(n, kStatsChunk);
+  std::vector<ReduceStats> part(static_cast<std::size_t>(chunks));
+  parallel_for(chunks, n, [&](i64 c) {
+    const i64 lo = c * kStatsChunk;
+    part[static_cast<std::size_t>(c)] = chunk_stats(a, lo, std::min(n, lo + kStatsChunk));
+  });
+  ReduceStats s = stats_identity();
+  for (const ReduceStats& p : part) s = stats_merge(s, p);
+  return s;
+}
+
+template ReduceStats reduce_stats<float>(const float*, i64);
+template ReduceStats reduce_stats<double>(const double*, i64);
 
 }  // namespace spaic::cpu

@@ -1,4 +1,5 @@
-// cuda/elementwise.cu - CUDA twin of cpu/elementwise.cpp; same maths (spaic/math/elementwise.h).
+// cuda/elementwise.cu - CUDA twin of cpu/elementwise.cpp (transpose01 included); same maths
+// (spaic/math/elementwise.h).
 #include <cstdint>
 
 #include "cuda/common.cuh"
@@ -43,6 +44,16 @@ __global__ void cast_kernel(const Ti* a, To* out, i64 n) {
   SPAIC_GRID_STRIDE(i, n) out[i] = convert<To, Ti>(a[i]);
 }
 
+// One thread per element of out ([d1, d0, inner]): writes coalesce, and so do reads along a row of `inner`.
+template <typename T>
+__global__ void transpose01_kernel(const T* a, T* out, i64 d0, i64 d1, i64 inner, i64 n) {
+  SPAIC_GRID_STRIDE(o, n) {
+    const i64 r = o / inner, k = o - r * inner;
+    const i64 j = r / d0, i = r - j * d0;
+    out[o] = a[(i * d1 + j) * inner + k];
+  }
+}
+
 }  // namespace
 
 template <typename T>
@@ -83,6 +94,14 @@ template <typename To, typename Ti>
 void cast(const Ti* a, To* out, i64 n) {
   if (n == 0) return;
   cast_kernel<To, Ti><<<grid_for(n), kBlock>>>(a, out, n);
+  SPAIC_CUDA_LAUNCHED();
+}
+
+template <typename T>
+void transpose01(const T* a, T* out, i64 d0, i64 d1, i64 inner) {
+  const i64 n = d0 * d1 * inner;
+  if (n == 0) return;
+  transpose01_kernel<T><<<grid_for(n), kBlock>>>(a, out, d0, d1, inner, n);
   SPAIC_CUDA_LAUNCHED();
 }
 

@@ -113,3 +113,44 @@ export function refGemm(
   }
   return out
 }
+
+/** The stats ops.reduceStats gives, element by element in index order (the sum in double, of the finite values). */
+export function refStats(a: ArrayLike<number>): {
+  count: number
+  nonFinite: number
+  firstNonFinite: number
+  nonZero: number
+  sum: number
+  max: number
+} {
+  let nonFinite = 0
+  let firstNonFinite = -1
+  let nonZero = 0
+  let sum = 0
+  let max = -Infinity
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]
+    if (x !== 0) nonZero++
+    if (!Number.isFinite(x)) {
+      if (nonFinite++ === 0) firstNonFinite = i
+      continue
+    }
+    sum += x
+    if (x > max) max = x
+  }
+  return { count: a.length, nonFinite, firstNonFinite, nonZero, sum, max }
+}
+
+/** [d0, d1, ...rest] -> [d1, d0, ...rest]: out[(j·d0 + i)·inner + k] = a[(i·d1 + j)·inner + k]. */
+export function refTranspose01<A extends { length: number; [i: number]: number }>(
+  a: A,
+  out: A,
+  d0: number,
+  d1: number,
+  inner: number,
+): A {
+  for (let i = 0; i < d0; i++)
+    for (let j = 0; j < d1; j++)
+      for (let k = 0; k < inner; k++) out[(j * d0 + i) * inner + k] = a[(i * d1 + j) * inner + k]
+  return out
+}

@@ -11,6 +11,7 @@
 
 #include "spaic/common.h"
 #include "spaic/math/elementwise.h"
+#include "spaic/math/reduce.h"
 
 namespace spaic {
 
@@ -29,6 +30,9 @@ struct ReduceParams {
   i64 outer = 1, len = 1, inner = 1;
 };
 
+// reduce_stats: the summary of a[0..n) (spaic/math/reduce.h, ReduceStats); on CUDA it waits for the device
+// and reads the summary back. transpose01: out[j, i, :] = a[i, j, :] for a [d0, d1, inner] view (out is
+// [d1, d0, inner]), a copy of any dtype.
 #define SPAIC_DECLARE_BACKEND_OPS                                                       \
   template <typename T>                                                                 \
   void binary(BinaryOp op, const T* a, const T* b, T* out, i64 n, const Broadcast* bc); \
@@ -40,6 +44,10 @@ struct ReduceParams {
   void fill(T* out, T value, i64 n);                                                    \
   template <typename T>                                                                 \
   void reduce(const ReduceParams& p, const T* a, T* out);                               \
+  template <typename T>                                                                 \
+  ReduceStats reduce_stats(const T* a, i64 n);                                          \
+  template <typename T>                                                                 \
+  void transpose01(const T* a, T* out, i64 d0, i64 d1, i64 inner);                      \
   template <typename T>                                                                 \
   void gemm(const GemmParams& p, const T* a, const T* b, T* c);                         \
   template <typename To, typename Ti>                                                   \
@@ -57,11 +65,16 @@ struct ReduceParams {
   template void cast<double, Ti>(const Ti*, double*, i64);             \
   template void cast<std::int32_t, Ti>(const Ti*, std::int32_t*, i64); \
   template void cast<std::uint8_t, Ti>(const Ti*, std::uint8_t*, i64);
+#define SPAIC_INSTANTIATE_TRANSPOSE01(T) template void transpose01<T>(const T*, T*, i64, i64, i64);
 #define SPAIC_INSTANTIATE_ELEMENTWISE_OPS                             \
   SPAIC_INSTANTIATE_ELEMENTWISE_FOR(float)                            \
   SPAIC_INSTANTIATE_ELEMENTWISE_FOR(double)                           \
   SPAIC_INSTANTIATE_ELEMENTWISE_FOR(std::int32_t)                     \
   template void fill<std::uint8_t>(std::uint8_t*, std::uint8_t, i64); \
+  SPAIC_INSTANTIATE_TRANSPOSE01(float)                                \
+  SPAIC_INSTANTIATE_TRANSPOSE01(double)                               \
+  SPAIC_INSTANTIATE_TRANSPOSE01(std::int32_t)                         \
+  SPAIC_INSTANTIATE_TRANSPOSE01(std::uint8_t)                         \
   SPAIC_INSTANTIATE_CAST_FROM(float)                                  \
   SPAIC_INSTANTIATE_CAST_FROM(double)                                 \
   SPAIC_INSTANTIATE_CAST_FROM(std::int32_t)                           \
