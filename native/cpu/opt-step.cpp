@@ -1,6 +1,8 @@
 // cpu/opt-step.cpp - optimizer steps on the CPU: one OpenMP pass over the elements per step.
 // The per-element maths is spaic/math/opt-step.h, shared with cuda/opt-step.cu.
+#include <algorithm>
 #include <type_traits>
+#include <vector>
 
 #include "cpu/parallel.h"
 #include "spaic/opt-step.h"
@@ -14,16 +16,49 @@ void dense_loop(const OptCoef<T>& c, T* param, const T* grad, T* s0, T* s1, T* s
   parallel_for(n, n, [&](i64 i) { opt_elem<T, A>(c, param, grad, s0, s1, s2, i); });
 }
 
-// Counts the elements the step would leave non-finite (a vectorisable reduction); the rare failing
-// case then finds the first one serially.
+// Whether the step would leave any element non-finite (its gradient, its new value or a state value it
+// writes). Each block of elements is copied to this thread's scratch, the step's own loop runs on the
+// copies (the loop that the compiler vectorises for the step), and the results are tested with an
+// integer OR; the tensors are only read. This is the same maths and the same test as opt_elem_finite, a
+// few times faster than running it element by element (whose per-element branches stay scalar).
+template <typename T, OptAlgo A>
+bool any_bad(const OptCoef<T>& c, const T* param, const T* grad, const T* s0, const T* s1, const T* s2, i64 n) {
+  constexpr i64 kBlock = 1024;
+  const i64 blocks = ceil_div(n, kBlock);
+  std::vector<unsigned char> flag(static_cast<std::size_t>(blocks), 0);
+  parallel_for(blocks, n, [&](i64 k) {
+    T p[kBlock], a[kBlock], b[kBlock], e[kBlock];
+    const i64 lo = k * kBlock;
+    const i64 m = lo + kBlock < n ? kBlock : n - lo;
+    const T* g = grad + lo;
+    std::copy(param + lo, param + lo + m, p);
+    if (s0) std::copy(s0 + lo, s0 + lo + m, a);
+    if (s1) std::copy(s1 + lo, s1 + lo + m, b);
+    if (s2) std::copy(s2 + lo, s2 + lo + m, e);
+    T* pa = s0 ? a : nullptr;
+    T* pb = s1 ? b : nullptr;
+    T* pe = s2 ? e : nullptr;
+    for (i64 i = 0; i < m; ++i) opt_elem<T, A>(c, p, g, pa, pb, pe, i);
+    int bad = 0;
+    for (i64 i = 0; i < m; ++i) bad |= ((g[i] - g[i]) + (p[i] - p[i])) != T(0) ? 1 : 0;
+    if (pa)
+      for (i64 i = 0; i < m; ++i) bad |= (a[i] - a[i]) != T(0) ? 1 : 0;
+    if (pb)
+      for (i64 i = 0; i < m; ++i) bad |= (b[i] - b[i]) != T(0) ? 1 : 0;
+    if (pe)
+      for (i64 i = 0; i < m; ++i) bad |= (e[i] - e[i]) != T(0) ? 1 : 0;
+    flag[static_cast<std::size_t>(k)] = static_cast<unsigned char>(bad);
+  });
+  for (const unsigned char f : flag)
+    if (f) return true;
+  return false;
+}
+
+// The index of the first element the step would leave non-finite, or -1: the block test over all, then,
+// in the rare failing case, a serial search for the first.
 template <typename T, OptAlgo A>
 i64 check_loop(const OptCoef<T>& c, const T* param, const T* grad, const T* s0, const T* s1, const T* s2, i64 n) {
-  T excess = 0;  // stays exactly 0 unless some element is non-finite (then NaN): order does not matter
-#if defined(_OPENMP)
-#pragma omp parallel for simd schedule(static) reduction(+ : excess) if (n > kSerialBelow)
-#endif
-  for (i64 i = 0; i < n; ++i) excess += opt_elem_excess<T, A>(c, param, grad, s0, s1, s2, i);
-  if (excess == T(0)) return -1;
+  if (!any_bad<T, A>(c, param, grad, s0, s1, s2, n)) return -1;
   for (i64 i = 0; i < n; ++i) {
     if (!opt_elem_finite<T, A>(c, param, grad, s0, s1, s2, i)) return i;
   }

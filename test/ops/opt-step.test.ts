@@ -246,6 +246,61 @@ for (const dtype of ['float32', 'float64'] as const) {
   })
 }
 
+/**
+ * optCheck against the step itself: the step runs on copies, and the first element whose gradient, new value
+ * or written state value is not finite must be the index optCheck returns (-1 when none). Bad values sit on
+ * both sides of the CPU check's block boundaries (1024 elements), one per call; one case overflows in the
+ * step (a huge gradient) rather than starting non-finite.
+ */
+function firstBadByStep(c: Case, dtype: DT, device: Device, p: Float64Array, g: Float64Array, init: Float64Array[]) {
+  const s = c.scalars(2)
+  const param = tensor(p, dtype, device)
+  const grad = tensor(g, dtype, device)
+  const state = requiredStateBuffers(c.algo, s).map((b, k) => (b ? tensor(init[k]!, dtype, device) : null))
+  const before = ops.optCheck(c.algo, s, param, grad, state)
+  ops.optStep(c.algo, s, param, grad, state)
+  const outs = [param.toArray(), ...state.map((x) => x?.toArray() ?? null)]
+  let first = -1
+  for (let i = 0; i < g.length && first < 0; i++) {
+    if (!Number.isFinite(g[i]!) || outs.some((o) => o !== null && !Number.isFinite(o[i]!))) first = i
+  }
+  param.dispose()
+  grad.dispose()
+  state.forEach((x) => x?.dispose())
+  return { before, first }
+}
+
+for (const dtype of ['float32', 'float64'] as const) {
+  eachDevice(`optCheck finds the first element the step leaves non-finite, every algorithm (${dtype})`, (t, device) => {
+    const n = 3100
+    const rng = new Rng(7)
+    const huge = dtype === 'float32' ? 1e30 : 1e300
+    for (const c of CASES) {
+      const spots: Array<[number, number, 'g' | 'p' | 's']> = [
+        [-1, 0, 'g'],
+        [0, NaN, 'g'],
+        [1023, Infinity, 'p'],
+        [1024, -Infinity, 'g'],
+        [2047, NaN, 's'],
+        [n - 1, NaN, 'p'],
+        [1500, huge, 'g'],
+      ]
+      for (const [at, value, where] of spots) {
+        const p = cast(rng.uniformArray(n, -2, 2), dtype)
+        const g = cast(rng.normalArray(n, 0.5), dtype)
+        const init = [0, 1, 2].map((k) => new Float64Array(n).fill(Math.fround(c.init?.[k] ?? 0.01)))
+        if (at >= 0) {
+          if (where === 'g') g[at] = value
+          else if (where === 'p') p[at] = value
+          else init.forEach((a) => (a[at] = value))
+        }
+        const r = firstBadByStep(c, dtype, device, p, g, init)
+        t.is(r.before, r.first, `${c.name}: ${where}[${at}] = ${value}`)
+      }
+    }
+  })
+}
+
 test('coalesceRows sorts, groups duplicates in order of appearance, and checks the range', (t) => {
   const c = ops.coalesceRows([4, 1, 4, 0, 1, 4], 5)
   t.deepEqual([...c.rows], [0, 1, 4])
