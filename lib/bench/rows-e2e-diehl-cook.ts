@@ -20,32 +20,14 @@ import '../learning/index.js'
 import { Network } from '../network/base.js'
 import { compileNetwork } from '../network/compile.js'
 import { Connection } from '../network/connection.js'
-import { NeuronGroup } from '../network/group.js'
-import { Decoder, Encoder } from '../network/nodes.js'
+import { diehlCookTopology } from '../network/diehl-cook.js'
 import { SeededRandom } from '../network/rng.js'
 import type { Device } from '../runtime/device.js'
 import { expect, type BenchRow, type RowContext } from './harness.js'
 
-/** The network of the CLI's Diehl & Cook job (lib/cli/jobs-stdp.ts), nearest_online_stdp, built here. */
+/** The network of the CLI's Diehl & Cook job (lib/network/diehl-cook.ts) with nearest_online_stdp. */
 function network(N: number, seed: number): { net: Network; conn: Connection; learner: Learner } {
-  const rng = new SeededRandom(seed)
-  const net = new Network({ name: 'diehl_cook', dt: 0.1 })
-  const input = net.add(new Encoder({ num: 784, coding: 'poisson', unit_conversion: 0.6375, name: 'input' }))
-  const exc = net.add(new NeuronGroup({ num: N, model: 'lifstdp_ex', name: 'exc' }))
-  const inh = net.add(new NeuronGroup({ num: N, model: 'lifstdp_ih', name: 'inh' }))
-  const w = new Float32Array(N * 784)
-  for (let i = 0; i < w.length; i++) w[i] = 0.3 * rng.uniform()
-  const eye = new Float32Array(N * N)
-  const anti = new Float32Array(N * N)
-  for (let j = 0; j < N; j++)
-    for (let i = 0; i < N; i++) {
-      eye[j * N + i] = j === i ? 22.5 : 0
-      anti[j * N + i] = j === i ? 0 : -120
-    }
-  const conn = net.add(new Connection(input, exc, { weight: w, name: 'input_exc' }))
-  net.add(new Connection(exc, inh, { weight: eye, name: 'exc_inh' }))
-  net.add(new Connection(inh, exc, { weight: anti, name: 'inh_exc' }))
-  net.add(new Decoder({ num: N, dec_target: exc, name: 'counts' }))
+  const { net, conn } = diehlCookTopology(N, 0.1, new SeededRandom(seed))
   const learner = new Learner({ algorithm: 'nearest_online_stdp', trainable: conn, name: 'stdp' })
   return { net, conn, learner }
 }

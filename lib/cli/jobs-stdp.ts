@@ -25,10 +25,7 @@ import { subset, type Dataset } from '../data/dataset.js'
 import { syntheticDigits } from '../data/synthetic.js'
 import { Learner } from '../learning/learner.js'
 import '../learning/index.js'
-import { Network } from '../network/base.js'
-import { Connection } from '../network/connection.js'
-import { NeuronGroup } from '../network/group.js'
-import { Decoder, Encoder } from '../network/nodes.js'
+import { diehlCookTopology, type DiehlCookTopology } from '../network/diehl-cook.js'
 import { SeededRandom } from '../network/rng.js'
 import { buildProgram, type Program } from '../executors/step.js'
 import type { DeviceSpec } from '../runtime/device.js'
@@ -64,16 +61,8 @@ export interface DiehlCookOptions {
   learner?: Record<string, unknown>
 }
 
-export interface DiehlCookNetwork {
-  net: Network
-  input: Encoder
-  exc: NeuronGroup
-  inh: NeuronGroup
-  conn: Connection
-  excInh: Connection
-  inhExc: Connection
+export interface DiehlCookNetwork extends DiehlCookTopology {
   learner: Learner
-  counts: Decoder
 }
 
 /** Weights of the Diehl & Cook network with N excitatory neurons: input -> exc, exc -> inh, inh -> exc. */
@@ -100,26 +89,13 @@ export function diehlCookNetwork(opts: DiehlCookOptions = {}): DiehlCookNetwork 
       (o.seed as number | undefined) ?? 0,
       learnerOptions,
     )
-  const rng = new SeededRandom((o.seed as number | undefined) ?? 0)
-  const net = new Network({ name: 'diehl_cook', dt: (o.dt as number | undefined) ?? 0.1 })
-  const input = net.add(new Encoder({ num: 784, coding: 'poisson', unit_conversion: 0.6375, name: 'input' }))
-  const exc = net.add(new NeuronGroup({ num: N, model: 'lifstdp_ex', name: 'exc' }))
-  const inh = net.add(new NeuronGroup({ num: N, model: 'lifstdp_ih', name: 'inh' }))
-  const w = new Float32Array(N * 784)
-  for (let i = 0; i < w.length; i++) w[i] = 0.3 * rng.uniform()
-  const eye = new Float32Array(N * N)
-  const anti = new Float32Array(N * N)
-  for (let j = 0; j < N; j++)
-    for (let i = 0; i < N; i++) {
-      eye[j * N + i] = j === i ? 22.5 : 0
-      anti[j * N + i] = j === i ? 0 : -120
-    }
-  const conn = net.add(new Connection(input, exc, { weight: w, name: 'input_exc' }))
-  const excInh = net.add(new Connection(exc, inh, { weight: eye, name: 'exc_inh' }))
-  const inhExc = net.add(new Connection(inh, exc, { weight: anti, name: 'inh_exc' }))
-  const counts = net.add(new Decoder({ num: N, dec_target: exc, name: 'counts' }))
-  const learner = new Learner({ algorithm, trainable: conn, name: 'stdp', ...learnerOptions })
-  return { net, input, exc, inh, conn, excInh, inhExc, learner, counts }
+  const t = diehlCookTopology(
+    N,
+    (o.dt as number | undefined) ?? 0.1,
+    new SeededRandom((o.seed as number | undefined) ?? 0),
+  )
+  const learner = new Learner({ algorithm, trainable: t.conn, name: 'stdp', ...learnerOptions })
+  return { ...t, learner }
 }
 
 /**
