@@ -17,6 +17,7 @@ import { BENCH_FAMILIES, BENCH_ROW_NAMES } from '../bench/index.js'
 import { InvalidArgumentError } from '../errors.js'
 import { isPlainObject } from '../validate.js'
 import { bad, flagSet, problem, suggest, tokensOf } from './flags.js'
+import { checkRecipe, JOB_SCHEDULES, MAX_SHIFT_TEXT, parseRecipeFlag, RECIPE_FLAGS, type RecipeFlag } from './recipe.js'
 
 export { suggest } from './flags.js'
 
@@ -65,6 +66,14 @@ export interface TrainOptions {
    * curves) and an HTML report page showing them into this folder (optional, like `fold`).
    */
   plots?: string
+  /** --optimizer: the gradient jobs' optimizer (lib/cli/recipe.ts; optional like `fold`; default the job's). */
+  optimizer?: string
+  /** --weight-decay: the optimizer's weight_decay (default 0). */
+  weightDecay?: number
+  /** --schedule: 'cosine' (CosineAnnealingLR over every batch of the run) or 'none' (the default). */
+  schedule?: 'none' | 'cosine'
+  /** --shift: random translation of each training image by up to this many pixels (default 0). */
+  shift?: number
 }
 
 /** The options of `spaic-learning bench`. */
@@ -142,6 +151,7 @@ const VALUE_FLAGS = [
   'weights',
   'plots',
   'learner',
+  ...RECIPE_FLAGS,
 ] as const
 
 /** Folds of `--fold k` / `--folds all`: k = 0 … FOLDS − 1. */
@@ -194,6 +204,15 @@ Options (train, demo):
                            (needs the optional packages pngjs, d3-scale and d3-shape)
   -q, --quiet              no progress output
   -h, --help               show this help
+
+Recipe (stca, stbp, sbp, rate_modulate; each default is the job's own recipe):
+      --optimizer <name>   the optimizer (default Adam): SGD, Adam, AdamW, Adamax, ASGD,
+                           Adadelta, Adagrad, RMSprop or Rprop
+      --weight-decay <x>   the optimizer's weight_decay (AdamW: decoupled; default 0)
+      --schedule <s>       lr schedule: ${JOB_SCHEDULES.join(' | ')} (cosine: CosineAnnealingLR from --lr to 0
+                           over every batch of the run; default none)
+      --shift <px>         augmentation: move each training image by a random whole number of
+                           pixels in [-px, px] along each axis, new every epoch (${MAX_SHIFT_TEXT}; default 0)
 
 Options (bench):
       --rows <name,...>    rows or families to run (default all): ${BENCH_ROW_NAMES.join(', ')};
@@ -422,8 +441,11 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
         if (v !== 'all') throw bad(flag, "'all' (--fold k runs one fold)", v)
         o.folds = 'all'
         break
+      default:
+        parseRecipeFlag(o, name as RecipeFlag, v)
     }
   }
+  checkRecipe(o)
   if (o.fold !== undefined && o.folds !== undefined) {
     const why = `--fold and --folds cannot be combined: --fold k runs fold k, --folds all runs all ${FOLDS}`
     throw new InvalidArgumentError(why, { param: '--folds' })

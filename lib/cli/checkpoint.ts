@@ -71,9 +71,19 @@ export async function resumeJob(
       `${file} is a checkpoint, but not one written by 'spaic-learning train --checkpoint' (it has no job record)`,
       { param: '--resume' },
     )
-  for (const [flag, want] of Object.entries(settings)) {
-    const had = (job as Record<string, unknown>)[flag]
+  // every setting of either run: one the checkpoint has and this run lacks (e.g. a --shift it was trained with)
+  // differs as much as one this run adds
+  const recorded = job as Record<string, unknown>
+  for (const flag of new Set([...Object.keys(settings), ...Object.keys(recorded)])) {
+    const want = settings[flag] ?? null
+    const had = recorded[flag]
     if (JSON.stringify(had ?? null) !== JSON.stringify(want)) {
+      if (flag === 'epochs' && had !== undefined)
+        throw new InvalidArgumentError(
+          `--resume: ${file} follows an lr schedule planned over --epochs ${show(had)} (this run has --epochs ` +
+            `${opts.epochs}): resume it with --epochs ${show(had)}, or start a new run`,
+          { param: '--epochs' },
+        )
       throw new InvalidArgumentError(
         `--resume: ${file} was trained with --${flag} ${show(had)}, this run has --${flag} ${show(want)}; resuming needs the same settings`,
         { param: `--${flag}` },

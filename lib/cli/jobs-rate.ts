@@ -20,6 +20,7 @@ import { checkpointEpoch, dataSetting, resumeJob, type JobSettings } from './che
 import { registerTrainJob, type EpochMetrics, type Metrics, type TrainJob } from './jobs.js'
 import { fcNetwork, loadData } from './jobs-surrogate.js'
 import type { ProgressReporter } from './progress.js'
+import { applyRecipe, checkShift, recipeSettings, recipeText, scheduleStep } from './recipe.js'
 
 /** The job's rate_modulate options when --learner gives none. */
 export const RATE_JOB_DEFAULTS = Object.freeze({ m_r: 2, alpha: 0.001 })
@@ -72,6 +73,7 @@ async function evaluateCounts(
 const rateJob: TrainJob = {
   description:
     'rate_modulate: the stca fc job with a rate_modulate loss alpha·‖R − m_r‖ on the output counts (--learner \'{"m_r":3,"alpha":0.003}\'; lists: one per connection)',
+  recipe: true,
   validate(opts: TrainOptions): void {
     if (opts.arch !== 'fc')
       throw new InvalidArgumentError('the rate_modulate job runs the fc network (--arch fc)', { param: '--arch' })
@@ -83,13 +85,14 @@ const rateJob: TrainJob = {
     const { dt, runtime } = opts
     const { train, test, source, fold } = loadData(opts)
     progress.log(`data: ${source}`)
+    checkShift(opts, train.rows, train.cols)
     const px = train.rows * train.cols
     const hidden = opts.hidden ?? [500]
     checkWeights(hidden, chainWeights(px, hidden, 10), `full layers ${[px, ...hidden, 10].join('-')}`)
     const { net, name } = fcNetwork(opts, dt, px, hidden)
     const stca = new Learner({ algorithm: 'stca', trainable: net, alpha: 0.5 })
     const lr = opts.lr ?? 1e-3
-    stca.setOptimizer('Adam', lr)
+    applyRecipe(stca, opts, lr, opts.epochs * Math.ceil(train.n / opts.batch))
     const conns = hidden.map((_, i) => `conn${i + 1}`).concat(`conn${hidden.length + 1}`)
     const chain = conns.map((n) => net.allConnections().find((c) => c.name === n)!)
     const perConnection = Object.values(opts.learner ?? {}).some((v) => Array.isArray(v))
@@ -108,6 +111,7 @@ const rateJob: TrainJob = {
     progress.log(
       `network: ${name} lif, ${steps} steps of ${dt} ms, stca + rate_modulate (${termText}) on ${prog.device}`,
     )
+    progress.log(`recipe: ${recipeText(opts, lr)}`)
     const data = dataSetting(opts.data)
     const { limit, seed, batch } = opts
     const settings: JobSettings = {
@@ -123,6 +127,7 @@ const rateJob: TrainJob = {
       dt,
       m_r: terms.length === 1 ? terms[0]!.m_r : terms.map((x) => x.m_r),
       alpha: terms.length === 1 ? terms[0]!.alpha : terms.map((x) => x.alpha),
+      ...recipeSettings(opts),
     }
     let epochs: EpochMetrics[]
     const counts: Array<{
@@ -144,7 +149,8 @@ const rateJob: TrainJob = {
         let rateSum = 0
         let correct = 0
         const totals = terms.map(() => 0)
-        for (const b of batches(train, { batchSize: opts.batch, seed: opts.seed, epoch: e })) {
+        const shift = opts.shift ?? 0
+        for (const b of batches(train, { batchSize: opts.batch, seed: opts.seed, epoch: e, shift })) {
           const x = Tensor.from(b.images, { shape: [b.size, px], device: prog.device })
           const out = await prog.run(x, { steps })
           const { loss, grad, predictions } = crossEntropy(out, b.labels, { normalise: true })
@@ -152,6 +158,7 @@ const rateJob: TrainJob = {
           // the loss minimised is the task loss plus rate_loss (SPAIC: loss = loss + rate_loss; backward)
           await prog.backward(grad, { rateLoss: true })
           stca.optimStep()
+          scheduleStep(stca, opts)
           for (let i = 0; i < b.size; i++) if (predictions[i] === b.labels[i]) correct++
           terms.forEach((term, k) => (totals[k]! += spikeTotal(prog, term.group)))
           const r = rate.rateLoss ?? 0

@@ -24,6 +24,7 @@ import { checkpointEpoch, dataSetting, resumeJob, type JobSettings } from './che
 import { foldData, mnistFoldPool, type FoldInfo } from './folds.js'
 import { registerTrainJob, type EpochMetrics, type Metrics, type RunSettings, type TrainJob } from './jobs.js'
 import type { ProgressReporter } from './progress.js'
+import { applyRecipe, checkShift, recipeSettings, recipeText, scheduleStep } from './recipe.js'
 
 /**
  * Train/test data for a job: MNIST (images 1-8000 train, 8001-10000 test of the folder's set) or synthetic
@@ -261,6 +262,7 @@ function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: num
   return {
     description: `${algorithm}: Poisson -> lif layers (or --arch conv: SPAIC's conv example) -> 10 lif, spike counts, cross-entropy, Adam (BPTT)`,
     settings: surrogateSettings,
+    recipe: true,
     async run(opts: TrainOptions, progress: ProgressReporter): Promise<Metrics> {
       const conv = opts.arch === 'conv'
       if (conv && opts.hidden !== null)
@@ -271,23 +273,26 @@ function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: num
       const { dt, runtime } = surrogateSettings(opts)
       const { train, test, source, fold } = loadData(opts)
       progress.log(`data: ${source}`)
+      checkShift(opts, train.rows, train.cols)
       const px = train.rows * train.cols
       const hidden = opts.hidden ?? [500]
       if (!conv) checkWeights(hidden, chainWeights(px, hidden, 10), `full layers ${[px, ...hidden, 10].join('-')}`)
       const { net, name } = conv ? convNetwork(opts, dt, train.rows, train.cols) : fcNetwork(opts, dt, px, hidden)
       const learner = new Learner({ algorithm, trainable: net, alpha: defaults.alpha, ...opts.learner })
       const lr = opts.lr ?? 1e-3
-      learner.setOptimizer('Adam', lr)
+      applyRecipe(learner, opts, lr, opts.epochs * Math.ceil(train.n / opts.batch))
       const prog = FeedForwardProgram.build(net, { seed: opts.seed })
       const steps = stepsFor(runtime, dt)
       progress.log(`network: ${name}${conv ? '' : ' lif'}, ${steps} steps of ${dt} ms, ${algorithm} on ${prog.device}`)
+      progress.log(`recipe: ${recipeText(opts, lr)}`)
       // what the numbers depend on: a resumed run must match these
       const data = dataSetting(opts.data)
       const f = opts.fold ?? null
       const { limit, seed, batch } = opts
+      const recipe = recipeSettings(opts)
       const settings: JobSettings = conv
-        ? { algorithm, arch: 'conv', data, fold: f, limit, seed, lr, batch, runtime, dt }
-        : { algorithm, data, fold: f, limit, seed, hidden, lr, batch, runtime, dt }
+        ? { algorithm, arch: 'conv', data, fold: f, limit, seed, lr, batch, runtime, dt, ...recipe }
+        : { algorithm, data, fold: f, limit, seed, hidden, lr, batch, runtime, dt, ...recipe }
       let epochs: EpochMetrics[]
       let plots: { report: string } | { plotsError: string } | null = null
       try {
@@ -302,7 +307,8 @@ function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: num
           let done = 0
           let lossSum = 0
           let correct = 0
-          for (const b of batches(train, { batchSize: opts.batch, seed: opts.seed, epoch: e })) {
+          const shift = opts.shift ?? 0
+          for (const b of batches(train, { batchSize: opts.batch, seed: opts.seed, epoch: e, shift })) {
             const x = Tensor.from(b.images, { shape: [b.size, px], device: prog.device })
             const counts = await prog.run(x, { steps })
             // fc: SPAIC Example.py's normalised logits; conv: Conv_test_main's plain cross-entropy on the counts
@@ -310,6 +316,7 @@ function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: num
             learner.optimZeroGrad()
             await prog.backward(grad)
             learner.optimStep()
+            scheduleStep(learner, opts)
             for (let i = 0; i < b.size; i++) if (predictions[i] === b.labels[i]) correct++
             lossSum += loss * b.size
             batchLoss.push(loss)

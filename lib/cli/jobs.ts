@@ -41,6 +41,11 @@ export interface TrainJob {
    * the job runs with them. Absent: the options' own.
    */
   settings?(opts: TrainOptions): RunSettings
+  /**
+   * Whether the job takes the recipe flags (--optimizer, --weight-decay, --schedule, --shift; lib/cli/recipe.ts):
+   * the gradient jobs do. Absent: the command line refuses them, naming the flag.
+   */
+  recipe?: boolean
   /** Values of --data the job makes itself (besides 'synthetic' and an MNIST folder), e.g. a generated task. */
   builtinData?: readonly string[]
   run(opts: TrainOptions, progress: ProgressReporter): Promise<Metrics>

@@ -21,6 +21,7 @@ import { infoText, packageVersion } from './info.js'
 import { describe, invalidArgument, NumericalError, SpaicError } from '../errors.js'
 import { isPlainObject } from '../validate.js'
 import { FOLDS, parseArgs, stepsOf, USAGE, type BenchCliOptions, type TrainOptions } from './args.js'
+import { rejectRecipe } from './recipe.js'
 import { foldOptions, foldsSummary, foldsTable, writeFoldsJson, type FoldResult } from './folds.js'
 import { formatDuration, formatNumber, formatPercent, formatTable } from './format.js'
 import { trainJobs, writeMetricsJson, type Metrics } from './jobs.js'
@@ -233,6 +234,7 @@ export async function main(
     }
   }
   try {
+    if (!job.recipe) rejectRecipe(opts, opts.algorithm)
     job.validate?.(opts)
   } catch (err) {
     if (err instanceof SpaicError) return usageError(io, oneLine(err))

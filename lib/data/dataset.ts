@@ -2,6 +2,7 @@
 import { InvalidArgumentError, ShapeError, invalidArgument } from '../errors.js'
 import { integer, isPlainObject, options as checkOptions } from '../validate.js'
 import { SeededRandom, deriveSeed } from '../network/rng.js'
+import { MAX_SHIFT, shiftImage, shiftOffset, shiftSeed } from './augment.js'
 
 export interface Dataset {
   /** n·rows·cols pixels in [0, 1], sample-major. */
@@ -152,6 +153,12 @@ export interface BatchOptions {
   epoch?: number
   /** Drop a last, smaller batch; default false. */
   dropLast?: boolean
+  /**
+   * Augmentation: move each image by a random whole number of pixels in [-shift, shift] along each axis (the
+   * border it uncovers is 0), drawn from (seed, epoch, the sample's index); default 0 (the images as stored).
+   * At most 16 and less than half the image's smaller side.
+   */
+  shift?: number
 }
 
 /**
@@ -160,7 +167,7 @@ export interface BatchOptions {
  */
 export function batches(data: Dataset, opts: BatchOptions): Generator<Batch> {
   const d = checkDataset('data', data)
-  const o = checkOptions('options', opts, ['batchSize', 'shuffle', 'seed', 'epoch', 'dropLast'])
+  const o = checkOptions('options', opts, ['batchSize', 'shuffle', 'seed', 'epoch', 'dropLast', 'shift'])
   const bs = integer('batchSize', o.batchSize, 1)
   const shuffle = o.shuffle === undefined ? true : o.shuffle
   if (typeof shuffle !== 'boolean') throw invalidArgument('shuffle', 'a boolean', shuffle)
@@ -168,7 +175,13 @@ export function batches(data: Dataset, opts: BatchOptions): Generator<Batch> {
   const epoch = o.epoch === undefined ? 0 : integer('epoch', o.epoch, 0, Number.MAX_SAFE_INTEGER)
   const dropLast = o.dropLast === undefined ? false : o.dropLast
   if (typeof dropLast !== 'boolean') throw invalidArgument('dropLast', 'a boolean', dropLast)
-  return batchesOf(d, bs, shuffle, seed, epoch, dropLast)
+  const shift = o.shift === undefined ? 0 : integer('shift', o.shift, 0, MAX_SHIFT)
+  if (shift > 0 && 2 * shift >= Math.min(d.rows, d.cols))
+    throw new InvalidArgumentError(
+      `shift must be less than half the images' smaller side (${d.rows}x${d.cols}), got ${shift}`,
+      { param: 'shift' },
+    )
+  return batchesOf(d, bs, shuffle, seed, epoch, dropLast, shift)
 }
 
 function* batchesOf(
@@ -178,11 +191,13 @@ function* batchesOf(
   seed: number,
   epoch: number,
   dropLast: boolean,
+  shift: number,
 ): Generator<Batch> {
   const order = new Uint32Array(d.n)
   for (let i = 0; i < d.n; i++) order[i] = i
   if (shuffle) new SeededRandom(deriveSeed(seed, epoch)).shuffle(order)
   const px = d.rows * d.cols
+  const shiftBase = shiftSeed(seed, epoch)
   for (let s = 0; s < d.n; s += bs) {
     const size = Math.min(bs, d.n - s)
     if (size < bs && dropLast) return
@@ -191,7 +206,12 @@ function* batchesOf(
     const labels = new Uint8Array(size)
     for (let j = 0; j < size; j++) {
       const i = indices[j]!
-      images.set(d.images.subarray(i * px, (i + 1) * px), j * px)
+      const src = d.images.subarray(i * px, (i + 1) * px)
+      if (shift === 0) images.set(src, j * px)
+      else {
+        const [dx, dy] = shiftOffset(shiftBase, i, shift)
+        shiftImage(images.subarray(j * px, (j + 1) * px), src, d.rows, d.cols, dx, dy)
+      }
       labels[j] = d.labels[i]!
     }
     yield { images, labels, indices, size }
