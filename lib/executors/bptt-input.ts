@@ -1,12 +1,13 @@
 /**
  * The BPTT executor's input stage (bptt.ts): a batch in, the encoder's spikes [T, B, N] out, with the input's
  * active fraction that picks the first layer's product. Explicit spike trains [B, T, N] (SPAIC's layout) are
- * checked and reordered; features [B, N] are Poisson- or Bernoulli-coded by the program's generator. Both are
+ * checked and reordered; features [B, N] are Poisson- or Bernoulli-coded by the program's generator, or given
+ * as a constant current (the features times unit_conversion, the same at every step, as float32). All are
  * checked and measured on their device in one pass (ops.reduceStats) and never copied to the host; a spike train
  * is reordered there too (ops.transpose01), into the previous batch's buffer when its shape matches.
  */
 import { invalidArgument, ShapeError } from '../errors.js'
-import { transpose01 } from '../ops/elementwise.js'
+import { binary, transpose01 } from '../ops/elementwise.js'
 import { reduceStats, type TensorStats } from '../ops/reduce.js'
 import type { Generator } from '../ops/rng.js'
 import type { Device } from '../runtime/device.js'
@@ -86,15 +87,18 @@ export async function encodeInput(
     }
     const mean = st.count ? st.sum / st.count : 0
     const mx = st.max
+    // a constant current is a real value at every input: the first layer's product is dense
     inputDensity =
-      enc.coding === 'poisson'
-        ? Math.min(1, mean * Number(enc.params.unit_conversion ?? 1) * Number(enc.params.dt ?? ctx.dt))
-        : Math.min(1, (mean * Number(enc.params.max_prob ?? 1)) / (mx > 1 ? mx : 1))
+      enc.coding === 'constant_current'
+        ? 1
+        : enc.coding === 'poisson'
+          ? Math.min(1, mean * Number(enc.params.unit_conversion ?? 1) * Number(enc.params.dt ?? ctx.dt))
+          : Math.min(1, (mean * Number(enc.params.max_prob ?? 1)) / (mx > 1 ? mx : 1))
     // the previous batch's spike buffer is overwritten when the shape matches (no fresh pages per batch)
     const prev = ctx.prev
     // uint8 spikes: a quarter of the memory traffic for the synapse scans of forward and backward
     // (float32 when a conv connection reads them)
-    const dtype = enc.floatSpikes ? 'float32' : 'uint8'
+    const dtype = enc.floatSpikes || enc.coding === 'constant_current' ? 'float32' : 'uint8'
     const reuse =
       prev &&
       !prev.disposed &&
@@ -103,7 +107,18 @@ export async function encodeInput(
       sameShape(prev.shape, [T, B, enc.n])
         ? { out: prev }
         : {}
-    if (enc.coding === 'poisson') {
+    if (enc.coding === 'constant_current') {
+      spikes = await ctx.timed('encoder', () => {
+        const out = reuse.out ?? Tensor.zeros([T, B, enc.n], { device: ctx.device })
+        if (reuse.out) out.fill(0)
+        const scaled = binary('mul', x, Number(enc.params.unit_conversion ?? 1))
+        try {
+          return binary('add', out, scaled, out)
+        } finally {
+          scaled.dispose()
+        }
+      })
+    } else if (enc.coding === 'poisson') {
       spikes = await ctx.timed('encoder', () =>
         ctx.gen.poissonAsync(x, {
           steps: T,

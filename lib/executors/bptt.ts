@@ -95,7 +95,7 @@ export class FeedForwardProgram {
       })
     const enc = encoders[0]
     const coding = enc.type.replace(/^encode_/, '')
-    if (!['spike_train', 'poisson', 'bernoulli'].includes(coding))
+    if (!['spike_train', 'poisson', 'bernoulli', 'constant_current'].includes(coding))
       throw new InvalidArgumentError(`encoder coding '${coding}' is not supported by the BPTT path`, {
         param: 'network',
       })
@@ -264,7 +264,7 @@ export class FeedForwardProgram {
 
   /**
    * Runs the network on one batch. `input`: for a spike_train encoder, spikes [B, T, N] (SPAIC's
-   * layout); for poisson/bernoulli, the features [B, N]. Returns the decoder's spike counts [B, N_out].
+   * layout); for poisson/bernoulli/constant_current, the features [B, N]. Returns the decoder's spike counts [B, N_out].
    * @throws {ShapeError} input of the wrong shape; {InvalidArgumentError} NaN input or bad options
    */
   async run(input: Tensor, opts: FeedForwardRunOptions = {}): Promise<Tensor> {
