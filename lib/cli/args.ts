@@ -2,7 +2,7 @@
  * Command-line parsing for `spaic-learning`, on Node's util.parseArgs (no dependencies):
  *   spaic-learning train -a|--algorithm <name> [-d|--data <dir>|synthetic] [-e|--epochs N] [-b|--batch N]
  *                        [--runtime ms] [--dt ms] [--device auto|cpu|cuda|cuda:N] [-s|--seed N]
- *                        [-o|--json <file>] [-q|--quiet] [--arch fc|conv] [--checkpoint <file>]
+ *                        [-o|--json <file>] [-q|--quiet] [--arch fc|conv|cnn] [--checkpoint <file>]
  *                        [--resume <file>] [--weights <file>] [--fold k | --folds all] [--plots <dir>]
  *   spaic-learning demo [same flags]
  *   spaic-learning bench [--rows <name,...>] [--device auto|cpu|cuda|cuda:N] [-o|--json <file>] [--md <file>]
@@ -41,7 +41,7 @@ export interface TrainOptions {
    * Network of the surrogate-gradient jobs: 'fc' (Poisson -> full lif layers, the default) or 'conv'
    * (SPAIC's Conv_test_main: conv+maxpool -> conv -> flatten/full).
    */
-  arch: 'fc' | 'conv'
+  arch: 'fc' | 'conv' | 'cnn'
   /** Learning rate; null: the job's default. */
   lr: number | null
   /** Use at most this many training samples (0: all). */
@@ -180,9 +180,11 @@ Options (train, demo):
       --device <d>         auto | cpu | cuda | cuda:N (default auto)
   -s, --seed <n>           seed for initialisation, shuffling and encoding (default 0)
       --hidden <n,...>     hidden layer sizes, comma separated; 0 for none (default: the job's)
-      --arch <fc|conv>     stca/stbp/sbp network: fc (full lif layers, default) or conv
+      --arch <fc|conv|cnn> stca/stbp/sbp network: fc (full lif layers, default), conv
                            (SPAIC's conv example: conv 1->4 3x3 + max pool -> conv 4->8 3x3 ->
-                           flatten/full 10; plain cross-entropy on the counts)
+                           flatten/full 10; plain cross-entropy on the counts) or cnn (the input
+                           as a current -> conv 5x5 + max pool -> conv 5x5 + max pool -> full 10;
+                           --hidden C1,C2 sets the channels, default 16,32; 8 steps of 1 ms)
       --lr <x>             learning rate (default: the job's)
       --limit <n>          use at most n training samples (default: all)
   -o, --json <file>        also write the metrics to <file> as JSON
@@ -401,7 +403,7 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
         }
         break
       case 'arch':
-        if (v !== 'fc' && v !== 'conv') throw bad(flag, 'fc or conv', v)
+        if (v !== 'fc' && v !== 'conv' && v !== 'cnn') throw bad(flag, 'fc, conv or cnn', v)
         o.arch = v
         break
       case 'lr':

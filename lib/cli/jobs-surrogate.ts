@@ -143,6 +143,56 @@ function convNetwork(opts: TrainOptions, dt: number, rows: number, cols: number)
   return { net, name: `conv 1x${rows}x${cols} -> 4x${h1.join('x')} (max pool) -> 8x${h2.join('x')} -> 10 lif` }
 }
 
+/** --arch cnn's default channels (--hidden C1,C2 sets them). */
+export const CNN_CHANNELS: readonly [number, number] = [16, 32]
+
+/**
+ * --arch cnn: the input as a constant current -> conv 1->C1 5x5 + 2x2 max pool -> lif -> conv C1->C2 5x5 + 2x2 max
+ * pool -> lif -> flatten/full -> 10 lif (28x28: C1x12x12 and C2x4x4 lif groups). Weights drawn N(0, 1/fan_in).
+ */
+function cnnNetwork(
+  opts: TrainOptions,
+  dt: number,
+  rows: number,
+  cols: number,
+  channels: readonly number[],
+): { net: Network; name: string } {
+  if (channels.length !== 2)
+    throw new InvalidArgumentError(
+      `--arch cnn takes --hidden C1,C2 (the two conv layers' channels), not ${channels.join(',')}`,
+      { param: '--hidden' },
+    )
+  const [c1, c2] = channels as [number, number]
+  const h1 = [Math.floor((rows - 4) / 2), Math.floor((cols - 4) / 2)]
+  const h2 = [Math.floor((h1[0]! - 4) / 2), Math.floor((h1[1]! - 4) / 2)]
+  if (h2[0]! < 1 || h2[1]! < 1)
+    throw new InvalidArgumentError(`--arch cnn needs images of at least 14x14, not ${rows}x${cols}`, {
+      param: '--arch',
+    })
+  const flat = c2 * h2[0]! * h2[1]!
+  const weights = 25 * c1 + 25 * c1 * c2 + 10 * flat
+  checkWeights(channels, weights, `cnn ${c1}x5x5, ${c2}x${c1}x5x5, 10x${flat}`)
+  const std = (fanIn: number) => ({ w_mean: 0, w_std: 1 / Math.sqrt(fanIn) })
+  const net = new Network({ dt, device: opts.device })
+  const inp = net.add(
+    new Encoder({ num: rows * cols, shape: [1, rows, cols], coding: 'constant_current', name: 'input' }),
+  )
+  const l1 = net.add(
+    new NeuronGroup({ num: c1 * h1[0]! * h1[1]!, shape: [c1, h1[0]!, h1[1]!], model: 'lif', name: 'layer1' }),
+  )
+  const l2 = net.add(new NeuronGroup({ num: flat, shape: [c2, h2[0]!, h2[1]!], model: 'lif', name: 'layer2' }))
+  const out = net.add(new NeuronGroup({ num: 10, model: 'lif', name: 'output' }))
+  const pool = { link: 'conv' as const, kernel_size: 5, syn_type: ['conv' as const, 'maxpool' as const] }
+  net.add(new Connection(inp, l1, { ...pool, name: 'conn1', ...std(25), seed: opts.seed }))
+  net.add(new Connection(l1, l2, { ...pool, name: 'conn2', ...std(25 * c1), seed: opts.seed + 1 }))
+  net.add(
+    new Connection(l2, out, { link: 'full', name: 'conn3', syn_type: 'flatten', ...std(flat), seed: opts.seed + 2 }),
+  )
+  net.add(new Decoder({ num: 10, dec_target: out, coding: 'spike_counts', name: 'counts' }))
+  const name = `cnn: current 1x${rows}x${cols} -> ${c1}x${h1.join('x')} (5x5, max pool) -> ${c2}x${h2.join('x')} (5x5, max pool) -> 10 lif`
+  return { net, name }
+}
+
 /** What the pictures of a surrogate run are drawn from. */
 interface PlotRun {
   algorithm: string
@@ -246,10 +296,20 @@ async function surrogatePlots(dir: string, r: PlotRun): Promise<{ report: string
   }
 }
 
-/** The command line's generic defaults (20 steps of 1 ms) are not the conv example's (13 steps of 2 ms). */
+/**
+ * The command line's generic defaults (20 steps of 1 ms) are not the conv example's (13 steps of 2 ms) nor the cnn's
+ * (8 steps of 1 ms: a constant current needs few).
+ */
 function surrogateSettings(opts: TrainOptions): RunSettings {
-  const generic = opts.arch === 'conv' && opts.dt === TRAIN_DEFAULTS.dt && opts.runtime === TRAIN_DEFAULTS.runtime
+  const generic = opts.arch !== 'fc' && opts.dt === TRAIN_DEFAULTS.dt && opts.runtime === TRAIN_DEFAULTS.runtime
   if (!generic) return { dt: opts.dt, runtime: opts.runtime, batch: opts.batch }
+  if (opts.arch === 'cnn')
+    return {
+      dt: 1,
+      runtime: 8,
+      batch: opts.batch,
+      note: 'cnn: dt 1 ms, runtime 8 ms (8 steps; pass --dt/--runtime to change)',
+    }
   return {
     dt: 2,
     runtime: 26,
@@ -264,10 +324,10 @@ function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: num
     settings: surrogateSettings,
     recipe: true,
     async run(opts: TrainOptions, progress: ProgressReporter): Promise<Metrics> {
-      const conv = opts.arch === 'conv'
-      if (conv && opts.hidden !== null)
+      const conv = opts.arch !== 'fc'
+      if (opts.arch === 'conv' && opts.hidden !== null)
         throw new InvalidArgumentError(
-          "--hidden applies to --arch fc (the conv network is fixed: SPAIC's Conv_test_main)",
+          "--hidden applies to --arch fc and cnn (the conv network is fixed: SPAIC's Conv_test_main)",
           { param: '--hidden' },
         )
       const { dt, runtime } = surrogateSettings(opts)
@@ -275,9 +335,14 @@ function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: num
       progress.log(`data: ${source}`)
       checkShift(opts, train.rows, train.cols)
       const px = train.rows * train.cols
-      const hidden = opts.hidden ?? [500]
+      const hidden = opts.hidden ?? (opts.arch === 'cnn' ? [...CNN_CHANNELS] : [500])
       if (!conv) checkWeights(hidden, chainWeights(px, hidden, 10), `full layers ${[px, ...hidden, 10].join('-')}`)
-      const { net, name } = conv ? convNetwork(opts, dt, train.rows, train.cols) : fcNetwork(opts, dt, px, hidden)
+      const { net, name } =
+        opts.arch === 'cnn'
+          ? cnnNetwork(opts, dt, train.rows, train.cols, hidden)
+          : conv
+            ? convNetwork(opts, dt, train.rows, train.cols)
+            : fcNetwork(opts, dt, px, hidden)
       const learner = new Learner({ algorithm, trainable: net, alpha: defaults.alpha, ...opts.learner })
       const lr = opts.lr ?? 1e-3
       applyRecipe(learner, opts, lr, opts.epochs * Math.ceil(train.n / opts.batch))
@@ -290,9 +355,12 @@ function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: num
       const f = opts.fold ?? null
       const { limit, seed, batch } = opts
       const recipe = recipeSettings(opts)
-      const settings: JobSettings = conv
-        ? { algorithm, arch: 'conv', data, fold: f, limit, seed, lr, batch, runtime, dt, ...recipe }
-        : { algorithm, data, fold: f, limit, seed, hidden, lr, batch, runtime, dt, ...recipe }
+      const settings: JobSettings =
+        opts.arch === 'cnn'
+          ? { algorithm, arch: 'cnn', data, fold: f, limit, seed, hidden, lr, batch, runtime, dt, ...recipe }
+          : conv
+            ? { algorithm, arch: 'conv', data, fold: f, limit, seed, lr, batch, runtime, dt, ...recipe }
+            : { algorithm, data, fold: f, limit, seed, hidden, lr, batch, runtime, dt, ...recipe }
       let epochs: EpochMetrics[]
       let plots: { report: string } | { plotsError: string } | null = null
       try {

@@ -139,7 +139,7 @@ test('parseArgs: every bad flag is a typed error naming the flag', (t) => {
     [['train', '--epochs', '2', '--epochs', '3'], '--epochs', /twice/],
     [['train', '--quiet=yes'], '--quiet'],
     [['train', 'extra'], 'extra'],
-    [['train', '--arch', 'cnn'], '--arch', /fc or conv/],
+    [['train', '--arch', 'lenet'], '--arch', /fc, conv or cnn/],
     [['train', '--arch', 'CONV'], '--arch'],
     [['demo', '--data', '/tmp'], '--data', /synthetic/],
     // sizes and values that cannot fit in memory or finish: refused up front, naming the flag
