@@ -14,9 +14,11 @@ import {
   saveSafetensors,
   type CheckpointProgram,
 } from '../checkpoint/index.js'
-import { InvalidArgumentError, IOError } from '../errors.js'
+import { storable } from '../checkpoint/format.js'
+import { checkLearners, target } from '../checkpoint/target.js'
+import { InvalidArgumentError, invalidArgument, IOError } from '../errors.js'
 import type { Learner } from '../learning/learner.js'
-import { isPlainObject } from '../validate.js'
+import { integer, isPlainObject } from '../validate.js'
 import type { TrainOptions } from './args.js'
 import type { EpochMetrics } from './jobs.js'
 import type { ProgressReporter } from './progress.js'
@@ -33,6 +35,28 @@ function show(v: unknown): string {
   if (v === null || v === undefined) return '(default)'
   if (Array.isArray(v)) return v.length ? v.join(',') : '0'
   return String(v)
+}
+
+/**
+ * The arguments resumeJob and checkpointEpoch share (both are exported through `cli`, for jobs registered
+ * with registerTrainJob): each a typed error naming it.
+ */
+function checkCommon(opts: unknown, settings: unknown, program: unknown, learners: unknown, progress: unknown): void {
+  if (!isPlainObject(opts)) throw invalidArgument('opts', 'the train options (parseArgs)', opts)
+  if (!isPlainObject(settings)) throw invalidArgument('settings', 'an object of job settings', settings)
+  storable(settings, 'settings', false)
+  target(program)
+  if (!Array.isArray(learners)) throw invalidArgument('learners', 'an array of Learners', learners)
+  checkLearners(learners)
+  const log = typeof progress === 'object' && progress !== null ? (progress as { log?: unknown }).log : undefined
+  if (typeof log !== 'function') throw invalidArgument('progress', 'a progress reporter (with log())', progress)
+}
+
+/** A file option: a path, or null / undefined / '' for none. */
+function optionalPath(param: string, v: unknown): string | null {
+  if (v === undefined || v === null || v === '') return null
+  if (typeof v !== 'string') throw invalidArgument(param, 'a file path or null', v)
+  return v
 }
 
 export interface Resumed {
@@ -55,8 +79,10 @@ export async function resumeJob(
   learners: Learner[],
   progress: ProgressReporter,
 ): Promise<Resumed> {
-  const file = opts.resume
+  checkCommon(opts, settings, program, learners, progress)
+  const file = optionalPath('opts.resume', opts.resume)
   if (!file) return { epochsDone: 0, epochs: [] }
+  integer('opts.epochs', opts.epochs, 1)
   const ck = await readCheckpoint(file)
   const { job, epoch, epochs } = ck.extra
   const valid =
@@ -111,6 +137,17 @@ export async function checkpointEpoch(
   epochs: EpochMetrics[],
   progress: ProgressReporter,
 ): Promise<void> {
+  // Everything is checked before the first file is written: a bad argument writes nothing.
+  checkCommon(opts, settings, program, learners, progress)
+  optionalPath('opts.weights', opts.weights)
+  optionalPath('opts.checkpoint', opts.checkpoint)
+  if (!Array.isArray(epochs)) throw invalidArgument('epochs', 'an array of epoch metrics', epochs)
+  storable(epochs, 'epochs', false)
+  epochs.forEach((e, i) => {
+    // what resumeJob needs to read the record back
+    if (!isPlainObject(e) || typeof e.epoch !== 'number')
+      throw invalidArgument(`epochs[${i}]`, 'epoch metrics ({ epoch: number, ... })', e)
+  })
   if (opts.weights) {
     await saveSafetensors(opts.weights, {
       program,

@@ -4,7 +4,7 @@
  * and defaults (ALGORITHMS.md §3.6-3.8). SPAIC spells the coding kwarg `coding_method`; `coding`
  * is accepted as well.
  */
-import { InvalidArgumentError, ShapeError, describe, invalidArgument } from '../errors.js'
+import { InvalidArgumentError, ShapeError, StateError, describe, invalidArgument } from '../errors.js'
 import { boolean, finiteNumber, inRange, integer, isPlainObject, nonNegative } from '../validate.js'
 import { NetObject, isPopulation, type Category, type Population } from './base.js'
 import { checkShape, NeuronGroup } from './group.js'
@@ -21,12 +21,50 @@ export abstract class Node extends NetObject {
     codings: readonly string[],
     defaultCoding?: string,
   ) {
+    // Node is exported (for instanceof) and abstract; constructed directly, or by a subclass that does
+    // not pass its prefix, options and codings, it has nothing to check the options against.
+    const spec = badSpec(prefix, known, codings, defaultCoding)
+    if (spec !== null) {
+      throw new StateError(
+        `${nameOf(new.target)} is abstract: construct an Encoder, a Decoder or a Reward node ` +
+          '(a subclass passes its name prefix, its known options and its codings)',
+        { param: spec },
+      )
+    }
+    if (!isPlainObject(opts)) throw invalidArgument('options', 'an options object', opts)
     super(opts.name, prefix)
     for (const k of Object.keys(opts)) {
       if (!known.includes(k)) throw invalidArgument(k, `one of the known options (${known.join(', ')})`, k)
     }
     this.num = integer('num', opts.num, 1, 2 ** 31 - 1)
     this.coding = readCoding(opts, codings, defaultCoding)
+  }
+}
+
+const isStringList = (v: unknown): boolean => {
+  try {
+    return Array.isArray(v) && v.every((x) => typeof x === 'string')
+  } catch {
+    return false // a revoked proxy
+  }
+}
+
+/** Which of the arguments a subclass passes to Node is missing or wrong (null when all are right). */
+function badSpec(prefix: unknown, known: unknown, codings: unknown, def: unknown): string | null {
+  if (typeof prefix !== 'string') return 'prefix'
+  if (!isStringList(known)) return 'known'
+  if (!isStringList(codings) || (codings as unknown[]).length === 0) return 'codings'
+  if (def !== undefined && typeof def !== 'string') return 'defaultCoding'
+  return null
+}
+
+/** A class's name for a message, never throwing (`new.target` of a hostile subclass). */
+function nameOf(cls: unknown): string {
+  try {
+    const n: unknown = (cls as { name?: unknown }).name
+    return typeof n === 'string' && n.length > 0 ? n : 'Node'
+  } catch {
+    return 'Node'
   }
 }
 

@@ -13,7 +13,15 @@
  */
 import { InvalidArgumentError, invalidArgument, NumericalError } from '../errors.js'
 import { Tensor } from '../runtime/tensor.js'
-import { checkNumber, nonNeg, Optimizer, type Hyper, type ParamsArg, type ParamState } from './optimizer.js'
+import {
+  checkNumber,
+  nonNeg,
+  Optimizer,
+  type Hyper,
+  type ParamGroup,
+  type ParamsArg,
+  type ParamState,
+} from './optimizer.js'
 import { lossValue, type AsyncClosure } from './optimizers.js'
 import { Parameter, SparseGrad } from './parameter.js'
 import { isPlainObject } from '../validate.js'
@@ -251,6 +259,260 @@ async function strongWolfe(
   return [bracketF[lowPos], bracketG[lowPos], bracket[lowPos], lsFuncEvals]
 }
 
+// ------------------------------------------------------------------------------- one step
+
+/** What the iterations of one step work on: the optimizer's only group, its state and its checks. */
+interface Run {
+  group: ParamGroup<LBFGSOptions>
+  state: Map<Parameter, ParamState>
+  /** Whether non-finite values stop the step (read when used: a closure may change the mode). */
+  guard: () => boolean
+  /** The base class's checks of the gradients, after each closure evaluation. */
+  checkGrads: () => void
+  /** The loss of the step's first closure evaluation (what a skipped step returns). */
+  firstLoss: number
+}
+
+function gatherFlatGrad(params: Parameter[]): Float64Array {
+  const out = new Float64Array(params.reduce((n, p) => n + p.data.numel, 0))
+  let off = 0
+  for (const p of params) {
+    const g = p.grad
+    if (g instanceof Tensor) {
+      out.set(g.toArray(), off)
+    } else if (g instanceof SparseGrad) {
+      const row = p.data.shape.length === 0 ? 1 : p.data.numel / p.data.shape[0]
+      const v = g.values.toArray()
+      g.indices.forEach((r, k) => {
+        for (let c = 0; c < row; c++) out[off + r * row + c] += v[k * row + c]
+      })
+    }
+    off += p.data.numel
+  }
+  return out
+}
+
+function addGrad(run: Run, stepSize: number, update: Float64Array): void {
+  let off = 0
+  const guard = run.guard()
+  for (const p of run.group.params) {
+    const a = p.data.toArray()
+    for (let i = 0; i < a.length; i++) a[i] = a[i] + stepSize * update[off + i]
+    if (guard) {
+      const bad = firstNonFinite(a)
+      if (bad >= 0) throw new NonFiniteSignal(p, bad, 'the update would overflow')
+    }
+    p.data.write(a)
+    off += a.length
+  }
+}
+
+/** The gradient, flattened; under a guard, a non-finite entry stops the step. */
+function guardedFlatGrad(run: Run): Float64Array {
+  const params = run.group.params
+  const g = gatherFlatGrad(params)
+  if (!run.guard()) return g
+  const bad = firstNonFinite(g)
+  if (bad < 0) return g
+  let off = 0
+  for (const p of params) {
+    if (bad < off + p.data.numel) throw new NonFiniteSignal(p, bad - off, `its gradient is ${g[bad]}`)
+    off += p.data.numel
+  }
+  throw new NonFiniteSignal(params[0], bad, `its gradient is ${g[bad]}`)
+}
+
+const cloneParam = (params: Parameter[]): HostParams =>
+  params.map((p) => p.data.toArray() as Float32Array | Float64Array)
+
+function setParam(params: Parameter[], x: HostParams): void {
+  params.forEach((p, i) => p.data.write(x[i]))
+}
+
+/**
+ * One step: the iterations, and under a guard (nonFinite 'error' or 'skip') the parameters and the history
+ * put back as they were when a gradient or a parameter anywhere in them is not finite.
+ */
+async function guardedStep(
+  opt: LBFGS,
+  run: Run,
+  closure: AsyncClosure,
+  describeParam: (p: Parameter) => string,
+): Promise<number> {
+  if (opt.nonFinite === 'allow') {
+    const loss = await iterate(run, closure)
+    opt.stepCount++
+    return loss
+  }
+  const params = run.group.params
+  const x0 = cloneParam(params)
+  const s0 = run.state.get(params[0])
+  const saved = s0
+    ? Object.fromEntries(Object.entries(s0).map(([k, v]) => [k, Array.isArray(v) ? v.slice() : v]))
+    : undefined
+  try {
+    const loss = await iterate(run, closure)
+    opt.stepCount++
+    return loss
+  } catch (err) {
+    if (!(err instanceof NonFiniteSignal)) throw err
+    setParam(params, x0)
+    if (saved) run.state.set(params[0], saved as ParamState)
+    else run.state.delete(params[0])
+    if (opt.nonFinite === 'skip') {
+      opt.skippedSteps++
+      return run.firstLoss
+    }
+    const what = describeParam(err.param)
+    const step = opt.stepCount + 1
+    throw new NumericalError(
+      `LBFGS step ${step}: ${what} would become non-finite at element ${err.index} (${err.reason}); ` +
+        "nothing was changed (set nonFinite: 'skip' to drop such steps, or 'allow' to write them)",
+      { param: what, step },
+    )
+  }
+}
+
+/** L-BFGS's iterations (torch's step body): returns the loss of the first closure evaluation. */
+async function iterate(run: Run, closure: AsyncClosure): Promise<number> {
+  const group = run.group
+  const params = group.params
+  const lr = group.lr
+  const maxIter = group.max_iter
+  const maxEval = group.max_eval ?? Math.floor((maxIter * 5) / 4)
+  const toleranceGrad = group.tolerance_grad
+  const toleranceChange = group.tolerance_change
+  const lineSearchFn = group.line_search_fn
+  const historySize = group.history_size
+  const evaluate = async (): Promise<number> => {
+    const v = lossValue(await closure())
+    run.checkGrads()
+    return v
+  }
+  run.firstLoss = NaN
+
+  let state = run.state.get(params[0])
+  if (!state) run.state.set(params[0], (state = {}))
+  const st: ParamState = state
+  if (typeof st.func_evals !== 'number') st.func_evals = 0
+  if (typeof st.n_iter !== 'number') st.n_iter = 0
+
+  const origLoss = await evaluate()
+  run.firstLoss = origLoss
+  let loss = origLoss
+  let currentEvals = 1
+  st.func_evals = (st.func_evals as number) + 1
+  let flatGrad = guardedFlatGrad(run)
+  let optCond = absMax(flatGrad) <= toleranceGrad
+  if (optCond) return origLoss
+
+  let d = (st.d as Float64Array | undefined) ?? null
+  let t = (st.t as number | undefined) ?? 0
+  let oldDirs = (st.old_dirs as Float64Array[] | undefined) ?? []
+  let oldStps = (st.old_stps as Float64Array[] | undefined) ?? []
+  let ro = (st.ro as number[] | undefined) ?? []
+  let hDiag = (st.H_diag as number | undefined) ?? 1
+  let prevFlatGrad = (st.prev_flat_grad as Float64Array | undefined) ?? null
+  let prevLoss = (st.prev_loss as number | undefined) ?? 0
+
+  let nIter = 0
+  while (nIter < maxIter) {
+    nIter += 1
+    st.n_iter = (st.n_iter as number) + 1
+
+    // Descent direction.
+    if (st.n_iter === 1) {
+      d = neg(flatGrad)
+      oldDirs = []
+      oldStps = []
+      ro = []
+      hDiag = 1
+    } else {
+      const y = flatGrad.map((g, i) => g - (prevFlatGrad as Float64Array)[i])
+      const s = (d as Float64Array).map((x) => x * t)
+      const ys = dot(y, s)
+      if (ys > 1e-10) {
+        if (oldDirs.length === historySize) {
+          oldDirs.shift()
+          oldStps.shift()
+          ro.shift()
+        }
+        oldDirs.push(y)
+        oldStps.push(s)
+        ro.push(1.0 / ys)
+        hDiag = ys / dot(y, y)
+      }
+      const numOld = oldDirs.length
+      // torch keeps [None] * history_size; only the first numOld entries are ever used, so the list
+      // grows to what is used (a history_size of 2^31 must not allocate 2^31 slots up front)
+      if (!Array.isArray(st.al)) st.al = []
+      while ((st.al as Array<number | null>).length < numOld) (st.al as Array<number | null>).push(null)
+      const al = st.al as Array<number | null>
+      const q = neg(flatGrad)
+      for (let i = numOld - 1; i >= 0; i--) {
+        const a = dot(oldStps[i], q) * ro[i]
+        al[i] = a
+        axpy(q, oldDirs[i], -a)
+      }
+      const r = q.map((x) => x * hDiag)
+      d = r
+      for (let i = 0; i < numOld; i++) {
+        const beI = dot(oldDirs[i], r) * ro[i]
+        axpy(r, oldStps[i], (al[i] as number) - beI)
+      }
+    }
+    prevFlatGrad = flatGrad.slice()
+    prevLoss = loss
+
+    // Step length.
+    t = st.n_iter === 1 ? pyMin(1.0, 1.0 / absSum(flatGrad)) * lr : lr
+    const dir = d as Float64Array
+    const gtd = dot(flatGrad, dir)
+    if (gtd > -toleranceChange) break
+
+    let lsFuncEvals = 0
+    if (lineSearchFn !== null) {
+      const xInit = cloneParam(params)
+      const objFunc: ObjFunc = async (x, tt, dd) => {
+        addGrad(run, tt, dd)
+        const l = await evaluate()
+        const fg = guardedFlatGrad(run)
+        setParam(params, x)
+        return [l, fg]
+      }
+      ;[loss, flatGrad, t, lsFuncEvals] = await strongWolfe(objFunc, xInit, t, dir, loss, flatGrad, gtd)
+      addGrad(run, t, dir)
+      optCond = absMax(flatGrad) <= toleranceGrad
+    } else {
+      addGrad(run, t, dir)
+      if (nIter !== maxIter) {
+        loss = await evaluate()
+        flatGrad = guardedFlatGrad(run)
+        optCond = absMax(flatGrad) <= toleranceGrad
+        lsFuncEvals = 1
+      }
+    }
+    currentEvals += lsFuncEvals
+    st.func_evals = (st.func_evals as number) + lsFuncEvals
+
+    if (nIter === maxIter) break
+    if (currentEvals >= maxEval) break
+    if (optCond) break
+    if (absMax(dir.map((x) => x * t)) <= toleranceChange) break
+    if (Math.abs(loss - prevLoss) < toleranceChange) break
+  }
+
+  st.d = d
+  st.t = t
+  st.old_dirs = oldDirs
+  st.old_stps = oldStps
+  st.ro = ro
+  st.H_diag = hDiag
+  st.prev_flat_grad = prevFlatGrad
+  st.prev_loss = prevLoss
+  return origLoss
+}
+
 /** L-BFGS (one parameter group only, as in torch). */
 export class LBFGS extends Optimizer<LBFGSOptions> {
   constructor(params: ParamsArg, options?: Partial<LBFGSOptions>) {
@@ -287,77 +549,6 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
     super.addParamGroup(group)
   }
 
-  private get params(): Parameter[] {
-    return this.paramGroups[0].params
-  }
-
-  private numel(): number {
-    return this.params.reduce((s, p) => s + p.data.numel, 0)
-  }
-
-  private gatherFlatGrad(): Float64Array {
-    const out = new Float64Array(this.numel())
-    let off = 0
-    for (const p of this.params) {
-      const g = p.grad
-      if (g instanceof Tensor) {
-        out.set(g.toArray(), off)
-      } else if (g instanceof SparseGrad) {
-        const row = p.data.shape.length === 0 ? 1 : p.data.numel / p.data.shape[0]
-        const v = g.values.toArray()
-        g.indices.forEach((r, k) => {
-          for (let c = 0; c < row; c++) out[off + r * row + c] += v[k * row + c]
-        })
-      }
-      off += p.data.numel
-    }
-    return out
-  }
-
-  private addGrad(stepSize: number, update: Float64Array): void {
-    let off = 0
-    const guard = this.nonFinite !== 'allow'
-    for (const p of this.params) {
-      const a = p.data.toArray()
-      for (let i = 0; i < a.length; i++) a[i] = a[i] + stepSize * update[off + i]
-      if (guard) {
-        const bad = firstNonFinite(a)
-        if (bad >= 0) throw new NonFiniteSignal(p, bad, 'the update would overflow')
-      }
-      p.data.write(a)
-      off += a.length
-    }
-  }
-
-  /** The gradient, flattened; under a guard, a non-finite entry stops the step. */
-  private guardedFlatGrad(): Float64Array {
-    const g = this.gatherFlatGrad()
-    if (this.nonFinite === 'allow') return g
-    const bad = firstNonFinite(g)
-    if (bad < 0) return g
-    let off = 0
-    for (const p of this.params) {
-      if (bad < off + p.data.numel) throw new NonFiniteSignal(p, bad - off, `its gradient is ${g[bad]}`)
-      off += p.data.numel
-    }
-    throw new NonFiniteSignal(this.params[0], bad, `its gradient is ${g[bad]}`)
-  }
-
-  private cloneParam(): HostParams {
-    return this.params.map((p) => p.data.toArray() as Float32Array | Float64Array)
-  }
-
-  private setParam(x: HostParams): void {
-    this.params.forEach((p, i) => p.data.write(x[i]))
-  }
-
-  /** The loss of the current step's first closure evaluation (what a skipped step returns). */
-  private firstLoss = NaN
-
-  private checkGrads(): void {
-    this.checkBeforeStep(true)
-  }
-
   /**
    * Up to `max_iter` L-BFGS iterations. Returns the loss of the first closure evaluation.
    * @throws {InvalidArgumentError} no closure, a closure that does not return a loss
@@ -372,186 +563,20 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
         closure,
       )
     this.checkBeforeStep(true)
-    return this.guardedStep(closure)
-  }
-
-  private async guardedStep(closure: AsyncClosure): Promise<number> {
-    if (this.nonFinite === 'allow') {
-      const loss = await this.iterate(closure)
-      this.stepCount++
-      return loss
+    // The iterations are module functions over this context, not methods: nothing but step() reaches them.
+    const run: Run = {
+      group: this.paramGroups[0],
+      state: this.state,
+      guard: () => this.nonFinite !== 'allow',
+      checkGrads: () => this.checkBeforeStep(true),
+      firstLoss: NaN,
     }
-    // Guarded: a non-finite gradient or parameter anywhere in the iterations puts the parameters and
-    // the history back as they were before the step.
-    const x0 = this.cloneParam()
-    const s0 = this.state.get(this.params[0])
-    const saved = s0
-      ? Object.fromEntries(Object.entries(s0).map(([k, v]) => [k, Array.isArray(v) ? v.slice() : v]))
-      : undefined
-    try {
-      const loss = await this.iterate(closure)
-      this.stepCount++
-      return loss
-    } catch (err) {
-      if (!(err instanceof NonFiniteSignal)) throw err
-      this.setParam(x0)
-      if (saved) this.state.set(this.params[0], saved as ParamState)
-      else this.state.delete(this.params[0])
-      if (this.nonFinite === 'skip') {
-        this.skippedSteps++
-        return this.firstLoss
-      }
-      const what = this.describeParam(err.param)
-      const step = this.stepCount + 1
-      throw new NumericalError(
-        `LBFGS step ${step}: ${what} would become non-finite at element ${err.index} (${err.reason}); ` +
-          "nothing was changed (set nonFinite: 'skip' to drop such steps, or 'allow' to write them)",
-        { param: what, step },
-      )
-    }
-  }
-
-  private async iterate(closure: AsyncClosure): Promise<number> {
-    const group = this.paramGroups[0]
-    const lr = group.lr
-    const maxIter = group.max_iter
-    const maxEval = group.max_eval ?? Math.floor((maxIter * 5) / 4)
-    const toleranceGrad = group.tolerance_grad
-    const toleranceChange = group.tolerance_change
-    const lineSearchFn = group.line_search_fn
-    const historySize = group.history_size
-    const evaluate = async (): Promise<number> => {
-      const v = lossValue(await closure())
-      this.checkGrads()
-      return v
-    }
-    this.firstLoss = NaN
-
-    let state = this.state.get(this.params[0])
-    if (!state) this.state.set(this.params[0], (state = {}))
-    const st: ParamState = state
-    if (typeof st.func_evals !== 'number') st.func_evals = 0
-    if (typeof st.n_iter !== 'number') st.n_iter = 0
-
-    const origLoss = await evaluate()
-    this.firstLoss = origLoss
-    let loss = origLoss
-    let currentEvals = 1
-    st.func_evals = (st.func_evals as number) + 1
-    let flatGrad = this.guardedFlatGrad()
-    let optCond = absMax(flatGrad) <= toleranceGrad
-    if (optCond) return origLoss
-
-    let d = (st.d as Float64Array | undefined) ?? null
-    let t = (st.t as number | undefined) ?? 0
-    let oldDirs = (st.old_dirs as Float64Array[] | undefined) ?? []
-    let oldStps = (st.old_stps as Float64Array[] | undefined) ?? []
-    let ro = (st.ro as number[] | undefined) ?? []
-    let hDiag = (st.H_diag as number | undefined) ?? 1
-    let prevFlatGrad = (st.prev_flat_grad as Float64Array | undefined) ?? null
-    let prevLoss = (st.prev_loss as number | undefined) ?? 0
-
-    let nIter = 0
-    while (nIter < maxIter) {
-      nIter += 1
-      st.n_iter = (st.n_iter as number) + 1
-
-      // Descent direction.
-      if (st.n_iter === 1) {
-        d = neg(flatGrad)
-        oldDirs = []
-        oldStps = []
-        ro = []
-        hDiag = 1
-      } else {
-        const y = flatGrad.map((g, i) => g - (prevFlatGrad as Float64Array)[i])
-        const s = (d as Float64Array).map((x) => x * t)
-        const ys = dot(y, s)
-        if (ys > 1e-10) {
-          if (oldDirs.length === historySize) {
-            oldDirs.shift()
-            oldStps.shift()
-            ro.shift()
-          }
-          oldDirs.push(y)
-          oldStps.push(s)
-          ro.push(1.0 / ys)
-          hDiag = ys / dot(y, y)
-        }
-        const numOld = oldDirs.length
-        // torch keeps [None] * history_size; only the first numOld entries are ever used, so the list
-        // grows to what is used (a history_size of 2^31 must not allocate 2^31 slots up front)
-        if (!Array.isArray(st.al)) st.al = []
-        while ((st.al as Array<number | null>).length < numOld) (st.al as Array<number | null>).push(null)
-        const al = st.al as Array<number | null>
-        const q = neg(flatGrad)
-        for (let i = numOld - 1; i >= 0; i--) {
-          const a = dot(oldStps[i], q) * ro[i]
-          al[i] = a
-          axpy(q, oldDirs[i], -a)
-        }
-        const r = q.map((x) => x * hDiag)
-        d = r
-        for (let i = 0; i < numOld; i++) {
-          const beI = dot(oldDirs[i], r) * ro[i]
-          axpy(r, oldStps[i], (al[i] as number) - beI)
-        }
-      }
-      prevFlatGrad = flatGrad.slice()
-      prevLoss = loss
-
-      // Step length.
-      t = st.n_iter === 1 ? pyMin(1.0, 1.0 / absSum(flatGrad)) * lr : lr
-      const dir = d as Float64Array
-      const gtd = dot(flatGrad, dir)
-      if (gtd > -toleranceChange) break
-
-      let lsFuncEvals = 0
-      if (lineSearchFn !== null) {
-        const xInit = this.cloneParam()
-        const objFunc: ObjFunc = async (x, tt, dd) => {
-          this.addGrad(tt, dd)
-          const l = await evaluate()
-          const fg = this.guardedFlatGrad()
-          this.setParam(x)
-          return [l, fg]
-        }
-        ;[loss, flatGrad, t, lsFuncEvals] = await strongWolfe(objFunc, xInit, t, dir, loss, flatGrad, gtd)
-        this.addGrad(t, dir)
-        optCond = absMax(flatGrad) <= toleranceGrad
-      } else {
-        this.addGrad(t, dir)
-        if (nIter !== maxIter) {
-          loss = await evaluate()
-          flatGrad = this.guardedFlatGrad()
-          optCond = absMax(flatGrad) <= toleranceGrad
-          lsFuncEvals = 1
-        }
-      }
-      currentEvals += lsFuncEvals
-      st.func_evals = (st.func_evals as number) + lsFuncEvals
-
-      if (nIter === maxIter) break
-      if (currentEvals >= maxEval) break
-      if (optCond) break
-      if (absMax(dir.map((x) => x * t)) <= toleranceChange) break
-      if (Math.abs(loss - prevLoss) < toleranceChange) break
-    }
-
-    st.d = d
-    st.t = t
-    st.old_dirs = oldDirs
-    st.old_stps = oldStps
-    st.ro = ro
-    st.H_diag = hDiag
-    st.prev_flat_grad = prevFlatGrad
-    st.prev_loss = prevLoss
-    return origLoss
+    return guardedStep(this, run, closure, (p) => this.describeParam(p))
   }
 
   /** The iteration counters torch keeps in the first parameter's state. */
   get counters(): { n_iter: number; func_evals: number } {
-    const s = this.state.get(this.params[0])
+    const s = this.state.get(this.paramGroups[0].params[0])
     return { n_iter: (s?.n_iter as number) ?? 0, func_evals: (s?.func_evals as number) ?? 0 }
   }
 }
