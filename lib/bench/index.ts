@@ -18,7 +18,7 @@ import { neuronRows } from './rows-neuron.js'
 import { optimRows } from './rows-optim.js'
 import { stdpRows } from './rows-stdp.js'
 
-export { benchJson, benchMarkdown, benchText, type BenchReport } from './report.js'
+export { benchJson, benchMarkdown, benchText, updateResults, type BenchReport } from './report.js'
 export type { BenchRow, Ceilings, RowContext, RowInstance, RowResult } from './harness.js'
 export type { MachineInfo } from './machine.js'
 export type { PeersStatus } from './peers.js'

@@ -169,3 +169,27 @@ function markdownOf(r: BenchReport): string {
   )
   return out.join('\n') + '\n'
 }
+
+/** The key of a results section: the machine and the device option (one section per pair). */
+function resultsKey(r: BenchReport): string {
+  return `${r.machine.cpu}, ${r.machine.cores} cores, --device ${r.options.device}`.replace(/-->/g, '')
+}
+
+/**
+ * `text` (a results file, e.g. bench/RESULTS.md) with this run's Markdown section in place of the section an
+ * earlier run on the same machine and device wrote (between `<!-- bench-suite: <key> -->` and
+ * `<!-- /bench-suite: <key> -->`), or appended under a heading when there is none. Everything else is kept.
+ */
+export function updateResults(text: string, report: BenchReport): string {
+  if (typeof text !== 'string') throw new InvalidArgumentError('text must be a string', { param: 'text' })
+  const key = resultsKey(report)
+  const begin = `<!-- bench-suite: ${key} -->`
+  const end = `<!-- /bench-suite: ${key} -->`
+  const block = `${begin}\n${benchMarkdown(report)}${end}\n`
+  const i = text.indexOf(begin)
+  const j = i < 0 ? -1 : text.indexOf(end, i)
+  if (i >= 0 && j > i) return text.slice(0, i) + block + text.slice(j + end.length).replace(/^\n/, '')
+  const sep = text.length === 0 ? '' : text.endsWith('\n\n') ? '' : text.endsWith('\n') ? '\n' : '\n\n'
+  const heading = `## The benchmark suite on ${report.machine.cpu} (written by \`spaic-learning bench --results\`)\n\n`
+  return text + sep + heading + block
+}

@@ -91,6 +91,8 @@ export interface BenchCliOptions {
   repeats: number | null
   /** The PyTorch peers' folder; null: $SPAIC_PEERS_DIR or none. */
   peers: string | null
+  /** A results file (e.g. bench/RESULTS.md) whose section for this machine and device the run rewrites, or null. */
+  results: string | null
   quiet: boolean
 }
 
@@ -108,6 +110,7 @@ export const BENCH_DEFAULTS: Readonly<BenchCliOptions> = Object.freeze({
   quick: false,
   repeats: null,
   peers: null,
+  results: null,
   quiet: false,
 })
 
@@ -223,6 +226,8 @@ Options (bench):
   -o, --json <file>        write every row (samples, median, spread, bound, validation) and the
                            machine as JSON
       --md <file>          write the table as Markdown, the machine named
+      --results <file>     rewrite this machine's section of a results file (e.g. bench/RESULTS.md;
+                           created or appended when absent), keeping the rest of the file
       --quick              small sizes and 3 rounds (seconds; the fractions are not the machine's)
       --repeats <n>        rounds of interleaved samples (default 9)
       --peers <dir>        folder of the PyTorch peers (bench_torch.py; default $SPAIC_PEERS_DIR):
@@ -305,7 +310,7 @@ const TRAIN_FLAGS = flagSet(VALUE_FLAGS, BOOL_FLAGS, {
   help: 'h',
 })
 
-const BENCH_VALUE_FLAGS = ['rows', 'device', 'json', 'md', 'repeats', 'peers'] as const
+const BENCH_VALUE_FLAGS = ['rows', 'device', 'json', 'md', 'repeats', 'peers', 'results'] as const
 /** The flags of bench (the spellings it shares with train mean the same). */
 const BENCH_FLAGS = flagSet(BENCH_VALUE_FLAGS, ['quick', 'quiet', 'help'], { json: 'o', quiet: 'q', help: 'h' })
 
@@ -531,8 +536,9 @@ function parseBench(rest: string[]): ParsedCommand {
         break
       case 'json':
       case 'md':
+      case 'results':
         if (v.length === 0 || v.includes('\0')) throw bad(flag, 'a file path', v)
-        o[t.name as 'json' | 'md'] = v
+        o[t.name as 'json' | 'md' | 'results'] = v
         break
       case 'repeats':
         o.repeats = intFlag(flag, v, 1, 1000)
@@ -542,6 +548,10 @@ function parseBench(rest: string[]): ParsedCommand {
         o.peers = v
         break
     }
+  }
+  if (o.results !== null && (o.quick || o.rows.length > 0)) {
+    const why = o.quick ? "--quick's small sizes are not the machine's figures" : '--rows would leave rows out'
+    throw new InvalidArgumentError(`--results records the whole suite: ${why}`, { param: '--results' })
   }
   return { command: 'bench', bench: o }
 }

@@ -10,12 +10,12 @@
  * A failure is one line on stderr (a usage error adds a pointer to --help), never a stack trace.
  */
 import { accessSync, constants as fsConstants, existsSync, realpathSync, statSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { benchJson, benchMarkdown, benchText, runBench } from '../bench/index.js'
-import { removeStaleTemporaries } from '../checkpoint/atomic-file.js'
+import { benchJson, benchMarkdown, benchText, runBench, updateResults } from '../bench/index.js'
+import { removeStaleTemporaries, writeFileAtomic } from '../checkpoint/atomic-file.js'
 import { checkPlotPackages } from '../plots/index.js'
 import { infoText, packageVersion } from './info.js'
 import { describe, invalidArgument, NumericalError, SpaicError } from '../errors.js'
@@ -119,11 +119,12 @@ function unwritableDir(flag: string, dir: string): string | null {
   return null
 }
 
-/** `spaic-learning bench`: runs the suite, prints the table, writes --json and --md. */
+/** `spaic-learning bench`: runs the suite, prints the table, writes --json and --md, rewrites --results' section. */
 async function bench(io: MainIO, o: BenchCliOptions): Promise<number> {
   for (const [flag, file] of [
     ['--json', o.json],
     ['--md', o.md],
+    ['--results', o.results],
   ] as const) {
     const why = file === null ? null : unwritable(flag, file)
     if (why !== null) return usageError(io, why)
@@ -146,11 +147,15 @@ async function bench(io: MainIO, o: BenchCliOptions): Promise<number> {
   try {
     if (o.json !== null) await writeFile(o.json, benchJson(report))
     if (o.md !== null) await writeFile(o.md, benchMarkdown(report))
+    if (o.results !== null) {
+      const before = existsSync(o.results) ? await readFile(o.results, 'utf8') : ''
+      await writeFileAtomic(o.results, updateResults(before, report))
+    }
   } catch (err) {
     io.stderr.write(`spaic-learning: ${oneLine(err)}\n`)
     return 1
   }
-  if (!o.quiet) for (const f of [o.json, o.md]) if (f !== null) io.stderr.write(`written to ${f}\n`)
+  if (!o.quiet) for (const f of [o.json, o.md, o.results]) if (f !== null) io.stderr.write(`written to ${f}\n`)
   const failed = report.rows.filter((r) => r.status !== 'ok').map((r) => r.name)
   if (failed.length) {
     io.stderr.write(`spaic-learning: bench: ${failed.join(', ')} failed validation (not timed)\n`)

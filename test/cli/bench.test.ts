@@ -10,7 +10,14 @@ import path from 'node:path'
 import test from 'ava'
 
 import { benchTestHooks } from '../../lib/bench/harness.js'
-import { BENCH_FAMILIES, BENCH_ROW_NAMES, runBench, type BenchReport } from '../../lib/bench/index.js'
+import {
+  BENCH_FAMILIES,
+  BENCH_ROW_NAMES,
+  benchMarkdown,
+  runBench,
+  updateResults,
+  type BenchReport,
+} from '../../lib/bench/index.js'
 import { BENCH_DEFAULTS, main, parseArgs } from '../../lib/cli/index.js'
 import { InvalidArgumentError } from '../../lib/errors.js'
 import { Sink } from '../helpers/cli.js'
@@ -53,9 +60,17 @@ test('parseArgs: bench defaults and every flag', (t) => {
       quick: true,
       repeats: 4,
       peers: '/x/peers',
+      results: null,
       quiet: true,
     },
   })
+  const res = parseArgs(['bench', '--results', 'bench/RESULTS.md', '--repeats', '5'])
+  t.is(res.command === 'bench' && res.bench.results, 'bench/RESULTS.md')
+  // the results file records the whole suite at the machine's sizes
+  for (const extra of [['--quick'], ['--rows', 'gemm']]) {
+    const e = t.throws(() => parseArgs(['bench', '--results', 'r.md', ...extra]), { instanceOf: InvalidArgumentError })
+    t.is(e?.param, '--results', extra.join(' '))
+  }
   // every row and family name is accepted
   for (const n of [...BENCH_ROW_NAMES, ...BENCH_FAMILIES]) {
     const r = parseArgs(['bench', '--rows', n])
@@ -168,6 +183,28 @@ test.serial('bench --quick --rows gemm,adam writes JSON with every field and a M
     t.regex(text, /^\| row \| what \| FLOPs \| bytes \| median ms .*\| validation \|$/m)
     t.regex(text, /^\|---\|/m)
     for (const n of rep.options.rows) t.regex(text, new RegExp(`^\\| \`${n}\` \\|.*\\| ok: `, 'm'))
+
+    // --results: this machine's section of a results file, replaced by the next run, the rest kept
+    const before = '# Results\n\nwritten by hand\n'
+    const once = updateResults(before, rep)
+    t.true(once.startsWith(before))
+    t.regex(
+      once,
+      /^## The benchmark suite on .+\n\n<!-- bench-suite: .+ cores, --device \S+ -->\n### spaic-learning bench on /m,
+    )
+    t.true(once.includes(benchMarkdown(rep)))
+    const later = { ...rep, seconds: rep.seconds + 1000 }
+    const twice = updateResults(once + '\n## After\n\nmore by hand\n', later)
+    t.is(twice.split('<!-- bench-suite: ').length, 2, 'one section, replaced')
+    t.true(twice.includes(benchMarkdown(later)) && !twice.includes(benchMarkdown(rep)))
+    t.true(twice.startsWith(before) && twice.endsWith('## After\n\nmore by hand\n'))
+    // another device: a section of its own
+    const cuda = { ...rep, options: { ...rep.options, device: rep.options.device === 'cuda' ? 'cpu' : 'cuda' } }
+    const both = updateResults(twice, cuda)
+    t.is(both.split('<!-- bench-suite: ').length, 3)
+    t.is(updateResults(both, later), both.replace(benchMarkdown(later), benchMarkdown(later)))
+    t.is(updateResults('', rep).indexOf('## The benchmark suite on '), 0)
+    t.throws(() => updateResults(null as never, rep), { instanceOf: InvalidArgumentError })
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
