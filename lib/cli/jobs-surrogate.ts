@@ -355,12 +355,21 @@ function surrogateJob(algorithm: 'stca' | 'stbp' | 'sbp', defaults: { alpha: num
       const f = opts.fold ?? null
       const { limit, seed, batch } = opts
       const recipe = recipeSettings(opts)
-      const settings: JobSettings =
-        opts.arch === 'cnn'
-          ? { algorithm, arch: 'cnn', data, fold: f, limit, seed, hidden, lr, batch, runtime, dt, ...recipe }
-          : conv
-            ? { algorithm, arch: 'conv', data, fold: f, limit, seed, lr, batch, runtime, dt, ...recipe }
-            : { algorithm, data, fold: f, limit, seed, hidden, lr, batch, runtime, dt, ...recipe }
+      // fc runs record no arch (as before --arch existed); SPAIC's conv example has no --hidden
+      const settings: JobSettings = {
+        algorithm,
+        ...(conv ? { arch: opts.arch } : {}),
+        data,
+        fold: f,
+        limit,
+        seed,
+        ...(opts.arch === 'conv' ? {} : { hidden }),
+        lr,
+        batch,
+        runtime,
+        dt,
+        ...recipe,
+      }
       let epochs: EpochMetrics[]
       let plots: { report: string } | { plotsError: string } | null = null
       try {

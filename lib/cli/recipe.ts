@@ -6,7 +6,7 @@
  */
 import { InvalidArgumentError } from '../errors.js'
 import type { Learner } from '../learning/index.js'
-import { MAX_SHIFT } from '../data/augment.js'
+import { MAX_SHIFT, maxShift } from '../data/augment.js'
 import { optimDict } from '../optim/index.js'
 import type { TrainOptions } from './args.js'
 import { bad, suggest } from './flags.js'
@@ -20,6 +20,9 @@ export type RecipeFlag = (typeof RECIPE_FLAGS)[number]
 export const JOB_OPTIMIZERS: readonly string[] = Object.keys(optimDict).filter(
   (k) => k !== 'LBFGS' && k !== 'SparseAdam' && k !== 'Rpop',
 )
+
+/** The gradient jobs' own optimizer (SPAIC's examples train with Adam). */
+export const JOB_OPTIMIZER = 'Adam'
 
 /** lr schedules of --schedule: 'cosine' is CosineAnnealingLR from the lr to 0 over every batch of the run. */
 export const JOB_SCHEDULES = ['none', 'cosine'] as const
@@ -90,23 +93,18 @@ export function rejectRecipe(opts: TrainOptions, job: string): void {
 }
 
 /** Sets the learner's optimizer (`name` unless --optimizer) with --weight-decay, and --schedule's lr schedule. */
-export function applyRecipe(
-  learner: Learner,
-  opts: TrainOptions,
-  lr: number,
-  batchesPerRun: number,
-  defaults: { optimizer: string } = { optimizer: 'Adam' },
-): void {
-  const name = opts.optimizer ?? defaults.optimizer
+export function applyRecipe(learner: Learner, opts: TrainOptions, lr: number, batchesPerRun: number): void {
+  const name = opts.optimizer ?? JOB_OPTIMIZER
   learner.setOptimizer(name, lr, opts.weightDecay ? { weight_decay: opts.weightDecay } : {})
   if (opts.schedule === 'cosine') learner.setSchedule('CosineAnnealingLR', { T_max: Math.max(1, batchesPerRun) })
 }
 
 /** --shift against the images the job loaded. @throws {InvalidArgumentError} param '--shift' */
 export function checkShift(opts: TrainOptions, rows: number, cols: number): void {
-  if (opts.shift && 2 * opts.shift >= Math.min(rows, cols))
+  const most = maxShift(rows, cols)
+  if (opts.shift && opts.shift > most)
     throw new InvalidArgumentError(
-      `--shift ${opts.shift} would move ${rows}x${cols} images by half their size or more; at most ${Math.floor((Math.min(rows, cols) - 1) / 2)}`,
+      `--shift ${opts.shift} would move ${rows}x${cols} images by half their size or more; at most ${most}`,
       { param: '--shift' },
     )
 }
@@ -120,12 +118,9 @@ export function scheduleStep(learner: Learner, opts: TrainOptions): void {
  * The recipe's part of a job's checkpoint settings: only what differs from the job's own recipe, so that a
  * checkpoint written before these flags existed (or without them) resumes, and `--schedule none` is no flag.
  */
-export function recipeSettings(
-  opts: TrainOptions,
-  defaults: { optimizer: string } = { optimizer: 'Adam' },
-): Record<string, string | number> {
+export function recipeSettings(opts: TrainOptions): Record<string, string | number> {
   const s: Record<string, string | number> = {}
-  if (opts.optimizer !== undefined && opts.optimizer !== defaults.optimizer) s.optimizer = opts.optimizer
+  if (opts.optimizer !== undefined && opts.optimizer !== JOB_OPTIMIZER) s.optimizer = opts.optimizer
   if (opts.weightDecay) s['weight-decay'] = opts.weightDecay
   // a cosine schedule is planned over the run's --epochs: an interrupted run resumes with the same --epochs
   if (opts.schedule !== undefined && opts.schedule !== 'none') {
@@ -145,8 +140,8 @@ export function checkRecipe(o: TrainOptions): void {
 }
 
 /** One line describing the recipe, for the log. */
-export function recipeText(opts: TrainOptions, lr: number, defaults = { optimizer: 'Adam' }): string {
-  const parts = [`${opts.optimizer ?? defaults.optimizer} lr ${lr}`]
+export function recipeText(opts: TrainOptions, lr: number): string {
+  const parts = [`${opts.optimizer ?? JOB_OPTIMIZER} lr ${lr}`]
   if (opts.weightDecay) parts.push(`weight decay ${opts.weightDecay}`)
   if (opts.schedule === 'cosine') parts.push('cosine schedule (per batch, to 0 at the last)')
   if (opts.shift) parts.push(`random shifts of up to ${opts.shift} px`)

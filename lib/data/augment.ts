@@ -9,6 +9,11 @@ import { deriveSeed } from '../network/rng.js'
 /** The largest --shift the batches accept (a shift of a whole 28-pixel MNIST image would blank it). */
 export const MAX_SHIFT = 16
 
+/** The largest shift images of rows x cols take: less than half the smaller side, and at most MAX_SHIFT. */
+export function maxShift(rows: number, cols: number): number {
+  return Math.min(MAX_SHIFT, Math.floor((Math.min(rows, cols) - 1) / 2))
+}
+
 /** 32-bit mix of a key (the finaliser of a well-known integer hash; any good avalanche mix does). */
 function mix32(x: number): number {
   x = Math.imul(x ^ (x >>> 16), 0x7feb352d)

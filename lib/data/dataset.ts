@@ -2,7 +2,7 @@
 import { InvalidArgumentError, ShapeError, invalidArgument } from '../errors.js'
 import { integer, isPlainObject, options as checkOptions } from '../validate.js'
 import { SeededRandom, deriveSeed } from '../network/rng.js'
-import { MAX_SHIFT, shiftImage, shiftOffset, shiftSeed } from './augment.js'
+import { MAX_SHIFT, maxShift, shiftImage, shiftOffset, shiftSeed } from './augment.js'
 
 export interface Dataset {
   /** n·rows·cols pixels in [0, 1], sample-major. */
@@ -176,7 +176,7 @@ export function batches(data: Dataset, opts: BatchOptions): Generator<Batch> {
   const dropLast = o.dropLast === undefined ? false : o.dropLast
   if (typeof dropLast !== 'boolean') throw invalidArgument('dropLast', 'a boolean', dropLast)
   const shift = o.shift === undefined ? 0 : integer('shift', o.shift, 0, MAX_SHIFT)
-  if (shift > 0 && 2 * shift >= Math.min(d.rows, d.cols))
+  if (shift > maxShift(d.rows, d.cols))
     throw new InvalidArgumentError(
       `shift must be less than half the images' smaller side (${d.rows}x${d.cols}), got ${shift}`,
       { param: 'shift' },

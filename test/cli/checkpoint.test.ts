@@ -4,7 +4,6 @@
  * settings, nothing left to do) give one clean line and a non-zero exit code, never a stack trace.
  */
 import { spawnSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -13,7 +12,8 @@ import { fileURLToPath } from 'node:url'
 import test from 'ava'
 
 import { main, parseArgs, type TrainOptions } from '../../lib/cli/index.js'
-import { InvalidArgumentError, readCheckpoint, type Checkpoint } from '../../lib/index.js'
+import { InvalidArgumentError, readCheckpoint } from '../../lib/index.js'
+import { essence } from '../helpers/checkpoint.js'
 import { Sink } from '../helpers/cli.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -29,24 +29,6 @@ async function cli(argv: string[]): Promise<{ code: number; out: string; err: st
   const err = new Sink()
   const code = await main(argv, { stdout: out, stderr: err })
   return { code, out: out.text, err: err.text }
-}
-
-/** The model part of a checkpoint (tensors, rng, learners) and the metrics without the timings. */
-function essence(ck: Checkpoint) {
-  const tensors = Object.fromEntries(
-    ck.tensors.map((x) => [
-      x.name,
-      createHash('sha256')
-        .update(new Uint8Array(x.data.buffer, x.data.byteOffset, x.data.byteLength))
-        .digest('hex'),
-    ]),
-  )
-  const epochs = (ck.extra.epochs as Array<Record<string, unknown>>).map(
-    ({ seconds: _s, samplesPerSec: _r, ...rest }) => rest,
-  )
-  // learner names are made unique per process (several jobs run in this one): compare the rest
-  const learners = ck.learners.map(({ name: _n, ...rest }) => rest)
-  return { tensors, rng: ck.rng, learners, epoch: ck.extra.epoch, job: ck.extra.job, epochs }
 }
 
 test('parseArgs: --checkpoint and --resume take a file', (t) => {

@@ -3,7 +3,6 @@
  * the other jobs, that the job's own recipe is unchanged without them, and that a run resumed from a
  * checkpoint with a cosine schedule and shifts ends bit-identical to an uninterrupted one.
  */
-import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -11,7 +10,8 @@ import path from 'node:path'
 import test from 'ava'
 
 import { main, parseArgs, type TrainOptions } from '../../lib/cli/index.js'
-import { InvalidArgumentError, readCheckpoint, type Checkpoint } from '../../lib/index.js'
+import { InvalidArgumentError, readCheckpoint } from '../../lib/index.js'
+import { essence } from '../helpers/checkpoint.js'
 import { Sink } from '../helpers/cli.js'
 
 function tmpDir(t: { teardown(f: () => void): void }): string {
@@ -31,23 +31,6 @@ function train(argv: string[]): TrainOptions {
   const p = parseArgs(['train', ...argv])
   if (!('options' in p)) throw new Error('not a train command')
   return p.options
-}
-
-/** Tensors (hashed), random stream, learners' optimizer and schedule state, and the epochs without timings. */
-function essence(ck: Checkpoint) {
-  const tensors = Object.fromEntries(
-    ck.tensors.map((x) => [
-      x.name,
-      createHash('sha256')
-        .update(new Uint8Array(x.data.buffer, x.data.byteOffset, x.data.byteLength))
-        .digest('hex'),
-    ]),
-  )
-  const epochs = (ck.extra.epochs as Array<Record<string, unknown>>).map(
-    ({ seconds: _s, samplesPerSec: _r, ...rest }) => rest,
-  )
-  const learners = ck.learners.map(({ name: _n, ...rest }) => rest)
-  return { tensors, rng: ck.rng, learners, epoch: ck.extra.epoch, job: ck.extra.job, epochs }
 }
 
 test('parseArgs: the recipe flags and their values', (t) => {
