@@ -7,7 +7,8 @@
 //   t.addcmul(x, y, value=v) -> t + (v*x)*y
 //   t.addcdiv(x, y, value=v) -> t + (v*x)/y
 // The step scalars (bias corrections, lr/bias_c1, ASGD's eta and mu, Adagrad's clr, ...) are computed
-// by the caller (lib/optim) and arrive in OptCoef; the kernels keep no schedule state.
+// by the caller (lib/optim) and arrive in OptScalars (in OptCoef or OptCoefFixed, with the option
+// flags); the kernels keep no schedule state.
 #pragma once
 
 #include <cmath>
