@@ -148,9 +148,11 @@ struct OptCoefFixed : OptScalars<T> {
 // torch.maximum / amax: NaN wins.
 template <typename T>
 SPAIC_HD T nan_max(T a, T b) {
-  if (a != a) return a;
-  if (b != b) return b;
-  return a > b ? a : b;
+  // a if a is NaN, else b if b is NaN, else the larger: written as selects that do not depend on each
+  // other, which every vector level turns into blends (nested branches stay scalar below AVX).
+  const T larger = a > b ? a : b;
+  const T b_or_larger = b != b ? b : larger;
+  return a != a ? a : b_or_larger;
 }
 
 // The gradient as the update sees it: negated for maximize, plus the L2 term when weight_decay != 0.
@@ -259,13 +261,18 @@ template <typename T, class C>
 SPAIC_HD void rprop_elem(const C& c, T& p, T g, T& prev, T& ss) {
   T d = c.maximize ? -g : g;
   const T prod = d * prev;
-  const T f = prod > T(0) ? c.etaplus : (prod < T(0) ? c.etaminus : (prod == T(0) ? T(1) : prod));
+  // The factor: etaplus where prod > 0, etaminus where prod < 0, 1 where prod == 0, prod (NaN) otherwise;
+  // the conditions exclude each other, so flat selects give the same values (and vectorise everywhere).
+  T f = prod == T(0) ? T(1) : prod;
+  f = prod < T(0) ? c.etaminus : f;
+  f = prod > T(0) ? c.etaplus : f;
   T s = ss * f;
   s = s < c.step_min ? c.step_min : s;  // clamp_(min, max); NaN stays NaN
   s = s > c.step_max ? c.step_max : s;
   ss = s;
-  if (f == c.etaminus) d = T(0);
-  const T sg = d > T(0) ? T(1) : (d < T(0) ? T(-1) : T(0));
+  d = f == c.etaminus ? T(0) : d;
+  T sg = d < T(0) ? T(-1) : T(0);
+  sg = d > T(0) ? T(1) : sg;
   p = p + (-sg) * s;
   prev = d;
 }
