@@ -1,8 +1,10 @@
 /**
  * Optimizer-step benchmark: one step of each optimizer on a 10M-element float32 parameter (CPU, and
- * CUDA when a GPU is usable). Reports median/min/max step time, the bytes each step must move
+ * CUDA when a GPU is usable). Reports median/min/max time of `step()`, the bytes the update must move
  * (parameter, gradient and state, read + written), the achieved GB/s and its fraction of a measured
- * large-copy bandwidth (the ceiling for a memory-bound kernel).
+ * large-copy bandwidth (the ceiling for a memory-bound kernel). `step()` is two passes, the guard
+ * (`ops.optCheck`, which reads the parameter, gradient and state) and then the update (`ops.optStep`);
+ * for the dense optimizers the two are also timed alone (medians, "guard ms" and "update ms").
  *
  *   node --import=tsx bench/ops/opt-step.bench.ts [--n 10000000] [--iters 15]
  *
@@ -27,7 +29,13 @@ import {
   Tensor,
 } from '../../lib/index.js'
 import type { Optimizer } from '../../lib/optim/index.js'
-import type { OptAlgoName, OptStepScalars } from '../../lib/ops/opt-step.js'
+import {
+  optCheck,
+  optStep,
+  requiredStateBuffers,
+  type OptAlgoName,
+  type OptStepScalars,
+} from '../../lib/ops/opt-step.js'
 import { refOptStep, refSparseAdam } from '../../test/reference/opt-step.js'
 import { copyCeiling, time } from '../harness.js'
 
@@ -220,13 +228,32 @@ function validate(c: Config, d: Device, pFull: Float32Array, gFull: Float32Array
   return tolOk(run(d), run(Device.cpu)) ? 'ok (cpu)' : 'MISMATCH (cpu)'
 }
 
+/** Median ms of the guard alone and of the update alone, on the full-size parameter with fresh state. */
+async function passes(
+  r: NonNullable<Config['ref']>,
+  param: Tensor,
+  grad: Tensor,
+  d: Device,
+): Promise<[string, string]> {
+  const state = requiredStateBuffers(r.algo, r.scalars).map((need, k) =>
+    need ? Tensor.full([N], r.init[k] ?? 0, { device: d }) : null,
+  )
+  const opts = { device: d, warmup: WARMUP, minRuns: ITERS, maxRuns: ITERS, minMs: 0 }
+  const guard = await time(() => optCheck(r.algo, r.scalars, param, grad, state), opts)
+  const update = await time(() => optStep(r.algo, r.scalars, param, grad, state), opts)
+  state.forEach((t) => t?.dispose())
+  return [guard.median.toFixed(2), update.median.toFixed(2)]
+}
+
 async function bench(d: Device): Promise<void> {
   const bw = await copyCeiling(d)
   console.log(
     `\n${d} — measured copy bandwidth ${bw.toFixed(1)} GB/s (read + write), n = ${N.toLocaleString()} float32, ${ITERS} timed steps after ${WARMUP} warm-up`,
   )
-  console.log('| optimizer | check | median ms | min ms | max ms | MB/step | GB/s | of copy bw |')
-  console.log('|---|---|---:|---:|---:|---:|---:|---:|')
+  console.log(
+    '| optimizer | check | median ms | min ms | max ms | guard ms | update ms | MB/step | GB/s | of copy bw |',
+  )
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|')
   const pHost = randomF32(N, 11)
   const gHost = randomF32(N, 12)
   for (const c of CONFIGS) {
@@ -247,10 +274,11 @@ async function bench(d: Device): Promise<void> {
       },
       { device: d, warmup: WARMUP, minRuns: ITERS, maxRuns: ITERS, minMs: 0 },
     )
+    const [guard, update] = c.ref ? await passes(c.ref, p.data, grads[0] as Tensor, d) : ['', '']
     const bytes = c.words * 4 * N
     const gbs = bytes / (s.median * 1e6)
     console.log(
-      `| ${c.name} | ${check} | ${s.median.toFixed(2)} | ${s.min.toFixed(2)} | ${s.max.toFixed(2)} | ${(bytes / 1e6).toFixed(0)} | ${gbs.toFixed(1)} | ${((100 * gbs) / bw).toFixed(0)}% |`,
+      `| ${c.name} | ${check} | ${s.median.toFixed(2)} | ${s.min.toFixed(2)} | ${s.max.toFixed(2)} | ${guard} | ${update} | ${(bytes / 1e6).toFixed(0)} | ${gbs.toFixed(1)} | ${((100 * gbs) / bw).toFixed(0)}% |`,
     )
     p.data.dispose()
     grads.forEach((g) => (g instanceof Tensor ? g.dispose() : g.values.dispose()))

@@ -7,7 +7,8 @@
 //   t.addcmul(x, y, value=v) -> t + (v*x)*y
 //   t.addcdiv(x, y, value=v) -> t + (v*x)/y
 // The step scalars (bias corrections, lr/bias_c1, ASGD's eta and mu, Adagrad's clr, ...) are computed
-// by the caller (lib/optim) and arrive in OptCoef; the kernels keep no schedule state.
+// by the caller (lib/optim) and arrive in OptScalars (in OptCoef or OptCoefFixed, with the option
+// flags); the kernels keep no schedule state.
 #pragma once
 
 #include <cmath>
@@ -48,23 +49,13 @@ struct OptStepParams {
 
 // The same scalars in the element type.
 template <typename T>
-struct OptCoef {
-  bool maximize, amsgrad, decoupled, nesterov, init_buffer, centered, has_wd, has_momentum, mu_is_one;
+struct OptScalars {
   T lr, neg_lr, wd, momentum, dampening_c, beta1, beta1_c, beta2, beta2_c, eps, bias_c2_sqrt, neg_step, decay, neg_eta,
       mu;
   T etaminus, etaplus, step_min, step_max;
 
-  explicit OptCoef(const OptStepParams& p)
-      : maximize(p.maximize),
-        amsgrad(p.amsgrad),
-        decoupled(p.decoupled),
-        nesterov(p.nesterov),
-        init_buffer(p.init_buffer),
-        centered(p.centered),
-        has_wd(p.weight_decay != 0),
-        has_momentum(p.momentum != 0),
-        mu_is_one(p.mu == 1),
-        lr(static_cast<T>(p.lr)),
+  explicit OptScalars(const OptStepParams& p)
+      : lr(static_cast<T>(p.lr)),
         neg_lr(static_cast<T>(-p.lr)),
         wd(static_cast<T>(p.weight_decay)),
         momentum(static_cast<T>(p.momentum)),
@@ -85,25 +76,96 @@ struct OptCoef {
         step_max(static_cast<T>(p.step_max)) {}
 };
 
+// The option switches as bits. The element functions below read them as `c.<flag>`: from OptCoef, where
+// they are values of this call (the CUDA kernels, the CPU's search for a failing element), or from
+// OptCoefFixed, where they are constants of the type, so a CPU loop is compiled once per flag set with no
+// test left in its body (the tests would keep it scalar).
+enum OptFlag : unsigned {
+  kOptMaximize = 1u << 0,
+  kOptHasWd = 1u << 1,        // weight_decay != 0
+  kOptAmsgrad = 1u << 2,      // Adam
+  kOptDecoupled = 1u << 3,    // Adam (AdamW)
+  kOptNesterov = 1u << 4,     // SGD
+  kOptInitBuffer = 1u << 5,   // SGD
+  kOptCentered = 1u << 6,     // RMSprop
+  kOptHasMomentum = 1u << 7,  // SGD, RMSprop: momentum != 0
+  kOptMuIsOne = 1u << 8,      // ASGD: mu == 1
+};
+
+inline unsigned opt_flags(const OptStepParams& p) {
+  return (p.maximize ? kOptMaximize : 0u) | (p.weight_decay != 0 ? kOptHasWd : 0u) | (p.amsgrad ? kOptAmsgrad : 0u) |
+         (p.decoupled ? kOptDecoupled : 0u) | (p.nesterov ? kOptNesterov : 0u) | (p.init_buffer ? kOptInitBuffer : 0u) |
+         (p.centered ? kOptCentered : 0u) | (p.momentum != 0 ? kOptHasMomentum : 0u) | (p.mu == 1 ? kOptMuIsOne : 0u);
+}
+
+// The flags that an algorithm's update reads; the others make no difference to it.
+constexpr unsigned opt_flags_used(OptAlgo a) {
+  switch (a) {
+    case OptAlgo::SGD: return kOptMaximize | kOptHasWd | kOptHasMomentum | kOptNesterov | kOptInitBuffer;
+    case OptAlgo::Adam: return kOptMaximize | kOptHasWd | kOptAmsgrad | kOptDecoupled;
+    case OptAlgo::ASGD: return kOptMaximize | kOptHasWd | kOptMuIsOne;
+    case OptAlgo::RMSprop: return kOptMaximize | kOptHasWd | kOptCentered | kOptHasMomentum;
+    case OptAlgo::Rprop: return kOptMaximize;
+    default: return kOptMaximize | kOptHasWd;  // Adamax, Adadelta, Adagrad
+  }
+}
+
+// The scalars with the flags of this call.
+template <typename T>
+struct OptCoef : OptScalars<T> {
+  bool maximize, amsgrad, decoupled, nesterov, init_buffer, centered, has_wd, has_momentum, mu_is_one;
+
+  explicit OptCoef(const OptStepParams& p)
+      : OptScalars<T>(p),
+        maximize(p.maximize),
+        amsgrad(p.amsgrad),
+        decoupled(p.decoupled),
+        nesterov(p.nesterov),
+        init_buffer(p.init_buffer),
+        centered(p.centered),
+        has_wd(p.weight_decay != 0),
+        has_momentum(p.momentum != 0),
+        mu_is_one(p.mu == 1) {}
+};
+
+// The scalars with the flags F (OptFlag bits) fixed at compile time; F must equal opt_flags(p) on the bits
+// the algorithm reads.
+template <typename T, unsigned F>
+struct OptCoefFixed : OptScalars<T> {
+  static constexpr bool maximize = (F & kOptMaximize) != 0;
+  static constexpr bool has_wd = (F & kOptHasWd) != 0;
+  static constexpr bool amsgrad = (F & kOptAmsgrad) != 0;
+  static constexpr bool decoupled = (F & kOptDecoupled) != 0;
+  static constexpr bool nesterov = (F & kOptNesterov) != 0;
+  static constexpr bool init_buffer = (F & kOptInitBuffer) != 0;
+  static constexpr bool centered = (F & kOptCentered) != 0;
+  static constexpr bool has_momentum = (F & kOptHasMomentum) != 0;
+  static constexpr bool mu_is_one = (F & kOptMuIsOne) != 0;
+
+  explicit OptCoefFixed(const OptStepParams& p) : OptScalars<T>(p) {}
+};
+
 // torch.maximum / amax: NaN wins.
 template <typename T>
 SPAIC_HD T nan_max(T a, T b) {
-  if (a != a) return a;
-  if (b != b) return b;
-  return a > b ? a : b;
+  // a if a is NaN, else b if b is NaN, else the larger: written as selects that do not depend on each
+  // other, which every vector level turns into blends (nested branches stay scalar below AVX).
+  const T larger = a > b ? a : b;
+  const T b_or_larger = b != b ? b : larger;
+  return a != a ? a : b_or_larger;
 }
 
 // The gradient as the update sees it: negated for maximize, plus the L2 term when weight_decay != 0.
-template <typename T>
-SPAIC_HD T opt_grad(const OptCoef<T>& c, T g, T p, bool l2) {
+template <typename T, class C>
+SPAIC_HD T opt_grad(const C& c, T g, T p, bool l2) {
   T d = c.maximize ? -g : g;
   if (l2 && c.has_wd) d = d + c.wd * p;
   return d;
 }
 
 // SGD. buf = momentum_buffer (unused without momentum).
-template <typename T>
-SPAIC_HD void sgd_elem(const OptCoef<T>& c, T& p, T g, T* buf) {
+template <typename T, class C>
+SPAIC_HD void sgd_elem(const C& c, T& p, T g, T* buf) {
   T d = opt_grad(c, g, p, true);
   if (c.has_momentum) {
     T b;
@@ -116,8 +178,8 @@ SPAIC_HD void sgd_elem(const OptCoef<T>& c, T& p, T g, T* buf) {
 }
 
 // Adam and AdamW. m = exp_avg, v = exp_avg_sq, vmax = max_exp_avg_sq (amsgrad only).
-template <typename T>
-SPAIC_HD void adam_elem(const OptCoef<T>& c, T& p, T g, T& m, T& v, T* vmax) {
+template <typename T, class C>
+SPAIC_HD void adam_elem(const C& c, T& p, T g, T& m, T& v, T* vmax) {
   T d = opt_grad(c, g, p, !c.decoupled);
   if (c.decoupled) p = p * c.decay;
   m = m * c.beta1 + c.beta1_c * d;
@@ -132,8 +194,8 @@ SPAIC_HD void adam_elem(const OptCoef<T>& c, T& p, T g, T& m, T& v, T* vmax) {
 }
 
 // Adamax. m = exp_avg, u = exp_inf.
-template <typename T>
-SPAIC_HD void adamax_elem(const OptCoef<T>& c, T& p, T g, T& m, T& u) {
+template <typename T, class C>
+SPAIC_HD void adamax_elem(const C& c, T& p, T g, T& m, T& u) {
   T d = opt_grad(c, g, p, true);
   m = m * c.beta1 + c.beta1_c * d;
   u = nan_max(u * c.beta2, abs_t(d) + c.eps);
@@ -141,8 +203,8 @@ SPAIC_HD void adamax_elem(const OptCoef<T>& c, T& p, T g, T& m, T& u) {
 }
 
 // ASGD. ax = the averaged iterate.
-template <typename T>
-SPAIC_HD void asgd_elem(const OptCoef<T>& c, T& p, T g, T& ax) {
+template <typename T, class C>
+SPAIC_HD void asgd_elem(const C& c, T& p, T g, T& ax) {
   T d = opt_grad(c, g, p, true);
   p = p * c.decay;
   p = p + c.neg_eta * d;
@@ -151,8 +213,8 @@ SPAIC_HD void asgd_elem(const OptCoef<T>& c, T& p, T g, T& ax) {
 }
 
 // Adadelta. v = square_avg, u = acc_delta; beta2/beta2_c carry rho/(1-rho).
-template <typename T>
-SPAIC_HD void adadelta_elem(const OptCoef<T>& c, T& p, T g, T& v, T& u) {
+template <typename T, class C>
+SPAIC_HD void adadelta_elem(const C& c, T& p, T g, T& v, T& u) {
   T d = opt_grad(c, g, p, true);
   v = v * c.beta2 + (c.beta2_c * d) * d;
   const T sd = sqrt_t(v + c.eps);
@@ -162,8 +224,8 @@ SPAIC_HD void adadelta_elem(const OptCoef<T>& c, T& p, T g, T& v, T& u) {
 }
 
 // Adagrad. s = sum; neg_step = -clr.
-template <typename T>
-SPAIC_HD void adagrad_elem(const OptCoef<T>& c, T& p, T g, T& s) {
+template <typename T, class C>
+SPAIC_HD void adagrad_elem(const C& c, T& p, T g, T& s) {
   T d = opt_grad(c, g, p, true);
   s = s + d * d;
   const T sd = sqrt_t(s) + c.eps;
@@ -172,8 +234,8 @@ SPAIC_HD void adagrad_elem(const OptCoef<T>& c, T& p, T g, T& s) {
 
 // RMSprop. v = square_avg, ga = grad_avg (centered), buf = momentum_buffer (momentum > 0);
 // beta2/beta2_c carry alpha/(1-alpha).
-template <typename T>
-SPAIC_HD void rmsprop_elem(const OptCoef<T>& c, T& p, T g, T& v, T* ga, T* buf) {
+template <typename T, class C>
+SPAIC_HD void rmsprop_elem(const C& c, T& p, T g, T& v, T* ga, T* buf) {
   T d = opt_grad(c, g, p, true);
   v = v * c.beta2 + (c.beta2_c * d) * d;
   T avg;
@@ -195,24 +257,29 @@ SPAIC_HD void rmsprop_elem(const OptCoef<T>& c, T& p, T g, T& v, T* ga, T* buf) 
 }
 
 // Rprop. prev = previous gradient, ss = per-element step size.
-template <typename T>
-SPAIC_HD void rprop_elem(const OptCoef<T>& c, T& p, T g, T& prev, T& ss) {
+template <typename T, class C>
+SPAIC_HD void rprop_elem(const C& c, T& p, T g, T& prev, T& ss) {
   T d = c.maximize ? -g : g;
   const T prod = d * prev;
-  const T f = prod > T(0) ? c.etaplus : (prod < T(0) ? c.etaminus : (prod == T(0) ? T(1) : prod));
+  // The factor: etaplus where prod > 0, etaminus where prod < 0, 1 where prod == 0, prod (NaN) otherwise;
+  // the conditions exclude each other, so flat selects give the same values (and vectorise everywhere).
+  T f = prod == T(0) ? T(1) : prod;
+  f = prod < T(0) ? c.etaminus : f;
+  f = prod > T(0) ? c.etaplus : f;
   T s = ss * f;
   s = s < c.step_min ? c.step_min : s;  // clamp_(min, max); NaN stays NaN
   s = s > c.step_max ? c.step_max : s;
   ss = s;
-  if (f == c.etaminus) d = T(0);
-  const T sg = d > T(0) ? T(1) : (d < T(0) ? T(-1) : T(0));
+  d = f == c.etaminus ? T(0) : d;
+  T sg = d < T(0) ? T(-1) : T(0);
+  sg = d > T(0) ? T(1) : sg;
   p = p + (-sg) * s;
   prev = d;
 }
 
 // SparseAdam on one element of a present row, with the coalesced gradient g.
-template <typename T>
-SPAIC_HD void sparse_adam_elem(const OptCoef<T>& c, T& p, T g, T& m, T& v) {
+template <typename T, class C>
+SPAIC_HD void sparse_adam_elem(const C& c, T& p, T g, T& m, T& v) {
   const T d = c.maximize ? -g : g;
   const T old_m = m;
   const T upd_m = (d - old_m) * c.beta1_c;
@@ -226,20 +293,22 @@ SPAIC_HD void sparse_adam_elem(const OptCoef<T>& c, T& p, T g, T& m, T& v) {
 }
 
 // One element of a dense step. s0/s1/s2 are the algorithm's state buffers (see lib/ops/opt-step.ts for
-// which buffer is which); unused ones may be null.
-template <typename T, OptAlgo A>
-SPAIC_HD void opt_elem(const OptCoef<T>& c, T* SPAIC_RESTRICT param, const T* SPAIC_RESTRICT grad, T* s0, T* s1, T* s2,
-                       i64 i) {
+// which buffer is which); a buffer that the flags leave unused may be null (the binding refuses a call
+// without one its flags need). C is OptCoef or OptCoefFixed.
+template <typename T, OptAlgo A, class C>
+SPAIC_HD void opt_elem(const C& c, T* SPAIC_RESTRICT param, const T* SPAIC_RESTRICT grad, T* s0, T* s1, T* s2, i64 i) {
   T p = param[i];
   const T g = grad[i];
   switch (A) {
-    case OptAlgo::SGD: sgd_elem(c, p, g, s0 ? s0 + i : nullptr); break;
-    case OptAlgo::Adam: adam_elem(c, p, g, s0[i], s1[i], s2 ? s2 + i : nullptr); break;
+    case OptAlgo::SGD: sgd_elem(c, p, g, c.has_momentum ? s0 + i : nullptr); break;
+    case OptAlgo::Adam: adam_elem(c, p, g, s0[i], s1[i], c.amsgrad ? s2 + i : nullptr); break;
     case OptAlgo::Adamax: adamax_elem(c, p, g, s0[i], s1[i]); break;
     case OptAlgo::ASGD: asgd_elem(c, p, g, s0[i]); break;
     case OptAlgo::Adadelta: adadelta_elem(c, p, g, s0[i], s1[i]); break;
     case OptAlgo::Adagrad: adagrad_elem(c, p, g, s0[i]); break;
-    case OptAlgo::RMSprop: rmsprop_elem(c, p, g, s0[i], s1 ? s1 + i : nullptr, s2 ? s2 + i : nullptr); break;
+    case OptAlgo::RMSprop:
+      rmsprop_elem(c, p, g, s0[i], c.centered ? s1 + i : nullptr, c.has_momentum ? s2 + i : nullptr);
+      break;
     case OptAlgo::Rprop: rprop_elem(c, p, g, s0[i], s1[i]); break;
   }
   param[i] = p;
@@ -251,39 +320,52 @@ SPAIC_HD bool opt_finite(T x) {
   return (x - x) == T(0);
 }
 
-// The check that guards a step: would opt_elem leave element i (its gradient, its parameter and every
-// state value it touches) finite? Runs the same element function on copies, so it decides exactly
-// what the step would write, and writes nothing. The answer is a number, 0 when finite and NaN
-// otherwise (a sum of x - x terms), so a loop can add it up branch-free and vectorised: the sum stays
-// 0 exactly when every element is finite. opt_elem_finite is the same test for one element.
-template <typename T, OptAlgo A>
-SPAIC_HD T opt_elem_excess(const OptCoef<T>& c, const T* SPAIC_RESTRICT param, const T* SPAIC_RESTRICT grad,
-                           const T* s0, const T* s1, const T* s2, i64 i) {
-  T p = param[i];
-  const T g = grad[i];
-  T a = s0 ? s0[i] : T(0), b = s1 ? s1[i] : T(0), e = s2 ? s2[i] : T(0);
+// The step of one element on values held in registers: p and the state values a, b, e (s0, s1, s2) are
+// updated in place; a state value the algorithm does not use with these flags is left as it is.
+template <typename T, OptAlgo A, class C>
+SPAIC_HD void opt_elem_values(const C& c, T& p, T g, T& a, T& b, T& e) {
   switch (A) {
-    case OptAlgo::SGD: sgd_elem(c, p, g, s0 ? &a : nullptr); break;
-    case OptAlgo::Adam: adam_elem(c, p, g, a, b, s2 ? &e : nullptr); break;
+    case OptAlgo::SGD: sgd_elem(c, p, g, c.has_momentum ? &a : nullptr); break;
+    case OptAlgo::Adam: adam_elem(c, p, g, a, b, c.amsgrad ? &e : nullptr); break;
     case OptAlgo::Adamax: adamax_elem(c, p, g, a, b); break;
     case OptAlgo::ASGD: asgd_elem(c, p, g, a); break;
     case OptAlgo::Adadelta: adadelta_elem(c, p, g, a, b); break;
     case OptAlgo::Adagrad: adagrad_elem(c, p, g, a); break;
-    case OptAlgo::RMSprop: rmsprop_elem(c, p, g, a, s1 ? &b : nullptr, s2 ? &e : nullptr); break;
+    case OptAlgo::RMSprop: rmsprop_elem(c, p, g, a, c.centered ? &b : nullptr, c.has_momentum ? &e : nullptr); break;
     case OptAlgo::Rprop: rprop_elem(c, p, g, a, b); break;
   }
+}
+
+// The non-finite excess of an element's step: 0 when g and the values opt_elem_values leaves in p, a, b
+// and e are all finite, NaN otherwise (a sum of x - x terms, each 0 for a finite x and NaN for NaN and
+// ±Inf), so a loop can test it without branches.
+template <typename T>
+SPAIC_HD T opt_excess(T g, T p, T a, T b, T e) {
   return ((g - g) + (p - p)) + ((a - a) + (b - b)) + (e - e);
 }
 
-template <typename T, OptAlgo A>
-SPAIC_HD bool opt_elem_finite(const OptCoef<T>& c, const T* SPAIC_RESTRICT param, const T* SPAIC_RESTRICT grad,
-                              const T* s0, const T* s1, const T* s2, i64 i) {
+// The check that guards a step: would opt_elem leave element i (its gradient, its parameter and every
+// state value given) finite? Runs the same element maths on copies, so it decides exactly what the step
+// would write, and writes nothing; absent buffers count as 0. opt_elem_finite is the same test as a bool.
+template <typename T, OptAlgo A, class C>
+SPAIC_HD T opt_elem_excess(const C& c, const T* SPAIC_RESTRICT param, const T* SPAIC_RESTRICT grad, const T* s0,
+                           const T* s1, const T* s2, i64 i) {
+  T p = param[i];
+  const T g = grad[i];
+  T a = s0 ? s0[i] : T(0), b = s1 ? s1[i] : T(0), e = s2 ? s2[i] : T(0);
+  opt_elem_values<T, A>(c, p, g, a, b, e);
+  return opt_excess(g, p, a, b, e);
+}
+
+template <typename T, OptAlgo A, class C>
+SPAIC_HD bool opt_elem_finite(const C& c, const T* SPAIC_RESTRICT param, const T* SPAIC_RESTRICT grad, const T* s0,
+                              const T* s1, const T* s2, i64 i) {
   return opt_elem_excess<T, A>(c, param, grad, s0, s1, s2, i) == T(0);
 }
 
 // The same check for SparseAdam's element with coalesced gradient g.
-template <typename T>
-SPAIC_HD bool sparse_adam_elem_finite(const OptCoef<T>& c, T p, T g, T m, T v) {
+template <typename T, class C>
+SPAIC_HD bool sparse_adam_elem_finite(const C& c, T p, T g, T m, T v) {
   sparse_adam_elem(c, p, g, m, v);
   return opt_finite(g) && opt_finite(p) && opt_finite(m) && opt_finite(v);
 }
