@@ -15,6 +15,7 @@ import { InvalidArgumentError, invalidArgument, NumericalError } from '../errors
 import { Tensor } from '../runtime/tensor.js'
 import {
   checkNumber,
+  describeParam,
   nonNeg,
   Optimizer,
   type Hyper,
@@ -571,7 +572,7 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
       checkGrads: () => this.checkBeforeStep(true),
       firstLoss: NaN,
     }
-    return guardedStep(this, run, closure, (p) => this.describeParam(p))
+    return guardedStep(this, run, closure, (p) => describeParam(this, p))
   }
 
   /** The iteration counters torch keeps in the first parameter's state. */
