@@ -76,6 +76,46 @@ export function decodeInf(v: unknown): unknown {
   return v
 }
 
+/**
+ * A state dict's `key` (±Infinity decoded), checked to be of the kind of `current`, the scheduler's own
+ * value of that field: a number for a number (finite when the current one is), a boolean for a boolean,
+ * a string for a string, an array of finite numbers for an array (as many, none, or one per parameter
+ * group: CyclicLR's momentum lists are empty without cycle_momentum); for a field that is null now, null
+ * or plain data (a number, a boolean, a string, an array of numbers). The error names `stateDict.<key>`.
+ */
+export function stateValueLike(key: string, current: unknown, v: unknown, groups: number): unknown {
+  const param = `stateDict.${key}`
+  const d = decodeInf(v)
+  const isNum = (x: unknown, finite: boolean) =>
+    typeof x === 'number' && !Number.isNaN(x) && (!finite || Number.isFinite(x))
+  if (typeof current === 'number') {
+    const finite = Number.isFinite(current)
+    if (!isNum(d, finite)) throw invalidArgument(param, finite ? 'a finite number' : 'a number', v)
+    return d
+  }
+  if (typeof current === 'boolean' || typeof current === 'string') {
+    if (typeof d !== typeof current) throw invalidArgument(param, `a ${typeof current}`, v)
+    return d
+  }
+  if (Array.isArray(current)) {
+    const lengths = [...new Set([current.length, groups, 0])]
+    if (!Array.isArray(d) || !lengths.includes(d.length) || !d.every((x) => isNum(x, true)))
+      throw invalidArgument(param, `an array of ${lengths.join(' or ')} finite numbers`, v)
+    return d.slice()
+  }
+  if (current === null || current === undefined) {
+    const plain =
+      d === null ||
+      isNum(d, false) ||
+      typeof d === 'boolean' ||
+      typeof d === 'string' ||
+      (Array.isArray(d) && d.every((x) => isNum(x, false)))
+    if (!plain) throw invalidArgument(param, 'null, a number, a boolean, a string or an array of numbers', v)
+    return Array.isArray(d) ? d.slice() : d
+  }
+  throw invalidArgument(param, 'a value this scheduler can restore', v)
+}
+
 /** One value per parameter group: a number for all, or an array with one per group (torch's _format_param). */
 export function perGroup(name: string, optimizer: Optimizer, v: unknown, fallback?: number): number[] {
   const n = optimizer.paramGroups.length
@@ -184,6 +224,15 @@ export abstract class LRScheduler {
   /** The fields this scheduler adds to the base state. */
   protected abstract stateKeys(): string[]
 
+  /**
+   * A state dict's value for one of stateKeys(), checked (an InvalidArgumentError naming
+   * `stateDict.<key>`) and ready to assign. By default it must be of the kind of the current value
+   * (stateValueLike); schedulers override it for fields with a narrower domain.
+   */
+  protected loadStateValue(key: string, v: unknown): unknown {
+    return stateValueLike(key, (this as unknown as Record<string, unknown>)[key], v, this.groups.length)
+  }
+
   /** A snapshot of every field except the optimizer (torch's state_dict()). */
   stateDict(): SchedulerStateDict {
     const out: SchedulerStateDict = {
@@ -212,20 +261,25 @@ export abstract class LRScheduler {
         throw invalidArgument(`stateDict.${k}`, `${this.groups.length} numbers`, v)
       return (v as number[]).slice()
     }
-    if (typeof sd.last_epoch !== 'number') throw invalidArgument('stateDict.last_epoch', 'a number', sd.last_epoch)
-    if (typeof sd._step_count !== 'number') throw invalidArgument('stateDict._step_count', 'a number', sd._step_count)
+    const lastEpoch = sd.last_epoch
+    if (typeof lastEpoch !== 'number' || !Number.isInteger(lastEpoch))
+      throw invalidArgument('stateDict.last_epoch', 'an integer', lastEpoch)
+    const stepCount = sd._step_count
+    if (typeof stepCount !== 'number' || !Number.isInteger(stepCount) || stepCount < 0)
+      throw invalidArgument('stateDict._step_count', 'an integer >= 0', stepCount)
+    if (sd.verbose !== undefined && typeof sd.verbose !== 'boolean')
+      throw invalidArgument('stateDict.verbose', 'a boolean', sd.verbose)
     const baseLrs = numList('base_lrs')
     const lastLr = numList('_last_lr')
-    this.lastEpoch = sd.last_epoch
-    this.stepCount = sd._step_count
+    // every field is checked before any is assigned: a damaged dict leaves the scheduler as it was
+    const fields = this.stateKeys().map((k) => [k, this.loadStateValue(k, sd[k])] as const)
+    this.lastEpoch = lastEpoch
+    this.stepCount = stepCount
     this.baseLrs = baseLrs
     this.lastLr = lastLr
     if (typeof sd.verbose === 'boolean') this.verbose = sd.verbose
     const self = this as unknown as Record<string, unknown>
-    for (const k of this.stateKeys()) {
-      const v = decodeInf(sd[k])
-      self[k] = Array.isArray(v) ? v.slice() : v
-    }
+    for (const [k, v] of fields) self[k] = v
   }
 }
 
@@ -313,6 +367,11 @@ export class StepLR extends LRScheduler {
   protected stateKeys(): string[] {
     return ['step_size', 'gamma']
   }
+  protected override loadStateValue(key: string, v: unknown): unknown {
+    if (key === 'step_size' && !(typeof v === 'number' && Number.isInteger(v) && v >= 1))
+      throw invalidArgument('stateDict.step_size', 'an integer >= 1', v)
+    return super.loadStateValue(key, v)
+  }
 }
 
 // ------------------------------------------------------------------------------------- MultiStepLR
@@ -354,6 +413,12 @@ export class MultiStepLR extends LRScheduler {
   }
   protected stateKeys(): string[] {
     return ['milestones', 'gamma']
+  }
+  protected override loadStateValue(key: string, v: unknown): unknown {
+    if (key !== 'milestones') return super.loadStateValue(key, v)
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < 0))
+      throw invalidArgument('stateDict.milestones', 'an array of non-negative integer epochs', v)
+    return (v as number[]).slice().sort((a, b) => a - b)
   }
 }
 
@@ -435,5 +500,10 @@ export class CosineAnnealingLR extends LRScheduler {
   }
   protected stateKeys(): string[] {
     return ['T_max', 'eta_min']
+  }
+  protected override loadStateValue(key: string, v: unknown): unknown {
+    if (key === 'T_max' && !(typeof v === 'number' && Number.isFinite(v) && v > 0))
+      throw invalidArgument('stateDict.T_max', 'a number > 0', v)
+    return super.loadStateValue(key, v)
   }
 }
