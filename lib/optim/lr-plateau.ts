@@ -118,7 +118,10 @@ export class ReduceLROnPlateau {
     return this.cooldown_counter > 0
   }
 
+  /** Whether metric `a` improves on `best` (by the threshold, in this mode); torch's is_better. */
   isBetter(a: number, best: number): boolean {
+    if (typeof a !== 'number') throw invalidArgument('a', 'a metric (a number)', a)
+    if (typeof best !== 'number') throw invalidArgument('best', 'a metric (a number)', best)
     if (this.mode === 'min' && this.threshold_mode === 'rel') return a < best * (1 - this.threshold)
     if (this.mode === 'min') return a < best - this.threshold
     if (this.threshold_mode === 'rel') return a > best * (this.threshold + 1)

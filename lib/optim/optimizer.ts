@@ -488,6 +488,8 @@ function restoreValue(v: SavedValue, p: Parameter, param: string): StateValue {
   if (v instanceof Float64Array) return v.slice()
   if (Array.isArray(v)) return v.map((x, i) => restoreValue(x, p, `${param}[${i}]`))
   if (isSavedTensor(v)) {
+    if (!v.shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0))
+      throw invalidArgument(`${param}.shape`, 'an array of dimensions (integers >= 0)', v.shape)
     const n = v.shape.reduce((a, b) => a * b, 1)
     if (n !== v.data.length)
       throw new ShapeError(`${param}: shape [${v.shape.join(', ')}] does not hold ${v.data.length} values`, { param })

@@ -289,6 +289,21 @@ test('Parameter refuses a fake Tensor or SparseGrad as its gradient, and a step 
   t.is(opt.state.size, 0)
 })
 
+test('Optimizer.loadStateDict: a saved tensor whose shape is not dimensions names it, and nothing changes', (t) => {
+  const p = param(t, [1, 2], [1, 1])
+  const opt = new Adam([p], { lr: 0.1 })
+  opt.step()
+  const sd = opt.stateDict()
+  const saved = sd.state['0']!.exp_avg as { shape: unknown[] }
+  for (const shape of [[Object.create(null)], [2n], [-2], [1.5]]) {
+    const bad = { ...sd, state: { '0': { ...sd.state['0'], exp_avg: { ...saved, shape } } } }
+    throwsParam(t, () => opt.loadStateDict(bad as never), InvalidArgumentError, 'stateDict.state.0.exp_avg.shape')
+    t.deepEqual(opt.stateDict(), sd)
+  }
+  opt.loadStateDict(sd)
+  t.deepEqual(opt.stateDict(), sd)
+})
+
 test('registryFromClasses checks its maps, naming the entry at fault', (t) => {
   const call = registryFromClasses as (...a: unknown[]) => unknown
   throwsParam(t, () => call(), InvalidArgumentError, 'optimizers', 'no arguments')
@@ -326,6 +341,12 @@ test('lr schedules: a damaged state dict is a typed error naming the key, and th
     ['ReduceLROnPlateau', new ReduceLROnPlateau(opt), 'best', 10n],
     ['ReduceLROnPlateau', new ReduceLROnPlateau(opt), 'last_epoch', null],
   ]
+  // isBetter (torch's is_better) is public: its metrics are checked
+  const plateau = new ReduceLROnPlateau(opt)
+  const isBetter = plateau.isBetter.bind(plateau) as (...a: unknown[]) => boolean
+  throwsParam(t, () => isBetter(NaN, Symbol('s')), InvalidArgumentError, 'best')
+  throwsParam(t, () => isBetter(1n, 2), InvalidArgumentError, 'a')
+  t.true(isBetter(1, 2))
   for (const [name, sch, key, v] of cases) {
     const before = sch.stateDict()
     throwsParam(
