@@ -16,6 +16,7 @@ import { Tensor } from '../runtime/tensor.js'
 import {
   checkNumber,
   describeParam,
+  isCallable,
   nonNeg,
   Optimizer,
   type Hyper,
@@ -557,7 +558,7 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
   step(closure: AsyncClosure): Promise<number> {
     // Checked before any promise exists: a call without a closure throws at once (a rejected promise that
     // nobody awaits would end the process as an unhandled rejection).
-    if (typeof closure !== 'function')
+    if (!isCallable(closure))
       throw invalidArgument(
         'closure',
         'a closure that recomputes the gradients and returns the loss (LBFGS needs one)',

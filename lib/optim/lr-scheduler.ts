@@ -16,7 +16,7 @@
  */
 import { InvalidArgumentError, invalidArgument } from '../errors.js'
 import { isPlainObject } from '../validate.js'
-import { Optimizer } from './optimizer.js'
+import { isCallable, Optimizer } from './optimizer.js'
 
 export type Group = Record<string, unknown> & { lr: number }
 
@@ -54,6 +54,15 @@ export function bool(o: Record<string, unknown>, key: string, fallback: boolean)
   const v = o[key] === undefined ? fallback : o[key]
   if (typeof v !== 'boolean') throw invalidArgument(key, 'a boolean', v)
   return v
+}
+
+/** `Array.isArray(v)`, false for a revoked proxy (where Array.isArray throws). */
+function isPlainArray(v: unknown): v is unknown[] {
+  try {
+    return Array.isArray(v)
+  } catch {
+    return false
+  }
 }
 
 /** Python's `a % b` (the sign of b). */
@@ -302,13 +311,13 @@ export class LambdaLR extends LRScheduler {
     const f = o.lr_lambda
     const n = opt.paramGroups.length
     let lambdas: LrLambda[]
-    if (typeof f === 'function') lambdas = new Array<LrLambda>(n).fill(f as LrLambda)
-    else if (Array.isArray(f)) {
+    if (isCallable(f)) lambdas = new Array<LrLambda>(n).fill(f as LrLambda)
+    else if (typeof f !== 'function' && isPlainArray(f)) {
       if (f.length !== n) throw invalidArgument('lr_lambda', `${n} lr_lambdas (one per parameter group)`, f)
       f.forEach((x, i) => {
-        if (typeof x !== 'function') throw invalidArgument(`lr_lambda[${i}]`, 'a function of the epoch', x)
+        if (!isCallable(x)) throw invalidArgument(`lr_lambda[${i}]`, 'a function of the epoch', x)
       })
-      lambdas = f.slice()
+      lambdas = f.slice() as LrLambda[]
     } else throw invalidArgument('lr_lambda', 'a function of the epoch, or an array of them (one per group)', f)
     super(opt, o)
     this.lrLambdas = lambdas

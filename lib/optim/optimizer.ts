@@ -91,6 +91,20 @@ function cloneHyper(v: unknown): unknown {
   }
 }
 
+/**
+ * A function that can be called without `new`: closures and lr lambdas. A class is typeof 'function' too,
+ * but calling one is the engine's TypeError, so it is refused where the argument is checked.
+ */
+export function isCallable(v: unknown): v is (...a: never[]) => unknown {
+  if (typeof v !== 'function') return false
+  try {
+    Object.getPrototypeOf(v) // throws for a revoked proxy, which has nothing left to call
+    return !/^class\b/.test(Function.prototype.toString.call(v))
+  } catch {
+    return false
+  }
+}
+
 function isSavedTensor(v: unknown): v is SavedTensor {
   return (
     isPlainObject(v) &&

@@ -19,6 +19,7 @@ import {
   checkFlagOrNull,
   finite,
   guardStep,
+  isCallable,
   nonNeg,
   Optimizer,
   type GuardedStep,
@@ -56,7 +57,7 @@ export function refuseThenable(
 }
 
 export function checkClosure(closure: unknown): void {
-  if (closure !== undefined && typeof closure !== 'function')
+  if (closure !== undefined && !isCallable(closure))
     throw invalidArgument('closure', 'a function or undefined', closure)
 }
 

@@ -32,6 +32,7 @@ import {
   FeedForwardProgram,
   InvalidArgumentError,
   invalidArgument,
+  LambdaLR,
   LBFGS,
   Learner,
   lowerProgram,
@@ -287,6 +288,41 @@ test('Parameter refuses a fake Tensor or SparseGrad as its gradient, and a step 
   t.deepEqual([...data.toArray()], [1, 2])
   t.is(opt.stepCount, 0)
   t.is(opt.state.size, 0)
+})
+
+test('a class or a revoked proxy as a closure or an lr lambda is refused, naming it, before anything runs', async (t) => {
+  const p = param(t, [1, 2], [1, 1])
+  const { proxy, revoke } = Proxy.revocable(() => 1, {})
+  revoke()
+  for (const f of [Tensor, class {}, proxy]) {
+    const sgd = new SGD([p], { lr: 0.1 })
+    throwsParam(t, () => sgd.step(f as never), InvalidArgumentError, 'closure', `SGD ${describe(f)}`)
+    await rejectsParam(t, async () => sgd.stepAsync(f as never), InvalidArgumentError, 'closure')
+    await rejectsParam(t, async () => new LBFGS([p]).step(f as never), InvalidArgumentError, 'closure')
+    throwsParam(t, () => new SparseAdam([p]).step(f as never), InvalidArgumentError, 'closure')
+    throwsParam(t, () => new LambdaLR(sgd, { lr_lambda: f as never }), InvalidArgumentError, 'lr_lambda')
+    throwsParam(t, () => new LambdaLR(sgd, { lr_lambda: [f as never] }), InvalidArgumentError, 'lr_lambda[0]')
+    t.is(sgd.stepCount, 0)
+  }
+  t.deepEqual([...p.data.toArray()], [1, 2])
+  // arrow functions, function expressions and methods are closures
+  const sgd = new SGD([p], { lr: 0.1 })
+  const o = {
+    loss() {
+      return 3
+    },
+  }
+  t.is(
+    sgd.step(function () {
+      return 2
+    }),
+    2,
+  )
+  t.is(sgd.step(o.loss), 3)
+  t.is(
+    sgd.step(() => 1),
+    1,
+  )
 })
 
 test('Optimizer.loadStateDict: a saved tensor whose shape is not dimensions names it, and nothing changes', (t) => {
