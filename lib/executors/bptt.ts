@@ -304,7 +304,7 @@ export class FeedForwardProgram {
 
   async #run(input: Tensor, opts: FeedForwardRunOptions): Promise<Tensor> {
     const o = checkOptions('options', opts, ['runtime', 'steps', 'train'])
-    if (!(input instanceof Tensor)) throw invalidArgument('input', 'a Tensor', input)
+    if (!Tensor.isTensor(input)) throw invalidArgument('input', 'a Tensor', input)
     const enc = this.#encoder
     const T = runSteps(o, enc, input, this.dt)
     const train = o.train ?? true
@@ -418,7 +418,7 @@ export class FeedForwardProgram {
     const B = this.#batch
     const last = this.#layers[this.#layers.length - 1]
     if (!last.trace || !this.#inputSpikes) throw new StateError('backward needs a run first', { param: 'gradCounts' })
-    if (!(gradCounts instanceof Tensor)) throw invalidArgument('gradCounts', 'a Tensor', gradCounts)
+    if (!Tensor.isTensor(gradCounts)) throw invalidArgument('gradCounts', 'a Tensor', gradCounts)
     if (gradCounts.shape.length !== 2 || gradCounts.shape[0] !== B || gradCounts.shape[1] !== last.n) {
       throw new ShapeError(`Expected gradCounts [${B}, ${last.n}] but received [${gradCounts.shape.join(', ')}]`, {
         param: 'gradCounts',

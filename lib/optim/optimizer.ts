@@ -278,7 +278,14 @@ export abstract class Optimizer<H extends object = any> {
   /** Zeroes every dense gradient in place (torch 1.13's default), or drops the gradients. */
   zeroGrad(setToNone = false): void {
     if (typeof setToNone !== 'boolean') throw invalidArgument('setToNone', 'a boolean', setToNone)
-    this.allParams().forEach((p) => p.checkIdle(describeParam(this, p)))
+    this.allParams().forEach((p) => {
+      const what = describeParam(this, p)
+      p.checkIdle(what)
+      const g: unknown = p.grad
+      // checked for every parameter before any gradient changes
+      if (g !== null && g !== undefined && !SparseGrad.isSparseGrad(g) && !Tensor.isTensor(g))
+        throw invalidArgument('grad', `a Tensor, a SparseGrad or null for ${what}.grad`, g)
+    })
     for (const p of this.allParams()) p.zeroGrad(setToNone)
   }
 

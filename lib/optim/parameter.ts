@@ -112,12 +112,17 @@ export class Parameter {
 
   /** Zeroes the dense gradient in place, or drops it (`setToNone`, and always for a sparse gradient). */
   zeroGrad(setToNone = false): void {
+    if (typeof setToNone !== 'boolean') throw invalidArgument('setToNone', 'a boolean', setToNone)
     this.checkIdle(this.name ?? 'parameter')
-    if (setToNone || this.grad instanceof SparseGrad) {
+    const g: unknown = this.grad
+    // `grad` is a public field: whatever was assigned to it is checked before anything changes
+    if (g !== null && g !== undefined && !SparseGrad.isSparseGrad(g) && !Tensor.isTensor(g))
+      throw invalidArgument('grad', 'a Tensor, a SparseGrad or null', g)
+    if (setToNone || SparseGrad.isSparseGrad(g)) {
       this.grad = null
       return
     }
-    if (this.grad) this.grad.fill(0)
+    if (Tensor.isTensor(g)) g.fill(0)
   }
 
   toString(): string {

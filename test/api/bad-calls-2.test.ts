@@ -340,6 +340,43 @@ test('Optimizer.loadStateDict: a saved tensor whose shape is not dimensions name
   t.deepEqual(opt.stateDict(), sd)
 })
 
+test('zeroGrad with a gradient field set to garbage names it, and no gradient is zeroed', (t) => {
+  const p1 = param(t, [1, 2], [3, 4])
+  const p2 = param(t, [5], [6])
+  const g2 = p2.grad
+  const opt = new SGD([p1, p2], { lr: 0.1 })
+  for (const v of [new Date(0), Object.create(Tensor.prototype), new Proxy(p1.grad as Tensor, {}), 5]) {
+    p2.grad = v as never
+    throwsParam(t, () => p2.zeroGrad(), InvalidArgumentError, 'grad', `Parameter.zeroGrad ${describe(v)}`)
+    throwsParam(t, () => opt.zeroGrad(), InvalidArgumentError, 'grad', `Optimizer.zeroGrad ${describe(v)}`)
+    t.deepEqual([...(p1.grad as Tensor).toArray()], [3, 4], 'the first gradient is not zeroed either')
+  }
+  throwsParam(t, () => p1.zeroGrad('yes' as never), InvalidArgumentError, 'setToNone')
+  p2.grad = g2
+  opt.zeroGrad()
+  t.deepEqual([...(p1.grad as Tensor).toArray()], [0, 0])
+  t.deepEqual([...(p2.grad as Tensor).toArray()], [0])
+})
+
+test("FeedForwardProgram run / backward with an object given Tensor's prototype name the argument", async (t) => {
+  const prog = FeedForwardProgram.build(twoLayerNet(3, 2, 2))
+  t.teardown(() => prog.dispose())
+  const x = Tensor.from(new Float32Array([1, 0, 1]), { shape: [1, 3] })
+  t.teardown(() => x.dispose())
+  for (const v of [Object.create(Tensor.prototype), new Proxy(x, {})]) {
+    await rejectsParam(t, () => prog.run(v, { steps: 2 }), InvalidArgumentError, 'input')
+  }
+  const counts = await prog.run(x, { steps: 2 })
+  const w = [...prog.parameters.values()].map((q) => [...q.data.toArray()])
+  for (const v of [Object.create(Tensor.prototype), new Proxy(counts, {})]) {
+    await rejectsParam(t, () => prog.backward(v), InvalidArgumentError, 'gradCounts')
+  }
+  t.deepEqual(
+    [...prog.parameters.values()].map((q) => [...q.data.toArray()]),
+    w,
+  )
+})
+
 test('registryFromClasses checks its maps, naming the entry at fault', (t) => {
   const call = registryFromClasses as (...a: unknown[]) => unknown
   throwsParam(t, () => call(), InvalidArgumentError, 'optimizers', 'no arguments')
