@@ -141,6 +141,29 @@ export function perGroup(name: string, optimizer: Optimizer, v: unknown, fallbac
   return new Array<number>(n).fill(x)
 }
 
+/**
+ * State fields whose domain is narrower than the kind of their current value (stateValueLike), by name: each
+ * belongs to one schedule (StepLR's step_size, MultiStepLR's milestones, CosineAnnealingLR's T_max). Each
+ * returns the value to assign, or throws an InvalidArgumentError naming stateDict.<key>.
+ */
+const NARROW_FIELDS: Record<string, (v: unknown) => unknown> = {
+  step_size: (v) => {
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1))
+      throw invalidArgument('stateDict.step_size', 'an integer >= 1', v)
+    return v
+  },
+  milestones: (v) => {
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < 0))
+      throw invalidArgument('stateDict.milestones', 'an array of non-negative integer epochs', v)
+    return (v as number[]).slice().sort((a, b) => a - b)
+  },
+  T_max: (v) => {
+    if (!(typeof v === 'number' && Number.isFinite(v) && v > 0))
+      throw invalidArgument('stateDict.T_max', 'a number > 0', v)
+    return v
+  },
+}
+
 /** The options every epoch-based lr schedule takes. */
 export interface LrSchedulerBaseOptions {
   /** The epoch to resume from; default -1 (start). Resuming needs each group's `initial_lr`. */
@@ -233,15 +256,6 @@ export abstract class LRScheduler {
   /** The fields this scheduler adds to the base state. */
   protected abstract stateKeys(): string[]
 
-  /**
-   * A state dict's value for one of stateKeys(), checked (an InvalidArgumentError naming
-   * `stateDict.<key>`) and ready to assign. By default it must be of the kind of the current value
-   * (stateValueLike); schedulers override it for fields with a narrower domain.
-   */
-  protected loadStateValue(key: string, v: unknown): unknown {
-    return stateValueLike(key, (this as unknown as Record<string, unknown>)[key], v, this.groups.length)
-  }
-
   /** A snapshot of every field except the optimizer (torch's state_dict()). */
   stateDict(): SchedulerStateDict {
     const out: SchedulerStateDict = {
@@ -281,13 +295,17 @@ export abstract class LRScheduler {
     const baseLrs = numList('base_lrs')
     const lastLr = numList('_last_lr')
     // every field is checked before any is assigned: a damaged dict leaves the scheduler as it was
-    const fields = this.stateKeys().map((k) => [k, this.loadStateValue(k, sd[k])] as const)
+    const self = this as unknown as Record<string, unknown>
+    const groups = this.groups.length
+    const fields = this.stateKeys().map((k) => {
+      const narrow = Object.hasOwn(NARROW_FIELDS, k) ? NARROW_FIELDS[k] : undefined
+      return [k, narrow ? narrow(sd[k]) : stateValueLike(k, self[k], sd[k], groups)] as const
+    })
     this.lastEpoch = lastEpoch
     this.stepCount = stepCount
     this.baseLrs = baseLrs
     this.lastLr = lastLr
     if (typeof sd.verbose === 'boolean') this.verbose = sd.verbose
-    const self = this as unknown as Record<string, unknown>
     for (const [k, v] of fields) self[k] = v
   }
 }
@@ -376,11 +394,6 @@ export class StepLR extends LRScheduler {
   protected stateKeys(): string[] {
     return ['step_size', 'gamma']
   }
-  protected override loadStateValue(key: string, v: unknown): unknown {
-    if (key === 'step_size' && !(typeof v === 'number' && Number.isInteger(v) && v >= 1))
-      throw invalidArgument('stateDict.step_size', 'an integer >= 1', v)
-    return super.loadStateValue(key, v)
-  }
 }
 
 // ------------------------------------------------------------------------------------- MultiStepLR
@@ -422,12 +435,6 @@ export class MultiStepLR extends LRScheduler {
   }
   protected stateKeys(): string[] {
     return ['milestones', 'gamma']
-  }
-  protected override loadStateValue(key: string, v: unknown): unknown {
-    if (key !== 'milestones') return super.loadStateValue(key, v)
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < 0))
-      throw invalidArgument('stateDict.milestones', 'an array of non-negative integer epochs', v)
-    return (v as number[]).slice().sort((a, b) => a - b)
   }
 }
 
@@ -509,10 +516,5 @@ export class CosineAnnealingLR extends LRScheduler {
   }
   protected stateKeys(): string[] {
     return ['T_max', 'eta_min']
-  }
-  protected override loadStateValue(key: string, v: unknown): unknown {
-    if (key === 'T_max' && !(typeof v === 'number' && Number.isFinite(v) && v > 0))
-      throw invalidArgument('stateDict.T_max', 'a number > 0', v)
-    return super.loadStateValue(key, v)
   }
 }

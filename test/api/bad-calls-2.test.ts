@@ -25,6 +25,7 @@ import {
   cli,
   clifV0,
   compileNetwork,
+  Connection,
   CosineAnnealingLR,
   deriveSeed,
   describe,
@@ -38,6 +39,7 @@ import {
   lowerProgram,
   lrScheduleDict,
   MultiStepLR,
+  NeuronGroup,
   NumericalError,
   optimDict,
   Parameter,
@@ -434,6 +436,8 @@ test('lr schedules: a damaged state dict is a typed error naming the key, and th
     sch.loadStateDict(before)
     t.deepEqual(sch.stateDict(), before)
   }
+  // the field checks are module functions: no helper is added to the schedules' instances
+  for (const [name, sch] of cases) t.false('loadStateValue' in sch, name)
   // milestones load sorted, as the constructor keeps them
   const ms = new MultiStepLR(opt, { milestones: [2, 4] })
   ms.loadStateDict({ ...ms.stateDict(), milestones: [5, 1] })
@@ -557,6 +561,50 @@ test('Learner.build(garbage) names the context member at fault before any change
   const cyc: unknown[] = []
   cyc.push(cyc)
   t.throws(() => new Learner({ algorithm: 'stca', trainable: cyc as never }), { instanceOf: InvalidArgumentError })
+})
+
+test('Connection weights and biases hold numbers only: a BigInt array or element names its place', (t) => {
+  const a = new NeuronGroup({ num: 2, model: 'lif' })
+  const b = new NeuronGroup({ num: 2, model: 'lif' })
+  const conn = (o: Record<string, unknown>) => () => new Connection(a, b, { link: 'full', ...o })
+  throwsParam(t, conn({ bias: new BigInt64Array(2) }), InvalidArgumentError, 'bias')
+  throwsParam(t, conn({ bias: new DataView(new ArrayBuffer(16)) }), InvalidArgumentError, 'bias')
+  throwsParam(t, conn({ bias: [1, 2n] }), InvalidArgumentError, 'bias[1]')
+  throwsParam(t, conn({ bias: [Symbol('s'), 1] }), InvalidArgumentError, 'bias[0]')
+  throwsParam(
+    t,
+    conn({
+      weight: [
+        [1, 2],
+        [3, 4n],
+      ],
+    }),
+    InvalidArgumentError,
+    'weight[1][1]',
+  )
+  throwsParam(
+    t,
+    conn({
+      weight: [
+        [1, 2],
+        [3, Object.create(null)],
+      ],
+    }),
+    InvalidArgumentError,
+    'weight[1][1]',
+  )
+  t.deepEqual(
+    [
+      ...conn({
+        weight: [
+          [1, 2],
+          [3, 4],
+        ],
+        bias: new Float32Array([5, 6]),
+      })().bias!,
+    ],
+    [5, 6],
+  )
 })
 
 test('clifV0, deriveSeed and varKey with BigInts or null-prototype objects name the argument', (t) => {
