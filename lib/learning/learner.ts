@@ -467,6 +467,7 @@ export class Learner<A extends string = string> implements CompilableLearner {
 
   /** True when this learner's class overrides the named hook (customRule, connectionRule, neuronRule, ...). */
   isOverridden(name: string): boolean {
+    if (typeof name !== 'string') throw invalidArgument('name', 'a method name', name)
     const mine = (this as unknown as Record<string, unknown>)[name]
     const base = (Learner.prototype as unknown as Record<string, unknown>)[name]
     return typeof mine === 'function' && mine !== base

@@ -24,6 +24,7 @@ import {
   checkpointState,
   cli,
   clifV0,
+  decodeSafetensors,
   compileNetwork,
   Connection,
   CosineAnnealingLR,
@@ -525,6 +526,7 @@ test('restoreCheckpoint: a BigInt program kind or a non-string source names it, 
   )
   const e = t.throws(() => restoreCheckpoint({ ...ck, kind: 10n } as never, { program: prog }))
   t.regex(e!.message, /unknown program kind 10n/)
+  throwsParam(t, () => decodeSafetensors(new Uint8Array(5), Object.create(null)), InvalidArgumentError, 'source')
   throwsParam(
     t,
     () => restoreCheckpoint(ck, { program: prog, source: Object.create(null) }),
@@ -547,6 +549,8 @@ test('Learner.build(garbage) names the context member at fault before any change
   const more = { ...fns, addSlot: () => '', addOp: () => ({}), opsOf: () => [] }
   throwsParam(t, () => build({ ...fns }), InvalidArgumentError, 'ctx.addSlot')
   throwsParam(t, () => build({ ...more, network: {} }), InvalidArgumentError, 'ctx.network')
+  throwsParam(t, () => l.isOverridden(Object.create(null)), InvalidArgumentError, 'name')
+  t.false(l.isOverridden('customRule'))
   // untouched: the network still compiles and the learner builds on it
   const prog = FeedForwardProgram.build(net)
   t.teardown(() => prog.dispose())
