@@ -15,10 +15,39 @@ export interface SpaicErrorOptions {
 export class SpaicError extends Error {
   /** The parameter this error is about, when there is one. */
   readonly param: string | undefined
+  /**
+   * The classes are exported, so their arguments are read defensively: a message or `param` that is not a
+   * string (a Symbol, a null-prototype object) is described rather than converted, and options that are
+   * not an object are ignored. Building the error being thrown must never throw a TypeError instead.
+   */
   constructor(message: string, options: SpaicErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    const cause = readOption(options, 'cause')
+    super(text(message), cause === undefined ? undefined : { cause })
     this.name = new.target.name
-    this.param = options.param
+    const param = readOption(options, 'param')
+    this.param = param === undefined ? undefined : text(param)
+  }
+}
+
+/** `options[key]`, or undefined when options is not an object or reading it throws (a getter, a proxy trap). */
+function readOption(options: unknown, key: string): unknown {
+  if (typeof options !== 'object' || options === null) return undefined
+  try {
+    return (options as Record<string, unknown>)[key]
+  } catch {
+    return undefined
+  }
+}
+
+/** A string as it is; anything else as `String(v)` when that works, else as `describe(v)`. */
+function text(v: unknown): string {
+  if (typeof v === 'string') return v
+  if (typeof v === 'symbol' || typeof v === 'bigint') return describe(v)
+  try {
+    const s = String(v)
+    return typeof s === 'string' ? s : describe(v)
+  } catch {
+    return describe(v)
   }
 }
 
@@ -42,7 +71,8 @@ export class NumericalError extends SpaicError {
   readonly step: number | undefined
   constructor(message: string, options: SpaicErrorOptions & { step?: number } = {}) {
     super(message, options)
-    this.step = options.step
+    const step = readOption(options, 'step')
+    this.step = typeof step === 'number' ? step : undefined
   }
 }
 
@@ -91,5 +121,8 @@ function describeValue(value: unknown): string {
 
 /** The one message format for a bad argument: "Expected <what> for <param> but received <value>". */
 export function invalidArgument(param: string, expected: string, received: unknown): InvalidArgumentError {
-  return new InvalidArgumentError(`Expected ${expected} for ${param} but received ${describe(received)}`, { param })
+  const p = text(param)
+  return new InvalidArgumentError(`Expected ${text(expected)} for ${p} but received ${describe(received)}`, {
+    param: p,
+  })
 }

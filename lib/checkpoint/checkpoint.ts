@@ -24,7 +24,7 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 
-import { InvalidArgumentError, invalidArgument, IOError, ShapeError, type SpaicError } from '../errors.js'
+import { describe, InvalidArgumentError, invalidArgument, IOError, ShapeError, type SpaicError } from '../errors.js'
 import { Learner } from '../learning/learner.js'
 import type { AnyTypedArray, DType } from '../runtime/dtype.js'
 import { FeedForwardProgram } from '../executors/bptt.js'
@@ -200,7 +200,7 @@ export function decodeCheckpoint(buf: Uint8Array, source = 'checkpoint'): Checkp
   const h = decodeFile(b, source)
   const bad = (msg: string) => new IOError(`${source} is damaged: ${msg}`, { param: 'path' })
   if (h.format !== 'spaic-checkpoint')
-    throw new IOError(`${source} is not a spaic-learning checkpoint (format ${JSON.stringify(h.format)})`, {
+    throw new IOError(`${source} is not a spaic-learning checkpoint (format ${describe(h.format)})`, {
       param: 'path',
     })
   if (!Array.isArray(h.parameters)) throw bad('no parameter list')
@@ -228,7 +228,7 @@ export function decodeCheckpoint(buf: Uint8Array, source = 'checkpoint'): Checkp
 /** Structural check of a Checkpoint (from a file or built by hand). */
 function checkShape(v: unknown, source: string, bad: (msg: string) => SpaicError): Checkpoint {
   if (!isPlainObject(v)) throw bad(`${source} is not a checkpoint object`)
-  if (v.kind !== 'feedforward' && v.kind !== 'program') throw bad(`unknown program kind ${JSON.stringify(v.kind)}`)
+  if (v.kind !== 'feedforward' && v.kind !== 'program') throw bad(`unknown program kind ${describe(v.kind)}`)
   if (typeof v.network !== 'string' || typeof v.createdAt !== 'string') throw bad('no network name or creation time')
   if (!Array.isArray(v.tensors)) throw bad('no tensor list')
   const names = new Set<string>()
@@ -288,7 +288,9 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
  */
 export function restoreCheckpoint(ck: Checkpoint, opts: RestoreOptions & { source?: string }): void {
   const o = checkOptions('options', opts, ['program', 'learners', 'source'])
-  const source = o.source === undefined ? 'checkpoint' : String(o.source)
+  if (o.source !== undefined && typeof o.source !== 'string')
+    throw invalidArgument('options.source', 'a name for messages', o.source)
+  const source = o.source ?? 'checkpoint'
   const c = checkShape(ck, source, (msg) => new InvalidArgumentError(msg, { param: 'checkpoint' }))
   const t = target(o.program)
   const learners = checkLearners(o.learners)

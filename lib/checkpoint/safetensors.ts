@@ -94,6 +94,7 @@ export function decodeSafetensors(
   buf: Uint8Array,
   source = 'safetensors',
 ): { tensors: SafeTensor[]; metadata: Record<string, string> } {
+  if (typeof source !== 'string') throw invalidArgument('source', 'a name for messages', source)
   const bad = (why: string) => new IOError(`${source}: not a valid safetensors file: ${why}`, { param: 'path' })
   if (!(buf instanceof Uint8Array)) throw invalidArgument('buf', 'a Uint8Array', buf)
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)

@@ -490,6 +490,13 @@ export function parseArgs(argv: readonly string[]): ParsedCommand {
 
 /** Time steps per sample: the integer step count SPAIC's rounding effectively gives (ceil(runtime/dt)). */
 export function stepsOf(runtime: number, dt: number): number {
+  const bad = (param: string, v: unknown, expected: string) =>
+    new InvalidArgumentError(`Expected ${expected} for ${param} but received ${typeof v === 'number' ? v : typeof v}`, {
+      param,
+    })
+  if (typeof runtime !== 'number' || !(runtime >= 0 && runtime < Infinity))
+    throw bad('runtime', runtime, 'a finite number >= 0')
+  if (typeof dt !== 'number' || !(dt > 0 && dt < Infinity)) throw bad('dt', dt, 'a finite number > 0')
   return Math.max(1, Math.ceil(runtime / dt - 1e-9))
 }
 

@@ -9,9 +9,9 @@
  *   - synthetic digits: the job's default train set followed by its test set (so fold 4 is again the default).
  * `--limit n` keeps the first n training images of the fold.
  */
-import { foldSplit, subset, type Dataset } from '../data/dataset.js'
+import { checkDataset, foldSplit, subset, type Dataset } from '../data/dataset.js'
 import { InvalidArgumentError, invalidArgument } from '../errors.js'
-import { isPlainObject } from '../validate.js'
+import { integer, isPlainObject } from '../validate.js'
 import { FOLDS, type TrainOptions } from './args.js'
 import { formatDuration, formatPercent, formatTable } from './format.js'
 import { writeJsonAtomic, type Metrics } from './jobs.js'
@@ -32,7 +32,8 @@ export interface FoldInfo {
 
 /** The fold pool of an MNIST set: its first MNIST_FOLD_IMAGES images (a view). */
 export function mnistFoldPool(data: Dataset): Dataset {
-  return subset(data, 0, Math.min(data.n, MNIST_FOLD_IMAGES))
+  const d = checkDataset('data', data)
+  return subset(d, 0, Math.min(d.n, MNIST_FOLD_IMAGES))
 }
 
 /**
@@ -40,6 +41,8 @@ export function mnistFoldPool(data: Dataset): Dataset {
  * @throws {InvalidArgumentError} param '--data': the data has fewer than FOLDS images
  */
 export function foldData(pool: Dataset, k: number): { train: Dataset; test: Dataset; info: FoldInfo; text: string } {
+  checkDataset('pool', pool)
+  integer('k', k, 0, FOLDS - 1)
   if (pool.n < FOLDS) {
     const why = `--fold: the data holds ${pool.n} images, too few for ${FOLDS} folds (at least ${FOLDS})`
     throw new InvalidArgumentError(why, { param: '--data' })
@@ -58,6 +61,8 @@ export function foldData(pool: Dataset, k: number): { train: Dataset; test: Data
 
 /** The options one fold of `--folds all` runs with: `--fold k`, without `--folds`. */
 export function foldOptions(opts: TrainOptions, k: number): TrainOptions {
+  if (!isPlainObject(opts)) throw invalidArgument('opts', 'the train options', opts)
+  integer('k', k, 0, FOLDS - 1)
   const { folds: _all, ...rest } = opts
   return { ...rest, fold: k }
 }
@@ -148,7 +153,10 @@ export async function writeFoldsJson(
   summary: FoldsSummary = foldsSummary(results),
 ): Promise<void> {
   if (typeof file !== 'string') throw invalidArgument('file', 'a file path', file)
+  if (!isPlainObject(options)) throw invalidArgument('options', 'the train options', options)
   checkFoldResults(results)
+  if (!isPlainObject(summary)) throw invalidArgument('summary', 'a folds summary', summary)
   const folds = results.map((r) => ({ fold: r.fold, seconds: r.seconds, metrics: r.metrics }))
-  await writeJsonAtomic(file, { format: 'spaic-folds/1', options, folds, summary, writtenAt: new Date().toISOString() })
+  const value = { format: 'spaic-folds/1', options, folds, summary, writtenAt: new Date().toISOString() }
+  await writeJsonAtomic(file, value, { options, results, summary })
 }

@@ -5,6 +5,7 @@
 import { writeFileAtomic } from '../checkpoint/atomic-file.js'
 
 import { IOError, InvalidArgumentError, invalidArgument } from '../errors.js'
+import { isPlainObject } from '../validate.js'
 import { TRAIN_DEFAULTS, type TrainOptions } from './args.js'
 import type { ProgressReporter } from './progress.js'
 
@@ -108,15 +109,38 @@ export function registerTrainJob(algorithm: string, job: TrainJob): void {
 
 /** Writes `{format, options, metrics}` to `file` atomically (temporary file, fsync, rename). */
 export async function writeMetricsJson(file: string, options: TrainOptions, metrics: Metrics): Promise<void> {
-  await writeJsonAtomic(file, { format: 'spaic-metrics/1', options, metrics, writtenAt: new Date().toISOString() })
+  if (!isPlainObject(options)) throw invalidArgument('options', 'the train options', options)
+  if (!isPlainObject(metrics)) throw invalidArgument('metrics', "a job's metrics", metrics)
+  const value = { format: 'spaic-metrics/1', options, metrics, writtenAt: new Date().toISOString() }
+  await writeJsonAtomic(file, value, { options, metrics })
 }
 
-/** Writes `value` as JSON to `file` atomically (lib/checkpoint/atomic-file.ts); an IOError naming --json when that fails. */
-export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  const body = JSON.stringify(value, null, 2) + '\n'
+/**
+ * Writes `value` as JSON to `file` atomically (lib/checkpoint/atomic-file.ts); an IOError naming --json when that
+ * fails. `parts` names the arguments `value` is made of: one that JSON cannot hold (a BigInt, a cycle) is an
+ * InvalidArgumentError naming it, and nothing is written.
+ */
+export async function writeJsonAtomic(
+  file: string,
+  value: unknown,
+  parts: Record<string, unknown> = {},
+): Promise<void> {
+  if (typeof file !== 'string' || file.length === 0) throw invalidArgument('file', 'a file path', file)
+  for (const [param, v] of Object.entries(parts)) jsonText(param, v)
+  const body = jsonText('value', value) + '\n'
   try {
     await writeFileAtomic(file, body)
   } catch (err) {
     throw new IOError(`cannot write metrics to ${file}: ${(err as Error).message}`, { param: '--json', cause: err })
+  }
+}
+
+/** `JSON.stringify(v, null, 2)`; a value JSON cannot hold (a BigInt, a cycle, a throwing toJSON) names `param`. */
+function jsonText(param: string, v: unknown): string {
+  try {
+    return JSON.stringify(v, null, 2)
+  } catch (err) {
+    const why = err instanceof Error ? err.message : 'it cannot be written as JSON'
+    throw new InvalidArgumentError(`${param} cannot be written as JSON: ${why}`, { param, cause: err })
   }
 }

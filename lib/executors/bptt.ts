@@ -14,7 +14,7 @@
  */
 import { InvalidArgumentError, invalidArgument, ShapeError, StateError } from '../errors.js'
 import { compileNetwork, type LayerSpec, type OpSpec, type ProgramSpec, type SlotSpec } from '../network/index.js'
-import type { Network } from '../network/base.js'
+import { Network } from '../network/base.js'
 import {
   BPTT_MODELS,
   EVENT_FORWARD_BELOW,
@@ -43,6 +43,9 @@ import type { FeedForwardBackwardOptions, FeedForwardBuildOptions, FeedForwardRu
 export type { FeedForwardBackwardOptions, FeedForwardBuildOptions, FeedForwardRunOptions } from './bptt-options.js'
 
 export { stepsFor }
+
+/** Set by build() for its `new`: the constructor, private in TypeScript only, refuses every other call. */
+let building = false
 
 /**
  * The executor of the surrogate-gradient learners (stca, stbp, sbp): a chain encoder -> full|conv ->
@@ -79,6 +82,9 @@ export class FeedForwardProgram {
   #profile: Map<string, number> | null = null
 
   private constructor(spec: ProgramSpec, device: Device, params: Map<string, Parameter>, seed: number) {
+    if (!building)
+      throw new StateError('a FeedForwardProgram is made by FeedForwardProgram.build(net)', { param: 'spec' })
+    building = false
     this.spec = spec
     this.device = device
     this.dt = spec.dt
@@ -200,6 +206,7 @@ export class FeedForwardProgram {
     const o = checkOptions('options', opts, ['dt', 'device', 'seed', 'strategy', 'products'])
     const products =
       o.products === undefined ? 'auto' : oneOf('options.products', o.products, ['auto', 'dense', 'event'] as const)
+    if (!(net instanceof Network)) throw invalidArgument('net', 'a Network', net)
     const device = resolveDevice((o.device as string | undefined) ?? net.device, 'options.device')
     const params = new Map<string, Parameter>()
     const resolve = (names: readonly string[]) => {
@@ -241,6 +248,7 @@ export class FeedForwardProgram {
       } else params.set(s.name, new Parameter(t, { name: s.name }))
     }
     const seed = o.seed === undefined ? 0 : Number(o.seed)
+    building = true
     const prog = new FeedForwardProgram(spec, device, params, seed)
     prog.#products = products
     prog.#rate = RateTerms.of(net, prog.#layers)
@@ -257,6 +265,7 @@ export class FeedForwardProgram {
    * for the last and for those feeding a conv connection (valid until the next run).
    */
   spikes(group: string): Tensor {
+    if (typeof group !== 'string') throw invalidArgument('group', 'a group name', group)
     const l = this.#layers.find((x) => x.group === group)
     if (!l?.trace) throw new StateError(`no spikes recorded for ${group}: run first`, { param: 'group' })
     return l.trace.spikes
@@ -295,7 +304,7 @@ export class FeedForwardProgram {
 
   async #run(input: Tensor, opts: FeedForwardRunOptions): Promise<Tensor> {
     const o = checkOptions('options', opts, ['runtime', 'steps', 'train'])
-    if (!(input instanceof Tensor)) throw invalidArgument('input', 'a Tensor', input)
+    if (!Tensor.isTensor(input)) throw invalidArgument('input', 'a Tensor', input)
     const enc = this.#encoder
     const T = runSteps(o, enc, input, this.dt)
     const train = o.train ?? true
@@ -409,7 +418,7 @@ export class FeedForwardProgram {
     const B = this.#batch
     const last = this.#layers[this.#layers.length - 1]
     if (!last.trace || !this.#inputSpikes) throw new StateError('backward needs a run first', { param: 'gradCounts' })
-    if (!(gradCounts instanceof Tensor)) throw invalidArgument('gradCounts', 'a Tensor', gradCounts)
+    if (!Tensor.isTensor(gradCounts)) throw invalidArgument('gradCounts', 'a Tensor', gradCounts)
     if (gradCounts.shape.length !== 2 || gradCounts.shape[0] !== B || gradCounts.shape[1] !== last.n) {
       throw new ShapeError(`Expected gradCounts [${B}, ${last.n}] but received [${gradCounts.shape.join(', ')}]`, {
         param: 'gradCounts',

@@ -18,8 +18,9 @@ import type { CompilableLearner, OpSpec, ProgramSpec } from '../network/program.
 import { integer, isPlainObject, nonNegative, options as checkOptions } from '../validate.js'
 import { resolveDevice, type Device, type DeviceSpec } from '../runtime/device.js'
 import { type AnyTypedArray, type DType } from '../runtime/dtype.js'
-import { Tensor } from '../runtime/tensor.js'
+import { checkTensor, Tensor } from '../runtime/tensor.js'
 import { lowerProgram, stepsFor, type LoweredProgram } from './lower.js'
+import { checkProgramArgs, checkProgramSpec, type LearnerLike } from './step-spec.js'
 export { lowerProgram, stepsFor } from './lower.js'
 export type { LoweredOp, LoweredProgram, LoweredSlot } from './lower.js'
 
@@ -82,11 +83,6 @@ export interface RunOptions {
 /** A run input: a Tensor, or a typed array / number[] (the batch is inferred from its length). */
 export type RunInput = Tensor | AnyTypedArray | readonly number[]
 
-interface LearnerLike {
-  readonly name: string
-  readonly isActive?: boolean
-}
-
 export class Program {
   readonly spec: ProgramSpec
   readonly device: Device
@@ -98,13 +94,18 @@ export class Program {
   #lastSteps = 0
   #lastBatch: number
 
-  /** @internal Use buildProgram(). */
+  /**
+   * @internal Use buildProgram(). Checked all the same, since the class is exported: a spec that is not a
+   * compiled program, or a bad device, seed or learner list, is an InvalidArgumentError naming it.
+   */
   constructor(spec: ProgramSpec, device: Device, seed: bigint, learners: LearnerLike[]) {
+    checkProgramSpec(spec)
+    checkProgramArgs(device, seed, learners)
     this.spec = spec
     this.device = device
     this.dt = spec.dt
     spec.slots.forEach((s, i) => this.#slotIndex.set(s.name, i))
-    this.#learners = learners
+    this.#learners = learners.slice()
     this.#lastBatch = spec.batch
     this.#h = bind().programCreate(lowerProgram(spec, seed), device.index)
   }
@@ -181,14 +182,6 @@ export class Program {
   }
 
   #slot(param: string, a: string | NetObject, variable?: string): number {
-    // `instanceof` runs a proxy's getPrototypeOf trap, which may throw: a hostile value is just not a NetObject
-    const isNetObject = (v: unknown): v is NetObject => {
-      try {
-        return v instanceof NetObject
-      } catch {
-        return false
-      }
-    }
     let name: string
     if (typeof a === 'string') {
       if (variable !== undefined && typeof variable !== 'string') {
@@ -255,7 +248,7 @@ export class Program {
   /** What a monitor recorded in the last run: [T, ...shape of its variable] (batched: [T, B, ...]). */
   monitor(m: string | NetObject): Tensor {
     const h = this.#handle('monitor')
-    const name = m instanceof NetObject ? m.name : m
+    const name = isNetObject(m) ? m.name : m
     if (typeof name !== 'string') throw invalidArgument('monitor', 'a Monitor or its name', m)
     const op = this.spec.ops.findIndex((o) => o.type === 'monitor' && o.owner === name)
     if (op < 0)
@@ -341,7 +334,7 @@ export class Program {
     if (steps === undefined) {
       for (const [i, [key, val]] of byKey) {
         const s = this.spec.slots[i]!
-        if (s.perStep && val instanceof Tensor && val.shape.length >= 2) steps ??= val.shape[1]
+        if (s.perStep && Tensor.isTensor(val) && val.shape.length >= 2) steps ??= val.shape[1]
         else if (s.perStep)
           throw new InvalidArgumentError(`give runtime (or steps), or input '${key}' as a [B, T, ...] Tensor`, {
             param: 'runtime',
@@ -364,7 +357,7 @@ export class Program {
         if (t.owned) owned.push(t.tensor)
         const x = t.tensor
         let b: number
-        if (val instanceof Tensor) {
+        if (Tensor.isTensor(val)) {
           const want = s.batched
             ? s.perStep
               ? `[B, ${steps}, ${s.shape.join(', ')}]`
@@ -434,8 +427,9 @@ function toTensor(
   device: Device,
   shape: number[] | null,
 ): { tensor: Tensor; owned: boolean } {
-  if (v instanceof Tensor) {
-    if (v.disposed) throw new StateError(`${param} was used after dispose()`, { param })
+  if (isTensorLike(v)) {
+    // a brand check: a Proxy of a Tensor, or an object given its prototype, is refused naming the input
+    checkTensor(param, v) // also a StateError naming it after dispose()
     if (v.dtype !== dtype) throw invalidArgument(param, `a ${dtype} tensor`, `a ${v.dtype} tensor`)
     if (v.device.index !== device.index) return { tensor: v.to(device), owned: true }
     return { tensor: v, owned: false }
@@ -456,6 +450,24 @@ function toTensor(
     return { tensor: Tensor.from(typed, { device, ...(shape ? { shape } : {}) }), owned: true }
   }
   throw invalidArgument(param, 'a Tensor, a typed array or an array of numbers', v)
+}
+
+/** `v instanceof NetObject`; a proxy's getPrototypeOf trap may throw: a hostile value is just not a NetObject. */
+function isNetObject(v: unknown): v is NetObject {
+  try {
+    return v instanceof NetObject
+  } catch {
+    return false
+  }
+}
+
+/** `v instanceof Tensor` (which a Proxy of one passes too), false where a Proxy's trap throws. */
+function isTensorLike(v: unknown): v is Tensor {
+  try {
+    return v instanceof Tensor
+  } catch {
+    return false
+  }
 }
 
 function checkRange(param: string, t: Tensor, [lo, hi]: [number, number]): void {

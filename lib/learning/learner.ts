@@ -467,6 +467,7 @@ export class Learner<A extends string = string> implements CompilableLearner {
 
   /** True when this learner's class overrides the named hook (customRule, connectionRule, neuronRule, ...). */
   isOverridden(name: string): boolean {
+    if (typeof name !== 'string') throw invalidArgument('name', 'a method name', name)
     const mine = (this as unknown as Record<string, unknown>)[name]
     const base = (Learner.prototype as unknown as Record<string, unknown>)[name]
     return typeof mine === 'function' && mine !== base
@@ -483,6 +484,7 @@ export class Learner<A extends string = string> implements CompilableLearner {
 
   /** Called by the compiler (§1.4). Subclasses that override it call super.build(ctx) first. */
   build(ctx: LearnerBuildContext): void {
+    checkBuildContext(ctx)
     this.#ctx = ctx
     // 1. expand the constructor's trainable/pathway now, so that objects added later are included
     if (this.#initTrainable !== undefined) this.addTrainable(this.#initTrainable)
@@ -575,4 +577,18 @@ function requireRegistry(param: string) {
   const reg = getOptimRegistry()
   if (!reg) throw new StateError('no optimizer registry is configured (configureOptimRegistry)', { param })
   return reg
+}
+
+/** build() is public: a context that is not the compiler's is refused, naming the member at fault, before any change. */
+function checkBuildContext(ctx: unknown): void {
+  if (typeof ctx !== 'object' || ctx === null) throw invalidArgument('ctx', "the compiler's build context", ctx)
+  const c = ctx as Record<string, unknown>
+  for (const f of ['contains', 'slotName', 'hasSlot', 'getSlot', 'addSlot', 'addOp', 'opsOf'])
+    if (typeof c[f] !== 'function') throw invalidArgument(`ctx.${f}`, 'a function', c[f])
+  if (c.resolveParams !== undefined && typeof c.resolveParams !== 'function')
+    throw invalidArgument('ctx.resolveParams', 'a function or undefined', c.resolveParams)
+  if (!(c.network instanceof Network)) throw invalidArgument('ctx.network', 'a Network', c.network)
+  if (typeof c.dt !== 'number' || !(c.dt > 0)) throw invalidArgument('ctx.dt', 'a time step > 0', c.dt)
+  if (!isPlainObject(c.spec)) throw invalidArgument('ctx.spec', 'a ProgramSpec', c.spec)
+  if (!Array.isArray(c.objects)) throw invalidArgument('ctx.objects', 'an array of network objects', c.objects)
 }

@@ -9,10 +9,14 @@ import { Assembly, NetObject, type Category } from '../network/base.js'
 /** A network object, or a (nested) list of them. */
 export type TrainableSpec = NetObject | readonly TrainableSpec[]
 
-export function checkSpec(param: string, v: unknown): void {
+/** Lists nest at most this deep (a deeper or cyclic one is refused instead of overflowing the stack). */
+const MAX_NESTING = 32
+
+export function checkSpec(param: string, v: unknown, depth = 0): void {
   if (v === undefined || v === null) return
   if (Array.isArray(v)) {
-    v.forEach((x, i) => checkSpec(`${param}[${i}]`, x))
+    if (depth >= MAX_NESTING) throw invalidArgument(param, `lists nested at most ${MAX_NESTING} deep`, v)
+    v.forEach((x, i) => checkSpec(`${param}[${i}]`, x, depth + 1))
     return
   }
   if (!(v instanceof NetObject)) {

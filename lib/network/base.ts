@@ -53,6 +53,7 @@ export abstract class NetObject {
 
   /** SPAIC-style key of one of this object's variables: `<name>:{<var>}`. */
   varKey(variable: string): string {
+    if (typeof variable !== 'string') throw invalidArgument('variable', 'a variable name', variable)
     return `${this.name}:{${variable}}`
   }
 

@@ -97,6 +97,12 @@ function pair(param: string, v: unknown, def: [number, number]): [number, number
 /** The most weights one connection may hold (drawn on the host in float64: 2 GiB). */
 export const MAX_WEIGHTS = 2 ** 28
 
+/** `x` when it is a number (no coercion: a BigInt, a Symbol or an object is refused, naming `param`). */
+function numberAt(param: string, x: unknown): number {
+  if (typeof x !== 'number') throw invalidArgument(param, 'a number', x)
+  return x
+}
+
 function flatData(param: string, v: unknown): Float64Array {
   let out: Float64Array
   if (Array.isArray(v) && v.length > 0 && Array.isArray(v[0])) {
@@ -105,9 +111,15 @@ function flatData(param: string, v: unknown): Float64Array {
     if (rows.some((r) => !Array.isArray(r) || r.length !== w))
       throw new ShapeError(`${param}: nested rows must all have the same length`, { param })
     out = new Float64Array(rows.length * w)
-    rows.forEach((r, i) => r.forEach((x, j) => (out[i * w + j] = x as number)))
-  } else if (Array.isArray(v) || ArrayBuffer.isView(v)) {
-    out = Float64Array.from(v as ArrayLike<number>)
+    rows.forEach((r, i) => r.forEach((x, j) => (out[i * w + j] = numberAt(`${param}[${i}][${j}]`, x))))
+  } else if (Array.isArray(v)) {
+    out = Float64Array.from(v, (x, i) => numberAt(`${param}[${i}]`, x))
+  } else if (
+    ArrayBuffer.isView(v) &&
+    !(v instanceof DataView) &&
+    !(v instanceof BigInt64Array || v instanceof BigUint64Array)
+  ) {
+    out = Float64Array.from(v as unknown as ArrayLike<number>)
   } else {
     throw invalidArgument(param, 'an array of numbers', v)
   }

@@ -3,7 +3,7 @@
  * sampling, which the native Philox stream does). xoshiro128** for uniforms, Box-Muller for normals.
  * The same seed gives the same numbers on every platform.
  */
-import { integer } from '../validate.js'
+import { finiteNumber, integer } from '../validate.js'
 import { invalidArgument } from '../errors.js'
 
 function splitmix32(seed: number): () => number {
@@ -98,6 +98,8 @@ function rotl(x: number, k: number): number {
 
 /** Derives a child seed from a parent seed and a stream index (stable across platforms). */
 export function deriveSeed(seed: number, stream: number): number {
+  finiteNumber('seed', seed)
+  finiteNumber('stream', stream)
   const mix = splitmix32((seed >>> 0) ^ Math.imul(stream + 1, 0x9e3779b1))
   return (mix() * 2 ** 21 + (mix() >>> 11)) % Number.MAX_SAFE_INTEGER
 }

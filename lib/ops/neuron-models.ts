@@ -5,7 +5,7 @@
  * neuron defaults: the ops (`neuronParams` in neuron-step.ts) read theirs from it. It sits with the neuron-step kernel family, below the network layer that compiles groups from it.
  */
 import { InvalidArgumentError, invalidArgument } from '../errors.js'
-import type { CaseVariants } from '../validate.js'
+import { positive, type CaseVariants } from '../validate.js'
 
 export type ParamCheck = 'finite' | 'positive' | 'integer' | 'nonNegativeInteger'
 
@@ -52,6 +52,10 @@ const decay = (dt: number, tau: number) => f32(Math.exp(-dt / tau))
 
 /** CLIF's V0 = (1/(ρ−1))·ρ^{ρ/(ρ−1)} with ρ = tau_p/tau_q (6.75 for the defaults). */
 export function clifV0(tau_p: number, tau_q: number): number {
+  positive('tau_p', tau_p)
+  positive('tau_q', tau_q)
+  // ρ = 1 divides by zero (SPAIC's Python raises ZeroDivisionError there)
+  if (tau_p === tau_q) throw invalidArgument('tau_q', `a time constant other than tau_p (${tau_p})`, tau_q)
   const rho = tau_p / tau_q
   return (1 / (rho - 1)) * Math.pow(rho, rho / (rho - 1))
 }

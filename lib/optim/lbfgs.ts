@@ -15,6 +15,8 @@ import { InvalidArgumentError, invalidArgument, NumericalError } from '../errors
 import { Tensor } from '../runtime/tensor.js'
 import {
   checkNumber,
+  describeParam,
+  isCallable,
   nonNeg,
   Optimizer,
   type Hyper,
@@ -556,7 +558,7 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
   step(closure: AsyncClosure): Promise<number> {
     // Checked before any promise exists: a call without a closure throws at once (a rejected promise that
     // nobody awaits would end the process as an unhandled rejection).
-    if (typeof closure !== 'function')
+    if (!isCallable(closure))
       throw invalidArgument(
         'closure',
         'a closure that recomputes the gradients and returns the loss (LBFGS needs one)',
@@ -571,7 +573,7 @@ export class LBFGS extends Optimizer<LBFGSOptions> {
       checkGrads: () => this.checkBeforeStep(true),
       firstLoss: NaN,
     }
-    return guardedStep(this, run, closure, (p) => this.describeParam(p))
+    return guardedStep(this, run, closure, (p) => describeParam(this, p))
   }
 
   /** The iteration counters torch keeps in the first parameter's state. */

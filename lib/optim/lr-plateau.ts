@@ -18,6 +18,23 @@ import { Optimizer } from './optimizer.js'
 
 // ------------------------------------------------------------------------------- ReduceLROnPlateau
 
+/** The fields of a ReduceLROnPlateau state dict besides last_epoch and _last_lr. */
+const PLATEAU_KEYS = [
+  'factor',
+  'min_lrs',
+  'patience',
+  'cooldown',
+  'cooldown_counter',
+  'mode',
+  'threshold',
+  'threshold_mode',
+  'best',
+  'num_bad_epochs',
+  'mode_worse',
+  'eps',
+  'verbose',
+] as const
+
 /** `ReduceLROnPlateau` options: the lr is multiplied by factor when the metric stops improving. */
 export interface ReduceLROnPlateauOptions {
   /** 'min' (default): lower metric is better; 'max': higher is better. */
@@ -101,7 +118,10 @@ export class ReduceLROnPlateau {
     return this.cooldown_counter > 0
   }
 
+  /** Whether metric `a` improves on `best` (by the threshold, in this mode); torch's is_better. */
   isBetter(a: number, best: number): boolean {
+    if (typeof a !== 'number') throw invalidArgument('a', 'a metric (a number)', a)
+    if (typeof best !== 'number') throw invalidArgument('best', 'a metric (a number)', best)
     if (this.mode === 'min' && this.threshold_mode === 'rel') return a < best * (1 - this.threshold)
     if (this.mode === 'min') return a < best - this.threshold
     if (this.threshold_mode === 'rel') return a > best * (this.threshold + 1)
@@ -158,21 +178,7 @@ export class ReduceLROnPlateau {
     return this.lastLr.slice()
   }
 
-  private static readonly KEYS = [
-    'factor',
-    'min_lrs',
-    'patience',
-    'cooldown',
-    'cooldown_counter',
-    'mode',
-    'threshold',
-    'threshold_mode',
-    'best',
-    'num_bad_epochs',
-    'mode_worse',
-    'eps',
-    'verbose',
-  ] as const
+  private static readonly KEYS = PLATEAU_KEYS
 
   stateDict(): SchedulerStateDict {
     const self = this as unknown as Record<string, unknown>
@@ -182,18 +188,73 @@ export class ReduceLROnPlateau {
     return out
   }
 
+  /**
+   * Restores a stateDict(). Every field is checked first (an InvalidArgumentError naming
+   * `stateDict.<key>`), so a damaged dict leaves the scheduler as it was.
+   */
   loadStateDict(sd: SchedulerStateDict): void {
     if (!isPlainObject(sd)) throw invalidArgument('stateDict', 'an object from stateDict()', sd)
     for (const k of [...ReduceLROnPlateau.KEYS, 'last_epoch', '_last_lr']) {
       if (!(k in sd))
         throw invalidArgument(`stateDict.${k}`, `the field ${k} of a ReduceLROnPlateau state dict`, undefined)
     }
+    const groups = this.optimizer.paramGroups.length
+    const values = ReduceLROnPlateau.KEYS.map((k) => [k, plateauValue(k, decodeInf(sd[k]), sd[k], groups)] as const)
+    const lastEpoch = sd.last_epoch
+    if (typeof lastEpoch !== 'number' || !Number.isInteger(lastEpoch))
+      throw invalidArgument('stateDict.last_epoch', 'an integer', lastEpoch)
+    const lastLr = numbers('_last_lr', sd._last_lr, groups, false)
     const self = this as unknown as Record<string, unknown>
-    for (const k of ReduceLROnPlateau.KEYS) {
-      const v = decodeInf(sd[k])
-      self[k] = Array.isArray(v) ? v.slice() : v
+    for (const [k, v] of values) self[k] = v
+    this.lastEpoch = lastEpoch
+    this.lastLr = lastLr
+  }
+}
+
+/** `n` numbers (finite ones unless `inf`), copied; else an InvalidArgumentError naming stateDict.<key>. */
+function numbers(key: string, v: unknown, n: number, inf: boolean): number[] {
+  const ok = (x: unknown) => typeof x === 'number' && (inf ? !Number.isNaN(x) : Number.isFinite(x))
+  if (!Array.isArray(v) || v.length !== n || !v.every(ok))
+    throw invalidArgument(`stateDict.${key}`, `${n} finite numbers (one per parameter group)`, v)
+  return (v as number[]).slice()
+}
+
+/** A ReduceLROnPlateau state field `key`, decoded (`v`, as saved: `raw`), checked against its domain. */
+function plateauValue(key: (typeof PLATEAU_KEYS)[number], v: unknown, raw: unknown, groups: number): unknown {
+  const param = `stateDict.${key}`
+  const finite = (test: (x: number) => boolean, expected: string) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || !test(v)) throw invalidArgument(param, expected, raw)
+    return v
+  }
+  switch (key) {
+    case 'factor':
+      return finite((x) => x >= 0 && x < 1, 'a factor in [0, 1)')
+    case 'min_lrs': {
+      const m = numbers(key, v, groups, false)
+      if (m.some((x) => x < 0)) throw invalidArgument(param, 'learning rates >= 0', raw)
+      return m
     }
-    this.lastEpoch = sd.last_epoch as number
-    this.lastLr = (sd._last_lr as number[]).slice()
+    case 'patience':
+    case 'cooldown':
+    case 'cooldown_counter':
+    case 'num_bad_epochs':
+      return finite((x) => Number.isInteger(x) && x >= 0, 'an integer >= 0')
+    case 'threshold':
+    case 'eps':
+      return finite((x) => x >= 0, 'a finite number >= 0')
+    case 'mode':
+      if (v !== 'min' && v !== 'max') throw invalidArgument(param, "'min' or 'max'", raw)
+      return v
+    case 'threshold_mode':
+      if (v !== 'rel' && v !== 'abs') throw invalidArgument(param, "'rel' or 'abs'", raw)
+      return v
+    case 'best':
+    case 'mode_worse':
+      if (typeof v !== 'number' || Number.isNaN(v))
+        throw invalidArgument(param, "a number ('inf' / '-inf' for ±Infinity)", raw)
+      return v
+    case 'verbose':
+      if (typeof v !== 'boolean') throw invalidArgument(param, 'a boolean', raw)
+      return v
   }
 }

@@ -16,7 +16,7 @@
  */
 import { InvalidArgumentError, invalidArgument } from '../errors.js'
 import { isPlainObject } from '../validate.js'
-import { Optimizer } from './optimizer.js'
+import { isCallable, Optimizer } from './optimizer.js'
 
 export type Group = Record<string, unknown> & { lr: number }
 
@@ -56,6 +56,15 @@ export function bool(o: Record<string, unknown>, key: string, fallback: boolean)
   return v
 }
 
+/** `Array.isArray(v)`, false for a revoked proxy (where Array.isArray throws). */
+function isPlainArray(v: unknown): v is unknown[] {
+  try {
+    return Array.isArray(v)
+  } catch {
+    return false
+  }
+}
+
 /** Python's `a % b` (the sign of b). */
 export const pyMod = (a: number, b: number) => ((a % b) + b) % b
 
@@ -76,6 +85,46 @@ export function decodeInf(v: unknown): unknown {
   return v
 }
 
+/**
+ * A state dict's `key` (±Infinity decoded), checked to be of the kind of `current`, the scheduler's own
+ * value of that field: a number for a number (finite when the current one is), a boolean for a boolean,
+ * a string for a string, an array of finite numbers for an array (as many, none, or one per parameter
+ * group: CyclicLR's momentum lists are empty without cycle_momentum); for a field that is null now, null
+ * or plain data (a number, a boolean, a string, an array of numbers). The error names `stateDict.<key>`.
+ */
+export function stateValueLike(key: string, current: unknown, v: unknown, groups: number): unknown {
+  const param = `stateDict.${key}`
+  const d = decodeInf(v)
+  const isNum = (x: unknown, finite: boolean) =>
+    typeof x === 'number' && !Number.isNaN(x) && (!finite || Number.isFinite(x))
+  if (typeof current === 'number') {
+    const finite = Number.isFinite(current)
+    if (!isNum(d, finite)) throw invalidArgument(param, finite ? 'a finite number' : 'a number', v)
+    return d
+  }
+  if (typeof current === 'boolean' || typeof current === 'string') {
+    if (typeof d !== typeof current) throw invalidArgument(param, `a ${typeof current}`, v)
+    return d
+  }
+  if (Array.isArray(current)) {
+    const lengths = [...new Set([current.length, groups, 0])]
+    if (!Array.isArray(d) || !lengths.includes(d.length) || !d.every((x) => isNum(x, true)))
+      throw invalidArgument(param, `an array of ${lengths.join(' or ')} finite numbers`, v)
+    return d.slice()
+  }
+  if (current === null || current === undefined) {
+    const plain =
+      d === null ||
+      isNum(d, false) ||
+      typeof d === 'boolean' ||
+      typeof d === 'string' ||
+      (Array.isArray(d) && d.every((x) => isNum(x, false)))
+    if (!plain) throw invalidArgument(param, 'null, a number, a boolean, a string or an array of numbers', v)
+    return Array.isArray(d) ? d.slice() : d
+  }
+  throw invalidArgument(param, 'a value this scheduler can restore', v)
+}
+
 /** One value per parameter group: a number for all, or an array with one per group (torch's _format_param). */
 export function perGroup(name: string, optimizer: Optimizer, v: unknown, fallback?: number): number[] {
   const n = optimizer.paramGroups.length
@@ -90,6 +139,29 @@ export function perGroup(name: string, optimizer: Optimizer, v: unknown, fallbac
   if (typeof x !== 'number' || !Number.isFinite(x))
     throw invalidArgument(name, `a finite number or an array of ${n}`, x)
   return new Array<number>(n).fill(x)
+}
+
+/**
+ * State fields whose domain is narrower than the kind of their current value (stateValueLike), by name: each
+ * belongs to one schedule (StepLR's step_size, MultiStepLR's milestones, CosineAnnealingLR's T_max). Each
+ * returns the value to assign, or throws an InvalidArgumentError naming stateDict.<key>.
+ */
+const NARROW_FIELDS: Record<string, (v: unknown) => unknown> = {
+  step_size: (v) => {
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1))
+      throw invalidArgument('stateDict.step_size', 'an integer >= 1', v)
+    return v
+  },
+  milestones: (v) => {
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < 0))
+      throw invalidArgument('stateDict.milestones', 'an array of non-negative integer epochs', v)
+    return (v as number[]).slice().sort((a, b) => a - b)
+  },
+  T_max: (v) => {
+    if (!(typeof v === 'number' && Number.isFinite(v) && v > 0))
+      throw invalidArgument('stateDict.T_max', 'a number > 0', v)
+    return v
+  },
 }
 
 /** The options every epoch-based lr schedule takes. */
@@ -212,20 +284,29 @@ export abstract class LRScheduler {
         throw invalidArgument(`stateDict.${k}`, `${this.groups.length} numbers`, v)
       return (v as number[]).slice()
     }
-    if (typeof sd.last_epoch !== 'number') throw invalidArgument('stateDict.last_epoch', 'a number', sd.last_epoch)
-    if (typeof sd._step_count !== 'number') throw invalidArgument('stateDict._step_count', 'a number', sd._step_count)
+    const lastEpoch = sd.last_epoch
+    if (typeof lastEpoch !== 'number' || !Number.isInteger(lastEpoch))
+      throw invalidArgument('stateDict.last_epoch', 'an integer', lastEpoch)
+    const stepCount = sd._step_count
+    if (typeof stepCount !== 'number' || !Number.isInteger(stepCount) || stepCount < 0)
+      throw invalidArgument('stateDict._step_count', 'an integer >= 0', stepCount)
+    if (sd.verbose !== undefined && typeof sd.verbose !== 'boolean')
+      throw invalidArgument('stateDict.verbose', 'a boolean', sd.verbose)
     const baseLrs = numList('base_lrs')
     const lastLr = numList('_last_lr')
-    this.lastEpoch = sd.last_epoch
-    this.stepCount = sd._step_count
+    // every field is checked before any is assigned: a damaged dict leaves the scheduler as it was
+    const self = this as unknown as Record<string, unknown>
+    const groups = this.groups.length
+    const fields = this.stateKeys().map((k) => {
+      const narrow = Object.hasOwn(NARROW_FIELDS, k) ? NARROW_FIELDS[k] : undefined
+      return [k, narrow ? narrow(sd[k]) : stateValueLike(k, self[k], sd[k], groups)] as const
+    })
+    this.lastEpoch = lastEpoch
+    this.stepCount = stepCount
     this.baseLrs = baseLrs
     this.lastLr = lastLr
     if (typeof sd.verbose === 'boolean') this.verbose = sd.verbose
-    const self = this as unknown as Record<string, unknown>
-    for (const k of this.stateKeys()) {
-      const v = decodeInf(sd[k])
-      self[k] = Array.isArray(v) ? v.slice() : v
-    }
+    for (const [k, v] of fields) self[k] = v
   }
 }
 
@@ -248,13 +329,13 @@ export class LambdaLR extends LRScheduler {
     const f = o.lr_lambda
     const n = opt.paramGroups.length
     let lambdas: LrLambda[]
-    if (typeof f === 'function') lambdas = new Array<LrLambda>(n).fill(f as LrLambda)
-    else if (Array.isArray(f)) {
+    if (isCallable(f)) lambdas = new Array<LrLambda>(n).fill(f as LrLambda)
+    else if (typeof f !== 'function' && isPlainArray(f)) {
       if (f.length !== n) throw invalidArgument('lr_lambda', `${n} lr_lambdas (one per parameter group)`, f)
       f.forEach((x, i) => {
-        if (typeof x !== 'function') throw invalidArgument(`lr_lambda[${i}]`, 'a function of the epoch', x)
+        if (!isCallable(x)) throw invalidArgument(`lr_lambda[${i}]`, 'a function of the epoch', x)
       })
-      lambdas = f.slice()
+      lambdas = f.slice() as LrLambda[]
     } else throw invalidArgument('lr_lambda', 'a function of the epoch, or an array of them (one per group)', f)
     super(opt, o)
     this.lrLambdas = lambdas

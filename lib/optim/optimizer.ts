@@ -91,6 +91,20 @@ function cloneHyper(v: unknown): unknown {
   }
 }
 
+/**
+ * A function that can be called without `new`: closures and lr lambdas. A class is typeof 'function' too,
+ * but calling one is the engine's TypeError, so it is refused where the argument is checked.
+ */
+export function isCallable(v: unknown): v is (...a: never[]) => unknown {
+  if (typeof v !== 'function') return false
+  try {
+    Object.getPrototypeOf(v) // throws for a revoked proxy, which has nothing left to call
+    return !/^class\b/.test(Function.prototype.toString.call(v))
+  } catch {
+    return false
+  }
+}
+
 function isSavedTensor(v: unknown): v is SavedTensor {
   return (
     isPlainObject(v) &&
@@ -170,12 +184,6 @@ export abstract class Optimizer<H extends object = any> {
     this.nonFiniteMode = mode
   }
 
-  /** How error messages name a parameter: `params[i]`, with its name when it has one. */
-  protected describeParam(p: Parameter): string {
-    const i = this.allParams().indexOf(p)
-    return p.name ? `params[${i}] ('${p.name}')` : `params[${i}]`
-  }
-
   /**
    * A restore function for `p`'s state as it is now: it removes state created after this call
    * (disposing tensors made for it) and puts back the values a plan changed (step counters, flags).
@@ -197,47 +205,6 @@ export abstract class Optimizer<H extends object = any> {
       for (const k of Object.keys(cur)) if (!(k in saved)) delete cur[k]
       Object.assign(cur, saved)
     }
-  }
-
-  /**
-   * Runs every parameter's check before any is updated. True when the step may go ahead. Otherwise
-   * every plan is undone and, with `nonFinite: 'skip'`, the step is counted as skipped (false); with
-   * `'error'` a NumericalError names the first parameter at fault and the step.
-   */
-  protected guardStep(steps: readonly GuardedStep[], gradAt?: (s: GuardedStep, index: number) => number): boolean {
-    if (this.nonFiniteMode === 'allow' || steps.length === 0) return true
-    let bad: GuardedStep | undefined
-    let index = -1
-    try {
-      for (const s of steps) {
-        index = s.check()
-        if (index >= 0) {
-          bad = s
-          break
-        }
-      }
-    } catch (err) {
-      for (let k = steps.length - 1; k >= 0; k--) steps[k].restore()
-      throw err
-    }
-    if (!bad) return true
-    for (let k = steps.length - 1; k >= 0; k--) steps[k].restore()
-    if (this.nonFiniteMode === 'skip') {
-      this.skippedSteps++
-      return false
-    }
-    const what = this.describeParam(bad.param)
-    const step = this.stepCount + 1
-    let cause = 'the update would overflow'
-    if (gradAt) {
-      const g = gradAt(bad, index)
-      if (!Number.isFinite(g)) cause = `its gradient is ${g}`
-    }
-    throw new NumericalError(
-      `${this.spec.name} step ${step}: ${what} would become non-finite at element ${index} (${cause}); ` +
-        "nothing was changed (set nonFinite: 'skip' to drop such steps, or 'allow' to write them)",
-      { param: what, step },
-    )
   }
 
   /** The registry key of this optimizer ('Adam', 'Rpop', ...). */
@@ -311,7 +278,14 @@ export abstract class Optimizer<H extends object = any> {
   /** Zeroes every dense gradient in place (torch 1.13's default), or drops the gradients. */
   zeroGrad(setToNone = false): void {
     if (typeof setToNone !== 'boolean') throw invalidArgument('setToNone', 'a boolean', setToNone)
-    this.allParams().forEach((p) => p.checkIdle(this.describeParam(p)))
+    this.allParams().forEach((p) => {
+      const what = describeParam(this, p)
+      p.checkIdle(what)
+      const g: unknown = p.grad
+      // checked for every parameter before any gradient changes
+      if (g !== null && g !== undefined && !SparseGrad.isSparseGrad(g) && !Tensor.isTensor(g))
+        throw invalidArgument('grad', `a Tensor, a SparseGrad or null for ${what}.grad`, g)
+    })
     for (const p of this.allParams()) p.zeroGrad(setToNone)
   }
 
@@ -327,7 +301,7 @@ export abstract class Optimizer<H extends object = any> {
       checkTensor(`${what}.data`, p.data)
       const g = p.grad
       if (g === null || g === undefined) return
-      if (g instanceof SparseGrad) {
+      if (SparseGrad.isSparseGrad(g)) {
         if (!allowSparse)
           throw new InvalidArgumentError(
             `${this.spec.name} does not support sparse gradients, please consider SparseAdam instead (${what})`,
@@ -347,7 +321,8 @@ export abstract class Optimizer<H extends object = any> {
           )
         return
       }
-      if (!(g instanceof Tensor)) throw invalidArgument('grad', `a Tensor, a SparseGrad or null for ${what}.grad`, g)
+      // a brand check: a Proxy of a Tensor, or an object given its prototype, is refused here
+      if (!Tensor.isTensor(g)) throw invalidArgument('grad', `a Tensor, a SparseGrad or null for ${what}.grad`, g)
       if (!allowDense)
         throw new InvalidArgumentError(
           `${this.spec.name} does not support dense gradients, please consider Adam instead (${what})`,
@@ -458,8 +433,7 @@ export abstract class Optimizer<H extends object = any> {
       if (!p) throw invalidArgument(`stateDict.state.${key}`, 'the index of a parameter in param_groups', key)
       if (!isPlainObject(s)) throw invalidArgument(`stateDict.state.${key}`, 'an object of state values', s)
       const out: ParamState = {}
-      for (const [k, v] of Object.entries(s))
-        out[k] = this.restoreValue(v as SavedValue, p, `stateDict.state.${key}.${k}`)
+      for (const [k, v] of Object.entries(s)) out[k] = restoreValue(v as SavedValue, p, `stateDict.state.${key}.${k}`)
       restored.set(p, out)
     }
     // Everything checked: commit.
@@ -468,25 +442,83 @@ export abstract class Optimizer<H extends object = any> {
     groups.forEach((h, gi) => Object.assign(this.paramGroups[gi], h))
   }
 
-  private restoreValue(v: SavedValue, p: Parameter, param: string): StateValue {
-    if (v === null || typeof v === 'number' || typeof v === 'boolean') return v
-    if (v instanceof Float64Array) return v.slice()
-    if (Array.isArray(v)) return v.map((x, i) => this.restoreValue(x, p, `${param}[${i}]`))
-    if (isSavedTensor(v)) {
-      const n = v.shape.reduce((a, b) => a * b, 1)
-      if (n !== v.data.length)
-        throw new ShapeError(`${param}: shape [${v.shape.join(', ')}] does not hold ${v.data.length} values`, { param })
-      if (n !== p.data.numel)
-        throw new ShapeError(`${param}: ${n} values for a parameter of ${p.data.numel}`, { param })
-      const data = p.data.dtype === 'float32' ? Float32Array.from(v.data) : Float64Array.from(v.data)
-      return Tensor.from(data, { shape: p.data.shape, device: p.data.device })
-    }
-    throw invalidArgument(param, 'a number, boolean, null, typed array or saved tensor', v)
-  }
-
   toString(): string {
     return `${this.spec.name}(${this.paramGroups.length} group(s), ${this.allParams().length} parameter(s))`
   }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Step helpers for the optimizer classes (optimizers.ts, sparse-adam.ts, lbfgs.ts). Module functions, not
+// methods, so that nothing outside the package reaches them (index.ts does not export them).
+
+/** How error messages name a parameter of `opt`: `params[i]`, with its name when it has one. */
+export function describeParam<H extends object>(opt: Optimizer<H>, p: Parameter): string {
+  const i = opt.paramGroups.flatMap((g) => g.params).indexOf(p)
+  return p.name ? `params[${i}] ('${p.name}')` : `params[${i}]`
+}
+
+/**
+ * Runs every parameter's check before any is updated. True when the step may go ahead. Otherwise
+ * every plan is undone and, with `nonFinite: 'skip'`, the step is counted as skipped (false); with
+ * `'error'` a NumericalError names the first parameter at fault and the step.
+ */
+export function guardStep<H extends object>(
+  opt: Optimizer<H>,
+  steps: readonly GuardedStep[],
+  gradAt?: (s: GuardedStep, index: number) => number,
+): boolean {
+  const mode = opt.nonFinite
+  if (mode === 'allow' || steps.length === 0) return true
+  let bad: GuardedStep | undefined
+  let index = -1
+  try {
+    for (const s of steps) {
+      index = s.check()
+      if (index >= 0) {
+        bad = s
+        break
+      }
+    }
+  } catch (err) {
+    for (let k = steps.length - 1; k >= 0; k--) steps[k].restore()
+    throw err
+  }
+  if (!bad) return true
+  for (let k = steps.length - 1; k >= 0; k--) steps[k].restore()
+  if (mode === 'skip') {
+    opt.skippedSteps++
+    return false
+  }
+  const what = describeParam(opt, bad.param)
+  const step = opt.stepCount + 1
+  let cause = 'the update would overflow'
+  if (gradAt) {
+    const g = gradAt(bad, index)
+    if (!Number.isFinite(g)) cause = `its gradient is ${g}`
+  }
+  throw new NumericalError(
+    `${opt.name} step ${step}: ${what} would become non-finite at element ${index} (${cause}); ` +
+      "nothing was changed (set nonFinite: 'skip' to drop such steps, or 'allow' to write them)",
+    { param: what, step },
+  )
+}
+
+/** A saved state value as this optimizer's: tensors rebuilt on `p`'s dtype and device; errors name `param`. */
+function restoreValue(v: SavedValue, p: Parameter, param: string): StateValue {
+  if (v === null || typeof v === 'number' || typeof v === 'boolean') return v
+  if (v instanceof Float64Array) return v.slice()
+  if (Array.isArray(v)) return v.map((x, i) => restoreValue(x, p, `${param}[${i}]`))
+  if (isSavedTensor(v)) {
+    if (!v.shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0))
+      throw invalidArgument(`${param}.shape`, 'an array of dimensions (integers >= 0)', v.shape)
+    const n = v.shape.reduce((a, b) => a * b, 1)
+    if (n !== v.data.length)
+      throw new ShapeError(`${param}: shape [${v.shape.join(', ')}] does not hold ${v.data.length} values`, { param })
+    if (n !== p.data.numel) throw new ShapeError(`${param}: ${n} values for a parameter of ${p.data.numel}`, { param })
+    const data = p.data.dtype === 'float32' ? Float32Array.from(v.data) : Float64Array.from(v.data)
+    return Tensor.from(data, { shape: p.data.shape, device: p.data.device })
+  }
+  throw invalidArgument(param, 'a number, boolean, null, typed array or saved tensor', v)
 }
 
 // ---------------------------------------------------------------------------------------------------

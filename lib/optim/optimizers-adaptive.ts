@@ -61,30 +61,31 @@ const ASGD_SPEC = {
  */
 export class ASGD extends ElementwiseOptimizer<ASGDOptions> {
   constructor(params: ParamsArg, options?: Partial<ASGDOptions>) {
-    super(params, options, ASGD_SPEC)
+    super(params, options, ASGD_SPEC, asgdPlan)
   }
-  protected plan(h: ParamGroup<ASGDOptions>, p: Parameter, st: ParamState): StepPlan {
-    if (typeof st.step !== 'number') {
-      st.step = 0
-      st.eta = Math.fround(h.lr)
-      st.mu = 1
-      st.ax = zerosLike(p.data)
-    }
-    const step = (st.step as number) + 1
-    st.step = step
-    const eta = st.eta as number
-    const mu = st.mu as number
-    const scalars: OptStepScalars = {
-      maximize: h.maximize,
-      weightDecay: h.weight_decay,
-      decay: 1 - h.lambd * eta,
-      negEta: -eta,
-      mu,
-    }
-    st.eta = Math.fround(h.lr / (1 + h.lambd * h.lr * step) ** h.alpha)
-    st.mu = Math.fround(1 / Math.max(1, step - h.t0))
-    return { algo: 'ASGD', scalars, state: [st.ax as Tensor] }
+}
+
+function asgdPlan(h: ParamGroup<ASGDOptions>, p: Parameter, st: ParamState): StepPlan {
+  if (typeof st.step !== 'number') {
+    st.step = 0
+    st.eta = Math.fround(h.lr)
+    st.mu = 1
+    st.ax = zerosLike(p.data)
   }
+  const step = (st.step as number) + 1
+  st.step = step
+  const eta = st.eta as number
+  const mu = st.mu as number
+  const scalars: OptStepScalars = {
+    maximize: h.maximize,
+    weightDecay: h.weight_decay,
+    decay: 1 - h.lambd * eta,
+    negEta: -eta,
+    mu,
+  }
+  st.eta = Math.fround(h.lr / (1 + h.lambd * h.lr * step) ** h.alpha)
+  st.mu = Math.fround(1 / Math.max(1, step - h.t0))
+  return { algo: 'ASGD', scalars, state: [st.ax as Tensor] }
 }
 
 // ---------------------------------------------------------------------------------------- Adadelta
@@ -114,27 +115,28 @@ const ADADELTA_SPEC = {
 /** Adadelta (lr multiplies the delta; torch's default lr is 1). */
 export class Adadelta extends ElementwiseOptimizer<AdadeltaOptions> {
   constructor(params: ParamsArg, options?: Partial<AdadeltaOptions>) {
-    super(params, options, ADADELTA_SPEC)
+    super(params, options, ADADELTA_SPEC, adadeltaPlan)
   }
-  protected plan(h: ParamGroup<AdadeltaOptions>, p: Parameter, st: ParamState): StepPlan {
-    if (typeof st.step !== 'number') {
-      st.step = 0
-      st.square_avg = zerosLike(p.data)
-      st.acc_delta = zerosLike(p.data)
-    }
-    st.step = (st.step as number) + 1
-    return {
-      algo: 'Adadelta',
-      scalars: {
-        maximize: h.maximize,
-        weightDecay: h.weight_decay,
-        lr: h.lr,
-        beta2: h.rho,
-        beta2C: 1 - h.rho,
-        eps: h.eps,
-      },
-      state: [st.square_avg as Tensor, st.acc_delta as Tensor],
-    }
+}
+
+function adadeltaPlan(h: ParamGroup<AdadeltaOptions>, p: Parameter, st: ParamState): StepPlan {
+  if (typeof st.step !== 'number') {
+    st.step = 0
+    st.square_avg = zerosLike(p.data)
+    st.acc_delta = zerosLike(p.data)
+  }
+  st.step = (st.step as number) + 1
+  return {
+    algo: 'Adadelta',
+    scalars: {
+      maximize: h.maximize,
+      weightDecay: h.weight_decay,
+      lr: h.lr,
+      beta2: h.rho,
+      beta2C: 1 - h.rho,
+      eps: h.eps,
+    },
+    state: [st.square_avg as Tensor, st.acc_delta as Tensor],
   }
 }
 
@@ -175,21 +177,22 @@ const ADAGRAD_SPEC = {
 /** Adagrad with lr decay `clr = lr / (1 + (t-1)·lr_decay)`. Dense gradients only. */
 export class Adagrad extends ElementwiseOptimizer<AdagradOptions> {
   constructor(params: ParamsArg, options?: Partial<AdagradOptions>) {
-    super(params, options, ADAGRAD_SPEC)
+    super(params, options, ADAGRAD_SPEC, adagradPlan)
   }
-  protected plan(h: ParamGroup<AdagradOptions>, p: Parameter, st: ParamState): StepPlan {
-    if (typeof st.step !== 'number') {
-      st.step = 0
-      st.sum = fullLike(p.data, h.initial_accumulator_value)
-    }
-    const step = (st.step as number) + 1
-    st.step = step
-    const clr = h.lr / (1 + (step - 1) * h.lr_decay)
-    return {
-      algo: 'Adagrad',
-      scalars: { maximize: h.maximize, weightDecay: h.weight_decay, eps: h.eps, negStep: -clr },
-      state: [st.sum as Tensor],
-    }
+}
+
+function adagradPlan(h: ParamGroup<AdagradOptions>, p: Parameter, st: ParamState): StepPlan {
+  if (typeof st.step !== 'number') {
+    st.step = 0
+    st.sum = fullLike(p.data, h.initial_accumulator_value)
+  }
+  const step = (st.step as number) + 1
+  st.step = step
+  const clr = h.lr / (1 + (step - 1) * h.lr_decay)
+  return {
+    algo: 'Adagrad',
+    scalars: { maximize: h.maximize, weightDecay: h.weight_decay, eps: h.eps, negStep: -clr },
+    state: [st.sum as Tensor],
   }
 }
 
@@ -236,34 +239,35 @@ const RMSPROP_SPEC = {
 /** RMSprop, optionally centered and with momentum. */
 export class RMSprop extends ElementwiseOptimizer<RMSpropOptions> {
   constructor(params: ParamsArg, options?: Partial<RMSpropOptions>) {
-    super(params, options, RMSPROP_SPEC)
+    super(params, options, RMSPROP_SPEC, rmspropPlan)
   }
-  protected plan(h: ParamGroup<RMSpropOptions>, p: Parameter, st: ParamState): StepPlan {
-    if (typeof st.step !== 'number') {
-      st.step = 0
-      st.square_avg = zerosLike(p.data)
-    }
-    if (h.momentum > 0 && !(st.momentum_buffer instanceof Tensor)) st.momentum_buffer = zerosLike(p.data)
-    if (h.centered && !(st.grad_avg instanceof Tensor)) st.grad_avg = zerosLike(p.data)
-    st.step = (st.step as number) + 1
-    return {
-      algo: 'RMSprop',
-      scalars: {
-        maximize: h.maximize,
-        weightDecay: h.weight_decay,
-        lr: h.lr,
-        beta2: h.alpha,
-        beta2C: 1 - h.alpha,
-        eps: h.eps,
-        momentum: h.momentum,
-        centered: h.centered,
-      },
-      state: [
-        st.square_avg as Tensor,
-        h.centered ? (st.grad_avg as Tensor) : null,
-        h.momentum > 0 ? (st.momentum_buffer as Tensor) : null,
-      ],
-    }
+}
+
+function rmspropPlan(h: ParamGroup<RMSpropOptions>, p: Parameter, st: ParamState): StepPlan {
+  if (typeof st.step !== 'number') {
+    st.step = 0
+    st.square_avg = zerosLike(p.data)
+  }
+  if (h.momentum > 0 && !(st.momentum_buffer instanceof Tensor)) st.momentum_buffer = zerosLike(p.data)
+  if (h.centered && !(st.grad_avg instanceof Tensor)) st.grad_avg = zerosLike(p.data)
+  st.step = (st.step as number) + 1
+  return {
+    algo: 'RMSprop',
+    scalars: {
+      maximize: h.maximize,
+      weightDecay: h.weight_decay,
+      lr: h.lr,
+      beta2: h.alpha,
+      beta2C: 1 - h.alpha,
+      eps: h.eps,
+      momentum: h.momentum,
+      centered: h.centered,
+    },
+    state: [
+      st.square_avg as Tensor,
+      h.centered ? (st.grad_avg as Tensor) : null,
+      h.momentum > 0 ? (st.momentum_buffer as Tensor) : null,
+    ],
   }
 }
 
@@ -296,25 +300,26 @@ const RPROP_SPEC = {
 /** Rprop (SPAIC's key is 'Rpop'; 'Rprop' is accepted too): sign-based steps with per-element step sizes. */
 export class Rprop extends ElementwiseOptimizer<RpropOptions> {
   constructor(params: ParamsArg, options?: Partial<RpropOptions>) {
-    super(params, options, RPROP_SPEC)
+    super(params, options, RPROP_SPEC, rpropPlan)
   }
-  protected plan(h: ParamGroup<RpropOptions>, p: Parameter, st: ParamState): StepPlan {
-    if (typeof st.step !== 'number') {
-      st.step = 0
-      st.prev = zerosLike(p.data)
-      st.step_size = fullLike(p.data, h.lr)
-    }
-    st.step = (st.step as number) + 1
-    return {
-      algo: 'Rprop',
-      scalars: {
-        maximize: h.maximize,
-        etaminus: h.etas[0],
-        etaplus: h.etas[1],
-        stepMin: h.step_sizes[0],
-        stepMax: h.step_sizes[1],
-      },
-      state: [st.prev as Tensor, st.step_size as Tensor],
-    }
+}
+
+function rpropPlan(h: ParamGroup<RpropOptions>, p: Parameter, st: ParamState): StepPlan {
+  if (typeof st.step !== 'number') {
+    st.step = 0
+    st.prev = zerosLike(p.data)
+    st.step_size = fullLike(p.data, h.lr)
+  }
+  st.step = (st.step as number) + 1
+  return {
+    algo: 'Rprop',
+    scalars: {
+      maximize: h.maximize,
+      etaminus: h.etas[0],
+      etaplus: h.etas[1],
+      stepMin: h.step_sizes[0],
+      stepMax: h.step_sizes[1],
+    },
+    state: [st.prev as Tensor, st.step_size as Tensor],
   }
 }

@@ -10,7 +10,7 @@
  * w.grad = computeGrad()
  * opt.step()
  */
-import { InvalidArgumentError, invalidArgument } from '../errors.js'
+import { InvalidArgumentError, invalidArgument, StateError } from '../errors.js'
 import { optCheck, optStep, optStepAsync, type OptAlgoName, type OptStepScalars } from '../ops/opt-step.js'
 import { Tensor } from '../runtime/tensor.js'
 import {
@@ -18,10 +18,13 @@ import {
   checkBool,
   checkFlagOrNull,
   finite,
+  guardStep,
+  isCallable,
   nonNeg,
   Optimizer,
   type GuardedStep,
   type Hyper,
+  type OptimizerSpec,
   type ParamGroup,
   type ParamsArg,
   type ParamState,
@@ -54,7 +57,7 @@ export function refuseThenable(
 }
 
 export function checkClosure(closure: unknown): void {
-  if (closure !== undefined && typeof closure !== 'function')
+  if (closure !== undefined && !isCallable(closure))
     throw invalidArgument('closure', 'a function or undefined', closure)
 }
 
@@ -74,12 +77,25 @@ export interface StepPlan {
   state: Array<Tensor | null>
 }
 
+/**
+ * One parameter's step, planned: initialises its state on first use, advances its counters, and returns
+ * the kernel call. An optimizer hands its plan to the ElementwiseOptimizer constructor, which keeps it
+ * private: only step() and stepAsync() run it, with a group, a parameter and a state of the optimizer.
+ */
+export type PlanStep<H extends object> = (group: ParamGroup<H>, p: Parameter, st: ParamState) => StepPlan
+
 /** Shared step loop of the dense elementwise optimizers. */
 export abstract class ElementwiseOptimizer<H extends object> extends Optimizer<H> {
-  /** Initialises the state on first use, advances its counters, and returns the kernel call. */
-  protected abstract plan(group: ParamGroup<H>, p: Parameter, st: ParamState): StepPlan
+  readonly #plan: PlanStep<H>
 
-  protected stateFor(p: Parameter): ParamState {
+  protected constructor(params: ParamsArg, options: unknown, spec: OptimizerSpec<H>, plan: PlanStep<H>) {
+    super(params, options, spec)
+    if (typeof plan !== 'function')
+      throw new StateError(`${new.target.name} must pass its step plan to ElementwiseOptimizer`, { param: 'plan' })
+    this.#plan = plan
+  }
+
+  #stateFor(p: Parameter): ParamState {
     let s = this.state.get(p)
     if (!s) this.state.set(p, (s = {}))
     return s
@@ -103,8 +119,8 @@ export abstract class ElementwiseOptimizer<H extends object> extends Optimizer<H
       loss = lossValue(r)
     }
     this.checkBeforeStep(false)
-    const plans = this.planAll()
-    if (!this.guardStep(plans, gradAt)) return loss
+    const plans = this.#planAll()
+    if (!guardStep(this, plans, gradAt)) return loss
     for (const c of plans) optStep(c.plan.algo, c.plan.scalars, c.param.data, c.grad, c.plan.state)
     this.stepCount++
     return loss
@@ -115,22 +131,22 @@ export abstract class ElementwiseOptimizer<H extends object> extends Optimizer<H
     checkClosure(closure)
     const loss = closure ? lossValue(await closure()) : undefined
     this.checkBeforeStep(false)
-    const plans = this.planAll()
-    if (!this.guardStep(plans, gradAt)) return loss
+    const plans = this.#planAll()
+    if (!guardStep(this, plans, gradAt)) return loss
     for (const c of plans) await optStepAsync(c.plan.algo, c.plan.scalars, c.param.data, c.grad, c.plan.state)
     this.stepCount++
     return loss
   }
 
   /** Every parameter's kernel call, planned (state created, counters advanced) but not yet run. */
-  private planAll(): PlannedStep[] {
+  #planAll(): PlannedStep[] {
     const out: PlannedStep[] = []
     for (const g of this.paramGroups) {
       for (const p of g.params) {
         const grad = p.grad
         if (!(grad instanceof Tensor)) continue
         const restore = this.snapshotState(p)
-        const plan = this.plan(g, p, this.stateFor(p))
+        const plan = this.#plan(g, p, this.#stateFor(p))
         out.push({
           param: p,
           grad,
@@ -201,31 +217,32 @@ const SGD_SPEC = {
 /** Stochastic gradient descent, with optional momentum, dampening, Nesterov and L2 weight decay. */
 export class SGD extends ElementwiseOptimizer<SGDOptions> {
   constructor(params: ParamsArg, options?: Partial<SGDOptions>) {
-    super(params, options, SGD_SPEC)
+    super(params, options, SGD_SPEC, sgdPlan)
   }
-  protected plan(h: ParamGroup<SGDOptions>, p: Parameter, st: ParamState): StepPlan {
-    let buf: Tensor | null = null
-    let init = false
-    if (h.momentum !== 0) {
-      if (!(st.momentum_buffer instanceof Tensor)) {
-        st.momentum_buffer = zerosLike(p.data)
-        init = true
-      }
-      buf = st.momentum_buffer as Tensor
+}
+
+function sgdPlan(h: ParamGroup<SGDOptions>, p: Parameter, st: ParamState): StepPlan {
+  let buf: Tensor | null = null
+  let init = false
+  if (h.momentum !== 0) {
+    if (!(st.momentum_buffer instanceof Tensor)) {
+      st.momentum_buffer = zerosLike(p.data)
+      init = true
     }
-    return {
-      algo: 'SGD',
-      scalars: {
-        lr: h.lr,
-        weightDecay: h.weight_decay,
-        momentum: h.momentum,
-        dampeningC: 1 - h.dampening,
-        nesterov: h.nesterov,
-        maximize: h.maximize,
-        initBuffer: init,
-      },
-      state: [buf],
-    }
+    buf = st.momentum_buffer as Tensor
+  }
+  return {
+    algo: 'SGD',
+    scalars: {
+      lr: h.lr,
+      weightDecay: h.weight_decay,
+      momentum: h.momentum,
+      dampeningC: 1 - h.dampening,
+      nesterov: h.nesterov,
+      maximize: h.maximize,
+      initBuffer: init,
+    },
+    state: [buf],
   }
 }
 
@@ -338,20 +355,14 @@ function adamPlan(h: AdamOptions | AdamWOptions, p: Parameter, st: ParamState, d
 /** Adam (L2 weight decay folded into the gradient), with optional AMSGrad. */
 export class Adam extends ElementwiseOptimizer<AdamOptions> {
   constructor(params: ParamsArg, options?: Partial<AdamOptions>) {
-    super(params, options, ADAM_SPEC)
-  }
-  protected plan(h: ParamGroup<AdamOptions>, p: Parameter, st: ParamState): StepPlan {
-    return adamPlan(h, p, st, false)
+    super(params, options, ADAM_SPEC, (h, p, st) => adamPlan(h, p, st, false))
   }
 }
 
 /** AdamW: decoupled weight decay `param *= 1 - lr*weight_decay` before the Adam update. */
 export class AdamW extends ElementwiseOptimizer<AdamWOptions> {
   constructor(params: ParamsArg, options?: Partial<AdamWOptions>) {
-    super(params, options, ADAMW_SPEC)
-  }
-  protected plan(h: ParamGroup<AdamWOptions>, p: Parameter, st: ParamState): StepPlan {
-    return adamPlan(h, p, st, true)
+    super(params, options, ADAMW_SPEC, (h, p, st) => adamPlan(h, p, st, true))
   }
 }
 
@@ -389,30 +400,31 @@ const ADAMAX_SPEC = {
 /** Adamax: Adam with the infinity norm. */
 export class Adamax extends ElementwiseOptimizer<AdamaxOptions> {
   constructor(params: ParamsArg, options?: Partial<AdamaxOptions>) {
-    super(params, options, ADAMAX_SPEC)
+    super(params, options, ADAMAX_SPEC, adamaxPlan)
   }
-  protected plan(h: ParamGroup<AdamaxOptions>, p: Parameter, st: ParamState): StepPlan {
-    if (typeof st.step !== 'number') {
-      st.step = 0
-      st.exp_avg = zerosLike(p.data)
-      st.exp_inf = zerosLike(p.data)
-    }
-    const step = (st.step as number) + 1
-    st.step = step
-    const [beta1, beta2] = h.betas
-    const clr = h.lr / (1 - beta1 ** step)
-    return {
-      algo: 'Adamax',
-      scalars: {
-        maximize: h.maximize,
-        weightDecay: h.weight_decay,
-        beta1,
-        beta1C: 1 - beta1,
-        beta2,
-        eps: h.eps,
-        negStep: -clr,
-      },
-      state: [st.exp_avg as Tensor, st.exp_inf as Tensor],
-    }
+}
+
+function adamaxPlan(h: ParamGroup<AdamaxOptions>, p: Parameter, st: ParamState): StepPlan {
+  if (typeof st.step !== 'number') {
+    st.step = 0
+    st.exp_avg = zerosLike(p.data)
+    st.exp_inf = zerosLike(p.data)
+  }
+  const step = (st.step as number) + 1
+  st.step = step
+  const [beta1, beta2] = h.betas
+  const clr = h.lr / (1 - beta1 ** step)
+  return {
+    algo: 'Adamax',
+    scalars: {
+      maximize: h.maximize,
+      weightDecay: h.weight_decay,
+      beta1,
+      beta1C: 1 - beta1,
+      beta2,
+      eps: h.eps,
+      negStep: -clr,
+    },
+    state: [st.exp_avg as Tensor, st.exp_inf as Tensor],
   }
 }

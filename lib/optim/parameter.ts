@@ -18,6 +18,16 @@ import { options } from '../validate.js'
 export class SparseGrad {
   readonly indices: Int32Array
   readonly values: Tensor
+  readonly #brand = true
+
+  /**
+   * True only for a SparseGrad made by this class: a Proxy of one, or an object given its prototype,
+   * passes `instanceof` but holds none of its checked fields.
+   */
+  static isSparseGrad(v: unknown): v is SparseGrad {
+    return typeof v === 'object' && v !== null && #brand in v
+  }
+
   constructor(indices: Int32Array | readonly number[], values: Tensor) {
     if (!(indices instanceof Int32Array) && !Array.isArray(indices))
       throw invalidArgument('indices', 'an Int32Array or number[] of row indices', indices)
@@ -46,6 +56,15 @@ export interface ParameterOptions {
   name?: string
 }
 
+/** `v instanceof C`, false where a Proxy's trap throws. */
+function passesInstanceof(v: unknown, C: abstract new (...a: never[]) => unknown): boolean {
+  try {
+    return v instanceof C
+  } catch {
+    return false
+  }
+}
+
 /** A trainable tensor and its gradient. The optimizers update `data` in place. */
 export class Parameter {
   data: Tensor
@@ -62,9 +81,12 @@ export class Parameter {
     this.name = o.name as string | undefined
     this.grad = null
     if (o.grad !== undefined && o.grad !== null) {
-      if (!(o.grad instanceof Tensor) && !(o.grad instanceof SparseGrad))
-        throw invalidArgument('options.grad', 'a Tensor, a SparseGrad or null', o.grad)
-      this.grad = o.grad
+      // brand checks, not instanceof: a Proxy of a Tensor or an object given its prototype is refused here
+      // (a typed error naming options.grad) instead of failing later inside an optimizer step
+      if (SparseGrad.isSparseGrad(o.grad)) this.grad = o.grad
+      else if (Tensor.isTensor(o.grad) || passesInstanceof(o.grad, Tensor))
+        this.grad = checkTensor('options.grad', o.grad)
+      else throw invalidArgument('options.grad', 'a Tensor, a SparseGrad or null', o.grad)
     }
   }
 
@@ -90,12 +112,17 @@ export class Parameter {
 
   /** Zeroes the dense gradient in place, or drops it (`setToNone`, and always for a sparse gradient). */
   zeroGrad(setToNone = false): void {
+    if (typeof setToNone !== 'boolean') throw invalidArgument('setToNone', 'a boolean', setToNone)
     this.checkIdle(this.name ?? 'parameter')
-    if (setToNone || this.grad instanceof SparseGrad) {
+    const g: unknown = this.grad
+    // `grad` is a public field: whatever was assigned to it is checked before anything changes
+    if (g !== null && g !== undefined && !SparseGrad.isSparseGrad(g) && !Tensor.isTensor(g))
+      throw invalidArgument('grad', 'a Tensor, a SparseGrad or null', g)
+    if (setToNone || SparseGrad.isSparseGrad(g)) {
       this.grad = null
       return
     }
-    if (this.grad) this.grad.fill(0)
+    if (Tensor.isTensor(g)) g.fill(0)
   }
 
   toString(): string {

@@ -259,11 +259,35 @@ export function registryFromClasses(
   optimizers: Record<string, Ctor<[unknown[], Record<string, unknown>], OptimizerLike>>,
   schedulers: Record<string, Ctor<[OptimizerLike, Record<string, unknown>], SchedulerLike>>,
 ): OptimRegistry {
+  const opt = classMap<Ctor<[unknown[], Record<string, unknown>], OptimizerLike>>('optimizers', optimizers)
+  const sch = classMap<Ctor<[OptimizerLike, Record<string, unknown>], SchedulerLike>>('schedulers', schedulers)
   const o: Record<string, OptimizerFactory> = {}
-  for (const [k, C] of Object.entries(optimizers)) o[k] = (params, lr, opts) => new C(params, { ...opts, lr })
+  for (const [k, C] of opt) o[k] = (params, lr, opts) => new C(params, { ...opts, lr })
   const s: Record<string, SchedulerFactory> = {}
-  for (const [k, S] of Object.entries(schedulers)) s[k] = (opt, opts) => new S(opt, opts)
+  for (const [k, S] of sch) s[k] = (opt, opts) => new S(opt, opts)
   return { optimizers: o, schedulers: s }
+}
+
+/** The [name, class] entries of a `{ name: Class }` map, each checked to be a constructor. */
+function classMap<C>(param: string, m: unknown): Array<[string, C]> {
+  if (!isPlainObject(m)) throw invalidArgument(param, 'an object of { name: class }', m)
+  const entries = Object.entries(m)
+  for (const [k, C] of entries) {
+    if (!isConstructor(C)) throw invalidArgument(`${param}.${k}`, 'a class', C)
+  }
+  return entries as Array<[string, C]>
+}
+
+/** True for what `new` accepts (a class or a function with a prototype; not an arrow or a method). */
+function isConstructor(f: unknown): boolean {
+  if (typeof f !== 'function') return false
+  try {
+    // constructs a String with `f` as new.target: throws only when f is not a constructor, runs none of f's code
+    Reflect.construct(String, [], f)
+    return true
+  } catch {
+    return false
+  }
 }
 
 const DEFAULT_ALIASES: Record<string, string> = { Rprop: 'Rpop' }

@@ -10,6 +10,7 @@ import {
   checkBetas,
   checkBool,
   checkNumber,
+  guardStep,
   Optimizer,
   type GuardedStep,
   type Hyper,
@@ -116,7 +117,7 @@ export class SparseAdam extends Optimizer<SparseAdamOptions> {
         })
       }
     }
-    if (!this.guardStep(plans)) return loss
+    if (!guardStep(this, plans)) return loss
     for (const c of plans) c.apply()
     this.stepCount++
     return loss

@@ -28,8 +28,13 @@ struct Holder {
   std::shared_ptr<std::atomic<bool>> busy = std::make_shared<std::atomic<bool>>(false);
 };
 
+// Every handle programCreate returns carries this tag, so an External made elsewhere is refused, not read.
+constexpr napi_type_tag kProgramTag = {0x73706169635f7072ULL, 0x6f6772616d5f7631ULL};
+
 Holder& holder_arg(const Napi::CallbackInfo& info, size_t i) {
-  SPAIC_CHECK(i < info.Length() && info[i].IsExternal(), InvalidArgument, "program", "Expected a program handle");
+  SPAIC_CHECK(
+      i < info.Length() && info[i].IsExternal() && info[i].As<Napi::External<Holder>>().CheckTypeTag(&kProgramTag),
+      InvalidArgument, "program", "Expected a program handle");
   return *info[i].As<Napi::External<Holder>>().Data();
 }
 
@@ -66,6 +71,15 @@ Napi::Array field_arr(const Napi::Object& o, const char* key, const std::string&
   Napi::Value v = o.Get(key);
   SPAIC_CHECK(v.IsArray(), InvalidArgument, where, "Expected an array for ", where, ".", key);
   return v.As<Napi::Array>();
+}
+
+// An array element that must be an integer in [lo, hi]; `what` names it in the error (param `param`).
+i64 int_elem(const Napi::Value& v, double lo, double hi, const std::string& param, const std::string& what) {
+  SPAIC_CHECK(v.IsNumber(), InvalidArgument, param, "Expected an integer for ", what);
+  const double d = v.As<Napi::Number>().DoubleValue();
+  SPAIC_CHECK(d == std::floor(d) && d >= lo && d <= hi, InvalidArgument, param, "Expected an integer in [", lo, ", ",
+              hi, "] for ", what, " but received ", d);
+  return static_cast<i64>(d);
 }
 
 DType dtype_code(double c, const std::string& where) {
@@ -127,15 +141,12 @@ OpDesc parse_op(const Napi::Object& o, size_t i, size_t nslots) {
                 " must be [slot, cur, mode]");
     Napi::Array a = v.As<Napi::Array>();
     SlotRef r;
-    const double slot = a.Get(0u).As<Napi::Number>().DoubleValue();
-    SPAIC_CHECK(slot == std::floor(slot) && slot >= 0 && slot < static_cast<double>(nslots), InvalidArgument, d.owner,
-                where, ".refs.", role, ": bad slot index ", slot);
-    r.slot = static_cast<int>(slot);
+    SPAIC_CHECK(nslots > 0, InvalidArgument, d.owner, where, ".refs.", role, ": the program has no slots");
+    r.slot = static_cast<int>(
+        int_elem(a.Get(0u), 0, static_cast<double>(nslots) - 1, d.owner, where + ".refs." + role + "[0] (slot index)"));
     r.cur = a.Get(1u).ToBoolean().Value();
-    const double mode = a.Get(2u).As<Napi::Number>().DoubleValue();
-    SPAIC_CHECK(mode >= -1 && mode <= 2 && mode == std::floor(mode), InvalidArgument, d.owner, where, ".refs.", role,
-                ": bad mode");
-    r.mode = static_cast<WriteMode>(static_cast<int>(mode));
+    r.mode = static_cast<WriteMode>(
+        static_cast<int>(int_elem(a.Get(2u), -1, 2, d.owner, where + ".refs." + role + "[2] (mode)")));
     d.refs[role] = r;
   }
   Napi::Value num = o.Get("num");
@@ -174,9 +185,10 @@ Napi::Value ProgramCreate(const Napi::CallbackInfo& info) {
   }
   d.dtype = dtype_code(field_num(o, "dtype", "spec"), "dtype");
   d.dt = field_num(o, "dt", "spec");
-  d.batch = static_cast<i64>(field_num(o, "batch", "spec"));
-  const double lo = field_num(o, "seedLo", "spec"), hi = field_num(o, "seedHi", "spec"),
-               off = field_num(o, "offset", "spec");
+  d.batch = int_elem(o.Get("batch"), 1, 2147483647.0, "batch", "spec.batch");
+  const double lo = static_cast<double>(int_elem(o.Get("seedLo"), 0, 4294967295.0, "seed", "spec.seedLo"));
+  const double hi = static_cast<double>(int_elem(o.Get("seedHi"), 0, 4294967295.0, "seed", "spec.seedHi"));
+  const double off = static_cast<double>(int_elem(o.Get("offset"), 0, 9.0e15, "offset", "spec.offset"));
   d.rng.seed = (static_cast<std::uint64_t>(hi) << 32) | static_cast<std::uint64_t>(lo);
   d.rng.offset = static_cast<std::uint64_t>(off);
   Napi::Array slots = field_arr(o, "slots", "spec");
@@ -198,7 +210,9 @@ Napi::Value ProgramCreate(const Napi::CallbackInfo& info) {
     delete h;
     throw;
   }
-  return Napi::External<Holder>::New(info.Env(), h, [](Napi::Env, Holder* p) { delete p; });
+  Napi::External<Holder> ext = Napi::External<Holder>::New(info.Env(), h, [](Napi::Env, Holder* p) { delete p; });
+  ext.TypeTag(&kProgramTag);
+  return ext;
 }
 
 Napi::Value ProgramRun(const Napi::CallbackInfo& info) {
@@ -210,16 +224,19 @@ Napi::Value ProgramRun(const Napi::CallbackInfo& info) {
   a.batch = int_arg(info, 2, "batch");
   SPAIC_CHECK(a.steps >= 1, InvalidArgument, "runtime", "a run needs at least one step");
   SPAIC_CHECK(a.batch >= 1, InvalidArgument, "inputs", "batch must be >= 1");
-  SPAIC_CHECK(info.Length() > 4 && info[3].IsArray() && info[4].IsArray(), InvalidArgument, "inputs",
-              "Expected (handle, steps, batch, slots[], skip[], ...tensors)");
+  SPAIC_CHECK(info.Length() > 3 && info[3].IsArray(), InvalidArgument, "slots",
+              "Expected an array of input slot indices for slots (programRun(handle, steps, batch, slots, skip, "
+              "...tensors))");
+  SPAIC_CHECK(info.Length() > 4 && info[4].IsArray(), InvalidArgument, "skip",
+              "Expected an array of skip flags, one per op, for skip");
   Napi::Array slots = info[3].As<Napi::Array>();
   Napi::Array skip = info[4].As<Napi::Array>();
-  SPAIC_CHECK(info.Length() == 5 + slots.Length(), InvalidArgument, "inputs", "one tensor per input slot");
+  SPAIC_CHECK(info.Length() == 5 + slots.Length(), InvalidArgument, "inputs", "Expected one tensor per input slot (",
+              slots.Length(), ") but received ", info.Length() - 5);
+  const double nslots = static_cast<double>(p.desc().slots.size());
   for (uint32_t i = 0; i < slots.Length(); ++i) {
     RunInput ri;
-    ri.slot = static_cast<int>(slots.Get(i).As<Napi::Number>().Int32Value());
-    SPAIC_CHECK(ri.slot >= 0 && ri.slot < static_cast<int>(p.desc().slots.size()), InvalidArgument, "inputs",
-                "unknown slot ", ri.slot);
+    ri.slot = static_cast<int>(int_elem(slots.Get(i), 0, nslots - 1, "slots", "slots[" + std::to_string(i) + "]"));
     ri.data = tensor_arg(info, 5 + i, p.desc().slots[static_cast<std::size_t>(ri.slot)].name.c_str());
     a.inputs.push_back(ri);
   }

@@ -12,19 +12,43 @@ namespace spaic::binding {
 
 namespace {
 
+// Every NativeTensor object carries this tag (napi_type_tag_object): the brand check that tells a real
+// handle from a Proxy of one, an object given its prototype, or another addon's wrapped object, without
+// running any JavaScript (no proxy trap, no getter).
+constexpr napi_type_tag kTensorTag = {0x73706169635f7465ULL, 0x6e736f725f763031ULL};
+
 class NativeTensor : public Napi::ObjectWrap<NativeTensor> {
  public:
+  // The methods and the `disposed` getter are plain functions on the prototype that check `this`
+  // themselves. (ObjectWrap's InstanceMethod installs them behind a V8 signature, whose check of a wrong
+  // receiver is a bare TypeError, "Illegal invocation", instead of the package's typed error.)
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(
-        env, "NativeTensor",
-        {InstanceMethod<&NativeTensor::Dispose>("dispose"), InstanceMethod<&NativeTensor::Write>("write"),
-         InstanceMethod<&NativeTensor::Read>("read"), InstanceMethod<&NativeTensor::CopyFrom>("copyFrom"),
-         InstanceMethod<&NativeTensor::Fill>("fill"), InstanceMethod<&NativeTensor::Reshape>("reshape"),
-         InstanceMethod<&NativeTensor::Narrow>("narrow"), InstanceAccessor<&NativeTensor::Disposed>("disposed")});
+    Napi::Function ctor = DefineClass(env, "NativeTensor", {});
+    Napi::Object proto = ctor.Get("prototype").As<Napi::Object>();
+    proto.DefineProperties({
+        Napi::PropertyDescriptor::Function(env, proto, "dispose", Method<&NativeTensor::Dispose>),
+        Napi::PropertyDescriptor::Function(env, proto, "write", Method<&NativeTensor::Write>),
+        Napi::PropertyDescriptor::Function(env, proto, "read", Method<&NativeTensor::Read>),
+        Napi::PropertyDescriptor::Function(env, proto, "copyFrom", Method<&NativeTensor::CopyFrom>),
+        Napi::PropertyDescriptor::Function(env, proto, "fill", Method<&NativeTensor::Fill>),
+        Napi::PropertyDescriptor::Function(env, proto, "reshape", Method<&NativeTensor::Reshape>),
+        Napi::PropertyDescriptor::Function(env, proto, "narrow", Method<&NativeTensor::Narrow>),
+        Napi::PropertyDescriptor::Accessor<Method<&NativeTensor::Disposed>>("disposed"),
+    });
+    return ctor;
+  }
+
+  // The handle behind `v`, or null when `v` is not a NativeTensor made by this addon.
+  static NativeTensor* of(const Napi::Value& v) {
+    if (!v.IsObject()) return nullptr;
+    Napi::Object o = v.As<Napi::Object>();
+    if (!o.CheckTypeTag(&kTensorTag)) return nullptr;
+    return Unwrap(o);
   }
 
   // new NativeTensor(dtype, shape, deviceIndex, zero)
   explicit NativeTensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeTensor>(info) {
+    info.This().As<Napi::Object>().TypeTag(&kTensorTag);
     if (info.Length() == 0) return;  // wrap_tensor() fills it in
     try {
       int64_t code = int_arg(info, 0, "dtype");
@@ -55,7 +79,37 @@ class NativeTensor : public Napi::ObjectWrap<NativeTensor> {
     account();
   }
 
+  // What typeof says of `v` (nothing in it runs JavaScript), for the message about a wrong `this`.
+  static const char* kind_of(const Napi::Value& v) {
+    switch (v.Type()) {
+      case napi_undefined: return "undefined";
+      case napi_null: return "null";
+      case napi_boolean: return "a boolean";
+      case napi_number: return "a number";
+      case napi_string: return "a string";
+      case napi_symbol: return "a symbol";
+      case napi_function: return "a function";
+      case napi_external: return "an external";
+      case napi_bigint: return "a bigint";
+      default: return "an object that is not a tensor handle (a Proxy of one, or an object with its prototype)";
+    }
+  }
+
  private:
+  template <Napi::Value (NativeTensor::*M)(const Napi::CallbackInfo&)>
+  static Napi::Value Method(const Napi::CallbackInfo& info) {
+    try {
+      NativeTensor* self = of(info.This());
+      SPAIC_CHECK(self != nullptr, InvalidArgument, "this", "Expected a NativeTensor for this but received ",
+                  kind_of(info.This()));
+      return (self->*M)(info);
+    } catch (const Error& e) {
+      throw make_error(info.Env(), e);
+    } catch (const std::bad_alloc&) {
+      throw make_error(info.Env(), Error(ErrorKind::Device, "", "out of host memory"));
+    }
+  }
+
   // The garbage collector learns of the native bytes a handle keeps alive, so that a program which
   // drops tensors without dispose() still triggers collection (and so the finalizers that free them).
   // The handle that holds a storage alone when it is wrapped (a new tensor) reports its bytes; views
@@ -192,11 +246,10 @@ class NativeTensor : public Napi::ObjectWrap<NativeTensor> {
 
 const Tensor& tensor_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   SPAIC_CHECK(i < info.Length(), InvalidArgument, name, "missing tensor argument ", name);
-  auto* data = info.Env().GetInstanceData<AddonData>();
-  Napi::Value v = info[i];
-  SPAIC_CHECK(v.IsObject() && v.As<Napi::Object>().InstanceOf(data->tensor_ctor.Value()), InvalidArgument, name,
-              "Expected a Tensor for ", name);
-  return NativeTensor::Unwrap(v.As<Napi::Object>())->tensor(name);
+  NativeTensor* t = NativeTensor::of(info[i]);
+  SPAIC_CHECK(t != nullptr, InvalidArgument, name, "Expected a Tensor for ", name, " but received ",
+              NativeTensor::kind_of(info[i]));
+  return t->tensor(name);
 }
 
 Napi::Object wrap_tensor(Napi::Env env, Tensor t) {
