@@ -56,6 +56,8 @@ export interface BenchRow {
   validation: string
   /** The workload of the PyTorch peers (bench_torch.py) that computes the same thing at the same size. */
   peer?: string
+  /** Timed iterations of the peer (default 10; fewer for the long ones). */
+  peerIters?: number
   setup(ctx: RowContext): RowInstance | Promise<RowInstance>
 }
 

@@ -115,7 +115,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
       return
     }
     log(`peer: ${row.peer}`)
-    const p = runPeer(peers.dir!, row.peer, quick ? 3 : 10)
+    const p = runPeer(peers.dir!, row.peer, quick ? 3 : (row.peerIters ?? 10))
     res.peer = {
       workload: row.peer,
       medianMs: p.medianMs,

@@ -5,16 +5,21 @@
  * - stca: 784-784-10, dt 1, 20 steps, batch 100; one training batch = forward + BPTT backward + Adam (1e-3) step.
  *   The peer workload `stca_dt1` times the same.
  * - bptt: 784-500-10, dt 1, 20 steps, batch 64; forward + backward, no optimizer (the peer workload `bptt`).
- * (--quick: hidden 100, 5 steps, batch 16.)
+ * - stca-dt01: 784-784-10, dt 0.1, 500 steps, batch 100, with Adam (SPAIC's example; the peer workload
+ *   `stca_dt01`); stca-dt01-784-10: the same without the hidden layer.
+ * (--quick: hidden 100, 5 steps (10 at dt 0.1), batch 16.)
  *
- * Bound: max(FLOPs / peak, bytes / bandwidth) with, for 784-H-10 over T steps and batch B,
- *   FLOPs = 2·T·B·(2·784·H + 3·10·H): the forward products, both weight gradients and the gradient into the
- *   hidden spikes, counted as dense products at the GEMM ceiling (an event-driven product that skips silent inputs
- *   does less, so these rows can pass 100%);
- *   bytes = 8·P (weights read, gradients written) + 28·P for Adam's step (stca only) + 16.5·T·B·(H+10) (each
- *   neuron-step's current and spikes forward and backward) + T·B·784 (the input spikes, a byte each), P = 794·H.
+ * Bound: max(FLOPs / peak, bytes / bandwidth) with, for layers 784 -> ... -> 10 over T steps and batch B,
+ *   FLOPs = 2·T·B·(2·784·n1·d + 3·Σ n_in·n_out over the other layers): the first layer's forward product and
+ *   weight gradient (no gradient flows into the input), and each other layer's forward product, weight gradient and
+ *   gradient into its input spikes, at the GEMM ceiling. At dt 1 the first layer is counted dense (d = 1: an
+ *   event-driven product that skips silent inputs does less, so these rows can pass 100%); at dt 0.1 the input
+ *   spikes are sparse (d = the digits' mean pixel · dt, about 1.8%) and the executor's event-driven path is the
+ *   work, so the first layer's products count only the active inputs' rows;
+ *   bytes = 8·P (weights read, gradients written) + 28·P for Adam's step + 16.5·T·B·(neurons) (each neuron-step's
+ *   current and spikes forward and backward) + T·B·784 (the input spikes, a byte each), P the weights.
  * Validation: one batch before timing: the loss is finite, every weight and gradient is finite, and the weights
- * changed (stca) or the gradients are not all zero (bptt).
+ * changed (with Adam) or the gradients are not all zero (bptt).
  */
 import { syntheticDigits } from '../data/synthetic.js'
 import { FeedForwardProgram } from '../executors/bptt.js'
@@ -29,26 +34,45 @@ import { Tensor } from '../runtime/tensor.js'
 import { expect, type BenchRow, type RowContext, type RowInstance } from './harness.js'
 
 interface Config {
+  /** Hidden layer size; 0: none (784 -> 10). */
   hidden: number
+  dt: number
   steps: number
   batch: number
   adam: boolean
+  /** Input spike density the first layer's products are counted at (1: dense). */
+  density: number
 }
 
+/** The synthetic digits' mean pixel: a Poisson input's spike density is this times dt (unit_conversion 1). */
+const DIGITS_MEAN = (() => {
+  const d = syntheticDigits({ n: 800, seed: 1 })
+  let s = 0
+  for (const v of d.images) s += v
+  return s / d.images.length
+})()
+
 /** FLOPs and bytes of one batch (see the header). */
-export function stcaWork(c: Config): { flops: number; bytes: number } {
-  const { hidden: H, steps: T, batch: B } = c
-  const P = 784 * H + H * 10
+export function stcaWork(c: Omit<Config, 'dt'>): { flops: number; bytes: number } {
+  const { steps: T, batch: B } = c
+  const sizes = [784, ...(c.hidden > 0 ? [c.hidden] : []), 10]
+  let macs = 2 * sizes[0]! * sizes[1]! * c.density
+  let P = sizes[0]! * sizes[1]!
+  for (let i = 1; i + 1 < sizes.length; i++) {
+    macs += 3 * sizes[i]! * sizes[i + 1]!
+    P += sizes[i]! * sizes[i + 1]!
+  }
+  const neurons = sizes.slice(1).reduce((a, b) => a + b, 0)
   return {
-    flops: 2 * T * B * (2 * 784 * H + 3 * 10 * H) + (c.adam ? 13 * P : 0),
-    bytes: 8 * P + (c.adam ? 28 * P : 0) + 16.5 * T * B * (H + 10) + T * B * 784,
+    flops: 2 * T * B * macs + (c.adam ? 13 * P : 0),
+    bytes: 8 * P + (c.adam ? 28 * P : 0) + 16.5 * T * B * neurons + T * B * 784,
   }
 }
 
 function setup(ctx: RowContext, c: Config): RowInstance {
-  const net = new Network({ dt: 1, device: String(ctx.device) })
+  const net = new Network({ dt: c.dt, device: String(ctx.device) })
   let pre: Encoder | NeuronGroup = net.add(new Encoder({ num: 784, coding: 'poisson', name: 'input' }))
-  ;[c.hidden, 10].forEach((n, i) => {
+  ;[...(c.hidden > 0 ? [c.hidden] : []), 10].forEach((n, i) => {
     const g: NeuronGroup = net.add(new NeuronGroup({ num: n, model: 'lif', name: `g${i}` }))
     net.add(new Connection(pre, g, { link: 'full', name: `c${i}`, seed: i }))
     pre = g
@@ -106,30 +130,45 @@ function setup(ctx: RowContext, c: Config): RowInstance {
   }
 }
 
-function row(name: string, c: Config, peer: string, what: string): BenchRow {
+function row(name: string, c: Config, peer: string | undefined, what: string): BenchRow {
+  const first =
+    c.density === 1 ? 'products counted dense' : `first layer counted at input density d = ${c.density.toFixed(4)}`
   return {
     name,
     family: 'e2e',
     what,
     ...stcaWork(c),
     bound:
-      'max(2TB(2·784H + 3·10H) FLOPs / peak, (8P + 28P Adam + 16.5·TB(H+10) + 784·TB) B / copy bandwidth), P = 794H: ' +
-      'products counted dense',
+      `max(2TB(2·784·n1·d + 3·Σ other n_in·n_out) FLOPs / peak, (8P${c.adam ? ' + 28P Adam' : ''} + 16.5·TB·neurons + 784·TB) ` +
+      `B / copy bandwidth), P weights: ${first}`,
     validation: c.adam
       ? 'one batch: loss finite, weights finite and changed'
       : 'one batch: loss and gradients finite, not all zero',
-    peer,
+    ...(peer ? { peer, peerIters: c.steps > 100 ? 4 : 10 } : {}),
     setup: (ctx) => setup(ctx, c),
   }
 }
 
 export function stcaRows(quick: boolean): BenchRow[] {
   const q = { hidden: 100, steps: 5, batch: 16 }
-  const stca: Config = quick ? { ...q, adam: true } : { hidden: 784, steps: 20, batch: 100, adam: true }
-  const bptt: Config = quick ? { ...q, adam: false } : { hidden: 500, steps: 20, batch: 64, adam: false }
-  const net = (c: Config) => `784-${c.hidden}-10 lif, dt 1, ${c.steps} steps, batch ${c.batch}`
+  const dense = { dt: 1, density: 1 }
+  const sparse = { dt: 0.1, density: DIGITS_MEAN * 0.1 }
+  const stca: Config = quick
+    ? { ...q, ...dense, adam: true }
+    : { hidden: 784, steps: 20, batch: 100, ...dense, adam: true }
+  const bptt: Config = quick
+    ? { ...q, ...dense, adam: false }
+    : { hidden: 500, steps: 20, batch: 64, ...dense, adam: false }
+  const dt01: Config = quick
+    ? { ...q, steps: 10, ...sparse, adam: true }
+    : { hidden: 784, steps: 500, batch: 100, ...sparse, adam: true }
+  const dt01Narrow: Config = { ...dt01, hidden: 0 }
+  const net = (c: Config) =>
+    `784-${c.hidden > 0 ? `${c.hidden}-` : ''}10 lif, dt ${c.dt}, ${c.steps} steps, batch ${c.batch}`
   return [
     row('stca', stca, 'stca_dt1', `STCA training batch ${net(stca)}: forward + backward + Adam`),
     row('bptt', bptt, 'bptt', `BPTT ${net(bptt)}: forward + backward`),
+    row('stca-dt01', dt01, 'stca_dt01', `STCA training batch ${net(dt01)}: forward + backward + Adam`),
+    row('stca-dt01-784-10', dt01Narrow, undefined, `STCA training batch ${net(dt01Narrow)}: forward + backward + Adam`),
   ]
 }

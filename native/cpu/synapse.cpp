@@ -13,6 +13,10 @@
 #include <memory>
 #include <type_traits>
 
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
 #include "cpu/parallel.h"
 #include "spaic/ops.h"
 #include "spaic/synapse.h"
@@ -42,9 +46,43 @@ inline std::uint64_t nonzero_bytes(const std::uint8_t* p) {
   return (((w & lo7) + lo7) | w) & hi;
 }
 
-// Appends the positions of the non-zero spikes of row[0, n8) (n8 a multiple of 8) to idx[c...].
+// One bit per byte of p[0, 64): bit k is set where p[k] is non-zero. One vector test where the target has
+// them (AVX-512BW: one instruction; AVX2 / SSE2: compare with zero and gather the byte signs), else eight
+// word masks, each squeezed to 8 bits (the multiply moves bit 7 of byte b to bit 56 + b).
+inline std::uint64_t nonzero_mask64(const std::uint8_t* p) {
+#if defined(__AVX512BW__)
+  const __m512i v = _mm512_loadu_si512(static_cast<const void*>(p));
+  return _mm512_test_epi8_mask(v, v);
+#elif defined(__AVX2__)
+  const __m256i z = _mm256_setzero_si256();
+  const auto lo = static_cast<std::uint32_t>(
+      _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), z)));
+  const auto hi = static_cast<std::uint32_t>(
+      _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32)), z)));
+  return ~(static_cast<std::uint64_t>(hi) << 32 | lo);
+#elif defined(__SSE2__)
+  const __m128i z = _mm_setzero_si128();
+  std::uint64_t zero = 0;
+  for (int q = 0; q < 4; ++q)
+    zero |= static_cast<std::uint64_t>(static_cast<std::uint16_t>(
+                _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * q)), z))))
+            << (16 * q);
+  return ~zero;
+#else
+  std::uint64_t m = 0;
+  for (int q = 0; q < 8; ++q) m |= ((nonzero_bytes(p + 8 * q) >> 7) * 0x0102040810204080ull >> 56) << (8 * q);
+  return m;
+#endif
+}
+
+// Appends the positions of the non-zero spikes of row[0, n8) (n8 a multiple of 8) to idx[c...]: 64 bytes
+// a block, then 8 a word.
 inline std::int32_t list_nonzero_u8(const std::uint8_t* row, i64 n8, std::int32_t* idx, std::int32_t c) {
-  for (i64 i = 0; i < n8; i += 8)
+  i64 i = 0;
+  for (; i + 64 <= n8; i += 64)
+    for (std::uint64_t nz = nonzero_mask64(row + i); nz; nz &= nz - 1)
+      idx[c++] = static_cast<std::int32_t>(i + __builtin_ctzll(nz));
+  for (; i < n8; i += 8)
     for (std::uint64_t nz = nonzero_bytes(row + i); nz; nz &= nz - 1)
       idx[c++] = static_cast<std::int32_t>(i + (__builtin_ctzll(nz) >> 3));
   return c;
@@ -109,8 +147,10 @@ template <typename S>
 std::int32_t row_count(const S* row, i64 n_pre) {
   std::int32_t c = 0;
   i64 i = 0;
-  if constexpr (std::is_same_v<S, std::uint8_t> && kU8Words)
+  if constexpr (std::is_same_v<S, std::uint8_t> && kU8Words) {
+    for (; i + 64 <= n_pre; i += 64) c += __builtin_popcountll(nonzero_mask64(row + i));
     for (; i + 8 <= n_pre; i += 8) c += __builtin_popcountll(nonzero_bytes(row + i));
+  }
   for (; i < n_pre; ++i) c += spike_active(row[i]) ? 1 : 0;
   return c;
 }

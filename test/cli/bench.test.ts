@@ -253,6 +253,7 @@ test.serial('every row validates at quick sizes; the e2e rows name their peer', 
     [
       ['stca', 'stca_dt1', null],
       ['bptt', 'bptt', null],
+      ['stca-dt01', 'stca_dt01', null],
     ],
   )
 })
