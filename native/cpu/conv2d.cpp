@@ -23,15 +23,65 @@ i64 group_size(const Conv2dParams& p) {
   return std::max<i64>(1, std::min<i64>(p.batch, kGroupElems / per));
 }
 
-// Row q of one image's im2col matrix (HW values) into dst; xn is the image [C_in, H, W].
+// The outputs o in [*lo, *hi) of one axis whose input o*stride + off lies in [0, n): the padding's
+// outputs fall outside, so the loops over the range need no test per element.
+inline void valid_outputs(i64 off, i64 stride, i64 n, i64 n_out, i64* lo, i64* hi) {
+  *lo = off >= 0 ? 0 : std::min(n_out, (-off + stride - 1) / stride);
+  *hi = n - 1 - off < 0 ? 0 : std::min(n_out, (n - 1 - off) / stride + 1);
+  if (*hi < *lo) *hi = *lo;
+}
+
+// Row q of one image's im2col matrix (HW values) into dst; xn is the image [C_in, H, W]. The values of
+// im2col_source (spaic/math/conv2d.h), an output row at a time: zeros where the window reads padding.
 template <typename T>
 void im2col_row(const Conv2dParams& p, const T* xn, i64 q, T* dst) {
   const i64 kj = q % p.kw, ki = (q / p.kw) % p.kh, c = q / (p.kw * p.kh);
   const T* plane = xn + c * p.h_in * p.w_in;
+  const i64 off_w = kj * p.dil_w - p.pad_w;
+  i64 lo, hi;
+  valid_outputs(off_w, p.stride_w, p.w_in, p.w_out, &lo, &hi);
   for (i64 oh = 0; oh < p.h_out; ++oh) {
-    for (i64 ow = 0; ow < p.w_out; ++ow) {
-      i64 h, w;
-      dst[oh * p.w_out + ow] = im2col_source(p, ki, kj, oh, ow, &h, &w) ? plane[h * p.w_in + w] : T(0);
+    T* d = dst + oh * p.w_out;
+    const i64 h = oh * p.stride_h - p.pad_h + ki * p.dil_h;
+    if (h < 0 || h >= p.h_in) {
+      std::fill(d, d + p.w_out, T(0));
+      continue;
+    }
+    const T* src = plane + h * p.w_in;  // the input of output ow is src[ow * stride + off_w]
+    std::fill(d, d + lo, T(0));
+    if (p.stride_w == 1)
+      for (i64 ow = lo; ow < hi; ++ow) d[ow] = src[ow + off_w];
+    else
+      for (i64 ow = lo; ow < hi; ++ow) d[ow] = src[ow * p.stride_w + off_w];
+    std::fill(d + hi, d + p.w_out, T(0));
+  }
+}
+
+// Planes up to this many elements take the scatter col2im below (its accumulator lives on the stack).
+constexpr i64 kScatterPlane = 4096;
+
+// The input gradient of one plane (channel c of one image) into acc [H, W], zeroed by the caller: every col
+// entry is added to the pixel it read, kernel row ki then column kj outermost, so each pixel sums its terms
+// in col2im_value's order from the same zero, and gets the same value bit for bit, while the inner loop
+// runs along contiguous rows.
+template <typename T>
+void col2im_plane(const Conv2dParams& p, const T* col, i64 ld, i64 c, T* SPAIC_RESTRICT acc) {
+  for (i64 ki = 0; ki < p.kh; ++ki) {
+    for (i64 kj = 0; kj < p.kw; ++kj) {
+      const T* SPAIC_RESTRICT row = col + ((c * p.kh + ki) * p.kw + kj) * ld;
+      const i64 off_w = kj * p.dil_w - p.pad_w;
+      i64 lo, hi;
+      valid_outputs(off_w, p.stride_w, p.w_in, p.w_out, &lo, &hi);
+      for (i64 oh = 0; oh < p.h_out; ++oh) {
+        const i64 h = oh * p.stride_h - p.pad_h + ki * p.dil_h;
+        if (h < 0 || h >= p.h_in) continue;
+        T* a = acc + h * p.w_in;
+        const T* r = row + oh * p.w_out;
+        if (p.stride_w == 1)
+          for (i64 ow = lo; ow < hi; ++ow) a[ow + off_w] += r[ow];
+        else
+          for (i64 ow = lo; ow < hi; ++ow) a[ow * p.stride_w + off_w] += r[ow];
+      }
     }
   }
 }
@@ -124,6 +174,16 @@ void conv2d_backward(const Conv2dParams& p, const T* x, const T* w, const T* gy,
       parallel_for(nb * p.c_in, nb * x_img * p.kh * p.kw, [&](i64 plane) {
         const i64 gi = plane / p.c_in, c = plane % p.c_in;
         T* dst = gx + (n0 + gi) * x_img + c * p.h_in * p.w_in;
+        const i64 per = p.h_in * p.w_in;
+        if (!empty && per <= kScatterPlane) {
+          T acc[kScatterPlane];
+          std::fill(acc, acc + per, T(0));
+          col2im_plane(p, col + gi * HW, ld, c, acc);
+          if (accumulate)
+            for (i64 e = 0; e < per; ++e) dst[e] = dst[e] + acc[e];
+          else std::copy(acc, acc + per, dst);
+          return;
+        }
         for (i64 h = 0; h < p.h_in; ++h) {
           for (i64 wi = 0; wi < p.w_in; ++wi) {
             const T v = empty ? T(0) : col2im_value(p, col + gi * HW, ld, c, h, wi);
