@@ -1,7 +1,8 @@
 /**
  * The PyTorch peers: the project's BPTT workloads written in plain PyTorch (bench_torch.py in a peers folder, by
  * default $SPAIC_PEERS_DIR), timed in the same sitting as the rows so the ratio is between runs on the same machine
- * under the same load. Used only where `python3 -c 'import torch'` works and the folder holds bench_torch.py;
+ * under the same load. Used only where `python3 -c 'import torch'` works (the interpreter: $SPAIC_PYTHON, default
+ * python3 on the PATH) and the folder holds bench_torch.py;
  * otherwise the report says which is missing and the peer columns stay empty. Nothing is ever installed or
  * downloaded. Each run: THREADS=1 and OPENBLAS_NUM_THREADS=1 (the fastest setting on small machines; torch's
  * GEMMs otherwise use OpenBLAS's own thread pool), one JSON line on stdout with `median_ms`.
@@ -22,6 +23,8 @@ export interface PeersStatus {
 }
 
 const SCRIPT = 'bench_torch.py'
+/** The Python that runs the peers: $SPAIC_PYTHON (a torch in another interpreter than the PATH's), else python3. */
+const python = () => process.env.SPAIC_PYTHON || 'python3'
 const peerEnv = (extra: Record<string, string> = {}) => ({
   ...process.env,
   THREADS: '1',
@@ -48,7 +51,8 @@ export function findPeers(dir: string | null | undefined): PeersStatus {
     // missing
   }
   if (!script) return { available: false, dir: abs, torch: null, note: `no ${SCRIPT} in ${abs}: peer columns empty` }
-  const r = spawnSync('python3', ['-c', 'import torch; print(torch.__version__)'], {
+  const py = python()
+  const r = spawnSync(py, ['-c', 'import torch; print(torch.__version__)'], {
     encoding: 'utf8',
     timeout: 120_000,
     env: peerEnv(),
@@ -59,7 +63,7 @@ export function findPeers(dir: string | null | undefined): PeersStatus {
       available: false,
       dir: abs,
       torch: null,
-      note: `python3 -c 'import torch' failed (${why}): peer columns empty`,
+      note: `${py} -c 'import torch' failed (${why}): peer columns empty`,
     }
   }
   const torch = r.stdout.trim()
@@ -68,7 +72,7 @@ export function findPeers(dir: string | null | undefined): PeersStatus {
 
 /** One peer run: its median ms per iteration, or why there is none. */
 export function runPeer(dir: string, workload: string, iters: number): { medianMs: number | null; note: string } {
-  const r = spawnSync('python3', [path.join(dir, SCRIPT), workload], {
+  const r = spawnSync(python(), [path.join(dir, SCRIPT), workload], {
     cwd: dir,
     encoding: 'utf8',
     timeout: 600_000,

@@ -3,13 +3,14 @@
  * (through the harness's test hook) reported as failed and never timed, the machine block, and every row's
  * validation at quick sizes.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
 import test from 'ava'
 
 import { benchTestHooks } from '../../lib/bench/harness.js'
+import { findPeers } from '../../lib/bench/peers.js'
 import {
   BENCH_FAMILIES,
   BENCH_ROW_NAMES,
@@ -256,4 +257,22 @@ test.serial('every row validates at quick sizes; the e2e rows name their peer', 
       ['stca-dt01', 'stca_dt01', null],
     ],
   )
+})
+
+test.serial('peers: SPAIC_PYTHON picks the interpreter, and one that cannot import torch is named in the note', (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'spaic-peers-'))
+  const saved = process.env.SPAIC_PYTHON
+  try {
+    writeFileSync(path.join(dir, 'bench_torch.py'), '')
+    process.env.SPAIC_PYTHON = path.join(dir, 'no-such-python')
+    const st = findPeers(dir)
+    t.false(st.available)
+    t.is(st.torch, null)
+    t.true(st.note.startsWith(`${path.join(dir, 'no-such-python')} -c 'import torch' failed`), st.note)
+    t.regex(st.note, /peer columns empty/)
+  } finally {
+    if (saved === undefined) delete process.env.SPAIC_PYTHON
+    else process.env.SPAIC_PYTHON = saved
+    rmSync(dir, { recursive: true, force: true })
+  }
 })
