@@ -20,29 +20,11 @@ import {
   LBFGS,
   Node,
   Parameter,
-  SpaicError,
   StateError,
   Tensor,
 } from '../../lib/index.js'
+import { rejectsParam, throwsParam } from '../helpers/errors.js'
 import { twoLayerNet } from '../helpers/nets.js'
-
-type ErrorClass = new (...a: any[]) => Error
-
-function throwsParam(t: ExecutionContext, fn: () => unknown, cls: ErrorClass, param: string, what = param) {
-  const e = t.throws(fn, { instanceOf: cls }, what)
-  t.is((e as SpaicError | undefined)?.param, param, `${what}: ${e?.message}`)
-}
-
-async function rejectsParam(
-  t: ExecutionContext,
-  fn: () => Promise<unknown>,
-  cls: ErrorClass,
-  param: string,
-  what = param,
-) {
-  const e = await t.throwsAsync(fn, { instanceOf: cls }, what)
-  t.is((e as SpaicError | undefined)?.param, param, `${what}: ${e?.message}`)
-}
 
 const f32 = (...v: number[]) => Tensor.from(new Float32Array(v))
 
