@@ -221,8 +221,33 @@ inline i64 slab_cols(i64 rows, std::size_t elem) {
   return std::max<i64>(16, std::min<i64>(kTile, c / 16 * 16));
 }
 
+// Columns of one register block of the event forward: 64 values, four 64-byte vectors of float (eight of
+// double).
+constexpr i64 kBlock = 64;
+
+// out[0, kBlock) = the sum of val[k] * wt[col[k] * ld + (0, kBlock)] over k in [k0, k1), in k order from zero:
+// the accumulators stay in vector registers for the whole row (GCC/Clang vector types; multiply then add, as
+// the scalar loop does with contraction off, so every sum is the scalar loop's bit for bit).
+template <typename T>
+inline void event_block(const std::int32_t* col, const T* val, i64 k0, i64 k1, const T* wt, i64 ld, T* out) {
+  typedef T V __attribute__((vector_size(64)));
+  constexpr int kLanes = 64 / static_cast<int>(sizeof(T)), kVecs = static_cast<int>(kBlock) / kLanes;
+  V a[kVecs] = {};
+  for (i64 k = k0; k < k1; ++k) {
+    const T* w = wt + static_cast<i64>(col[k]) * ld;
+    const V v = V{} + val[k];
+    for (int q = 0; q < kVecs; ++q) {
+      V x;
+      std::memcpy(&x, w + q * kLanes, sizeof(V));
+      a[q] += v * x;
+    }
+  }
+  std::memcpy(out, a, sizeof(a));
+}
+
 // W^T [pre, post]: the events are listed once (CSR); then, slab by slab of output columns (the slab of
-// W^T stays in L2), every row accumulates its active inputs' weight rows in an L1 tile.
+// W^T stays in L2), every row accumulates its active inputs' weight rows: 64 columns at a time in
+// registers (event_block), the rest of the slab in an L1 tile.
 template <typename T, typename S>
 void event_pre_post(const SynapseParams& p, const S* s, const T* wt, const T* bias, T* out) {
   EventCsr<T> csr;
@@ -230,7 +255,8 @@ void event_pre_post(const SynapseParams& p, const S* s, const T* wt, const T* bi
   const i64 events = csr.row_ptr[p.rows];
   const bool par = events * p.n_post > kEventSerialBelow || p.rows * p.n_post > kEventSerialBelow;
   (void)par;
-  const i64 tile = slab_cols(p.n_pre, sizeof(T));
+  i64 tile = slab_cols(p.n_pre, sizeof(T));
+  if (tile >= kBlock) tile = tile / kBlock * kBlock;  // whole register blocks
   for (i64 j0 = 0; j0 < p.n_post; j0 += tile) {
     const i64 nj = std::min<i64>(tile, p.n_post - j0);
 #if defined(_OPENMP)
@@ -238,17 +264,22 @@ void event_pre_post(const SynapseParams& p, const S* s, const T* wt, const T* bi
 #endif
     for (i64 r = 0; r < p.rows; ++r) {
       T acc[kTile];
-      for (i64 j = 0; j < nj; ++j) acc[j] = T(0);
-      for (i64 k = csr.row_ptr[r]; k < csr.row_ptr[r + 1]; ++k) {
-        const i64 i = csr.col[k];
-        const T v = csr.val[k];
-        if (nj <= 16) {  // a few outputs: inline (a call per event would cost more than the work)
-          const T* w = wt + i * p.n_post + j0;
-          for (i64 j = 0; j < nj; ++j) acc[j] += v * w[j];
-        } else {
-          axpy_row(acc, wt + i * p.n_post + j0, v, nj);
+      const i64 k0 = csr.row_ptr[r], k1 = csr.row_ptr[r + 1];
+      // whole register blocks first, then the rest of the tile (jr .. nj) as before
+      const i64 jr = nj > 16 ? nj / kBlock * kBlock : 0;
+      for (i64 jb = 0; jb < jr; jb += kBlock) event_block(csr.col, csr.val, k0, k1, wt + j0 + jb, p.n_post, acc + jb);
+      for (i64 j = jr; j < nj; ++j) acc[j] = T(0);
+      if (jr < nj)
+        for (i64 k = k0; k < k1; ++k) {
+          const i64 i = csr.col[k];
+          const T v = csr.val[k];
+          if (nj - jr <= 16) {  // a few outputs: inline (a call per event would cost more than the work)
+            const T* w = wt + i * p.n_post + j0;
+            for (i64 j = jr; j < nj; ++j) acc[j] += v * w[j];
+          } else {
+            axpy_row(acc + jr, wt + i * p.n_post + j0 + jr, v, nj - jr);
+          }
         }
-      }
       T* o = out + r * p.n_post + j0;
       const T* b = bias ? bias + j0 : nullptr;
       for (i64 j = 0; j < nj; ++j) o[j] = synapse_finish(acc[j], b, j, o + j, p.accumulate);
