@@ -11,6 +11,7 @@ import test from 'ava'
 
 import { Device, ops, Tensor } from '../../lib/index.js'
 import { requiredStateBuffers, type OptAlgoName, type OptStepScalars } from '../../lib/ops/opt-step.js'
+import { guardAndStep, sparseAdamScalars } from '../helpers/opt-guard.js'
 import { Rng } from '../helpers/random.js'
 import { refOptStep, refSparseAdam } from '../reference/opt-step.js'
 
@@ -161,36 +162,6 @@ for (const dtype of ['float32', 'float64'] as const) {
   }
 }
 
-/**
- * optCheck's answer for a step of `algo` with flags `on`, next to the index of the first element whose
- * gradient, parameter or given state value the step leaves non-finite.
- */
-function guardAndStep(
-  algo: OptAlgoName,
-  on: ReadonlySet<Flag>,
-  dtype: DT,
-  p: Float64Array,
-  g: Float64Array,
-  init: Float64Array[],
-  allBuffers: boolean,
-) {
-  const s = scalars(algo, on, 2)
-  const param = tensor(p, dtype)
-  const grad = tensor(g, dtype)
-  const state = requiredStateBuffers(algo, s).map((b, k) => (b || allBuffers ? tensor(init[k]!, dtype) : null))
-  const before = ops.optCheck(algo, s, param, grad, state)
-  ops.optStep(algo, s, param, grad, state)
-  const outs = [param.toArray(), ...state.map((x) => x?.toArray() ?? null)]
-  let first = -1
-  for (let i = 0; i < g.length && first < 0; i++) {
-    if (!Number.isFinite(g[i]!) || outs.some((o) => o !== null && !Number.isFinite(o[i]!))) first = i
-  }
-  param.dispose()
-  grad.dispose()
-  state.forEach((x) => x?.dispose())
-  return { before, first }
-}
-
 for (const dtype of ['float32', 'float64'] as const) {
   test(`optCheck finds the first element the step leaves non-finite, every flag combination (${dtype})`, (t) => {
     const n = 40000 // the thread team; blocks of 4,096 with a partial last one
@@ -218,7 +189,7 @@ for (const dtype of ['float32', 'float64'] as const) {
               else if (where === 'p') p[at] = value
               else init[Number(where[1])]![at] = value
             }
-            const r = guardAndStep(algo, on, dtype, p, g, init, allBuffers)
+            const r = guardAndStep(algo, scalars(algo, on, 2), dtype, Device.cpu, p, g, init, allBuffers)
             if (r.before !== r.first) {
               t.fail(
                 `${algo} ${label(on)}${allBuffers ? ' (all buffers)' : ''}: ${where}[${at}] = ${value}: ${r.before}`,
@@ -253,13 +224,7 @@ for (const dtype of ['float32', 'float64'] as const) {
         const idx = Array.from({ length: nnz }, () => Math.floor(rng.next() * rows))
         idx[nnz - 1] = idx[0]! // a duplicate at least
         const vals = cast(rng.normalArray(nnz * rowLen), dtype)
-        const s: OptStepScalars = {
-          beta1C: 0.1,
-          beta2C: 0.001,
-          eps: 1e-8,
-          negStep: -(0.01 * Math.sqrt(1 - 0.999 ** step)) / (1 - 0.9 ** step),
-          maximize: step === 2,
-        }
+        const s = sparseAdamScalars(step)
         const values = tensor(vals, dtype).reshape([nnz, rowLen])
         t.is(ops.sparseAdamCheck(s, P, idx, values, M, V), -1, `${rows}x${rowLen} step ${step}: guard`)
         ops.sparseAdamStep(s, P, idx, values, M, V)

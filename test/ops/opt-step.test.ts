@@ -10,6 +10,7 @@ import { Device, DeviceError, InvalidArgumentError, ops, ShapeError, StateError,
 import { native } from '../../lib/native.js'
 import { requiredStateBuffers, type OptAlgoName, type OptStepScalars } from '../../lib/ops/opt-step.js'
 import { eachDevice, onCuda } from '../helpers/backends.js'
+import { guardAndStep, sparseAdamScalars } from '../helpers/opt-guard.js'
 import { parityTests } from '../helpers/parity.js'
 import { Rng } from '../helpers/random.js'
 import { assertClose, TOL } from '../helpers/tolerance.js'
@@ -221,13 +222,7 @@ for (const dtype of ['float32', 'float64'] as const) {
       const V = Tensor.zeros([rows, rowLen], { dtype, device })
       const Pm = P.reshape([rows, rowLen])
       for (let step = 1; step <= 2; step++) {
-        const s: OptStepScalars = {
-          beta1C: 0.1,
-          beta2C: 0.001,
-          eps: 1e-8,
-          negStep: -(0.01 * Math.sqrt(1 - 0.999 ** step)) / (1 - 0.9 ** step),
-          maximize: step === 2,
-        }
+        const s = sparseAdamScalars(step)
         const values = Tensor.from(dtype === 'float32' ? Float32Array.from(vals) : vals.slice(), {
           shape: [nnz, rowLen],
           device,
@@ -252,24 +247,6 @@ for (const dtype of ['float32', 'float64'] as const) {
  * both sides of the CPU check's block boundaries (1024 elements), one per call; one case overflows in the
  * step (a huge gradient) rather than starting non-finite.
  */
-function firstBadByStep(c: Case, dtype: DT, device: Device, p: Float64Array, g: Float64Array, init: Float64Array[]) {
-  const s = c.scalars(2)
-  const param = tensor(p, dtype, device)
-  const grad = tensor(g, dtype, device)
-  const state = requiredStateBuffers(c.algo, s).map((b, k) => (b ? tensor(init[k]!, dtype, device) : null))
-  const before = ops.optCheck(c.algo, s, param, grad, state)
-  ops.optStep(c.algo, s, param, grad, state)
-  const outs = [param.toArray(), ...state.map((x) => x?.toArray() ?? null)]
-  let first = -1
-  for (let i = 0; i < g.length && first < 0; i++) {
-    if (!Number.isFinite(g[i]!) || outs.some((o) => o !== null && !Number.isFinite(o[i]!))) first = i
-  }
-  param.dispose()
-  grad.dispose()
-  state.forEach((x) => x?.dispose())
-  return { before, first }
-}
-
 for (const dtype of ['float32', 'float64'] as const) {
   eachDevice(`optCheck finds the first element the step leaves non-finite, every algorithm (${dtype})`, (t, device) => {
     const n = 3100
@@ -294,7 +271,7 @@ for (const dtype of ['float32', 'float64'] as const) {
           else if (where === 'p') p[at] = value
           else init.forEach((a) => (a[at] = value))
         }
-        const r = firstBadByStep(c, dtype, device, p, g, init)
+        const r = guardAndStep(c.algo, c.scalars(2), dtype, device, p, g, init)
         t.is(r.before, r.first, `${c.name}: ${where}[${at}] = ${value}`)
       }
     }
