@@ -44,13 +44,13 @@ interface Config {
   density: number
 }
 
-/** The synthetic digits' mean pixel: a Poisson input's spike density is this times dt (unit_conversion 1). */
-const DIGITS_MEAN = (() => {
-  const d = syntheticDigits({ n: 800, seed: 1 })
+/** The rows' digits' mean pixel: a Poisson input's spike density is this times dt (unit_conversion 1). */
+function digitsMean(batch: number): number {
+  const d = syntheticDigits({ n: 8 * batch, seed: 1 })
   let s = 0
   for (const v of d.images) s += v
   return s / d.images.length
-})()
+}
 
 /** FLOPs and bytes of one batch (see the header). */
 export function stcaWork(c: Omit<Config, 'dt'>): { flops: number; bytes: number } {
@@ -152,7 +152,7 @@ function row(name: string, c: Config, peer: string | undefined, what: string): B
 export function stcaRows(quick: boolean): BenchRow[] {
   const q = { hidden: 100, steps: 5, batch: 16 }
   const dense = { dt: 1, density: 1 }
-  const sparse = { dt: 0.1, density: DIGITS_MEAN * 0.1 }
+  const sparse = (batch: number) => ({ dt: 0.1, density: digitsMean(batch) * 0.1 })
   const stca: Config = quick
     ? { ...q, ...dense, adam: true }
     : { hidden: 784, steps: 20, batch: 100, ...dense, adam: true }
@@ -160,8 +160,8 @@ export function stcaRows(quick: boolean): BenchRow[] {
     ? { ...q, ...dense, adam: false }
     : { hidden: 500, steps: 20, batch: 64, ...dense, adam: false }
   const dt01: Config = quick
-    ? { ...q, steps: 10, ...sparse, adam: true }
-    : { hidden: 784, steps: 500, batch: 100, ...sparse, adam: true }
+    ? { ...q, steps: 10, ...sparse(q.batch), adam: true }
+    : { hidden: 784, steps: 500, batch: 100, ...sparse(100), adam: true }
   const dt01Narrow: Config = { ...dt01, hidden: 0 }
   const net = (c: Config) =>
     `784-${c.hidden > 0 ? `${c.hidden}-` : ''}10 lif, dt ${c.dt}, ${c.steps} steps, batch ${c.batch}`
