@@ -24,6 +24,8 @@ const CASES: Array<{ s: ConvShape; g: Geometry }> = [
     g: { stride: [2, 1], padding: [1, 1], dilation: [1, 2] },
   },
   { s: { N: 3, C: 4, H: 7, W: 6, O: 4, KH: 3, KW: 3, G: 4 }, g: { stride: [1, 1], padding: [1, 1], dilation: [1, 1] } },
+  // a plane of 4,290 pixels: the CPU's input gradient takes its gather path (the scatter holds up to 4,096)
+  { s: { N: 1, C: 2, H: 65, W: 66, O: 2, KH: 3, KW: 3 }, g: { stride: [2, 1], padding: [1, 1], dilation: [1, 1] } },
 ]
 /** Input channels per group (the weight's second dimension). */
 const cg = (s: ConvShape) => s.C / (s.G ?? 1)
