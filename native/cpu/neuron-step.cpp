@@ -1,12 +1,17 @@
 // cpu/neuron-step.cpp - fused multi-step neuron forward and backward through time
 // (maths: spaic/math/neuron.h; surrogates: spaic/math/surrogate.h).
 //
-// The float models run independent elements in chunks of kChunk (a multiple of 32, so every chunk
-// owns whole words of the bit-packed outputs and threads never share a word), walking all time steps
-// of a chunk before the next: the chunk's state stays in L1.
+// The float models run independent elements in spans (whole multiples of kChunk, a multiple of 32, so
+// every span and chunk owns whole words of the bit-packed outputs and threads never share a word). A
+// span walks its time steps in order, each step chunk by chunk: every step reads one long contiguous
+// run of each [T, B*N] array (a few streams the hardware prefetchers follow), while the span's state,
+// kSpanBytes of it, stays in L2. Each element's arithmetic is the same whatever the
+// span: results do not depend on it, nor on the thread count.
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
+#include "cpu/bits.h"
 #include "cpu/parallel.h"
 #include "spaic/neuron-step.h"
 
@@ -16,6 +21,52 @@ namespace {
 
 constexpr i64 kChunk = 256;
 constexpr i64 kChunkWords = kChunk / 32;
+constexpr i64 kSpanBytes = i64(256) << 10;  // a span's state: a quarter of a typical L2
+
+// words[0, nw) = the bits of bytes[0, 32·nw) (bit j of word w: bytes[32w + j] != 0); bytes holds whole
+// 64-byte blocks (a chunk's arrays).
+inline void pack_words(const uint8_t* bytes, i64 nw, uint32_t* words) {
+  for (i64 w = 0; w < nw; w += 2) {
+    const uint64_t m = nonzero_mask64(bytes + 32 * w);
+    words[w] = static_cast<uint32_t>(m);
+    if (w + 1 < nw) words[w + 1] = static_cast<uint32_t>(m >> 32);
+  }
+}
+
+// bytes[0, 32·nw) = the bits of words[0, nw), 0 or 1 each (whole 64-byte blocks are written).
+inline void unpack_words(const uint32_t* words, i64 nw, uint8_t* bytes) {
+  for (i64 w = 0; w < nw; w += 2) {
+    const uint64_t hi = w + 1 < nw ? words[w + 1] : 0u;
+    expand_mask64(static_cast<uint64_t>(words[w]) | hi << 32, bytes + 32 * w);
+  }
+}
+
+// Elements per span: the span's state (state_bytes per element) within kSpanBytes, a multiple of kChunk,
+// and the spans a multiple of the threads (balanced when the work is split among them).
+inline i64 span_elems(i64 BN, i64 state_bytes) {
+  const i64 span_max = std::max(kChunk, kSpanBytes / std::max<i64>(1, state_bytes) / kChunk * kChunk);
+#if defined(_OPENMP)
+  const i64 threads = std::max(1, omp_get_max_threads());
+#else
+  const i64 threads = 1;
+#endif
+  const i64 spans = ceil_div(std::max(ceil_div(BN, span_max), threads), threads) * threads;
+  return std::max(kChunk, ceil_div(ceil_div(BN, spans), kChunk) * kChunk);
+}
+
+// The surrogate's alpha of elements [i0, i0 + len) (neuron index i mod n).
+template <typename T>
+inline void load_alpha(const SurrogateArgs<T>& sg, i64 i0, i64 len, i64 n, T* out) {
+  if (!sg.alpha_per_neuron) {
+    std::fill(out, out + len, sg.alpha);
+    return;
+  }
+  for (i64 k = 0, j = i0 % n; k < len; j = 0) {
+    const i64 run = std::min(len - k, n - j);
+    std::copy(sg.alpha_per_neuron + j, sg.alpha_per_neuron + j + run, out + k);
+    k += run;
+  }
+}
 
 #if defined(_OPENMP)
 #define SPAIC_OMP_CHUNKS(work) SPAIC_PRAGMA(omp parallel for schedule(static) if ((work) > ::spaic::cpu::kSerialBelow))
@@ -33,82 +84,75 @@ constexpr int rule_kind() {
 template <typename T, NeuronModel M, bool GE, int MK>
 void forward_float(const NeuronParams& p, const SurrogateArgs<T>& sg, const T* input, const NeuronState<T>& st,
                    const NeuronForwardOut<T>& out) {
-  const i64 BN = p.batch * p.n, W = bit_words(BN), chunks = ceil_div(BN, kChunk);
+  const i64 BN = p.batch * p.n, W = bit_words(BN);
   const T vth = T(p.v_th), decay = T(p.decay), dp = T(p.decay_p), dq = T(p.decay_q), v0 = T(p.v0);
   const T cdecay = T(p.constant_decay), v_reset = T(p.v_reset), v_rest = T(p.v_rest), th_inc = T(p.th_inc),
           decay_th = T(p.decay_th);
   constexpr int rule = rule_kind<GE>();
-  parallel_for(chunks, BN * p.steps, [&](i64 c) {
-    const i64 i0 = c * kChunk, len = std::min(BN, i0 + kChunk) - i0;
-    const i64 w0 = c * kChunkWords, nw = std::min(W - w0, kChunkWords);
-    // The chunk's state in local arrays (no aliasing with the inputs and outputs: the loops vectorise).
-    T v[kChunk], m[kChunk], s[kChunk], e[kChunk], theta[kChunk], vtt[kChunk], alpha[kChunk], pre[kChunk];
-    uint8_t ob[kChunk], mb[kChunk];
-    for (i64 k = 0; k < len; ++k) {
-      const i64 i = i0 + k;
-      if constexpr (M == NeuronModel::CLIF) {
-        m[k] = st.m[i];
-        s[k] = st.s[i];
-        e[k] = st.e[i];
-      } else {
-        v[k] = st.v[i];
-      }
-      if constexpr (M == NeuronModel::LifStdpEx) {
-        theta[k] = st.theta[i];
-        vtt[k] = st.vth_theta[i];
-      }
-      if constexpr (MK != kNoSurrogate) alpha[k] = sg.alpha_at(i % p.n);
-    }
-    for (i64 k = len; k < kChunk; ++k) ob[k] = mb[k] = 0;
+  constexpr i64 kStates = (M == NeuronModel::CLIF || M == NeuronModel::LifStdpEx) ? 3 : 1;
+  const i64 span = span_elems(BN, kStates * sizeof(T)), spans = ceil_div(BN, span);
+  parallel_for(spans, BN * p.steps, [&](i64 c) {
+    const i64 s0 = c * span, s1 = std::min(BN, s0 + span);
     for (i64 t = 0; t < p.steps; ++t) {
-      const T* SPAIC_RESTRICT in = input + t * BN + i0;
-      for (i64 k = 0; k < len; ++k) {
-        bool o;
-        if constexpr (M == NeuronModel::LIF) o = lif_update<T>(v[k], in[k], decay, vth, rule, &pre[k]);
-        else if constexpr (M == NeuronModel::IF) o = if_update<T>(v[k], in[k], cdecay, vth, rule, &pre[k]);
-        else if constexpr (M == NeuronModel::CLIF)
-          o = clif_update<T>(m[k], s[k], e[k], in[k], v0, dp, dq, decay, vth, rule, &pre[k]);
-        else if constexpr (M == NeuronModel::LifStdpEx)
-          o = lifstdp_ex_update<T>(v[k], theta[k], vtt[k], in[k], decay, v_rest, decay_th, vth, v_reset, th_inc);
-        else o = lifstdp_ih_update<T>(v[k], in[k], decay, v_rest, vth, v_reset);
-        ob[k] = o ? 1 : 0;
-        if constexpr (MK != kNoSurrogate)
-          mb[k] = surrogate_grad<T>(static_cast<Surrogate>(MK), pre[k] - vth, alpha[k], sg.normalized) != T(0);
-      }
-      if (out.spikes) {
-        T* SPAIC_RESTRICT sp = out.spikes + t * BN + i0;
-        for (i64 k = 0; k < len; ++k) sp[k] = T(ob[k]);
-      } else if (out.spikes_u8) {
-        std::copy(ob, ob + len, out.spikes_u8 + t * BN + i0);
-      }
-      if (out.saved_v) std::copy(pre, pre + len, out.saved_v + t * BN + i0);
-      if (out.spike_bits) {
-        for (i64 w = 0; w < nw; ++w) {
-          uint32_t word = 0;
-          for (int j = 0; j < 32; ++j) word |= static_cast<uint32_t>(ob[w * 32 + j]) << j;
-          out.spike_bits[t * W + w0 + w] = word;
+      for (i64 i0 = s0; i0 < s1; i0 += kChunk) {
+        const i64 len = std::min(s1, i0 + kChunk) - i0;
+        const i64 w0 = i0 / 32, nw = std::min(W - w0, kChunkWords);
+        // The chunk's state in local arrays (no aliasing with the inputs and outputs: the loops vectorise).
+        T v[kChunk], m[kChunk], s[kChunk], e[kChunk], theta[kChunk], vtt[kChunk], alpha[kChunk], pre[kChunk];
+        uint8_t ob[kChunk], mb[kChunk];
+        for (i64 k = 0; k < len; ++k) {
+          const i64 i = i0 + k;
+          if constexpr (M == NeuronModel::CLIF) {
+            m[k] = st.m[i];
+            s[k] = st.s[i];
+            e[k] = st.e[i];
+          } else {
+            v[k] = st.v[i];
+          }
+          if constexpr (M == NeuronModel::LifStdpEx) {
+            theta[k] = st.theta[i];
+            vtt[k] = st.vth_theta[i];
+          }
         }
-      }
-      if constexpr (MK != kNoSurrogate) {
-        for (i64 w = 0; w < nw; ++w) {
-          uint32_t word = 0;
-          for (int j = 0; j < 32; ++j) word |= static_cast<uint32_t>(mb[w * 32 + j]) << j;
-          out.saved_mask[t * W + w0 + w] = word;
+        if constexpr (MK != kNoSurrogate) load_alpha(sg, i0, len, p.n, alpha);
+        for (i64 k = len; k < kChunk; ++k) ob[k] = mb[k] = 0;
+        const T* SPAIC_RESTRICT in = input + t * BN + i0;
+        for (i64 k = 0; k < len; ++k) {
+          bool o;
+          if constexpr (M == NeuronModel::LIF) o = lif_update<T>(v[k], in[k], decay, vth, rule, &pre[k]);
+          else if constexpr (M == NeuronModel::IF) o = if_update<T>(v[k], in[k], cdecay, vth, rule, &pre[k]);
+          else if constexpr (M == NeuronModel::CLIF)
+            o = clif_update<T>(m[k], s[k], e[k], in[k], v0, dp, dq, decay, vth, rule, &pre[k]);
+          else if constexpr (M == NeuronModel::LifStdpEx)
+            o = lifstdp_ex_update<T>(v[k], theta[k], vtt[k], in[k], decay, v_rest, decay_th, vth, v_reset, th_inc);
+          else o = lifstdp_ih_update<T>(v[k], in[k], decay, v_rest, vth, v_reset);
+          ob[k] = o ? 1 : 0;
+          if constexpr (MK != kNoSurrogate)
+            mb[k] = surrogate_grad<T>(static_cast<Surrogate>(MK), pre[k] - vth, alpha[k], sg.normalized) != T(0);
         }
-      }
-    }
-    for (i64 k = 0; k < len; ++k) {
-      const i64 i = i0 + k;
-      if constexpr (M == NeuronModel::CLIF) {
-        st.m[i] = m[k];
-        st.s[i] = s[k];
-        st.e[i] = e[k];
-      } else {
-        st.v[i] = v[k];
-      }
-      if constexpr (M == NeuronModel::LifStdpEx) {
-        st.theta[i] = theta[k];
-        st.vth_theta[i] = vtt[k];
+        if (out.spikes) {
+          T* SPAIC_RESTRICT sp = out.spikes + t * BN + i0;
+          for (i64 k = 0; k < len; ++k) sp[k] = T(ob[k]);
+        } else if (out.spikes_u8) {
+          std::copy(ob, ob + len, out.spikes_u8 + t * BN + i0);
+        }
+        if (out.saved_v) std::copy(pre, pre + len, out.saved_v + t * BN + i0);
+        if (out.spike_bits) pack_words(ob, nw, out.spike_bits + t * W + w0);
+        if constexpr (MK != kNoSurrogate) pack_words(mb, nw, out.saved_mask + t * W + w0);
+        for (i64 k = 0; k < len; ++k) {
+          const i64 i = i0 + k;
+          if constexpr (M == NeuronModel::CLIF) {
+            st.m[i] = m[k];
+            st.s[i] = s[k];
+            st.e[i] = e[k];
+          } else {
+            st.v[i] = v[k];
+          }
+          if constexpr (M == NeuronModel::LifStdpEx) {
+            st.theta[i] = theta[k];
+            st.vth_theta[i] = vtt[k];
+          }
+        }
       }
     }
   });
@@ -153,7 +197,9 @@ void forward_diehl_cook(const NeuronParams& p, const T* input, const NeuronState
 template <typename T, NeuronModel M, bool MASK, int K>
 void backward_impl(const NeuronParams& p, const SurrogateArgs<T>& sg, const NeuronBackwardArgs<T>& a) {
   constexpr Surrogate kind = static_cast<Surrogate>(K);
-  const i64 BN = p.batch * p.n, W = bit_words(BN), chunks = ceil_div(BN, kChunk);
+  constexpr int kAdjoints = M == NeuronModel::CLIF ? 3 : 1;
+  const i64 BN = p.batch * p.n, W = bit_words(BN);
+  const i64 span = span_elems(BN, kAdjoints * sizeof(T)), spans = ceil_div(BN, span);
   const T vth = T(p.v_th), decay = M == NeuronModel::LIF ? T(p.decay) : T(1);
   const T bm = T(p.decay), bp = T(p.decay_p), bq = T(p.decay_q), v0 = T(p.v0);
   const bool norm = sg.normalized;
@@ -161,48 +207,57 @@ void backward_impl(const NeuronParams& p, const SurrogateArgs<T>& sg, const Neur
 #if defined(_OPENMP)
 #pragma omp parallel for schedule(static) reduction(+ : gv0) if (BN * p.steps > kSerialBelow)
 #endif
-  for (i64 c = 0; c < chunks; ++c) {
-    const i64 i0 = c * kChunk, len = std::min(BN, i0 + kChunk) - i0;
-    // Adjoints of the state carried backwards through time: lif/if dL/dV; clif dL/dM, dL/dS, dL/dE.
-    T g1[kChunk] = {}, g2[kChunk] = {}, g3[kChunk] = {}, alpha[kChunk], height[kChunk];
-    for (i64 k = 0; k < len; ++k) {
-      alpha[k] = sg.alpha_at((i0 + k) % p.n);
-      height[k] = surrogate_height<T>(kind, alpha[k], norm);
-    }
+  for (i64 c = 0; c < spans; ++c) {
+    const i64 s0 = c * span, s1 = std::min(BN, s0 + span);
+    // Adjoints of the state carried backwards through time, for the whole span: lif/if dL/dV; clif dL/dM,
+    // dL/dS, dL/dE.
+    std::vector<T> adj(static_cast<std::size_t>(kAdjoints * (s1 - s0)), T(0));
     for (i64 t = p.steps - 1; t >= 0; --t) {
-      const i64 base = t * BN + i0;
-      // Unpack this step's bits of the chunk first (1 byte each), so the maths loop vectorises.
-      uint8_t ob[kChunk], mb[kChunk];
-      const i64 nw = ceil_div(len, 32);
-      for (i64 w = 0; w < nw; ++w) {
-        if constexpr (M != NeuronModel::CLIF) {  // clif's reset is differentiated: no spike mask needed
-          const uint32_t sw = a.spike_bits[t * W + i0 / 32 + w];
-          for (int j = 0; j < 32; ++j) ob[w * 32 + j] = (sw >> j) & 1u;
+      for (i64 i0 = s0; i0 < s1; i0 += kChunk) {
+        const i64 len = std::min(s1, i0 + kChunk) - i0;
+        const i64 base = t * BN + i0;
+        T g1[kChunk], g2[kChunk], g3[kChunk], alpha[kChunk], height[kChunk];
+        T* ga = adj.data() + (i0 - s0);
+        const i64 stride = s1 - s0;
+        std::copy(ga, ga + len, g1);
+        if constexpr (M == NeuronModel::CLIF) {
+          std::copy(ga + stride, ga + stride + len, g2);
+          std::copy(ga + 2 * stride, ga + 2 * stride + len, g3);
         }
-        if constexpr (MASK) {
-          const uint32_t mw = a.saved_mask[t * W + i0 / 32 + w];
-          for (int j = 0; j < 32; ++j) mb[w * 32 + j] = (mw >> j) & 1u;
+        load_alpha(sg, i0, len, p.n, alpha);
+        if constexpr (MASK)
+          for (i64 k = 0; k < len; ++k) height[k] = surrogate_height<T>(kind, alpha[k], norm);
+        // Unpack this step's bits of the chunk first (1 byte each), so the maths loop vectorises.
+        uint8_t ob[kChunk], mb[kChunk];
+        const i64 nw = ceil_div(len, 32);
+        // clif's reset is differentiated: no spike mask needed
+        if constexpr (M != NeuronModel::CLIF) unpack_words(a.spike_bits + t * W + i0 / 32, nw, ob);
+        if constexpr (MASK) unpack_words(a.saved_mask + t * W + i0 / 32, nw, mb);
+        const T* SPAIC_RESTRICT go = a.grad_spikes + base;
+        T* SPAIC_RESTRICT gi_out = a.grad_input + base;
+        if constexpr (M == NeuronModel::CLIF) {
+          T gis[kChunk];
+          for (i64 k = 0; k < len; ++k) {
+            const T sgrad =
+                MASK ? (mb[k] ? height[k] : T(0)) : surrogate_grad<T>(kind, a.saved_v[base + k] - vth, alpha[k], norm);
+            gis[k] = clif_backward<T>(g1[k], g2[k], g3[k], go[k], sgrad, vth, bp, bq, bm);
+            gi_out[k] = v0 * gis[k];
+          }
+          if (a.grad_v0) {
+            const T* SPAIC_RESTRICT in = a.input + base;
+            for (i64 k = 0; k < len; ++k) gv0 += static_cast<double>(in[k] * gis[k]);
+          }
+        } else {
+          for (i64 k = 0; k < len; ++k) {
+            const T sgrad =
+                MASK ? (mb[k] ? height[k] : T(0)) : surrogate_grad<T>(kind, a.saved_v[base + k] - vth, alpha[k], norm);
+            gi_out[k] = lif_backward<T>(g1[k], go[k], sgrad, ob[k] != 0, decay);
+          }
         }
-      }
-      const T* SPAIC_RESTRICT go = a.grad_spikes + base;
-      T* SPAIC_RESTRICT gi_out = a.grad_input + base;
-      if constexpr (M == NeuronModel::CLIF) {
-        T gis[kChunk];
-        for (i64 k = 0; k < len; ++k) {
-          const T sgrad =
-              MASK ? (mb[k] ? height[k] : T(0)) : surrogate_grad<T>(kind, a.saved_v[base + k] - vth, alpha[k], norm);
-          gis[k] = clif_backward<T>(g1[k], g2[k], g3[k], go[k], sgrad, vth, bp, bq, bm);
-          gi_out[k] = v0 * gis[k];
-        }
-        if (a.grad_v0) {
-          const T* SPAIC_RESTRICT in = a.input + base;
-          for (i64 k = 0; k < len; ++k) gv0 += static_cast<double>(in[k] * gis[k]);
-        }
-      } else {
-        for (i64 k = 0; k < len; ++k) {
-          const T sgrad =
-              MASK ? (mb[k] ? height[k] : T(0)) : surrogate_grad<T>(kind, a.saved_v[base + k] - vth, alpha[k], norm);
-          gi_out[k] = lif_backward<T>(g1[k], go[k], sgrad, ob[k] != 0, decay);
+        std::copy(g1, g1 + len, ga);
+        if constexpr (M == NeuronModel::CLIF) {
+          std::copy(g2, g2 + len, ga + stride);
+          std::copy(g3, g3 + len, ga + 2 * stride);
         }
       }
     }

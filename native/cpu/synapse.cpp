@@ -13,10 +13,7 @@
 #include <memory>
 #include <type_traits>
 
-#if defined(__SSE2__)
-#include <immintrin.h>
-#endif
-
+#include "cpu/bits.h"
 #include "cpu/parallel.h"
 #include "spaic/ops.h"
 #include "spaic/synapse.h"
@@ -33,46 +30,6 @@ constexpr i64 kEventSerialBelow = i64(1) << 18;
 template <typename T>
 T* at(void* ws, std::size_t off) {
   return reinterpret_cast<T*>(static_cast<char*>(ws) + off);
-}
-
-// uint8 spikes are read 8 at a time: the high bit of each byte of the mask is set where that spike is
-// non-zero (no carry crosses a byte), and the set bits are visited in order.
-constexpr bool kU8Words = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
-
-inline std::uint64_t nonzero_bytes(const std::uint8_t* p) {
-  constexpr std::uint64_t lo7 = 0x7f7f7f7f7f7f7f7full, hi = 0x8080808080808080ull;
-  std::uint64_t w;
-  std::memcpy(&w, p, sizeof(w));
-  return (((w & lo7) + lo7) | w) & hi;
-}
-
-// One bit per byte of p[0, 64): bit k is set where p[k] is non-zero. One vector test where the target has
-// them (AVX-512BW: one instruction; AVX2 / SSE2: compare with zero and gather the byte signs), else eight
-// word masks, each squeezed to 8 bits (the multiply moves bit 7 of byte b to bit 56 + b).
-inline std::uint64_t nonzero_mask64(const std::uint8_t* p) {
-#if defined(__AVX512BW__)
-  const __m512i v = _mm512_loadu_si512(static_cast<const void*>(p));
-  return _mm512_test_epi8_mask(v, v);
-#elif defined(__AVX2__)
-  const __m256i z = _mm256_setzero_si256();
-  const auto lo = static_cast<std::uint32_t>(
-      _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), z)));
-  const auto hi = static_cast<std::uint32_t>(
-      _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32)), z)));
-  return ~(static_cast<std::uint64_t>(hi) << 32 | lo);
-#elif defined(__SSE2__)
-  const __m128i z = _mm_setzero_si128();
-  std::uint64_t zero = 0;
-  for (int q = 0; q < 4; ++q)
-    zero |= static_cast<std::uint64_t>(static_cast<std::uint16_t>(
-                _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * q)), z))))
-            << (16 * q);
-  return ~zero;
-#else
-  std::uint64_t m = 0;
-  for (int q = 0; q < 8; ++q) m |= ((nonzero_bytes(p + 8 * q) >> 7) * 0x0102040810204080ull >> 56) << (8 * q);
-  return m;
-#endif
 }
 
 // Appends the positions of the non-zero spikes of row[0, n8) (n8 a multiple of 8) to idx[c...]: 64 bytes
@@ -221,17 +178,25 @@ inline i64 slab_cols(i64 rows, std::size_t elem) {
   return std::max<i64>(16, std::min<i64>(kTile, c / 16 * 16));
 }
 
-// Columns of one register block of the event forward: 64 values, four 64-byte vectors of float (eight of
-// double).
-constexpr i64 kBlock = 64;
+// The widest vectors the target has, and the columns of one register block of the event forward: four
+// vectors of float (eight of double), so the accumulators stay in registers (a vector type wider than the
+// target's is split and spilled to the stack).
+#if defined(__AVX512F__)
+constexpr int kVecBytes = 64;
+#elif defined(__AVX__)
+constexpr int kVecBytes = 32;
+#else
+constexpr int kVecBytes = 16;
+#endif
+constexpr i64 kBlock = kVecBytes;
 
 // out[0, kBlock) = the sum of val[k] * wt[col[k] * ld + (0, kBlock)] over k in [k0, k1), in k order from zero:
 // the accumulators stay in vector registers for the whole row (GCC/Clang vector types; multiply then add, as
 // the scalar loop does with contraction off, so every sum is the scalar loop's bit for bit).
 template <typename T>
 inline void event_block(const std::int32_t* col, const T* val, i64 k0, i64 k1, const T* wt, i64 ld, T* out) {
-  typedef T V __attribute__((vector_size(64)));
-  constexpr int kLanes = 64 / static_cast<int>(sizeof(T)), kVecs = static_cast<int>(kBlock) / kLanes;
+  typedef T V __attribute__((vector_size(kVecBytes)));
+  constexpr int kLanes = kVecBytes / static_cast<int>(sizeof(T)), kVecs = static_cast<int>(kBlock) / kLanes;
   V a[kVecs] = {};
   for (i64 k = k0; k < k1; ++k) {
     const T* w = wt + static_cast<i64>(col[k]) * ld;
@@ -246,7 +211,7 @@ inline void event_block(const std::int32_t* col, const T* val, i64 k0, i64 k1, c
 }
 
 // W^T [pre, post]: the events are listed once (CSR); then, slab by slab of output columns (the slab of
-// W^T stays in L2), every row accumulates its active inputs' weight rows: 64 columns at a time in
+// W^T stays in L2), every row accumulates its active inputs' weight rows: kBlock columns at a time in
 // registers (event_block), the rest of the slab in an L1 tile.
 template <typename T, typename S>
 void event_pre_post(const SynapseParams& p, const S* s, const T* wt, const T* bias, T* out) {
