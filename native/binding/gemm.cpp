@@ -1,5 +1,6 @@
 // binding/gemm.cpp - gemm(a, b, c, transA, transB, alpha, beta, path) sync, and gemmAsync (a Promise).
-// `path` is 'auto' (BLAS when compiled in, else built-in), 'builtin' or 'blas' (CPU only).
+// `path` is 'auto' (the CPU's narrow-product path, or BLAS when compiled in, else built-in), 'builtin' or 'blas'
+// (CPU only).
 #include "binding/napi-util.h"
 #include "spaic/device.h"
 #include "spaic/ops.h"
@@ -12,6 +13,7 @@ struct GemmCall {
   Tensor a, b, c;
   GemmParams p;
   bool builtin = false;
+  bool blas = false;
 };
 
 GemmCall parse(const Napi::CallbackInfo& info) {
@@ -56,6 +58,7 @@ GemmCall parse(const Napi::CallbackInfo& info) {
     SPAIC_CHECK(g.a.device().is_cpu(), InvalidArgument, "path", "path 'blas' is for CPU tensors");
   }
   g.builtin = path == "builtin";
+  g.blas = path == "blas";
   return g;
 }
 
@@ -63,10 +66,13 @@ void execute(const GemmCall& g) {
   const Device dev = g.a.device();
   if (g.a.dtype == DType::F32) {
     if (dev.is_cpu() && g.builtin) cpu::gemm_builtin<float>(g.p, g.a.ptr<float>(), g.b.ptr<float>(), g.c.ptr<float>());
+    else if (dev.is_cpu() && g.blas) cpu::gemm_blas<float>(g.p, g.a.ptr<float>(), g.b.ptr<float>(), g.c.ptr<float>());
     else SPAIC_DISPATCH(dev, gemm<float>(g.p, g.a.ptr<float>(), g.b.ptr<float>(), g.c.ptr<float>()));
   } else {
     if (dev.is_cpu() && g.builtin)
       cpu::gemm_builtin<double>(g.p, g.a.ptr<double>(), g.b.ptr<double>(), g.c.ptr<double>());
+    else if (dev.is_cpu() && g.blas)
+      cpu::gemm_blas<double>(g.p, g.a.ptr<double>(), g.b.ptr<double>(), g.c.ptr<double>());
     else SPAIC_DISPATCH(dev, gemm<double>(g.p, g.a.ptr<double>(), g.b.ptr<double>(), g.c.ptr<double>()));
   }
 }

@@ -251,6 +251,58 @@ void gemm_few_rows(const GemmParams& p, const T* a, const T* b, T* c, T alpha) {
   }
 }
 
+// A product whose inner dimension is a few values (k <= kNarrowK: the gradient into the spikes of a layer
+// that feeds a few outputs, [rows, n] = [rows, k] x [k, n]). A blocked GEMM (the built-in one, or a BLAS)
+// scales C in a pass of its own and then reads it back to add the product; here C is written once, row by
+// row: op(B)'s k rows are copied once (contiguous, in L1 for a layer of a few hundred inputs) and every
+// row's columns are summed in registers, four vectors at a time, each element over k in order from zero,
+// then C = alpha·sum (+ beta·C). No packing, no second pass over C.
+constexpr i64 kNarrowK = 16;
+// Rows from which the narrow path is taken (fewer: the product is small, the blocked paths are fine).
+constexpr i64 kNarrowRowsMin = 256;
+
+template <typename T>
+void gemm_narrow_k(const GemmParams& p, const T* a, const T* b, T* c) {
+  using V = typename Tile<T>::vec;
+  constexpr i64 VW = Tile<T>::VW, kCols = 4 * VW;
+  const i64 m = p.m, n = p.n, k = p.k;
+  T* bk = scratch<T, 3>(static_cast<std::size_t>(k * n));
+  for (i64 kk = 0; kk < k; ++kk)
+    for (i64 j = 0; j < n; ++j) bk[kk * n + j] = load_b(p, b, kk, j);
+  const T alpha = static_cast<T>(p.alpha), beta = static_cast<T>(p.beta);
+  constexpr i64 kRows = 16;  // rows per task
+  parallel_for(ceil_div(m, kRows), m * n * k, [&](i64 blk) {
+    for (i64 i = blk * kRows, ie = std::min(m, i + kRows); i < ie; ++i) {
+      T av[kNarrowK];
+      for (i64 kk = 0; kk < k; ++kk) av[kk] = load_a(p, a, i, kk);
+      T* crow = c + i * p.ldc;
+      i64 j = 0;
+      for (; j + kCols <= n; j += kCols) {
+        V acc[4] = {};
+        for (i64 kk = 0; kk < k; ++kk) {
+          const T* brow = bk + kk * n + j;
+          for (int q = 0; q < 4; ++q) {
+            V x;
+            std::memcpy(&x, brow + q * VW, sizeof(V));
+            acc[q] += av[kk] * x;
+          }
+        }
+        T sum[kCols];
+        std::memcpy(sum, acc, sizeof(acc));
+        if (beta == T(0))
+          for (i64 q = 0; q < kCols; ++q) crow[j + q] = alpha * sum[q];
+        else
+          for (i64 q = 0; q < kCols; ++q) crow[j + q] = beta * crow[j + q] + alpha * sum[q];
+      }
+      for (; j < n; ++j) {
+        T sum = T(0);
+        for (i64 kk = 0; kk < k; ++kk) sum += av[kk] * bk[kk * n + j];
+        crow[j] = beta == T(0) ? alpha * sum : beta * crow[j] + alpha * sum;
+      }
+    }
+  });
+}
+
 }  // namespace
 
 template <typename T>
@@ -325,6 +377,17 @@ int num_threads() {
 
 template <typename T>
 void gemm(const GemmParams& p, const T* a, const T* b, T* c) {
+  if (p.k > 0 && p.k <= kNarrowK && p.m >= kNarrowRowsMin && p.n >= Tile<T>::NR && p.alpha != 0.0) {
+    gemm_narrow_k<T>(p, a, b, c);
+    return;
+  }
+  gemm_blas<T>(p, a, b, c);
+}
+
+// The system BLAS when there is one (else the built-in kernel: `gemm` and the binding only call this with a
+// BLAS present).
+template <typename T>
+void gemm_blas(const GemmParams& p, const T* a, const T* b, T* c) {
 #if defined(SPAIC_HAVE_BLAS)
   if (p.m > 0 && p.n > 0) {
     if (p.k == 0) {
@@ -369,5 +432,7 @@ template void gemm<float>(const GemmParams&, const float*, const float*, float*)
 template void gemm<double>(const GemmParams&, const double*, const double*, double*);
 template void gemm_builtin<float>(const GemmParams&, const float*, const float*, float*);
 template void gemm_builtin<double>(const GemmParams&, const double*, const double*, double*);
+template void gemm_blas<float>(const GemmParams&, const float*, const float*, float*);
+template void gemm_blas<double>(const GemmParams&, const double*, const double*, double*);
 
 }  // namespace spaic::cpu

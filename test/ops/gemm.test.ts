@@ -16,6 +16,13 @@ const SIZES: Array<[number, number, number]> = [
   [200, 1, 300],
   [1, 257, 129],
   [130, 67, 1],
+  // inner dimension of a few values with many rows: the CPU's narrow-product path on 'auto' (a tail of columns
+  // past the register blocks; k 17 and 5 columns stay on the blocked path)
+  [300, 70, 10],
+  [257, 33, 1],
+  [400, 131, 16],
+  [256, 40, 17],
+  [300, 5, 3],
 ]
 
 const haveBlas = backends().cpu.blas !== 'none'

@@ -82,9 +82,13 @@ struct ReduceParams {
 
 namespace cpu {
 SPAIC_DECLARE_BACKEND_OPS
-// The built-in GEMM, always compiled; `gemm` uses BLAS instead when the addon was built with one.
+// The built-in GEMM, always compiled. `gemm` takes a narrow-product path of its own for an inner dimension
+// of a few values (cpu/gemm.cpp), else BLAS when the addon has one, else the built-in kernel; `gemm_blas` is
+// the BLAS alone (have_blas() must hold).
 template <typename T>
 void gemm_builtin(const GemmParams& p, const T* a, const T* b, T* c);
+template <typename T>
+void gemm_blas(const GemmParams& p, const T* a, const T* b, T* c);
 bool have_blas();
 std::string blas_name();
 int num_threads();
