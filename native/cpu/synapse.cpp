@@ -389,7 +389,12 @@ void grad_weight_event(const SynapseBackwardParams& p, const T* g, const S* s, T
           if (i < i0 || i >= i1) continue;
           const T v = val[k];
           if (pre_post) {
-            axpy_row(gw + i * NO + c0, gr + c0, v, c1 - c0);
+            if (c1 - c0 <= 16) {  // a few outputs: inline (a call per event would cost more than the work)
+              T* SPAIC_RESTRICT dst = gw + i * NO;
+              for (i64 j = c0; j < c1; ++j) dst[j] += v * gr[j];
+            } else {
+              axpy_row(gw + i * NO + c0, gr + c0, v, c1 - c0);
+            }
           } else {
             for (i64 j = c0; j < c1; ++j) gw[j * NP + i] += v * gr[j];
           }
