@@ -16,7 +16,10 @@ export interface MatmulOptions {
   beta?: number
   /** Accumulate into this tensor (with `beta`) instead of allocating. */
   out?: Tensor
-  /** CPU kernel: 'auto' (BLAS when present), 'builtin' or 'blas'. */
+  /**
+   * CPU kernel: 'auto' (an inner dimension of at most 16 with 256 or more rows: a narrow-product kernel that writes
+   * C once; otherwise BLAS when present, else the built-in kernel), 'builtin' or 'blas' (the BLAS alone).
+   */
   path?: 'auto' | 'builtin' | 'blas'
 }
 
