@@ -58,6 +58,10 @@ export interface BenchRow {
   peer?: string
   /** Timed iterations of the peer (default 10; fewer for the long ones). */
   peerIters?: number
+  /** The devices the row runs on (default all); on another it is reported as skipped, with `onlyWhy`. */
+  devices?: ReadonlyArray<'cpu' | 'cuda'>
+  /** Why the row runs on `devices` only. */
+  onlyWhy?: string
   setup(ctx: RowContext): RowInstance | Promise<RowInstance>
 }
 
@@ -142,7 +146,8 @@ export interface RowResult {
   what: string
   flops: number
   bytes: number
-  status: 'ok' | 'failed'
+  /** 'skipped': the row does not run on this device (BenchRow.devices; the reason in validation.detail). */
+  status: 'ok' | 'failed' | 'skipped'
   validation: { what: string; ok: boolean; detail: string }
   /** ms per call, one sample per round (each the mean of `callsPerSample` back-to-back calls). */
   samples: number[]
@@ -237,6 +242,12 @@ export async function runRows(opts: RunOptions): Promise<{ rows: RowResult[]; ce
       }
       results.push(result)
       pending.push({ row, result })
+      if (row.devices && !row.devices.includes(device.type)) {
+        result.status = 'skipped'
+        result.validation.detail = `not run on ${device.type} (${row.devices.join(', ')} only): ${row.onlyWhy ?? ''}`
+        log(`${row.name}: skipped: ${result.validation.detail}`)
+        continue
+      }
       let inst: RowInstance | null = null
       try {
         inst = await row.setup(ctxFor(row.name))

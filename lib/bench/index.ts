@@ -12,6 +12,7 @@ import { findPeers, runPeer } from './peers.js'
 import type { BenchReport } from './report.js'
 import { elementwiseRows } from './rows-elementwise.js'
 import { diehlCookRows } from './rows-e2e-diehl-cook.js'
+import { onRows } from './rows-e2e-on.js'
 import { stcaRows } from './rows-e2e-stca.js'
 import { gemmRows } from './rows-gemm.js'
 import { neuronRows } from './rows-neuron.js'
@@ -34,6 +35,7 @@ export function benchRows(quick: boolean = false): BenchRow[] {
     ...stdpRows(quick),
     ...stcaRows(quick),
     ...diehlCookRows(quick),
+    ...onRows(quick),
   ]
 }
 

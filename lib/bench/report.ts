@@ -66,7 +66,7 @@ function cells(row: RowResult): string[] {
     ok ? pct(row.fraction) : '',
     sig(row.peer?.medianMs),
     ratio(row.peer?.ratio),
-    ok ? 'ok' : 'FAILED validation',
+    ok ? 'ok' : row.status === 'skipped' ? 'skipped' : 'FAILED validation',
   ]
 }
 
@@ -121,8 +121,10 @@ function textOf(r: BenchReport): string {
   const out = [...machineLines(r.machine), ceilingLine(r), `peers: ${r.peers.note}`, samplesLine(r), '']
   out.push(line(rows[0]!), w.map((x) => '-'.repeat(x)).join('  '))
   for (const c of rows.slice(1)) out.push(line(c))
-  const failed = r.rows.filter((x) => x.status !== 'ok')
+  const failed = r.rows.filter((x) => x.status === 'failed')
   if (failed.length) out.push('', ...failed.map((x) => `${x.name}: validation failed: ${x.validation.detail}`))
+  const skipped = r.rows.filter((x) => x.status === 'skipped')
+  if (skipped.length) out.push('', ...skipped.map((x) => `${x.name}: skipped: ${x.validation.detail}`))
   out.push('', 'bound = max(FLOPs / GEMM ceiling, bytes / copy ceiling); "of bound" = bound / median')
   return out.join('\n') + '\n'
 }
@@ -158,7 +160,11 @@ function markdownOf(r: BenchReport): string {
           sig(x.peer?.medianMs),
           ratio(x.peer?.ratio),
           md(x.bound.how),
-          ok ? md(`ok: ${x.validation.detail}`) : md(`**FAILED** (not timed): ${x.validation.detail}`),
+          ok
+            ? md(`ok: ${x.validation.detail}`)
+            : x.status === 'skipped'
+              ? md(`skipped: ${x.validation.detail}`)
+              : md(`**FAILED** (not timed): ${x.validation.detail}`),
         ].join(' | ') +
         ' |',
     )

@@ -71,6 +71,8 @@ export class FeedForwardProgram {
   readonly #encoder: EncoderSpec
   readonly #gen: Generator
   #inputSpikes: Tensor | null = null
+  /** The last layer's dL/dO [T, B, n] (the counts' gradient at every step), kept from backward to backward. */
+  #gradLast: Tensor | undefined = undefined
   #steps = 0
   #batch = 0
   #disposed = false
@@ -435,12 +437,13 @@ export class FeedForwardProgram {
           param: 'gradCounts',
         })
     }
-    // dL/dO of the last layer: the counts sum the spikes over T.
-    let gradSpikes: Tensor = binary(
-      'add',
-      Tensor.zeros([T, B, last.n], { device: this.device }),
-      gradCounts.device === this.device ? gradCounts : gradCounts.to(this.device),
-    )
+    // dL/dO of the last layer: the counts sum the spikes over T (into a kept buffer: for a wide last layer a fresh
+    // [T, B, n] tensor per backward cost its pages every time).
+    this.#gradLast = this.#kept(this.#gradLast, [T, B, last.n], 'float32')
+    this.#gradLast.fill(0)
+    const gc = gradCounts.device === this.device ? gradCounts : gradCounts.to(this.device)
+    let gradSpikes: Tensor = binary('add', this.#gradLast, gc, this.#gradLast)
+    if (gc !== gradCounts) gc.dispose()
     for (let i = this.#layers.length - 1; i >= 0; i--) {
       const l = this.#layers[i]
       const wantV0 = l.v0 !== null && l.v0.data !== undefined
@@ -454,7 +457,6 @@ export class FeedForwardProgram {
         add(l.v0.grad as Tensor, gradV0.reshape(l.v0.data.shape), l.v0.grad as Tensor)
         gradV0.dispose()
       }
-      if (i === this.#layers.length - 1) gradSpikes.dispose() // lower layers' dL/dO are kept buffers
       const pre = i === 0 ? this.#inputSpikes : this.#layers[i - 1].trace!.spikes
       const d = l.delay
       if (!(l.weight.grad instanceof Tensor)) l.weight.grad = Tensor.zeros(l.weight.data.shape, { device: this.device })
@@ -571,6 +573,7 @@ export class FeedForwardProgram {
       throw new StateError(`the program is busy: await its ${this.#busy}() before dispose()`, { param: 'program' })
     this.#disposed = true
     this.#inputSpikes?.dispose()
+    this.#gradLast?.dispose()
     this.#rate?.dispose()
     for (const l of this.#layers) {
       for (const t of [

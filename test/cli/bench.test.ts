@@ -248,7 +248,18 @@ test.serial('every row validates at quick sizes; the e2e rows name their peer', 
     rep.rows.map((r) => r.name),
     [...BENCH_ROW_NAMES],
   )
-  for (const row of rep.rows) t.is(row.status, 'ok', `${row.name}: ${row.validation.detail}`)
+  for (const row of rep.rows) {
+    if (row.name === 'on-16k') {
+      // a CUDA-only row: reported as skipped on the CPU, with the reason, never set up or timed
+      t.is(row.status, 'skipped')
+      t.regex(row.validation.detail, /^not run on cpu \(cuda only\): .*TFLOP per call/)
+      t.deepEqual(row.samples, [])
+      t.is(row.median, null)
+      t.true(row.bound.ms > 0)
+      continue
+    }
+    t.is(row.status, 'ok', `${row.name}: ${row.validation.detail}`)
+  }
   t.deepEqual(
     rep.rows.filter((r) => r.peer).map((r) => [r.name, r.peer!.workload, r.peer!.medianMs]),
     [
@@ -276,3 +287,21 @@ test.serial('peers: SPAIC_PYTHON picks the interpreter, and one that cannot impo
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test.serial(
+  'a row for another device is skipped, named with its reason, and the run still succeeds (exit 0)',
+  async (t) => {
+    const dir = tmp()
+    try {
+      const md = path.join(dir, 'r.md')
+      const r = await cli(['bench', '--quick', '--rows', 'on-16k,add', '--repeats', '1', '--device', 'cpu', '--md', md])
+      t.is(r.code, 0, r.err)
+      t.regex(r.out, /^on-16k .*skipped$/m)
+      t.regex(r.out, /^on-16k: skipped: not run on cpu \(cuda only\)/m)
+      t.regex(readFileSync(md, 'utf8'), /^\| `on-16k` \|.*\| skipped: not run on cpu/m)
+      t.regex(readFileSync(md, 'utf8'), /^\| `add` \|.*\| ok: /m)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  },
+)
