@@ -357,6 +357,9 @@ test("FeedForwardProgram run / backward with an object given Tensor's prototype 
   for (const v of [Object.create(Tensor.prototype), new Proxy(counts, {})]) {
     await rejectsParam(t, () => prog.backward(v), InvalidArgumentError, 'gradCounts')
   }
+  const g64 = Tensor.zeros([1, 2], { dtype: 'float64' })
+  t.teardown(() => g64.dispose())
+  await rejectsParam(t, () => prog.backward(g64), InvalidArgumentError, 'gradCounts')
   t.deepEqual(
     [...prog.parameters.values()].map((q) => [...q.data.toArray()]),
     w,
