@@ -27,7 +27,7 @@ import {
 import { encodeInput, runSteps, sameShape, type EncoderSpec } from './bptt-input.js'
 import { convBackward, convForward, convLayerOf, type ConvPassContext } from './bptt-conv.js'
 import { RateTerms } from './bptt-rate.js'
-import { add } from '../ops/elementwise.js'
+import { add, binary } from '../ops/elementwise.js'
 import { neuronBackwardAsync, neuronForwardAsync, neuronState, type NeuronModelName } from '../ops/neuron-step.js'
 import { reduce } from '../ops/reduce.js'
 import { Generator } from '../ops/rng.js'
@@ -439,17 +439,12 @@ export class FeedForwardProgram {
           param: 'gradCounts',
         })
     }
-    // dL/dO of the last layer: the counts sum the spikes over T, so every step gets gradCounts. Into a buffer kept
-    // between calls (for a wide last layer a fresh [T, B, n] tensor cost its pages every time), by doubling copies:
-    // step 0 from gradCounts, then steps [k, 2k) from [0, k).
-    const gradLast = this.#kept(this.#gradLast, [T, B, last.n], 'float32')
-    this.#gradLast = gradLast
-    gradLast.narrow(0, 1).copyFrom(gradCounts)
-    for (let have = 1; have < T; have *= 2) {
-      const k = Math.min(have, T - have)
-      gradLast.narrow(have, k).copyFrom(gradLast.narrow(0, k))
-    }
-    let gradSpikes: Tensor = gradLast
+    // dL/dO of the last layer: the counts sum the spikes over T, so every step gets gradCounts (into a buffer kept
+    // between calls: for a wide last layer a fresh [T, B, n] tensor cost its pages every time).
+    this.#gradLast = this.#kept(this.#gradLast, [T, B, last.n], 'float32').fill(0)
+    const gc = gradCounts.device === this.device ? gradCounts : gradCounts.to(this.device)
+    let gradSpikes: Tensor = binary('add', this.#gradLast, gc, this.#gradLast)
+    if (gc !== gradCounts) gc.dispose()
     for (let i = this.#layers.length - 1; i >= 0; i--) {
       const l = this.#layers[i]
       const wantV0 = l.v0 !== null && l.v0.data !== undefined

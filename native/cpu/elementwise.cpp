@@ -17,10 +17,17 @@ void binary(BinaryOp op, const T* a, const T* b, T* out, i64 n, const Broadcast*
     if (!bc) {
       parallel_for(n, n, [&](i64 i) { out[i] = apply_binary<T>(OP, a[i], b[i]); });
     } else {
-      parallel_for(n, n, [&](i64 i) {
+      // Row by row along the last axis: the offsets (divisions per axis) once per row, then a plain loop.
+      const i64 len = bc->ndim > 0 ? bc->shape[bc->ndim - 1] : 1;
+      const i64 sa = bc->ndim > 0 ? bc->stride_a[bc->ndim - 1] : 0, sb = bc->ndim > 0 ? bc->stride_b[bc->ndim - 1] : 0;
+      parallel_for(len > 0 ? n / len : 0, n, [&](i64 r) {
         i64 oa, ob;
-        broadcast_offsets(*bc, i, &oa, &ob);
-        out[i] = apply_binary<T>(OP, a[oa], b[ob]);
+        broadcast_offsets(*bc, r * len, &oa, &ob);
+        T* o = out + r * len;
+        if (sa == 1 && sb == 1)
+          for (i64 j = 0; j < len; ++j) o[j] = apply_binary<T>(OP, a[oa + j], b[ob + j]);
+        else
+          for (i64 j = 0; j < len; ++j) o[j] = apply_binary<T>(OP, a[oa + j * sa], b[ob + j * sb]);
       });
     }
   });

@@ -16,6 +16,8 @@ const CASES: Array<{ sa: number[]; sb: number[] }> = [
   { sa: [37, 65], sb: [65] },
   { sa: [7, 1, 13], sb: [5, 1] },
   { sa: [3, 1], sb: [1, 300001] },
+  { sa: [3, 4, 5], sb: [4, 1] },
+  { sa: [4, 0], sb: [0] },
 ]
 
 for (const dtype of ['float32', 'float64'] as const) {
