@@ -68,12 +68,6 @@ inline void load_alpha(const SurrogateArgs<T>& sg, i64 i0, i64 len, i64 n, T* ou
   }
 }
 
-#if defined(_OPENMP)
-#define SPAIC_OMP_CHUNKS(work) SPAIC_PRAGMA(omp parallel for schedule(static) if ((work) > ::spaic::cpu::kSerialBelow))
-#else
-#define SPAIC_OMP_CHUNKS(work)
-#endif
-
 // The spike rule as a compile-time constant: '>=' (GE) or '>'.
 template <bool GE>
 constexpr int rule_kind() {

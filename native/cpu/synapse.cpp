@@ -99,6 +99,15 @@ __attribute__((noinline)) void axpy_row(T* SPAIC_RESTRICT y, const T* SPAIC_REST
   for (i64 j = 0; j < n; ++j) y[j] += a * x[j];
 }
 
+// y += a·x for one event: a few values inline (a call per event would cost more than the work), longer
+// rows through axpy_row. The same sums either way.
+template <typename T>
+inline void add_event(T* SPAIC_RESTRICT y, const T* SPAIC_RESTRICT x, T a, i64 n) {
+  if (n <= 16)
+    for (i64 j = 0; j < n; ++j) y[j] += a * x[j];
+  else axpy_row(y, x, a, n);
+}
+
 // Counts the active inputs of one row.
 template <typename S>
 std::int32_t row_count(const S* row, i64 n_pre) {
@@ -238,12 +247,7 @@ void event_pre_post(const SynapseParams& p, const S* s, const T* wt, const T* bi
         for (i64 k = k0; k < k1; ++k) {
           const i64 i = csr.col[k];
           const T v = csr.val[k];
-          if (nj - jr <= 16) {  // a few outputs: inline (a call per event would cost more than the work)
-            const T* w = wt + i * p.n_post + j0;
-            for (i64 j = jr; j < nj; ++j) acc[j] += v * w[j];
-          } else {
-            axpy_row(acc + jr, wt + i * p.n_post + j0 + jr, v, nj - jr);
-          }
+          add_event(acc + jr, wt + i * p.n_post + j0 + jr, v, nj - jr);
         }
       T* o = out + r * p.n_post + j0;
       const T* b = bias ? bias + j0 : nullptr;
@@ -389,12 +393,7 @@ void grad_weight_event(const SynapseBackwardParams& p, const T* g, const S* s, T
           if (i < i0 || i >= i1) continue;
           const T v = val[k];
           if (pre_post) {
-            if (c1 - c0 <= 16) {  // a few outputs: inline (a call per event would cost more than the work)
-              T* SPAIC_RESTRICT dst = gw + i * NO;
-              for (i64 j = c0; j < c1; ++j) dst[j] += v * gr[j];
-            } else {
-              axpy_row(gw + i * NO + c0, gr + c0, v, c1 - c0);
-            }
+            add_event(gw + i * NO + c0, gr + c0, v, c1 - c0);
           } else {
             for (i64 j = c0; j < c1; ++j) gw[j * NP + i] += v * gr[j];
           }
