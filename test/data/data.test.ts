@@ -49,10 +49,10 @@ function tmpDir(): string {
 const haveMnist =
   existsSync(path.join(mnistDir, 't10k-images-idx3-ubyte.gz')) ||
   existsSync(path.join(mnistDir, 't10k-images-idx3-ubyte'))
+const mnistTitle = (s: string) => (haveMnist ? s : `${s} (skip: MNIST folder absent: ${mnistDir}; set SPAIC_MNIST_DIR)`)
 const mnistTest = haveMnist ? test : test.skip
-if (!haveMnist) test.skip(`MNIST folder absent (${mnistDir}; set SPAIC_MNIST_DIR)`, () => {})
 
-mnistTest('reads the MNIST t10k set and splits it 8000/2000', (t) => {
+mnistTest(mnistTitle('reads the MNIST t10k set and splits it 8000/2000'), (t) => {
   const m = readMnist(mnistDir, { set: 't10k' })
   t.is(m.set, 't10k')
   t.deepEqual([m.n, m.rows, m.cols, m.classes], [10000, 28, 28, 10])
