@@ -439,8 +439,7 @@ export class FeedForwardProgram {
           param: 'gradCounts',
         })
     }
-    // dL/dO of the last layer: the counts sum the spikes over T, so every step gets gradCounts (into a buffer kept
-    // between calls: for a wide last layer a fresh [T, B, n] tensor cost its pages every time).
+    // dL/dO of the last layer: gradCounts at every step (the counts sum over T), in a buffer kept between calls
     this.#gradLast = this.#kept(this.#gradLast, [T, B, last.n], 'float32').fill(0)
     const gc = gradCounts.device === this.device ? gradCounts : gradCounts.to(this.device)
     let gradSpikes: Tensor = binary('add', this.#gradLast, gc, this.#gradLast)
