@@ -642,7 +642,7 @@ test("lr schedulers: torch 1.13's defaults for every lr_schedule_dict entry", (t
 
 // ---- rate_modulate (§2.4) ---------------------------------------------------------------------------------
 
-test("rate_modulate learner: SPAIC's alpha 0.001 and post_var_name 'O' for every trainable connection; m_r required", (t) => {
+test("rate_modulate learner: SPAIC's alpha 0.001 and post_var_name 'O' for every trainable connection, SPAIC's norm; m_r required", (t) => {
   const net = new Network({ name: 'n', dt: 1 })
   const inp = net.add(new Encoder({ num: 3, coding: 'spike_train', name: 'in' }))
   const g1 = net.add(new NeuronGroup({ num: 2, model: 'lif', name: 'g1' }))
@@ -654,8 +654,8 @@ test("rate_modulate learner: SPAIC's alpha 0.001 and post_var_name 'O' for every
   t.deepEqual(
     l.terms.map((x) => ({ ...x })),
     [
-      { connection: 'c1', group: 'g1', variable: 'O', m_r: 4, alpha: 0.001 },
-      { connection: 'c2', group: 'g2', variable: 'O', m_r: 4, alpha: 0.001 },
+      { connection: 'c1', group: 'g1', variable: 'O', m_r: 4, alpha: 0.001, reduction: 'norm' },
+      { connection: 'c2', group: 'g2', variable: 'O', m_r: 4, alpha: 0.001, reduction: 'norm' },
     ],
   )
   t.is(l.rateLoss, null, "SPAIC's None before any run")

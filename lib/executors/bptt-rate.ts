@@ -2,7 +2,7 @@
  * The rate_modulate terms of the BPTT executor (bptt.ts; ALGORITHMS.md §2.4). After each run: the spike
  * counts R [B, N] of every regularised group (one reduction over the T steps of the spikes the run keeps
  * anyway), each term's alpha·‖R − m_r‖ reported to its learner, and the gradient alpha·(R − m_r)/‖R − m_r‖
- * kept per layer (the sum of the terms on one group; nothing where the norm is 0). Backward adds it to dL/dO
+ * kept per layer (`reduction: 'mean'`: every entry of R replaced by the mean, so the gradient is uniform) (the sum of the terms on one group; nothing where the norm is 0). Backward adds it to dL/dO
  * of that layer at every step. Native ops on whole tensors, once per regularised layer and run; one number
  * (the squared norm) is read back per term. Two GEMMs with a ones [T, 1] column do the work over the T steps:
  * the counts are the dense weight gradient of a ones output gradient (Σ_t 1·s_t, read straight from the uint8
@@ -95,6 +95,7 @@ export class RateTerms {
           continue
         }
         const parts = terms.map(({ term, layer }) => {
+          if (term.reduction === 'mean') return this.#meanTerm(term, layer, countsOf(layer))
           const diff = binary('sub', countsOf(layer), term.m_r)
           const sq = unary('square', diff)
           const total = reduce('sum', sq)
@@ -116,6 +117,25 @@ export class RateTerms {
     } finally {
       for (const R of counts.values()) R.dispose()
     }
+  }
+
+  /**
+   * `reduction: 'mean'`: alpha·‖mean(R)·1 − m_r·1‖ = alpha·√(B·N)·|mean(R) − m_r| (SPAIC's norm with every entry
+   * replaced by the mean), and its gradient alpha·sign(mean(R) − m_r)/√(B·N), the same for every entry of R
+   * [1, B·N], added to the layer's kept gradient. One number is read back (the mean).
+   */
+  #meanTerm(term: RateTerm, layer: number, R: Tensor): number {
+    const m = reduce('mean', R)
+    const d = m.toArray()[0]! - term.m_r
+    m.dispose()
+    const root = Math.sqrt(R.numel)
+    if (d !== 0 && term.alpha > 0) {
+      const c = (Math.sign(d) * term.alpha) / root
+      const g = this.#grads.get(layer)
+      if (g) binary('add', g, c, g)
+      else this.#grads.set(layer, Tensor.full(R.shape, c, { device: R.device }))
+    }
+    return term.alpha * root * Math.abs(d)
   }
 
   /** Backward: adds layer i's kept gradient to its dL/dO [T, B, N] at every step. */

@@ -308,6 +308,11 @@ export interface RateModulateOptions extends LearnerBaseOptions {
   alpha?: number | readonly number[]
   /** The post group's variable that is counted; default 'O' (the BPTT executor counts spikes only). */
   post_var_name?: string | readonly string[]
+  /**
+   * Not in SPAIC. 'norm' (default): SPAIC's alpha·‖R − m_r‖ over batch × neurons. 'mean': alpha·(mean(R) − m_r)²,
+   * the group's mean count over batch × neurons, whose gradient is the same for every entry.
+   */
+  reduction?: 'norm' | 'mean'
 }
 
 /**

@@ -39,13 +39,29 @@ const LIF: RefParams = { v_th: F32(VTH), decay: F32(Math.exp(F32(F32(-1) / F32(T
 
 // ---- the plain reference -------------------------------------------------------------------------------
 
-/** The rate term of one group: its loss alpha·‖R − m‖ and d/dR = alpha·(R − m)/‖R − m‖ (0 where the norm is 0). */
-function refRateTerm(R: ArrayLike<number>, m: number, alpha: number): { loss: number; grad: Float64Array } {
+/**
+ * The rate term of one group: its loss alpha·‖R − m‖ and d/dR = alpha·(R − m)/‖R − m‖ (0 where the norm is 0);
+ * with reduction 'mean', every entry replaced by the mean R̄: alpha·√n·|R̄ − m| and d/dR = alpha·sign(R̄ − m)/√n.
+ */
+function refRateTerm(
+  R: ArrayLike<number>,
+  m: number,
+  alpha: number,
+  reduction: 'norm' | 'mean' = 'norm',
+): { loss: number; grad: Float64Array } {
+  const n = R.length
+  const grad = new Float64Array(n)
+  if (reduction === 'mean') {
+    let sum = 0
+    for (let i = 0; i < n; i++) sum += R[i]
+    const d = sum / n - m
+    grad.fill((alpha * Math.sign(d)) / Math.sqrt(n))
+    return { loss: alpha * Math.sqrt(n) * Math.abs(d), grad }
+  }
   let sq = 0
-  for (let i = 0; i < R.length; i++) sq += (R[i] - m) ** 2
+  for (let i = 0; i < n; i++) sq += (R[i] - m) ** 2
   const norm = Math.sqrt(sq)
-  const grad = new Float64Array(R.length)
-  if (norm > 0) for (let i = 0; i < R.length; i++) grad[i] = (alpha * (R[i] - m)) / norm
+  if (norm > 0) for (let i = 0; i < n; i++) grad[i] = (alpha * (R[i] - m)) / norm
   return { loss: alpha * norm, grad }
 }
 
@@ -53,6 +69,7 @@ interface RefTerm {
   layer: number
   m: number
   alpha: number
+  reduction?: 'norm' | 'mean'
 }
 
 /**
@@ -83,7 +100,7 @@ function refChain(ws: Float64Array[], sizes: number[], input: Float64Array, T: n
     const rateGrad = (l: number) => {
       const g = new Float64Array(B * sizes[l + 1])
       for (const term of terms.filter((x) => x.layer === l)) {
-        const r = refRateTerm(countsOf(l), term.m, term.alpha)
+        const r = refRateTerm(countsOf(l), term.m, term.alpha, term.reduction)
         for (let i = 0; i < g.length; i++) g[i] += r.grad[i]
       }
       return g
@@ -166,7 +183,12 @@ function toBTN(tb: Float64Array, T: number, B: number, n: number): Float32Array 
 async function checkAgainstReference(
   t: ExecutionContext,
   device: Device,
-  opts: { m_r: number | number[]; alpha: number | number[]; trainable: 'both' | 'net' | 'last' },
+  opts: {
+    m_r: number | number[]
+    alpha: number | number[]
+    trainable: 'both' | 'net' | 'last'
+    reduction?: 'norm' | 'mean'
+  },
 ) {
   const sizes = [12, 10, 6]
   const T = 14
@@ -176,7 +198,14 @@ async function checkAgainstReference(
   const { net, conns } = chainNet(dev(device), sizes, ws)
   new Learner({ algorithm: 'sbp', trainable: net, surrogate_func: 'AtanGrad', alpha: 2 })
   const trainable = opts.trainable === 'net' ? net : opts.trainable === 'both' ? conns : conns[1]
-  const rate = new Learner({ algorithm: 'rate_modulate', trainable, m_r: opts.m_r, alpha: opts.alpha }) as RateModulate
+  const reduction = opts.reduction ?? 'norm'
+  const rate = new Learner({
+    algorithm: 'rate_modulate',
+    trainable,
+    m_r: opts.m_r,
+    alpha: opts.alpha,
+    ...(opts.reduction ? { reduction: opts.reduction } : {}),
+  }) as RateModulate
   const prog = FeedForwardProgram.build(net, { device: dev(device) })
   t.is(rate.rateLoss, null, "null before any run (SPAIC's None)")
   const nTerms = opts.trainable === 'last' ? 1 : 2
@@ -185,10 +214,11 @@ async function checkAgainstReference(
     layer: opts.trainable === 'last' ? 1 : i,
     m: list(opts.m_r, i),
     alpha: list(opts.alpha, i),
+    reduction,
   }))
   t.deepEqual(
-    rate.terms.map((x) => [x.connection, x.group, x.variable, x.m_r, x.alpha]),
-    terms.map((x) => [`c${x.layer + 1}`, `g${x.layer + 1}`, 'O', x.m, x.alpha]),
+    rate.terms.map((x) => [x.connection, x.group, x.variable, x.m_r, x.alpha, x.reduction]),
+    terms.map((x) => [`c${x.layer + 1}`, `g${x.layer + 1}`, 'O', x.m, x.alpha, reduction]),
   )
   const acc = [new Float64Array(ws[0].length), new Float64Array(ws[1].length)]
   for (let batch = 0; batch < 2; batch++) {
@@ -200,7 +230,7 @@ async function checkAgainstReference(
       t.true(rate > 0.05 && rate < 0.9, `g${l + 1} fires at rate ${rate} (the check needs activity)`)
       assertExact(t, Float32Array.from(prog.spikes(`g${l + 1}`).toArray()), s, `batch ${batch}: spikes of g${l + 1}`)
     })
-    const parts = terms.map((x) => refRateTerm(ref.countsOf(x.layer), x.m, x.alpha).loss)
+    const parts = terms.map((x) => refRateTerm(ref.countsOf(x.layer), x.m, x.alpha, x.reduction).loss)
     assertClose(t, rate.rateLossTerms!, parts, { rtol: 1e-6, atol: 1e-9 }, `batch ${batch}: each term`)
     assertClose(t, [rate.rateLoss!], [parts.reduce((a, b) => a + b, 0)], { rtol: 1e-6, atol: 1e-9 }, 'rate_loss')
     t.true(rate.rateLoss! > 0)
@@ -232,20 +262,33 @@ eachDevice('rate_loss and its gradient == reference: the output connection only'
   await checkAgainstReference(t, d, { m_r: 6, alpha: 1, trainable: 'last' })
 })
 
-test('the reference gradient is the derivative of the loss (central differences in R)', (t) => {
-  const rng = new Rng(3)
-  const R = Float64Array.from({ length: 12 }, () => Math.floor(rng.next() * 8))
-  const { grad } = refRateTerm(R, 2.5, 0.3)
-  const h = 1e-6
-  for (let i = 0; i < R.length; i++) {
-    const up = Float64Array.from(R)
-    const down = Float64Array.from(R)
-    up[i] += h
-    down[i] -= h
-    const fd = (refRateTerm(up, 2.5, 0.3).loss - refRateTerm(down, 2.5, 0.3).loss) / (2 * h)
-    t.true(Math.abs(fd - grad[i]) < 1e-6, `entry ${i}: ${fd} vs ${grad[i]}`)
-  }
+eachDevice("reduction 'mean' == reference: both connections, per-connection m_r and alpha", async (t, d) => {
+  await checkAgainstReference(t, d, { m_r: [3.05, 1.45], alpha: [0.5, 2], trainable: 'both', reduction: 'mean' })
 })
+
+eachDevice("reduction 'mean' == reference: the output connection only, m_r above the counts", async (t, d) => {
+  await checkAgainstReference(t, d, { m_r: 9, alpha: 1, trainable: 'last', reduction: 'mean' })
+})
+
+for (const [reduction, m] of [
+  ['norm', 2.5],
+  ['mean', 2.5],
+  ['mean', 6.25],
+] as const)
+  test(`the reference gradient is the derivative of the loss (central differences in R; ${reduction}, m ${m})`, (t) => {
+    const rng = new Rng(3)
+    const R = Float64Array.from({ length: 12 }, () => Math.floor(rng.next() * 8))
+    const { grad } = refRateTerm(R, m, 0.3, reduction)
+    const h = 1e-6
+    for (let i = 0; i < R.length; i++) {
+      const up = Float64Array.from(R)
+      const down = Float64Array.from(R)
+      up[i] += h
+      down[i] -= h
+      const fd = (refRateTerm(up, m, 0.3, reduction).loss - refRateTerm(down, m, 0.3, reduction).loss) / (2 * h)
+      t.true(Math.abs(fd - grad[i]) < 1e-6, `entry ${i}: ${fd} vs ${grad[i]}`)
+    }
+  })
 
 // ---- conventions ------------------------------------------------------------------------------------
 
@@ -330,6 +373,8 @@ test('BAD CALL - options: m_r missing or not counts, alpha negative, bad lists, 
     [{ m_r: 1, post_var_name: 3 }, 'post_var_name'],
     [{ m_r: 1, post_var_name: [] }, 'post_var_name'],
     [{ m_r: 1, post_var_name: '' }, 'post_var_name'],
+    [{ m_r: 1, reduction: 'sum' }, 'reduction'],
+    [{ m_r: 1, reduction: ['mean'] }, 'reduction'],
     [{ m_r: 1, mr: 1 }, 'mr'],
   ]
   for (const [kw, param] of bad) {

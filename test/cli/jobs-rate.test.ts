@@ -31,7 +31,9 @@ interface MetricsFile {
     extra: {
       m_r: number | number[]
       alpha: number | number[]
-      counts: Array<{ epoch: number; group: string; m_r: number; train: number; test: number }>
+      reduction: string
+      warmup_epochs: number
+      counts: Array<{ epoch: number; group: string; m_r: number; train: number; test: number; rateLoss: number }>
     }
   }
 }
@@ -118,6 +120,43 @@ test('lists in --learner regularise every connection of the chain, first to last
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+})
+
+test("reduction 'mean' with warmup_epochs 1: the first epoch trains without the term, the second with it", async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rate-job-'))
+  try {
+    const read = (f: string) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as MetricsFile
+    const run = (learner: string, file: string) =>
+      cli(['train', '--algorithm', 'rate_modulate', ...SMALL, '--learner', learner, '--json', path.join(dir, file)])
+    const w = await run('{"m_r":3,"alpha":0.05,"reduction":"mean","warmup_epochs":1}', 'w.json')
+    const off = await run('{"alpha":0}', 'off.json')
+    t.is(w.code, 0, w.err)
+    t.is(off.code, 0, off.err)
+    const m = read('w.json').metrics
+    t.is(m.extra.reduction, 'mean')
+    t.is(m.extra.warmup_epochs, 1)
+    t.deepEqual(
+      m.extra.counts.map((c) => c.rateLoss > 0),
+      [false, true],
+      'no term in epoch 1',
+    )
+    const o = read('off.json').metrics
+    t.is(m.epochs[0]!.testAccuracy, o.epochs[0]!.testAccuracy, 'epoch 1 is the run without the term')
+    t.notDeepEqual(m.epochs[1]!.trainLoss, o.epochs[1]!.trainLoss)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('BAD CALL - warmup_epochs not a whole number >= 0, and an unknown reduction, name the option', async (t) => {
+  for (const w of ['-1', '1.5', '"1"', 'null']) {
+    const r = await cli(['train', '--algorithm', 'rate_modulate', ...SMALL, '--learner', `{"warmup_epochs":${w}}`])
+    t.is(r.code, 2, w)
+    t.regex(r.err, /warmup_epochs/)
+  }
+  const r = await cli(['train', '--algorithm', 'rate_modulate', ...SMALL, '--learner', '{"reduction":"sum"}'])
+  t.not(r.code, 0)
+  t.regex(r.err, /reduction/)
 })
 
 test('BAD CALL - a bad --learner option, --arch conv and --plots are usage errors naming the option', async (t) => {

@@ -9,7 +9,10 @@
  * whose gradient the BPTT executor (lib/executors/bptt.ts) adds to the task loss's when asked:
  * `prog.backward(grad, { rateLoss: true })` adds d(rate_loss)/dO_t = alpha·(R − m_r)/‖R − m_r‖ to the
  * gradient of the group's spikes at every step t (zero where ‖R − m_r‖ = 0: the norm's subgradient there
- * is taken as 0). The user adds the value `rateLoss` to the task loss they report, as SPAIC's user adds
+ * is taken as 0). Not in SPAIC, the option `reduction: 'mean'` regularises the group's mean count instead:
+ * alpha·(mean(R) − m_r)², whose gradient 2·alpha·(mean(R) − m_r)/(B·N) is the same for every entry, so it moves
+ * the mean without singling out the most active neurons (SPAIC's norm is dominated by the largest deviations,
+ * e.g. the winning class's counts). The user adds the value `rateLoss` to the task loss they report, as SPAIC's user adds
  * `rate_loss` to the loss before backward(). It installs no surrogate: a stca/stbp/sbp learner must train
  * the groups (without one, backward is the executor's StateError).
  *
@@ -57,6 +60,13 @@ export const RATE_MODULATE_RULE = {
       default: 'O',
       doc: "the post group's counted variable, or one per trainable connection",
     },
+    {
+      name: 'reduction',
+      type: 'enum',
+      values: ['norm', 'mean'],
+      default: 'norm',
+      doc: "SPAIC's alpha·‖R − m_r‖ over batch × neurons, or alpha·(mean(R) − m_r)² on the group's mean count",
+    },
   ],
 } as const satisfies RuleDescriptor
 
@@ -74,6 +84,8 @@ export interface RateTerm {
   readonly variable: string
   readonly m_r: number
   readonly alpha: number
+  /** 'norm': SPAIC's alpha·‖R − m_r‖; 'mean': alpha·(mean(R) − m_r)², the mean over batch × neurons. */
+  readonly reduction: 'norm' | 'mean'
 }
 
 const BASE = ['algorithm', 'trainable', 'pathway', 'name', 'param_run_update']
@@ -115,6 +127,7 @@ function perConnection<T>(name: string, v: RuleValue, n: number): T[] {
 /**
  * rate_modulate (§2.4). Options (SPAIC's names and defaults): m_r (required; counts over the run, >= 0), alpha
  * 0.001 (>= 0), post_var_name 'O'; each a single value or a list with one entry per trainable connection.
+ * Not in SPAIC: reduction 'norm' (SPAIC's, the default) | 'mean' (the group's mean count; one value for all).
  * The table: `RATE_MODULATE_RULE`. Runs on the BPTT executor (`FeedForwardProgram`), which records the counts
  * after every run and reports the loss here; a deactivated learner records nothing (`rateLoss` is then null).
  */
@@ -185,7 +198,15 @@ export class RateModulate extends Learner {
           { param: 'post_var_name' },
         )
       }
-      return Object.freeze({ connection: c.name, group: c.post.name, variable, m_r: mr[i]!, alpha: alpha[i]! })
+      const reduction = this.#values.reduction as 'norm' | 'mean'
+      return Object.freeze({
+        connection: c.name,
+        group: c.post.name,
+        variable,
+        m_r: mr[i]!,
+        alpha: alpha[i]!,
+        reduction,
+      })
     })
     this.#terms = Object.freeze(terms)
     this.#loss = null
