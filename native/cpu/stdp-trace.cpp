@@ -180,9 +180,16 @@ double row_abs_sum(const T* row, i64 n) {
 
 template <typename T>
 double row_sum(const T* row, i64 n) {
-  double s = 0;
-  for (i64 i = 0; i < n; ++i) s += static_cast<double>(row[i]);
-  return s;
+  // Eight independent double partial sums: a float row's sum in double is exact in any order until it needs
+  // more than 53 bits, so this matches the serial sum after the cast back to T, without a chain of dependent adds.
+  constexpr i64 kLanes = 8;
+  double s[kLanes] = {};
+  i64 i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (i64 k = 0; k < kLanes; ++k) s[k] += static_cast<double>(row[i + k]);
+  double tail = 0;
+  for (; i < n; ++i) tail += static_cast<double>(row[i]);
+  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])) + tail;
 }
 
 }  // namespace
@@ -328,7 +335,31 @@ void meta_apply(const MetaParams& p, T* w, const T* w_mean, const T* dw) {
     T* row = w + j * nq;
     const T* d = dw + j * nq;
     const T rm = static_cast<T>(row_sum(row, nq) / static_cast<double>(nq));
-    for (i64 i = 0; i < nq; ++i) row[i] = meta_weight(row[i], w_mean[j], rm, d[i], w_min, w_max);
+    const T wm = w_mean[j];
+    const T m = rm > T(1e-6) ? rm : T(1e-6);  // as meta_weight
+    // dw is zero on most of a row (a few pre spikes per step): the rescale runs vectorised over the whole row
+    // (w * w_mean / m + 0 is meta_weight's value at dw = 0, to the bit: its soft factor is 0 there), and the few
+    // entries with a change are then recomputed by meta_weight from their saved old weights.
+    constexpr i64 kChunk = 1024, kBlock = 32;
+    i64 at[kChunk];
+    T old[kChunk];
+    for (i64 c0 = 0; c0 < nq; c0 += kChunk) {
+      const i64 ce = c0 + kChunk < nq ? c0 + kChunk : nq;
+      i64 k = 0;
+      for (i64 i0 = c0; i0 < ce; i0 += kBlock) {
+        const i64 e = i0 + kBlock < ce ? i0 + kBlock : ce;
+        int changed = 0;
+        for (i64 i = i0; i < e; ++i) changed += d[i] != T(0);
+        if (changed == 0) continue;
+        for (i64 i = i0; i < e; ++i)
+          if (d[i] != T(0)) {
+            at[k] = i;
+            old[k++] = row[i];
+          }
+      }
+      for (i64 i = c0; i < ce; ++i) row[i] = row[i] * wm / m + T(0);
+      for (i64 q = 0; q < k; ++q) row[at[q]] = meta_weight(old[q], wm, rm, d[at[q]], w_min, w_max);
+    }
   });
 }
 
