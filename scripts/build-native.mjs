@@ -118,7 +118,7 @@ if (status !== 0) {
   console.error(`spaic-learning: the native build failed (${builder}). See the output above.`)
   process.exit(status)
 }
-const out = path.join(root, outDir)
+const out = path.resolve(root, outDir)
 const summary = path.join(out, 'spaic-build.txt')
 const line =
   builder === 'cmake-js' && existsSync(summary)
