@@ -32,6 +32,13 @@ export async function register({ addCheck, lib, rand }) {
       reward: { coding_method: 'global_reward', per_sample: true },
       opts: { legacy_clamp: false },
     },
+    {
+      algorithm: 'switch_rstdp',
+      B: 3,
+      dtype: 'float32',
+      reward: { coding_method: 'global_reward', per_sample: true },
+      opts: { homeostasis: true, homoestatic: 5e-4, m_rate: 9750, legacy_clamp: false },
+    },
   ]
   for (const c of cases) {
     const imgs = [uni(c.B * nIn, 0, 0.5), uni(c.B * nIn, 0, 0.5)]

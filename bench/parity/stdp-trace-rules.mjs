@@ -97,6 +97,14 @@ rule('switchStep per-sample reward', 'float32', ['xPre', 'xPost'], (ops, device,
   const r = T(h.rB, [B])
   return { state, step: (a, b) => ops.switchStep(state, a, b, r, w, { w_min: null, w_max: null }) }
 })
+for (const dtype of ['float32', 'float64']) {
+  rule('switchStep per-sample reward, homeostasis', dtype, ['xPre', 'xPost'], (ops, device, T, h, w) => {
+    const state = ops.createSwitchState(B, nPre, nPost, { dtype, device })
+    const r = T(h.rB, [B])
+    const homeo = { homeo_target: 0.4, homeo_rate: 2e-3, w_min: -1, w_max: 1 }
+    return { state, step: (a, b) => ops.switchStep(state, a, b, r, w, homeo) }
+  })
+}
 rule('switchStepAsync per-sample reward', 'float32', ['xPre', 'xPost'], (ops, device, T, h, w) => {
   const state = ops.createSwitchState(B, nPre, nPost, { device })
   const r = T(h.rB, [B, 1])

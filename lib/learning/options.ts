@@ -187,10 +187,17 @@ export interface RewardSwitchSTDPOptions extends RewardLearnerOptions {
   w_max?: number
   /** true (default, SPAIC's code): clamp to [0, 0.1] whatever w_min/w_max say; false: clamp to [w_min, w_max]. */
   legacy_clamp?: boolean
-  /** Read and unused, as in SPAIC; default 1e-10. */
+  /** Gain of the homeostatic term, used with `homeostasis` (SPAIC reads it and never uses it); default 1e-10. */
   homoestatic?: number
-  /** Read and unused, as in SPAIC; default 20. */
+  /** Target rate in Hz of the homeostatic term, used with `homeostasis` (SPAIC: unused); default 20. */
   m_rate?: number
+  /**
+   * Not in SPAIC (default false). true: each step every weight of output j also gains
+   * mean_b((m_rate' − x_post[b,j])·homoestatic'), with SPAIC's build-time forms
+   * m_rate' = m_rate·(1 − post_decay)/(1000·post_decay)·dt and homoestatic' = homoestatic/m_rate': the term SPAIC's
+   * rule leaves commented out. It holds each output's rate near m_rate, so outputs neither fall silent nor saturate.
+   */
+  homeostasis?: boolean
   /** Read and unused, as in SPAIC; default 1.2. */
   w_norm?: number
   /** Read and unused, as in SPAIC; default 0.1. */

@@ -56,6 +56,12 @@ export interface SwitchParams {
   /** Weight bounds. Default SPAIC's hard-coded [0, 0.1] (SPAIC ignores its w_min/w_max); passed values are honoured. */
   w_min?: number | null
   w_max?: number | null
+  /**
+   * The optional homeostatic term in its build-time form (the learner's `homeostasis`): each row j gains
+   * mean_b((homeo_target − xPost[b,j])·homeo_rate) before the clamp. Default rate 0: off (SPAIC's rule).
+   */
+  homeo_target?: number
+  homeo_rate?: number
   path?: DwPath
 }
 
@@ -72,6 +78,8 @@ function switchArgs(state: SwitchState, sPre: Tensor, sPost: Tensor, reward: Rew
     'post_decay',
     'w_min',
     'w_max',
+    'homeo_target',
+    'homeo_rate',
     'path',
   ]) as SwitchParams
   const lo = bound('params.w_min', p.w_min, 0)
@@ -86,6 +94,8 @@ function switchArgs(state: SwitchState, sPre: Tensor, sPost: Tensor, reward: Rew
     postDecay: optNumber('params.post_decay', p.post_decay, DEFAULT_DECAY_20),
     lo,
     hi,
+    homeoTarget: optNumber('params.homeo_target', p.homeo_target, 0),
+    homeoRate: optNumber('params.homeo_rate', p.homeo_rate, 0),
     path: pathOpt(p.path, 'params.path'),
   }
   return [

@@ -94,6 +94,7 @@ void switch_step(Device dev, const SwitchParams& p, const T* s_pre, const T* s_p
   dp.gpost_sb = 1;
   dp.gpre_sb = 1;
   SPAIC_DISPATCH(dev, stdp_dw<T>(dp, s_post, x_pre, x_post, s_pre, g_post, g_pre, w));
+  if (p.homeo_rate != 0.0) SPAIC_DISPATCH(dev, switch_homeostasis<T>(p, x_post, w));
   ApplyParams ap;
   ap.n_post = p.n_post;
   ap.n_pre = p.n_pre;

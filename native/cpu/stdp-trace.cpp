@@ -372,6 +372,19 @@ void switch_gains(const SwitchParams& p, const T* r, T* g_post, T* g_pre) {
   }
 }
 
+template <typename T>
+void switch_homeostasis(const SwitchParams& p, const T* x_post, T* w) {
+  const i64 np = p.n_post, nq = p.n_pre, B = p.batch;
+  const T target = static_cast<T>(p.homeo_target), rate = static_cast<T>(p.homeo_rate);
+  parallel_for(np, np * nq, [&](i64 j) {
+    T sum = 0;
+    for (i64 b = 0; b < B; ++b) sum += (target - x_post[b * np + j]) * rate;
+    const T c = sum / static_cast<T>(B);
+    T* row = w + j * nq;
+    for (i64 i = 0; i < nq; ++i) row[i] += c;
+  });
+}
+
 void int_stdp_weights(const IntStdpParams& p, const i32* s_pre, const i32* s_post, const i32* thresh, const i32* draws,
                       const i32* x_pre, const i32* x_post, i32* w) {
   const i64 np = p.n_post, nq = p.n_pre;

@@ -278,6 +278,18 @@ __global__ void switch_gain_kernel(SwitchParams p, const T* r, T* g_post, T* g_p
   }
 }
 
+// switch_rstdp's optional homeostatic term: one block per output row j (grid-stride over rows), each thread
+// forms the row's shift as the CPU does (the same sum over the batch, in order), then adds it to its columns.
+template <typename T>
+__global__ void switch_homeo_kernel(i64 B, i64 np, i64 nq, const T* x_post, T target, T rate, T* w) {
+  for (i64 j = blockIdx.x; j < np; j += gridDim.x) {
+    T sum = 0;
+    for (i64 b = 0; b < B; ++b) sum += (target - x_post[b * np + j]) * rate;
+    const T c = sum / static_cast<T>(B);
+    for (i64 i = threadIdx.x; i < nq; i += blockDim.x) w[j * nq + i] += c;
+  }
+}
+
 // --- integer STDP
 
 template <typename T>
@@ -430,6 +442,14 @@ void meta_apply(const MetaParams& p, T* w, const T* w_mean, const T* dw) {
 template <typename T>
 void switch_gains(const SwitchParams& p, const T* r, T* g_post, T* g_pre) {
   switch_gain_kernel<T><<<grid_for(p.batch), kBlock>>>(p, r, g_post, g_pre);
+  SPAIC_CUDA_LAUNCHED();
+}
+
+template <typename T>
+void switch_homeostasis(const SwitchParams& p, const T* x_post, T* w) {
+  if (p.n_post * p.n_pre == 0) return;
+  switch_homeo_kernel<T><<<rows_grid(p.n_post), kBlock>>>(
+      p.batch, p.n_post, p.n_pre, x_post, static_cast<T>(p.homeo_target), static_cast<T>(p.homeo_rate), w);
   SPAIC_CUDA_LAUNCHED();
 }
 

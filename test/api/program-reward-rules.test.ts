@@ -143,6 +143,8 @@ async function checkAgainstReference(t: ExecutionContext, c: Case, dtype: 'float
             ApreNeg: p.Apre_neg!,
             lo: p.lo!,
             hi: p.hi!,
+            homeoTarget: p.homeo_target,
+            homeoRate: p.homeo_rate,
           },
           sPre,
           sPost,
@@ -235,6 +237,12 @@ const CASES: Case[] = [
   { algo: 'switch_rstdp', coding: 'global_reward' },
   { algo: 'switch_rstdp', coding: 'global_reward', perSample: true, opts: { legacy_clamp: false, w_max: 0.45 } },
   { algo: 'switch_rstdp', coding: 'global_reward', opts: { reward_name: 'Output_Reward', Apost_pos: 0.02 } },
+  {
+    algo: 'switch_rstdp',
+    coding: 'global_reward',
+    perSample: true,
+    opts: { homeostasis: true, homoestatic: 2e-5, m_rate: 150, legacy_clamp: false, w_max: 0.6 },
+  },
 ]
 
 for (const dtype of ['float32', 'float64'] as const) {
@@ -405,6 +413,7 @@ test('a bad value of every option is an InvalidArgumentError naming it; the netw
       w_min: ['x', null],
       w_max: [Number.NaN],
       legacy_clamp: [1, 'yes'],
+      homeostasis: [1, 'yes', null],
       homoestatic: ['x'],
       m_rate: [Number.NaN],
       w_norm: [null],
@@ -435,6 +444,16 @@ test('a bad value of every option is an InvalidArgumentError naming it; the netw
     instanceOf: InvalidArgumentError,
   })
   t.is(eb?.param, 'w_max')
+  for (const bad of [{ m_rate: 0 }, { m_rate: -5 }, { post_decay: 1 }]) {
+    const mh = rewardNet({ algo: 'rstdp', coding: 'global_reward' }, 1)
+    const n = mh.net.learners.length
+    const eh = t.throws(
+      () => new Learner({ algorithm: 'switch_rstdp', trainable: mh.conn, homeostasis: true, ...bad }),
+      { instanceOf: InvalidArgumentError },
+    )
+    t.is(eh?.param, 'm_rate', `homeostasis with ${JSON.stringify(bad)}: ${eh?.message}`)
+    t.is(mh.net.learners.length, n, 'nothing attached')
+  }
   t.notThrows(() => new Learner({ algorithm: 'RSTDPET', lr: 1, reward: m.rw }))
 })
 

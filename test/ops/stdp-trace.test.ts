@@ -476,53 +476,59 @@ for (const dtype of DTYPES) {
     t.true(st.initialised)
   })
 
-  eachDevice(`switchStep == reference (${dtype}, B=3, global and per-sample rewards)`, (t, device) => {
-    const rng = new Rng(10)
-    const B = 3
-    const nPre = 29
-    const nPost = 6
-    const w = T(rng.uniformArray(nPost * nPre, 0, 0.1), [nPost, nPre], dtype, device)
-    const st = ops.createSwitchState(B, nPre, nPost, { dtype, device })
-    for (let k = 0; k < STEPS; k++) {
-      const p = DENSITIES[k % DENSITIES.length] || 0.3
-      const sPre = rng.spikes(B * nPre, p)
-      const sPost = rng.spikes(B * nPost, p)
-      const rewards = [[1, 0, -1], [0.5], [-2, 3, 0]][k % 3]
-      const reward = k % 4 === 3 ? rewards[0] : T(rewards, rewards.length === 1 ? [1] : [B, 1], dtype, device)
-      const prev = { xPre: st.xPre.toArray(), xPost: st.xPost.toArray(), w: w.toArray() }
-      ops.switchStep(st, T(sPre, [B, nPre], dtype, device), T(sPost, [B, nPost], dtype, device), reward, w, {
-        pre_decay: 0.9,
-        post_decay: 0.85,
-        w_min: 0,
-        w_max: 0.08,
-        path: k % 2 ? 'event' : 'dense',
-      })
-      const r = refSwitchStep(
-        {
-          batch: B,
-          nPost,
-          nPre,
-          preDecay: 0.9,
-          postDecay: 0.85,
-          ApostPos: 5e-3,
-          ApostNeg: -5e-3,
-          AprePos: -4e-3,
-          ApreNeg: 4e-3,
-          lo: 0,
-          hi: 0.08,
-        },
-        sPre,
-        sPost,
-        typeof reward === 'number' ? [reward] : rewards,
-        prev.xPre,
-        prev.xPost,
-        prev.w,
-      )
-      close(t, st.xPre, r.xPre, dtype, `xPre step ${k}`)
-      close(t, st.xPost, r.xPost, dtype, `xPost step ${k}`)
-      close(t, w, r.w, dtype, `w step ${k}`)
-    }
-  })
+  for (const homeo of [null, { target: 0.3, rate: 3e-3 }])
+    eachDevice(
+      `switchStep == reference (${dtype}, B=3, global and per-sample rewards${homeo ? ', homeostasis' : ''})`,
+      (t, device) => {
+        const rng = new Rng(10)
+        const B = 3
+        const nPre = 29
+        const nPost = 6
+        const w = T(rng.uniformArray(nPost * nPre, 0, 0.1), [nPost, nPre], dtype, device)
+        const st = ops.createSwitchState(B, nPre, nPost, { dtype, device })
+        for (let k = 0; k < STEPS; k++) {
+          const p = DENSITIES[k % DENSITIES.length] || 0.3
+          const sPre = rng.spikes(B * nPre, p)
+          const sPost = rng.spikes(B * nPost, p)
+          const rewards = [[1, 0, -1], [0.5], [-2, 3, 0]][k % 3]
+          const reward = k % 4 === 3 ? rewards[0] : T(rewards, rewards.length === 1 ? [1] : [B, 1], dtype, device)
+          const prev = { xPre: st.xPre.toArray(), xPost: st.xPost.toArray(), w: w.toArray() }
+          ops.switchStep(st, T(sPre, [B, nPre], dtype, device), T(sPost, [B, nPost], dtype, device), reward, w, {
+            pre_decay: 0.9,
+            post_decay: 0.85,
+            w_min: 0,
+            w_max: 0.08,
+            ...(homeo ? { homeo_target: homeo.target, homeo_rate: homeo.rate } : {}),
+            path: k % 2 ? 'event' : 'dense',
+          })
+          const r = refSwitchStep(
+            {
+              batch: B,
+              nPost,
+              nPre,
+              preDecay: 0.9,
+              postDecay: 0.85,
+              ApostPos: 5e-3,
+              ApostNeg: -5e-3,
+              AprePos: -4e-3,
+              ApreNeg: 4e-3,
+              lo: 0,
+              hi: 0.08,
+              ...(homeo ? { homeoTarget: homeo.target, homeoRate: homeo.rate } : {}),
+            },
+            sPre,
+            sPost,
+            typeof reward === 'number' ? [reward] : rewards,
+            prev.xPre,
+            prev.xPost,
+            prev.w,
+          )
+          close(t, st.xPre, r.xPre, dtype, `xPre step ${k}`)
+          close(t, st.xPost, r.xPost, dtype, `xPost step ${k}`)
+          close(t, w, r.w, dtype, `w step ${k}`)
+        }
+      },
+    )
 
   for (const shape of ['global', 'post', 'sample', 'samplePost'] as const) {
     eachDevice(`rstdpStep == reference, ${shape} reward (${dtype}, B=2)`, (t, device) => {

@@ -230,6 +230,9 @@ export interface SwitchStepRef {
   ApreNeg: number
   lo: number
   hi: number
+  /** The optional homeostatic term (rate 0 or absent: off): each row j gains mean_b((target − x_post[b,j])·rate). */
+  homeoTarget?: number
+  homeoRate?: number
 }
 
 /** r: one value per sample (length B) or one global value (length 1). */
@@ -256,8 +259,14 @@ export function refSwitchStep(p: SwitchStepRef, sPre: Arr, sPost: Arr, r: Arr, x
     nxPost,
     sPre,
   )
-  const nw = refApply(w, dw, nPost, nPre, { lo: p.lo, hi: p.hi })
-  return { xPre: nxPre, xPost: nxPost, w: nw }
+  if (!p.homeoRate) return { xPre: nxPre, xPost: nxPost, w: refApply(w, dw, nPost, nPre, { lo: p.lo, hi: p.hi }) }
+  const shifted = refApply(w, dw, nPost, nPre, {})
+  for (let j = 0; j < nPost; j++) {
+    let sum = 0
+    for (let b = 0; b < B; b++) sum += (p.homeoTarget! - nxPost[b * nPost + j]) * p.homeoRate
+    for (let i = 0; i < nPre; i++) shifted[j * nPre + i] += sum / B
+  }
+  return { xPre: nxPre, xPost: nxPost, w: refApply(shifted, null, nPost, nPre, { lo: p.lo, hi: p.hi }) }
 }
 
 export interface RstdpStepRef {

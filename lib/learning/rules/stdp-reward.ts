@@ -112,8 +112,24 @@ export const SWITCH_RSTDP_RULE = {
       default: true,
       doc: "true: SPAIC's hard-coded [0, 0.1] bounds; false: [w_min, w_max]",
     },
-    { name: 'homoestatic', type: 'number', default: 1e-10, doc: UNUSED },
-    { name: 'm_rate', type: 'number', default: 20, doc: UNUSED },
+    {
+      name: 'homoestatic',
+      type: 'number',
+      default: 1e-10,
+      doc: 'gain of the homeostatic term (used with homeostasis true; SPAIC reads it and leaves the term commented out)',
+    },
+    {
+      name: 'm_rate',
+      type: 'number',
+      default: 20,
+      doc: 'target rate of the homeostatic term, Hz (used with homeostasis true)',
+    },
+    {
+      name: 'homeostasis',
+      type: 'boolean',
+      default: false,
+      doc: "true: add the term SPAIC's rule comments out, mean_b((m_rate' − x_post)·homoestatic') on every weight of a row",
+    },
     { name: 'w_norm', type: 'number', default: 1.2, doc: UNUSED },
     { name: 'lr', type: 'number', default: 0.1, doc: UNUSED },
     REWARD_PARAM,
@@ -143,15 +159,28 @@ function rstdpConfig(et: boolean, kwargs: Readonly<Record<string, unknown>>, dt:
   return { op: out, reward: values.reward as string | null }
 }
 
-/** The `stdp_switch` op's parameters: the bounds are SPAIC's [0, 0.1] or, with legacy_clamp false, [w_min, w_max]. */
-function switchConfig(kwargs: Readonly<Record<string, unknown>>) {
+/**
+ * The `stdp_switch` op's parameters: the bounds are SPAIC's [0, 0.1] or, with legacy_clamp false, [w_min, w_max].
+ * With homeostasis, SPAIC's build-time forms of its two constants: the target trace
+ * m_rate' = m_rate·(1 − post_decay)/(1000·post_decay)·dt and the gain homoestatic' = homoestatic/m_rate'.
+ */
+function switchConfig(kwargs: Readonly<Record<string, unknown>>, dt: number) {
   const { values, kernel } = readRuleParams(SWITCH_RSTDP_RULE, kwargs)
   const legacy = values.legacy_clamp as boolean
   const lo = legacy ? 0 : (values.w_min as number)
   const hi = legacy ? 0.1 : (values.w_max as number)
   if (lo > hi) throw invalidArgument('w_max', `a bound >= w_min (${lo})`, hi)
+  const homeo: Kernel = {}
+  if (values.homeostasis === true) {
+    const decay = values.post_decay as number
+    const target = (((values.m_rate as number) * (1 - decay)) / (1000 * decay)) * dt
+    if (!(target > 0) || !Number.isFinite(target))
+      throw invalidArgument('m_rate', 'a rate > 0 (with post_decay in (0, 1)) when homeostasis is on', values.m_rate)
+    homeo.homeo_target = target
+    homeo.homeo_rate = (values.homoestatic as number) / target
+  }
   return {
-    op: { ...kernel, lo, hi } as Kernel,
+    op: { ...kernel, lo, hi, ...homeo } as Kernel,
     reward: values.reward as string | null,
     at: values.reward_name === 'Output_Reward' ? ('prev' as const) : ('cur' as const),
   }
@@ -284,20 +313,21 @@ export class RSTDPET extends RSTDP {
 /**
  * switch_rstdp (§2.3.3, SPAIC's RewardSwitchSTDP). Options: Apost_pos 5e-3, Apost_neg -5e-3, Apre_pos -4e-3,
  * Apre_neg 4e-3 (chosen by the reward's sign), pre_decay and post_decay exp(-1/20), reward_name, w_min 0 and
- * w_max 0.5 (used with legacy_clamp false), legacy_clamp true (SPAIC's [0, 0.1]), homoestatic, m_rate,
- * w_norm and lr (read and unused), `reward`. The reward is one value, or one per sample. The table:
+ * w_max 0.5 (used with legacy_clamp false), legacy_clamp true (SPAIC's [0, 0.1]), homoestatic 1e-10 and
+ * m_rate 20 (used with homeostasis true: not in SPAIC, whose rule reads them and leaves the term commented out),
+ * homeostasis false, w_norm and lr (read and unused), `reward`. The reward is one value, or one per sample. The table:
  * `SWITCH_RSTDP_RULE`.
  */
 export class RewardSwitchSTDP extends RewardStdpLearner {
   constructor(opts: LearnerOptions = {}) {
     super(opts)
-    switchConfig(this.parameters)
+    switchConfig(this.parameters, 1)
   }
 
   override connectionRule(conn: Connection, ctx: LearnerBuildContext, role: Role): void {
     if (role !== 'trainable') return
     this.checkConnection(conn)
-    const cfg = switchConfig(this.parameters)
+    const cfg = switchConfig(this.parameters, ctx.dt)
     const src = rewardSource(ctx, this.algorithm, cfg.reward)
     const xPre = this.stateSlot(ctx, conn, 'input_trace', conn.pre.shape.slice(), true)
     const xPost = this.stateSlot(ctx, conn, 'output_trace[stay]', conn.post.shape.slice(), true, 'stay')

@@ -166,6 +166,9 @@ struct SwitchParams {
   RewardShape shape = RewardShape::Value;  // Value, Scalar or PerSample
   double reward_value = 0.0;
   double lo = 0.0, hi = 0.5;
+  // The homeostatic term SPAIC's rule leaves commented out (an option here; rate 0: off): every weight of
+  // output j gains mean_b((homeo_target - x_post[b,j]) * homeo_rate) each step, before the clamp.
+  double homeo_target = 0.0, homeo_rate = 0.0;
   DwPath path = DwPath::Auto;
 };
 
@@ -240,8 +243,8 @@ struct ConvStdpParams {
 // The kernels, twins in spaic::cpu and spaic::cuda. Besides the family's general pieces, the parts of
 // one rule step that are not general: meta_init (w_mean <- rowmean(W), aw_mean <- mean(w_mean)),
 // meta_homeostasis (the w_mean update from x_post), meta_apply (W from w_mean, dw), switch_gains (the
-// per-sample amplitudes by the reward's sign) and int_stdp_weights (the integer rule's weight update
-// after its traces).
+// per-sample amplitudes by the reward's sign), switch_homeostasis (its optional per-row term) and int_stdp_weights (the
+// integer rule's weight update after its traces).
 #define SPAIC_DECLARE_STDP_OPS                                                                                         \
   template <typename T>                                                                                                \
   void trace_update(const TraceParams& p, T* x, const T* s);                                                           \
@@ -268,6 +271,8 @@ struct ConvStdpParams {
   template <typename T>                                                                                                \
   void switch_gains(const SwitchParams& p, const T* r, T* g_post, T* g_pre);                                           \
   template <typename T>                                                                                                \
+  void switch_homeostasis(const SwitchParams& p, const T* x_post, T* w);                                               \
+  template <typename T>                                                                                                \
   void conv_learn_mask(const ConvMaskParams& p, const T* s, T* out, T* tmp);                                           \
   void int_stdp_weights(const IntStdpParams& p, const std::int32_t* s_pre, const std::int32_t* s_post,                 \
                         const std::int32_t* thresh, const std::int32_t* draws, const std::int32_t* x_pre,              \
@@ -285,6 +290,7 @@ struct ConvStdpParams {
   template void meta_homeostasis<T>(const MetaParams&, const T*, T*, const T*);                                \
   template void meta_apply<T>(const MetaParams&, T*, const T*, const T*);                                      \
   template void switch_gains<T>(const SwitchParams&, const T*, T*, T*);                                        \
+  template void switch_homeostasis<T>(const SwitchParams&, const T*, T*);                                      \
   template void conv_learn_mask<T>(const ConvMaskParams&, const T*, T*, T*);
 
 namespace cpu {

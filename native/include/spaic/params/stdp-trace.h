@@ -160,6 +160,8 @@ inline const Row<SwitchParams> kSwitch[] = {
     {"Apre_neg", "Apre_neg", 4e-3, Check::Finite, SPAIC_PARAM_FIELD(SwitchParams, apre_neg)},
     {"lo", "lo", -INFINITY, Check::Bound, SPAIC_PARAM_FIELD(SwitchParams, lo)},
     {"hi", "hi", INFINITY, Check::Bound, SPAIC_PARAM_FIELD(SwitchParams, hi)},
+    {"homeo_target", "homeoTarget", 0.0, Check::Finite, SPAIC_PARAM_FIELD(SwitchParams, homeo_target)},
+    {"homeo_rate", "homeoRate", 0.0, Check::Finite, SPAIC_PARAM_FIELD(SwitchParams, homeo_rate)},
     path_row<SwitchParams>(),
 };
 
