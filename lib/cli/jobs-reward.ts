@@ -10,10 +10,11 @@
  *
  * The reward: classify_reward (every step, from the outputs' running spike counts: 1 − p at the label, −p
  * elsewhere, p the softmax of the normalised counts) for the rules that take a reward per output neuron
- * (rstdp, rstdpet), each sample's own; switch_rstdp takes one value per sample: a per-sample global_reward
- * (+1 when the most active output of the step is the label, −1 otherwise). Each rule runs with the job's
- * recipe (REWARD_RECIPES; its SPAIC defaults are for other networks), the test with learning frozen: the
- * predicted class is the output with the most spikes.
+ * (rstdp, rstdpet, bp_rstdp, bp_rstdpet), each sample's own. switch_rstdp takes one value per sample and
+ * uses only its sign, so it trains ten one-vs-rest detectors instead, each with its own xor_reward node and
+ * learner, decoded by z-scores (jobs-reward-switch.ts). Each rule runs with the job's recipe (REWARD_RECIPES;
+ * its SPAIC defaults are for other networks), the test with learning frozen: the predicted class is the output
+ * with the most spikes (switch_rstdp: the highest z-score).
  */
 import { InvalidArgumentError } from '../errors.js'
 import type { Dataset } from '../data/dataset.js'
@@ -31,6 +32,7 @@ import { checkpointEpoch, dataSetting, resumeJob, type JobSettings } from './che
 import { jobSettings, registerTrainJob, type EpochMetrics, type Metrics, type RunSettings } from './jobs.js'
 import { loadData } from './jobs-stdp.js'
 import type { ProgressReporter } from './progress.js'
+import { calibrate, switchNetwork, switchPass, type Calibration } from './jobs-reward-switch.js'
 
 /** The rules the job trains with. */
 export const REWARD_RULES = ['rstdp', 'rstdpet', 'switch_rstdp', 'bp_rstdp', 'bp_rstdpet'] as const
@@ -58,13 +60,23 @@ export const REWARD_NET = {
  */
 export const REWARD_RECIPES: Record<
   RewardRule,
-  { learner: Record<string, unknown>; reward: 'classify_reward' | 'global_reward' }
+  { learner: Record<string, unknown>; reward: 'classify_reward' | 'xor_reward' }
 > = {
   rstdp: { learner: { lr: 2e-6, A_minus: 0 }, reward: 'classify_reward' },
   rstdpet: { learner: { lr: 3e-6, A_minus: 0, tau_e_trace: 50, tau_e: 50 }, reward: 'classify_reward' },
+  // ten detectors (jobs-reward-switch.ts): the pre amplitudes off, punishment a tenth of the reward (one class
+  // in ten), and the rule's homeostatic term (its target trace m_rate' = 0.7, gain 6e-5 per unit of trace)
   switch_rstdp: {
-    learner: { Apost_pos: 1e-4, Apost_neg: -1e-4, Apre_pos: -8e-5, Apre_neg: 8e-5 },
-    reward: 'global_reward',
+    learner: {
+      Apost_pos: 1e-4,
+      Apost_neg: -1e-5,
+      Apre_pos: 0,
+      Apre_neg: 0,
+      homeostasis: true,
+      m_rate: 13653,
+      homoestatic: 4.2e-5,
+    },
+    reward: 'xor_reward',
   },
   bp_rstdp: { learner: { lr: 6e-4, A_minus: 0, hs_r: 1e-4 }, reward: 'classify_reward' },
   bp_rstdpet: { learner: { lr: 5e-5, hs_r: 1e-5, tau_et: 20 }, reward: 'classify_reward' },
@@ -93,6 +105,10 @@ export function rewardNetwork(
   dt: number = REWARD_NET.dt,
   learner: Record<string, unknown> = REWARD_RECIPES[rule].learner,
 ): RewardNetwork {
+  if (rule === 'switch_rstdp')
+    throw new InvalidArgumentError('switch_rstdp trains ten detectors, not one readout: see switchNetwork', {
+      param: 'rule',
+    })
   const c = REWARD_NET
   const recipe = REWARD_RECIPES[rule]
   const rng = new SeededRandom(seed)
@@ -110,7 +126,6 @@ export function rewardNetwork(
       num: 10,
       dec_target: out,
       coding_method: recipe.reward,
-      ...(recipe.reward === 'global_reward' ? { per_sample: true } : {}),
       name: 'reward',
     }),
   )
@@ -154,6 +169,57 @@ export async function rewardPass(
   return correct
 }
 
+/** One pass: samples decoded correctly (switch_rstdp: by z-scores, `raw` by counts; others: raw is null). */
+interface PassResult {
+  correct: number
+  raw: number | null
+}
+
+/** The job's trained network: its program, its learners, a pass over data, and a frozen step after training. */
+interface RewardModel {
+  prog: Program
+  learners: Learner[]
+  pass(data: Dataset, onBatch: (done: number, correct: number) => void): Promise<PassResult>
+  /** After an epoch's training, with learning frozen (switch_rstdp: the decoder's calibration). */
+  frozen?(train: Dataset): Promise<void>
+}
+
+async function buildModel(
+  rule: RewardRule,
+  opts: TrainOptions,
+  dt: number,
+  batch: number,
+  steps: number,
+  learnerOpts: Record<string, unknown>,
+): Promise<RewardModel> {
+  const build = { batch, device: opts.device as never, seed: opts.seed }
+  if (rule === 'switch_rstdp') {
+    const sn = switchNetwork(opts.seed, dt, learnerOpts)
+    const prog = await buildProgram(sn.net, build)
+    let cal: Calibration | null = null
+    return {
+      prog,
+      learners: sn.learners,
+      async pass(data, onBatch) {
+        const r = await switchPass(prog, sn, data, batch, steps, cal, onBatch)
+        return { correct: r.correctZ ?? r.correct, raw: cal ? r.correct : null }
+      },
+      async frozen(train) {
+        cal = await calibrate(prog, sn, train, batch, steps)
+      },
+    }
+  }
+  const rn = rewardNetwork(rule, opts.seed, dt, learnerOpts)
+  const prog = await buildProgram(rn.net, build)
+  return {
+    prog,
+    learners: [rn.learner],
+    async pass(data, onBatch) {
+      return { correct: await rewardPass(prog, rn, data, batch, steps, onBatch), raw: null }
+    },
+  }
+}
+
 /** The job's dt, run time and batch unless the command line gives others. */
 function rewardSettings(opts: TrainOptions): RunSettings {
   return jobSettings(opts, REWARD_NET, 'reward readout')
@@ -161,7 +227,10 @@ function rewardSettings(opts: TrainOptions): RunSettings {
 
 /** The job of one reward-modulated rule. */
 export const rewardJobFor = (rule: RewardRule) => ({
-  description: `Reward-trained spiking readout of MNIST with ${rule}: 784 poisson -> 10 lif (bias, lateral inhibition) + ${REWARD_RECIPES[rule].reward}, dt 1, 50 steps, batch 32`,
+  description:
+    rule === 'switch_rstdp'
+      ? 'Reward-trained spiking detectors of MNIST with switch_rstdp: 784 poisson -> 10 one-neuron lif detectors (bias, lateral inhibition, homeostasis), each with its own xor_reward, z-score decoding; dt 1, 50 steps, batch 32'
+      : `Reward-trained spiking readout of MNIST with ${rule}: 784 poisson -> 10 lif (bias, lateral inhibition) + ${REWARD_RECIPES[rule].reward}, dt 1, 50 steps, batch 32`,
   settings: rewardSettings,
   validate(opts: TrainOptions): void {
     if (opts.hidden !== null)
@@ -180,9 +249,9 @@ export const rewardJobFor = (rule: RewardRule) => ({
     if (opts.limit > 0 && opts.limit < train.n) train = subset(train, 0, opts.limit)
     if (data.fold) progress.log(`data: ${data.fold.text}`)
     const learnerOpts = rewardLearnerOptions(rule, opts)
-    const rn = rewardNetwork(rule, opts.seed, dt, learnerOpts)
-    const prog = await buildProgram(rn.net, { batch, device: opts.device as never, seed: opts.seed })
     const steps = Math.max(1, Math.round(runtime / dt))
+    const model = await buildModel(rule, opts, dt, batch, steps, learnerOpts)
+    const { prog, learners } = model
     const settings: JobSettings = {
       algorithm: rule,
       data: dataSetting(opts.data),
@@ -195,27 +264,31 @@ export const rewardJobFor = (rule: RewardRule) => ({
       batch,
       learner: JSON.stringify(learnerOpts),
     }
+    const setTraining = (on: boolean) => learners.forEach((l) => (l.training = on))
     try {
-      const resumed = await resumeJob(opts, settings, prog, [rn.learner], progress)
+      const resumed = await resumeJob(opts, settings, prog, learners, progress)
       const epochs: EpochMetrics[] = resumed.epochs
       let finalTest: number | null = epochs.at(-1)?.testAccuracy ?? null
+      let rawTest: number | null = null
       for (let e = resumed.epochsDone + 1; e <= opts.epochs; e++) {
         const t0 = performance.now()
-        rn.learner.training = true
+        setTraining(true)
         progress.start(train.n, `epoch ${e}/${opts.epochs} train`)
-        const trainOk = await rewardPass(prog, rn, train, batch, steps, (done, ok) =>
-          progress.update({ done, accuracy: ok / done }),
-        )
-        const trainAcc = trainOk / train.n
+        const trainOk = await model.pass(train, (done, ok) => progress.update({ done, accuracy: ok / done }))
+        const trainAcc = trainOk.correct / train.n
         progress.finish({ accuracy: trainAcc })
         const trainSec = (performance.now() - t0) / 1000
-        rn.learner.training = false
+        setTraining(false)
+        await model.frozen?.(train)
         progress.start(test.n, `epoch ${e}/${opts.epochs} test`)
-        const testOk = await rewardPass(prog, rn, test, batch, steps, (done, ok) =>
-          progress.update({ done, accuracy: ok / done }),
-        )
-        finalTest = testOk / test.n
+        const testOk = await model.pass(test, (done, ok) => progress.update({ done, accuracy: ok / done }))
+        finalTest = testOk.correct / test.n
+        rawTest = testOk.raw === null ? null : testOk.raw / test.n
         progress.finish({ accuracy: finalTest })
+        if (rawTest !== null)
+          progress.log(
+            `epoch ${e}: test accuracy ${(100 * finalTest).toFixed(2)}% by z-scores, ${(100 * rawTest).toFixed(2)}% by raw counts`,
+          )
         epochs.push({
           epoch: e,
           trainLoss: null,
@@ -224,7 +297,7 @@ export const rewardJobFor = (rule: RewardRule) => ({
           samplesPerSec: train.n / trainSec,
           seconds: (performance.now() - t0) / 1000,
         })
-        await checkpointEpoch(opts, settings, prog, [rn.learner], epochs, progress)
+        await checkpointEpoch(opts, settings, prog, learners, epochs, progress)
       }
       return {
         algorithm: rule,
@@ -237,13 +310,14 @@ export const rewardJobFor = (rule: RewardRule) => ({
           batch,
           reward: REWARD_RECIPES[rule].reward,
           learner: learnerOpts,
+          ...(rule === 'switch_rstdp' ? { decoding: 'z-score', rawTestAccuracy: rawTest } : {}),
           trainSamples: train.n,
           testSamples: test.n,
           ...(data.fold ? { fold: data.fold.info } : {}),
         },
       }
     } finally {
-      rn.learner.training = true
+      setTraining(true)
       prog.dispose()
     }
   },

@@ -21,6 +21,7 @@ import {
   rewardPass,
 } from '../../lib/cli/jobs-reward.js'
 import { trainJobs } from '../../lib/cli/jobs.js'
+import { calibrate, SWITCH_NET, switchNetwork, switchPass } from '../../lib/cli/jobs-reward-switch.js'
 import { buildProgram, InvalidArgumentError, subset, syntheticDigits } from '../../lib/index.js'
 import { Sink } from '../helpers/cli.js'
 
@@ -38,6 +39,10 @@ test('registered as the training job of each reward-modulated rule', (t) => {
 
 test('the network: 784 poisson -> 10 lif with a bias current and lateral inhibition, the rule bound to its reward node', async (t) => {
   for (const rule of REWARD_RULES) {
+    if (rule === 'switch_rstdp') {
+      t.throws(() => rewardNetwork(rule, 3), { instanceOf: InvalidArgumentError, message: /ten detectors/ })
+      continue
+    }
     const rn = rewardNetwork(rule, 3)
     t.is(rn.input.unit_conversion, REWARD_NET.unitConversion)
     t.is(rn.out.num, 10)
@@ -54,6 +59,56 @@ test('the network: 784 poisson -> 10 lif with a bias current and lateral inhibit
     )
     prog.dispose()
   }
+})
+
+test('switch_rstdp: ten one-neuron detectors, each with its own xor_reward node and learner (homeostasis on)', async (t) => {
+  const sn = switchNetwork(3, 1, REWARD_RECIPES.switch_rstdp.learner)
+  t.is(sn.outs.length, SWITCH_NET.classes)
+  t.true(sn.outs.every((o) => o.num === 1))
+  t.true(sn.rewards.every((r) => r.coding === 'xor_reward'))
+  t.true(sn.learners.every((l) => l.algorithm === 'switch_rstdp'))
+  const prog = await buildProgram(sn.net, { batch: 4, device: 'cpu', seed: 1 })
+  for (let j = 0; j < SWITCH_NET.classes; j++) {
+    const op = prog.spec.ops.find((o) => o.owner === sn.learners[j]!.name)!
+    t.is(op.params.connection, sn.readouts[j]!.name)
+    t.true((op.params.homeo_rate as number) > 0, 'the homeostatic term is on')
+    const slot = prog.spec.slots.find((x) => x.owner === sn.rewards[j]!.name && x.var === 'Output_Reward')!
+    t.true(
+      op.reads.some((r) => r.slot === slot.name),
+      `detector ${j} reads its own reward node`,
+    )
+  }
+  prog.dispose()
+})
+
+test('switch_rstdp: the z-score calibration uses no labels; labels reach the weights only through the rewards', async (t) => {
+  const data = syntheticDigits({ n: 48, seed: 5 })
+  const wrong = { ...data, labels: Uint8Array.from(data.labels, (l) => (l + 3) % 10) }
+  // trains on `trainOn`, then calibrates on `calOn` with learning frozen
+  const run = async (trainOn: typeof data, calOn: typeof data) => {
+    const sn = switchNetwork(2, 1, REWARD_RECIPES.switch_rstdp.learner)
+    const prog = await buildProgram(sn.net, { batch: 16, device: 'cpu', seed: 9 })
+    await switchPass(prog, sn, trainOn, 16, 30, null)
+    for (const l of sn.learners) l.training = false
+    const w = sn.readouts.map((c) => Array.from(prog.slot(c, 'weight').toArray()))
+    const cal = await calibrate(prog, sn, calOn, 16, 30)
+    t.deepEqual(
+      sn.readouts.map((c) => Array.from(prog.slot(c, 'weight').toArray())),
+      w,
+      'frozen: the weights stay',
+    )
+    const r = await switchPass(prog, sn, calOn, 16, 30, cal)
+    t.is(typeof r.correctZ, 'number')
+    prog.dispose()
+    return { cal, w }
+  }
+  const a = await run(data, data)
+  const b = await run(data, wrong)
+  t.deepEqual(b.w, a.w)
+  t.deepEqual(b.cal, a.cal, 'other labels in the calibration pass: the same statistics')
+  t.true(a.cal.std.every((v) => v > 0))
+  const c = await run(wrong, data)
+  t.notDeepEqual(c.w, a.w, 'other training labels: other weights (through the rewards)')
 })
 
 test('labels reach the weights only through the reward: other labels, another readout; a frozen pass changes nothing', async (t) => {
