@@ -85,6 +85,19 @@ export function switchNetwork(seed: number, dt: number, learner: Record<string, 
   return sn
 }
 
+/**
+ * The pixels per image of `data`, which the reward jobs' networks need to be 28x28 (784 inputs).
+ * @throws {InvalidArgumentError} param 'data': another image size
+ */
+export function check28x28(data: Dataset, reader: string): number {
+  const px = data.rows * data.cols
+  if (px !== 784)
+    throw new InvalidArgumentError(`${reader} read 28x28 images, the data has ${data.rows}x${data.cols}`, {
+      param: 'data',
+    })
+  return px
+}
+
 /** Each detector's mean count and its spread over unlabelled images: the decoder's calibration. */
 export interface Calibration {
   mean: number[]
@@ -113,11 +126,7 @@ export async function switchPass(
   calibration: Calibration | null,
   onBatch?: (done: number, correct: number) => void,
 ): Promise<SwitchPass> {
-  const px = data.rows * data.cols
-  if (px !== 784)
-    throw new InvalidArgumentError(`the detectors read 28x28 images, the data has ${data.rows}x${data.cols}`, {
-      param: 'data',
-    })
+  const px = check28x28(data, 'the detectors')
   const C = SWITCH_NET.classes
   let correct = 0
   let correctZ = 0

@@ -32,7 +32,7 @@ import { checkpointEpoch, dataSetting, resumeJob, type JobSettings } from './che
 import { jobSettings, registerTrainJob, type EpochMetrics, type Metrics, type RunSettings } from './jobs.js'
 import { loadData } from './jobs-stdp.js'
 import type { ProgressReporter } from './progress.js'
-import { calibrate, switchNetwork, switchPass, type Calibration } from './jobs-reward-switch.js'
+import { calibrate, check28x28, switchNetwork, switchPass, type Calibration } from './jobs-reward-switch.js'
 
 /** The rules the job trains with. */
 export const REWARD_RULES = ['rstdp', 'rstdpet', 'switch_rstdp', 'bp_rstdp', 'bp_rstdpet'] as const
@@ -146,11 +146,7 @@ export async function rewardPass(
   steps: number,
   onBatch?: (done: number, correct: number) => void,
 ): Promise<number> {
-  const px = data.rows * data.cols
-  if (px !== 784)
-    throw new InvalidArgumentError(`the readout reads 28x28 images, the data has ${data.rows}x${data.cols}`, {
-      param: 'data',
-    })
+  const px = check28x28(data, 'the readout')
   let correct = 0
   for (let s = 0; s < data.n; s += batch) {
     const B = Math.min(batch, data.n - s)
