@@ -303,6 +303,9 @@ export function restoreCheckpoint(ck: Checkpoint, opts: RestoreOptions & { sourc
   }
   const saved = new Map(c.tensors.map((x) => [x.name, x]))
   const plan: Array<[Slot, AnyTypedArray]> = []
+  // A step program's batched state has the batch of the run before the save (a last, smaller batch, say):
+  // the program is re-allocated for that batch before the writes, as that run had left it.
+  let batch: { value: number; from: string } | null = null
   for (const s of t.slots) {
     const x = saved.get(s.name)
     const what = s.kind === 'param' ? 'parameter' : 'state'
@@ -319,7 +322,22 @@ export function restoreCheckpoint(ck: Checkpoint, opts: RestoreOptions & { sourc
       throw new ShapeError(`${source}: ${what} '${s.name}' is ${x.dtype}, the program's is ${s.dtype}`, {
         param: s.name,
       })
-    if (!sameShape(x.shape, s.shape)) {
+    let shape = s.shape
+    if (s.batched && x.shape.length === s.shape.length && sameShape(x.shape.slice(1), s.shape.slice(1))) {
+      const b = x.shape[0]!
+      if (batch && b !== batch.value)
+        throw new ShapeError(
+          `${source}: state '${s.name}' has batch ${b}, state '${batch.from}' has batch ${batch.value}`,
+          { param: s.name },
+        )
+      if (!(b >= 1))
+        throw new ShapeError(`${source}: state '${s.name}' has batch ${b}`, {
+          param: s.name,
+        })
+      batch = { value: b, from: s.name }
+      shape = [b, ...s.shape.slice(1)]
+    }
+    if (!sameShape(x.shape, shape)) {
       throw new ShapeError(
         `${source}: ${what} '${s.name}' has shape [${x.shape.join(', ')}], the program's is [${s.shape.join(', ')}]`,
         { param: s.name },
@@ -331,7 +349,7 @@ export function restoreCheckpoint(ck: Checkpoint, opts: RestoreOptions & { sourc
         `${source}: ${what} '${s.name}' holds a non-finite value (${x.data[k]}) at element ${k}`,
         { param: s.name },
       )
-    plan.push([s, x.data])
+    plan.push([{ ...s, shape }, x.data])
   }
   const mine = new Set(t.slots.map((s) => s.name))
   const extraTensor = c.tensors.find((x) => !mine.has(x.name))
@@ -430,6 +448,7 @@ export function restoreCheckpoint(ck: Checkpoint, opts: RestoreOptions & { sourc
     throw err
   }
   // Every check passed: the tensor writes cannot fail on shape, dtype or name.
+  if (batch && t.setBatch) t.setBatch(batch.value)
   for (const [s, data] of plan) t.write(s, data)
 }
 

@@ -21,6 +21,8 @@ export interface Slot {
   kind: 'param' | 'stay'
   dtype: DType
   shape: number[]
+  /** A step program's per-sample state: its first dimension is the batch of the last run. */
+  batched?: boolean
 }
 
 interface Target {
@@ -32,6 +34,8 @@ interface Target {
   rng(): Checkpoint['rng']
   checkRng(r: Checkpoint['rng']): void
   setRng(r: Checkpoint['rng']): void
+  /** Step programs: re-allocates for another batch (batched slots take their initial values). */
+  setBatch?(batch: number): void
 }
 
 export function target(program: unknown): Target {
@@ -65,6 +69,7 @@ export function target(program: unknown): Target {
         kind: s.kind as 'param' | 'stay',
         dtype: s.dtype as DType,
         shape: s.batched ? [program.batch, ...s.shape] : [...s.shape],
+        batched: s.batched,
       }))
     return {
       kind: 'program',
@@ -92,6 +97,7 @@ export function target(program: unknown): Target {
       },
       checkRng: () => {},
       setRng: (r) => program.setRngState({ seed: BigInt(r.seed), offset: r.offset }),
+      setBatch: (b) => program.setBatch(b),
     }
   }
   throw invalidArgument('program', 'a FeedForwardProgram or a Program (buildProgram)', program)

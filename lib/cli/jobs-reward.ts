@@ -175,7 +175,8 @@ interface PassResult {
 interface RewardModel {
   prog: Program
   learners: Learner[]
-  pass(data: Dataset, onBatch: (done: number, correct: number) => void): Promise<PassResult>
+  /** `training`: the accuracy by raw counts (the decoder's calibration is for the test). */
+  pass(data: Dataset, onBatch: (done: number, correct: number) => void, training: boolean): Promise<PassResult>
   /** After an epoch's training, with learning frozen (switch_rstdp: the decoder's calibration). */
   frozen?(train: Dataset): Promise<void>
 }
@@ -196,9 +197,9 @@ async function buildModel(
     return {
       prog,
       learners: sn.learners,
-      async pass(data, onBatch) {
-        const r = await switchPass(prog, sn, data, batch, steps, cal, onBatch)
-        return { correct: r.correctZ ?? r.correct, raw: cal ? r.correct : null }
+      async pass(data, onBatch, training) {
+        const r = await switchPass(prog, sn, data, batch, steps, training ? null : cal, onBatch)
+        return { correct: r.correctZ ?? r.correct, raw: r.correctZ === null ? null : r.correct }
       },
       async frozen(train) {
         cal = await calibrate(prog, sn, train, batch, steps)
@@ -270,14 +271,14 @@ export const rewardJobFor = (rule: RewardRule) => ({
         const t0 = performance.now()
         setTraining(true)
         progress.start(train.n, `epoch ${e}/${opts.epochs} train`)
-        const trainOk = await model.pass(train, (done, ok) => progress.update({ done, accuracy: ok / done }))
+        const trainOk = await model.pass(train, (done, ok) => progress.update({ done, accuracy: ok / done }), true)
         const trainAcc = trainOk.correct / train.n
         progress.finish({ accuracy: trainAcc })
         const trainSec = (performance.now() - t0) / 1000
         setTraining(false)
         await model.frozen?.(train)
         progress.start(test.n, `epoch ${e}/${opts.epochs} test`)
-        const testOk = await model.pass(test, (done, ok) => progress.update({ done, accuracy: ok / done }))
+        const testOk = await model.pass(test, (done, ok) => progress.update({ done, accuracy: ok / done }), false)
         finalTest = testOk.correct / test.n
         rawTest = testOk.raw === null ? null : testOk.raw / test.n
         progress.finish({ accuracy: finalTest })

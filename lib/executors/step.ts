@@ -175,6 +175,39 @@ export class Program {
     this.#h = next
   }
 
+  /**
+   * Re-allocates the program for `batch` samples, as a run with that batch does: every batched slot (state,
+   * [stay] state) takes its initial value, every other slot keeps its committed value, and the random stream
+   * stays where it is. A checkpoint saved after a run of another batch (a last, smaller batch) is restored
+   * through this, so that the next run continues exactly as it would have.
+   * @throws {InvalidArgumentError} param 'batch': not a whole number >= 1
+   */
+  setBatch(batch: number): void {
+    const h = this.#handle('batch')
+    const B = integer('batch', batch, 1, 2 ** 31 - 1)
+    if (B === this.#lastBatch) return
+    const b = bind()
+    const { seed, offset } = this.rngState
+    const next = b.programCreate({ ...lowerProgram(this.spec, seed, offset), batch: B }, this.device.index)
+    try {
+      this.spec.slots.forEach((s, i) => {
+        if (s.kind === 'input' || s.batched) return
+        const t = b.programRead(h, i)
+        try {
+          b.programWrite(next, i, t)
+        } finally {
+          t.dispose()
+        }
+      })
+    } catch (err) {
+      b.programDispose(next)
+      throw err
+    }
+    b.programDispose(h)
+    this.#h = next
+    this.#lastBatch = B
+  }
+
   #handle(param: string): Handle {
     if (this.#h === null) throw new StateError('the program was used after dispose()', { param })
     if (this.#running) throw new StateError('the program is running: await run() first', { param })

@@ -39,6 +39,8 @@ import {
   type Program,
 } from '../../lib/index.js'
 import { diehlCookNetwork } from '../../lib/cli/jobs-stdp.js'
+import { REWARD_RECIPES } from '../../lib/cli/jobs-reward.js'
+import { switchNetwork, type SwitchNetwork } from '../../lib/cli/jobs-reward-switch.js'
 
 const data = syntheticDigits({ n: 48, seed: 11 })
 const STEPS = 8
@@ -190,6 +192,70 @@ test('step program + nearest_online_stdp: runs straight == half, save, fresh bui
   for (const k of Object.keys(a.slots)) t.true(a.slots[k]!.equals(b.slots[k]!), `slot ${k} bit-identical`)
   t.deepEqual(b.rng, a.rng)
   for (const m of [straight, first, second]) m.prog.dispose()
+})
+
+test('step program: batched [stay] state saved after a smaller last batch is restored at that batch, and the next runs continue exactly', async (t) => {
+  const dir = tmpDir(t)
+  const file = path.join(dir, 'switch.ckpt')
+  const data = syntheticDigits({ n: 40, seed: 6 })
+  const spans: Array<[number, number]> = [
+    [0, 16],
+    [16, 24],
+    [24, 40],
+    [0, 16],
+  ]
+  const run = async (prog: Program, sn: SwitchNetwork, [a, b]: [number, number]) => {
+    const labels = Array.from(data.labels.subarray(a, b))
+    const inputs: Record<string, Float32Array | number[]> = { input: data.images.subarray(a * 784, b * 784) }
+    sn.rewards.forEach((r, j) => (inputs[r.name] = labels.map((l) => (l === j ? 1 : 0))))
+    await prog.run(inputs, { steps: 20 })
+  }
+  const build = async (seed: number) => {
+    const sn = switchNetwork(2, 1, REWARD_RECIPES.switch_rstdp.learner)
+    return { sn, prog: await buildProgram(sn.net, { batch: 16, device: 'cpu', seed }) }
+  }
+  const straight = await build(3)
+  for (const sp of spans) await run(straight.prog, straight.sn, sp)
+
+  const first = await build(3)
+  for (const sp of spans.slice(0, 2)) await run(first.prog, first.sn, sp)
+  t.is(first.prog.batch, 8)
+  const atSave = stepSnapshot(first.prog)
+  const trace = Object.keys(atSave.slots).find((n) => n.includes('output_trace[stay]'))!
+  t.true(
+    atSave.slots[trace]!.some((v) => v !== 0),
+    'the [stay] trace holds something, so the test covers it',
+  )
+  await saveCheckpoint(file, { program: first.prog, learners: first.sn.learners })
+
+  const second = await build(99)
+  t.is(second.prog.batch, 16)
+  await loadCheckpoint(file, { program: second.prog, learners: second.sn.learners })
+  t.is(second.prog.batch, 8, 'restored at the batch of the run before the save')
+  t.deepEqual(stepSnapshot(second.prog), atSave)
+  for (const sp of spans.slice(2)) await run(second.prog, second.sn, sp)
+  const a = stepSnapshot(straight.prog)
+  const b = stepSnapshot(second.prog)
+  for (const k of Object.keys(a.slots)) t.true(a.slots[k]!.equals(b.slots[k]!), `slot ${k} bit-identical`)
+  t.deepEqual(b.rng, a.rng)
+  for (const m of [straight, first, second]) m.prog.dispose()
+})
+
+test('Program.setBatch re-allocates as a run of that batch does; a bad batch is refused, naming it', async (t) => {
+  const sn = switchNetwork(2, 1, REWARD_RECIPES.switch_rstdp.learner)
+  const prog = await buildProgram(sn.net, { batch: 4, device: 'cpu', seed: 1 })
+  const w = Array.from(prog.slot(sn.readouts[0]!, 'weight').toArray())
+  prog.setBatch(6)
+  t.is(prog.batch, 6)
+  t.deepEqual(Array.from(prog.slot(sn.readouts[0]!, 'weight').toArray()), w, 'unbatched slots kept')
+  t.deepEqual(prog.slot(sn.outs[0]!, 'V').shape, [6, 1])
+  for (const bad of [0, -1, 1.5, Number.NaN, '2']) {
+    const e = t.throws(() => prog.setBatch(bad as never), { instanceOf: InvalidArgumentError })
+    t.is(e?.param, 'batch')
+  }
+  t.is(prog.batch, 6)
+  prog.dispose()
+  t.throws(() => prog.setBatch(2), { instanceOf: StateError })
 })
 
 test('in memory: checkpointState / restoreCheckpoint, and encode / decode round trip', async (t) => {

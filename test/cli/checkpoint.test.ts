@@ -57,6 +57,10 @@ const jobs: Array<[string, string[]]> = [
     'nearest_online_stdp',
     ['--algorithm', 'nearest_online_stdp', '--hidden', '5', '--limit', '8', '--runtime', '12', '--dt', '0.5'],
   ],
+  [
+    'switch_rstdp (ten detectors, z-score decoding)',
+    ['--algorithm', 'switch_rstdp', '--limit', '64', '--runtime', '20'],
+  ],
 ]
 
 for (const [name, flags] of jobs) {
