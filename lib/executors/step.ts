@@ -152,27 +152,7 @@ export class Program {
     const offset = integer('state.offset', state.offset, 0, 9e15)
     const cur = this.rngState
     if (cur.seed === seed && cur.offset === offset) return
-    const b = bind()
-    const next = b.programCreate(
-      { ...lowerProgram(this.spec, seed, offset), batch: this.#lastBatch },
-      this.device.index,
-    )
-    try {
-      this.spec.slots.forEach((s, i) => {
-        if (s.kind === 'input') return
-        const t = b.programRead(h, i)
-        try {
-          b.programWrite(next, i, t)
-        } finally {
-          t.dispose()
-        }
-      })
-    } catch (err) {
-      b.programDispose(next)
-      throw err
-    }
-    b.programDispose(h)
-    this.#h = next
+    this.#recreate(h, seed, offset, this.#lastBatch, () => true)
   }
 
   /**
@@ -186,12 +166,21 @@ export class Program {
     const h = this.#handle('batch')
     const B = integer('batch', batch, 1, 2 ** 31 - 1)
     if (B === this.#lastBatch) return
-    const b = bind()
     const { seed, offset } = this.rngState
-    const next = b.programCreate({ ...lowerProgram(this.spec, seed, offset), batch: B }, this.device.index)
+    this.#recreate(h, seed, offset, B, (batched) => !batched)
+  }
+
+  /**
+   * Replaces the native program by one created at stream position (seed, offset) for `batch` samples, and
+   * copies over the committed value of every non-input slot that `carry(batched)` accepts (the others take
+   * their initial values). On failure the old program stays as it was.
+   */
+  #recreate(h: Handle, seed: bigint, offset: number, batch: number, carry: (batched: boolean) => boolean): void {
+    const b = bind()
+    const next = b.programCreate({ ...lowerProgram(this.spec, seed, offset), batch }, this.device.index)
     try {
       this.spec.slots.forEach((s, i) => {
-        if (s.kind === 'input' || s.batched) return
+        if (s.kind === 'input' || !carry(s.batched)) return
         const t = b.programRead(h, i)
         try {
           b.programWrite(next, i, t)
@@ -205,7 +194,7 @@ export class Program {
     }
     b.programDispose(h)
     this.#h = next
-    this.#lastBatch = B
+    this.#lastBatch = batch
   }
 
   #handle(param: string): Handle {
